@@ -1,0 +1,2 @@
+// vibrun.c: (being written in this session)
+int main(void) { return 0; }

@@ -1,0 +1,75 @@
+/*
+** nn_data.h: data sets in memory, their loaders, scaling and batching.
+**
+** Formats: IDX (MNIST, Fashion-MNIST; gzip or raw, read through zlib), the CIFAR-10 binary
+** batches, and CSV with a header row and a label column. Every loader checks what it reads (magic
+** numbers, sizes against the header, label range, ragged rows) and fails with one message that
+** names the file (and the line, for CSV) and what to do; nothing is half-loaded on failure.
+**
+** Search order for a named data set (DESIGN.md): the script's `dir`, $VIB_DATA/<name>,
+** ./data/<name>, /usr/share/datasets/<name>. A data set that is found nowhere is an error that
+** lists every path tried and how to get it (a Debian package or `vibrun data get NAME`).
+**
+**     nn_data_spec s = nn_data_spec_default();  s.name = "fashion-mnist"; s.scale = NN_SCALE_PM1;
+**     nn_dataset train, test;  rt_err err = {0};
+**     if (nn_data_open(&s, &train, &test, &err) != RT_OK) puts(err.msg);
+*/
+#ifndef NN_DATA_H
+#define NN_DATA_H
+
+#include "rt_err.h"
+#include "rt_rng.h"
+
+typedef enum nn_scale {
+    NN_SCALE_NONE = 0,          /* values as stored (CSV) or bytes as 0..255 */
+    NN_SCALE_UNIT,              /* bytes / 255 -> [0, 1] */
+    NN_SCALE_PM1,               /* 2 * (bytes / 255) - 1 -> [-1, 1] (VIB's MNIST) */
+    NN_SCALE_STANDARDIZE,       /* per feature: (x - mean) / std, statistics of the train split */
+} nn_scale;
+
+typedef struct nn_dataset {
+    int n;                      /* examples */
+    int ndim, shape[3];         /* one example's shape: {28,28}, {3,32,32}, {12} */
+    int dim;                    /* elements per example (product of shape) */
+    float *x;                   /* (n, dim) */
+    int32_t *y;                 /* (n) class labels in [0, nclass) */
+    int nclass;
+    char source[512];           /* the file(s) it came from, for messages and config.lua */
+} nn_dataset;
+
+typedef struct nn_data_spec {
+    const char *name;           /* "mnist", "fashion-mnist", "cifar10", "csv" */
+    const char *dir;            /* searched first; NULL = only the standard places */
+    const char *path;           /* csv: the file (train); resolved against dir if relative */
+    const char *test_path;      /* csv: optional test file */
+    const char *label;          /* csv: name of the label column (default "y", else the last) */
+    nn_scale scale;
+    int train_limit, test_limit;/* keep the first N examples (0 = all) */
+    /* When > 0: build train and test from the official test split alone, the first
+    ** `resplit_test` fraction training and the rest testing (for samples that only ship the
+    ** test set, such as ../shared/data/mnist-t10k). A clearly named option, never a default. */
+    float resplit_test;
+    /* csv without test_path: fraction held out for test after a seeded shuffle (0.2 default) */
+    float holdout;
+    uint64_t seed;              /* for csv holdout shuffles */
+} nn_data_spec;
+
+nn_data_spec nn_data_spec_default(void);
+nn_scale nn_scale_parse(const char *s, bool *ok);   /* "none", "unit", "pm1", "standardize" */
+const char *nn_scale_name(nn_scale s);
+
+/* Finds, loads, splits and scales a data set. On failure train/test are left empty (freeable). */
+rt_status nn_data_open(const nn_data_spec *s, nn_dataset *train, nn_dataset *test, rt_err *err);
+void nn_dataset_free(nn_dataset *d);
+
+/* Loaders (bytes come out as 0..255 floats, unscaled). */
+rt_status nn_idx_load(nn_dataset *d, const char *images, const char *labels, rt_err *err);
+rt_status nn_cifar_load(nn_dataset *d, const char *const *files, int nfiles, rt_err *err);
+rt_status nn_csv_load(nn_dataset *d, const char *path, const char *label, rt_err *err);
+/* Applies scaling to train, and to test with train's statistics (test may be NULL). */
+void nn_data_scale(nn_dataset *train, nn_dataset *test, nn_scale s);
+
+/* Copies examples idx[0..b) into x (b, dim) and y (b). */
+void nn_data_gather(const nn_dataset *d, const int32_t *idx, int b, float *x, int32_t *y);
+
+#endif

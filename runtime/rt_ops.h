@@ -1,0 +1,79 @@
+/*
+** rt_ops.h: the differentiable ops and the rule every one of them follows.
+**
+** Each op computes its output in the step arena at once (eager), and, when the context records
+** and an input needs a gradient, appends the output to the tape. Its backward lives next to its
+** forward in the same file (rt_op_*.c) and is found through one table indexed by rt_op
+** (rt_tape.c); an op without a backward rule aborts with its name.
+**
+** Backward kernels are named rt_<op>_bwd and take, in this order: gradient outputs (dx, dw, db),
+** the upstream gradient dy, the forward inputs and saved values (const), the dimensions. They
+** accumulate (+=) and never allocate.
+**
+** Shapes are checked with RT_ASSERT: by the time an op runs, nn/ has checked the user's
+** architecture and reported mismatches against the script line. A failing assert here is a bug.
+**
+** Broadcasting (add, sub, mul, div) is numpy's: shapes align on the right, and each dimension
+** must be equal or 1 in one operand. Backward sums the gradient over broadcast dimensions.
+*/
+#ifndef RT_OPS_H
+#define RT_OPS_H
+
+#include "rt_tensor.h"
+
+typedef enum rt_op {
+    RT_OP_LEAF = 0,
+    RT_OP_ADD, RT_OP_SUB, RT_OP_MUL, RT_OP_DIV,
+    RT_OP_AFFINE,           /* y = a*x + b, scalars */
+    RT_OP_EXP, RT_OP_LOG, RT_OP_SOFTPLUS, RT_OP_RELU, RT_OP_TANH, RT_OP_SIGMOID,
+    RT_OP_SQUARE, RT_OP_SQRT,
+    RT_OP_SUM, RT_OP_MEAN,  /* over one axis, or all (axis = -1) */
+    RT_OP_BROADCAST,        /* expand size-1 dims to a shape */
+    RT_OP_RESHAPE,
+    RT_OP_MATMUL,           /* (M,K) x (K,N) */
+    RT_OP_LINEAR,           /* x W^T + b */
+    RT_OP_SOFTMAX_CE,       /* fused log-softmax + cross-entropy, per example */
+    RT_OP_LOGSUMEXP,        /* over one axis */
+    RT_OP_COUNT
+} rt_op;
+
+const char *rt_op_name(int op);
+
+// ---- elementwise (rt_op_elem.c) ----
+rt_tensor *rt_add(rt_ctx *c, rt_tensor *a, rt_tensor *b);     /* broadcasting */
+rt_tensor *rt_sub(rt_ctx *c, rt_tensor *a, rt_tensor *b);
+rt_tensor *rt_mul(rt_ctx *c, rt_tensor *a, rt_tensor *b);
+rt_tensor *rt_div(rt_ctx *c, rt_tensor *a, rt_tensor *b);
+rt_tensor *rt_affine(rt_ctx *c, rt_tensor *x, float a, float b);  /* a*x + b */
+rt_tensor *rt_scale(rt_ctx *c, rt_tensor *x, float a);             /* a*x */
+rt_tensor *rt_exp(rt_ctx *c, rt_tensor *x);
+rt_tensor *rt_log(rt_ctx *c, rt_tensor *x);
+rt_tensor *rt_softplus(rt_ctx *c, rt_tensor *x);   /* log(1 + e^x), stable for any x */
+rt_tensor *rt_relu(rt_ctx *c, rt_tensor *x);
+rt_tensor *rt_tanh(rt_ctx *c, rt_tensor *x);
+rt_tensor *rt_sigmoid(rt_ctx *c, rt_tensor *x);
+rt_tensor *rt_square(rt_ctx *c, rt_tensor *x);
+rt_tensor *rt_sqrt(rt_ctx *c, rt_tensor *x);
+
+// ---- reductions and shape (rt_op_reduce.c) ----
+/* Sum / mean over `axis` (negative counts from the end; RT_ALL = every element, giving a
+** scalar of shape {1}). keepdim keeps the reduced axis as size 1. */
+#define RT_ALL 99
+rt_tensor *rt_sum(rt_ctx *c, rt_tensor *x, int axis, bool keepdim);
+rt_tensor *rt_mean(rt_ctx *c, rt_tensor *x, int axis, bool keepdim);
+rt_tensor *rt_broadcast(rt_ctx *c, rt_tensor *x, int ndim, const int *shape);
+rt_tensor *rt_reshape(rt_ctx *c, rt_tensor *x, int ndim, const int *shape);
+
+// ---- matrix products (rt_op_matmul.c) ----
+rt_tensor *rt_matmul(rt_ctx *c, rt_tensor *a, rt_tensor *b);  /* a:(M,K) b:(K,N) -> (M,N) */
+/* x:(B,I) W:(O,I) b:(O) or NULL -> (B,O) = x W^T + b */
+rt_tensor *rt_linear(rt_ctx *c, rt_tensor *x, rt_tensor *w, rt_tensor *b);
+
+// ---- fused ops with hand-written backward (rt_op_fused.c) ----
+/* logits:(B,C), labels: B class indices in [0,C) -> (B) per-example -log softmax(logits)[label]
+** (nats). `smoothing` in [0,1) mixes the one-hot target with the uniform distribution. */
+rt_tensor *rt_softmax_ce(rt_ctx *c, rt_tensor *logits, const int32_t *labels, float smoothing);
+/* log sum exp over `axis`, stable (max subtracted). keepdim as rt_sum. */
+rt_tensor *rt_logsumexp(rt_ctx *c, rt_tensor *x, int axis, bool keepdim);
+
+#endif

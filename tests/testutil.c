@@ -1,0 +1,67 @@
+// testutil.c: helpers shared by the Criterion tests.
+#include "testutil.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *tu_shared(const char *rel, char *buf, size_t size) {
+    const char *root = getenv("VIB_SHARED");
+    if (!root || !*root) return NULL;
+    snprintf(buf, size, "%s/data/%s", root, rel);
+    struct stat st;
+    if (stat(buf, &st) != 0) return NULL;
+    return buf;
+}
+
+const char *tu_tmpdir(const char *tag) {
+    static char path[512];
+    snprintf(path, sizeof path, "tmp-%s-%d", tag, (int)getpid());
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", path, path);
+    cr_assert_eq(system(cmd), 0, "cannot create %s", path);
+    return path;
+}
+
+void tu_write_file(const char *path, const void *data, size_t size) {
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "cannot write %s", path);
+    cr_assert_eq(fwrite(data, 1, size, f), size);
+    cr_assert_eq(fclose(f), 0);
+}
+
+char *tu_read_file(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    size_t got = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    buf[got] = '\0';
+    if (size) *size = got;
+    return buf;
+}
+
+int tu_run(const char *cmd, char *out, size_t outsize) {
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p, "cannot run %s", cmd);
+    size_t got = 0;
+    char tmp[4096];
+    size_t k;
+    while ((k = fread(tmp, 1, sizeof tmp, p)) > 0) {
+        if (out && got + 1 < outsize) {
+            size_t room = outsize - 1 - got;
+            memcpy(out + got, tmp, k < room ? k : room);
+            got += k < room ? k : room;
+        }
+    }
+    if (out) out[got] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
