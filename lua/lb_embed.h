@@ -1,4 +1,4 @@
-/* lb_embed.h: files compiled into the binary (lua/*.lua, plots/*.gp), see lua/embed.cmake. */
+/* lb_embed.h: files compiled into the binary (the Lua DSL and the gnuplot scripts), see embed.cmake. */
 #ifndef LB_EMBED_H
 #define LB_EMBED_H
 
