@@ -1,5 +1,6 @@
 # Turns files into C byte arrays: vib_embedded_files[] = { {"name", data, size}, ... }.
 # Called at build time with -DOUT=<c file> -DFILES=<list>.
+string(REPLACE "|" ";" FILES "${FILES}")
 set(body "")
 set(table "")
 set(i 0)

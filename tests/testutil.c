@@ -21,7 +21,7 @@ const char *tu_shared(const char *rel, char *buf, size_t size) {
 const char *tu_tmpdir(const char *tag) {
     static char path[512];
     snprintf(path, sizeof path, "tmp-%s-%d", tag, (int)getpid());
-    char cmd[600];
+    char cmd[1200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", path, path);
     cr_assert_eq(system(cmd), 0, "cannot create %s", path);
     return path;

@@ -1,0 +1,37 @@
+/*
+** lb.h: the Lua 5.4 binding and the experiment runner; the only lua/ header other code sees.
+**
+** vibrun.c parses the command line into lb_opts and calls lb_run. lb_run creates a sandboxed Lua
+** state (lb_state.c), runs the script, resolves its points (the DSL in vib.lua), converts each to
+** C specs (lb_spec.c) and trains it through nn/ (lb_run.c), writing the run directory.
+**
+** Exit codes (DESIGN.md): 0 success, 1 script or runtime error, 2 bad usage.
+*/
+#ifndef LB_H
+#define LB_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#define LB_MAX_SETS 64
+
+typedef struct lb_opts {
+    const char *script;
+    const char *sets[LB_MAX_SETS];      /* "key=value" */
+    int nsets;
+    const char *out;                    /* output root, default "runs" */
+    bool check;                         /* validate and print the model summary only */
+    bool quiet;
+    bool resume;
+    bool traceback;
+} lb_opts;
+
+/* Runs an experiment script; returns the process exit code. Messages go to stderr. */
+int lb_run(const lb_opts *o);
+/* Redraws the figures of a run directory from its CSV. */
+int lb_plot(const char *run_dir);
+
+/* Set by SIGINT/SIGTERM handlers: training stops after the current step and checkpoints. */
+extern volatile sig_atomic_t lb_stop;
+
+#endif

@@ -1,0 +1,436 @@
+// lb_run.c: runs an experiment script: resolves its points, trains each into its directory,
+// rebuilds results.csv from the per-point results, and draws the figures.
+#include <errno.h>
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lb_impl.h"
+#include "rt_blas.h"
+#include "rt_csv.h"
+
+volatile sig_atomic_t lb_stop = 0;
+
+// ---- small helpers ----
+
+static int mkdir_p(const char *path) {
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0777) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    return mkdir(tmp, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static bool file_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* The shortest %g form that reads back as the same double. */
+static void fmt_num(double v, char *buf, size_t size) {
+    for (int prec = 6; prec <= 17; prec++) {
+        snprintf(buf, size, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
+/* The Lua value at idx as text for CSV, titles and config.lua (strings unquoted). */
+static void value_str(lua_State *L, int idx, char *buf, size_t size) {
+    if (lua_isinteger(L, idx)) snprintf(buf, size, "%lld", (long long)lua_tointeger(L, idx));
+    else if (lua_type(L, idx) == LUA_TNUMBER) fmt_num(lua_tonumber(L, idx), buf, size);
+    else if (lua_type(L, idx) == LUA_TBOOLEAN) snprintf(buf, size, "%s", lua_toboolean(L, idx) ? "true" : "false");
+    else snprintf(buf, size, "%s", lua_tostring(L, idx) ? lua_tostring(L, idx) : "");
+}
+
+/* Sorted keys of the table at the top of the stack, pushed as a Lua array (sequence). */
+static int sorted_keys(lua_State *L, char keys[][64], int max) {
+    int n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, -2) != 0) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) == LUA_TSTRING && n < max) snprintf(keys[n++], 64, "%s", lua_tostring(L, -1));
+    }
+    qsort(keys, (size_t)n, 64, (int (*)(const void *, const void *))strcmp);
+    return n;
+}
+
+// ---- progress ----
+
+typedef struct progress_state {
+    bool tty, quiet;
+    int point, npoints;
+    double last;
+    char label[256];
+} progress_state;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void fmt_eta(double s, char *buf, size_t size) {
+    if (!(s >= 0.0) || s > 1e7) snprintf(buf, size, "--");
+    else if (s >= 3600) snprintf(buf, size, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
+    else snprintf(buf, size, "%dm%02ds", (int)(s / 60), (int)s % 60);
+}
+
+static void on_progress(const nn_progress *p, void *user) {
+    progress_state *s = user;
+    if (s->quiet) return;
+    char eta[32];
+    fmt_eta(p->eta_s, eta, sizeof eta);
+    if (s->tty) {
+        double t = now_s();
+        if (!p->epoch_done && t - s->last < 0.1 && p->step != p->steps) return;
+        s->last = t;
+        int width = 20, filled = (int)(width * (double)p->step / (double)p->steps);
+        char bar[32];
+        for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
+        bar[width] = '\0';
+        fprintf(stderr, "\r\033[K[%d/%d] epoch %d/%d [%s] step %lld/%lld  loss %.4f bits  %.0f samples/s  ETA %s",
+                s->point, s->npoints, p->epoch, p->epochs, bar, (long long)p->step, (long long)p->steps,
+                p->loss_bits, p->samples_per_s, eta);
+        if (p->epoch_done) fprintf(stderr, "  test error %.4f\n", p->test_error);
+    } else if (p->epoch_done) {
+        fprintf(stderr, "[%d/%d] %s epoch %d/%d: train loss %.4f bits, test error %.4f, %.0f samples/s\n",
+                s->point, s->npoints, s->label, p->epoch, p->epochs, p->loss_bits, p->test_error,
+                p->samples_per_s);
+    }
+    fflush(stderr);
+}
+
+// ---- per-point files ----
+
+/* config.lua: the resolved point, replayable with `vibrun config.lua`. */
+static rt_status write_config(lua_State *L, int point_idx, const lb_opts *o, const lb_point *p,
+                              const char *dir, rt_err *err) {
+    char buf[16384];
+    size_t k = 0;
+#define PUT(...) do { if (k < sizeof buf) k += (size_t)snprintf(buf + k, sizeof buf - k, __VA_ARGS__); } while (0)
+    PUT("-- The resolved point %s of experiment '%s'. Replay it with: vibrun %s/config.lua\n", p->id, p->name, dir);
+    PUT("local vib = require \"vib\"\n\nreturn vib.point {\n  script = \"%s\",\n  params = {\n", o->script);
+    lua_getfield(L, point_idx, "params");
+    char keys[64][64], v[128];
+    int n = sorted_keys(L, keys, 64);
+    for (int i = 0; i < n; i++) {
+        lua_getfield(L, -1, keys[i]);
+        value_str(L, -1, v, sizeof v);
+        if (lua_type(L, -1) == LUA_TSTRING) PUT("    %s = \"%s\",\n", keys[i], v);
+        else PUT("    %s = %s,\n", keys[i], v);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    PUT("  },\n  settings = { epochs = %d, batch = %d, eval_batch = %d, ema = %g, seed = %llu, "
+        "train_eval_limit = %d, checkpoint_every = %d },\n}\n",
+        p->train.epochs, p->train.batch, p->train.eval_batch, (double)p->train.ema,
+        (unsigned long long)p->train.seed, p->train.train_eval_limit, p->train.checkpoint_every);
+#undef PUT
+    char path[1200];
+    snprintf(path, sizeof path, "%s/config.lua", dir);
+    return rt_write_atomic(path, buf, k < sizeof buf ? k : sizeof buf - 1, err);
+}
+
+/* result.csv: one row, the point's hyperparameters and final metrics (deterministic). */
+static rt_status write_result(lua_State *L, int point_idx, const lb_point *p, const nn_result *r,
+                              const char *dir, rt_err *err) {
+    char head[4096], row[4096], v[128];
+    size_t h = 0, w = 0;
+#define COL(name, ...) do { \
+        h += (size_t)snprintf(head + h, sizeof head - h, "%s%s", h ? "," : "", name); \
+        w += (size_t)snprintf(row + w, sizeof row - w, w ? "," : ""); \
+        w += (size_t)snprintf(row + w, sizeof row - w, __VA_ARGS__); } while (0)
+    COL("point_id", "%s", p->id);
+    lua_getfield(L, point_idx, "params");
+    char keys[64][64];
+    int n = sorted_keys(L, keys, 64);
+    for (int i = 0; i < n; i++) {
+        lua_getfield(L, -1, keys[i]);
+        value_str(L, -1, v, sizeof v);
+        lua_pop(L, 1);
+        if (strcmp(keys[i], "seed") != 0) COL(keys[i], "%s", v);
+    }
+    lua_pop(L, 1);
+    COL("seed", "%llu", (unsigned long long)p->train.seed);
+    COL("status", "%s", r->status);
+    COL("epochs", "%d", r->epochs_done);
+    COL("diverged_epoch", "%d", r->diverged_epoch);
+    fmt_num(r->train_loss_bits, v, sizeof v); COL("train_loss_bits", "%s", v);
+    fmt_num(r->train_error, v, sizeof v); COL("train_error", "%s", v);
+    fmt_num(r->test_loss_bits, v, sizeof v); COL("test_loss_bits", "%s", v);
+    fmt_num(r->test_error, v, sizeof v); COL("test_error", "%s", v);
+    for (int t = 0; t < p->nterms; t++) {
+        char name[64];
+        snprintf(name, sizeof name, "test_%s_bits", p->terms[t].name);
+        fmt_num(r->term_bits[t], v, sizeof v);
+        COL(name, "%s", v);
+    }
+#undef COL
+    char buf[8200], path[1200];
+    int len = snprintf(buf, sizeof buf, "%s\n%s\n", head, row);
+    snprintf(path, sizeof path, "%s/result.csv", dir);
+    return rt_write_atomic(path, buf, (size_t)len, err);
+}
+
+/* results.csv: the header once, then every finished point's result row, in sweep order. */
+static rt_status rebuild_results(const char *exp_dir, char ids[][17], int n, rt_err *err) {
+    size_t cap = 1 << 16, k = 0;
+    char *out = rt_xmalloc(cap);
+    bool header = false;
+    for (int i = 0; i < n; i++) {
+        char path[1200], line[8200];
+        snprintf(path, sizeof path, "%s/%s/result.csv", exp_dir, ids[i]);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        for (int ln = 0; fgets(line, sizeof line, f); ln++) {
+            if (ln == 0 && header) continue;
+            size_t len = strlen(line);
+            if (k + len + 1 > cap) out = realloc(out, cap *= 2);
+            if (!out) RT_ABORT("out of memory");
+            memcpy(out + k, line, len);
+            k += len;
+        }
+        header = true;
+        fclose(f);
+    }
+    char path[1200];
+    snprintf(path, sizeof path, "%s/results.csv", exp_dir);
+    rt_status st = header ? rt_write_atomic(path, out, k, err) : RT_OK;
+    free(out);
+    return st;
+}
+
+// ---- the experiment ----
+
+static void report(const char *msg) { fprintf(stderr, "vibrun: %s\n", msg); }
+
+/* Parses "key=value" arguments into a Lua table on the stack; false on a malformed one. */
+static bool push_sets(lua_State *L, const lb_opts *o) {
+    lua_newtable(L);
+    for (int i = 0; i < o->nsets; i++) {
+        const char *eq = strchr(o->sets[i], '=');
+        if (!eq || eq == o->sets[i]) {
+            fprintf(stderr, "vibrun: --set %s: expected key=value, e.g. --set epochs=5\n", o->sets[i]);
+            return false;
+        }
+        lua_pushlstring(L, o->sets[i], (size_t)(eq - o->sets[i]));
+        lua_pushstring(L, eq + 1);
+        lua_settable(L, -3);
+    }
+    return true;
+}
+
+typedef struct data_cache {
+    char key[4096];
+    nn_dataset train, test;
+    bool loaded;
+} data_cache;
+
+static int run_points(lua_State *L, const lb_opts *o, int points_idx);
+
+int lb_run(const lb_opts *o) {
+    lua_State *L = lb_state_new(1);
+    if (!L) return 1;
+    int code = 1;
+    if (!lb_dofile(L, o->script, o->traceback)) {
+        report(lua_tostring(L, -1));
+        goto out;
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, "vib.module");
+    lua_getfield(L, -1, "kind");
+    lua_pushvalue(L, -3);
+    lua_call(L, 1, 1);
+    const char *kind = lua_tostring(L, -1);
+    char kindbuf[32];
+    snprintf(kindbuf, sizeof kindbuf, "%s", kind ? kind : "");
+    lua_pop(L, 2);
+    lb_opts replay = *o;
+    char script[1024];
+    char setbuf[LB_MAX_SETS][256];
+    if (strcmp(kindbuf, "point") == 0) {
+        /* config.lua: run its script with its params and settings fixed. */
+        lua_getfield(L, -1, "script");
+        snprintf(script, sizeof script, "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        replay.script = script;
+        int n = 0;
+        const char *tables[2] = { "params", "settings" };
+        for (int t = 0; t < 2; t++) {
+            lua_getfield(L, -1, tables[t]);
+            if (lua_istable(L, -1)) {
+                lua_pushnil(L);
+                while (lua_next(L, -2) != 0 && n < LB_MAX_SETS) {
+                    char v[200];
+                    value_str(L, -1, v, sizeof v);
+                    snprintf(setbuf[n], sizeof setbuf[n], "%s=%s", lua_tostring(L, -2), v);
+                    replay.sets[n] = setbuf[n];
+                    n++;
+                    lua_pop(L, 1);
+                }
+            }
+            lua_pop(L, 1);
+        }
+        for (int i = 0; i < o->nsets && n < LB_MAX_SETS; i++) replay.sets[n++] = o->sets[i];
+        replay.nsets = n;
+        lua_close(L);
+        return lb_run(&replay);
+    }
+    if (strcmp(kindbuf, "experiment") != 0) {
+        fprintf(stderr, "vibrun: %s: the script must return vib.experiment { ... } (it returned %s)\n",
+                o->script, kindbuf[0] ? kindbuf : luaL_typename(L, -1));
+        goto out;
+    }
+    if (!push_sets(L, o)) { code = 2; goto out; }
+    if (!lb_call_vib(L, "_resolve", 2, 1)) {
+        report(lua_tostring(L, -1));
+        goto out;
+    }
+    code = run_points(L, o, lua_gettop(L));
+out:
+    lua_close(L);
+    return code;
+}
+
+static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
+    int npoints = (int)luaL_len(L, points_idx);
+    char msg[2048];
+    char (*ids)[17] = rt_xcalloc((size_t)npoints, sizeof *ids);
+    char (*titles)[256] = rt_xcalloc((size_t)npoints, sizeof *titles);
+    lb_point *p = rt_xmalloc(sizeof *p);
+    data_cache *dc = rt_xcalloc(1, sizeof *dc);
+    char exp_dir[1024] = "";
+    int code = 0, done = 0, diverged = 0;
+    progress_state ps = { isatty(2) != 0, o->quiet, 0, npoints, 0.0, "" };
+    for (int i = 0; i < npoints && code == 0; i++) {
+        lua_geti(L, points_idx, i + 1);
+        int pi = lua_gettop(L);
+        if (!lb_point_read(L, pi, p, msg, sizeof msg)) {
+            report(msg);
+            code = 1;
+            break;
+        }
+        memcpy(ids[i], p->id, sizeof ids[i]);
+        snprintf(titles[i], sizeof titles[i], "%s", p->params_canon);
+        if (!exp_dir[0]) snprintf(exp_dir, sizeof exp_dir, "%s/%s", o->out, p->name);
+        /* Data sets are shared between points that declare the same one. */
+        rt_err err = { 0 };
+        lua_getfield(L, pi, "data");
+        lb_call_vib(L, "_canon", 1, 1);
+        const char *dkey = lua_tostring(L, -1);
+        if (!dc->loaded || strcmp(dc->key, dkey) != 0) {
+            nn_dataset_free(&dc->train);
+            nn_dataset_free(&dc->test);
+            dc->loaded = false;
+            snprintf(dc->key, sizeof dc->key, "%s", dkey);
+            if (nn_data_open(&p->data, &dc->train, &dc->test, &err) != RT_OK) {
+                lua_getfield(L, pi, "data");
+                lua_getfield(L, -1, "where");
+                fprintf(stderr, "vibrun: %s: %s\n", lua_tostring(L, -1), err.msg);
+                code = 1;
+                break;
+            }
+            dc->loaded = true;
+        }
+        lua_pop(L, 1);
+        nn_model m;
+        nn_obj obj;
+        if (nn_model_build(&m, p->layers, p->nlayers, dc->train.dim, &err) != RT_OK) {
+            report(err.msg);
+            code = 1;
+            break;
+        }
+        if (nn_obj_build(&obj, p->terms, p->nterms, &m, &err) != RT_OK) {
+            report(err.msg);
+            nn_model_free(&m);
+            code = 1;
+            break;
+        }
+        if (o->check) {
+            char summary[8192];
+            nn_model_summary(&m, summary, sizeof summary);
+            printf("point %d/%d %s %s\ndata: %s (train %d x %d, test %d)\n%s\n", i + 1, npoints, p->id,
+                   p->params_canon, dc->train.source, dc->train.n, dc->train.dim, dc->test.n, summary);
+            nn_model_free(&m);
+            lua_pop(L, 1);
+            continue;
+        }
+        char dir[1100];
+        snprintf(dir, sizeof dir, "%s/%s", exp_dir, p->id);
+        char res_path[1200];
+        snprintf(res_path, sizeof res_path, "%s/result.csv", dir);
+        if (o->resume && file_exists(res_path)) {
+            if (!o->quiet) fprintf(stderr, "[%d/%d] %s: finished before, skipped (--resume)\n", i + 1, npoints, p->id);
+            nn_model_free(&m);
+            lua_pop(L, 1);
+            done++;
+            continue;
+        }
+        if (mkdir_p(dir) != 0) {
+            fprintf(stderr, "vibrun: cannot create %s: %s\n", dir, strerror(errno));
+            nn_model_free(&m);
+            code = 1;
+            break;
+        }
+        rt_status st = write_config(L, pi, o, p, dir, &err);
+        ps.point = i + 1;
+        snprintf(ps.label, sizeof ps.label, "%s", p->id);
+        p->train.dir = dir;
+        p->train.resume = o->resume;
+        p->train.progress = on_progress;
+        p->train.progress_user = &ps;
+        p->train.stop = &lb_stop;
+        nn_result r;
+        if (!st) st = nn_train(&m, &obj, &dc->train, &dc->test, &p->train, &r, &err);
+        nn_model_free(&m);
+        if (st) {
+            report(err.msg);
+            code = 1;
+            break;
+        }
+        if (strcmp(r.status, "interrupted") == 0) {
+            fprintf(stderr, "\nvibrun: interrupted; point %s checkpointed at epoch %d. Continue with: vibrun %s --resume\n",
+                    p->id, r.epochs_done, o->script);
+            code = 1;
+            break;
+        }
+        if (strcmp(r.status, "diverged") == 0) {
+            diverged++;
+            fprintf(stderr, "vibrun: point %s (%s) diverged at epoch %d (non-finite loss); its CSV is kept and the sweep goes on\n",
+                    p->id, p->params_canon, r.diverged_epoch);
+        }
+        if (write_result(L, pi, p, &r, dir, &err) != RT_OK ||
+            rebuild_results(exp_dir, ids, i + 1, &err) != RT_OK) {
+            report(err.msg);
+            code = 1;
+            break;
+        }
+        done++;
+        lua_pop(L, 1);
+    }
+    if (code == 0 && !o->check && done > 0) {
+        lua_getfield(L, LUA_REGISTRYINDEX, "vib.module");
+        lua_pop(L, 1);
+        int pc = lb_plot_training_curve(exp_dir, ids, titles, npoints, "error");
+        if (!o->quiet) {
+            printf("results: %s/results.csv (%d points%s)\n", exp_dir, done,
+                   diverged ? ", some diverged" : "");
+            printf("metrics: %s/<point>/metrics.csv\n", exp_dir);
+            if (pc == 0) printf("figures: %s/plots/training_curve.png (and .svg, .gp)\n", exp_dir);
+        }
+    }
+    nn_dataset_free(&dc->train);
+    nn_dataset_free(&dc->test);
+    free(dc);
+    free(p);
+    free(ids);
+    free(titles);
+    return code;
+}

@@ -1,0 +1,247 @@
+// lb_spec.c: a resolved point (plain Lua tables built by vib.lua) into the C specs of nn/.
+// vib.lua has already checked keys and types; what is checked here are values and relations,
+// reported against the script line that declared the culprit.
+#include <lauxlib.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lb_impl.h"
+
+// ---- field access on the table at the top of the stack ----
+
+static double get_num(lua_State *L, const char *key, double def) {
+    lua_getfield(L, -1, key);
+    double v = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : def;
+    lua_pop(L, 1);
+    return v;
+}
+
+static long long get_int(lua_State *L, const char *key, long long def) {
+    lua_getfield(L, -1, key);
+    long long v = lua_isinteger(L, -1) ? (long long)lua_tointeger(L, -1)
+                  : lua_isnumber(L, -1) ? (long long)lua_tonumber(L, -1) : def;
+    lua_pop(L, 1);
+    return v;
+}
+
+static bool get_bool(lua_State *L, const char *key, bool def) {
+    lua_getfield(L, -1, key);
+    bool v = lua_isboolean(L, -1) ? lua_toboolean(L, -1) : def;
+    lua_pop(L, 1);
+    return v;
+}
+
+static void get_str(lua_State *L, const char *key, const char *def, char *out, size_t size) {
+    lua_getfield(L, -1, key);
+    const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : def;
+    snprintf(out, size, "%s", s ? s : "");
+    lua_pop(L, 1);
+}
+
+RT_PRINTF(3, 4)
+static bool fail(char *msg, size_t size, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, size, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+void lb_hash_hex(const char *s, char out[17]) {
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+// ---- the parts of a point ----
+
+static bool read_layers(lua_State *L, lb_point *p, char *msg, size_t size) {
+    lua_getfield(L, -1, "model");
+    int n = (int)luaL_len(L, -1);
+    if (n > LB_MAX_LAYERS) {
+        char w[256];
+        get_str(L, "where", "?", w, sizeof w);
+        lua_pop(L, 1);
+        return fail(msg, size, "%s: the model has %d layers; at most %d are supported", w, n, LB_MAX_LAYERS);
+    }
+    for (int i = 0; i < n; i++) {
+        lua_geti(L, -1, i + 1);
+        char kind[32];
+        get_str(L, "kind", "", kind, sizeof kind);
+        nn_layer_kind k;
+        if (!nn_layer_kind_parse(kind, &k)) RT_ABORT("vib.lua made a layer of unknown kind '%s'", kind);
+        nn_layer_spec *s = &p->layers[i];
+        *s = nn_layer_spec_default(k);
+        get_str(L, "where", "", s->where, sizeof s->where);
+        char defname[64];
+        snprintf(defname, sizeof defname, "%s%d", kind, i + 1);
+        get_str(L, "name", defname, s->name, sizeof s->name);
+        s->in = (int)get_int(L, "in", 0);
+        s->out = (int)get_int(L, "out", 0);
+        s->bias = get_bool(L, "bias", true);
+        char init[32];
+        get_str(L, "init", "default", init, sizeof init);
+        if (!nn_init_parse(init, &s->init)) RT_ABORT("vib.lua let init '%s' through", init);
+        s->init_std = (float)get_num(L, "std", 0.01);
+        s->p = (float)get_num(L, "p", 0.0);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    p->nlayers = n;
+    return true;
+}
+
+static bool read_terms(lua_State *L, lb_point *p, char *msg, size_t size) {
+    lua_getfield(L, -1, "objective");
+    int n = (int)luaL_len(L, -1);
+    if (n > NN_MAX_TERMS) {
+        lua_pop(L, 1);
+        return fail(msg, size, "the objective has %d terms; at most %d are supported", n, NN_MAX_TERMS);
+    }
+    for (int i = 0; i < n; i++) {
+        lua_geti(L, -1, i + 1);
+        char kind[32];
+        get_str(L, "kind", "", kind, sizeof kind);
+        nn_term_kind k;
+        if (!nn_term_kind_parse(kind, &k)) RT_ABORT("vib.lua made a term of unknown kind '%s'", kind);
+        nn_term_spec *t = &p->terms[i];
+        *t = nn_term_spec_default(k);
+        get_str(L, "where", "", t->where, sizeof t->where);
+        get_str(L, "name", kind, t->name, sizeof t->name);
+        get_str(L, "layer", "", t->layer, sizeof t->layer);
+        t->weight = (float)get_num(L, "weight", 1.0);
+        t->smoothing = (float)get_num(L, "smoothing", 0.0);
+        lua_pop(L, 1);
+        if (!(t->weight >= 0.0f) || !isfinite(t->weight))
+            return lua_pop(L, 1), fail(msg, size, "%s: term '%s': weight=%g must be a finite number >= 0",
+                                       t->where, t->name, (double)t->weight);
+    }
+    lua_pop(L, 1);
+    p->nterms = n;
+    return true;
+}
+
+static bool read_optim(lua_State *L, lb_point *p, char *msg, size_t size) {
+    lua_getfield(L, -1, "optim");
+    char kind[16], w[256], schedule[16];
+    get_str(L, "kind", "adam", kind, sizeof kind);
+    get_str(L, "where", "?", w, sizeof w);
+    get_str(L, "schedule", "const", schedule, sizeof schedule);
+    rt_optim_cfg *c = &p->train.optim;
+    *c = rt_optim_cfg_default();
+    c->kind = strcmp(kind, "sgd") == 0 ? RT_OPTIM_SGD : strcmp(kind, "adamw") == 0 ? RT_OPTIM_ADAMW
+              : strcmp(kind, "adamax") == 0 ? RT_OPTIM_ADAMAX : RT_OPTIM_ADAM;
+    if (c->kind == RT_OPTIM_SGD) c->lr = 0.01f;
+    if (c->kind == RT_OPTIM_ADAMAX) c->lr = 0.002f;
+    c->lr = (float)get_num(L, "lr", (double)c->lr);
+    c->momentum = (float)get_num(L, "momentum", 0.0);
+    c->nesterov = get_bool(L, "nesterov", false);
+    c->beta1 = (float)get_num(L, "beta1", (double)c->beta1);
+    c->beta2 = (float)get_num(L, "beta2", (double)c->beta2);
+    c->eps = (float)get_num(L, "eps", (double)c->eps);
+    c->weight_decay = (float)get_num(L, "weight_decay", 0.0);
+    c->clip_norm = (float)get_num(L, "clip", 0.0);
+    c->sched = strcmp(schedule, "exp") == 0 ? RT_SCHED_EXP : strcmp(schedule, "step") == 0 ? RT_SCHED_STEP
+               : strcmp(schedule, "cosine") == 0 ? RT_SCHED_COSINE : RT_SCHED_CONST;
+    c->decay = (float)get_num(L, "decay", 1.0);
+    c->every = (float)get_num(L, "decay_every", 1.0);
+    c->gamma = (float)get_num(L, "gamma", 0.1);
+    c->lr_min = (float)get_num(L, "lr_min", 0.0);
+    lua_getfield(L, -1, "milestones");
+    if (lua_istable(L, -1)) {
+        int n = (int)luaL_len(L, -1);
+        if (n > RT_MAX_MILESTONES) {
+            lua_pop(L, 2);
+            return fail(msg, size, "%s: %d milestones; at most %d are supported", w, n, RT_MAX_MILESTONES);
+        }
+        for (int i = 0; i < n; i++) {
+            lua_geti(L, -1, i + 1);
+            c->milestones[i] = (int)lua_tointeger(L, -1);
+            lua_pop(L, 1);
+        }
+        c->nmilestones = n;
+    }
+    lua_pop(L, 2);
+    c->epochs = (float)p->train.epochs;
+    if (!(c->lr > 0.0f)) return fail(msg, size, "%s: vib.optim.%s: lr=%g must be > 0", w, kind, (double)c->lr);
+    if (!(c->beta1 >= 0.0f && c->beta1 < 1.0f) || !(c->beta2 >= 0.0f && c->beta2 < 1.0f))
+        return fail(msg, size, "%s: vib.optim.%s: beta1 and beta2 must be in [0, 1)", w, kind);
+    if (c->sched == RT_SCHED_EXP && !(c->decay > 0.0f && c->every > 0.0f))
+        return fail(msg, size, "%s: vib.optim.%s: decay and decay_every must be > 0", w, kind);
+    if (c->momentum < 0.0f || c->weight_decay < 0.0f || c->clip_norm < 0.0f)
+        return fail(msg, size, "%s: vib.optim.%s: momentum, weight_decay and clip must be >= 0", w, kind);
+    return true;
+}
+
+static bool read_data(lua_State *L, lb_point *p, char *msg, size_t size) {
+    lua_getfield(L, -1, "data");
+    char w[256], scale[32];
+    get_str(L, "where", "?", w, sizeof w);
+    nn_data_spec *d = &p->data;
+    *d = nn_data_spec_default();
+    get_str(L, "name", "", p->data_name, sizeof p->data_name);
+    get_str(L, "dir", "", p->data_dir, sizeof p->data_dir);
+    get_str(L, "path", "", p->data_path, sizeof p->data_path);
+    get_str(L, "test", "", p->data_test, sizeof p->data_test);
+    get_str(L, "label", "", p->data_label, sizeof p->data_label);
+    bool is_csv = strcmp(p->data_name, "csv") == 0;
+    get_str(L, "scale", is_csv ? "none" : "unit", scale, sizeof scale);
+    d->name = p->data_name;
+    d->dir = p->data_dir[0] ? p->data_dir : NULL;
+    d->path = p->data_path[0] ? p->data_path : NULL;
+    d->test_path = p->data_test[0] ? p->data_test : NULL;
+    d->label = p->data_label[0] ? p->data_label : NULL;
+    bool ok;
+    d->scale = nn_scale_parse(scale, &ok);
+    d->train_limit = (int)get_int(L, "train_limit", 0);
+    d->test_limit = (int)get_int(L, "test_limit", 0);
+    d->resplit_test = (float)get_num(L, "resplit_test", 0.0);
+    d->holdout = (float)get_num(L, "holdout", (double)d->holdout);
+    lua_pop(L, 1);
+    if (d->train_limit < 0 || d->test_limit < 0)
+        return fail(msg, size, "%s: train_limit and test_limit must be >= 0 (0 keeps everything)", w);
+    if (d->resplit_test < 0.0f || d->resplit_test >= 1.0f)
+        return fail(msg, size, "%s: resplit_test=%g must be in (0, 1): the fraction of the test set used for training",
+                    w, (double)d->resplit_test);
+    if (is_csv && (d->holdout <= 0.0f || d->holdout >= 1.0f))
+        return fail(msg, size, "%s: holdout=%g must be in (0, 1)", w, (double)d->holdout);
+    return true;
+}
+
+bool lb_point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t size) {
+    memset(p, 0, sizeof *p);
+    lua_pushvalue(L, idx);
+    get_str(L, "name", "", p->name, sizeof p->name);
+    char key[8192];
+    get_str(L, "key", "", key, sizeof key);
+    lb_hash_hex(key, p->id);
+    p->id[12] = '\0';                   /* 48 bits: collisions need ~16M points */
+    p->train = nn_train_cfg_default();
+    p->train.epochs = (int)get_int(L, "epochs", 10);
+    p->train.batch = (int)get_int(L, "batch", 100);
+    p->train.eval_batch = (int)get_int(L, "eval_batch", 1000);
+    p->train.train_eval_limit = (int)get_int(L, "train_eval_limit", 0);
+    p->train.checkpoint_every = (int)get_int(L, "checkpoint_every", 1);
+    p->train.ema = (float)get_num(L, "ema", 0.0);
+    p->train.seed = (uint64_t)get_int(L, "seed", 1);
+    lua_getfield(L, -1, "params");
+    lb_call_vib(L, "_canon", 1, 1);
+    snprintf(p->params_canon, sizeof p->params_canon, "%s", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    bool ok = true;
+    if (p->train.epochs < 0) ok = fail(msg, size, "%s: epochs=%d must be >= 0", p->name, p->train.epochs);
+    else if (p->train.batch < 1) ok = fail(msg, size, "%s: batch=%d must be >= 1", p->name, p->train.batch);
+    else if (p->train.eval_batch < 1) ok = fail(msg, size, "%s: eval_batch must be >= 1", p->name);
+    else if (p->train.checkpoint_every < 1) ok = fail(msg, size, "%s: checkpoint_every must be >= 1", p->name);
+    else if (p->train.ema < 0.0f || p->train.ema >= 1.0f)
+        ok = fail(msg, size, "%s: ema=%g must be in [0, 1) (0 turns it off)", p->name, (double)p->train.ema);
+    ok = ok && read_layers(L, p, msg, size) && read_terms(L, p, msg, size) &&
+         read_optim(L, p, msg, size) && read_data(L, p, msg, size);
+    lua_pop(L, 1);
+    return ok;
+}

@@ -1,0 +1,457 @@
+-- vib.lua: the experiment DSL. Embedded in the vibrun binary and returned by `require "vib"`.
+--
+-- Every constructor takes one table of named fields, rejects unknown keys and wrong types at the
+-- caller's line, and records that line ("x.lua:14") so that errors found later (shape inference
+-- at model build, an unknown layer name in an objective, a NaN loss) still point at the script.
+-- Lua declares; C executes: these functions only build plain tables that vibrun turns into C
+-- specs. Nothing here runs during training.
+
+local getinfo = ...            -- debug.getinfo, handed over by lb_state.c before `debug` is removed
+
+local vib = {}
+local TAG = "__vib"            -- what a constructor made: "layer", "seq", "data", ...
+
+-- ---- checking -------------------------------------------------------------------------------
+
+local function where(level)
+  local info = getinfo(level + 1, "Sl")
+  if not info or info.currentline < 0 then return "?" end
+  return info.short_src .. ":" .. info.currentline
+end
+
+-- The position of the first frame outside this file: the user's line, or nil when there is
+-- none (a constructor reached through `return vib.experiment { ... }`, a tail call, runs after
+-- the script's frame is gone).
+local function user_where()
+  for level = 2, 50 do
+    local info = getinfo(level, "Sl")
+    if not info then break end
+    if info.source ~= "=vib" and info.what ~= "C" and info.currentline >= 0 then
+      return info.short_src .. ":" .. info.currentline
+    end
+  end
+  return nil
+end
+
+-- Without a frame, the script's text tells the line: the constructor's name, then the key.
+local function source_where(fn, key)
+  local src, path = vib._source, vib._script
+  if not src then return path or "?" end
+  local word = fn:match("([%w_]+)$")
+  local n, start = 0, nil
+  for line in (src .. "\n"):gmatch("(.-)\r?\n") do
+    n = n + 1
+    if not start and line:find("%f[%w_]" .. word .. "%s*[{(]") then
+      start = n
+      if not key then break end
+    end
+    if start and key and line:find("%f[%w_]" .. key .. "%f[^%w_]%s*=") then return path .. ":" .. n end
+  end
+  return path .. ":" .. (start or 1)
+end
+
+local current_fn, current_key
+local function fail(msg)
+  local w = user_where() or source_where(current_fn or "experiment", current_key)
+  error(w .. ": " .. msg, 0)
+end
+vib._fail = fail
+
+local function sorted_keys(t)
+  local ks = {}
+  for k in pairs(t) do ks[#ks + 1] = k end
+  table.sort(ks, function(a, b) return tostring(a) < tostring(b) end)
+  return ks
+end
+
+local function is_int(v) return math.type(v) == "integer" or (type(v) == "number" and v == math.floor(v) and v == v and math.abs(v) < 2^53) end
+
+-- type names: "int", "number", "string", "bool", "function", "table", "any",
+-- "enum:a|b|c", "list:number"; a trailing "?" means optional.
+local function check_value(fn, key, ty, v)
+  local base = ty:gsub("%?$", "")
+  local ok
+  if base == "int" then ok = is_int(v)
+  elseif base == "number" then ok = type(v) == "number"
+  elseif base == "string" then ok = type(v) == "string"
+  elseif base == "bool" then ok = type(v) == "boolean"
+  elseif base == "function" then ok = type(v) == "function"
+  elseif base == "table" then ok = type(v) == "table"
+  elseif base == "any" then ok = true
+  elseif base:sub(1, 5) == "enum:" then
+    local choices = base:sub(6)
+    if type(v) ~= "string" then
+      fail(string.format("%s: '%s' must be one of %s, got %s", fn, key, choices:gsub("|", ", "), type(v)))
+    end
+    for c in choices:gmatch("[^|]+") do if c == v then return end end
+    fail(string.format("%s: '%s' = \"%s\" is not one of %s", fn, key, v, choices:gsub("|", ", ")))
+  elseif base:sub(1, 5) == "list:" then
+    ok = type(v) == "table"
+    if ok then for _, x in ipairs(v) do check_value(fn, key .. "[]", base:sub(6), x) end end
+  else error("vib.lua: bad type spec " .. ty) end
+  if not ok then
+    local what = base == "int" and "an integer" or (base:match("^[aeiou]") and "an " or "a ") .. base
+    fail(string.format("%s: '%s' must be %s, got %s", fn, key, what,
+                       type(v) == "number" and tostring(v) or type(v)))
+  end
+end
+
+-- Checks named fields `t` of constructor `fn` against `spec` ({key = type}); returns a copy with
+-- the declaring line in `where`.
+local function fields(fn, t, spec, tag)
+  if type(t) ~= "table" then
+    fail(string.format("%s expects a table of named fields, e.g. %s { ... }, got %s", fn, fn, type(t)))
+  end
+  current_fn, current_key = fn, nil
+  local out = { [TAG] = tag, where = user_where() or source_where(fn) }
+  for _, k in ipairs(sorted_keys(t)) do
+    local v = t[k]
+    current_key = type(k) == "string" and k or nil
+    if type(k) ~= "string" then
+      fail(string.format("%s: unexpected positional value %s; every field is named (key = value)", fn, tostring(v)))
+    end
+    local ty = spec[k]
+    if not ty then
+      local known = sorted_keys(spec)
+      fail(string.format("%s: unknown key '%s'; known keys: %s", fn, k, table.concat(known, ", ")))
+    end
+    check_value(fn, k, ty, v)
+    out[k] = v
+  end
+  for _, k in ipairs(sorted_keys(spec)) do
+    if out[k] == nil and not spec[k]:match("%?$") then
+      current_key = nil
+      fail(string.format("%s: missing required key '%s'", fn, k))
+    end
+  end
+  current_fn, current_key = nil, nil
+  return out
+end
+vib._fields = fields
+
+function vib.kind(v) return type(v) == "table" and rawget(v, TAG) or nil end
+
+-- ---- layers ---------------------------------------------------------------------------------
+
+local counters = {}
+local function layer(kind, spec)
+  spec.name = "string?"
+  return function(t)
+    local l = fields("vib." .. kind, t or {}, spec, "layer")
+    l.kind = kind
+    return l
+  end
+end
+
+vib.linear = layer("linear", { out = "int", ["in"] = "int?", bias = "bool?",
+                               init = "enum:default|glorot|he|normal?", std = "number?" })
+vib.relu = layer("relu", {})
+vib.tanh = layer("tanh", {})
+vib.sigmoid = layer("sigmoid", {})
+vib.softplus = layer("softplus", {})
+vib.dropout = layer("dropout", { p = "number" })
+
+function vib.seq(t)
+  if type(t) ~= "table" then fail("vib.seq expects a list of layers, e.g. vib.seq { vib.linear { out = 10 } }") end
+  local s = { [TAG] = "seq", where = user_where() }
+  for k, v in pairs(t) do
+    if not is_int(k) then fail(string.format("vib.seq: unexpected key '%s'; vib.seq takes a list of layers", tostring(k))) end
+  end
+  for i, l in ipairs(t) do
+    local kind = vib.kind(l)
+    if kind == "seq" then
+      for _, inner in ipairs(l) do s[#s + 1] = inner end
+    elseif kind == "layer" then
+      s[#s + 1] = l
+    else
+      fail(string.format("vib.seq: element %d is not a layer (got %s); use vib.linear{...}, vib.relu{}, ...", i,
+                         kind or type(l)))
+    end
+  end
+  if #s == 0 then fail("vib.seq: the model has no layers") end
+  return s
+end
+
+-- ---- objectives -----------------------------------------------------------------------------
+
+vib.term = {}
+function vib.term.ce(t)
+  local x = fields("vib.term.ce", t or {}, { weight = "number?", name = "string?", layer = "string?",
+                                             smoothing = "number?" }, "term")
+  x.kind = "ce"
+  return x
+end
+
+vib.obj = {}
+-- The sum of terms, each with its weight.
+function vib.obj.sum(t)
+  if type(t) ~= "table" or #t == 0 then fail("vib.obj.sum expects a list of terms, e.g. vib.obj.sum { vib.term.ce {} }") end
+  local o = { [TAG] = "objective", where = user_where() }
+  for i, term in ipairs(t) do
+    if vib.kind(term) ~= "term" then fail(string.format("vib.obj.sum: element %d is not a term (vib.term.*)", i)) end
+    o[#o + 1] = term
+  end
+  return o
+end
+-- Cross-entropy alone: maximum likelihood (with optional label smoothing).
+function vib.obj.ce(t)
+  local x = fields("vib.obj.ce", t or {}, { smoothing = "number?" }, "term")
+  x.kind = "ce"
+  x.where = user_where()
+  return { [TAG] = "objective", where = x.where, x }
+end
+
+-- ---- optimizers -----------------------------------------------------------------------------
+
+vib.optim = {}
+local sched = { lr = "number?", weight_decay = "number?", clip = "number?",
+                schedule = "enum:const|exp|step|cosine?", decay = "number?", decay_every = "number?",
+                milestones = "list:int?", gamma = "number?", lr_min = "number?" }
+local function optim(kind, extra)
+  return function(t)
+    local spec = {}
+    for k, v in pairs(sched) do spec[k] = v end
+    for k, v in pairs(extra) do spec[k] = v end
+    local o = fields("vib.optim." .. kind, t or {}, spec, "optim")
+    o.kind = kind
+    if o.schedule == nil and o.decay ~= nil then o.schedule = "exp" end
+    return o
+  end
+end
+vib.optim.sgd = optim("sgd", { momentum = "number?", nesterov = "bool?" })
+vib.optim.adam = optim("adam", { beta1 = "number?", beta2 = "number?", eps = "number?" })
+vib.optim.adamw = optim("adamw", { beta1 = "number?", beta2 = "number?", eps = "number?" })
+vib.optim.adamax = optim("adamax", { beta1 = "number?", beta2 = "number?", eps = "number?" })
+
+-- ---- data -----------------------------------------------------------------------------------
+
+vib.data = {}
+local common = { dir = "string?", scale = "enum:none|unit|pm1|standardize?", train_limit = "int?",
+                 test_limit = "int?" }
+local function dataset(name, extra)
+  return function(t)
+    local spec = {}
+    for k, v in pairs(common) do spec[k] = v end
+    for k, v in pairs(extra) do spec[k] = v end
+    local d = fields("vib.data." .. name:gsub("-", "_"), t or {}, spec, "data")
+    d.name = name
+    return d
+  end
+end
+vib.data.mnist = dataset("mnist", { resplit_test = "number?" })
+vib.data.fashion_mnist = dataset("fashion-mnist", { resplit_test = "number?" })
+vib.data.cifar10 = dataset("cifar10", { resplit_test = "number?" })
+vib.data.csv = dataset("csv", { path = "string", test = "string?", label = "string?", holdout = "number?" })
+
+-- ---- sweeps ---------------------------------------------------------------------------------
+
+function vib.logspace(a, b, n)
+  if not (type(a) == "number" and type(b) == "number" and is_int(n) and n >= 1) then
+    fail("vib.logspace(a, b, n): exponents a, b and a count n >= 1, e.g. vib.logspace(-9, 0, 19)")
+  end
+  local out = {}
+  for i = 0, n - 1 do out[#out + 1] = 10 ^ (n == 1 and a or a + (b - a) * i / (n - 1)) end
+  return out
+end
+
+function vib.linspace(a, b, n)
+  if not (type(a) == "number" and type(b) == "number" and is_int(n) and n >= 1) then
+    fail("vib.linspace(a, b, n): end points a, b and a count n >= 1")
+  end
+  local out = {}
+  for i = 0, n - 1 do out[#out + 1] = n == 1 and a or a + (b - a) * i / (n - 1) end
+  return out
+end
+
+-- The Cartesian product of the listed values; keys vary in sorted order, the last fastest.
+function vib.grid(t)
+  if type(t) ~= "table" then fail("vib.grid expects a table of lists, e.g. vib.grid { beta = { 1e-3, 1e-2 } }") end
+  local g = { [TAG] = "sweep", where = user_where(), axes = {} }
+  for _, k in ipairs(sorted_keys(t)) do
+    local v = t[k]
+    if type(k) ~= "string" then fail("vib.grid: every axis is named (beta = { ... })") end
+    if type(v) ~= "table" then v = { v } end
+    if #v == 0 then fail(string.format("vib.grid: axis '%s' has no values", k)) end
+    g.axes[#g.axes + 1] = { key = k, values = v }
+  end
+  return g
+end
+
+-- ---- the experiment -------------------------------------------------------------------------
+
+local experiment_spec = {
+  name = "string", data = "table", params = "table?", model = "any", objective = "any?",
+  optim = "any?", ema = "number?", epochs = "int?", batch = "int?", eval_batch = "int?",
+  train_eval_limit = "int?", seed = "int?", sweep = "table?", plots = "table?",
+  checkpoint_every = "int?", description = "string?",
+}
+-- The top-level settings that --set may override as well as params.
+local settable = { epochs = "int", batch = "int", eval_batch = "int", ema = "number", seed = "int",
+                   train_eval_limit = "int", checkpoint_every = "int" }
+
+function vib.experiment(t)
+  local e = fields("vib.experiment", t, experiment_spec, "experiment")
+  local function fail_at(key, msg) current_fn, current_key = "vib.experiment", key; fail(msg) end
+  if not e.name:match("^[%w_%-%.]+$") then
+    fail_at("name", "vib.experiment: name '" .. e.name .. "' may hold only letters, digits, '_', '-' and '.' (it names a directory)")
+  end
+  if vib.kind(e.data) ~= "data" then fail_at("data", "vib.experiment: 'data' must be a data set, e.g. vib.data.fashion_mnist {}") end
+  local mk = type(e.model) == "function" and "function" or vib.kind(e.model)
+  if mk ~= "function" and mk ~= "seq" and mk ~= "layer" then
+    fail_at("model", "vib.experiment: 'model' must be vib.seq { ... } or a function(p) returning one")
+  end
+  if e.optim and type(e.optim) ~= "function" and vib.kind(e.optim) ~= "optim" then
+    fail_at("optim", "vib.experiment: 'optim' must be vib.optim.adam { ... } (or another vib.optim.*) or a function(p) returning one")
+  end
+  if e.sweep and vib.kind(e.sweep) ~= "sweep" then fail_at("sweep", "vib.experiment: 'sweep' must be vib.grid { ... }") end
+  for k, v in pairs(e.params or {}) do
+    if type(k) ~= "string" then fail_at("params", "vib.experiment: params must be named (k = 256, beta = 1e-3)") end
+    local ty = type(v)
+    if ty ~= "number" and ty ~= "string" and ty ~= "boolean" then
+      fail_at(k, string.format("vib.experiment: param '%s' is a %s; params are numbers, strings or booleans", k, ty))
+    end
+  end
+  if e.plots then
+    for i, p in ipairs(e.plots) do
+      if vib.kind(p) ~= "plot" then fail_at("plots", string.format("vib.experiment: plots[%d] is not a plot (vib.plot.*)", i)) end
+    end
+  end
+  return e
+end
+
+-- ---- plots ----------------------------------------------------------------------------------
+
+vib.plot = {}
+function vib.plot.training_curve(t)
+  local p = fields("vib.plot.training_curve", t or {}, { metric = "enum:loss_bits|error?" }, "plot")
+  p.kind = "training_curve"
+  return p
+end
+
+-- ---- resolution: --set overrides, sweep points, model and objective per point ----------------
+
+-- Parses a --set value with the type of the value it replaces.
+local function coerce(key, s, old, ty)
+  ty = ty or type(old)
+  if ty == "int" or math.type(old) == "integer" then
+    local v = math.tointeger(tonumber(s))
+    if v == nil then error(string.format("--set %s=%s: '%s' expects an integer", key, s, key), 0) end
+    return v
+  elseif ty == "number" then
+    local v = tonumber(s)
+    if v == nil then error(string.format("--set %s=%s: '%s' expects a number", key, s, key), 0) end
+    return v
+  elseif ty == "boolean" then
+    if s == "true" then return true elseif s == "false" then return false end
+    error(string.format("--set %s=%s: '%s' expects true or false", key, s, key), 0)
+  end
+  return s
+end
+
+local function canon(v)
+  local t = type(v)
+  if t == "table" then
+    local parts = {}
+    for _, k in ipairs(sorted_keys(v)) do
+      if k ~= "where" and k ~= TAG then parts[#parts + 1] = tostring(k) .. "=" .. canon(v[k]) end
+    end
+    return "{" .. table.concat(parts, ",") .. "}"
+  elseif t == "number" then
+    if math.type(v) == "integer" then return tostring(v) end
+    return string.format("%.17g", v)
+  elseif t == "string" then
+    return string.format("%q", v)
+  end
+  return tostring(v)
+end
+vib._canon = canon
+
+-- Returns the list of resolved points of experiment e with overrides `sets` ({key=string}).
+function vib._resolve(e, sets)
+  local base = {}
+  for k, v in pairs(e.params or {}) do base[k] = v end
+  local top = {}
+  for _, k in ipairs(sorted_keys(sets)) do
+    local s = sets[k]
+    if base[k] ~= nil then base[k] = coerce(k, s, base[k])
+    elseif settable[k] then top[k] = coerce(k, s, e[k], settable[k])
+    else
+      local known = sorted_keys(base)
+      for _, kk in ipairs(sorted_keys(settable)) do known[#known + 1] = kk end
+      error(string.format("--set %s=%s: '%s' is neither a param of %s nor a setting; known: %s", k, s, k,
+                          e.name, table.concat(known, ", ")), 0)
+    end
+  end
+  -- The sweep's points, each a table of param overrides.
+  local combos = { {} }
+  if e.sweep then
+    for _, axis in ipairs(e.sweep.axes) do
+      if base[axis.key] == nil and not settable[axis.key] then
+        error(string.format("%s: sweep axis '%s' is not a param; declare it in params (e.g. %s = %s)",
+                            e.sweep.where, axis.key, axis.key, canon(axis.values[1])), 0)
+      end
+      if sets[axis.key] == nil then
+        local nxt = {}
+        for _, c in ipairs(combos) do
+          for _, v in ipairs(axis.values) do
+            local c2 = {}
+            for k, x in pairs(c) do c2[k] = x end
+            c2[axis.key] = v
+            nxt[#nxt + 1] = c2
+          end
+        end
+        combos = nxt
+      end
+    end
+  end
+  local points = {}
+  for _, c in ipairs(combos) do
+    local p = {}
+    for k, v in pairs(base) do p[k] = v end
+    local settings = {}
+    for k in pairs(settable) do settings[k] = top[k] ~= nil and top[k] or e[k] end
+    for k, v in pairs(c) do
+      if settable[k] and base[k] == nil then settings[k] = v else p[k] = v end
+    end
+    local model = e.model
+    if type(model) == "function" then model = model(p) end
+    if vib.kind(model) == "layer" then model = vib.seq { model } end
+    if vib.kind(model) ~= "seq" then
+      error(string.format("%s: the model function must return vib.seq { ... }, got %s", e.where,
+                          vib.kind(model) or type(model)), 0)
+    end
+    local obj = e.objective or vib.obj.ce {}
+    if type(obj) == "function" then obj = obj(p) end
+    if vib.kind(obj) == "term" then obj = vib.obj.sum { obj } end
+    if vib.kind(obj) ~= "objective" then
+      error(string.format("%s: 'objective' must be vib.obj.* or a function(p) returning one", e.where), 0)
+    end
+    local optim = e.optim or vib.optim.adam {}
+    if type(optim) == "function" then optim = optim(p) end
+    if vib.kind(optim) ~= "optim" then
+      error(string.format("%s: the optim function must return vib.optim.*, got %s", e.where,
+                          vib.kind(optim) or type(optim)), 0)
+    end
+    local seed = p.seed ~= nil and p.seed or settings.seed or 1
+    local point = {
+      name = e.name, params = p, model = model, objective = obj, data = e.data,
+      optim = optim, epochs = settings.epochs or 10, batch = settings.batch or 100,
+      eval_batch = settings.eval_batch or 1000, ema = settings.ema or 0,
+      train_eval_limit = settings.train_eval_limit or 0, checkpoint_every = settings.checkpoint_every or 1,
+      seed = seed,
+    }
+    point.key = canon { name = point.name, params = p, model = model, objective = obj, data = e.data,
+                        optim = point.optim, epochs = point.epochs, batch = point.batch, ema = point.ema,
+                        seed = seed, train_eval_limit = point.train_eval_limit }
+    points[#points + 1] = point
+  end
+  return points
+end
+
+-- config.lua: the resolved point, replayable with `vibrun config.lua`.
+function vib.point(t)
+  local p = fields("vib.point", t, { script = "string", params = "table", settings = "table?" }, "point")
+  return p
+end
+
+return vib

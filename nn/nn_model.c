@@ -1,0 +1,221 @@
+// nn_model.c: layer specs to layers: shape inference, parameters, initialisation, forward.
+#include "nn_model.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_ops.h"
+
+// ---- names ----
+
+static const char *const kind_names[NN_LAYER_COUNT] = {
+    [NN_LAYER_LINEAR] = "linear", [NN_LAYER_RELU] = "relu", [NN_LAYER_TANH] = "tanh",
+    [NN_LAYER_SIGMOID] = "sigmoid", [NN_LAYER_SOFTPLUS] = "softplus", [NN_LAYER_DROPOUT] = "dropout",
+};
+
+static const char *const init_names[NN_INIT_COUNT] = {
+    [NN_INIT_DEFAULT] = "default", [NN_INIT_GLOROT] = "glorot", [NN_INIT_HE] = "he",
+    [NN_INIT_NORMAL] = "normal",
+};
+
+const char *nn_layer_kind_name(nn_layer_kind k) {
+    return (unsigned)k < NN_LAYER_COUNT ? kind_names[k] : "?";
+}
+
+bool nn_layer_kind_parse(const char *s, nn_layer_kind *k) {
+    for (int i = 0; i < NN_LAYER_COUNT; i++)
+        if (strcmp(s, kind_names[i]) == 0) { *k = (nn_layer_kind)i; return true; }
+    return false;
+}
+
+const char *nn_init_name(nn_init i) { return (unsigned)i < NN_INIT_COUNT ? init_names[i] : "?"; }
+
+bool nn_init_parse(const char *s, nn_init *i) {
+    for (int j = 0; j < NN_INIT_COUNT; j++)
+        if (strcmp(s, init_names[j]) == 0) { *i = (nn_init)j; return true; }
+    return false;
+}
+
+nn_layer_spec nn_layer_spec_default(nn_layer_kind k) {
+    nn_layer_spec s;
+    memset(&s, 0, sizeof s);
+    s.kind = k;
+    s.bias = true;
+    s.init = NN_INIT_DEFAULT;
+    s.init_std = 0.01f;
+    return s;
+}
+
+// ---- build: shape inference and parameter registration ----
+
+/* "x.lua:14: linear 'fc2': <message>" */
+RT_PRINTF(3, 4)
+static rt_status layer_err(rt_err *err, const nn_layer_spec *s, const char *fmt, ...) {
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return rt_err_set(err, RT_ERR_ARG, "%s%s%s '%s': %s", s->where, s->where[0] ? ": " : "",
+                      nn_layer_kind_name(s->kind), s->name, msg);
+}
+
+rt_status nn_model_build(nn_model *m, const nn_layer_spec *specs, int n, int in, rt_err *err) {
+    memset(m, 0, sizeof *m);
+    rt_params_init(&m->params);
+    if (n <= 0) return rt_err_set(err, RT_ERR_ARG, "the model has no layers; give vib.seq at least one layer");
+    m->layers = rt_xcalloc((size_t)n, sizeof *m->layers);
+    m->n = n;
+    m->in = in;
+    int cur = in;
+    char buf[128];
+    for (int i = 0; i < n; i++) {
+        nn_layer *l = &m->layers[i];
+        l->spec = specs[i];
+        const nn_layer_spec *s = &l->spec;
+        for (int j = 0; j < i; j++)
+            if (strcmp(m->layers[j].spec.name, s->name) == 0) {
+                layer_err(err, s, "the name is already used by the layer at %s; give each layer its own name",
+                          m->layers[j].spec.where);
+                goto fail;
+            }
+        l->in = cur;
+        switch (s->kind) {
+        case NN_LAYER_LINEAR:
+            if (s->out <= 0) {
+                layer_err(err, s, "out must be a positive integer (the number of output units)");
+                goto fail;
+            }
+            if (s->in != 0 && s->in != cur) {
+                layer_err(err, s, "in=%d but the previous layer outputs %d; set in=%d or remove it",
+                          s->in, cur, cur);
+                goto fail;
+            }
+            l->out = s->out;
+            snprintf(buf, sizeof buf, "%s.weight", s->name);
+            l->w = rt_params_add(&m->params, buf, 2, (int[]){ l->out, l->in });
+            if (s->bias) {
+                snprintf(buf, sizeof buf, "%s.bias", s->name);
+                l->b = rt_params_add(&m->params, buf, 1, (int[]){ l->out });
+            }
+            break;
+        case NN_LAYER_DROPOUT:
+            if (!(s->p >= 0.0f && s->p < 1.0f)) {
+                layer_err(err, s, "p=%g is not a probability in [0, 1)", (double)s->p);
+                goto fail;
+            }
+            l->out = cur;
+            break;
+        case NN_LAYER_RELU: case NN_LAYER_TANH: case NN_LAYER_SIGMOID: case NN_LAYER_SOFTPLUS:
+            l->out = cur;
+            break;
+        default:
+            RT_ABORT("layer kind %d not handled", (int)s->kind);
+        }
+        cur = l->out;
+    }
+    m->out = cur;
+    rt_params_finalize(&m->params);
+    return RT_OK;
+fail:
+    nn_model_free(m);
+    return err ? err->status : RT_ERR_ARG;
+}
+
+void nn_model_free(nn_model *m) {
+    rt_params_free(&m->params);
+    free(m->layers);
+    memset(m, 0, sizeof *m);
+}
+
+// ---- initialisation ----
+
+void nn_model_init(nn_model *m, rt_rng *r) {
+    for (int i = 0; i < m->n; i++) {
+        nn_layer *l = &m->layers[i];
+        if (!l->w) continue;
+        float fan_in = (float)l->in, fan_out = (float)l->out;
+        size_t nw = (size_t)l->w->n;
+        switch (l->spec.init) {
+        case NN_INIT_DEFAULT: {
+            float a = 1.0f / sqrtf(fan_in);
+            rt_rng_fill_uniform(r, l->w->data, nw, -a, a);
+            if (l->b) rt_rng_fill_uniform(r, l->b->data, (size_t)l->b->n, -a, a);
+            break;
+        }
+        case NN_INIT_GLOROT: {
+            float a = sqrtf(6.0f / (fan_in + fan_out));
+            rt_rng_fill_uniform(r, l->w->data, nw, -a, a);
+            break;
+        }
+        case NN_INIT_HE:
+            rt_rng_fill_normal(r, l->w->data, nw, 0.0f, sqrtf(2.0f / fan_in));
+            break;
+        case NN_INIT_NORMAL:
+            rt_rng_fill_normal(r, l->w->data, nw, 0.0f, l->spec.init_std);
+            break;
+        default:
+            RT_ABORT("init %d not handled", (int)l->spec.init);
+        }
+        if (l->b && l->spec.init != NN_INIT_DEFAULT) memset(l->b->data, 0, (size_t)l->b->n * sizeof(float));
+    }
+}
+
+// ---- forward ----
+
+static rt_tensor *dropout(const nn_fwd *f, rt_tensor *x, float p) {
+    if (!f->train || p == 0.0f) return x;
+    /* Inverted dropout: keep with probability 1-p and scale by 1/(1-p); the mask is a constant
+    ** input of a mul, so the tape differentiates through it without a dropout op. */
+    rt_tensor *mask = rt_tensor_like(f->ctx, x);
+    float keep = 1.0f / (1.0f - p);
+    for (int64_t i = 0; i < x->n; i++)
+        mask->data[i] = rt_rng_uniform(f->noise) >= (double)p ? keep : 0.0f;
+    return rt_mul(f->ctx, x, mask);
+}
+
+rt_tensor *nn_model_forward(nn_model *m, const nn_fwd *f, rt_tensor *x) {
+    RT_ASSERT(x->ndim == 2 && x->shape[1] == m->in);
+    rt_ctx *c = f->ctx;
+    for (int i = 0; i < m->n; i++) {
+        nn_layer *l = &m->layers[i];
+        switch (l->spec.kind) {
+        case NN_LAYER_LINEAR: x = rt_linear(c, x, l->w, l->b); break;
+        case NN_LAYER_RELU: x = rt_relu(c, x); break;
+        case NN_LAYER_TANH: x = rt_tanh(c, x); break;
+        case NN_LAYER_SIGMOID: x = rt_sigmoid(c, x); break;
+        case NN_LAYER_SOFTPLUS: x = rt_softplus(c, x); break;
+        case NN_LAYER_DROPOUT: x = dropout(f, x, l->spec.p); break;
+        default: RT_ABORT("layer kind %d not handled", (int)l->spec.kind);
+        }
+        l->y = x;
+    }
+    return x;
+}
+
+int nn_model_find(const nn_model *m, const char *name) {
+    for (int i = 0; i < m->n; i++)
+        if (strcmp(m->layers[i].spec.name, name) == 0) return i;
+    return -1;
+}
+
+void nn_model_summary(const nn_model *m, char *buf, size_t size) {
+    size_t k = 0;
+#define PUT(...) do { if (k < size) k += (size_t)snprintf(buf + k, size - k, __VA_ARGS__); } while (0)
+    PUT("%-16s %-10s %-14s %12s\n", "layer", "kind", "output", "parameters");
+    PUT("%-16s %-10s (B, %-9d) %12s\n", "input", "", m->in, "");
+    size_t total = 0;
+    for (int i = 0; i < m->n; i++) {
+        const nn_layer *l = &m->layers[i];
+        size_t np = (l->w ? (size_t)l->w->n : 0) + (l->b ? (size_t)l->b->n : 0);
+        total += np;
+        char shape[32];
+        snprintf(shape, sizeof shape, "(B, %d)", l->out);
+        PUT("%-16s %-10s %-14s %12zu\n", l->spec.name, nn_layer_kind_name(l->spec.kind), shape, np);
+    }
+    PUT("total parameters: %zu\n", total);
+#undef PUT
+}

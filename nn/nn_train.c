@@ -1,0 +1,324 @@
+// nn_train.c: the step protocol, the epoch loop, evaluation, metrics and checkpoints.
+#include "nn_train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rt_ckpt.h"
+#include "rt_csv.h"
+#include "rt_ops.h"
+
+#define LOG2E 1.4426950408889634    /* nats -> bits */
+
+nn_train_cfg nn_train_cfg_default(void) {
+    nn_train_cfg c;
+    memset(&c, 0, sizeof c);
+    c.epochs = 10;
+    c.batch = 100;
+    c.eval_batch = 1000;
+    c.seed = 1;
+    c.optim = rt_optim_cfg_default();
+    c.checkpoint_every = 1;
+    return c;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+// ---- evaluation ----
+
+static int argmax(const float *v, int n) {
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (v[i] > v[best]) best = i;
+    return best;
+}
+
+nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, int limit, int batch,
+                    rt_ctx *c) {
+    nn_eval ev;
+    memset(&ev, 0, sizeof ev);
+    int n = limit > 0 && limit < d->n ? limit : d->n;
+    bool rec = c->grad_enabled;
+    c->grad_enabled = false;
+    nn_fwd f = { c, false, NULL };
+    double loss = 0.0, terms[NN_MAX_TERMS] = { 0 };
+    int64_t wrong = 0;
+    for (int start = 0; start < n; start += batch) {
+        int b = n - start < batch ? n - start : batch;
+        rt_ctx_reset(c);
+        rt_tensor *x = rt_tensor_new(c, 2, (int[]){ b, d->dim });
+        memcpy(x->data, d->x + (size_t)start * d->dim, (size_t)b * d->dim * sizeof(float));
+        const int32_t *y = d->y + start;
+        rt_tensor *out = nn_model_forward(m, &f, x);
+        nn_obj_out r = nn_obj_forward(o, m, c, out, y);
+        for (int t = 0; t < o->n; t++) {
+            double s = 0.0;
+            for (int i = 0; i < b; i++) s += (double)r.term[t]->data[i];
+            terms[t] += s;
+            loss += (double)o->terms[t].weight * s;
+        }
+        for (int i = 0; i < b; i++) wrong += argmax(out->data + (size_t)i * m->out, m->out) != y[i];
+    }
+    c->grad_enabled = rec;
+    ev.loss_bits = n ? loss / n * LOG2E : (double)NAN;
+    for (int t = 0; t < o->n; t++) ev.term_bits[t] = n ? terms[t] / n * LOG2E : (double)NAN;
+    ev.error = n ? (double)wrong / n : (double)NAN;
+    return ev;
+}
+
+// ---- checkpoints ----
+
+typedef struct train_state {
+    rt_params *P;
+    rt_optim opt;
+    rt_ema ema;
+    bool has_ema;
+    rt_rng data_at_epoch;       /* the data stream as the current epoch began */
+    rt_rng noise;
+    int32_t cursor[2];          /* epochs completed, steps done in the next epoch */
+} train_state;
+
+static rt_status ckpt_save(const train_state *s, const char *dir, rt_err *err) {
+    char path[1100];
+    snprintf(path, sizeof path, "%s/checkpoint", dir);
+    rt_ckpt *ck = rt_ckpt_new();
+    size_t nb = s->P->total * sizeof(float);
+    rt_ckpt_put(ck, "params", s->P->data, nb);
+    rt_ckpt_put(ck, "optim.m", s->opt.m, nb);
+    if (s->opt.v) rt_ckpt_put(ck, "optim.v", s->opt.v, nb);
+    rt_ckpt_put(ck, "optim.t", &s->opt.t, sizeof s->opt.t);
+    if (s->has_ema) {
+        rt_ckpt_put(ck, "ema.shadow", s->ema.shadow, nb);
+        rt_ckpt_put(ck, "ema.t", &s->ema.t, sizeof s->ema.t);
+    }
+    rt_ckpt_put(ck, "rng.data", &s->data_at_epoch, sizeof s->data_at_epoch);
+    rt_ckpt_put(ck, "rng.noise", &s->noise, sizeof s->noise);
+    rt_ckpt_put(ck, "cursor", s->cursor, sizeof s->cursor);
+    rt_status st = rt_ckpt_save(ck, path, err);
+    rt_ckpt_free(ck);
+    return st;
+}
+
+/* Loads dir/checkpoint into s if it exists; *found tells whether it did. */
+static rt_status ckpt_load(train_state *s, const char *dir, bool *found, rt_err *err) {
+    char path[1100];
+    snprintf(path, sizeof path, "%s/checkpoint", dir);
+    FILE *f = fopen(path, "rb");
+    *found = f != NULL;
+    if (!f) return RT_OK;
+    fclose(f);
+    rt_ckpt *ck = rt_ckpt_load(path, err);
+    if (!ck) return err->status;
+    size_t nb = s->P->total * sizeof(float);
+    rt_status st = rt_ckpt_get(ck, "params", s->P->data, nb, err);
+    if (!st) st = rt_ckpt_get(ck, "optim.m", s->opt.m, nb, err);
+    if (!st && s->opt.v) st = rt_ckpt_get(ck, "optim.v", s->opt.v, nb, err);
+    if (!st) st = rt_ckpt_get(ck, "optim.t", &s->opt.t, sizeof s->opt.t, err);
+    if (!st && s->has_ema) st = rt_ckpt_get(ck, "ema.shadow", s->ema.shadow, nb, err);
+    if (!st && s->has_ema) st = rt_ckpt_get(ck, "ema.t", &s->ema.t, sizeof s->ema.t, err);
+    if (!st) st = rt_ckpt_get(ck, "rng.data", &s->data_at_epoch, sizeof s->data_at_epoch, err);
+    if (!st) st = rt_ckpt_get(ck, "rng.noise", &s->noise, sizeof s->noise, err);
+    if (!st) st = rt_ckpt_get(ck, "cursor", s->cursor, sizeof s->cursor, err);
+    rt_ckpt_free(ck);
+    if (st) rt_err_prefix(err, "resuming from %s: ", path);
+    return st;
+}
+
+// ---- metrics ----
+
+static rt_status metrics_open(rt_csv *w, const nn_obj *o, const char *dir, bool append, rt_err *err) {
+    const char *cols[NN_MAX_TERMS + 5];
+    char names[NN_MAX_TERMS][48];
+    int k = 0;
+    cols[k++] = "epoch";
+    cols[k++] = "split";
+    cols[k++] = "loss_bits";
+    for (int t = 0; t < o->n; t++) {
+        snprintf(names[t], sizeof names[t], "%s_bits", o->terms[t].name);
+        cols[k++] = names[t];
+    }
+    cols[k++] = "error";
+    cols[k++] = "lr";
+    char path[1100];
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    return rt_csv_open(w, path, cols, k, append, err);
+}
+
+static rt_status metrics_row(rt_csv *w, const nn_obj *o, int epoch, const char *split,
+                             const nn_eval *ev, float lr, rt_err *err) {
+    rt_csv_int(w, epoch);
+    rt_csv_str(w, split);
+    rt_csv_num(w, ev->loss_bits);
+    for (int t = 0; t < o->n; t++) rt_csv_num(w, ev->term_bits[t]);
+    rt_csv_num(w, ev->error);
+    rt_csv_numf(w, lr);
+    return rt_csv_end_row(w, err);
+}
+
+/* Evaluates both splits (EMA weights when on) and appends their rows. */
+static rt_status evaluate_epoch(nn_model *m, const nn_obj *o, const nn_dataset *train,
+                                const nn_dataset *test, const nn_train_cfg *cfg, train_state *s,
+                                rt_ctx *c, rt_csv *w, int epoch, float lr, nn_result *res,
+                                rt_err *err) {
+    if (s->has_ema) rt_ema_swap(&s->ema, s->P->data);
+    nn_eval tr = nn_evaluate(m, o, train, cfg->train_eval_limit, cfg->eval_batch, c);
+    nn_eval te = nn_evaluate(m, o, test, 0, cfg->eval_batch, c);
+    if (s->has_ema) rt_ema_swap(&s->ema, s->P->data);
+    res->train_loss_bits = tr.loss_bits;
+    res->train_error = tr.error;
+    res->test_loss_bits = te.loss_bits;
+    res->test_error = te.error;
+    memcpy(res->term_bits, te.term_bits, sizeof res->term_bits);
+    rt_status st = metrics_row(w, o, epoch, "train", &tr, lr, err);
+    if (!st) st = metrics_row(w, o, epoch, "test", &te, lr, err);
+    return st;
+}
+
+// ---- the loop ----
+
+rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const nn_dataset *test,
+                   const nn_train_cfg *cfg, nn_result *res, rt_err *err) {
+    memset(res, 0, sizeof *res);
+    RT_ASSERT(cfg->batch > 0 && cfg->eval_batch > 0 && cfg->epochs >= 0);
+    if (train->dim != m->in)
+        return rt_err_set(err, RT_ERR_ARG, "the data has %d features per example but the model expects %d",
+                          train->dim, m->in);
+    train_state s;
+    memset(&s, 0, sizeof s);
+    s.P = &m->params;
+    rt_rng init;
+    rt_rng_stream(&init, cfg->seed, cfg->point, RT_STREAM_INIT);
+    rt_rng_stream(&s.data_at_epoch, cfg->seed, cfg->point, RT_STREAM_DATA);
+    rt_rng_stream(&s.noise, cfg->seed, cfg->point, RT_STREAM_NOISE);
+    nn_model_init(m, &init);
+    rt_optim_init(&s.opt, &cfg->optim, s.P->total);
+    s.has_ema = cfg->ema > 0.0f;
+    if (s.has_ema) rt_ema_init(&s.ema, cfg->ema, cfg->ema_warmup, s.P->data, s.P->total);
+
+    rt_ctx c;
+    rt_ctx_init(&c, 16u << 20);
+    rt_csv w = { 0 };
+    FILE *timing = NULL;
+    int32_t *perm = rt_xmalloc((size_t)train->n * sizeof *perm);
+    rt_status st = RT_OK;
+    bool found = false;
+    if (cfg->resume) st = ckpt_load(&s, cfg->dir, &found, err);
+    if (!st) st = metrics_open(&w, o, cfg->dir, found, err);
+    if (st) goto out;
+    char tpath[1100];
+    snprintf(tpath, sizeof tpath, "%s/timing.csv.part", cfg->dir);
+    timing = fopen(tpath, found ? "a" : "w");
+    if (!timing) { st = rt_err_set(err, RT_ERR_IO, "%s: cannot create", tpath); goto out; }
+    if (!found) fputs("epoch,train_seconds,eval_seconds,samples_per_s\n", timing);
+
+    double t_start = now_s();
+    if (!found) {
+        st = evaluate_epoch(m, o, train, test, cfg, &s, &c, &w, 0, rt_optim_lr(&cfg->optim, 0.0),
+                            res, err);
+        if (st) goto out;
+    }
+    int steps = (train->n + cfg->batch - 1) / cfg->batch;
+    int64_t samples_total = 0;
+    snprintf(res->status, sizeof res->status, "done");
+    res->epochs_done = s.cursor[0];
+    for (int epoch = s.cursor[0] + 1; epoch <= cfg->epochs; epoch++) {
+        /* The epoch's order comes from the data stream as it stood when the epoch began, so a
+        ** resumed epoch replays the same permutation. */
+        rt_rng data = s.data_at_epoch;
+        for (int i = 0; i < train->n; i++) perm[i] = i;
+        rt_rng_shuffle(&data, perm, (size_t)train->n);
+        double t0 = now_s(), run_loss = 0.0;
+        int64_t samples = 0;
+        float lr = 0.0f;
+        for (int step = s.cursor[1]; step < steps; step++) {
+            rt_ctx_reset(&c);
+            int b = train->n - step * cfg->batch < cfg->batch ? train->n - step * cfg->batch : cfg->batch;
+            rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ b, train->dim });
+            x->flags |= RT_INPUT;
+            int32_t *y = rt_arena_alloc_raw(&c.step, (size_t)b * sizeof *y);
+            nn_data_gather(train, perm + (size_t)step * cfg->batch, b, x->data, y);
+            rt_params_zero_grad(s.P);
+            nn_fwd f = { &c, true, &s.noise };
+            rt_tensor *out = nn_model_forward(m, &f, x);
+            nn_obj_out r = nn_obj_forward(o, m, &c, out, y);
+            double loss = (double)r.loss->data[0];
+            if (!isfinite(loss)) {
+                snprintf(res->status, sizeof res->status, "diverged");
+                res->diverged_epoch = epoch;
+                goto finish;
+            }
+            rt_backward(&c, r.loss);
+            if (cfg->optim.clip_norm > 0.0f) rt_grad_clip(s.P->grad, s.P->total, cfg->optim.clip_norm);
+            lr = rt_optim_lr(&cfg->optim, (double)(epoch - 1) + (double)step / steps);
+            rt_optim_step(&s.opt, s.P->data, s.P->grad, lr);
+            if (s.has_ema) rt_ema_update(&s.ema, s.P->data);
+            samples += b;
+            run_loss += loss * b;
+            if (cfg->progress) {
+                double el = now_s() - t0, rate = samples / (el > 1e-9 ? el : 1e-9);
+                double left = (double)(cfg->epochs - epoch) * train->n + (double)(train->n - samples);
+                nn_progress p = { epoch, cfg->epochs, step + 1, steps, run_loss / samples * LOG2E,
+                                  rate, now_s() - t_start, left / rate, false, 0.0 };
+                cfg->progress(&p, cfg->progress_user);
+            }
+            if (cfg->stop && *cfg->stop) {
+                s.cursor[1] = step + 1;
+                snprintf(res->status, sizeof res->status, "interrupted");
+                st = ckpt_save(&s, cfg->dir, err);
+                goto finish;
+            }
+        }
+        double t_train = now_s() - t0;
+        samples_total += samples;
+        s.data_at_epoch = data;
+        s.cursor[0] = epoch;
+        s.cursor[1] = 0;
+        double t1 = now_s();
+        st = evaluate_epoch(m, o, train, test, cfg, &s, &c, &w, epoch, lr, res, err);
+        if (st) goto out;
+        double t_eval = now_s() - t1;
+        fprintf(timing, "%d,%.3f,%.3f,%.1f\n", epoch, t_train, t_eval, samples / (t_train > 0 ? t_train : 1));
+        fflush(timing);
+        res->epochs_done = epoch;
+        if (cfg->progress) {
+            nn_progress p = { epoch, cfg->epochs, steps, steps, run_loss / (samples ? samples : 1) * LOG2E,
+                              samples / (t_train > 0 ? t_train : 1), now_s() - t_start, 0.0, true,
+                              res->test_error };
+            cfg->progress(&p, cfg->progress_user);
+        }
+        if (epoch % cfg->checkpoint_every == 0 || epoch == cfg->epochs) {
+            st = ckpt_save(&s, cfg->dir, err);
+            if (st) goto out;
+        }
+    }
+finish:
+    res->seconds = now_s() - t_start;
+    res->samples_per_s = samples_total / (res->seconds > 0 ? res->seconds : 1);
+out:;
+    /* A point that ended (done or diverged) gets its final file names; an interrupted one or
+    ** one that failed on I/O keeps its .part files for --resume. */
+    bool ended = st == RT_OK && strcmp(res->status, "interrupted") != 0;
+    rt_err ignore = { 0 };
+    rt_status cst = rt_csv_close(&w, ended, st ? &ignore : err);
+    if (!st) st = cst;
+    if (timing) {
+        fclose(timing);
+        if (ended) {
+            char final[1100];
+            snprintf(final, sizeof final, "%s/timing.csv", cfg->dir);
+            rename(tpath, final);
+        }
+    }
+    free(perm);
+    rt_ctx_free(&c);
+    rt_optim_free(&s.opt);
+    if (s.has_ema) rt_ema_free(&s.ema);
+    return st;
+}

@@ -1,0 +1,80 @@
+/*
+** nn_train.h: the training and evaluation loop of one point.
+**
+** Per step (style.md section 10): reset the step arena; gather the batch; forward; objective;
+** backward into the flat gradient buffer; clip; optimizer step over the flat buffers; EMA. No
+** malloc after the first step, no printing (progress goes through a callback), no Lua.
+** Per epoch: evaluate train and test in evaluation mode (EMA weights when enabled), append one
+** row per split to metrics.csv, write a checkpoint. A non-finite loss stops the point as
+** "diverged" with its epoch, keeping what was written.
+**
+** Files in cfg->dir:
+**   metrics.csv   epoch, split, loss_bits, <term>_bits..., error, lr   (deterministic)
+**   timing.csv    epoch, train_seconds, eval_seconds, samples_per_s    (wall clock: differs
+**                 between runs, so it is kept apart from the files that are compared bytewise)
+**   checkpoint    parameters, optimizer state, EMA, RNG streams, epoch cursor
+** While a point runs these are "*.part"; they take their final names when it ends.
+*/
+#ifndef NN_TRAIN_H
+#define NN_TRAIN_H
+
+#include <signal.h>
+
+#include "nn_data.h"
+#include "nn_obj.h"
+#include "rt_optim.h"
+
+typedef struct nn_progress {
+    int epoch, epochs;          /* 1-based epoch being trained */
+    int64_t step, steps;        /* step within the epoch, steps per epoch */
+    double loss_bits;           /* running mean of the training loss this epoch */
+    double samples_per_s;
+    double elapsed_s, eta_s;
+    bool epoch_done;            /* true once per epoch, after evaluation */
+    double test_error;          /* valid when epoch_done */
+} nn_progress;
+
+typedef void (*nn_progress_fn)(const nn_progress *p, void *user);
+
+typedef struct nn_train_cfg {
+    int epochs;
+    int batch;
+    int eval_batch;             /* evaluation batch size (memory only; results do not depend on it) */
+    int train_eval_limit;       /* evaluate on the first N training examples (0 = all) */
+    uint64_t seed, point;       /* RNG streams derive from (seed, point) */
+    rt_optim_cfg optim;
+    float ema;                  /* weight EMA decay, 0 = off */
+    bool ema_warmup;
+    const char *dir;            /* the point's directory */
+    int checkpoint_every;       /* epochs between checkpoints (>= 1) */
+    bool resume;                /* continue from dir/checkpoint when it exists */
+    nn_progress_fn progress;
+    void *progress_user;
+    volatile sig_atomic_t *stop;/* set asynchronously (SIGINT/SIGTERM): stop after this step */
+} nn_train_cfg;
+
+nn_train_cfg nn_train_cfg_default(void);
+
+typedef struct nn_result {
+    char status[16];            /* "done", "diverged", "interrupted" */
+    int epochs_done;
+    int diverged_epoch;         /* 0 unless diverged */
+    double train_loss_bits, train_error, test_loss_bits, test_error;
+    double term_bits[NN_MAX_TERMS];     /* test split, per term */
+    double seconds, samples_per_s;
+} nn_result;
+
+/* Trains m on train, evaluating on test, per cfg. Returns RT_OK when the point ended (done,
+** diverged or interrupted: see res->status); an error status for I/O failures. */
+rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const nn_dataset *test,
+                   const nn_train_cfg *cfg, nn_result *res, rt_err *err);
+
+/* Evaluates m on d (evaluation mode): mean loss and terms in bits, error rate. */
+typedef struct nn_eval {
+    double loss_bits, error;
+    double term_bits[NN_MAX_TERMS];
+} nn_eval;
+nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, int limit, int batch,
+                    rt_ctx *c);
+
+#endif

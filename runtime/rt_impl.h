@@ -1,0 +1,65 @@
+/*
+** rt_impl.h: shared inside runtime/ only (never included from nn/ or lua/).
+** The op files create their outputs with rt_node_new, which records the node on the tape when
+** the context records and an input needs a gradient; the backward table in rt_tape.c points at
+** the rt_*_bwd functions declared here, one per rt_op.
+*/
+#ifndef RT_IMPL_H
+#define RT_IMPL_H
+
+#include "rt_ops.h"
+
+/* An op output of the given shape in the step arena, made from srcs (NULL-terminated up to 3). */
+rt_tensor *rt_node_new(rt_ctx *c, int op, int ndim, const int *shape,
+                       rt_tensor *a, rt_tensor *b, rt_tensor *d);
+/* Allocates src's gradient if it needs one and returns it; NULL when src needs no gradient. */
+float *rt_src_grad(rt_ctx *c, rt_tensor *src);
+
+/* Broadcasting (rt_op_elem.c, rt_op_reduce.c): both operands aligned on the right into 4 dims;
+** a dimension of size 1 against a larger one gets stride 0, so one loop nest serves every case. */
+typedef struct rt_bcast {
+    int d[4];                   /* output shape, 4-D, right-aligned */
+    int64_t sa[4], sb[4];       /* element strides of a and b over the output index */
+} rt_bcast;
+
+/* The plan for a against b; the output shape goes to (ndim, shape). Aborts if incompatible. */
+rt_bcast rt_bcast_plan(const rt_tensor *a, const rt_tensor *b, int *ndim, int shape[4]);
+
+/* Runs BODY for every output element with io (output index), ia, ib (operand indices). */
+#define RT_BCAST_LOOP(p, BODY)                                                               \
+    for (int i0 = 0; i0 < (p).d[0]; i0++)                                                    \
+        for (int i1 = 0; i1 < (p).d[1]; i1++)                                                \
+            for (int i2 = 0; i2 < (p).d[2]; i2++) {                                          \
+                int64_t ia = i0 * (p).sa[0] + i1 * (p).sa[1] + i2 * (p).sa[2];               \
+                int64_t ib = i0 * (p).sb[0] + i1 * (p).sb[1] + i2 * (p).sb[2];               \
+                int64_t io = (((int64_t)i0 * (p).d[1] + i1) * (p).d[2] + i2) * (p).d[3];     \
+                for (int i3 = 0; i3 < (p).d[3]; i3++, io++, ia += (p).sa[3], ib += (p).sb[3]) { \
+                    BODY                                                                     \
+                }                                                                            \
+            }
+
+typedef void (*rt_bwd_fn)(rt_ctx *c, rt_tensor *out);
+
+void rt_add_bwd(rt_ctx *c, rt_tensor *out);
+void rt_sub_bwd(rt_ctx *c, rt_tensor *out);
+void rt_mul_bwd(rt_ctx *c, rt_tensor *out);
+void rt_div_bwd(rt_ctx *c, rt_tensor *out);
+void rt_affine_bwd(rt_ctx *c, rt_tensor *out);
+void rt_exp_bwd(rt_ctx *c, rt_tensor *out);
+void rt_log_bwd(rt_ctx *c, rt_tensor *out);
+void rt_softplus_bwd(rt_ctx *c, rt_tensor *out);
+void rt_relu_bwd(rt_ctx *c, rt_tensor *out);
+void rt_tanh_bwd(rt_ctx *c, rt_tensor *out);
+void rt_sigmoid_bwd(rt_ctx *c, rt_tensor *out);
+void rt_square_bwd(rt_ctx *c, rt_tensor *out);
+void rt_sqrt_bwd(rt_ctx *c, rt_tensor *out);
+void rt_sum_bwd(rt_ctx *c, rt_tensor *out);
+void rt_mean_bwd(rt_ctx *c, rt_tensor *out);
+void rt_broadcast_bwd(rt_ctx *c, rt_tensor *out);
+void rt_reshape_bwd(rt_ctx *c, rt_tensor *out);
+void rt_matmul_bwd(rt_ctx *c, rt_tensor *out);
+void rt_linear_bwd(rt_ctx *c, rt_tensor *out);
+void rt_softmax_ce_bwd(rt_ctx *c, rt_tensor *out);
+void rt_logsumexp_bwd(rt_ctx *c, rt_tensor *out);
+
+#endif

@@ -1,0 +1,139 @@
+// rt_op_elem.c: elementwise ops, forward and backward side by side; binary ops broadcast.
+#include "rt_impl.h"
+
+#include <math.h>
+
+static rt_tensor *binary(rt_ctx *c, int op, rt_tensor *a, rt_tensor *b) {
+    int ndim, shape[4];
+    rt_bcast p = rt_bcast_plan(a, b, &ndim, shape);
+    rt_tensor *out = rt_node_new(c, op, ndim, shape, a, b, NULL);
+    float *y = out->data;
+    const float *x1 = a->data, *x2 = b->data;
+    switch (op) {
+    case RT_OP_ADD: RT_BCAST_LOOP(p, y[io] = x1[ia] + x2[ib];) break;
+    case RT_OP_SUB: RT_BCAST_LOOP(p, y[io] = x1[ia] - x2[ib];) break;
+    case RT_OP_MUL: RT_BCAST_LOOP(p, y[io] = x1[ia] * x2[ib];) break;
+    case RT_OP_DIV: RT_BCAST_LOOP(p, y[io] = x1[ia] / x2[ib];) break;
+    default: RT_ABORT("not a binary op: %s", rt_op_name(op));
+    }
+    return out;
+}
+
+static rt_bcast bcast_of(const rt_tensor *out) {
+    int ndim, shape[4];
+    return rt_bcast_plan(out->src[0], out->src[1], &ndim, shape);
+}
+
+// ---- add, sub, mul, div ----
+
+rt_tensor *rt_add(rt_ctx *c, rt_tensor *a, rt_tensor *b) { return binary(c, RT_OP_ADD, a, b); }
+
+void rt_add_bwd(rt_ctx *c, rt_tensor *out) {
+    rt_bcast p = bcast_of(out);
+    float *da = rt_src_grad(c, out->src[0]), *db = rt_src_grad(c, out->src[1]);
+    const float *dy = out->grad;
+    if (da) RT_BCAST_LOOP(p, da[ia] += dy[io];)
+    if (db) RT_BCAST_LOOP(p, db[ib] += dy[io];)
+}
+
+rt_tensor *rt_sub(rt_ctx *c, rt_tensor *a, rt_tensor *b) { return binary(c, RT_OP_SUB, a, b); }
+
+void rt_sub_bwd(rt_ctx *c, rt_tensor *out) {
+    rt_bcast p = bcast_of(out);
+    float *da = rt_src_grad(c, out->src[0]), *db = rt_src_grad(c, out->src[1]);
+    const float *dy = out->grad;
+    if (da) RT_BCAST_LOOP(p, da[ia] += dy[io];)
+    if (db) RT_BCAST_LOOP(p, db[ib] -= dy[io];)
+}
+
+rt_tensor *rt_mul(rt_ctx *c, rt_tensor *a, rt_tensor *b) { return binary(c, RT_OP_MUL, a, b); }
+
+void rt_mul_bwd(rt_ctx *c, rt_tensor *out) {
+    rt_bcast p = bcast_of(out);
+    float *da = rt_src_grad(c, out->src[0]), *db = rt_src_grad(c, out->src[1]);
+    const float *dy = out->grad, *a = out->src[0]->data, *b = out->src[1]->data;
+    if (da) RT_BCAST_LOOP(p, da[ia] += dy[io] * b[ib];)
+    if (db) RT_BCAST_LOOP(p, db[ib] += dy[io] * a[ia];)
+}
+
+rt_tensor *rt_div(rt_ctx *c, rt_tensor *a, rt_tensor *b) { return binary(c, RT_OP_DIV, a, b); }
+
+void rt_div_bwd(rt_ctx *c, rt_tensor *out) {
+    rt_bcast p = bcast_of(out);
+    float *da = rt_src_grad(c, out->src[0]), *db = rt_src_grad(c, out->src[1]);
+    const float *dy = out->grad, *b = out->src[1]->data, *y = out->data;
+    if (da) RT_BCAST_LOOP(p, da[ia] += dy[io] / b[ib];)
+    if (db) RT_BCAST_LOOP(p, db[ib] -= dy[io] * y[io] / b[ib];)    /* d(a/b)/db = -(a/b)/b */
+}
+
+// ---- affine: y = a*x + b ----
+
+rt_tensor *rt_affine(rt_ctx *c, rt_tensor *x, float a, float b) {
+    rt_tensor *out = rt_node_new(c, RT_OP_AFFINE, x->ndim, x->shape, x, NULL, NULL);
+    out->fparam[0] = a;
+    out->fparam[1] = b;
+    for (int64_t i = 0; i < x->n; i++) out->data[i] = a * x->data[i] + b;
+    return out;
+}
+
+rt_tensor *rt_scale(rt_ctx *c, rt_tensor *x, float a) { return rt_affine(c, x, a, 0.0f); }
+
+void rt_affine_bwd(rt_ctx *c, rt_tensor *out) {
+    float *dx = rt_src_grad(c, out->src[0]);
+    float a = out->fparam[0];
+    if (dx) for (int64_t i = 0; i < out->n; i++) dx[i] += a * out->grad[i];
+}
+
+// ---- unary ops: forward computes y from x; backward uses x, y and dy ----
+
+#define UNARY_FWD(fname, OP, EXPR)                                                     \
+    rt_tensor *fname(rt_ctx *c, rt_tensor *src) {                                     \
+        rt_tensor *out = rt_node_new(c, OP, src->ndim, src->shape, src, NULL, NULL);  \
+        const float *x = src->data;                                                   \
+        float *y = out->data;                                                         \
+        for (int64_t i = 0; i < src->n; i++) y[i] = (EXPR);                           \
+        return out;                                                                   \
+    }
+
+#define UNARY_BWD(fname, EXPR)                                                        \
+    void fname(rt_ctx *c, rt_tensor *out) {                                           \
+        float *dx = rt_src_grad(c, out->src[0]);                                      \
+        if (!dx) return;                                                              \
+        const float *x = out->src[0]->data, *y = out->data, *dy = out->grad;          \
+        for (int64_t i = 0; i < out->n; i++) dx[i] += (EXPR);                         \
+        RT_UNUSED(x); RT_UNUSED(y);                                                   \
+    }
+
+static inline float softplus1(float v) {
+    return v > 0.0f ? v + log1pf(expf(-v)) : log1pf(expf(v));
+}
+
+static inline float sigmoid1(float v) {
+    if (v >= 0.0f) return 1.0f / (1.0f + expf(-v));
+    float e = expf(v);
+    return e / (1.0f + e);
+}
+
+UNARY_FWD(rt_exp, RT_OP_EXP, expf(x[i]))
+UNARY_BWD(rt_exp_bwd, dy[i] * y[i])
+
+UNARY_FWD(rt_log, RT_OP_LOG, logf(x[i]))
+UNARY_BWD(rt_log_bwd, dy[i] / x[i])
+
+UNARY_FWD(rt_softplus, RT_OP_SOFTPLUS, softplus1(x[i]))
+UNARY_BWD(rt_softplus_bwd, dy[i] * sigmoid1(x[i]))
+
+UNARY_FWD(rt_relu, RT_OP_RELU, x[i] > 0.0f ? x[i] : 0.0f)
+UNARY_BWD(rt_relu_bwd, x[i] > 0.0f ? dy[i] : 0.0f)
+
+UNARY_FWD(rt_tanh, RT_OP_TANH, tanhf(x[i]))
+UNARY_BWD(rt_tanh_bwd, dy[i] * (1.0f - y[i] * y[i]))
+
+UNARY_FWD(rt_sigmoid, RT_OP_SIGMOID, sigmoid1(x[i]))
+UNARY_BWD(rt_sigmoid_bwd, dy[i] * y[i] * (1.0f - y[i]))
+
+UNARY_FWD(rt_square, RT_OP_SQUARE, x[i] * x[i])
+UNARY_BWD(rt_square_bwd, 2.0f * dy[i] * x[i])
+
+UNARY_FWD(rt_sqrt, RT_OP_SQRT, sqrtf(x[i]))
+UNARY_BWD(rt_sqrt_bwd, dy[i] * 0.5f / y[i])

@@ -1,0 +1,114 @@
+// rt_op_fused.c: ops whose backward is written by hand for numerical reasons.
+#include "rt_impl.h"
+
+#include <math.h>
+#include <string.h>
+
+// ---- softmax cross-entropy: logits (B,C), labels -> (B) ----
+// loss_b = logsumexp(z_b) - sum_c t_bc z_bc with t = (1-s) onehot(label) + s/C.
+// Forward keeps the softmax p; backward is dz = dy_b (p - t), never through log(p).
+
+typedef struct ce_saved {
+    int32_t *labels;            /* (B) */
+    float *prob;                /* (B, C) softmax of the logits */
+} ce_saved;
+
+rt_tensor *rt_softmax_ce(rt_ctx *c, rt_tensor *logits, const int32_t *labels, float smoothing) {
+    RT_ASSERT(logits->ndim == 2);
+    RT_ASSERT(smoothing >= 0.0f && smoothing < 1.0f);
+    int B = logits->shape[0], C = logits->shape[1];
+    rt_tensor *out = rt_node_new(c, RT_OP_SOFTMAX_CE, 1, (int[]){ B }, logits, NULL, NULL);
+    out->fparam[0] = smoothing;
+    ce_saved *s = rt_arena_alloc_raw(&c->step, sizeof *s);
+    s->labels = rt_arena_alloc_raw(&c->step, (size_t)B * sizeof(int32_t));
+    memcpy(s->labels, labels, (size_t)B * sizeof(int32_t));
+    s->prob = rt_arena_alloc_raw(&c->step, (size_t)B * C * sizeof(float));
+    out->aux = s;
+    for (int i = 0; i < B; i++) {
+        const float *z = logits->data + (size_t)i * C;
+        float *p = s->prob + (size_t)i * C;
+        RT_ASSERT(labels[i] >= 0 && labels[i] < C);
+        float m = z[0];
+        for (int k = 1; k < C; k++) m = z[k] > m ? z[k] : m;
+        double se = 0.0, zsum = 0.0;
+        for (int k = 0; k < C; k++) {
+            p[k] = expf(z[k] - m);
+            se += (double)p[k];
+            zsum += (double)z[k];
+        }
+        float inv = (float)(1.0 / se);
+        for (int k = 0; k < C; k++) p[k] *= inv;
+        double lse = (double)m + log(se);
+        double target = (1.0 - (double)smoothing) * (double)z[labels[i]] +
+                        (double)smoothing * zsum / (double)C;
+        out->data[i] = (float)(lse - target);
+    }
+    return out;
+}
+
+void rt_softmax_ce_bwd(rt_ctx *c, rt_tensor *out) {
+    rt_tensor *logits = out->src[0];
+    float *dz = rt_src_grad(c, logits);
+    if (!dz) return;
+    const ce_saved *s = out->aux;
+    int B = logits->shape[0], C = logits->shape[1];
+    float sm = out->fparam[0], off = sm / (float)C;
+    for (int i = 0; i < B; i++) {
+        float g = out->grad[i];
+        const float *p = s->prob + (size_t)i * C;
+        float *d = dz + (size_t)i * C;
+        for (int k = 0; k < C; k++) d[k] += g * (p[k] - off);
+        d[s->labels[i]] -= g * (1.0f - sm);
+    }
+}
+
+// ---- log-sum-exp over one axis, viewed as (outer, len, inner) ----
+
+static void lse_split(const rt_tensor *x, int axis, int64_t *outer, int64_t *len, int64_t *inner) {
+    *outer = *len = *inner = 1;
+    for (int i = 0; i < x->ndim; i++) {
+        if (i < axis) *outer *= x->shape[i];
+        else if (i == axis) *len = x->shape[i];
+        else *inner *= x->shape[i];
+    }
+}
+
+rt_tensor *rt_logsumexp(rt_ctx *c, rt_tensor *x, int axis, bool keepdim) {
+    if (axis < 0) axis += x->ndim;
+    RT_ASSERT(axis >= 0 && axis < x->ndim);
+    int ndim = 0, shape[RT_MAX_DIMS];
+    for (int i = 0; i < x->ndim; i++) {
+        if (i != axis) shape[ndim++] = x->shape[i];
+        else if (keepdim) shape[ndim++] = 1;
+    }
+    if (ndim == 0) shape[ndim++] = 1;
+    rt_tensor *out = rt_node_new(c, RT_OP_LOGSUMEXP, ndim, shape, x, NULL, NULL);
+    out->iparam[0] = axis;
+    int64_t outer, len, inner;
+    lse_split(x, axis, &outer, &len, &inner);
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t k = 0; k < inner; k++) {
+            const float *px = x->data + o * len * inner + k;
+            float m = px[0];
+            for (int64_t j = 1; j < len; j++) m = px[j * inner] > m ? px[j * inner] : m;
+            double s = 0.0;
+            for (int64_t j = 0; j < len; j++) s += (double)expf(px[j * inner] - m);
+            out->data[o * inner + k] = isinf(m) ? m : m + (float)log(s);
+        }
+    return out;
+}
+
+void rt_logsumexp_bwd(rt_ctx *c, rt_tensor *out) {
+    rt_tensor *x = out->src[0];
+    float *dx = rt_src_grad(c, x);
+    if (!dx) return;
+    int64_t outer, len, inner;
+    lse_split(x, out->iparam[0], &outer, &len, &inner);
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t k = 0; k < inner; k++) {
+            float y = out->data[o * inner + k], g = out->grad[o * inner + k];
+            const float *px = x->data + o * len * inner + k;
+            float *pdx = dx + o * len * inner + k;
+            for (int64_t j = 0; j < len; j++) pdx[j * inner] += g * expf(px[j * inner] - y);
+        }
+}

@@ -1,0 +1,154 @@
+// rt_tape.c: the step context, tensor creation and the reverse loop of autograd-lite.
+#include "rt_impl.h"
+
+#include <stdio.h>
+#include <string.h>
+
+// ---- the backward table: one row per rt_op ----
+
+static const struct { const char *name; rt_bwd_fn bwd; } op_table[RT_OP_COUNT] = {
+    [RT_OP_LEAF] = { "leaf", NULL },
+    [RT_OP_ADD] = { "add", rt_add_bwd },
+    [RT_OP_SUB] = { "sub", rt_sub_bwd },
+    [RT_OP_MUL] = { "mul", rt_mul_bwd },
+    [RT_OP_DIV] = { "div", rt_div_bwd },
+    [RT_OP_AFFINE] = { "affine", rt_affine_bwd },
+    [RT_OP_EXP] = { "exp", rt_exp_bwd },
+    [RT_OP_LOG] = { "log", rt_log_bwd },
+    [RT_OP_SOFTPLUS] = { "softplus", rt_softplus_bwd },
+    [RT_OP_RELU] = { "relu", rt_relu_bwd },
+    [RT_OP_TANH] = { "tanh", rt_tanh_bwd },
+    [RT_OP_SIGMOID] = { "sigmoid", rt_sigmoid_bwd },
+    [RT_OP_SQUARE] = { "square", rt_square_bwd },
+    [RT_OP_SQRT] = { "sqrt", rt_sqrt_bwd },
+    [RT_OP_SUM] = { "sum", rt_sum_bwd },
+    [RT_OP_MEAN] = { "mean", rt_mean_bwd },
+    [RT_OP_BROADCAST] = { "broadcast", rt_broadcast_bwd },
+    [RT_OP_RESHAPE] = { "reshape", rt_reshape_bwd },
+    [RT_OP_MATMUL] = { "matmul", rt_matmul_bwd },
+    [RT_OP_LINEAR] = { "linear", rt_linear_bwd },
+    [RT_OP_SOFTMAX_CE] = { "softmax_ce", rt_softmax_ce_bwd },
+    [RT_OP_LOGSUMEXP] = { "logsumexp", rt_logsumexp_bwd },
+};
+
+const char *rt_op_name(int op) {
+    if (op < 0 || op >= RT_OP_COUNT || !op_table[op].name) return "?";
+    return op_table[op].name;
+}
+
+// ---- context ----
+
+void rt_ctx_init(rt_ctx *c, size_t step_bytes) {
+    memset(c, 0, sizeof *c);
+    rt_arena_init(&c->step, step_bytes);
+    c->grad_enabled = true;
+}
+
+void rt_ctx_free(rt_ctx *c) {
+    rt_arena_free(&c->step);
+    memset(c, 0, sizeof *c);
+}
+
+void rt_ctx_reset(rt_ctx *c) {
+    rt_arena_reset(&c->step);
+    c->tape = NULL;
+    c->ntape = c->captape = 0;
+}
+
+// ---- tensors ----
+
+void rt_tensor_wrap(rt_tensor *t, int ndim, const int *shape, float *data) {
+    RT_ASSERT(ndim >= 1 && ndim <= RT_MAX_DIMS);
+    memset(t, 0, sizeof *t);
+    t->ndim = ndim;
+    t->n = 1;
+    for (int i = 0; i < RT_MAX_DIMS; i++) {
+        t->shape[i] = i < ndim ? shape[i] : 1;
+        if (i < ndim) {
+            RT_ASSERT(shape[i] >= 1);
+            t->n *= shape[i];
+        }
+    }
+    t->data = data;
+}
+
+rt_tensor *rt_tensor_new(rt_ctx *c, int ndim, const int *shape) {
+    rt_tensor *t = rt_arena_alloc_raw(&c->step, sizeof *t);
+    rt_tensor_wrap(t, ndim, shape, NULL);
+    t->data = rt_arena_alloc(&c->step, (size_t)t->n * sizeof(float));
+    return t;
+}
+
+rt_tensor *rt_tensor_like(rt_ctx *c, const rt_tensor *t) {
+    return rt_tensor_new(c, t->ndim, t->shape);
+}
+
+bool rt_shape_eq(const rt_tensor *a, const rt_tensor *b) {
+    if (a->ndim != b->ndim) return false;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i]) return false;
+    return true;
+}
+
+const char *rt_shape_str(const rt_tensor *t, char *buf, size_t size) {
+    size_t k = (size_t)snprintf(buf, size, "(");
+    for (int i = 0; i < t->ndim && k < size; i++)
+        k += (size_t)snprintf(buf + k, size - k, i ? ", %d" : "%d", t->shape[i]);
+    if (k < size) snprintf(buf + k, size - k, ")");
+    return buf;
+}
+
+float *rt_tensor_grad(rt_ctx *c, rt_tensor *t) {
+    if (!t->grad) t->grad = rt_arena_alloc(&c->step, (size_t)t->n * sizeof(float));
+    return t->grad;
+}
+
+float *rt_src_grad(rt_ctx *c, rt_tensor *src) {
+    if (!src || !(src->flags & RT_NEEDS_GRAD)) return NULL;
+    return rt_tensor_grad(c, src);
+}
+
+// ---- recording ----
+
+static void tape_push(rt_ctx *c, rt_tensor *t) {
+    if (c->ntape == c->captape) {
+        int cap = c->captape ? c->captape * 2 : 256;
+        rt_tensor **nt = rt_arena_alloc_raw(&c->step, (size_t)cap * sizeof *nt);
+        if (c->ntape) memcpy(nt, c->tape, (size_t)c->ntape * sizeof *nt);
+        c->tape = nt;
+        c->captape = cap;
+    }
+    c->tape[c->ntape++] = t;
+}
+
+rt_tensor *rt_node_new(rt_ctx *c, int op, int ndim, const int *shape,
+                       rt_tensor *a, rt_tensor *b, rt_tensor *d) {
+    rt_tensor *t = rt_tensor_new(c, ndim, shape);
+    t->op = op;
+    t->src[0] = a;
+    t->src[1] = b;
+    t->src[2] = d;
+    bool needs = false;
+    for (int i = 0; i < 3; i++)
+        if (t->src[i] && (t->src[i]->flags & RT_NEEDS_GRAD)) needs = true;
+    if (needs && c->grad_enabled) {
+        t->flags |= RT_NEEDS_GRAD;
+        tape_push(c, t);
+    }
+    return t;
+}
+
+// ---- backward ----
+
+void rt_backward(rt_ctx *c, rt_tensor *loss) {
+    RT_ASSERT(loss->n == 1);
+    RT_ASSERT((loss->flags & RT_NEEDS_GRAD) && "loss does not depend on any parameter");
+    rt_tensor_grad(c, loss)[0] += 1.0f;
+    for (int i = c->ntape - 1; i >= 0; i--) {
+        rt_tensor *t = c->tape[i];
+        if (!t->grad) continue;     /* nothing downstream of t reached the loss */
+        rt_bwd_fn f = op_table[t->op].bwd;
+        if (!f) RT_ABORT("op '%s' has no backward rule", rt_op_name(t->op));
+        f(c, t);
+    }
+}

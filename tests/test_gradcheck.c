@@ -1,0 +1,97 @@
+// test_gradcheck.c: every rt_op against central finite differences (the table must cover all).
+#include <criterion/criterion.h>
+
+#include "gradcheck.h"
+
+// ---- builders ----
+
+static rt_tensor *b_add(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_add(c, x[0], x[1]); }
+static rt_tensor *b_sub(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_sub(c, x[0], x[1]); }
+static rt_tensor *b_mul(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_mul(c, x[0], x[1]); }
+static rt_tensor *b_div(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_div(c, x[0], x[1]); }
+static rt_tensor *b_affine(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_affine(c, x[0], -1.5f, 0.25f); }
+static rt_tensor *b_exp(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_exp(c, x[0]); }
+static rt_tensor *b_log(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_log(c, x[0]); }
+static rt_tensor *b_softplus(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_softplus(c, x[0]); }
+static rt_tensor *b_relu(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_relu(c, x[0]); }
+static rt_tensor *b_tanh(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_tanh(c, x[0]); }
+static rt_tensor *b_sigmoid(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_sigmoid(c, x[0]); }
+static rt_tensor *b_square(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_square(c, x[0]); }
+static rt_tensor *b_sqrt(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_sqrt(c, x[0]); }
+static rt_tensor *b_sum(rt_ctx *c, rt_tensor **x, const gc_case *k) { return rt_sum(c, x[0], k->iarg, k->farg > 0.0f); }
+static rt_tensor *b_mean(rt_ctx *c, rt_tensor **x, const gc_case *k) { return rt_mean(c, x[0], k->iarg, k->farg > 0.0f); }
+static rt_tensor *b_broadcast(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_broadcast(c, x[0], 3, (int[]){ 2, 3, 4 }); }
+static rt_tensor *b_reshape(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_reshape(c, x[0], 2, (int[]){ 4, 6 }); }
+static rt_tensor *b_matmul(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_matmul(c, x[0], x[1]); }
+static rt_tensor *b_linear(rt_ctx *c, rt_tensor **x, const gc_case *k) { return rt_linear(c, x[0], x[1], k->nin > 2 ? x[2] : NULL); }
+static rt_tensor *b_lse(rt_ctx *c, rt_tensor **x, const gc_case *k) { return rt_logsumexp(c, x[0], k->iarg, k->farg > 0.0f); }
+
+static rt_tensor *b_ce(rt_ctx *c, rt_tensor **x, const gc_case *k) {
+    static const int32_t labels[5] = { 3, 0, 6, 6, 1 };
+    return rt_softmax_ce(c, x[0], labels, k->farg);
+}
+
+// ---- the table: one or more rows per op ----
+
+#define SH2(a, b) { a, b }
+#define SH3(a, b, d) { a, b, d }
+#define G(eps_, rtol_, atol_) .eps = eps_, .rtol = rtol_, .atol = atol_
+
+static const gc_case cases[] = {
+    { "add same shape", RT_OP_ADD, 2, { 2, 2 }, { SH2(3, 4), SH2(3, 4) }, { -1, -1 }, { 1, 1 }, 0, b_add, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "add row broadcast", RT_OP_ADD, 2, { 2, 1 }, { SH2(3, 4), { 4 } }, { -1, -1 }, { 1, 1 }, 0, b_add, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "sub column broadcast", RT_OP_SUB, 2, { 2, 2 }, { SH2(3, 1), SH2(3, 4) }, { -1, -1 }, { 1, 1 }, 0, b_sub, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "mul 3-d broadcast", RT_OP_MUL, 2, { 3, 2 }, { SH3(2, 3, 4), SH2(3, 1) }, { -1, -1 }, { 1, 1 }, 0, b_mul, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "div", RT_OP_DIV, 2, { 2, 2 }, { SH2(3, 4), SH2(1, 4) }, { -1, 0.5f }, { 1, 2 }, 0, b_div, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "affine", RT_OP_AFFINE, 1, { 2 }, { SH2(3, 5) }, { -2 }, { 2 }, 0, b_affine, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "exp", RT_OP_EXP, 1, { 2 }, { SH2(3, 5) }, { -2 }, { 2 }, 0, b_exp, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "log", RT_OP_LOG, 1, { 2 }, { SH2(3, 5) }, { 0.2f }, { 3 }, 0, b_log, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "softplus", RT_OP_SOFTPLUS, 1, { 2 }, { SH2(4, 5) }, { -6 }, { 6 }, 0, b_softplus, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "relu", RT_OP_RELU, 1, { 2 }, { SH2(4, 5) }, { -2 }, { 2 }, 0.05f, b_relu, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "tanh", RT_OP_TANH, 1, { 2 }, { SH2(4, 5) }, { -3 }, { 3 }, 0, b_tanh, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "sigmoid", RT_OP_SIGMOID, 1, { 2 }, { SH2(4, 5) }, { -6 }, { 6 }, 0, b_sigmoid, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "square", RT_OP_SQUARE, 1, { 2 }, { SH2(4, 5) }, { -2 }, { 2 }, 0, b_square, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "sqrt", RT_OP_SQRT, 1, { 2 }, { SH2(4, 5) }, { 0.3f }, { 3 }, 0, b_sqrt, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "sum axis 1", RT_OP_SUM, 1, { 3 }, { SH3(2, 3, 4) }, { -1 }, { 1 }, 0, b_sum, G(1e-3, 1e-2, 1e-3), 1, 0 },
+    { "sum all", RT_OP_SUM, 1, { 2 }, { SH2(3, 4) }, { -1 }, { 1 }, 0, b_sum, G(1e-3, 1e-2, 1e-3), RT_ALL, 0 },
+    { "mean axis 0 keepdim", RT_OP_MEAN, 1, { 2 }, { SH2(5, 3) }, { -1 }, { 1 }, 0, b_mean, G(1e-3, 1e-2, 1e-3), 0, 1 },
+    { "mean axis -1", RT_OP_MEAN, 1, { 3 }, { SH3(2, 3, 4) }, { -1 }, { 1 }, 0, b_mean, G(1e-3, 1e-2, 1e-3), -1, 0 },
+    { "broadcast", RT_OP_BROADCAST, 1, { 2 }, { SH2(3, 1) }, { -1 }, { 1 }, 0, b_broadcast, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "reshape", RT_OP_RESHAPE, 1, { 3 }, { SH3(2, 3, 4) }, { -1 }, { 1 }, 0, b_reshape, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "matmul", RT_OP_MATMUL, 2, { 2, 2 }, { SH2(3, 5), SH2(5, 4) }, { -1, -1 }, { 1, 1 }, 0, b_matmul, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "linear with bias", RT_OP_LINEAR, 3, { 2, 2, 1 }, { SH2(4, 6), SH2(3, 6), { 3 } }, { -1, -1, -1 }, { 1, 1, 1 }, 0, b_linear, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "linear without bias", RT_OP_LINEAR, 2, { 2, 2 }, { SH2(4, 6), SH2(3, 6) }, { -1, -1 }, { 1, 1 }, 0, b_linear, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "softmax_ce", RT_OP_SOFTMAX_CE, 1, { 2 }, { SH2(5, 7) }, { -3 }, { 3 }, 0, b_ce, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "softmax_ce smoothed", RT_OP_SOFTMAX_CE, 1, { 2 }, { SH2(5, 7) }, { -3 }, { 3 }, 0, b_ce, G(1e-3, 1e-2, 1e-3), 0, 0.1f },
+    { "logsumexp axis 1", RT_OP_LOGSUMEXP, 1, { 3 }, { SH3(2, 5, 3) }, { -4 }, { 4 }, 0, b_lse, G(1e-3, 1e-2, 1e-3), 1, 0 },
+    { "logsumexp axis -1 keepdim", RT_OP_LOGSUMEXP, 1, { 2 }, { SH2(4, 6) }, { -4 }, { 4 }, 0, b_lse, G(1e-3, 1e-2, 1e-3), -1, 1 },
+};
+#define NCASES (int)(sizeof cases / sizeof cases[0])
+
+Test(gradcheck, table_covers_every_op) {
+    for (int op = 1; op < RT_OP_COUNT; op++) {
+        bool found = false;
+        for (int i = 0; i < NCASES; i++) found |= cases[i].op == op;
+        cr_expect(found, "op '%s' has no gradient-check row in test_gradcheck.c", rt_op_name(op));
+    }
+}
+
+Test(gradcheck, every_op_matches_finite_differences) {
+    for (int i = 0; i < NCASES; i++)
+        cr_expect_eq(gc_run(&cases[i], 1000 + (uint64_t)i), 0, "gradient check failed: %s",
+                     cases[i].name);
+}
+
+// The checker itself must be able to fail: a deliberately wrong gradient is caught.
+static rt_tensor *b_wrong(rt_ctx *c, rt_tensor **x, const gc_case *k) {
+    (void)k;
+    /* Forward of exp, recorded as square: its backward (2x) is not d exp(x)/dx. */
+    rt_tensor *y = rt_exp(c, x[0]);
+    y->op = RT_OP_SQUARE;
+    return y;
+}
+
+Test(gradcheck, detects_a_wrong_gradient) {
+    gc_case k = { "wrong", -1, 1, { 2 }, { SH2(3, 3) }, { 0.5f }, { 2 }, 0, b_wrong, G(1e-3, 1e-2, 1e-3), 0, 0 };
+    cr_assert_gt(gc_check(&k, 7, false), 0, "a wrong backward rule went unnoticed");
+}
