@@ -29,7 +29,7 @@ typedef enum nn_scale {
 
 typedef struct nn_dataset {
     int n;                      /* examples */
-    int ndim, shape[3];         /* one example's shape: {28,28}, {3,32,32}, {12} */
+    int ndim, shape[3];         /* one example's shape: {28,28}, {3,32,32}, {12}; unused entries 1 */
     int dim;                    /* elements per example (product of shape) */
     float *x;                   /* (n, dim) */
     int32_t *y;                 /* (n) class labels in [0, nclass) */
@@ -58,18 +58,27 @@ nn_data_spec nn_data_spec_default(void);
 nn_scale nn_scale_parse(const char *s, bool *ok);   /* "none", "unit", "pm1", "standardize" */
 const char *nn_scale_name(nn_scale s);
 
-/* Finds, loads, splits and scales a data set. On failure train/test are left empty (freeable). */
+/* Finds, loads, splits and scales a data set. train and test are overwritten (not freed first);
+** the caller frees both with nn_dataset_free. On failure (RT_ERR_ARG for a bad spec, RT_ERR_IO for
+** a data set found nowhere or an unreadable file, RT_ERR_FORMAT for a corrupt one, RT_ERR_NOMEM)
+** both are left empty (freeable) and err says which file and what to do.
+** csv: without test_path, a seeded random `holdout` fraction goes to test (rt_rng stream
+** RT_STREAM_DATA of (seed, 0)), both parts in file order; resplit_test splits test_path instead. */
 rt_status nn_data_open(const nn_data_spec *s, nn_dataset *train, nn_dataset *test, rt_err *err);
 void nn_dataset_free(nn_dataset *d);
 
-/* Loaders (bytes come out as 0..255 floats, unscaled). */
+/* Loaders (bytes come out as 0..255 floats, unscaled). Each overwrites d and, on failure, leaves
+** it empty. IDX and CIFAR have nclass = 10 and reject labels above 9; CSV has nclass = max label + 1,
+** shape {columns - 1}, and reads .csv.gz too. label NULL means "y" if present, else the last column. */
 rt_status nn_idx_load(nn_dataset *d, const char *images, const char *labels, rt_err *err);
 rt_status nn_cifar_load(nn_dataset *d, const char *const *files, int nfiles, rt_err *err);
 rt_status nn_csv_load(nn_dataset *d, const char *path, const char *label, rt_err *err);
-/* Applies scaling to train, and to test with train's statistics (test may be NULL). */
+/* Applies scaling to train, and to test with train's statistics (test may be NULL). standardize
+** uses the population mean and std of each feature over train; a feature whose train std is below
+** 1e-8 (constant) becomes 0 in both sets. */
 void nn_data_scale(nn_dataset *train, nn_dataset *test, nn_scale s);
 
-/* Copies examples idx[0..b) into x (b, dim) and y (b). */
+/* Copies examples idx[0..b) into x (b, dim) and y (b); either may be NULL. Asserts idx in [0, n). */
 void nn_data_gather(const nn_dataset *d, const int32_t *idx, int b, float *x, int32_t *y);
 
 #endif

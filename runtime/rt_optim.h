@@ -10,14 +10,15 @@
 **   Adamax   m as Adam; u = max(b2*u, |g| + eps); p -= lr/(1-b1^t) * m / u  (Kingma & Ba, 7.1)
 ** Schedules give the learning rate at a fractional epoch e (epoch + step/steps_per_epoch):
 **   const; exp (staircase): lr * decay^floor(e/every); step: lr * gamma^(milestones passed);
-**   cosine: lr_min + (lr-lr_min)(1+cos(pi e/epochs))/2.
+**   cosine: lr_min + (lr-lr_min)(1+cos(pi e/epochs))/2, e clamped to [0, epochs].
 ** EMA (Polyak averaging): shadow = d*shadow + (1-d)*param after every step; with `warmup` the
-** decay is min(d, (1+t)/(10+t)) as TensorFlow's ExponentialMovingAverage with num_updates.
+** decay is min(d, (1+t)/(10+t)) as TensorFlow's ExponentialMovingAverage with num_updates,
+** t counting the updates made before this one (so the first update uses 0.1).
 */
 #ifndef RT_OPTIM_H
 #define RT_OPTIM_H
 
-#include "rt_base.h"
+#include "rt_err.h"
 
 typedef enum rt_optim_kind { RT_OPTIM_SGD, RT_OPTIM_ADAM, RT_OPTIM_ADAMW, RT_OPTIM_ADAMAX } rt_optim_kind;
 typedef enum rt_sched_kind { RT_SCHED_CONST, RT_SCHED_EXP, RT_SCHED_STEP, RT_SCHED_COSINE } rt_sched_kind;
@@ -45,6 +46,10 @@ typedef struct rt_optim_cfg {
 rt_optim_cfg rt_optim_cfg_default(void);
 const char *rt_optim_kind_name(rt_optim_kind k);
 const char *rt_sched_kind_name(rt_sched_kind k);
+/* Checks a configuration built from user input (ranges of lr, betas, eps, decay, schedule
+** lengths); RT_ERR_ARG with a message naming the field and a usable value. The functions below
+** assume a configuration that passed this check. */
+rt_status rt_optim_cfg_check(const rt_optim_cfg *cfg, rt_err *err);
 
 typedef struct rt_optim {
     rt_optim_cfg cfg;

@@ -1,0 +1,749 @@
+/*
+** test_data.c: the data-set loaders, the search for named data sets, splits, scaling and gather.
+**
+** Real samples come from ../shared/data (skipped when absent); every error path runs on small
+** files generated here, and each error test checks the status and what the message names.
+*/
+#include <criterion/criterion.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "nn_data.h"
+#include "testutil.h"
+
+#define ASSERT_MSG(e, sub) \
+    cr_assert(strstr((e).msg, (sub)) != NULL, "message \"%s\" lacks \"%s\"", (e).msg, (sub))
+
+// ---- helpers ----
+
+static char tmp[512];
+
+static const char *mktmp(const char *tag) {
+    snprintf(tmp, sizeof tmp, "%s", tu_tmpdir(tag));
+    return tmp;
+}
+
+static const char *at(const char *dir, const char *name) {
+    static char buf[4][1024];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}
+
+static void put_be32(unsigned char *p, uint32_t v) {
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+/* IDX images of n examples, rows x cols, pixel (i, j) = (7 * i + j) % 256, into buf; returns size. */
+static size_t make_idx_images(unsigned char *buf, uint32_t magic, uint32_t n, uint32_t rows, uint32_t cols) {
+    put_be32(buf, magic);
+    put_be32(buf + 4, n);
+    put_be32(buf + 8, rows);
+    put_be32(buf + 12, cols);
+    size_t d = (size_t)rows * cols;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++) buf[16 + i * d + j] = (unsigned char)((7 * i + j) % 256);
+    return 16 + n * d;
+}
+
+/* IDX labels of n examples, label i = i % 10 (or `bad` for the last when bad >= 0). */
+static size_t make_idx_labels(unsigned char *buf, uint32_t n, int bad) {
+    put_be32(buf, 0x00000801);
+    put_be32(buf + 4, n);
+    for (uint32_t i = 0; i < n; i++) buf[8 + i] = (unsigned char)(i % 10);
+    if (bad >= 0) buf[8 + n - 1] = (unsigned char)bad;
+    return 8 + n;
+}
+
+static void write_gz(const char *path, const void *data, size_t size) {
+    gzFile f = gzopen(path, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(gzwrite(f, data, (unsigned)size), (int)size);
+    cr_assert_eq(gzclose(f), Z_OK);
+}
+
+static void write_text(const char *path, const char *text) {
+    tu_write_file(path, text, strlen(text));
+}
+
+/* n CIFAR records: label i % 10, pixels (i + p) % 256. */
+static void write_cifar(const char *path, int n) {
+    unsigned char *b = malloc((size_t)n * 3073);
+    for (int i = 0; i < n; i++) {
+        b[(size_t)i * 3073] = (unsigned char)(i % 10);
+        for (int p = 0; p < 3072; p++) b[(size_t)i * 3073 + 1 + (size_t)p] = (unsigned char)((i + p) % 256);
+    }
+    tu_write_file(path, b, (size_t)n * 3073);
+    free(b);
+}
+
+static void assert_empty(const nn_dataset *d) {
+    cr_assert_eq(d->n, 0);
+    cr_assert_null(d->x);
+    cr_assert_null(d->y);
+}
+
+// ---- real samples ----
+
+Test(data, mnist_t10k_real) {
+    char dir[512];
+    if (!tu_shared("mnist-t10k", dir, sizeof dir)) cr_skip_test("../shared/data/mnist-t10k absent");
+    nn_dataset d;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_idx_load(&d, at(dir, "t10k-images-idx3-ubyte.gz"), at(dir, "t10k-labels-idx1-ubyte.gz"),
+                             &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(d.n, 10000);
+    cr_assert_eq(d.ndim, 2);
+    cr_assert_eq(d.shape[0], 28);
+    cr_assert_eq(d.shape[1], 28);
+    cr_assert_eq(d.dim, 784);
+    cr_assert_eq(d.nclass, 10);
+    int32_t first[5] = { 7, 2, 1, 0, 4 };
+    for (int i = 0; i < 5; i++) cr_assert_eq(d.y[i], first[i]);
+    /* the first image (a 7): pixels 0..201 are black, then 84, 185, 159; its sum is 18454 */
+    cr_assert_eq(d.x[0], 0.0f);
+    cr_assert_eq(d.x[202], 84.0f);
+    cr_assert_eq(d.x[203], 185.0f);
+    cr_assert_eq(d.x[204], 159.0f);
+    double sum = 0.0, all = 0.0, mx = 0.0;
+    for (int j = 0; j < 784; j++) sum += (double)d.x[j];
+    for (size_t j = 0; j < (size_t)d.n * 784; j++) {
+        all += (double)d.x[j];
+        if ((double)d.x[j] > mx) mx = (double)d.x[j];
+    }
+    cr_assert_eq(sum, 18454.0);
+    cr_assert_eq(all, 264923200.0);
+    cr_assert_eq(mx, 255.0);
+    nn_dataset_free(&d);
+    assert_empty(&d);
+}
+
+Test(data, mnist_resplit_and_limits) {
+    char dir[512];
+    if (!tu_shared("mnist-t10k", dir, sizeof dir)) cr_skip_test("../shared/data/mnist-t10k absent");
+    nn_data_spec s = nn_data_spec_default();
+    s.name = "mnist";
+    s.dir = dir;
+    s.resplit_test = 0.8f;
+    nn_dataset tr, te;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(tr.n, 8000);
+    cr_assert_eq(te.n, 2000);
+    cr_assert_eq(tr.y[0], 7);
+    cr_assert_eq(tr.nclass, 10);
+    cr_assert_eq(te.nclass, 10);
+    cr_assert_eq(te.dim, 784);
+    nn_dataset_free(&tr);
+    nn_dataset_free(&te);
+
+    s.train_limit = 100;
+    s.test_limit = 50;
+    s.scale = NN_SCALE_PM1;
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(tr.n, 100);
+    cr_assert_eq(te.n, 50);
+    cr_assert_eq(tr.x[0], -1.0f);
+    cr_assert_float_eq(tr.x[202], 2.0f * (84.0f / 255.0f) - 1.0f, 1e-7f);
+    nn_dataset_free(&tr);
+    nn_dataset_free(&te);
+}
+
+Test(data, mnist_test_only_needs_resplit) {
+    char dir[512];
+    if (!tu_shared("mnist-t10k", dir, sizeof dir)) cr_skip_test("../shared/data/mnist-t10k absent");
+    unsetenv("VIB_DATA");
+    nn_data_spec s = nn_data_spec_default();
+    s.name = "mnist";
+    s.dir = dir;
+    nn_dataset tr, te;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_ERR_IO);
+    ASSERT_MSG(err, "train-images-idx3-ubyte[.gz]");
+    ASSERT_MSG(err, "resplit_test");
+    assert_empty(&tr);
+    assert_empty(&te);
+}
+
+Test(data, cifar_subset_real) {
+    char dir[512];
+    if (!tu_shared("cifar-10-subset", dir, sizeof dir)) cr_skip_test("../shared/data/cifar-10-subset absent");
+    nn_data_spec s = nn_data_spec_default();
+    s.name = "cifar10";
+    s.dir = dir;
+    nn_dataset tr, te;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(tr.n, 5085);
+    cr_assert_eq(te.n, 1017);
+    cr_assert_eq(tr.ndim, 3);
+    cr_assert_eq(tr.shape[0], 3);
+    cr_assert_eq(tr.shape[1], 32);
+    cr_assert_eq(tr.shape[2], 32);
+    cr_assert_eq(tr.dim, 3072);
+    cr_assert_eq(tr.nclass, 10);
+    int32_t first[10] = { 6, 9, 9, 4, 1, 1, 2, 7, 8, 3 };
+    for (int i = 0; i < 10; i++) cr_assert_eq(tr.y[i], first[i], "label %d", i);
+    /* planes R, G, B of the first record, then batch 2 starting at row 1017 */
+    cr_assert_eq(tr.x[0], 59.0f);
+    cr_assert_eq(tr.x[4], 98.0f);
+    cr_assert_eq(tr.x[1024], 62.0f);
+    cr_assert_eq(tr.x[2048], 63.0f);
+    cr_assert_eq(tr.y[1017], 1);
+    cr_assert_eq(tr.x[(size_t)1017 * 3072], 35.0f);
+    int32_t tfirst[4] = { 3, 8, 8, 0 };
+    for (int i = 0; i < 4; i++) cr_assert_eq(te.y[i], tfirst[i]);
+    cr_assert_eq(te.x[0], 158.0f);
+    cr_assert(strstr(tr.source, "data_batch_1.bin") != NULL, "%s", tr.source);
+    nn_dataset_free(&tr);
+    nn_dataset_free(&te);
+}
+
+Test(data, tishby_csv_real) {
+    char path[512];
+    if (!tu_shared("tishby-12bit/var_u.csv", path, sizeof path)) cr_skip_test("../shared/data/tishby-12bit absent");
+    nn_dataset d;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_csv_load(&d, path, NULL, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(d.n, 4096);
+    cr_assert_eq(d.dim, 12);
+    cr_assert_eq(d.ndim, 1);
+    cr_assert_eq(d.shape[0], 12);
+    cr_assert_eq(d.nclass, 2);
+    int ones = 0;
+    for (int i = 0; i < d.n; i++) ones += d.y[i];
+    cr_assert_eq(ones, 2118);
+    for (size_t j = 0; j < (size_t)d.n * 12; j++) cr_assert(d.x[j] == 0.0f || d.x[j] == 1.0f);
+    cr_assert_eq(d.x[11 + 12], 1.0f);                  /* row 2: 0,...,0,1 */
+    nn_dataset_free(&d);
+
+    /* named label column, and the seeded holdout through nn_data_open */
+    cr_assert_eq(nn_csv_load(&d, path, "y", &err), RT_OK, "%s", err.msg);
+    nn_dataset_free(&d);
+    nn_data_spec s = nn_data_spec_default();
+    s.name = "csv";
+    s.path = path;
+    s.seed = 7;
+    nn_dataset tr, te, tr2, te2;
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(te.n, 819);
+    cr_assert_eq(tr.n, 4096 - 819);
+    int ones2 = 0;
+    for (int i = 0; i < tr.n; i++) ones2 += tr.y[i];
+    for (int i = 0; i < te.n; i++) ones2 += te.y[i];
+    cr_assert_eq(ones2, 2118);
+    cr_assert_eq(nn_data_open(&s, &tr2, &te2, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(memcmp(te.x, te2.x, (size_t)te.n * 12 * sizeof(float)), 0, "same seed, same split");
+    nn_dataset_free(&tr2);
+    nn_dataset_free(&te2);
+    s.seed = 8;
+    cr_assert_eq(nn_data_open(&s, &tr2, &te2, &err), RT_OK, "%s", err.msg);
+    cr_assert_neq(memcmp(te.x, te2.x, (size_t)te.n * 12 * sizeof(float)), 0, "another seed, another split");
+    nn_dataset_free(&tr);
+    nn_dataset_free(&te);
+    nn_dataset_free(&tr2);
+    nn_dataset_free(&te2);
+}
+
+Test(data, fashion_mnist_installed) {
+    FILE *f = fopen("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", "rb");
+    if (!f) cr_skip_test("dataset-fashion-mnist not installed");
+    fclose(f);
+    unsetenv("VIB_DATA");
+    nn_data_spec s = nn_data_spec_default();
+    s.name = "fashion-mnist";
+    s.scale = NN_SCALE_UNIT;
+    nn_dataset tr, te;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(tr.n, 60000);
+    cr_assert_eq(te.n, 10000);
+    cr_assert_eq(tr.dim, 784);
+    cr_assert_eq(tr.y[0], 9);                           /* ankle boot */
+    cr_assert_eq(te.y[0], 9);
+    int count[10] = { 0 };
+    for (int i = 0; i < tr.n; i++) count[tr.y[i]]++;
+    for (int c = 0; c < 10; c++) cr_assert_eq(count[c], 6000);
+    float lo = 1.0f, hi = 0.0f;
+    for (size_t j = 0; j < (size_t)tr.n * 784; j++) {
+        lo = fminf(lo, tr.x[j]);
+        hi = fmaxf(hi, tr.x[j]);
+    }
+    cr_assert_eq(lo, 0.0f);
+    cr_assert_eq(hi, 1.0f);
+    nn_dataset_free(&tr);
+    nn_dataset_free(&te);
+}
+
+// ---- generated IDX ----
+
+Test(data, idx_small_raw_and_gz) {
+    const char *dir = mktmp("idx");
+    unsigned char img[16 + 5 * 6], lab[8 + 5];
+    size_t ni = make_idx_images(img, 0x00000803, 5, 2, 3), nl = make_idx_labels(lab, 5, -1);
+    tu_write_file(at(dir, "i.idx"), img, ni);
+    tu_write_file(at(dir, "l.idx"), lab, nl);
+    write_gz(at(dir, "i.idx.gz"), img, ni);
+    write_gz(at(dir, "l.idx.gz"), lab, nl);
+    const char *names[2][2] = { { "i.idx", "l.idx" }, { "i.idx.gz", "l.idx.gz" } };
+    for (int k = 0; k < 2; k++) {
+        nn_dataset d;
+        rt_err err = { 0 };
+        cr_assert_eq(nn_idx_load(&d, at(dir, names[k][0]), at(dir, names[k][1]), &err), RT_OK, "%s", err.msg);
+        cr_assert_eq(d.n, 5);
+        cr_assert_eq(d.shape[0], 2);
+        cr_assert_eq(d.shape[1], 3);
+        cr_assert_eq(d.dim, 6);
+        for (int i = 0; i < 5; i++) {
+            cr_assert_eq(d.y[i], i);
+            for (int j = 0; j < 6; j++) cr_assert_eq(d.x[i * 6 + j], (float)((7 * i + j) % 256));
+        }
+        nn_dataset_free(&d);
+    }
+}
+
+Test(data, idx_named_set_from_dir) {
+    const char *dir = mktmp("idxset");
+    unsigned char img[16 + 10 * 4], lab[8 + 10];
+    size_t ni = make_idx_images(img, 0x00000803, 10, 2, 2), nl = make_idx_labels(lab, 10, -1);
+    write_gz(at(dir, "train-images-idx3-ubyte.gz"), img, ni);
+    write_gz(at(dir, "train-labels-idx1-ubyte.gz"), lab, nl);
+    tu_write_file(at(dir, "t10k-images-idx3-ubyte"), img, 16 + 4 * 4);   /* header says 10: truncated */
+    tu_write_file(at(dir, "t10k-labels-idx1-ubyte"), lab, nl);
+    nn_data_spec s = nn_data_spec_default();
+    s.name = "mnist";
+    s.dir = dir;
+    nn_dataset tr, te;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_ERR_FORMAT);
+    ASSERT_MSG(err, "t10k-images-idx3-ubyte");
+    ASSERT_MSG(err, "truncated");
+    assert_empty(&tr);
+    assert_empty(&te);
+    tu_write_file(at(dir, "t10k-images-idx3-ubyte"), img, ni);
+    rt_err_clear(&err);
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(tr.n, 10);
+    cr_assert_eq(te.n, 10);
+    nn_dataset_free(&tr);
+    nn_dataset_free(&te);
+}
+
+Test(data, idx_wrong_magic) {
+    const char *dir = mktmp("magic");
+    unsigned char img[16 + 3 * 4], lab[8 + 3];
+    size_t ni = make_idx_images(img, 0x00000802, 3, 2, 2), nl = make_idx_labels(lab, 3, -1);
+    tu_write_file(at(dir, "i"), img, ni);
+    tu_write_file(at(dir, "l"), lab, nl);
+    nn_dataset d;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_idx_load(&d, at(dir, "i"), at(dir, "l"), &err), RT_ERR_FORMAT);
+    ASSERT_MSG(err, at(dir, "i"));
+    ASSERT_MSG(err, "0x00000802");
+    ASSERT_MSG(err, "0x00000803");
+    assert_empty(&d);
+    /* images and labels swapped */
+    rt_err_clear(&err);
+    cr_assert_eq(nn_idx_load(&d, at(dir, "l"), at(dir, "i"), &err), RT_ERR_FORMAT);
+    ASSERT_MSG(err, "swapped");
+}
+
+Test(data, idx_truncated_and_trailing) {
+    const char *dir = mktmp("trunc");
+    unsigned char img[16 + 4 * 9 + 1], lab[8 + 4];
+    size_t ni = make_idx_images(img, 0x00000803, 4, 3, 3), nl = make_idx_labels(lab, 4, -1);
+    write_gz(at(dir, "short.gz"), img, ni - 5);
+    tu_write_file(at(dir, "l"), lab, nl);
+    img[ni] = 42;
+    tu_write_file(at(dir, "long"), img, ni + 1);
+    tu_write_file(at(dir, "hdr"), img, 10);
+    nn_dataset d;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_idx_load(&d, at(dir, "short.gz"), at(dir, "l"), &err), RT_ERR_FORMAT);
+    ASSERT_MSG(err, "short.gz: truncated");
+    ASSERT_MSG(err, "4 images of 3x3");
+    assert_empty(&d);
+    rt_err_clear(&err);
+    cr_assert_eq(nn_idx_load(&d, at(dir, "long"), at(dir, "l"), &err), RT_ERR_FORMAT);
+    ASSERT_MSG(err, "long: extra bytes");
+    assert_empty(&d);
+    rt_err_clear(&err);
+    cr_assert_eq(nn_idx_load(&d, at(dir, "hdr"), at(dir, "l"), &err), RT_ERR_FORMAT);
+    ASSERT_MSG(err, "too short for an IDX header");
+    rt_err_clear(&err);
+    cr_assert_eq(nn_idx_load(&d, at(dir, "absent"), at(dir, "l"), &err), RT_ERR_IO);
+    ASSERT_MSG(err, "cannot open");
+    ASSERT_MSG(err, "absent");
+}
+
+Test(data, idx_label_count_mismatch_and_range) {
+    const char *dir = mktmp("count");
+    unsigned char img[16 + 6 * 4], lab[8 + 6];
+    size_t ni = make_idx_images(img, 0x00000803, 6, 2, 2), nl = make_idx_labels(lab, 5, -1);
+    tu_write_file(at(dir, "i"), img, ni);
+    tu_write_file(at(dir, "l5"), lab, nl);
+    nn_dataset d;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_idx_load(&d, at(dir, "i"), at(dir, "l5"), &err), RT_ERR_FORMAT);
+    ASSERT_MSG(err, "6 images");
+    ASSERT_MSG(err, "5 labels");
+    assert_empty(&d);
+    nl = make_idx_labels(lab, 6, 12);
+    tu_write_file(at(dir, "l6"), lab, nl);
+    rt_err_clear(&err);
+    cr_assert_eq(nn_idx_load(&d, at(dir, "i"), at(dir, "l6"), &err), RT_ERR_FORMAT);
+    ASSERT_MSG(err, "label 12 at index 5");
+    assert_empty(&d);
+}
+
+// ---- generated CIFAR ----
+
+Test(data, cifar_generated_subfolder_and_resplit) {
+    const char *dir = mktmp("cifar");
+    char sub[600], cmd[700];
+    snprintf(sub, sizeof sub, "%s/cifar-10-batches-bin", dir);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", sub);
+    cr_assert_eq(system(cmd), 0);
+    write_cifar(at(sub, "test_batch.bin"), 10);
+    nn_data_spec s = nn_data_spec_default();
+    s.name = "cifar10";
+    s.dir = dir;
+    s.resplit_test = 0.7f;                              /* 0.7f * 10 = 6.9999998: still 7 */
+    nn_dataset tr, te;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(tr.n, 7);
+    cr_assert_eq(te.n, 3);
+    cr_assert_eq(te.y[0], 7);
+    cr_assert_eq(te.x[5], (float)((7 + 5) % 256));
+    nn_dataset_free(&tr);
+    nn_dataset_free(&te);
+}
+
+Test(data, cifar_bad_size) {
+    const char *dir = mktmp("cifarsize");
+    unsigned char *b = calloc(3073 * 2 + 5, 1);
+    tu_write_file(at(dir, "data_batch_1.bin"), b, 3073 * 2 + 5);
+    free(b);
+    const char *files[1] = { at(dir, "data_batch_1.bin") };
+    nn_dataset d;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_cifar_load(&d, files, 1, &err), RT_ERR_FORMAT);
+    ASSERT_MSG(err, "data_batch_1.bin");
+    ASSERT_MSG(err, "6151");
+    ASSERT_MSG(err, "3073");
+    assert_empty(&d);
+    /* a label byte above 9 in a second file */
+    write_cifar(at(dir, "ok.bin"), 3);
+    write_cifar(at(dir, "bad.bin"), 2);
+    b = (unsigned char *)tu_read_file(at(dir, "bad.bin"), NULL);
+    b[3073] = 57;
+    tu_write_file(at(dir, "bad.bin"), b, 2 * 3073);
+    free(b);
+    const char *two[2] = { at(dir, "ok.bin"), at(dir, "bad.bin") };
+    rt_err_clear(&err);
+    cr_assert_eq(nn_cifar_load(&d, two, 2, &err), RT_ERR_FORMAT);
+    ASSERT_MSG(err, "bad.bin: record 1 has label 57");
+    assert_empty(&d);
+}
+
+// ---- generated CSV ----
+
+Test(data, csv_label_column_and_test_path) {
+    const char *dir = mktmp("csv");
+    write_text(at(dir, "a.csv"), "x1, cls ,x2\n1.5,2,-3\r\n\n0,0,1e2\n");
+    write_text(at(dir, "b.csv"), "x1,cls,x2\n4,5,6\n");
+    nn_data_spec s = nn_data_spec_default();
+    s.name = "csv";
+    s.dir = dir;
+    s.path = "a.csv";
+    s.test_path = "b.csv";
+    s.label = "cls";
+    nn_dataset tr, te;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(tr.n, 2);
+    cr_assert_eq(tr.dim, 2);
+    cr_assert_eq(tr.x[0], 1.5f);
+    cr_assert_eq(tr.x[1], -3.0f);
+    cr_assert_eq(tr.x[3], 100.0f);
+    cr_assert_eq(tr.y[0], 2);
+    cr_assert_eq(tr.y[1], 0);
+    cr_assert_eq(te.y[0], 5);
+    cr_assert_eq(tr.nclass, 6);
+    cr_assert_eq(te.nclass, 6);
+    nn_dataset_free(&tr);
+    nn_dataset_free(&te);
+    /* no label given and no "y": the last column */
+    nn_dataset d;
+    cr_assert_eq(nn_csv_load(&d, at(dir, "b.csv"), NULL, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(d.y[0], 6);
+    cr_assert_eq(d.x[0], 4.0f);
+    cr_assert_eq(d.x[1], 5.0f);
+    cr_assert_eq(d.nclass, 7);
+    nn_dataset_free(&d);
+    /* a named column that does not exist */
+    cr_assert_eq(nn_csv_load(&d, at(dir, "a.csv"), "label", &err), RT_ERR_ARG);
+    ASSERT_MSG(err, "no column named 'label'");
+    ASSERT_MSG(err, "x1,cls,x2");
+    assert_empty(&d);
+}
+
+Test(data, csv_holdout_and_resplit) {
+    const char *dir = mktmp("holdout");
+    char text[4096];
+    size_t len = (size_t)snprintf(text, sizeof text, "i,y\n");
+    for (int i = 0; i < 100; i++) len += (size_t)snprintf(text + len, sizeof text - len, "%d,%d\n", i, i % 3);
+    write_gz(at(dir, "h.csv.gz"), text, len);
+    nn_data_spec s = nn_data_spec_default();
+    s.name = "csv";
+    s.dir = dir;
+    s.path = "h.csv.gz";
+    s.holdout = 0.25f;
+    nn_dataset tr, te;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(tr.n, 75);
+    cr_assert_eq(te.n, 25);
+    cr_assert_eq(tr.nclass, 3);
+    bool seen[100] = { false };
+    for (int k = 0; k < 2; k++) {
+        const nn_dataset *d = k ? &te : &tr;
+        for (int i = 0; i < d->n; i++) {
+            int row = (int)d->x[i];
+            cr_assert(!seen[row], "row %d in both splits", row);
+            seen[row] = true;
+            cr_assert_eq(d->y[i], row % 3);
+            if (i > 0) cr_assert_gt(row, (int)d->x[i - 1], "file order kept");
+        }
+    }
+    nn_dataset_free(&tr);
+    nn_dataset_free(&te);
+    /* resplit_test splits test_path in order; without test_path it is an error */
+    s.test_path = "h.csv.gz";
+    s.resplit_test = 0.9f;
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(tr.n, 90);
+    cr_assert_eq(te.x[0], 90.0f);
+    nn_dataset_free(&tr);
+    nn_dataset_free(&te);
+    s.test_path = NULL;
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_ERR_ARG);
+    ASSERT_MSG(err, "test_path");
+}
+
+Test(data, gz_damaged) {
+    const char *dir = mktmp("damaged");
+    unsigned char img[16 + 50 * 100], lab[8 + 50];
+    size_t ni = make_idx_images(img, 0x00000803, 50, 10, 10), nl = make_idx_labels(lab, 50, -1);
+    write_gz(at(dir, "i.gz"), img, ni);
+    tu_write_file(at(dir, "l"), lab, nl);
+    size_t gzsize;
+    char *gz = tu_read_file(at(dir, "i.gz"), &gzsize);
+    tu_write_file(at(dir, "cut.gz"), gz, gzsize / 2);
+    free(gz);
+    nn_dataset d;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_idx_load(&d, at(dir, "cut.gz"), at(dir, "l"), &err), RT_ERR_FORMAT);
+    ASSERT_MSG(err, "cut.gz");
+    assert_empty(&d);
+}
+
+Test(data, csv_ragged_row) {
+    const char *dir = mktmp("ragged");
+    write_text(at(dir, "ragged.csv"), "a,b,y\n1,2,0\n3,4,1\n\n5,6\n");
+    nn_dataset d;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_csv_load(&d, at(dir, "ragged.csv"), NULL, &err), RT_ERR_FORMAT);
+    ASSERT_MSG(err, "ragged.csv:5: expected 3 fields, found 2");
+    assert_empty(&d);
+}
+
+Test(data, csv_non_numeric_and_bad_label) {
+    const char *dir = mktmp("nonnum");
+    write_text(at(dir, "n.csv"), "a,b,y\n1,2,0\n1,abc,1\n");
+    write_text(at(dir, "l.csv"), "a,b,y\n1,2,0.5\n");
+    write_text(at(dir, "m.csv"), "a,b,y\n1,2,-1\n");
+    write_text(at(dir, "e.csv"), "a,,y\n1,,0\n");
+    write_text(at(dir, "h.csv"), "1,2,3\n4,5,6\n");
+    write_text(at(dir, "z.csv"), "");
+    nn_dataset d;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_csv_load(&d, at(dir, "n.csv"), NULL, &err), RT_ERR_FORMAT);
+    ASSERT_MSG(err, "n.csv:3: column 'b': 'abc' is not a number");
+    assert_empty(&d);
+    rt_err_clear(&err);
+    cr_assert_eq(nn_csv_load(&d, at(dir, "l.csv"), NULL, &err), RT_ERR_FORMAT);
+    ASSERT_MSG(err, "l.csv:2: label column 'y': '0.5'");
+    rt_err_clear(&err);
+    cr_assert_eq(nn_csv_load(&d, at(dir, "m.csv"), NULL, &err), RT_ERR_FORMAT);
+    ASSERT_MSG(err, "m.csv:2: label column 'y': '-1'");
+    rt_err_clear(&err);
+    cr_assert_eq(nn_csv_load(&d, at(dir, "e.csv"), NULL, &err), RT_ERR_FORMAT);
+    ASSERT_MSG(err, "e.csv:2: column '': '' is not a number");
+    rt_err_clear(&err);
+    cr_assert_eq(nn_csv_load(&d, at(dir, "h.csv"), NULL, &err), RT_ERR_FORMAT);
+    ASSERT_MSG(err, "header row");
+    rt_err_clear(&err);
+    cr_assert_eq(nn_csv_load(&d, at(dir, "z.csv"), NULL, &err), RT_ERR_FORMAT);
+    ASSERT_MSG(err, "z.csv: empty");
+    rt_err_clear(&err);
+    cr_assert_eq(nn_csv_load(&d, at(dir, "none.csv"), NULL, &err), RT_ERR_IO);
+    ASSERT_MSG(err, "none.csv");
+    assert_empty(&d);
+}
+
+// ---- the search and the spec ----
+
+Test(data, missing_data_set_lists_paths) {
+    const char *dir = mktmp("missing");
+    char env[600];
+    snprintf(env, sizeof env, "%s/vibdata", dir);
+    setenv("VIB_DATA", env, 1);
+    nn_data_spec s = nn_data_spec_default();
+    s.name = "mnist";
+    s.dir = at(dir, "nowhere");
+    nn_dataset tr, te;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_ERR_IO);
+    ASSERT_MSG(err, "mnist: data set not found");
+    ASSERT_MSG(err, at(dir, "nowhere"));
+    ASSERT_MSG(err, at(env, "mnist"));
+    ASSERT_MSG(err, "./data/mnist");
+    ASSERT_MSG(err, "/usr/share/datasets/mnist");
+    ASSERT_MSG(err, "vibrun data get mnist");
+    assert_empty(&tr);
+    assert_empty(&te);
+
+    s.name = "cifar10";
+    rt_err_clear(&err);
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_ERR_IO);
+    ASSERT_MSG(err, at(env, "cifar10"));
+    ASSERT_MSG(err, "vibrun data get cifar10");
+
+    /* fashion-mnist names its Debian package (checked only where it is not installed) */
+    FILE *f = fopen("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", "rb");
+    if (f) {
+        fclose(f);
+        return;
+    }
+    s.name = "fashion-mnist";
+    rt_err_clear(&err);
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_ERR_IO);
+    ASSERT_MSG(err, "apt-get install dataset-fashion-mnist");
+    ASSERT_MSG(err, "vibrun data get fashion-mnist");
+}
+
+Test(data, bad_spec) {
+    nn_data_spec s = nn_data_spec_default();
+    nn_dataset tr, te;
+    rt_err err = { 0 };
+    s.name = "imagenet";
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_ERR_ARG);
+    ASSERT_MSG(err, "unknown data set 'imagenet'");
+    s.name = "mnist";
+    s.resplit_test = 1.5f;
+    rt_err_clear(&err);
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_ERR_ARG);
+    ASSERT_MSG(err, "resplit_test = 1.5");
+    s = nn_data_spec_default();
+    s.name = "csv";
+    rt_err_clear(&err);
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_ERR_ARG);
+    ASSERT_MSG(err, "csv: no path");
+    assert_empty(&tr);
+    assert_empty(&te);
+}
+
+Test(data, scale_names) {
+    bool ok = false;
+    cr_assert_eq(nn_scale_parse("pm1", &ok), NN_SCALE_PM1);
+    cr_assert(ok);
+    cr_assert_eq(nn_scale_parse("standardize", &ok), NN_SCALE_STANDARDIZE);
+    cr_assert_eq(nn_scale_parse("zscore", &ok), NN_SCALE_NONE);
+    cr_assert(!ok);
+    for (int s = NN_SCALE_NONE; s <= NN_SCALE_STANDARDIZE; s++)
+        cr_assert_eq(nn_scale_parse(nn_scale_name((nn_scale)s), &ok), s);
+}
+
+// ---- scaling and gather ----
+
+static nn_dataset make_set(int n, int dim, const float *x) {
+    nn_dataset d;
+    memset(&d, 0, sizeof d);
+    d.n = n;
+    d.dim = dim;
+    d.ndim = 1;
+    d.shape[0] = dim;
+    d.shape[1] = d.shape[2] = 1;
+    d.nclass = n;
+    d.x = malloc((size_t)n * (size_t)dim * sizeof(float));
+    d.y = malloc((size_t)n * sizeof(int32_t));
+    memcpy(d.x, x, (size_t)n * (size_t)dim * sizeof(float));
+    for (int i = 0; i < n; i++) d.y[i] = i;
+    return d;
+}
+
+Test(data, scale_unit_pm1) {
+    const float x[4] = { 0.0f, 51.0f, 127.5f, 255.0f };
+    nn_dataset a = make_set(2, 2, x), b = make_set(2, 2, x);
+    nn_data_scale(&a, NULL, NN_SCALE_UNIT);
+    cr_assert_eq(a.x[0], 0.0f);
+    cr_assert_float_eq(a.x[1], 0.2f, 1e-7f);
+    cr_assert_eq(a.x[3], 1.0f);
+    nn_data_scale(&b, NULL, NN_SCALE_PM1);
+    cr_assert_eq(b.x[0], -1.0f);
+    cr_assert_float_eq(b.x[2], 0.0f, 1e-7f);
+    cr_assert_eq(b.x[3], 1.0f);
+    nn_dataset_free(&a);
+    nn_dataset_free(&b);
+}
+
+Test(data, scale_standardize_uses_train_stats) {
+    /* feature 0: 1, 3 (mean 2, std 1); feature 1: constant 5 */
+    const float xt[4] = { 1.0f, 5.0f, 3.0f, 5.0f }, xs[4] = { 4.0f, 5.0f, 0.0f, 9.0f };
+    nn_dataset tr = make_set(2, 2, xt), te = make_set(2, 2, xs);
+    nn_data_scale(&tr, &te, NN_SCALE_STANDARDIZE);
+    cr_assert_eq(tr.x[0], -1.0f);
+    cr_assert_eq(tr.x[2], 1.0f);
+    cr_assert_eq(tr.x[1], 0.0f);
+    cr_assert_eq(tr.x[3], 0.0f);
+    cr_assert_eq(te.x[0], 2.0f);                        /* (4 - 2) / 1 with train's statistics */
+    cr_assert_eq(te.x[2], -2.0f);
+    cr_assert_eq(te.x[1], 0.0f);                        /* constant in train: 0, not a blow-up */
+    cr_assert_eq(te.x[3], 0.0f);
+    nn_dataset_free(&tr);
+    nn_dataset_free(&te);
+}
+
+Test(data, gather_copies_rows) {
+    const float x[6] = { 1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f };
+    nn_dataset d = make_set(3, 2, x);
+    int32_t idx[4] = { 2, 0, 2, 1 }, y[4];
+    float out[8];
+    nn_data_gather(&d, idx, 4, out, y);
+    const float want[8] = { 5.0f, 6.0f, 1.0f, 2.0f, 5.0f, 6.0f, 3.0f, 4.0f };
+    for (int i = 0; i < 8; i++) cr_assert_eq(out[i], want[i]);
+    cr_assert_eq(y[0], 2);
+    cr_assert_eq(y[1], 0);
+    cr_assert_eq(y[3], 1);
+    out[0] = -1.0f;
+    cr_assert_eq(d.x[4], 5.0f, "a copy, not a view");
+    nn_dataset_free(&d);
+}
+
+Test(data, gather_out_of_range_aborts, .signal = SIGABRT) {
+    const float x[2] = { 1.0f, 2.0f };
+    nn_dataset d = make_set(1, 2, x);
+    int32_t idx[1] = { 1 };
+    float out[2];
+    nn_data_gather(&d, idx, 1, out, NULL);
+}
