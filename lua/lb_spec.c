@@ -208,7 +208,7 @@ static bool read_data(lua_State *L, lb_point *p, char *msg, size_t size) {
     if (d->resplit_test < 0.0f || d->resplit_test >= 1.0f)
         return fail(msg, size, "%s: resplit_test=%g must be in (0, 1): the fraction of the test set used for training",
                     w, (double)d->resplit_test);
-    if (is_csv && (d->holdout <= 0.0f || d->holdout >= 1.0f))
+    if (is_csv && !d->test_path && (d->holdout <= 0.0f || d->holdout >= 1.0f))
         return fail(msg, size, "%s: holdout=%g must be in (0, 1)", w, (double)d->holdout);
     return true;
 }

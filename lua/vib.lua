@@ -13,12 +13,6 @@ local TAG = "__vib"            -- what a constructor made: "layer", "seq", "data
 
 -- ---- checking -------------------------------------------------------------------------------
 
-local function where(level)
-  local info = getinfo(level + 1, "Sl")
-  if not info or info.currentline < 0 then return "?" end
-  return info.short_src .. ":" .. info.currentline
-end
-
 -- The position of the first frame outside this file: the user's line, or nil when there is
 -- none (a constructor reached through `return vib.experiment { ... }`, a tail call, runs after
 -- the script's frame is gone).
@@ -27,7 +21,9 @@ local function user_where()
     local info = getinfo(level, "Sl")
     if not info then break end
     if info.source ~= "=vib" and info.what ~= "C" and info.currentline >= 0 then
-      return info.short_src .. ":" .. info.currentline
+      -- the chunk name "@path" in full: short_src cuts long paths to 60 characters
+      local src = info.source:sub(1, 1) == "@" and info.source:sub(2) or info.short_src
+      return src .. ":" .. info.currentline
     end
   end
   return nil

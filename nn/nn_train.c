@@ -181,6 +181,29 @@ static rt_status evaluate_epoch(nn_model *m, const nn_obj *o, const nn_dataset *
     return st;
 }
 
+// ---- one step ----
+
+double nn_train_step(const nn_step *s, const nn_dataset *d, const int32_t *idx, int b, float lr) {
+    rt_ctx *c = s->ctx;
+    rt_params *P = &s->m->params;
+    rt_ctx_reset(c);
+    rt_tensor *x = rt_tensor_new(c, 2, (int[]){ b, d->dim });
+    x->flags |= RT_INPUT;
+    int32_t *y = rt_arena_alloc_raw(&c->step, (size_t)b * sizeof *y);
+    nn_data_gather(d, idx, b, x->data, y);
+    rt_params_zero_grad(P);
+    nn_fwd f = { c, true, s->noise };
+    rt_tensor *out = nn_model_forward(s->m, &f, x);
+    nn_obj_out r = nn_obj_forward(s->o, s->m, c, out, y);
+    double loss = (double)r.loss->data[0];
+    if (!isfinite(loss)) return loss;
+    rt_backward(c, r.loss);
+    if (s->opt->cfg.clip_norm > 0.0f) rt_grad_clip(P->grad, P->total, s->opt->cfg.clip_norm);
+    rt_optim_step(s->opt, P->data, P->grad, lr);
+    if (s->ema) rt_ema_update(s->ema, P->data);
+    return loss;
+}
+
 // ---- the loop ----
 
 rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const nn_dataset *test,
@@ -225,6 +248,7 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
         if (st) goto out;
     }
     int steps = (train->n + cfg->batch - 1) / cfg->batch;
+    nn_step stepper = { m, o, &c, &s.opt, s.has_ema ? &s.ema : NULL, &s.noise };
     int64_t samples_total = 0;
     snprintf(res->status, sizeof res->status, "done");
     res->epochs_done = s.cursor[0];
@@ -238,27 +262,14 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
         int64_t samples = 0;
         float lr = 0.0f;
         for (int step = s.cursor[1]; step < steps; step++) {
-            rt_ctx_reset(&c);
             int b = train->n - step * cfg->batch < cfg->batch ? train->n - step * cfg->batch : cfg->batch;
-            rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ b, train->dim });
-            x->flags |= RT_INPUT;
-            int32_t *y = rt_arena_alloc_raw(&c.step, (size_t)b * sizeof *y);
-            nn_data_gather(train, perm + (size_t)step * cfg->batch, b, x->data, y);
-            rt_params_zero_grad(s.P);
-            nn_fwd f = { &c, true, &s.noise };
-            rt_tensor *out = nn_model_forward(m, &f, x);
-            nn_obj_out r = nn_obj_forward(o, m, &c, out, y);
-            double loss = (double)r.loss->data[0];
+            lr = rt_optim_lr(&cfg->optim, (double)(epoch - 1) + (double)step / steps);
+            double loss = nn_train_step(&stepper, train, perm + (size_t)step * cfg->batch, b, lr);
             if (!isfinite(loss)) {
                 snprintf(res->status, sizeof res->status, "diverged");
                 res->diverged_epoch = epoch;
                 goto finish;
             }
-            rt_backward(&c, r.loss);
-            if (cfg->optim.clip_norm > 0.0f) rt_grad_clip(s.P->grad, s.P->total, cfg->optim.clip_norm);
-            lr = rt_optim_lr(&cfg->optim, (double)(epoch - 1) + (double)step / steps);
-            rt_optim_step(&s.opt, s.P->data, s.P->grad, lr);
-            if (s.has_ema) rt_ema_update(&s.ema, s.P->data);
             samples += b;
             run_loss += loss * b;
             if (cfg->progress) {

@@ -69,6 +69,18 @@ typedef struct nn_result {
 rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const nn_dataset *test,
                    const nn_train_cfg *cfg, nn_result *res, rt_err *err);
 
+/* One training step (the protocol above) on examples idx[0..b) of d: returns the loss in nats,
+** or a non-finite value when the loss diverged (then nothing was updated). ema may be NULL. */
+typedef struct nn_step {
+    nn_model *m;
+    const nn_obj *o;
+    rt_ctx *ctx;
+    rt_optim *opt;
+    rt_ema *ema;
+    rt_rng *noise;
+} nn_step;
+double nn_train_step(const nn_step *s, const nn_dataset *d, const int32_t *idx, int b, float lr);
+
 /* Evaluates m on d (evaluation mode): mean loss and terms in bits, error rate. */
 typedef struct nn_eval {
     double loss_bits, error;

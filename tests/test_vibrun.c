@@ -1,0 +1,259 @@
+// test_vibrun.c: the vibrun command as a user runs it: error messages that name the script line,
+// an end-to-end sweep, byte-identical reruns, --set, --check, --resume and config.lua replay.
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rt_rng.h"
+#include "testutil.h"
+
+static char out[1 << 16];
+
+/* Runs vibrun with args inside dir; returns its exit code; stdout+stderr in `out`. */
+static int vibrun(const char *dir, const char *args) {
+    const char *bin = getenv("VIBRUN");
+    cr_assert_not_null(bin, "VIBRUN is not set (ctest sets it)");
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>&1", dir, bin, args);
+    return tu_run(cmd, out, sizeof out);
+}
+
+static const char *src_dir(void) {
+    const char *s = getenv("VIB_SOURCE");
+    cr_assert_not_null(s, "VIB_SOURCE is not set (ctest sets it)");
+    return s;
+}
+
+/* A fresh directory holding tiny.csv: three Gaussian blobs in 4-D, 400 rows. */
+static const char *tiny_dir(const char *tag) {
+    const char *dir = tu_tmpdir(tag);
+    char path[600];
+    snprintf(path, sizeof path, "%s/tiny.csv", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "x1,x2,x3,x4,y\n");
+    rt_rng r;
+    rt_rng_seed(&r, 42);
+    for (int i = 0; i < 400; i++) {
+        int y = (int)rt_rng_below(&r, 3);
+        for (int k = 0; k < 4; k++)
+            fprintf(f, "%.6f,", (k == y ? 2.0 : 0.0) + rt_rng_normal(&r));
+        fprintf(f, "%d\n", y);
+    }
+    fclose(f);
+    return dir;
+}
+
+static int count_lines(const char *path) {
+    size_t n;
+    char *s = tu_read_file(path, &n);
+    cr_assert_not_null(s, "missing %s", path);
+    int lines = 0;
+    for (size_t i = 0; i < n; i++) lines += s[i] == '\n';
+    free(s);
+    return lines;
+}
+
+/* The point directories of runs/<exp>, sorted. */
+static int point_dirs(const char *exp_dir, char names[][64], int max) {
+    DIR *d = opendir(exp_dir);
+    cr_assert_not_null(d, "no %s", exp_dir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < max)
+        if (strlen(e->d_name) == 12) snprintf(names[n++], 64, "%s", e->d_name);
+    closedir(d);
+    qsort(names, (size_t)n, 64, (int (*)(const void *, const void *))strcmp);
+    return n;
+}
+
+static void assert_same_file(const char *a, const char *b) {
+    size_t na, nb;
+    char *x = tu_read_file(a, &na), *y = tu_read_file(b, &nb);
+    cr_assert_not_null(x, "missing %s", a);
+    cr_assert_not_null(y, "missing %s", b);
+    cr_assert(na == nb && memcmp(x, y, na) == 0, "%s and %s differ", a, b);
+    free(x);
+    free(y);
+}
+
+// ---- errors name the script line ----
+
+Test(vibrun, error_scripts_name_file_and_line) {
+    const char *dir = tiny_dir("errors");
+    char lua_dir[1024];
+    snprintf(lua_dir, sizeof lua_dir, "%s/tests/lua", src_dir());
+    DIR *d = opendir(lua_dir);
+    cr_assert_not_null(d);
+    struct dirent *e;
+    int checked = 0;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, "error_", 6) != 0) continue;
+        char path[2048], expect[512] = "";
+        snprintf(path, sizeof path, "%s/%s", lua_dir, e->d_name);
+        char *text = tu_read_file(path, NULL);
+        cr_assert_not_null(text);
+        cr_assert(sscanf(text, "-- expect: %511[^\n]", expect) == 1, "%s has no '-- expect:' line", e->d_name);
+        free(text);
+        char args[2200];
+        snprintf(args, sizeof args, "--check '%s'", path);
+        int code = vibrun(dir, args);
+        cr_expect_eq(code, 1, "%s: exit %d, expected 1; output:\n%s", e->d_name, code, out);
+        cr_expect_not_null(strstr(out, expect), "%s: expected\n  %s\nin\n  %s", e->d_name, expect, out);
+        cr_expect_null(strstr(out, "stack traceback"), "%s: a traceback leaked to the user", e->d_name);
+        checked++;
+    }
+    closedir(d);
+    cr_assert_geq(checked, 10, "only %d error scripts found", checked);
+}
+
+Test(vibrun, usage_errors_exit_2) {
+    const char *dir = tu_tmpdir("usage");
+    cr_expect_eq(vibrun(dir, ""), 2);
+    cr_expect_not_null(strstr(out, "usage:"));
+    cr_expect_eq(vibrun(dir, "x.lua --frobnicate"), 2);
+    cr_expect_not_null(strstr(out, "unknown option --frobnicate"));
+    cr_expect_eq(vibrun(dir, "--help"), 0);
+}
+
+Test(vibrun, missing_script_is_a_clear_error) {
+    const char *dir = tu_tmpdir("missing");
+    cr_expect_eq(vibrun(dir, "nosuch.lua"), 1);
+    cr_expect_not_null(strstr(out, "cannot open nosuch.lua"), "%s", out);
+}
+
+// ---- an end-to-end sweep ----
+
+Test(vibrun, tiny_sweep_end_to_end) {
+    const char *dir = tiny_dir("e2e");
+    char args[2048], path[2048];
+    snprintf(args, sizeof args, "--quiet --out runs '%s/tests/lua/tiny.lua'", src_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(path, sizeof path, "%s/runs/tiny/results.csv", dir);
+    char *res = tu_read_file(path, NULL);
+    cr_assert_not_null(res);
+    cr_expect(strncmp(res, "point_id,hidden,lr,seed,status,epochs,diverged_epoch,train_loss_bits,train_error,"
+                           "test_loss_bits,test_error,test_ce_bits\n", 100) == 0, "header: %s", res);
+    cr_expect_eq(count_lines(path), 3, "two points and a header");
+    /* Both points trained: test error of separable blobs well below chance (2/3). */
+    char *line = strchr(res, '\n') + 1;
+    for (int i = 0; i < 2; i++) {
+        char id[64], status[32];
+        int hidden, epochs;
+        double lr, trl, tre, tel, tee;
+        cr_assert_eq(sscanf(line, "%12[0-9a-f],%d,%lf,1,%31[a-z],%d,0,%lf,%lf,%lf,%lf", id, &hidden, &lr,
+                            status, &epochs, &trl, &tre, &tel, &tee), 9, "row: %s", line);
+        cr_expect_str_eq(status, "done");
+        cr_expect_eq(epochs, 4);
+        cr_expect_lt(tee, 0.2, "test error %g", tee);
+        line = strchr(line, '\n') + 1;
+    }
+    free(res);
+    char names[4][64];
+    snprintf(path, sizeof path, "%s/runs/tiny", dir);
+    cr_assert_eq(point_dirs(path, names, 4), 2);
+    const char *files[] = { "config.lua", "metrics.csv", "result.csv", "timing.csv", "checkpoint" };
+    for (int i = 0; i < 5; i++) {
+        snprintf(path, sizeof path, "%s/runs/tiny/%s/%s", dir, names[0], files[i]);
+        cr_expect_eq(access(path, R_OK), 0, "missing %s", path);
+    }
+    snprintf(path, sizeof path, "%s/runs/tiny/%s/metrics.csv", dir, names[0]);
+    cr_expect_eq(count_lines(path), 1 + 2 * 5, "header + train/test rows for epochs 0..4");
+    snprintf(path, sizeof path, "%s/runs/tiny/%s/metrics.csv.part", dir, names[0]);
+    cr_expect_neq(access(path, F_OK), 0, "a finished point left a .part file");
+    if (system("command -v gnuplot >/dev/null 2>&1") == 0) {
+        snprintf(path, sizeof path, "%s/runs/tiny/plots/training_curve.png", dir);
+        cr_expect_eq(access(path, R_OK), 0, "no figure at %s", path);
+    }
+}
+
+Test(vibrun, same_seed_gives_identical_bytes) {
+    const char *dir = tiny_dir("repro");
+    char args[2048], a[2048], b[2048];
+    for (int r = 1; r <= 2; r++) {
+        snprintf(args, sizeof args, "--quiet --out runs%d '%s/tests/lua/tiny.lua'", r, src_dir());
+        cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    }
+    snprintf(a, sizeof a, "%s/runs1/tiny/results.csv", dir);
+    snprintf(b, sizeof b, "%s/runs2/tiny/results.csv", dir);
+    assert_same_file(a, b);
+    char names[4][64];
+    snprintf(a, sizeof a, "%s/runs1/tiny", dir);
+    int n = point_dirs(a, names, 4);
+    for (int i = 0; i < n; i++) {
+        snprintf(a, sizeof a, "%s/runs1/tiny/%s/metrics.csv", dir, names[i]);
+        snprintf(b, sizeof b, "%s/runs2/tiny/%s/metrics.csv", dir, names[i]);
+        assert_same_file(a, b);
+        snprintf(a, sizeof a, "%s/runs1/tiny/%s/checkpoint", dir, names[i]);
+        snprintf(b, sizeof b, "%s/runs2/tiny/%s/checkpoint", dir, names[i]);
+        assert_same_file(a, b);
+    }
+    /* Another seed is another run. */
+    snprintf(args, sizeof args, "--quiet --out runs3 --set seed=2 '%s/tests/lua/tiny.lua'", src_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(a, sizeof a, "%s/runs1/tiny/results.csv", dir);
+    snprintf(b, sizeof b, "%s/runs3/tiny/results.csv", dir);
+    char *x = tu_read_file(a, NULL), *y = tu_read_file(b, NULL);
+    cr_expect(strcmp(x, y) != 0, "seed 2 gave the same results as seed 1");
+    free(x);
+    free(y);
+}
+
+// ---- --set, --check, --resume, replay ----
+
+Test(vibrun, set_overrides_params_and_settings) {
+    const char *dir = tiny_dir("set");
+    char args[2048], path[2048];
+    snprintf(args, sizeof args, "--quiet --out runs --set epochs=1 --set hidden=4 '%s/tests/lua/tiny.lua'", src_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(path, sizeof path, "%s/runs/tiny/results.csv", dir);
+    cr_expect_eq(count_lines(path), 2, "setting the sweep axis fixes it: one point");
+    char *res = tu_read_file(path, NULL);
+    cr_expect_not_null(strstr(res, ",4,0.01,1,done,1,"), "%s", res);
+    free(res);
+
+    snprintf(args, sizeof args, "--check --set hiden=4 '%s/tests/lua/tiny.lua'", src_dir());
+    cr_expect_eq(vibrun(dir, args), 1);
+    cr_expect_not_null(strstr(out, "--set hiden=4: 'hiden' is neither a param of tiny nor a setting; known: hidden, lr, seed"), "%s", out);
+    snprintf(args, sizeof args, "--check --set hidden=big '%s/tests/lua/tiny.lua'", src_dir());
+    cr_expect_eq(vibrun(dir, args), 1);
+    cr_expect_not_null(strstr(out, "'hidden' expects an integer"), "%s", out);
+    snprintf(args, sizeof args, "--check --set hidden '%s/tests/lua/tiny.lua'", src_dir());
+    cr_expect_eq(vibrun(dir, args), 2);
+    cr_expect_not_null(strstr(out, "expected key=value"), "%s", out);
+}
+
+Test(vibrun, check_prints_summary_and_trains_nothing) {
+    const char *dir = tiny_dir("check");
+    char args[2048], path[2048];
+    snprintf(args, sizeof args, "--check --out runs '%s/tests/lua/tiny.lua'", src_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    cr_expect_not_null(strstr(out, "point 1/2"), "%s", out);
+    cr_expect_not_null(strstr(out, "hidden           linear     (B, 8)"), "%s", out);
+    /* 4*8+8 + 8*3+3 = 67 parameters for hidden = 8 */
+    cr_expect_not_null(strstr(out, "total parameters: 67"), "%s", out);
+    snprintf(path, sizeof path, "%s/runs", dir);
+    cr_expect_neq(access(path, F_OK), 0, "--check wrote %s", path);
+}
+
+Test(vibrun, resume_skips_finished_points_and_config_replays) {
+    const char *dir = tiny_dir("resume");
+    char args[2048], a[2048], b[2048];
+    snprintf(args, sizeof args, "--out runs '%s/tests/lua/tiny.lua'", src_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(args, sizeof args, "--out runs --resume '%s/tests/lua/tiny.lua'", src_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    cr_expect_not_null(strstr(out, "finished before, skipped (--resume)"), "%s", out);
+    /* config.lua replays its point, to the same bytes. */
+    char names[4][64];
+    snprintf(a, sizeof a, "%s/runs/tiny", dir);
+    cr_assert_eq(point_dirs(a, names, 4), 2);
+    snprintf(args, sizeof args, "--quiet --out replay runs/tiny/%s/config.lua", names[1]);
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(a, sizeof a, "%s/runs/tiny/%s/metrics.csv", dir, names[1]);
+    snprintf(b, sizeof b, "%s/replay/tiny/%s/metrics.csv", dir, names[1]);
+    assert_same_file(a, b);
+}
