@@ -1,0 +1,241 @@
+// test_nn.c: models (build, shape inference, errors, init), the objective, the step protocol and
+// the training loop on synthetic data.
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gradcheck.h"
+#include "nn_train.h"
+#include "testutil.h"
+
+static nn_layer_spec L(nn_layer_kind k, int out, const char *name) {
+    nn_layer_spec s = nn_layer_spec_default(k);
+    s.out = out;
+    snprintf(s.name, sizeof s.name, "%s", name);
+    snprintf(s.where, sizeof s.where, "model.lua:%d", 10 + (int)k);
+    return s;
+}
+
+// ---- build ----
+
+Test(nn, build_infers_shapes_and_counts_parameters) {
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 1024, "fc1"), L(NN_LAYER_RELU, 0, "r1"),
+                          L(NN_LAYER_LINEAR, 1024, "fc2"), L(NN_LAYER_RELU, 0, "r2"),
+                          L(NN_LAYER_LINEAR, 10, "out") };
+    nn_model m;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_model_build(&m, s, 5, 784, &err), RT_OK, "%s", err.msg);
+    cr_expect_eq(m.out, 10);
+    cr_expect_eq(m.layers[2].in, 1024);
+    cr_expect_eq(m.params.total, (size_t)(784 * 1024 + 1024 + 1024 * 1024 + 1024 + 1024 * 10 + 10));
+    cr_expect_not_null(rt_params_find(&m.params, "fc2.weight"));
+    cr_expect_eq(nn_model_find(&m, "out"), 4);
+    char buf[2048];
+    nn_model_summary(&m, buf, sizeof buf);
+    cr_expect_not_null(strstr(buf, "total parameters: 1863690"), "%s", buf);
+    nn_model_free(&m);
+}
+
+Test(nn, build_errors_name_the_script_line) {
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 16, "a"), L(NN_LAYER_LINEAR, 3, "b") };
+    s[1].in = 10;
+    nn_model m;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_model_build(&m, s, 2, 4, &err), RT_ERR_ARG);
+    cr_expect_str_eq(err.msg, "model.lua:10: linear 'b': in=10 but the previous layer outputs 16; set in=16 or remove it");
+
+    nn_layer_spec d[] = { L(NN_LAYER_LINEAR, 16, "a"), L(NN_LAYER_LINEAR, 3, "a") };
+    rt_err_clear(&err);
+    cr_assert_eq(nn_model_build(&m, d, 2, 4, &err), RT_ERR_ARG);
+    cr_expect_not_null(strstr(err.msg, "the name is already used by the layer at model.lua:10"), "%s", err.msg);
+
+    nn_layer_spec z[] = { L(NN_LAYER_LINEAR, 0, "a") };
+    rt_err_clear(&err);
+    cr_assert_eq(nn_model_build(&m, z, 1, 4, &err), RT_ERR_ARG);
+    cr_expect_not_null(strstr(err.msg, "out must be a positive integer"), "%s", err.msg);
+}
+
+Test(nn, initializers_have_their_scale) {
+    const nn_init kinds[] = { NN_INIT_DEFAULT, NN_INIT_GLOROT, NN_INIT_HE, NN_INIT_NORMAL };
+    const int I = 400, O = 300;
+    const double want[] = { 1.0 / (3.0 * I), 2.0 / (I + O), 2.0 / I, 0.01 * 0.01 };   /* variances */
+    for (int k = 0; k < 4; k++) {
+        nn_layer_spec s = L(NN_LAYER_LINEAR, O, "fc");
+        s.init = kinds[k];
+        nn_model m;
+        rt_err err = { 0 };
+        cr_assert_eq(nn_model_build(&m, &s, 1, I, &err), RT_OK);
+        rt_rng r;
+        rt_rng_seed(&r, 3);
+        nn_model_init(&m, &r);
+        double v = 0.0;
+        for (int64_t i = 0; i < m.layers[0].w->n; i++) v += (double)m.layers[0].w->data[i] * (double)m.layers[0].w->data[i];
+        v /= (double)m.layers[0].w->n;
+        cr_expect(fabs(v / want[k] - 1.0) < 0.05, "%s: variance %g, want %g", nn_init_name(kinds[k]), v, want[k]);
+        nn_model_free(&m);
+    }
+}
+
+// ---- the whole model under finite differences ----
+
+static nn_model gc_model;
+static nn_obj gc_obj;
+
+static rt_tensor *b_model_ce(rt_ctx *c, rt_tensor **x, const gc_case *k) {
+    (void)k;
+    static const int32_t y[4] = { 0, 2, 1, 2 };
+    /* The first layer's weight is the checked input: point the model at it. */
+    gc_model.layers[0].w = x[1];
+    nn_fwd f = { c, false, NULL };
+    rt_tensor *out = nn_model_forward(&gc_model, &f, x[0]);
+    return nn_obj_forward(&gc_obj, &gc_model, c, out, y).loss;
+}
+
+Test(nn, model_and_objective_match_finite_differences) {
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 6, "fc1"), L(NN_LAYER_TANH, 0, "t"),
+                          L(NN_LAYER_LINEAR, 5, "fc2"), L(NN_LAYER_SOFTPLUS, 0, "sp"),
+                          L(NN_LAYER_LINEAR, 3, "out") };
+    rt_err err = { 0 };
+    cr_assert_eq(nn_model_build(&gc_model, s, 5, 7, &err), RT_OK);
+    rt_rng r;
+    rt_rng_seed(&r, 5);
+    nn_model_init(&gc_model, &r);
+    nn_term_spec t[2] = { nn_term_spec_default(NN_TERM_CE), nn_term_spec_default(NN_TERM_CE) };
+    t[1].smoothing = 0.2f;
+    t[1].weight = 0.5f;
+    snprintf(t[1].name, sizeof t[1].name, "ce_smooth");
+    cr_assert_eq(nn_obj_build(&gc_obj, t, 2, &gc_model, &err), RT_OK, "%s", err.msg);
+    gc_case k = { "linear-tanh-linear-softplus-linear + CE + smoothed CE", -1, 2, { 2, 2 },
+                  { { 4, 7 }, { 6, 7 } }, { -1, -0.5f }, { 1, 0.5f }, 0, b_model_ce,
+                  .eps = 1e-3, .rtol = 1e-2, .atol = 1e-3 };
+    cr_expect_eq(gc_run(&k, 11), 0);
+    nn_model_free(&gc_model);
+}
+
+// ---- the step protocol ----
+
+/* Two well-separated classes in 8-D. */
+static nn_dataset blobs(int n, uint64_t seed) {
+    nn_dataset d = { .n = n, .ndim = 1, .shape = { 8, 1, 1 }, .dim = 8, .nclass = 2 };
+    d.x = malloc((size_t)n * 8 * sizeof(float));
+    d.y = malloc((size_t)n * sizeof(int32_t));
+    rt_rng r;
+    rt_rng_seed(&r, seed);
+    for (int i = 0; i < n; i++) {
+        d.y[i] = (int32_t)rt_rng_below(&r, 2);
+        for (int k = 0; k < 8; k++) d.x[i * 8 + k] = (float)rt_rng_normal(&r) + (d.y[i] ? 1.5f : -1.5f) * (float)(k < 2);
+    }
+    return d;
+}
+
+Test(nn, step_learns_and_stops_allocating) {
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 32, "fc1"), L(NN_LAYER_RELU, 0, "r"),
+                          L(NN_LAYER_DROPOUT, 0, "drop"), L(NN_LAYER_LINEAR, 2, "out") };
+    s[2].p = 0.2f;
+    nn_model m;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_model_build(&m, s, 4, 8, &err), RT_OK);
+    nn_term_spec ce = nn_term_spec_default(NN_TERM_CE);
+    nn_obj o;
+    cr_assert_eq(nn_obj_build(&o, &ce, 1, &m, &err), RT_OK);
+    rt_rng r;
+    rt_rng_seed(&r, 1);
+    nn_model_init(&m, &r);
+    nn_dataset d = blobs(512, 2);
+    int32_t idx[512];
+    for (int i = 0; i < 512; i++) idx[i] = i;
+    rt_optim_cfg oc = rt_optim_cfg_default();
+    oc.lr = 0.01f;
+    rt_optim opt;
+    rt_optim_init(&opt, &oc, m.params.total);
+    rt_ctx c;
+    rt_ctx_init(&c, 4096);      /* deliberately small: the first step must grow it */
+    nn_step st = { &m, &o, &c, &opt, NULL, &r };
+    double first = nn_train_step(&st, &d, idx, 64, oc.lr);
+    size_t mallocs = 0;
+    double last = 0.0;
+    for (int e = 0; e < 20; e++)
+        for (int b = 0; b < 8; b++) {
+            last = nn_train_step(&st, &d, idx + b * 64, 64, oc.lr);
+            if (e == 0 && b == 1) mallocs = c.step.mallocs;
+        }
+    cr_expect_lt(last, first * 0.3, "loss %g -> %g", first, last);
+    cr_expect_eq(c.step.mallocs, mallocs, "the step arena allocated after the second step");
+    nn_eval ev = nn_evaluate(&m, &o, &d, 0, 100, &c);
+    cr_expect_lt(ev.error, 0.1, "train error %g", ev.error);
+    free(d.x);
+    free(d.y);
+    rt_ctx_free(&c);
+    rt_optim_free(&opt);
+    nn_model_free(&m);
+}
+
+Test(nn, evaluation_does_not_depend_on_batch_size) {
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 16, "fc1"), L(NN_LAYER_SIGMOID, 0, "s"), L(NN_LAYER_LINEAR, 2, "out") };
+    nn_model m;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_model_build(&m, s, 3, 8, &err), RT_OK);
+    nn_term_spec ce = nn_term_spec_default(NN_TERM_CE);
+    nn_obj o;
+    cr_assert_eq(nn_obj_build(&o, &ce, 1, &m, &err), RT_OK);
+    rt_rng r;
+    rt_rng_seed(&r, 9);
+    nn_model_init(&m, &r);
+    nn_dataset d = blobs(300, 4);
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 16);
+    nn_eval a = nn_evaluate(&m, &o, &d, 0, 7, &c), b = nn_evaluate(&m, &o, &d, 0, 300, &c);
+    cr_expect(fabs(a.loss_bits - b.loss_bits) < 1e-9, "%g vs %g", a.loss_bits, b.loss_bits);
+    cr_expect_eq(a.error, b.error);
+    nn_eval lim = nn_evaluate(&m, &o, &d, 50, 7, &c);
+    cr_expect(lim.loss_bits != a.loss_bits, "limit ignored");
+    free(d.x);
+    free(d.y);
+    rt_ctx_free(&c);
+    nn_model_free(&m);
+}
+
+// ---- the loop: files, divergence ----
+
+Test(nn, train_writes_metrics_and_marks_divergence) {
+    const char *dir = tu_tmpdir("nntrain");
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 8, "fc1"), L(NN_LAYER_RELU, 0, "r"), L(NN_LAYER_LINEAR, 2, "out") };
+    nn_model m;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_model_build(&m, s, 3, 8, &err), RT_OK);
+    nn_term_spec ce = nn_term_spec_default(NN_TERM_CE);
+    nn_obj o;
+    cr_assert_eq(nn_obj_build(&o, &ce, 1, &m, &err), RT_OK);
+    nn_dataset tr = blobs(200, 6), te = blobs(100, 7);
+    nn_train_cfg cfg = nn_train_cfg_default();
+    cfg.epochs = 3;
+    cfg.batch = 50;
+    cfg.dir = dir;
+    cfg.optim.lr = 0.01f;
+    nn_result res;
+    cr_assert_eq(nn_train(&m, &o, &tr, &te, &cfg, &res, &err), RT_OK, "%s", err.msg);
+    cr_expect_str_eq(res.status, "done");
+    cr_expect_eq(res.epochs_done, 3);
+    char path[600];
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    char *csv = tu_read_file(path, NULL);
+    cr_assert_not_null(csv);
+    cr_expect(strncmp(csv, "epoch,split,loss_bits,ce_bits,error,lr\n0,train,", 46) == 0, "%s", csv);
+    free(csv);
+
+    /* A learning rate this large sends the loss to infinity: the point is marked, its CSV kept. */
+    const char *dir2 = tu_tmpdir("nndiverge");
+    cfg.dir = dir2;
+    cfg.optim.kind = RT_OPTIM_SGD;
+    cfg.optim.lr = 1e30f;
+    cr_assert_eq(nn_train(&m, &o, &tr, &te, &cfg, &res, &err), RT_OK, "%s", err.msg);
+    cr_expect_str_eq(res.status, "diverged");
+    cr_expect_eq(res.diverged_epoch, 1);
+    snprintf(path, sizeof path, "%s/metrics.csv", dir2);
+    cr_expect_eq(access(path, R_OK), 0, "a diverged point lost its metrics");
+    free(tr.x); free(tr.y); free(te.x); free(te.y);
+    nn_model_free(&m);
+}
