@@ -41,6 +41,16 @@ typedef enum rt_status {
 #define RT_NORETURN
 #endif
 
+/* Hot elementwise loops (optimizer updates, EMA) get AVX2 and AVX-512 clones that the loader
+** picks for the machine (GCC ifunc); the build targets generic x86-64 otherwise. The build is
+** C11, in which gcc never contracts a*b + c into an FMA, so every clone rounds identically and
+** results do not depend on which one runs. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(RT_NO_CLONES)
+#define RT_SIMD_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
+#else
+#define RT_SIMD_CLONES
+#endif
+
 /* Prints "file:line: message" to stderr, flushes stdout first, and calls abort(). */
 RT_NORETURN void rt_abort(const char *file, int line, const char *fmt, ...) RT_PRINTF(3, 4);
 

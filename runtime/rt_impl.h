@@ -9,7 +9,8 @@
 
 #include "rt_ops.h"
 
-/* An op output of the given shape in the step arena, made from srcs (NULL-terminated up to 3). */
+/* An op output of the given shape in the step arena, made from up to 3 sources (NULL for none).
+** Its data is NOT zero-filled: the op must write every element. */
 rt_tensor *rt_node_new(rt_ctx *c, int op, int ndim, const int *shape,
                        rt_tensor *a, rt_tensor *b, rt_tensor *d);
 /* Allocates src's gradient if it needs one and returns it; NULL when src needs no gradient. */

@@ -178,6 +178,7 @@ void rt_optim_free(rt_optim *o) {
 
 // SGD with momentum (PyTorch, dampening 0): g' = g + wd*p; v = mu*v + g'; p -= lr*v.
 // With momentum 0 this is plain SGD (v = g').
+RT_SIMD_CLONES
 static void sgd_update(size_t n, float *restrict p, const float *restrict g, float *restrict v,
                        float lr, float mu, float wd) {
     for (size_t i = 0; i < n; i++) {
@@ -189,6 +190,7 @@ static void sgd_update(size_t n, float *restrict p, const float *restrict g, flo
 }
 
 // Nesterov: the same velocity, but the step looks ahead: p -= lr*(g' + mu*v).
+RT_SIMD_CLONES
 static void sgd_nesterov_update(size_t n, float *restrict p, const float *restrict g,
                                 float *restrict v, float lr, float mu, float wd) {
     for (size_t i = 0; i < n; i++) {
@@ -203,6 +205,7 @@ static void sgd_nesterov_update(size_t n, float *restrict p, const float *restri
 //   g' = g + l2*p;  m = b1 m + (1-b1) g';  v = b2 v + (1-b2) g'^2
 //   p = shrink*p - step * m / (sqrt(v)/sqrt(1-b2^t) + eps),  step = lr / (1-b1^t)
 // Adam: l2 = wd, shrink = 1.  AdamW: l2 = 0, shrink = 1 - lr*wd (decoupled decay).
+RT_SIMD_CLONES
 static void adam_update(size_t n, float *restrict p, const float *restrict g, float *restrict m,
                         float *restrict v, float b1, float b2, float eps, float step,
                         float inv_sqrt_bc2, float l2, float shrink) {
@@ -219,6 +222,7 @@ static void adam_update(size_t n, float *restrict p, const float *restrict g, fl
 
 // Adamax (Kingma & Ba, section 7.1; PyTorch's eps placement):
 //   g' = g + wd*p;  m = b1 m + (1-b1) g';  u = max(b2 u, |g'| + eps);  p -= step * m / u
+RT_SIMD_CLONES
 static void adamax_update(size_t n, float *restrict p, const float *restrict g, float *restrict m,
                           float *restrict u, float b1, float b2, float eps, float step, float wd) {
     float c1 = 1.0f - b1;

@@ -126,6 +126,20 @@ int main(int argc, char **argv) {
     printf("step arena: peak %.1f MiB, %s after the first step\n", (double)c.step.peak / (1 << 20),
            c.step.mallocs == mallocs ? "no allocation" : "ALLOCATED");
     printf("ratio roofline / step: %.2f (target >= 0.80)\n", roof / med);
+
+    // ---- where the rest goes: the non-GEMM phases, each timed alone ----
+    double tz = 1e30, to = 1e30;
+    for (int i = 0; i < 50; i++) {
+        double t0 = now_s();
+        rt_params_zero_grad(&m.params);
+        double t1 = now_s();
+        rt_optim_step(&opt, m.params.data, m.params.grad, 0.0f);
+        double t2 = now_s();
+        if (t1 - t0 < tz) tz = t1 - t0;
+        if (t2 - t1 < to) to = t2 - t1;
+    }
+    printf("phases alone: zero_grad %.3f ms, optimizer (%zu params) %.3f ms, other %.3f ms\n", tz * 1e3,
+           m.params.total, to * 1e3, med * 1e3 - roof * 1e3 - tz * 1e3 - to * 1e3);
     free(t);
     free(idx);
     free(d.x);
