@@ -150,8 +150,8 @@ void rt_backward(rt_ctx *c, rt_tensor *loss) {
     for (int i = c->ntape - 1; i >= 0; i--) {
         rt_tensor *t = c->tape[i];
         if (!t->grad) continue;     /* nothing downstream of t reached the loss */
-        rt_bwd_fn f = op_table[t->op].bwd;
-        if (!f) RT_ABORT("op '%s' has no backward rule", rt_op_name(t->op));
+        rt_bwd_fn f = t->op > RT_OP_LEAF && t->op < RT_OP_COUNT ? op_table[t->op].bwd : NULL;
+        if (!f) RT_ABORT("op '%s' (%d) has no backward rule", rt_op_name(t->op), t->op);
         f(c, t);
     }
 }

@@ -1,0 +1,186 @@
+// test_ops.c: forward values of the ops, the GEMM entry point against its reference, the arena.
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "rt_blas.h"
+#include "rt_ops.h"
+#include "rt_rng.h"
+
+// ---- GEMM ----
+
+Test(gemm, matches_reference_for_every_transpose_and_odd_shapes) {
+    const int dims[][3] = { { 1, 1, 1 }, { 3, 5, 7 }, { 17, 1, 33 }, { 64, 100, 10 }, { 101, 37, 129 } };
+    rt_rng r;
+    rt_rng_seed(&r, 1);
+    for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++) {
+                int M = dims[d][0], N = dims[d][1], K = dims[d][2];
+                float *A = malloc(sizeof(float) * (size_t)M * K), *B = malloc(sizeof(float) * (size_t)K * N);
+                float *C1 = malloc(sizeof(float) * (size_t)M * N), *C2 = malloc(sizeof(float) * (size_t)M * N);
+                rt_rng_fill_uniform(&r, A, (size_t)M * K, -1, 1);
+                rt_rng_fill_uniform(&r, B, (size_t)K * N, -1, 1);
+                rt_rng_fill_uniform(&r, C1, (size_t)M * N, -1, 1);
+                for (int i = 0; i < M * N; i++) C2[i] = C1[i];
+                int lda = ta ? M : K, ldb = tb ? K : N;
+                rt_gemm(ta, tb, M, N, K, 0.5f, A, lda, B, ldb, 2.0f, C1, N);
+                rt_gemm_ref(ta, tb, M, N, K, 0.5f, A, lda, B, ldb, 2.0f, C2, N);
+                float worst = 0.0f;
+                for (int i = 0; i < M * N; i++) worst = fmaxf(worst, fabsf(C1[i] - C2[i]));
+                cr_expect_lt(worst, 1e-4f * (float)K, "M=%d N=%d K=%d ta=%d tb=%d: max diff %g", M, N, K, ta, tb,
+                             (double)worst);
+                free(A); free(B); free(C1); free(C2);
+            }
+}
+
+Test(gemm, beta_zero_ignores_garbage_in_c) {
+    float A[4] = { 1, 2, 3, 4 }, B[4] = { 1, 0, 0, 1 }, C[4] = { NAN, NAN, NAN, NAN };
+    rt_gemm(false, false, 2, 2, 2, 1.0f, A, 2, B, 2, 0.0f, C, 2);
+    for (int i = 0; i < 4; i++) cr_expect_eq(C[i], A[i]);
+}
+
+Test(gemm, reports_kernels_and_threads) {
+    cr_expect_not_null(rt_blas_corename());
+    cr_expect_geq(rt_blas_threads(), 1);
+}
+
+// ---- forward values ----
+
+static rt_tensor *T(rt_ctx *c, int ndim, const int *shape, const float *v) {
+    rt_tensor *t = rt_tensor_new(c, ndim, shape);
+    for (int64_t i = 0; i < t->n; i++) t->data[i] = v[i];
+    return t;
+}
+
+Test(ops, broadcasting_follows_numpy) {
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 16);
+    rt_tensor *a = T(&c, 2, (int[]){ 2, 3 }, (float[]){ 1, 2, 3, 4, 5, 6 });
+    rt_tensor *row = T(&c, 1, (int[]){ 3 }, (float[]){ 10, 20, 30 });
+    rt_tensor *col = T(&c, 2, (int[]){ 2, 1 }, (float[]){ 100, 200 });
+    rt_tensor *y = rt_add(&c, rt_add(&c, a, row), col);
+    const float want[] = { 111, 122, 133, 214, 225, 236 };
+    cr_assert_eq(y->ndim, 2);
+    for (int i = 0; i < 6; i++) cr_expect_eq(y->data[i], want[i]);
+    rt_tensor *z = rt_mul(&c, col, row);        /* (2,1) x (3) -> (2,3) outer product */
+    cr_expect(z->shape[0] == 2 && z->shape[1] == 3);
+    cr_expect_eq(z->data[5], 200.0f * 30.0f);
+    rt_ctx_free(&c);
+}
+
+Test(ops, reductions_and_shapes) {
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 16);
+    rt_tensor *a = T(&c, 2, (int[]){ 2, 3 }, (float[]){ 1, 2, 3, 4, 5, 6 });
+    rt_tensor *s0 = rt_sum(&c, a, 0, false), *s1 = rt_mean(&c, a, -1, true), *all = rt_sum(&c, a, RT_ALL, false);
+    cr_expect(s0->ndim == 1 && s0->shape[0] == 3 && s0->data[2] == 9.0f);
+    cr_expect(s1->ndim == 2 && s1->shape[1] == 1 && s1->data[1] == 5.0f);
+    cr_expect(all->n == 1 && all->data[0] == 21.0f);
+    rt_tensor *b = rt_broadcast(&c, s1, 2, (int[]){ 2, 4 });
+    cr_expect_eq(b->data[7], 5.0f);
+    rt_tensor *r = rt_reshape(&c, a, 1, (int[]){ 6 });
+    cr_expect(r->ndim == 1 && r->data[4] == 5.0f);
+    rt_ctx_free(&c);
+}
+
+Test(ops, stable_softplus_logsumexp_and_cross_entropy) {
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 16);
+    rt_tensor *x = T(&c, 1, (int[]){ 4 }, (float[]){ -100, 0, 30, 100 });
+    rt_tensor *sp = rt_softplus(&c, x);
+    cr_expect(sp->data[0] > 0.0f && sp->data[0] < 1e-40f);
+    cr_expect(fabsf(sp->data[1] - logf(2.0f)) < 1e-6f);
+    cr_expect_eq(sp->data[3], 100.0f);
+    rt_tensor *big = T(&c, 2, (int[]){ 1, 3 }, (float[]){ 1000, 1000, 1000 });
+    rt_tensor *lse = rt_logsumexp(&c, big, 1, false);
+    cr_expect(fabsf(lse->data[0] - (1000.0f + logf(3.0f))) < 1e-3f, "%g", (double)lse->data[0]);
+    /* CE of logits (0, ln 3) for label 1: p = 3/4, loss = ln(4/3). */
+    rt_tensor *z = T(&c, 2, (int[]){ 1, 2 }, (float[]){ 0, logf(3.0f) });
+    int32_t y = 1;
+    rt_tensor *ce = rt_softmax_ce(&c, z, &y, 0.0f);
+    cr_expect(fabsf(ce->data[0] - logf(4.0f / 3.0f)) < 1e-6f);
+    /* Extreme logits stay finite. */
+    rt_tensor *zz = T(&c, 2, (int[]){ 1, 2 }, (float[]){ -1e4f, 1e4f });
+    int32_t y0 = 0;
+    cr_expect(fabsf(rt_softmax_ce(&c, zz, &y0, 0.0f)->data[0] - 2e4f) < 1.0f);
+    /* Smoothing s with C classes: loss = lse - (1-s) z_y - s mean(z). */
+    rt_tensor *sm = rt_softmax_ce(&c, z, &y, 0.1f);
+    double lse2 = log(1.0 + 3.0), want = lse2 - 0.9 * log(3.0) - 0.1 * log(3.0) / 2.0;
+    cr_expect(fabs((double)sm->data[0] - want) < 1e-6, "%g vs %g", (double)sm->data[0], want);
+    rt_ctx_free(&c);
+}
+
+Test(ops, eval_mode_records_nothing) {
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 16);
+    rt_tensor w;
+    float wd[2] = { 1, 2 }, wg[2] = { 0, 0 };
+    rt_tensor_wrap(&w, 1, (int[]){ 2 }, wd);
+    w.grad = wg;
+    w.flags = RT_NEEDS_GRAD;
+    c.grad_enabled = false;
+    rt_tensor *y = rt_exp(&c, &w);
+    cr_expect_eq(c.ntape, 0);
+    cr_expect_eq(y->flags & RT_NEEDS_GRAD, 0);
+    c.grad_enabled = true;
+    rt_backward(&c, rt_sum(&c, rt_square(&c, &w), RT_ALL, false));
+    cr_expect(wg[0] == 2.0f && wg[1] == 4.0f, "fan-in gradient %g %g", (double)wg[0], (double)wg[1]);
+    rt_ctx_free(&c);
+}
+
+Test(ops, fan_out_accumulates) {
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 16);
+    rt_tensor w;
+    float wd[1] = { 3 }, wg[1] = { 0 };
+    rt_tensor_wrap(&w, 1, (int[]){ 1 }, wd);
+    w.grad = wg;
+    w.flags = RT_NEEDS_GRAD;
+    /* y = w*w + exp(w) + w: dy/dw = 2w + e^w + 1 */
+    rt_tensor *y = rt_add(&c, rt_add(&c, rt_mul(&c, &w, &w), rt_exp(&c, &w)), &w);
+    rt_backward(&c, y);
+    cr_expect(fabsf(wg[0] - (6.0f + expf(3.0f) + 1.0f)) < 1e-4f, "%g", (double)wg[0]);
+    rt_ctx_free(&c);
+}
+
+Test(ops, missing_backward_rule_aborts, .signal = SIGABRT) {
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 16);
+    rt_tensor w;
+    float wd[1] = { 3 }, wg[1] = { 0 };
+    rt_tensor_wrap(&w, 1, (int[]){ 1 }, wd);
+    w.grad = wg;
+    w.flags = RT_NEEDS_GRAD;
+    rt_tensor *y = rt_exp(&c, &w);
+    y->op = RT_OP_COUNT + 5;    /* no such op: must abort, naming it */
+    rt_backward(&c, y);
+}
+
+// ---- arena ----
+
+Test(arena, alignment_zeroing_and_steady_state) {
+    rt_arena a;
+    rt_arena_init(&a, 4096);
+    size_t after_first = 0;
+    for (int step = 0; step < 3; step++) {
+        for (int i = 1; i <= 50; i++) {
+            unsigned char *p = rt_arena_alloc(&a, (size_t)i * 1000);
+            cr_assert_eq((uintptr_t)p % 64, 0);
+            for (int k = 0; k < i * 1000; k += 997) cr_assert_eq(p[k], 0);
+            p[0] = 0xff;
+        }
+        if (step == 0) cr_expect_gt(a.mallocs, 1, "the first step should have outgrown 4 KiB");
+        rt_arena_reset(&a);
+        if (step == 0) after_first = a.mallocs;     /* the reset coalesced the chunks into one */
+        else cr_expect_eq(a.mallocs, after_first, "step %d allocated", step);
+    }
+    size_t before = a.mallocs;
+    rt_arena_mark m = rt_arena_get_mark(&a);
+    rt_arena_alloc(&a, 100);
+    rt_arena_rollback(&a, m);
+    cr_expect_eq(a.used, m.used);
+    cr_expect_eq(a.mallocs, before);
+    rt_arena_free(&a);
+}
