@@ -676,9 +676,13 @@ static rt_status find_data_dir(const nn_data_spec *s, const char *const *need, i
                        "to train on part of it.\n", dir);
     }
     const char *get = strcmp(s->name, "fashion-mnist") == 0
-        ? "install it with: apt-get install dataset-fashion-mnist (or: vibrun data get fashion-mnist)"
-        : strcmp(s->name, "mnist") == 0 ? "get it with: vibrun data get mnist"
-                                        : "get it with: vibrun data get cifar10";
+        ? "install it with: apt-get install dataset-fashion-mnist"
+        : strcmp(s->name, "mnist") == 0
+        ? "get it by putting the four official IDX files (train-images-idx3-ubyte.gz, "
+          "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in one of "
+          "these directories"
+        : "get it by extracting the official cifar-10-binary.tar.gz (data_batch_1..5.bin, "
+          "test_batch.bin) into one of these directories";
     return rt_err_set(err, RT_ERR_IO, "%s: data set not found; looked in:\n%s%s%s, or set dir (or "
                       "$VIB_DATA) to a folder that holds it", s->name, len ? report : "", hint, get);
 }

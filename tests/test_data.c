@@ -619,7 +619,7 @@ Test(data, missing_data_set_lists_paths) {
     ASSERT_MSG(err, at(env, "mnist"));
     ASSERT_MSG(err, "./data/mnist");
     ASSERT_MSG(err, "/usr/share/datasets/mnist");
-    ASSERT_MSG(err, "vibrun data get mnist");
+    ASSERT_MSG(err, "the four official IDX files");
     assert_empty(&tr);
     assert_empty(&te);
 
@@ -627,7 +627,7 @@ Test(data, missing_data_set_lists_paths) {
     rt_err_clear(&err);
     cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_ERR_IO);
     ASSERT_MSG(err, at(env, "cifar10"));
-    ASSERT_MSG(err, "vibrun data get cifar10");
+    ASSERT_MSG(err, "cifar-10-binary.tar.gz");
 
     /* fashion-mnist names its Debian package (checked only where it is not installed) */
     FILE *f = fopen("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", "rb");
@@ -639,7 +639,7 @@ Test(data, missing_data_set_lists_paths) {
     rt_err_clear(&err);
     cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_ERR_IO);
     ASSERT_MSG(err, "apt-get install dataset-fashion-mnist");
-    ASSERT_MSG(err, "vibrun data get fashion-mnist");
+    ASSERT_MSG(err, "apt-get install dataset-fashion-mnist");
 }
 
 Test(data, bad_spec) {
