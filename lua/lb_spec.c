@@ -89,6 +89,14 @@ static bool read_layers(lua_State *L, lb_point *p, char *msg, size_t size) {
         if (!nn_init_parse(init, &s->init)) RT_ABORT("vib.lua let init '%s' through", init);
         s->init_std = (float)get_num(L, "std", 0.01);
         s->p = (float)get_num(L, "p", 0.0);
+        if (k == NN_LAYER_GAUSS) {
+            s->out = (int)get_int(L, "k", 0);
+            char sigma[16];
+            get_str(L, "sigma", "softplus", sigma, sizeof sigma);
+            s->sigma_exp = strcmp(sigma, "exp") == 0;
+            s->shift = (float)get_num(L, "shift", 0.0);
+            s->samples = (int)get_int(L, "samples", 1);
+        }
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
@@ -229,6 +237,14 @@ bool lb_point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t size) {
     p->train.checkpoint_every = (int)get_int(L, "checkpoint_every", 1);
     p->train.ema = (float)get_num(L, "ema", 0.0);
     p->train.seed = (uint64_t)get_int(L, "seed", 1);
+    p->train.eval_samples = (int)get_int(L, "eval_samples", 0);
+    char avg[16];
+    get_str(L, "eval_avg", "probs", avg, sizeof avg);
+    p->train.eval_avg = strcmp(avg, "logits") == 0 ? NN_AVG_LOGITS : NN_AVG_PROBS;
+    char ema_mode[16];
+    get_str(L, "ema_mode", "debias", ema_mode, sizeof ema_mode);
+    p->train.ema_debias = strcmp(ema_mode, "debias") == 0;
+    p->train.ema_warmup = strcmp(ema_mode, "warmup") == 0;
     lua_getfield(L, -1, "params");
     lb_call_vib(L, "_canon", 1, 1);
     snprintf(p->params_canon, sizeof p->params_canon, "%s", lua_tostring(L, -1));
@@ -238,6 +254,7 @@ bool lb_point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t size) {
     else if (p->train.batch < 1) ok = fail(msg, size, "%s: batch=%d must be >= 1", p->name, p->train.batch);
     else if (p->train.eval_batch < 1) ok = fail(msg, size, "%s: eval_batch must be >= 1", p->name);
     else if (p->train.checkpoint_every < 1) ok = fail(msg, size, "%s: checkpoint_every must be >= 1", p->name);
+    else if (p->train.eval_samples < 0) ok = fail(msg, size, "%s: eval_samples must be >= 0 (0 = the mean of z)", p->name);
     else if (p->train.ema < 0.0f || p->train.ema >= 1.0f)
         ok = fail(msg, size, "%s: ema=%g must be in [0, 1) (0 turns it off)", p->name, (double)p->train.ema);
     ok = ok && read_layers(L, p, msg, size) && read_terms(L, p, msg, size) &&

@@ -146,6 +146,10 @@ vib.tanh = layer("tanh", {})
 vib.sigmoid = layer("sigmoid", {})
 vib.softplus = layer("softplus", {})
 vib.dropout = layer("dropout", { p = "number" })
+-- The stochastic Gaussian encoder p(z|x) = N(mu(x), diag sigma(x)^2): mean and scale heads on its
+-- input, sigma = softplus(rho + shift) (or exp), z = mu + sigma * eps with `samples` draws per input.
+vib.gauss = layer("gauss", { k = "int", sigma = "enum:softplus|exp?", shift = "number?", samples = "int?",
+                             init = "enum:default|glorot|he|normal?", std = "number?" })
 
 function vib.seq(t)
   if type(t) ~= "table" then fail("vib.seq expects a list of layers, e.g. vib.seq { vib.linear { out = 10 } }") end
@@ -178,7 +182,23 @@ function vib.term.ce(t)
   return x
 end
 
+-- The rate: KL(p(z|x) || N(0, I)) of a vib.gauss layer, closed form, per example.
+function vib.term.kl(t)
+  local x = fields("vib.term.kl", t or {}, { weight = "number?", name = "string?", layer = "string" }, "term")
+  x.kind = "kl"
+  if x.weight and x.weight < 0 then fail("vib.term.kl: weight=" .. x.weight .. " must be >= 0") end
+  return x
+end
+
 vib.obj = {}
+-- Deep VIB (Alemi et al.): CE(y, decoder(z)) + beta * KL(p(z|x) || N(0, I)), z from layer `layer`.
+function vib.obj.vib(t)
+  local x = fields("vib.obj.vib", t or {}, { beta = "number", layer = "string?", smoothing = "number?" }, "term")
+  if x.beta < 0 then fail(string.format("vib.obj.vib: beta=%g must be >= 0", x.beta)) end
+  local ce = { [TAG] = "term", kind = "ce", where = x.where, smoothing = x.smoothing }
+  local kl = { [TAG] = "term", kind = "kl", where = x.where, layer = x.layer or "z", weight = x.beta }
+  return { [TAG] = "objective", where = x.where, ce, kl }
+end
 -- The sum of terms, each with its weight.
 function vib.obj.sum(t)
   if type(t) ~= "table" or #t == 0 then fail("vib.obj.sum expects a list of terms, e.g. vib.obj.sum { vib.term.ce {} }") end
@@ -279,11 +299,12 @@ local experiment_spec = {
   name = "string", data = "table", params = "table?", model = "any", objective = "any?",
   optim = "any?", ema = "number?", epochs = "int?", batch = "int?", eval_batch = "int?",
   train_eval_limit = "int?", seed = "int?", sweep = "table?", plots = "table?",
+  eval_samples = "int?", eval_avg = "enum:probs|logits?", ema_mode = "enum:debias|plain|warmup?",
   checkpoint_every = "int?", description = "string?",
 }
 -- The top-level settings that --set may override as well as params.
 local settable = { epochs = "int", batch = "int", eval_batch = "int", ema = "number", seed = "int",
-                   train_eval_limit = "int", checkpoint_every = "int" }
+                   train_eval_limit = "int", checkpoint_every = "int", eval_samples = "int" }
 
 function vib.experiment(t)
   local e = fields("vib.experiment", t, experiment_spec, "experiment")
@@ -434,11 +455,15 @@ function vib._resolve(e, sets)
       optim = optim, epochs = settings.epochs or 10, batch = settings.batch or 100,
       eval_batch = settings.eval_batch or 1000, ema = settings.ema or 0,
       train_eval_limit = settings.train_eval_limit or 0, checkpoint_every = settings.checkpoint_every or 1,
+      eval_samples = settings.eval_samples or 0, eval_avg = e.eval_avg or "probs",
+      ema_mode = e.ema_mode or "debias",
       seed = seed,
     }
     point.key = canon { name = point.name, params = p, model = model, objective = obj, data = e.data,
                         optim = point.optim, epochs = point.epochs, batch = point.batch, ema = point.ema,
-                        seed = seed, train_eval_limit = point.train_eval_limit }
+                        seed = seed, train_eval_limit = point.train_eval_limit,
+                        eval_samples = point.eval_samples, eval_avg = point.eval_avg,
+                        ema_mode = point.ema > 0 and point.ema_mode or nil }
     points[#points + 1] = point
   end
   return points

@@ -14,6 +14,7 @@
 static const char *const kind_names[NN_LAYER_COUNT] = {
     [NN_LAYER_LINEAR] = "linear", [NN_LAYER_RELU] = "relu", [NN_LAYER_TANH] = "tanh",
     [NN_LAYER_SIGMOID] = "sigmoid", [NN_LAYER_SOFTPLUS] = "softplus", [NN_LAYER_DROPOUT] = "dropout",
+    [NN_LAYER_GAUSS] = "gauss",
 };
 
 static const char *const init_names[NN_INIT_COUNT] = {
@@ -46,6 +47,7 @@ nn_layer_spec nn_layer_spec_default(nn_layer_kind k) {
     s.bias = true;
     s.init = NN_INIT_DEFAULT;
     s.init_std = 0.01f;
+    s.samples = 1;
     return s;
 }
 
@@ -102,6 +104,25 @@ rt_status nn_model_build(nn_model *m, const nn_layer_spec *specs, int n, int in,
                 l->b = rt_params_add(&m->params, buf, 1, (int[]){ l->out });
             }
             break;
+        case NN_LAYER_GAUSS:
+            if (s->out <= 0) {
+                layer_err(err, s, "k must be a positive integer (the size of z)");
+                goto fail;
+            }
+            if (s->samples < 1) {
+                layer_err(err, s, "samples=%d must be >= 1", s->samples);
+                goto fail;
+            }
+            l->out = s->out;
+            snprintf(buf, sizeof buf, "%s.mu.weight", s->name);
+            l->w = rt_params_add(&m->params, buf, 2, (int[]){ l->out, l->in });
+            snprintf(buf, sizeof buf, "%s.mu.bias", s->name);
+            l->b = rt_params_add(&m->params, buf, 1, (int[]){ l->out });
+            snprintf(buf, sizeof buf, "%s.rho.weight", s->name);
+            l->w2 = rt_params_add(&m->params, buf, 2, (int[]){ l->out, l->in });
+            snprintf(buf, sizeof buf, "%s.rho.bias", s->name);
+            l->b2 = rt_params_add(&m->params, buf, 1, (int[]){ l->out });
+            break;
         case NN_LAYER_DROPOUT:
             if (!(s->p >= 0.0f && s->p < 1.0f)) {
                 layer_err(err, s, "p=%g is not a probability in [0, 1)", (double)s->p);
@@ -133,34 +154,39 @@ void nn_model_free(nn_model *m) {
 
 // ---- initialisation ----
 
+/* One dense map (W (out, in), b (out) or NULL) from its layer's initializer. */
+static void init_dense(rt_tensor *w, rt_tensor *b, const nn_layer_spec *s, rt_rng *r) {
+    float fan_in = (float)w->shape[1], fan_out = (float)w->shape[0];
+    size_t nw = (size_t)w->n;
+    switch (s->init) {
+    case NN_INIT_DEFAULT: {
+        float a = 1.0f / sqrtf(fan_in);
+        rt_rng_fill_uniform(r, w->data, nw, -a, a);
+        if (b) rt_rng_fill_uniform(r, b->data, (size_t)b->n, -a, a);
+        return;
+    }
+    case NN_INIT_GLOROT: {
+        float a = sqrtf(6.0f / (fan_in + fan_out));
+        rt_rng_fill_uniform(r, w->data, nw, -a, a);
+        break;
+    }
+    case NN_INIT_HE:
+        rt_rng_fill_normal(r, w->data, nw, 0.0f, sqrtf(2.0f / fan_in));
+        break;
+    case NN_INIT_NORMAL:
+        rt_rng_fill_normal(r, w->data, nw, 0.0f, s->init_std);
+        break;
+    default:
+        RT_ABORT("init %d not handled", (int)s->init);
+    }
+    if (b) memset(b->data, 0, (size_t)b->n * sizeof(float));
+}
+
 void nn_model_init(nn_model *m, rt_rng *r) {
     for (int i = 0; i < m->n; i++) {
         nn_layer *l = &m->layers[i];
-        if (!l->w) continue;
-        float fan_in = (float)l->in, fan_out = (float)l->out;
-        size_t nw = (size_t)l->w->n;
-        switch (l->spec.init) {
-        case NN_INIT_DEFAULT: {
-            float a = 1.0f / sqrtf(fan_in);
-            rt_rng_fill_uniform(r, l->w->data, nw, -a, a);
-            if (l->b) rt_rng_fill_uniform(r, l->b->data, (size_t)l->b->n, -a, a);
-            break;
-        }
-        case NN_INIT_GLOROT: {
-            float a = sqrtf(6.0f / (fan_in + fan_out));
-            rt_rng_fill_uniform(r, l->w->data, nw, -a, a);
-            break;
-        }
-        case NN_INIT_HE:
-            rt_rng_fill_normal(r, l->w->data, nw, 0.0f, sqrtf(2.0f / fan_in));
-            break;
-        case NN_INIT_NORMAL:
-            rt_rng_fill_normal(r, l->w->data, nw, 0.0f, l->spec.init_std);
-            break;
-        default:
-            RT_ABORT("init %d not handled", (int)l->spec.init);
-        }
-        if (l->b && l->spec.init != NN_INIT_DEFAULT) memset(l->b->data, 0, (size_t)l->b->n * sizeof(float));
+        if (l->w) init_dense(l->w, l->b, &l->spec, r);
+        if (l->w2) init_dense(l->w2, l->b2, &l->spec, r);
     }
 }
 
@@ -177,6 +203,35 @@ static rt_tensor *dropout(const nn_fwd *f, rt_tensor *x, float p) {
     return rt_mul(f->ctx, x, mask);
 }
 
+/* z = mu + sigma * eps, eps ~ N(0, I), S samples as extra rows (sample-major); the mean when S = 0.
+** eps is a constant input of the mul, so backward uses the very noise the forward drew. */
+static rt_tensor *gauss(const nn_fwd *f, nn_layer *l, rt_tensor *x) {
+    rt_ctx *c = f->ctx;
+    rt_tensor *mu = rt_linear(c, x, l->w, l->b);
+    rt_tensor *rho = rt_linear(c, x, l->w2, l->b2);
+    if (l->spec.shift != 0.0f) rho = rt_affine(c, rho, 1.0f, l->spec.shift);
+    l->mu = mu;
+    l->sigma = l->spec.sigma_exp ? rt_exp(c, rho) : rt_softplus(c, rho);
+    int S = f->train ? l->spec.samples : f->eval_samples;
+    if (S <= 0) return mu;
+    RT_ASSERT(f->noise != NULL);
+    int B = mu->shape[0], K = mu->shape[1];
+    rt_tensor *eps = rt_tensor_new(c, 3, (int[]){ S, B, K });
+    rt_rng_fill_normal(f->noise, eps->data, (size_t)eps->n, 0.0f, 1.0f);
+    rt_tensor *z = rt_add(c, mu, rt_mul(c, eps, l->sigma));        /* (S, B, K) */
+    return rt_reshape(c, z, 2, (int[]){ S * B, K });
+}
+
+int nn_model_rows_per_input(const nn_model *m, const nn_fwd *f) {
+    int r = 1;
+    for (int i = 0; i < m->n; i++)
+        if (m->layers[i].spec.kind == NN_LAYER_GAUSS) {
+            int S = f->train ? m->layers[i].spec.samples : f->eval_samples;
+            r *= S > 0 ? S : 1;
+        }
+    return r;
+}
+
 rt_tensor *nn_model_forward(nn_model *m, const nn_fwd *f, rt_tensor *x) {
     RT_ASSERT(x->ndim == 2 && x->shape[1] == m->in);
     rt_ctx *c = f->ctx;
@@ -189,6 +244,7 @@ rt_tensor *nn_model_forward(nn_model *m, const nn_fwd *f, rt_tensor *x) {
         case NN_LAYER_SIGMOID: x = rt_sigmoid(c, x); break;
         case NN_LAYER_SOFTPLUS: x = rt_softplus(c, x); break;
         case NN_LAYER_DROPOUT: x = dropout(f, x, l->spec.p); break;
+        case NN_LAYER_GAUSS: x = gauss(f, l, x); break;
         default: RT_ABORT("layer kind %d not handled", (int)l->spec.kind);
         }
         l->y = x;
@@ -210,7 +266,8 @@ void nn_model_summary(const nn_model *m, char *buf, size_t size) {
     size_t total = 0;
     for (int i = 0; i < m->n; i++) {
         const nn_layer *l = &m->layers[i];
-        size_t np = (l->w ? (size_t)l->w->n : 0) + (l->b ? (size_t)l->b->n : 0);
+        size_t np = (l->w ? (size_t)l->w->n : 0) + (l->b ? (size_t)l->b->n : 0) +
+                    (l->w2 ? (size_t)l->w2->n : 0) + (l->b2 ? (size_t)l->b2->n : 0);
         total += np;
         char shape[32];
         snprintf(shape, sizeof shape, "(B, %d)", l->out);

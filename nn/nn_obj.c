@@ -6,7 +6,7 @@
 
 #include "rt_ops.h"
 
-static const char *const term_names[NN_TERM_COUNT] = { [NN_TERM_CE] = "ce" };
+static const char *const term_names[NN_TERM_COUNT] = { [NN_TERM_CE] = "ce", [NN_TERM_KL] = "kl" };
 
 const char *nn_term_kind_name(nn_term_kind k) { return (unsigned)k < NN_TERM_COUNT ? term_names[k] : "?"; }
 
@@ -56,24 +56,49 @@ rt_status nn_obj_build(nn_obj *o, const nn_term_spec *terms, int n, const nn_mod
                                   w, sep, t->name, (double)t->smoothing);
             break;
         }
+        case NN_TERM_KL:
+            if (o->layer[i] < 0 || m->layers[o->layer[i]].spec.kind != NN_LAYER_GAUSS)
+                return rt_err_set(err, RT_ERR_ARG, "%s%sterm '%s': the KL term reads a stochastic Gaussian layer; "
+                                  "set layer = the name of a vib.gauss layer%s%s",
+                                  w, sep, t->name, t->layer[0] ? " ('" : "", t->layer[0] ? "' is not one)" : "");
+            break;
         default:
             RT_ABORT("term kind %d not handled", (int)t->kind);
         }
+        if (!(t->weight >= 0.0f))
+            return rt_err_set(err, RT_ERR_ARG, "%s%sterm '%s': weight %g must be >= 0", w, sep, t->name,
+                              (double)t->weight);
         o->terms[i] = *t;
     }
     o->n = n;
     return RT_OK;
 }
 
+/* The labels for `rows` rows of sample-major output: labels repeated rows/B times. */
+static const int32_t *labels_for(rt_ctx *c, const int32_t *labels, int B, int rows) {
+    if (rows == B) return labels;
+    RT_ASSERT(rows % B == 0);
+    int32_t *rep = rt_arena_alloc_raw(&c->step, (size_t)rows * sizeof *rep);
+    for (int s = 0; s < rows / B; s++) memcpy(rep + (size_t)s * B, labels, (size_t)B * sizeof *rep);
+    return rep;
+}
+
 nn_obj_out nn_obj_forward(const nn_obj *o, const nn_model *m, rt_ctx *c, rt_tensor *out,
-                          const int32_t *labels) {
+                          const int32_t *labels, int B) {
     nn_obj_out r;
     memset(&r, 0, sizeof r);
     for (int i = 0; i < o->n; i++) {
         const nn_term_spec *t = &o->terms[i];
         rt_tensor *src = o->layer[i] < 0 ? out : m->layers[o->layer[i]].y;
         switch (t->kind) {
-        case NN_TERM_CE: r.term[i] = rt_softmax_ce(c, src, labels, t->smoothing); break;
+        case NN_TERM_CE:
+            r.term[i] = rt_softmax_ce(c, src, labels_for(c, labels, B, src->shape[0]), t->smoothing);
+            break;
+        case NN_TERM_KL: {
+            const nn_layer *l = &m->layers[o->layer[i]];
+            r.term[i] = rt_gauss_kl(c, l->mu, l->sigma);
+            break;
+        }
         default: RT_ABORT("term kind %d not handled", (int)t->kind);
         }
         rt_tensor *part = rt_mean(c, r.term[i], RT_ALL, false);

@@ -16,6 +16,7 @@
 
 typedef enum nn_term_kind {
     NN_TERM_CE = 0,             /* cross-entropy of the model output against the labels */
+    NN_TERM_KL,                 /* KL(p(z|x) || N(0, I)) of a gauss layer, closed form: the rate */
     NN_TERM_COUNT
 } nn_term_kind;
 
@@ -38,15 +39,17 @@ typedef struct nn_obj {
     int n;
 } nn_obj;
 
-/* The terms computed on one batch: loss (scalar, nats) and each term's per-example values. */
+/* The terms computed on one batch: loss (scalar, nats) and each term's values, one per row of
+** what the term reads: (B) or, after a sampling layer, (S*B) rows; means are per example. */
 typedef struct nn_obj_out {
     rt_tensor *loss;            /* (1) */
-    rt_tensor *term[NN_MAX_TERMS];  /* (B) nats per example */
+    rt_tensor *term[NN_MAX_TERMS];  /* (rows) nats */
 } nn_obj_out;
 
 rt_status nn_obj_build(nn_obj *o, const nn_term_spec *terms, int n, const nn_model *m, rt_err *err);
-/* Computes every term from the model's last forward pass (layers[i].y) and the output. */
+/* Computes every term from the model's last forward pass (layers[i].y) and the output. labels
+** holds B entries; rows beyond B (samples) repeat them. */
 nn_obj_out nn_obj_forward(const nn_obj *o, const nn_model *m, rt_ctx *c, rt_tensor *out,
-                          const int32_t *labels);
+                          const int32_t *labels, int B);
 
 #endif

@@ -40,14 +40,47 @@ static int argmax(const float *v, int n) {
     return best;
 }
 
-nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, int limit, int batch,
-                    rt_ctx *c) {
+/* Errors of a batch whose output holds S = rows/B sample rows per example: the prediction is the
+** argmax of the mean over samples of softmax (VIB's "avg" evaluation), or of the mean log-softmax
+** (log-mean-exp: the geometric mixture) when avg is NN_AVG_LOGITS. */
+static int64_t count_wrong(const rt_tensor *out, const int32_t *y, int B, int C, nn_avg avg) {
+    int S = out->shape[0] / B;
+    int64_t wrong = 0;
+    float acc[256];
+    RT_ASSERT(C <= 256 || S == 1);
+    for (int i = 0; i < B; i++) {
+        if (S == 1) {
+            wrong += argmax(out->data + (size_t)i * C, C) != y[i];
+            continue;
+        }
+        for (int k = 0; k < C; k++) acc[k] = 0.0f;
+        for (int s = 0; s < S; s++) {
+            const float *z = out->data + ((size_t)s * B + i) * C;
+            float mx = z[0];
+            for (int k = 1; k < C; k++) mx = z[k] > mx ? z[k] : mx;
+            double se = 0.0;
+            for (int k = 0; k < C; k++) se += (double)expf(z[k] - mx);
+            float lse = mx + (float)log(se);
+            for (int k = 0; k < C; k++) acc[k] += avg == NN_AVG_PROBS ? expf(z[k] - lse) : z[k] - lse;
+        }
+        wrong += argmax(acc, C) != y[i];
+    }
+    return wrong;
+}
+
+
+nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, const nn_eval_cfg *e, rt_ctx *c) {
+    int limit = e->limit, batch = e->batch;
     nn_eval ev;
     memset(&ev, 0, sizeof ev);
     int n = limit > 0 && limit < d->n ? limit : d->n;
     bool rec = c->grad_enabled;
     c->grad_enabled = false;
-    nn_fwd f = { c, false, NULL };
+    /* Sampling in evaluation restarts its stream every time: each evaluation sees the same noise,
+    ** whatever happened in training, so epochs compare and a resumed run evaluates identically. */
+    rt_rng noise;
+    rt_rng_stream(&noise, e->seed, e->point, RT_STREAM_EVAL);
+    nn_fwd f = { c, false, &noise, e->samples };
     double loss = 0.0, terms[NN_MAX_TERMS] = { 0 };
     int64_t wrong = 0;
     for (int start = 0; start < n; start += batch) {
@@ -57,14 +90,17 @@ nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, int limit
         memcpy(x->data, d->x + (size_t)start * d->dim, (size_t)b * d->dim * sizeof(float));
         const int32_t *y = d->y + start;
         rt_tensor *out = nn_model_forward(m, &f, x);
-        nn_obj_out r = nn_obj_forward(o, m, c, out, y);
+        nn_obj_out r = nn_obj_forward(o, m, c, out, y, b);
         for (int t = 0; t < o->n; t++) {
+            /* A term over S*B sample rows contributes its mean per example. */
+            int rows = r.term[t]->shape[0];
             double s = 0.0;
-            for (int i = 0; i < b; i++) s += (double)r.term[t]->data[i];
+            for (int i = 0; i < rows; i++) s += (double)r.term[t]->data[i];
+            s *= (double)b / rows;
             terms[t] += s;
             loss += (double)o->terms[t].weight * s;
         }
-        for (int i = 0; i < b; i++) wrong += argmax(out->data + (size_t)i * m->out, m->out) != y[i];
+        wrong += count_wrong(out, y, b, m->out, e->avg);
     }
     c->grad_enabled = rec;
     ev.loss_bits = n ? loss / n * LOG2E : (double)NAN;
@@ -168,8 +204,11 @@ static rt_status evaluate_epoch(nn_model *m, const nn_obj *o, const nn_dataset *
                                 rt_ctx *c, rt_csv *w, int epoch, float lr, nn_result *res,
                                 rt_err *err) {
     if (s->has_ema) rt_ema_swap(&s->ema, s->P->data);
-    nn_eval tr = nn_evaluate(m, o, train, cfg->train_eval_limit, cfg->eval_batch, c);
-    nn_eval te = nn_evaluate(m, o, test, 0, cfg->eval_batch, c);
+    nn_eval_cfg e = { cfg->train_eval_limit, cfg->eval_batch, cfg->eval_samples, cfg->eval_avg,
+                      cfg->seed, cfg->point };
+    nn_eval tr = nn_evaluate(m, o, train, &e, c);
+    e.limit = 0;
+    nn_eval te = nn_evaluate(m, o, test, &e, c);
     if (s->has_ema) rt_ema_swap(&s->ema, s->P->data);
     res->train_loss_bits = tr.loss_bits;
     res->train_error = tr.error;
@@ -192,9 +231,9 @@ double nn_train_step(const nn_step *s, const nn_dataset *d, const int32_t *idx, 
     int32_t *y = rt_arena_alloc_raw(&c->step, (size_t)b * sizeof *y);
     nn_data_gather(d, idx, b, x->data, y);
     rt_params_zero_grad(P);
-    nn_fwd f = { c, true, s->noise };
+    nn_fwd f = { c, true, s->noise, 0 };
     rt_tensor *out = nn_model_forward(s->m, &f, x);
-    nn_obj_out r = nn_obj_forward(s->o, s->m, c, out, y);
+    nn_obj_out r = nn_obj_forward(s->o, s->m, c, out, y, b);
     double loss = (double)r.loss->data[0];
     if (!isfinite(loss)) return loss;
     rt_backward(c, r.loss);
@@ -223,7 +262,10 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
     nn_model_init(m, &init);
     rt_optim_init(&s.opt, &cfg->optim, s.P->total);
     s.has_ema = cfg->ema > 0.0f;
-    if (s.has_ema) rt_ema_init(&s.ema, cfg->ema, cfg->ema_warmup, s.P->data, s.P->total);
+    if (s.has_ema) {
+        rt_ema_init(&s.ema, cfg->ema, cfg->ema_warmup, s.P->data, s.P->total);
+        s.ema.debias = cfg->ema_debias;
+    }
 
     rt_ctx c;
     rt_ctx_init(&c, 16u << 20);

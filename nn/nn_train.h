@@ -24,6 +24,12 @@
 #include "nn_obj.h"
 #include "rt_optim.h"
 
+/* Averaging of S sampled predictions in evaluation. */
+typedef enum nn_avg {
+    NN_AVG_PROBS = 0,           /* mean of softmax: p(y|x) = 1/S sum_s q(y|z_s) (VIB) */
+    NN_AVG_LOGITS,              /* mean of log-softmax (log-mean-exp of the geometric mixture) */
+} nn_avg;
+
 typedef struct nn_progress {
     int epoch, epochs;          /* 1-based epoch being trained */
     int64_t step, steps;        /* step within the epoch, steps per epoch */
@@ -41,10 +47,13 @@ typedef struct nn_train_cfg {
     int batch;
     int eval_batch;             /* evaluation batch size (memory only; results do not depend on it) */
     int train_eval_limit;       /* evaluate on the first N training examples (0 = all) */
+    int eval_samples;           /* samples of each gauss layer in evaluation; 0 = use its mean */
+    nn_avg eval_avg;            /* how samples' predictions are averaged */
     uint64_t seed, point;       /* RNG streams derive from (seed, point) */
     rt_optim_cfg optim;
     float ema;                  /* weight EMA decay, 0 = off */
-    bool ema_warmup;
+    bool ema_warmup;            /* TensorFlow's num_updates warm-up */
+    bool ema_debias;            /* TensorFlow's zero_debias (the default of vibrun scripts) */
     const char *dir;            /* the point's directory */
     int checkpoint_every;       /* epochs between checkpoints (>= 1) */
     bool resume;                /* continue from dir/checkpoint when it exists */
@@ -81,12 +90,19 @@ typedef struct nn_step {
 } nn_step;
 double nn_train_step(const nn_step *s, const nn_dataset *d, const int32_t *idx, int b, float lr);
 
-/* Evaluates m on d (evaluation mode): mean loss and terms in bits, error rate. */
+/* Evaluates m on d (evaluation mode): mean loss and terms in bits per example (over samples, when
+** gauss layers sample), error rate of the averaged prediction. */
 typedef struct nn_eval {
     double loss_bits, error;
     double term_bits[NN_MAX_TERMS];
 } nn_eval;
-nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, int limit, int batch,
-                    rt_ctx *c);
+typedef struct nn_eval_cfg {
+    int limit;                  /* the first N examples (0 = all) */
+    int batch;                  /* memory only: results do not depend on it */
+    int samples;                /* samples per gauss layer, 0 = the mean */
+    nn_avg avg;
+    uint64_t seed, point;       /* the evaluation noise stream */
+} nn_eval_cfg;
+nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, const nn_eval_cfg *e, rt_ctx *c);
 
 #endif

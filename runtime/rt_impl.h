@@ -62,5 +62,6 @@ void rt_matmul_bwd(rt_ctx *c, rt_tensor *out);
 void rt_linear_bwd(rt_ctx *c, rt_tensor *out);
 void rt_softmax_ce_bwd(rt_ctx *c, rt_tensor *out);
 void rt_logsumexp_bwd(rt_ctx *c, rt_tensor *out);
+void rt_gauss_kl_bwd(rt_ctx *c, rt_tensor *out);
 
 #endif

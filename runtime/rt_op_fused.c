@@ -112,3 +112,31 @@ void rt_logsumexp_bwd(rt_ctx *c, rt_tensor *out) {
             for (int64_t j = 0; j < len; j++) pdx[j * inner] += g * expf(px[j * inner] - y);
         }
 }
+
+// ---- KL of a diagonal Gaussian against N(0, I), per row ----
+
+rt_tensor *rt_gauss_kl(rt_ctx *c, rt_tensor *mu, rt_tensor *sigma) {
+    RT_ASSERT(mu->ndim == 2 && rt_shape_eq(mu, sigma));
+    int B = mu->shape[0], K = mu->shape[1];
+    rt_tensor *out = rt_node_new(c, RT_OP_GAUSS_KL, 1, (int[]){ B }, mu, sigma, NULL);
+    for (int i = 0; i < B; i++) {
+        const float *m = mu->data + (size_t)i * K, *s = sigma->data + (size_t)i * K;
+        double kl = 0.0;
+        for (int k = 0; k < K; k++)
+            kl += (double)m[k] * (double)m[k] + (double)s[k] * (double)s[k] - 1.0 - 2.0 * log((double)s[k]);
+        out->data[i] = (float)(0.5 * kl);
+    }
+    return out;
+}
+
+void rt_gauss_kl_bwd(rt_ctx *c, rt_tensor *out) {
+    rt_tensor *mu = out->src[0], *sigma = out->src[1];
+    int B = mu->shape[0], K = mu->shape[1];
+    float *dmu = rt_src_grad(c, mu), *dsigma = rt_src_grad(c, sigma);
+    for (int i = 0; i < B; i++) {
+        float g = out->grad[i];
+        const float *m = mu->data + (size_t)i * K, *s = sigma->data + (size_t)i * K;
+        if (dmu) for (int k = 0; k < K; k++) dmu[(size_t)i * K + k] += g * m[k];
+        if (dsigma) for (int k = 0; k < K; k++) dsigma[(size_t)i * K + k] += g * (s[k] - 1.0f / s[k]);
+    }
+}

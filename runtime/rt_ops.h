@@ -34,6 +34,7 @@ typedef enum rt_op {
     RT_OP_LINEAR,           /* x W^T + b */
     RT_OP_SOFTMAX_CE,       /* fused log-softmax + cross-entropy, per example */
     RT_OP_LOGSUMEXP,        /* over one axis */
+    RT_OP_GAUSS_KL,         /* KL(N(mu, diag sigma^2) || N(0, I)), per row */
     RT_OP_COUNT
 } rt_op;
 
@@ -75,5 +76,8 @@ rt_tensor *rt_linear(rt_ctx *c, rt_tensor *x, rt_tensor *w, rt_tensor *b);
 rt_tensor *rt_softmax_ce(rt_ctx *c, rt_tensor *logits, const int32_t *labels, float smoothing);
 /* log sum exp over `axis`, stable (max subtracted). keepdim as rt_sum. */
 rt_tensor *rt_logsumexp(rt_ctx *c, rt_tensor *x, int axis, bool keepdim);
+/* mu, sigma: (B,K), sigma > 0 -> (B) per-row KL(N(mu, diag sigma^2) || N(0, I)) in nats
+** = 1/2 sum_k (mu^2 + sigma^2 - 1 - 2 ln sigma). Backward: dmu = mu, dsigma = sigma - 1/sigma. */
+rt_tensor *rt_gauss_kl(rt_ctx *c, rt_tensor *mu, rt_tensor *sigma);
 
 #endif

@@ -303,7 +303,10 @@ void rt_ema_free(rt_ema *e) {
 
 void rt_ema_update(rt_ema *e, const float *p) {
     float d = e->decay;
-    if (e->warmup) {
+    if (e->debias) {
+        double dd = (double)e->decay, dt = pow(dd, (double)(e->t + 1));
+        d = (float)((dd - dt) / (1.0 - dt));
+    } else if (e->warmup) {
         double t = (double)e->t;
         float w = (float)((1.0 + t) / (10.0 + t));
         if (w < d) d = w;

@@ -11,7 +11,10 @@
 ** Schedules give the learning rate at a fractional epoch e (epoch + step/steps_per_epoch):
 **   const; exp (staircase): lr * decay^floor(e/every); step: lr * gamma^(milestones passed);
 **   cosine: lr_min + (lr-lr_min)(1+cos(pi e/epochs))/2, e clamped to [0, epochs].
-** EMA (Polyak averaging): shadow = d*shadow + (1-d)*param after every step; with `warmup` the
+** EMA (Polyak averaging): shadow = d*shadow + (1-d)*param after every step; with `debias` the
+** average is TensorFlow's zero_debias=True estimate shadow0_t / (1 - d^t) of a shadow started at 0,
+** computed as an EMA of decay d_t = (d - d^t) / (1 - d^t) (d_1 = 0: the initial weights carry no
+** weight; the VIB reference evaluates this); with `warmup` the
 ** decay is min(d, (1+t)/(10+t)) as TensorFlow's ExponentialMovingAverage with num_updates,
 ** t counting the updates made before this one (so the first update uses 0.1).
 */
@@ -71,6 +74,7 @@ double rt_grad_clip(float *g, size_t n, float max_norm);
 typedef struct rt_ema {
     float decay;
     bool warmup;
+    bool debias;                /* set after rt_ema_init; see above */
     size_t n;
     float *shadow;              /* (n) */
     int64_t t;

@@ -48,6 +48,7 @@ const char *rt_stream_name(rt_stream s) {
     case RT_STREAM_NOISE: return "noise";
     case RT_STREAM_ESTIM: return "estim";
     case RT_STREAM_ATTACK: return "attack";
+    case RT_STREAM_EVAL: return "eval";
     case RT_STREAM_COUNT: break;
     }
     return "unknown";

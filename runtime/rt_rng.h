@@ -26,6 +26,7 @@ typedef enum rt_stream {
     RT_STREAM_NOISE,        /* stochastic layers, dropout */
     RT_STREAM_ESTIM,        /* MI-estimator subsampling */
     RT_STREAM_ATTACK,       /* adversarial attacks */
+    RT_STREAM_EVAL,         /* sampling in evaluation (restarted at every evaluation) */
     RT_STREAM_COUNT
 } rt_stream;
 

@@ -29,6 +29,7 @@ static const struct { const char *name; rt_bwd_fn bwd; } op_table[RT_OP_COUNT] =
     [RT_OP_LINEAR] = { "linear", rt_linear_bwd },
     [RT_OP_SOFTMAX_CE] = { "softmax_ce", rt_softmax_ce_bwd },
     [RT_OP_LOGSUMEXP] = { "logsumexp", rt_logsumexp_bwd },
+    [RT_OP_GAUSS_KL] = { "gauss_kl", rt_gauss_kl_bwd },
 };
 
 const char *rt_op_name(int op) {

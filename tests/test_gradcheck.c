@@ -26,6 +26,8 @@ static rt_tensor *b_matmul(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k
 static rt_tensor *b_linear(rt_ctx *c, rt_tensor **x, const gc_case *k) { return rt_linear(c, x[0], x[1], k->nin > 2 ? x[2] : NULL); }
 static rt_tensor *b_lse(rt_ctx *c, rt_tensor **x, const gc_case *k) { return rt_logsumexp(c, x[0], k->iarg, k->farg > 0.0f); }
 
+static rt_tensor *b_gauss_kl(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_gauss_kl(c, x[0], x[1]); }
+
 static rt_tensor *b_ce(rt_ctx *c, rt_tensor **x, const gc_case *k) {
     static const int32_t labels[5] = { 3, 0, 6, 6, 1 };
     return rt_softmax_ce(c, x[0], labels, k->farg);
@@ -65,6 +67,7 @@ static const gc_case cases[] = {
     { "softmax_ce smoothed", RT_OP_SOFTMAX_CE, 1, { 2 }, { SH2(5, 7) }, { -3 }, { 3 }, 0, b_ce, G(1e-3, 1e-2, 1e-3), 0, 0.1f },
     { "logsumexp axis 1", RT_OP_LOGSUMEXP, 1, { 3 }, { SH3(2, 5, 3) }, { -4 }, { 4 }, 0, b_lse, G(1e-3, 1e-2, 1e-3), 1, 0 },
     { "logsumexp axis -1 keepdim", RT_OP_LOGSUMEXP, 1, { 2 }, { SH2(4, 6) }, { -4 }, { 4 }, 0, b_lse, G(1e-3, 1e-2, 1e-3), -1, 1 },
+    { "gauss_kl", RT_OP_GAUSS_KL, 2, { 2, 2 }, { SH2(4, 5), SH2(4, 5) }, { -2, 0.2f }, { 2, 2 }, 0, b_gauss_kl, G(1e-3, 1e-2, 1e-3), 0, 0 },
 };
 #define NCASES (int)(sizeof cases / sizeof cases[0])
 

@@ -89,9 +89,9 @@ static rt_tensor *b_model_ce(rt_ctx *c, rt_tensor **x, const gc_case *k) {
     static const int32_t y[4] = { 0, 2, 1, 2 };
     /* The first layer's weight is the checked input: point the model at it. */
     gc_model.layers[0].w = x[1];
-    nn_fwd f = { c, false, NULL };
+    nn_fwd f = { c, false, NULL, 0 };
     rt_tensor *out = nn_model_forward(&gc_model, &f, x[0]);
-    return nn_obj_forward(&gc_obj, &gc_model, c, out, y).loss;
+    return nn_obj_forward(&gc_obj, &gc_model, c, out, y, 4).loss;
 }
 
 Test(nn, model_and_objective_match_finite_differences) {
@@ -164,7 +164,8 @@ Test(nn, step_learns_and_stops_allocating) {
         }
     cr_expect_lt(last, first * 0.3, "loss %g -> %g", first, last);
     cr_expect_eq(c.step.mallocs, mallocs, "the step arena allocated after the second step");
-    nn_eval ev = nn_evaluate(&m, &o, &d, 0, 100, &c);
+    nn_eval_cfg ec = { 0, 100, 0, NN_AVG_PROBS, 1, 0 };
+    nn_eval ev = nn_evaluate(&m, &o, &d, &ec, &c);
     cr_expect_lt(ev.error, 0.1, "train error %g", ev.error);
     free(d.x);
     free(d.y);
@@ -187,10 +188,12 @@ Test(nn, evaluation_does_not_depend_on_batch_size) {
     nn_dataset d = blobs(300, 4);
     rt_ctx c;
     rt_ctx_init(&c, 1 << 16);
-    nn_eval a = nn_evaluate(&m, &o, &d, 0, 7, &c), b = nn_evaluate(&m, &o, &d, 0, 300, &c);
+    nn_eval_cfg e7 = { 0, 7, 0, NN_AVG_PROBS, 1, 0 }, e300 = { 0, 300, 0, NN_AVG_PROBS, 1, 0 };
+    nn_eval a = nn_evaluate(&m, &o, &d, &e7, &c), b = nn_evaluate(&m, &o, &d, &e300, &c);
     cr_expect(fabs(a.loss_bits - b.loss_bits) < 1e-9, "%g vs %g", a.loss_bits, b.loss_bits);
     cr_expect_eq(a.error, b.error);
-    nn_eval lim = nn_evaluate(&m, &o, &d, 50, 7, &c);
+    e7.limit = 50;
+    nn_eval lim = nn_evaluate(&m, &o, &d, &e7, &c);
     cr_expect(lim.loss_bits != a.loss_bits, "limit ignored");
     free(d.x);
     free(d.y);

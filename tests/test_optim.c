@@ -463,3 +463,19 @@ Test(optim, every_optimizer_minimises_a_quadratic) {
         rt_optim_free(&o);
     }
 }
+
+Test(optim, ema_debias_is_tensorflow_zero_debias) {
+    /* shadow0 = 0; shadow_t = d shadow + (1-d) p_t; estimate = shadow_t / (1 - d^t). */
+    const float d = 0.9f, p1[2] = { 1.0f, -2.0f }, p2[2] = { 3.0f, 5.0f }, init[2] = { 100.0f, 100.0f };
+    rt_ema e;
+    rt_ema_init(&e, d, false, init, 2);
+    e.debias = true;
+    rt_ema_update(&e, p1);
+    for (int i = 0; i < 2; i++) cr_expect_float_eq(e.shadow[i], p1[i], 1e-6f, "the initial weights must not count");
+    rt_ema_update(&e, p2);
+    for (int i = 0; i < 2; i++) {
+        double s = (1.0 - 0.9) * (0.9 * (double)p1[i] + (double)p2[i]), want = s / (1.0 - 0.81);
+        cr_expect(fabs((double)e.shadow[i] - want) < 1e-5, "%g vs %g", (double)e.shadow[i], want);
+    }
+    rt_ema_free(&e);
+}
