@@ -57,10 +57,12 @@ rt_status nn_obj_build(nn_obj *o, const nn_term_spec *terms, int n, const nn_mod
             break;
         }
         case NN_TERM_KL:
-            if (o->layer[i] < 0 || m->layers[o->layer[i]].spec.kind != NN_LAYER_GAUSS)
+            if (o->layer[i] < 0 || m->layers[o->layer[i]].spec.kind != NN_LAYER_GAUSS) {
+                char which[96] = "";
+                if (t->layer[0]) snprintf(which, sizeof which, " ('%s' is not one)", t->layer);
                 return rt_err_set(err, RT_ERR_ARG, "%s%sterm '%s': the KL term reads a stochastic Gaussian layer; "
-                                  "set layer = the name of a vib.gauss layer%s%s",
-                                  w, sep, t->name, t->layer[0] ? " ('" : "", t->layer[0] ? "' is not one)" : "");
+                                  "set layer = the name of a vib.gauss layer%s", w, sep, t->name, which);
+            }
             break;
         default:
             RT_ABORT("term kind %d not handled", (int)t->kind);

@@ -242,3 +242,124 @@ Test(nn, train_writes_metrics_and_marks_divergence) {
     free(tr.x); free(tr.y); free(te.x); free(te.y);
     nn_model_free(&m);
 }
+
+// ---- the Gaussian encoder and the KL term ----
+
+Test(gauss, closed_form_kl_matches_monte_carlo) {
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 16);
+    const int K = 3;
+    float mu[3] = { 0.5f, -1.0f, 0.0f }, sg[3] = { 0.3f, 1.5f, 1.0f };
+    rt_tensor *m = rt_tensor_new(&c, 2, (int[]){ 1, K }), *s = rt_tensor_new(&c, 2, (int[]){ 1, K });
+    memcpy(m->data, mu, sizeof mu);
+    memcpy(s->data, sg, sizeof sg);
+    double closed = (double)rt_gauss_kl(&c, m, s)->data[0];
+    /* E_{z ~ q} [log q(z) - log N(z; 0, I)], 200k samples */
+    rt_rng r;
+    rt_rng_seed(&r, 17);
+    double acc = 0.0;
+    const int N = 200000;
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < K; k++) {
+            double e = rt_rng_normal(&r), z = (double)mu[k] + (double)sg[k] * e;
+            acc += -0.5 * e * e - log((double)sg[k]) + 0.5 * z * z;
+        }
+    double mc = acc / N;
+    cr_expect(fabs(mc - closed) < 0.02, "Monte Carlo %g vs closed form %g", mc, closed);
+    rt_ctx_free(&c);
+}
+
+static nn_layer_spec gauss_spec(int k, int samples) {
+    nn_layer_spec s = L(NN_LAYER_GAUSS, k, "z");
+    s.samples = samples;
+    s.shift = -1.0f;
+    return s;
+}
+
+Test(gauss, samples_have_the_layer_mean_and_scale) {
+    nn_layer_spec s[] = { gauss_spec(4, 500) };
+    nn_model m;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_model_build(&m, s, 1, 3, &err), RT_OK, "%s", err.msg);
+    cr_expect_eq(m.params.total, (size_t)(2 * (4 * 3 + 4)));
+    rt_rng r;
+    rt_rng_seed(&r, 2);
+    nn_model_init(&m, &r);
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 20);
+    rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ 2, 3 });
+    for (int i = 0; i < 6; i++) x->data[i] = 0.3f * (float)i - 0.5f;
+    nn_fwd f = { &c, true, &r, 0 };
+    cr_expect_eq(nn_model_rows_per_input(&m, &f), 500);
+    rt_tensor *z = nn_model_forward(&m, &f, x);
+    cr_assert(z->shape[0] == 1000 && z->shape[1] == 4);
+    const rt_tensor *mu = m.layers[0].mu, *sg = m.layers[0].sigma;
+    for (int b = 0; b < 2; b++)
+        for (int k = 0; k < 4; k++) {
+            double s1 = 0, s2 = 0;
+            for (int smp = 0; smp < 500; smp++) {
+                double v = (double)z->data[((size_t)smp * 2 + b) * 4 + k];
+                s1 += v;
+                s2 += v * v;
+            }
+            double mean = s1 / 500, sd = sqrt(s2 / 500 - mean * mean);
+            double want_mu = (double)mu->data[b * 4 + k], want_sd = (double)sg->data[b * 4 + k];
+            cr_expect(fabs(mean - want_mu) < 4 * want_sd / sqrt(500.0), "mean %g vs %g", mean, want_mu);
+            cr_expect(fabs(sd / want_sd - 1) < 0.15, "sd %g vs %g", sd, want_sd);
+            /* sigma = softplus(rho - 1) > 0 */
+            cr_expect_gt(want_sd, 0.0);
+        }
+    /* Evaluation with 0 samples returns the mean itself. */
+    nn_fwd e = { &c, false, NULL, 0 };
+    rt_tensor *zm = nn_model_forward(&m, &e, x);
+    cr_assert_eq(zm->shape[0], 2);
+    for (int i = 0; i < 8; i++) cr_expect_eq(zm->data[i], m.layers[0].mu->data[i]);
+    rt_ctx_free(&c);
+    nn_model_free(&m);
+}
+
+static nn_model vm;
+static nn_obj vo;
+
+static rt_tensor *b_vib(rt_ctx *c, rt_tensor **x, const gc_case *k) {
+    (void)k;
+    static const int32_t y[3] = { 1, 0, 2 };
+    rt_rng noise;
+    rt_rng_seed(&noise, 99);       /* the same eps at every evaluation of the loss */
+    vm.layers[0].w = x[1];
+    nn_fwd f = { c, true, &noise, 0 };
+    rt_tensor *out = nn_model_forward(&vm, &f, x[0]);
+    return nn_obj_forward(&vo, &vm, c, out, y, 3).loss;
+}
+
+Test(gauss, vib_loss_matches_finite_differences_through_sampling) {
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 6, "enc"), L(NN_LAYER_TANH, 0, "t"), gauss_spec(3, 2),
+                          L(NN_LAYER_LINEAR, 3, "dec") };
+    rt_err err = { 0 };
+    cr_assert_eq(nn_model_build(&vm, s, 4, 5, &err), RT_OK, "%s", err.msg);
+    rt_rng r;
+    rt_rng_seed(&r, 8);
+    nn_model_init(&vm, &r);
+    nn_term_spec t[2] = { nn_term_spec_default(NN_TERM_CE), nn_term_spec_default(NN_TERM_KL) };
+    snprintf(t[1].layer, sizeof t[1].layer, "z");
+    t[1].weight = 0.1f;
+    cr_assert_eq(nn_obj_build(&vo, t, 2, &vm, &err), RT_OK, "%s", err.msg);
+    gc_case k = { "linear-tanh-gauss(2 samples)-linear, CE + 0.1 KL", -1, 2, { 2, 2 }, { { 3, 5 }, { 6, 5 } },
+                  { -1, -0.5f }, { 1, 0.5f }, 0, b_vib, .eps = 1e-3, .rtol = 2e-2, .atol = 2e-3 };
+    cr_expect_eq(gc_run(&k, 21), 0);
+    nn_model_free(&vm);
+}
+
+Test(gauss, kl_term_needs_a_gauss_layer) {
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 4, "h"), L(NN_LAYER_LINEAR, 3, "out") };
+    nn_model m;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_model_build(&m, s, 2, 5, &err), RT_OK);
+    nn_term_spec t = nn_term_spec_default(NN_TERM_KL);
+    snprintf(t.layer, sizeof t.layer, "h");
+    snprintf(t.where, sizeof t.where, "x.lua:3");
+    nn_obj o;
+    cr_assert_eq(nn_obj_build(&o, &t, 1, &m, &err), RT_ERR_ARG);
+    cr_expect_not_null(strstr(err.msg, "x.lua:3: term 'kl': the KL term reads a stochastic Gaussian layer"), "%s", err.msg);
+    nn_model_free(&m);
+}
