@@ -29,6 +29,17 @@ void *rt_xcalloc(size_t count, size_t size) {
     return p;
 }
 
+float *rt_xfloats(size_t n) {
+    size_t bytes = n * sizeof(float);
+    RT_ASSERT(n == 0 || bytes / n == sizeof(float));
+    bytes = (bytes + 63) & ~(size_t)63;
+    if (bytes == 0) bytes = 64;
+    float *p = aligned_alloc(64, bytes);
+    if (!p) RT_ABORT("out of memory allocating %zu bytes", bytes);
+    memset(p, 0, bytes);
+    return p;
+}
+
 char *rt_xstrdup(const char *s) {
     size_t n = strlen(s) + 1;
     char *d = rt_xmalloc(n);

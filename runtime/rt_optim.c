@@ -148,24 +148,12 @@ float rt_optim_lr(const rt_optim_cfg *c, double epoch) {
 
 // ---- state ----
 
-// A zero-filled, 64-byte aligned block of n floats (never NULL).
-static float *alloc_floats(size_t n) {
-    size_t bytes = n * sizeof(float);
-    RT_ASSERT(n == 0 || bytes / n == sizeof(float));
-    bytes = (bytes + 63) & ~(size_t)63;
-    if (bytes == 0) bytes = 64;
-    float *p = aligned_alloc(64, bytes);
-    if (!p) RT_ABORT("out of memory allocating %zu bytes for optimizer state", bytes);
-    memset(p, 0, bytes);
-    return p;
-}
-
 void rt_optim_init(rt_optim *o, const rt_optim_cfg *cfg, size_t n) {
     memset(o, 0, sizeof *o);
     o->cfg = *cfg;
     o->n = n;
-    o->m = alloc_floats(n);
-    o->v = cfg->kind == RT_OPTIM_SGD ? NULL : alloc_floats(n);
+    o->m = rt_xfloats(n);
+    o->v = cfg->kind == RT_OPTIM_SGD ? NULL : rt_xfloats(n);
 }
 
 void rt_optim_free(rt_optim *o) {
@@ -291,7 +279,7 @@ void rt_ema_init(rt_ema *e, float decay, bool warmup, const float *p, size_t n) 
     e->decay = decay;
     e->warmup = warmup;
     e->n = n;
-    e->shadow = alloc_floats(n);
+    e->shadow = rt_xfloats(n);
     if (n) memcpy(e->shadow, p, n * sizeof(float));
     e->t = 0;
 }

@@ -8,18 +8,6 @@
 
 // ---- allocation ----
 
-// A zero-filled, 64-byte aligned block of n floats (at least one cache line, so n = 0 is fine).
-static float *alloc_floats(size_t n) {
-    size_t bytes = n * sizeof(float);
-    RT_ASSERT(n == 0 || bytes / n == sizeof(float));
-    bytes = (bytes + 63) & ~(size_t)63;
-    if (bytes == 0) bytes = 64;
-    float *p = aligned_alloc(64, bytes);
-    if (!p) RT_ABORT("out of memory allocating %zu bytes for parameters", bytes);
-    memset(p, 0, bytes);
-    return p;
-}
-
 // ---- registry ----
 
 void rt_params_init(rt_params *p) {
@@ -80,8 +68,8 @@ rt_tensor *rt_params_add(rt_params *p, const char *name, int ndim, const int *sh
 
 void rt_params_finalize(rt_params *p) {
     RT_ASSERT(!p->final);
-    p->data = alloc_floats(p->total);
-    p->grad = alloc_floats(p->total);
+    p->data = rt_xfloats(p->total);
+    p->grad = rt_xfloats(p->total);
     for (int i = 0; i < p->n; i++) {
         rt_param *it = &p->items[i];
         it->t->data = p->data + it->off;
