@@ -131,19 +131,26 @@ static nn_dataset blobs(int n, uint64_t seed) {
     return d;
 }
 
+/* Builds the layers with a CE objective and initialises them from seed; asserts success. */
+static void ce_model(nn_model *m, nn_obj *o, const nn_layer_spec *s, int n, int in, uint64_t seed) {
+    rt_err err = { 0 };
+    cr_assert_eq(nn_model_build(m, s, n, in, &err), RT_OK, "%s", err.msg);
+    nn_term_spec ce = nn_term_spec_default(NN_TERM_CE);
+    cr_assert_eq(nn_obj_build(o, &ce, 1, m, &err), RT_OK, "%s", err.msg);
+    rt_rng r;
+    rt_rng_seed(&r, seed);
+    nn_model_init(m, &r);
+}
+
 Test(nn, step_learns_and_stops_allocating) {
     nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 32, "fc1"), L(NN_LAYER_RELU, 0, "r"),
                           L(NN_LAYER_DROPOUT, 0, "drop"), L(NN_LAYER_LINEAR, 2, "out") };
     s[2].p = 0.2f;
     nn_model m;
-    rt_err err = { 0 };
-    cr_assert_eq(nn_model_build(&m, s, 4, 8, &err), RT_OK);
-    nn_term_spec ce = nn_term_spec_default(NN_TERM_CE);
     nn_obj o;
-    cr_assert_eq(nn_obj_build(&o, &ce, 1, &m, &err), RT_OK);
+    ce_model(&m, &o, s, 4, 8, 1);
     rt_rng r;
     rt_rng_seed(&r, 1);
-    nn_model_init(&m, &r);
     nn_dataset d = blobs(512, 2);
     int32_t idx[512];
     for (int i = 0; i < 512; i++) idx[i] = i;
@@ -177,14 +184,8 @@ Test(nn, step_learns_and_stops_allocating) {
 Test(nn, evaluation_does_not_depend_on_batch_size) {
     nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 16, "fc1"), L(NN_LAYER_SIGMOID, 0, "s"), L(NN_LAYER_LINEAR, 2, "out") };
     nn_model m;
-    rt_err err = { 0 };
-    cr_assert_eq(nn_model_build(&m, s, 3, 8, &err), RT_OK);
-    nn_term_spec ce = nn_term_spec_default(NN_TERM_CE);
     nn_obj o;
-    cr_assert_eq(nn_obj_build(&o, &ce, 1, &m, &err), RT_OK);
-    rt_rng r;
-    rt_rng_seed(&r, 9);
-    nn_model_init(&m, &r);
+    ce_model(&m, &o, s, 3, 8, 9);
     nn_dataset d = blobs(300, 4);
     rt_ctx c;
     rt_ctx_init(&c, 1 << 16);
@@ -207,11 +208,9 @@ Test(nn, train_writes_metrics_and_marks_divergence) {
     const char *dir = tu_tmpdir("nntrain");
     nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 8, "fc1"), L(NN_LAYER_RELU, 0, "r"), L(NN_LAYER_LINEAR, 2, "out") };
     nn_model m;
-    rt_err err = { 0 };
-    cr_assert_eq(nn_model_build(&m, s, 3, 8, &err), RT_OK);
-    nn_term_spec ce = nn_term_spec_default(NN_TERM_CE);
     nn_obj o;
-    cr_assert_eq(nn_obj_build(&o, &ce, 1, &m, &err), RT_OK);
+    ce_model(&m, &o, s, 3, 8, 1);
+    rt_err err = { 0 };
     nn_dataset tr = blobs(200, 6), te = blobs(100, 7);
     nn_train_cfg cfg = nn_train_cfg_default();
     cfg.epochs = 3;
