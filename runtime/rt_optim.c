@@ -278,6 +278,7 @@ void rt_ema_init(rt_ema *e, float decay, bool warmup, const float *p, size_t n) 
     RT_ASSERT(decay >= 0.0f && decay <= 1.0f);
     e->decay = decay;
     e->warmup = warmup;
+    e->debias = false;
     e->n = n;
     e->shadow = rt_xfloats(n);
     if (n) memcpy(e->shadow, p, n * sizeof(float));
