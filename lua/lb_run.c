@@ -404,8 +404,9 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
         }
         if (strcmp(r.status, "diverged") == 0) {
             diverged++;
-            fprintf(stderr, "vibrun: point %s (%s) diverged at epoch %d (non-finite loss); its CSV is kept and the sweep goes on\n",
-                    p->id, p->params_canon, r.diverged_epoch);
+            fprintf(stderr, "vibrun: %s: point %s (%s) diverged at epoch %d: the objective declared here became "
+                    "non-finite (lower the learning rate, clip gradients, or check the data's scale); its CSV is "
+                    "kept and the sweep goes on\n", p->terms[0].where, p->id, p->params_canon, r.diverged_epoch);
         }
         if (write_result(L, pi, p, &r, dir, &err) != RT_OK ||
             rebuild_results(exp_dir, ids, i + 1, &err) != RT_OK) {

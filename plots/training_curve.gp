@@ -15,6 +15,7 @@ set xrange [0:*]
 nf = words(files)
 stats word(files,1) using "epoch" nooutput
 if (STATS_max <= 20) { set xtics 1 }
+if (STATS_max < 1) { set xrange [0:1] }
 
 do for [fmt in "png svg"] {
     if (fmt eq "png") {

@@ -257,3 +257,17 @@ Test(vibrun, resume_skips_finished_points_and_config_replays) {
     snprintf(b, sizeof b, "%s/replay/tiny/%s/metrics.csv", dir, names[1]);
     assert_same_file(a, b);
 }
+
+Test(vibrun, diverged_point_is_marked_and_named) {
+    const char *dir = tiny_dir("diverge");
+    char args[2048], path[2048];
+    snprintf(args, sizeof args, "--quiet --out runs '%s/tests/lua/diverge.lua'", src_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "a diverged point does not fail the run: %s", out);
+    cr_expect_not_null(strstr(out, "diverge.lua:6: point "), "%s", out);
+    cr_expect_not_null(strstr(out, "diverged at epoch 1"), "%s", out);
+    snprintf(path, sizeof path, "%s/runs/diverge/results.csv", dir);
+    char *res = tu_read_file(path, NULL);
+    cr_assert_not_null(res);
+    cr_expect_not_null(strstr(res, ",diverged,0,1,"), "%s", res);
+    free(res);
+}
