@@ -86,8 +86,12 @@ int lb_plot_training_curve(const char *exp_dir, char ids[][17], char titles[][25
         size_t len = strlen(t);
         if (len >= 2 && t[0] == '{') { memmove(t, t + 1, len - 2); t[len - 2] = '\0'; }
         if (!t[0]) snprintf(t, sizeof t, "%s", ids[i]);
-        for (char *c = t; *c; c++)
-            if (*c == ' ' || *c == '"' || *c == '\'') *c = '_';
+        size_t w = 0;
+        for (char *c = t; *c; c++) {
+            if (*c == '"' || *c == '\'') continue;
+            t[w++] = *c == ' ' ? '_' : *c;
+        }
+        t[w] = '\0';
         k += (size_t)snprintf(vars + k, cap - k, "%s%s", used++ ? " " : "", t);
     }
     k += (size_t)snprintf(vars + k, cap - k, "\"\nout = \"training_curve\"\n\n");

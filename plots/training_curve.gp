@@ -28,10 +28,10 @@ do for [fmt in "png svg"] {
     set ylabel "loss (bits per example, log scale)"
     set logscale y
     plot for [i=1:nf] word(files,i) every 2::0 using "epoch":"loss_bits" with lines lw 1.5 dt 2 lc i notitle, \
-         for [i=1:nf] word(files,i) every 2::1 using "epoch":"loss_bits" with linespoints pt 7 ps 0.5 lw 2 lc i title word(titles,i)
+         for [i=1:nf] word(files,i) every 2::1 using "epoch":"loss_bits" with linespoints pt 7 ps 0.5 lw 2 lc i title word(titles,i) noenhanced
     set ylabel "error rate (log scale)"
     plot for [i=1:nf] word(files,i) every 2::0 using "epoch":"error" with lines lw 1.5 dt 2 lc i notitle, \
-         for [i=1:nf] word(files,i) every 2::1 using "epoch":"error" with linespoints pt 7 ps 0.5 lw 2 lc i title word(titles,i)
+         for [i=1:nf] word(files,i) every 2::1 using "epoch":"error" with linespoints pt 7 ps 0.5 lw 2 lc i title word(titles,i) noenhanced
     unset logscale y
     unset multiplot
     set output
