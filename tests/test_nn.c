@@ -420,15 +420,6 @@ static void train_point(const char *dir, int interrupt) {
     nn_model_free(&m);
 }
 
-static void same_file(const char *a, const char *b) {
-    size_t na, nb;
-    char *x = tu_read_file(a, &na), *y = tu_read_file(b, &nb);
-    cr_assert(x && y, "missing %s or %s", a, b);
-    cr_expect(na == nb && memcmp(x, y, na) == 0, "%s and %s differ", a, b);
-    free(x);
-    free(y);
-}
-
 Test(resume, interrupted_mid_epoch_then_resumed_gives_the_same_bytes) {
     char a[512], b[512];
     snprintf(a, sizeof a, "%s", tu_tmpdir("whole"));
@@ -440,6 +431,6 @@ Test(resume, interrupted_mid_epoch_then_resumed_gives_the_same_bytes) {
         char pa[600], pb[600];
         snprintf(pa, sizeof pa, "%s/%s", a, files[i]);
         snprintf(pb, sizeof pb, "%s/%s", b, files[i]);
-        same_file(pa, pb);
+        tu_expect_same_file(pa, pb);
     }
 }

@@ -70,16 +70,6 @@ static int point_dirs(const char *exp_dir, char names[][64], int max) {
     return n;
 }
 
-static void assert_same_file(const char *a, const char *b) {
-    size_t na, nb;
-    char *x = tu_read_file(a, &na), *y = tu_read_file(b, &nb);
-    cr_assert_not_null(x, "missing %s", a);
-    cr_assert_not_null(y, "missing %s", b);
-    cr_assert(na == nb && memcmp(x, y, na) == 0, "%s and %s differ", a, b);
-    free(x);
-    free(y);
-}
-
 // ---- errors name the script line ----
 
 Test(vibrun, error_scripts_name_file_and_line) {
@@ -179,17 +169,17 @@ Test(vibrun, same_seed_gives_identical_bytes) {
     }
     snprintf(a, sizeof a, "%s/runs1/tiny/results.csv", dir);
     snprintf(b, sizeof b, "%s/runs2/tiny/results.csv", dir);
-    assert_same_file(a, b);
+    tu_expect_same_file(a, b);
     char names[4][64];
     snprintf(a, sizeof a, "%s/runs1/tiny", dir);
     int n = point_dirs(a, names, 4);
     for (int i = 0; i < n; i++) {
         snprintf(a, sizeof a, "%s/runs1/tiny/%s/metrics.csv", dir, names[i]);
         snprintf(b, sizeof b, "%s/runs2/tiny/%s/metrics.csv", dir, names[i]);
-        assert_same_file(a, b);
+        tu_expect_same_file(a, b);
         snprintf(a, sizeof a, "%s/runs1/tiny/%s/checkpoint", dir, names[i]);
         snprintf(b, sizeof b, "%s/runs2/tiny/%s/checkpoint", dir, names[i]);
-        assert_same_file(a, b);
+        tu_expect_same_file(a, b);
     }
     /* Another seed is another run. */
     snprintf(args, sizeof args, "--quiet --out runs3 --set seed=2 '%s/tests/lua/tiny.lua'", src_dir());
@@ -255,7 +245,7 @@ Test(vibrun, resume_skips_finished_points_and_config_replays) {
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
     snprintf(a, sizeof a, "%s/runs/tiny/%s/metrics.csv", dir, names[1]);
     snprintf(b, sizeof b, "%s/replay/tiny/%s/metrics.csv", dir, names[1]);
-    assert_same_file(a, b);
+    tu_expect_same_file(a, b);
 }
 
 Test(vibrun, diverged_point_is_marked_and_named) {

@@ -48,6 +48,15 @@ char *tu_read_file(const char *path, size_t *size) {
     return buf;
 }
 
+void tu_expect_same_file(const char *a, const char *b) {
+    size_t na = 0, nb = 0;
+    char *x = tu_read_file(a, &na), *y = tu_read_file(b, &nb);
+    cr_expect(x && y, "missing %s or %s", a, b);
+    if (x && y) cr_expect(na == nb && memcmp(x, y, na) == 0, "%s and %s differ", a, b);
+    free(x);
+    free(y);
+}
+
 int tu_run(const char *cmd, char *out, size_t outsize) {
     FILE *p = popen(cmd, "r");
     cr_assert_not_null(p, "cannot run %s", cmd);

@@ -14,6 +14,8 @@ const char *tu_tmpdir(const char *tag);
 void tu_write_file(const char *path, const void *data, size_t size);
 /* Reads a whole file into a malloc'd NUL-terminated buffer; NULL if missing. */
 char *tu_read_file(const char *path, size_t *size);
+/* Asserts (cr_expect) that two files exist and hold the same bytes. */
+void tu_expect_same_file(const char *a, const char *b);
 /* Runs a shell command, returns its exit status (0..255), output captured into out (may be NULL). */
 int tu_run(const char *cmd, char *out, size_t outsize);
 
