@@ -177,12 +177,9 @@ static bool read_optim(lua_State *L, lb_point *p, char *msg, size_t size) {
     lua_pop(L, 2);
     c->epochs = (float)p->train.epochs;
     if (!(c->lr > 0.0f)) return fail(msg, size, "%s: vib.optim.%s: lr=%g must be > 0", w, kind, (double)c->lr);
-    if (!(c->beta1 >= 0.0f && c->beta1 < 1.0f) || !(c->beta2 >= 0.0f && c->beta2 < 1.0f))
-        return fail(msg, size, "%s: vib.optim.%s: beta1 and beta2 must be in [0, 1)", w, kind);
-    if (c->sched == RT_SCHED_EXP && !(c->decay > 0.0f && c->every > 0.0f))
-        return fail(msg, size, "%s: vib.optim.%s: decay and decay_every must be > 0", w, kind);
-    if (c->momentum < 0.0f || c->weight_decay < 0.0f || c->clip_norm < 0.0f)
-        return fail(msg, size, "%s: vib.optim.%s: momentum, weight_decay and clip must be >= 0", w, kind);
+    rt_err err = { 0 };
+    if (rt_optim_cfg_check(c, &err) != RT_OK)
+        return fail(msg, size, "%s: vib.optim.%s: %s", w, kind, err.msg);
     return true;
 }
 
@@ -211,11 +208,8 @@ static bool read_data(lua_State *L, lb_point *p, char *msg, size_t size) {
     d->resplit_test = (float)get_num(L, "resplit_test", 0.0);
     d->holdout = (float)get_num(L, "holdout", (double)d->holdout);
     lua_pop(L, 1);
-    if (d->train_limit < 0 || d->test_limit < 0)
-        return fail(msg, size, "%s: train_limit and test_limit must be >= 0 (0 keeps everything)", w);
-    if (d->resplit_test < 0.0f || d->resplit_test >= 1.0f)
-        return fail(msg, size, "%s: resplit_test=%g must be in (0, 1): the fraction of the test set used for training",
-                    w, (double)d->resplit_test);
+    /* Ranges of limits, resplit_test and holdout are checked by nn_data_open; a CSV without a test
+    ** file must also hold some rows out, which the loader would accept as an empty test split. */
     if (is_csv && !d->test_path && (d->holdout <= 0.0f || d->holdout >= 1.0f))
         return fail(msg, size, "%s: holdout=%g must be in (0, 1)", w, (double)d->holdout);
     return true;
