@@ -41,6 +41,6 @@ void lb_hash_hex(const char *s, char out[17]);
 
 /* ---- lb_plot.c ---- */
 /* Draws runs/<exp>/plots/training_curve.{png,svg} from the points' metrics.csv; 0 on success. */
-int lb_plot_training_curve(const char *exp_dir, char ids[][17], char titles[][256], int n, const char *metric);
+int lb_plot_training_curve(const char *exp_dir, char ids[][17], char titles[][256], int n);
 
 #endif

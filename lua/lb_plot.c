@@ -62,40 +62,42 @@ static int draw(const char *exp_dir, const char *name, const char *vars) {
     return run_gnuplot(dir, name);
 }
 
-int lb_plot_training_curve(const char *exp_dir, char ids[][17], char titles[][256], int n, const char *metric) {
-    (void)metric;
-    size_t cap = (size_t)n * 600 + 512, k = 0;
-    char *vars = rt_xmalloc(cap);
-    k += (size_t)snprintf(vars + k, cap - k, "files = \"");
+/* A legend word: the params without braces, quotes or spaces (gnuplot's word() splits on spaces). */
+static void legend_word(const char *title, const char *id, char *t, size_t size) {
+    snprintf(t, size, "%s", title[0] ? title : id);
+    size_t len = strlen(t);
+    if (len >= 2 && t[0] == '{') {
+        memmove(t, t + 1, len - 2);
+        t[len - 2] = '\0';
+    }
+    if (!t[0]) snprintf(t, size, "%s", id);
+    size_t w = 0;
+    for (char *c = t; *c; c++) {
+        if (*c == '"' || *c == '\'') continue;
+        t[w++] = *c == ' ' ? '_' : *c;
+    }
+    t[w] = '\0';
+}
+
+int lb_plot_training_curve(const char *exp_dir, char ids[][17], char titles[][256], int n) {
+    size_t cap = (size_t)n * 300 + 64;
+    char *files = rt_xmalloc(cap), *words = rt_xmalloc(cap), *vars = rt_xmalloc(2 * cap + 128);
+    size_t kf = 0, kw = 0;
     int used = 0;
     for (int i = 0; i < n; i++) {
-        char p[1200];
+        char p[1200], t[256];
         snprintf(p, sizeof p, "%s/%s/metrics.csv", exp_dir, ids[i]);
         if (access(p, R_OK) != 0) continue;
-        k += (size_t)snprintf(vars + k, cap - k, "%s../%s/metrics.csv", used++ ? " " : "", ids[i]);
+        legend_word(titles[i], ids[i], t, sizeof t);
+        kf += (size_t)snprintf(files + kf, cap - kf, "%s../%s/metrics.csv", used ? " " : "", ids[i]);
+        kw += (size_t)snprintf(words + kw, cap - kw, "%s%s", used ? " " : "", t);
+        used++;
     }
-    k += (size_t)snprintf(vars + k, cap - k, "\"\ntitles = \"");
-    used = 0;
-    for (int i = 0; i < n; i++) {
-        char p[1200];
-        snprintf(p, sizeof p, "%s/%s/metrics.csv", exp_dir, ids[i]);
-        if (access(p, R_OK) != 0) continue;
-        /* Legend words cannot hold spaces or quotes: keep the params, drop the braces. */
-        char t[256];
-        snprintf(t, sizeof t, "%s", titles[i][0] ? titles[i] : ids[i]);
-        size_t len = strlen(t);
-        if (len >= 2 && t[0] == '{') { memmove(t, t + 1, len - 2); t[len - 2] = '\0'; }
-        if (!t[0]) snprintf(t, sizeof t, "%s", ids[i]);
-        size_t w = 0;
-        for (char *c = t; *c; c++) {
-            if (*c == '"' || *c == '\'') continue;
-            t[w++] = *c == ' ' ? '_' : *c;
-        }
-        t[w] = '\0';
-        k += (size_t)snprintf(vars + k, cap - k, "%s%s", used++ ? " " : "", t);
-    }
-    k += (size_t)snprintf(vars + k, cap - k, "\"\nout = \"training_curve\"\n\n");
+    files[kf < cap ? kf : cap - 1] = words[kw < cap ? kw : cap - 1] = '\0';
+    snprintf(vars, 2 * cap + 128, "files = \"%s\"\ntitles = \"%s\"\nout = \"training_curve\"\n\n", files, words);
     int rc = used ? draw(exp_dir, "training_curve.gp", vars) : -1;
+    free(files);
+    free(words);
     free(vars);
     return rc;
 }

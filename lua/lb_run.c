@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lb_impl.h"
@@ -50,7 +49,7 @@ static void value_str(lua_State *L, int idx, char *buf, size_t size) {
     else snprintf(buf, size, "%s", lua_tostring(L, idx) ? lua_tostring(L, idx) : "");
 }
 
-/* Sorted keys of the table at the top of the stack, pushed as a Lua array (sequence). */
+/* The string keys of the table at the top of the stack, sorted, into keys[0..max); returns the count. */
 static int sorted_keys(lua_State *L, char keys[][64], int max) {
     int n = 0;
     lua_pushnil(L);
@@ -71,12 +70,6 @@ typedef struct progress_state {
     char label[256];
 } progress_state;
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void fmt_eta(double s, char *buf, size_t size) {
     if (!(s >= 0.0) || s > 1e7) snprintf(buf, size, "--");
     else if (s >= 3600) snprintf(buf, size, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
@@ -89,7 +82,7 @@ static void on_progress(const nn_progress *p, void *user) {
     char eta[32];
     fmt_eta(p->eta_s, eta, sizeof eta);
     if (s->tty) {
-        double t = now_s();
+        double t = rt_now_s();
         if (!p->epoch_done && t - s->last < 0.1 && p->step != p->steps) return;
         s->last = t;
         int width = 20, filled = (int)(width * (double)p->step / (double)p->steps);
@@ -117,15 +110,23 @@ static rt_status write_config(lua_State *L, int point_idx, const lb_opts *o, con
     size_t k = 0;
 #define PUT(...) do { if (k < sizeof buf) k += (size_t)snprintf(buf + k, sizeof buf - k, __VA_ARGS__); } while (0)
     PUT("-- The resolved point %s of experiment '%s'. Replay it with: vibrun %s/config.lua\n", p->id, p->name, dir);
-    PUT("local vib = require \"vib\"\n\nreturn vib.point {\n  script = \"%s\",\n  params = {\n", o->script);
+    /* Strings are written as Lua literals (the DSL's canonical form, %q), so any text replays. */
+    lua_pushstring(L, o->script);
+    lb_call_vib(L, "_canon", 1, 1);
+    PUT("local vib = require \"vib\"\n\nreturn vib.point {\n  script = %s,\n  params = {\n", lua_tostring(L, -1));
+    lua_pop(L, 1);
     lua_getfield(L, point_idx, "params");
     char keys[64][64], v[128];
     int n = sorted_keys(L, keys, 64);
     for (int i = 0; i < n; i++) {
         lua_getfield(L, -1, keys[i]);
-        value_str(L, -1, v, sizeof v);
-        if (lua_type(L, -1) == LUA_TSTRING) PUT("    %s = \"%s\",\n", keys[i], v);
-        else PUT("    %s = %s,\n", keys[i], v);
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            lb_call_vib(L, "_canon", 1, 1);
+            PUT("    %s = %s,\n", keys[i], lua_tostring(L, -1));
+        } else {
+            value_str(L, -1, v, sizeof v);
+            PUT("    %s = %s,\n", keys[i], v);
+        }
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
@@ -418,9 +419,7 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
         lua_pop(L, 1);
     }
     if (code == 0 && !o->check && done > 0) {
-        lua_getfield(L, LUA_REGISTRYINDEX, "vib.module");
-        lua_pop(L, 1);
-        int pc = lb_plot_training_curve(exp_dir, ids, titles, npoints, "error");
+        int pc = lb_plot_training_curve(exp_dir, ids, titles, npoints);
         if (!o->quiet) {
             printf("results: %s/results.csv (%d points%s)\n", exp_dir, done,
                    diverged ? ", some diverged" : "");

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "rt_ckpt.h"
 #include "rt_csv.h"
@@ -23,12 +22,6 @@ nn_train_cfg nn_train_cfg_default(void) {
     c.optim = rt_optim_cfg_default();
     c.checkpoint_every = 1;
     return c;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 // ---- evaluation ----
@@ -283,7 +276,7 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
     if (!timing) { st = rt_err_set(err, RT_ERR_IO, "%s: cannot create", tpath); goto out; }
     if (!found) fputs("epoch,train_seconds,eval_seconds,samples_per_s\n", timing);
 
-    double t_start = now_s();
+    double t_start = rt_now_s();
     if (!found) {
         st = evaluate_epoch(m, o, train, test, cfg, &s, &c, &w, 0, rt_optim_lr(&cfg->optim, 0.0),
                             res, err);
@@ -300,7 +293,7 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
         rt_rng data = s.data_at_epoch;
         for (int i = 0; i < train->n; i++) perm[i] = i;
         rt_rng_shuffle(&data, perm, (size_t)train->n);
-        double t0 = now_s(), run_loss = 0.0;
+        double t0 = rt_now_s(), run_loss = 0.0;
         int64_t samples = 0;
         float lr = 0.0f;
         for (int step = s.cursor[1]; step < steps; step++) {
@@ -315,10 +308,10 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
             samples += b;
             run_loss += loss * b;
             if (cfg->progress) {
-                double el = now_s() - t0, rate = samples / (el > 1e-9 ? el : 1e-9);
+                double el = rt_now_s() - t0, rate = samples / (el > 1e-9 ? el : 1e-9);
                 double left = (double)(cfg->epochs - epoch) * train->n + (double)(train->n - samples);
                 nn_progress p = { epoch, cfg->epochs, step + 1, steps, run_loss / samples * LOG2E,
-                                  rate, now_s() - t_start, left / rate, false, 0.0 };
+                                  rate, rt_now_s() - t_start, left / rate, false, 0.0 };
                 cfg->progress(&p, cfg->progress_user);
             }
             if (cfg->stop && *cfg->stop) {
@@ -328,21 +321,21 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
                 goto finish;
             }
         }
-        double t_train = now_s() - t0;
+        double t_train = rt_now_s() - t0;
         samples_total += samples;
         s.data_at_epoch = data;
         s.cursor[0] = epoch;
         s.cursor[1] = 0;
-        double t1 = now_s();
+        double t1 = rt_now_s();
         st = evaluate_epoch(m, o, train, test, cfg, &s, &c, &w, epoch, lr, res, err);
         if (st) goto out;
-        double t_eval = now_s() - t1;
+        double t_eval = rt_now_s() - t1;
         fprintf(timing, "%d,%.3f,%.3f,%.1f\n", epoch, t_train, t_eval, samples / (t_train > 0 ? t_train : 1));
         fflush(timing);
         res->epochs_done = epoch;
         if (cfg->progress) {
             nn_progress p = { epoch, cfg->epochs, steps, steps, run_loss / (samples ? samples : 1) * LOG2E,
-                              samples / (t_train > 0 ? t_train : 1), now_s() - t_start, 0.0, true,
+                              samples / (t_train > 0 ? t_train : 1), rt_now_s() - t_start, 0.0, true,
                               res->test_error };
             cfg->progress(&p, cfg->progress_user);
         }
@@ -352,7 +345,7 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
         }
     }
 finish:
-    res->seconds = now_s() - t_start;
+    res->seconds = rt_now_s() - t_start;
     res->samples_per_s = samples_total / (res->seconds > 0 ? res->seconds : 1);
 out:;
     /* A point that ended (done or diverged) gets its final file names; an interrupted one or

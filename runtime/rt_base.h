@@ -59,6 +59,8 @@ RT_NORETURN void rt_abort(const char *file, int line, const char *fmt, ...) RT_P
 void *rt_xmalloc(size_t n);
 void *rt_xcalloc(size_t count, size_t size);
 char *rt_xstrdup(const char *s);
+/* Seconds on a monotonic clock, for durations (timing.csv, progress, benchmarks). */
+double rt_now_s(void);
 /* n floats, zero-filled, 64-byte aligned (at least one cache line, so n = 0 is fine); free(). */
 float *rt_xfloats(size_t n);
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void rt_abort(const char *file, int line, const char *fmt, ...) {
     fflush(stdout);
@@ -27,6 +28,12 @@ void *rt_xcalloc(size_t count, size_t size) {
     void *p = calloc(count ? count : 1, size ? size : 1);
     if (!p) RT_ABORT("out of memory allocating %zu x %zu bytes", count, size);
     return p;
+}
+
+double rt_now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 float *rt_xfloats(size_t n) {

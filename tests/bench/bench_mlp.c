@@ -10,16 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "nn_train.h"
 #include "rt_blas.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -37,9 +30,9 @@ static double time_gemm(const shape *s, int reps) {
     int lda = s->ta ? s->M : s->K, ldb = s->tb ? s->K : s->N;
     double best = 1e30;
     for (int r = 0; r < reps; r++) {
-        double t0 = now_s();
+        double t0 = rt_now_s();
         rt_gemm(s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, 1.0f, C, s->N);
-        double t = now_s() - t0;
+        double t = rt_now_s() - t0;
         if (r >= 3 && t < best) best = t;   /* the first repetitions warm caches and threads */
     }
     free(A);
@@ -113,9 +106,9 @@ int main(int argc, char **argv) {
     nn_step st = { &m, &o, &c, &opt, NULL, &r };
     double *t = malloc((size_t)steps * sizeof *t);
     for (int i = 0; i < steps + 10; i++) {
-        double t0 = now_s();
+        double t0 = rt_now_s();
         nn_train_step(&st, &d, idx + (i % (d.n / B)) * B, B, 1e-3f);
-        if (i >= 10) t[i - 10] = now_s() - t0;
+        if (i >= 10) t[i - 10] = rt_now_s() - t0;
     }
     size_t mallocs = c.step.mallocs;
     nn_train_step(&st, &d, idx, B, 1e-3f);
@@ -130,11 +123,11 @@ int main(int argc, char **argv) {
     // ---- where the rest goes: the non-GEMM phases, each timed alone ----
     double tz = 1e30, to = 1e30;
     for (int i = 0; i < 50; i++) {
-        double t0 = now_s();
+        double t0 = rt_now_s();
         rt_params_zero_grad(&m.params);
-        double t1 = now_s();
+        double t1 = rt_now_s();
         rt_optim_step(&opt, m.params.data, m.params.grad, 0.0f);
-        double t2 = now_s();
+        double t2 = rt_now_s();
         if (t1 - t0 < tz) tz = t1 - t0;
         if (t2 - t1 < to) to = t2 - t1;
     }
