@@ -51,7 +51,6 @@ local function fail(msg)
   local w = user_where() or source_where(current_fn or "experiment", current_key)
   error(w .. ": " .. msg, 0)
 end
-vib._fail = fail
 
 local function sorted_keys(t)
   local ks = {}
@@ -123,7 +122,6 @@ local function fields(fn, t, spec, tag)
   current_fn, current_key = nil, nil
   return out
 end
-vib._fields = fields
 
 function vib.kind(v) return type(v) == "table" and rawget(v, TAG) or nil end
 
@@ -340,7 +338,8 @@ end
 
 vib.plot = {}
 function vib.plot.training_curve(t)
-  local p = fields("vib.plot.training_curve", t or {}, { metric = "enum:loss_bits|error?" }, "plot")
+  -- loss and error per epoch, train and test: the figure every run draws
+  local p = fields("vib.plot.training_curve", t or {}, {}, "plot")
   p.kind = "training_curve"
   return p
 end

@@ -73,11 +73,17 @@ void rt_tensor_wrap(rt_tensor *t, int ndim, const int *shape, float *data) {
     t->data = data;
 }
 
-rt_tensor *rt_tensor_new(rt_ctx *c, int ndim, const int *shape) {
+/* A tensor and its data in the step arena; zero-filled data only when asked. */
+static rt_tensor *tensor_alloc(rt_ctx *c, int ndim, const int *shape, bool zero) {
     rt_tensor *t = rt_arena_alloc_raw(&c->step, sizeof *t);
     rt_tensor_wrap(t, ndim, shape, NULL);
-    t->data = rt_arena_alloc(&c->step, (size_t)t->n * sizeof(float));
+    size_t bytes = (size_t)t->n * sizeof(float);
+    t->data = zero ? rt_arena_alloc(&c->step, bytes) : rt_arena_alloc_raw(&c->step, bytes);
     return t;
+}
+
+rt_tensor *rt_tensor_new(rt_ctx *c, int ndim, const int *shape) {
+    return tensor_alloc(c, ndim, shape, true);
 }
 
 rt_tensor *rt_tensor_like(rt_ctx *c, const rt_tensor *t) {
@@ -124,10 +130,7 @@ static void tape_push(rt_ctx *c, rt_tensor *t) {
 
 rt_tensor *rt_node_new(rt_ctx *c, int op, int ndim, const int *shape,
                        rt_tensor *a, rt_tensor *b, rt_tensor *d) {
-    /* Every op writes all of its output, so the data needs no zero-filling. */
-    rt_tensor *t = rt_arena_alloc_raw(&c->step, sizeof *t);
-    rt_tensor_wrap(t, ndim, shape, NULL);
-    t->data = rt_arena_alloc_raw(&c->step, (size_t)t->n * sizeof(float));
+    rt_tensor *t = tensor_alloc(c, ndim, shape, false);    /* every op writes all of its output */
     t->op = op;
     t->src[0] = a;
     t->src[1] = b;
