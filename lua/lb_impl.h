@@ -31,6 +31,8 @@ typedef struct lb_point {
     int nlayers;
     nn_term_spec terms[NN_MAX_TERMS];
     int nterms;
+    nn_expr_ins expr[NN_MAX_EXPR];      /* a composed objective (0 instructions: weighted sum) */
+    int nexpr;
     nn_train_cfg train;
 } lb_point;
 

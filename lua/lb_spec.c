@@ -93,7 +93,8 @@ static bool read_layers(lua_State *L, lb_point *p, char *msg, size_t size) {
             s->out = (int)get_int(L, "k", 0);
             char sigma[16];
             get_str(L, "sigma", "softplus", sigma, sizeof sigma);
-            s->sigma_exp = strcmp(sigma, "exp") == 0;
+            s->sigma = strcmp(sigma, "exp") == 0 ? NN_SIGMA_EXP : strcmp(sigma, "unit") == 0 ? NN_SIGMA_UNIT
+                                                                                    : NN_SIGMA_SOFTPLUS;
             s->shift = (float)get_num(L, "shift", 0.0);
             s->samples = (int)get_int(L, "samples", 1);
         }

@@ -14,7 +14,7 @@
 static const char *const kind_names[NN_LAYER_COUNT] = {
     [NN_LAYER_LINEAR] = "linear", [NN_LAYER_RELU] = "relu", [NN_LAYER_TANH] = "tanh",
     [NN_LAYER_SIGMOID] = "sigmoid", [NN_LAYER_SOFTPLUS] = "softplus", [NN_LAYER_DROPOUT] = "dropout",
-    [NN_LAYER_GAUSS] = "gauss",
+    [NN_LAYER_GAUSS] = "gauss", [NN_LAYER_BERN] = "bern", [NN_LAYER_NOISE] = "noise",
 };
 
 static const char *const init_names[NN_INIT_COUNT] = {
@@ -48,7 +48,14 @@ nn_layer_spec nn_layer_spec_default(nn_layer_kind k) {
     s.init = NN_INIT_DEFAULT;
     s.init_std = 0.01f;
     s.samples = 1;
+    s.temperature = 1.0f;
+    s.std = NN_ZERO_ENTROPY_STD;
     return s;
+}
+
+bool nn_layer_stochastic(const nn_layer_spec *s) {
+    return s->kind == NN_LAYER_GAUSS || s->kind == NN_LAYER_BERN || s->kind == NN_LAYER_NOISE ||
+           s->kind == NN_LAYER_DROPOUT;
 }
 
 // ---- build: shape inference and parameter registration ----
@@ -118,10 +125,39 @@ rt_status nn_model_build(nn_model *m, const nn_layer_spec *specs, int n, int in,
             l->w = rt_params_add(&m->params, buf, 2, (int[]){ l->out, l->in });
             snprintf(buf, sizeof buf, "%s.mu.bias", s->name);
             l->b = rt_params_add(&m->params, buf, 1, (int[]){ l->out });
+            if (s->sigma == NN_SIGMA_UNIT) break;
             snprintf(buf, sizeof buf, "%s.rho.weight", s->name);
             l->w2 = rt_params_add(&m->params, buf, 2, (int[]){ l->out, l->in });
             snprintf(buf, sizeof buf, "%s.rho.bias", s->name);
             l->b2 = rt_params_add(&m->params, buf, 1, (int[]){ l->out });
+            break;
+        case NN_LAYER_BERN:
+            if (s->out <= 0) {
+                layer_err(err, s, "units must be a positive integer (the number of binary neurons)");
+                goto fail;
+            }
+            if (s->samples < 1) {
+                layer_err(err, s, "particles=%d must be >= 1 (samples of the layer per incoming particle)",
+                          s->samples);
+                goto fail;
+            }
+            if (s->grad == NN_BERN_CONCRETE && !(s->temperature > 0.0f)) {
+                layer_err(err, s, "temperature=%g must be > 0", (double)s->temperature);
+                goto fail;
+            }
+            l->out = s->out;
+            snprintf(buf, sizeof buf, "%s.weight", s->name);
+            l->w = rt_params_add(&m->params, buf, 2, (int[]){ l->out, l->in });
+            snprintf(buf, sizeof buf, "%s.bias", s->name);
+            l->b = rt_params_add(&m->params, buf, 1, (int[]){ l->out });
+            break;
+        case NN_LAYER_NOISE:
+            if (!(s->std > 0.0f) || !isfinite(s->std)) {
+                layer_err(err, s, "std=%g must be > 0 (leave it out for zero-entropy noise, std = (2 pi e)^-1/2)",
+                          (double)s->std);
+                goto fail;
+            }
+            l->out = cur;
             break;
         case NN_LAYER_DROPOUT:
             if (!(s->p >= 0.0f && s->p < 1.0f)) {
@@ -144,6 +180,14 @@ rt_status nn_model_build(nn_model *m, const nn_layer_spec *specs, int n, int in,
 fail:
     nn_model_free(m);
     return err ? err->status : RT_ERR_ARG;
+}
+
+rt_tensor *nn_model_add_param(nn_model *m, const char *name, int ndim, const int *shape,
+                              nn_pinit init, float a, float b) {
+    RT_ASSERT(m->nextra < NN_MAX_EXTRA);
+    rt_tensor *t = rt_params_add(&m->params, name, ndim, shape);
+    m->extra[m->nextra++] = (nn_extra_param){ t, init, a, b };
+    return t;
 }
 
 void nn_model_free(nn_model *m) {
@@ -188,6 +232,17 @@ void nn_model_init(nn_model *m, rt_rng *r) {
         if (l->w) init_dense(l->w, l->b, &l->spec, r);
         if (l->w2) init_dense(l->w2, l->b2, &l->spec, r);
     }
+    for (int i = 0; i < m->nextra; i++) {
+        nn_extra_param *e = &m->extra[i];
+        float *x = e->t->data;
+        for (int64_t j = 0; j < e->t->n; j++) {
+            if (e->init == NN_PINIT_CONST) { x[j] = e->a; continue; }
+            double v = rt_rng_normal(r);
+            /* Truncated as TensorFlow's truncated_normal: redraw beyond two standard deviations. */
+            while (e->init == NN_PINIT_TRUNC_NORMAL && fabs(v) > 2.0) v = rt_rng_normal(r);
+            x[j] = e->a + e->b * (float)v;
+        }
+    }
 }
 
 // ---- forward ----
@@ -208,28 +263,76 @@ static rt_tensor *dropout(const nn_fwd *f, rt_tensor *x, float p) {
 static rt_tensor *gauss(const nn_fwd *f, nn_layer *l, rt_tensor *x) {
     rt_ctx *c = f->ctx;
     rt_tensor *mu = rt_linear(c, x, l->w, l->b);
-    rt_tensor *rho = rt_linear(c, x, l->w2, l->b2);
-    if (l->spec.shift != 0.0f) rho = rt_affine(c, rho, 1.0f, l->spec.shift);
     l->mu = mu;
-    l->sigma = l->spec.sigma_exp ? rt_exp(c, rho) : rt_softplus(c, rho);
     int S = f->train ? l->spec.samples : f->eval_samples;
+    int B = mu->shape[0], K = mu->shape[1];
+    if (l->spec.sigma == NN_SIGMA_UNIT) {
+        l->sigma = NULL;
+    } else {
+        rt_tensor *rho = rt_linear(c, x, l->w2, l->b2);
+        if (l->spec.shift != 0.0f) rho = rt_affine(c, rho, 1.0f, l->spec.shift);
+        l->sigma = l->spec.sigma == NN_SIGMA_EXP ? rt_exp(c, rho) : rt_softplus(c, rho);
+    }
     if (S <= 0) return mu;
     RT_ASSERT(f->noise != NULL);
-    int B = mu->shape[0], K = mu->shape[1];
     rt_tensor *eps = rt_tensor_new(c, 3, (int[]){ S, B, K });
     rt_rng_fill_normal(f->noise, eps->data, (size_t)eps->n, 0.0f, 1.0f);
-    rt_tensor *z = rt_add(c, mu, rt_mul(c, eps, l->sigma));        /* (S, B, K) */
+    rt_tensor *z = rt_add(c, mu, l->sigma ? rt_mul(c, eps, l->sigma) : eps);   /* (S, B, K) */
     return rt_reshape(c, z, 2, (int[]){ S * B, K });
 }
 
-int nn_model_rows_per_input(const nn_model *m, const nn_fwd *f) {
-    int r = 1;
-    for (int i = 0; i < m->n; i++)
-        if (m->layers[i].spec.kind == NN_LAYER_GAUSS) {
-            int S = f->train ? m->layers[i].spec.samples : f->eval_samples;
-            r *= S > 0 ? S : 1;
+/* p = sigmoid(W x + b); M particles z ~ Bern(p) per incoming row (particle-major rows), with the
+** straight-through or the binary-Concrete gradient; the mean-field p when M = 0. Evaluation
+** draws hard samples whatever the training estimator (the relaxation is a training device). */
+static rt_tensor *bern(const nn_fwd *f, nn_layer *l, rt_tensor *x) {
+    rt_ctx *c = f->ctx;
+    rt_tensor *h = rt_linear(c, x, l->w, l->b);
+    l->logits = h;
+    rt_tensor *p = rt_sigmoid(c, h);
+    int M = f->train ? l->spec.samples : f->eval_samples;
+    if (M <= 0) return p;
+    RT_ASSERT(f->noise != NULL);
+    int R = h->shape[0], K = h->shape[1];
+    rt_tensor *u = rt_tensor_new(c, 3, (int[]){ M, R, K });
+    rt_rng_fill_uniform(f->noise, u->data, (size_t)u->n, 0.0f, 1.0f);
+    rt_tensor *z;
+    if (f->train && l->spec.grad == NN_BERN_CONCRETE) {
+        /* Logistic noise log u - log(1-u), u in (0,1): the draw u = 0 is nudged inside. */
+        for (int64_t i = 0; i < u->n; i++) {
+            double v = u->data[i] > 0.0f ? (double)u->data[i] : 0x1p-25;
+            u->data[i] = (float)(log(v) - log1p(-v));
         }
+        z = rt_sigmoid(c, rt_scale(c, rt_add(c, u, h), 1.0f / l->spec.temperature));
+    } else {
+        z = rt_bern_st(c, p, u);
+    }
+    return rt_reshape(c, z, 2, (int[]){ M * R, K });
+}
+
+/* z = x + std * eps in training (and in evaluation when it samples); x itself otherwise. */
+static rt_tensor *noise(const nn_fwd *f, nn_layer *l, rt_tensor *x) {
+    l->mu = x;
+    if (!f->train && f->eval_samples <= 0) return x;
+    RT_ASSERT(f->noise != NULL);
+    rt_tensor *eps = rt_tensor_like(f->ctx, x);
+    rt_rng_fill_normal(f->noise, eps->data, (size_t)eps->n, 0.0f, l->spec.std);
+    return rt_add(f->ctx, x, eps);
+}
+
+int nn_layer_multiplicity(const nn_layer *l, const nn_fwd *f) {
+    if (l->spec.kind != NN_LAYER_GAUSS && l->spec.kind != NN_LAYER_BERN) return 1;
+    int S = f->train ? l->spec.samples : f->eval_samples;
+    return S > 0 ? S : 1;
+}
+
+int nn_model_rows_upto(const nn_model *m, const nn_fwd *f, int upto) {
+    int r = 1;
+    for (int i = 0; i <= upto && i < m->n; i++) r *= nn_layer_multiplicity(&m->layers[i], f);
     return r;
+}
+
+int nn_model_rows_per_input(const nn_model *m, const nn_fwd *f) {
+    return nn_model_rows_upto(m, f, m->n - 1);
 }
 
 rt_tensor *nn_model_forward(nn_model *m, const nn_fwd *f, rt_tensor *x) {
@@ -245,6 +348,8 @@ rt_tensor *nn_model_forward(nn_model *m, const nn_fwd *f, rt_tensor *x) {
         case NN_LAYER_SOFTPLUS: x = rt_softplus(c, x); break;
         case NN_LAYER_DROPOUT: x = dropout(f, x, l->spec.p); break;
         case NN_LAYER_GAUSS: x = gauss(f, l, x); break;
+        case NN_LAYER_BERN: x = bern(f, l, x); break;
+        case NN_LAYER_NOISE: x = noise(f, l, x); break;
         default: RT_ABORT("layer kind %d not handled", (int)l->spec.kind);
         }
         l->y = x;
@@ -272,6 +377,13 @@ void nn_model_summary(const nn_model *m, char *buf, size_t size) {
         char shape[32];
         snprintf(shape, sizeof shape, "(B, %d)", l->out);
         PUT("%-16s %-10s %-14s %12zu\n", l->spec.name, nn_layer_kind_name(l->spec.kind), shape, np);
+    }
+    for (int i = 0; i < m->nextra; i++) {
+        const rt_tensor *t = m->extra[i].t;
+        char shape[32];
+        rt_shape_str(t, shape, sizeof shape);
+        PUT("%-16s %-10s %-14s %12lld\n", t->name, "objective", shape, (long long)t->n);
+        total += (size_t)t->n;
     }
     PUT("total parameters: %zu\n", total);
 #undef PUT

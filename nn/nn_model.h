@@ -25,6 +25,8 @@ typedef enum nn_layer_kind {
     NN_LAYER_RELU, NN_LAYER_TANH, NN_LAYER_SIGMOID, NN_LAYER_SOFTPLUS,
     NN_LAYER_DROPOUT,
     NN_LAYER_GAUSS,             /* stochastic Gaussian encoder: mu and scale heads, z = mu + sigma eps */
+    NN_LAYER_BERN,              /* binary stochastic neurons: p = sigmoid(W x + b), z ~ Bern(p) */
+    NN_LAYER_NOISE,             /* additive Gaussian noise z = x + sigma eps (zero-entropy by default) */
     NN_LAYER_COUNT
 } nn_layer_kind;
 
@@ -36,6 +38,22 @@ typedef enum nn_init {
     NN_INIT_COUNT
 } nn_init;
 
+/* Gradient estimators of a Bernoulli layer. */
+typedef enum nn_bern_grad {
+    NN_BERN_ST = 0,             /* straight-through (Raiko et al. 2014): dz/dp = 1 */
+    NN_BERN_CONCRETE,           /* binary Concrete / Gumbel: z = sigmoid((h + logistic noise) / tau) */
+} nn_bern_grad;
+
+/* The scale of a gauss layer. */
+typedef enum nn_sigma {
+    NN_SIGMA_SOFTPLUS = 0,      /* sigma = softplus(rho + shift) */
+    NN_SIGMA_EXP,               /* sigma = exp(rho + shift) */
+    NN_SIGMA_UNIT,              /* sigma = 1, no scale head (the encoder of variational CEB) */
+} nn_sigma;
+
+/* The standard deviation of zero-entropy noise, (2 pi e)^-1/2: h(N(0, s^2 I)) = 0 (Kirsch et al.). */
+#define NN_ZERO_ENTROPY_STD 0.24197072451914337f
+
 typedef struct nn_layer_spec {
     nn_layer_kind kind;
     char name[64];              /* user's name, or generated ("linear1", "relu2") */
@@ -46,9 +64,12 @@ typedef struct nn_layer_spec {
     nn_init init;               /* linear */
     float init_std;             /* linear, NN_INIT_NORMAL */
     float p;                    /* dropout: drop probability in [0, 1) */
-    bool sigma_exp;             /* gauss: sigma = exp(rho + shift) instead of softplus(rho + shift) */
+    nn_sigma sigma;             /* gauss: how the scale head becomes sigma */
     float shift;                /* gauss: added to the scale head before the positive map (VIB: -5) */
-    int samples;                /* gauss: samples of z per input in training (extra rows) */
+    int samples;                /* gauss, bern: samples (particles) of z per incoming row in training */
+    nn_bern_grad grad;          /* bern: gradient estimator */
+    float temperature;          /* bern, concrete: tau > 0 */
+    float std;                  /* noise: standard deviation (NN_ZERO_ENTROPY_STD by default) */
 } nn_layer_spec;
 
 const char *nn_layer_kind_name(nn_layer_kind k);       /* "linear", "relu", ... */
@@ -64,28 +85,55 @@ typedef struct nn_layer {
     rt_tensor *w, *b;           /* linear, or gauss mean head: parameters in the model's rt_params */
     rt_tensor *w2, *b2;         /* gauss scale head */
     rt_tensor *y;               /* the layer's output in the current step (step arena) */
-    rt_tensor *mu, *sigma;      /* gauss: (B, K) parameters of p(z|x) in the current step */
+    rt_tensor *mu, *sigma;      /* gauss: (R, K) parameters of p(z|x) in the current step;
+                                ** noise: mu is the input (the noiseless f(x)) */
+    rt_tensor *logits;          /* bern: (R, K) pre-activation h, p = sigmoid(h) */
 } nn_layer;
+
+/* How nn_model_init draws a parameter added by nn_model_add_param. */
+typedef enum nn_pinit { NN_PINIT_CONST, NN_PINIT_NORMAL, NN_PINIT_TRUNC_NORMAL } nn_pinit;
+
+typedef struct nn_extra_param {
+    rt_tensor *t;
+    nn_pinit init;
+    float a, b;                 /* const: value a; normal: mean a, std b (truncated: within 2 std) */
+} nn_extra_param;
+
+#define NN_MAX_EXTRA 32
 
 typedef struct nn_model {
     nn_layer *layers;
     int n;
     int in, out;                /* input and output feature sizes */
     rt_params params;
+    nn_extra_param extra[NN_MAX_EXTRA]; /* parameters owned by objective terms (priors, b(z|y)) */
+    int nextra;
 } nn_model;
 
 /* Forward-pass state: the step context, the mode and the noise stream. */
 typedef struct nn_fwd {
     rt_ctx *ctx;
-    bool train;                 /* training mode: dropout active, gauss draws `samples` */
+    bool train;                 /* training mode: dropout and noise active, stochastic layers draw
+                                ** `samples` */
     rt_rng *noise;              /* layer noise stream (RT_STREAM_NOISE, or RT_STREAM_EVAL) */
-    int eval_samples;           /* evaluation: samples of each gauss layer; 0 = its mean */
+    int eval_samples;           /* evaluation: samples of each gauss / bern layer; 0 = the mean
+                                ** (bern: the mean-field sigmoid(h)), and noise layers are off */
 } nn_fwd;
 
-/* Rows of the output per input row: the product of the sample counts of the gauss layers that
-** sample in this mode (samples flow through the rest of the network as extra rows, sample-major:
-** row s*B + b is sample s of input b). */
+/* Samples a layer draws per incoming row in this mode: 1 for deterministic layers. */
+int nn_layer_multiplicity(const nn_layer *l, const nn_fwd *f);
+/* Rows of the output per input row: the product of the multiplicities (samples flow through
+** the rest of the network as extra rows, sample-major: row s*R + r is sample s of incoming row r;
+** nested layers repeat this, so the last layer's particle index is the outermost). */
 int nn_model_rows_per_input(const nn_model *m, const nn_fwd *f);
+/* Rows per example up to and including layer `upto` (-1: the input, 1). */
+int nn_model_rows_upto(const nn_model *m, const nn_fwd *f, int upto);
+/* A parameter owned by something other than a layer (an objective term's prior); drawn by
+** nn_model_init after the layers. The model's parameters are reopened: finalize with
+** rt_params_finalize(&m->params) before use (nn_obj_build does). */
+rt_tensor *nn_model_add_param(nn_model *m, const char *name, int ndim, const int *shape,
+                              nn_pinit init, float a, float b);
+bool nn_layer_stochastic(const nn_layer_spec *s);      /* gauss, bern, noise, dropout */
 
 rt_status nn_model_build(nn_model *m, const nn_layer_spec *specs, int n, int in, rt_err *err);
 void nn_model_free(nn_model *m);

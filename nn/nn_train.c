@@ -18,6 +18,7 @@ nn_train_cfg nn_train_cfg_default(void) {
     c.epochs = 10;
     c.batch = 100;
     c.eval_batch = 1000;
+    c.eval_passes = 1;
     c.seed = 1;
     c.optim = rt_optim_cfg_default();
     c.checkpoint_every = 1;
@@ -72,9 +73,9 @@ nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, const nn_
     /* Sampling in evaluation restarts its stream every time: each evaluation sees the same noise,
     ** whatever happened in training, so epochs compare and a resumed run evaluates identically. */
     rt_rng noise;
-    rt_rng_stream(&noise, e->seed, e->point, RT_STREAM_EVAL);
+    rt_rng_stream(&noise, e->seed ^ ((uint64_t)e->pass * 0x9E3779B97F4A7C15ull), e->point, RT_STREAM_EVAL);
     nn_fwd f = { c, false, &noise, e->samples };
-    double loss = 0.0, terms[NN_MAX_TERMS] = { 0 };
+    double terms[NN_MAX_TERMS] = { 0 };
     int64_t wrong = 0;
     for (int start = 0; start < n; start += batch) {
         int b = n - start < batch ? n - start : batch;
@@ -83,22 +84,26 @@ nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, const nn_
         memcpy(x->data, d->x + (size_t)start * d->dim, (size_t)b * d->dim * sizeof(float));
         const int32_t *y = d->y + start;
         rt_tensor *out = nn_model_forward(m, &f, x);
-        nn_obj_out r = nn_obj_forward(o, m, c, out, y, b);
+        nn_obj_in in = { out, x, y, b, &f, e->epoch };
+        nn_obj_out r = nn_obj_forward(o, m, c, &in);
         for (int t = 0; t < o->n; t++) {
-            /* A term over S*B sample rows contributes its mean per example. */
+            /* A term over S*B sample rows contributes its mean per example; a batch statistic
+            ** (one value) counts once per example of the batch. */
             int rows = r.term[t]->shape[0];
             double s = 0.0;
             for (int i = 0; i < rows; i++) s += (double)r.term[t]->data[i];
-            s *= (double)b / rows;
-            terms[t] += s;
-            loss += (double)o->terms[t].weight * s;
+            terms[t] += s * (double)b / rows;
         }
-        wrong += count_wrong(out, y, b, m->out, e->avg);
+        if (o->classifies) wrong += count_wrong(out, y, b, m->out, e->avg);
     }
     c->grad_enabled = rec;
-    ev.loss_bits = n ? loss / n * LOG2E : (double)NAN;
-    for (int t = 0; t < o->n; t++) ev.term_bits[t] = n ? terms[t] / n * LOG2E : (double)NAN;
-    ev.error = n ? (double)wrong / n : (double)NAN;
+    double mean[NN_MAX_TERMS];
+    for (int t = 0; t < o->n; t++) {
+        mean[t] = n ? terms[t] / n : (double)NAN;
+        ev.term_bits[t] = mean[t] * LOG2E;
+    }
+    ev.loss_bits = nn_obj_combine(o, mean, e->epoch) * LOG2E;
+    ev.error = n && o->classifies ? (double)wrong / n : (double)NAN;
     return ev;
 }
 
@@ -162,8 +167,24 @@ static rt_status ckpt_load(train_state *s, const char *dir, bool *found, rt_err 
 
 // ---- metrics ----
 
-static rt_status metrics_open(rt_csv *w, const nn_obj *o, const char *dir, bool append, rt_err *err) {
-    const char *cols[NN_MAX_TERMS + 5];
+/* Which error columns metrics.csv has: error_sd with several passes; error_det when stochastic
+** layers sample in evaluation (then the means / mean-field network is evaluated too). */
+typedef struct metric_cols {
+    bool sd, det;
+} metric_cols;
+
+static metric_cols metric_cols_of(const nn_model *m, const nn_obj *o, const nn_train_cfg *cfg) {
+    metric_cols mc = { cfg->eval_passes > 1, false };
+    for (int i = 0; i < m->n; i++)
+        if (m->layers[i].spec.kind == NN_LAYER_GAUSS || m->layers[i].spec.kind == NN_LAYER_BERN ||
+            m->layers[i].spec.kind == NN_LAYER_NOISE)
+            mc.det = cfg->eval_samples > 0 && o->classifies;
+    return mc;
+}
+
+static rt_status metrics_open(rt_csv *w, const nn_obj *o, metric_cols mc, const char *dir, bool append,
+                              rt_err *err) {
+    const char *cols[NN_MAX_TERMS + 7];
     char names[NN_MAX_TERMS][48];
     int k = 0;
     cols[k++] = "epoch";
@@ -174,19 +195,55 @@ static rt_status metrics_open(rt_csv *w, const nn_obj *o, const char *dir, bool 
         cols[k++] = names[t];
     }
     cols[k++] = "error";
+    if (mc.sd) cols[k++] = "error_sd";
+    if (mc.det) cols[k++] = "error_det";
     cols[k++] = "lr";
     char path[1100];
     snprintf(path, sizeof path, "%s/metrics.csv", dir);
     return rt_csv_open(w, path, cols, k, append, err);
 }
 
-static rt_status metrics_row(rt_csv *w, const nn_obj *o, int epoch, const char *split,
-                             const nn_eval *ev, float lr, rt_err *err) {
+/* One split's evaluation over the passes, and the deterministic one. */
+typedef struct split_eval {
+    nn_eval ev;                 /* means over the passes */
+    double error_sd, error_det;
+} split_eval;
+
+static split_eval evaluate_split(nn_model *m, const nn_obj *o, const nn_dataset *d, nn_eval_cfg e,
+                                 int passes, metric_cols mc, rt_ctx *c) {
+    split_eval r;
+    memset(&r, 0, sizeof r);
+    double errs[1024];
+    RT_ASSERT(passes >= 1 && passes <= 1024);
+    for (int p = 0; p < passes; p++) {
+        e.pass = p;
+        nn_eval ev = nn_evaluate(m, o, d, &e, c);
+        errs[p] = ev.error;
+        r.ev.loss_bits += ev.loss_bits / passes;
+        r.ev.error += ev.error / passes;
+        for (int t = 0; t < o->n; t++) r.ev.term_bits[t] += ev.term_bits[t] / passes;
+    }
+    double ss = 0.0;
+    for (int p = 0; p < passes; p++) ss += (errs[p] - r.ev.error) * (errs[p] - r.ev.error);
+    r.error_sd = passes > 1 ? sqrt(ss / (passes - 1)) : 0.0;
+    r.error_det = (double)NAN;
+    if (mc.det) {
+        e.samples = 0;
+        e.pass = 0;
+        r.error_det = nn_evaluate(m, o, d, &e, c).error;
+    }
+    return r;
+}
+
+static rt_status metrics_row(rt_csv *w, const nn_obj *o, metric_cols mc, int epoch, const char *split,
+                             const split_eval *se, float lr, rt_err *err) {
     rt_csv_int(w, epoch);
     rt_csv_str(w, split);
-    rt_csv_num(w, ev->loss_bits);
-    for (int t = 0; t < o->n; t++) rt_csv_num(w, ev->term_bits[t]);
-    rt_csv_num(w, ev->error);
+    rt_csv_num(w, se->ev.loss_bits);
+    for (int t = 0; t < o->n; t++) rt_csv_num(w, se->ev.term_bits[t]);
+    rt_csv_num(w, se->ev.error);
+    if (mc.sd) rt_csv_num(w, se->error_sd);
+    if (mc.det) rt_csv_num(w, se->error_det);
     rt_csv_numf(w, lr);
     return rt_csv_end_row(w, err);
 }
@@ -196,26 +253,29 @@ static rt_status evaluate_epoch(nn_model *m, const nn_obj *o, const nn_dataset *
                                 const nn_dataset *test, const nn_train_cfg *cfg, train_state *s,
                                 rt_ctx *c, rt_csv *w, int epoch, float lr, nn_result *res,
                                 rt_err *err) {
+    metric_cols mc = metric_cols_of(m, o, cfg);
     if (s->has_ema) rt_ema_swap(&s->ema, s->P->data);
     nn_eval_cfg e = { cfg->train_eval_limit, cfg->eval_batch, cfg->eval_samples, cfg->eval_avg,
-                      cfg->seed, cfg->point };
-    nn_eval tr = nn_evaluate(m, o, train, &e, c);
+                      cfg->seed, cfg->point, 0, (double)epoch };
+    split_eval tr = evaluate_split(m, o, train, e, cfg->eval_passes, mc, c);
     e.limit = 0;
-    nn_eval te = nn_evaluate(m, o, test, &e, c);
+    split_eval te = evaluate_split(m, o, test, e, cfg->eval_passes, mc, c);
     if (s->has_ema) rt_ema_swap(&s->ema, s->P->data);
-    res->train_loss_bits = tr.loss_bits;
-    res->train_error = tr.error;
-    res->test_loss_bits = te.loss_bits;
-    res->test_error = te.error;
-    memcpy(res->term_bits, te.term_bits, sizeof res->term_bits);
-    rt_status st = metrics_row(w, o, epoch, "train", &tr, lr, err);
-    if (!st) st = metrics_row(w, o, epoch, "test", &te, lr, err);
+    res->train_loss_bits = tr.ev.loss_bits;
+    res->train_error = tr.ev.error;
+    res->test_loss_bits = te.ev.loss_bits;
+    res->test_error = te.ev.error;
+    res->test_error_det = te.error_det;
+    memcpy(res->term_bits, te.ev.term_bits, sizeof res->term_bits);
+    rt_status st = metrics_row(w, o, mc, epoch, "train", &tr, lr, err);
+    if (!st) st = metrics_row(w, o, mc, epoch, "test", &te, lr, err);
     return st;
 }
 
 // ---- one step ----
 
-double nn_train_step(const nn_step *s, const nn_dataset *d, const int32_t *idx, int b, float lr) {
+double nn_train_step(const nn_step *s, const nn_dataset *d, const int32_t *idx, int b, float lr,
+                     double epoch) {
     rt_ctx *c = s->ctx;
     rt_params *P = &s->m->params;
     rt_ctx_reset(c);
@@ -226,7 +286,8 @@ double nn_train_step(const nn_step *s, const nn_dataset *d, const int32_t *idx, 
     rt_params_zero_grad(P);
     nn_fwd f = { c, true, s->noise, 0 };
     rt_tensor *out = nn_model_forward(s->m, &f, x);
-    nn_obj_out r = nn_obj_forward(s->o, s->m, c, out, y, b);
+    nn_obj_in in = { out, x, y, b, &f, epoch };
+    nn_obj_out r = nn_obj_forward(s->o, s->m, c, &in);
     double loss = (double)r.loss->data[0];
     if (!isfinite(loss)) return loss;
     rt_backward(c, r.loss);
@@ -242,6 +303,7 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
                    const nn_train_cfg *cfg, nn_result *res, rt_err *err) {
     memset(res, 0, sizeof *res);
     RT_ASSERT(cfg->batch > 0 && cfg->eval_batch > 0 && cfg->epochs >= 0);
+    RT_ASSERT(cfg->eval_passes >= 1 && cfg->eval_passes <= 1024);
     if (train->dim != m->in)
         return rt_err_set(err, RT_ERR_ARG, "the data has %d features per example but the model expects %d",
                           train->dim, m->in);
@@ -268,7 +330,7 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
     rt_status st = RT_OK;
     bool found = false;
     if (cfg->resume) st = ckpt_load(&s, cfg->dir, &found, err);
-    if (!st) st = metrics_open(&w, o, cfg->dir, found, err);
+    if (!st) st = metrics_open(&w, o, metric_cols_of(m, o, cfg), cfg->dir, found, err);
     if (st) goto out;
     char tpath[1100];
     snprintf(tpath, sizeof tpath, "%s/timing.csv.part", cfg->dir);
@@ -298,8 +360,9 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
         float lr = 0.0f;
         for (int step = s.cursor[1]; step < steps; step++) {
             int b = train->n - step * cfg->batch < cfg->batch ? train->n - step * cfg->batch : cfg->batch;
-            lr = rt_optim_lr(&cfg->optim, (double)(epoch - 1) + (double)step / steps);
-            double loss = nn_train_step(&stepper, train, perm + (size_t)step * cfg->batch, b, lr);
+            double at = (double)(epoch - 1) + (double)step / steps;
+            lr = rt_optim_lr(&cfg->optim, at);
+            double loss = nn_train_step(&stepper, train, perm + (size_t)step * cfg->batch, b, lr, at);
             if (!isfinite(loss)) {
                 snprintf(res->status, sizeof res->status, "diverged");
                 res->diverged_epoch = epoch;

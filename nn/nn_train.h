@@ -9,7 +9,9 @@
 ** "diverged" with its epoch, keeping what was written.
 **
 ** Files in cfg->dir:
-**   metrics.csv   epoch, split, loss_bits, <term>_bits..., error, lr   (deterministic)
+**   metrics.csv   epoch, split, loss_bits, <term>_bits..., error, [error_sd,] [error_det,] lr
+**                 (deterministic; error_sd with eval_passes > 1; error_det, the error of the
+**                 means / mean-field network, when stochastic layers sample in evaluation)
 **   timing.csv    epoch, train_seconds, eval_seconds, samples_per_s    (wall clock: differs
 **                 between runs, so it is kept apart from the files that are compared bytewise)
 **   checkpoint    parameters, optimizer state, EMA, RNG streams, epoch cursor
@@ -47,7 +49,9 @@ typedef struct nn_train_cfg {
     int batch;
     int eval_batch;             /* evaluation batch size (memory only; results do not depend on it) */
     int train_eval_limit;       /* evaluate on the first N training examples (0 = all) */
-    int eval_samples;           /* samples of each gauss layer in evaluation; 0 = use its mean */
+    int eval_samples;           /* samples of each stochastic layer in evaluation; 0 = the mean */
+    int eval_passes;            /* independent stochastic evaluations averaged (>= 1): error is
+                                ** their mean, error_sd their standard deviation (IMB: 100) */
     nn_avg eval_avg;            /* how samples' predictions are averaged */
     uint64_t seed, point;       /* RNG streams derive from (seed, point) */
     rt_optim_cfg optim;
@@ -69,6 +73,7 @@ typedef struct nn_result {
     int epochs_done;
     int diverged_epoch;         /* 0 unless diverged */
     double train_loss_bits, train_error, test_loss_bits, test_error;
+    double test_error_det;      /* evaluation with the means (mean-field): NAN when not measured */
     double term_bits[NN_MAX_TERMS];     /* test split, per term */
     double seconds, samples_per_s;
 } nn_result;
@@ -88,10 +93,13 @@ typedef struct nn_step {
     rt_ema *ema;
     rt_rng *noise;
 } nn_step;
-double nn_train_step(const nn_step *s, const nn_dataset *d, const int32_t *idx, int b, float lr);
+/* epoch: the fractional epoch (weight schedules of the objective). */
+double nn_train_step(const nn_step *s, const nn_dataset *d, const int32_t *idx, int b, float lr,
+                     double epoch);
 
 /* Evaluates m on d (evaluation mode): mean loss and terms in bits per example (over samples, when
-** gauss layers sample), error rate of the averaged prediction. */
+** stochastic layers sample), error rate of the averaged prediction (NAN when no term compares
+** the output with labels). */
 typedef struct nn_eval {
     double loss_bits, error;
     double term_bits[NN_MAX_TERMS];
@@ -99,9 +107,11 @@ typedef struct nn_eval {
 typedef struct nn_eval_cfg {
     int limit;                  /* the first N examples (0 = all) */
     int batch;                  /* memory only: results do not depend on it */
-    int samples;                /* samples per gauss layer, 0 = the mean */
+    int samples;                /* samples per stochastic layer, 0 = the mean */
     nn_avg avg;
     uint64_t seed, point;       /* the evaluation noise stream */
+    int pass;                   /* which independent evaluation: its own noise stream */
+    double epoch;               /* for the objective's weight schedules */
 } nn_eval_cfg;
 nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, const nn_eval_cfg *e, rt_ctx *c);
 

@@ -63,5 +63,9 @@ void rt_linear_bwd(rt_ctx *c, rt_tensor *out);
 void rt_softmax_ce_bwd(rt_ctx *c, rt_tensor *out);
 void rt_logsumexp_bwd(rt_ctx *c, rt_tensor *out);
 void rt_gauss_kl_bwd(rt_ctx *c, rt_tensor *out);
+void rt_bern_st_bwd(rt_ctx *c, rt_tensor *out);
+void rt_bern_kl_bwd(rt_ctx *c, rt_tensor *out);
+void rt_softmax_entropy_bwd(rt_ctx *c, rt_tensor *out);
+void rt_transpose_bwd(rt_ctx *c, rt_tensor *out);
 
 #endif

@@ -35,6 +35,10 @@ typedef enum rt_op {
     RT_OP_SOFTMAX_CE,       /* fused log-softmax + cross-entropy, per example */
     RT_OP_LOGSUMEXP,        /* over one axis */
     RT_OP_GAUSS_KL,         /* KL(N(mu, diag sigma^2) || N(0, I)), per row */
+    RT_OP_BERN_ST,          /* Bernoulli particles, straight-through gradient */
+    RT_OP_BERN_KL,          /* KL between factorized Bernoullis, on logits, per row */
+    RT_OP_SOFTMAX_ENTROPY,  /* entropy of softmax(z), per row */
+    RT_OP_TRANSPOSE,        /* (M,N) -> (N,M) */
     RT_OP_COUNT
 } rt_op;
 
@@ -79,5 +83,16 @@ rt_tensor *rt_logsumexp(rt_ctx *c, rt_tensor *x, int axis, bool keepdim);
 /* mu, sigma: (B,K), sigma > 0 -> (B) per-row KL(N(mu, diag sigma^2) || N(0, I)) in nats
 ** = 1/2 sum_k (mu^2 + sigma^2 - 1 - 2 ln sigma). Backward: dmu = mu, dsigma = sigma - 1/sigma. */
 rt_tensor *rt_gauss_kl(rt_ctx *c, rt_tensor *mu, rt_tensor *sigma);
+
+// ---- stochastic layers and IB objectives (rt_op_info.c) ----
+/* p:(R,K) probabilities, u:(M,R,K) constant uniforms -> (M,R,K) z = 1[u < p]: M particles per row,
+** particle-major. Backward is straight-through (Raiko et al.): dp += sum over particles of dz.
+** Not the derivative of the forward (which is 0 almost everywhere) but its defined surrogate. */
+rt_tensor *rt_bern_st(rt_ctx *c, rt_tensor *p, rt_tensor *u);
+/* h:(R,K) logits of p, w:(K) logits of the prior r -> (R) sum_k KL(Bern(p_k) || Bern(r_k)) nats. */
+rt_tensor *rt_bern_kl(rt_ctx *c, rt_tensor *h, rt_tensor *w);
+/* z:(R,C) -> (R) entropy of softmax(z) in nats (the confidence penalty's H(p(y|x))). */
+rt_tensor *rt_softmax_entropy(rt_ctx *c, rt_tensor *z);
+rt_tensor *rt_transpose(rt_ctx *c, rt_tensor *x);  /* (M,N) -> (N,M) */
 
 #endif

@@ -32,7 +32,7 @@ const rt_param *rt_params_find(const rt_params *p, const char *name) {
 }
 
 rt_tensor *rt_params_add(rt_params *p, const char *name, int ndim, const int *shape) {
-    RT_ASSERT(!p->final);
+    p->final = false;                  /* reopened: the next finalize keeps the values so far */
     RT_ASSERT(name && strlen(name) < sizeof p->items[0].name);
     RT_ASSERT(ndim >= 1 && ndim <= RT_MAX_DIMS);
     if (rt_params_find(p, name)) RT_ABORT("parameter '%s' registered twice", name);
@@ -68,13 +68,18 @@ rt_tensor *rt_params_add(rt_params *p, const char *name, int ndim, const int *sh
 
 void rt_params_finalize(rt_params *p) {
     RT_ASSERT(!p->final);
-    p->data = rt_xfloats(p->total);
-    p->grad = rt_xfloats(p->total);
+    float *data = rt_xfloats(p->total), *grad = rt_xfloats(p->total);
     for (int i = 0; i < p->n; i++) {
         rt_param *it = &p->items[i];
-        it->t->data = p->data + it->off;
-        it->t->grad = p->grad + it->off;
+        /* Parameters registered before an earlier finalize keep their offsets and values. */
+        if (it->t->data) memcpy(data + it->off, it->t->data, (size_t)it->t->n * sizeof(float));
+        it->t->data = data + it->off;
+        it->t->grad = grad + it->off;
     }
+    free(p->data);
+    free(p->grad);
+    p->data = data;
+    p->grad = grad;
     p->final = true;
 }
 

@@ -35,7 +35,9 @@ typedef struct rt_params {
 void rt_params_init(rt_params *p);
 void rt_params_free(rt_params *p);
 /* Registers a parameter; its data and grad are NULL until rt_params_finalize. Names must be
-** unique (asserted: nn/ generates them). */
+** unique (asserted: nn/ generates them). Adding after a finalize reopens the registry (objective
+** terms add their own parameters after the model's); finalize again before use: parameters
+** already there keep their values, tensors of earlier parameters stay valid (their data move). */
 rt_tensor *rt_params_add(rt_params *p, const char *name, int ndim, const int *shape);
 void rt_params_finalize(rt_params *p);
 void rt_params_zero_grad(rt_params *p);

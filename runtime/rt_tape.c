@@ -30,6 +30,10 @@ static const struct { const char *name; rt_bwd_fn bwd; } op_table[RT_OP_COUNT] =
     [RT_OP_SOFTMAX_CE] = { "softmax_ce", rt_softmax_ce_bwd },
     [RT_OP_LOGSUMEXP] = { "logsumexp", rt_logsumexp_bwd },
     [RT_OP_GAUSS_KL] = { "gauss_kl", rt_gauss_kl_bwd },
+    [RT_OP_BERN_ST] = { "bern_st", rt_bern_st_bwd },
+    [RT_OP_BERN_KL] = { "bern_kl", rt_bern_kl_bwd },
+    [RT_OP_SOFTMAX_ENTROPY] = { "softmax_entropy", rt_softmax_entropy_bwd },
+    [RT_OP_TRANSPOSE] = { "transpose", rt_transpose_bwd },
 };
 
 const char *rt_op_name(int op) {

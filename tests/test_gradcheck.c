@@ -1,7 +1,10 @@
 // test_gradcheck.c: every rt_op against central finite differences (the table must cover all).
 #include <criterion/criterion.h>
 
+#include <string.h>
+
 #include "gradcheck.h"
+#include "rt_param.h"
 
 // ---- builders ----
 
@@ -27,6 +30,10 @@ static rt_tensor *b_linear(rt_ctx *c, rt_tensor **x, const gc_case *k) { return 
 static rt_tensor *b_lse(rt_ctx *c, rt_tensor **x, const gc_case *k) { return rt_logsumexp(c, x[0], k->iarg, k->farg > 0.0f); }
 
 static rt_tensor *b_gauss_kl(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_gauss_kl(c, x[0], x[1]); }
+
+static rt_tensor *b_bern_kl(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_bern_kl(c, x[0], x[1]); }
+static rt_tensor *b_entropy(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_softmax_entropy(c, x[0]); }
+static rt_tensor *b_transpose(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_transpose(c, x[0]); }
 
 static rt_tensor *b_ce(rt_ctx *c, rt_tensor **x, const gc_case *k) {
     static const int32_t labels[5] = { 3, 0, 6, 6, 1 };
@@ -67,13 +74,21 @@ static const gc_case cases[] = {
     { "softmax_ce smoothed", RT_OP_SOFTMAX_CE, 1, { 2 }, { SH2(5, 7) }, { -3 }, { 3 }, 0, b_ce, G(1e-3, 1e-2, 1e-3), 0, 0.1f },
     { "logsumexp axis 1", RT_OP_LOGSUMEXP, 1, { 3 }, { SH3(2, 5, 3) }, { -4 }, { 4 }, 0, b_lse, G(1e-3, 1e-2, 1e-3), 1, 0 },
     { "logsumexp axis -1 keepdim", RT_OP_LOGSUMEXP, 1, { 2 }, { SH2(4, 6) }, { -4 }, { 4 }, 0, b_lse, G(1e-3, 1e-2, 1e-3), -1, 1 },
+    { "bern_kl", RT_OP_BERN_KL, 2, { 2, 1 }, { SH2(4, 5), { 5 } }, { -4, -3 }, { 4, 3 }, 0, b_bern_kl, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "softmax_entropy", RT_OP_SOFTMAX_ENTROPY, 1, { 2 }, { SH2(4, 6) }, { -3 }, { 3 }, 0, b_entropy, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "transpose", RT_OP_TRANSPOSE, 1, { 2 }, { SH2(3, 5) }, { -1 }, { 1 }, 0, b_transpose, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "gauss_kl", RT_OP_GAUSS_KL, 2, { 2, 2 }, { SH2(4, 5), SH2(4, 5) }, { -2, 0.2f }, { 2, 2 }, 0, b_gauss_kl, G(1e-3, 1e-2, 1e-3), 0, 0 },
 };
 #define NCASES (int)(sizeof cases / sizeof cases[0])
 
+/* Ops whose backward is a defined surrogate, not the derivative of the forward: each has its own
+** test of that surrogate below instead of a finite-difference row. */
+static const int surrogate_ops[] = { RT_OP_BERN_ST };
+
 Test(gradcheck, table_covers_every_op) {
     for (int op = 1; op < RT_OP_COUNT; op++) {
         bool found = false;
+        for (size_t i = 0; i < sizeof surrogate_ops / sizeof surrogate_ops[0]; i++) found |= surrogate_ops[i] == op;
         for (int i = 0; i < NCASES; i++) found |= cases[i].op == op;
         cr_expect(found, "op '%s' has no gradient-check row in test_gradcheck.c", rt_op_name(op));
     }
@@ -97,4 +112,30 @@ static rt_tensor *b_wrong(rt_ctx *c, rt_tensor **x, const gc_case *k) {
 Test(gradcheck, detects_a_wrong_gradient) {
     gc_case k = { "wrong", -1, 1, { 2 }, { SH2(3, 3) }, { 0.5f }, { 2 }, 0, b_wrong, G(1e-3, 1e-2, 1e-3), 0, 0 };
     cr_assert_gt(gc_check(&k, 7, false), 0, "a wrong backward rule went unnoticed");
+}
+
+// Straight-through Bernoulli: forward 1[u < p] per particle; backward dp = sum over particles of dz
+// (Raiko et al.'s estimator), which the finite difference of the step function cannot check.
+Test(gradcheck, bern_st_forward_samples_and_backward_passes_straight_through) {
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 16);
+    rt_params P;
+    rt_params_init(&P);
+    rt_tensor *p = rt_params_add(&P, "p", 2, (int[]){ 2, 3 });
+    rt_params_finalize(&P);
+    const float pv[6] = { 0.1f, 0.5f, 0.9f, 0.0f, 1.0f, 0.3f };
+    memcpy(p->data, pv, sizeof pv);
+    rt_tensor *u = rt_tensor_new(&c, 3, (int[]){ 2, 2, 3 });
+    const float uv[12] = { 0.05f, 0.6f, 0.2f, 0.0f, 0.99f, 0.3f,  0.5f, 0.4f, 0.95f, 0.7f, 0.0f, 0.29f };
+    memcpy(u->data, uv, sizeof uv);
+    rt_tensor *z = rt_bern_st(&c, p, u);
+    const float want[12] = { 1, 0, 1, 0, 1, 0,  0, 1, 0, 0, 1, 1 };
+    for (int i = 0; i < 12; i++) cr_expect_eq(z->data[i], want[i], "z[%d] = %g", i, (double)z->data[i]);
+    rt_tensor *w = rt_tensor_like(&c, z);
+    for (int i = 0; i < 12; i++) w->data[i] = (float)(i + 1);
+    rt_backward(&c, rt_sum(&c, rt_mul(&c, z, w), RT_ALL, false));
+    for (int i = 0; i < 6; i++)
+        cr_expect_eq(p->grad[i], (float)(i + 1) + (float)(i + 7), "dp[%d] = %g", i, (double)p->grad[i]);
+    rt_params_free(&P);
+    rt_ctx_free(&c);
 }

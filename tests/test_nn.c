@@ -91,7 +91,8 @@ static rt_tensor *b_model_ce(rt_ctx *c, rt_tensor **x, const gc_case *k) {
     gc_model.layers[0].w = x[1];
     nn_fwd f = { c, false, NULL, 0 };
     rt_tensor *out = nn_model_forward(&gc_model, &f, x[0]);
-    return nn_obj_forward(&gc_obj, &gc_model, c, out, y, 4).loss;
+    nn_obj_in in = { out, x[0], y, 4, &f, 0.0 };
+    return nn_obj_forward(&gc_obj, &gc_model, c, &in).loss;
 }
 
 Test(nn, model_and_objective_match_finite_differences) {
@@ -107,7 +108,7 @@ Test(nn, model_and_objective_match_finite_differences) {
     t[1].smoothing = 0.2f;
     t[1].weight = 0.5f;
     snprintf(t[1].name, sizeof t[1].name, "ce_smooth");
-    cr_assert_eq(nn_obj_build(&gc_obj, t, 2, &gc_model, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(nn_obj_build(&gc_obj, t, 2, NULL, 0, &gc_model, &err), RT_OK, "%s", err.msg);
     gc_case k = { "linear-tanh-linear-softplus-linear + CE + smoothed CE", -1, 2, { 2, 2 },
                   { { 4, 7 }, { 6, 7 } }, { -1, -0.5f }, { 1, 0.5f }, 0, b_model_ce,
                   .eps = 1e-3, .rtol = 1e-2, .atol = 1e-3 };
@@ -136,7 +137,7 @@ static void ce_model(nn_model *m, nn_obj *o, const nn_layer_spec *s, int n, int 
     rt_err err = { 0 };
     cr_assert_eq(nn_model_build(m, s, n, in, &err), RT_OK, "%s", err.msg);
     nn_term_spec ce = nn_term_spec_default(NN_TERM_CE);
-    cr_assert_eq(nn_obj_build(o, &ce, 1, m, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(nn_obj_build(o, &ce, 1, NULL, 0, m, &err), RT_OK, "%s", err.msg);
     rt_rng r;
     rt_rng_seed(&r, seed);
     nn_model_init(m, &r);
@@ -161,17 +162,17 @@ Test(nn, step_learns_and_stops_allocating) {
     rt_ctx c;
     rt_ctx_init(&c, 4096);      /* deliberately small: the first step must grow it */
     nn_step st = { &m, &o, &c, &opt, NULL, &r };
-    double first = nn_train_step(&st, &d, idx, 64, oc.lr);
+    double first = nn_train_step(&st, &d, idx, 64, oc.lr, 0.0);
     size_t mallocs = 0;
     double last = 0.0;
     for (int e = 0; e < 20; e++)
         for (int b = 0; b < 8; b++) {
-            last = nn_train_step(&st, &d, idx + b * 64, 64, oc.lr);
+            last = nn_train_step(&st, &d, idx + b * 64, 64, oc.lr, 0.0);
             if (e == 0 && b == 1) mallocs = c.step.mallocs;
         }
     cr_expect_lt(last, first * 0.3, "loss %g -> %g", first, last);
     cr_expect_eq(c.step.mallocs, mallocs, "the step arena allocated after the second step");
-    nn_eval_cfg ec = { 0, 100, 0, NN_AVG_PROBS, 1, 0 };
+    nn_eval_cfg ec = { 0, 100, 0, NN_AVG_PROBS, 1, 0, 0, 0.0 };
     nn_eval ev = nn_evaluate(&m, &o, &d, &ec, &c);
     cr_expect_lt(ev.error, 0.1, "train error %g", ev.error);
     free(d.x);
@@ -189,7 +190,7 @@ Test(nn, evaluation_does_not_depend_on_batch_size) {
     nn_dataset d = blobs(300, 4);
     rt_ctx c;
     rt_ctx_init(&c, 1 << 16);
-    nn_eval_cfg e7 = { 0, 7, 0, NN_AVG_PROBS, 1, 0 }, e300 = { 0, 300, 0, NN_AVG_PROBS, 1, 0 };
+    nn_eval_cfg e7 = { 0, 7, 0, NN_AVG_PROBS, 1, 0, 0, 0.0 }, e300 = { 0, 300, 0, NN_AVG_PROBS, 1, 0, 0, 0.0 };
     nn_eval a = nn_evaluate(&m, &o, &d, &e7, &c), b = nn_evaluate(&m, &o, &d, &e300, &c);
     cr_expect(fabs(a.loss_bits - b.loss_bits) < 1e-9, "%g vs %g", a.loss_bits, b.loss_bits);
     cr_expect_eq(a.error, b.error);
@@ -328,7 +329,8 @@ static rt_tensor *b_vib(rt_ctx *c, rt_tensor **x, const gc_case *k) {
     vm.layers[0].w = x[1];
     nn_fwd f = { c, true, &noise, 0 };
     rt_tensor *out = nn_model_forward(&vm, &f, x[0]);
-    return nn_obj_forward(&vo, &vm, c, out, y, 3).loss;
+    nn_obj_in in = { out, x[0], y, 3, &f, 0.0 };
+    return nn_obj_forward(&vo, &vm, c, &in).loss;
 }
 
 Test(gauss, vib_loss_matches_finite_differences_through_sampling) {
@@ -342,7 +344,7 @@ Test(gauss, vib_loss_matches_finite_differences_through_sampling) {
     nn_term_spec t[2] = { nn_term_spec_default(NN_TERM_CE), nn_term_spec_default(NN_TERM_KL) };
     snprintf(t[1].layer, sizeof t[1].layer, "z");
     t[1].weight = 0.1f;
-    cr_assert_eq(nn_obj_build(&vo, t, 2, &vm, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(nn_obj_build(&vo, t, 2, NULL, 0, &vm, &err), RT_OK, "%s", err.msg);
     gc_case k = { "linear-tanh-gauss(2 samples)-linear, CE + 0.1 KL", -1, 2, { 2, 2 }, { { 3, 5 }, { 6, 5 } },
                   { -1, -0.5f }, { 1, 0.5f }, 0, b_vib, .eps = 1e-3, .rtol = 2e-2, .atol = 2e-3 };
     cr_expect_eq(gc_run(&k, 21), 0);
@@ -358,8 +360,8 @@ Test(gauss, kl_term_needs_a_gauss_layer) {
     snprintf(t.layer, sizeof t.layer, "h");
     snprintf(t.where, sizeof t.where, "x.lua:3");
     nn_obj o;
-    cr_assert_eq(nn_obj_build(&o, &t, 1, &m, &err), RT_ERR_ARG);
-    cr_expect_not_null(strstr(err.msg, "x.lua:3: term 'kl': the KL term reads a stochastic Gaussian layer"), "%s", err.msg);
+    cr_assert_eq(nn_obj_build(&o, &t, 1, NULL, 0, &m, &err), RT_ERR_ARG);
+    cr_expect_not_null(strstr(err.msg, "x.lua:3: term 'kl': the KL term reads a stochastic layer"), "%s", err.msg);
     nn_model_free(&m);
 }
 
@@ -385,7 +387,7 @@ static void train_point(const char *dir, int interrupt) {
     snprintf(t[1].layer, sizeof t[1].layer, "z");
     t[1].weight = 0.01f;
     nn_obj o;
-    cr_assert_eq(nn_obj_build(&o, t, 2, &m, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(nn_obj_build(&o, t, 2, NULL, 0, &m, &err), RT_OK, "%s", err.msg);
     nn_dataset tr = blobs(300, 6), te = blobs(100, 7);
     nn_train_cfg cfg = nn_train_cfg_default();
     cfg.epochs = 3;

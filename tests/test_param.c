@@ -139,12 +139,26 @@ Test(param, duplicate_name_aborts, .signal = SIGABRT) {
     rt_params_add(&P, "w", 1, (int[]){3});
 }
 
-Test(param, add_after_finalize_aborts, .signal = SIGABRT) {
+// Objective terms add their parameters after the model's: the registry reopens, and the values
+// and tensors of earlier parameters survive the second finalize.
+Test(param, add_after_finalize_reopens_and_keeps_values) {
     rt_params P;
     rt_params_init(&P);
-    rt_params_add(&P, "w", 1, (int[]){2});
+    rt_tensor *w = rt_params_add(&P, "w", 1, (int[]){2});
     rt_params_finalize(&P);
-    rt_params_add(&P, "v", 1, (int[]){2});
+    w->data[0] = 3.0f;
+    w->data[1] = -4.0f;
+    rt_tensor *v = rt_params_add(&P, "v", 1, (int[]){3});
+    cr_assert(!P.final);
+    rt_params_finalize(&P);
+    cr_assert_eq(P.total, 5);
+    cr_assert_eq(w->data, P.data);
+    cr_assert_eq(v->data, P.data + 2);
+    cr_assert_eq(w->data[0], 3.0f);
+    cr_assert_eq(w->data[1], -4.0f);
+    cr_assert_eq(v->grad, P.grad + 2);
+    for (int i = 0; i < 3; i++) cr_assert_eq(v->data[i], 0.0f);
+    rt_params_free(&P);
 }
 
 Test(param, bad_shape_aborts, .signal = SIGABRT) {

@@ -87,7 +87,7 @@ int main(int argc, char **argv) {
     if (nn_model_build(&m, spec, 5, sizes[0], &err)) { fprintf(stderr, "%s\n", err.msg); return 1; }
     nn_term_spec ce = nn_term_spec_default(NN_TERM_CE);
     nn_obj o;
-    if (nn_obj_build(&o, &ce, 1, &m, &err)) { fprintf(stderr, "%s\n", err.msg); return 1; }
+    if (nn_obj_build(&o, &ce, 1, NULL, 0, &m, &err)) { fprintf(stderr, "%s\n", err.msg); return 1; }
     rt_rng r;
     rt_rng_seed(&r, 1);
     nn_model_init(&m, &r);
@@ -107,11 +107,11 @@ int main(int argc, char **argv) {
     double *t = malloc((size_t)steps * sizeof *t);
     for (int i = 0; i < steps + 10; i++) {
         double t0 = rt_now_s();
-        nn_train_step(&st, &d, idx + (i % (d.n / B)) * B, B, 1e-3f);
+        nn_train_step(&st, &d, idx + (i % (d.n / B)) * B, B, 1e-3f, 0.0);
         if (i >= 10) t[i - 10] = rt_now_s() - t0;
     }
     size_t mallocs = c.step.mallocs;
-    nn_train_step(&st, &d, idx, B, 1e-3f);
+    nn_train_step(&st, &d, idx, B, 1e-3f, 0.0);
     qsort(t, (size_t)steps, sizeof *t, cmp_double);
     double med = t[steps / 2];
     printf("\nstep: median %.3f ms over %d steps (min %.3f, max %.3f) = %.0f samples/s\n", med * 1e3, steps,

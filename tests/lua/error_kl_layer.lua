@@ -1,4 +1,4 @@
--- expect: error_kl_layer.lua:7: term 'kl': the KL term reads a stochastic Gaussian layer; set layer = the name of a vib.gauss layer ('h' is not one)
+-- expect: error_kl_layer.lua:7: term 'kl': the KL term reads a stochastic layer; set layer = the name of a vib.gauss or vib.bern layer ('h' is not one)
 local vib = require "vib"
 return vib.experiment {
   name = "e", data = vib.data.csv { path = "tiny.csv" },

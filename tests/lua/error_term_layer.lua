@@ -1,4 +1,4 @@
--- expect: error_term_layer.lua:6: term 'ce' reads layer 'z', but the model has no layer of that name
+-- expect: error_term_layer.lua:6: term 'ce': reads layer 'z', but the model has no layer of that name
 local vib = require "vib"
 return vib.experiment {
   name = "e", data = vib.data.csv { path = "tiny.csv" },

@@ -1,0 +1,147 @@
+// rt_op_info.c: ops of the stochastic layers and IB objectives: Bernoulli sampling with the
+// straight-through gradient, the KL of factorized Bernoullis, the entropy of a softmax, and the
+// 2-D transpose the pairwise (KDE) terms need.
+#include "rt_impl.h"
+
+#include <math.h>
+#include <string.h>
+
+// ---- Bernoulli sample, straight-through (Raiko et al. 2014): p (R,K), u (M,R,K) -> z (M,R,K) ----
+// Forward z = 1[u < p] for M particles of every row; backward treats dz/dp as 1, summing the M
+// particles' gradients into dp. u is a constant input (uniforms drawn by the caller), so the op
+// is a pure function of its inputs and replays exactly.
+
+rt_tensor *rt_bern_st(rt_ctx *c, rt_tensor *p, rt_tensor *u) {
+    RT_ASSERT(p->ndim == 2 && u->ndim == 3);
+    RT_ASSERT(u->shape[1] == p->shape[0] && u->shape[2] == p->shape[1]);
+    RT_ASSERT(!(u->flags & RT_NEEDS_GRAD));
+    rt_tensor *out = rt_node_new(c, RT_OP_BERN_ST, 3, u->shape, p, NULL, NULL);
+    int64_t n = p->n;
+    for (int m = 0; m < u->shape[0]; m++) {
+        const float *um = u->data + m * n;
+        float *zm = out->data + m * n;
+        for (int64_t i = 0; i < n; i++) zm[i] = um[i] < p->data[i] ? 1.0f : 0.0f;
+    }
+    return out;
+}
+
+void rt_bern_st_bwd(rt_ctx *c, rt_tensor *out) {
+    rt_tensor *p = out->src[0];
+    float *dp = rt_src_grad(c, p);
+    if (!dp) return;
+    int64_t n = p->n;
+    for (int m = 0; m < out->shape[0]; m++) {
+        const float *g = out->grad + m * n;
+        for (int64_t i = 0; i < n; i++) dp[i] += g[i];
+    }
+}
+
+// ---- KL(Bern(sigmoid(h)) || Bern(sigmoid(w))) summed over units: h (R,K), w (K) -> (R) ----
+// With p = s(h), r = s(w): KL = p log(p/r) + (1-p) log((1-p)/(1-r))
+//                             = p (h - w) - softplus(h) + softplus(w),
+// written on the logits so that no log of a saturated probability appears.
+// dKL/dh = p (1-p) (h - w);  dKL/dw = r - p.
+
+static double softplus_d(double x) { return x > 0.0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
+static double sigmoid_d(double x) { return 1.0 / (1.0 + exp(-x)); }
+
+rt_tensor *rt_bern_kl(rt_ctx *c, rt_tensor *h, rt_tensor *w) {
+    RT_ASSERT(h->ndim == 2 && w->n == h->shape[1]);
+    int R = h->shape[0], K = h->shape[1];
+    rt_tensor *out = rt_node_new(c, RT_OP_BERN_KL, 1, (int[]){ R }, h, w, NULL);
+    for (int i = 0; i < R; i++) {
+        const float *hi = h->data + (size_t)i * K;
+        double kl = 0.0;
+        for (int k = 0; k < K; k++) {
+            double x = hi[k], y = w->data[k];
+            kl += sigmoid_d(x) * (x - y) - softplus_d(x) + softplus_d(y);
+        }
+        out->data[i] = (float)kl;
+    }
+    return out;
+}
+
+void rt_bern_kl_bwd(rt_ctx *c, rt_tensor *out) {
+    rt_tensor *h = out->src[0], *w = out->src[1];
+    float *dh = rt_src_grad(c, h), *dw = rt_src_grad(c, w);
+    int R = h->shape[0], K = h->shape[1];
+    for (int i = 0; i < R; i++) {
+        double g = out->grad[i];
+        const float *hi = h->data + (size_t)i * K;
+        for (int k = 0; k < K; k++) {
+            double x = hi[k], y = w->data[k], p = sigmoid_d(x);
+            if (dh) dh[(size_t)i * K + k] += (float)(g * p * (1.0 - p) * (x - y));
+            if (dw) dw[k] += (float)(g * (sigmoid_d(y) - p));
+        }
+    }
+}
+
+// ---- entropy of softmax(z) per row: z (R,C) -> (R), nats ----
+// H = lse(z) - sum_k p_k z_k;  dH/dz_k = -p_k (z_k - sum_j p_j z_j)  (= -p_k (log p_k + H)).
+
+rt_tensor *rt_softmax_entropy(rt_ctx *c, rt_tensor *z) {
+    RT_ASSERT(z->ndim == 2);
+    int R = z->shape[0], C = z->shape[1];
+    rt_tensor *out = rt_node_new(c, RT_OP_SOFTMAX_ENTROPY, 1, (int[]){ R }, z, NULL, NULL);
+    for (int i = 0; i < R; i++) {
+        const float *zi = z->data + (size_t)i * C;
+        float m = zi[0];
+        for (int k = 1; k < C; k++) m = zi[k] > m ? zi[k] : m;
+        double se = 0.0, sz = 0.0;
+        for (int k = 0; k < C; k++) {
+            double e = exp((double)(zi[k] - m));
+            se += e;
+            sz += e * (double)(zi[k] - m);
+        }
+        out->data[i] = (float)(log(se) - sz / se);
+    }
+    return out;
+}
+
+void rt_softmax_entropy_bwd(rt_ctx *c, rt_tensor *out) {
+    rt_tensor *z = out->src[0];
+    float *dz = rt_src_grad(c, z);
+    if (!dz) return;
+    int R = z->shape[0], C = z->shape[1];
+    for (int i = 0; i < R; i++) {
+        const float *zi = z->data + (size_t)i * C;
+        float m = zi[0];
+        for (int k = 1; k < C; k++) m = zi[k] > m ? zi[k] : m;
+        double se = 0.0, sz = 0.0;
+        for (int k = 0; k < C; k++) {
+            double e = exp((double)(zi[k] - m));
+            se += e;
+            sz += e * (double)(zi[k] - m);
+        }
+        double mean = sz / se, g = out->grad[i];
+        for (int k = 0; k < C; k++) {
+            double p = exp((double)(zi[k] - m)) / se;
+            dz[(size_t)i * C + k] += (float)(-g * p * ((double)(zi[k] - m) - mean));
+        }
+    }
+}
+
+// ---- transpose of a matrix: (M,N) -> (N,M) ----
+
+static void transpose_into(float *dst, const float *src, int M, int N, bool accumulate) {
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            float v = src[(size_t)i * N + j];
+            if (accumulate) dst[(size_t)j * M + i] += v;
+            else dst[(size_t)j * M + i] = v;
+        }
+}
+
+rt_tensor *rt_transpose(rt_ctx *c, rt_tensor *x) {
+    RT_ASSERT(x->ndim == 2);
+    int M = x->shape[0], N = x->shape[1];
+    rt_tensor *out = rt_node_new(c, RT_OP_TRANSPOSE, 2, (int[]){ N, M }, x, NULL, NULL);
+    transpose_into(out->data, x->data, M, N, false);
+    return out;
+}
+
+void rt_transpose_bwd(rt_ctx *c, rt_tensor *out) {
+    rt_tensor *x = out->src[0];
+    float *dx = rt_src_grad(c, x);
+    if (dx) transpose_into(dx, out->grad, out->shape[0], out->shape[1], true);
+}
