@@ -131,10 +131,10 @@ static rt_status write_config(lua_State *L, int point_idx, const lb_opts *o, con
     }
     lua_pop(L, 1);
     PUT("  },\n  settings = { epochs = %d, batch = %d, eval_batch = %d, ema = %g, seed = %llu, "
-        "train_eval_limit = %d, checkpoint_every = %d, eval_samples = %d },\n}\n",
+        "train_eval_limit = %d, checkpoint_every = %d, eval_samples = %d, eval_passes = %d },\n}\n",
         p->train.epochs, p->train.batch, p->train.eval_batch, (double)p->train.ema,
         (unsigned long long)p->train.seed, p->train.train_eval_limit, p->train.checkpoint_every,
-        p->train.eval_samples);
+        p->train.eval_samples, p->train.eval_passes);
 #undef PUT
     char path[1200];
     snprintf(path, sizeof path, "%s/config.lua", dir);
@@ -169,6 +169,7 @@ static rt_status write_result(lua_State *L, int point_idx, const lb_point *p, co
     fmt_num(r->train_error, v, sizeof v); COL("train_error", "%s", v);
     fmt_num(r->test_loss_bits, v, sizeof v); COL("test_loss_bits", "%s", v);
     fmt_num(r->test_error, v, sizeof v); COL("test_error", "%s", v);
+    fmt_num(r->test_error_det, v, sizeof v); COL("test_error_det", "%s", v);
     for (int t = 0; t < p->nterms; t++) {
         char name[64];
         snprintf(name, sizeof name, "test_%s_bits", p->terms[t].name);

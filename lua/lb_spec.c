@@ -97,6 +97,15 @@ static bool read_layers(lua_State *L, lb_point *p, char *msg, size_t size) {
                                                                                     : NN_SIGMA_SOFTPLUS;
             s->shift = (float)get_num(L, "shift", 0.0);
             s->samples = (int)get_int(L, "samples", 1);
+        } else if (k == NN_LAYER_BERN) {
+            s->out = (int)get_int(L, "units", 0);
+            s->samples = (int)get_int(L, "particles", 1);
+            char grad[16];
+            get_str(L, "grad", "st", grad, sizeof grad);
+            s->grad = strcmp(grad, "concrete") == 0 ? NN_BERN_CONCRETE : NN_BERN_ST;
+            s->temperature = (float)get_num(L, "temperature", 1.0);
+        } else if (k == NN_LAYER_NOISE) {
+            s->std = (float)get_num(L, "std", (double)NN_ZERO_ENTROPY_STD);
         }
         lua_pop(L, 1);
     }
@@ -125,13 +134,47 @@ static bool read_terms(lua_State *L, lb_point *p, char *msg, size_t size) {
         get_str(L, "layer", "", t->layer, sizeof t->layer);
         t->weight = (float)get_num(L, "weight", 1.0);
         t->smoothing = (float)get_num(L, "smoothing", 0.0);
+        get_str(L, "average", "", t->average, sizeof t->average);
+        t->mc = get_bool(L, "mc", false);
+        t->components = (int)get_int(L, "components", 0);
+        t->per_class = get_bool(L, "per_class", false);
+        t->var = (float)get_num(L, "var", 0.0);
+        char lik[16], sched[16];
+        get_str(L, "likelihood", "bernoulli", lik, sizeof lik);
+        t->gaussian = strcmp(lik, "gaussian") == 0;
+        get_str(L, "schedule", "const", sched, sizeof sched);
+        t->sched = strcmp(sched, "linear") == 0 ? NN_WSCHED_LINEAR : strcmp(sched, "log") == 0 ? NN_WSCHED_LOG
+                   : NN_WSCHED_CONST;
+        t->sched_epochs = (float)get_num(L, "schedule_epochs", 0.0);
+        t->sched_from = (float)get_num(L, "schedule_from", 0.0);
         lua_pop(L, 1);
         if (!(t->weight >= 0.0f) || !isfinite(t->weight))
             return lua_pop(L, 1), fail(msg, size, "%s: term '%s': weight=%g must be a finite number >= 0",
                                        t->where, t->name, (double)t->weight);
     }
-    lua_pop(L, 1);
     p->nterms = n;
+    /* A composed objective: the postfix program vib.lua compiled from the expression. */
+    lua_getfield(L, -1, "expr");
+    if (lua_istable(L, -1)) {
+        int ne = (int)luaL_len(L, -1);
+        if (ne > NN_MAX_EXPR) {
+            lua_pop(L, 2);
+            return fail(msg, size, "%s: the objective expression has %d operations; at most %d are supported",
+                        p->terms[0].where, ne, NN_MAX_EXPR);
+        }
+        for (int i = 0; i < ne; i++) {
+            lua_geti(L, -1, i + 1);
+            char op[16];
+            get_str(L, "op", "", op, sizeof op);
+            nn_expr_ins *e = &p->expr[i];
+            if (!nn_expr_op_parse(op, &e->op)) RT_ABORT("vib.lua made an expression op '%s'", op);
+            e->term = (int)get_int(L, "term", 1) - 1;
+            e->value = (float)get_num(L, "value", 0.0);
+            lua_pop(L, 1);
+        }
+        p->nexpr = ne;
+    }
+    lua_pop(L, 2);
     return true;
 }
 
@@ -233,6 +276,7 @@ bool lb_point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t size) {
     p->train.ema = (float)get_num(L, "ema", 0.0);
     p->train.seed = (uint64_t)get_int(L, "seed", 1);
     p->train.eval_samples = (int)get_int(L, "eval_samples", 0);
+    p->train.eval_passes = (int)get_int(L, "eval_passes", 1);
     char avg[16];
     get_str(L, "eval_avg", "probs", avg, sizeof avg);
     p->train.eval_avg = strcmp(avg, "logits") == 0 ? NN_AVG_LOGITS : NN_AVG_PROBS;
@@ -250,6 +294,8 @@ bool lb_point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t size) {
     else if (p->train.eval_batch < 1) ok = fail(msg, size, "%s: eval_batch must be >= 1", p->name);
     else if (p->train.checkpoint_every < 1) ok = fail(msg, size, "%s: checkpoint_every must be >= 1", p->name);
     else if (p->train.eval_samples < 0) ok = fail(msg, size, "%s: eval_samples must be >= 0 (0 = the mean of z)", p->name);
+    else if (p->train.eval_passes < 1 || p->train.eval_passes > 1024)
+        ok = fail(msg, size, "%s: eval_passes=%d must be in [1, 1024]", p->name, p->train.eval_passes);
     else if (p->train.ema < 0.0f || p->train.ema >= 1.0f)
         ok = fail(msg, size, "%s: ema=%g must be in [0, 1) (0 turns it off)", p->name, (double)p->train.ema);
     ok = ok && read_layers(L, p, msg, size) && read_terms(L, p, msg, size) &&
