@@ -96,6 +96,9 @@ static bool read_layers(lua_State *L, lb_point *p, char *msg, size_t size) {
             s->sigma = strcmp(sigma, "exp") == 0 ? NN_SIGMA_EXP : strcmp(sigma, "unit") == 0 ? NN_SIGMA_UNIT
                                                                                     : NN_SIGMA_SOFTPLUS;
             s->shift = (float)get_num(L, "shift", 0.0);
+            char cov[8];
+            get_str(L, "cov", "diag", cov, sizeof cov);
+            s->full_cov = strcmp(cov, "full") == 0;
             s->samples = (int)get_int(L, "samples", 1);
         } else if (k == NN_LAYER_BERN) {
             s->out = (int)get_int(L, "units", 0);

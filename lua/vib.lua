@@ -147,7 +147,9 @@ vib.dropout = layer("dropout", { p = "number" })
 -- The stochastic Gaussian encoder p(z|x) = N(mu(x), diag sigma(x)^2): mean and scale heads on its
 -- input, sigma = softplus(rho + shift) (or exp), z = mu + sigma * eps with `samples` draws per input.
 -- sigma = "unit" drops the scale head (sigma = 1: the encoder of variational CEB).
+-- cov = "full": Cov = L L^T, L lower-triangular with a positive diagonal (small k, as VIB's k = 2).
 vib.gauss = layer("gauss", { k = "int", sigma = "enum:softplus|exp|unit?", shift = "number?", samples = "int?",
+                             cov = "enum:diag|full?",
                              init = "enum:default|glorot|he|normal?", std = "number?" })
 -- Binary stochastic neurons p = sigmoid(W x + b), z ~ Bern(p), `particles` draws per incoming
 -- particle (nested, as the IMB code); gradient "st" (straight-through, Raiko et al.) or

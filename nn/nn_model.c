@@ -125,11 +125,23 @@ rt_status nn_model_build(nn_model *m, const nn_layer_spec *specs, int n, int in,
             l->w = rt_params_add(&m->params, buf, 2, (int[]){ l->out, l->in });
             snprintf(buf, sizeof buf, "%s.mu.bias", s->name);
             l->b = rt_params_add(&m->params, buf, 1, (int[]){ l->out });
-            if (s->sigma == NN_SIGMA_UNIT) break;
+            if (s->sigma == NN_SIGMA_UNIT) {
+                if (s->full_cov) {
+                    layer_err(err, s, "a full covariance needs a scale head; use sigma = \"softplus\" or \"exp\"");
+                    goto fail;
+                }
+                break;
+            }
+            if (s->full_cov && l->out > 32) {
+                layer_err(err, s, "a full covariance is for small k (it has k(k+1)/2 scale outputs); k=%d, use the "
+                          "diagonal one", l->out);
+                goto fail;
+            }
+            int nscale = s->full_cov ? l->out * (l->out + 1) / 2 : l->out;
             snprintf(buf, sizeof buf, "%s.rho.weight", s->name);
-            l->w2 = rt_params_add(&m->params, buf, 2, (int[]){ l->out, l->in });
+            l->w2 = rt_params_add(&m->params, buf, 2, (int[]){ nscale, l->in });
             snprintf(buf, sizeof buf, "%s.rho.bias", s->name);
-            l->b2 = rt_params_add(&m->params, buf, 1, (int[]){ l->out });
+            l->b2 = rt_params_add(&m->params, buf, 1, (int[]){ nscale });
             break;
         case NN_LAYER_BERN:
             if (s->out <= 0) {
@@ -266,18 +278,30 @@ static rt_tensor *gauss(const nn_fwd *f, nn_layer *l, rt_tensor *x) {
     l->mu = mu;
     int S = f->train ? l->spec.samples : f->eval_samples;
     int B = mu->shape[0], K = mu->shape[1];
+    l->eps = NULL;
     if (l->spec.sigma == NN_SIGMA_UNIT) {
         l->sigma = NULL;
     } else {
-        rt_tensor *rho = rt_linear(c, x, l->w2, l->b2);
-        if (l->spec.shift != 0.0f) rho = rt_affine(c, rho, 1.0f, l->spec.shift);
+        rt_tensor *raw = rt_linear(c, x, l->w2, l->b2);
+        rt_tensor *rho = l->spec.shift != 0.0f ? rt_affine(c, raw, 1.0f, l->spec.shift) : raw;
         l->sigma = l->spec.sigma == NN_SIGMA_EXP ? rt_exp(c, rho) : rt_softplus(c, rho);
+        if (l->spec.full_cov) {
+            /* L: the positive map on the diagonal entries, the raw outputs below it. */
+            int P = K * (K + 1) / 2;
+            rt_tensor *off = rt_tensor_new(c, 1, &P);
+            l->diag = rt_tensor_new(c, 1, &P);
+            for (int i = 0; i < K; i++)
+                for (int j = 0; j <= i; j++) (i == j ? l->diag : off)->data[i * (i + 1) / 2 + j] = 1.0f;
+            l->sigma = rt_add(c, rt_mul(c, l->sigma, l->diag), rt_mul(c, raw, off));
+        }
     }
     if (S <= 0) return mu;
     RT_ASSERT(f->noise != NULL);
     rt_tensor *eps = rt_tensor_new(c, 3, (int[]){ S, B, K });
     rt_rng_fill_normal(f->noise, eps->data, (size_t)eps->n, 0.0f, 1.0f);
-    rt_tensor *z = rt_add(c, mu, l->sigma ? rt_mul(c, eps, l->sigma) : eps);   /* (S, B, K) */
+    l->eps = eps;
+    rt_tensor *noise = !l->sigma ? eps : l->spec.full_cov ? rt_tril_mv(c, l->sigma, eps) : rt_mul(c, eps, l->sigma);
+    rt_tensor *z = rt_add(c, mu, noise);                              /* (S, B, K) */
     return rt_reshape(c, z, 2, (int[]){ S * B, K });
 }
 

@@ -66,6 +66,8 @@ typedef struct nn_layer_spec {
     float p;                    /* dropout: drop probability in [0, 1) */
     nn_sigma sigma;             /* gauss: how the scale head becomes sigma */
     float shift;                /* gauss: added to the scale head before the positive map (VIB: -5) */
+    bool full_cov;              /* gauss: Cov = L L^T with L lower-triangular (K(K+1)/2 outputs of
+                                ** the scale head, positive diagonal), for small K (VIB's K = 2) */
     int samples;                /* gauss, bern: samples (particles) of z per incoming row in training */
     nn_bern_grad grad;          /* bern: gradient estimator */
     float temperature;          /* bern, concrete: tau > 0 */
@@ -85,8 +87,11 @@ typedef struct nn_layer {
     rt_tensor *w, *b;           /* linear, or gauss mean head: parameters in the model's rt_params */
     rt_tensor *w2, *b2;         /* gauss scale head */
     rt_tensor *y;               /* the layer's output in the current step (step arena) */
-    rt_tensor *mu, *sigma;      /* gauss: (R, K) parameters of p(z|x) in the current step;
+    rt_tensor *mu, *sigma;      /* gauss: (R, K) parameters of p(z|x) in the current step (full_cov:
+                                ** sigma is (R, K(K+1)/2), L packed row-major; NULL for unit sigma);
                                 ** noise: mu is the input (the noiseless f(x)) */
+    rt_tensor *eps;             /* gauss: (S, R, K) the standard-normal draws of this step */
+    rt_tensor *diag;            /* gauss full_cov: (K(K+1)/2) 1 on the diagonal entries, else 0 */
     rt_tensor *logits;          /* bern: (R, K) pre-activation h, p = sigmoid(h) */
 } nn_layer;
 

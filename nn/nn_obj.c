@@ -247,10 +247,36 @@ static rt_tensor *averaged_ce(rt_ctx *c, const nn_model *m, const nn_obj_in *in,
     return rt_affine(c, rt_logsumexp(c, ll, 0, false), -1.0f, logf((float)D));
 }
 
+/* sum_i log L_ii per row of a full-covariance layer: log of the diagonal entries (the others
+** read as log 1). */
+static rt_tensor *full_logdet_half(rt_ctx *c, const nn_layer *l) {
+    rt_tensor *off = rt_affine(c, l->diag, -1.0f, 1.0f);
+    return rt_sum(c, rt_log(c, rt_add(c, rt_mul(c, l->sigma, l->diag), off)), 1, false);
+}
+
+/* KL(N(mu, L L^T) || N(0, I)) = 1/2 (sum L_ij^2 + |mu|^2 - K) - sum log L_ii per row; mu NULL
+** for a zero mean. */
+static rt_tensor *full_kl(rt_ctx *c, const nn_layer *l, rt_tensor *mu) {
+    int K = l->mu->shape[1];
+    rt_tensor *q = rt_sum(c, rt_square(c, l->sigma), 1, false);
+    if (mu) q = rt_add(c, q, rt_sum(c, rt_square(c, mu), 1, false));
+    return rt_sub(c, rt_affine(c, q, 0.5f, -0.5f * (float)K), full_logdet_half(c, l));
+}
+
 /* log e(z|x) up to the constant -K/2 log 2 pi, for the S*R sampled rows of a gauss layer, as
-** (S, R): sum_k -1/2 ((z - mu)/sigma)^2 - log sigma. */
+** (S, R): sum_k -1/2 ((z - mu)/sigma)^2 - log sigma; with a full covariance -1/2 |eps|^2 -
+** log det L (eps is constant under the reparameterization, so only log det L carries gradient). */
 static rt_tensor *log_encoder(rt_ctx *c, const nn_layer *l) {
     int R = l->mu->shape[0], K = l->mu->shape[1], S = l->y->shape[0] / R;
+    if (l->spec.full_cov) {
+        rt_tensor *e2 = rt_tensor_new(c, 2, (int[]){ S, R });
+        for (int64_t i = 0; i < e2->n; i++) {
+            double acc = 0.0;
+            for (int k = 0; k < K; k++) acc += (double)l->eps->data[i * K + k] * (double)l->eps->data[i * K + k];
+            e2->data[i] = (float)(-0.5 * acc);
+        }
+        return rt_sub(c, e2, full_logdet_half(c, l));
+    }
     rt_tensor *z = rt_reshape(c, l->y, 3, (int[]){ S, R, K });
     rt_tensor *e = rt_sub(c, z, l->mu);
     if (l->sigma) e = rt_div(c, e, l->sigma);
@@ -324,6 +350,7 @@ static rt_tensor *term_forward(const nn_obj *o, int i, const nn_model *m, rt_ctx
         if (l->spec.kind == NN_LAYER_BERN) return rt_bern_kl(c, l->logits, o->param[i][0]);
         if (!t->mc || l->y == l->mu) {
             /* Closed form (also when evaluation uses the mean: no sample to score). */
+            if (l->spec.full_cov) return full_kl(c, l, l->mu);
             rt_tensor *sigma = l->sigma;
             if (!sigma) {
                 sigma = rt_tensor_like(c, l->mu);
@@ -339,7 +366,9 @@ static rt_tensor *term_forward(const nn_obj *o, int i, const nn_model *m, rt_ctx
             /* Evaluation with the mean: the expected residual E_e[log e - log b] in closed form,
             ** 1/2 |mu - b_y|^2 + 1/2 sum(sigma^2 - 1 - 2 log sigma). */
             rt_tensor *r = rt_scale(c, rt_sum(c, rt_square(c, rt_sub(c, l->mu, by)), 1, false), 0.5f);
-            if (l->sigma) {
+            if (l->spec.full_cov) {
+                r = rt_add(c, r, full_kl(c, l, NULL));
+            } else if (l->sigma) {
                 rt_tensor *zero = rt_tensor_like(c, l->mu);
                 r = rt_add(c, r, rt_gauss_kl(c, zero, l->sigma));
             }

@@ -67,5 +67,6 @@ void rt_bern_st_bwd(rt_ctx *c, rt_tensor *out);
 void rt_bern_kl_bwd(rt_ctx *c, rt_tensor *out);
 void rt_softmax_entropy_bwd(rt_ctx *c, rt_tensor *out);
 void rt_transpose_bwd(rt_ctx *c, rt_tensor *out);
+void rt_tril_mv_bwd(rt_ctx *c, rt_tensor *out);
 
 #endif

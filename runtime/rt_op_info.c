@@ -145,3 +145,42 @@ void rt_transpose_bwd(rt_ctx *c, rt_tensor *out) {
     float *dx = rt_src_grad(c, x);
     if (dx) transpose_into(dx, out->grad, out->shape[0], out->shape[1], true);
 }
+
+// ---- lower-triangular matrix times vectors: L packed (R, K(K+1)/2), e (S,R,K) -> (S,R,K) ----
+// y[s,r,i] = sum_{j<=i} L_r[i,j] e[s,r,j], L_r row-major packed: entry (i,j) at i(i+1)/2 + j.
+// e is a constant (the reparameterization noise); backward: dL[r,(i,j)] += sum_s dy[s,r,i] e[s,r,j].
+
+rt_tensor *rt_tril_mv(rt_ctx *c, rt_tensor *l, rt_tensor *e) {
+    RT_ASSERT(l->ndim == 2 && e->ndim == 3 && e->shape[1] == l->shape[0]);
+    int S = e->shape[0], R = e->shape[1], K = e->shape[2];
+    RT_ASSERT(l->shape[1] == K * (K + 1) / 2);
+    RT_ASSERT(!(e->flags & RT_NEEDS_GRAD));
+    rt_tensor *out = rt_node_new(c, RT_OP_TRIL_MV, 3, e->shape, l, NULL, NULL);
+    out->src[1] = e;                    /* saved for backward; not a differentiable input */
+    int P = l->shape[1];
+    for (int s = 0; s < S; s++)
+        for (int r = 0; r < R; r++) {
+            const float *L = l->data + (size_t)r * P, *ev = e->data + ((size_t)s * R + r) * K;
+            float *y = out->data + ((size_t)s * R + r) * K;
+            for (int i = 0; i < K; i++) {
+                float acc = 0.0f;
+                for (int j = 0; j <= i; j++) acc += L[i * (i + 1) / 2 + j] * ev[j];
+                y[i] = acc;
+            }
+        }
+    return out;
+}
+
+void rt_tril_mv_bwd(rt_ctx *c, rt_tensor *out) {
+    rt_tensor *l = out->src[0], *e = out->src[1];
+    float *dl = rt_src_grad(c, l);
+    if (!dl) return;
+    int S = e->shape[0], R = e->shape[1], K = e->shape[2], P = l->shape[1];
+    for (int s = 0; s < S; s++)
+        for (int r = 0; r < R; r++) {
+            const float *ev = e->data + ((size_t)s * R + r) * K, *g = out->grad + ((size_t)s * R + r) * K;
+            float *d = dl + (size_t)r * P;
+            for (int i = 0; i < K; i++)
+                for (int j = 0; j <= i; j++) d[i * (i + 1) / 2 + j] += g[i] * ev[j];
+        }
+}

@@ -39,6 +39,7 @@ typedef enum rt_op {
     RT_OP_BERN_KL,          /* KL between factorized Bernoullis, on logits, per row */
     RT_OP_SOFTMAX_ENTROPY,  /* entropy of softmax(z), per row */
     RT_OP_TRANSPOSE,        /* (M,N) -> (N,M) */
+    RT_OP_TRIL_MV,          /* packed lower-triangular L times constant vectors (full-covariance z) */
     RT_OP_COUNT
 } rt_op;
 
@@ -94,5 +95,8 @@ rt_tensor *rt_bern_kl(rt_ctx *c, rt_tensor *h, rt_tensor *w);
 /* z:(R,C) -> (R) entropy of softmax(z) in nats (the confidence penalty's H(p(y|x))). */
 rt_tensor *rt_softmax_entropy(rt_ctx *c, rt_tensor *z);
 rt_tensor *rt_transpose(rt_ctx *c, rt_tensor *x);  /* (M,N) -> (N,M) */
+/* l:(R, K(K+1)/2) packed rows of lower-triangular L_r (entry (i,j), j <= i, at i(i+1)/2 + j),
+** e:(S,R,K) constant -> (S,R,K) L_r e: the noise of z = mu + L eps, eps ~ N(0, I), Cov = L L^T. */
+rt_tensor *rt_tril_mv(rt_ctx *c, rt_tensor *l, rt_tensor *e);
 
 #endif

@@ -34,6 +34,7 @@ static const struct { const char *name; rt_bwd_fn bwd; } op_table[RT_OP_COUNT] =
     [RT_OP_BERN_KL] = { "bern_kl", rt_bern_kl_bwd },
     [RT_OP_SOFTMAX_ENTROPY] = { "softmax_entropy", rt_softmax_entropy_bwd },
     [RT_OP_TRANSPOSE] = { "transpose", rt_transpose_bwd },
+    [RT_OP_TRIL_MV] = { "tril_mv", rt_tril_mv_bwd },
 };
 
 const char *rt_op_name(int op) {

@@ -35,6 +35,14 @@ static rt_tensor *b_bern_kl(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)
 static rt_tensor *b_entropy(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_softmax_entropy(c, x[0]); }
 static rt_tensor *b_transpose(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_transpose(c, x[0]); }
 
+static rt_tensor *b_tril_mv(rt_ctx *c, rt_tensor **x, const gc_case *k) {
+    (void)k;
+    /* e is the constant noise: fixed values, not a checked input. */
+    rt_tensor *e = rt_tensor_new(c, 3, (int[]){ 2, 4, 3 });
+    for (int64_t i = 0; i < e->n; i++) e->data[i] = (float)((i * 7) % 11) / 5.0f - 1.0f;
+    return rt_tril_mv(c, x[0], e);
+}
+
 static rt_tensor *b_ce(rt_ctx *c, rt_tensor **x, const gc_case *k) {
     static const int32_t labels[5] = { 3, 0, 6, 6, 1 };
     return rt_softmax_ce(c, x[0], labels, k->farg);
@@ -77,6 +85,7 @@ static const gc_case cases[] = {
     { "bern_kl", RT_OP_BERN_KL, 2, { 2, 1 }, { SH2(4, 5), { 5 } }, { -4, -3 }, { 4, 3 }, 0, b_bern_kl, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "softmax_entropy", RT_OP_SOFTMAX_ENTROPY, 1, { 2 }, { SH2(4, 6) }, { -3 }, { 3 }, 0, b_entropy, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "transpose", RT_OP_TRANSPOSE, 1, { 2 }, { SH2(3, 5) }, { -1 }, { 1 }, 0, b_transpose, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "tril_mv", RT_OP_TRIL_MV, 1, { 2 }, { SH2(4, 6) }, { -1 }, { 1 }, 0, b_tril_mv, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "gauss_kl", RT_OP_GAUSS_KL, 2, { 2, 2 }, { SH2(4, 5), SH2(4, 5) }, { -2, 0.2f }, { 2, 2 }, 0, b_gauss_kl, G(1e-3, 1e-2, 1e-3), 0, 0 },
 };
 #define NCASES (int)(sizeof cases / sizeof cases[0])

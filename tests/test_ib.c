@@ -253,9 +253,10 @@ Test(bern, evaluation_is_mean_field_or_hard_particles) {
 
 // ---- closed forms against Monte Carlo ----
 
-Test(kl, gauss_closed_form_matches_its_monte_carlo_estimate_and_a_unit_mixture) {
+static void kl_closed_vs_mc(bool full_cov) {
     enum { S = 40000 };
     nn_layer_spec s[] = { gauss(3, S, "z"), L(NN_LAYER_LINEAR, 2, "out") };
+    s[0].full_cov = full_cov;
     nn_term_spec t[] = { T(NN_TERM_KL, "closed", "z", 1.0f), T(NN_TERM_KL, "mc", "z", 1.0f),
                          T(NN_TERM_KL, "mog", "z", 1.0f) };
     t[1].mc = true;
@@ -294,6 +295,20 @@ Test(kl, gauss_closed_form_matches_its_monte_carlo_estimate_and_a_unit_mixture) 
     cr_expect(fabs(mog - mc) < 1e-4 * (1.0 + fabs(mc)), "unit mixture %g vs N(0, I) %g", mog, mc);
     rt_ctx_free(&c);
     nn_model_free(&m);
+}
+
+Test(kl, gauss_closed_form_matches_its_monte_carlo_estimate_and_a_unit_mixture) { kl_closed_vs_mc(false); }
+Test(kl, full_covariance_closed_form_matches_monte_carlo) { kl_closed_vs_mc(true); }
+
+Test(ib_grad, full_covariance_gauss_k2) {
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 6, "enc"), L(NN_LAYER_TANH, 0, "t"), gauss(2, 2, "z"),
+                          L(NN_LAYER_LINEAR, 3, "dec") };
+    s[2].full_cov = true;
+    s[2].sigma = NN_SIGMA_EXP;
+    nn_term_spec t[] = { T(NN_TERM_CE, "ce", "", 1.0f), T(NN_TERM_KL, "kl", "z", 0.3f) };
+    check_model("vib K=2 full covariance, closed-form KL", s, 4, 5, t, 2, NULL, 0, -1, 0, -1, 1);
+    t[1].mc = true;
+    check_model("vib K=2 full covariance, MC rate", s, 4, 5, t, 2, NULL, 0, -1, 0, -1, 1);
 }
 
 Test(kl, bernoulli_closed_form_matches_monte_carlo) {
