@@ -298,9 +298,12 @@ static rt_tensor *log_prior(rt_ctx *c, const nn_layer *l, rt_tensor *const *mog)
     return rt_reshape(c, rt_logsumexp(c, comp, 1, false), 2, (int[]){ S, R });
 }
 
-/* sum_j 1/2 log(2 pi e Var[z_j] + delta'): batch variances, or per class weighted by frequency. */
-static rt_tensor *logvar_term(rt_ctx *c, rt_tensor *z, const nn_obj_in *in, int C, bool per_class) {
-    float a = (float)TWO_PI_E, b = (float)TWO_PI_E * LOGVAR_DELTA;
+/* sum_j 1/2 log(2 pi e (Var[z_j] + s^2) + delta'): batch variances, or per class weighted by
+** frequency. For z = f + N(0, s^2 I) (a noise layer) the variance of z is Var[f] + s^2: computed
+** so from f, the bound is exact in expectation, needs no noise sample, and holds in evaluation
+** too; with zero-entropy noise each term is 1/2 log(1 + 2 pi e Var[f_j]) >= 0. */
+static rt_tensor *logvar_term(rt_ctx *c, rt_tensor *z, float s2, const nn_obj_in *in, int C, bool per_class) {
+    float a = (float)TWO_PI_E, b = (float)TWO_PI_E * (LOGVAR_DELTA + s2);
     int N = z->shape[0];
     if (!per_class) {
         rt_tensor *d = rt_sub(c, z, rt_mean(c, z, 0, true));
@@ -379,11 +382,17 @@ static rt_tensor *term_forward(const nn_obj *o, int i, const nn_model *m, rt_ctx
         rt_tensor *lb = rt_scale(c, rt_sum(c, rt_square(c, rt_sub(c, z, by)), 2, false), -0.5f);
         return rt_reshape(c, rt_sub(c, log_encoder(c, l), lb), 1, (int[]){ rows });
     }
-    case NN_TERM_LOGVAR:
-        return logvar_term(c, src, in, m->out, t->per_class);
+    case NN_TERM_LOGVAR: {
+        bool noisy = l && l->spec.kind == NN_LAYER_NOISE;
+        return logvar_term(c, noisy ? l->mu : src, noisy ? l->spec.std * l->spec.std : 0.0f, in, m->out,
+                           t->per_class);
+    }
     case NN_TERM_L2: {
-        float K = (float)src->shape[1];
-        return rt_affine(c, rt_sum(c, rt_square(c, src), 1, false), (float)(TWO_PI_E / 2.0), -0.5f * K);
+        /* pi e E|z|^2 - d/2; for a noise layer E|f + e|^2 = |f|^2 + d s^2. */
+        bool noisy = l && l->spec.kind == NN_LAYER_NOISE;
+        float K = (float)src->shape[1], s2 = noisy ? l->spec.std * l->spec.std : 0.0f;
+        float pie = (float)(TWO_PI_E / 2.0);
+        return rt_affine(c, rt_sum(c, rt_square(c, noisy ? l->mu : src), 1, false), pie, pie * K * s2 - 0.5f * K);
     }
     case NN_TERM_KDE:
         return kde_term(c, l->spec.kind == NN_LAYER_NOISE ? l->mu : src, t->var);

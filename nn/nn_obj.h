@@ -17,8 +17,10 @@
 **               single-sample Monte Carlo (mc), or r a learned mixture of Gaussians (MC); of a
 **               bern layer: KL to a learned factorized Bernoulli prior (IMB's VC_l)
 **   logvar      Gaussian upper bound on H[Z] (or H[Z|Y], per_class) from the batch variances:
-**               sum_j 1/2 log(2 pi e Var[z_j]) (Kirsch et al.'s surrogate)
-**   l2          the looser bound pi e ||z||^2 - d/2 per example ("L2 activation")
+**               sum_j 1/2 log(2 pi e Var[z_j]) (Kirsch et al.'s surrogate); on a noise layer
+**               z = f + N(0, s^2 I) it uses Var[f] + s^2 (no sample needed, valid in evaluation)
+**   l2          the looser bound pi e |z|^2 - d/2 per example ("L2 activation"); on a noise
+**               layer E|z|^2 = |f|^2 + d s^2
 **   ceb         residual information of variational CEB: log e(z|x) - log b(z|y), b(z|y) =
 **               N(A onehot(y), I) with A learned (Fischer 2020)
 **   kde         pairwise-KDE upper bound on I(X;Z) for Z = f(X) + N(0, s^2 I) over the batch

@@ -2,6 +2,7 @@
 // an end-to-end sweep, byte-identical reruns, --set, --check, --resume and config.lua replay.
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,4 +261,100 @@ Test(vibrun, diverged_point_is_marked_and_named) {
     cr_assert_not_null(res);
     cr_expect_not_null(strstr(res, ",diverged,0,1,"), "%s", res);
     free(res);
+}
+
+// ---- IB objectives end to end ----
+
+/* The metrics.csv of the only point of runs/<exp> under dir/<runs>, read whole. */
+static char *only_metrics(const char *dir, const char *runs, const char *exp) {
+    char path[2048], names[4][64];
+    snprintf(path, sizeof path, "%s/%s/%s", dir, runs, exp);
+    cr_assert_eq(point_dirs(path, names, 4), 1, "one point expected in %s", path);
+    snprintf(path, sizeof path, "%s/%s/%s/%s/metrics.csv", dir, runs, exp, names[0]);
+    char *s = tu_read_file(path, NULL);
+    cr_assert_not_null(s, "missing %s", path);
+    return s;
+}
+
+// IB(beta) = CEB(gamma = beta - 1) (Kirsch et al.): the surrogate objectives are the same function,
+// so training gives the same bytes.
+Test(vibrun, uib_ib_at_beta_equals_ceb_at_beta_minus_one) {
+    const char *dir = tiny_dir("uib");
+    char args[2048];
+    snprintf(args, sizeof args, "--quiet --out ib --set kind=ib --set beta=3 '%s/tests/lua/uib_tiny.lua'", src_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(args, sizeof args, "--quiet --out ceb --set kind=ceb --set gamma=2 '%s/tests/lua/uib_tiny.lua'", src_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(args, sizeof args, "--quiet --out ceb3 --set kind=ceb --set gamma=3 '%s/tests/lua/uib_tiny.lua'", src_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    char *ib = only_metrics(dir, "ib", "uib_tiny"), *ceb = only_metrics(dir, "ceb", "uib_tiny"),
+         *ceb3 = only_metrics(dir, "ceb3", "uib_tiny");
+    cr_expect(strncmp(ib, "epoch,split,loss_bits,ce_bits,hz_y_bits,error,lr\n", 48) == 0, "header: %.80s", ib);
+    cr_expect_str_eq(ib, ceb, "IB(beta=3) and CEB(gamma=2) trained differently");
+    cr_expect_str_neq(ib, ceb3, "CEB(gamma=3) should differ from IB(beta=3)");
+    free(ib);
+    free(ceb);
+    free(ceb3);
+}
+
+// A composed objective: the logged loss is the expression of the logged terms (CE + beta KL^2,
+// in nats: loss_bits = ce_bits + beta ln 2 kl_bits^2).
+Test(vibrun, composed_objective_logs_its_value_and_its_terms) {
+    const char *dir = tiny_dir("expr");
+    char args[2048];
+    snprintf(args, sizeof args, "--quiet --out runs '%s/tests/lua/expr_tiny.lua'", src_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    char *m = only_metrics(dir, "runs", "expr_tiny");
+    cr_expect(strncmp(m, "epoch,split,loss_bits,ce_bits,kl_bits,error,error_det,lr\n", 57) == 0, "header: %.80s", m);
+    int rows = 0;
+    for (char *line = strchr(m, '\n') + 1; *line; line = strchr(line, '\n') + 1, rows++) {
+        double loss, ce, kl, err;
+        cr_assert_eq(sscanf(line, "%*d,%*[a-z],%lf,%lf,%lf,%lf", &loss, &ce, &kl, &err), 4, "row: %s", line);
+        double want = ce + 0.05 * log(2.0) * kl * kl;
+        cr_expect(fabs(loss - want) < 1e-5 * (1.0 + fabs(want)), "loss %g, ce + beta kl^2 = %g", loss, want);
+    }
+    cr_expect_eq(rows, 6, "epochs 0..2, train and test");
+    free(m);
+}
+
+/* Runs an experiment of experiments/ on a shared data sample, the quick version its header gives,
+** and checks the columns and that one epoch learned something (chance is 0.9: the bound is set
+** below what a network that learned nothing can reach on these fixed, seeded runs). */
+static void quick_experiment(const char *exp, const char *sample, const char *sets, const char *want_header,
+                             double max_error) {
+    char data[1024];
+    if (!tu_shared(sample, data, sizeof data)) cr_skip_test("no ../shared/data/%s", sample);
+    const char *dir = tu_tmpdir(exp);
+    char args[4096];
+    snprintf(args, sizeof args, "--quiet --out runs --set epochs=1 --set data_dir='%s' %s '%s/experiments/%s.lua'",
+             data, sets, src_dir(), exp);
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    char *m = only_metrics(dir, "runs", exp);
+    cr_expect(strncmp(m, want_header, strlen(want_header)) == 0, "header: %.200s", m);
+    /* The last row (epoch 1, test): an error well below chance (0.9) after one epoch. */
+    size_t n = strlen(m);
+    char *last = m + n - 2;
+    while (last > m && *last != '\n') last--;
+    double err = 1.0;
+    int col = 0;                        /* the column of "error" in the header */
+    for (const char *h = want_header; *h && strncmp(h, "error,", 6) != 0; h++) col += *h == ',';
+    char *f = last + 1;
+    for (int i = 0; i < col && f; i++) f = strchr(f, ',') ? strchr(f, ',') + 1 : NULL;
+    cr_assert(f && sscanf(f, "%lf", &err) == 1, "last row: %s", last + 1);
+    cr_expect(strncmp(last + 1, "1,test,", 7) == 0, "last row: %s", last + 1);
+    cr_expect_lt(err, max_error, "%s: test error %g after one epoch", exp, err);
+    free(m);
+}
+
+Test(experiments, imb_mnist_one_epoch_on_the_mnist_sample, .timeout = 600) {
+    quick_experiment("imb_mnist", "mnist-t10k",
+                     "--set resplit=0.8 --set particles=4 --set eval_samples=4 --set eval_passes=2",
+                     "epoch,split,loss_bits,vcr0_bits,vcr_h1_bits,vcr_h2_bits,vc_h1_bits,vc_h2_bits,error,error_sd,error_det,lr\n",
+                     0.3);
+}
+
+Test(experiments, imb_cifar_one_epoch_on_the_cifar_sample, .timeout = 600) {
+    quick_experiment("imb_cifar", "cifar-10-subset", "--set particles=4 --set eval_samples=4 --set eval_passes=2",
+                     "epoch,split,loss_bits,vcr0_bits,vcr_h1_bits,vcr_h2_bits,vc_h1_bits,vc_h2_bits,error,error_sd,error_det,lr\n",
+                     0.88);
 }
