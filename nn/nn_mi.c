@@ -90,8 +90,7 @@ rt_status nn_mi_pattern_ids(const uint32_t *keys, size_t n, int width, int32_t *
 // H = log2 n - (1/n) sum_t c_t log2 c_t, summed in double.
 double nn_mi_plugin_bits(const int32_t *ids, size_t n, int64_t count) {
     if (n == 0) return 0.0;
-    int64_t *c = calloc((size_t)count, sizeof *c);
-    RT_ASSERT(c || count == 0);
+    int64_t *c = rt_xcalloc((size_t)count + 1, sizeof *c);      // O(patterns): small next to keys
     for (size_t r = 0; r < n; r++) {
         RT_ASSERT(ids[r] >= 0 && ids[r] < count);
         c[ids[r]]++;
