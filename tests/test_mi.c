@@ -1,0 +1,765 @@
+// test_mi.c: the mutual-information estimators against known values: closed forms (correlated
+// Gaussians, far-apart and identical components, enumerated patterns), an exact or Monte Carlo
+// mixture entropy between the pairwise bounds, and naive double loops written here from the
+// textbook formulas (one log per element, no GEMM, no cancellation tricks).
+//
+// Test data come from the estimator-subsampling stream (RT_STREAM_ESTIM) with fixed seeds.
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn_mi.h"
+
+#define LN2 0.69314718055994530942
+
+static rt_rng stream(uint64_t seed) {
+    rt_rng r;
+    rt_rng_stream(&r, seed, 0, RT_STREAM_ESTIM);
+    return r;
+}
+
+static float *floats(size_t n) {
+    float *x = calloc(n ? n : 1, sizeof *x);
+    cr_assert_not_null(x);
+    return x;
+}
+
+static int32_t *labels(rt_rng *r, int n, int nclass) {
+    int32_t *y = calloc((size_t)n, sizeof *y);
+    cr_assert_not_null(y);
+    for (int i = 0; i < n; i++) y[i] = (int32_t)rt_rng_below(r, (uint32_t)nclass);
+    return y;
+}
+
+// |a - b| <= rel * max(|a|, |b|, floor): relative, with an absolute floor for values near 0.
+static void expect_rel(double got, double want, double rel, double floor, const char *what) {
+    double scale = fmax(fmax(fabs(got), fabs(want)), floor);
+    cr_expect(fabs(got - want) <= rel * scale, "%s: got %.12g, want %.12g (rel tol %g)", what, got,
+              want, rel);
+}
+
+// ---- digamma ----
+
+Test(mi, digamma_known_values) {
+    // psi(1) = -gamma, psi(1/2) = -gamma - 2 ln 2, psi(n + 1) = psi(n) + 1/n; series at x >= 10.
+    const double gamma = 0.57721566490153286061;
+    cr_expect(fabs(nn_mi_digamma(1.0) + gamma) < 1e-13);
+    cr_expect(fabs(nn_mi_digamma(0.5) + gamma + 2.0 * LN2) < 1e-13);
+    double h = 0.0;
+    for (int n = 1; n < 200; n++) {
+        double want = h - gamma;              // psi(n) = H_{n-1} - gamma
+        cr_expect(fabs(nn_mi_digamma(n) - want) < 1e-12 * fmax(1.0, fabs(want)), "psi(%d)", n);
+        h += 1.0 / n;
+    }
+    cr_expect(fabs(nn_mi_digamma(1e6) - (log(1e6) - 0.5e-6)) < 1e-12);
+}
+
+// ---- pairwise-distance bounds: a naive reference ----
+
+// Per-pair divergences and component entropies, in nats, from the textbook formulas.
+typedef struct ref_mix {
+    int n;
+    double *kl, *bd;            // (n, n)
+    double *hc;                 // (n)
+} ref_mix;
+
+static ref_mix ref_alloc(int n) {
+    ref_mix m = { .n = n, .kl = calloc((size_t)n * n, sizeof(double)),
+                  .bd = calloc((size_t)n * n, sizeof(double)), .hc = calloc((size_t)n, sizeof(double)) };
+    cr_assert(m.kl && m.bd && m.hc);
+    return m;
+}
+
+static void ref_free(ref_mix *m) { free(m->kl); free(m->bd); free(m->hc); }
+
+// Diagonal Gaussians N(mu_i, diag(s_i^2)); a deterministic layer is s = sqrt(sigma2) everywhere.
+static ref_mix ref_gauss(const float *mu, const float *s, int n, int d) {
+    ref_mix m = ref_alloc(n);
+    for (int i = 0; i < n; i++) {
+        double h = 0.0;
+        for (int k = 0; k < d; k++) {
+            double v = (double)s[i * d + k] * (double)s[i * d + k];
+            h += 0.5 * log(2.0 * 3.14159265358979323846 * exp(1.0) * v);
+        }
+        m.hc[i] = h;
+        for (int j = 0; j < n; j++) {
+            double kl = 0.0, bd = 0.0;
+            for (int k = 0; k < d; k++) {
+                double vi = (double)s[i * d + k] * (double)s[i * d + k];
+                double vj = (double)s[j * d + k] * (double)s[j * d + k];
+                double dm = (double)mu[i * d + k] - (double)mu[j * d + k];
+                kl += 0.5 * (vi / vj + dm * dm / vj - 1.0 + log(vj / vi));
+                double V = 0.5 * (vi + vj);
+                bd += 0.125 * dm * dm / V + 0.5 * log(V / sqrt(vi * vj));
+            }
+            m.kl[i * n + j] = kl;
+            m.bd[i * n + j] = bd;
+        }
+    }
+    return m;
+}
+
+static double clampp(float p) { return fmin(fmax((double)p, NN_MI_P_EPS), 1.0 - NN_MI_P_EPS); }
+
+static ref_mix ref_bern(const float *p, int n, int d) {
+    ref_mix m = ref_alloc(n);
+    for (int i = 0; i < n; i++) {
+        double h = 0.0;
+        for (int k = 0; k < d; k++) {
+            double a = clampp(p[i * d + k]);
+            h -= a * log(a) + (1.0 - a) * log(1.0 - a);
+        }
+        m.hc[i] = h;
+        for (int j = 0; j < n; j++) {
+            double kl = 0.0, bd = 0.0;
+            for (int k = 0; k < d; k++) {
+                double a = clampp(p[i * d + k]), b = clampp(p[j * d + k]);
+                kl += a * log(a / b) + (1.0 - a) * log((1.0 - a) / (1.0 - b));
+                bd -= log(sqrt(a * b) + sqrt((1.0 - a) * (1.0 - b)));
+            }
+            m.kl[i * n + j] = kl;
+            m.bd[i * n + j] = bd;
+        }
+    }
+    return m;
+}
+
+// H_D of the mixture of the rows with y == cls (all rows when y is NULL), equal weights, nats:
+// mean_a H(p_a) - mean_a ln( (1/m) sum_b exp(-D_ab) ), log-sum-exp shifted by the row maximum.
+static double ref_entropy(const ref_mix *m, const double *D, const int32_t *y, int32_t cls) {
+    int n = m->n, cnt = 0;
+    double h = 0.0;
+    for (int a = 0; a < n; a++) {
+        if (y && y[a] != cls) continue;
+        double mx = -INFINITY;
+        for (int b = 0; b < n; b++)
+            if (!y || y[b] == cls) mx = fmax(mx, -D[a * n + b]);
+        double s = 0.0;
+        int mb = 0;
+        for (int b = 0; b < n; b++)
+            if (!y || y[b] == cls) { s += exp(-D[a * n + b] - mx); mb++; }
+        h += m->hc[a] - (mx + log(s) - log((double)mb));
+        cnt++;
+    }
+    return h / cnt;
+}
+
+typedef struct ref_plane { double h, hx, ixt, ity; } ref_plane;
+
+// Bits. I(T;Y) = H(T) - sum_y p(y) H(T|Y=y), each H_D on the class's rows.
+static ref_plane ref_plane_of(const ref_mix *m, const double *D, const int32_t *y, int nclass) {
+    ref_plane p;
+    double hx = 0.0;
+    for (int a = 0; a < m->n; a++) hx += m->hc[a];
+    hx /= m->n;
+    double h = ref_entropy(m, D, NULL, 0), hy = 0.0;
+    for (int c = 0; c < nclass; c++) {
+        int cnt = 0;
+        for (int a = 0; a < m->n; a++) cnt += y[a] == c;
+        if (cnt > 0) hy += (double)cnt / m->n * ref_entropy(m, D, y, c);
+    }
+    p.h = h / LN2;
+    p.hx = hx / LN2;
+    p.ixt = (h - hx) / LN2;
+    p.ity = y ? (h - hy) / LN2 : (double)NAN;
+    return p;
+}
+
+// Tolerances: the GEMM runs in float, so divergences carry ~1e-7 relative error (more where
+// ||a||^2 + ||b||^2 - 2 a.b cancels); 1e-5 relative on entropies and informations leaves two
+// orders of margin. A floor of 1e-6 bits covers quantities that are 0.
+static void expect_plane(const nn_mi_plane *got, const ref_plane *want, double rel, const char *what) {
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s h_t", what);    expect_rel(got->h_t, want->h, rel, 1e-6, buf);
+    snprintf(buf, sizeof buf, "%s h_t_x", what);  expect_rel(got->h_t_x, want->hx, rel, 1e-6, buf);
+    snprintf(buf, sizeof buf, "%s ixt", what);    expect_rel(got->ixt, want->ixt, rel, 1e-6, buf);
+    snprintf(buf, sizeof buf, "%s ity", what);    expect_rel(got->ity, want->ity, rel, 1e-6, buf);
+}
+
+static void expect_sides(const nn_mi_kde *k) {
+    cr_expect_eq(k->upper.side_h, NN_MI_UPPER);
+    cr_expect_eq(k->lower.side_h, NN_MI_LOWER);
+    cr_expect_eq(k->upper.side_ity, NN_MI_ESTIMATE);
+    cr_expect_str_eq(nn_mi_side_name(k->lower.side_h), "lower");
+    // Bhattacharyya <= KL pairwise, so every lower value sits below its upper one.
+    cr_expect(k->lower.h_t <= k->upper.h_t + 1e-12, "H lower %g > upper %g", k->lower.h_t, k->upper.h_t);
+    cr_expect(k->lower.ixt <= k->upper.ixt + 1e-12, "I lower %g > upper %g", k->lower.ixt, k->upper.ixt);
+    cr_expect(k->seconds >= 0.0);
+}
+
+// ---- pairwise-distance bounds against the naive loops ----
+
+Test(mi, kde_det_matches_naive_loop) {
+    rt_rng r = stream(11);
+    int n = 53, d = 7, nclass = 3;
+    double sigma2 = 0.3;
+    float *h = floats((size_t)n * d), *s = floats((size_t)n * d);
+    rt_rng_fill_normal(&r, h, (size_t)n * d, 0.5f, 0.6f);
+    for (int e = 0; e < n * d; e++) s[e] = (float)sqrt(sigma2);
+    int32_t *y = labels(&r, n, nclass);
+    ref_mix m = ref_gauss(h, s, n, d);
+    // The reference uses the float sqrt(sigma2); feed the estimator the same variance.
+    double s2 = (double)s[0] * (double)s[0];
+    ref_plane up = ref_plane_of(&m, m.kl, y, nclass), lo = ref_plane_of(&m, m.bd, y, nclass);
+    for (int refine = 0; refine < 2; refine++) {
+        nn_mi_kde_opts o = { .block = 16, .no_refine = !refine };
+        nn_mi_kde k;
+        rt_err err = { 0 };
+        cr_assert_eq(nn_mi_kde_det(h, n, d, s2, y, &o, &k, &err), RT_OK, "%s", err.msg);
+        expect_plane(&k.upper, &up, 1e-5, "det upper");
+        expect_plane(&k.lower, &lo, 1e-5, "det lower");
+        expect_sides(&k);
+        cr_expect_eq(k.classes, nclass);
+        cr_expect_eq(k.n, n);
+    }
+    ref_free(&m);
+    free(h); free(s); free(y);
+}
+
+Test(mi, kde_gauss_matches_naive_loop) {
+    rt_rng r = stream(12);
+    int n = 41, d = 6, nclass = 4;
+    float *mu = floats((size_t)n * d), *s = floats((size_t)n * d);
+    rt_rng_fill_normal(&r, mu, (size_t)n * d, 0.0f, 1.0f);
+    rt_rng_fill_uniform(&r, s, (size_t)n * d, 0.3f, 1.5f);
+    int32_t *y = labels(&r, n, nclass);
+    ref_mix m = ref_gauss(mu, s, n, d);
+    ref_plane up = ref_plane_of(&m, m.kl, y, nclass), lo = ref_plane_of(&m, m.bd, y, nclass);
+    for (int refine = 0; refine < 2; refine++) {
+        nn_mi_kde_opts o = { .block = 8, .no_refine = !refine };
+        nn_mi_kde k;
+        rt_err err = { 0 };
+        cr_assert_eq(nn_mi_kde_gauss(mu, s, n, d, y, &o, &k, &err), RT_OK, "%s", err.msg);
+        expect_plane(&k.upper, &up, 1e-5, "gauss upper");
+        expect_plane(&k.lower, &lo, 1e-5, "gauss lower");
+        expect_sides(&k);
+    }
+    ref_free(&m);
+    free(mu); free(s); free(y);
+}
+
+Test(mi, kde_bern_matches_naive_loop) {
+    rt_rng r = stream(13);
+    int n = 47, d = 9, nclass = 2;
+    float *p = floats((size_t)n * d);
+    rt_rng_fill_uniform(&r, p, (size_t)n * d, 0.05f, 0.95f);
+    p[0] = 1.0f;                 // a saturated sigmoid: clamped to 1 - 1e-6 on both sides
+    p[1] = 0.0f;
+    int32_t *y = labels(&r, n, nclass);
+    ref_mix m = ref_bern(p, n, d);
+    ref_plane up = ref_plane_of(&m, m.kl, y, nclass), lo = ref_plane_of(&m, m.bd, y, nclass);
+    for (int refine = 0; refine < 2; refine++) {
+        nn_mi_kde_opts o = { .block = 10, .no_refine = !refine };
+        nn_mi_kde k;
+        rt_err err = { 0 };
+        cr_assert_eq(nn_mi_kde_bern(p, n, d, y, &o, &k, &err), RT_OK, "%s", err.msg);
+        expect_plane(&k.upper, &up, 1e-5, "bern upper");
+        expect_plane(&k.lower, &lo, 1e-5, "bern lower");
+        expect_sides(&k);
+        // The KL bound is at most H(p_i) + log2 N (and may exceed d bits: it is loose there).
+        cr_expect(k.upper.ixt <= log2((double)n) + 1e-9);
+    }
+    ref_free(&m);
+    free(p); free(y);
+}
+
+Test(mi, kde_refines_pairs_the_gemm_cannot_resolve) {
+    // Two clusters 200 apart in d = 64 with jitter 0.002 and sigma2 = 1e-4: within a cluster
+    // ||h_i - h_j||^2 ~ 5e-4 (KL ~ 2.5 nats) but ||h||^2 ~ 6e5 after centring, so
+    // ||a||^2 + ||b||^2 - 2 a.b in float is off by ~0.1, i.e. hundreds of nats. The refinement
+    // recomputes those pairs in double; the result matches the naive loop to 1e-6.
+    rt_rng r = stream(14);
+    int n = 40, d = 64;
+    double sigma2 = 1e-4;
+    float *h = floats((size_t)n * d), *s = floats((size_t)n * d);
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < d; k++)
+            h[i * d + k] = (i < n / 2 ? 100.0f : -100.0f) + 0.002f * (float)rt_rng_normal(&r);
+    for (int e = 0; e < n * d; e++) s[e] = (float)sqrt(sigma2);
+    int32_t *y = labels(&r, n, 2);
+    ref_mix m = ref_gauss(h, s, n, d);
+    ref_plane up = ref_plane_of(&m, m.kl, y, 2), lo = ref_plane_of(&m, m.bd, y, 2);
+    nn_mi_kde k;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_mi_kde_det(h, n, d, (double)s[0] * (double)s[0], y, NULL, &k, &err), RT_OK, "%s", err.msg);
+    cr_expect_gt(k.refined, 0);
+    cr_expect_leq(k.refined, (int64_t)n * (n - 1));
+    expect_plane(&k.upper, &up, 1e-6, "refined upper");
+    expect_plane(&k.lower, &lo, 1e-6, "refined lower");
+    ref_free(&m);
+    free(h); free(s); free(y);
+}
+
+Test(mi, kde_block_size_changes_nothing) {
+    // Every row sums its terms in the same order for any block size; only the GEMM's blocking
+    // could change float rounding. Required: within 1e-6 relative (observed: identical or ~1e-12).
+    rt_rng r = stream(15);
+    int n = 300, d = 20;
+    float *h = floats((size_t)n * d), *s = floats((size_t)n * d), *p = floats((size_t)n * d);
+    rt_rng_fill_normal(&r, h, (size_t)n * d, 0.0f, 1.0f);
+    rt_rng_fill_uniform(&r, s, (size_t)n * d, 0.5f, 1.0f);
+    rt_rng_fill_uniform(&r, p, (size_t)n * d, 0.02f, 0.98f);
+    int32_t *y = labels(&r, n, 5);
+    const int blocks[] = { 1, 7, 64, 256, 1000 };
+    nn_mi_kde ref[3];
+    for (int b = 0; b < 5; b++) {
+        nn_mi_kde_opts o = { .block = blocks[b] };
+        nn_mi_kde k[3];
+        rt_err err = { 0 };
+        cr_assert_eq(nn_mi_kde_det(h, n, d, 2.0, y, &o, &k[0], &err), RT_OK, "%s", err.msg);
+        cr_assert_eq(nn_mi_kde_gauss(h, s, n, d, y, &o, &k[1], &err), RT_OK, "%s", err.msg);
+        cr_assert_eq(nn_mi_kde_bern(p, n, d, y, &o, &k[2], &err), RT_OK, "%s", err.msg);
+        if (b == 0) { memcpy(ref, k, sizeof ref); continue; }
+        for (int q = 0; q < 3; q++) {
+            expect_rel(k[q].upper.ixt, ref[q].upper.ixt, 1e-6, 1e-9, "block upper ixt");
+            expect_rel(k[q].lower.ixt, ref[q].lower.ixt, 1e-6, 1e-9, "block lower ixt");
+            expect_rel(k[q].upper.ity, ref[q].upper.ity, 1e-6, 1e-9, "block upper ity");
+            expect_rel(k[q].lower.ity, ref[q].lower.ity, 1e-6, 1e-9, "block lower ity");
+        }
+    }
+    free(h); free(s); free(p); free(y);
+}
+
+// ---- pairwise-distance bounds: limits ----
+
+Test(mi, kde_identical_components_carry_no_information) {
+    // All rows equal: p(t) is a single component, I(X;T) = 0 and I(T;Y) = 0 for both bounds
+    // (every exp(-D) is 1 up to the float GEMM's rounding of D = 0, ~1e-7 of the terms summed:
+    // tolerance 1e-6 bits).
+    int n = 30, d = 5;
+    float *h = floats((size_t)n * d), *s = floats((size_t)n * d), *p = floats((size_t)n * d);
+    for (int e = 0; e < n * d; e++) { h[e] = 0.3f * (float)(e % d); s[e] = 0.7f; p[e] = 0.25f; }
+    rt_rng r = stream(16);
+    int32_t *y = labels(&r, n, 3);
+    nn_mi_kde k[3];
+    rt_err err = { 0 };
+    cr_assert_eq(nn_mi_kde_det(h, n, d, 0.1, y, NULL, &k[0], &err), RT_OK);
+    cr_assert_eq(nn_mi_kde_gauss(h, s, n, d, y, NULL, &k[1], &err), RT_OK);
+    cr_assert_eq(nn_mi_kde_bern(p, n, d, y, NULL, &k[2], &err), RT_OK);
+    for (int q = 0; q < 3; q++) {
+        cr_expect(fabs(k[q].upper.ixt) < 1e-6 && fabs(k[q].lower.ixt) < 1e-6, "kind %d", q);
+        cr_expect(fabs(k[q].upper.ity) < 1e-6 && fabs(k[q].lower.ity) < 1e-6, "kind %d", q);
+        cr_expect(fabs(k[q].upper.h_t - k[q].upper.h_t_x) < 1e-6, "H(T) = H(T|X)");
+    }
+    // H(p_i) of the Bernoulli layer: d binary entropies of 0.25.
+    double hb = -(0.25 * log2(0.25) + 0.75 * log2(0.75));
+    expect_rel(k[2].upper.h_t_x, d * hb, 1e-9, 0.0, "Bernoulli component entropy");
+    // A deterministic layer's noise entropy: d/2 log2(2 pi e sigma2).
+    expect_rel(k[0].upper.h_t_x, 0.5 * d * log2(2.0 * 3.14159265358979323846 * exp(1.0) * 0.1), 1e-12, 0.0,
+               "Gaussian noise entropy");
+    free(h); free(s); free(p); free(y);
+}
+
+// Greedy binary code: n words of d bits, pairwise Hamming distance >= dmin.
+static void greedy_code(int n, int d, int dmin, float *p) {
+    int got = 0;
+    uint32_t words[64];
+    for (uint32_t w = 0; w < (1u << d) && got < n; w++) {
+        bool ok = true;
+        for (int i = 0; i < got && ok; i++) ok = __builtin_popcount(w ^ words[i]) >= dmin;
+        if (ok) words[got++] = w;
+    }
+    cr_assert_eq(got, n, "no code of %d words", n);
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < d; k++) p[i * d + k] = (words[i] >> k) & 1u ? 1.0f : 0.0f;
+}
+
+Test(mi, kde_far_apart_components_give_log_n) {
+    // Components far apart: every cross term exp(-D) vanishes, so both bounds give
+    // I(X;T) = log2 N and, with y = i mod 4, I(T;Y) = H(Y) = 2 bits. The smallest cross
+    // divergence here is BD >= 25 nats (Bernoulli: 4 differing bits of p = 1e-6 vs 1 - 1e-6,
+    // -ln(2e-3) = 6.2 each), so the deviation is below N e^-25 ~ 1e-9: tolerance 1e-7 bits.
+    int n = 16, d = 12;
+    float *h = floats((size_t)n * d), *s = floats((size_t)n * d), *p = floats((size_t)n * d);
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < d; k++) {
+            h[i * d + k] = k == 0 ? 100.0f * (float)i : 0.0f;
+            s[i * d + k] = 0.5f + 0.05f * (float)k;
+        }
+    greedy_code(n, d, 4, p);
+    int32_t y[16];
+    for (int i = 0; i < n; i++) y[i] = i % 4;
+    nn_mi_kde k[3];
+    rt_err err = { 0 };
+    cr_assert_eq(nn_mi_kde_det(h, n, d, 1.0, y, NULL, &k[0], &err), RT_OK);
+    cr_assert_eq(nn_mi_kde_gauss(h, s, n, d, y, NULL, &k[1], &err), RT_OK);
+    cr_assert_eq(nn_mi_kde_bern(p, n, d, y, NULL, &k[2], &err), RT_OK);
+    for (int q = 0; q < 3; q++) {
+        cr_expect(fabs(k[q].upper.ixt - 4.0) < 1e-7 && fabs(k[q].lower.ixt - 4.0) < 1e-7,
+                  "kind %d: %.10f %.10f", q, k[q].lower.ixt, k[q].upper.ixt);
+        cr_expect(fabs(k[q].upper.ity - 2.0) < 1e-7 && fabs(k[q].lower.ity - 2.0) < 1e-7,
+                  "kind %d: %.10f %.10f", q, k[q].lower.ity, k[q].upper.ity);
+    }
+    // Without labels, I(T;Y) is NAN.
+    cr_assert_eq(nn_mi_kde_det(h, n, d, 1.0, NULL, NULL, &k[0], &err), RT_OK);
+    cr_expect(isnan(k[0].upper.ity) && k[0].classes == 0);
+    free(h); free(s); free(p);
+}
+
+// ---- pairwise-distance bounds around the true mixture entropy ----
+
+// -ln p(t) for the mixture (1/n) sum_j N(mu_j, diag(s_j^2)), log-sum-exp.
+static double mix_neglog(const float *mu, const float *s, int n, int d, const double *t) {
+    double lv[256], mx = -INFINITY;
+    cr_assert(n <= 256);
+    for (int j = 0; j < n; j++) {
+        double l = 0.0;
+        for (int k = 0; k < d; k++) {
+            double v = (double)s[j * d + k] * (double)s[j * d + k], z = t[k] - (double)mu[j * d + k];
+            l -= 0.5 * (log(2.0 * 3.14159265358979323846 * v) + z * z / v);
+        }
+        lv[j] = l;
+        mx = fmax(mx, l);
+    }
+    double sum = 0.0;
+    for (int j = 0; j < n; j++) sum += exp(lv[j] - mx);
+    return -(mx + log(sum / n));
+}
+
+// Monte Carlo H of the mixture in bits, with its standard error: M draws, fixed stream.
+static void mix_entropy_mc(const float *mu, const float *s, int n, int d, int M, uint64_t seed,
+                           double *h, double *se) {
+    rt_rng r = stream(seed);
+    double sum = 0.0, sum2 = 0.0, t[16];
+    cr_assert(d <= 16);
+    for (int m = 0; m < M; m++) {
+        int j = (int)rt_rng_below(&r, (uint32_t)n);
+        for (int k = 0; k < d; k++) t[k] = (double)mu[j * d + k] + (double)s[j * d + k] * rt_rng_normal(&r);
+        double v = mix_neglog(mu, s, n, d, t) / LN2;
+        sum += v;
+        sum2 += v * v;
+    }
+    *h = sum / M;
+    *se = sqrt(fmax(sum2 / M - *h * *h, 0.0) / M);
+}
+
+Test(mi, kde_bounds_bracket_monte_carlo_mixture_entropy) {
+    // 40 components in d = 2 with overlapping noise, shared (deterministic layer) and per-row
+    // diagonal (Gaussian layer) covariances. Truth: H by Monte Carlo with 20,000 draws (standard
+    // error ~0.007 bits); required lower - 4 se <= H_MC <= upper + 4 se. The gap between the
+    // bounds here is ~0.2-0.4 bits, so the test can tell a wrong side from noise.
+    rt_rng r = stream(17);
+    int n = 40, d = 2;
+    float *mu = floats((size_t)n * d), *s = floats((size_t)n * d), *s1 = floats((size_t)n * d);
+    rt_rng_fill_uniform(&r, mu, (size_t)n * d, -2.0f, 2.0f);
+    rt_rng_fill_uniform(&r, s, (size_t)n * d, 0.2f, 0.6f);
+    for (int e = 0; e < n * d; e++) s1[e] = 0.4f;
+    for (int kind = 0; kind < 2; kind++) {
+        const float *sd = kind == 0 ? s1 : s;
+        double h, se;
+        mix_entropy_mc(mu, sd, n, d, 20000, 99 + (uint64_t)kind, &h, &se);
+        nn_mi_kde k;
+        rt_err err = { 0 };
+        if (kind == 0) cr_assert_eq(nn_mi_kde_det(mu, n, d, (double)s1[0] * (double)s1[0], NULL, NULL, &k, &err), RT_OK);
+        else cr_assert_eq(nn_mi_kde_gauss(mu, s, n, d, NULL, NULL, &k, &err), RT_OK);
+        cr_expect(k.lower.h_t - 4.0 * se <= h && h <= k.upper.h_t + 4.0 * se,
+                  "kind %d: lower %.4f, MC %.4f +- %.4f, upper %.4f", kind, k.lower.h_t, h, se, k.upper.h_t);
+        cr_expect(k.upper.h_t - k.lower.h_t > 8.0 * se, "kind %d: bounds %.4f..%.4f too close to test",
+                  kind, k.lower.h_t, k.upper.h_t);
+    }
+    free(mu); free(s); free(s1);
+}
+
+Test(mi, kde_bounds_bracket_exact_bernoulli_mixture_entropy) {
+    // A mixture of 12 product Bernoullis over d = 8 bits: H(T) exactly, by enumerating all 256
+    // patterns. Kolchinsky & Tracey's bounds hold for any mixture: lower <= H <= upper (1e-9).
+    rt_rng r = stream(18);
+    int n = 12, d = 8;
+    float *p = floats((size_t)n * d);
+    rt_rng_fill_uniform(&r, p, (size_t)n * d, 0.05f, 0.95f);
+    double h = 0.0;
+    for (uint32_t t = 0; t < (1u << d); t++) {
+        double pt = 0.0;
+        for (int i = 0; i < n; i++) {
+            double q = 1.0 / n;
+            for (int k = 0; k < d; k++) q *= (t >> k) & 1u ? (double)p[i * d + k] : 1.0 - (double)p[i * d + k];
+            pt += q;
+        }
+        h -= pt * log2(pt);
+    }
+    nn_mi_kde k;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_mi_kde_bern(p, n, d, NULL, NULL, &k, &err), RT_OK);
+    cr_expect(k.lower.h_t <= h + 1e-9 && h <= k.upper.h_t + 1e-9, "lower %.6f, exact %.6f, upper %.6f",
+              k.lower.h_t, h, k.upper.h_t);
+    free(p);
+}
+
+Test(mi, kde_errors_name_the_problem) {
+    float h[6] = { 0, 1, 2, 3, 4, 5 }, s[6] = { 1, 1, 1, 0, 1, 1 }, p[6] = { 0.5f, 0.2f, 1.5f, 0, 0, 0 };
+    nn_mi_kde k;
+    rt_err err = { 0 };
+    cr_expect_eq(nn_mi_kde_det(h, 3, 2, 0.0, NULL, NULL, &k, &err), RT_ERR_ARG);
+    cr_expect(strstr(err.msg, "sigma2=0") != NULL, "%s", err.msg);
+    rt_err_clear(&err);
+    cr_expect_eq(nn_mi_kde_gauss(h, s, 3, 2, NULL, NULL, &k, &err), RT_ERR_NUMERIC);
+    cr_expect(strstr(err.msg, "sigma[1][1] = 0") != NULL, "%s", err.msg);
+    rt_err_clear(&err);
+    cr_expect_eq(nn_mi_kde_bern(p, 3, 2, NULL, NULL, &k, &err), RT_ERR_NUMERIC);
+    cr_expect(strstr(err.msg, "p[1][0] = 1.5") != NULL, "%s", err.msg);
+    rt_err_clear(&err);
+    h[4] = NAN;
+    cr_expect_eq(nn_mi_kde_det(h, 3, 2, 1.0, NULL, NULL, &k, &err), RT_ERR_NUMERIC);
+    cr_expect(strstr(err.msg, "h[2][0]") != NULL, "%s", err.msg);
+    rt_err_clear(&err);
+    cr_expect_eq(nn_mi_kde_det(h, 0, 2, 1.0, NULL, NULL, &k, &err), RT_ERR_ARG);
+}
+
+// ---- binning ----
+
+// The centre of bin b of the default binning (30 bins over [-1, 1]).
+static float centre(int b) { return -1.0f + (2.0f / 30.0f) * ((float)b + 0.5f); }
+
+Test(mi, bin_deterministic_function_of_x_gives_log_k) {
+    // 400 distinct inputs, T = f(X) with k = 8 equiprobable binned patterns: I(X;T) = H(T) = 3
+    // bits; Y = a function of T with 2 equiprobable values: I(T;Y) = H(Y) = 1 bit; Y = T: 3 bits.
+    // Plug-in entropies of exactly equiprobable patterns are exact: tolerance 1e-12.
+    int n = 400, d = 3;
+    float *t = floats((size_t)n * d);
+    int32_t *y2 = calloc((size_t)n, sizeof *y2), *y8 = calloc((size_t)n, sizeof *y8), *x = calloc((size_t)n, sizeof *x);
+    for (int i = 0; i < n; i++) {
+        int c = i % 8;
+        for (int k = 0; k < d; k++) t[i * d + k] = (c >> k) & 1 ? 0.5f : -0.5f;
+        y2[i] = c % 2;
+        y8[i] = 100 + c;                    // any label values: classes are the distinct ones
+        x[i] = i % 8;                       // 8 distinct inputs, each repeated
+    }
+    nn_mi_bin_opts o = nn_mi_bin_opts_default();
+    nn_mi_disc b;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_mi_bin(t, n, d, NULL, y2, &o, &b, &err), RT_OK, "%s", err.msg);
+    cr_expect(fabs(b.est.h_t - 3.0) < 1e-12 && fabs(b.est.ixt - 3.0) < 1e-12 && b.est.h_t_x == 0.0);
+    cr_expect(fabs(b.est.ity - 1.0) < 1e-12, "%.15f", b.est.ity);
+    cr_expect_eq(b.patterns, 8);
+    cr_expect_eq(b.clipped, 0);
+    cr_expect_eq(b.est.side_h, NN_MI_ESTIMATE);
+    cr_assert_eq(nn_mi_bin(t, n, d, x, y8, NULL, &b, &err), RT_OK);      // NULL opts = default
+    cr_expect(fabs(b.est.ixt - 3.0) < 1e-12 && fabs(b.est.h_t_x) < 1e-12, "H(T|X) = 0 for T = f(X)");
+    cr_expect(fabs(b.est.ity - 3.0) < 1e-12, "T = Y: I(T;Y) = H(Y): %.15f", b.est.ity);
+    free(t); free(y2); free(y8); free(x);
+}
+
+Test(mi, bin_conditional_entropy_from_input_ids) {
+    // 50 inputs, each seen 4 times with two patterns (2x and 2x+1) twice each: H(T) = log2 100,
+    // H(T|X) = 1 bit exactly, I(X;T) = log2 50.
+    int n = 200, d = 2;
+    float *t = floats((size_t)n * d);
+    int32_t *x = calloc((size_t)n, sizeof *x);
+    for (int i = 0; i < n; i++) {
+        int xi = i / 4, pat = 2 * xi + (i % 2);
+        t[i * d] = centre(pat % 30);
+        t[i * d + 1] = centre(pat / 30);
+        x[i] = 7 * xi - 3;
+    }
+    nn_mi_disc b;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_mi_bin(t, n, d, x, NULL, NULL, &b, &err), RT_OK);
+    cr_expect(fabs(b.est.h_t - log2(100.0)) < 1e-12);
+    cr_expect(fabs(b.est.h_t_x - 1.0) < 1e-12, "%.15f", b.est.h_t_x);
+    cr_expect(fabs(b.est.ixt - log2(50.0)) < 1e-12);
+    cr_expect(isnan(b.est.ity));
+    free(t); free(x);
+}
+
+Test(mi, bin_independent_labels_carry_no_information) {
+    // Exactly independent: every (pattern, label) pair equally often -> I(T;Y) = 0 (1e-12).
+    int n = 8 * 4 * 10, d = 2;
+    float *t = floats((size_t)n * d);
+    int32_t *y = calloc((size_t)n, sizeof *y);
+    for (int i = 0; i < n; i++) {
+        int c = i % 8;
+        t[i * d] = centre(c);
+        t[i * d + 1] = centre(29 - c);
+        y[i] = (i / 8) % 4;
+    }
+    nn_mi_disc b;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_mi_bin(t, n, d, NULL, y, NULL, &b, &err), RT_OK);
+    cr_expect(fabs(b.est.ity) < 1e-12, "%.3g", b.est.ity);
+    free(t); free(y);
+
+    // Independent in distribution: 4000 rows, 8 random patterns, 4 random labels. The plug-in
+    // estimate is positively biased, E ~ (8-1)(4-1) / (2 N ln 2) = 0.0038 bits, with standard
+    // deviation sqrt(2 * 21) / (2 N ln 2) = 0.0012; required: 0 <= I < 0.02 (> 10 sd).
+    rt_rng r = stream(21);
+    n = 4000;
+    t = floats((size_t)n);
+    y = labels(&r, n, 4);
+    for (int i = 0; i < n; i++) t[i] = centre((int)rt_rng_below(&r, 8));
+    cr_assert_eq(nn_mi_bin(t, n, 1, NULL, y, NULL, &b, &err), RT_OK);
+    cr_expect(b.est.ity >= 0.0 && b.est.ity < 0.02, "%.4f", b.est.ity);
+    free(t); free(y);
+}
+
+Test(mi, bin_counts_clipped_activations_and_bin_size) {
+    // Bin count over [-1, 1]: 1.5 and -2 are outside (clipped into the edge bins), 1.0 and -1.0
+    // are inside (last and first bin).
+    float t[6] = { 1.5f, -2.0f, 1.0f, -1.0f, 0.0f, 0.01f };
+    nn_mi_disc b;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_mi_bin(t, 6, 1, NULL, NULL, NULL, &b, &err), RT_OK);
+    cr_expect_eq(b.clipped, 2);
+    cr_expect(fabs(b.clipped_frac - 2.0 / 6.0) < 1e-15);
+    cr_expect_eq(b.patterns, 3, "{1.5, 1}, {-2, -1}, {0, 0.01}: %lld", (long long)b.patterns);
+    // Saxe's bin size 0.07: floor(a / 0.07) puts 0 and 0.069 together, 0.071 and -0.01 apart.
+    float u[4] = { 0.0f, 0.069f, 0.071f, -0.01f };
+    nn_mi_bin_opts o = { .bin_size = 0.07f };
+    cr_assert_eq(nn_mi_bin(u, 4, 1, NULL, NULL, &o, &b, &err), RT_OK);
+    cr_expect_eq(b.patterns, 3);
+    cr_expect_eq(b.clipped, 0);
+    cr_expect(fabs(b.est.h_t - 1.5) < 1e-12, "%.15f", b.est.h_t);
+    // Errors: a bad range, a non-finite activation.
+    nn_mi_bin_opts bad = { .bins = 30, .lo = 1.0f, .hi = -1.0f };
+    cr_expect_eq(nn_mi_bin(u, 4, 1, NULL, NULL, &bad, &b, &err), RT_ERR_ARG);
+    cr_expect(strstr(err.msg, "lo < hi") != NULL, "%s", err.msg);
+    rt_err_clear(&err);
+    u[2] = INFINITY;
+    cr_expect_eq(nn_mi_bin(u, 2, 2, NULL, NULL, NULL, &b, &err), RT_ERR_NUMERIC);
+    cr_expect(strstr(err.msg, "t[1][0]") != NULL, "%s", err.msg);
+}
+
+static int cmp_row4(const void *a, const void *b) { return memcmp(a, b, 4 * sizeof(float)); }
+
+Test(mi, bin_hash_table_counts_every_distinct_pattern) {
+    // 5000 rows of 4 random bins (810,000 possible patterns, many repeats near the birthday
+    // bound) and rows that differ in one element only: the count must equal a sort-based count.
+    rt_rng r = stream(22);
+    int n = 5000, d = 4;
+    float *t = floats((size_t)n * d);
+    for (int e = 0; e < n * d; e++) t[e] = centre((int)rt_rng_below(&r, 30 - 15 * (e % 2)));
+    for (int i = 1; i < 50; i++) { memcpy(t + i * d, t, d * sizeof *t); t[i * d + i % d] = centre(i % 30); }
+    nn_mi_disc b;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_mi_bin(t, n, d, NULL, NULL, NULL, &b, &err), RT_OK);
+    float *s = floats((size_t)n * d);
+    memcpy(s, t, (size_t)n * d * sizeof *s);
+    qsort(s, (size_t)n, 4 * sizeof(float), cmp_row4);
+    int64_t want = 1;
+    for (int i = 1; i < n; i++) want += memcmp(s + i * d, s + (i - 1) * d, d * sizeof *s) != 0;
+    cr_expect_eq(b.patterns, want, "%lld vs %lld", (long long)b.patterns, (long long)want);
+    free(t); free(s);
+}
+
+// ---- binary patterns of Bernoulli layers ----
+
+Test(mi, bern_plugin_exact_on_enumerated_patterns) {
+    // All 2^10 patterns once each, spread over d = 40 bits (two key words): H = 10 bits exactly,
+    // thresholded, and sampled with p in {0, 1} (each draw is then certain).
+    int n = 1024, d = 40;
+    float *p = floats((size_t)n * d);
+    for (int i = 0; i < n; i++)
+        for (int b = 0; b < 10; b++) p[i * d + (b < 5 ? b : 30 + b)] = (i >> b) & 1 ? 1.0f : 0.0f;
+    nn_mi_disc b;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_mi_bern_plugin(p, n, d, NULL, NULL, NULL, 1, &b, &err), RT_OK, "%s", err.msg);
+    cr_expect(fabs(b.est.h_t - 10.0) < 1e-12 && b.patterns == 1024 && b.est.h_t_x == 0.0);
+    rt_rng r = stream(23);
+    cr_assert_eq(nn_mi_bern_plugin(p, n, d, NULL, NULL, &r, 3, &b, &err), RT_OK);
+    cr_expect(fabs(b.est.h_t - 10.0) < 1e-12 && fabs(b.est.h_t_x) < 1e-12 && b.rows == 3 * n);
+    // Thresholding: p = 0.9 is 1, p = 0.5 is 0.
+    for (int e = 0; e < n * d; e++) p[e] = p[e] > 0.5f ? 0.9f : 0.5f;
+    cr_assert_eq(nn_mi_bern_plugin(p, n, d, NULL, NULL, NULL, 1, &b, &err), RT_OK);
+    cr_expect(fabs(b.est.h_t - 10.0) < 1e-12);
+    free(p);
+}
+
+Test(mi, bern_plugin_sampling_measures_noise) {
+    // One input, one neuron firing with p = 1/2, 20,000 samples: H(T) = H(T|X) = 1 bit up to
+    // sampling (p_hat = 1/2 +- 0.0035 gives H > 0.9999), and I(X;T) = 0 exactly.
+    float p[1] = { 0.5f };
+    rt_rng r = stream(24);
+    nn_mi_disc b;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_mi_bern_plugin(p, 1, 1, NULL, NULL, &r, 20000, &b, &err), RT_OK);
+    cr_expect(b.est.h_t > 0.999 && b.est.h_t <= 1.0, "%.6f", b.est.h_t);
+    cr_expect(fabs(b.est.ixt) < 1e-12, "%.3g", b.est.ixt);
+    cr_expect_eq(nn_mi_bern_plugin(p, 1, 1, NULL, NULL, &r, 0, &b, &err), RT_ERR_ARG);
+}
+
+// ---- k nearest neighbours ----
+
+// n pairs (a, b) of d-vectors, each coordinate pair standard normal with correlation rho.
+static void corr_gauss(rt_rng *r, int n, int d, double rho, float *a, float *b) {
+    for (int e = 0; e < n * d; e++) {
+        double u = rt_rng_normal(r), v = rt_rng_normal(r);
+        a[e] = (float)u;
+        b[e] = (float)(rho * u + sqrt(1.0 - rho * rho) * v);
+    }
+}
+
+Test(mi, ksg_correlated_gaussians) {
+    // I = -d/2 log2(1 - rho^2) for d independent pairs with correlation rho = 0.6 (0.32 bits per
+    // pair), N = 2000, k = 3. Measured over 20 seeds (error = KSG - analytic, bits):
+    //   d = 1: mean +0.019, sd 0.027, max |err| 0.065  -> tolerance 0.10 (> 3 sd beyond the bias)
+    //   d = 2: mean +0.008, sd 0.040, max |err| 0.081  -> tolerance 0.12 (3 sd)
+    //   d = 5: mean -0.39 (KSG's known downward bias in a 10-dimensional joint space, -24 %;
+    //          -0.33 at N = 4000), sd 0.043 -> required: 0.65 <= KSG / analytic <= 0.90
+    //          (mean ratio 0.757, sd 0.026: 4 sd each way).
+    // An independent Python transcription of algorithm 1 gives the same value to 1e-10 nats.
+    const int dims[3] = { 1, 2, 5 };
+    const double tol[3] = { 0.10, 0.12, 0.0 };
+    int n = 2000;
+    double rho = 0.6;
+    for (int q = 0; q < 3; q++) {
+        int d = dims[q];
+        rt_rng r = stream(31 + (uint64_t)q);
+        float *a = floats((size_t)n * d), *b = floats((size_t)n * d);
+        corr_gauss(&r, n, d, rho, a, b);
+        nn_mi_value v;
+        rt_err err = { 0 };
+        cr_assert_eq(nn_mi_ksg(a, d, b, d, n, 3, &v, &err), RT_OK, "%s", err.msg);
+        double want = -0.5 * d * log2(1.0 - rho * rho);
+        if (d < 5)
+            cr_expect(fabs(v.bits - want) < tol[q], "d=%d: KSG %.4f, analytic %.4f", d, v.bits, want);
+        else
+            cr_expect(v.bits >= 0.65 * want && v.bits <= 0.90 * want, "d=5: KSG %.4f, analytic %.4f",
+                      v.bits, want);
+        cr_expect_eq(v.side, NN_MI_ESTIMATE);
+        free(a); free(b);
+    }
+}
+
+Test(mi, ksg_labels_and_kl_entropy) {
+    // Ross's estimator: two classes at -5 and +5 with unit noise: I(T;Y) = H(Y) = 1 bit (the
+    // overlap, P(|z| > 5), is 3e-7); labels independent of T: 0. N = 1000, k = 3. Over 20 seeds:
+    // separated, error +0.0007 on every seed -> tolerance 0.01; independent, mean -0.005,
+    // sd 0.021, max |I| 0.051 -> tolerance 0.08 (3.5 sd).
+    rt_rng r = stream(41);
+    int n = 1000;
+    float *t = floats((size_t)n);
+    int32_t *y = labels(&r, n, 2);
+    for (int i = 0; i < n; i++) t[i] = (y[i] ? 5.0f : -5.0f) + (float)rt_rng_normal(&r);
+    nn_mi_value v;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_mi_ksg_labels(t, n, 1, y, 3, &v, &err), RT_OK, "%s", err.msg);
+    double py = 0.0;
+    for (int i = 0; i < n; i++) py += y[i];
+    py /= n;
+    double hy = -(py * log2(py) + (1.0 - py) * log2(1.0 - py));
+    cr_expect(fabs(v.bits - hy) < 0.01, "separated: %.4f vs H(Y) = %.4f", v.bits, hy);
+    for (int i = 0; i < n; i++) t[i] = (float)rt_rng_normal(&r);
+    cr_assert_eq(nn_mi_ksg_labels(t, n, 1, y, 3, &v, &err), RT_OK);
+    cr_expect(fabs(v.bits) < 0.08, "independent: %.4f", v.bits);
+
+    // Kozachenko-Leonenko on N(0, 2^2 I) in d = 1 and 3: H = d/2 log2(2 pi e 4). N = 2000, k = 3.
+    // Over 20 seeds: d = 1 mean -0.005, sd 0.028, max 0.064 -> tolerance 0.10; d = 3 mean -0.042,
+    // sd 0.042, max 0.118 -> tolerance 0.20 (> 3.5 sd beyond the bias).
+    for (int d = 1; d <= 3; d += 2) {
+        float *x = floats((size_t)2000 * d);
+        rt_rng_fill_normal(&r, x, (size_t)2000 * d, 0.0f, 2.0f);
+        cr_assert_eq(nn_mi_kl_entropy(x, 2000, d, 3, &v, &err), RT_OK);
+        double want = 0.5 * d * log2(2.0 * 3.14159265358979323846 * exp(1.0) * 4.0);
+        cr_expect(fabs(v.bits - want) < (d == 1 ? 0.10 : 0.20), "d=%d: %.4f vs %.4f", d, v.bits, want);
+        free(x);
+    }
+    // Errors: k too large; duplicates for the entropy.
+    cr_expect_eq(nn_mi_ksg(t, 1, t, 1, 3, 3, &v, &err), RT_ERR_ARG);
+    cr_expect(strstr(err.msg, "1 <= k < n") != NULL, "%s", err.msg);
+    rt_err_clear(&err);
+    float dup[5] = { 1, 1, 1, 1, 2 };
+    cr_expect_eq(nn_mi_kl_entropy(dup, 5, 1, 2, &v, &err), RT_ERR_NUMERIC);
+    cr_expect(strstr(err.msg, "add a little noise") != NULL, "%s", err.msg);
+    free(t); free(y);
+}
