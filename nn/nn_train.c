@@ -8,7 +8,9 @@
 
 #include "rt_ckpt.h"
 #include "rt_csv.h"
+#include "rt_blas.h"
 #include "rt_ops.h"
+#include "rt_pool.h"
 
 #define LOG2E 1.4426950408889634    /* nats -> bits */
 
@@ -283,7 +285,8 @@ double nn_train_step(const nn_step *s, const nn_dataset *d, const int32_t *idx, 
     x->flags |= RT_INPUT;
     int32_t *y = rt_arena_alloc_raw(&c->step, (size_t)b * sizeof *y);
     nn_data_gather(d, idx, b, x->data, y);
-    rt_params_zero_grad(P);
+    /* No zeroing here: the gradient buffer is zero between steps (rt_params_finalize zero-fills
+    ** it and the optimizer below clears each chunk as it consumes it). */
     nn_fwd f = { c, true, s->noise, 0 };
     rt_tensor *out = nn_model_forward(s->m, &f, x);
     nn_obj_in in = { out, x, y, b, &f, epoch };
@@ -292,7 +295,7 @@ double nn_train_step(const nn_step *s, const nn_dataset *d, const int32_t *idx, 
     if (!isfinite(loss)) return loss;
     rt_backward(c, r.loss);
     if (s->opt->cfg.clip_norm > 0.0f) rt_grad_clip(P->grad, P->total, s->opt->cfg.clip_norm);
-    rt_optim_step(s->opt, P->data, P->grad, lr);
+    rt_optim_step_zero_grad(s->opt, P->data, P->grad, lr);
     if (s->ema) rt_ema_update(s->ema, P->data);
     return loss;
 }
@@ -315,11 +318,17 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
     rt_rng_stream(&s.data_at_epoch, cfg->seed, cfg->point, RT_STREAM_DATA);
     rt_rng_stream(&s.noise, cfg->seed, cfg->point, RT_STREAM_NOISE);
     nn_model_init(m, &init);
+    /* The optimizer and EMA passes use as many threads as OpenBLAS (OPENBLAS_NUM_THREADS): they
+    ** run between GEMMs, when those threads would idle. The results do not depend on it. */
+    rt_pool pool;
+    rt_pool_init(&pool, rt_blas_threads());
     rt_optim_init(&s.opt, &cfg->optim, s.P->total);
+    s.opt.pool = &pool;
     s.has_ema = cfg->ema > 0.0f;
     if (s.has_ema) {
         rt_ema_init(&s.ema, cfg->ema, cfg->ema_warmup, s.P->data, s.P->total);
         s.ema.debias = cfg->ema_debias;
+        s.ema.pool = &pool;
     }
 
     rt_ctx c;
@@ -429,5 +438,6 @@ out:;
     rt_ctx_free(&c);
     rt_optim_free(&s.opt);
     if (s.has_ema) rt_ema_free(&s.ema);
+    rt_pool_free(&pool);
     return st;
 }

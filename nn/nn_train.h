@@ -2,7 +2,9 @@
 ** nn_train.h: the training and evaluation loop of one point.
 **
 ** Per step (style.md section 10): reset the step arena; gather the batch; forward; objective;
-** backward into the flat gradient buffer; clip; optimizer step over the flat buffers; EMA. No
+** backward into the flat gradient buffer; clip; optimizer step over the flat buffers, which
+** leaves the gradients zero for the next step; EMA. The optimizer and EMA passes run on an
+** rt_pool of OpenBLAS's thread count (bytes do not depend on it). No
 ** malloc after the first step, no printing (progress goes through a callback), no Lua.
 ** Per epoch: evaluate train and test in evaluation mode (EMA weights when enabled), append one
 ** row per split to metrics.csv, write a checkpoint. A non-finite loss stops the point as
@@ -84,7 +86,11 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
                    const nn_train_cfg *cfg, nn_result *res, rt_err *err);
 
 /* One training step (the protocol above) on examples idx[0..b) of d: returns the loss in nats,
-** or a non-finite value when the loss diverged (then nothing was updated). ema may be NULL. */
+** or a non-finite value when the loss diverged (then nothing was updated). ema may be NULL.
+** The model's gradient buffer must hold zeros on entry, and holds zeros again on return: the
+** optimizer clears it as it consumes it (rt_optim_step_zero_grad), which saves a zeroing pass.
+** A fresh model has zero gradients; code that runs rt_backward on the model outside this
+** function calls rt_params_zero_grad before handing it back. */
 typedef struct nn_step {
     nn_model *m;
     const nn_obj *o;

@@ -4,6 +4,7 @@
 // scalar (bias corrections, 1 - beta, decay factors) computed before it, so that gcc -O2
 // -ftree-vectorize turns it into SIMD code. Scalars are derived in double and rounded once.
 #include "rt_optim.h"
+#include "rt_pool.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -225,38 +226,67 @@ static void adamax_update(size_t n, float *restrict p, const float *restrict g, 
     }
 }
 
-void rt_optim_step(rt_optim *o, float *p, const float *g, float lr) {
-    const rt_optim_cfg *c = &o->cfg;
-    o->t++;
-    double t = (double)o->t;
+// ---- the update over the pool: fixed chunks, each element touched by one chunk only ----
+
+#define OPTIM_CHUNK ((size_t)1 << 14)  /* floats: 64 KiB of each buffer, a multiple of 16 */
+
+typedef struct optim_job {
+    const rt_optim_cfg *c;
+    float *p, *m, *v;
+    const float *g;
+    float *gz;                  /* g again when the step zeroes it, else NULL */
+    float lr, step, inv_sqrt_bc2, l2, shrink;
+} optim_job;
+
+static void optim_chunk(void *arg, size_t lo, size_t hi) {
+    const optim_job *j = arg;
+    const rt_optim_cfg *c = j->c;
+    size_t n = hi - lo;
+    float *p = j->p + lo, *m = j->m + lo;
+    const float *g = j->g + lo;
     switch (c->kind) {
     case RT_OPTIM_SGD:
         if (c->nesterov)
-            sgd_nesterov_update(o->n, p, g, o->m, lr, c->momentum, c->weight_decay);
+            sgd_nesterov_update(n, p, g, m, j->lr, c->momentum, c->weight_decay);
         else
-            sgd_update(o->n, p, g, o->m, lr, c->momentum, c->weight_decay);
-        return;
+            sgd_update(n, p, g, m, j->lr, c->momentum, c->weight_decay);
+        break;
     case RT_OPTIM_ADAM:
-    case RT_OPTIM_ADAMW: {
+    case RT_OPTIM_ADAMW:
+        adam_update(n, p, g, m, j->v + lo, c->beta1, c->beta2, c->eps, j->step, j->inv_sqrt_bc2,
+                    j->l2, j->shrink);
+        break;
+    case RT_OPTIM_ADAMAX:
+        adamax_update(n, p, g, m, j->v + lo, c->beta1, c->beta2, c->eps, j->step, c->weight_decay);
+        break;
+    }
+    if (j->gz) memset(j->gz + lo, 0, n * sizeof(float));   /* still in cache */
+}
+
+static void optim_run(rt_optim *o, float *p, const float *g, float *gz, float lr) {
+    const rt_optim_cfg *c = &o->cfg;
+    if ((unsigned)c->kind > (unsigned)RT_OPTIM_ADAMAX)
+        RT_ABORT("rt_optim_step: unknown optimizer kind %d", (int)c->kind);
+    o->t++;
+    double t = (double)o->t;
+    optim_job j = { c, p, o->m, o->v, g, gz, lr, 0.0f, 0.0f, 0.0f, 1.0f };
+    if (c->kind == RT_OPTIM_ADAM || c->kind == RT_OPTIM_ADAMW) {
         double bc1 = 1.0 - pow((double)c->beta1, t);
         double bc2 = 1.0 - pow((double)c->beta2, t);
-        float step = (float)((double)lr / bc1);
-        float inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
+        j.step = (float)((double)lr / bc1);
+        j.inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
         bool decoupled = c->kind == RT_OPTIM_ADAMW;
-        float l2 = decoupled ? 0.0f : c->weight_decay;
-        float shrink = decoupled ? 1.0f - lr * c->weight_decay : 1.0f;
-        adam_update(o->n, p, g, o->m, o->v, c->beta1, c->beta2, c->eps, step, inv_sqrt_bc2, l2,
-                    shrink);
-        return;
+        j.l2 = decoupled ? 0.0f : c->weight_decay;
+        j.shrink = decoupled ? 1.0f - lr * c->weight_decay : 1.0f;
+    } else if (c->kind == RT_OPTIM_ADAMAX) {
+        j.step = (float)((double)lr / (1.0 - pow((double)c->beta1, t)));
     }
-    case RT_OPTIM_ADAMAX: {
-        float step = (float)((double)lr / (1.0 - pow((double)c->beta1, t)));
-        adamax_update(o->n, p, g, o->m, o->v, c->beta1, c->beta2, c->eps, step, c->weight_decay);
-        return;
-    }
-    }
-    RT_ABORT("rt_optim_step: unknown optimizer kind %d", (int)c->kind);
+    rt_pool_for(o->pool, o->n, OPTIM_CHUNK, optim_chunk, &j);
 }
+
+void rt_optim_step(rt_optim *o, float *p, const float *g, float lr) { optim_run(o, p, g, NULL, lr); }
+
+void rt_optim_step_zero_grad(rt_optim *o, float *p, float *g, float lr) { optim_run(o, p, g, g, lr); }
 
 // ---- gradient clipping ----
 
@@ -283,11 +313,23 @@ void rt_ema_init(rt_ema *e, float decay, bool warmup, const float *p, size_t n) 
     e->shadow = rt_xfloats(n);
     if (n) memcpy(e->shadow, p, n * sizeof(float));
     e->t = 0;
+    e->pool = NULL;
 }
 
 void rt_ema_free(rt_ema *e) {
     free(e->shadow);
     memset(e, 0, sizeof *e);
+}
+
+typedef struct ema_job { float *s; float *x; const float *cx; float d, c; } ema_job;
+
+RT_SIMD_CLONES
+static void ema_update_chunk(void *arg, size_t lo, size_t hi) {
+    const ema_job *j = arg;
+    float *restrict s = j->s + lo;
+    const float *restrict x = j->cx + lo;
+    float d = j->d, c = j->c;
+    for (size_t i = 0; i < hi - lo; i++) s[i] = d * s[i] + c * x[i];
 }
 
 void rt_ema_update(rt_ema *e, const float *p) {
@@ -301,18 +343,22 @@ void rt_ema_update(rt_ema *e, const float *p) {
         if (w < d) d = w;
     }
     e->t++;
-    float c = 1.0f - d;
-    float *restrict s = e->shadow;
-    const float *restrict x = p;
-    for (size_t i = 0; i < e->n; i++) s[i] = d * s[i] + c * x[i];
+    ema_job j = { e->shadow, NULL, p, d, 1.0f - d };
+    rt_pool_for(e->pool, e->n, OPTIM_CHUNK, ema_update_chunk, &j);
 }
 
-void rt_ema_swap(rt_ema *e, float *p) {
-    float *restrict s = e->shadow;
-    float *restrict x = p;
-    for (size_t i = 0; i < e->n; i++) {
+static void ema_swap_chunk(void *arg, size_t lo, size_t hi) {
+    const ema_job *j = arg;
+    float *restrict s = j->s + lo;
+    float *restrict x = j->x + lo;
+    for (size_t i = 0; i < hi - lo; i++) {
         float tmp = s[i];
         s[i] = x[i];
         x[i] = tmp;
     }
+}
+
+void rt_ema_swap(rt_ema *e, float *p) {
+    ema_job j = { e->shadow, p, p, 0.0f, 0.0f };
+    rt_pool_for(e->pool, e->n, OPTIM_CHUNK, ema_swap_chunk, &j);
 }

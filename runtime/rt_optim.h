@@ -17,11 +17,17 @@
 ** weight; the VIB reference evaluates this); with `warmup` the
 ** decay is min(d, (1+t)/(10+t)) as TensorFlow's ExponentialMovingAverage with num_updates,
 ** t counting the updates made before this one (so the first update uses 0.1).
+**
+** Threads: rt_optim and rt_ema may borrow an rt_pool (field `pool`, NULL by default: the calling
+** thread does the work). The updates are elementwise over fixed chunks of the flat buffers, so the
+** bytes they produce do not depend on the pool's thread count.
 */
 #ifndef RT_OPTIM_H
 #define RT_OPTIM_H
 
 #include "rt_err.h"
+
+struct rt_pool;
 
 typedef enum rt_optim_kind { RT_OPTIM_SGD, RT_OPTIM_ADAM, RT_OPTIM_ADAMW, RT_OPTIM_ADAMAX } rt_optim_kind;
 typedef enum rt_sched_kind { RT_SCHED_CONST, RT_SCHED_EXP, RT_SCHED_STEP, RT_SCHED_COSINE } rt_sched_kind;
@@ -60,6 +66,7 @@ typedef struct rt_optim {
     float *m;                   /* (n) first moment / SGD velocity */
     float *v;                   /* (n) second moment / Adamax infinity norm; NULL for SGD */
     int64_t t;                  /* steps taken */
+    struct rt_pool *pool;       /* borrowed; NULL = the calling thread */
 } rt_optim;
 
 void rt_optim_init(rt_optim *o, const rt_optim_cfg *cfg, size_t n);
@@ -67,6 +74,9 @@ void rt_optim_free(rt_optim *o);
 float rt_optim_lr(const rt_optim_cfg *cfg, double epoch);
 /* One update of p (n) from g (n) at learning rate lr. */
 void rt_optim_step(rt_optim *o, float *p, const float *g, float lr);
+/* The same update, then g = 0: each chunk of g is cleared right after it is consumed, while it
+** is still in cache, which saves the separate zeroing pass of the next step. */
+void rt_optim_step_zero_grad(rt_optim *o, float *p, float *g, float lr);
 /* Global L2 norm of g (computed in double); scales g down to max_norm when above it (max_norm > 0).
 ** Returns the norm before clipping. */
 double rt_grad_clip(float *g, size_t n, float max_norm);
@@ -78,6 +88,7 @@ typedef struct rt_ema {
     size_t n;
     float *shadow;              /* (n) */
     int64_t t;
+    struct rt_pool *pool;       /* borrowed; NULL = the calling thread */
 } rt_ema;
 
 void rt_ema_init(rt_ema *e, float decay, bool warmup, const float *p, size_t n);

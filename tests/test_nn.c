@@ -9,6 +9,7 @@
 
 #include "gradcheck.h"
 #include "nn_train.h"
+#include "rt_pool.h"
 #include "testutil.h"
 
 static nn_layer_spec L(nn_layer_kind k, int out, const char *name) {
@@ -180,6 +181,79 @@ Test(nn, step_learns_and_stops_allocating) {
     rt_ctx_free(&c);
     rt_optim_free(&opt);
     nn_model_free(&m);
+}
+
+/* The step protocol written out with a separate zeroing pass and rt_optim_step, one thread. */
+static double explicit_step(nn_model *m, const nn_obj *o, rt_ctx *c, rt_optim *opt, rt_ema *ema,
+                            rt_rng *noise, const nn_dataset *d, const int32_t *idx, int b, float lr) {
+    rt_params *P = &m->params;
+    rt_ctx_reset(c);
+    rt_tensor *x = rt_tensor_new(c, 2, (int[]){ b, d->dim });
+    x->flags |= RT_INPUT;
+    int32_t *y = rt_arena_alloc_raw(&c->step, (size_t)b * sizeof *y);
+    nn_data_gather(d, idx, b, x->data, y);
+    rt_params_zero_grad(P);
+    nn_fwd f = { c, true, noise, 0 };
+    nn_obj_out r = nn_obj_forward(o, m, c, nn_model_forward(m, &f, x), y, b);
+    rt_backward(c, r.loss);
+    rt_grad_clip(P->grad, P->total, opt->cfg.clip_norm);
+    rt_optim_step(opt, P->data, P->grad, lr);
+    rt_ema_update(ema, P->data);
+    return (double)r.loss->data[0];
+}
+
+Test(nn, step_zeroes_gradients_in_the_optimizer_and_matches_the_explicit_protocol) {
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 40, "fc1"), L(NN_LAYER_RELU, 0, "r"),
+                          L(NN_LAYER_DROPOUT, 0, "drop"), L(NN_LAYER_LINEAR, 2, "out") };
+    s[2].p = 0.2f;
+    nn_model m[2];
+    nn_obj o[2];
+    nn_dataset d = blobs(256, 3);
+    int32_t idx[256];
+    for (int i = 0; i < 256; i++) idx[i] = i;
+    rt_optim_cfg oc = rt_optim_cfg_default();
+    oc.kind = RT_OPTIM_ADAMW;
+    oc.lr = 0.01f;
+    oc.weight_decay = 0.05f;
+    oc.clip_norm = 0.5f;                /* clips most steps */
+    rt_optim opt[2];
+    rt_ema ema[2];
+    rt_ctx c[2];
+    rt_rng noise[2];
+    rt_pool pool;
+    rt_pool_init(&pool, 2);
+    for (int k = 0; k < 2; k++) {
+        ce_model(&m[k], &o[k], s, 4, 8, 5);
+        rt_optim_init(&opt[k], &oc, m[k].params.total);
+        rt_ema_init(&ema[k], 0.9f, true, m[k].params.data, m[k].params.total);
+        rt_ctx_init(&c[k], 1 << 16);
+        rt_rng_seed(&noise[k], 11);
+    }
+    opt[0].pool = ema[0].pool = &pool;
+    nn_step st = { &m[0], &o[0], &c[0], &opt[0], &ema[0], &noise[0] };
+    const rt_params *P = &m[0].params;
+    for (int step = 0; step < 12; step++) {
+        const int32_t *ix = idx + (step % 4) * 64;
+        double a = nn_train_step(&st, &d, ix, 64, oc.lr);
+        double b = explicit_step(&m[1], &o[1], &c[1], &opt[1], &ema[1], &noise[1], &d, ix, 64, oc.lr);
+        cr_assert(a == b, "step %d: loss %.9g vs %.9g", step, a, b);
+        for (size_t i = 0; i < P->total; i++)
+            cr_assert(P->grad[i] == 0.0f, "step %d: grad[%zu] = %g after the step", step, i, (double)P->grad[i]);
+        cr_assert(memcmp(P->data, m[1].params.data, P->total * sizeof(float)) == 0, "step %d: parameters differ", step);
+        cr_assert(memcmp(ema[0].shadow, ema[1].shadow, P->total * sizeof(float)) == 0, "step %d: EMA differs", step);
+    }
+    bool nonzero = false;
+    for (size_t i = 0; i < m[1].params.total; i++) nonzero |= m[1].params.grad[i] != 0.0f;
+    cr_expect(nonzero, "the explicit protocol keeps its gradients (sanity check of the test)");
+    for (int k = 0; k < 2; k++) {
+        rt_ctx_free(&c[k]);
+        rt_ema_free(&ema[k]);
+        rt_optim_free(&opt[k]);
+        nn_model_free(&m[k]);
+    }
+    rt_pool_free(&pool);
+    free(d.x);
+    free(d.y);
 }
 
 Test(nn, evaluation_does_not_depend_on_batch_size) {

@@ -2,9 +2,13 @@
 // the schedules at chosen epochs, gradient clipping, the EMA, and convergence on a quadratic.
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rt_optim.h"
+#include "rt_pool.h"
+#include "rt_rng.h"
 
 // ---- helpers ----
 
@@ -478,4 +482,91 @@ Test(optim, ema_debias_is_tensorflow_zero_debias) {
         cr_expect(fabs((double)e.shadow[i] - want) < 1e-5, "%g vs %g", (double)e.shadow[i], want);
     }
     rt_ema_free(&e);
+}
+
+// ---- threads: the pool changes who computes a chunk, never the bytes ----
+
+enum { NBIG = 3 * (1 << 14) + 1234 };    // several optimizer chunks and a ragged tail
+
+typedef struct run_out { float *p, *m, *v, *shadow; } run_out;
+
+// Five steps of cfg (with clipping when cfg->clip_norm > 0, as nn_train_step does) and an EMA on
+// NBIG parameters, on a pool of `threads` (0: no pool); zero_grad selects rt_optim_step_zero_grad.
+static run_out run_big(const rt_optim_cfg *cfg, int threads, bool zero_grad) {
+    rt_pool pool;
+    if (threads) rt_pool_init(&pool, threads);
+    rt_rng r;
+    rt_rng_seed(&r, 7);
+    run_out out = { malloc(NBIG * sizeof(float)), malloc(NBIG * sizeof(float)),
+                    malloc(NBIG * sizeof(float)), malloc(NBIG * sizeof(float)) };
+    float *g = malloc(NBIG * sizeof(float));
+    rt_rng_fill_uniform(&r, out.p, NBIG, -1.0f, 1.0f);
+    rt_optim o;
+    rt_optim_init(&o, cfg, NBIG);
+    rt_ema e;
+    rt_ema_init(&e, 0.9f, true, out.p, NBIG);
+    o.pool = e.pool = threads ? &pool : NULL;
+    for (int t = 0; t < 5; t++) {
+        rt_rng_fill_uniform(&r, g, NBIG, -2.0f, 2.0f);
+        if (cfg->clip_norm > 0.0f) rt_grad_clip(g, NBIG, cfg->clip_norm);
+        if (zero_grad) {
+            rt_optim_step_zero_grad(&o, out.p, g, cfg->lr);
+            for (size_t i = 0; i < NBIG; i++) cr_assert(g[i] == 0.0f, "g[%zu] = %g after the step", i, (double)g[i]);
+        } else {
+            rt_optim_step(&o, out.p, g, cfg->lr);
+        }
+        rt_ema_update(&e, out.p);
+    }
+    rt_ema_swap(&e, out.p);             // p now holds the average, the shadow the weights
+    memcpy(out.m, o.m, NBIG * sizeof(float));
+    if (o.v) memcpy(out.v, o.v, NBIG * sizeof(float));
+    else memset(out.v, 0, NBIG * sizeof(float));
+    memcpy(out.shadow, e.shadow, NBIG * sizeof(float));
+    free(g);
+    rt_ema_free(&e);
+    rt_optim_free(&o);
+    if (threads) rt_pool_free(&pool);
+    return out;
+}
+
+static void run_free(run_out *o) {
+    free(o->p);
+    free(o->m);
+    free(o->v);
+    free(o->shadow);
+}
+
+static void expect_same_bytes(const run_out *a, const run_out *b, const char *what) {
+    cr_assert(memcmp(a->p, b->p, NBIG * sizeof(float)) == 0, "%s: parameters differ", what);
+    cr_assert(memcmp(a->m, b->m, NBIG * sizeof(float)) == 0, "%s: first moment differs", what);
+    cr_assert(memcmp(a->v, b->v, NBIG * sizeof(float)) == 0, "%s: second moment differs", what);
+    cr_assert(memcmp(a->shadow, b->shadow, NBIG * sizeof(float)) == 0, "%s: EMA differs", what);
+}
+
+Test(optim, threads_give_the_same_bytes_for_every_optimizer) {
+    const struct { rt_optim_kind kind; float momentum; bool nesterov; float wd, clip; } cases[] = {
+        {RT_OPTIM_SGD, 0.0f, false, 0.0f, 0.0f}, {RT_OPTIM_SGD, 0.9f, false, 1e-2f, 5.0f},
+        {RT_OPTIM_SGD, 0.9f, true, 1e-2f, 0.0f}, {RT_OPTIM_ADAM, 0, false, 0.0f, 0.0f},
+        {RT_OPTIM_ADAM, 0, false, 1e-2f, 5.0f}, {RT_OPTIM_ADAMW, 0, false, 1e-2f, 5.0f},
+        {RT_OPTIM_ADAMAX, 0, false, 1e-2f, 5.0f}, {RT_OPTIM_ADAMAX, 0, false, 0.0f, 0.0f}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        rt_optim_cfg c = cfg_of(cases[k].kind, 1e-2f);
+        c.momentum = cases[k].momentum;
+        c.nesterov = cases[k].nesterov;
+        c.weight_decay = cases[k].wd;
+        c.clip_norm = cases[k].clip;    // 5 is far below the norm of NBIG uniform gradients
+        cr_assert_eq(rt_optim_cfg_check(&c, NULL), RT_OK);
+        char what[96];
+        snprintf(what, sizeof what, "%s momentum %g nesterov %d wd %g clip %g",
+                 rt_optim_kind_name(c.kind), (double)c.momentum, c.nesterov, (double)c.weight_decay,
+                 (double)c.clip_norm);
+        run_out ref = run_big(&c, 0, false);
+        for (int threads = 1; threads <= 3; threads++)
+            for (int z = 0; z <= 1; z++) {
+                run_out got = run_big(&c, threads, z);
+                expect_same_bytes(&ref, &got, what);
+                run_free(&got);
+            }
+        run_free(&ref);
+    }
 }

@@ -1,0 +1,57 @@
+/*
+** rt_pool.h: a tiny persistent thread pool for the elementwise passes over the flat parameter
+** buffers (optimizer update, weight EMA) that otherwise run on one core while OpenBLAS's
+** threads idle between GEMMs.
+**
+** One kind of job: rt_pool_for(pool, n, chunk, fn, arg) cuts [0, n) into the fixed chunks
+** [0, chunk), [chunk, 2 chunk), ... (the last one shorter) and calls fn(arg, lo, hi) once for
+** every chunk. The chunk boundaries depend on n and chunk only, never on the thread count, and
+** which thread runs a chunk is left to chance (an atomic counter hands them out); so a job whose
+** chunks write disjoint elements gives the same bytes with 1 thread or many. The caller runs
+** chunks too and returns when every chunk is done. A NULL pool, or one of 1 thread, runs the
+** chunks in order on the calling thread.
+**
+** Workers sleep on a condition variable between jobs (they never spin, so they take no time
+** from the GEMMs). On Linux they are kept off the CPU the caller runs on, so that a woken worker
+** does not queue behind the caller (see rt_pool.c). rt_pool_free wakes and joins them. Jobs are not reentrant: one caller at a
+** time, and fn must not call rt_pool_for on the same pool.
+**
+**     rt_pool pool; rt_pool_init(&pool, rt_blas_threads());
+**     rt_pool_for(&pool, n, 1 << 14, scale_chunk, &args);   // scale_chunk(&args, lo, hi)
+**     rt_pool_free(&pool);
+*/
+#ifndef RT_POOL_H
+#define RT_POOL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "rt_base.h"
+
+typedef void (*rt_pool_fn)(void *arg, size_t lo, size_t hi);
+
+typedef struct rt_pool {
+    int threads;                /* including the caller; workers = threads - 1 */
+    pthread_t *workers;
+    pthread_mutex_t mu;
+    pthread_cond_t wake, done;  /* wake: a new job or shutdown; done: the last worker finished */
+    uint64_t job;               /* job generation, bumped by every rt_pool_for that uses workers */
+    int busy;                   /* workers still on the current job */
+    bool quit;
+    int caller_cpu;             /* the CPU the workers were last kept off (Linux), -1 at first */
+    /* the current job */
+    rt_pool_fn fn;
+    void *arg;
+    size_t n, chunk, nchunks;
+    atomic_size_t next;         /* next chunk to hand out */
+} rt_pool;
+
+/* Starts threads - 1 workers (threads < 1 counts as 1); aborts if a thread cannot be created. */
+void rt_pool_init(rt_pool *p, int threads);
+/* Wakes and joins the workers; p can then be initialised again. */
+void rt_pool_free(rt_pool *p);
+/* Calls fn(arg, lo, hi) exactly once for every chunk of [0, n) (chunk > 0); returns when all are
+** done. p may be NULL (serial). */
+void rt_pool_for(rt_pool *p, size_t n, size_t chunk, rt_pool_fn fn, void *arg);
+
+#endif
