@@ -194,7 +194,8 @@ static double explicit_step(nn_model *m, const nn_obj *o, rt_ctx *c, rt_optim *o
     nn_data_gather(d, idx, b, x->data, y);
     rt_params_zero_grad(P);
     nn_fwd f = { c, true, noise, 0 };
-    nn_obj_out r = nn_obj_forward(o, m, c, nn_model_forward(m, &f, x), y, b);
+    nn_obj_in in = { nn_model_forward(m, &f, x), x, y, b, &f, 0.0 };
+    nn_obj_out r = nn_obj_forward(o, m, c, &in);
     rt_backward(c, r.loss);
     rt_grad_clip(P->grad, P->total, opt->cfg.clip_norm);
     rt_optim_step(opt, P->data, P->grad, lr);
@@ -234,7 +235,7 @@ Test(nn, step_zeroes_gradients_in_the_optimizer_and_matches_the_explicit_protoco
     const rt_params *P = &m[0].params;
     for (int step = 0; step < 12; step++) {
         const int32_t *ix = idx + (step % 4) * 64;
-        double a = nn_train_step(&st, &d, ix, 64, oc.lr);
+        double a = nn_train_step(&st, &d, ix, 64, oc.lr, 0.0);
         double b = explicit_step(&m[1], &o[1], &c[1], &opt[1], &ema[1], &noise[1], &d, ix, 64, oc.lr);
         cr_assert(a == b, "step %d: loss %.9g vs %.9g", step, a, b);
         for (size_t i = 0; i < P->total; i++)
