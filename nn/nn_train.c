@@ -176,12 +176,12 @@ typedef struct metric_cols {
 } metric_cols;
 
 static metric_cols metric_cols_of(const nn_model *m, const nn_obj *o, const nn_train_cfg *cfg) {
-    metric_cols mc = { cfg->eval_passes > 1, false };
-    for (int i = 0; i < m->n; i++)
-        if (m->layers[i].spec.kind == NN_LAYER_GAUSS || m->layers[i].spec.kind == NN_LAYER_BERN ||
-            m->layers[i].spec.kind == NN_LAYER_NOISE)
-            mc.det = cfg->eval_samples > 0 && o->classifies;
-    return mc;
+    bool samples_in_eval = false;      /* layers that draw when eval_samples > 0 (not dropout) */
+    for (int i = 0; i < m->n; i++) {
+        nn_layer_kind k = m->layers[i].spec.kind;
+        samples_in_eval |= k == NN_LAYER_GAUSS || k == NN_LAYER_BERN || k == NN_LAYER_NOISE;
+    }
+    return (metric_cols){ cfg->eval_passes > 1, samples_in_eval && cfg->eval_samples > 0 && o->classifies };
 }
 
 static rt_status metrics_open(rt_csv *w, const nn_obj *o, metric_cols mc, const char *dir, bool append,

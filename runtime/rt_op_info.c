@@ -79,20 +79,30 @@ void rt_bern_kl_bwd(rt_ctx *c, rt_tensor *out) {
 // ---- entropy of softmax(z) per row: z (R,C) -> (R), nats ----
 // H = lse(z) - sum_k p_k z_k;  dH/dz_k = -p_k (z_k - sum_j p_j z_j)  (= -p_k (log p_k + H)).
 
+/* One row's max m, se = sum_k exp(z_k - m) and sz = sum_k exp(z_k - m) (z_k - m): H = log se -
+** sz/se, and the softmax mean of z - m is sz/se. Forward and backward share it. */
+static void entropy_stats(const float *z, int C, float *m, double *se, double *sz) {
+    float mx = z[0];
+    for (int k = 1; k < C; k++) mx = z[k] > mx ? z[k] : mx;
+    double s = 0.0, t = 0.0;
+    for (int k = 0; k < C; k++) {
+        double e = exp((double)(z[k] - mx));
+        s += e;
+        t += e * (double)(z[k] - mx);
+    }
+    *m = mx;
+    *se = s;
+    *sz = t;
+}
+
 rt_tensor *rt_softmax_entropy(rt_ctx *c, rt_tensor *z) {
     RT_ASSERT(z->ndim == 2);
     int R = z->shape[0], C = z->shape[1];
     rt_tensor *out = rt_node_new(c, RT_OP_SOFTMAX_ENTROPY, 1, (int[]){ R }, z, NULL, NULL);
     for (int i = 0; i < R; i++) {
-        const float *zi = z->data + (size_t)i * C;
-        float m = zi[0];
-        for (int k = 1; k < C; k++) m = zi[k] > m ? zi[k] : m;
-        double se = 0.0, sz = 0.0;
-        for (int k = 0; k < C; k++) {
-            double e = exp((double)(zi[k] - m));
-            se += e;
-            sz += e * (double)(zi[k] - m);
-        }
+        float m;
+        double se, sz;
+        entropy_stats(z->data + (size_t)i * C, C, &m, &se, &sz);
         out->data[i] = (float)(log(se) - sz / se);
     }
     return out;
@@ -105,14 +115,9 @@ void rt_softmax_entropy_bwd(rt_ctx *c, rt_tensor *out) {
     int R = z->shape[0], C = z->shape[1];
     for (int i = 0; i < R; i++) {
         const float *zi = z->data + (size_t)i * C;
-        float m = zi[0];
-        for (int k = 1; k < C; k++) m = zi[k] > m ? zi[k] : m;
-        double se = 0.0, sz = 0.0;
-        for (int k = 0; k < C; k++) {
-            double e = exp((double)(zi[k] - m));
-            se += e;
-            sz += e * (double)(zi[k] - m);
-        }
+        float m;
+        double se, sz;
+        entropy_stats(zi, C, &m, &se, &sz);
         double mean = sz / se, g = out->grad[i];
         for (int k = 0; k < C; k++) {
             double p = exp((double)(zi[k] - m)) / se;
