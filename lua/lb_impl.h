@@ -34,6 +34,8 @@ typedef struct lb_point {
     nn_expr_ins expr[NN_MAX_EXPR];      /* a composed objective (0 instructions: weighted sum) */
     int nexpr;
     nn_train_cfg train;
+    nn_measure_cfg measure;             /* measure = { ... } (off when absent) */
+    int measure_epochs[NN_MEASURE_MAX_EPOCHS];
 } lb_point;
 
 /* Reads the point table at index idx; false with a message on failure ("x.lua:14: ..."). */

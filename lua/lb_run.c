@@ -144,7 +144,8 @@ static rt_status write_config(lua_State *L, int point_idx, const lb_opts *o, con
 /* result.csv: one row, the point's hyperparameters and final metrics (deterministic). */
 static rt_status write_result(lua_State *L, int point_idx, const lb_point *p, const nn_result *r,
                               const char *dir, rt_err *err) {
-    char head[4096], row[4096], v[128];
+    static char head[32768], row[32768];
+    char v[128];
     size_t h = 0, w = 0;
 #define COL(name, ...) do { \
         h += (size_t)snprintf(head + h, sizeof head - h, "%s%s", h ? "," : "", name); \
@@ -176,8 +177,20 @@ static rt_status write_result(lua_State *L, int point_idx, const lb_point *p, co
         fmt_num(r->term_bits[t], v, sizeof v);
         COL(name, "%s", v);
     }
+    /* The last measured epoch's information plane: <split>_<layer>_<estimator>_{ixz,izy}_bits. */
+    for (int i = 0; i < r->ninfo; i++) {
+        const nn_info_row *ir = &r->info[i];
+        char name[160];
+        const char *split = ir->split ? "test" : "train", *kind = nn_info_kind_name(ir->kind);
+        snprintf(name, sizeof name, "%s_%s_%s_ixz_bits", split, ir->layer, kind);
+        fmt_num(ir->ixz, v, sizeof v);
+        COL(name, "%s", v);
+        snprintf(name, sizeof name, "%s_%s_%s_izy_bits", split, ir->layer, kind);
+        fmt_num(ir->izy, v, sizeof v);
+        COL(name, "%s", v);
+    }
 #undef COL
-    char buf[8200], path[1200];
+    char buf[65600], path[1200];
     int len = snprintf(buf, sizeof buf, "%s\n%s\n", head, row);
     snprintf(path, sizeof path, "%s/result.csv", dir);
     return rt_write_atomic(path, buf, (size_t)len, err);
@@ -189,7 +202,8 @@ static rt_status rebuild_results(const char *exp_dir, char ids[][17], int n, rt_
     char *out = rt_xmalloc(cap);
     bool header = false;
     for (int i = 0; i < n; i++) {
-        char path[1200], line[8200];
+        static char line[65600];
+        char path[1200];
         snprintf(path, sizeof path, "%s/%s/result.csv", exp_dir, ids[i]);
         FILE *f = fopen(path, "r");
         if (!f) continue;
@@ -410,6 +424,7 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
                     "non-finite (lower the learning rate, clip gradients, or check the data's scale); its CSV is "
                     "kept and the sweep goes on\n", p->terms[0].where, p->id, p->params_canon, r.diverged_epoch);
         }
+        if (r.warn[0]) fprintf(stderr, "vibrun: warning: %s\n", r.warn);
         if (write_result(L, pi, p, &r, dir, &err) != RT_OK ||
             rebuild_results(exp_dir, ids, i + 1, &err) != RT_OK) {
             report(err.msg);

@@ -262,6 +262,88 @@ static bool read_data(lua_State *L, lb_point *p, char *msg, size_t size) {
     return true;
 }
 
+/* point.measure (normalized by vib.measure) into p->measure; absent: off. */
+static bool read_measure(lua_State *L, lb_point *p, char *msg, size_t size) {
+    nn_measure_cfg *c = &p->measure;
+    *c = nn_measure_cfg_default();
+    lua_getfield(L, -1, "measure");
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        return true;
+    }
+    c->on = true;
+    get_str(L, "where", "?", c->where, sizeof c->where);
+    lua_getfield(L, -1, "layers");
+    int n = (int)luaL_len(L, -1);
+    if (n > NN_MEASURE_MAX_LAYERS) {
+        lua_pop(L, 2);
+        return fail(msg, size, "%s: measure: at most %d layers", c->where, NN_MEASURE_MAX_LAYERS);
+    }
+    for (int i = 0; i < n; i++) {
+        lua_geti(L, -1, i + 1);
+        snprintf(c->layers[c->nlayers++], sizeof c->layers[0], "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    c->estimators = 0;
+    lua_getfield(L, -1, "estimators");
+    n = (int)luaL_len(L, -1);
+    for (int i = 0; i < n; i++) {
+        lua_geti(L, -1, i + 1);
+        nn_est e;
+        if (nn_est_parse(lua_tostring(L, -1), &e)) c->estimators |= 1u << e;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    c->split[0] = c->split[1] = false;
+    lua_getfield(L, -1, "split");
+    n = (int)luaL_len(L, -1);
+    for (int i = 0; i < n; i++) {
+        lua_geti(L, -1, i + 1);
+        c->split[strcmp(lua_tostring(L, -1), "test") == 0] = true;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    char every[16];
+    get_str(L, "every_kind", "epoch", every, sizeof every);
+    c->every = strcmp(every, "log2") == 0 ? NN_EVERY_LOG2 : strcmp(every, "k") == 0 ? NN_EVERY_K
+               : strcmp(every, "list") == 0 ? NN_EVERY_LIST : NN_EVERY_EPOCH;
+    c->every_k = (int)get_int(L, "every_k", 1);
+    lua_getfield(L, -1, "epochs");
+    if (lua_istable(L, -1)) {
+        n = (int)luaL_len(L, -1);
+        if (n > NN_MEASURE_MAX_EPOCHS) {
+            lua_pop(L, 2);
+            return fail(msg, size, "%s: measure: at most %d epochs in 'every'", c->where, NN_MEASURE_MAX_EPOCHS);
+        }
+        for (int i = 0; i < n; i++) {
+            lua_geti(L, -1, i + 1);
+            p->measure_epochs[i] = (int)lua_tointeger(L, -1);
+            lua_pop(L, 1);
+        }
+        c->epochs = p->measure_epochs;
+        c->nepochs = n;
+    }
+    lua_pop(L, 1);
+    c->samples = (int)get_int(L, "samples", 0);
+    c->kde_var = get_num(L, "kde_var", c->kde_var);
+    c->bins = (int)get_int(L, "bins", c->bins);
+    c->bin_size = (float)get_num(L, "bin_size", 0.0);
+    c->k = (int)get_int(L, "k", c->k);
+    c->plugin_samples = (int)get_int(L, "plugin_samples", c->plugin_samples);
+    lua_getfield(L, -1, "range");
+    if (lua_istable(L, -1)) {
+        lua_geti(L, -1, 1);
+        lua_geti(L, -2, 2);
+        c->lo = (float)lua_tonumber(L, -2);
+        c->hi = (float)lua_tonumber(L, -1);
+        c->range_set = true;
+        lua_pop(L, 2);
+    }
+    lua_pop(L, 2);
+    return true;
+}
+
 bool lb_point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t size) {
     memset(p, 0, sizeof *p);
     lua_pushvalue(L, idx);
@@ -302,7 +384,8 @@ bool lb_point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t size) {
     else if (p->train.ema < 0.0f || p->train.ema >= 1.0f)
         ok = fail(msg, size, "%s: ema=%g must be in [0, 1) (0 turns it off)", p->name, (double)p->train.ema);
     ok = ok && read_layers(L, p, msg, size) && read_terms(L, p, msg, size) &&
-         read_optim(L, p, msg, size) && read_data(L, p, msg, size);
+         read_optim(L, p, msg, size) && read_data(L, p, msg, size) && read_measure(L, p, msg, size);
+    p->train.measure = &p->measure;
     lua_pop(L, 1);
     return ok;
 }

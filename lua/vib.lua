@@ -463,6 +463,65 @@ vib.data.fashion_mnist = dataset("fashion-mnist", { resplit_test = "number?" })
 vib.data.cifar10 = dataset("cifar10", { resplit_test = "number?" })
 vib.data.csv = dataset("csv", { path = "string", test = "string?", label = "string?", holdout = "number?" })
 
+-- ---- information-plane measurements ---------------------------------------------------------
+
+local estimators = { "variational", "kde", "binning", "ksg", "plugin" }
+local default_estimators = { "variational", "kde", "binning", "plugin" }
+
+-- measure = { layers = "all" | {names}, estimators = "all" | {names}, every = "epoch" | "log2" |
+-- k | {epochs}, split = "both" | "train" | "test" | {splits}, samples = N, kde_var, bins, range =
+-- {lo, hi}, bin_size, k, plugin_samples }: what nn_measure.h computes, normalized here.
+function vib.measure(t)
+  if vib.kind(t) == "measure" then return t end
+  local fn = "measure"
+  local m = fields(fn, t or {}, { layers = "any?", estimators = "any?", every = "any?", split = "any?",
+                                  samples = "int?", kde_var = "number?", bins = "int?", range = "list:number?",
+                                  bin_size = "number?", k = "int?", plugin_samples = "int?" }, "measure")
+  local function bad(key, msg) current_fn, current_key = fn, key; fail(fn .. ": " .. msg) end
+  local function names(key, v, all, known)
+    if v == nil or v == "all" then return all end
+    if type(v) == "string" then v = { v } end
+    if type(v) ~= "table" or #v == 0 then bad(key, string.format("'%s' must be \"all\" or a list of names", key)) end
+    local ok = {}
+    for _, x in ipairs(known or {}) do ok[x] = true end
+    for _, x in ipairs(v) do
+      if type(x) ~= "string" then bad(key, string.format("'%s' lists names (strings), got %s", key, type(x))) end
+      if known and not ok[x] then
+        bad(key, string.format("unknown %s '%s'; known: %s", key == "split" and "split" or "estimator", x,
+                               table.concat(known, ", ")))
+      end
+    end
+    return v
+  end
+  local est = m.estimators == nil and default_estimators or names("estimators", m.estimators, estimators, estimators)
+  m.layers = names("layers", m.layers, {})
+  m.estimators = est
+  local split = m.split
+  if split == nil or split == "both" then split = { "train", "test" } end
+  m.split = names("split", split, nil, { "train", "test" })
+  local every = m.every == nil and "epoch" or m.every
+  m.every = nil
+  if every == "epoch" or every == "log2" then m.every_kind = every
+  elseif is_int(every) and every >= 1 then m.every_kind, m.every_k = "k", math.tointeger(every)
+  elseif type(every) == "table" and #every > 0 then
+    m.every_kind, m.epochs = "list", {}
+    for i, e in ipairs(every) do
+      if not is_int(e) or e < 0 then bad("every", string.format("every[%d] = %s: epochs are integers >= 0", i, tostring(e))) end
+      m.epochs[i] = math.tointeger(e)
+    end
+  else
+    bad("every", "'every' must be \"epoch\", \"log2\", a number of epochs k >= 1, or a list of epochs")
+  end
+  if m.samples and m.samples < 0 then bad("samples", "'samples' must be >= 0 (0 = every example)") end
+  if m.kde_var and not (m.kde_var > 0) then bad("kde_var", "'kde_var' (the noise variance of deterministic layers) must be > 0") end
+  if m.bins and m.bins < 1 then bad("bins", "'bins' must be >= 1") end
+  if m.range and not (#m.range == 2 and m.range[1] < m.range[2]) then bad("range", "'range' must be { lo, hi } with lo < hi") end
+  if m.bin_size and not (m.bin_size > 0) then bad("bin_size", "'bin_size' must be > 0") end
+  if m.k and m.k < 1 then bad("k", "'k' (neighbours) must be >= 1") end
+  if m.plugin_samples and m.plugin_samples < 1 then bad("plugin_samples", "'plugin_samples' must be >= 1") end
+  return m
+end
+
 -- ---- sweeps ---------------------------------------------------------------------------------
 
 function vib.logspace(a, b, n)
@@ -504,7 +563,7 @@ local experiment_spec = {
   optim = "any?", ema = "number?", epochs = "int?", batch = "int?", eval_batch = "int?",
   train_eval_limit = "int?", seed = "int?", sweep = "table?", plots = "table?",
   eval_samples = "int?", eval_passes = "int?", eval_avg = "enum:probs|logits?", ema_mode = "enum:debias|plain|warmup?",
-  checkpoint_every = "int?", description = "string?",
+  checkpoint_every = "int?", description = "string?", measure = "any?",
 }
 -- The top-level settings that --set may override as well as params.
 local settable = { epochs = "int", batch = "int", eval_batch = "int", ema = "number", seed = "int",
@@ -525,6 +584,10 @@ function vib.experiment(t)
   end
   if e.optim and type(e.optim) ~= "function" and vib.kind(e.optim) ~= "optim" then
     fail_at("optim", "vib.experiment: 'optim' must be vib.optim.adam { ... } (or another vib.optim.*) or a function(p) returning one")
+  end
+  if e.measure ~= nil and type(e.measure) ~= "function" then
+    if type(e.measure) ~= "table" then fail_at("measure", "vib.experiment: 'measure' must be a table { layers = ..., estimators = ..., every = ... } or a function(p) returning one") end
+    e.measure = vib.measure(e.measure)
   end
   if e.sweep and vib.kind(e.sweep) ~= "sweep" then fail_at("sweep", "vib.experiment: 'sweep' must be vib.grid { ... }") end
   for k, v in pairs(e.params or {}) do
@@ -662,6 +725,9 @@ function vib._resolve(e, sets)
       error(string.format("%s: the optim function must return vib.optim.*, got %s", e.where,
                           vib.kind(optim) or type(optim)), 0)
     end
+    local measure = e.measure
+    if type(measure) == "function" then measure = measure(p) end
+    if measure ~= nil then measure = vib.measure(measure) end
     local seed = p.seed ~= nil and p.seed or settings.seed or 1
     local point = {
       name = e.name, params = p, model = model, objective = obj, data = data,
@@ -669,7 +735,7 @@ function vib._resolve(e, sets)
       eval_batch = settings.eval_batch or 1000, ema = settings.ema or 0,
       train_eval_limit = settings.train_eval_limit or 0, checkpoint_every = settings.checkpoint_every or 1,
       eval_samples = settings.eval_samples or 0, eval_passes = settings.eval_passes or 1,
-      eval_avg = e.eval_avg or "probs",
+      eval_avg = e.eval_avg or "probs", measure = measure,
       ema_mode = e.ema_mode or "debias",
       seed = seed,
     }
@@ -678,7 +744,7 @@ function vib._resolve(e, sets)
                         seed = seed, train_eval_limit = point.train_eval_limit,
                         eval_samples = point.eval_samples, eval_avg = point.eval_avg,
                         eval_passes = point.eval_passes > 1 and point.eval_passes or nil,
-                        ema_mode = point.ema > 0 and point.ema_mode or nil }
+                        ema_mode = point.ema > 0 and point.ema_mode or nil, measure = measure }
     points[#points + 1] = point
   end
   return points

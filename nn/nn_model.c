@@ -360,9 +360,14 @@ int nn_model_rows_per_input(const nn_model *m, const nn_fwd *f) {
 }
 
 rt_tensor *nn_model_forward(nn_model *m, const nn_fwd *f, rt_tensor *x) {
-    RT_ASSERT(x->ndim == 2 && x->shape[1] == m->in);
+    return nn_model_forward_range(m, f, x, 0, m->n);
+}
+
+rt_tensor *nn_model_forward_range(nn_model *m, const nn_fwd *f, rt_tensor *x, int from, int to) {
+    RT_ASSERT(from >= 0 && from <= to && to <= m->n);
+    RT_ASSERT(x->ndim == 2 && x->shape[1] == (from == 0 ? m->in : m->layers[from - 1].out));
     rt_ctx *c = f->ctx;
-    for (int i = 0; i < m->n; i++) {
+    for (int i = from; i < to; i++) {
         nn_layer *l = &m->layers[i];
         switch (l->spec.kind) {
         case NN_LAYER_LINEAR: x = rt_linear(c, x, l->w, l->b); break;

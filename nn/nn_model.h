@@ -147,6 +147,9 @@ void nn_model_init(nn_model *m, rt_rng *init);
 /* x: (B, in) -> (R*B, out), R = nn_model_rows_per_input. Records each layer's output in
 ** layers[i].y (and mu, sigma for gauss layers). */
 rt_tensor *nn_model_forward(nn_model *m, const nn_fwd *f, rt_tensor *x);
+/* Layers [from, to) only: x is what layer `from` reads, (R, layers[from-1].out) or (B, in). The
+** decoder of a bottleneck on given z (latent figures): nn_model_forward_range(m, f, z, j+1, m->n). */
+rt_tensor *nn_model_forward_range(nn_model *m, const nn_fwd *f, rt_tensor *x, int from, int to);
 /* Index of the layer with that name, or -1. */
 int nn_model_find(const nn_model *m, const char *name);
 /* A human-readable table: layer, kind, output shape, parameters; and the total. */

@@ -274,6 +274,16 @@ static rt_status evaluate_epoch(nn_model *m, const nn_obj *o, const nn_dataset *
     return st;
 }
 
+/* The information plane of a scheduled epoch, on the weights evaluation uses. */
+static rt_status measure_epoch(nn_measure *mm, nn_model *m, const nn_obj *o, const nn_train_cfg *cfg,
+                               train_state *s, rt_ctx *c, int epoch, rt_err *err) {
+    if (!mm || !nn_measure_due(mm, epoch, cfg->epochs)) return RT_OK;
+    if (s->has_ema) rt_ema_swap(&s->ema, s->P->data);
+    rt_status st = nn_measure_epoch(mm, m, o, epoch, cfg->eval_batch, c, err);
+    if (s->has_ema) rt_ema_swap(&s->ema, s->P->data);
+    return st;
+}
+
 // ---- one step ----
 
 double nn_train_step(const nn_step *s, const nn_dataset *d, const int32_t *idx, int b, float lr,
@@ -334,12 +344,17 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
     rt_ctx c;
     rt_ctx_init(&c, 16u << 20);
     rt_csv w = { 0 };
+    nn_measure *mm = NULL;
     FILE *timing = NULL;
     int32_t *perm = rt_xmalloc((size_t)train->n * sizeof *perm);
     rt_status st = RT_OK;
     bool found = false;
     if (cfg->resume) st = ckpt_load(&s, cfg->dir, &found, err);
     if (!st) st = metrics_open(&w, o, metric_cols_of(m, o, cfg), cfg->dir, found, err);
+    if (!st && cfg->measure && cfg->measure->on) {
+        mm = rt_xcalloc(1, sizeof *mm);
+        st = nn_measure_open(mm, cfg->measure, m, o, train, test, cfg->seed, cfg->point, cfg->dir, found, err);
+    }
     if (st) goto out;
     char tpath[1100];
     snprintf(tpath, sizeof tpath, "%s/timing.csv.part", cfg->dir);
@@ -351,6 +366,7 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
     if (!found) {
         st = evaluate_epoch(m, o, train, test, cfg, &s, &c, &w, 0, rt_optim_lr(&cfg->optim, 0.0),
                             res, err);
+        if (!st) st = measure_epoch(mm, m, o, cfg, &s, &c, 0, err);
         if (st) goto out;
     }
     int steps = (train->n + cfg->batch - 1) / cfg->batch;
@@ -400,6 +416,7 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
         s.cursor[1] = 0;
         double t1 = rt_now_s();
         st = evaluate_epoch(m, o, train, test, cfg, &s, &c, &w, epoch, lr, res, err);
+        if (!st) st = measure_epoch(mm, m, o, cfg, &s, &c, epoch, err);
         if (st) goto out;
         double t_eval = rt_now_s() - t1;
         fprintf(timing, "%d,%.3f,%.3f,%.1f\n", epoch, t_train, t_eval, samples / (t_train > 0 ? t_train : 1));
@@ -426,6 +443,20 @@ out:;
     rt_err ignore = { 0 };
     rt_status cst = rt_csv_close(&w, ended, st ? &ignore : err);
     if (!st) st = cst;
+    if (mm) {
+        cst = nn_measure_close(mm, ended, st ? &ignore : err);
+        if (!st) st = cst;
+        memcpy(res->info, mm->last, (size_t)mm->nlast * sizeof *mm->last);
+        res->ninfo = mm->nlast;
+        snprintf(res->warn, sizeof res->warn, "%s", mm->warn);
+        free(mm);
+    }
+    int latent = nn_latent_layer(m);
+    if (!st && ended && strcmp(res->status, "done") == 0 && latent >= 0) {
+        if (s.has_ema) rt_ema_swap(&s.ema, s.P->data);
+        st = nn_latent_write(m, latent, test, cfg->eval_batch, &c, cfg->dir, err);
+        if (s.has_ema) rt_ema_swap(&s.ema, s.P->data);
+    }
     if (timing) {
         fclose(timing);
         if (ended) {

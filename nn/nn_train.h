@@ -17,6 +17,9 @@
 **   timing.csv    epoch, train_seconds, eval_seconds, samples_per_s    (wall clock: differs
 **                 between runs, so it is kept apart from the files that are compared bytewise)
 **   checkpoint    parameters, optimizer state, EMA, RNG streams, epoch cursor
+**   info.csv, info_timing.csv   with cfg->measure: the information plane (nn_measure.h), measured
+**                 after the evaluation of each scheduled epoch, EMA weights when on
+**   latent.csv, latent_grid.csv when the model has a 2-D gauss layer (nn_measure.h), at the end
 ** While a point runs these are "*.part"; they take their final names when it ends.
 */
 #ifndef NN_TRAIN_H
@@ -25,6 +28,7 @@
 #include <signal.h>
 
 #include "nn_data.h"
+#include "nn_measure.h"
 #include "nn_obj.h"
 #include "rt_optim.h"
 
@@ -63,6 +67,7 @@ typedef struct nn_train_cfg {
     const char *dir;            /* the point's directory */
     int checkpoint_every;       /* epochs between checkpoints (>= 1) */
     bool resume;                /* continue from dir/checkpoint when it exists */
+    const nn_measure_cfg *measure;  /* information-plane schedule (info.csv); NULL or !on: none */
     nn_progress_fn progress;
     void *progress_user;
     volatile sig_atomic_t *stop;/* set asynchronously (SIGINT/SIGTERM): stop after this step */
@@ -78,6 +83,9 @@ typedef struct nn_result {
     double test_error_det;      /* evaluation with the means (mean-field): NAN when not measured */
     double term_bits[NN_MAX_TERMS];     /* test split, per term */
     double seconds, samples_per_s;
+    nn_info_row info[NN_INFO_MAX_ROWS]; /* the last measured epoch's information rows */
+    int ninfo;
+    char warn[512];             /* the first measurement warning ("" when none) */
 } nn_result;
 
 /* Trains m on train, evaluating on test, per cfg. Returns RT_OK when the point ended (done,

@@ -1,0 +1,560 @@
+// nn_measure.c: the information-plane schedule (info.csv) and the 2-D latent dump.
+#include "nn_measure.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn_train.h"
+#include "rt_ops.h"
+
+#define LOG2E 1.4426950408889634    /* nats -> bits */
+#define TWO_PI_E 17.079468445347132 /* 2 pi e */
+#define DEG_PER_RAD 57.29577951308232
+
+static const char *const est_names[NN_EST_COUNT] = { "variational", "kde", "binning", "ksg", "plugin" };
+static const char *const kind_names[NN_INFO_KIND_COUNT] = {
+    "variational", "kde_upper", "kde_lower", "binning", "ksg", "plugin",
+};
+
+const char *nn_est_name(nn_est e) { return e < NN_EST_COUNT ? est_names[e] : "?"; }
+const char *nn_info_kind_name(nn_info_kind k) { return k < NN_INFO_KIND_COUNT ? kind_names[k] : "?"; }
+
+bool nn_est_parse(const char *s, nn_est *e) {
+    for (int i = 0; i < NN_EST_COUNT; i++)
+        if (strcmp(s, est_names[i]) == 0) { *e = (nn_est)i; return true; }
+    return false;
+}
+
+nn_measure_cfg nn_measure_cfg_default(void) {
+    nn_measure_cfg c;
+    memset(&c, 0, sizeof c);
+    c.estimators = 1u << NN_EST_VARIATIONAL | 1u << NN_EST_KDE | 1u << NN_EST_BINNING | 1u << NN_EST_PLUGIN;
+    c.every = NN_EVERY_EPOCH;
+    c.every_k = 1;
+    c.split[0] = c.split[1] = true;
+    c.kde_var = 0.1;
+    c.bins = 30;
+    c.lo = -1.0f;
+    c.hi = 1.0f;
+    c.k = 3;
+    c.plugin_samples = 16;
+    return c;
+}
+
+static bool measurable(nn_layer_kind k) {
+    return k != NN_LAYER_LINEAR && k != NN_LAYER_DROPOUT;
+}
+
+static const char *layer_name(const nn_model *m, int li) {
+    return li == m->n ? NN_MEASURE_OUT_NAME : m->layers[li].spec.name;
+}
+
+/* A stream of its own for each (epoch, split, layer, estimator): draws do not depend on which
+** other estimators ran, and a resumed run measures identically. */
+static void estim_rng(rt_rng *r, const nn_measure *mm, int epoch, int split, int li, int kind) {
+    uint64_t h = mm->seed;
+    uint64_t parts[4] = { (uint64_t)epoch, (uint64_t)split, (uint64_t)li, (uint64_t)kind };
+    for (int i = 0; i < 4; i++) h = (h ^ (parts[i] + 1)) * 0x100000001B3ull + 0x9E3779B97F4A7C15ull;
+    rt_rng_stream(r, h, mm->point, RT_STREAM_ESTIM);
+}
+
+static int cmp_i32(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The fixed examples of a split: a sorted random subset of `samples` rows. */
+static void draw_subset(nn_dataset *sub, const nn_dataset *d, int samples, const nn_measure *mm, int split) {
+    int32_t *perm = rt_xmalloc((size_t)d->n * sizeof *perm);
+    for (int i = 0; i < d->n; i++) perm[i] = i;
+    rt_rng r;
+    estim_rng(&r, mm, -1, split, -1, -1);
+    rt_rng_shuffle(&r, perm, (size_t)d->n);
+    qsort(perm, (size_t)samples, sizeof *perm, cmp_i32);
+    *sub = *d;
+    sub->n = samples;
+    sub->x = rt_xmalloc((size_t)samples * (size_t)d->dim * sizeof *sub->x);
+    sub->y = rt_xmalloc((size_t)samples * sizeof *sub->y);
+    nn_data_gather(d, perm, samples, sub->x, sub->y);
+    free(perm);
+}
+
+rt_status nn_measure_open(nn_measure *mm, const nn_measure_cfg *cfg, const nn_model *m,
+                          const nn_obj *o, const nn_dataset *train, const nn_dataset *test,
+                          uint64_t seed, uint64_t point, const char *dir, bool append, rt_err *err) {
+    memset(mm, 0, sizeof *mm);
+    mm->cfg = *cfg;
+    mm->seed = seed;
+    mm->point = point;
+    if (cfg->nlayers == 0) {
+        for (int i = 0; i < m->n; i++)
+            if (measurable(m->layers[i].spec.kind)) mm->layer[mm->nlayer++] = i;
+        if (o->classifies) mm->layer[mm->nlayer++] = m->n;
+    } else {
+        for (int j = 0; j < cfg->nlayers; j++) {
+            int li = strcmp(cfg->layers[j], NN_MEASURE_OUT_NAME) == 0 ? m->n : nn_model_find(m, cfg->layers[j]);
+            if (li < 0) {
+                char known[1024];
+                size_t k = 0;
+                for (int i = 0; i < m->n && k < sizeof known; i++)
+                    k += (size_t)snprintf(known + k, sizeof known - k, "%s, ", m->layers[i].spec.name);
+                snprintf(known + (k < sizeof known ? k : sizeof known - 1), sizeof known - (k < sizeof known ? k : sizeof known - 1),
+                         "%s", NN_MEASURE_OUT_NAME);
+                return rt_err_set(err, RT_ERR_ARG, "%s: measure: the model has no layer '%s'; its layers: %s",
+                                  cfg->where, cfg->layers[j], known);
+            }
+            mm->layer[mm->nlayer++] = li;
+        }
+    }
+    const nn_dataset *d[2] = { train, test };
+    for (int s = 0; s < 2; s++) {
+        mm->data[s] = d[s];
+        if (cfg->split[s] && cfg->samples > 0 && cfg->samples < d[s]->n) {
+            draw_subset(&mm->sub[s], d[s], cfg->samples, mm, s);
+            mm->data[s] = &mm->sub[s];
+        }
+    }
+    static const char *const cols[] = { "epoch", "split", "layer", "estimator", "ixz_bits", "izy_bits",
+                                        "ixz_side", "izy_side", "n", "clipped_frac" };
+    char path[1100];
+    snprintf(path, sizeof path, "%s/info.csv", dir);
+    rt_status st = rt_csv_open(&mm->csv, path, cols, 10, append, err);
+    if (st) return st;
+    snprintf(mm->timing_path, sizeof mm->timing_path, "%s/info_timing.csv.part", dir);
+    mm->timing = fopen(mm->timing_path, append ? "a" : "w");
+    if (!mm->timing) return rt_err_set(err, RT_ERR_IO, "%s: cannot create", mm->timing_path);
+    if (!append) fputs("epoch,split,layer,estimator,seconds\n", mm->timing);
+    return RT_OK;
+}
+
+bool nn_measure_due(const nn_measure *mm, int epoch, int epochs) {
+    const nn_measure_cfg *c = &mm->cfg;
+    if (epoch == 0 || epoch == epochs) return true;
+    switch (c->every) {
+    case NN_EVERY_EPOCH: return true;
+    case NN_EVERY_LOG2: return (epoch & (epoch - 1)) == 0;
+    case NN_EVERY_K: return c->every_k > 0 && epoch % c->every_k == 0;
+    case NN_EVERY_LIST:
+        for (int i = 0; i < c->nepochs; i++)
+            if (c->epochs[i] == epoch) return true;
+        return false;
+    }
+    return false;
+}
+
+// ---- reading the layers ----
+
+/* One measured layer's values on the split's examples. */
+typedef struct layer_vals {
+    int d;                      /* features */
+    float *y;                   /* (n, d): activations; gauss mu; bern p; noise f(x); softmax probs */
+    float *sigma;               /* gauss with a diagonal scale: (n, d) standard deviations */
+    bool full_cov, unit;        /* gauss: packed Cholesky factor (not read), or sigma = 1 */
+} layer_vals;
+
+static void softmax_rows(const float *z, float *p, int rows, int C) {
+    for (int i = 0; i < rows; i++) {
+        const float *zi = z + (size_t)i * C;
+        float *pi = p + (size_t)i * C;
+        float mx = zi[0];
+        for (int k = 1; k < C; k++) mx = zi[k] > mx ? zi[k] : mx;
+        double s = 0.0;
+        for (int k = 0; k < C; k++) s += exp((double)(zi[k] - mx));
+        for (int k = 0; k < C; k++) pi[k] = (float)(exp((double)(zi[k] - mx)) / s);
+    }
+}
+
+/* Evaluation-mode forward over d in batches; copies each measured layer out of the step arena. */
+static void read_layers(const nn_measure *mm, nn_model *m, const nn_dataset *d, int batch, rt_ctx *c,
+                        layer_vals *v) {
+    int n = d->n;
+    for (int j = 0; j < mm->nlayer; j++) {
+        int li = mm->layer[j];
+        memset(&v[j], 0, sizeof v[j]);
+        v[j].d = li == m->n ? m->out : m->layers[li].out;
+        v[j].y = rt_xmalloc((size_t)n * (size_t)v[j].d * sizeof(float));
+        if (li < m->n && m->layers[li].spec.kind == NN_LAYER_GAUSS) {
+            v[j].full_cov = m->layers[li].spec.full_cov;
+            v[j].unit = m->layers[li].spec.sigma == NN_SIGMA_UNIT;
+            if (!v[j].full_cov && !v[j].unit) v[j].sigma = rt_xmalloc((size_t)n * (size_t)v[j].d * sizeof(float));
+        }
+    }
+    bool rec = c->grad_enabled;
+    c->grad_enabled = false;
+    nn_fwd f = { c, false, NULL, 0 };
+    for (int i0 = 0; i0 < n; i0 += batch) {
+        int b = n - i0 < batch ? n - i0 : batch;
+        rt_ctx_reset(c);
+        rt_tensor *x = rt_tensor_new(c, 2, (int[]){ b, d->dim });
+        memcpy(x->data, d->x + (size_t)i0 * d->dim, (size_t)b * (size_t)d->dim * sizeof(float));
+        rt_tensor *out = nn_model_forward(m, &f, x);
+        for (int j = 0; j < mm->nlayer; j++) {
+            int li = mm->layer[j], k = v[j].d;
+            float *dst = v[j].y + (size_t)i0 * k;
+            if (li == m->n) {
+                softmax_rows(out->data, dst, b, k);
+                continue;
+            }
+            const nn_layer *l = &m->layers[li];
+            const rt_tensor *src = l->spec.kind == NN_LAYER_NOISE ? l->mu : l->y;
+            RT_ASSERT(src->n == (int64_t)b * k);
+            memcpy(dst, src->data, (size_t)b * (size_t)k * sizeof(float));
+            if (v[j].sigma) memcpy(v[j].sigma + (size_t)i0 * k, l->sigma->data, (size_t)b * (size_t)k * sizeof(float));
+        }
+    }
+    c->grad_enabled = rec;
+}
+
+// ---- the estimators ----
+
+static double label_entropy_bits(const nn_dataset *d) {
+    int64_t count[1024] = { 0 };
+    RT_ASSERT(d->nclass <= 1024);
+    for (int i = 0; i < d->n; i++) count[d->y[i]]++;
+    double h = 0.0;
+    for (int k = 0; k < d->nclass; k++)
+        if (count[k]) h -= (double)count[k] / d->n * log2((double)count[k] / d->n);
+    return h;
+}
+
+static bool samples_in_eval(const nn_model *m) {
+    for (int i = 0; i < m->n; i++) {
+        nn_layer_kind k = m->layers[i].spec.kind;
+        if (k == NN_LAYER_GAUSS || k == NN_LAYER_BERN || k == NN_LAYER_NOISE) return true;
+    }
+    return false;
+}
+
+static void warn_once(nn_measure *mm, const char *fmt, ...) RT_PRINTF(2, 3);
+static void warn_once(nn_measure *mm, const char *fmt, ...) {
+    if (mm->warn[0]) return;
+    int k = snprintf(mm->warn, sizeof mm->warn, "%s: measure: ", mm->cfg.where);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(mm->warn + k, sizeof mm->warn - (size_t)k, fmt, ap);
+    va_end(ap);
+}
+
+static nn_info_row *new_row(nn_measure *mm, int epoch, int split, const char *layer, nn_info_kind kind, int n) {
+    RT_ASSERT(mm->nlast < NN_INFO_MAX_ROWS);
+    nn_info_row *r = &mm->last[mm->nlast++];
+    memset(r, 0, sizeof *r);
+    r->epoch = epoch;
+    r->split = split;
+    snprintf(r->layer, sizeof r->layer, "%s", layer);
+    r->kind = kind;
+    r->ixz = r->izy = (double)NAN;
+    r->side_ixz = r->side_izy = NN_MI_ESTIMATE;
+    r->n = n;
+    return r;
+}
+
+/* An estimator that fails on the values (ties, a saturated layer) leaves NAN in its row and a
+** warning, not the end of the training run; only running out of memory is an error. */
+static rt_status judge(nn_measure *mm, rt_status st, const rt_err *e, const char *layer, nn_info_kind k,
+                       int epoch, rt_err *err) {
+    if (st == RT_ERR_NOMEM) return rt_err_set(err, st, "%s", e->msg);
+    if (st) warn_once(mm, "%s on layer %s failed at epoch %d: %s; its row holds nan", nn_info_kind_name(k), layer,
+                      epoch, e->msg);
+    return RT_OK;
+}
+
+static void variational_rows(nn_measure *mm, nn_model *m, const nn_obj *o, int split, int epoch,
+                             int batch, rt_ctx *c) {
+    const nn_dataset *d = mm->data[split];
+    bool any = false;
+    for (int j = 0; j < mm->nlayer && !any; j++) {
+        int li = mm->layer[j];
+        for (int t = 0; t < o->n; t++) any |= o->layer[t] == li || (li == m->n && o->terms[t].kind == NN_TERM_CE);
+    }
+    if (!any) return;
+    double t0 = rt_now_s();
+    nn_eval_cfg e = { 0, batch, samples_in_eval(m) ? 1 : 0, NN_AVG_PROBS, mm->seed, mm->point, 0, (double)epoch };
+    nn_eval ev = nn_evaluate(m, o, d, &e, c);
+    double hy = label_entropy_bits(d), dt = rt_now_s() - t0;
+    int decoder = -1;
+    for (int t = 0; t < o->n && decoder < 0; t++)
+        if (o->terms[t].kind == NN_TERM_CE && o->average[t] == -2 && o->layer[t] == -1) decoder = t;
+    for (int j = 0; j < mm->nlayer; j++) {
+        int li = mm->layer[j];
+        double ixz = (double)NAN;
+        int relevance = decoder;
+        for (int t = 0; t < o->n; t++) {
+            if (o->terms[t].kind == NN_TERM_CE && o->average[t] == li) relevance = t;
+            if (o->layer[t] != li || li == m->n) continue;
+            if (o->terms[t].kind == NN_TERM_KL) ixz = ev.term_bits[t];
+            else if (o->terms[t].kind == NN_TERM_LOGVAR && !o->terms[t].per_class && isnan(ixz) &&
+                     m->layers[li].spec.kind == NN_LAYER_NOISE) {
+                double s = m->layers[li].spec.std, dz = m->layers[li].out;
+                ixz = ev.term_bits[t] - 0.5 * dz * log2(TWO_PI_E * s * s);
+            }
+        }
+        if (isnan(ixz) && li != m->n) continue;
+        nn_info_row *r = new_row(mm, epoch, split, layer_name(m, li), NN_INFO_VARIATIONAL, d->n);
+        r->ixz = ixz;
+        r->side_ixz = NN_MI_UPPER;
+        if (relevance >= 0) {
+            r->izy = hy - ev.term_bits[relevance];
+            r->side_izy = NN_MI_LOWER;
+        }
+        r->seconds = dt;
+    }
+}
+
+static rt_status layer_rows(nn_measure *mm, const nn_model *m, int split, int epoch, int j,
+                            const layer_vals *v, rt_err *err) {
+    const nn_measure_cfg *cf = &mm->cfg;
+    const nn_dataset *d = mm->data[split];
+    int li = mm->layer[j], n = d->n, dz = v->d;
+    const char *name = layer_name(m, li);
+    nn_layer_kind kind = li == m->n ? NN_LAYER_SIGMOID : m->layers[li].spec.kind;   /* softmax: in [0, 1] */
+    rt_status st;
+    rt_err e = { 0 };
+    if (cf->estimators & 1u << NN_EST_KDE) {
+        if (v->full_cov) {
+            warn_once(mm, "kde skips %s, a full-covariance layer (its pairwise bounds are not implemented)", name);
+        } else {
+            nn_mi_kde kde;
+            e.msg[0] = '\0';
+            if (kind == NN_LAYER_GAUSS && v->sigma) st = nn_mi_kde_gauss(v->y, v->sigma, n, dz, d->y, NULL, &kde, &e);
+            else if (kind == NN_LAYER_GAUSS) st = nn_mi_kde_det(v->y, n, dz, 1.0, d->y, NULL, &kde, &e);
+            else if (kind == NN_LAYER_BERN) st = nn_mi_kde_bern(v->y, n, dz, d->y, NULL, &kde, &e);
+            else if (kind == NN_LAYER_NOISE) {
+                double s = m->layers[li].spec.std;
+                st = nn_mi_kde_det(v->y, n, dz, s * s, d->y, NULL, &kde, &e);
+            } else st = nn_mi_kde_det(v->y, n, dz, cf->kde_var, d->y, NULL, &kde, &e);
+            nn_info_row *up = new_row(mm, epoch, split, name, NN_INFO_KDE_UPPER, n);
+            nn_info_row *lo = new_row(mm, epoch, split, name, NN_INFO_KDE_LOWER, n);
+            if (st == RT_OK) {
+                up->ixz = kde.upper.ixt, up->izy = kde.upper.ity, up->side_ixz = NN_MI_UPPER;
+                lo->ixz = kde.lower.ixt, lo->izy = kde.lower.ity, lo->side_ixz = NN_MI_LOWER;
+                up->seconds = lo->seconds = kde.seconds / 2;
+            }
+            if (judge(mm, st, &e, name, NN_INFO_KDE_UPPER, epoch, err)) return RT_ERR_NOMEM;
+        }
+    }
+    if (cf->estimators & 1u << NN_EST_BINNING) {
+        nn_mi_bin_opts bo = nn_mi_bin_opts_default();
+        bo.bins = cf->bins;
+        if (cf->bin_size > 0.0f) bo.bin_size = cf->bin_size;
+        else if (cf->range_set) bo.lo = cf->lo, bo.hi = cf->hi;
+        else if (kind == NN_LAYER_SIGMOID || kind == NN_LAYER_BERN) bo.lo = 0.0f, bo.hi = 1.0f;
+        nn_mi_disc b;
+        e.msg[0] = '\0';
+        st = nn_mi_bin(v->y, n, dz, NULL, d->y, &bo, &b, &e);
+        nn_info_row *r = new_row(mm, epoch, split, name, NN_INFO_BINNING, n);
+        if (st == RT_OK) {
+            r->ixz = b.est.ixt, r->izy = b.est.ity, r->clipped = b.clipped_frac, r->seconds = b.seconds;
+            if (b.clipped_frac > 0.01)
+                warn_once(mm, "binning: at epoch %d, %.1f%% of layer %s's activations fall outside the bin "
+                          "range [%g, %g] and were counted in the edge bins (info.csv's clipped_frac); set "
+                          "measure.range or measure.bin_size", epoch, 100.0 * b.clipped_frac, name,
+                          (double)bo.lo, (double)bo.hi);
+        }
+        if (judge(mm, st, &e, name, NN_INFO_BINNING, epoch, err)) return RT_ERR_NOMEM;
+    }
+    if ((cf->estimators & 1u << NN_EST_KSG) && kind != NN_LAYER_BERN) {
+        /* One sample of a stochastic layer: the k-NN estimators need a continuous Z with noise. */
+        float *t = v->y, *own = NULL;
+        if (kind == NN_LAYER_GAUSS || kind == NN_LAYER_NOISE) {
+            own = rt_xmalloc((size_t)n * (size_t)dz * sizeof *own);
+            rt_rng r;
+            estim_rng(&r, mm, epoch, split, li, NN_INFO_KSG);
+            double s = kind == NN_LAYER_NOISE ? (double)m->layers[li].spec.std : 1.0;
+            for (size_t i = 0; i < (size_t)n * (size_t)dz; i++)
+                own[i] = v->y[i] + (float)((v->sigma ? (double)v->sigma[i] : s) * rt_rng_normal(&r));
+            t = own;
+        }
+        nn_mi_value a, b;
+        e.msg[0] = '\0';
+        st = nn_mi_ksg(d->x, d->dim, t, dz, n, cf->k, &a, &e);
+        if (st == RT_OK) st = nn_mi_ksg_labels(t, n, dz, d->y, cf->k, &b, &e);
+        free(own);
+        nn_info_row *r = new_row(mm, epoch, split, name, NN_INFO_KSG, n);
+        if (st == RT_OK) r->ixz = a.bits, r->izy = b.bits, r->seconds = a.seconds + b.seconds;
+        if (judge(mm, st, &e, name, NN_INFO_KSG, epoch, err)) return RT_ERR_NOMEM;
+    }
+    if ((cf->estimators & 1u << NN_EST_PLUGIN) && kind == NN_LAYER_BERN) {
+        rt_rng r;
+        estim_rng(&r, mm, epoch, split, li, NN_INFO_PLUGIN);
+        nn_mi_disc b;
+        e.msg[0] = '\0';
+        st = nn_mi_bern_plugin(v->y, n, dz, NULL, d->y, &r, cf->plugin_samples, &b, &e);
+        nn_info_row *row = new_row(mm, epoch, split, name, NN_INFO_PLUGIN, n);
+        if (st == RT_OK) row->ixz = b.est.ixt, row->izy = b.est.ity, row->seconds = b.seconds;
+        if (judge(mm, st, &e, name, NN_INFO_PLUGIN, epoch, err)) return RT_ERR_NOMEM;
+    }
+    return RT_OK;
+}
+
+rt_status nn_measure_epoch(nn_measure *mm, nn_model *m, const nn_obj *o, int epoch, int eval_batch,
+                           rt_ctx *c, rt_err *err) {
+    static const char *const split_names[2] = { "train", "test" };
+    mm->nlast = 0;
+    layer_vals v[NN_MEASURE_MAX_LAYERS + 1];
+    rt_status st = RT_OK;
+    for (int s = 0; s < 2 && !st; s++) {
+        if (!mm->cfg.split[s]) continue;
+        int first = mm->nlast;
+        if (mm->cfg.estimators & 1u << NN_EST_VARIATIONAL) variational_rows(mm, m, o, s, epoch, eval_batch, c);
+        read_layers(mm, m, mm->data[s], eval_batch, c, v);
+        for (int j = 0; j < mm->nlayer && !st; j++) st = layer_rows(mm, m, s, epoch, j, &v[j], err);
+        for (int j = 0; j < mm->nlayer; j++) {
+            free(v[j].y);
+            free(v[j].sigma);
+        }
+        for (int i = first; i < mm->nlast && !st; i++) {
+            const nn_info_row *r = &mm->last[i];
+            rt_csv_int(&mm->csv, r->epoch);
+            rt_csv_str(&mm->csv, split_names[s]);
+            rt_csv_str(&mm->csv, r->layer);
+            rt_csv_str(&mm->csv, nn_info_kind_name(r->kind));
+            rt_csv_num(&mm->csv, r->ixz);
+            rt_csv_num(&mm->csv, r->izy);
+            rt_csv_str(&mm->csv, nn_mi_side_name(r->side_ixz));
+            rt_csv_str(&mm->csv, nn_mi_side_name(r->side_izy));
+            rt_csv_int(&mm->csv, r->n);
+            rt_csv_num(&mm->csv, r->clipped);
+            st = rt_csv_end_row(&mm->csv, err);
+            fprintf(mm->timing, "%d,%s,%s,%s,%.4f\n", r->epoch, split_names[s], r->layer,
+                    nn_info_kind_name(r->kind), r->seconds);
+        }
+        fflush(mm->timing);
+    }
+    return st;
+}
+
+rt_status nn_measure_close(nn_measure *mm, bool commit, rt_err *err) {
+    rt_status st = rt_csv_close(&mm->csv, commit, err);
+    if (mm->timing) {
+        fclose(mm->timing);
+        mm->timing = NULL;
+        if (commit) {
+            char final[1100];
+            snprintf(final, sizeof final, "%.*s", (int)(strlen(mm->timing_path) - 5), mm->timing_path);
+            rename(mm->timing_path, final);
+        }
+    }
+    for (int s = 0; s < 2; s++)
+        if (mm->data[s] == &mm->sub[s]) {
+            free(mm->sub[s].x);
+            free(mm->sub[s].y);
+            mm->data[s] = NULL;
+        }
+    return st;
+}
+
+// ---- the 2-D latent space ----
+
+int nn_latent_layer(const nn_model *m) {
+    for (int i = 0; i < m->n; i++)
+        if (m->layers[i].spec.kind == NN_LAYER_GAUSS && m->layers[i].out == 2) return i;
+    return -1;
+}
+
+#define LATENT_GRID 200
+#define CHI2_2_95 5.991464547107979     /* the 0.95 quantile of chi^2 with 2 degrees of freedom */
+
+rt_status nn_latent_write(nn_model *m, int li, const nn_dataset *d, int batch, rt_ctx *c,
+                          const char *dir, rt_err *err) {
+    const nn_layer *l = &m->layers[li];
+    RT_ASSERT(l->spec.kind == NN_LAYER_GAUSS && l->out == 2);
+    static const char *const cols[] = { "label", "mu1", "mu2", "s11", "s12", "s22", "ell_major",
+                                        "ell_minor", "ell_angle" };
+    char path[1100];
+    snprintf(path, sizeof path, "%s/latent.csv", dir);
+    rt_csv w;
+    rt_status st = rt_csv_open(&w, path, cols, 9, false, err);
+    if (st) return st;
+    bool rec = c->grad_enabled;
+    c->grad_enabled = false;
+    nn_fwd f = { c, false, NULL, 0 };
+    double lo[2] = { INFINITY, INFINITY }, hi[2] = { -INFINITY, -INFINITY };
+    for (int i0 = 0; i0 < d->n && !st; i0 += batch) {
+        int b = d->n - i0 < batch ? d->n - i0 : batch;
+        rt_ctx_reset(c);
+        rt_tensor *x = rt_tensor_new(c, 2, (int[]){ b, d->dim });
+        memcpy(x->data, d->x + (size_t)i0 * d->dim, (size_t)b * (size_t)d->dim * sizeof(float));
+        nn_model_forward_range(m, &f, x, 0, li + 1);
+        for (int i = 0; i < b && !st; i++) {
+            double mu1 = (double)l->mu->data[2 * i], mu2 = (double)l->mu->data[2 * i + 1];
+            double s11 = 1, s12 = 0, s22 = 1;
+            if (l->sigma && l->spec.full_cov) {
+                const float *L = l->sigma->data + 3 * (size_t)i;       /* [a 0; b c] packed a, b, c */
+                double a = (double)L[0], bb = (double)L[1], cc = (double)L[2];
+                s11 = a * a, s12 = a * bb, s22 = bb * bb + cc * cc;
+            } else if (l->sigma) {
+                double s1 = (double)l->sigma->data[2 * i], s2 = (double)l->sigma->data[2 * i + 1];
+                s11 = s1 * s1, s22 = s2 * s2;
+            }
+            /* Eigenvalues of the covariance, the major axis's angle. */
+            double tr = s11 + s22, det = s11 * s22 - s12 * s12, disc = sqrt(fmax(0.0, tr * tr / 4 - det));
+            double l1 = tr / 2 + disc, l2 = fmax(0.0, tr / 2 - disc);
+            double angle = 0.5 * atan2(2 * s12, s11 - s22) * DEG_PER_RAD;
+            rt_csv_int(&w, d->y[i0 + i]);
+            rt_csv_num(&w, mu1);
+            rt_csv_num(&w, mu2);
+            rt_csv_num(&w, s11);
+            rt_csv_num(&w, s12);
+            rt_csv_num(&w, s22);
+            rt_csv_num(&w, 2 * sqrt(CHI2_2_95 * l1));
+            rt_csv_num(&w, 2 * sqrt(CHI2_2_95 * l2));
+            rt_csv_num(&w, angle);
+            st = rt_csv_end_row(&w, err);
+            lo[0] = fmin(lo[0], mu1), hi[0] = fmax(hi[0], mu1);
+            lo[1] = fmin(lo[1], mu2), hi[1] = fmax(hi[1], mu2);
+        }
+    }
+    rt_err ignore = { 0 };
+    rt_status cst = rt_csv_close(&w, st == RT_OK, st ? &ignore : err);
+    if (!st) st = cst;
+    if (st || li + 1 == m->n) {
+        c->grad_enabled = rec;
+        return st;
+    }
+    /* The decoder's predictive entropy over the means' range plus 10% on each side. */
+    for (int k = 0; k < 2; k++) {
+        double span = hi[k] - lo[k] > 1e-6 ? hi[k] - lo[k] : 2.0;
+        lo[k] -= 0.1 * span;
+        hi[k] += 0.1 * span;
+    }
+    static const char *const gcols[] = { "z1", "z2", "entropy_bits" };
+    snprintf(path, sizeof path, "%s/latent_grid.csv", dir);
+    st = rt_csv_open(&w, path, gcols, 3, false, err);
+    int G = LATENT_GRID, total = G * G;
+    for (int p0 = 0; p0 < total && !st; p0 += batch) {
+        int b = total - p0 < batch ? total - p0 : batch;
+        rt_ctx_reset(c);
+        rt_tensor *z = rt_tensor_new(c, 2, (int[]){ b, 2 });
+        for (int i = 0; i < b; i++) {
+            int p = p0 + i;
+            z->data[2 * i] = (float)(lo[0] + (hi[0] - lo[0]) * (p % G) / (G - 1));
+            z->data[2 * i + 1] = (float)(lo[1] + (hi[1] - lo[1]) * (p / G) / (G - 1));
+        }
+        rt_tensor *out = nn_model_forward_range(m, &f, z, li + 1, m->n);
+        int C = out->shape[1];
+        for (int i = 0; i < b && !st; i++) {
+            const float *zi = out->data + (size_t)i * C;
+            float mx = zi[0];
+            for (int k = 1; k < C; k++) mx = zi[k] > mx ? zi[k] : mx;
+            double s = 0.0, sz = 0.0;
+            for (int k = 0; k < C; k++) {
+                double e = exp((double)(zi[k] - mx));
+                s += e;
+                sz += e * (double)(zi[k] - mx);
+            }
+            double h_nats = log(s) - sz / s;            /* -sum p log p with p = e / s */
+            rt_csv_num(&w, z->data[2 * i]);
+            rt_csv_num(&w, z->data[2 * i + 1]);
+            rt_csv_num(&w, h_nats * LOG2E);
+            st = rt_csv_end_row(&w, err);
+        }
+    }
+    cst = rt_csv_close(&w, st == RT_OK, st ? &ignore : err);
+    if (!st) st = cst;
+    c->grad_enabled = rec;
+    return st;
+}

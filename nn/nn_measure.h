@@ -1,0 +1,146 @@
+/*
+** nn_measure.h: information-plane measurements of a model while it trains, and the latent dump
+** of a 2-D Gaussian bottleneck.
+**
+** At the epochs of a schedule (epoch 0, before training, and the last epoch always included), the
+** measured layers are read in evaluation mode (EMA weights when on) on a fixed set of examples of
+** each split: all of them, or `samples` drawn once from the estimator stream (RT_STREAM_ESTIM) of
+** (seed, point), the same at every epoch so trajectories compare. Stochastic layers are read at
+** their parameters: gauss mu and sigma, bern p = sigmoid(h), noise f(x) and its std. Each
+** estimator of nn_mi.h then gives I(X;Z) and I(Z;Y) in bits:
+**
+**   variational  the model's own bounds, from an evaluation of the objective on the same examples
+**                (one sample per stochastic layer, as VIB's plots): I(X;Z) <= the layer's rate
+**                (its kl term; for a zero-entropy noise layer, its logvar term minus H(Z|X)),
+**                I(Z;Y) >= H(Y) - CE, with CE the layer's own relevance term (ce averaged after
+**                it, IMB) or the decoder's cross-entropy; H(Y) from the label frequencies. Only
+**                layers with a rate term, and the output, get this row.
+**   kde          two rows: kde_upper (pairwise KL) and kde_lower (Bhattacharyya) bounds on the
+**                mixture entropy (Kolchinsky & Tracey): gauss layers with their own sigma, bern
+**                layers in closed form, noise layers with their std, deterministic layers with
+**                the declared noise variance kde_var
+**   binning      plug-in entropies of binned activations: `bins` over `range` (default [-1, 1];
+**                [0, 1] for sigmoid, bern and softmax) or a fixed `bin_size`; clipped_frac is the
+**                share of activations outside the range (a warning when above 1%)
+**   ksg          k-NN: I(X;Z) by Kraskov-Stoegbauer-Grassberger between the input and one sample
+**                of Z; I(Z;Y) by Ross's estimator. Not for bern layers.
+**   plugin       plug-in entropies of sampled binary patterns of bern layers
+**
+** "all" layers: every activation and stochastic layer (not linear or dropout), plus "softmax", the
+** output's class probabilities (when the objective classifies).
+**
+** Files in the point's directory (".part" while it runs, like metrics.csv):
+**   info.csv         epoch, split, layer, estimator, ixz_bits, izy_bits, ixz_side, izy_side, n,
+**                    clipped_frac   (deterministic: same script, seed, threads -> same bytes)
+**   info_timing.csv  epoch, split, layer, estimator, seconds   (wall clock, kept apart)
+** and, at the end of a point, for a gauss layer with K = 2 (nn_latent_write):
+**   latent.csv       label, mu1, mu2, s11, s12, s22, ell_major, ell_minor, ell_angle: each test
+**                    example's p(z|x), its covariance and the full axes (diameters) and angle
+**                    (degrees) of its 95% ellipse
+**   latent_grid.csv  z1, z2, entropy_bits: the decoder's predictive entropy on a 200 x 200 grid
+**                    over the means' range plus 10% (z1 fastest)
+*/
+#ifndef NN_MEASURE_H
+#define NN_MEASURE_H
+
+#include "nn_data.h"
+#include "nn_mi.h"
+#include "nn_obj.h"
+#include "rt_csv.h"
+
+typedef enum nn_est {
+    NN_EST_VARIATIONAL = 0, NN_EST_KDE, NN_EST_BINNING, NN_EST_KSG, NN_EST_PLUGIN, NN_EST_COUNT
+} nn_est;
+const char *nn_est_name(nn_est e);                  /* "variational", "kde", ... */
+bool nn_est_parse(const char *s, nn_est *e);
+
+typedef enum nn_every {
+    NN_EVERY_EPOCH = 0,         /* every epoch */
+    NN_EVERY_LOG2,              /* 0, 1, 2, 4, 8, ... */
+    NN_EVERY_K,                 /* every k epochs */
+    NN_EVERY_LIST,              /* the listed epochs */
+} nn_every;
+
+#define NN_MEASURE_MAX_LAYERS 32
+#define NN_MEASURE_MAX_EPOCHS 4096
+#define NN_MEASURE_OUT_NAME "softmax"
+
+typedef struct nn_measure_cfg {
+    bool on;
+    char where[256];            /* "script.lua:LINE" of measure = { ... }, for messages */
+    char layers[NN_MEASURE_MAX_LAYERS][64];     /* names; none = "all" */
+    int nlayers;
+    unsigned estimators;        /* bit (1 << nn_est) */
+    nn_every every;
+    int every_k;
+    int *epochs, nepochs;       /* NN_EVERY_LIST (owned by the caller) */
+    bool split[2];              /* [0] train, [1] test */
+    int samples;                /* examples per split, 0 = all */
+    double kde_var;             /* noise variance of deterministic layers for kde */
+    int bins;                   /* binning: count over range ... */
+    float lo, hi;
+    bool range_set;             /* ... range given (else by layer kind) */
+    float bin_size;             /* > 0: fixed bin size instead */
+    int k;                      /* ksg neighbours */
+    int plugin_samples;         /* plugin: patterns drawn per example */
+} nn_measure_cfg;
+
+/* Every epoch, all layers, variational + kde + binning + plugin, both splits, all examples,
+** kde_var 0.1, 30 bins, k 3, 16 plug-in samples. */
+nn_measure_cfg nn_measure_cfg_default(void);
+
+typedef enum nn_info_kind {
+    NN_INFO_VARIATIONAL = 0, NN_INFO_KDE_UPPER, NN_INFO_KDE_LOWER, NN_INFO_BINNING, NN_INFO_KSG,
+    NN_INFO_PLUGIN, NN_INFO_KIND_COUNT
+} nn_info_kind;
+const char *nn_info_kind_name(nn_info_kind k);      /* the estimator column of info.csv */
+
+typedef struct nn_info_row {
+    int epoch, split;           /* split 0 train, 1 test */
+    char layer[64];
+    nn_info_kind kind;
+    double ixz, izy;            /* bits; NAN where not defined */
+    nn_mi_side side_ixz, side_izy;
+    int n;
+    double clipped, seconds;
+} nn_info_row;
+
+#define NN_INFO_MAX_ROWS 512
+
+typedef struct nn_measure {
+    nn_measure_cfg cfg;
+    int layer[NN_MEASURE_MAX_LAYERS + 1];       /* indices; m->n = the softmax output */
+    int nlayer;
+    const nn_dataset *data[2];  /* what each split measures (sub[s] when subsampled) */
+    nn_dataset sub[2];
+    uint64_t seed, point;
+    rt_csv csv;
+    FILE *timing;
+    char timing_path[1100];
+    nn_info_row last[NN_INFO_MAX_ROWS];         /* the rows of the latest measured epoch */
+    int nlast;
+    char warn[512];             /* the first warning (clipping, an estimator that failed) */
+} nn_measure;
+
+/* Resolves the layers (an unknown name is an error at cfg->where), draws the subsets, opens
+** info.csv(.part) in dir (append: continue a resumed one). */
+rt_status nn_measure_open(nn_measure *mm, const nn_measure_cfg *cfg, const nn_model *m,
+                          const nn_obj *o, const nn_dataset *train, const nn_dataset *test,
+                          uint64_t seed, uint64_t point, const char *dir, bool append, rt_err *err);
+/* Whether epoch is on the schedule (0 and `epochs`, the last, always are). */
+bool nn_measure_due(const nn_measure *mm, int epoch, int epochs);
+/* Measures every layer with every estimator and appends the rows. eval: the evaluation settings
+** (batch, seed, point, epoch) used for the variational row. */
+rt_status nn_measure_epoch(nn_measure *mm, nn_model *m, const nn_obj *o, int epoch, int eval_batch,
+                           rt_ctx *c, rt_err *err);
+/* commit: info.csv and info_timing.csv take their final names. Frees the subsets. */
+rt_status nn_measure_close(nn_measure *mm, bool commit, rt_err *err);
+
+/* The first gauss layer with K = 2, or -1. */
+int nn_latent_layer(const nn_model *m);
+/* latent.csv and latent_grid.csv of that layer on d (evaluation mode; the caller swaps in the EMA
+** weights). */
+rt_status nn_latent_write(nn_model *m, int layer, const nn_dataset *d, int batch, rt_ctx *c,
+                          const char *dir, rt_err *err);
+
+#endif
