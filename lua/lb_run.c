@@ -364,7 +364,8 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
             code = 1;
             break;
         }
-        if (nn_obj_build(&obj, p->terms, p->nterms, p->expr, p->nexpr, &m, &err) != RT_OK) {
+        if (nn_obj_build(&obj, p->terms, p->nterms, p->expr, p->nexpr, &m, &err) != RT_OK ||
+            nn_measure_check(&p->measure, &m, &obj, &err) != RT_OK) {
             report(err.msg);
             nn_model_free(&m);
             code = 1;

@@ -82,6 +82,38 @@ static void draw_subset(nn_dataset *sub, const nn_dataset *d, int samples, const
     free(perm);
 }
 
+/* The measured layers' indices into layer[] (m->n for the softmax output); their count, or -1
+** with the error set. */
+static int resolve_layers(const nn_measure_cfg *cfg, const nn_model *m, const nn_obj *o, int *layer, rt_err *err) {
+    int n = 0;
+    if (cfg->nlayers == 0) {
+        for (int i = 0; i < m->n; i++)
+            if (measurable(m->layers[i].spec.kind)) layer[n++] = i;
+        if (o->classifies) layer[n++] = m->n;
+        return n;
+    }
+    for (int j = 0; j < cfg->nlayers; j++) {
+        int li = strcmp(cfg->layers[j], NN_MEASURE_OUT_NAME) == 0 ? m->n : nn_model_find(m, cfg->layers[j]);
+        if (li < 0) {
+            char known[1024];
+            size_t k = 0;
+            for (int i = 0; i < m->n && k < sizeof known; i++)
+                k += (size_t)snprintf(known + k, sizeof known - k, "%s, ", m->layers[i].spec.name);
+            if (k < sizeof known) snprintf(known + k, sizeof known - k, "%s", NN_MEASURE_OUT_NAME);
+            rt_err_set(err, RT_ERR_ARG, "%s: measure: the model has no layer '%s'; its layers: %s", cfg->where,
+                       cfg->layers[j], known);
+            return -1;
+        }
+        layer[n++] = li;
+    }
+    return n;
+}
+
+rt_status nn_measure_check(const nn_measure_cfg *cfg, const nn_model *m, const nn_obj *o, rt_err *err) {
+    int layer[NN_MEASURE_MAX_LAYERS + 1];
+    return !cfg->on || resolve_layers(cfg, m, o, layer, err) >= 0 ? RT_OK : RT_ERR_ARG;
+}
+
 rt_status nn_measure_open(nn_measure *mm, const nn_measure_cfg *cfg, const nn_model *m,
                           const nn_obj *o, const nn_dataset *train, const nn_dataset *test,
                           uint64_t seed, uint64_t point, const char *dir, bool append, rt_err *err) {
@@ -89,26 +121,8 @@ rt_status nn_measure_open(nn_measure *mm, const nn_measure_cfg *cfg, const nn_mo
     mm->cfg = *cfg;
     mm->seed = seed;
     mm->point = point;
-    if (cfg->nlayers == 0) {
-        for (int i = 0; i < m->n; i++)
-            if (measurable(m->layers[i].spec.kind)) mm->layer[mm->nlayer++] = i;
-        if (o->classifies) mm->layer[mm->nlayer++] = m->n;
-    } else {
-        for (int j = 0; j < cfg->nlayers; j++) {
-            int li = strcmp(cfg->layers[j], NN_MEASURE_OUT_NAME) == 0 ? m->n : nn_model_find(m, cfg->layers[j]);
-            if (li < 0) {
-                char known[1024];
-                size_t k = 0;
-                for (int i = 0; i < m->n && k < sizeof known; i++)
-                    k += (size_t)snprintf(known + k, sizeof known - k, "%s, ", m->layers[i].spec.name);
-                snprintf(known + (k < sizeof known ? k : sizeof known - 1), sizeof known - (k < sizeof known ? k : sizeof known - 1),
-                         "%s", NN_MEASURE_OUT_NAME);
-                return rt_err_set(err, RT_ERR_ARG, "%s: measure: the model has no layer '%s'; its layers: %s",
-                                  cfg->where, cfg->layers[j], known);
-            }
-            mm->layer[mm->nlayer++] = li;
-        }
-    }
+    mm->nlayer = resolve_layers(cfg, m, o, mm->layer, err);
+    if (mm->nlayer < 0) return RT_ERR_ARG;
     const nn_dataset *d[2] = { train, test };
     for (int s = 0; s < 2; s++) {
         mm->data[s] = d[s];
@@ -278,6 +292,12 @@ static void variational_rows(nn_measure *mm, nn_model *m, const nn_obj *o, int s
     int decoder = -1;
     for (int t = 0; t < o->n && decoder < 0; t++)
         if (o->terms[t].kind == NN_TERM_CE && o->average[t] == -2 && o->layer[t] == -1) decoder = t;
+    bool rated = false;
+    for (int t = 0; t < o->n; t++)
+        for (int j = 0; j < mm->nlayer; j++)
+            rated |= o->layer[t] == mm->layer[j] && o->layer[t] >= 0 && o->layer[t] < m->n &&
+                     (o->terms[t].kind == NN_TERM_KL || (o->terms[t].kind == NN_TERM_LOGVAR && !o->terms[t].per_class &&
+                                                        m->layers[o->layer[t]].spec.kind == NN_LAYER_NOISE));
     for (int j = 0; j < mm->nlayer; j++) {
         int li = mm->layer[j];
         double ixz = (double)NAN;
@@ -292,7 +312,8 @@ static void variational_rows(nn_measure *mm, nn_model *m, const nn_obj *o, int s
                 ixz = ev.term_bits[t] - 0.5 * dz * log2(TWO_PI_E * s * s);
             }
         }
-        if (isnan(ixz) && li != m->n) continue;
+        /* The output's row carries the decoder bound alone: only where no layer has a rate. */
+        if (isnan(ixz) && (li != m->n || rated)) continue;
         nn_info_row *r = new_row(mm, epoch, split, layer_name(m, li), NN_INFO_VARIATIONAL, d->n);
         r->ixz = ixz;
         r->side_ixz = NN_MI_UPPER;

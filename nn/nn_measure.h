@@ -11,10 +11,11 @@
 **
 **   variational  the model's own bounds, from an evaluation of the objective on the same examples
 **                (one sample per stochastic layer, as VIB's plots): I(X;Z) <= the layer's rate
-**                (its kl term; for a zero-entropy noise layer, its logvar term minus H(Z|X)),
+**                (its kl term; for a noise layer, its logvar term minus H(Z|X)),
 **                I(Z;Y) >= H(Y) - CE, with CE the layer's own relevance term (ce averaged after
-**                it, IMB) or the decoder's cross-entropy; H(Y) from the label frequencies. Only
-**                layers with a rate term, and the output, get this row.
+**                it, IMB) or the decoder's cross-entropy; H(Y) from the label frequencies. Layers
+**                with a rate term get this row; the output ("softmax") gets it, with the decoder's
+**                bound alone, when no measured layer has a rate.
 **   kde          two rows: kde_upper (pairwise KL) and kde_lower (Bhattacharyya) bounds on the
 **                mixture entropy (Kolchinsky & Tracey): gauss layers with their own sigma, bern
 **                layers in closed form, noise layers with their std, deterministic layers with
@@ -122,6 +123,8 @@ typedef struct nn_measure {
     char warn[512];             /* the first warning (clipping, an estimator that failed) */
 } nn_measure;
 
+/* Whether the configuration fits the model (layer names); checked before training starts. */
+rt_status nn_measure_check(const nn_measure_cfg *cfg, const nn_model *m, const nn_obj *o, rt_err *err);
 /* Resolves the layers (an unknown name is an error at cfg->where), draws the subsets, opens
 ** info.csv(.part) in dir (append: continue a resumed one). */
 rt_status nn_measure_open(nn_measure *mm, const nn_measure_cfg *cfg, const nn_model *m,

@@ -358,3 +358,55 @@ Test(experiments, imb_cifar_one_epoch_on_the_cifar_sample, .timeout = 600) {
                      "epoch,split,loss_bits,vcr0_bits,vcr_h1_bits,vcr_h2_bits,vc_h1_bits,vc_h2_bits,error,error_sd,error_det,lr\n",
                      0.88);
 }
+
+// ---- information planes ----
+
+Test(vibrun, measure_writes_info_result_columns_and_latent) {
+    const char *dir = tiny_dir("measure");
+    char args[2048], path[2048], names[2][64];
+    snprintf(args, sizeof args, "--quiet --out runs '%s/tests/lua/measure_tiny.lua'", src_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(path, sizeof path, "%s/runs/measure_tiny", dir);
+    cr_assert_eq(point_dirs(path, names, 2), 1);
+    snprintf(path, sizeof path, "%s/runs/measure_tiny/%s/info.csv", dir, names[0]);
+    char *info = tu_read_file(path, NULL);
+    cr_assert_not_null(info, "no %s", path);
+    /* log2 schedule over 5 epochs: 0, 1, 2, 4 and the last, 5; never 3 */
+    const char *want[] = { "\n0,train,h,kde_upper,", "\n1,test,z,variational,", "\n2,test,z,ksg,",
+                           "\n4,train,h,binning,", "\n5,test,z,kde_lower,", "\n5,test,softmax,binning," };
+    for (int i = 0; i < 6; i++) cr_expect_not_null(strstr(info, want[i]), "no row %s", want[i] + 1);
+    cr_expect_null(strstr(info, "\n3,"), "epoch 3 is not on the log2 schedule");
+    cr_expect_null(strstr(info, ",softmax,variational,"), "the bottleneck carries the variational bound");
+    cr_expect_null(strstr(info, ",plugin,"), "no bern layer, no plug-in rows");
+    /* every row: 60 examples (samples = 60 of each split) */
+    int rows = 0;
+    for (char *l = strchr(info, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+        int ncomma = 0;
+        char *q = l + 1;
+        for (; *q && *q != '\n' && ncomma < 8; q++) ncomma += *q == ',';
+        cr_expect(strncmp(q, "60,", 3) == 0, "row with n != 60: %.80s", l + 1);
+        rows++;
+    }
+    cr_expect_eq(rows, 5 * 2 * (1 + 3 * 4), "5 epochs x 2 splits x (variational + 3 layers x 4 rows): %d", rows);
+    snprintf(path, sizeof path, "%s/runs/measure_tiny/results.csv", dir);
+    char *res = tu_read_file(path, NULL);
+    cr_assert_not_null(res);
+    cr_expect_not_null(strstr(res, ",test_z_variational_ixz_bits,test_z_variational_izy_bits,"), "%.300s", res);
+    cr_expect_not_null(strstr(res, ",train_h_kde_lower_ixz_bits,"));
+    const char *files[] = { "info_timing.csv", "latent.csv", "latent_grid.csv" };
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/runs/measure_tiny/%s/%s", dir, names[0], files[i]);
+        cr_expect_eq(access(path, R_OK), 0, "missing %s", path);
+    }
+    snprintf(path, sizeof path, "%s/runs/measure_tiny/%s/latent.csv", dir, names[0]);
+    cr_expect_eq(count_lines(path), 1 + 100, "one row per test example");
+    /* the same run again: the same info.csv, byte for byte */
+    snprintf(args, sizeof args, "--quiet --out runs2 '%s/tests/lua/measure_tiny.lua'", src_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    char a[2048], b[2048];
+    snprintf(a, sizeof a, "%s/runs/measure_tiny/%s/info.csv", dir, names[0]);
+    snprintf(b, sizeof b, "%s/runs2/measure_tiny/%s/info.csv", dir, names[0]);
+    tu_expect_same_file(a, b);
+    free(info);
+    free(res);
+}

@@ -1,0 +1,9 @@
+-- expect: error_measure_key.lua:7: measure: unknown key 'estimator'; known keys: bin_size, bins, estimators, every, k, kde_var, layers, plugin_samples, range, samples, split
+local vib = require "vib"
+return vib.experiment {
+  name = "e", data = vib.data.csv { path = "tiny.csv" },
+  model = vib.seq { vib.linear { out = 3 } },
+  measure = {
+    estimator = { "kde" },
+  },
+}
