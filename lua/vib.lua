@@ -37,7 +37,8 @@ local function source_where(fn, key)
   local n, start = 0, nil
   for line in (src .. "\n"):gmatch("(.-)\r?\n") do
     n = n + 1
-    if not start and (line:find("%f[%w_]" .. word .. "%s*[{(]") or line:find("%f[%w_]" .. word .. "%s*=%s*[{(]")) then
+    if not start and (line:find("%f[%w_]" .. word .. "%s*[{(]") or line:find("%f[%w_]" .. word .. "%s*=%s*[{(]")
+                      or line:find("%f[%w_]" .. word .. "%s*=%s*function%f[^%w_]")) then
       start = n
       if not key then break end
     end
