@@ -45,4 +45,5 @@ return vib.experiment {
   epochs  = 100, batch = 16, eval_batch = 50, eval_samples = 32,
   eval_passes = 100,
   train_eval_limit = 1000,      -- the train split is measured on its first 1000 examples
+  measure = { every = "log2", layers = { "h1", "h2" }, estimators = { "variational", "kde", "plugin" }, samples = 2000 },
 }

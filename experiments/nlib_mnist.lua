@@ -36,5 +36,6 @@ return vib.experiment {
   optim   = vib.optim.adam { lr = 1e-4 },
   epochs  = 100, batch = 100,
   train_eval_limit = 10000,
+  measure = { every = "log2", layers = { "z" }, estimators = { "variational", "kde" }, samples = 2000 },
   sweep   = vib.grid { beta = vib.logspace(-3, 0, 4) },
 }

@@ -41,5 +41,8 @@ return vib.experiment {
   optim   = vib.optim.adam { lr = 1e-4, beta1 = 0.5, decay = 0.97, decay_every = 2 },
   epochs  = 50, batch = 100,
   train_eval_limit = 10000,
+  measure = function(p)
+    return { every = "log2", layers = { p.noise and "z" or "f" }, estimators = { "variational", "kde" }, samples = 2000 }
+  end,
   sweep   = vib.grid { kind = { "ib", "dib", "ceb" }, bound = { "logvar", "l2" }, noise = { true, false } },
 }

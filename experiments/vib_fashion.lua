@@ -38,5 +38,6 @@ return vib.experiment {
   optim   = vib.optim.adam { lr = 1e-4, beta1 = 0.5, decay = 0.97, decay_every = 2 },
   ema     = 0.999, epochs = 200, batch = 100, eval_samples = 12,
   train_eval_limit = 10000,     -- the train split is measured on its first 10,000 examples
+  measure = { every = "log2", layers = { "z" }, estimators = { "variational", "kde" }, samples = 2000 },
   sweep   = vib.grid { beta = vib.logspace(-9, 0, 10) },
 }

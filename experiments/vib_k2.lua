@@ -27,5 +27,7 @@ return vib.experiment {
   optim   = vib.optim.adam { lr = 1e-4, beta1 = 0.5, decay = 0.97, decay_every = 2 },
   ema     = 0.999, epochs = 100, batch = 100, eval_samples = 12,
   train_eval_limit = 10000,
+  -- the pairwise KDE bounds are for diagonal covariances: the rate and H(Y) - CE only
+  measure = { every = "log2", layers = { "z" }, estimators = { "variational" } },
   sweep   = vib.grid { beta = { 1e-3, 1e-2, 1e-1 } },
 }
