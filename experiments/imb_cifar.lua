@@ -16,7 +16,8 @@ local vib = require "vib"
 return vib.experiment {
   name    = "imb_cifar",
   data    = function(p) return vib.data.cifar10 { scale = "unit", dir = p.data_dir ~= "" and p.data_dir or nil } end,
-  params  = { gamma1 = 0.8, gamma2 = 1.0, beta = 1e-3, particles = 32, seed = 1, data_dir = "" },
+  params  = { gamma1 = 0.8, gamma2 = 1.0, beta = 1e-3, particles = 32, seed = 1, data_dir = "",
+              info_samples = 2000 },
   model   = function(p)
     return vib.seq {
       vib.bern { units = 1024, particles = p.particles, init = "glorot", name = "h1" },
@@ -30,5 +31,8 @@ return vib.experiment {
   epochs  = 100, batch = 16, eval_batch = 25, eval_samples = 32,
   eval_passes = 100,
   train_eval_limit = 1000,
-  measure = { every = "log2", layers = { "h1", "h2" }, estimators = { "variational", "kde", "plugin" }, samples = 2000 },
+  measure = function(p)
+    return { every = "log2", layers = { "h1", "h2" }, estimators = { "variational", "kde", "plugin" },
+             samples = p.info_samples }
+  end,
 }

@@ -31,7 +31,7 @@ return vib.experiment {
                             resplit_test = p.resplit > 0 and p.resplit or nil }
   end,
   params  = { gamma1 = 0.8, gamma2 = 1.0, beta = 1e-3, particles = 32, seed = 1,
-              data_dir = "", resplit = 0.0 },
+              data_dir = "", resplit = 0.0, info_samples = 2000 },
   model   = function(p)
     return vib.seq {
       vib.bern { units = 512, particles = p.particles, init = "glorot", name = "h1" },
@@ -45,5 +45,8 @@ return vib.experiment {
   epochs  = 100, batch = 16, eval_batch = 50, eval_samples = 32,
   eval_passes = 100,
   train_eval_limit = 1000,      -- the train split is measured on its first 1000 examples
-  measure = { every = "log2", layers = { "h1", "h2" }, estimators = { "variational", "kde", "plugin" }, samples = 2000 },
+  measure = function(p)
+    return { every = "log2", layers = { "h1", "h2" }, estimators = { "variational", "kde", "plugin" },
+             samples = p.info_samples }
+  end,
 }

@@ -344,17 +344,29 @@ static void quick_experiment(const char *exp, const char *sample, const char *se
     cr_expect(strncmp(last + 1, "1,test,", 7) == 0, "last row: %s", last + 1);
     cr_expect_lt(err, max_error, "%s: test error %g after one epoch", exp, err);
     free(m);
+    /* The per-layer information planes of the multi-bottleneck network, at epochs 0 and 1. */
+    char names[2][64], path[2048];
+    snprintf(path, sizeof path, "%s/runs/%s", dir, exp);
+    cr_assert_eq(point_dirs(path, names, 2), 1);
+    snprintf(path, sizeof path, "%s/runs/%s/%s/info.csv", dir, exp, names[0]);
+    char *info = tu_read_file(path, NULL);
+    cr_assert_not_null(info, "no %s", path);
+    const char *rows[] = { "\n0,train,h1,variational,", "\n1,test,h2,variational,", "\n1,test,h1,kde_lower,",
+                           "\n1,test,h2,plugin," };
+    for (int i = 0; i < 4; i++) cr_expect_not_null(strstr(info, rows[i]), "%s: no row %s", exp, rows[i] + 1);
+    free(info);
 }
 
 Test(experiments, imb_mnist_one_epoch_on_the_mnist_sample, .timeout = 600) {
     quick_experiment("imb_mnist", "mnist-t10k",
-                     "--set resplit=0.8 --set particles=4 --set eval_samples=4 --set eval_passes=2",
+                     "--set resplit=0.8 --set particles=4 --set eval_samples=4 --set eval_passes=2 --set info_samples=300",
                      "epoch,split,loss_bits,vcr0_bits,vcr_h1_bits,vcr_h2_bits,vc_h1_bits,vc_h2_bits,error,error_sd,error_det,lr\n",
                      0.3);
 }
 
 Test(experiments, imb_cifar_one_epoch_on_the_cifar_sample, .timeout = 600) {
-    quick_experiment("imb_cifar", "cifar-10-subset", "--set particles=4 --set eval_samples=4 --set eval_passes=2",
+    quick_experiment("imb_cifar", "cifar-10-subset",
+                     "--set particles=4 --set eval_samples=4 --set eval_passes=2 --set info_samples=300",
                      "epoch,split,loss_bits,vcr0_bits,vcr_h1_bits,vcr_h2_bits,vc_h1_bits,vc_h2_bits,error,error_sd,error_det,lr\n",
                      0.88);
 }
