@@ -256,6 +256,7 @@ static bool read_data(lua_State *L, lb_point *p, char *msg, size_t size) {
     d->holdout = (float)get_num(L, "holdout", (double)d->holdout);
     d->train_fraction = (float)get_num(L, "train_fraction", (double)d->train_fraction);
     if (is_tishby) d->seed = (uint64_t)get_int(L, "split_seed", (long long)p->train.seed);
+    d->split_in_order = is_tishby && !get_bool(L, "shuffle", true);
     lua_pop(L, 1);
     /* Ranges of limits, resplit_test and holdout are checked by nn_data_open; a CSV without a test
     ** file must also hold some rows out, which the loader would accept as an empty test split. */

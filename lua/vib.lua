@@ -462,8 +462,9 @@ vib.data.mnist = dataset("mnist", { resplit_test = "number?" })
 vib.data.fashion_mnist = dataset("fashion-mnist", { resplit_test = "number?" })
 vib.data.cifar10 = dataset("cifar10", { resplit_test = "number?" })
 -- The Shwartz-Ziv & Tishby 12-bit task: 4,096 patterns, a seeded train/test shuffle (split_seed,
--- by default the point's seed; train_fraction 0.8 as the authors). Inputs are 0/1: scale "none".
-vib.data.tishby = dataset("tishby", { train_fraction = "number?", split_seed = "int?" })
+-- by default the point's seed; train_fraction 0.8 as the authors; shuffle = false takes the first
+-- rows of the file, as the authors' code). Inputs are 0/1: scale "none".
+vib.data.tishby = dataset("tishby", { train_fraction = "number?", split_seed = "int?", shuffle = "bool?" })
 vib.data.csv = dataset("csv", { path = "string", test = "string?", label = "string?", holdout = "number?" })
 
 -- ---- sweeps ---------------------------------------------------------------------------------
@@ -666,7 +667,7 @@ function vib._resolve(e, sets)
                           vib.kind(optim) or type(optim)), 0)
     end
     local seed = p.seed ~= nil and p.seed or settings.seed or 1
-    if data.name == "tishby" and data.split_seed == nil then
+    if data.name == "tishby" and data.split_seed == nil and data.shuffle ~= false then
       -- the split follows the point's seed; a copy, so that points of other seeds get their own
       local d = {}
       for k, v in pairs(data) do d[k] = v end

@@ -860,12 +860,18 @@ static rt_status open_tishby(const nn_data_spec *s, nn_dataset *tr, nn_dataset *
     nn_dataset all;
     rt_status st = nn_tishby_load(&all, path, err);
     if (st != RT_OK) return st;
-    int ntr = frac_count(s->train_fraction, all.n);
+    double t = floor((double)s->train_fraction * all.n + 0.5);          /* round, as the authors' np.rint */
+    int ntr = t > (double)all.n ? all.n : (int)t;
     if (ntr == 0 || ntr == all.n)
         st = rt_err_set(err, RT_ERR_ARG, "tishby: train_fraction = %g of %d patterns leaves %s empty; use a "
                         "fraction such as 0.8 (the authors' split)", (double)s->train_fraction, all.n,
                         ntr == 0 ? "train" : "test");
-    if (st == RT_OK) st = split_shuffled(&all, s->seed, all.n - ntr, tr, te, err);
+    if (st == RT_OK && s->split_in_order) {
+        st = ds_take(tr, &all, NULL, 0, ntr, err);
+        if (st == RT_OK) st = ds_take(te, &all, NULL, ntr, all.n - ntr, err);
+    } else if (st == RT_OK) {
+        st = split_shuffled(&all, s->seed, all.n - ntr, tr, te, err);
+    }
     nn_dataset_free(&all);
     return st;
 }

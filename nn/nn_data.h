@@ -18,8 +18,10 @@
 ** or, in a folder without var_u.mat, from var_u.csv (columns x1..x12, y). Inputs are 0/1 as
 ** stored (scale "none" or "standardize"; "unit" and "pm1", which divide bytes by 255, are
 ** refused). Train and test: a seeded shuffle of the 4,096 patterns (rt_rng stream RT_STREAM_DATA
-** of (seed, 0)); the first floor(train_fraction * n) shuffled patterns train (3,276 at the
-** authors' 0.8) and the rest test, each part kept in file order.
+** of (seed, 0)); round(train_fraction * n) of them train (3,277 at the authors' 0.8, rounded as
+** their np.rint) and the rest test (819), each part kept in file order. split_in_order takes the
+** first round(train_fraction * n) rows of the file instead, as the authors' data_shuffle does by
+** default (shuffle_data=False; the file lists the patterns in binary counting order).
 **
 **     nn_data_spec s = nn_data_spec_default();  s.name = "fashion-mnist"; s.scale = NN_SCALE_PM1;
 **     nn_dataset train, test;  rt_err err = {0};
@@ -67,6 +69,7 @@ typedef struct nn_data_spec {
     float holdout;
     /* tishby: the fraction of the patterns that train, after a seeded shuffle (0.8 default) */
     float train_fraction;
+    bool split_in_order;        /* tishby: the first rows train, no shuffle */
     uint64_t seed;              /* for csv holdout and tishby split shuffles */
 } nn_data_spec;
 
