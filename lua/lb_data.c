@@ -5,8 +5,10 @@
 // $VIB_DATA/tishby, or $HOME/.cache/vibrun/tishby without VIB_DATA; checks its SHA-256 with
 // coreutils' sha256sum against the published file's, reads it back with the MAT reader, and only
 // then renames it into place. On any failure the partial download is removed and a folder this
-// command created is removed again, so nothing is left behind. VIB_TISHBY_URL overrides the URL
-// (curl also reads file:// URLs, which is how the tests run it offline).
+// command created is removed again, so nothing is left behind. Where master's data/var_u.mat
+// cannot be had (HTTP error, other bytes), the copy at the commit that first added the file
+// (source/var_u.mat) is tried; the checksum decides. VIB_TISHBY_URL replaces both (curl also
+// reads file:// URLs, which is how the tests run it offline).
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,8 @@
 #include "lb_impl.h"
 
 #define TISHBY_URL "https://raw.githubusercontent.com/ravidziv/IDNNs/master/data/var_u.mat"
+#define TISHBY_URL_OLD \
+    "https://raw.githubusercontent.com/ravidziv/IDNNs/8c3c7641e6cf911af7502bccd8bd9ae75f68ee87/source/var_u.mat"
 /* sha256sum of var_u.mat as the authors publish it (1003 bytes; variables F 4096x12, y 1x4096). */
 #define TISHBY_SHA256 "0ba9551878a855396a8de0cbaae620788ede1e7b1eb2b8373bbe017d5ea02036"
 
@@ -168,7 +172,8 @@ static int download(const char *url, const char *path) {
 
 static int get_tishby(void) {
     const char *env = getenv("VIB_DATA"), *home = getenv("HOME"), *url = getenv("VIB_TISHBY_URL");
-    if (!url || !*url) url = TISHBY_URL;
+    bool own_url = url && *url;
+    if (!own_url) url = TISHBY_URL;
     char dir[NN_PATH_MAX], final[NN_PATH_MAX + 16], part[NN_PATH_MAX + 64], created[NN_PATH_MAX], hex[65];
     if (env && *env) snprintf(dir, sizeof dir, "%s/tishby", env);
     else if (home && *home) snprintf(dir, sizeof dir, "%s/.cache/vibrun/tishby", home);
@@ -194,12 +199,24 @@ static int get_tishby(void) {
         return 1;
     }
     snprintf(part, sizeof part, "%s/.var_u-%ld.part.mat", dir, (long)getpid());
-    fprintf(stderr, "tishby: downloading %s\n", url);
-    int rc = download(url, part);
-    bool ok = rc == 0;
-    if (!ok && rc != 127)
-        fprintf(stderr, "vibrun: data get tishby: the download of %s failed (exit %d%s).\n", url, rc,
-                rc == 6 || rc == 7 || rc == 28 ? ": no network?" : "");
+    /* master's data/var_u.mat, then the file where the repository first kept it (pinned commit) */
+    const char *urls[2] = { url, TISHBY_URL_OLD };
+    int nurl = own_url ? 1 : 2, rc = 0;
+    bool ok = false;
+    for (int u = 0; u < nurl && !ok; u++) {
+        fprintf(stderr, "tishby: downloading %s\n", urls[u]);
+        rc = download(urls[u], part);
+        ok = rc == 0;
+        if (!ok && rc != 127)
+            fprintf(stderr, "vibrun: data get tishby: the download of %s failed (exit %d%s).\n", urls[u], rc,
+                    rc == 6 || rc == 7 || rc == 28 ? ": no network?" : "");
+        if (ok && (ok = sha256_of(part, hex)) && !(ok = strcmp(hex, TISHBY_SHA256) == 0))
+            fprintf(stderr, "vibrun: data get tishby: %s has SHA-256 %s, but the authors' var_u.mat has %s; "
+                    "not installed (a wrong URL, a proxy's error page, or a changed file)\n", urls[u], hex,
+                    TISHBY_SHA256);
+        if (!ok) unlink(part);
+        if (rc == 127 || rc == 6 || rc == 7 || rc == 28) break;       /* no downloader, or no network */
+    }
     if (!ok) {
         struct stat sh;
         const char *shared = "../shared/data/tishby-12bit/var_u.mat";
@@ -209,9 +226,6 @@ static int get_tishby(void) {
             fprintf(stderr, "Without network, fetch %s on another machine and copy it to %s/var_u.mat "
                     "(or set VIB_TISHBY_URL to a file:// URL of a copy)\n", TISHBY_URL, dir);
     }
-    if (ok && (ok = sha256_of(part, hex)) && !(ok = strcmp(hex, TISHBY_SHA256) == 0))
-        fprintf(stderr, "vibrun: data get tishby: %s has SHA-256 %s, but the authors' var_u.mat has %s; "
-                "not installed (a wrong URL, a proxy's error page, or a changed file)\n", url, hex, TISHBY_SHA256);
     if (ok) {
         nn_dataset d;
         rt_err err = { 0 };
