@@ -30,6 +30,8 @@ typedef struct lb_opts {
 int lb_run(const lb_opts *o);
 /* Redraws the figures of a run directory from its CSV. */
 int lb_plot(const char *run_dir);
+/* `vibrun data list` and `vibrun data get NAME` (argv after "data"); returns the exit code. */
+int lb_data(int argc, char **argv);
 
 /* Set by SIGINT/SIGTERM handlers: training stops after the current step and checkpoints. */
 extern volatile sig_atomic_t lb_stop;

@@ -241,8 +241,8 @@ static bool read_data(lua_State *L, lb_point *p, char *msg, size_t size) {
     get_str(L, "path", "", p->data_path, sizeof p->data_path);
     get_str(L, "test", "", p->data_test, sizeof p->data_test);
     get_str(L, "label", "", p->data_label, sizeof p->data_label);
-    bool is_csv = strcmp(p->data_name, "csv") == 0;
-    get_str(L, "scale", is_csv ? "none" : "unit", scale, sizeof scale);
+    bool is_csv = strcmp(p->data_name, "csv") == 0, is_tishby = strcmp(p->data_name, "tishby") == 0;
+    get_str(L, "scale", is_csv || is_tishby ? "none" : "unit", scale, sizeof scale);
     d->name = p->data_name;
     d->dir = p->data_dir[0] ? p->data_dir : NULL;
     d->path = p->data_path[0] ? p->data_path : NULL;
@@ -254,11 +254,20 @@ static bool read_data(lua_State *L, lb_point *p, char *msg, size_t size) {
     d->test_limit = (int)get_int(L, "test_limit", 0);
     d->resplit_test = (float)get_num(L, "resplit_test", 0.0);
     d->holdout = (float)get_num(L, "holdout", (double)d->holdout);
+    d->train_fraction = (float)get_num(L, "train_fraction", (double)d->train_fraction);
+    if (is_tishby) d->seed = (uint64_t)get_int(L, "split_seed", (long long)p->train.seed);
+    d->split_in_order = is_tishby && !get_bool(L, "shuffle", true);
     lua_pop(L, 1);
     /* Ranges of limits, resplit_test and holdout are checked by nn_data_open; a CSV without a test
     ** file must also hold some rows out, which the loader would accept as an empty test split. */
     if (is_csv && !d->test_path && (d->holdout <= 0.0f || d->holdout >= 1.0f))
         return fail(msg, size, "%s: holdout=%g must be in (0, 1)", w, (double)d->holdout);
+    if (is_tishby && !(d->train_fraction > 0.0f && d->train_fraction < 1.0f))
+        return fail(msg, size, "%s: train_fraction=%g must be in (0, 1), e.g. 0.8 (the authors' split)", w,
+                    (double)d->train_fraction);
+    if (is_tishby && (d->scale == NN_SCALE_UNIT || d->scale == NN_SCALE_PM1))
+        return fail(msg, size, "%s: scale=\"%s\" divides bytes by 255, but the tishby inputs are 0/1 already; "
+                    "use \"none\" (the default) or \"standardize\"", w, scale);
     return true;
 }
 

@@ -462,6 +462,10 @@ end
 vib.data.mnist = dataset("mnist", { resplit_test = "number?" })
 vib.data.fashion_mnist = dataset("fashion-mnist", { resplit_test = "number?" })
 vib.data.cifar10 = dataset("cifar10", { resplit_test = "number?" })
+-- The Shwartz-Ziv & Tishby 12-bit task: 4,096 patterns, a seeded train/test shuffle (split_seed,
+-- by default the point's seed; train_fraction 0.8 as the authors; shuffle = false takes the first
+-- rows of the file, as the authors' code). Inputs are 0/1: scale "none".
+vib.data.tishby = dataset("tishby", { train_fraction = "number?", split_seed = "int?", shuffle = "bool?" })
 vib.data.csv = dataset("csv", { path = "string", test = "string?", label = "string?", holdout = "number?" })
 
 -- ---- information-plane measurements ---------------------------------------------------------
@@ -730,6 +734,13 @@ function vib._resolve(e, sets)
     if type(measure) == "function" then measure = measure(p) end
     if measure ~= nil then measure = vib.measure(measure) end
     local seed = p.seed ~= nil and p.seed or settings.seed or 1
+    if data.name == "tishby" and data.split_seed == nil and data.shuffle ~= false then
+      -- the split follows the point's seed; a copy, so that points of other seeds get their own
+      local d = {}
+      for k, v in pairs(data) do d[k] = v end
+      d.split_seed = seed
+      data = d
+    end
     local point = {
       name = e.name, params = p, model = model, objective = obj, data = data,
       optim = optim, epochs = settings.epochs or 10, batch = settings.batch or 100,

@@ -10,6 +10,8 @@
 static const char usage[] =
     "usage: vibrun SCRIPT.lua [options]     train every point of an experiment\n"
     "       vibrun plot RUN_DIR             redraw the figures of runs/<experiment> from its CSV\n"
+    "       vibrun data list                which data sets are installed where\n"
+    "       vibrun data get NAME            download a data set, checksum verified (tishby)\n"
     "\n"
     "options:\n"
     "  --set KEY=VALUE   override a param or a setting (epochs, batch, eval_batch, ema, seed,\n"
@@ -46,6 +48,7 @@ int main(int argc, char **argv) {
         if (argc != 3) return bad_usage("%s", "plot takes one run directory, e.g. vibrun plot runs/quickstart");
         return lb_plot(argv[2]);
     }
+    if (strcmp(argv[1], "data") == 0) return lb_data(argc - 2, argv + 2);
     lb_opts o;
     memset(&o, 0, sizeof o);
     o.out = "runs";

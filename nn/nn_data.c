@@ -7,6 +7,7 @@
 ** gzread for IDX and CSV, which reads .gz and raw files alike; stdio for CIFAR).
 */
 #include "nn_data.h"
+#include "nn_mat.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -17,7 +18,6 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#define NN_PATH_MAX 1024
 #define NN_CHUNK (1u << 20)             /* bytes per read */
 #define NN_CSV_MAX_CLASS 65535          /* larger "labels" are almost surely the wrong column */
 #define CIFAR_PIXELS 3072
@@ -106,7 +106,7 @@ static void ds_limit(nn_dataset *d, int limit) {
 // ---- public basics ----
 
 nn_data_spec nn_data_spec_default(void) {
-    nn_data_spec s = { .scale = NN_SCALE_NONE, .holdout = 0.2f, .seed = 1 };
+    nn_data_spec s = { .scale = NN_SCALE_NONE, .holdout = 0.2f, .train_fraction = 0.8f, .seed = 1 };
     return s;
 }
 
@@ -574,6 +574,65 @@ rt_status nn_csv_load(nn_dataset *d, const char *path, const char *label, rt_err
     return RT_OK;
 }
 
+// ---- the Shwartz-Ziv & Tishby 12-bit task (var_u.mat) ----
+
+static bool ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* F (n x d) and y (n) of a .mat file into d. */
+static rt_status tishby_mat(nn_dataset *d, const char *path, rt_err *err) {
+    nn_mat_var f, y;
+    rt_status st = nn_mat_read(path, "F", &f, err);
+    if (st != RT_OK) return st;
+    st = nn_mat_read(path, "y", &y, err);
+    if (st != RT_OK) { nn_mat_free(&f); return st; }
+    int64_t n = f.dims[0], dim = f.dims[1];
+    if (f.ndims != 2 || n < 1 || dim < 1 || n > INT32_MAX / (dim > 0 ? dim : 1))
+        st = rt_err_set(err, RT_ERR_FORMAT, "%s: F has %d dimensions (%lld x %lld ...); expected a 2-D "
+                        "matrix of patterns x inputs (4096 x 12)", path, f.ndims, (long long)f.dims[0],
+                        (long long)f.dims[1]);
+    else if (y.ndims != 2 || y.numel != n || (y.dims[0] != 1 && y.dims[1] != 1))
+        st = rt_err_set(err, RT_ERR_FORMAT, "%s: y is %lld x %lld ...; expected a vector of %lld labels (one "
+                        "per row of F)", path, (long long)y.dims[0], (long long)y.dims[1], (long long)n);
+    if (st == RT_OK) st = ds_alloc(d, (int)n, (int)dim, err);
+    int maxy = 0;
+    for (int64_t i = 0; st == RT_OK && i < n; i++) {
+        double v = y.data[i];
+        if (!(v >= 0.0 && v <= NN_CSV_MAX_CLASS && v == floor(v))) {
+            st = rt_err_set(err, RT_ERR_FORMAT, "%s: y(%lld) = %g is not a class label (an integer in 0..%d)",
+                            path, (long long)i + 1, v, NN_CSV_MAX_CLASS);
+            break;
+        }
+        d->y[i] = (int32_t)v;
+        if ((int)v > maxy) maxy = (int)v;
+        for (int64_t j = 0; j < dim; j++) {
+            float x = (float)f.data[j * n + i];                 /* MATLAB is column-major */
+            if (!isfinite(x)) {
+                st = rt_err_set(err, RT_ERR_FORMAT, "%s: F(%lld,%lld) = %g is not a finite float", path,
+                                (long long)i + 1, (long long)j + 1, f.data[j * n + i]);
+                break;
+            }
+            d->x[i * dim + j] = x;
+        }
+    }
+    nn_mat_free(&f);
+    nn_mat_free(&y);
+    if (st != RT_OK) { nn_dataset_free(d); return st; }
+    ds_set_shape(d, 1, (int)dim, 1, 1);
+    d->nclass = maxy + 1;
+    return RT_OK;
+}
+
+rt_status nn_tishby_load(nn_dataset *d, const char *path, rt_err *err) {
+    memset(d, 0, sizeof *d);
+    rt_status st = ends_with(path, ".mat") ? tishby_mat(d, path, err) : nn_csv_load(d, path, "y", err);
+    if (st != RT_OK) return st;
+    snprintf(d->source, sizeof d->source, "%s", path);
+    return RT_OK;
+}
+
 // ---- scaling ----
 
 void nn_data_scale(nn_dataset *train, nn_dataset *test, nn_scale s) {
@@ -642,17 +701,26 @@ static bool dir_has(const char *dir, const char *const *need, int k, bool gz, co
     return true;
 }
 
+static rt_status not_found(const char *name, const char *report, const char *hint, rt_err *err);
+
+int nn_data_search_dirs(const char *name, const char *dir, char out[NN_DATA_MAX_SEARCH][NN_PATH_MAX]) {
+    int nc = 0;
+    const char *env = getenv("VIB_DATA"), *home = getenv("HOME");
+    if (dir && *dir) snprintf(out[nc++], NN_PATH_MAX, "%s", dir);
+    if (env && *env) snprintf(out[nc++], NN_PATH_MAX, "%s/%s", env, name);
+    snprintf(out[nc++], NN_PATH_MAX, "./data/%s", name);
+    snprintf(out[nc++], NN_PATH_MAX, "/usr/share/datasets/%s", name);
+    if (home && *home) snprintf(out[nc++], NN_PATH_MAX, "%s/.cache/vibrun/%s", home, name);
+    if (strcmp(name, "tishby") == 0) snprintf(out[nc++], NN_PATH_MAX, "../shared/data/tishby-12bit");
+    return nc;
+}
+
 /* Looks for a folder holding need[0..k) (the last ntest of which are the test files) in the search
 ** order of nn_data.h; out receives it. Fails with one message listing every folder tried. */
 static rt_status find_data_dir(const nn_data_spec *s, const char *const *need, int k, int ntest, bool gz,
                                const char *subdir, char *out, size_t size, rt_err *err) {
-    char cand[4][NN_PATH_MAX], sub[NN_PATH_MAX], report[RT_ERR_MAX], hint[NN_PATH_MAX + 128];
-    int nc = 0;
-    const char *env = getenv("VIB_DATA");
-    if (s->dir && *s->dir) snprintf(cand[nc++], NN_PATH_MAX, "%s", s->dir);
-    if (env && *env) snprintf(cand[nc++], NN_PATH_MAX, "%s/%s", env, s->name);
-    snprintf(cand[nc++], NN_PATH_MAX, "./data/%s", s->name);
-    snprintf(cand[nc++], NN_PATH_MAX, "/usr/share/datasets/%s", s->name);
+    char cand[NN_DATA_MAX_SEARCH][NN_PATH_MAX], sub[NN_PATH_MAX], report[RT_ERR_MAX], hint[NN_PATH_MAX + 128];
+    int nc = nn_data_search_dirs(s->name, s->dir, cand);
     size_t len = 0, hlen = 0;
     hint[0] = '\0';
     for (int c = 0; c < nc; c++) {
@@ -675,16 +743,24 @@ static rt_status find_data_dir(const nn_data_spec *s, const char *const *need, i
             str_append(hint, sizeof hint, &hlen, "%s holds only the test set: set resplit_test (e.g. 0.8) "
                        "to train on part of it.\n", dir);
     }
-    const char *get = strcmp(s->name, "fashion-mnist") == 0
+    return not_found(s->name, len ? report : "", hint, err);
+}
+
+/* The error for a data set found nowhere: the folders tried (report) and how to get it. */
+static rt_status not_found(const char *name, const char *report, const char *hint, rt_err *err) {
+    const char *get = strcmp(name, "fashion-mnist") == 0
         ? "install it with: apt-get install dataset-fashion-mnist"
-        : strcmp(s->name, "mnist") == 0
+        : strcmp(name, "tishby") == 0
+        ? "get it with: vibrun data get tishby (downloads the authors' var_u.mat), or copy var_u.mat (e.g. "
+          "from ../shared/data/tishby-12bit beside a checkout) into one of these directories"
+        : strcmp(name, "mnist") == 0
         ? "get it by putting the four official IDX files (train-images-idx3-ubyte.gz, "
           "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in one of "
           "these directories"
         : "get it by extracting the official cifar-10-binary.tar.gz (data_batch_1..5.bin, "
           "test_batch.bin) into one of these directories";
     return rt_err_set(err, RT_ERR_IO, "%s: data set not found; looked in:\n%s%s%s, or set dir (or "
-                      "$VIB_DATA) to a folder that holds it", s->name, len ? report : "", hint, get);
+                      "$VIB_DATA) to a folder that holds it", name, report, hint, get);
 }
 
 // ---- opening a data set ----
@@ -700,17 +776,15 @@ static rt_status split_resplit(const nn_dataset *all, float frac, nn_dataset *tr
     return st != RT_OK ? st : ds_take(te, all, NULL, ntr, all->n - ntr, err);
 }
 
-/* A seeded random floor(holdout * n) examples go to test; both keep the file order. */
-static rt_status split_holdout(const nn_dataset *all, const nn_data_spec *s, nn_dataset *tr,
-                               nn_dataset *te, rt_err *err) {
-    int n = all->n, nte = frac_count(s->holdout, n), a = 0, b = nte;
-    if (nte == n)
-        return rt_err_set(err, RT_ERR_ARG, "%s: holdout = %g of %d rows leaves no training data",
-                          all->source, (double)s->holdout, n);
+/* A seeded random nte examples go to test, the rest to train; both keep the file order. */
+static rt_status split_shuffled(const nn_dataset *all, uint64_t seed, int nte, nn_dataset *tr, nn_dataset *te,
+                                rt_err *err) {
+    int n = all->n, a = 0, b = nte;
+    RT_ASSERT(nte >= 0 && nte <= n);
     int32_t *perm = rt_xmalloc((size_t)n * sizeof *perm), *in_test = rt_xmalloc((size_t)n * sizeof *perm);
     for (int i = 0; i < n; i++) perm[i] = i;
     rt_rng r;
-    rt_rng_stream(&r, s->seed, 0, RT_STREAM_DATA);
+    rt_rng_stream(&r, seed, 0, RT_STREAM_DATA);
     rt_rng_shuffle(&r, perm, (size_t)n);
     for (int i = 0; i < n; i++) in_test[perm[i]] = i < nte;
     for (int i = 0; i < n; i++) perm[in_test[i] ? a++ : b++] = i;     /* test rows, then train rows */
@@ -719,6 +793,16 @@ static rt_status split_holdout(const nn_dataset *all, const nn_data_spec *s, nn_
     free(perm);
     free(in_test);
     return st;
+}
+
+/* A seeded random floor(holdout * n) examples go to test. */
+static rt_status split_holdout(const nn_dataset *all, const nn_data_spec *s, nn_dataset *tr,
+                               nn_dataset *te, rt_err *err) {
+    int nte = frac_count(s->holdout, all->n);
+    if (nte == all->n)
+        return rt_err_set(err, RT_ERR_ARG, "%s: holdout = %g of %d rows leaves no training data",
+                          all->source, (double)s->holdout, all->n);
+    return split_shuffled(all, s->seed, nte, tr, te, err);
 }
 
 typedef rt_status (*nn_loader)(nn_dataset *d, const char *const *files, int nfiles, rt_err *err);
@@ -752,6 +836,70 @@ static rt_status open_named(const nn_data_spec *s, const char *const *names, int
     if (st == RT_OK) st = split_resplit(&all, s->resplit_test, tr, te, err);
     nn_dataset_free(&all);
     return st;
+}
+
+static const char *const tishby_files[] = { "var_u.mat", "var_u.csv" };
+
+/* The tishby file in dir (var_u.mat first, var_u.csv only where there is no .mat). */
+static bool tishby_file(const char *dir, char *out, size_t size) {
+    for (int i = 0; i < 2; i++)
+        if (path_join(out, size, dir, tishby_files[i]) && stat_is(out, false)) return true;
+    return false;
+}
+
+static rt_status open_tishby(const nn_data_spec *s, nn_dataset *tr, nn_dataset *te, rt_err *err) {
+    char cand[NN_DATA_MAX_SEARCH][NN_PATH_MAX], path[NN_PATH_MAX], report[RT_ERR_MAX];
+    int nc = nn_data_search_dirs("tishby", s->dir, cand), c;
+    size_t len = 0;
+    for (c = 0; c < nc; c++) {
+        if (tishby_file(cand[c], path, sizeof path)) break;
+        str_append(report, sizeof report, &len, stat_is(cand[c], true) ? "  %s: no var_u.mat (nor var_u.csv)\n"
+                   : "  %s: no such directory\n", cand[c]);
+    }
+    if (c == nc) return not_found("tishby", len ? report : "", "", err);
+    nn_dataset all;
+    rt_status st = nn_tishby_load(&all, path, err);
+    if (st != RT_OK) return st;
+    double t = floor((double)s->train_fraction * all.n + 0.5);          /* round, as the authors' np.rint */
+    int ntr = t > (double)all.n ? all.n : (int)t;
+    if (ntr == 0 || ntr == all.n)
+        st = rt_err_set(err, RT_ERR_ARG, "tishby: train_fraction = %g of %d patterns leaves %s empty; use a "
+                        "fraction such as 0.8 (the authors' split)", (double)s->train_fraction, all.n,
+                        ntr == 0 ? "train" : "test");
+    if (st == RT_OK && s->split_in_order) {
+        st = ds_take(tr, &all, NULL, 0, ntr, err);
+        if (st == RT_OK) st = ds_take(te, &all, NULL, ntr, all.n - ntr, err);
+    } else if (st == RT_OK) {
+        st = split_shuffled(&all, s->seed, all.n - ntr, tr, te, err);
+    }
+    nn_dataset_free(&all);
+    return st;
+}
+
+int nn_data_dir_holds(const char *name, const char *dir, char *file, size_t size) {
+    const char *missing = "?", *dummy = NULL;
+    char sub[NN_PATH_MAX];
+    int holds = 0;
+    if (file && size) file[0] = '\0';
+    if (!stat_is(dir, true)) return 0;
+    if (strcmp(name, "tishby") == 0) {
+        char p[NN_PATH_MAX];
+        holds = tishby_file(dir, p, sizeof p) ? 2 : 0;
+        if (file) snprintf(file, size, "%s", holds ? strrchr(p, '/') + 1 : "var_u.mat");
+        return holds;
+    }
+    bool cifar = strcmp(name, "cifar10") == 0;
+    if (!cifar && strcmp(name, "mnist") != 0 && strcmp(name, "fashion-mnist") != 0) return 0;
+    const char *const *need = cifar ? cifar_files : idx_files;
+    int k = cifar ? 6 : 4, ntest = cifar ? 1 : 2;
+    if (cifar && !dir_has(dir, need, k, false, &missing) && path_join(sub, sizeof sub, dir, "cifar-10-batches-bin")
+        && stat_is(sub, true))
+        dir = sub;
+    if (dir_has(dir, need, k, !cifar, &missing)) holds = 2;
+    else if (dir_has(dir, need + k - ntest, ntest, !cifar, &dummy)) holds = 1;
+    if (file) snprintf(file, size, "%s", holds == 2 ? (cifar ? "data_batch_1..5.bin, test_batch.bin"
+                                                           : "the four IDX files") : missing);
+    return holds;
 }
 
 static rt_status open_csv(const nn_data_spec *s, nn_dataset *tr, nn_dataset *te, rt_err *err) {
@@ -804,11 +952,19 @@ rt_status nn_data_open(const nn_data_spec *s, nn_dataset *train, nn_dataset *tes
         st = open_named(s, idx_files, 2, 2, true, NULL, idx_pair, train, test, err);
     else if (strcmp(name, "cifar10") == 0)
         st = open_named(s, cifar_files, 5, 1, false, "cifar-10-batches-bin", nn_cifar_load, train, test, err);
+    else if (strcmp(name, "tishby") == 0 && !(s->train_fraction > 0.0f && s->train_fraction < 1.0f))
+        st = rt_err_set(err, RT_ERR_ARG, "tishby: train_fraction = %g must be in (0, 1), e.g. 0.8 (the "
+                        "authors' split)", (double)s->train_fraction);
+    else if (strcmp(name, "tishby") == 0 && (s->scale == NN_SCALE_UNIT || s->scale == NN_SCALE_PM1))
+        st = rt_err_set(err, RT_ERR_ARG, "tishby: scale = \"%s\" divides bytes by 255, but the inputs are "
+                        "0/1 already; use \"none\" (the default) or \"standardize\"", nn_scale_name(s->scale));
+    else if (strcmp(name, "tishby") == 0)
+        st = open_tishby(s, train, test, err);
     else if (strcmp(name, "csv") == 0)
         st = open_csv(s, train, test, err);
     else
-        st = rt_err_set(err, RT_ERR_ARG, "unknown data set '%s'; use mnist, fashion-mnist, cifar10 or csv",
-                        name);
+        st = rt_err_set(err, RT_ERR_ARG, "unknown data set '%s'; use mnist, fashion-mnist, cifar10, tishby or "
+                        "csv", name);
     if (st != RT_OK) {
         nn_dataset_free(train), nn_dataset_free(test);
         return st;

@@ -2,13 +2,26 @@
 ** nn_data.h: data sets in memory, their loaders, scaling and batching.
 **
 ** Formats: IDX (MNIST, Fashion-MNIST; gzip or raw, read through zlib), the CIFAR-10 binary
-** batches, and CSV with a header row and a label column. Every loader checks what it reads (magic
+** batches, CSV with a header row and a label column, and the MATLAB file of the Shwartz-Ziv &
+** Tishby 12-bit task (var_u.mat, through nn_mat.h). Every loader checks what it reads (magic
 ** numbers, sizes against the header, label range, ragged rows) and fails with one message that
 ** names the file (and the line, for CSV) and what to do; nothing is half-loaded on failure.
 **
 ** Search order for a named data set (DESIGN.md): the script's `dir`, $VIB_DATA/<name>,
-** ./data/<name>, /usr/share/datasets/<name>. A data set that is found nowhere is an error that
-** lists every path tried and how to get it (a Debian package or `vibrun data get NAME`).
+** ./data/<name>, /usr/share/datasets/<name>, $HOME/.cache/vibrun/<name> (where `vibrun data get`
+** puts what it downloads), and for tishby alone ../shared/data/tishby-12bit (the complete data set
+** beside a checkout). A data set that is found nowhere is an error that lists every path tried
+** and how to get it (a Debian package or `vibrun data get NAME`).
+**
+** tishby: the 12-bit task of Shwartz-Ziv & Tishby (2017), 4,096 patterns of 12 binary inputs and a
+** binary label. Read from the authors' var_u.mat (variables F, 4096x12 logical, and y, 1x4096),
+** or, in a folder without var_u.mat, from var_u.csv (columns x1..x12, y). Inputs are 0/1 as
+** stored (scale "none" or "standardize"; "unit" and "pm1", which divide bytes by 255, are
+** refused). Train and test: a seeded shuffle of the 4,096 patterns (rt_rng stream RT_STREAM_DATA
+** of (seed, 0)); round(train_fraction * n) of them train (3,277 at the authors' 0.8, rounded as
+** their np.rint) and the rest test (819), each part kept in file order. split_in_order takes the
+** first round(train_fraction * n) rows of the file instead, as the authors' data_shuffle does by
+** default (shuffle_data=False; the file lists the patterns in binary counting order).
 **
 **     nn_data_spec s = nn_data_spec_default();  s.name = "fashion-mnist"; s.scale = NN_SCALE_PM1;
 **     nn_dataset train, test;  rt_err err = {0};
@@ -19,6 +32,9 @@
 
 #include "rt_err.h"
 #include "rt_rng.h"
+
+#define NN_PATH_MAX 1024
+#define NN_DATA_MAX_SEARCH 6            /* folders in one search order */
 
 typedef enum nn_scale {
     NN_SCALE_NONE = 0,          /* values as stored (CSV) or bytes as 0..255 */
@@ -38,7 +54,7 @@ typedef struct nn_dataset {
 } nn_dataset;
 
 typedef struct nn_data_spec {
-    const char *name;           /* "mnist", "fashion-mnist", "cifar10", "csv" */
+    const char *name;           /* "mnist", "fashion-mnist", "cifar10", "tishby", "csv" */
     const char *dir;            /* searched first; NULL = only the standard places */
     const char *path;           /* csv: the file (train); resolved against dir if relative */
     const char *test_path;      /* csv: optional test file */
@@ -51,7 +67,10 @@ typedef struct nn_data_spec {
     float resplit_test;
     /* csv without test_path: fraction held out for test after a seeded shuffle (0.2 default) */
     float holdout;
-    uint64_t seed;              /* for csv holdout shuffles */
+    /* tishby: the fraction of the patterns that train, after a seeded shuffle (0.8 default) */
+    float train_fraction;
+    bool split_in_order;        /* tishby: the first rows train, no shuffle */
+    uint64_t seed;              /* for csv holdout and tishby split shuffles */
 } nn_data_spec;
 
 nn_data_spec nn_data_spec_default(void);
@@ -73,10 +92,22 @@ void nn_dataset_free(nn_dataset *d);
 rt_status nn_idx_load(nn_dataset *d, const char *images, const char *labels, rt_err *err);
 rt_status nn_cifar_load(nn_dataset *d, const char *const *files, int nfiles, rt_err *err);
 rt_status nn_csv_load(nn_dataset *d, const char *path, const char *label, rt_err *err);
+/* The Shwartz-Ziv & Tishby data: a .mat file with F (n x d, any real numeric or logical class) and
+** y (n labels, 1 x n or n x 1, non-negative integers), or (any other extension) a CSV with label
+** column y. shape {d}, nclass = max label + 1. */
+rt_status nn_tishby_load(nn_dataset *d, const char *path, rt_err *err);
 /* Applies scaling to train, and to test with train's statistics (test may be NULL). standardize
 ** uses the population mean and std of each feature over train; a feature whose train std is below
 ** 1e-8 (constant) becomes 0 in both sets. */
 void nn_data_scale(nn_dataset *train, nn_dataset *test, nn_scale s);
+
+/* The folders searched for data set `name` (the order above; `dir` first when non-NULL and
+** non-empty) into out; returns how many. */
+int nn_data_search_dirs(const char *name, const char *dir, char out[NN_DATA_MAX_SEARCH][NN_PATH_MAX]);
+/* What folder dir holds of data set `name`: 0 nothing, 1 only the test split (mnist,
+** fashion-mnist, cifar10: usable with resplit_test), 2 the whole data set. file receives the file
+** that would be read (tishby: var_u.mat, else var_u.csv) or the first one missing. */
+int nn_data_dir_holds(const char *name, const char *dir, char *file, size_t size);
 
 /* Copies examples idx[0..b) into x (b, dim) and y (b); either may be NULL. Asserts idx in [0, n). */
 void nn_data_gather(const nn_dataset *d, const int32_t *idx, int b, float *x, int32_t *y);
