@@ -547,6 +547,20 @@ function vib.linspace(a, b, n)
   return out
 end
 
+-- About n epochs spaced evenly in log scale between 1 and last, rounded and deduplicated, with 0
+-- first: the measurement schedule of Shwartz-Ziv & Tishby's planes (dense early, sparse late).
+function vib.log_epochs(last, n)
+  if not (is_int(last) and last >= 1 and is_int(n) and n >= 1) then
+    fail("vib.log_epochs(last, n): the last epoch >= 1 and a count n >= 1, e.g. vib.log_epochs(8000, 100)")
+  end
+  local out, seen = { 0 }, { [0] = true }
+  for i = 0, n - 1 do
+    local e = math.tointeger(math.floor(10 ^ (n == 1 and 0 or math.log(last, 10) * i / (n - 1)) + 0.5))
+    if not seen[e] then out[#out + 1], seen[e] = e, true end
+  end
+  return out
+end
+
 -- The Cartesian product of the listed values; keys vary in sorted order, the last fastest.
 function vib.grid(t)
   if type(t) ~= "table" then fail("vib.grid expects a table of lists, e.g. vib.grid { beta = { 1e-3, 1e-2 } }") end
