@@ -24,7 +24,9 @@ do for [fmt in formats] {
   set palette defined (0 "#ffffff", 1 "#8c8c8c")
   set cblabel "decoder entropy (bits)"
   set cbrange [0:*]
-  set colorbox user origin screen grid_r + 1.5 * cw, screen grid_b size screen 1.2 * cw, screen grid_t - grid_b
+  # the bar as tall as the (equal-aspect, centred) panel of a square latent range
+  side = (grid_t - grid_b) < (grid_r - grid_l) * width_in / height_in ? (grid_t - grid_b) : (grid_r - grid_l) * width_in / height_in
+  set colorbox user origin screen grid_r + 1.5 * cw, screen (grid_t + grid_b - side) / 2 size screen 1.2 * cw, screen side
   if (grid ne "") {
     undefine G_*
     stats grid using "z1":"z2" name "G" nooutput

@@ -11,18 +11,18 @@ set xlabel "epoch"
 set xrange [0:*]
 nf = words(files)
 stats word(files,1) using "epoch" nooutput
-if (STATS_max <= 20) { set xtics 1 }
+if (STATS_max <= 10) { set xtics 1 }
 if (STATS_max < 1) { set xrange [0:1] }
 
 do for [fmt in formats] {
     eval term(fmt)
     set output out.".".fmt
-    set multiplot layout 1,2 title "training curves: train (dashed), test (solid)"
-    set ylabel "loss (bits per example, log scale)"
+    set multiplot layout 1,2 title "training curves: train (dashed), test (solid); log y axes"
+    set ylabel "loss (bits per example)"
     set logscale y
     plot for [i=1:nf] word(files,i) every 2::0 using "epoch":"loss_bits" with lines lw 1.5 dt 2 lc rgb qc(i - 1) notitle, \
          for [i=1:nf] word(files,i) every 2::1 using "epoch":"loss_bits" with linespoints pt 7 ps 0.5 lw 2 lc rgb qc(i - 1) title word(titles,i) noenhanced
-    set ylabel "error rate (log scale)"
+    set ylabel "error rate"
     plot for [i=1:nf] word(files,i) every 2::0 using "epoch":"error" with lines lw 1.5 dt 2 lc rgb qc(i - 1) notitle, \
          for [i=1:nf] word(files,i) every 2::1 using "epoch":"error" with linespoints pt 7 ps 0.5 lw 2 lc rgb qc(i - 1) title word(titles,i) noenhanced
     unset logscale y
