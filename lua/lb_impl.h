@@ -44,7 +44,15 @@ bool lb_point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t msgsize
 void lb_hash_hex(const char *s, char out[17]);
 
 /* ---- lb_plot.c ---- */
-/* Draws runs/<exp>/plots/training_curve.{png,svg} from the points' metrics.csv; 0 on success. */
-int lb_plot_training_curve(const char *exp_dir, char ids[][17], char titles[][256], int n);
+/* Draws the figures of a finished run into <exp_dir>/plots/ (each with its .gp script): the
+** training curve always, then the experiment's declared plots (plots_idx: the stack index of its
+** `plots` list of vib.plot.* tables, 0 when it declares none) or, without any, the defaults the CSV
+** allows: an information plane per point with info.csv, the IB curve and error against the swept
+** param from summary.csv, the 2-D latent per point with latent.csv. ids/titles: the n points (id,
+** canonical params). Prints "figures: ..." lines (a drawn figure, or a skipped one and why) unless
+** quiet. Returns 0, or -1 when gnuplot is missing or failed (the message is printed); a run's exit
+** code does not depend on it. */
+int lb_plot_run(lua_State *L, int plots_idx, const char *exp_dir, char ids[][17], char titles[][256], int n,
+                bool quiet);
 
 #endif

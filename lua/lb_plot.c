@@ -1,8 +1,16 @@
-// lb_plot.c: figures through gnuplot. Each figure's script is written beside it (variables on
-// top, then the embedded template from plots/), so a user can edit and re-run it, and
-// `vibrun plot RUN_DIR` redraws every figure from the CSV by running those scripts again.
+// lb_plot.c: figures through gnuplot. Each figure's script is written beside it (its variables on
+// top, then the shared style.gp, then the figure's template from plots/), so a user can edit and
+// re-run it, and `vibrun plot RUN_DIR` redraws every figure from the CSV by running those scripts.
+//
+// C decides what to draw and with which columns (it reads the CSV headers and a few values);
+// gnuplot reads the data itself. A figure whose CSV is missing or lacks the columns it needs is
+// skipped with a one-line note; a run never fails because of a figure.
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <lauxlib.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,53 +22,419 @@
 #include "lb_impl.h"
 #include "rt_csv.h"
 
-/* Runs `gnuplot NAME` inside dir; 0 on success. */
+// ---- a small CSV reader (header + rows, fields split on commas, "quoted" fields allowed) ----
+
+typedef struct csv_table {
+    char *buf;                  /* the file, cut into NUL-terminated fields in place */
+    char **cell;                /* (nrow + 1) x ncol, row 0 the header; missing fields "" */
+    int ncol, nrow;
+} csv_table;
+
+static void csv_free(csv_table *t) {
+    free(t->buf);
+    free(t->cell);
+    memset(t, 0, sizeof *t);
+}
+
+/* Splits one line (NUL-terminated, no newline) into at most max fields; returns the count. */
+static int csv_split(char *s, char **out, int max) {
+    int n = 0;
+    for (;;) {
+        char *f = s, *w = s;
+        if (*s == '"') {
+            for (s++; *s; s++) {
+                if (*s == '"' && s[1] == '"') { *w++ = '"'; s++; }
+                else if (*s == '"') { s++; break; }
+                else *w++ = *s;
+            }
+            while (*s && *s != ',') s++;
+        } else {
+            while (*s && *s != ',') s++;
+            w = s;
+        }
+        char end = *s;
+        *w = '\0';
+        if (n < max) out[n++] = f;
+        if (end != ',') return n;
+        s++;
+    }
+}
+
+/* Loads path; false when it is missing, unreadable or has no header. */
+static bool csv_load(const char *path, csv_table *t) {
+    memset(t, 0, sizeof *t);
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    size_t cap = 1 << 16, len = 0;
+    t->buf = rt_xmalloc(cap);
+    for (size_t got; (got = fread(t->buf + len, 1, cap - len - 1, f)) > 0;) {
+        len += got;
+        if (len + 1 == cap) t->buf = realloc(t->buf, cap *= 2);
+        if (!t->buf) RT_ABORT("out of memory");
+    }
+    fclose(f);
+    t->buf[len] = '\0';
+    int lines = 0;
+    for (size_t i = 0; i < len; i++) lines += t->buf[i] == '\n';
+    lines += len > 0 && t->buf[len - 1] != '\n';
+    if (lines == 0) { csv_free(t); return false; }
+    char *s = t->buf, *eol = strchr(s, '\n');
+    if (eol) *eol = '\0';
+    for (char *c = s; *c; c++) if (*c == ',') t->ncol++;
+    t->ncol++;
+    t->cell = rt_xcalloc((size_t)lines * (size_t)t->ncol, sizeof *t->cell);
+    for (int r = 0; s; r++) {
+        char *next = eol ? eol + 1 : NULL;
+        size_t l = strlen(s);
+        if (l && s[l - 1] == '\r') s[l - 1] = '\0';
+        if (s[0] || r == 0) {
+            char **row = t->cell + (size_t)t->nrow * (size_t)t->ncol;
+            int n = csv_split(s, row, t->ncol);
+            static char empty[1];
+            for (int i = n; i < t->ncol; i++) row[i] = empty;
+            t->nrow++;
+        }
+        s = next && *next ? next : NULL;
+        eol = s ? strchr(s, '\n') : NULL;
+        if (eol) *eol = '\0';
+    }
+    t->nrow--;                  /* rows after the header */
+    return true;
+}
+
+static int csv_col(const csv_table *t, const char *name) {
+    for (int i = 0; i < t->ncol; i++) if (strcmp(t->cell[i], name) == 0) return i;
+    return -1;
+}
+
+/* Row r (0-based, after the header), column c. */
+static const char *csv_at(const csv_table *t, int r, int c) { return t->cell[(size_t)(r + 1) * (size_t)t->ncol + (size_t)c]; }
+
+/* The value as a number; NAN when empty or not a number. */
+static double csv_num(const char *s) {
+    char *end;
+    double v = strtod(s, &end);
+    return end == s || *end ? (double)NAN : v;
+}
+
+/* Whether column c holds at least one finite number. */
+static bool csv_col_finite(const csv_table *t, int c) {
+    for (int r = 0; c >= 0 && r < t->nrow; r++) if (isfinite(csv_num(csv_at(t, r, c)))) return true;
+    return false;
+}
+
+// ---- text: a growing buffer, gnuplot string literals, word lists ----
+
+typedef struct sbuf { char *s; size_t len, cap; } sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...) {
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        size_t room = b->cap - b->len;
+        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) RT_ABORT("vsnprintf failed");
+        if (b->s && (size_t)n < room) { b->len += (size_t)n; return; }
+        b->cap = (b->cap + (size_t)n + 1) * 2;
+        b->s = realloc(b->s, b->cap);
+        if (!b->s) RT_ABORT("out of memory");
+    }
+}
+
+/* name = '<text>': a gnuplot single-quoted string; with enhanced, the characters enhanced text
+** mode would interpret (_ ^ @ & ~ { }) are escaped so they print as written. */
+static void sb_var_str(sbuf *b, const char *name, const char *text, bool enhanced) {
+    sb_printf(b, "%s = '", name);
+    for (const char *c = text; *c; c++) {
+        if (*c == '\'') sb_printf(b, "''");
+        else if (*c == '\n') sb_printf(b, " ");
+        else if (enhanced && strchr("_^@&~{}", *c)) sb_printf(b, "\\%c", *c);
+        else sb_printf(b, "%c", *c);
+    }
+    sb_printf(b, "'\n");
+}
+
+/* Appends w to the space-separated list (size bytes) unless it is there already. */
+static void words_add(char *list, size_t size, const char *w) {
+    size_t lw = strlen(w), n = strlen(list);
+    for (const char *p = list; (p = strstr(p, w)); p += lw)
+        if ((p == list || p[-1] == ' ') && (p[lw] == ' ' || p[lw] == '\0')) return;
+    if (n + lw + 2 <= size) snprintf(list + n, size - n, "%s%s", n ? " " : "", w);
+}
+
+static bool words_has(const char *list, const char *w) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", list);
+    size_t before = strlen(tmp);
+    words_add(tmp, sizeof tmp, w);
+    return strlen(tmp) == before;
+}
+
+// ---- gnuplot ----
+
+static bool gnuplot_missing = false;
+
+/* Runs `gnuplot NAME` inside dir, its messages into dir/.NAME.log, shown when it fails; 0 on success. */
 static int run_gnuplot(const char *dir, const char *name) {
+    if (gnuplot_missing) return -1;
+    char log[1200];
+    snprintf(log, sizeof log, "%s/.%s.log", dir, name);
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
-        if (chdir(dir) != 0) _exit(127);
+        FILE *f = freopen(log, "w", stderr);
+        (void)f;
+        if (chdir(dir) != 0) _exit(126);
         execlp("gnuplot", "gnuplot", name, (char *)NULL);
         _exit(127);
     }
     int st;
     while (waitpid(pid, &st, 0) < 0)
         if (errno != EINTR) return -1;
+    int rc = 0;
     if (WIFEXITED(st) && WEXITSTATUS(st) == 127) {
         fprintf(stderr, "vibrun: gnuplot not found; install it (apt-get install gnuplot-nox) and run: vibrun plot %s/..\n", dir);
-        return -1;
+        gnuplot_missing = true;
+        rc = -1;
+    } else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "vibrun: gnuplot failed on %s/%s:\n", dir, name);
+        FILE *f = fopen(log, "r");
+        char line[512];
+        for (int k = 0; f && k < 20 && fgets(line, sizeof line, f); k++)
+            if (!strstr(line, "warning:")) fprintf(stderr, "  %s", line);
+        if (f) fclose(f);
+        rc = -1;
     }
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        fprintf(stderr, "vibrun: gnuplot failed on %s/%s\n", dir, name);
-        return -1;
-    }
-    return 0;
+    unlink(log);
+    return rc;
 }
 
-/* Writes <exp_dir>/plots/<name>.gp: the variables, then the template; runs it. */
-static int draw(const char *exp_dir, const char *name, const char *vars) {
-    const lb_embedded *t = lb_embedded_find(name);
-    if (!t) RT_ABORT("no embedded plot template %s", name);
-    char dir[1100], path[1200];
+/* Writes <exp_dir>/plots/<name>.gp: vars, style.gp, the template; runs it. */
+static int draw(const char *exp_dir, const char *name, const char *template, const char *vars) {
+    const lb_embedded *style = lb_embedded_find("style.gp"), *t = lb_embedded_find(template);
+    if (!t || !style) RT_ABORT("no embedded plot template %s", template);
+    char dir[1100], gp[300], path[1500];
     snprintf(dir, sizeof dir, "%s/plots", exp_dir);
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "vibrun: cannot create %s: %s\n", dir, strerror(errno));
         return -1;
     }
-    size_t nv = strlen(vars);
-    char *buf = rt_xmalloc(nv + t->size + 1);
-    memcpy(buf, vars, nv);
-    memcpy(buf + nv, t->data, t->size);
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    sbuf b = { 0 };
+    sb_printf(&b, "# %s.gp: drawn by vibrun with plots/%s; edit the variables and run `gnuplot %s.gp` here.\n",
+              name, template, name);
+    sb_printf(&b, "%s\n%s\n%s", vars, style->data, t->data);
+    snprintf(gp, sizeof gp, "%s.gp", name);
+    snprintf(path, sizeof path, "%s/%s", dir, gp);
     rt_err err = { 0 };
-    rt_status st = rt_write_atomic(path, buf, nv + t->size, &err);
-    free(buf);
+    rt_status st = rt_write_atomic(path, b.s, b.len, &err);
+    free(b.s);
     if (st) {
         fprintf(stderr, "vibrun: %s\n", err.msg);
         return -1;
     }
-    return run_gnuplot(dir, name);
+    return run_gnuplot(dir, gp);
 }
+
+// ---- what to draw: the options of one vib.plot.* entry ----
+
+typedef struct plot_opts {
+    char kind[32];              /* training_curve | info_plane | ib_curve | error_vs | latent */
+    char where[256];            /* "x.lua:12" for messages; "" for a default figure */
+    char name[128], title[256];
+    char formats[64];           /* "png svg" */
+    double width, height;       /* inches; 0 = the figure's default */
+    char layers[1024], estimators[256], splits[64];     /* filters: "" = all */
+    bool per_layer, info;
+    char axis[64], layer[64], estimator[64];
+    int points, ellipses;
+} plot_opts;
+
+static void opts_default(plot_opts *o, const char *kind) {
+    memset(o, 0, sizeof *o);
+    snprintf(o->kind, sizeof o->kind, "%s", kind);
+    o->info = true;
+    o->points = 1000;
+    o->ellipses = 1000;
+}
+
+static void lua_str(lua_State *L, int t, const char *key, char *out, size_t size) {
+    lua_getfield(L, t, key);
+    if (lua_type(L, -1) == LUA_TSTRING) snprintf(out, size, "%s", lua_tostring(L, -1));
+    lua_pop(L, 1);
+}
+
+/* A list of strings as a space-separated word list. */
+static void lua_words(lua_State *L, int t, const char *key, char *out, size_t size) {
+    lua_getfield(L, t, key);
+    if (lua_istable(L, -1)) {
+        out[0] = '\0';
+        for (lua_Integer i = 1; lua_geti(L, -1, i) == LUA_TSTRING; i++) {
+            words_add(out, size, lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+static void opts_read(lua_State *L, int t, plot_opts *o) {
+    t = lua_absindex(L, t);
+    char kind[32] = "";
+    lua_str(L, t, "kind", kind, sizeof kind);
+    opts_default(o, kind);
+    lua_str(L, t, "where", o->where, sizeof o->where);
+    lua_str(L, t, "name", o->name, sizeof o->name);
+    lua_str(L, t, "title", o->title, sizeof o->title);
+    lua_words(L, t, "formats", o->formats, sizeof o->formats);
+    lua_words(L, t, "layers", o->layers, sizeof o->layers);
+    lua_words(L, t, "estimators", o->estimators, sizeof o->estimators);
+    lua_words(L, t, "splits", o->splits, sizeof o->splits);
+    lua_str(L, t, "axis", o->axis, sizeof o->axis);
+    lua_str(L, t, "layer", o->layer, sizeof o->layer);
+    lua_str(L, t, "estimator", o->estimator, sizeof o->estimator);
+    lua_getfield(L, t, "width");  o->width = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : 0;  lua_pop(L, 1);
+    lua_getfield(L, t, "height"); o->height = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : 0; lua_pop(L, 1);
+    lua_getfield(L, t, "points");   if (lua_isinteger(L, -1)) o->points = (int)lua_tointeger(L, -1);   lua_pop(L, 1);
+    lua_getfield(L, t, "ellipses"); if (lua_isinteger(L, -1)) o->ellipses = (int)lua_tointeger(L, -1); lua_pop(L, 1);
+    lua_getfield(L, t, "per_layer"); o->per_layer = lua_toboolean(L, -1); lua_pop(L, 1);
+    lua_getfield(L, t, "info"); if (lua_isboolean(L, -1)) o->info = lua_toboolean(L, -1); lua_pop(L, 1);
+}
+
+// ---- the run being drawn ----
+
+typedef struct plot_run {
+    const char *exp_dir;
+    char (*ids)[17];
+    char (*titles)[256];
+    int n;
+    bool quiet;
+    char labels[256][96];       /* per point: the params that vary across points, for names */
+    char used[64][160];         /* figure names drawn so far */
+    int nused, drawn, failed;
+} plot_run;
+
+static void note(plot_run *r, const plot_opts *o, const char *fmt, ...) {
+    if (r->quiet) return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    printf("figures: %s%s%s skipped: %s\n", o->where, o->where[0] ? ": " : "", o->kind, msg);
+}
+
+/* The formats: the plot's own, else VIB_PLOT_FORMATS (words of png, svg, pdf), else "png svg". */
+static void formats_of(const plot_opts *o, char *out, size_t size) {
+    snprintf(out, size, "png svg");
+    if (o->formats[0]) { snprintf(out, size, "%s", o->formats); return; }
+    const char *env = getenv("VIB_PLOT_FORMATS");
+    if (!env || !*env) return;
+    char tmp[64] = "", buf[256];
+    snprintf(buf, sizeof buf, "%s", env);
+    for (char *w = strtok(buf, " ,"); w; w = strtok(NULL, " ,")) {
+        if (strcmp(w, "png") && strcmp(w, "svg") && strcmp(w, "pdf")) {
+            fprintf(stderr, "vibrun: VIB_PLOT_FORMATS=%s: '%s' is not one of png, svg, pdf; drawing png and svg\n", env, w);
+            return;
+        }
+        words_add(tmp, sizeof tmp, w);
+    }
+    if (tmp[0]) snprintf(out, size, "%s", tmp);
+}
+
+/* The common variables: out, formats, size, title. */
+static void common_vars(sbuf *b, const plot_opts *o, const char *out, double w, double h, const char *title) {
+    char fm[64];
+    formats_of(o, fm, sizeof fm);
+    sb_var_str(b, "out", out, false);
+    sb_var_str(b, "formats", fm, false);
+    sb_printf(b, "width_in = %g\nheight_in = %g\n", o->width > 0 ? o->width : w, o->height > 0 ? o->height : h);
+    sb_var_str(b, "title", o->title[0] ? o->title : title, true);
+}
+
+/* A name not used yet in this run: base, else base_2, base_3, ... */
+static void unique_name(plot_run *r, const char *base, char *out, size_t size) {
+    snprintf(out, size, "%s", base);
+    for (int k = 2;; k++) {
+        bool taken = false;
+        for (int i = 0; i < r->nused; i++) taken |= strcmp(r->used[i], out) == 0;
+        if (!taken) break;
+        snprintf(out, size, "%s_%d", base, k);
+    }
+    if (r->nused < 64) snprintf(r->used[r->nused++], sizeof r->used[0], "%s", out);
+}
+
+static void finish(plot_run *r, const char *name, const plot_opts *o, int rc) {
+    if (rc != 0) { r->failed++; return; }
+    r->drawn++;
+    if (r->quiet) return;
+    char fm[64];
+    formats_of(o, fm, sizeof fm);
+    for (char *c = fm; *c; c++) if (*c == ' ') *c = ',';
+    printf("figures: %s/plots/%s.{%s,gp}\n", r->exp_dir, name, fm);
+}
+
+/* Per point, a label from the params that vary across the points ("beta=0.001_seed=2"); the
+** point id when that would be long, ambiguous or empty. Titles are canonical "{k=v,k=v}". */
+static void point_labels(plot_run *r) {
+    enum { MAXP = 32 };
+    int n = r->n < 256 ? r->n : 256;
+    static char kv[256][MAXP][96];
+    int nkv[256];
+    for (int i = 0; i < n; i++) {
+        char t[256];
+        snprintf(t, sizeof t, "%s", r->titles[i]);
+        size_t len = strlen(t);
+        if (len >= 2 && t[0] == '{' && t[len - 1] == '}') { t[len - 1] = '\0'; memmove(t, t + 1, len - 1); }
+        nkv[i] = 0;
+        for (char *s = strtok(t, ","); s && nkv[i] < MAXP; s = strtok(NULL, ","))
+            snprintf(kv[i][nkv[i]++], 96, "%s", s);
+    }
+    for (int i = 0; i < n; i++) {
+        char lab[96] = "";
+        for (int k = 0; k < nkv[i]; k++) {
+            bool varies = false;
+            for (int j = 0; j < n && !varies; j++) {
+                bool found = false;
+                for (int m = 0; m < nkv[j]; m++) found |= strcmp(kv[j][m], kv[i][k]) == 0;
+                varies = !found;
+            }
+            if (!varies) continue;
+            size_t l = strlen(lab);
+            snprintf(lab + l, sizeof lab - l, "%s%s", l ? "_" : "", kv[i][k]);
+        }
+        for (char *c = lab; *c; c++) if (!isalnum((unsigned char)*c) && !strchr("=.-_+", *c)) *c = '-';
+        snprintf(r->labels[i], sizeof r->labels[i], "%s", strlen(lab) > 60 ? r->ids[i] : lab);
+    }
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < i; j++)
+            if (strcmp(r->labels[i], r->labels[j]) == 0) {
+                snprintf(r->labels[i], sizeof r->labels[i], "%s", r->ids[i]);
+                snprintf(r->labels[j], sizeof r->labels[j], "%s", r->ids[j]);
+            }
+}
+
+/* A point's figure name: "<base>_<label>", or "<base>" for a single point. */
+static void point_name(plot_run *r, int i, const char *base, const plot_opts *o, char *out, size_t size) {
+    char b[256];
+    const char *stem = o->name[0] ? o->name : base;
+    const char *lab = i < 256 ? r->labels[i] : r->ids[i];
+    if (r->n == 1 || !lab[0]) snprintf(b, sizeof b, "%s", stem);
+    else snprintf(b, sizeof b, "%s_%s", stem, lab);
+    unique_name(r, b, out, size);
+}
+
+/* A point's title: its varying params with spaces, or the experiment's directory name. */
+static void point_title(plot_run *r, int i, char *out, size_t size) {
+    const char *exp = strrchr(r->exp_dir, '/');
+    exp = exp ? exp + 1 : r->exp_dir;
+    const char *lab = i < 256 ? r->labels[i] : "";
+    if (r->n == 1 || !lab[0] || strcmp(lab, r->ids[i]) == 0) { snprintf(out, size, "%s %s", exp, r->ids[i]); return; }
+    snprintf(out, size, "%s: %s", exp, lab);
+    for (char *c = out + strlen(exp) + 2; *c; c++) if (*c == '_') *c = ' ';
+}
+
+// ---- training curve ----
 
 /* A legend word: the params without braces, quotes or spaces (gnuplot's word() splits on spaces). */
 static void legend_word(const char *title, const char *id, char *t, size_t size) {
@@ -79,26 +453,443 @@ static void legend_word(const char *title, const char *id, char *t, size_t size)
     t[w] = '\0';
 }
 
-int lb_plot_training_curve(const char *exp_dir, char ids[][17], char titles[][256], int n) {
-    size_t cap = (size_t)n * 300 + 64;
-    char *files = rt_xmalloc(cap), *words = rt_xmalloc(cap), *vars = rt_xmalloc(2 * cap + 128);
-    size_t kf = 0, kw = 0;
+static void plot_training_curve(plot_run *r, const plot_opts *o) {
+    sbuf files = { 0 }, words = { 0 }, vars = { 0 };
     int used = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < r->n; i++) {
         char p[1200], t[256];
-        snprintf(p, sizeof p, "%s/%s/metrics.csv", exp_dir, ids[i]);
+        snprintf(p, sizeof p, "%s/%s/metrics.csv", r->exp_dir, r->ids[i]);
         if (access(p, R_OK) != 0) continue;
-        legend_word(titles[i], ids[i], t, sizeof t);
-        kf += (size_t)snprintf(files + kf, cap - kf, "%s../%s/metrics.csv", used ? " " : "", ids[i]);
-        kw += (size_t)snprintf(words + kw, cap - kw, "%s%s", used ? " " : "", t);
+        legend_word(r->titles[i], r->ids[i], t, sizeof t);
+        sb_printf(&files, "%s../%s/metrics.csv", used ? " " : "", r->ids[i]);
+        sb_printf(&words, "%s%s", used ? " " : "", t);
         used++;
     }
-    files[kf < cap ? kf : cap - 1] = words[kw < cap ? kw : cap - 1] = '\0';
-    snprintf(vars, 2 * cap + 128, "files = \"%s\"\ntitles = \"%s\"\nout = \"training_curve\"\n\n", files, words);
-    int rc = used ? draw(exp_dir, "training_curve.gp", vars) : -1;
-    free(files);
-    free(words);
-    free(vars);
+    if (!used) {
+        note(r, o, "no point of %s has a metrics.csv", r->exp_dir);
+    } else {
+        char name[160];
+        unique_name(r, o->name[0] ? o->name : "training_curve", name, sizeof name);
+        common_vars(&vars, o, name, 7, 2.8, "");
+        sb_var_str(&vars, "files", files.s, false);
+        sb_var_str(&vars, "titles", words.s, false);
+        finish(r, name, o, draw(r->exp_dir, name, "training_curve.gp", vars.s));
+    }
+    free(files.s);
+    free(words.s);
+    free(vars.s);
+}
+
+// ---- information plane ----
+
+static const char *const ESTIMATORS[] = { "variational", "kde_upper", "kde_lower", "binning", "ksg", "plugin" };
+enum { NEST = sizeof ESTIMATORS / sizeof ESTIMATORS[0] };
+
+/* Draws the plane of point i from its info.csv; quiet_missing: no note when the file is absent. */
+static void plot_info_plane(plot_run *r, const plot_opts *o, int i, bool quiet_missing) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s/info.csv", r->exp_dir, r->ids[i]);
+    csv_table t;
+    if (!csv_load(path, &t)) {
+        if (!quiet_missing) note(r, o, "%s not found (declare measure = { ... } to measure information)", path);
+        return;
+    }
+    const char *need[] = { "epoch", "split", "layer", "estimator", "ixz_bits", "izy_bits" };
+    int c[6];
+    for (int k = 0; k < 6; k++) {
+        c[k] = csv_col(&t, need[k]);
+        if (c[k] < 0) {
+            note(r, o, "%s has no column '%s'", path, need[k]);
+            csv_free(&t);
+            return;
+        }
+    }
+    int cclip = csv_col(&t, "clipped_frac");
+    char layers[1024] = "", ests[256] = "", splits[64] = "", clip_layer[64] = "";
+    double clip = 0;
+    bool est_seen[NEST] = { 0 };
+    for (int row = 0; row < t.nrow; row++) {
+        const char *sp = csv_at(&t, row, c[1]), *ly = csv_at(&t, row, c[2]), *es = csv_at(&t, row, c[3]);
+        if (o->layers[0] && !words_has(o->layers, ly)) continue;
+        if (o->estimators[0] && !words_has(o->estimators, es)) continue;
+        if (o->splits[0] && !words_has(o->splits, sp)) continue;
+        if (!isfinite(csv_num(csv_at(&t, row, c[4]))) || !isfinite(csv_num(csv_at(&t, row, c[5])))) continue;
+        if (strchr(ly, ' ') || strchr(ly, '\'') || strchr(es, ' ')) continue;
+        words_add(layers, sizeof layers, ly);
+        words_add(splits, sizeof splits, sp);
+        int k = 0;
+        while (k < NEST && strcmp(ESTIMATORS[k], es) != 0) k++;
+        if (k < NEST) est_seen[k] = true;
+        else words_add(ests, sizeof ests, es);
+        double cf = cclip >= 0 ? csv_num(csv_at(&t, row, cclip)) : 0;
+        if (strcmp(es, "binning") == 0 && cf > clip) {
+            clip = cf;
+            snprintf(clip_layer, sizeof clip_layer, "%s", ly);
+        }
+    }
+    csv_free(&t);
+    /* estimators in a fixed order, so their marker shapes and legend read the same in every figure */
+    char ordered[256] = "";
+    for (int k = 0; k < NEST; k++) if (est_seen[k]) words_add(ordered, sizeof ordered, ESTIMATORS[k]);
+    if (ests[0]) words_add(ordered, sizeof ordered, ests);
+    if (!layers[0]) {
+        note(r, o, "%s has no rows with finite ixz_bits and izy_bits%s", path,
+             o->layers[0] || o->estimators[0] || o->splits[0] ? " for the layers, estimators and splits asked for" : "");
+        return;
+    }
+    /* train before test */
+    char sp2[64] = "";
+    if (words_has(splits, "train")) words_add(sp2, sizeof sp2, "train");
+    if (words_has(splits, "test")) words_add(sp2, sizeof sp2, "test");
+    for (char *w = strtok(splits, " "); w; w = strtok(NULL, " ")) words_add(sp2, sizeof sp2, w);
+    int nl = 1, ns = 1;
+    for (char *p = layers; *p; p++) nl += *p == ' ';
+    for (char *p = sp2; *p; p++) ns += *p == ' ';
+    char name[160], title[256], notes[256] = "";
+    point_name(r, i, o->per_layer ? "info_layers" : "info_plane", o, name, sizeof name);
+    point_title(r, i, title, sizeof title);
+    if (clip > 0)
+        snprintf(notes, sizeof notes, "binning: up to %.1f%% of %s's activations fall outside the bin range; "
+                 "its estimate is biased there", 100 * clip, clip_layer);
+    sbuf v = { 0 };
+    double w = o->per_layer ? 1.2 + 2.4 * nl : 7, h = o->per_layer ? 1.4 + 2.1 * ns : 3.2;
+    common_vars(&v, o, name, w > 7.2 ? 7.2 : w, h, title);
+    char rel[64];
+    snprintf(rel, sizeof rel, "../%s/info.csv", r->ids[i]);
+    sb_var_str(&v, "info", rel, false);
+    sb_var_str(&v, "layers", layers, false);
+    sb_var_str(&v, "estimators", ordered, false);
+    sb_var_str(&v, "splits", sp2, false);
+    sb_printf(&v, "per_layer = %d\n", o->per_layer ? 1 : 0);
+    sb_var_str(&v, "note", notes, true);
+    finish(r, name, o, draw(r->exp_dir, name, "info_plane.gp", v.s));
+    free(v.s);
+}
+
+// ---- summary.csv: the swept parameter and the information columns ----
+
+typedef struct summary_info {
+    csv_table t;
+    char path[1200];
+    int nparams;                /* the param columns: 0 .. nparams-1 (before "n") */
+    char axis[64];
+    bool logaxis, only_axis;    /* axis values all > 0; the axis is the only param that varies */
+    char ixz[160], izy[160];    /* stems "<layer>_<estimator>_ixz_bits" with a train or test column */
+    char layer[64], estimator[64];
+} summary_info;
+
+/* The number of distinct values in column c; *numeric, *positive describe them. */
+static int distinct(const csv_table *t, int c, bool *numeric, bool *positive) {
+    int n = 0;
+    *numeric = *positive = true;
+    for (int r = 0; r < t->nrow; r++) {
+        const char *v = csv_at(t, r, c);
+        double x = csv_num(v);
+        if (!isfinite(x)) *numeric = false;
+        if (!(x > 0)) *positive = false;
+        bool seen = false;
+        for (int q = 0; q < r && !seen; q++) seen = strcmp(csv_at(t, q, c), v) == 0;
+        n += !seen;
+    }
+    return n;
+}
+
+/* Splits "<split>_<layer>_<estimator>_ixz_bits_mean" (a known estimator); false otherwise. */
+static bool info_column(const char *col, char *split, char *layer, char *est) {
+    const char *suffix = "_ixz_bits_mean";
+    size_t len = strlen(col), ls = strlen(suffix);
+    if (len <= ls || strcmp(col + len - ls, suffix) != 0) return false;
+    const char *sp = strncmp(col, "train_", 6) == 0 ? "train" : strncmp(col, "test_", 5) == 0 ? "test" : NULL;
+    if (!sp) return false;
+    size_t start = strlen(sp) + 1, end = len - ls;
+    for (int k = 0; k < NEST; k++) {
+        size_t le = strlen(ESTIMATORS[k]);
+        if (end < start + le + 2 || col[end - le - 1] != '_' || strncmp(col + end - le, ESTIMATORS[k], le) != 0) continue;
+        snprintf(split, 8, "%s", sp);
+        snprintf(layer, 64, "%.*s", (int)(end - le - 1 - start), col + start);
+        snprintf(est, 64, "%s", ESTIMATORS[k]);
+        return true;
+    }
+    return false;
+}
+
+/* Loads summary.csv and picks the axis (o->axis, else beta, else the first numeric param with more
+** than one value) and the information columns (o->layer / o->estimator, else the first layer with
+** variational columns, else the first information column). Returns a reason on failure, else NULL. */
+static const char *summary_open(plot_run *r, const plot_opts *o, summary_info *s, bool need_info) {
+    memset(s, 0, sizeof *s);
+    snprintf(s->path, sizeof s->path, "%s/summary.csv", r->exp_dir);
+    static char why[1400];
+    if (!csv_load(s->path, &s->t)) {
+        snprintf(why, sizeof why, "%s not found", s->path);
+        return why;
+    }
+    s->nparams = csv_col(&s->t, "n");
+    if (s->nparams < 0) {
+        snprintf(why, sizeof why, "%s has no column 'n' (params, n, then <column>_mean/_sd/_ci95)", s->path);
+        return why;
+    }
+    if (s->t.nrow < 2) {
+        snprintf(why, sizeof why, "%s has %d configuration%s; a curve over a parameter needs two or more",
+                 s->path, s->t.nrow, s->t.nrow == 1 ? "" : "s");
+        return why;
+    }
+    int axis = -1, varying = 0;
+    for (int c = 0; c < s->nparams; c++) {
+        bool num, pos;
+        int d = distinct(&s->t, c, &num, &pos);
+        varying += d > 1;
+        const char *name = s->t.cell[c];
+        if (o->axis[0]) { if (strcmp(name, o->axis) == 0) axis = c; continue; }
+        if (d > 1 && num && (axis < 0 || strcmp(name, "beta") == 0)) axis = c;
+    }
+    if (axis < 0) {
+        if (o->axis[0]) snprintf(why, sizeof why, "%s has no param column '%s'", s->path, o->axis);
+        else snprintf(why, sizeof why, "%s has no numeric param with more than one value", s->path);
+        return why;
+    }
+    bool num, pos;
+    int d = distinct(&s->t, axis, &num, &pos);
+    if (!num || d < 2) {
+        snprintf(why, sizeof why, "param '%s' of %s %s", s->t.cell[axis], s->path,
+                 num ? "takes one value only" : "is not numeric");
+        return why;
+    }
+    snprintf(s->axis, sizeof s->axis, "%s", s->t.cell[axis]);
+    s->logaxis = pos;
+    s->only_axis = varying == 1;
+    for (int c = s->nparams + 1; c < s->t.ncol && !s->layer[0]; c++) {
+        char sp[8], ly[64], es[64];
+        if (!info_column(s->t.cell[c], sp, ly, es) || !csv_col_finite(&s->t, c)) continue;
+        if (o->layer[0] && strcmp(ly, o->layer) != 0) continue;
+        if (o->estimator[0] ? strcmp(es, o->estimator) != 0 : strcmp(es, "variational") != 0) continue;
+        snprintf(s->layer, sizeof s->layer, "%s", ly);
+        snprintf(s->estimator, sizeof s->estimator, "%s", es);
+    }
+    for (int c = s->nparams + 1; c < s->t.ncol && !s->layer[0] && !o->estimator[0]; c++) {
+        char sp[8], ly[64], es[64];
+        if (!info_column(s->t.cell[c], sp, ly, es) || !csv_col_finite(&s->t, c)) continue;
+        if (o->layer[0] && strcmp(ly, o->layer) != 0) continue;
+        snprintf(s->layer, sizeof s->layer, "%s", ly);
+        snprintf(s->estimator, sizeof s->estimator, "%s", es);
+    }
+    if (s->layer[0]) {
+        char col[256];
+        snprintf(s->ixz, sizeof s->ixz, "%s_%s_ixz_bits", s->layer, s->estimator);
+        snprintf(s->izy, sizeof s->izy, "%s_%s_izy_bits", s->layer, s->estimator);
+        bool any = false;
+        for (int k = 0; k < 2; k++) {
+            snprintf(col, sizeof col, "%s_%s_mean", k ? "test" : "train", s->izy);
+            any |= csv_col_finite(&s->t, csv_col(&s->t, col));
+        }
+        if (!any) s->izy[0] = '\0';
+    } else if (need_info) {
+        snprintf(why, sizeof why, "%s has no information columns%s%s%s%s (<split>_<layer>_<estimator>_ixz_bits_mean)",
+                 s->path, o->layer[0] ? " for layer " : "", o->layer, o->estimator[0] ? " and estimator " : "",
+                 o->estimator);
+        return why;
+    }
+    return NULL;
+}
+
+/* The splits among "train test" that have finite columns <split>_<stem>_mean and _ci95. */
+static void splits_with(const summary_info *s, const char *stem, const char *filter, char *out, size_t size) {
+    out[0] = '\0';
+    const char *sp[2] = { "train", "test" };
+    for (int k = 0; k < 2; k++) {
+        char m[256], ci[256];
+        snprintf(m, sizeof m, "%s_%s_mean", sp[k], stem);
+        snprintf(ci, sizeof ci, "%s_%s_ci95", sp[k], stem);
+        if ((!filter[0] || words_has(filter, sp[k])) && csv_col_finite(&s->t, csv_col(&s->t, m)) && csv_col(&s->t, ci) >= 0)
+            words_add(out, size, sp[k]);
+    }
+}
+
+static void plot_ib_curve(plot_run *r, const plot_opts *o, bool quiet_missing) {
+    summary_info s;
+    const char *why = summary_open(r, o, &s, true);
+    char splits[64] = "";
+    if (!why && s.izy[0]) {
+        char a[64], b[64];
+        splits_with(&s, s.ixz, o->splits, a, sizeof a);
+        splits_with(&s, s.izy, o->splits, b, sizeof b);
+        for (char *w = strtok(a, " "); w; w = strtok(NULL, " ")) if (words_has(b, w)) words_add(splits, sizeof splits, w);
+    }
+    if (!why && !splits[0]) why = "no split has both I(X;Z) and I(Z;Y) means with their _ci95 columns";
+    if (why) {
+        if (!quiet_missing) note(r, o, "%s", why);
+        csv_free(&s.t);
+        return;
+    }
+    const char *exp = strrchr(r->exp_dir, '/');
+    exp = exp ? exp + 1 : r->exp_dir;
+    char name[160], title[256];
+    unique_name(r, o->name[0] ? o->name : "ib_curve", name, sizeof name);
+    snprintf(title, sizeof title, "%s: IB curve of %s (%s)", exp, s.layer, s.estimator);
+    sbuf v = { 0 };
+    common_vars(&v, o, name, 4.2, 3.4, title);
+    sb_var_str(&v, "summary", "../summary.csv", false);
+    sb_var_str(&v, "axis", s.axis, false);
+    sb_printf(&v, "logaxis = %d\nconnect = %d\n", s.logaxis, s.only_axis);
+    sb_var_str(&v, "ixz", s.ixz, false);
+    sb_var_str(&v, "izy", s.izy, false);
+    sb_var_str(&v, "splits", splits, false);
+    finish(r, name, o, draw(r->exp_dir, name, "ib_curve.gp", v.s));
+    free(v.s);
+    csv_free(&s.t);
+}
+
+static void plot_error_vs(plot_run *r, const plot_opts *o, bool quiet_missing) {
+    summary_info s;
+    const char *why = summary_open(r, o, &s, false);
+    if (why) {
+        if (!quiet_missing) note(r, o, "%s", why);
+        csv_free(&s.t);
+        return;
+    }
+    const char *cand[] = { "train_error", "test_error", "test_error_det", "train_error_1", "test_error_1" };
+    char errs[256] = "", splits[64] = "", ixz[160] = "", izy[160] = "";
+    for (int k = 0; k < 5; k++) {
+        char m[64], ci[64];
+        snprintf(m, sizeof m, "%s_mean", cand[k]);
+        snprintf(ci, sizeof ci, "%s_ci95", cand[k]);
+        if (csv_col_finite(&s.t, csv_col(&s.t, m)) && csv_col(&s.t, ci) >= 0) words_add(errs, sizeof errs, cand[k]);
+    }
+    if (o->info && s.layer[0]) {
+        splits_with(&s, s.ixz, o->splits, splits, sizeof splits);
+        if (splits[0]) snprintf(ixz, sizeof ixz, "%s", s.ixz);
+        char b[64];
+        if (s.izy[0]) {
+            splits_with(&s, s.izy, o->splits, b, sizeof b);
+            if (b[0]) snprintf(izy, sizeof izy, "%s", s.izy);
+        }
+    }
+    if (!errs[0]) {
+        if (!quiet_missing) note(r, o, "%s has no finite train_error_mean or test_error_mean with _ci95", s.path);
+        csv_free(&s.t);
+        return;
+    }
+    const char *exp = strrchr(r->exp_dir, '/');
+    exp = exp ? exp + 1 : r->exp_dir;
+    char base[128], name[160], title[256];
+    snprintf(base, sizeof base, "error_vs_%s", s.axis);
+    unique_name(r, o->name[0] ? o->name : base, name, sizeof name);
+    if (ixz[0]) snprintf(title, sizeof title, "%s: error and information (%s, %s) against %s", exp, s.layer, s.estimator, s.axis);
+    else snprintf(title, sizeof title, "%s: error against %s", exp, s.axis);
+    sbuf v = { 0 };
+    int panels = 1 + (ixz[0] != 0) + (izy[0] != 0);
+    common_vars(&v, o, name, panels == 1 ? 3.6 : panels == 2 ? 5.4 : 7, 2.8, title);
+    sb_var_str(&v, "summary", "../summary.csv", false);
+    sb_var_str(&v, "axis", s.axis, false);
+    sb_printf(&v, "logaxis = %d\n", s.logaxis);
+    sb_var_str(&v, "errs", errs, false);
+    sb_var_str(&v, "ixz", ixz, false);
+    sb_var_str(&v, "izy", izy, false);
+    sb_var_str(&v, "splits", splits[0] ? splits : "train test", false);
+    finish(r, name, o, draw(r->exp_dir, name, "error_vs.gp", v.s));
+    free(v.s);
+    csv_free(&s.t);
+}
+
+// ---- 2-D latent ----
+
+static void plot_latent(plot_run *r, const plot_opts *o, int i, bool quiet_missing) {
+    char path[1200], grid[1200];
+    snprintf(path, sizeof path, "%s/%s/latent.csv", r->exp_dir, r->ids[i]);
+    snprintf(grid, sizeof grid, "%s/%s/latent_grid.csv", r->exp_dir, r->ids[i]);
+    csv_table t;
+    if (!csv_load(path, &t)) {
+        if (!quiet_missing) note(r, o, "%s not found (a model with a 2-D Gaussian bottleneck writes it)", path);
+        return;
+    }
+    const char *need[] = { "label", "mu1", "mu2", "ell_major", "ell_minor", "ell_angle" };
+    for (int k = 0; k < 6; k++)
+        if (csv_col(&t, need[k]) < 0) {
+            note(r, o, "%s has no column '%s'", path, need[k]);
+            csv_free(&t);
+            return;
+        }
+    int cl = csv_col(&t, "label"), nclass = 0;
+    for (int row = 0; row < t.nrow; row++) {
+        double y = csv_num(csv_at(&t, row, cl));
+        if (isfinite(y) && y + 1 > nclass) nclass = (int)y + 1;
+    }
+    csv_free(&t);
+    if (nclass == 0) {
+        note(r, o, "%s has no rows with a numeric label", path);
+        return;
+    }
+    bool has_grid = csv_load(grid, &t);
+    if (has_grid) {
+        has_grid = t.nrow >= 4 && csv_col(&t, "z1") >= 0 && csv_col(&t, "z2") >= 0 && csv_col(&t, "entropy_bits") >= 0;
+        csv_free(&t);
+    }
+    char name[160], title[256], rel[64];
+    point_name(r, i, "latent", o, name, sizeof name);
+    point_title(r, i, title, sizeof title);
+    sbuf v = { 0 };
+    common_vars(&v, o, name, 3.9, 3.9, title);
+    snprintf(rel, sizeof rel, "../%s/latent.csv", r->ids[i]);
+    sb_var_str(&v, "latent", rel, false);
+    snprintf(rel, sizeof rel, "../%s/latent_grid.csv", r->ids[i]);
+    sb_var_str(&v, "grid", has_grid ? rel : "", false);
+    sb_printf(&v, "points = %d\nellipses = %d\nnclass = %d\n", o->points, o->ellipses, nclass > 10 ? 10 : nclass);
+    finish(r, name, o, draw(r->exp_dir, name, "latent.gp", v.s));
+    free(v.s);
+}
+
+// ---- entry points ----
+
+static void plot_one(plot_run *r, const plot_opts *o, bool dflt) {
+    if (strcmp(o->kind, "training_curve") == 0) plot_training_curve(r, o);
+    else if (strcmp(o->kind, "info_plane") == 0) for (int i = 0; i < r->n; i++) plot_info_plane(r, o, i, dflt || r->n > 1);
+    else if (strcmp(o->kind, "ib_curve") == 0) plot_ib_curve(r, o, dflt);
+    else if (strcmp(o->kind, "error_vs") == 0) plot_error_vs(r, o, dflt);
+    else if (strcmp(o->kind, "latent") == 0) for (int i = 0; i < r->n; i++) plot_latent(r, o, i, dflt || r->n > 1);
+    else RT_ABORT("unknown plot kind '%s' (vib.lua and lb_plot.c disagree)", o->kind);
+}
+
+int lb_plot_run(lua_State *L, int plots_idx, const char *exp_dir, char ids[][17], char titles[][256], int n,
+                bool quiet) {
+    plot_run *r = rt_xcalloc(1, sizeof *r);
+    r->exp_dir = exp_dir;
+    r->ids = ids;
+    r->titles = titles;
+    r->n = n;
+    r->quiet = quiet;
+    gnuplot_missing = false;
+    point_labels(r);
+    plot_opts o;
+    bool declared_tc = false;
+    int np = plots_idx ? (int)luaL_len(L, plots_idx) : 0;
+    for (int k = 1; k <= np; k++) {
+        lua_geti(L, plots_idx, k);
+        char kind[32] = "";
+        lua_str(L, -1, "kind", kind, sizeof kind);
+        declared_tc |= strcmp(kind, "training_curve") == 0;
+        lua_pop(L, 1);
+    }
+    if (!declared_tc) {
+        opts_default(&o, "training_curve");
+        plot_one(r, &o, true);
+    }
+    if (np > 0) {
+        for (int k = 1; k <= np && !gnuplot_missing; k++) {
+            lua_geti(L, plots_idx, k);
+            opts_read(L, -1, &o);
+            lua_pop(L, 1);
+            plot_one(r, &o, false);
+        }
+    } else {
+        /* the defaults: what the CSV holds */
+        const char *kinds[] = { "info_plane", "ib_curve", "error_vs", "latent" };
+        for (int k = 0; k < 4 && !gnuplot_missing; k++) {
+            opts_default(&o, kinds[k]);
+            plot_one(r, &o, true);
+        }
+    }
+    int rc = r->failed ? -1 : 0;
+    free(r);
     return rc;
 }
 
@@ -110,16 +901,27 @@ int lb_plot(const char *run_dir) {
         fprintf(stderr, "vibrun: %s: no plots directory; is %s a run directory (runs/<experiment>)?\n", dir, run_dir);
         return 1;
     }
-    int count = 0, failed = 0;
+    /* sorted, so the output reads the same every time */
+    char (*names)[256] = NULL;
+    int count = 0, cap = 0, failed = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
         size_t len = strlen(e->d_name);
-        if (len < 4 || strcmp(e->d_name + len - 3, ".gp") != 0) continue;
-        count++;
-        if (run_gnuplot(dir, e->d_name) != 0) failed++;
-        else printf("redrew %s/%.*s.{png,svg}\n", dir, (int)(len - 3), e->d_name);
+        if (len < 4 || len >= 256 || e->d_name[0] == '.' || strcmp(e->d_name + len - 3, ".gp") != 0) continue;
+        if (count == cap) {
+            names = realloc(names, (size_t)(cap = cap ? 2 * cap : 16) * sizeof *names);
+            if (!names) RT_ABORT("out of memory");
+        }
+        snprintf(names[count++], sizeof names[0], "%s", e->d_name);
     }
     closedir(d);
+    if (count) qsort(names, (size_t)count, sizeof *names, (int (*)(const void *, const void *))strcmp);
+    gnuplot_missing = false;
+    for (int i = 0; i < count && !gnuplot_missing; i++) {
+        if (run_gnuplot(dir, names[i]) != 0) failed++;
+        else printf("redrew %s/%.*s\n", dir, (int)(strlen(names[i]) - 3), names[i]);
+    }
+    free(names);
     if (!count) fprintf(stderr, "vibrun: %s holds no .gp scripts\n", dir);
-    return count && !failed ? 0 : 1;
+    return count && !failed && !gnuplot_missing ? 0 : 1;
 }

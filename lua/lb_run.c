@@ -436,13 +436,15 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
         lua_pop(L, 1);
     }
     if (code == 0 && !o->check && done > 0) {
-        int pc = lb_plot_training_curve(exp_dir, ids, titles, npoints);
         if (!o->quiet) {
             printf("results: %s/results.csv (%d points%s)\n", exp_dir, done,
                    diverged ? ", some diverged" : "");
             printf("metrics: %s/<point>/metrics.csv\n", exp_dir);
-            if (pc == 0) printf("figures: %s/plots/training_curve.png (and .svg, .gp)\n", exp_dir);
         }
+        lua_geti(L, points_idx, 1);             /* the figures: the declared plots ride on each point */
+        lua_getfield(L, -1, "plots");
+        lb_plot_run(L, lua_istable(L, -1) ? lua_gettop(L) : 0, exp_dir, ids, titles, npoints, o->quiet);
+        lua_pop(L, 2);
     }
     nn_dataset_free(&dc->train);
     nn_dataset_free(&dc->test);

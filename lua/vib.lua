@@ -619,6 +619,11 @@ function vib.experiment(t)
   if e.plots then
     for i, p in ipairs(e.plots) do
       if vib.kind(p) ~= "plot" then fail_at("plots", string.format("vib.experiment: plots[%d] is not a plot (vib.plot.*)", i)) end
+      if p.axis and e.params and e.params[p.axis] == nil then
+        local known = sorted_keys(e.params)
+        error(string.format("%s: vib.plot.%s: '%s' is not a param of the experiment; params: %s", p.where,
+                            p.kind, p.axis, table.concat(known, ", ")), 0)
+      end
     end
   end
   return e
@@ -626,13 +631,56 @@ end
 
 -- ---- plots ----------------------------------------------------------------------------------
 
+-- Figures drawn by gnuplot into runs/<exp>/plots/ at the end of a run, each with its .gp script
+-- (README, "Figures"). Every plot takes name (the file name without extension), title, formats
+-- ({"png", "svg", "pdf"}; default png and svg, or VIB_PLOT_FORMATS) and width, height (inches).
+-- Without `plots`, a run draws the training curve and what its CSV allows; with `plots`, the
+-- training curve and the declared figures.
 vib.plot = {}
-function vib.plot.training_curve(t)
-  -- loss and error per epoch, train and test: the figure every run draws
-  local p = fields("vib.plot.training_curve", t or {}, {}, "plot")
-  p.kind = "training_curve"
-  return p
+local plot_common = { name = "string?", title = "string?", formats = "list:enum:png|svg|pdf?",
+                      width = "number?", height = "number?" }
+local estimators = "enum:variational|kde_upper|kde_lower|binning|ksg|plugin"
+local function plot(kind, extra, positional)
+  return function(t)
+    local fn = "vib.plot." .. kind
+    if positional and type(t) == "table" and t[1] ~= nil then
+      -- error_vs { "beta", ... }: the swept param first
+      local copy = {}
+      for k, v in pairs(t) do if k ~= 1 then copy[k] = v end end
+      if copy[positional] ~= nil then current_fn, current_key = fn, positional; fail(fn .. ": the " .. positional .. " is given twice") end
+      copy[positional] = t[1]
+      t = copy
+    end
+    local p = fields(fn, t or {}, with(plot_common, extra), "plot")
+    p.kind = kind
+    current_fn = fn
+    for _, k in ipairs({ "width", "height" }) do
+      if p[k] and not (p[k] > 0 and p[k] <= 20) then current_key = k; fail(string.format("%s: %s=%g must be in (0, 20] inches", fn, k, p[k])) end
+    end
+    for _, k in ipairs({ "points", "ellipses" }) do
+      if p[k] and p[k] < 0 then current_key = k; fail(string.format("%s: %s=%d must be >= 0", fn, k, p[k])) end
+    end
+    if p.name and not p.name:match("^[%w_%-%.=]+$") then
+      current_key = "name"; fail(fn .. ": name '" .. p.name .. "' may hold only letters, digits and _ - . = (it names files)")
+    end
+    current_fn, current_key = nil, nil
+    return p
+  end
 end
+-- loss and error per epoch, train and test: the figure every run draws
+vib.plot.training_curve = plot("training_curve", {})
+-- I(Z;Y) against I(X;Z) per layer and epoch, one figure per point with an info.csv; filters
+-- layers, estimators, splits; per_layer = true: one panel per layer (multi-bottleneck networks)
+vib.plot.info_plane = plot("info_plane", { layers = "list:string?", estimators = "list:" .. estimators .. "?",
+                                           splits = "list:enum:train|test?", per_layer = "bool?" })
+-- final I(Z;Y) against I(X;Z) over a sweep (summary.csv), coloured by the swept param `axis`
+vib.plot.ib_curve = plot("ib_curve", { axis = "string?", layer = "string?", estimator = estimators .. "?",
+                                       splits = "list:enum:train|test?" })
+-- error (and I(X;Z), I(Z;Y) unless info = false) against the swept param: vib.plot.error_vs { "beta" }
+vib.plot.error_vs = plot("error_vs", { axis = "string?", layer = "string?", estimator = estimators .. "?",
+                                       splits = "list:enum:train|test?", info = "bool?" }, "axis")
+-- the 2-D latent of a K = 2 model: the first `points` test points, `ellipses` of them with their ellipse
+vib.plot.latent = plot("latent", { points = "int?", ellipses = "int?" })
 
 -- ---- resolution: --set overrides, sweep points, model and objective per point ----------------
 
@@ -764,6 +812,7 @@ function vib._resolve(e, sets)
       eval_avg = e.eval_avg or "probs", measure = measure,
       ema_mode = e.ema_mode or "debias",
       seed = seed,
+      plots = e.plots,          -- the figures to draw at the end (not part of the point's identity)
     }
     point.key = canon { name = point.name, params = p, model = model, objective = obj, data = data,
                         optim = point.optim, epochs = point.epochs, batch = point.batch, ema = point.ema,

@@ -1,0 +1,113 @@
+# info_plane.gp: the information plane of one point: I(Z;Y) against I(X;Z) of each layer over
+# training. One trajectory per layer (a line in the layer's colour, labelled at its last epoch),
+# markers coloured by epoch on a log scale, one marker shape per estimator, so the gap between the
+# variational bounds and the non-parametric estimates shows. Train and test panels side by side;
+# with per_layer = 1, one panel per layer (rows train, test): the planes of a multi-bottleneck net.
+# vibrun writes the variables above and this script into runs/<exp>/plots/; edit and re-run with
+# `gnuplot <name>.gp` there, or redraw every figure with `vibrun plot runs/<exp>`.
+#   info       : the point's info.csv (epoch,split,layer,estimator,ixz_bits,izy_bits,...)
+#   layers     : space-separated layer names to draw, in colour order
+#   estimators : space-separated estimators to draw (variational kde_upper kde_lower binning ksg plugin)
+#   splits     : "train test", or one of them
+#   per_layer  : 1 for one panel per layer
+#   note       : a warning printed under the panels ("" for none), e.g. binning clipped activations
+#   title, out : the figure's title and its path without extension
+
+nl = words(layers); ne = words(estimators); ns = words(splits)
+est_pt(e) = e eq "variational" ? 7 : e eq "kde_upper" ? 9 : e eq "kde_lower" ? 11 : \
+            e eq "binning" ? 5 : e eq "ksg" ? 13 : e eq "plugin" ? 15 : 1
+est_title(e) = e eq "variational" ? "variational bounds" : e eq "kde_upper" ? "KDE upper (KL)" : \
+               e eq "kde_lower" ? "KDE lower (Bhatt.)" : e eq "binning" ? "binning" : \
+               e eq "ksg" ? "KSG k-NN" : e eq "plugin" ? "plug-in (binary)" : e
+sel(s, l, e) = strcol("split") eq s && strcol("layer") eq l && strcol("estimator") eq e && finite(column("izy_bits"))
+kept(s) = inlist(s, splits) && inlist(strcol("layer"), layers) && \
+          inlist(strcol("estimator"), estimators) && finite(column("izy_bits"))
+
+# One scale for every panel, so train and test (or the layers) compare at a glance.
+undefine IXZ_* IZY_* EP_*
+stats info using (kept(strcol("split")) ? column("ixz_bits") : NaN) name "IXZ" nooutput
+stats info using (kept(strcol("split")) ? column("izy_bits") : NaN) name "IZY" nooutput
+stats info using (kept(strcol("split")) ? column("epoch") : NaN) name "EP" nooutput
+if (!exists("IXZ_max")) { IXZ_min = 0; IXZ_max = 1; IZY_min = 0; IZY_max = 1; EP_max = 1 }
+pad(lo, hi) = (hi - lo > 0 ? hi - lo : 1) * 0.06
+x_lo = IXZ_min < 0 ? IXZ_min - pad(IXZ_min, IXZ_max) : 0
+y_lo = IZY_min < 0 ? IZY_min - pad(IZY_min, IZY_max) : 0
+ep_top = EP_max + 1 > 2 ? EP_max + 1 : 2
+
+# The last epoch of each layer's first estimator with data (where its label goes), per split.
+array LEND[ns * nl]
+array LEST[ns * nl]
+do for [si = 1:ns] {
+  do for [li = 1:nl] {
+    LEND[(si - 1) * nl + li] = NaN
+    LEST[(si - 1) * nl + li] = ""
+    do for [ei = 1:ne] {
+      if (LEST[(si - 1) * nl + li] eq "") {
+        undefine LE_*
+        stats info using (sel(word(splits, si), word(layers, li), word(estimators, ei)) ? column("epoch") : NaN) name "LE" nooutput
+        if (exists("LE_max")) { LEND[(si - 1) * nl + li] = LE_max; LEST[(si - 1) * nl + li] = word(estimators, ei) }
+      }
+    }
+  }
+}
+
+rows = per_layer ? ns : 1
+cols = per_layer ? nl : ns
+title_len = 0
+do for [ei = 1:ne] { title_len = strlen(est_title(word(estimators, ei))) > title_len ? strlen(est_title(word(estimators, ei))) : title_len }
+leg_h = (leg_rows(ne, title_len) + 0.3) * 1.1 * lh
+grid_b = leg_h + (note eq "" ? 0 : 1.1 * lh) + 4.0 * lh
+grid_r = 1 - 8 * cw - 2 * lx          # room for the colour bar
+do for [fmt in formats] {
+  eval term(fmt)
+  set output out.".".fmt
+  set multiplot title title
+  do for [si = 1:ns] {
+    do for [pj = 1:(per_layer ? nl : 1)] {
+      eval style
+      r = per_layer ? si : 1
+      c = per_layer ? pj : si
+      eval panel(r, c, rows, cols)
+      s = word(splits, si)
+      panel_layers = per_layer ? word(layers, pj) : layers
+      set title (per_layer ? word(layers, pj)." (".s.")" : s) noenhanced
+      set xrange [x_lo:IXZ_max + pad(0, IXZ_max)]
+      set yrange [y_lo:IZY_max + pad(0, IZY_max)]
+      set xlabel "I(X;Z) (bits)"
+      if (c == 1) { set ylabel "I(Z;Y) (bits)" } else { unset ylabel }
+      # colour = epoch + 1 on a log scale: epoch 0 (before training) sits at the bottom of the bar
+      set logscale cb
+      set cbrange [1:ep_top]
+      set cblabel "epoch" offset 0.5,0
+      set cbtics ("0" 1)
+      do for [k = 0:30] {
+        e = EP_max <= 64 ? 2**k : int(10**(k / 3) * word("1 2 5", k % 3 + 1))
+        if (e <= EP_max) { eval sprintf('set cbtics add ("%d" %d)', e, e + 1) }
+      }
+      if (r == rows && c == cols) {
+        set colorbox user origin screen grid_r + 2 * cw, screen grid_b size screen 1.2 * cw, screen grid_t - grid_b
+      } else {
+        unset colorbox
+      }
+      plot for [li = 1:nl] for [ei = 1:ne] info \
+             using (sel(s, word(layers, li), word(estimators, ei)) && inlist(word(layers, li), panel_layers) ? column("ixz_bits") : NaN):"izy_bits" \
+             with lines lw 1.2 lc rgb qc(li - 1), \
+           for [li = 1:nl] for [ei = 1:ne] info \
+             using (sel(s, word(layers, li), word(estimators, ei)) && inlist(word(layers, li), panel_layers) ? column("ixz_bits") : NaN):"izy_bits":(column("epoch") + 1) \
+             with points pt est_pt(word(estimators, ei)) ps 0.8 lc palette z, \
+           for [li = 1:nl] info \
+             using (inlist(word(layers, li), panel_layers) && sel(s, word(layers, li), LEST[(si - 1) * nl + li]) && column("epoch") == LEND[(si - 1) * nl + li] ? column("ixz_bits") : NaN):"izy_bits":(word(layers, li)) \
+             with labels left offset char 0.6, char 0.5 tc rgb qc(li - 1) font ",8" noenhanced
+    }
+  }
+  # the legend of the estimators' markers, and the note, across the bottom
+  eval leg_strip
+  if (note ne "") { set label 1 note at screen 0.5, screen leg_h + 0.4 * lh center font ",8" tc rgb "#b00000" front }
+  plot for [ei = 1:ne] '+' using (leg_x(ei, ne, title_len)):(leg_y(ei, ne, title_len)) every ::0::0 \
+         with points pt est_pt(word(estimators, ei)) ps 0.9 lc rgb "#303030", \
+       for [ei = 1:ne] '+' using (leg_x(ei, ne, title_len) + 1.5 * cw):(leg_y(ei, ne, title_len)):(est_title(word(estimators, ei))) \
+         every ::0::0 with labels left
+  unset label 1
+  unset multiplot
+  set output
+}

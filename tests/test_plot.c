@@ -1,0 +1,312 @@
+// test_plot.c: the figures (lb_plot.c and plots/*.gp) drawn from fixture CSV files in the schemas
+// the runner writes: each figure's PNG, SVG and .gp appear, `vibrun plot DIR` redraws them,
+// declared plots follow their options, and a CSV without the needed columns skips the figure
+// with a note instead of failing. Skipped when gnuplot is not installed.
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <lauxlib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lb_impl.h"
+#include "testutil.h"
+
+static char out[1 << 16];
+
+static void need_gnuplot(void) {
+    if (system("command -v gnuplot >/dev/null 2>&1") != 0) cr_skip_test("gnuplot is not installed");
+}
+
+#define NPT 3
+static char ids[NPT][17] = { "a1a1a1a1a1a1", "b2b2b2b2b2b2", "c3c3c3c3c3c3" };
+static char titles[NPT][256] = { "{beta=0.001,k=2}", "{beta=0.01,k=2}", "{beta=0.1,k=2}" };
+static const double betas[NPT] = { 1e-3, 1e-2, 1e-1 };
+
+static FILE *open_w(const char *dir, const char *id, const char *name) {
+    char path[1200];
+    if (id) snprintf(path, sizeof path, "%s/%s/%s", dir, id, name);
+    else snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "cannot write %s", path);
+    return f;
+}
+
+/* runs/fx under a fresh directory: per point metrics.csv and info.csv (layers h1, z; every
+** estimator; ksg without I(Z;Y); binning clipped in h1), latent.csv and latent_grid.csv for the
+** first point; summary.csv over beta with errors and information (with_info) or errors only. */
+static const char *fixture(const char *tag, bool with_info) {
+    static char dir[800];
+    snprintf(dir, sizeof dir, "%s/runs/fx", tu_tmpdir(tag));
+    const char *exp_dir = dir;
+    char cmd[1000];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/%s' '%s/%s' '%s/%s'", exp_dir, ids[0], exp_dir, ids[1], exp_dir, ids[2]);
+    cr_assert_eq(system(cmd), 0);
+    const char *layers[2] = { "h1", "z" };
+    const char *ests[5] = { "variational", "kde_upper", "kde_lower", "binning", "ksg" };
+    const int epochs[6] = { 0, 1, 2, 4, 8, 16 };
+    for (int p = 0; p < NPT; p++) {
+        FILE *f = open_w(exp_dir, ids[p], "metrics.csv");
+        fprintf(f, "epoch,split,loss_bits,error,lr\n");
+        for (int e = 0; e <= 16; e++)
+            for (int s = 0; s < 2; s++)
+                fprintf(f, "%d,%s,%g,%g,0.001\n", e, s ? "test" : "train", 3.0 / (1 + e) + 0.1 * s, 0.9 / (1 + e) + 0.02 * s);
+        fclose(f);
+        f = open_w(exp_dir, ids[p], "info.csv");
+        fprintf(f, "epoch,split,layer,estimator,ixz_bits,izy_bits,ixz_side,izy_side,n,seconds,clipped_frac\n");
+        for (int e = 0; e < 6; e++)
+            for (int s = 0; s < 2; s++)
+                for (int l = 0; l < 2; l++)
+                    for (int k = 0; k < 5; k++) {
+                        if (k == 0 && l == 0) continue;     /* variational bounds exist for z only */
+                        double t = log2(epochs[e] + 1.0) / 4, ixz = (8 - 3 * l) * t * (1.3 - 0.1 * k) * (1 - 0.3 * t * p);
+                        double izy = 3.2 * (1 - exp(-3 * t)) - 0.1 * s - (k == 0 ? 0.3 : 0);
+                        fprintf(f, "%d,%s,%s,%s,%.6g,", epochs[e], s ? "test" : "train", layers[l], ests[k], ixz);
+                        if (k == 4) fprintf(f, "nan,estimate,estimate,1000,0.5,0\n");
+                        else fprintf(f, "%.6g,%s,%s,1000,0.5,%g\n", izy, k == 1 || k == 0 ? "upper" : "lower",
+                                     k == 0 || k == 2 ? "lower" : "upper", k == 3 && l == 0 && e >= 4 ? 0.02 : 0.0);
+                    }
+        fclose(f);
+    }
+    FILE *f = open_w(exp_dir, ids[0], "latent.csv");
+    fprintf(f, "label,mu1,mu2,s11,s12,s22,ell_major,ell_minor,ell_angle\n");
+    for (int i = 0; i < 300; i++) {
+        int y = i % 10;
+        double a = 6.283185307 * y / 10, r = 3 + 0.4 * sin(i * 1.7);
+        fprintf(f, "%d,%.5g,%.5g,0.04,0.01,0.03,%.4g,%.4g,%.4g\n", y, r * cos(a) + 0.3 * sin(i * 0.9),
+                r * sin(a) + 0.3 * cos(i * 1.3), 0.9, 0.6, 30.0 + i);
+    }
+    fclose(f);
+    f = open_w(exp_dir, ids[0], "latent_grid.csv");
+    fprintf(f, "z1,z2,entropy_bits\n");
+    for (int j = 0; j < 50; j++)
+        for (int i = 0; i < 50; i++) {
+            double z1 = -5 + 10.0 * i / 49, z2 = -5 + 10.0 * j / 49;
+            fprintf(f, "%.4g,%.4g,%.4g\n", z1, z2, 3.3 * exp(-0.2 * (z1 * z1 + z2 * z2)));
+        }
+    fclose(f);
+    f = open_w(exp_dir, NULL, "summary.csv");
+    const char *num[] = { "train_error", "test_error", "test_error_det", "test_error_1",
+                          "train_z_variational_ixz_bits", "train_z_variational_izy_bits",
+                          "test_z_variational_ixz_bits", "test_z_variational_izy_bits",
+                          "test_h1_kde_upper_ixz_bits", "test_h1_kde_upper_izy_bits" };
+    int nnum = with_info ? 10 : 4;
+    fprintf(f, "beta,k,n");
+    for (int c = 0; c < nnum; c++) fprintf(f, ",%s_mean,%s_sd,%s_ci95", num[c], num[c], num[c]);
+    fprintf(f, "\n");
+    for (int p = 0; p < NPT; p++) {
+        fprintf(f, "%g,2,3", betas[p]);
+        for (int c = 0; c < nnum; c++) {
+            double v = c < 4 ? 0.02 + 0.5 * betas[p] + 0.01 * c : c % 2 ? 3.2 - 5 * betas[p] : 10 * (1 - 2 * betas[p]);
+            fprintf(f, ",%.6g,%.3g,%.3g", v, 0.05 * v, 0.1 * v);
+        }
+        fprintf(f, "\n");
+    }
+    fclose(f);
+    return exp_dir;
+}
+
+/* Runs lb_plot_run with the plots list returned by lua (NULL: no declared plots); its stdout in `out`. */
+static int draw_all(const char *exp, const char *lua) {
+    lua_State *L = NULL;
+    int idx = 0;
+    if (lua) {
+        L = lb_state_new(1);
+        cr_assert_not_null(L);
+        cr_assert_eq(luaL_dostring(L, lua), LUA_OK, "%s", lua_tostring(L, -1));
+        idx = lua_gettop(L);
+    }
+    char path[1000];
+    snprintf(path, sizeof path, "%s.stdout", exp);
+    fflush(stdout);
+    int saved = dup(1), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    cr_assert(saved >= 0 && fd >= 0);
+    dup2(fd, 1);
+    close(fd);
+    int rc = lb_plot_run(L, idx, exp, ids, titles, NPT, false);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    if (L) lua_close(L);
+    size_t n;
+    char *s = tu_read_file(path, &n);
+    snprintf(out, sizeof out, "%s", s ? s : "");
+    free(s);
+    return rc;
+}
+
+/* Asserts plots/<name>.png (a PNG of some size), .svg (holding `label`) and .gp exist. */
+static void expect_figure(const char *exp, const char *name, const char *label) {
+    char path[1200];
+    size_t n = 0;
+    snprintf(path, sizeof path, "%s/plots/%s.png", exp, name);
+    char *png = tu_read_file(path, &n);
+    cr_assert_not_null(png, "no %s; output:\n%s", path, out);
+    cr_expect(n > 20000 && memcmp(png, "\x89PNG\r\n\x1a\n", 8) == 0, "%s: not a PNG of a figure (%zu bytes)", path, n);
+    free(png);
+    snprintf(path, sizeof path, "%s/plots/%s.svg", exp, name);
+    char *svg = tu_read_file(path, &n);
+    cr_assert_not_null(svg, "no %s", path);
+    cr_expect_not_null(strstr(svg, "<svg"), "%s is not an SVG", path);
+    cr_expect_not_null(strstr(svg, label), "%s does not show '%s'", path, label);
+    free(svg);
+    snprintf(path, sizeof path, "%s/plots/%s.gp", exp, name);
+    char *gp = tu_read_file(path, &n);
+    cr_assert_not_null(gp, "no %s", path);
+    cr_expect_not_null(strstr(gp, "out = '"), "%s has no variables on top", path);
+    free(gp);
+}
+
+static bool exists(const char *exp, const char *file) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/plots/%s", exp, file);
+    return access(path, F_OK) == 0;
+}
+
+Test(plot, default_figures_from_the_csv) {
+    need_gnuplot();
+    const char *exp = fixture("defaults", true);
+    cr_assert_eq(draw_all(exp, NULL), 0, "%s", out);
+    expect_figure(exp, "training_curve", "epoch");
+    for (int p = 0; p < NPT; p++) {
+        char name[64];
+        snprintf(name, sizeof name, "info_plane_beta=%g", betas[p]);
+        expect_figure(exp, name, "I(X;Z) (bits)");
+    }
+    expect_figure(exp, "ib_curve", "I(Z;Y) (bits)");
+    expect_figure(exp, "error_vs_beta", "error rate");
+    expect_figure(exp, "latent_beta=0.001", "decoder entropy (bits)");
+    cr_expect(!exists(exp, "latent_beta=0.01.png"), "a latent figure for a point without latent.csv");
+    cr_expect_not_null(strstr(out, "figures: "), "%s", out);
+    cr_expect_null(strstr(out, "skipped"), "a default figure was skipped:\n%s", out);
+    /* the binning clip is noted on the plane, the estimators have their legend */
+    char path[1200];
+    snprintf(path, sizeof path, "%s/plots/info_plane_beta=0.001.svg", exp);
+    char *svg = tu_read_file(path, NULL);
+    cr_assert_not_null(svg);
+    cr_expect_not_null(strstr(svg, "outside the bin range"), "no clipping note");
+    cr_expect_not_null(strstr(svg, "variational bounds"), "no estimator legend");
+    cr_expect_not_null(strstr(svg, "KDE upper (KL)"), "no estimator legend");
+    free(svg);
+    /* the IB curve and error figure read the variational columns of z: the default layer */
+    snprintf(path, sizeof path, "%s/plots/ib_curve.gp", exp);
+    char *gp = tu_read_file(path, NULL);
+    cr_assert_not_null(gp);
+    cr_expect_not_null(strstr(gp, "ixz = 'z_variational_ixz_bits'"), "%.400s", gp);
+    cr_expect_not_null(strstr(gp, "axis = 'beta'"));
+    free(gp);
+}
+
+Test(plot, vibrun_plot_redraws_every_figure) {
+    need_gnuplot();
+    const char *exp = fixture("redraw", true);
+    cr_assert_eq(draw_all(exp, NULL), 0, "%s", out);
+    char cmd[2000];
+    snprintf(cmd, sizeof cmd, "rm '%s'/plots/*.png '%s'/plots/*.svg", exp, exp);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert(!exists(exp, "ib_curve.png"));
+    const char *bin = getenv("VIBRUN");
+    cr_assert_not_null(bin, "VIBRUN is not set (ctest sets it)");
+    snprintf(cmd, sizeof cmd, "'%s' plot '%s' 2>&1", bin, exp);
+    cr_assert_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
+    expect_figure(exp, "training_curve", "epoch");
+    expect_figure(exp, "info_plane_beta=0.01", "I(X;Z) (bits)");
+    expect_figure(exp, "ib_curve", "I(Z;Y) (bits)");
+    expect_figure(exp, "error_vs_beta", "error rate");
+    expect_figure(exp, "latent_beta=0.001", "decoder entropy (bits)");
+    cr_expect_not_null(strstr(out, "redrew "), "%s", out);
+}
+
+Test(plot, declared_plots_follow_their_options) {
+    need_gnuplot();
+    const char *exp = fixture("declared", true);
+    const char *lua =
+        "local vib = require 'vib'\n"
+        "return { vib.plot.info_plane { per_layer = true, estimators = { 'kde_upper', 'binning' } },\n"
+        "         vib.plot.error_vs { 'beta', info = false, formats = { 'pdf' }, name = 'err' },\n"
+        "         vib.plot.ib_curve { layer = 'h1', estimator = 'kde_upper', splits = { 'test' } } }\n";
+    cr_assert_eq(draw_all(exp, lua), 0, "%s", out);
+    expect_figure(exp, "training_curve", "epoch");
+    expect_figure(exp, "info_layers_beta=0.1", "I(X;Z) (bits)");
+    cr_expect(!exists(exp, "info_plane_beta=0.1.png"), "the flat plane was drawn too");
+    char path[1200];
+    snprintf(path, sizeof path, "%s/plots/info_layers_beta=0.1.svg", exp);
+    char *svg = tu_read_file(path, NULL);
+    cr_assert_not_null(svg);
+    cr_expect_not_null(strstr(svg, "h1 (test)"), "no per-layer panel titles");
+    cr_expect_null(strstr(svg, "variational bounds"), "an estimator left out is in the legend");
+    free(svg);
+    size_t n = 0;
+    snprintf(path, sizeof path, "%s/plots/err.pdf", exp);
+    char *pdf = tu_read_file(path, &n);
+    cr_assert_not_null(pdf, "no %s:\n%s", path, out);
+    cr_expect(n > 1000 && memcmp(pdf, "%PDF", 4) == 0);
+    free(pdf);
+    cr_expect(!exists(exp, "err.png"), "formats = { 'pdf' } drew a PNG");
+    snprintf(path, sizeof path, "%s/plots/err.gp", exp);
+    char *gp = tu_read_file(path, NULL);
+    cr_assert_not_null(gp);
+    cr_expect_not_null(strstr(gp, "ixz = ''"), "info = false still draws information");
+    free(gp);
+    snprintf(path, sizeof path, "%s/plots/ib_curve.gp", exp);
+    gp = tu_read_file(path, NULL);
+    cr_assert_not_null(gp);
+    cr_expect_not_null(strstr(gp, "ixz = 'h1_kde_upper_ixz_bits'"));
+    cr_expect_not_null(strstr(gp, "splits = 'test'"));
+    free(gp);
+}
+
+Test(plot, missing_columns_skip_the_figure_with_a_note) {
+    need_gnuplot();
+    const char *exp = fixture("missing", false);
+    const char *lua =
+        "local vib = require 'vib'\n"
+        "return { vib.plot.ib_curve {}, vib.plot.error_vs { 'beta' },\n"
+        "         vib.plot.info_plane { layers = { 'nosuch' } } }\n";
+    cr_assert_eq(draw_all(exp, lua), 0, "%s", out);
+    cr_expect(!exists(exp, "ib_curve.png"));
+    cr_expect_not_null(strstr(out, "ib_curve skipped: "), "%s", out);
+    cr_expect_not_null(strstr(out, "has no information columns"), "%s", out);
+    cr_expect_not_null(strstr(out, "info_plane skipped: "), "%s", out);
+    /* the error figure draws what exists: the error panel alone */
+    expect_figure(exp, "error_vs_beta", "error rate");
+    char path[1200];
+    snprintf(path, sizeof path, "%s/plots/error_vs_beta.gp", exp);
+    char *gp = tu_read_file(path, NULL);
+    cr_assert_not_null(gp);
+    cr_expect_not_null(strstr(gp, "ixz = ''"));
+    free(gp);
+    /* one configuration: nothing to draw a curve over */
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/summary.csv", exp);
+    f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "beta,n,test_error_mean,test_error_sd,test_error_ci95\n0.001,1,0.1,nan,0\n");
+    fclose(f);
+    cr_assert_eq(draw_all(exp, "local vib = require 'vib'\nreturn { vib.plot.error_vs { 'beta', name = 'one' } }\n"), 0);
+    cr_expect(!exists(exp, "one.png"));
+    cr_expect_not_null(strstr(out, "needs two or more"), "%s", out);
+}
+
+Test(plot, plot_keys_are_checked_at_the_script_line) {
+    const char *dir = tu_tmpdir("plotkeys");
+    char path[1200];
+    snprintf(path, sizeof path, "%s/bad.lua", dir);
+    const char *src =
+        "local vib = require 'vib'\n"
+        "return vib.experiment {\n"
+        "  name = 'e', data = vib.data.csv { path = 'x.csv' }, params = { beta = 1e-3 },\n"
+        "  model = vib.seq { vib.linear { out = 2 } },\n"
+        "  plots = { vib.plot.info_plane { per_layer = true },\n"
+        "            vib.plot.error_vs { 'beta', colour = 'red' } },\n"
+        "}\n";
+    tu_write_file(path, src, strlen(src));
+    char cmd[2000];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' --check bad.lua 2>&1", dir, getenv("VIBRUN"));
+    cr_expect_eq(tu_run(cmd, out, sizeof out), 1);
+    cr_expect_not_null(strstr(out, "bad.lua:6: vib.plot.error_vs: unknown key 'colour'"), "%s", out);
+}
