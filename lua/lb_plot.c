@@ -403,7 +403,14 @@ static void point_labels(plot_run *r) {
             size_t l = strlen(lab);
             snprintf(lab + l, sizeof lab - l, "%s%s", l ? "_" : "", kv[i][k]);
         }
-        for (char *c = lab; *c; c++) if (!isalnum((unsigned char)*c) && !strchr("=.-_+", *c)) *c = '-';
+        /* String params are canonical Lua literals ("relu"): their quotes go, other odd characters
+        ** become '-' (the label names files). */
+        size_t w = 0;
+        for (char *c = lab; *c; c++) {
+            if (*c == '"' || *c == '\'') continue;
+            lab[w++] = isalnum((unsigned char)*c) || strchr("=.-_+", *c) ? *c : '-';
+        }
+        lab[w] = '\0';
         snprintf(r->labels[i], sizeof r->labels[i], "%s", strlen(lab) > 60 ? r->ids[i] : lab);
     }
     for (int i = 0; i < n; i++)
