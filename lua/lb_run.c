@@ -135,10 +135,10 @@ static rt_status write_config(lua_State *L, int point_idx, const lb_opts *o, con
     }
     lua_pop(L, 1);
     PUT("  },\n  settings = { epochs = %d, batch = %d, eval_batch = %d, ema = %g, seed = %llu, "
-        "train_eval_limit = %d, checkpoint_every = %d, eval_samples = %d, eval_passes = %d },\n}\n",
+        "train_eval_limit = %d, checkpoint_every = %d, eval_samples = %d, eval_passes = %d%s },\n}\n",
         p->train.epochs, p->train.batch, p->train.eval_batch, (double)p->train.ema,
         (unsigned long long)p->train.seed, p->train.train_eval_limit, p->train.checkpoint_every,
-        p->train.eval_samples, p->train.eval_passes);
+        p->train.eval_samples, p->train.eval_passes, p->train.point ? ", streams = \"independent\"" : "");
 #undef PUT
     char path[1200];
     snprintf(path, sizeof path, "%s/config.lua", dir);

@@ -551,6 +551,8 @@ int lb_status(const char *exp_dir) {
         if (state != DONE && state != DIVERGED) {
             snprintf(path, sizeof path, "%s/metrics.csv.part", dir);
             epoch = last_epoch(path, NULL, NULL);
+            snprintf(path, sizeof path, "%s/metrics.csv", dir);
+            if (epoch < 0) epoch = last_epoch(path, NULL, NULL);
             if (epoch < 0) epoch = 0;
         }
         for (int k = 0; k < 2; k++) {

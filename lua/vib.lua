@@ -746,7 +746,7 @@ local experiment_spec = {
 -- The top-level settings that --set may override as well as params.
 local settable = { epochs = "int", batch = "int", eval_batch = "int", ema = "number", seed = "int",
                    train_eval_limit = "int", checkpoint_every = "int", eval_samples = "int", eval_passes = "int",
-                   replicates = "int" }
+                   replicates = "int", streams = "string" }
 
 function vib.experiment(t)
   local e = fields("vib.experiment", t, experiment_spec, "experiment")
@@ -867,7 +867,8 @@ end
 --
 -- Every param must be read by the experiment (model, objective, data or optim functions, derived
 -- params, vib.when conditions) for at least one point, else it is probably a typo: swept params
--- always; declared ones when no --set narrows the experiment (a --set may leave some unused).
+-- always; declared ones when no --set narrows the experiment (a --set may leave some unused) and
+-- the script's code never names them.
 -- `seed` and the settings (epochs, batch, ...) are consumed by vibrun itself.
 function vib._resolve(e, sets)
   local base = {}
@@ -961,7 +962,10 @@ function vib._resolve(e, sets)
                           vib.kind(optim) or type(optim)), 0)
     end
     local seed = p.seed ~= nil and p.seed or settings.seed or 1
-    local streams = e.streams or "common"
+    local streams = top.streams or e.streams or "common"
+    if streams ~= "common" and streams ~= "independent" then
+      error(string.format("--set streams=%s: streams is \"common\" or \"independent\"", streams), 0)
+    end
     local point = {
       name = e.name, params = p, model = model, objective = obj, data = data,
       optim = optim, epochs = settings.epochs or 10, batch = settings.batch or 100,
@@ -994,9 +998,16 @@ function vib._resolve(e, sets)
                           sw.where, k, k), 0)
     end
   end
+  -- A declared param may serve another configuration (--set kind=ceb reads gamma): it counts as
+  -- read when the script's code (comments aside) mentions p.<name> or p["<name>"].
+  local code = (vib._source or ""):gsub("%-%-%[(=*)%[.-%]%1%]", ""):gsub("%-%-[^\n]*", "")
+  local function mentioned(k)
+    local e = k:gsub("%p", "%%%0")
+    return code:find("%." .. e .. "%f[^%w_]") or code:find("%[%s*[\"']" .. e .. "[\"']%s*%]")
+  end
   if next(sets) == nil then
     for _, k in ipairs(sorted_keys(base)) do
-      if unread(k) then
+      if unread(k) and not mentioned(k) then
         error(string.format("%s: param '%s' is never read by the experiment (p.%s in model, objective, data or optim); a typo? remove it or use it",
                             where_of(k), k, k), 0)
       end
