@@ -41,6 +41,7 @@ cleanup() {
   [ -n "$JOB" ] && scancel --quiet "$JOB" 2>/dev/null
   # The job steps' slurmstepd (started by slurmd) remove their sockets from the spool as they end.
   for _ in $(seq 100); do compgen -G "$T/spool/${HOST:-none}_*" >/dev/null || break; sleep 0.1; done
+  for _ in $(seq 50); do pgrep -x slurmstepd >/dev/null || break; sleep 0.1; done
   for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill "${PIDS[i]}" 2>/dev/null; done
   for p in "${PIDS[@]}"; do
     for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
