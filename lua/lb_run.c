@@ -549,9 +549,12 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
             rt_err err = { 0 };
             nn_model m;
             nn_obj obj;
-            if (nn_model_build(&m, p->layers, p->nlayers, dc->train.dim, &err) != RT_OK ||
-                (nn_obj_build(&obj, p->terms, p->nterms, p->expr, p->nexpr, &m, &err) != RT_OK &&
-                 (nn_model_free(&m), true))) {
+            rt_status st = nn_model_build(&m, p->layers, p->nlayers, dc->train.dim, &err);
+            if (!st) {
+                st = nn_obj_build(&obj, p->terms, p->nterms, p->expr, p->nexpr, &m, &err);
+                if (st) nn_model_free(&m);
+            }
+            if (st) {
                 report(err.msg);
                 code = 1;
                 lua_pop(L, 1);

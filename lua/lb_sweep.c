@@ -121,7 +121,13 @@ rt_status lb_manifest_write(const char *exp_dir, const char *script, char ids[][
     buf b = { 0 };
     bprintf(&b, "# vibrun run directory: the script that owns it and its points in sweep order "
             "(point <id> <epochs> <params>)\nscript %s\n", ident);
-    for (int i = 0; i < n; i++) bprintf(&b, "point %s %d %s\n", ids[i], epochs[i], titles[i]);
+    for (int i = 0; i < n; i++) {
+        char title[256];                /* one line: a string param may hold a newline */
+        snprintf(title, sizeof title, "%s", titles[i]);
+        for (char *c = title; *c; c++)
+            if (*c == '\n' || *c == '\r') *c = ' ';
+        bprintf(&b, "point %s %d %s\n", ids[i], epochs[i], title);
+    }
     /* Shards of one array write the same manifest: leave an identical one alone. */
     size_t have_len;
     char *have = slurp(path, &have_len);
