@@ -24,10 +24,24 @@ typedef struct lb_opts {
     bool quiet;
     bool resume;
     bool traceback;
+    /* sweeps (lb_sweep.c) */
+    bool list;                          /* print the points and their ids, train nothing */
+    bool merge;                         /* rebuild results.csv and summary.csv, train nothing */
+    int jobs;                           /* points trained in parallel processes (>= 1) */
+    int threads;                        /* OpenBLAS threads per job; 0: automatic */
+    int shard, nshards;                 /* train only shard `shard` (1-based) of nshards; 0: all */
+    /* `vibrun slurm` (lb_slurm.c) */
+    bool slurm, slurm_submit;
+    int slurm_tasks, slurm_cpus;
+    const char *slurm_partition, *slurm_time;
 } lb_opts;
 
 /* Runs an experiment script; returns the process exit code. Messages go to stderr. */
 int lb_run(const lb_opts *o);
+/* `vibrun status RUN_DIR`: the state of every point of a sweep and an ETA. */
+int lb_status(const char *run_dir);
+/* Rebuilds results.csv and summary.csv of a run directory from its per-point files. */
+int lb_merge_dir(const char *run_dir);
 /* Redraws the figures of a run directory from its CSV. */
 int lb_plot(const char *run_dir);
 /* `vibrun data list` and `vibrun data get NAME` (argv after "data"); returns the exit code. */

@@ -3,6 +3,7 @@
 #define LB_IMPL_H
 
 #include <lua.h>
+#include <stddef.h>
 
 #include "lb.h"
 #include "nn_data.h"
@@ -42,6 +43,45 @@ typedef struct lb_point {
 bool lb_point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t msgsize);
 /* FNV-1a 64 of s as 16 hex digits. */
 void lb_hash_hex(const char *s, char out[17]);
+
+/* ---- lb_sweep.c: the run directory of a sweep ---- */
+/* runs/<exp>/manifest names the script that owns the directory (its real path) and the points
+** of the last run in sweep order; `vibrun status` and `vibrun plot` read it. */
+typedef struct lb_manifest {
+    char script[4096];
+    int n;
+    char (*ids)[17];
+    char (*titles)[256];                /* params, canonical */
+    int *epochs;
+} lb_manifest;
+/* The real path of the script: what a run directory records as its owner. */
+void lb_script_identity(const char *script, char *out, size_t size);
+/* False, with a message, when exp_dir belongs to another script. */
+bool lb_manifest_check(const char *exp_dir, const char *script, char *msg, size_t size);
+rt_status lb_manifest_write(const char *exp_dir, const char *script, char ids[][17], const int *epochs,
+                            char titles[][256], int n, rt_err *err);
+/* -1 when there is no manifest. */
+int lb_manifest_read(const char *exp_dir, lb_manifest *m);
+void lb_manifest_free(lb_manifest *m);
+/* Rebuilds results.csv and summary.csv from the points' result.csv, in the order of ids. */
+rt_status lb_aggregate(const char *exp_dir, char ids[][17], int n, rt_err *err);
+/* lb_aggregate over the manifest's points; 0 also when exp_dir has no manifest. */
+int lb_merge_dir(const char *exp_dir);
+/* Prints done / running / interrupted / failed / diverged / pending points and an ETA. */
+int lb_status(const char *exp_dir);
+/* Takes dir/lock for this process: the fd to keep open while training, or -1 when another live
+** process holds it (*holder = its pid, -1 if unknown) or the file cannot be opened. */
+int lb_lock_point(const char *dir, long *holder);
+/* Balanced deterministic shards: shard[i] in [0, nshards) for each point of estimated cost[i]. */
+void lb_shard_assign(const double *cost, int n, int nshards, int *shard);
+/* CPUs this process may run on (its affinity mask: Slurm's allocation). */
+int lb_cpu_count(void);
+/* The 0.975 quantile of Student's t with df degrees of freedom. */
+double lb_t975(int df);
+
+/* ---- lb_slurm.c ---- */
+/* `vibrun slurm`: writes runs/<exp>/slurm/<exp>.sbatch, a job array of o->slurm_tasks tasks. */
+int lb_slurm_write(const lb_opts *o, const char *exp_dir, const char *exp_name, int npoints);
 
 /* ---- lb_plot.c ---- */
 /* Draws the figures of a finished run into <exp_dir>/plots/ (each with its .gp script): the

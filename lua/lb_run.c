@@ -5,7 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lb_impl.h"
@@ -131,10 +135,10 @@ static rt_status write_config(lua_State *L, int point_idx, const lb_opts *o, con
     }
     lua_pop(L, 1);
     PUT("  },\n  settings = { epochs = %d, batch = %d, eval_batch = %d, ema = %g, seed = %llu, "
-        "train_eval_limit = %d, checkpoint_every = %d, eval_samples = %d, eval_passes = %d },\n}\n",
+        "train_eval_limit = %d, checkpoint_every = %d, eval_samples = %d, eval_passes = %d%s },\n}\n",
         p->train.epochs, p->train.batch, p->train.eval_batch, (double)p->train.ema,
         (unsigned long long)p->train.seed, p->train.train_eval_limit, p->train.checkpoint_every,
-        p->train.eval_samples, p->train.eval_passes);
+        p->train.eval_samples, p->train.eval_passes, p->train.point ? ", streams = \"independent\"" : "");
 #undef PUT
     char path[1200];
     snprintf(path, sizeof path, "%s/config.lua", dir);
@@ -194,35 +198,6 @@ static rt_status write_result(lua_State *L, int point_idx, const lb_point *p, co
     int len = snprintf(buf, sizeof buf, "%s\n%s\n", head, row);
     snprintf(path, sizeof path, "%s/result.csv", dir);
     return rt_write_atomic(path, buf, (size_t)len, err);
-}
-
-/* results.csv: the header once, then every finished point's result row, in sweep order. */
-static rt_status rebuild_results(const char *exp_dir, char ids[][17], int n, rt_err *err) {
-    size_t cap = 1 << 16, k = 0;
-    char *out = rt_xmalloc(cap);
-    bool header = false;
-    for (int i = 0; i < n; i++) {
-        static char line[65600];
-        char path[1200];
-        snprintf(path, sizeof path, "%s/%s/result.csv", exp_dir, ids[i]);
-        FILE *f = fopen(path, "r");
-        if (!f) continue;
-        for (int ln = 0; fgets(line, sizeof line, f); ln++) {
-            if (ln == 0 && header) continue;
-            size_t len = strlen(line);
-            if (k + len + 1 > cap) out = realloc(out, cap *= 2);
-            if (!out) RT_ABORT("out of memory");
-            memcpy(out + k, line, len);
-            k += len;
-        }
-        header = true;
-        fclose(f);
-    }
-    char path[1200];
-    snprintf(path, sizeof path, "%s/results.csv", exp_dir);
-    rt_status st = header ? rt_write_atomic(path, out, k, err) : RT_OK;
-    free(out);
-    return st;
 }
 
 // ---- the experiment ----
@@ -316,62 +291,295 @@ out:
     return code;
 }
 
+// ---- one point ----
+
+/* What training a point ended with: the exit code of a worker process. */
+enum { POINT_ENDED = 0, POINT_ERROR = 1, POINT_INTERRUPTED = 3, POINT_BUSY = 4 };
+
+/* Writes <dir>/failed: what `vibrun status` shows for a point that stopped on an error. */
+static void mark_failed(const char *dir, const char *msg) {
+    char path[1200], text[2100];
+    snprintf(path, sizeof path, "%s/failed", dir);
+    int n = snprintf(text, sizeof text, "%s\n", msg);
+    rt_err ignore = { 0 };
+    rt_write_atomic(path, text, (size_t)(n < (int)sizeof text ? n : (int)sizeof text - 1), &ignore);
+}
+
+/* Trains point pi (read into p; data loaded) into exp_dir/<id> under the point's lock: writes
+** config.lua, metrics.csv, timing.csv, checkpoint and result.csv. Returns a POINT_* code. */
+static int train_point(lua_State *L, int pi, const lb_opts *o, lb_point *p, const data_cache *dc,
+                       const char *exp_dir, progress_state *ps) {
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/%s", exp_dir, p->id);
+    if (mkdir_p(dir) != 0) {
+        fprintf(stderr, "vibrun: cannot create %s: %s\n", dir, strerror(errno));
+        return POINT_ERROR;
+    }
+    long holder;
+    int lock = lb_lock_point(dir, &holder);
+    if (lock < 0) {
+        if (!holder) {
+            fprintf(stderr, "vibrun: cannot open %s/lock: %s\n", dir, strerror(errno));
+            return POINT_ERROR;
+        }
+        fprintf(stderr, "[%d/%d] %s: being trained by another vibrun (pid %ld); skipped\n", ps->point,
+                ps->npoints, p->id, holder);
+        return POINT_BUSY;
+    }
+    char failed[1200];
+    snprintf(failed, sizeof failed, "%s/failed", dir);
+    remove(failed);
+    rt_err err = { 0 };
+    nn_model m;
+    nn_obj obj;
+    int code = POINT_ERROR;
+    if (nn_model_build(&m, p->layers, p->nlayers, dc->train.dim, &err) != RT_OK) {
+        report(err.msg);
+        mark_failed(dir, err.msg);
+        close(lock);
+        return POINT_ERROR;
+    }
+    if (nn_obj_build(&obj, p->terms, p->nterms, p->expr, p->nexpr, &m, &err) != RT_OK ||
+        nn_measure_check(&p->measure, &m, &obj, &err) != RT_OK) {
+        report(err.msg);
+        mark_failed(dir, err.msg);
+        nn_model_free(&m);
+        close(lock);
+        return POINT_ERROR;
+    }
+    rt_status st = write_config(L, pi, o, p, dir, &err);
+    snprintf(ps->label, sizeof ps->label, "%s", p->id);
+    if (!ps->tty) snprintf(ps->label, sizeof ps->label, "%s %s", p->id, p->params_canon);
+    p->train.dir = dir;
+    p->train.resume = o->resume;
+    p->train.progress = on_progress;
+    p->train.progress_user = ps;
+    p->train.stop = &lb_stop;
+    nn_result r;
+    if (!st) st = nn_train(&m, &obj, &dc->train, &dc->test, &p->train, &r, &err);
+    nn_model_free(&m);
+    if (st) {
+        report(err.msg);
+        mark_failed(dir, err.msg);
+    } else if (strcmp(r.status, "interrupted") == 0) {
+        code = POINT_INTERRUPTED;
+        if (!o->quiet)
+            fprintf(stderr, "\n[%d/%d] %s: interrupted, checkpointed in epoch %d\n", ps->point,
+                    ps->npoints, p->id, r.epochs_done + 1);
+    } else {
+        if (strcmp(r.status, "diverged") == 0)
+            fprintf(stderr, "vibrun: %s: point %s (%s) diverged at epoch %d: the objective declared here became "
+                    "non-finite (lower the learning rate, clip gradients, or check the data's scale); its CSV is "
+                    "kept and the sweep goes on\n", p->terms[0].where, p->id, p->params_canon, r.diverged_epoch);
+        if (r.warn[0]) fprintf(stderr, "vibrun: warning: %s\n", r.warn);
+        if (write_result(L, pi, p, &r, dir, &err) != RT_OK) {
+            report(err.msg);
+            mark_failed(dir, err.msg);
+        } else {
+            code = POINT_ENDED;
+            if (!o->quiet && !ps->tty)
+                fprintf(stderr, "[%d/%d] %s: %s, test error %.4f (%.1f s)\n", ps->point, ps->npoints,
+                        ps->label, r.status, r.test_error, r.seconds);
+        }
+    }
+    close(lock);
+    return code;
+}
+
+// ---- the sweep ----
+
+/* A rough cost of a point for balancing shards: epochs x the rows every layer computes. */
+static double point_cost(const lb_point *p) {
+    double width = 1.0, rows = 1.0;
+    for (int l = 0; l < p->nlayers; l++) {
+        rows *= p->layers[l].samples > 1 ? p->layers[l].samples : 1;
+        width += rows * (p->layers[l].out > 0 ? p->layers[l].out : 1);
+    }
+    return (double)(p->train.epochs + 1) * width;
+}
+
+/* Loads the data set of point pi into the cache unless it holds it already. */
+static bool load_data(lua_State *L, int pi, lb_point *p, data_cache *dc) {
+    rt_err err = { 0 };
+    lua_getfield(L, pi, "data");
+    lb_call_vib(L, "_canon", 1, 1);
+    const char *dkey = lua_tostring(L, -1);
+    bool ok = true;
+    if (!dc->loaded || strcmp(dc->key, dkey) != 0) {
+        nn_dataset_free(&dc->train);
+        nn_dataset_free(&dc->test);
+        dc->loaded = false;
+        snprintf(dc->key, sizeof dc->key, "%s", dkey);
+        if (nn_data_open(&p->data, &dc->train, &dc->test, &err) != RT_OK) {
+            lua_getfield(L, pi, "data");
+            lua_getfield(L, -1, "where");
+            fprintf(stderr, "vibrun: %s: %s\n", lua_tostring(L, -1), err.msg);
+            lua_pop(L, 2);
+            ok = false;
+        } else {
+            dc->loaded = true;
+        }
+    }
+    lua_pop(L, 1);
+    return ok;
+}
+
+static bool point_diverged(const char *exp_dir, const char *id) {
+    char path[1200], line[8192] = "";
+    snprintf(path, sizeof path, "%s/%s/result.csv", exp_dir, id);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        while (fgets(line, sizeof line, f)) {}
+        fclose(f);
+    }
+    return strstr(line, ",diverged,") != NULL;
+}
+
+typedef struct worker {
+    pid_t pid;
+    int point;
+} worker;
+
+/* Waits for one worker to end (polling, so that a signal is noticed and passed on); returns
+** its slot, with *code its POINT_* code. */
+static int wait_worker(worker *w, int nw, int *code) {
+    bool forwarded = false;
+    for (;;) {
+        int status;
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid > 0) {
+            for (int k = 0; k < nw; k++) {
+                if (w[k].pid != pid) continue;
+                *code = WIFEXITED(status) ? WEXITSTATUS(status) : POINT_ERROR;
+                if (WIFSIGNALED(status))
+                    fprintf(stderr, "vibrun: the worker of point %d ended by signal %d\n", w[k].point + 1,
+                            WTERMSIG(status));
+                return k;
+            }
+            continue;
+        }
+        if (pid < 0 && errno != EINTR) RT_ABORT("waitpid: %s", strerror(errno));
+        if (lb_stop && !forwarded) {            /* SIGTERM to the parent alone (Slurm, kill) */
+            for (int k = 0; k < nw; k++) kill(w[k].pid, SIGTERM);
+            forwarded = true;
+        }
+        struct timespec ts = { 0, 20 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+}
+
 static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
     int npoints = (int)luaL_len(L, points_idx);
     char msg[2048];
     char (*ids)[17] = rt_xcalloc((size_t)npoints, sizeof *ids);
     char (*titles)[256] = rt_xcalloc((size_t)npoints, sizeof *titles);
+    int *epochs = rt_xcalloc((size_t)npoints, sizeof *epochs);
+    double *cost = rt_xcalloc((size_t)npoints, sizeof *cost);
+    int *shard = rt_xcalloc((size_t)npoints, sizeof *shard);
     lb_point *p = rt_xmalloc(sizeof *p);
     data_cache *dc = rt_xcalloc(1, sizeof *dc);
+    worker *workers = rt_xcalloc((size_t)(o->jobs > 1 ? o->jobs : 1), sizeof *workers);
     char exp_dir[1024] = "";
-    int code = 0, done = 0, diverged = 0;
-    progress_state ps = { isatty(2) != 0, o->quiet, 0, npoints, 0.0, "" };
-    for (int i = 0; i < npoints && code == 0; i++) {
+    int code = 0, done = 0, diverged = 0, interrupted = 0, busy = 0, nw = 0, mine = 0;
+    /* Every point first: ids, titles and costs, without data or training. */
+    for (int i = 0; i < npoints; i++) {
         lua_geti(L, points_idx, i + 1);
-        int pi = lua_gettop(L);
-        if (!lb_point_read(L, pi, p, msg, sizeof msg)) {
+        bool ok = lb_point_read(L, lua_gettop(L), p, msg, sizeof msg);
+        lua_pop(L, 1);
+        if (!ok) {
             report(msg);
             code = 1;
-            break;
+            goto out;
         }
         memcpy(ids[i], p->id, sizeof ids[i]);
         snprintf(titles[i], sizeof titles[i], "%s", p->params_canon);
+        epochs[i] = p->train.epochs;
+        cost[i] = point_cost(p);
         if (!exp_dir[0]) snprintf(exp_dir, sizeof exp_dir, "%s/%s", o->out, p->name);
-        /* Data sets are shared between points that declare the same one. */
+    }
+    if (o->nshards) lb_shard_assign(cost, npoints, o->nshards, shard);
+    for (int i = 0; i < npoints; i++) mine += !o->nshards || shard[i] == o->shard - 1;
+    if (o->list) {
+        printf("# %d points of %s%s", npoints, exp_dir, o->nshards ? "" : "\n");
+        if (o->nshards) printf(", %d in shard %d/%d\n", mine, o->shard, o->nshards);
+        for (int i = 0; i < npoints; i++)
+            if (!o->nshards || shard[i] == o->shard - 1) printf("%d %s %s\n", i + 1, ids[i], titles[i]);
+        goto out;
+    }
+    if (!o->check) {
+        if (!lb_manifest_check(exp_dir, o->script, msg, sizeof msg)) {
+            report(msg);
+            code = 1;
+            goto out;
+        }
         rt_err err = { 0 };
-        lua_getfield(L, pi, "data");
-        lb_call_vib(L, "_canon", 1, 1);
-        const char *dkey = lua_tostring(L, -1);
-        if (!dc->loaded || strcmp(dc->key, dkey) != 0) {
-            nn_dataset_free(&dc->train);
-            nn_dataset_free(&dc->test);
-            dc->loaded = false;
-            snprintf(dc->key, sizeof dc->key, "%s", dkey);
-            if (nn_data_open(&p->data, &dc->train, &dc->test, &err) != RT_OK) {
-                lua_getfield(L, pi, "data");
-                lua_getfield(L, -1, "where");
-                fprintf(stderr, "vibrun: %s: %s\n", lua_tostring(L, -1), err.msg);
+        if (mkdir_p(exp_dir) != 0) {
+            fprintf(stderr, "vibrun: cannot create %s: %s\n", exp_dir, strerror(errno));
+            code = 1;
+            goto out;
+        }
+        if (lb_manifest_write(exp_dir, o->script, ids, epochs, titles, npoints, &err) != RT_OK) {
+            report(err.msg);
+            code = 1;
+            goto out;
+        }
+    }
+    if (o->slurm) {
+        code = lb_slurm_write(o, exp_dir, p->name, npoints);
+        goto out;
+    }
+    if (o->merge) {
+        rt_err err = { 0 };
+        if (lb_aggregate(exp_dir, ids, npoints, &err) != RT_OK) {
+            report(err.msg);
+            code = 1;
+        } else {
+            if (!o->quiet) printf("results: %s/results.csv\nsummary: %s/summary.csv\n", exp_dir, exp_dir);
+            lua_geti(L, points_idx, 1);         /* the figures of the merged sweep */
+            lua_getfield(L, -1, "plots");
+            lb_plot_run(L, lua_istable(L, -1) ? lua_gettop(L) : 0, exp_dir, ids, titles, npoints, o->quiet);
+            lua_pop(L, 2);
+        }
+        goto out;
+    }
+    if (o->nshards && !mine && !o->quiet)
+        fprintf(stderr, "vibrun: shard %d/%d has no points (the sweep has %d)\n", o->shard, o->nshards, npoints);
+    /* OpenBLAS threads: --threads, else OPENBLAS_NUM_THREADS, else the CPUs shared by the jobs. */
+    int threads = o->threads;
+    if (!threads && !getenv("OPENBLAS_NUM_THREADS") && o->jobs > 1) {
+        threads = lb_cpu_count() / o->jobs;
+        threads = threads > 0 ? threads : 1;
+    }
+    if (threads && o->jobs <= 1) rt_blas_set_threads(threads);
+    pid_t parent = getpid();
+    progress_state ps = { isatty(2) != 0 && o->jobs <= 1, o->quiet, 0, npoints, 0.0, "" };
+    for (int i = 0; i < npoints && code == 0 && !lb_stop; i++) {
+        if (o->nshards && shard[i] != o->shard - 1) continue;
+        lua_geti(L, points_idx, i + 1);
+        int pi = lua_gettop(L);
+        if (!lb_point_read(L, pi, p, msg, sizeof msg)) RT_ABORT("point %d read once, not twice: %s", i + 1, msg);
+        if (!load_data(L, pi, p, dc)) {
+            code = 1;
+            lua_pop(L, 1);
+            break;
+        }
+        ps.point = i + 1;
+        if (o->check) {
+            rt_err err = { 0 };
+            nn_model m;
+            nn_obj obj;
+            rt_status st = nn_model_build(&m, p->layers, p->nlayers, dc->train.dim, &err);
+            if (!st) {
+                st = nn_obj_build(&obj, p->terms, p->nterms, p->expr, p->nexpr, &m, &err);
+                if (!st) st = nn_measure_check(&p->measure, &m, &obj, &err);
+                if (st) nn_model_free(&m);
+            }
+            if (st) {
+                report(err.msg);
                 code = 1;
+                lua_pop(L, 1);
                 break;
             }
-            dc->loaded = true;
-        }
-        lua_pop(L, 1);
-        nn_model m;
-        nn_obj obj;
-        if (nn_model_build(&m, p->layers, p->nlayers, dc->train.dim, &err) != RT_OK) {
-            report(err.msg);
-            code = 1;
-            break;
-        }
-        if (nn_obj_build(&obj, p->terms, p->nterms, p->expr, p->nexpr, &m, &err) != RT_OK ||
-            nn_measure_check(&p->measure, &m, &obj, &err) != RT_OK) {
-            report(err.msg);
-            nn_model_free(&m);
-            code = 1;
-            break;
-        }
-        if (o->check) {
             char summary[8192];
             nn_model_summary(&m, summary, sizeof summary);
             printf("point %d/%d %s %s\ndata: %s (train %d x %d, test %d)\n%s\n", i + 1, npoints, p->id,
@@ -380,65 +588,90 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
             lua_pop(L, 1);
             continue;
         }
-        char dir[1100];
-        snprintf(dir, sizeof dir, "%s/%s", exp_dir, p->id);
         char res_path[1200];
-        snprintf(res_path, sizeof res_path, "%s/result.csv", dir);
+        snprintf(res_path, sizeof res_path, "%s/%s/result.csv", exp_dir, p->id);
         if (o->resume && file_exists(res_path)) {
             if (!o->quiet) fprintf(stderr, "[%d/%d] %s: finished before, skipped (--resume)\n", i + 1, npoints, p->id);
-            nn_model_free(&m);
             lua_pop(L, 1);
             done++;
             continue;
         }
-        if (mkdir_p(dir) != 0) {
-            fprintf(stderr, "vibrun: cannot create %s: %s\n", dir, strerror(errno));
-            nn_model_free(&m);
-            code = 1;
-            break;
+        int pc = -1;
+        if (o->jobs <= 1) {
+            pc = train_point(L, pi, o, p, dc, exp_dir, &ps);
+        } else {
+            fflush(NULL);
+            pid_t pid = fork();
+            if (pid < 0) RT_ABORT("fork: %s", strerror(errno));
+            if (pid == 0) {
+                /* A worker: ends with its parent (SIGTERM: checkpoint and stop). */
+                prctl(PR_SET_PDEATHSIG, SIGTERM);
+                if (getppid() != parent) _exit(POINT_INTERRUPTED);
+                if (threads) rt_blas_set_threads(threads);
+                int c = train_point(L, pi, o, p, dc, exp_dir, &ps);
+                fflush(NULL);
+                _exit(c);
+            }
+            workers[nw++] = (worker){ pid, i };
         }
-        rt_status st = write_config(L, pi, o, p, dir, &err);
-        ps.point = i + 1;
-        snprintf(ps.label, sizeof ps.label, "%s", p->id);
-        p->train.dir = dir;
-        p->train.resume = o->resume;
-        p->train.progress = on_progress;
-        p->train.progress_user = &ps;
-        p->train.stop = &lb_stop;
-        nn_result r;
-        if (!st) st = nn_train(&m, &obj, &dc->train, &dc->test, &p->train, &r, &err);
-        nn_model_free(&m);
-        if (st) {
-            report(err.msg);
-            code = 1;
-            break;
-        }
-        if (strcmp(r.status, "interrupted") == 0) {
-            fprintf(stderr, "\nvibrun: interrupted; point %s checkpointed at epoch %d. Continue with: vibrun %s --resume\n",
-                    p->id, r.epochs_done, o->script);
-            code = 1;
-            break;
-        }
-        if (strcmp(r.status, "diverged") == 0) {
-            diverged++;
-            fprintf(stderr, "vibrun: %s: point %s (%s) diverged at epoch %d: the objective declared here became "
-                    "non-finite (lower the learning rate, clip gradients, or check the data's scale); its CSV is "
-                    "kept and the sweep goes on\n", p->terms[0].where, p->id, p->params_canon, r.diverged_epoch);
-        }
-        if (r.warn[0]) fprintf(stderr, "vibrun: warning: %s\n", r.warn);
-        if (write_result(L, pi, p, &r, dir, &err) != RT_OK ||
-            rebuild_results(exp_dir, ids, i + 1, &err) != RT_OK) {
-            report(err.msg);
-            code = 1;
-            break;
-        }
-        done++;
         lua_pop(L, 1);
+        /* In-process, or when every job slot is busy: collect a finished point. */
+        while (pc >= 0 || (o->jobs > 1 && nw == o->jobs)) {
+            int point = i;
+            if (pc < 0) {
+                int k = wait_worker(workers, nw, &pc);
+                point = workers[k].point;
+                workers[k] = workers[--nw];
+            }
+            if (pc == POINT_ENDED) {
+                done++;
+                diverged += point_diverged(exp_dir, ids[point]);
+                rt_err err = { 0 };
+                if (!o->nshards && lb_aggregate(exp_dir, ids, npoints, &err) != RT_OK) {
+                    report(err.msg);
+                    code = 1;
+                }
+            } else if (pc == POINT_INTERRUPTED) {
+                interrupted++;
+            } else if (pc == POINT_BUSY) {
+                busy++;
+            } else {
+                code = 1;
+            }
+            pc = -1;
+            if (interrupted && o->jobs <= 1) break;
+        }
+        if (interrupted) break;
     }
-    if (code == 0 && !o->check && done > 0) {
-        if (!o->quiet) {
-            printf("results: %s/results.csv (%d points%s)\n", exp_dir, done,
-                   diverged ? ", some diverged" : "");
+    while (nw > 0) {                    /* the last workers, or those an error or signal stops */
+        int pc;
+        int k = wait_worker(workers, nw, &pc), point = workers[k].point;
+        workers[k] = workers[--nw];
+        if (pc == POINT_ENDED) done++, diverged += point_diverged(exp_dir, ids[point]);
+        else if (pc == POINT_INTERRUPTED) interrupted++;
+        else if (pc == POINT_BUSY) busy++;
+        else code = 1;
+    }
+    if (interrupted || (lb_stop && code == 0)) {
+        fprintf(stderr, "\nvibrun: interrupted; %d point%s checkpointed. Continue with: vibrun %s --resume%s\n",
+                interrupted, interrupted == 1 ? "" : "s", o->script, o->nshards ? " --shard ..." : "");
+        code = 1;
+    }
+    if (o->check || o->nshards) {
+        if (o->nshards && code == 0 && !o->quiet)
+            printf("shard %d/%d: %d points done in %s; when every shard has finished: vibrun %s --merge%s%s\n",
+                   o->shard, o->nshards, done, exp_dir, o->script, strcmp(o->out, "runs") ? " --out " : "",
+                   strcmp(o->out, "runs") ? o->out : "");
+    } else if (exp_dir[0]) {
+        rt_err err = { 0 };
+        if (lb_aggregate(exp_dir, ids, npoints, &err) != RT_OK) {
+            report(err.msg);
+            code = 1;
+        }
+        if (code == 0 && done > 0 && !o->quiet) {
+            printf("results: %s/results.csv (%d points%s%s)\n", exp_dir, done,
+                   diverged ? ", some diverged" : "", busy ? ", some trained by another vibrun" : "");
+            printf("summary: %s/summary.csv (mean, sd and 95%% interval over seeds)\n", exp_dir);
             printf("metrics: %s/<point>/metrics.csv\n", exp_dir);
         }
         lua_geti(L, points_idx, 1);             /* the figures: the declared plots ride on each point */
@@ -446,11 +679,16 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
         lb_plot_run(L, lua_istable(L, -1) ? lua_gettop(L) : 0, exp_dir, ids, titles, npoints, o->quiet);
         lua_pop(L, 2);
     }
+out:
     nn_dataset_free(&dc->train);
     nn_dataset_free(&dc->test);
     free(dc);
     free(p);
     free(ids);
     free(titles);
+    free(epochs);
+    free(cost);
+    free(shard);
+    free(workers);
     return code;
 }

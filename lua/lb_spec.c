@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lb_impl.h"
@@ -361,6 +362,10 @@ bool lb_point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t size) {
     get_str(L, "key", "", key, sizeof key);
     lb_hash_hex(key, p->id);
     p->id[12] = '\0';                   /* 48 bits: collisions need ~16M points */
+    /* Common random numbers: every point draws from the streams of (seed, 0); independent
+    ** streams: from (seed, point id), so two configurations never share init or data order. */
+    char streams[16];
+    get_str(L, "streams", "common", streams, sizeof streams);
     p->train = nn_train_cfg_default();
     p->train.epochs = (int)get_int(L, "epochs", 10);
     p->train.batch = (int)get_int(L, "batch", 100);
@@ -369,6 +374,7 @@ bool lb_point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t size) {
     p->train.checkpoint_every = (int)get_int(L, "checkpoint_every", 1);
     p->train.ema = (float)get_num(L, "ema", 0.0);
     p->train.seed = (uint64_t)get_int(L, "seed", 1);
+    p->train.point = strcmp(streams, "independent") == 0 ? strtoull(p->id, NULL, 16) : 0;
     p->train.eval_samples = (int)get_int(L, "eval_samples", 0);
     p->train.eval_passes = (int)get_int(L, "eval_passes", 1);
     char avg[16];

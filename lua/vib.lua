@@ -528,6 +528,18 @@ function vib.measure(t)
 end
 
 -- ---- sweeps ---------------------------------------------------------------------------------
+--
+-- A sweep is a list of "combos", each a table of param overrides, expanded at resolution (when
+-- the declared params are known, for vib.when conditions). Constructors:
+--   vib.grid { k = { values } }          Cartesian product; keys vary in sorted order, the last
+--                                        fastest; vib.when(cond, values) makes an axis conditional
+--   vib.list { { k = v, ... }, ... }     explicit points
+--   vib.zip { k = { values } }           the i-th point takes the i-th value of every list
+--   vib.random { n = 50, seed = 1, k = vib.loguniform(a, b) | vib.uniform(a, b) |
+--                vib.choice { ... } | vib.randint(a, b) | constant }   seeded draws
+--   a * b (vib.cross { a, b })           every combo of a with every combo of b
+--   a + b (vib.concat { a, b })          the points of a, then those of b
+-- A value may be a function of the point (a derived param), evaluated after the combo is applied.
 
 function vib.logspace(a, b, n)
   if not (type(a) == "number" and type(b) == "number" and is_int(n) and n >= 1) then
@@ -561,18 +573,242 @@ function vib.log_epochs(last, n)
   return out
 end
 
--- The Cartesian product of the listed values; keys vary in sorted order, the last fastest.
+local SWEEP = {}
+local function sweep(where, expand)
+  return setmetatable({ [TAG] = "sweep", where = where, expand = expand }, SWEEP)
+end
+local function merge(a, b, where)
+  local c = {}
+  for k, v in pairs(a) do c[k] = v end
+  for k, v in pairs(b) do
+    if c[k] ~= nil then error(string.format("%s: two crossed sweeps both set '%s'", where, k), 0) end
+    c[k] = v
+  end
+  return c
+end
+local function as_sweep(s, fn)
+  if vib.kind(s) ~= "sweep" then
+    fail(string.format("%s: expected sweeps (vib.grid, vib.list, vib.zip, vib.random), got %s", fn, vib.kind(s) or type(s)))
+  end
+  return s
+end
+function vib.cross(t)
+  if type(t) ~= "table" or #t == 0 then fail("vib.cross expects a list of sweeps, e.g. vib.cross { a, b }") end
+  local parts = {}
+  for i, s in ipairs(t) do parts[i] = as_sweep(s, "vib.cross") end
+  local where = user_where() or parts[1].where
+  return sweep(where, function(base, reads)
+    local combos = { {} }
+    for _, s in ipairs(parts) do
+      local nxt = {}
+      for _, c in ipairs(combos) do
+        for _, d in ipairs(s.expand(base, reads)) do nxt[#nxt + 1] = merge(c, d, where) end
+      end
+      combos = nxt
+    end
+    return combos
+  end)
+end
+function vib.concat(t)
+  if type(t) ~= "table" or #t == 0 then fail("vib.concat expects a list of sweeps, e.g. vib.concat { a, b }") end
+  local parts = {}
+  for i, s in ipairs(t) do parts[i] = as_sweep(s, "vib.concat") end
+  return sweep(user_where() or parts[1].where, function(base, reads)
+    local combos = {}
+    for _, s in ipairs(parts) do
+      for _, c in ipairs(s.expand(base, reads)) do combos[#combos + 1] = c end
+    end
+    return combos
+  end)
+end
+SWEEP.__mul = function(a, b) return vib.cross { a, b } end
+SWEEP.__add = function(a, b) return vib.concat { a, b } end
+
+local function check_value_type(fn, key, v)
+  local ty = type(v)
+  if ty ~= "number" and ty ~= "string" and ty ~= "boolean" and ty ~= "function" then
+    fail(string.format("%s: '%s' has a %s value; sweep values are numbers, strings, booleans or functions of the point (derived)",
+                       fn, key, ty))
+  end
+end
+
+-- vib.when(cond, values): a grid axis that applies only to the points where cond(p) holds; the
+-- others keep the declared value. cond sees the declared params and the unconditional axes.
+function vib.when(cond, values)
+  if type(cond) ~= "function" or type(values) ~= "table" then
+    fail("vib.when(cond, values): a function(p) returning true or false, and a list of values")
+  end
+  return { [TAG] = "when", cond = cond, values = values }
+end
+
+-- A read-only view of a point that records which keys are read (into `reads`).
+local function tracked(p, reads)
+  return setmetatable({}, {
+    __index = function(_, k) reads[k] = true; return p[k] end,
+    __newindex = function(_, k, v) p[k] = v end,
+    __pairs = function() for k in pairs(p) do reads[k] = true end; return next, p, nil end,
+    __len = function() return #p end,
+  })
+end
+
 function vib.grid(t)
   if type(t) ~= "table" then fail("vib.grid expects a table of lists, e.g. vib.grid { beta = { 1e-3, 1e-2 } }") end
-  local g = { [TAG] = "sweep", where = user_where(), axes = {} }
+  local where = user_where() or source_where("grid")
+  local axes, conds = {}, {}
   for _, k in ipairs(sorted_keys(t)) do
     local v = t[k]
     if type(k) ~= "string" then fail("vib.grid: every axis is named (beta = { ... })") end
+    local cond
+    if vib.kind(v) == "when" then cond, v = v.cond, v.values end
     if type(v) ~= "table" then v = { v } end
-    if #v == 0 then fail(string.format("vib.grid: axis '%s' has no values", k)) end
-    g.axes[#g.axes + 1] = { key = k, values = v }
+    if #v == 0 then fail(string.format("vib.grid: axis '%s' has no values; give at least one", k)) end
+    for _, x in ipairs(v) do check_value_type("vib.grid", k, x) end
+    if cond then conds[#conds + 1] = { key = k, values = v, cond = cond }
+    else axes[#axes + 1] = { key = k, values = v } end
   end
-  return g
+  return sweep(where, function(base, reads)
+    local combos = { {} }
+    local function expand(axis)
+      local nxt = {}
+      for _, c in ipairs(combos) do
+        local apply = true
+        if axis.cond then
+          local view = {}
+          for k, x in pairs(base) do view[k] = x end
+          for k, x in pairs(c) do view[k] = x end
+          apply = axis.cond(tracked(view, reads))
+        end
+        if apply then
+          for _, v in ipairs(axis.values) do
+            local c2 = {}
+            for k, x in pairs(c) do c2[k] = x end
+            c2[axis.key] = v
+            nxt[#nxt + 1] = c2
+          end
+        else
+          nxt[#nxt + 1] = c
+        end
+      end
+      combos = nxt
+    end
+    for _, a in ipairs(axes) do expand(a) end
+    for _, a in ipairs(conds) do expand(a) end
+    return combos
+  end)
+end
+
+function vib.list(t)
+  if type(t) ~= "table" then fail("vib.list expects a list of points, e.g. vib.list { { beta = 1e-3 }, { beta = 1e-2, lr = 1e-4 } }") end
+  if #t == 0 then fail("vib.list: the list has no points; give at least one, e.g. vib.list { { beta = 1e-3 } }") end
+  local combos = {}
+  for i, c in ipairs(t) do
+    if type(c) ~= "table" then fail(string.format("vib.list: point %d is a %s; each point is a table { key = value, ... }", i, type(c))) end
+    local copy = {}
+    for k, v in pairs(c) do
+      if type(k) ~= "string" then fail(string.format("vib.list: point %d: every value is named (beta = 1e-3)", i)) end
+      check_value_type("vib.list", k, v)
+      copy[k] = v
+    end
+    combos[i] = copy
+  end
+  return sweep(user_where() or source_where("list"), function() return combos end)
+end
+
+function vib.zip(t)
+  if type(t) ~= "table" then fail("vib.zip expects a table of equally long lists, e.g. vib.zip { beta = { 1, 2 }, lr = { 3, 4 } }") end
+  local n, first
+  for _, k in ipairs(sorted_keys(t)) do
+    local v = t[k]
+    if type(k) ~= "string" or type(v) ~= "table" then fail("vib.zip: every entry is a named list (beta = { ... })") end
+    if #v == 0 then fail(string.format("vib.zip: '%s' has no values; give at least one", k)) end
+    if n and #v ~= n then fail(string.format("vib.zip: '%s' has %d values but '%s' has %d; zipped lists have equal lengths", k, #v, first, n)) end
+    n, first = n or #v, first or k
+    for _, x in ipairs(v) do check_value_type("vib.zip", k, x) end
+  end
+  if not n then fail("vib.zip: no lists given") end
+  local combos = {}
+  for i = 1, n do
+    local c = {}
+    for k, v in pairs(t) do c[k] = v[i] end
+    combos[i] = c
+  end
+  return sweep(user_where() or source_where("zip"), function() return combos end)
+end
+
+-- Distributions for vib.random.
+local function dist(kind, a, b, fn)
+  if type(a) ~= "number" or type(b) ~= "number" or not (a <= b) then
+    fail(string.format("%s(a, b): two numbers a <= b", fn))
+  end
+  return { [TAG] = "dist", kind = kind, a = a, b = b }
+end
+function vib.uniform(a, b) return dist("uniform", a, b, "vib.uniform") end
+function vib.loguniform(a, b)
+  local d = dist("loguniform", a, b, "vib.loguniform")
+  if a <= 0 then fail("vib.loguniform(a, b): a and b must be > 0, e.g. vib.loguniform(1e-6, 1)") end
+  return d
+end
+function vib.randint(a, b)
+  if not (is_int(a) and is_int(b) and a <= b) then fail("vib.randint(a, b): two integers a <= b") end
+  return { [TAG] = "dist", kind = "randint", a = math.tointeger(a), b = math.tointeger(b) }
+end
+function vib.choice(t)
+  if type(t) ~= "table" or #t == 0 then fail("vib.choice expects a non-empty list of values, e.g. vib.choice { 64, 128 }") end
+  for _, x in ipairs(t) do check_value_type("vib.choice", "value", x) end
+  return { [TAG] = "dist", kind = "choice", values = t }
+end
+
+-- splitmix64 (Steele et al.): the sampler of vib.random, independent of math.random.
+local function splitmix(state)
+  state = state + 0x9E3779B97F4A7C15
+  local z = state
+  z = (z ~ (z >> 30)) * 0xBF58476D1CE4E5B9
+  z = (z ~ (z >> 27)) * 0x94D049BB133111EB
+  return state, z ~ (z >> 31)
+end
+
+-- n points drawn from the given distributions (keys drawn in sorted order, point after point),
+-- from vib.random's own seed: the same declaration gives the same points.
+function vib.random(t)
+  if type(t) ~= "table" then fail("vib.random expects a table, e.g. vib.random { n = 20, beta = vib.loguniform(1e-6, 1) }") end
+  local where = user_where() or source_where("random")
+  local n, seed = t.n, t.seed or 1
+  if not is_int(n) or n < 1 then fail("vib.random: 'n' (the number of points) must be an integer >= 1") end
+  if not is_int(seed) then fail("vib.random: 'seed' (the sampler's seed) must be an integer") end
+  local keys = {}
+  for _, k in ipairs(sorted_keys(t)) do
+    if k ~= "n" and k ~= "seed" then
+      if type(k) ~= "string" then fail("vib.random: every entry is named (beta = vib.loguniform(...))") end
+      local v = t[k]
+      if type(v) == "table" and vib.kind(v) ~= "dist" then
+        fail(string.format("vib.random: '%s' must be a distribution (vib.uniform, vib.loguniform, vib.randint, vib.choice) or a constant", k))
+      end
+      if type(v) ~= "table" then check_value_type("vib.random", k, v) end
+      keys[#keys + 1] = k
+    end
+  end
+  if #keys == 0 then fail("vib.random: no parameter to draw; add e.g. beta = vib.loguniform(1e-6, 1)") end
+  local state = math.tointeger(seed)
+  local combos = {}
+  for i = 1, n do
+    local c = {}
+    for _, k in ipairs(keys) do
+      local d = t[k]
+      if vib.kind(d) == "dist" then
+        local z
+        state, z = splitmix(state)
+        local u = (z >> 11) * 2.0^-53
+        if d.kind == "uniform" then c[k] = d.a + u * (d.b - d.a)
+        elseif d.kind == "loguniform" then c[k] = math.exp(math.log(d.a) + u * (math.log(d.b) - math.log(d.a)))
+        elseif d.kind == "randint" then c[k] = d.a + math.tointeger(math.floor(u * (d.b - d.a + 1)))
+        else c[k] = d.values[1 + math.floor(u * #d.values)] end
+      else
+        c[k] = d
+      end
+    end
+    combos[i] = c
+  end
+  return sweep(where, function() return combos end)
 end
 
 -- ---- the experiment -------------------------------------------------------------------------
@@ -582,11 +818,13 @@ local experiment_spec = {
   optim = "any?", ema = "number?", epochs = "int?", batch = "int?", eval_batch = "int?",
   train_eval_limit = "int?", seed = "int?", sweep = "table?", plots = "table?",
   eval_samples = "int?", eval_passes = "int?", eval_avg = "enum:probs|logits?", ema_mode = "enum:debias|plain|warmup?",
-  checkpoint_every = "int?", description = "string?", measure = "any?",
+  checkpoint_every = "int?", description = "string?", measure = "any?", replicates = "int?",
+  streams = "enum:common|independent?",
 }
 -- The top-level settings that --set may override as well as params.
 local settable = { epochs = "int", batch = "int", eval_batch = "int", ema = "number", seed = "int",
-                   train_eval_limit = "int", checkpoint_every = "int", eval_samples = "int", eval_passes = "int" }
+                   train_eval_limit = "int", checkpoint_every = "int", eval_samples = "int", eval_passes = "int",
+                   replicates = "int", streams = "string" }
 
 function vib.experiment(t)
   local e = fields("vib.experiment", t, experiment_spec, "experiment")
@@ -608,13 +846,18 @@ function vib.experiment(t)
     if type(e.measure) ~= "table" then fail_at("measure", "vib.experiment: 'measure' must be a table { layers = ..., estimators = ..., every = ... } or a function(p) returning one") end
     e.measure = vib.measure(e.measure)
   end
-  if e.sweep and vib.kind(e.sweep) ~= "sweep" then fail_at("sweep", "vib.experiment: 'sweep' must be vib.grid { ... }") end
+  if e.sweep and vib.kind(e.sweep) ~= "sweep" then
+    fail_at("sweep", "vib.experiment: 'sweep' must be vib.grid { ... }, vib.list, vib.zip, vib.random or a composition of them")
+  end
+  if e.replicates and e.replicates < 1 then fail_at("replicates", "vib.experiment: replicates must be >= 1") end
+  e.param_where = {}
   for k, v in pairs(e.params or {}) do
     if type(k) ~= "string" then fail_at("params", "vib.experiment: params must be named (k = 256, beta = 1e-3)") end
     local ty = type(v)
-    if ty ~= "number" and ty ~= "string" and ty ~= "boolean" then
-      fail_at(k, string.format("vib.experiment: param '%s' is a %s; params are numbers, strings or booleans", k, ty))
+    if ty ~= "number" and ty ~= "string" and ty ~= "boolean" and ty ~= "function" then
+      fail_at(k, string.format("vib.experiment: param '%s' is a %s; params are numbers, strings, booleans or functions of the point (derived)", k, ty))
     end
+    e.param_where[k] = source_where("experiment", k)
   end
   if e.plots then
     for i, p in ipairs(e.plots) do
@@ -698,6 +941,9 @@ local function coerce(key, s, old, ty)
   elseif ty == "boolean" then
     if s == "true" then return true elseif s == "false" then return false end
     error(string.format("--set %s=%s: '%s' expects true or false", key, s, key), 0)
+  elseif ty == "function" then          -- a derived param fixed from the command line
+    if tonumber(s) ~= nil then return math.tointeger(tonumber(s)) or tonumber(s) end
+    if s == "true" or s == "false" then return s == "true" end
   end
   return s
 end
@@ -720,7 +966,40 @@ local function canon(v)
 end
 vib._canon = canon
 
+-- Evaluates the derived params of point p (values that are functions of the point) in place,
+-- each once, in any order they need each other; `reads` records the keys they read.
+local function derive(p, reads, where_of)
+  local fns, state = {}, {}
+  for k, v in pairs(p) do if type(v) == "function" then fns[k] = v end end
+  if next(fns) == nil then return end
+  local view
+  local function get(k)
+    if fns[k] and state[k] ~= "done" then
+      if state[k] == "busy" then error(string.format("%s: derived param '%s' depends on itself", where_of(k), k), 0) end
+      state[k] = "busy"
+      local v = fns[k](view)
+      local ty = type(v)
+      if ty ~= "number" and ty ~= "string" and ty ~= "boolean" then
+        error(string.format("%s: derived param '%s' returned %s; return a number, a string or a boolean",
+                            where_of(k), k, ty == "nil" and "nil" or "a " .. ty), 0)
+      end
+      p[k], state[k] = v, "done"
+    end
+    return p[k]
+  end
+  view = setmetatable({}, { __index = function(_, k) reads[k] = true; return get(k) end,
+                            __newindex = function() error("a derived param's function may not change the point", 0) end,
+                            __pairs = function() for k in pairs(p) do reads[k] = true; get(k) end; return next, p, nil end })
+  for _, k in ipairs(sorted_keys(fns)) do get(k) end
+end
+
 -- Returns the list of resolved points of experiment e with overrides `sets` ({key=string}).
+--
+-- Every param must be read by the experiment (model, objective, data or optim functions, derived
+-- params, vib.when conditions) for at least one point, else it is probably a typo: swept params
+-- always; declared ones when no --set narrows the experiment (a --set may leave some unused) and
+-- the script's code never names them.
+-- `seed` and the settings (epochs, batch, ...) are consumed by vibrun itself.
 function vib._resolve(e, sets)
   local base = {}
   for k, v in pairs(e.params or {}) do base[k] = v end
@@ -736,64 +1015,84 @@ function vib._resolve(e, sets)
                           e.name, table.concat(known, ", ")), 0)
     end
   end
-  -- The sweep's points, each a table of param overrides.
+  local function where_of(k) return e.param_where and e.param_where[k] or e.where end
+  local reads = {}
+  -- The sweep's combos (param overrides); replicates cross it with seeds s, s+1, ..., s+n-1.
+  local sw = e.sweep
+  local replicates = top.replicates or e.replicates
+  if replicates and replicates > 1 and sets.seed == nil then
+    local s0 = base.seed or top.seed or e.seed or 1
+    local seeds = {}
+    for i = 0, replicates - 1 do seeds[#seeds + 1] = s0 + i end
+    local rep = sweep(e.where, function() local c = {}; for i, s in ipairs(seeds) do c[i] = { seed = s } end; return c end)
+    sw = sw and vib.cross { sw, rep } or rep
+  end
   local combos = { {} }
-  if e.sweep then
-    for _, axis in ipairs(e.sweep.axes) do
-      if base[axis.key] == nil and not settable[axis.key] then
-        error(string.format("%s: sweep axis '%s' is not a param; declare it in params (e.g. %s = %s)",
-                            e.sweep.where, axis.key, axis.key, canon(axis.values[1])), 0)
-      end
-      if sets[axis.key] == nil then
-        local nxt = {}
-        for _, c in ipairs(combos) do
-          for _, v in ipairs(axis.values) do
-            local c2 = {}
-            for k, x in pairs(c) do c2[k] = x end
-            c2[axis.key] = v
-            nxt[#nxt + 1] = c2
-          end
+  local swept = {}
+  if sw then
+    local raw = sw.expand(base, reads)
+    -- A key fixed by --set is removed from every combo; the duplicates that leaves are dropped.
+    combos = {}
+    local seen = {}
+    for _, c in ipairs(raw) do
+      local c2 = {}
+      for k, v in pairs(c) do
+        if base[k] == nil and not settable[k] then
+          error(string.format("%s: sweep axis '%s' is not a param; declare it in params (e.g. %s = %s)",
+                              sw.where, k, k, canon(v)), 0)
         end
-        combos = nxt
+        if sets[k] == nil then c2[k] = v; swept[k] = true end
+      end
+      local key = canon(c2)
+      if not seen[key] then
+        seen[key] = true
+        combos[#combos + 1] = c2
       end
     end
   end
   local points = {}
+  local by_key = {}
   for _, c in ipairs(combos) do
     local p = {}
     for k, v in pairs(base) do p[k] = v end
     local settings = {}
     for k in pairs(settable) do settings[k] = top[k] ~= nil and top[k] or e[k] end
     for k, v in pairs(c) do
-      if settable[k] and base[k] == nil then settings[k] = v else p[k] = v end
+      if settable[k] and base[k] == nil then settings[k] = v end
+      p[k] = v                          -- swept settings are columns of results.csv too
     end
+    derive(p, reads, where_of)
+    for k, v in pairs(p) do
+      if settable[k] and base[k] == nil and c[k] ~= nil then settings[k] = v end
+    end
+    local view = tracked(p, reads)
     local model = e.model
-    if type(model) == "function" then model = model(p) end
+    if type(model) == "function" then model = model(view) end
     if vib.kind(model) == "layer" then model = vib.seq { model } end
     if vib.kind(model) ~= "seq" then
       error(string.format("%s: the model function must return vib.seq { ... }, got %s", e.where,
                           vib.kind(model) or type(model)), 0)
     end
     local obj = e.objective or vib.obj.ce {}
-    if type(obj) == "function" then obj = obj(p) end
+    if type(obj) == "function" then obj = obj(view) end
     if vib.kind(obj) == "term" then obj = vib.obj.sum { obj } end
     if vib.kind(obj) == "expr" then obj = compile_expr(obj, e.where) end
     if vib.kind(obj) ~= "objective" then
       error(string.format("%s: 'objective' must be vib.obj.*, an expression of vib.term.* (ce + beta * kl), or a function(p) returning one", e.where), 0)
     end
     local data = e.data
-    if type(data) == "function" then data = data(p) end
+    if type(data) == "function" then data = data(view) end
     if vib.kind(data) ~= "data" then
       error(string.format("%s: the data function must return vib.data.*, got %s", e.where, vib.kind(data) or type(data)), 0)
     end
     local optim = e.optim or vib.optim.adam {}
-    if type(optim) == "function" then optim = optim(p) end
+    if type(optim) == "function" then optim = optim(view) end
     if vib.kind(optim) ~= "optim" then
       error(string.format("%s: the optim function must return vib.optim.*, got %s", e.where,
                           vib.kind(optim) or type(optim)), 0)
     end
     local measure = e.measure
-    if type(measure) == "function" then measure = measure(p) end
+    if type(measure) == "function" then measure = measure(view) end
     if measure ~= nil then measure = vib.measure(measure) end
     local seed = p.seed ~= nil and p.seed or settings.seed or 1
     if data.name == "tishby" and data.split_seed == nil and data.shuffle ~= false then
@@ -803,6 +1102,10 @@ function vib._resolve(e, sets)
       d.split_seed = seed
       data = d
     end
+    local streams = top.streams or e.streams or "common"
+    if streams ~= "common" and streams ~= "independent" then
+      error(string.format("--set streams=%s: streams is \"common\" or \"independent\"", streams), 0)
+    end
     local point = {
       name = e.name, params = p, model = model, objective = obj, data = data,
       optim = optim, epochs = settings.epochs or 10, batch = settings.batch or 100,
@@ -811,7 +1114,7 @@ function vib._resolve(e, sets)
       eval_samples = settings.eval_samples or 0, eval_passes = settings.eval_passes or 1,
       eval_avg = e.eval_avg or "probs", measure = measure,
       ema_mode = e.ema_mode or "debias",
-      seed = seed,
+      seed = seed, streams = streams,
       plots = e.plots,          -- the figures to draw at the end (not part of the point's identity)
     }
     point.key = canon { name = point.name, params = p, model = model, objective = obj, data = data,
@@ -819,8 +1122,37 @@ function vib._resolve(e, sets)
                         seed = seed, train_eval_limit = point.train_eval_limit,
                         eval_samples = point.eval_samples, eval_avg = point.eval_avg,
                         eval_passes = point.eval_passes > 1 and point.eval_passes or nil,
-                        ema_mode = point.ema > 0 and point.ema_mode or nil, measure = measure }
+                        ema_mode = point.ema > 0 and point.ema_mode or nil, measure = measure,
+                        streams = streams ~= "common" and streams or nil }
+    if by_key[point.key] then
+      error(string.format("%s: the sweep gives the point %s twice; remove the duplicate value",
+                          sw and sw.where or e.where, canon(p)), 0)
+    end
+    by_key[point.key] = true
     points[#points + 1] = point
+  end
+  -- Params that nothing reads: probably a typo, and a sweep over one repeats the same training.
+  local function unread(k) return not reads[k] and k ~= "seed" and not settable[k] end
+  for _, k in ipairs(sorted_keys(swept)) do
+    if unread(k) then
+      error(string.format("%s: the sweep varies '%s' but the experiment never reads it (p.%s in model, objective, data or optim); a typo?",
+                          sw.where, k, k), 0)
+    end
+  end
+  -- A declared param may serve another configuration (--set kind=ceb reads gamma): it counts as
+  -- read when the script's code (comments aside) mentions p.<name> or p["<name>"].
+  local code = (vib._source or ""):gsub("%-%-%[(=*)%[.-%]%1%]", ""):gsub("%-%-[^\n]*", "")
+  local function mentioned(k)
+    local e = k:gsub("%p", "%%%0")
+    return code:find("%." .. e .. "%f[^%w_]") or code:find("%[%s*[\"']" .. e .. "[\"']%s*%]")
+  end
+  if next(sets) == nil then
+    for _, k in ipairs(sorted_keys(base)) do
+      if unread(k) and not mentioned(k) then
+        error(string.format("%s: param '%s' is never read by the experiment (p.%s in model, objective, data or optim); a typo? remove it or use it",
+                            where_of(k), k, k), 0)
+      end
+    end
   end
   return points
 end

@@ -167,6 +167,38 @@ static rt_status ckpt_load(train_state *s, const char *dir, bool *found, rt_err 
     return st;
 }
 
+/* Resuming after a kill: the CSV written after the checkpoint is dropped, so that the resumed
+** run appends exactly what the uninterrupted one wrote. A point killed after its files took
+** their final names (but before its result was recorded) gets its .part files back. Keeps the
+** header and the complete rows whose epoch is <= keep. */
+static rt_status keep_rows_until(const char *dir, const char *name, int keep, rt_err *err) {
+    char part[1100], final[1100];
+    snprintf(final, sizeof final, "%s/%s", dir, name);
+    snprintf(part, sizeof part, "%s/%s.part", dir, name);
+    FILE *f = fopen(part, "rb");
+    if (!f && rename(final, part) == 0) f = fopen(part, "rb");
+    if (!f) return RT_OK;
+    size_t cap = 1 << 16, n = 0, k;
+    char *s = rt_xmalloc(cap);
+    while ((k = fread(s + n, 1, cap - n, f)) > 0)
+        if ((n += k) == cap && !(s = realloc(s, cap *= 2))) RT_ABORT("out of memory");
+    fclose(f);
+    size_t out = 0;
+    for (size_t i = 0, line = 0; i < n; line++) {
+        char *nl = memchr(s + i, '\n', n - i);
+        if (!nl) break;                                 /* a torn last line */
+        size_t len = (size_t)(nl - (s + i)) + 1;
+        if (line == 0 || atoi(s + i) <= keep) {
+            memmove(s + out, s + i, len);
+            out += len;
+        }
+        i += len;
+    }
+    rt_status st = rt_write_atomic(part, s, out, err);
+    free(s);
+    return st;
+}
+
 // ---- metrics ----
 
 /* Which error columns metrics.csv has: error_sd with several passes; error_det when stochastic
@@ -350,8 +382,16 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
     rt_status st = RT_OK;
     bool found = false;
     if (cfg->resume) st = ckpt_load(&s, cfg->dir, &found, err);
+    /* A checkpoint of the last epoch: its evaluation is redone (deterministic), so that the
+    ** result is known again, with the same rows. */
+    bool reeval = found && s.cursor[0] >= cfg->epochs && s.cursor[1] == 0;
+    bool mm_on = cfg->measure && cfg->measure->on;
+    if (!st && found) st = keep_rows_until(cfg->dir, "metrics.csv", s.cursor[0] - (reeval ? 1 : 0), err);
+    if (!st && found) st = keep_rows_until(cfg->dir, "timing.csv", s.cursor[0], err);
+    if (!st && found && mm_on) st = keep_rows_until(cfg->dir, "info.csv", s.cursor[0] - (reeval ? 1 : 0), err);
+    if (!st && found && mm_on) st = keep_rows_until(cfg->dir, "info_timing.csv", s.cursor[0] - (reeval ? 1 : 0), err);
     if (!st) st = metrics_open(&w, o, metric_cols_of(m, o, cfg), cfg->dir, found, err);
-    if (!st && cfg->measure && cfg->measure->on) {
+    if (!st && mm_on) {
         mm = rt_xcalloc(1, sizeof *mm);
         st = nn_measure_open(mm, cfg->measure, m, o, train, test, cfg->seed, cfg->point, cfg->dir, found, err);
     }
@@ -363,13 +403,15 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
     if (!found) fputs("epoch,train_seconds,eval_seconds,samples_per_s\n", timing);
 
     double t_start = rt_now_s();
-    if (!found) {
-        st = evaluate_epoch(m, o, train, test, cfg, &s, &c, &w, 0, rt_optim_lr(&cfg->optim, 0.0),
-                            res, err);
-        if (!st) st = measure_epoch(mm, m, o, cfg, &s, &c, 0, err);
+    int steps = (train->n + cfg->batch - 1) / cfg->batch;
+    if (!found || reeval) {
+        int e0 = found ? s.cursor[0] : 0;
+        float lr0 = e0 == 0 ? rt_optim_lr(&cfg->optim, 0.0)
+                            : rt_optim_lr(&cfg->optim, (double)(e0 - 1) + (double)(steps - 1) / steps);
+        st = evaluate_epoch(m, o, train, test, cfg, &s, &c, &w, e0, lr0, res, err);
+        if (!st) st = measure_epoch(mm, m, o, cfg, &s, &c, e0, err);
         if (st) goto out;
     }
-    int steps = (train->n + cfg->batch - 1) / cfg->batch;
     nn_step stepper = { m, o, &c, &s.opt, s.has_ema ? &s.ema : NULL, &s.noise };
     int64_t samples_total = 0;
     snprintf(res->status, sizeof res->status, "done");

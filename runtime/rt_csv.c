@@ -2,6 +2,7 @@
 #include "rt_csv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,20 @@ rt_status rt_csv_end_row(rt_csv *w, rt_err *err) {
     return RT_OK;
 }
 
+/* Makes a rename durable; best effort (some file systems refuse fsync on a directory). */
+static void fsync_parent(const char *path) {
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *(slash == dir ? slash + 1 : slash) = '\0';
+    else snprintf(dir, sizeof dir, ".");
+    int fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
 rt_status rt_csv_close(rt_csv *w, bool commit, rt_err *err) {
     if (!w->f) return RT_OK;
     RT_ASSERT(w->col == 0);
@@ -109,13 +124,16 @@ rt_status rt_csv_close(rt_csv *w, bool commit, rt_err *err) {
         snprintf(part, sizeof part, "%s.part", w->path);
         if (rename(part, w->path) != 0)
             return rt_err_set(err, RT_ERR_IO, "%s: cannot rename from .part: %s", w->path, strerror(errno));
+        fsync_parent(w->path);
     }
     return RT_OK;
 }
 
 rt_status rt_write_atomic(const char *path, const void *data, size_t size, rt_err *err) {
+    /* The temporary name is unique to the process: two processes may replace one file (the
+    ** manifest of a sweep run by several shards) without writing into each other's temporary. */
     char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "wb");
     if (!f) return rt_err_set(err, RT_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
     bool bad = fwrite(data, 1, size, f) != size || fflush(f) != 0 || fsync(fileno(f)) != 0;
@@ -125,5 +143,6 @@ rt_status rt_write_atomic(const char *path, const void *data, size_t size, rt_er
         remove(tmp);
         return rt_err_set(err, RT_ERR_IO, "%s: write failed: %s", path, strerror(e));
     }
+    fsync_parent(path);
     return RT_OK;
 }

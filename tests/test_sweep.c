@@ -1,0 +1,561 @@
+// test_sweep.c: sweeps at scale, as a user runs them: the sweep DSL through --list, --jobs giving
+// the bytes of --jobs 1, kill -9 and --resume giving the bytes of an uninterrupted run, shards
+// merged into the local run's results, summary.csv's statistics, vibrun status, per-point locks,
+// common and independent random streams, the sbatch script, and refusing another script's
+// run directory.
+#define _XOPEN_SOURCE 700                /* realpath */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rt_rng.h"
+#include "testutil.h"
+
+static char out[1 << 16];
+
+static const char *bin(void) {
+    const char *b = getenv("VIBRUN");
+    cr_assert_not_null(b, "VIBRUN is not set (ctest sets it)");
+    return b;
+}
+
+static const char *src_dir(void) {
+    const char *s = getenv("VIB_SOURCE");
+    cr_assert_not_null(s, "VIB_SOURCE is not set (ctest sets it)");
+    return s;
+}
+
+/* Runs `vibrun ARGS` inside dir (env: shell assignments before the command, e.g. "env -u X");
+** returns its exit code; stdout+stderr in `out`. */
+static int vibrun_env(const char *dir, const char *env, const char *args) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cd '%s' && %s '%s' %s 2>&1", dir, env, bin(), args);
+    return tu_run(cmd, out, sizeof out);
+}
+static int vibrun(const char *dir, const char *args) { return vibrun_env(dir, "", args); }
+
+/* A fresh directory holding tiny.csv: three Gaussian blobs in 4-D, 400 rows. */
+static const char *tiny_dir(const char *tag) {
+    const char *dir = tu_tmpdir(tag);
+    char path[600];
+    snprintf(path, sizeof path, "%s/tiny.csv", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "x1,x2,x3,x4,y\n");
+    rt_rng r;
+    rt_rng_seed(&r, 42);
+    for (int i = 0; i < 400; i++) {
+        int y = (int)rt_rng_below(&r, 3);
+        for (int k = 0; k < 4; k++) fprintf(f, "%.6f,", (k == y ? 2.0 : 0.0) + rt_rng_normal(&r));
+        fprintf(f, "%d\n", y);
+    }
+    fclose(f);
+    return dir;
+}
+
+static const char *script(const char *name) {
+    static char path[1024];
+    snprintf(path, sizeof path, "'%s/tests/lua/%s'", src_dir(), name);
+    return path;
+}
+
+/* The 12-character point directories of exp_dir, sorted. */
+static int point_dirs(const char *exp_dir, char names[][64], int max) {
+    DIR *d = opendir(exp_dir);
+    cr_assert_not_null(d, "no %s", exp_dir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < max)
+        if (strlen(e->d_name) == 12) snprintf(names[n++], 64, "%s", e->d_name);
+    closedir(d);
+    qsort(names, (size_t)n, 64, (int (*)(const void *, const void *))strcmp);
+    return n;
+}
+
+static bool exists(const char *path) { return access(path, F_OK) == 0; }
+
+static int count_results(const char *exp_dir) {
+    char names[64][64], path[2048];
+    int n = exists(exp_dir) ? point_dirs(exp_dir, names, 64) : 0, k = 0;
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s/result.csv", exp_dir, names[i]);
+        k += exists(path);
+    }
+    return k;
+}
+
+/* Every byte that must not depend on how the sweep ran: results.csv, summary.csv, and each
+** point's metrics.csv, result.csv and checkpoint (the final weights, optimizer and EMA). */
+static void expect_same_sweep(const char *a_exp, const char *b_exp, int npoints) {
+    char a[2048], b[2048], names[64][64], other[64][64];
+    const char *top[] = { "results.csv", "summary.csv" };
+    for (int i = 0; i < 2; i++) {
+        snprintf(a, sizeof a, "%s/%s", a_exp, top[i]);
+        snprintf(b, sizeof b, "%s/%s", b_exp, top[i]);
+        tu_expect_same_file(a, b);
+    }
+    int n = point_dirs(a_exp, names, 64);
+    cr_assert_eq(n, npoints, "%d point directories in %s", n, a_exp);
+    cr_assert_eq(point_dirs(b_exp, other, 64), npoints);
+    const char *files[] = { "metrics.csv", "result.csv", "checkpoint" };
+    for (int i = 0; i < n; i++) {
+        cr_expect_str_eq(names[i], other[i]);
+        for (int f = 0; f < 3; f++) {
+            snprintf(a, sizeof a, "%s/%s/%s", a_exp, names[i], files[f]);
+            snprintf(b, sizeof b, "%s/%s/%s", b_exp, names[i], files[f]);
+            tu_expect_same_file(a, b);
+        }
+    }
+}
+
+static int count_lines(const char *path) {
+    char *s = tu_read_file(path, NULL);
+    cr_assert_not_null(s, "missing %s", path);
+    int n = 0;
+    for (char *p = s; *p; p++) n += *p == '\n';
+    free(s);
+    return n;
+}
+
+// ---- the DSL ----
+
+Test(sweep, dsl_constructors_list_their_points) {
+    const char *dir = tiny_dir("dsl");
+    char args[2048];
+    snprintf(args, sizeof args, "--list %s", script("sweep_dsl.lua"));
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    char first[sizeof out];
+    memcpy(first, out, sizeof out);
+    const char *want[] = {
+        "# 11 points of runs/sweep_dsl\n",
+        /* vib.grid with a conditional axis: drop only where act = "relu" */
+        "\n1 80173fa0bb50 {act=\"tanh\",drop=0,hidden=4,lr=0.01,seed=1,width=8}\n",
+        "\n2 54c4c4992980 {act=\"relu\",drop=0.10000000000000001,hidden=4,lr=0.01,seed=1,width=8}\n",
+        "\n3 084fd214c65f {act=\"relu\",drop=0.20000000000000001,hidden=4,lr=0.01,seed=1,width=8}\n",
+        /* vib.zip crossed with seeds; width derived from hidden */
+        "\n4 bd904bd639fb {act=\"tanh\",drop=0,hidden=6,lr=0.01,seed=1,width=12}\n",
+        "\n5 e553870e8293 {act=\"tanh\",drop=0,hidden=6,lr=0.01,seed=2,width=12}\n",
+        "\n6 2c3cf003589f {act=\"tanh\",drop=0,hidden=8,lr=0.02,seed=1,width=16}\n",
+        "\n7 f5b2c6df32e2 {act=\"tanh\",drop=0,hidden=8,lr=0.02,seed=2,width=16}\n",
+        /* vib.list: an explicit value replaces the derivation */
+        "\n11 15f179d70a5b {act=\"tanh\",drop=0,hidden=5,lr=0.01,seed=1,width=7}\n",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+        cr_expect_not_null(strstr(out, want[i]), "missing %s in\n%s", want[i], out);
+    /* vib.random: seeded draws in range; the same declaration lists the same points. */
+    for (int i = 8; i <= 10; i++) {
+        char tag[16];
+        snprintf(tag, sizeof tag, "\n%d ", i);
+        const char *line = strstr(out, tag);
+        cr_assert_not_null(line, "point %d missing", i);
+        int hidden = 0, width = 0;
+        double lr = 0;
+        cr_assert_eq(sscanf(strstr(line, "hidden="), "hidden=%d,lr=%lf,seed=1,width=%d", &hidden, &lr, &width), 3,
+                     "%s", line);
+        cr_expect(hidden == 2 || hidden == 3, "hidden %d drawn from {2, 3}", hidden);
+        cr_expect_eq(width, 2 * hidden);
+        cr_expect(lr >= 1e-4 && lr <= 1e-1, "lr %g outside [1e-4, 1e-1]", lr);
+    }
+    cr_assert_eq(vibrun(dir, args), 0);
+    cr_expect_str_eq(out, first, "vib.random drew other points the second time");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/runs", dir);
+    cr_expect(!exists(path), "--list wrote %s", path);
+}
+
+// ---- --jobs ----
+
+Test(sweep, jobs_2_gives_the_bytes_of_jobs_1, .timeout = 300) {
+    const char *dir = tiny_dir("jobs");
+    char args[2048], a[2048], b[2048];
+    snprintf(args, sizeof args, "--quiet --out j1 %s", script("sweep_tiny.lua"));
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    /* Two jobs, with the automatic thread count (CPUs / 2) instead of ctest's 1. */
+    snprintf(args, sizeof args, "--out j2 --jobs 2 %s", script("sweep_tiny.lua"));
+    cr_assert_eq(vibrun_env(dir, "env -u OPENBLAS_NUM_THREADS", args), 0, "%s", out);
+    /* Plain progress lines labelled with the point. */
+    cr_expect_not_null(strstr(out, "{hidden=8,lr=0.01,seed=3,width=16} epoch 3/3: train loss"), "%s", out);
+    cr_expect_not_null(strstr(out, "{hidden=8,lr=0.01,seed=3,width=16}: done, test error"), "%s", out);
+    snprintf(a, sizeof a, "%s/j1/sweep_tiny", dir);
+    snprintf(b, sizeof b, "%s/j2/sweep_tiny", dir);
+    expect_same_sweep(a, b, 12);
+    snprintf(a, sizeof a, "%s/j1/sweep_tiny/results.csv", dir);
+    cr_expect_eq(count_lines(a), 13, "12 points and a header");
+}
+
+// ---- kill -9 and --resume ----
+
+/* Starts vibrun in its own process group, waits until `after` points have finished, and kills
+** the whole group with SIGKILL (no handler runs: what a crash or the OOM killer does). */
+static void kill9_midway(const char *dir, const char *outdir, int jobs, int after) {
+    char exp[2048], jobs_s[16], script_path[1024];
+    snprintf(exp, sizeof exp, "%s/%s/sweep_tiny", dir, outdir);
+    snprintf(jobs_s, sizeof jobs_s, "%d", jobs);
+    snprintf(script_path, sizeof script_path, "%s/tests/lua/sweep_tiny.lua", src_dir());
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        setsid();
+        if (chdir(dir) != 0) _exit(127);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(bin(), bin(), "--quiet", "--out", outdir, "--set", "epochs=12", "--jobs", jobs_s, script_path,
+              (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    for (int waited = 0; count_results(exp) < after; waited++) {
+        cr_assert_eq(waitpid(pid, &status, WNOHANG), 0, "vibrun ended before it was killed");
+        cr_assert_lt(waited, 60000, "no %d points finished in 60 s", after);
+        struct timespec ts = { 0, 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    kill(-pid, SIGKILL);
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    struct timespec ts = { 0, 100 * 1000 * 1000 };     /* the workers of the group die too */
+    nanosleep(&ts, NULL);
+    int done = count_results(exp);
+    cr_expect_lt(done, 12, "the kill came too late: every point had finished");
+}
+
+Test(sweep, kill_9_then_resume_gives_the_bytes_of_an_uninterrupted_run, .timeout = 600) {
+    const char *dir = tiny_dir("kill9");
+    char args[2048], a[2048], b[2048];
+    snprintf(args, sizeof args, "--quiet --out ref --set epochs=12 %s", script("sweep_tiny.lua"));
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(a, sizeof a, "%s/ref/sweep_tiny", dir);
+    for (int jobs = 1; jobs <= 2; jobs++) {
+        char outdir[32];
+        snprintf(outdir, sizeof outdir, "k%d", jobs);
+        kill9_midway(dir, outdir, jobs, 4);
+        snprintf(args, sizeof args, "--quiet --out %s --set epochs=12 --jobs %d --resume %s", outdir, jobs,
+                 script("sweep_tiny.lua"));
+        cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+        snprintf(b, sizeof b, "%s/%s/sweep_tiny", dir, outdir);
+        expect_same_sweep(a, b, 12);
+    }
+}
+
+/* The windows a kill can hit at the end of a point, recreated by hand: after the last
+** checkpoint, with the CSV still .part (and a torn last line); after the CSV took their final
+** names but before result.csv. --resume ends both with the uninterrupted bytes. */
+Test(sweep, resume_after_a_kill_at_the_end_of_a_point) {
+    const char *dir = tiny_dir("endkill");
+    char args[2048], a[2048], b[2048], path[2048], names[16][64];
+    snprintf(args, sizeof args, "--quiet --out ref --set hidden=4 --set lr=0.01 %s", script("sweep_tiny.lua"));
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(args, sizeof args, "cp -r '%s/ref' '%s/k'", dir, dir);
+    cr_assert_eq(tu_run(args, NULL, 0), 0);
+    snprintf(a, sizeof a, "%s/k/sweep_tiny", dir);
+    cr_assert_eq(point_dirs(a, names, 16), 3);
+    /* point 0: the CSV never got their final names; point 1: result.csv never written */
+    snprintf(path, sizeof path, "%s/%s/metrics.csv", a, names[0]);
+    snprintf(b, sizeof b, "%s.part", path);
+    cr_assert_eq(rename(path, b), 0);
+    FILE *f = fopen(b, "a");
+    fputs("3,tra", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/%s/timing.csv", a, names[0]);
+    snprintf(b, sizeof b, "%s.part", path);
+    cr_assert_eq(rename(path, b), 0);
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s/result.csv", a, names[i]);
+        cr_assert_eq(remove(path), 0);
+    }
+    snprintf(path, sizeof path, "%s/results.csv", a);
+    remove(path);
+    snprintf(args, sizeof args, "--quiet --out k --set hidden=4 --set lr=0.01 --resume %s", script("sweep_tiny.lua"));
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(b, sizeof b, "%s/ref/sweep_tiny", dir);
+    expect_same_sweep(b, a, 3);
+    snprintf(path, sizeof path, "%s/%s/metrics.csv.part", a, names[0]);
+    cr_expect(!exists(path), "a .part file was left");
+}
+
+// ---- shards and --merge ----
+
+Test(sweep, shards_merged_equal_the_local_run, .timeout = 300) {
+    const char *dir = tiny_dir("shards");
+    char args[2048], a[2048], b[2048];
+    snprintf(args, sizeof args, "--quiet --out local %s", script("sweep_tiny.lua"));
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    /* The shards' points: disjoint, together every point, 4 each (equal costs per width). */
+    int seen[13] = { 0 };
+    for (int s = 1; s <= 3; s++) {
+        snprintf(args, sizeof args, "--list --shard %d/3 %s", s, script("sweep_tiny.lua"));
+        cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+        char want[64];
+        snprintf(want, sizeof want, "# 12 points of runs/sweep_tiny, 4 in shard %d/3\n", s);
+        cr_expect(strncmp(out, want, strlen(want)) == 0, "%s", out);
+        for (char *line = strchr(out, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+            int i = atoi(line + 1);
+            cr_assert(i >= 1 && i <= 12, "%s", line);
+            seen[i]++;
+        }
+    }
+    for (int i = 1; i <= 12; i++) cr_expect_eq(seen[i], 1, "point %d in %d shards", i, seen[i]);
+    /* Out of range: a usage error, nothing written. */
+    snprintf(args, sizeof args, "--out bad --shard 4/3 %s", script("sweep_tiny.lua"));
+    cr_expect_eq(vibrun(dir, args), 2);
+    cr_expect_not_null(strstr(out, "--shard 4/3: shard 4 is out of range; shards are numbered 1..3"), "%s", out);
+    snprintf(args, sizeof args, "--out bad --shard 0/3 %s", script("sweep_tiny.lua"));
+    cr_expect_eq(vibrun(dir, args), 2);
+    snprintf(args, sizeof args, "--out bad --shard 2 %s", script("sweep_tiny.lua"));
+    cr_expect_eq(vibrun(dir, args), 2);
+    cr_expect_not_null(strstr(out, "expected I/N"), "%s", out);
+    snprintf(a, sizeof a, "%s/bad", dir);
+    cr_expect(!exists(a), "a bad --shard wrote %s", a);
+    /* Each shard trains its points; none writes the aggregates (other shards may be running). */
+    for (int s = 3; s >= 1; s--) {
+        snprintf(args, sizeof args, "--out sh --shard %d/3 %s", s, script("sweep_tiny.lua"));
+        cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+        cr_expect_not_null(strstr(out, "points done in sh/sweep_tiny; when every shard has finished:"), "%s", out);
+    }
+    snprintf(a, sizeof a, "%s/sh/sweep_tiny/results.csv", dir);
+    cr_expect(!exists(a), "a shard wrote results.csv");
+    snprintf(args, sizeof args, "--out sh --merge %s", script("sweep_tiny.lua"));
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(a, sizeof a, "%s/local/sweep_tiny", dir);
+    snprintf(b, sizeof b, "%s/sh/sweep_tiny", dir);
+    expect_same_sweep(a, b, 12);
+}
+
+// ---- summary.csv ----
+
+/* Field `col` (0-based) of a CSV line. */
+static double field(const char *line, int col) {
+    for (int i = 0; i < col; i++) line = strchr(line, ',') + 1;
+    return strtod(line, NULL);
+}
+
+Test(sweep, summary_has_mean_sd_and_t_interval_over_seeds) {
+    const char *dir = tiny_dir("summary");
+    char args[2048], path[2048];
+    snprintf(args, sizeof args, "--quiet --out runs %s", script("sweep_tiny.lua"));
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(path, sizeof path, "%s/runs/sweep_tiny/results.csv", dir);
+    char *res = tu_read_file(path, NULL);
+    snprintf(path, sizeof path, "%s/runs/sweep_tiny/summary.csv", dir);
+    char *sum = tu_read_file(path, NULL);
+    cr_assert(res && sum);
+    const char *rhead = "point_id,hidden,lr,width,seed,status,epochs,diverged_epoch,train_loss_bits,train_error,"
+                        "test_loss_bits,test_error,test_error_det,test_ce_bits\n";
+    cr_expect(strncmp(res, rhead, strlen(rhead)) == 0, "results header: %.200s", res);
+    const char *shead = "hidden,lr,width,n,train_loss_bits_mean,train_loss_bits_sd,train_loss_bits_ci95,"
+                        "train_error_mean,train_error_sd,train_error_ci95,test_loss_bits_mean,test_loss_bits_sd,"
+                        "test_loss_bits_ci95,test_error_mean,test_error_sd,test_error_ci95,test_error_det_mean,"
+                        "test_error_det_sd,test_error_det_ci95,test_ce_bits_mean,test_ce_bits_sd,test_ce_bits_ci95,"
+                        "seeds\n";
+    cr_expect(strncmp(sum, shead, strlen(shead)) == 0, "summary header: %.400s", sum);
+    cr_expect_eq(count_lines(path), 5, "four configurations and a header");
+    /* The first configuration: rows 1..3 of results.csv (seeds 1, 2, 3). */
+    const char *r = strchr(res, '\n') + 1, *s = strchr(sum, '\n') + 1;
+    cr_expect(strncmp(s, "4,0.01,8,3,", 11) == 0, "%.80s", s);
+    for (int m = 0; m < 6; m++) {
+        int rc = 8 + m, sc = 4 + 3 * m;             /* train_loss_bits .. test_ce_bits */
+        if (m == 4) continue;                       /* test_error_det: nan without sampling layers */
+        double x[3], mean = 0, ss = 0;
+        const char *line = r;
+        for (int k = 0; k < 3; k++, line = strchr(line, '\n') + 1) mean += (x[k] = field(line, rc)) / 3;
+        for (int k = 0; k < 3; k++) ss += (x[k] - mean) * (x[k] - mean);
+        double sd = sqrt(ss / 2), ci = 4.30265273 * sd / sqrt(3.0);
+        cr_expect(fabs(field(s, sc) - mean) <= 1e-12 * fabs(mean), "mean of column %d", rc);
+        cr_expect(fabs(field(s, sc + 1) - sd) <= 1e-9 * (sd + 1e-300), "sd of column %d", rc);
+        cr_expect(fabs(field(s, sc + 2) - ci) <= 1e-7 * (ci + 1e-300), "ci95 of column %d", rc);
+    }
+    const char *eol = strchr(s, '\n');
+    cr_expect(strncmp(eol - 6, ",1 2 3", 6) == 0, "seeds: %.*s", (int)(eol - s), s);
+    free(res);
+    free(sum);
+    /* One replicate: sd and ci95 are 0. */
+    snprintf(args, sizeof args, "--quiet --out one --set replicates=1 --set hidden=4 --set lr=0.01 %s",
+             script("sweep_tiny.lua"));
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(path, sizeof path, "%s/one/sweep_tiny/summary.csv", dir);
+    sum = tu_read_file(path, NULL);
+    cr_assert_not_null(sum);
+    s = strchr(sum, '\n') + 1;
+    cr_expect(strncmp(s, "4,0.01,8,1,", 11) == 0, "%s", s);
+    cr_expect_eq(field(s, 5), 0.0);
+    cr_expect_eq(field(s, 6), 0.0);
+    free(sum);
+}
+
+// ---- status and locks ----
+
+/* Takes the point's lock as a running vibrun would (a POSIX record lock); returns the fd. */
+static int hold_lock(const char *point_dir) {
+    char path[2048];
+    snprintf(path, sizeof path, "%s/lock", point_dir);
+    int fd = open(path, O_RDWR | O_CREAT, 0666);
+    cr_assert_geq(fd, 0);
+    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
+    cr_assert_eq(fcntl(fd, F_SETLK, &fl), 0);
+    return fd;
+}
+
+Test(sweep, status_tells_each_point_and_locks_keep_workers_apart) {
+    const char *dir = tiny_dir("status");
+    char args[2048], path[2048], exp[1024], names[16][64];
+    snprintf(args, sizeof args, "--quiet --out runs %s", script("sweep_tiny.lua"));
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(exp, sizeof exp, "%s/runs/sweep_tiny", dir);
+    cr_assert_eq(point_dirs(exp, names, 16), 12);
+    /* names[0]: running (its lock held here); [1]: interrupted (result gone, checkpoint kept);
+    ** [2]: failed; [3]: pending (never started). */
+    int fd = hold_lock(strcat(strcat(strcpy(path, exp), "/"), names[0]));
+    snprintf(path, sizeof path, "%s/%s/result.csv", exp, names[0]);
+    remove(path);
+    snprintf(path, sizeof path, "%s/%s/result.csv", exp, names[1]);
+    remove(path);
+    snprintf(args, sizeof args, "rm -rf '%s/%s'/* && echo 'data: out of memory' > '%s/%s/failed' && rm -rf '%s/%s' '%s/results.csv'",
+             exp, names[2], exp, names[2], exp, names[3], exp);
+    cr_assert_eq(tu_run(args, NULL, 0), 0);
+    snprintf(args, sizeof args, "status runs/sweep_tiny");
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    cr_expect_not_null(strstr(out, "runs/sweep_tiny: 12 points: 8 done, 0 diverged, 1 running, 1 interrupted, 1 failed, 1 pending"),
+                       "%s", out);
+    char want[256];
+    snprintf(want, sizeof want, "  running      %s  epoch 3/3", names[0]);
+    cr_expect_not_null(strstr(out, want), "%s", out);
+    snprintf(want, sizeof want, "(pid %ld)", (long)getpid());
+    cr_expect_not_null(strstr(out, want), "%s", out);
+    snprintf(want, sizeof want, "  failed       %s", names[2]);
+    cr_expect_not_null(strstr(out, want), "%s", out);
+    cr_expect_not_null(strstr(out, "data: out of memory"), "%s", out);
+    cr_expect_not_null(strstr(out, "ETA: "), "%s", out);
+    cr_expect_not_null(strstr(out, "continue with: vibrun "), "%s", out);
+    /* status rebuilt the aggregates from the per-point files. */
+    snprintf(path, sizeof path, "%s/results.csv", exp);
+    cr_expect_eq(count_lines(path), 9, "8 finished points and a header");
+    /* --resume: the locked point is left to its process; the others are trained. */
+    snprintf(args, sizeof args, "--out runs --resume %s", script("sweep_tiny.lua"));
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(want, sizeof want, "%s: being trained by another vibrun (pid %ld); skipped", names[0], (long)getpid());
+    cr_expect_not_null(strstr(out, want), "%s", out);
+    cr_expect_eq(count_results(exp), 11);
+    close(fd);
+    cr_assert_eq(vibrun(dir, "status runs/sweep_tiny"), 0, "%s", out);
+    cr_expect_not_null(strstr(out, "11 done, 0 diverged, 0 running, 1 interrupted, 0 failed, 0 pending"), "%s", out);
+    cr_expect_eq(vibrun(dir, "status nowhere"), 1);
+    cr_expect_not_null(strstr(out, "nowhere: no manifest"), "%s", out);
+}
+
+// ---- random streams ----
+
+/* Removes the last field of every line, in place. */
+static void drop_last_column(char *s) {
+    char *w = s;
+    for (char *line = s; *line;) {
+        char *nl = strchr(line, '\n'), *end = nl ? nl : line + strlen(line), *comma = end;
+        while (comma > line && *comma != ',') comma--;
+        size_t keep = (size_t)(comma > line ? comma - line : end - line);
+        memmove(w, line, keep);
+        w += keep;
+        *w++ = '\n';
+        line = nl ? nl + 1 : end;
+    }
+    *w = '\0';
+}
+
+Test(sweep, common_random_numbers_or_independent_streams) {
+    const char *dir = tiny_dir("streams");
+    char args[2048], path[2048], names[4][64];
+    /* epochs = 0: metrics.csv holds the initial network's evaluation. Points that differ in lr
+    ** alone start from the same weights with common random numbers, from others without. */
+    const char *modes[2] = { "common", "independent" };
+    for (int m = 0; m < 2; m++) {
+        snprintf(args, sizeof args, "--quiet --out %s --set epochs=0 --set replicates=1 --set hidden=4 --set streams=%s %s",
+                 modes[m], modes[m], script("sweep_tiny.lua"));
+        cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+        snprintf(path, sizeof path, "%s/%s/sweep_tiny", dir, modes[m]);
+        cr_assert_eq(point_dirs(path, names, 4), 2);
+        char a[2048], b[2048];
+        snprintf(a, sizeof a, "%s/%s/metrics.csv", path, names[0]);
+        snprintf(b, sizeof b, "%s/%s/metrics.csv", path, names[1]);
+        char *x = tu_read_file(a, NULL), *y = tu_read_file(b, NULL);
+        cr_assert(x && y);
+        drop_last_column(x);            /* lr differs; the rest is the initial network's */
+        drop_last_column(y);
+        if (m == 0) cr_expect_str_eq(x, y, "common random numbers: the same initial network");
+        else cr_expect_str_neq(x, y, "independent streams: other initial networks");
+        free(x);
+        free(y);
+        snprintf(a, sizeof a, "%s/%s/config.lua", path, names[0]);
+        x = tu_read_file(a, NULL);
+        cr_expect_eq(strstr(x, "streams = \"independent\"") != NULL, m == 1, "%s", x);
+        free(x);
+    }
+}
+
+// ---- another script's run directory ----
+
+Test(sweep, run_directory_of_another_script_is_refused) {
+    const char *dir = tiny_dir("owner");
+    char args[2048], path[2048];
+    snprintf(args, sizeof args, "mkdir -p '%s/a' '%s/b' && cp '%s/tests/lua/sweep_tiny.lua' '%s/a/' && "
+             "cp '%s/tests/lua/sweep_tiny.lua' '%s/b/'", dir, dir, src_dir(), dir, src_dir(), dir);
+    cr_assert_eq(tu_run(args, NULL, 0), 0);
+    cr_assert_eq(vibrun(dir, "--quiet --out runs --set replicates=1 a/sweep_tiny.lua"), 0, "%s", out);
+    snprintf(path, sizeof path, "%s/runs/sweep_tiny/results.csv", dir);
+    char *before = tu_read_file(path, NULL);
+    snprintf(path, sizeof path, "%s/runs/sweep_tiny/manifest", dir);
+    char *manifest = tu_read_file(path, NULL);
+    cr_assert(before && manifest);
+    cr_expect_eq(vibrun(dir, "--quiet --out runs --set replicates=2 b/sweep_tiny.lua"), 1);
+    cr_expect_not_null(strstr(out, "runs/sweep_tiny was written by another script ("), "%s", out);
+    cr_expect_not_null(strstr(out, "/a/sweep_tiny.lua), not "), "%s", out);
+    cr_expect_not_null(strstr(out, "nothing was changed"), "%s", out);
+    cr_expect_eq(vibrun(dir, "--out runs --merge b/sweep_tiny.lua"), 1);
+    char *after = tu_read_file(path, NULL);
+    cr_expect_str_eq(after, manifest);
+    free(after);
+    snprintf(path, sizeof path, "%s/runs/sweep_tiny/results.csv", dir);
+    after = tu_read_file(path, NULL);
+    cr_expect_str_eq(after, before);
+    free(after);
+    free(before);
+    free(manifest);
+    /* The owner goes on: --resume with one more replicate trains only the new points. */
+    cr_assert_eq(vibrun(dir, "--out runs --resume --set replicates=2 a/sweep_tiny.lua"), 0, "%s", out);
+    cr_expect_not_null(strstr(out, "finished before, skipped (--resume)"), "%s", out);
+    cr_expect_eq(count_lines(path), 9);
+}
+
+// ---- Slurm ----
+
+Test(sweep, slurm_writes_a_job_array_of_shards) {
+    const char *dir = tiny_dir("slurm");
+    char args[2048], path[2048];
+    snprintf(args, sizeof args, "slurm %s --tasks 3 --partition debug --time 00:10:00 --cpus-per-task 2 "
+             "--set epochs=2 --out runs", script("sweep_tiny.lua"));
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(path, sizeof path, "%s/runs/sweep_tiny/slurm/sweep_tiny.sbatch", dir);
+    char *s = tu_read_file(path, NULL);
+    cr_assert_not_null(s, "no %s; output:\n%s", path, out);
+    const char *want[] = { "#!/bin/bash\n", "#SBATCH --array=1-3\n", "#SBATCH --partition=debug\n",
+                           "#SBATCH --time=00:10:00\n", "#SBATCH --cpus-per-task=2\n",
+                           "export OPENBLAS_NUM_THREADS=\"${SLURM_CPUS_PER_TASK:-1}\"\n",
+                           "/tests/lua/sweep_tiny.lua' --resume --quiet --out '/",
+                           "/runs' --shard \"${SLURM_ARRAY_TASK_ID}/3\" --set 'epochs=2'\n" };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+        cr_expect_not_null(strstr(s, want[i]), "missing %s in\n%s", want[i], s);
+    char exe[2048], real[2048];
+    cr_assert_not_null(realpath(bin(), real));
+    snprintf(exe, sizeof exe, "exec '%s' '", real);
+    cr_expect_not_null(strstr(s, exe), "the binary by absolute path: %s", s);
+    free(s);
+    cr_expect_eq(vibrun(dir, "slurm x.lua"), 2);
+    cr_expect_not_null(strstr(out, "slurm needs --tasks N"), "%s", out);
+}
