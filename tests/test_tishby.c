@@ -233,11 +233,14 @@ static void write_script(const char *path, const char *data) {
     snprintf(text, sizeof text,
              "local vib = require \"vib\"\n"
              "return vib.experiment {\n"
-             "  name = \"tb\", epochs = 0, seed = 1, params = { split = 0 },\n"
-             "  sweep = vib.grid { split = { 0, 1, 2 } },\n"
+             "  name = \"tb\", epochs = 0, seed = 1, %s\n"
+             "%s"
              "  data = %s,\n"
              "  model = vib.seq { vib.linear { out = 6 }, vib.tanh {}, vib.linear { out = 2 } },\n"
-             "}\n", data);
+             "}\n",
+             /* only a data function reads the param (declaring an unread one is an error) */
+             strstr(data, "function") ? "params = { split = 0 }," : "",
+             strstr(data, "function") ? "  sweep = vib.grid { split = { 0, 1, 2 } },\n" : "  -- no sweep\n", data);
     tu_write_file(path, text, strlen(text));
 }
 
