@@ -387,8 +387,20 @@ static void point_labels(plot_run *r) {
         size_t len = strlen(t);
         if (len >= 2 && t[0] == '{' && t[len - 1] == '}') { t[len - 1] = '\0'; memmove(t, t + 1, len - 1); }
         nkv[i] = 0;
-        for (char *s = strtok(t, ","); s && nkv[i] < MAXP; s = strtok(NULL, ","))
-            snprintf(kv[i][nkv[i]++], 96, "%s", s);
+        for (char *s = strtok(t, ","); s && nkv[i] < MAXP; s = strtok(NULL, ",")) {
+            /* numbers come canonical (%.17g: 0.10000000000000001); a label shows the shortest
+            ** text that reads back as the same double (0.1) */
+            char *eq = strchr(s, '='), *end;
+            double v = eq ? strtod(eq + 1, &end) : 0.0;
+            if (eq && end != eq + 1 && *end == '\0') {
+                int prec = 1;
+                char num[40];
+                do snprintf(num, sizeof num, "%.*g", prec, v); while (strtod(num, NULL) != v && ++prec < 17);
+                snprintf(kv[i][nkv[i]++], 96, "%.*s=%s", (int)(eq - s), s, num);
+            } else {
+                snprintf(kv[i][nkv[i]++], 96, "%s", s);
+            }
+        }
     }
     for (int i = 0; i < n; i++) {
         char lab[96] = "";

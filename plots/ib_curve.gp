@@ -27,6 +27,10 @@ do for [fmt in formats] {
   set cblabel axis_label
   set colorbox user origin screen grid_r + 2 * cw, screen grid_b size screen 1.2 * cw, screen grid_t - grid_b
   set key inside top left   # an IB curve is concave increasing: its top left is empty
+  # I(X;Z) over a beta sweep spans decades (VIB's rates run from ~10 to ~1000 bits): log axis then
+  stats summary using (column(col(word(splits, 1), ixz, "mean"))) nooutput
+  if (STATS_min > 0 && STATS_max / STATS_min > 20) { eval log_tics(STATS_min, STATS_max) } \
+  else { unset logscale x; set format x "%g"; set xtics autofreq }
   plot for [si = 1:ns] summary using (column(col(word(splits, si), ixz, "mean"))):(connect ? column(col(word(splits, si), izy, "mean")) : NaN) \
          with lines lw 1.2 dt split_dt(word(splits, si)) lc rgb "#7f7f7f", \
        for [si = 1:ns] summary using (column(col(word(splits, si), ixz, "mean"))):(column(col(word(splits, si), izy, "mean"))): \
