@@ -42,8 +42,10 @@
 #include <string.h>
 
 #include "rt_blas.h"
+#include "rt_pool.h"
 
 #define DEFAULT_BLOCK 256
+#define ROWS_PER_CHUNK 16      // rows of a GEMM block per pool chunk
 #define LN_2PIE 2.83787706640934548356     // ln(2 pi e)
 #define REFINE_TOL 0.1          // nats, under the pessimistic bound: see above
 #define REFINE_CUT 40.0         // nats: exp(-40) = 4e-18, below double resolution next to 1
@@ -378,6 +380,65 @@ static double bd_screen(const kde_job *j, int i, int l, float g) {
 
 static double exp_neg(double x) { return x < 745.0 ? exp(-x) : 0.0; }
 
+/* The rows [lo, hi) of one GEMM block: each row's divergence terms, summed in column order into
+** that row's own accumulators, so the chunks of rt_pool_for write disjoint entries and the sums
+** do not depend on the thread count. */
+typedef struct kde_block {
+    const kde_job *j;
+    const float *G, *G2;
+    int i0, j0, bj, nclass;
+    bool screen, refine;
+    const int32_t *cls;
+    double *s_kl, *s_bd, *c_kl, *c_bd;
+    int64_t *refined;           /* per row of the block */
+} kde_block;
+
+static void kde_block_rows(void *arg, size_t lo, size_t hi) {
+    const kde_block *b = arg;
+    const kde_job *j = b->j;
+    for (int r = (int)lo; r < (int)hi; r++) {
+        int i = b->i0 + r, bj = b->bj;
+        const float *g = b->G + (size_t)r * bj, *g2 = b->screen ? b->G2 + (size_t)r * bj : NULL;
+        double s_kl = 0.0, s_bd = 0.0, c_kl = 0.0, c_bd = 0.0;
+        int64_t refined = 0;
+        for (int c = 0; c < bj; c++) {
+            int l = b->j0 + c;
+            // Far apart (BD and KL >= 2 BD past the cut-off): both terms are 0 to double
+            // precision next to the self term.
+            if (b->screen && l != i && bd_screen(j, i, l, g2[c]) > REFINE_CUT) continue;
+            double kl = 0.0, bd = 0.0;
+            if (l != i) {
+                kl = j->scale * (j->a[i] + j->c[l] + (double)g[c]);
+                double delta = j->ea[i] * j->eb[l];
+                if (b->refine && delta > REFINE_TOL && kl - delta < j->cut) {
+                    kl = kl_direct(j, i, l);
+                    refined++;
+                }
+                if (kl < 0.0) kl = 0.0;
+                if (j->kind == KDE_GAUSS) bd = bd_gauss(j, i, l);
+                else if (j->kind == KDE_BERN) bd = bd_bern(j, i, l);
+                if (bd < 0.0) bd = 0.0;
+            }
+            double ek, eb;
+            if (j->kind == KDE_DET) {           // BD = KL / 4: one exp, two squarings
+                eb = exp_neg(0.25 * kl);
+                ek = (eb * eb) * (eb * eb);
+            } else {
+                ek = exp_neg(kl);
+                eb = exp_neg(bd);
+            }
+            s_kl += ek;
+            s_bd += eb;
+            if (b->nclass > 0 && b->cls[i] == b->cls[l]) { c_kl += ek; c_bd += eb; }
+        }
+        b->s_kl[i] += s_kl;
+        b->s_bd[i] += s_bd;
+        b->c_kl[i] += c_kl;
+        b->c_bd[i] += c_bd;
+        b->refined[r] += refined;
+    }
+}
+
 static rt_status kde_run(kde_job *j, const int32_t *y, const nn_mi_kde_opts *o, nn_mi_kde *out,
                          double t0, rt_err *err) {
     int n = j->n, bs = (o && o->block > 0) ? o->block : DEFAULT_BLOCK;
@@ -394,7 +455,11 @@ static rt_status kde_run(kde_job *j, const int32_t *y, const nn_mi_kde_opts *o, 
     if (st != RT_OK) { free(G); free(G2); free(acc); free(cls); return st; }
     double *s_kl = acc, *s_bd = acc + n, *c_kl = acc + 2 * (size_t)n, *c_bd = acc + 3 * (size_t)n;
     memset(acc, 0, 4 * (size_t)n * sizeof *acc);
-    int64_t refined = 0;
+    int64_t refined = 0, *row_refined = rt_xcalloc((size_t)bs, sizeof *row_refined);
+    /* The pairwise terms run on OpenBLAS's thread count, between the block GEMMs (which use the
+    ** same threads): the exp per pair costs more than the GEMM. */
+    rt_pool pool;
+    rt_pool_init(&pool, rt_blas_threads());
     for (int i0 = 0; i0 < n; i0 += bs) {
         int bi = n - i0 < bs ? n - i0 : bs;
         for (int j0 = 0; j0 < n; j0 += bs) {
@@ -404,42 +469,13 @@ static rt_status kde_run(kde_job *j, const int32_t *y, const nn_mi_kde_opts *o, 
             if (screen)
                 rt_gemm(false, true, bi, bj, j->K2, 1.0f, j->U + (size_t)i0 * j->K2, j->K2,
                         j->U + (size_t)j0 * j->K2, j->K2, 0.0f, G2, bj);
-            for (int r = 0; r < bi; r++) {
-                int i = i0 + r;
-                const float *g = G + (size_t)r * bj, *g2 = screen ? G2 + (size_t)r * bj : NULL;
-                for (int c = 0; c < bj; c++) {
-                    int l = j0 + c;
-                    // Far apart (BD and KL >= 2 BD past the cut-off): both terms are 0 to double
-                    // precision next to the self term.
-                    if (screen && l != i && bd_screen(j, i, l, g2[c]) > REFINE_CUT) continue;
-                    double kl = 0.0, bd = 0.0;
-                    if (l != i) {
-                        kl = j->scale * (j->a[i] + j->c[l] + (double)g[c]);
-                        double delta = j->ea[i] * j->eb[l];
-                        if (refine && delta > REFINE_TOL && kl - delta < j->cut) {
-                            kl = kl_direct(j, i, l);
-                            refined++;
-                        }
-                        if (kl < 0.0) kl = 0.0;
-                        if (j->kind == KDE_GAUSS) bd = bd_gauss(j, i, l);
-                        else if (j->kind == KDE_BERN) bd = bd_bern(j, i, l);
-                        if (bd < 0.0) bd = 0.0;
-                    }
-                    double ek, eb;
-                    if (j->kind == KDE_DET) {           // BD = KL / 4: one exp, two squarings
-                        eb = exp_neg(0.25 * kl);
-                        ek = (eb * eb) * (eb * eb);
-                    } else {
-                        ek = exp_neg(kl);
-                        eb = exp_neg(bd);
-                    }
-                    s_kl[i] += ek;
-                    s_bd[i] += eb;
-                    if (nclass > 0 && cls[i] == cls[l]) { c_kl[i] += ek; c_bd[i] += eb; }
-                }
-            }
+            kde_block blk = { j, G, G2, i0, j0, bj, nclass, screen, refine, cls, s_kl, s_bd, c_kl, c_bd, row_refined };
+            rt_pool_for(&pool, (size_t)bi, ROWS_PER_CHUNK, kde_block_rows, &blk);
         }
     }
+    for (int r = 0; r < bs; r++) refined += row_refined[r];
+    free(row_refined);
+    rt_pool_free(&pool);
     // Nats, then bits. ny[c] = rows of class c.
     int64_t *ny = rt_xcalloc((size_t)nclass + 1, sizeof *ny);
     for (int i = 0; i < n && nclass > 0; i++) ny[cls[i]]++;
