@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "nn_mi.h"
+#include "rt_blas.h"
 
 #define LN2 0.69314718055994530942
 
@@ -762,4 +763,31 @@ Test(mi, ksg_labels_and_kl_entropy) {
     cr_expect_eq(nn_mi_kl_entropy(dup, 5, 1, 2, &v, &err), RT_ERR_NUMERIC);
     cr_expect(strstr(err.msg, "add a little noise") != NULL, "%s", err.msg);
     free(t); free(y);
+}
+
+/* The pair loop runs on a pool of OpenBLAS's thread count: the same bits with 1, 2 or 3 threads. */
+Test(mi, kde_bytes_do_not_depend_on_threads) {
+    int n = 700, d = 9;
+    float *h = floats((size_t)n * d), *s = floats((size_t)n * d), *p = floats((size_t)n * d);
+    int32_t *y = malloc((size_t)n * sizeof *y);
+    rt_rng r;
+    rt_rng_seed(&r, 77);
+    rt_rng_fill_normal(&r, h, (size_t)n * d, 0.0f, 0.7f);
+    for (int i = 0; i < n * d; i++) s[i] = 0.2f + 0.5f * (float)rt_rng_uniform(&r), p[i] = (float)rt_rng_uniform(&r);
+    for (int i = 0; i < n; i++) y[i] = i % 4;
+    nn_mi_kde ref[3], got;
+    nn_mi_kde_opts o = { 64, false };           /* several blocks of rows and columns */
+    rt_err err = { 0 };
+    int before = rt_blas_threads();
+    for (int t = 1; t <= 3; t++) {
+        rt_blas_set_threads(t);
+        cr_assert_eq(nn_mi_kde_det(h, n, d, 0.1, y, &o, t == 1 ? &ref[0] : &got, &err), RT_OK, "%s", err.msg);
+        if (t > 1) cr_expect(memcmp(&got.upper, &ref[0].upper, sizeof got.upper) == 0 && memcmp(&got.lower, &ref[0].lower, sizeof got.lower) == 0, "det, %d threads", t);
+        cr_assert_eq(nn_mi_kde_gauss(h, s, n, d, y, &o, t == 1 ? &ref[1] : &got, &err), RT_OK, "%s", err.msg);
+        if (t > 1) cr_expect(memcmp(&got.upper, &ref[1].upper, sizeof got.upper) == 0 && memcmp(&got.lower, &ref[1].lower, sizeof got.lower) == 0, "gauss, %d threads", t);
+        cr_assert_eq(nn_mi_kde_bern(p, n, d, y, &o, t == 1 ? &ref[2] : &got, &err), RT_OK, "%s", err.msg);
+        if (t > 1) cr_expect(memcmp(&got.upper, &ref[2].upper, sizeof got.upper) == 0 && memcmp(&got.lower, &ref[2].lower, sizeof got.lower) == 0, "bern, %d threads", t);
+    }
+    rt_blas_set_threads(before);
+    free(h), free(s), free(p), free(y);
 }
