@@ -323,7 +323,7 @@ double nn_train_step(const nn_step *s, const nn_dataset *d, const int32_t *idx, 
     rt_ctx *c = s->ctx;
     rt_params *P = &s->m->params;
     rt_ctx_reset(c);
-    rt_tensor *x = rt_tensor_new(c, 2, (int[]){ b, d->dim });
+    rt_tensor *x = rt_tensor_new_raw(c, 2, (int[]){ b, d->dim });    /* the gather fills it */
     x->flags |= RT_INPUT;
     int32_t *y = rt_arena_alloc_raw(&c->step, (size_t)b * sizeof *y);
     nn_data_gather(d, idx, b, x->data, y);

@@ -15,6 +15,11 @@ rt_tensor *rt_node_new(rt_ctx *c, int op, int ndim, const int *shape,
                        rt_tensor *a, rt_tensor *b, rt_tensor *d);
 /* Allocates src's gradient if it needs one and returns it; NULL when src needs no gradient. */
 float *rt_src_grad(rt_ctx *c, rt_tensor *src);
+/* The same for a backward that gives every element of src's gradient exactly one term: when src
+** has no gradient yet, its buffer is allocated WITHOUT zero-filling and *fresh is set, and the
+** op must store (=) its terms; otherwise *fresh is false and the op accumulates (+=) as usual.
+** This saves the zeroing pass and a read of each activation gradient. */
+float *rt_src_grad_once(rt_ctx *c, rt_tensor *src, bool *fresh);
 
 /* Broadcasting (rt_op_elem.c, rt_op_reduce.c): both operands aligned on the right into 4 dims;
 ** a dimension of size 1 against a larger one gets stride 0, so one loop nest serves every case. */

@@ -79,9 +79,14 @@ rt_tensor *rt_affine(rt_ctx *c, rt_tensor *x, float a, float b) {
 rt_tensor *rt_scale(rt_ctx *c, rt_tensor *x, float a) { return rt_affine(c, x, a, 0.0f); }
 
 void rt_affine_bwd(rt_ctx *c, rt_tensor *out) {
-    float *dx = rt_src_grad(c, out->src[0]);
+    bool fresh;
+    float *dx = rt_src_grad_once(c, out->src[0], &fresh);
     float a = out->fparam[0];
-    if (dx) for (int64_t i = 0; i < out->n; i++) dx[i] += a * out->grad[i];
+    if (!dx) return;
+    if (fresh)
+        for (int64_t i = 0; i < out->n; i++) dx[i] = a * out->grad[i];
+    else
+        for (int64_t i = 0; i < out->n; i++) dx[i] += a * out->grad[i];
 }
 
 // ---- unary ops: forward computes y from x; backward uses x, y and dy ----
@@ -97,10 +102,14 @@ void rt_affine_bwd(rt_ctx *c, rt_tensor *out) {
 
 #define UNARY_BWD(fname, EXPR)                                                        \
     void fname(rt_ctx *c, rt_tensor *out) {                                           \
-        float *dx = rt_src_grad(c, out->src[0]);                                      \
+        bool fresh;                                                                   \
+        float *dx = rt_src_grad_once(c, out->src[0], &fresh);                         \
         if (!dx) return;                                                              \
         const float *x = out->src[0]->data, *y = out->data, *dy = out->grad;          \
-        for (int64_t i = 0; i < out->n; i++) dx[i] += (EXPR);                         \
+        if (fresh)                                                                    \
+            for (int64_t i = 0; i < out->n; i++) dx[i] = (EXPR);                      \
+        else                                                                          \
+            for (int64_t i = 0; i < out->n; i++) dx[i] += (EXPR);                     \
         RT_UNUSED(x); RT_UNUSED(y);                                                   \
     }
 

@@ -48,7 +48,8 @@ rt_tensor *rt_softmax_ce(rt_ctx *c, rt_tensor *logits, const int32_t *labels, fl
 
 void rt_softmax_ce_bwd(rt_ctx *c, rt_tensor *out) {
     rt_tensor *logits = out->src[0];
-    float *dz = rt_src_grad(c, logits);
+    bool fresh;
+    float *dz = rt_src_grad_once(c, logits, &fresh);
     if (!dz) return;
     const ce_saved *s = out->aux;
     int B = logits->shape[0], C = logits->shape[1];
@@ -57,7 +58,10 @@ void rt_softmax_ce_bwd(rt_ctx *c, rt_tensor *out) {
         float g = out->grad[i];
         const float *p = s->prob + (size_t)i * C;
         float *d = dz + (size_t)i * C;
-        for (int k = 0; k < C; k++) d[k] += g * (p[k] - off);
+        if (fresh)
+            for (int k = 0; k < C; k++) d[k] = g * (p[k] - off);
+        else
+            for (int k = 0; k < C; k++) d[k] += g * (p[k] - off);
         d[s->labels[i]] -= g * (1.0f - sm);
     }
 }

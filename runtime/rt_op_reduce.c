@@ -81,14 +81,18 @@ static rt_tensor *reduce(rt_ctx *c, int op, rt_tensor *x, int axis, bool keepdim
 
 static void reduce_bwd(rt_ctx *c, rt_tensor *out, float scale) {
     rt_tensor *x = out->src[0];
-    float *dx = rt_src_grad(c, x);
+    bool fresh;
+    float *dx = rt_src_grad_once(c, x, &fresh);
     if (!dx) return;
     red3 r = red_split(x, out->iparam[0]);
     for (int64_t o = 0; o < r.outer; o++)
         for (int64_t k = 0; k < r.inner; k++) {
             float g = out->grad[o * r.inner + k] * scale;
             float *pdx = dx + o * r.len * r.inner + k;
-            for (int64_t j = 0; j < r.len; j++) pdx[j * r.inner] += g;
+            if (fresh)
+                for (int64_t j = 0; j < r.len; j++) pdx[j * r.inner] = g;
+            else
+                for (int64_t j = 0; j < r.len; j++) pdx[j * r.inner] += g;
         }
 }
 

@@ -91,6 +91,10 @@ rt_tensor *rt_tensor_new(rt_ctx *c, int ndim, const int *shape) {
     return tensor_alloc(c, ndim, shape, true);
 }
 
+rt_tensor *rt_tensor_new_raw(rt_ctx *c, int ndim, const int *shape) {
+    return tensor_alloc(c, ndim, shape, false);
+}
+
 rt_tensor *rt_tensor_like(rt_ctx *c, const rt_tensor *t) {
     return rt_tensor_new(c, t->ndim, t->shape);
 }
@@ -118,6 +122,16 @@ float *rt_tensor_grad(rt_ctx *c, rt_tensor *t) {
 float *rt_src_grad(rt_ctx *c, rt_tensor *src) {
     if (!src || !(src->flags & RT_NEEDS_GRAD)) return NULL;
     return rt_tensor_grad(c, src);
+}
+
+float *rt_src_grad_once(rt_ctx *c, rt_tensor *src, bool *fresh) {
+    *fresh = false;
+    if (!src || !(src->flags & RT_NEEDS_GRAD)) return NULL;
+    if (!src->grad) {
+        src->grad = rt_arena_alloc_raw(&c->step, (size_t)src->n * sizeof(float));
+        *fresh = true;
+    }
+    return src->grad;
 }
 
 // ---- recording ----

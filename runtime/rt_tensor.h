@@ -60,6 +60,8 @@ void rt_ctx_reset(rt_ctx *c);
 
 /* A zero-filled tensor in the step arena. shape has ndim entries. */
 rt_tensor *rt_tensor_new(rt_ctx *c, int ndim, const int *shape);
+/* The same without zero-filling, for data the caller overwrites entirely (a gathered batch). */
+rt_tensor *rt_tensor_new_raw(rt_ctx *c, int ndim, const int *shape);
 /* Same shape as t, zero-filled, in the step arena. */
 rt_tensor *rt_tensor_like(rt_ctx *c, const rt_tensor *t);
 /* Fills the header of a tensor whose data lives elsewhere (parameters, views). */
