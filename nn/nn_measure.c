@@ -181,6 +181,13 @@ static void softmax_rows(const float *z, float *p, int rows, int C) {
     }
 }
 
+/* Examples [i0, i0 + b) of d as a (b, dim) input tensor of the step arena. */
+static rt_tensor *batch_rows(rt_ctx *c, const nn_dataset *d, int i0, int b) {
+    rt_tensor *x = rt_tensor_new(c, 2, (int[]){ b, d->dim });
+    memcpy(x->data, d->x + (size_t)i0 * d->dim, (size_t)b * (size_t)d->dim * sizeof(float));
+    return x;
+}
+
 /* Evaluation-mode forward over d in batches; copies each measured layer out of the step arena. */
 static void read_layers(const nn_measure *mm, nn_model *m, const nn_dataset *d, int batch, rt_ctx *c,
                         layer_vals *v) {
@@ -202,9 +209,7 @@ static void read_layers(const nn_measure *mm, nn_model *m, const nn_dataset *d, 
     for (int i0 = 0; i0 < n; i0 += batch) {
         int b = n - i0 < batch ? n - i0 : batch;
         rt_ctx_reset(c);
-        rt_tensor *x = rt_tensor_new(c, 2, (int[]){ b, d->dim });
-        memcpy(x->data, d->x + (size_t)i0 * d->dim, (size_t)b * (size_t)d->dim * sizeof(float));
-        rt_tensor *out = nn_model_forward(m, &f, x);
+        rt_tensor *out = nn_model_forward(m, &f, batch_rows(c, d, i0, b));
         for (int j = 0; j < mm->nlayer; j++) {
             int li = mm->layer[j], k = v[j].d;
             float *dst = v[j].y + (size_t)i0 * k;
@@ -497,9 +502,7 @@ rt_status nn_latent_write(nn_model *m, int li, const nn_dataset *d, int batch, r
     for (int i0 = 0; i0 < d->n && !st; i0 += batch) {
         int b = d->n - i0 < batch ? d->n - i0 : batch;
         rt_ctx_reset(c);
-        rt_tensor *x = rt_tensor_new(c, 2, (int[]){ b, d->dim });
-        memcpy(x->data, d->x + (size_t)i0 * d->dim, (size_t)b * (size_t)d->dim * sizeof(float));
-        nn_model_forward_range(m, &f, x, 0, li + 1);
+        nn_model_forward_range(m, &f, batch_rows(c, d, i0, b), 0, li + 1);
         for (int i = 0; i < b && !st; i++) {
             double mu1 = (double)l->mu->data[2 * i], mu2 = (double)l->mu->data[2 * i + 1];
             double s11 = 1, s12 = 0, s22 = 1;
