@@ -43,7 +43,7 @@ return vib.experiment {
   ema     = 0.999, epochs = 20, batch = 100, eval_samples = 12,
   train_eval_limit = 10000,
   measure = function(p)
-    return { every = "log2", estimators = "all", samples = p.samples, kde_var = 0.1, k = 3 }
+    return { every = "log2", estimators = "all", samples = p.samples, kde_var = 0.1, k = 3, selfcheck = true }
   end,
   sweep   = vib.grid { model = { "vib", "mlp" } },
 }

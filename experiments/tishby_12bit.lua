@@ -7,7 +7,8 @@
 --     lr 4e-4, batch 512, 8,000 epochs (the authors' IDNNs defaults);
 --   the plane of every layer at ~120 log-spaced epochs on each split, by binning (tanh: 30 bins
 --     over [-1, 1], the authors'; ReLU: bins of 0.07 from 0, Saxe et al.'s) with the pairwise KDE
---     bounds beside it (noise variance 1e-3, Saxe et al.'s IBnet setting).
+--     bounds beside it (noise variance 1e-3, Saxe et al.'s IBnet setting); selfcheck.csv and
+--     the planes give each estimator's error on known-MI tasks at each layer's n and width.
 --
 -- What to look for: with tanh the deeper layers first gain I(T;Y) and I(X;T) ("fitting"), then
 -- lose I(X;T) over thousands of epochs ("compression"); with ReLU the binning estimate of I(X;T)
@@ -40,7 +41,7 @@ return vib.experiment {
   measure = function(p)
     local binning = p.act == "relu" and { bin_size = 0.07 } or { bins = 30, range = { -1, 1 } }
     return { every = vib.log_epochs(8000, 120), estimators = { "binning", "kde" }, kde_var = 1e-3,
-             bins = binning.bins, range = binning.range, bin_size = binning.bin_size }
+             bins = binning.bins, range = binning.range, bin_size = binning.bin_size, selfcheck = true }
   end,
   sweep   = vib.grid { act = { "tanh", "relu" } },
 }

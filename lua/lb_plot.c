@@ -504,6 +504,56 @@ static void plot_training_curve(plot_run *r, const plot_opts *o) {
 static const char *const ESTIMATORS[] = { "variational", "kde_upper", "kde_lower", "binning", "ksg", "plugin" };
 enum { NEST = sizeof ESTIMATORS / sizeof ESTIMATORS[0] };
 
+/* The point's selfcheck.csv, if any, as two lines for under its plane (after a heading the figure
+** prints): per drawn estimator, the
+** range of its error in I(X;Z) (ixz) and in I(Z;Y) (izy) over the drawn layers and splits, on the
+** tasks whose true I(X;Z) is half of log2 n. Empty when there is nothing to say. */
+static void selfcheck_note(const char *path, const char *layers, const char *ests, const char *splits,
+                           char *ixz, char *izy, size_t size) {
+    ixz[0] = izy[0] = '\0';
+    csv_table t;
+    if (!csv_load(path, &t)) return;
+    int cs = csv_col(&t, "split"), cl = csv_col(&t, "layer"), ce = csv_col(&t, "estimator"),
+        cv = csv_col(&t, "level"), cx = csv_col(&t, "ixz_err_bits"), cy = csv_col(&t, "izy_err_bits");
+    if (cs < 0 || cl < 0 || ce < 0 || cv < 0 || cx < 0 || cy < 0) { csv_free(&t); return; }
+    static const char *const short_names[] = { "variational", "KDE up", "KDE low", "binning", "KSG", "plug-in" };
+    size_t nx = 0, ny = 0;
+    for (int k = 0; k < NEST; k++) {
+        if (!words_has(ests, ESTIMATORS[k])) continue;
+        double lo[2] = { INFINITY, INFINITY }, hi[2] = { -INFINITY, -INFINITY };
+        for (int r = 0; r < t.nrow; r++) {
+            if (strcmp(csv_at(&t, r, ce), ESTIMATORS[k]) != 0 || csv_num(csv_at(&t, r, cv)) != 0.5 ||
+                !words_has(layers, csv_at(&t, r, cl)) || !words_has(splits, csv_at(&t, r, cs)))
+                continue;
+            for (int q = 0; q < 2; q++) {
+                double e = csv_num(csv_at(&t, r, q ? cy : cx));
+                if (isfinite(e)) lo[q] = fmin(lo[q], e), hi[q] = fmax(hi[q], e);
+            }
+        }
+        for (int q = 0; q < 2; q++) {
+            if (!(lo[q] <= hi[q])) continue;
+            char *out = q ? izy : ixz;
+            size_t *n = q ? &ny : &nx;
+            char range[64], a[24], b[24];
+            snprintf(a, sizeof a, "%+.1f", round(lo[q] * 10) / 10 + 0.0);      /* + 0.0: no "-0.0" */
+            snprintf(b, sizeof b, "%+.1f", round(hi[q] * 10) / 10 + 0.0);
+            if (strcmp(a, b) == 0) snprintf(range, sizeof range, "%s", a);
+            else snprintf(range, sizeof range, "%s..%s", a, b);
+            if (*n < size) *n += (size_t)snprintf(out + *n, size - *n, "%s%s %s", *n ? ", " : "", short_names[k], range);
+        }
+    }
+    csv_free(&t);
+    char tmp[512];
+    if (ixz[0]) {
+        snprintf(tmp, sizeof tmp, "I(X;Z): %s", ixz);
+        snprintf(ixz, size, "%s", tmp);
+    }
+    if (izy[0]) {
+        snprintf(tmp, sizeof tmp, "I(Z;Y): %s", izy);
+        snprintf(izy, size, "%s", tmp);
+    }
+}
+
 /* Draws the plane of point i from its info.csv; quiet_missing: no note when the file is absent. */
 static void plot_info_plane(plot_run *r, const plot_opts *o, int i, bool quiet_missing) {
     char path[1200];
@@ -570,8 +620,12 @@ static void plot_info_plane(plot_run *r, const plot_opts *o, int i, bool quiet_m
     if (clip > 0)
         snprintf(notes, sizeof notes, "binning: up to %.1f%% of %s's activations fall outside the bin range; "
                  "its estimate is biased there", 100 * clip, clip_layer);
+    char check_ixz[512], check_izy[512];
+    snprintf(path, sizeof path, "%s/%s/selfcheck.csv", r->exp_dir, r->ids[i]);
+    selfcheck_note(path, layers, ordered, sp2, check_ixz, check_izy, sizeof check_ixz);
     sbuf v = { 0 };
     double w = o->per_layer ? 1.2 + 2.4 * nl : 7, h = o->per_layer ? 1.4 + 2.1 * ns : 3.2;
+    if (check_ixz[0] || check_izy[0]) h += 0.45;        /* the self-check's three lines */
     common_vars(&v, o, name, w > 7.2 ? 7.2 : w, h, title);
     char rel[64];
     snprintf(rel, sizeof rel, "../%s/info.csv", r->ids[i]);
@@ -581,6 +635,8 @@ static void plot_info_plane(plot_run *r, const plot_opts *o, int i, bool quiet_m
     sb_var_str(&v, "splits", sp2, false);
     sb_printf(&v, "per_layer = %d\n", o->per_layer ? 1 : 0);
     sb_var_str(&v, "note", notes, true);
+    sb_var_str(&v, "check_ixz", check_ixz, false);
+    sb_var_str(&v, "check_izy", check_izy, false);
     finish(r, name, o, draw(r->exp_dir, name, "info_plane.gp", v.s));
     free(v.s);
 }

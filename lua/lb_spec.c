@@ -341,6 +341,7 @@ static bool read_measure(lua_State *L, lb_point *p, char *msg, size_t size) {
     c->bin_size = (float)get_num(L, "bin_size", 0.0);
     c->k = (int)get_int(L, "k", c->k);
     c->plugin_samples = (int)get_int(L, "plugin_samples", c->plugin_samples);
+    c->selfcheck = get_bool(L, "selfcheck", false);
     lua_getfield(L, -1, "range");
     if (lua_istable(L, -1)) {
         lua_geti(L, -1, 1);

@@ -475,13 +475,15 @@ local default_estimators = { "variational", "kde", "binning", "plugin" }
 
 -- measure = { layers = "all" | {names}, estimators = "all" | {names}, every = "epoch" | "log2" |
 -- k | {epochs}, split = "both" | "train" | "test" | {splits}, samples = N, kde_var, bins, range =
--- {lo, hi}, bin_size, k, plugin_samples }: what nn_measure.h computes, normalized here.
+-- {lo, hi}, bin_size, k, plugin_samples, selfcheck = true }: what nn_measure.h computes, normalized
+-- here. selfcheck writes selfcheck.csv: each estimator on known-MI tasks at the layers' sizes.
 function vib.measure(t)
   if vib.kind(t) == "measure" then return t end
   local fn = "measure"
   local m = fields(fn, t or {}, { layers = "any?", estimators = "any?", every = "any?", split = "any?",
                                   samples = "int?", kde_var = "number?", bins = "int?", range = "list:number?",
-                                  bin_size = "number?", k = "int?", plugin_samples = "int?" }, "measure")
+                                  bin_size = "number?", k = "int?", plugin_samples = "int?",
+                                  selfcheck = "bool?" }, "measure")
   local function bad(key, msg) current_fn, current_key = fn, key; fail(fn .. ": " .. msg) end
   local function names(key, v, all, known)
     if v == nil or v == "all" then return all end

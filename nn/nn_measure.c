@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "nn_mi_check.h"
 #include "nn_train.h"
 #include "rt_ops.h"
 
@@ -114,6 +116,8 @@ rt_status nn_measure_check(const nn_measure_cfg *cfg, const nn_model *m, const n
     return !cfg->on || resolve_layers(cfg, m, o, layer, err) >= 0 ? RT_OK : RT_ERR_ARG;
 }
 
+static rt_status selfcheck_write(nn_measure *mm, const nn_model *m, const char *dir, rt_err *err);
+
 rt_status nn_measure_open(nn_measure *mm, const nn_measure_cfg *cfg, const nn_model *m,
                           const nn_obj *o, const nn_dataset *train, const nn_dataset *test,
                           uint64_t seed, uint64_t point, const char *dir, bool append, rt_err *err) {
@@ -141,6 +145,9 @@ rt_status nn_measure_open(nn_measure *mm, const nn_measure_cfg *cfg, const nn_mo
     mm->timing = fopen(mm->timing_path, append ? "a" : "w");
     if (!mm->timing) return rt_err_set(err, RT_ERR_IO, "%s: cannot create", mm->timing_path);
     if (!append) fputs("epoch,split,layer,estimator,seconds\n", mm->timing);
+    /* Once per point: a resumed run keeps the file of its first start. */
+    snprintf(path, sizeof path, "%s/selfcheck.csv", dir);
+    if (cfg->selfcheck && access(path, F_OK) != 0) return selfcheck_write(mm, m, dir, err);
     return RT_OK;
 }
 
@@ -330,13 +337,29 @@ static void variational_rows(nn_measure *mm, nn_model *m, const nn_obj *o, int s
     }
 }
 
+/* The binning of a layer of this kind: the configured bin size, or bins over the configured range,
+** else over [0, 1] for layers in [0, 1] and [-1, 1] for the others. */
+static nn_mi_bin_opts bin_opts(const nn_measure_cfg *cf, nn_layer_kind kind) {
+    nn_mi_bin_opts bo = nn_mi_bin_opts_default();
+    bo.bins = cf->bins;
+    if (cf->bin_size > 0.0f) bo.bin_size = cf->bin_size;
+    else if (cf->range_set) bo.lo = cf->lo, bo.hi = cf->hi;
+    else if (kind == NN_LAYER_SIGMOID || kind == NN_LAYER_BERN) bo.lo = 0.0f, bo.hi = 1.0f;
+    return bo;
+}
+
+/* The kind a layer is measured as: the softmax output is in [0, 1] like a sigmoid. */
+static nn_layer_kind measured_kind(const nn_model *m, int li) {
+    return li == m->n ? NN_LAYER_SIGMOID : m->layers[li].spec.kind;
+}
+
 static rt_status layer_rows(nn_measure *mm, const nn_model *m, int split, int epoch, int j,
                             const layer_vals *v, rt_err *err) {
     const nn_measure_cfg *cf = &mm->cfg;
     const nn_dataset *d = mm->data[split];
     int li = mm->layer[j], n = d->n, dz = v->d;
     const char *name = layer_name(m, li);
-    nn_layer_kind kind = li == m->n ? NN_LAYER_SIGMOID : m->layers[li].spec.kind;   /* softmax: in [0, 1] */
+    nn_layer_kind kind = measured_kind(m, li);
     rt_status st;
     rt_err e = { 0 };
     if (cf->estimators & 1u << NN_EST_KDE) {
@@ -363,11 +386,7 @@ static rt_status layer_rows(nn_measure *mm, const nn_model *m, int split, int ep
         }
     }
     if (cf->estimators & 1u << NN_EST_BINNING) {
-        nn_mi_bin_opts bo = nn_mi_bin_opts_default();
-        bo.bins = cf->bins;
-        if (cf->bin_size > 0.0f) bo.bin_size = cf->bin_size;
-        else if (cf->range_set) bo.lo = cf->lo, bo.hi = cf->hi;
-        else if (kind == NN_LAYER_SIGMOID || kind == NN_LAYER_BERN) bo.lo = 0.0f, bo.hi = 1.0f;
+        nn_mi_bin_opts bo = bin_opts(cf, kind);
         nn_mi_disc b;
         e.msg[0] = '\0';
         st = nn_mi_bin(v->y, n, dz, NULL, d->y, &bo, &b, &e);
@@ -414,6 +433,123 @@ static rt_status layer_rows(nn_measure *mm, const nn_model *m, int split, int ep
         if (judge(mm, st, &e, name, NN_INFO_PLUGIN, epoch, err)) return RT_ERR_NOMEM;
     }
     return RT_OK;
+}
+
+// ---- the estimators' self-check at the layers' sizes ----
+
+typedef struct check_memo { nn_mi_check_task task; nn_mi_check res; rt_status st; } check_memo;
+
+/* Runs a task once: the same task (two layers of one width, or train and test of one size) is
+** reused, and its draws come from its own description, so which layer asked does not matter. */
+static rt_status check_once(nn_measure *mm, const nn_mi_check_task *t, check_memo *memo, int *nmemo,
+                            nn_mi_check *out, rt_err *err) {
+    for (int i = 0; i < *nmemo; i++)
+        if (memcmp(&memo[i].task, t, sizeof *t) == 0) {
+            *out = memo[i].res;
+            return memo[i].st;
+        }
+    uint64_t h = 0xCBF29CE484222325ull;
+    const unsigned char *b = (const unsigned char *)t;
+    for (size_t i = 0; i < sizeof *t; i++) h = (h ^ b[i]) * 0x100000001B3ull;
+    rt_rng r;
+    rt_rng_stream(&r, mm->seed ^ h, mm->point, RT_STREAM_ESTIM);
+    rt_err e = { 0 };
+    rt_status st = nn_mi_check_run(t, &r, out, &e);
+    if (st == RT_ERR_NOMEM) return rt_err_set(err, st, "%s", e.msg);
+    if (st) warn_once(mm, "selfcheck: %s; its row holds nan", e.msg);
+    if (*nmemo < 64) memo[(*nmemo)++] = (check_memo){ *t, *out, st };
+    return RT_OK;
+}
+
+static void check_row(rt_csv *w, const char *split, const char *layer, const char *est, const nn_mi_check_task *t,
+                      double level, const nn_mi_check *r, double ixz, double izy) {
+    rt_csv_str(w, split);
+    rt_csv_str(w, layer);
+    rt_csv_str(w, est);
+    rt_csv_str(w, r->task);
+    rt_csv_int(w, t->n);
+    rt_csv_int(w, t->d);
+    rt_csv_num(w, level);
+    rt_csv_num(w, r->true_ixt);
+    rt_csv_num(w, ixz);
+    rt_csv_num(w, ixz - r->true_ixt);
+    rt_csv_num(w, r->true_ity);
+    rt_csv_num(w, izy);
+    rt_csv_num(w, izy - r->true_ity);
+}
+
+/* selfcheck.csv (see nn_measure.h): every estimator layer_rows runs, with its settings, on the
+** known-MI tasks of nn_mi_check.h at each split's n and each layer's width. */
+static rt_status selfcheck_write(nn_measure *mm, const nn_model *m, const char *dir, rt_err *err) {
+    static const char *const cols[] = { "split", "layer", "estimator", "task", "n", "d", "level", "true_ixz_bits",
+                                        "ixz_bits", "ixz_err_bits", "true_izy_bits", "izy_bits", "izy_err_bits" };
+    static const char *const split_names[2] = { "train", "test" };
+    static const double levels[3] = { 0.25, 0.5, 1.0 };
+    const nn_measure_cfg *cf = &mm->cfg;
+    char path[1100];
+    snprintf(path, sizeof path, "%s/selfcheck.csv", dir);
+    rt_csv w;
+    rt_status st = rt_csv_open(&w, path, cols, 13, false, err);
+    if (st) return st;
+    check_memo *memo = rt_xcalloc(64, sizeof *memo);
+    int nmemo = 0;
+    for (int s = 0; s < 2 && !st; s++) {
+        const nn_dataset *d = mm->data[s];
+        if (!cf->split[s]) continue;
+        if (d->nclass < 2) {
+            warn_once(mm, "selfcheck: the %s split has %d class(es); the tasks need labels of 2 or more",
+                      split_names[s], d->nclass);
+            continue;
+        }
+        for (int j = 0; j < mm->nlayer && !st; j++) {
+            int li = mm->layer[j];
+            nn_layer_kind kind = measured_kind(m, li);
+            const nn_layer_spec *sp = li < m->n ? &m->layers[li].spec : NULL;
+            nn_mi_check_est ests[4];
+            int ne = 0;
+            if ((cf->estimators & 1u << NN_EST_KDE) && !(sp && kind == NN_LAYER_GAUSS && sp->full_cov))
+                ests[ne++] = kind == NN_LAYER_BERN ? NN_MI_CHECK_KDE_BERN
+                             : kind == NN_LAYER_GAUSS && sp->sigma != NN_SIGMA_UNIT ? NN_MI_CHECK_KDE_GAUSS
+                                                                                   : NN_MI_CHECK_KDE_DET;
+            if (cf->estimators & 1u << NN_EST_BINNING) ests[ne++] = NN_MI_CHECK_BINNING;
+            if ((cf->estimators & 1u << NN_EST_KSG) && kind != NN_LAYER_BERN) ests[ne++] = NN_MI_CHECK_KSG;
+            if ((cf->estimators & 1u << NN_EST_PLUGIN) && kind == NN_LAYER_BERN) ests[ne++] = NN_MI_CHECK_PLUGIN;
+            for (int e = 0; e < ne && !st; e++) {
+                for (int lv = 0; lv < 3 && !st; lv++) {
+                    nn_mi_check_task t;
+                    memset(&t, 0, sizeof t);            /* the padding too: tasks are compared bytewise */
+                    t.est = ests[e];
+                    t.n = d->n;
+                    t.d = li == m->n ? m->out : m->layers[li].out;
+                    t.classes = d->nclass;
+                    t.bits = levels[lv] * log2((double)d->n);
+                    if (t.est == NN_MI_CHECK_KSG) t.dx = d->dim, t.k = cf->k;
+                    if (t.est == NN_MI_CHECK_KDE_DET)
+                        t.sigma2 = kind == NN_LAYER_GAUSS ? 1.0
+                                   : kind == NN_LAYER_NOISE ? (double)sp->std * (double)sp->std : cf->kde_var;
+                    if (t.est == NN_MI_CHECK_BINNING) t.bin = bin_opts(cf, kind);
+                    if (t.est == NN_MI_CHECK_PLUGIN) t.samples = cf->plugin_samples;
+                    nn_mi_check r;
+                    st = check_once(mm, &t, memo, &nmemo, &r, err);
+                    if (st) break;
+                    const char *name = layer_name(m, li), *sn = split_names[s];
+                    bool kde = t.est == NN_MI_CHECK_KDE_DET || t.est == NN_MI_CHECK_KDE_GAUSS || t.est == NN_MI_CHECK_KDE_BERN;
+                    const char *est = kde ? "kde_upper" : t.est == NN_MI_CHECK_BINNING ? "binning"
+                                      : t.est == NN_MI_CHECK_KSG ? "ksg" : "plugin";
+                    check_row(&w, sn, name, est, &t, levels[lv], &r, r.ixt, r.ity);
+                    st = rt_csv_end_row(&w, err);
+                    if (kde && !st) {
+                        check_row(&w, sn, name, "kde_lower", &t, levels[lv], &r, r.ixt_lower, r.ity_lower);
+                        st = rt_csv_end_row(&w, err);
+                    }
+                }
+            }
+        }
+    }
+    free(memo);
+    rt_err ignore = { 0 };
+    rt_status cst = rt_csv_close(&w, st == RT_OK, st ? &ignore : err);
+    return st ? st : cst;
 }
 
 rt_status nn_measure_epoch(nn_measure *mm, nn_model *m, const nn_obj *o, int epoch, int eval_batch,

@@ -34,6 +34,15 @@
 **   info.csv         epoch, split, layer, estimator, ixz_bits, izy_bits, ixz_side, izy_side, n,
 **                    clipped_frac   (deterministic: same script, seed, threads -> same bytes)
 **   info_timing.csv  epoch, split, layer, estimator, seconds   (wall clock, kept apart)
+**   selfcheck.csv    with measure.selfcheck, written once before training: split, layer,
+**                    estimator, task, n, d, level, true_ixz_bits, ixz_bits, ixz_err_bits,
+**                    true_izy_bits, izy_bits, izy_err_bits: every non-variational estimator of
+**                    every measured layer run on the known-MI tasks of nn_mi_check.h at that
+**                    split's n and the layer's width d (ksg with the input's width too), with the
+**                    same settings (kde_var or the layer's own noise, bins, range, k, samples), at
+**                    three levels: true I(X;Z) = level * log2(n), level 0.25, 0.5, 1. err =
+**                    estimate - truth, so the reader of a plane knows how far each estimator is
+**                    off at that size.
 ** and, at the end of a point, for a gauss layer with K = 2 (nn_latent_write):
 **   latent.csv       label, mu1, mu2, s11, s12, s22, ell_major, ell_minor, ell_angle: each test
 **                    example's p(z|x), its covariance and the full axes (diameters) and angle
@@ -84,6 +93,7 @@ typedef struct nn_measure_cfg {
     float bin_size;             /* > 0: fixed bin size instead */
     int k;                      /* ksg neighbours */
     int plugin_samples;         /* plugin: patterns drawn per example */
+    bool selfcheck;             /* selfcheck.csv: each estimator on known-MI tasks at the layers' sizes */
 } nn_measure_cfg;
 
 /* Every epoch, all layers, variational + kde + binning + plugin, both splits, all examples,

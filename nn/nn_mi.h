@@ -129,6 +129,9 @@ rt_status nn_mi_bern_plugin(const float *p, int n, int d, const int32_t *x_id, c
                             rt_rng *rng, int samples, nn_mi_disc *out, rt_err *err);
 
 // ---- k nearest neighbours (max-norm, brute force O(N^2 d), O(N) memory) ----
+// nn_mi_ksg first divides a and b each by one factor, its columns' root mean variance: the joint
+// max-norm compares a's distances with b's, and a layer on another scale than its input would
+// otherwise dominate every neighbourhood. (Ross's estimator has one space; a scale changes nothing.)
 
 /* a: (n, da), b: (n, db). KSG algorithm 1: I = psi(k) + psi(N) - < psi(n_a + 1) + psi(n_b + 1) >,
 ** with eps_i the joint max-norm distance to the k-th neighbour and n_a, n_b the points strictly

@@ -14,6 +14,31 @@
 #include <math.h>
 #include <stdlib.h>
 
+// A copy of x (n, d) divided by its columns' root mean variance, one factor for all of them (a
+// constant x is kept). The joint max-norm of KSG compares a's distances with b's: a layer on 45
+// times its input's scale would make every joint neighbour a neighbour in the layer alone and the
+// estimate collapse to 0 (the self-check of nn_mi_check.h shows it). One factor per variable
+// keeps each variable's own geometry (a unit with more variance still weighs more); scaling
+// every column alone would let units that carry nothing weigh as much as those that do.
+static float *unit_scale(const float *x, int n, int d, rt_err *err) {
+    float *u = nn_mi_alloc((size_t)n * (size_t)d * sizeof *u, "scaled copy", err);
+    if (!u) return NULL;
+    double var = 0.0;
+    for (int k = 0; k < d; k++) {
+        double s = 0.0, s2 = 0.0;
+        for (int i = 0; i < n; i++) s += (double)x[(size_t)i * d + k];
+        double mean = s / n;
+        for (int i = 0; i < n; i++) {
+            double e = (double)x[(size_t)i * d + k] - mean;
+            s2 += e * e;
+        }
+        var += s2 / n;
+    }
+    double f = var > 0.0 ? 1.0 / sqrt(var / d) : 1.0;
+    for (size_t e = 0; e < (size_t)n * d; e++) u[e] = (float)((double)x[e] * f);
+    return u;
+}
+
 // Max-norm distances from row i to every row of x (n, d).
 static void dist_row(const float *x, int n, int d, int i, float *out) {
     const float *xi = x + (size_t)i * d;
@@ -66,11 +91,14 @@ rt_status nn_mi_ksg(const float *a, int da, const float *b, int db, int n, int k
     rt_status st;
     if ((st = check_knn(a, n, da, k, "nn_mi_ksg", "a", err)) != RT_OK) return st;
     if ((st = check_knn(b, n, db, k, "nn_mi_ksg", "b", err)) != RT_OK) return st;
+    float *ua = unit_scale(a, n, da, err), *ub = ua ? unit_scale(b, n, db, err) : NULL;
+    if (!ua || !ub) { free(ua); return RT_ERR_NOMEM; }
+    a = ua, b = ub;
     float *dA = nn_mi_alloc((size_t)n * sizeof *dA, "distances", err);
     float *dB = nn_mi_alloc((size_t)n * sizeof *dB, "distances", err);
     float *dZ = nn_mi_alloc((size_t)n * sizeof *dZ, "distances", err);
     float *best = nn_mi_alloc((size_t)k * sizeof *best, "neighbours", err);
-    if (!dA || !dB || !dZ || !best) { free(dA); free(dB); free(dZ); free(best); return RT_ERR_NOMEM; }
+    if (!dA || !dB || !dZ || !best) { free(dA); free(dB); free(dZ); free(best); free(ua); free(ub); return RT_ERR_NOMEM; }
     double s = 0.0;
     for (int i = 0; i < n; i++) {
         dist_row(a, n, da, i, dA);
@@ -85,7 +113,7 @@ rt_status nn_mi_ksg(const float *a, int da, const float *b, int db, int n, int k
         }
         s += nn_mi_digamma(na + 1.0) + nn_mi_digamma(nb + 1.0);
     }
-    free(dA); free(dB); free(dZ); free(best);
+    free(dA); free(dB); free(dZ); free(best); free(ua); free(ub);
     double nats = nn_mi_digamma(k) + nn_mi_digamma(n) - s / n;
     *out = (nn_mi_value){ .bits = nats / NN_MI_LN2, .side = NN_MI_ESTIMATE, .seconds = rt_now_s() - t0 };
     return RT_OK;

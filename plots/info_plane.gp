@@ -11,6 +11,8 @@
 #   splits     : "train test", or one of them
 #   per_layer  : 1 for one panel per layer
 #   note       : a warning printed under the panels ("" for none), e.g. binning clipped activations
+#   check_ixz, check_izy : the estimators' errors on known-MI tasks at this n and d (selfcheck.csv),
+#                a line each under a heading above the legend ("" for none)
 #   title, out : the figure's title and its path without extension
 
 nl = words(layers); ne = words(estimators); ns = words(splits)
@@ -56,7 +58,9 @@ cols = per_layer ? nl : ns
 title_len = 0
 do for [ei = 1:ne] { title_len = strlen(est_title(word(estimators, ei))) > title_len ? strlen(est_title(word(estimators, ei))) : title_len }
 leg_h = (leg_rows(ne, title_len) + 0.3) * 1.1 * lh
-grid_b = leg_h + (note eq "" ? 0 : 1.1 * lh) + 4.0 * lh
+checks = (check_ixz eq "" ? 0 : 1) + (check_izy eq "" ? 0 : 1)
+checks = checks > 0 ? checks + 1 : 0      # and the heading
+grid_b = leg_h + (note eq "" ? 0 : 1.1 * lh) + checks * 1.1 * lh + 4.0 * lh
 grid_r = 1 - 8 * cw - 2 * lx          # room for the colour bar
 do for [fmt in formats] {
   eval term(fmt)
@@ -70,7 +74,7 @@ do for [fmt in formats] {
       eval panel(r, c, rows, cols)
       s = word(splits, si)
       panel_layers = per_layer ? word(layers, pj) : layers
-      set title (per_layer ? word(layers, pj)." (".s.")" : s) noenhanced
+      set title (per_layer ? word(layers, pj)." (".s.")" : s) noenhanced offset 0, -0.7
       set xrange [x_lo:IXZ_max + pad(0, IXZ_max)]
       set yrange [y_lo:IZY_max + pad(0, IZY_max)]
       set xlabel "I(X;Z) (bits)"
@@ -102,12 +106,16 @@ do for [fmt in formats] {
   }
   # the legend of the estimators' markers, and the note, across the bottom
   eval leg_strip
-  if (note ne "") { set label 1 note at screen 0.5, screen leg_h + 0.4 * lh center font ",8" tc rgb "#b00000" front }
+  if (note ne "") { set label 1 note at screen 0.5, screen leg_h + (0.4 + checks * 1.1) * lh center font ",8" tc rgb "#b00000" front }
+  if (checks > 0) { set label 4 "self-check at each layer's n and d, true I(X;Z) = 0.5 log2 n (selfcheck.csv), error in bits:" \
+                      at screen 0.5, screen leg_h + (0.4 + (checks - 1) * 1.1) * lh center font ",7" tc rgb "#404040" front noenhanced }
+  if (check_ixz ne "") { set label 2 check_ixz at screen 0.5, screen leg_h + ((check_izy eq "" ? 0 : 1.1) + 0.4) * lh center font ",7" tc rgb "#404040" front noenhanced }
+  if (check_izy ne "") { set label 3 check_izy at screen 0.5, screen leg_h + 0.4 * lh center font ",7" tc rgb "#404040" front noenhanced }
   plot for [ei = 1:ne] '+' using (leg_x(ei, ne, title_len)):(leg_y(ei, ne, title_len)) every ::0::0 \
          with points pt est_pt(word(estimators, ei)) ps 0.9 lc rgb "#303030", \
        for [ei = 1:ne] '+' using (leg_x(ei, ne, title_len) + 1.5 * cw):(leg_y(ei, ne, title_len)):(est_title(word(estimators, ei))) \
          every ::0::0 with labels left
-  unset label 1
+  unset label 1; unset label 2; unset label 3; unset label 4
   unset multiplot
   set output
 }

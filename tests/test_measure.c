@@ -167,6 +167,77 @@ Test(measure, rows_equal_direct_estimators) {
     nn_dataset_free(&te);
 }
 
+/* measure.selfcheck: selfcheck.csv holds one row per split x layer x estimator row x level, with
+** the layer's width and the split's size, truths of the tasks of nn_mi_check.h and err = estimate
+** - truth; the same seed writes the same bytes; a resumed run keeps the file it has. */
+Test(measure, selfcheck_rows) {
+    nn_dataset tr = blobs(240, 5, 1), te = blobs(120, 5, 2);
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 6, "h"), L(NN_LAYER_TANH, 6, "t"), L(NN_LAYER_LINEAR, 3, "out") };
+    nn_term_spec t[] = { T(NN_TERM_CE, "ce", "") };
+    nn_model m;
+    nn_obj o;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_model_build(&m, s, 3, 5, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(nn_obj_build(&o, t, 1, NULL, 0, &m, &err), RT_OK, "%s", err.msg);
+    nn_measure_cfg cfg = nn_measure_cfg_default();
+    cfg.estimators = (1u << NN_EST_COUNT) - 1;
+    cfg.selfcheck = true;
+    char *bytes[2] = { NULL, NULL };
+    for (int run = 0; run < 2; run++) {
+        const char *dir = tu_tmpdir(run ? "selfcheck2" : "selfcheck1");
+        nn_measure *mm = calloc(1, sizeof *mm);
+        cr_assert_eq(nn_measure_open(mm, &cfg, &m, &o, &tr, &te, 5, 0, dir, false, &err), RT_OK, "%s", err.msg);
+        cr_assert_eq(nn_measure_close(mm, true, &err), RT_OK);
+        char path[600];
+        snprintf(path, sizeof path, "%s/selfcheck.csv", dir);
+        bytes[run] = tu_read_file(path, NULL);
+        cr_assert_not_null(bytes[run]);
+        if (run == 0) {
+            /* Resumed (append), the file is not redone: even a changed one stays as it is. */
+            tu_write_file(path, "kept\n", 5);
+            cr_assert_eq(nn_measure_open(mm, &cfg, &m, &o, &tr, &te, 5, 0, dir, true, &err), RT_OK, "%s", err.msg);
+            cr_assert_eq(nn_measure_close(mm, true, &err), RT_OK);
+            char *kept = tu_read_file(path, NULL);
+            cr_expect_str_eq(kept, "kept\n");
+            free(kept);
+        }
+        free(mm);
+    }
+    cr_expect_str_eq(bytes[0], bytes[1], "the same seed, the same selfcheck.csv");
+    const char *head = "split,layer,estimator,task,n,d,level,true_ixz_bits,ixz_bits,ixz_err_bits,true_izy_bits,"
+                       "izy_bits,izy_err_bits\n";
+    cr_expect(strncmp(bytes[0], head, strlen(head)) == 0, "%.200s", bytes[0]);
+    /* 2 splits x 2 layers (t, softmax) x (kde_upper, kde_lower, binning, ksg) x 3 levels */
+    int rows = 0, checked = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(bytes[0] + strlen(head), "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        rows++;
+        char split[16], layer[16], est[16], task[16];
+        int n, d;
+        double level, tx, x, ex, ty, yv, ey;
+        cr_assert_eq(sscanf(line, "%15[^,],%15[^,],%15[^,],%15[^,],%d,%d,%lf,%lf,%lf,%lf,%lf,%lf,%lf", split, layer, est,
+                            task, &n, &d, &level, &tx, &x, &ex, &ty, &yv, &ey), 13, "%s", line);
+        cr_expect_eq(n, strcmp(split, "train") == 0 ? 240 : 120, "%s", line);
+        cr_expect_eq(d, strcmp(layer, "t") == 0 ? 6 : 3, "%s", line);
+        cr_expect_float_eq(ex, x - tx, 1e-6, "%s", line);
+        cr_expect_float_eq(ey, yv - ty, 1e-6, "%s", line);
+        cr_expect_str_eq(task, strcmp(est, "binning") == 0 ? "codewords" : "linear_gauss", "%s", line);
+        /* the truths the tasks are built for: level * log2 n (linear Gaussian), log2 of the
+        ** rounded pattern count (codewords) */
+        double bits = level * log2((double)n);
+        double want = strcmp(task, "codewords") == 0 ? log2(round(exp2(bits))) : bits;
+        cr_expect_float_eq(tx, want, 1e-6, "%s", line);
+        checked += strcmp(est, "ksg") == 0;
+    }
+    cr_expect_eq(rows, 2 * 2 * 4 * 3, "%d rows", rows);
+    cr_expect_eq(checked, 2 * 2 * 3);
+    free(bytes[0]);
+    free(bytes[1]);
+    nn_model_free(&m);
+    nn_dataset_free(&tr);
+    nn_dataset_free(&te);
+}
+
 /* A VIB bottleneck: the variational row is the kl term, kde reads each example's sigma. */
 Test(measure, gauss_layer_rate_and_kde) {
     nn_dataset tr = blobs(90, 4, 5), te = blobs(60, 4, 6);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "nn_mi.h"
+#include "nn_mi_check.h"
 #include "rt_blas.h"
 
 #define LN2 0.69314718055994530942
@@ -790,4 +791,152 @@ Test(mi, kde_bytes_do_not_depend_on_threads) {
     }
     rt_blas_set_threads(before);
     free(h), free(s), free(p), free(y);
+}
+
+// ---- known-MI tasks at a layer's size (nn_mi_check.h) ----
+
+static nn_mi_check run_check(nn_mi_check_task t, uint64_t seed) {
+    rt_rng r = stream(seed);
+    nn_mi_check c;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_mi_check_run(&t, &r, &c, &err), RT_OK, "%s", err.msg);
+    return c;
+}
+
+Test(mi, check_channel_truth_against_a_binned_sample) {
+    // I(Y; c X + N(0, v)) with Y the quantile bin of X: the limits, then the quadrature against a
+    // plug-in estimate on 10^6 draws binned into 400 bins over +-6 sd of T. That estimate's bias
+    // is about (400 - 1)(C - 1) / (2 N ln 2) <= 1.2e-3 bits, its sampling sd ~1e-3, the binning
+    // loses < 1e-3: tolerance 0.01 bits.
+    cr_expect_eq(nn_mi_check_channel_ity(0.0, 1.0, 4), 0.0);
+    cr_expect_float_eq(nn_mi_check_channel_ity(1.0, 0.0, 4), 2.0, 1e-12);
+    cr_expect(nn_mi_check_channel_ity(1.0, 1.0, 4) < nn_mi_check_channel_ity(2.0, 1.0, 4), "more gain, more information");
+    cr_expect(fabs(nn_mi_check_channel_ity(1e6, 1.0, 4) - 2.0) < 0.01, "a clean channel gives H(Y)");
+    const double c2s[2] = { 1.0, 4.0 }, vs[2] = { 1.0, 0.5 };
+    const int Cs[2] = { 2, 5 };
+    int n = 1000000;
+    float *t = floats((size_t)n);
+    int32_t *y = malloc((size_t)n * sizeof *y);
+    for (int q = 0; q < 2; q++) {
+        rt_rng r = stream(61 + (uint64_t)q);
+        double c = sqrt(c2s[q]), sv = sqrt(vs[q]), st = sqrt(c2s[q] + vs[q]);
+        for (int i = 0; i < n; i++) {
+            double x = rt_rng_normal(&r);
+            t[i] = (float)(c * x + sv * rt_rng_normal(&r));
+            int b = (int)(0.5 * erfc(-x / sqrt(2.0)) * Cs[q]);
+            y[i] = b >= Cs[q] ? Cs[q] - 1 : b;
+        }
+        nn_mi_bin_opts o = { 400, (float)(-6 * st), (float)(6 * st), 0.0f };
+        nn_mi_disc d;
+        rt_err err = { 0 };
+        cr_assert_eq(nn_mi_bin(t, n, 1, NULL, y, &o, &d, &err), RT_OK, "%s", err.msg);
+        double want = nn_mi_check_channel_ity(c2s[q], vs[q], Cs[q]);
+        cr_expect(fabs(d.est.ity - want) < 0.01, "c2 %g, v %g, C %d: quadrature %.4f, binned sample %.4f",
+                  c2s[q], vs[q], Cs[q], want, d.est.ity);
+    }
+    free(t); free(y);
+}
+
+Test(mi, check_linear_gauss_truth_and_estimates) {
+    // The truth is the I(X;T) asked for; the KDE bounds bracket it at n = 4000 in 2 units, where
+    // the 4000-component mixture is close to the population (measured margins >= 0.6 bits);
+    // a KSG in one dimension recovers it (|err| < 0.1, its tolerance in ksg_correlated_gaussians).
+    nn_mi_check_task t = { .est = NN_MI_CHECK_KDE_DET, .n = 4000, .d = 2, .classes = 10, .sigma2 = 0.1 };
+    for (int q = 0; q < 2; q++) {
+        t.bits = q ? 6.0 : 3.0;
+        nn_mi_check c = run_check(t, 70 + (uint64_t)q);
+        cr_expect_str_eq(c.task, "linear_gauss");
+        cr_expect_float_eq(c.true_ixt, t.bits, 1e-9);
+        cr_expect(c.ixt_lower <= c.true_ixt && c.true_ixt <= c.ixt, "bits %g: lower %.3f, truth %.3f, upper %.3f",
+                  t.bits, c.ixt_lower, c.true_ixt, c.ixt);
+        cr_expect(c.true_ity > 0.5 && c.true_ity < log2(10.0), "I(T;Y) %.3f: a sizeable part of H(Y)", c.true_ity);
+    }
+    // A Gaussian layer with sigma = 1 is the deterministic one with sigma2 = 1: the same numbers.
+    t.sigma2 = 1.0;
+    t.bits = 4.0;
+    nn_mi_check det = run_check(t, 72);
+    t.est = NN_MI_CHECK_KDE_GAUSS;
+    nn_mi_check gauss = run_check(t, 72);
+    cr_expect_float_eq(gauss.ixt, det.ixt, 1e-4);
+    cr_expect_float_eq(gauss.ity_lower, det.ity_lower, 1e-4);
+    nn_mi_check_task k = { .est = NN_MI_CHECK_KSG, .n = 2000, .d = 1, .dx = 1, .classes = 4, .bits = 1.0, .k = 3 };
+    nn_mi_check c = run_check(k, 73);
+    cr_expect(fabs(c.ixt - 1.0) < 0.1, "ksg %.3f for 1 bit", c.ixt);
+    cr_expect(fabs(c.ity - c.true_ity) < 0.1, "Ross %.3f, truth %.3f", c.ity, c.true_ity);
+    cr_expect(isnan(c.ixt_lower));
+    // the same stream, the same task: the same result
+    nn_mi_check again = run_check(k, 73);
+    cr_expect(again.ixt == c.ixt && again.ity == c.ity);
+}
+
+Test(mi, check_codewords_truth_and_estimates) {
+    // 16 patterns among 6,000 rows: the plug-in bias (M - 1) / (2 N ln 2) is 2e-3 bits, so binning
+    // (both kinds of bins) and the Bernoulli KDE upper bound land within 0.01 of log2 16 = 4 bits,
+    // and I(T;Y) of H(Y) with Y = pattern mod 10 (six classes of 2 patterns, four of 1). The
+    // Bhattacharyya bound sees through the clamp p = 1e-6 of the fixed bits (each pattern "leaks"
+    // e^-6.2 per one-bit neighbour): within 0.02.
+    double hy = -(6 * 0.125 * log2(0.125) + 4 * 0.0625 * log2(0.0625));
+    nn_mi_check_task t = { .est = NN_MI_CHECK_BINNING, .n = 6000, .d = 3, .classes = 10, .bits = 4.0,
+                           .bin = nn_mi_bin_opts_default() };
+    for (int q = 0; q < 3; q++) {
+        if (q == 1) t.bin.bin_size = 0.07f;
+        if (q == 2) t.est = NN_MI_CHECK_KDE_BERN, t.d = 8;
+        nn_mi_check c = run_check(t, 80 + (uint64_t)q);
+        cr_expect_str_eq(c.task, "codewords");
+        cr_expect_float_eq(c.true_ixt, 4.0, 1e-12);
+        cr_expect_float_eq(c.true_ity, hy, 1e-12);
+        cr_expect(fabs(c.ixt - 4.0) < 0.01 && fabs(c.ity - hy) < 0.01, "case %d: I(X;T) %.4f, I(T;Y) %.4f", q, c.ixt, c.ity);
+        if (q == 2) cr_expect(fabs(c.ixt_lower - 4.0) < 0.02, "KDE lower %.4f", c.ixt_lower);
+    }
+    // Plug-in patterns of a Bernoulli layer with 4 units firing at p = 1/4 whatever the input:
+    // H(T|X) is estimated from the samples of each row; with 256 samples per row its bias is
+    // about 15 / (2 * 256 ln 2) = 0.04 bits, so I(X;T) lands within 0.1 of the truth. With 16
+    // samples it overshoots (the self-check's point: it tells the user so).
+    t = (nn_mi_check_task){ .est = NN_MI_CHECK_PLUGIN, .n = 2000, .d = 8, .classes = 2, .bits = 3.0, .samples = 256 };
+    nn_mi_check c = run_check(t, 83);
+    cr_expect(fabs(c.ixt - 3.0) < 0.1, "plugin, 256 samples: %.4f", c.ixt);
+    t.samples = 16;
+    c = run_check(t, 83);
+    cr_expect(c.ixt > 3.2, "plugin, 16 samples: %.4f overshoots", c.ixt);
+    // M is capped by what the units can show: 2 units of 30 bins show 900 patterns.
+    t = (nn_mi_check_task){ .est = NN_MI_CHECK_BINNING, .n = 5000, .d = 2, .classes = 3, .bits = 12.0,
+                            .bin = nn_mi_bin_opts_default() };
+    c = run_check(t, 84);
+    cr_expect_float_eq(c.true_ixt, log2(900.0), 1e-12);
+}
+
+Test(mi, check_errors_name_the_problem) {
+    nn_mi_check_task t = { .est = NN_MI_CHECK_BINNING, .n = 100, .d = 3, .classes = 1, .bits = 2.0,
+                           .bin = nn_mi_bin_opts_default() };
+    rt_rng r = stream(90);
+    nn_mi_check c;
+    rt_err err = { 0 };
+    cr_expect_eq(nn_mi_check_run(&t, &r, &c, &err), RT_ERR_ARG);
+    cr_expect(strstr(err.msg, "classes=1") != NULL, "%s", err.msg);
+    t.classes = 2;
+    t.bin.bins = 1;
+    rt_err_clear(&err);
+    cr_expect_eq(nn_mi_check_run(&t, &r, &c, &err), RT_ERR_ARG);
+    cr_expect(strstr(err.msg, "1 bin") != NULL, "%s", err.msg);
+    t = (nn_mi_check_task){ .est = NN_MI_CHECK_KSG, .n = 100, .d = 3, .dx = 0, .classes = 2, .bits = 1.0, .k = 3 };
+    rt_err_clear(&err);
+    cr_expect_eq(nn_mi_check_run(&t, &r, &c, &err), RT_ERR_ARG);
+    cr_expect(strstr(err.msg, "dx=0") != NULL, "%s", err.msg);
+}
+
+Test(mi, ksg_divides_out_each_variables_scale) {
+    // The layer on 45 times the input's scale: one factor per variable is divided out, so the
+    // estimate is that of the unscaled pair (up to float rounding of the scaled copy).
+    rt_rng r = stream(95);
+    int n = 1500, d = 2;
+    float *a = floats((size_t)n * d), *b = floats((size_t)n * d), *b45 = floats((size_t)n * d);
+    corr_gauss(&r, n, d, 0.8, a, b);
+    for (int e = 0; e < n * d; e++) b45[e] = 45.0f * b[e];
+    nn_mi_value v, v45;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_mi_ksg(a, d, b, d, n, 3, &v, &err), RT_OK);
+    cr_assert_eq(nn_mi_ksg(a, d, b45, d, n, 3, &v45, &err), RT_OK);
+    cr_expect(fabs(v.bits - v45.bits) < 1e-3, "unscaled %.5f, scaled %.5f", v.bits, v45.bits);
+    cr_expect(v45.bits > 0.5 * -log2(1.0 - 0.64) * d, "not collapsed: %.3f", v45.bits);
+    free(a); free(b); free(b45);
 }

@@ -199,6 +199,43 @@ Test(plot, default_figures_from_the_csv) {
     free(gp);
 }
 
+/* selfcheck.csv beside info.csv: the plane prints each drawn estimator's error range over the drawn
+** layers and splits at level 0.5; other levels and layers do not count, nor estimators the plane
+** does not draw (the fixture's ksg rows have no I(Z;Y), so ksg is not drawn); no file, no lines. */
+Test(plot, info_plane_prints_the_selfcheck_errors) {
+    need_gnuplot();
+    const char *exp = fixture("selfcheck", true);
+    FILE *f = open_w(exp, ids[0], "selfcheck.csv");
+    fprintf(f, "split,layer,estimator,task,n,d,level,true_ixz_bits,ixz_bits,ixz_err_bits,true_izy_bits,izy_bits,izy_err_bits\n"
+               "train,h1,kde_upper,linear_gauss,1000,8,0.5,5,7.34,2.34,1.5,2,0.5\n"
+               "test,h1,kde_upper,linear_gauss,1000,8,0.5,5,7.11,2.11,1.5,2,0.5\n"
+               "test,z,kde_upper,linear_gauss,1000,2,0.5,5,6,1,1.5,2,0.5\n"
+               "test,z,kde_upper,linear_gauss,1000,2,0.25,2.5,9,6.5,1,2,1\n"
+               "test,other,kde_upper,linear_gauss,1000,2,0.5,5,15,10,1.5,2,0.5\n"
+               "test,h1,binning,codewords,1000,8,0.5,5,4.96,-0.04,3.3,3.29,-0.01\n"
+               "test,h1,ksg,linear_gauss,1000,8,0.5,5,0.5,-4.5,1.5,0.5,-1\n"
+               "test,z,ksg,linear_gauss,1000,2,0.5,5,1,-4,1.5,nan,nan\n");
+    fclose(f);
+    cr_assert_eq(draw_all(exp, NULL), 0, "%s", out);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/plots/info_plane_beta=0.001.gp", exp);
+    char *gp = tu_read_file(path, NULL);
+    cr_assert_not_null(gp);
+    cr_expect_not_null(strstr(gp, "check_ixz = 'I(X;Z): KDE up +1.0..+2.3, binning +0.0'\n"), "%.1500s", gp);
+    cr_expect_not_null(strstr(gp, "check_izy = 'I(Z;Y): KDE up +0.5, binning +0.0'\n"), "%.1500s", gp);
+    free(gp);
+    snprintf(path, sizeof path, "%s/plots/info_plane_beta=0.001.svg", exp);
+    char *svg = tu_read_file(path, NULL);
+    cr_assert_not_null(svg);
+    cr_expect_not_null(strstr(svg, "self-check at each layer"), "the heading is not drawn");
+    free(svg);
+    snprintf(path, sizeof path, "%s/plots/info_plane_beta=0.01.gp", exp);
+    gp = tu_read_file(path, NULL);
+    cr_assert_not_null(gp);
+    cr_expect_not_null(strstr(gp, "check_ixz = ''"), "a point without selfcheck.csv has no lines");
+    free(gp);
+}
+
 Test(plot, vibrun_plot_redraws_every_figure) {
     need_gnuplot();
     const char *exp = fixture("redraw", true);

@@ -412,12 +412,30 @@ Test(vibrun, measure_writes_info_result_columns_and_latent) {
     }
     snprintf(path, sizeof path, "%s/runs/measure_tiny/%s/latent.csv", dir, names[0]);
     cr_expect_eq(count_lines(path), 1 + 100, "one row per test example");
+    /* selfcheck.csv: 2 splits x (h, z, softmax) x (kde_upper, kde_lower, binning, ksg) x 3 levels,
+    ** z checked as a Gaussian layer with its own sigmas; the plane prints the errors */
+    snprintf(path, sizeof path, "%s/runs/measure_tiny/%s/selfcheck.csv", dir, names[0]);
+    cr_expect_eq(count_lines(path), 1 + 2 * 3 * 4 * 3, "selfcheck.csv rows");
+    char *check = tu_read_file(path, NULL);
+    cr_assert_not_null(check);
+    cr_expect_not_null(strstr(check, "\ntest,z,kde_lower,linear_gauss,60,2,0.5,"), "%.300s", check);
+    cr_expect_not_null(strstr(check, "\ntrain,h,binning,codewords,60,8,1,"), "%.300s", check);
+    free(check);
+    snprintf(path, sizeof path, "%s/runs/measure_tiny/plots/info_plane.gp", dir);
+    char *gp = tu_read_file(path, NULL);
+    cr_assert_not_null(gp, "no %s", path);
+    cr_expect_not_null(strstr(gp, "check_ixz = 'I(X;Z): KDE up "), "%.2000s", gp);
+    cr_expect_not_null(strstr(gp, "check_izy = 'I(Z;Y): KDE up "));
+    free(gp);
     /* the same run again: the same info.csv, byte for byte */
     snprintf(args, sizeof args, "--quiet --out runs2 '%s/tests/lua/measure_tiny.lua'", src_dir());
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
     char a[2048], b[2048];
     snprintf(a, sizeof a, "%s/runs/measure_tiny/%s/info.csv", dir, names[0]);
     snprintf(b, sizeof b, "%s/runs2/measure_tiny/%s/info.csv", dir, names[0]);
+    tu_expect_same_file(a, b);
+    snprintf(a, sizeof a, "%s/runs/measure_tiny/%s/selfcheck.csv", dir, names[0]);
+    snprintf(b, sizeof b, "%s/runs2/measure_tiny/%s/selfcheck.csv", dir, names[0]);
     tu_expect_same_file(a, b);
     free(info);
     free(res);

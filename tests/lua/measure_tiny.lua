@@ -1,5 +1,6 @@
 -- measure_tiny.lua: a seconds-long VIB with a 2-D bottleneck on tiny.csv, measuring every
--- estimator on every layer at log2 epochs (test_vibrun.c: info.csv, result columns, latent).
+-- estimator on every layer at log2 epochs, with the self-check (test_vibrun.c: info.csv, result
+-- columns, latent, selfcheck.csv).
 local vib = require "vib"
 
 return vib.experiment {
@@ -11,5 +12,5 @@ return vib.experiment {
   objective = function(p) return vib.obj.vib { beta = p.beta } end,
   optim   = vib.optim.adam { lr = 0.01 },
   epochs  = 5, batch = 20, eval_samples = 4,
-  measure = { every = "log2", estimators = "all", samples = 60, kde_var = 0.05 },
+  measure = { every = "log2", estimators = "all", samples = 60, kde_var = 0.05, selfcheck = true },
 }
