@@ -172,8 +172,9 @@ bool nn_measure_due(const nn_measure *mm, int epoch, int epochs) {
 typedef struct layer_vals {
     int d;                      /* features */
     float *y;                   /* (n, d): activations; gauss mu; bern p; noise f(x); softmax probs */
-    float *sigma;               /* gauss with a diagonal scale: (n, d) standard deviations */
-    bool full_cov, unit;        /* gauss: packed Cholesky factor (not read), or sigma = 1 */
+    float *sigma;               /* gauss: (n, d) standard deviations, or with full_cov (n, d(d+1)/2)
+                                ** the packed Cholesky factors; NULL for unit sigma */
+    bool full_cov, unit;
 } layer_vals;
 
 static void softmax_rows(const float *z, float *p, int rows, int C) {
@@ -207,7 +208,8 @@ static void read_layers(const nn_measure *mm, nn_model *m, const nn_dataset *d, 
         if (li < m->n && m->layers[li].spec.kind == NN_LAYER_GAUSS) {
             v[j].full_cov = m->layers[li].spec.full_cov;
             v[j].unit = m->layers[li].spec.sigma == NN_SIGMA_UNIT;
-            if (!v[j].full_cov && !v[j].unit) v[j].sigma = rt_xmalloc((size_t)n * (size_t)v[j].d * sizeof(float));
+            int P = v[j].full_cov ? v[j].d * (v[j].d + 1) / 2 : v[j].d;
+            if (!v[j].unit) v[j].sigma = rt_xmalloc((size_t)n * (size_t)P * sizeof(float));
         }
     }
     bool rec = c->grad_enabled;
@@ -228,7 +230,8 @@ static void read_layers(const nn_measure *mm, nn_model *m, const nn_dataset *d, 
             const rt_tensor *src = l->spec.kind == NN_LAYER_NOISE ? l->mu : l->y;
             RT_ASSERT(src->n == (int64_t)b * k);
             memcpy(dst, src->data, (size_t)b * (size_t)k * sizeof(float));
-            if (v[j].sigma) memcpy(v[j].sigma + (size_t)i0 * k, l->sigma->data, (size_t)b * (size_t)k * sizeof(float));
+            int P = v[j].full_cov ? k * (k + 1) / 2 : k;
+            if (v[j].sigma) memcpy(v[j].sigma + (size_t)i0 * P, l->sigma->data, (size_t)b * (size_t)P * sizeof(float));
         }
     }
     c->grad_enabled = rec;
@@ -363,27 +366,25 @@ static rt_status layer_rows(nn_measure *mm, const nn_model *m, int split, int ep
     rt_status st;
     rt_err e = { 0 };
     if (cf->estimators & 1u << NN_EST_KDE) {
-        if (v->full_cov) {
-            warn_once(mm, "kde skips %s, a full-covariance layer (its pairwise bounds are not implemented)", name);
-        } else {
-            nn_mi_kde kde;
-            e.msg[0] = '\0';
-            if (kind == NN_LAYER_GAUSS && v->sigma) st = nn_mi_kde_gauss(v->y, v->sigma, n, dz, d->y, NULL, &kde, &e);
-            else if (kind == NN_LAYER_GAUSS) st = nn_mi_kde_det(v->y, n, dz, 1.0, d->y, NULL, &kde, &e);
-            else if (kind == NN_LAYER_BERN) st = nn_mi_kde_bern(v->y, n, dz, d->y, NULL, &kde, &e);
-            else if (kind == NN_LAYER_NOISE) {
-                double s = m->layers[li].spec.std;
-                st = nn_mi_kde_det(v->y, n, dz, s * s, d->y, NULL, &kde, &e);
-            } else st = nn_mi_kde_det(v->y, n, dz, cf->kde_var, d->y, NULL, &kde, &e);
-            nn_info_row *up = new_row(mm, epoch, split, name, NN_INFO_KDE_UPPER, n);
-            nn_info_row *lo = new_row(mm, epoch, split, name, NN_INFO_KDE_LOWER, n);
-            if (st == RT_OK) {
-                up->ixz = kde.upper.ixt, up->izy = kde.upper.ity, up->side_ixz = NN_MI_UPPER;
-                lo->ixz = kde.lower.ixt, lo->izy = kde.lower.ity, lo->side_ixz = NN_MI_LOWER;
-                up->seconds = lo->seconds = kde.seconds / 2;
-            }
-            if (judge(mm, st, &e, name, NN_INFO_KDE_UPPER, epoch, err)) return RT_ERR_NOMEM;
+        nn_mi_kde kde;
+        e.msg[0] = '\0';
+        if (kind == NN_LAYER_GAUSS && v->sigma && v->full_cov)
+            st = nn_mi_kde_gauss_full(v->y, v->sigma, n, dz, d->y, NULL, &kde, &e);
+        else if (kind == NN_LAYER_GAUSS && v->sigma) st = nn_mi_kde_gauss(v->y, v->sigma, n, dz, d->y, NULL, &kde, &e);
+        else if (kind == NN_LAYER_GAUSS) st = nn_mi_kde_det(v->y, n, dz, 1.0, d->y, NULL, &kde, &e);
+        else if (kind == NN_LAYER_BERN) st = nn_mi_kde_bern(v->y, n, dz, d->y, NULL, &kde, &e);
+        else if (kind == NN_LAYER_NOISE) {
+            double s = m->layers[li].spec.std;
+            st = nn_mi_kde_det(v->y, n, dz, s * s, d->y, NULL, &kde, &e);
+        } else st = nn_mi_kde_det(v->y, n, dz, cf->kde_var, d->y, NULL, &kde, &e);
+        nn_info_row *up = new_row(mm, epoch, split, name, NN_INFO_KDE_UPPER, n);
+        nn_info_row *lo = new_row(mm, epoch, split, name, NN_INFO_KDE_LOWER, n);
+        if (st == RT_OK) {
+            up->ixz = kde.upper.ixt, up->izy = kde.upper.ity, up->side_ixz = NN_MI_UPPER;
+            lo->ixz = kde.lower.ixt, lo->izy = kde.lower.ity, lo->side_ixz = NN_MI_LOWER;
+            up->seconds = lo->seconds = kde.seconds / 2;
         }
+        if (judge(mm, st, &e, name, NN_INFO_KDE_UPPER, epoch, err)) return RT_ERR_NOMEM;
     }
     if (cf->estimators & 1u << NN_EST_BINNING) {
         nn_mi_bin_opts bo = bin_opts(cf, kind);
@@ -409,8 +410,22 @@ static rt_status layer_rows(nn_measure *mm, const nn_model *m, int split, int ep
             rt_rng r;
             estim_rng(&r, mm, epoch, split, li, NN_INFO_KSG);
             double s = kind == NN_LAYER_NOISE ? (double)m->layers[li].spec.std : 1.0;
-            for (size_t i = 0; i < (size_t)n * (size_t)dz; i++)
-                own[i] = v->y[i] + (float)((v->sigma ? (double)v->sigma[i] : s) * rt_rng_normal(&r));
+            if (v->full_cov && v->sigma) {      /* mu + L eps */
+                int P = dz * (dz + 1) / 2;
+                double eps[NN_MI_FULL_MAX_D];
+                for (int i = 0; i < n; i++) {
+                    const float *L = v->sigma + (size_t)i * P;
+                    for (int a = 0; a < dz; a++) eps[a] = rt_rng_normal(&r);
+                    for (int a = 0; a < dz; a++) {
+                        double acc = 0.0;
+                        for (int b = 0; b <= a; b++) acc += (double)L[a * (a + 1) / 2 + b] * eps[b];
+                        own[(size_t)i * dz + a] = v->y[(size_t)i * dz + a] + (float)acc;
+                    }
+                }
+            } else {
+                for (size_t i = 0; i < (size_t)n * (size_t)dz; i++)
+                    own[i] = v->y[i] + (float)((v->sigma ? (double)v->sigma[i] : s) * rt_rng_normal(&r));
+            }
             t = own;
         }
         nn_mi_value a, b;
@@ -507,10 +522,11 @@ static rt_status selfcheck_write(nn_measure *mm, const nn_model *m, const char *
             const nn_layer_spec *sp = li < m->n ? &m->layers[li].spec : NULL;
             nn_mi_check_est ests[4];
             int ne = 0;
-            if ((cf->estimators & 1u << NN_EST_KDE) && !(sp && kind == NN_LAYER_GAUSS && sp->full_cov))
+            bool own_sigma = kind == NN_LAYER_GAUSS && sp->sigma != NN_SIGMA_UNIT;
+            if (cf->estimators & 1u << NN_EST_KDE)
                 ests[ne++] = kind == NN_LAYER_BERN ? NN_MI_CHECK_KDE_BERN
-                             : kind == NN_LAYER_GAUSS && sp->sigma != NN_SIGMA_UNIT ? NN_MI_CHECK_KDE_GAUSS
-                                                                                   : NN_MI_CHECK_KDE_DET;
+                             : own_sigma && sp->full_cov ? NN_MI_CHECK_KDE_GAUSS_FULL
+                             : own_sigma ? NN_MI_CHECK_KDE_GAUSS : NN_MI_CHECK_KDE_DET;
             if (cf->estimators & 1u << NN_EST_BINNING) ests[ne++] = NN_MI_CHECK_BINNING;
             if ((cf->estimators & 1u << NN_EST_KSG) && kind != NN_LAYER_BERN) ests[ne++] = NN_MI_CHECK_KSG;
             if ((cf->estimators & 1u << NN_EST_PLUGIN) && kind == NN_LAYER_BERN) ests[ne++] = NN_MI_CHECK_PLUGIN;
@@ -533,7 +549,8 @@ static rt_status selfcheck_write(nn_measure *mm, const nn_model *m, const char *
                     st = check_once(mm, &t, memo, &nmemo, &r, err);
                     if (st) break;
                     const char *name = layer_name(m, li), *sn = split_names[s];
-                    bool kde = t.est == NN_MI_CHECK_KDE_DET || t.est == NN_MI_CHECK_KDE_GAUSS || t.est == NN_MI_CHECK_KDE_BERN;
+                    bool kde = t.est == NN_MI_CHECK_KDE_DET || t.est == NN_MI_CHECK_KDE_GAUSS ||
+                               t.est == NN_MI_CHECK_KDE_GAUSS_FULL || t.est == NN_MI_CHECK_KDE_BERN;
                     const char *est = kde ? "kde_upper" : t.est == NN_MI_CHECK_BINNING ? "binning"
                                       : t.est == NN_MI_CHECK_KSG ? "ksg" : "plugin";
                     check_row(&w, sn, name, est, &t, levels[lv], &r, r.ixt, r.ity);

@@ -17,14 +17,16 @@
 **                with a rate term get this row; the output ("softmax") gets it, with the decoder's
 **                bound alone, when no measured layer has a rate.
 **   kde          two rows: kde_upper (pairwise KL) and kde_lower (Bhattacharyya) bounds on the
-**                mixture entropy (Kolchinsky & Tracey): gauss layers with their own sigma, bern
+**                mixture entropy (Kolchinsky & Tracey): gauss layers with their own sigma (or
+**                full covariance), bern
 **                layers in closed form, noise layers with their std, deterministic layers with
 **                the declared noise variance kde_var
 **   binning      plug-in entropies of binned activations: `bins` over `range` (default [-1, 1];
 **                [0, 1] for sigmoid, bern and softmax) or a fixed `bin_size`; clipped_frac is the
 **                share of activations outside the range (a warning when above 1%)
 **   ksg          k-NN: I(X;Z) by Kraskov-Stoegbauer-Grassberger between the input and one sample
-**                of Z; I(Z;Y) by Ross's estimator. Not for bern layers.
+**                of Z (mu + sigma eps, or mu + L eps with full covariance); I(Z;Y) by Ross's
+**                estimator. Not for bern layers.
 **   plugin       plug-in entropies of sampled binary patterns of bern layers
 **
 ** "all" layers: every activation and stochastic layer (not linear or dropout), plus "softmax", the

@@ -11,6 +11,7 @@
 **   mixture (1/N) sum_i p_i with one component per row:
 **     nn_mi_kde_det    deterministic layer T = h(X) + N(0, sigma2 I) with declared noise sigma2
 **     nn_mi_kde_gauss  Gaussian layer, component i = N(mu_i, diag(sigma_i^2))
+**     nn_mi_kde_gauss_full  Gaussian layer with full covariances, component i = N(mu_i, L_i L_i^T)
 **     nn_mi_kde_bern   Bernoulli layer, component i = prod_k Bernoulli(p_ik)
 **     H_D(T) = mean_i H(p_i) - mean_i ln( (1/N) sum_j exp(-D(p_i || p_j)) ), D = KL gives an
 **     upper bound, D = Bhattacharyya a lower bound; I(X;T) = H_D(T) - mean_i H(p_i);
@@ -91,6 +92,13 @@ rt_status nn_mi_kde_det(const float *h, int n, int d, double sigma2, const int32
 /* mu, sigma: (n, d) mean and standard deviation (> 0) of each row's diagonal Gaussian. */
 rt_status nn_mi_kde_gauss(const float *mu, const float *sigma, int n, int d, const int32_t *y,
                           const nn_mi_kde_opts *o, nn_mi_kde *out, rt_err *err);
+/* mu: (n, d); L: (n, d(d+1)/2) each row's Cholesky factor of its covariance Sigma_i = L_i L_i^T,
+** lower-triangular packed by rows (L[r(r+1)/2 + c], c <= r) with a positive diagonal: the
+** full-covariance Gaussian layer's parameters. The Bhattacharyya bound factors a d x d matrix per
+** pair: for the small d of such layers, at most NN_MI_FULL_MAX_D. */
+#define NN_MI_FULL_MAX_D 32
+rt_status nn_mi_kde_gauss_full(const float *mu, const float *L, int n, int d, const int32_t *y,
+                               const nn_mi_kde_opts *o, nn_mi_kde *out, rt_err *err);
 /* p: (n, d) firing probabilities in [0, 1], clamped to [NN_MI_P_EPS, 1 - NN_MI_P_EPS] (a sigmoid
 ** saturates to exactly 1.0f in float). H(T) is a discrete entropy here, at most d bits. */
 #define NN_MI_P_EPS 1e-6

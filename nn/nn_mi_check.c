@@ -92,9 +92,11 @@ static rt_status linear_gauss(const nn_mi_check_task *t, rt_rng *rng, nn_mi_chec
     int xw = t->est == NN_MI_CHECK_KSG ? dx : m;
     float *x = nn_mi_alloc((size_t)n * (size_t)xw * sizeof *x, "mi check input", err);
     float *h = nn_mi_alloc((size_t)n * (size_t)d * sizeof *h, "mi check layer", err);
-    float *sg = t->est == NN_MI_CHECK_KDE_GAUSS ? nn_mi_alloc((size_t)n * (size_t)d * sizeof *sg, "mi check sigma", err) : NULL;
+    bool full = t->est == NN_MI_CHECK_KDE_GAUSS_FULL;
+    size_t per = full ? (size_t)d * (size_t)(d + 1) / 2 : (size_t)d;    /* sigma, or packed L = I */
+    float *sg = t->est == NN_MI_CHECK_KDE_GAUSS || full ? nn_mi_alloc((size_t)n * per * sizeof *sg, "mi check sigma", err) : NULL;
     int32_t *y = nn_mi_alloc((size_t)n * sizeof *y, "mi check labels", err);
-    rt_status st = !r || !x || !h || !y || (t->est == NN_MI_CHECK_KDE_GAUSS && !sg) ? RT_ERR_NOMEM : RT_OK;
+    rt_status st = !r || !x || !h || !y || ((t->est == NN_MI_CHECK_KDE_GAUSS || full) && !sg) ? RT_ERR_NOMEM : RT_OK;
     if (!st) {
         for (int j = 0; j < m; j++) r[j] = (d - 1 - j) / dx + 1;
         // X_0, the labels' source, carries half the bits (all of them when it is alone), the
@@ -118,8 +120,18 @@ static rt_status linear_gauss(const nn_mi_check_task *t, rt_rng *rng, nn_mi_chec
         switch (t->est) {
         case NN_MI_CHECK_KDE_DET:
         case NN_MI_CHECK_KDE_GAUSS:
-            if (sg) for (size_t e = 0; e < (size_t)n * d; e++) sg[e] = 1.0f;
-            st = sg ? nn_mi_kde_gauss(h, sg, n, d, y, NULL, &kde, err) : nn_mi_kde_det(h, n, d, s2, y, NULL, &kde, err);
+        case NN_MI_CHECK_KDE_GAUSS_FULL:
+            if (full) {
+                for (int i = 0; i < n; i++)
+                    for (int u = 0; u < d; u++)
+                        for (int w = 0; w <= u; w++) sg[(size_t)i * per + (size_t)(u * (u + 1) / 2 + w)] = u == w ? 1.0f : 0.0f;
+                st = nn_mi_kde_gauss_full(h, sg, n, d, y, NULL, &kde, err);
+            } else if (sg) {
+                for (size_t e = 0; e < (size_t)n * d; e++) sg[e] = 1.0f;
+                st = nn_mi_kde_gauss(h, sg, n, d, y, NULL, &kde, err);
+            } else {
+                st = nn_mi_kde_det(h, n, d, s2, y, NULL, &kde, err);
+            }
             if (!st) {
                 out->ixt = kde.upper.ixt, out->ity = kde.upper.ity;
                 out->ixt_lower = kde.lower.ixt, out->ity_lower = kde.lower.ity;
@@ -213,6 +225,7 @@ rt_status nn_mi_check_run(const nn_mi_check_task *t, rt_rng *r, nn_mi_check *out
     switch (t->est) {
     case NN_MI_CHECK_KDE_DET:
     case NN_MI_CHECK_KDE_GAUSS:
+    case NN_MI_CHECK_KDE_GAUSS_FULL:
     case NN_MI_CHECK_KSG: return linear_gauss(t, r, out, err);
     case NN_MI_CHECK_KDE_BERN:
     case NN_MI_CHECK_BINNING:

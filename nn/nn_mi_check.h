@@ -9,10 +9,10 @@
 ** are known, at the given N and d, runs one estimator on it with the given settings, and returns
 ** the truth beside the estimate. Two tasks:
 **
-**   linear Gaussian (kde_det, kde_gauss, ksg). X ~ N(0, I_dx); unit k < d of the layer is
+**   linear Gaussian (kde_det, kde_gauss, kde_gauss_full, ksg). X ~ N(0, I_dx); unit k < d of the layer is
 **     h_k = c_j X_j with j = k mod dx, so input coordinate j < m = min(dx, d) feeds r_j units.
 **     The noise the estimator assumes makes T: kde_det adds N(0, sigma2 I), kde_gauss is given
-**     sigma = 1 in every unit, ksg gets one sample T = h + N(0, I). Then
+**     sigma = 1 in every unit (kde_gauss_full: L = I), ksg gets one sample T = h + N(0, I). Then
 **       I(X;T) = sum_j 1/2 log2(1 + r_j c_j^2 / s2)      (s2 = sigma2, or 1)
 **     = `bits`: X_0 carries half of them (all when m = 1), the other coordinates share the rest
 **     with one gain. Y is X_0's quantile bin among `classes` equiprobable bins; the r_0 units that
@@ -39,6 +39,7 @@
 typedef enum nn_mi_check_est {
     NN_MI_CHECK_KDE_DET = 0,    /* nn_mi_kde_det with sigma2 */
     NN_MI_CHECK_KDE_GAUSS,      /* nn_mi_kde_gauss */
+    NN_MI_CHECK_KDE_GAUSS_FULL, /* nn_mi_kde_gauss_full */
     NN_MI_CHECK_KDE_BERN,       /* nn_mi_kde_bern */
     NN_MI_CHECK_BINNING,        /* nn_mi_bin with bin */
     NN_MI_CHECK_PLUGIN,         /* nn_mi_bern_plugin with samples */

@@ -1,5 +1,6 @@
 // nn_mi_kde.c: pairwise-distance bounds on the entropy of a mixture (Kolchinsky & Tracey 2017),
-// for deterministic layers with declared noise, diagonal-Gaussian layers and Bernoulli layers.
+// for deterministic layers with declared noise, diagonal- and full-covariance Gaussian layers and
+// Bernoulli layers.
 //
 // One O(N^2 d) pass over blocks of rows (block x block pairs at a time, so memory stays O(N d +
 // block^2) for any N) accumulates, for every row i, in double:
@@ -50,7 +51,7 @@
 #define REFINE_TOL 0.1          // nats, under the pessimistic bound: see above
 #define REFINE_CUT 40.0         // nats: exp(-40) = 4e-18, below double resolution next to 1
 
-typedef enum kde_kind { KDE_DET, KDE_GAUSS, KDE_BERN } kde_kind;
+typedef enum kde_kind { KDE_DET, KDE_GAUSS, KDE_BERN, KDE_FULL } kde_kind;
 
 typedef struct kde_job {
     kde_kind kind;
@@ -75,12 +76,15 @@ typedef struct kde_job {
     double *is;                 // gauss: (n, d) 1 / sigma
     double *sp, *sq, *lg;       // bern: (n, d) sqrt p, sqrt (1 - p), logit p (clamped p)
     double *pc;                 // bern: (n, d) clamped p
+    double *cov, *prec;         // full: (n, d, d) Sigma_i and its inverse
+    double *ldet;               // full: (n) ln det Sigma_i
 } kde_job;
 
 static void job_free(kde_job *j) {
     free(j->A); free(j->B); free(j->a); free(j->c); free(j->ea); free(j->eb);
     free(j->L); free(j->sp); free(j->sq); free(j->lg); free(j->pc);
     free(j->is); free(j->U); free(j->un); free(j->ue); free(j->vmax);
+    free(j->cov); free(j->prec); free(j->ldet);
 }
 
 static double gemm_kappa(int K) { return (6.0 * sqrt((double)K) + 2.0) * ldexp(1.0, -24); }
@@ -358,11 +362,147 @@ static double bd_bern(const kde_job *j, int i, int l) {
     return -(lp + log_prod4(prod, 1e75));
 }
 
+// Full-covariance Gaussians, Sigma_i = L_i L_i^T (L lower-triangular, packed by rows, positive
+// diagonal), P_j = Sigma_j^-1, mu centred:
+//   KL(p_i || p_j) = 1/2 [ tr(P_j Sigma_i) + (mu_i - mu_j)' P_j (mu_i - mu_j) - d + ln|Sigma_j| - ln|Sigma_i| ]
+//                  = 1/2 ( a_i + c_j + A_i.B_j ),  A_i = [vec(Sigma_i + mu_i mu_i'), mu_i],
+//                    B_j = [vec P_j, -2 P_j mu_j],  a_i = -ln|Sigma_i| - d,  c_j = mu_j' P_j mu_j + ln|Sigma_j|
+// with K = d^2 + d: the diagonal case's algebra with the trace written as an inner product of the
+// vectorized (symmetric) matrices. The BD screen is the diagonal case's with vmax_i = tr Sigma_i,
+// an upper bound on its largest eigenvalue.
+static rt_status setup_full(kde_job *j, const float *mu, const float *L, int n, int d, rt_err *err) {
+    int K = d * d + d, P = d * (d + 1) / 2;
+    if (job_alloc(j, n, K, "nn_mi_kde_gauss_full", err) != RT_OK) return RT_ERR_NOMEM;
+    size_t dd = (size_t)d * d;
+    j->cov = nn_mi_alloc((size_t)n * dd * sizeof(double), "nn_mi_kde_gauss_full", err);
+    j->prec = nn_mi_alloc((size_t)n * dd * sizeof(double), "nn_mi_kde_gauss_full", err);
+    j->ldet = nn_mi_alloc((size_t)n * sizeof(double), "nn_mi_kde_gauss_full", err);
+    j->U = nn_mi_alloc((size_t)n * d * sizeof(float), "nn_mi_kde_gauss_full", err);
+    j->un = nn_mi_alloc((size_t)n * sizeof(double), "nn_mi_kde_gauss_full", err);
+    j->ue = nn_mi_alloc((size_t)n * sizeof(double), "nn_mi_kde_gauss_full", err);
+    j->vmax = nn_mi_alloc((size_t)n * sizeof(double), "nn_mi_kde_gauss_full", err);
+    double *m = nn_mi_alloc((size_t)d * sizeof *m, "nn_mi_kde_gauss_full", err);
+    double *Li = nn_mi_alloc(2 * dd * sizeof *Li, "nn_mi_kde_gauss_full", err);
+    if (!j->cov || !j->prec || !j->ldet || !j->U || !j->un || !j->ue || !j->vmax || !m || !Li) {
+        free(m); free(Li);
+        return RT_ERR_NOMEM;
+    }
+    double *W = Li + dd;        // W = L^-1 (lower-triangular)
+    j->K2 = d;
+    j->kappa2 = gemm_kappa(d);
+    col_mean(mu, n, d, m);
+    double hsum = 0.0;
+    for (int i = 0; i < n; i++) {
+        const float *l = L + (size_t)i * P;
+        double *S = j->cov + (size_t)i * dd, *Q = j->prec + (size_t)i * dd, ld = 0.0;
+        memset(Li, 0, dd * sizeof *Li);
+        for (int r = 0; r < d; r++)
+            for (int c = 0; c <= r; c++) Li[r * d + c] = (double)l[r * (r + 1) / 2 + c];
+        for (int r = 0; r < d; r++) ld += 2.0 * log(Li[r * d + r]);
+        // Sigma = L L', W = L^-1 by forward substitution, P = W' W
+        for (int r = 0; r < d; r++)
+            for (int c = 0; c < d; c++) {
+                double t = 0.0;
+                for (int k = 0; k <= (r < c ? r : c); k++) t += Li[r * d + k] * Li[c * d + k];
+                S[r * d + c] = t;
+            }
+        memset(W, 0, dd * sizeof *W);
+        for (int c = 0; c < d; c++)
+            for (int r = c; r < d; r++) {
+                double t = r == c ? 1.0 : 0.0;
+                for (int k = c; k < r; k++) t -= Li[r * d + k] * W[k * d + c];
+                W[r * d + c] = t / Li[r * d + r];
+            }
+        for (int r = 0; r < d; r++)
+            for (int c = 0; c < d; c++) {
+                double t = 0.0;
+                for (int k = r > c ? r : c; k < d; k++) t += W[k * d + r] * W[k * d + c];
+                Q[r * d + c] = t;
+            }
+        float *A = j->A + (size_t)i * K, *B = j->B + (size_t)i * K, *U = j->U + (size_t)i * d;
+        double un = 0.0, tr = 0.0, q = 0.0;
+        for (int r = 0; r < d; r++) {
+            double ur = (double)mu[(size_t)i * d + r] - m[r], pu = 0.0;
+            U[r] = (float)ur;
+            un += (double)U[r] * (double)U[r];
+            tr += S[r * d + r];
+            for (int c = 0; c < d; c++) {
+                double uc = (double)mu[(size_t)i * d + c] - m[c];
+                A[r * d + c] = (float)(S[r * d + c] + ur * uc);
+                B[r * d + c] = (float)Q[r * d + c];
+                pu += Q[r * d + c] * uc;
+            }
+            A[dd + r] = (float)ur;
+            B[dd + r] = (float)(-2.0 * pu);
+            q += ur * pu;
+        }
+        j->ldet[i] = ld;
+        j->un[i] = un;
+        j->ue[i] = sqrt(un * 2.0 * j->kappa2);
+        j->vmax[i] = tr;
+        j->a[i] = -ld - d;
+        j->c[i] = q + ld;
+        hsum += 0.5 * (d * LN_2PIE + ld);
+    }
+    free(m);
+    free(Li);
+    j->kind = KDE_FULL;
+    j->d = d;
+    j->alpha = 1.0f;
+    j->scale = 0.5;
+    j->hc = hsum / n;
+    j->cut = REFINE_CUT;
+    j->x = mu;
+    error_factors(j);
+    return RT_OK;
+}
+
+static double kl_full(const kde_job *j, int i, int l) {
+    int d = j->d;
+    size_t dd = (size_t)d * d;
+    const double *S = j->cov + (size_t)i * dd, *Q = j->prec + (size_t)l * dd;
+    const float *mi = j->x + (size_t)i * d, *ml = j->x + (size_t)l * d;
+    double tr = 0.0, q = 0.0;
+    for (int r = 0; r < d; r++) {
+        double dr = (double)mi[r] - (double)ml[r];
+        for (int c = 0; c < d; c++) {
+            tr += Q[r * d + c] * S[c * d + r];
+            q += dr * Q[r * d + c] * ((double)mi[c] - (double)ml[c]);
+        }
+    }
+    return 0.5 * (tr + q - d + j->ldet[l] - j->ldet[i]);
+}
+
+// Bhattacharyya between full-covariance Gaussians, V = (Sigma_i + Sigma_j) / 2:
+//   BD = 1/8 (mu_i - mu_j)' V^-1 (mu_i - mu_j) + 1/2 ( ln|V| - (ln|Sigma_i| + ln|Sigma_j|) / 2 )
+// by a Cholesky factorization of V per pair: O(d^3), for the small K of full-covariance layers.
+static double bd_full(const kde_job *j, int i, int l) {
+    int d = j->d;
+    size_t dd = (size_t)d * d;
+    const double *Si = j->cov + (size_t)i * dd, *Sl = j->cov + (size_t)l * dd;
+    const float *mi = j->x + (size_t)i * d, *ml = j->x + (size_t)l * d;
+    double C[32 * 32], z[32], ld = 0.0, q = 0.0;
+    for (int r = 0; r < d; r++) {
+        for (int c = 0; c <= r; c++) {
+            double t = 0.5 * (Si[r * d + c] + Sl[r * d + c]);
+            for (int k = 0; k < c; k++) t -= C[r * d + k] * C[c * d + k];
+            C[r * d + c] = r == c ? sqrt(fmax(t, DBL_MIN)) : t / C[c * d + c];
+        }
+        ld += 2.0 * log(C[r * d + r]);
+        double t = (double)mi[r] - (double)ml[r];
+        for (int k = 0; k < r; k++) t -= C[r * d + k] * z[k];
+        z[r] = t / C[r * d + r];
+        q += z[r] * z[r];
+    }
+    return 0.125 * q + 0.5 * (ld - 0.5 * (j->ldet[i] + j->ldet[l]));
+}
+
 static double kl_direct(const kde_job *j, int i, int l) {
     switch (j->kind) {
     case KDE_DET: return kl_det(j, i, l);
     case KDE_GAUSS: return kl_gauss(j, i, l);
     case KDE_BERN: return kl_bern(j, i, l);
+    case KDE_FULL: return kl_full(j, i, l);
     }
     RT_ABORT("unknown kde kind %d", (int)j->kind);
 }
@@ -371,7 +511,7 @@ static double kl_direct(const kde_job *j, int i, int l) {
 
 // A lower bound on BD(p_i, p_l), less the bound on its GEMM error, from g = U_i.U_l.
 static double bd_screen(const kde_job *j, int i, int l, float g) {
-    if (j->kind == KDE_GAUSS) {
+    if (j->kind == KDE_GAUSS || j->kind == KDE_FULL) {
         double den = 4.0 * (j->vmax[i] + j->vmax[l]);
         return (j->un[i] + j->un[l] - 2.0 * (double)g - j->ue[i] * j->ue[l]) / den;
     }
@@ -417,6 +557,7 @@ static void kde_block_rows(void *arg, size_t lo, size_t hi) {
                 if (kl < 0.0) kl = 0.0;
                 if (j->kind == KDE_GAUSS) bd = bd_gauss(j, i, l);
                 else if (j->kind == KDE_BERN) bd = bd_bern(j, i, l);
+                else if (j->kind == KDE_FULL) bd = bd_full(j, i, l);
                 if (bd < 0.0) bd = 0.0;
             }
             double ek, eb;
@@ -564,6 +705,32 @@ rt_status nn_mi_kde_bern(const float *p, int n, int d, const int32_t *y, const n
                               "probability in [0, 1]", e / (size_t)d, e % (size_t)d, (double)p[e]);
     kde_job j = { 0 };
     st = setup_bern(&j, p, n, d, err);
+    if (st == RT_OK) st = kde_run(&j, y, o, out, t0, err);
+    job_free(&j);
+    return st;
+}
+
+rt_status nn_mi_kde_gauss_full(const float *mu, const float *L, int n, int d, const int32_t *y,
+                               const nn_mi_kde_opts *o, nn_mi_kde *out, rt_err *err) {
+    RT_ASSERT(mu && L && out);
+    double t0 = rt_now_s();
+    rt_status st;
+    if ((st = check_sizes(n, d, "nn_mi_kde_gauss_full", err)) != RT_OK) return st;
+    if (d > NN_MI_FULL_MAX_D)
+        return rt_err_set(err, RT_ERR_ARG, "nn_mi_kde_gauss_full: d=%d; full covariances up to d=%d",
+                          d, NN_MI_FULL_MAX_D);
+    if ((st = check_finite(mu, n, d, "nn_mi_kde_gauss_full", "mu", err)) != RT_OK) return st;
+    int P = d * (d + 1) / 2;
+    if ((st = check_finite(L, n, P, "nn_mi_kde_gauss_full", "L", err)) != RT_OK) return st;
+    for (int i = 0; i < n; i++)
+        for (int r = 0; r < d; r++) {
+            float v = L[(size_t)i * P + (size_t)(r * (r + 1) / 2 + r)];
+            if (!(v >= FLT_MIN))
+                return rt_err_set(err, RT_ERR_NUMERIC, "nn_mi_kde_gauss_full: L[%d] has %g on its diagonal "
+                                  "(entry %d); the Cholesky factor needs a positive diagonal", i, (double)v, r);
+        }
+    kde_job j = { 0 };
+    st = setup_full(&j, mu, L, n, d, err);
     if (st == RT_OK) st = kde_run(&j, y, o, out, t0, err);
     job_free(&j);
     return st;

@@ -3,8 +3,9 @@
 // and the Kozachenko-Leonenko entropy.
 //
 // Brute force: each row's distances to all rows are computed into O(N) buffers, then its k-th
-// neighbour is found by insertion into a sorted list of k, and the counts by one more scan. The
-// cost is O(N^2 d) time, O(N) memory: about 1e8 pair visits at N = 10,000, fine for the low-
+// neighbour is found by insertion into a sorted list of k, and the counts by one more scan; the
+// rows run on an rt_pool of OpenBLAS's thread count, each into its own term, summed in row order
+// (the same bits on any thread count). The cost is O(N^2 d) time, O(N) memory per thread: about 1e8 pair visits at N = 10,000, fine for the low-
 // dimensional quantities KSG is meant for (KSG is biased in high dimension anyway). A tree would
 // be faster but not in the max-norm in high dimension, and this is simple to check.
 // Distances are float max-norms |a_ik - a_jk| (exact up to the rounding of one subtraction) and
@@ -12,7 +13,13 @@
 #include "nn_mi_impl.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+
+#include "rt_blas.h"
+#include "rt_pool.h"
+
+#define ROWS_PER_CHUNK 16       // rows per rt_pool chunk: each row costs O(N d)
 
 // A copy of x (n, d) divided by its columns' root mean variance, one factor for all of them (a
 // constant x is kept). The joint max-norm of KSG compares a's distances with b's: a layer on 45
@@ -84,6 +91,41 @@ static rt_status check_knn(const float *x, int n, int d, int k, const char *fn, 
     return RT_OK;
 }
 
+/* The rows [lo, hi) of KSG: each row's psi(n_a + 1) + psi(n_b + 1) into its own entry of term[], so
+** the chunks of rt_pool_for write disjoint entries and the sum, taken in row order afterwards,
+** does not depend on the thread count. */
+typedef struct ksg_job {
+    const float *a, *b;
+    int da, db, n, k;
+    double *term;
+    atomic_bool nomem;
+} ksg_job;
+
+static void ksg_rows(void *arg, size_t lo, size_t hi) {
+    ksg_job *J = arg;
+    int n = J->n, k = J->k;
+    float *dA = malloc((size_t)n * sizeof *dA), *dB = malloc((size_t)n * sizeof *dB);
+    float *dZ = malloc((size_t)n * sizeof *dZ), *best = malloc((size_t)k * sizeof *best);
+    if (!dA || !dB || !dZ || !best) {
+        atomic_store(&J->nomem, true);
+    } else {
+        for (int i = (int)lo; i < (int)hi; i++) {
+            dist_row(J->a, n, J->da, i, dA);
+            dist_row(J->b, n, J->db, i, dB);
+            for (int j = 0; j < n; j++) dZ[j] = dA[j] > dB[j] ? dA[j] : dB[j];
+            float eps = kth_smallest(dZ, n, i, k, NULL, 0, best);
+            int na = 0, nb = 0;
+            for (int j = 0; j < n; j++) {
+                if (j == i) continue;
+                na += dA[j] < eps;
+                nb += dB[j] < eps;
+            }
+            J->term[i] = nn_mi_digamma(na + 1.0) + nn_mi_digamma(nb + 1.0);
+        }
+    }
+    free(dA); free(dB); free(dZ); free(best);
+}
+
 rt_status nn_mi_ksg(const float *a, int da, const float *b, int db, int n, int k,
                     nn_mi_value *out, rt_err *err) {
     RT_ASSERT(a && b && out);
@@ -92,31 +134,57 @@ rt_status nn_mi_ksg(const float *a, int da, const float *b, int db, int n, int k
     if ((st = check_knn(a, n, da, k, "nn_mi_ksg", "a", err)) != RT_OK) return st;
     if ((st = check_knn(b, n, db, k, "nn_mi_ksg", "b", err)) != RT_OK) return st;
     float *ua = unit_scale(a, n, da, err), *ub = ua ? unit_scale(b, n, db, err) : NULL;
-    if (!ua || !ub) { free(ua); return RT_ERR_NOMEM; }
-    a = ua, b = ub;
-    float *dA = nn_mi_alloc((size_t)n * sizeof *dA, "distances", err);
-    float *dB = nn_mi_alloc((size_t)n * sizeof *dB, "distances", err);
-    float *dZ = nn_mi_alloc((size_t)n * sizeof *dZ, "distances", err);
-    float *best = nn_mi_alloc((size_t)k * sizeof *best, "neighbours", err);
-    if (!dA || !dB || !dZ || !best) { free(dA); free(dB); free(dZ); free(best); free(ua); free(ub); return RT_ERR_NOMEM; }
+    double *term = ub ? nn_mi_alloc((size_t)n * sizeof *term, "row terms", err) : NULL;
+    if (!ua || !ub || !term) { free(ua); free(ub); return RT_ERR_NOMEM; }
+    ksg_job J = { .a = ua, .b = ub, .da = da, .db = db, .n = n, .k = k, .term = term };
+    atomic_init(&J.nomem, false);
+    rt_pool pool;
+    rt_pool_init(&pool, rt_blas_threads());
+    rt_pool_for(&pool, (size_t)n, ROWS_PER_CHUNK, ksg_rows, &J);
+    rt_pool_free(&pool);
     double s = 0.0;
-    for (int i = 0; i < n; i++) {
-        dist_row(a, n, da, i, dA);
-        dist_row(b, n, db, i, dB);
-        for (int j = 0; j < n; j++) dZ[j] = dA[j] > dB[j] ? dA[j] : dB[j];
-        float eps = kth_smallest(dZ, n, i, k, NULL, 0, best);
-        int na = 0, nb = 0;
-        for (int j = 0; j < n; j++) {
-            if (j == i) continue;
-            na += dA[j] < eps;
-            nb += dB[j] < eps;
-        }
-        s += nn_mi_digamma(na + 1.0) + nn_mi_digamma(nb + 1.0);
-    }
-    free(dA); free(dB); free(dZ); free(best); free(ua); free(ub);
+    for (int i = 0; i < n; i++) s += term[i];
+    free(ua); free(ub); free(term);
+    if (atomic_load(&J.nomem)) return rt_err_set(err, RT_ERR_NOMEM, "nn_mi_ksg: cannot allocate distances");
     double nats = nn_mi_digamma(k) + nn_mi_digamma(n) - s / n;
     *out = (nn_mi_value){ .bits = nats / NN_MI_LN2, .side = NN_MI_ESTIMATE, .seconds = rt_now_s() - t0 };
     return RT_OK;
+}
+
+/* The rows [lo, hi) of Ross's estimator: each row's psi(k_i), psi(N_y), psi(m_i) into its own
+** entries (kept[i] = 0 for a row alone in its class), summed in row order afterwards. */
+typedef struct ross_job {
+    const float *t;
+    const int32_t *cls;
+    const int64_t *ny;
+    int n, d, k;
+    double *sk, *sy, *sm;
+    char *kept;
+    atomic_bool nomem;
+} ross_job;
+
+static void ross_rows(void *arg, size_t lo, size_t hi) {
+    ross_job *J = arg;
+    int n = J->n;
+    float *dist = malloc((size_t)n * sizeof *dist), *best = malloc((size_t)J->k * sizeof *best);
+    if (!dist || !best) {
+        atomic_store(&J->nomem, true);
+    } else {
+        for (int i = (int)lo; i < (int)hi; i++) {
+            int64_t m_y = J->ny[J->cls[i]];
+            J->kept[i] = m_y >= 2;
+            if (m_y < 2) continue;              // alone in its class: no neighbour to measure
+            int ki = m_y - 1 < J->k ? (int)(m_y - 1) : J->k;
+            dist_row(J->t, n, J->d, i, dist);
+            float r = kth_smallest(dist, n, i, ki, J->cls, J->cls[i], best);
+            int m = 1;
+            for (int j = 0; j < n; j++) m += (j != i && dist[j] < r);
+            J->sk[i] = nn_mi_digamma(ki);
+            J->sy[i] = nn_mi_digamma((double)m_y);
+            J->sm[i] = nn_mi_digamma(m);
+        }
+    }
+    free(dist); free(best);
 }
 
 rt_status nn_mi_ksg_labels(const float *t, int n, int d, const int32_t *y, int k,
@@ -125,36 +193,34 @@ rt_status nn_mi_ksg_labels(const float *t, int n, int d, const int32_t *y, int k
     double t0 = rt_now_s();
     rt_status st;
     if ((st = check_knn(t, n, d, k, "nn_mi_ksg_labels", "t", err)) != RT_OK) return st;
-    float *dist = nn_mi_alloc((size_t)n * sizeof *dist, "distances", err);
-    float *best = nn_mi_alloc((size_t)k * sizeof *best, "neighbours", err);
     int32_t *cls = nn_mi_alloc((size_t)n * sizeof *cls, "labels", err);
+    double *terms = nn_mi_alloc(3 * (size_t)n * sizeof *terms, "row terms", err);
+    char *kept = nn_mi_alloc((size_t)n, "row flags", err);
     int64_t *ny = NULL;
     int nclass = 0;
-    st = (dist && best && cls) ? nn_mi_classes(y, n, cls, &nclass, err) : RT_ERR_NOMEM;
+    st = (cls && terms && kept) ? nn_mi_classes(y, n, cls, &nclass, err) : RT_ERR_NOMEM;
     if (st == RT_OK && !(ny = calloc((size_t)nclass, sizeof *ny)))
         st = rt_err_set(err, RT_ERR_NOMEM, "nn_mi_ksg_labels: cannot allocate class counts");
-    if (st != RT_OK) { free(dist); free(best); free(cls); return st; }
+    if (st != RT_OK) { free(cls); free(terms); free(kept); return st; }
     for (int i = 0; i < n; i++) ny[cls[i]]++;
+    ross_job J = { .t = t, .cls = cls, .ny = ny, .n = n, .d = d, .k = k, .sk = terms,
+                   .sy = terms + n, .sm = terms + 2 * (size_t)n, .kept = kept };
+    atomic_init(&J.nomem, false);
+    rt_pool pool;
+    rt_pool_init(&pool, rt_blas_threads());
+    rt_pool_for(&pool, (size_t)n, ROWS_PER_CHUNK, ross_rows, &J);
+    rt_pool_free(&pool);
     double sk = 0.0, sy = 0.0, sm = 0.0;
-    int kept = 0;
-    for (int i = 0; i < n; i++) {
-        int64_t m_y = ny[cls[i]];
-        if (m_y < 2) continue;                  // alone in its class: no neighbour to measure
-        int ki = m_y - 1 < k ? (int)(m_y - 1) : k;
-        dist_row(t, n, d, i, dist);
-        float r = kth_smallest(dist, n, i, ki, cls, cls[i], best);
-        int m = 1;
-        for (int j = 0; j < n; j++) m += (j != i && dist[j] < r);
-        sk += nn_mi_digamma(ki);
-        sy += nn_mi_digamma((double)m_y);
-        sm += nn_mi_digamma(m);
-        kept++;
-    }
-    free(dist); free(best); free(cls); free(ny);
-    if (kept == 0)
+    int nkept = 0;
+    for (int i = 0; i < n; i++)
+        if (kept[i]) { sk += J.sk[i]; sy += J.sy[i]; sm += J.sm[i]; nkept++; }
+    bool nomem = atomic_load(&J.nomem);
+    free(cls); free(terms); free(kept); free(ny);
+    if (nomem) return rt_err_set(err, RT_ERR_NOMEM, "nn_mi_ksg_labels: cannot allocate distances");
+    if (nkept == 0)
         return rt_err_set(err, RT_ERR_ARG, "nn_mi_ksg_labels: every class has a single row; nothing to "
                           "estimate from");
-    double nats = nn_mi_digamma(kept) + (sk - sy - sm) / kept;
+    double nats = nn_mi_digamma(nkept) + (sk - sy - sm) / nkept;
     *out = (nn_mi_value){ .bits = nats / NN_MI_LN2, .side = NN_MI_ESTIMATE, .seconds = rt_now_s() - t0 };
     return RT_OK;
 }

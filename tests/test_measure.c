@@ -239,55 +239,62 @@ Test(measure, selfcheck_rows) {
 }
 
 /* A VIB bottleneck: the variational row is the kl term, kde reads each example's sigma. */
+/* Diagonal and full covariances: kde reads the layer's own sigma or Cholesky factor L. */
 Test(measure, gauss_layer_rate_and_kde) {
-    nn_dataset tr = blobs(90, 4, 5), te = blobs(60, 4, 6);
-    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 8, "h"), L(NN_LAYER_RELU, 8, "r"), L(NN_LAYER_GAUSS, 3, "z"),
-                          L(NN_LAYER_LINEAR, 3, "out") };
-    nn_term_spec t[] = { T(NN_TERM_CE, "ce", ""), T(NN_TERM_KL, "kl", "z") };
-    nn_model m;
-    nn_obj o;
-    rt_err err = { 0 };
-    cr_assert_eq(nn_model_build(&m, s, 4, 4, &err), RT_OK, "%s", err.msg);
-    cr_assert_eq(nn_obj_build(&o, t, 2, NULL, 0, &m, &err), RT_OK, "%s", err.msg);
-    rt_rng r;
-    rt_rng_seed(&r, 4);
-    nn_model_init(&m, &r);
-    nn_measure_cfg cfg = nn_measure_cfg_default();
-    snprintf(cfg.layers[cfg.nlayers++], 64, "z");
-    cfg.split[0] = false;
-    nn_measure *mm = calloc(1, sizeof *mm);
-    cr_assert_eq(nn_measure_open(mm, &cfg, &m, &o, &tr, &te, 7, 0, tu_tmpdir("gauss"), false, &err), RT_OK, "%s", err.msg);
-    rt_ctx c;
-    rt_ctx_init(&c, 4u << 20);
-    cr_assert_eq(nn_measure_epoch(mm, &m, &o, 3, 1000, &c, &err), RT_OK, "%s", err.msg);
-    nn_eval_cfg e = { 0, 1000, 1, NN_AVG_PROBS, 7, 0, 0, 3.0 };
-    nn_eval ev = nn_evaluate(&m, &o, &te, &e, &c);
-    const nn_info_row *row = find(mm, 1, "z", NN_INFO_VARIATIONAL);
-    cr_assert_not_null(row);
-    cr_expect_eq(row->epoch, 3);
-    cr_expect_float_eq(row->ixz, ev.term_bits[1], 1e-12, "the rate is the kl term");
-    cr_expect_float_eq(row->izy, log2(3.0) - ev.term_bits[0], 1e-12);
-    cr_expect_null(find(mm, 0, "z", NN_INFO_VARIATIONAL), "train not measured");
-    /* kde with the layer's own mu and sigma */
-    rt_ctx_reset(&c);
-    c.grad_enabled = false;
-    rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ te.n, 4 });
-    memcpy(x->data, te.x, (size_t)te.n * 4 * sizeof(float));
-    nn_fwd f = { &c, false, NULL, 0 };
-    nn_model_forward(&m, &f, x);
-    nn_mi_kde kde;
-    cr_assert_eq(nn_mi_kde_gauss(m.layers[2].mu->data, m.layers[2].sigma->data, te.n, 3, te.y, NULL, &kde, &err), RT_OK);
-    row = find(mm, 1, "z", NN_INFO_KDE_UPPER);
-    cr_assert_not_null(row);
-    cr_expect_eq(row->ixz, kde.upper.ixt);
-    cr_expect_eq(find(mm, 1, "z", NN_INFO_KDE_LOWER)->ixz, kde.lower.ixt);
-    cr_expect(kde.lower.ixt <= kde.upper.ixt);
-    nn_measure_close(mm, false, &err);
-    free(mm);
-    rt_ctx_free(&c);
-    nn_model_free(&m);
-    nn_dataset_free(&tr);
-    nn_dataset_free(&te);
+    for (int full = 0; full < 2; full++) {
+        nn_dataset tr = blobs(90, 4, 5), te = blobs(60, 4, 6);
+        nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 8, "h"), L(NN_LAYER_RELU, 8, "r"), L(NN_LAYER_GAUSS, 3, "z"),
+                              L(NN_LAYER_LINEAR, 3, "out") };
+        s[2].full_cov = full;
+        nn_term_spec t[] = { T(NN_TERM_CE, "ce", ""), T(NN_TERM_KL, "kl", "z") };
+        nn_model m;
+        nn_obj o;
+        rt_err err = { 0 };
+        cr_assert_eq(nn_model_build(&m, s, 4, 4, &err), RT_OK, "%s", err.msg);
+        cr_assert_eq(nn_obj_build(&o, t, 2, NULL, 0, &m, &err), RT_OK, "%s", err.msg);
+        rt_rng r;
+        rt_rng_seed(&r, 4);
+        nn_model_init(&m, &r);
+        nn_measure_cfg cfg = nn_measure_cfg_default();
+        snprintf(cfg.layers[cfg.nlayers++], 64, "z");
+        cfg.split[0] = false;
+        cfg.estimators |= 1u << NN_EST_KSG;
+        nn_measure *mm = calloc(1, sizeof *mm);
+        cr_assert_eq(nn_measure_open(mm, &cfg, &m, &o, &tr, &te, 7, 0, tu_tmpdir("gauss"), false, &err), RT_OK, "%s", err.msg);
+        rt_ctx c;
+        rt_ctx_init(&c, 4u << 20);
+        cr_assert_eq(nn_measure_epoch(mm, &m, &o, 3, 1000, &c, &err), RT_OK, "%s", err.msg);
+        nn_eval_cfg e = { 0, 1000, 1, NN_AVG_PROBS, 7, 0, 0, 3.0 };
+        nn_eval ev = nn_evaluate(&m, &o, &te, &e, &c);
+        const nn_info_row *row = find(mm, 1, "z", NN_INFO_VARIATIONAL);
+        cr_assert_not_null(row);
+        cr_expect_eq(row->epoch, 3);
+        cr_expect_float_eq(row->ixz, ev.term_bits[1], 1e-12, "the rate is the kl term");
+        cr_expect_float_eq(row->izy, log2(3.0) - ev.term_bits[0], 1e-12);
+        cr_expect_null(find(mm, 0, "z", NN_INFO_VARIATIONAL), "train not measured");
+        /* kde with the layer's own mu and sigma */
+        rt_ctx_reset(&c);
+        c.grad_enabled = false;
+        rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ te.n, 4 });
+        memcpy(x->data, te.x, (size_t)te.n * 4 * sizeof(float));
+        nn_fwd f = { &c, false, NULL, 0 };
+        nn_model_forward(&m, &f, x);
+        nn_mi_kde kde;
+        if (full) cr_assert_eq(nn_mi_kde_gauss_full(m.layers[2].mu->data, m.layers[2].sigma->data, te.n, 3, te.y, NULL, &kde, &err), RT_OK, "%s", err.msg);
+        else cr_assert_eq(nn_mi_kde_gauss(m.layers[2].mu->data, m.layers[2].sigma->data, te.n, 3, te.y, NULL, &kde, &err), RT_OK);
+        row = find(mm, 1, "z", NN_INFO_KDE_UPPER);
+        cr_assert_not_null(row);
+        cr_expect_eq(row->ixz, kde.upper.ixt);
+        cr_expect_eq(find(mm, 1, "z", NN_INFO_KDE_LOWER)->ixz, kde.lower.ixt);
+        cr_expect(kde.lower.ixt <= kde.upper.ixt);
+        cr_expect(isfinite(find(mm, 1, "z", NN_INFO_KSG)->ixz), "a sample of z for KSG");
+        nn_measure_close(mm, false, &err);
+        free(mm);
+        rt_ctx_free(&c);
+        nn_model_free(&m);
+        nn_dataset_free(&tr);
+        nn_dataset_free(&te);
+    }
 }
 
 /* samples = N: a fixed seeded subset of N examples, the same for the same seed. */

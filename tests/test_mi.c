@@ -242,6 +242,132 @@ Test(mi, kde_gauss_matches_naive_loop) {
     free(mu); free(s); free(y);
 }
 
+// Full covariances Sigma_i = L_i L_i^T from packed lower-triangular L: a Gauss-Jordan inverse and
+// an elimination determinant (not the Cholesky route of the estimator), then the textbook KL and
+// Bhattacharyya. d <= 4.
+static void packed_cov(const float *L, int d, double *S) {
+    double M[16] = { 0 };
+    for (int r = 0; r < d; r++)
+        for (int c = 0; c <= r; c++) M[r * d + c] = (double)L[r * (r + 1) / 2 + c];
+    for (int r = 0; r < d; r++)
+        for (int c = 0; c < d; c++) {
+            S[r * d + c] = 0.0;
+            for (int k = 0; k < d; k++) S[r * d + c] += M[r * d + k] * M[c * d + k];
+        }
+}
+
+static double inv_det(const double *A, int d, double *inv) {
+    double M[16], det = 1.0;
+    memcpy(M, A, (size_t)d * d * sizeof *M);
+    for (int r = 0; r < d; r++)
+        for (int c = 0; c < d; c++) inv[r * d + c] = r == c;
+    for (int c = 0; c < d; c++) {
+        int piv = c;
+        for (int r = c + 1; r < d; r++) if (fabs(M[r * d + c]) > fabs(M[piv * d + c])) piv = r;
+        if (piv != c) {
+            for (int k = 0; k < d; k++) {
+                double t = M[c * d + k]; M[c * d + k] = M[piv * d + k]; M[piv * d + k] = t;
+                t = inv[c * d + k]; inv[c * d + k] = inv[piv * d + k]; inv[piv * d + k] = t;
+            }
+            det = -det;
+        }
+        double p = M[c * d + c];
+        det *= p;
+        for (int k = 0; k < d; k++) { M[c * d + k] /= p; inv[c * d + k] /= p; }
+        for (int r = 0; r < d; r++) {
+            if (r == c) continue;
+            double f = M[r * d + c];
+            for (int k = 0; k < d; k++) { M[r * d + k] -= f * M[c * d + k]; inv[r * d + k] -= f * inv[c * d + k]; }
+        }
+    }
+    return det;
+}
+
+static ref_mix ref_full(const float *mu, const float *L, int n, int d) {
+    ref_mix m = ref_alloc(n);
+    int P = d * (d + 1) / 2;
+    for (int i = 0; i < n; i++) {
+        double Si[16], Ii[16];
+        packed_cov(L + (size_t)i * P, d, Si);
+        double di = inv_det(Si, d, Ii);
+        m.hc[i] = 0.5 * (d * log(2.0 * 3.14159265358979323846 * exp(1.0)) + log(di));
+        for (int j = 0; j < n; j++) {
+            double Sj[16], Ij[16], V[16], IV[16], dm[4];
+            packed_cov(L + (size_t)j * P, d, Sj);
+            double dj = inv_det(Sj, d, Ij);
+            for (int k = 0; k < d * d; k++) V[k] = 0.5 * (Si[k] + Sj[k]);
+            double dv = inv_det(V, d, IV);
+            for (int k = 0; k < d; k++) dm[k] = (double)mu[i * d + k] - (double)mu[j * d + k];
+            double tr = 0.0, qj = 0.0, qv = 0.0;
+            for (int r = 0; r < d; r++)
+                for (int c = 0; c < d; c++) {
+                    tr += Ij[r * d + c] * Si[c * d + r];
+                    qj += dm[r] * Ij[r * d + c] * dm[c];
+                    qv += dm[r] * IV[r * d + c] * dm[c];
+                }
+            m.kl[i * n + j] = 0.5 * (tr + qj - d + log(dj / di));
+            m.bd[i * n + j] = 0.125 * qv + 0.5 * log(dv / sqrt(di * dj));
+        }
+    }
+    return m;
+}
+
+// n rows of packed factors: diagonal in [lo, hi], below it N(0, off^2).
+static float *random_factors(rt_rng *r, int n, int d, float lo, float hi, float off) {
+    int P = d * (d + 1) / 2;
+    float *L = floats((size_t)n * P);
+    for (int i = 0; i < n; i++)
+        for (int a = 0; a < d; a++)
+            for (int b = 0; b <= a; b++)
+                L[(size_t)i * P + (size_t)(a * (a + 1) / 2 + b)] =
+                    a == b ? lo + (hi - lo) * (float)rt_rng_uniform(r) : off * (float)rt_rng_normal(r);
+    return L;
+}
+
+Test(mi, kde_gauss_full_matches_naive_loop) {
+    rt_rng r = stream(13);
+    int n = 37, d = 3, nclass = 3;
+    float *mu = floats((size_t)n * d);
+    rt_rng_fill_normal(&r, mu, (size_t)n * d, 0.0f, 1.0f);
+    float *L = random_factors(&r, n, d, 0.4f, 1.2f, 0.4f);
+    int32_t *y = labels(&r, n, nclass);
+    ref_mix m = ref_full(mu, L, n, d);
+    ref_plane up = ref_plane_of(&m, m.kl, y, nclass), lo = ref_plane_of(&m, m.bd, y, nclass);
+    for (int refine = 0; refine < 2; refine++) {
+        nn_mi_kde_opts o = { .block = 8, .no_refine = !refine };
+        nn_mi_kde k;
+        rt_err err = { 0 };
+        cr_assert_eq(nn_mi_kde_gauss_full(mu, L, n, d, y, &o, &k, &err), RT_OK, "%s", err.msg);
+        expect_plane(&k.upper, &up, 1e-5, "full upper");
+        expect_plane(&k.lower, &lo, 1e-5, "full lower");
+        expect_sides(&k);
+    }
+    // A diagonal factor is the diagonal estimator's case: the same bounds.
+    int P = d * (d + 1) / 2;
+    float *s = floats((size_t)n * d);
+    for (int i = 0; i < n; i++)
+        for (int a = 0; a < d; a++) {
+            s[i * d + a] = L[(size_t)i * P + (size_t)(a * (a + 1) / 2 + a)];
+            for (int b = 0; b < a; b++) L[(size_t)i * P + (size_t)(a * (a + 1) / 2 + b)] = 0.0f;
+        }
+    nn_mi_kde kf, kg;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_mi_kde_gauss_full(mu, L, n, d, y, NULL, &kf, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(nn_mi_kde_gauss(mu, s, n, d, y, NULL, &kg, &err), RT_OK, "%s", err.msg);
+    expect_rel(kf.upper.ixt, kg.upper.ixt, 1e-5, 1e-6, "diagonal factor, upper");
+    expect_rel(kf.lower.ixt, kg.lower.ixt, 1e-5, 1e-6, "diagonal factor, lower");
+    expect_rel(kf.lower.ity, kg.lower.ity, 1e-5, 1e-6, "diagonal factor, lower I(T;Y)");
+    // errors: a zero on the diagonal; too wide
+    L[P + 2] = 0.0f;
+    cr_expect_eq(nn_mi_kde_gauss_full(mu, L, n, d, y, NULL, &kf, &err), RT_ERR_NUMERIC);
+    cr_expect(strstr(err.msg, "L[1] has 0 on its diagonal") != NULL, "%s", err.msg);
+    rt_err_clear(&err);
+    cr_expect_eq(nn_mi_kde_gauss_full(mu, L, 1, 33, NULL, NULL, &kf, &err), RT_ERR_ARG);
+    cr_expect(strstr(err.msg, "d=33") != NULL, "%s", err.msg);
+    ref_free(&m);
+    free(mu); free(L); free(s); free(y);
+}
+
 Test(mi, kde_bern_matches_naive_loop) {
     rt_rng r = stream(13);
     int n = 47, d = 9, nclass = 2;
@@ -462,6 +588,51 @@ Test(mi, kde_bounds_bracket_monte_carlo_mixture_entropy) {
                   kind, k.lower.h_t, k.upper.h_t);
     }
     free(mu); free(s); free(s1);
+}
+
+Test(mi, kde_full_bounds_bracket_monte_carlo_mixture_entropy) {
+    // 40 correlated components in d = 2 (off-diagonal factors ~ the diagonal ones): the mixture
+    // entropy by Monte Carlo, 20,000 draws, each density with the textbook inverse and determinant;
+    // required lower - 4 se <= H_MC <= upper + 4 se, and bounds far enough apart to tell.
+    rt_rng r = stream(19);
+    int n = 40, d = 2, P = 3, M = 20000;
+    float *mu = floats((size_t)n * d);
+    rt_rng_fill_uniform(&r, mu, (size_t)n * d, -2.0f, 2.0f);
+    float *L = random_factors(&r, n, d, 0.2f, 0.6f, 0.3f);
+    double inv[40][4], ldet[40];
+    for (int j = 0; j < n; j++) {
+        double S[4];
+        packed_cov(L + (size_t)j * P, d, S);
+        ldet[j] = log(inv_det(S, d, inv[j]));
+    }
+    double sum = 0.0, sum2 = 0.0;
+    for (int m = 0; m < M; m++) {
+        int j = (int)rt_rng_below(&r, (uint32_t)n);
+        double e0 = rt_rng_normal(&r), e1 = rt_rng_normal(&r);
+        const float *l = L + (size_t)j * P;
+        double t[2] = { (double)mu[j * d] + (double)l[0] * e0,
+                        (double)mu[j * d + 1] + (double)l[1] * e0 + (double)l[2] * e1 };
+        double lv[40], mx = -INFINITY;
+        for (int k = 0; k < n; k++) {
+            double a = t[0] - (double)mu[k * d], b = t[1] - (double)mu[k * d + 1];
+            double q = a * a * inv[k][0] + 2.0 * a * b * inv[k][1] + b * b * inv[k][3];
+            lv[k] = -0.5 * (q + ldet[k] + 2.0 * log(2.0 * 3.14159265358979323846));
+            mx = fmax(mx, lv[k]);
+        }
+        double s = 0.0;
+        for (int k = 0; k < n; k++) s += exp(lv[k] - mx);
+        double v = -(mx + log(s / n)) / LN2;
+        sum += v;
+        sum2 += v * v;
+    }
+    double h = sum / M, se = sqrt(fmax(sum2 / M - h * h, 0.0) / M);
+    nn_mi_kde k;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_mi_kde_gauss_full(mu, L, n, d, NULL, NULL, &k, &err), RT_OK, "%s", err.msg);
+    cr_expect(k.lower.h_t - 4.0 * se <= h && h <= k.upper.h_t + 4.0 * se, "lower %.4f, MC %.4f +- %.4f, upper %.4f",
+              k.lower.h_t, h, se, k.upper.h_t);
+    cr_expect(k.upper.h_t - k.lower.h_t > 8.0 * se, "bounds %.4f..%.4f too close to test", k.lower.h_t, k.upper.h_t);
+    free(mu); free(L);
 }
 
 Test(mi, kde_bounds_bracket_exact_bernoulli_mixture_entropy) {
@@ -776,7 +947,8 @@ Test(mi, kde_bytes_do_not_depend_on_threads) {
     rt_rng_fill_normal(&r, h, (size_t)n * d, 0.0f, 0.7f);
     for (int i = 0; i < n * d; i++) s[i] = 0.2f + 0.5f * (float)rt_rng_uniform(&r), p[i] = (float)rt_rng_uniform(&r);
     for (int i = 0; i < n; i++) y[i] = i % 4;
-    nn_mi_kde ref[3], got;
+    nn_mi_kde ref[4], got;
+    float *L = random_factors(&r, n, d, 0.3f, 0.9f, 0.2f);
     nn_mi_kde_opts o = { 64, false };           /* several blocks of rows and columns */
     rt_err err = { 0 };
     int before = rt_blas_threads();
@@ -788,9 +960,15 @@ Test(mi, kde_bytes_do_not_depend_on_threads) {
         if (t > 1) cr_expect(memcmp(&got.upper, &ref[1].upper, sizeof got.upper) == 0 && memcmp(&got.lower, &ref[1].lower, sizeof got.lower) == 0, "gauss, %d threads", t);
         cr_assert_eq(nn_mi_kde_bern(p, n, d, y, &o, t == 1 ? &ref[2] : &got, &err), RT_OK, "%s", err.msg);
         if (t > 1) cr_expect(memcmp(&got.upper, &ref[2].upper, sizeof got.upper) == 0 && memcmp(&got.lower, &ref[2].lower, sizeof got.lower) == 0, "bern, %d threads", t);
+        /* Full covariances: the Bhattacharyya loop, all in the pool, is thread-independent; the KL
+        ** bound's GEMM (inner size d^2 + d = 90) is rounded differently by OpenBLAS on 1 and 2
+        ** threads (1e-10 bits here), as any GEMM may be: the promise is the same bytes for the same
+        ** thread count. */
+        cr_assert_eq(nn_mi_kde_gauss_full(h, L, n, d, y, &o, t == 1 ? &ref[3] : &got, &err), RT_OK, "%s", err.msg);
+        if (t > 1) cr_expect(memcmp(&got.lower, &ref[3].lower, sizeof got.lower) == 0, "full, %d threads", t);
     }
     rt_blas_set_threads(before);
-    free(h), free(s), free(p), free(y);
+    free(h), free(s), free(p), free(y), free(L);
 }
 
 // ---- known-MI tasks at a layer's size (nn_mi_check.h) ----
@@ -859,6 +1037,10 @@ Test(mi, check_linear_gauss_truth_and_estimates) {
     nn_mi_check gauss = run_check(t, 72);
     cr_expect_float_eq(gauss.ixt, det.ixt, 1e-4);
     cr_expect_float_eq(gauss.ity_lower, det.ity_lower, 1e-4);
+    t.est = NN_MI_CHECK_KDE_GAUSS_FULL;        /* and the full-covariance one with L = I */
+    nn_mi_check full = run_check(t, 72);
+    cr_expect_float_eq(full.ixt, det.ixt, 1e-4);
+    cr_expect_float_eq(full.ixt_lower, det.ixt_lower, 1e-4);
     nn_mi_check_task k = { .est = NN_MI_CHECK_KSG, .n = 2000, .d = 1, .dx = 1, .classes = 4, .bits = 1.0, .k = 3 };
     nn_mi_check c = run_check(k, 73);
     cr_expect(fabs(c.ixt - 1.0) < 0.1, "ksg %.3f for 1 bit", c.ixt);
@@ -939,4 +1121,25 @@ Test(mi, ksg_divides_out_each_variables_scale) {
     cr_expect(fabs(v.bits - v45.bits) < 1e-3, "unscaled %.5f, scaled %.5f", v.bits, v45.bits);
     cr_expect(v45.bits > 0.5 * -log2(1.0 - 0.64) * d, "not collapsed: %.3f", v45.bits);
     free(a); free(b); free(b45);
+}
+
+/* KSG and Ross run their rows on a pool of OpenBLAS's thread count: the same bits on 1, 2, 3. */
+Test(mi, ksg_bytes_do_not_depend_on_threads) {
+    rt_rng r = stream(96);
+    int n = 600, d = 3;
+    float *a = floats((size_t)n * d), *b = floats((size_t)n * d);
+    corr_gauss(&r, n, d, 0.7, a, b);
+    int32_t *y = labels(&r, n, 4);
+    nn_mi_value ref[2], got;
+    rt_err err = { 0 };
+    int before = rt_blas_threads();
+    for (int t = 1; t <= 3; t++) {
+        rt_blas_set_threads(t);
+        cr_assert_eq(nn_mi_ksg(a, d, b, d, n, 3, t == 1 ? &ref[0] : &got, &err), RT_OK, "%s", err.msg);
+        if (t > 1) cr_expect(got.bits == ref[0].bits, "ksg, %d threads: %.17g vs %.17g", t, got.bits, ref[0].bits);
+        cr_assert_eq(nn_mi_ksg_labels(b, n, d, y, 3, t == 1 ? &ref[1] : &got, &err), RT_OK, "%s", err.msg);
+        if (t > 1) cr_expect(got.bits == ref[1].bits, "Ross, %d threads", t);
+    }
+    rt_blas_set_threads(before);
+    free(a); free(b); free(y);
 }
