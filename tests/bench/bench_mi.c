@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "nn_mi.h"
 #include "rt_blas.h"
@@ -48,6 +49,33 @@ int main(int argc, char **argv) {
     show("kde_gauss", &k);
     if (nn_mi_kde_bern(p, n, d, y, NULL, &k, &err) != RT_OK) { puts(err.msg); return 1; }
     show("kde_bern", &k);
+    // A full-covariance layer of vib_k2's width (K = 2): the first two columns, L = [s0; 0.3 s1, s1].
+    float *mu2 = malloc((size_t)n * 2 * sizeof *mu2), *L2 = malloc((size_t)n * 3 * sizeof *L2);
+    if (!mu2 || !L2) { fprintf(stderr, "out of memory\n"); return 1; }
+    for (int i = 0; i < n; i++) {
+        mu2[2 * i] = h[(size_t)i * d], mu2[2 * i + 1] = h[(size_t)i * d + (d > 1)];
+        L2[3 * i] = s[(size_t)i * d], L2[3 * i + 1] = 0.3f * s[(size_t)i * d + (d > 1)], L2[3 * i + 2] = s[(size_t)i * d + (d > 1)];
+    }
+    if (nn_mi_kde_gauss_full(mu2, L2, n, 2, y, NULL, &k, &err) != RT_OK) { puts(err.msg); return 1; }
+    show("kde_gauss_full (K = 2)", &k);
+    free(mu2); free(L2);
+    // k-NN: KSG between the first 8 columns and the rest, Ross's I(T;Y), on at most 2,000 rows
+    // (O(N^2 d) each, rows on the pool).
+    int nk = n < 2000 ? n : 2000, da = d > 8 ? 8 : (d + 1) / 2, db = d - da;
+    if (db >= 1) {
+        float *A = malloc((size_t)nk * da * sizeof *A), *B = malloc((size_t)nk * db * sizeof *B);
+        if (!A || !B) { fprintf(stderr, "out of memory\n"); return 1; }
+        for (int i = 0; i < nk; i++) {
+            memcpy(A + (size_t)i * da, h + (size_t)i * d, (size_t)da * sizeof *A);
+            memcpy(B + (size_t)i * db, h + (size_t)i * d + da, (size_t)db * sizeof *B);
+        }
+        nn_mi_value v, w;
+        if (nn_mi_ksg(A, da, B, db, nk, 3, &v, &err) != RT_OK) { puts(err.msg); return 1; }
+        if (nn_mi_ksg_labels(h, nk, d, y, 3, &w, &err) != RT_OK) { puts(err.msg); return 1; }
+        printf("%-26s %7.2f s  I(A;B) %.4f bits (N=%d, %d + %d columns)\n", "ksg", v.seconds, v.bits, nk, da, db);
+        printf("%-26s %7.2f s  I(T;Y) %.4f bits (N=%d)\n", "ksg_labels (Ross)", w.seconds, w.bits, nk);
+        free(A); free(B);
+    }
     nn_mi_disc b;
     if (nn_mi_bin(h, n, d, NULL, y, NULL, &b, &err) != RT_OK) { puts(err.msg); return 1; }
     printf("%-26s %7.2f s  I(X;T) %.4f  I(T;Y) %.4f bits  patterns %lld\n", "bin (30 over [-1, 1])",
