@@ -72,19 +72,18 @@ typedef struct kde_job {
     // what the direct computations read
     const float *x;             // det: h (n, d); gauss: mu (n, d)
     const float *s;             // gauss: sigma (n, d)
-    double *L;                  // gauss: (n) sum_k ln v_ik
+    double *L;                  // gauss: (n) ln det Sigma_i (diagonal: sum_k ln v_ik)
     double *is;                 // gauss: (n, d) 1 / sigma
     double *sp, *sq, *lg;       // bern: (n, d) sqrt p, sqrt (1 - p), logit p (clamped p)
     double *pc;                 // bern: (n, d) clamped p
     double *cov, *prec;         // full: (n, d, d) Sigma_i and its inverse
-    double *ldet;               // full: (n) ln det Sigma_i
 } kde_job;
 
 static void job_free(kde_job *j) {
     free(j->A); free(j->B); free(j->a); free(j->c); free(j->ea); free(j->eb);
     free(j->L); free(j->sp); free(j->sq); free(j->lg); free(j->pc);
     free(j->is); free(j->U); free(j->un); free(j->ue); free(j->vmax);
-    free(j->cov); free(j->prec); free(j->ldet);
+    free(j->cov); free(j->prec);
 }
 
 static double gemm_kappa(int K) { return (6.0 * sqrt((double)K) + 2.0) * ldexp(1.0, -24); }
@@ -181,6 +180,29 @@ static double kl_det(const kde_job *j, int i, int l) {
     return j->scale * s;
 }
 
+// The per-row values both Gaussian kinds share: ln det Sigma_i, ||U_i||^2 for the BD screen, an
+// upper bound vmax on Sigma_i's largest eigenvalue, q = mu_i' P_i mu_i; and the component entropy.
+static void gauss_row(kde_job *j, int i, double ldet, double un, double vmax, double q, double *hsum) {
+    int d = j->d;
+    j->L[i] = ldet;
+    j->un[i] = un;
+    j->ue[i] = sqrt(un * 2.0 * j->kappa2);
+    j->vmax[i] = vmax;
+    j->a[i] = -ldet - d;
+    j->c[i] = q + ldet;
+    *hsum += 0.5 * (d * LN_2PIE + ldet);
+}
+
+static void gauss_finish(kde_job *j, kde_kind kind, const float *mu, double hsum) {
+    j->kind = kind;
+    j->alpha = 1.0f;
+    j->scale = 0.5;
+    j->hc = hsum / j->n;
+    j->cut = REFINE_CUT;
+    j->x = mu;
+    error_factors(j);
+}
+
 // Diagonal Gaussians, v = sigma^2, w = 1/v, mu centred:
 //   KL(p_i || p_j) = 1/2 sum_k [ v_ik / v_jk + (mu_ik - mu_jk)^2 / v_jk - 1 + ln v_jk - ln v_ik ]
 //                  = 1/2 ( a_i + c_j + A_i.B_j ),   A_i = [v_i + mu_i^2, mu_i],  B_j = [w_j, -2 mu_j w_j]
@@ -195,7 +217,7 @@ static rt_status setup_gauss(kde_job *j, const float *mu, const float *sigma, in
     j->vmax = nn_mi_alloc((size_t)n * sizeof(double), "nn_mi_kde_gauss", err);
     double *m = nn_mi_alloc((size_t)d * sizeof *m, "nn_mi_kde_gauss", err);
     if (!j->L || !j->is || !j->U || !j->un || !j->ue || !j->vmax || !m) { free(m); return RT_ERR_NOMEM; }
-    j->K2 = d;
+    j->d = j->K2 = d;
     j->kappa2 = gemm_kappa(d);
     col_mean(mu, n, d, m);
     double hsum = 0.0;
@@ -217,24 +239,11 @@ static rt_status setup_gauss(kde_job *j, const float *mu, const float *sigma, in
             L += log(v);
             q += u * u * w;
         }
-        j->L[i] = L;
-        j->un[i] = un;
-        j->ue[i] = sqrt(un * 2.0 * j->kappa2);
-        j->vmax[i] = vmax;
-        j->a[i] = -L - d;
-        j->c[i] = q + L;
-        hsum += 0.5 * (d * LN_2PIE + L);
+        gauss_row(j, i, L, un, vmax, q, &hsum);
     }
     free(m);
-    j->kind = KDE_GAUSS;
-    j->d = d;
-    j->alpha = 1.0f;
-    j->scale = 0.5;
-    j->hc = hsum / n;
-    j->cut = REFINE_CUT;
-    j->x = mu;
     j->s = sigma;
-    error_factors(j);
+    gauss_finish(j, KDE_GAUSS, mu, hsum);
     return RT_OK;
 }
 
@@ -376,19 +385,19 @@ static rt_status setup_full(kde_job *j, const float *mu, const float *L, int n, 
     size_t dd = (size_t)d * d;
     j->cov = nn_mi_alloc((size_t)n * dd * sizeof(double), "nn_mi_kde_gauss_full", err);
     j->prec = nn_mi_alloc((size_t)n * dd * sizeof(double), "nn_mi_kde_gauss_full", err);
-    j->ldet = nn_mi_alloc((size_t)n * sizeof(double), "nn_mi_kde_gauss_full", err);
+    j->L = nn_mi_alloc((size_t)n * sizeof(double), "nn_mi_kde_gauss_full", err);
     j->U = nn_mi_alloc((size_t)n * d * sizeof(float), "nn_mi_kde_gauss_full", err);
     j->un = nn_mi_alloc((size_t)n * sizeof(double), "nn_mi_kde_gauss_full", err);
     j->ue = nn_mi_alloc((size_t)n * sizeof(double), "nn_mi_kde_gauss_full", err);
     j->vmax = nn_mi_alloc((size_t)n * sizeof(double), "nn_mi_kde_gauss_full", err);
     double *m = nn_mi_alloc((size_t)d * sizeof *m, "nn_mi_kde_gauss_full", err);
     double *Li = nn_mi_alloc(2 * dd * sizeof *Li, "nn_mi_kde_gauss_full", err);
-    if (!j->cov || !j->prec || !j->ldet || !j->U || !j->un || !j->ue || !j->vmax || !m || !Li) {
+    if (!j->cov || !j->prec || !j->L || !j->U || !j->un || !j->ue || !j->vmax || !m || !Li) {
         free(m); free(Li);
         return RT_ERR_NOMEM;
     }
     double *W = Li + dd;        // W = L^-1 (lower-triangular)
-    j->K2 = d;
+    j->d = j->K2 = d;
     j->kappa2 = gemm_kappa(d);
     col_mean(mu, n, d, m);
     double hsum = 0.0;
@@ -436,24 +445,11 @@ static rt_status setup_full(kde_job *j, const float *mu, const float *L, int n, 
             B[dd + r] = (float)(-2.0 * pu);
             q += ur * pu;
         }
-        j->ldet[i] = ld;
-        j->un[i] = un;
-        j->ue[i] = sqrt(un * 2.0 * j->kappa2);
-        j->vmax[i] = tr;
-        j->a[i] = -ld - d;
-        j->c[i] = q + ld;
-        hsum += 0.5 * (d * LN_2PIE + ld);
+        gauss_row(j, i, ld, un, tr, q, &hsum);
     }
     free(m);
     free(Li);
-    j->kind = KDE_FULL;
-    j->d = d;
-    j->alpha = 1.0f;
-    j->scale = 0.5;
-    j->hc = hsum / n;
-    j->cut = REFINE_CUT;
-    j->x = mu;
-    error_factors(j);
+    gauss_finish(j, KDE_FULL, mu, hsum);
     return RT_OK;
 }
 
@@ -470,7 +466,7 @@ static double kl_full(const kde_job *j, int i, int l) {
             q += dr * Q[r * d + c] * ((double)mi[c] - (double)ml[c]);
         }
     }
-    return 0.5 * (tr + q - d + j->ldet[l] - j->ldet[i]);
+    return 0.5 * (tr + q - d + j->L[l] - j->L[i]);
 }
 
 // Bhattacharyya between full-covariance Gaussians, V = (Sigma_i + Sigma_j) / 2:
@@ -494,7 +490,7 @@ static double bd_full(const kde_job *j, int i, int l) {
         z[r] = t / C[r * d + r];
         q += z[r] * z[r];
     }
-    return 0.125 * q + 0.5 * (ld - 0.5 * (j->ldet[i] + j->ldet[l]));
+    return 0.125 * q + 0.5 * (ld - 0.5 * (j->L[i] + j->L[l]));
 }
 
 static double kl_direct(const kde_job *j, int i, int l) {
