@@ -273,6 +273,20 @@ static bool read_data(lua_State *L, lb_point *p, char *msg, size_t size) {
 }
 
 /* point.measure (normalized by vib.measure) into p->measure; absent: off. */
+/* The strings of list field `key` of the table on top into out (at most max of them); their
+** count, or -1 when there are more than max. */
+static int read_names(lua_State *L, const char *key, char (*out)[64], int max) {
+    lua_getfield(L, -1, key);
+    int n = lua_istable(L, -1) ? (int)luaL_len(L, -1) : 0;
+    for (int i = 0; i < n && n <= max; i++) {
+        lua_geti(L, -1, i + 1);
+        snprintf(out[i], sizeof out[i], "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return n <= max ? n : -1;
+}
+
 static bool read_measure(lua_State *L, lb_point *p, char *msg, size_t size) {
     nn_measure_cfg *c = &p->measure;
     *c = nn_measure_cfg_default();
@@ -283,37 +297,25 @@ static bool read_measure(lua_State *L, lb_point *p, char *msg, size_t size) {
     }
     c->on = true;
     get_str(L, "where", "?", c->where, sizeof c->where);
-    lua_getfield(L, -1, "layers");
-    int n = (int)luaL_len(L, -1);
-    if (n > NN_MEASURE_MAX_LAYERS) {
-        lua_pop(L, 2);
+    c->nlayers = read_names(L, "layers", c->layers, NN_MEASURE_MAX_LAYERS);
+    if (c->nlayers < 0) {
+        lua_pop(L, 1);
         return fail(msg, size, "%s: measure: at most %d layers", c->where, NN_MEASURE_MAX_LAYERS);
     }
-    for (int i = 0; i < n; i++) {
-        lua_geti(L, -1, i + 1);
-        snprintf(c->layers[c->nlayers++], sizeof c->layers[0], "%s", lua_tostring(L, -1));
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
+    char names[32][64];                         /* vib.measure checked the names */
+    int ne = read_names(L, "estimators", names, 32);
     c->estimators = 0;
-    lua_getfield(L, -1, "estimators");
-    n = (int)luaL_len(L, -1);
-    for (int i = 0; i < n; i++) {
-        lua_geti(L, -1, i + 1);
+    for (int i = 0; i < ne; i++) {
         nn_est e;
-        if (nn_est_parse(lua_tostring(L, -1), &e)) c->estimators |= 1u << e;
-        lua_pop(L, 1);
+        if (nn_est_parse(names[i], &e)) c->estimators |= 1u << e;
     }
-    lua_pop(L, 1);
+    int ns = read_names(L, "split", names, 32);
     c->split[0] = c->split[1] = false;
-    lua_getfield(L, -1, "split");
-    n = (int)luaL_len(L, -1);
-    for (int i = 0; i < n; i++) {
-        lua_geti(L, -1, i + 1);
-        c->split[strcmp(lua_tostring(L, -1), "test") == 0] = true;
+    for (int i = 0; i < ns; i++) c->split[strcmp(names[i], "test") == 0] = true;
+    if (ne < 0 || ns < 0) {
         lua_pop(L, 1);
+        return fail(msg, size, "%s: measure: more than 32 estimators or splits listed", c->where);
     }
-    lua_pop(L, 1);
     char every[16];
     get_str(L, "every_kind", "epoch", every, sizeof every);
     c->every = strcmp(every, "log2") == 0 ? NN_EVERY_LOG2 : strcmp(every, "k") == 0 ? NN_EVERY_K
@@ -321,7 +323,7 @@ static bool read_measure(lua_State *L, lb_point *p, char *msg, size_t size) {
     c->every_k = (int)get_int(L, "every_k", 1);
     lua_getfield(L, -1, "epochs");
     if (lua_istable(L, -1)) {
-        n = (int)luaL_len(L, -1);
+        int n = (int)luaL_len(L, -1);
         if (n > NN_MEASURE_MAX_EPOCHS) {
             lua_pop(L, 2);
             return fail(msg, size, "%s: measure: at most %d epochs in 'every'", c->where, NN_MEASURE_MAX_EPOCHS);
