@@ -17,6 +17,9 @@
 ** Gradients: a tensor gets a gradient iff it is a parameter or was computed from one with the
 ** tape recording (RT_NEEDS_GRAD propagates at op creation). Backward accumulates (+=) into
 ** src->grad, which the tape allocates zero-filled on first use, so fan-out needs no special case.
+** An op whose input has no gradient yet may store into a fresh buffer instead (rt_src_grad_once),
+** and ReLU hands its own output's gradient buffer over to its input (masked in place): so after
+** rt_backward, the gradients of parameters and leaves are meaningful, those of op outputs not.
 */
 #ifndef RT_TENSOR_H
 #define RT_TENSOR_H

@@ -17,6 +17,13 @@ static rt_tensor *b_exp(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; r
 static rt_tensor *b_log(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_log(c, x[0]); }
 static rt_tensor *b_softplus(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_softplus(c, x[0]); }
 static rt_tensor *b_relu(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_relu(c, x[0]); }
+/* ReLU of an op output (not a leaf): its backward finds no gradient on the input yet and hands
+** over dy's buffer; the square, recorded first, then adds its term into that same buffer. */
+static rt_tensor *b_relu_inner(rt_ctx *c, rt_tensor **x, const gc_case *k) {
+    (void)k;
+    rt_tensor *h = rt_affine(c, x[0], 1.0f, 0.0f), *sq = rt_square(c, h);
+    return rt_add(c, rt_relu(c, h), sq);
+}
 static rt_tensor *b_tanh(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_tanh(c, x[0]); }
 static rt_tensor *b_sigmoid(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_sigmoid(c, x[0]); }
 static rt_tensor *b_square(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_square(c, x[0]); }
@@ -65,6 +72,7 @@ static const gc_case cases[] = {
     { "log", RT_OP_LOG, 1, { 2 }, { SH2(3, 5) }, { 0.2f }, { 3 }, 0, b_log, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "softplus", RT_OP_SOFTPLUS, 1, { 2 }, { SH2(4, 5) }, { -6 }, { 6 }, 0, b_softplus, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "relu", RT_OP_RELU, 1, { 2 }, { SH2(4, 5) }, { -2 }, { 2 }, 0.05f, b_relu, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "relu of an op output", -1, 1, { 2 }, { SH2(4, 5) }, { -2 }, { 2 }, 0.05f, b_relu_inner, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "tanh", RT_OP_TANH, 1, { 2 }, { SH2(4, 5) }, { -3 }, { 3 }, 0, b_tanh, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "sigmoid", RT_OP_SIGMOID, 1, { 2 }, { SH2(4, 5) }, { -6 }, { 6 }, 0, b_sigmoid, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "square", RT_OP_SQUARE, 1, { 2 }, { SH2(4, 5) }, { -2 }, { 2 }, 0, b_square, G(1e-3, 1e-2, 1e-3), 0, 0 },
