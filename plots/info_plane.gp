@@ -61,7 +61,7 @@ leg_h = (leg_rows(ne, title_len) + 0.3) * 1.1 * lh
 checks = (check_ixz eq "" ? 0 : 1) + (check_izy eq "" ? 0 : 1)
 checks = checks > 0 ? checks + 1 : 0      # and the heading
 grid_b = leg_h + (note eq "" ? 0 : 1.1 * lh) + checks * 1.1 * lh + 4.0 * lh
-grid_r = 1 - 8 * cw - 2 * lx          # room for the colour bar
+grid_r = 1 - 10 * cw - 2 * lx         # room for the colour bar, its tick labels and title
 do for [fmt in formats] {
   eval term(fmt)
   set output out.".".fmt
