@@ -363,7 +363,17 @@ rt_tensor *nn_model_forward(nn_model *m, const nn_fwd *f, rt_tensor *x) {
     return nn_model_forward_range(m, f, x, 0, m->n);
 }
 
-rt_tensor *nn_model_forward_range(nn_model *m, const nn_fwd *f, rt_tensor *x, int from, int to) {
+static bool kept(const int *keep, int nkeep, int i) {
+    for (int k = 0; k < nkeep; k++)
+        if (keep[k] == i) return true;
+    return false;
+}
+
+/* over: ReLU layers may write over the output of a linear layer just before them in the range.
+** That output has no other reader: the linear op's backward reads its input, weights and dy, and
+** the ReLU is the next layer's only input. */
+static rt_tensor *forward(nn_model *m, const nn_fwd *f, rt_tensor *x, int from, int to, bool over,
+                          const int *keep, int nkeep) {
     RT_ASSERT(from >= 0 && from <= to && to <= m->n);
     RT_ASSERT(x->ndim == 2 && x->shape[1] == (from == 0 ? m->in : m->layers[from - 1].out));
     rt_ctx *c = f->ctx;
@@ -371,7 +381,14 @@ rt_tensor *nn_model_forward_range(nn_model *m, const nn_fwd *f, rt_tensor *x, in
         nn_layer *l = &m->layers[i];
         switch (l->spec.kind) {
         case NN_LAYER_LINEAR: x = rt_linear(c, x, l->w, l->b); break;
-        case NN_LAYER_RELU: x = rt_relu(c, x); break;
+        case NN_LAYER_RELU:
+            if (over && i > from && m->layers[i - 1].spec.kind == NN_LAYER_LINEAR && !kept(keep, nkeep, i - 1)) {
+                x = rt_relu_over(c, x);
+                m->layers[i - 1].y = NULL;     /* its data now holds this layer's output */
+            } else {
+                x = rt_relu(c, x);
+            }
+            break;
         case NN_LAYER_TANH: x = rt_tanh(c, x); break;
         case NN_LAYER_SIGMOID: x = rt_sigmoid(c, x); break;
         case NN_LAYER_SOFTPLUS: x = rt_softplus(c, x); break;
@@ -384,6 +401,14 @@ rt_tensor *nn_model_forward_range(nn_model *m, const nn_fwd *f, rt_tensor *x, in
         l->y = x;
     }
     return x;
+}
+
+rt_tensor *nn_model_forward_range(nn_model *m, const nn_fwd *f, rt_tensor *x, int from, int to) {
+    return forward(m, f, x, from, to, false, NULL, 0);
+}
+
+rt_tensor *nn_model_forward_step(nn_model *m, const nn_fwd *f, rt_tensor *x, const int *keep, int nkeep) {
+    return forward(m, f, x, 0, m->n, true, keep, nkeep);
 }
 
 int nn_model_find(const nn_model *m, const char *name) {

@@ -150,6 +150,11 @@ rt_tensor *nn_model_forward(nn_model *m, const nn_fwd *f, rt_tensor *x);
 /* Layers [from, to) only: x is what layer `from` reads, (R, layers[from-1].out) or (B, in). The
 ** decoder of a bottleneck on given z (latent figures): nn_model_forward_range(m, f, z, j+1, m->n). */
 rt_tensor *nn_model_forward_range(nn_model *m, const nn_fwd *f, rt_tensor *x, int from, int to);
+/* nn_model_forward for a training step, whose caller reads no layer output afterwards but those of
+** the layers flagged in keep[0..nkeep) (indices; -1 entries are ignored): a ReLU layer right after
+** a linear one then writes over the linear layer's output (rt_relu_over), whose layers[i].y is
+** left NULL. The values and gradients are the same as nn_model_forward's, bit for bit. */
+rt_tensor *nn_model_forward_step(nn_model *m, const nn_fwd *f, rt_tensor *x, const int *keep, int nkeep);
 /* Index of the layer with that name, or -1. */
 int nn_model_find(const nn_model *m, const char *name);
 /* A human-readable table: layer, kind, output shape, parameters; and the total. */

@@ -330,7 +330,8 @@ double nn_train_step(const nn_step *s, const nn_dataset *d, const int32_t *idx, 
     /* No zeroing here: the gradient buffer is zero between steps (rt_params_finalize zero-fills
     ** it and the optimizer below clears each chunk as it consumes it). */
     nn_fwd f = { c, true, s->noise, 0 };
-    rt_tensor *out = nn_model_forward(s->m, &f, x);
+    /* Only the objective reads layer outputs after the forward, each term its own layer's. */
+    rt_tensor *out = nn_model_forward_step(s->m, &f, x, s->o->layer, s->o->n);
     nn_obj_in in = { out, x, y, b, &f, epoch };
     nn_obj_out r = nn_obj_forward(s->o, s->m, c, &in);
     double loss = (double)r.loss->data[0];

@@ -13,6 +13,9 @@
 ** Its data is NOT zero-filled: the op must write every element. */
 rt_tensor *rt_node_new(rt_ctx *c, int op, int ndim, const int *shape,
                        rt_tensor *a, rt_tensor *b, rt_tensor *d);
+/* The same for an op that writes its output over its one source's data: the node shares a's
+** shape and data buffer, and only its header is allocated. */
+rt_tensor *rt_node_new_over(rt_ctx *c, int op, rt_tensor *a);
 /* Allocates src's gradient if it needs one and returns it; NULL when src needs no gradient. */
 float *rt_src_grad(rt_ctx *c, rt_tensor *src);
 /* The same for a backward that gives every element of src's gradient exactly one term: when src

@@ -139,6 +139,15 @@ static inline float relu_grad(float x, float dy) { return x > 0.0f ? dy : 0.0f; 
 
 UNARY_FWD(rt_relu, RT_OP_RELU, x[i] > 0.0f ? x[i] : 0.0f)
 
+/* The node shares x's buffer, so after this x->data holds max(x, 0); rt_relu_bwd then reads the
+** sign of that, which is the sign it needs. */
+rt_tensor *rt_relu_over(rt_ctx *c, rt_tensor *src) {
+    rt_tensor *out = rt_node_new_over(c, RT_OP_RELU, src);
+    float *y = out->data;
+    for (int64_t i = 0; i < src->n; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+    return out;
+}
+
 /* When x has no gradient yet, x takes over dy's buffer and the mask is applied in place: nothing
 ** reads out's gradient after this, and the buffer is in cache (the GEMM that made dy has just
 ** written it), where a fresh one would first be fetched from memory to be written. */

@@ -56,6 +56,10 @@ rt_tensor *rt_exp(rt_ctx *c, rt_tensor *x);
 rt_tensor *rt_log(rt_ctx *c, rt_tensor *x);
 rt_tensor *rt_softplus(rt_ctx *c, rt_tensor *x);   /* log(1 + e^x), stable for any x */
 rt_tensor *rt_relu(rt_ctx *c, rt_tensor *x);
+/* ReLU written over x's own data, for an x that nothing reads after this (the output of the op
+** before, with this as its only consumer): saves writing a fresh buffer. The backward is
+** rt_relu's, which reads only the sign of its input, and max(x, 0) > 0 exactly where x > 0. */
+rt_tensor *rt_relu_over(rt_ctx *c, rt_tensor *x);
 rt_tensor *rt_tanh(rt_ctx *c, rt_tensor *x);
 rt_tensor *rt_sigmoid(rt_ctx *c, rt_tensor *x);
 rt_tensor *rt_square(rt_ctx *c, rt_tensor *x);

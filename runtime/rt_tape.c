@@ -147,9 +147,8 @@ static void tape_push(rt_ctx *c, rt_tensor *t) {
     c->tape[c->ntape++] = t;
 }
 
-rt_tensor *rt_node_new(rt_ctx *c, int op, int ndim, const int *shape,
-                       rt_tensor *a, rt_tensor *b, rt_tensor *d) {
-    rt_tensor *t = tensor_alloc(c, ndim, shape, false);    /* every op writes all of its output */
+/* Links a new node to its sources and records it when it needs a gradient. */
+static rt_tensor *node_link(rt_ctx *c, rt_tensor *t, int op, rt_tensor *a, rt_tensor *b, rt_tensor *d) {
     t->op = op;
     t->src[0] = a;
     t->src[1] = b;
@@ -162,6 +161,18 @@ rt_tensor *rt_node_new(rt_ctx *c, int op, int ndim, const int *shape,
         tape_push(c, t);
     }
     return t;
+}
+
+rt_tensor *rt_node_new(rt_ctx *c, int op, int ndim, const int *shape,
+                       rt_tensor *a, rt_tensor *b, rt_tensor *d) {
+    rt_tensor *t = tensor_alloc(c, ndim, shape, false);    /* every op writes all of its output */
+    return node_link(c, t, op, a, b, d);
+}
+
+rt_tensor *rt_node_new_over(rt_ctx *c, int op, rt_tensor *a) {
+    rt_tensor *t = rt_arena_alloc_raw(&c->step, sizeof *t);
+    rt_tensor_wrap(t, a->ndim, a->shape, a->data);
+    return node_link(c, t, op, a, NULL, NULL);
 }
 
 // ---- backward ----

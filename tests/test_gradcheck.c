@@ -24,6 +24,17 @@ static rt_tensor *b_relu_inner(rt_ctx *c, rt_tensor **x, const gc_case *k) {
     rt_tensor *h = rt_affine(c, x[0], 1.0f, 0.0f), *sq = rt_square(c, h);
     return rt_add(c, rt_relu(c, h), sq);
 }
+/* ReLU written over its input's buffer, as nn_model_forward_step does after a linear layer: the
+** backward reads the sign of max(h, 0) where rt_relu's reads h's. The affine has no offset, so
+** that h's kink is at x = 0, which min_abs keeps the inputs away from. */
+static rt_tensor *b_relu_over(rt_ctx *c, rt_tensor **x, const gc_case *k) {
+    (void)k;
+    return rt_relu_over(c, rt_affine(c, x[0], -1.5f, 0.0f));
+}
+static rt_tensor *b_relu_over_linear(rt_ctx *c, rt_tensor **x, const gc_case *k) {
+    (void)k;
+    return rt_relu_over(c, rt_linear(c, x[0], x[1], x[2]));
+}
 static rt_tensor *b_tanh(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_tanh(c, x[0]); }
 static rt_tensor *b_sigmoid(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_sigmoid(c, x[0]); }
 static rt_tensor *b_square(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_square(c, x[0]); }
@@ -73,6 +84,8 @@ static const gc_case cases[] = {
     { "softplus", RT_OP_SOFTPLUS, 1, { 2 }, { SH2(4, 5) }, { -6 }, { 6 }, 0, b_softplus, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "relu", RT_OP_RELU, 1, { 2 }, { SH2(4, 5) }, { -2 }, { 2 }, 0.05f, b_relu, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "relu of an op output", -1, 1, { 2 }, { SH2(4, 5) }, { -2 }, { 2 }, 0.05f, b_relu_inner, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "relu over an op output", -1, 1, { 2 }, { SH2(4, 5) }, { -2 }, { 2 }, 0.05f, b_relu_over, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "relu over a linear output", -1, 3, { 2, 2, 1 }, { SH2(4, 6), SH2(3, 6), { 3 } }, { -1, -1, -1 }, { 1, 1, 1 }, 0, b_relu_over_linear, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "tanh", RT_OP_TANH, 1, { 2 }, { SH2(4, 5) }, { -3 }, { 3 }, 0, b_tanh, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "sigmoid", RT_OP_SIGMOID, 1, { 2 }, { SH2(4, 5) }, { -6 }, { 6 }, 0, b_sigmoid, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "square", RT_OP_SQUARE, 1, { 2 }, { SH2(4, 5) }, { -2 }, { 2 }, 0, b_square, G(1e-3, 1e-2, 1e-3), 0, 0 },

@@ -257,6 +257,48 @@ Test(nn, step_zeroes_gradients_in_the_optimizer_and_matches_the_explicit_protoco
     free(d.y);
 }
 
+/* The training step's forward writes each ReLU over the linear output before it, except where a
+** layer is kept: the output, every kept layer's output and the gradients are the same bits as
+** with nn_model_forward, and a layer written over reads as NULL. */
+Test(nn, forward_step_writes_relu_over_linear_outputs_but_kept_ones) {
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 6, "fc1"), L(NN_LAYER_RELU, 0, "r1"), L(NN_LAYER_LINEAR, 5, "fc2"),
+                          L(NN_LAYER_RELU, 0, "r2"), L(NN_LAYER_LINEAR, 3, "out") };
+    nn_model m;
+    nn_obj o;
+    ce_model(&m, &o, s, 5, 4, 3);
+    const rt_params *P = &m.params;
+    float *want_grad = malloc(P->total * sizeof(float));
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 16);
+    for (int pass = 0; pass < 3; pass++) {
+        /* pass 0: nn_model_forward; 1: nothing kept; 2: fc2 kept */
+        rt_ctx_reset(&c);
+        rt_params_zero_grad(&m.params);
+        rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ 7, 4 });
+        x->flags |= RT_INPUT;
+        for (int i = 0; i < 28; i++) x->data[i] = (float)((i * 5) % 9) / 4.0f - 1.0f;
+        nn_fwd f = { &c, true, NULL, 0 };
+        const int keep[2] = { -1, 2 };
+        rt_tensor *out = pass == 0 ? nn_model_forward(&m, &f, x) : nn_model_forward_step(&m, &f, x, keep, pass == 2 ? 2 : 1);
+        static float want_out[21], want_fc2[35];
+        if (pass == 0) {
+            memcpy(want_out, out->data, sizeof want_out);
+            memcpy(want_fc2, m.layers[2].y->data, sizeof want_fc2);
+        } else {
+            cr_expect(memcmp(want_out, out->data, sizeof want_out) == 0, "pass %d: output differs", pass);
+            cr_expect_null(m.layers[0].y, "pass %d: fc1 was written over", pass);
+            if (pass == 1) cr_expect_null(m.layers[2].y);
+            else cr_expect(memcmp(want_fc2, m.layers[2].y->data, sizeof want_fc2) == 0, "kept fc2 differs");
+        }
+        rt_backward(&c, rt_sum(&c, rt_square(&c, out), RT_ALL, false));
+        if (pass == 0) memcpy(want_grad, P->grad, P->total * sizeof(float));
+        else cr_expect(memcmp(want_grad, P->grad, P->total * sizeof(float)) == 0, "pass %d: gradients differ", pass);
+    }
+    free(want_grad);
+    rt_ctx_free(&c);
+    nn_model_free(&m);
+}
+
 Test(nn, evaluation_does_not_depend_on_batch_size) {
     nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 16, "fc1"), L(NN_LAYER_SIGMOID, 0, "s"), L(NN_LAYER_LINEAR, 2, "out") };
     nn_model m;
