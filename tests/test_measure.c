@@ -41,6 +41,22 @@ static nn_dataset blobs(int n, int dim, uint64_t seed) {
     return d;
 }
 
+/* linear(width) "h" -> act(width) named act_name -> linear(3) "out" on dim inputs, objective CE;
+** weights drawn from seed init_seed (0: left as built, for tests that never run the model). */
+static void small_net(nn_model *m, nn_obj *o, nn_layer_kind act, const char *act_name, int width, int dim,
+                      uint64_t init_seed) {
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, width, "h"), L(act, width, act_name), L(NN_LAYER_LINEAR, 3, "out") };
+    nn_term_spec t[] = { T(NN_TERM_CE, "ce", "") };
+    rt_err err = { 0 };
+    cr_assert_eq(nn_model_build(m, s, 3, dim, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(nn_obj_build(o, t, 1, NULL, 0, m, &err), RT_OK, "%s", err.msg);
+    if (init_seed) {
+        rt_rng r;
+        rt_rng_seed(&r, init_seed);
+        nn_model_init(m, &r);
+    }
+}
+
 static const nn_info_row *find(const nn_measure *mm, int split, const char *layer, nn_info_kind k) {
     for (int i = 0; i < mm->nlast; i++)
         if (mm->last[i].split == split && strcmp(mm->last[i].layer, layer) == 0 && mm->last[i].kind == k)
@@ -89,16 +105,10 @@ Test(measure, schedule) {
 /* A tanh network: every row of info.csv equals the estimator called directly on the layer. */
 Test(measure, rows_equal_direct_estimators) {
     nn_dataset tr = blobs(240, 5, 1), te = blobs(120, 5, 2);
-    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 6, "h"), L(NN_LAYER_TANH, 6, "t"), L(NN_LAYER_LINEAR, 3, "out") };
-    nn_term_spec t[] = { T(NN_TERM_CE, "ce", "") };
     nn_model m;
     nn_obj o;
     rt_err err = { 0 };
-    cr_assert_eq(nn_model_build(&m, s, 3, 5, &err), RT_OK, "%s", err.msg);
-    cr_assert_eq(nn_obj_build(&o, t, 1, NULL, 0, &m, &err), RT_OK, "%s", err.msg);
-    rt_rng r;
-    rt_rng_seed(&r, 3);
-    nn_model_init(&m, &r);
+    small_net(&m, &o, NN_LAYER_TANH, "t", 6, 5, 3);
     nn_measure_cfg cfg = nn_measure_cfg_default();
     cfg.estimators = (1u << NN_EST_COUNT) - 1;
     snprintf(cfg.where, sizeof cfg.where, "m.lua:9");
@@ -172,13 +182,10 @@ Test(measure, rows_equal_direct_estimators) {
 ** - truth; the same seed writes the same bytes; a resumed run keeps the file it has. */
 Test(measure, selfcheck_rows) {
     nn_dataset tr = blobs(240, 5, 1), te = blobs(120, 5, 2);
-    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 6, "h"), L(NN_LAYER_TANH, 6, "t"), L(NN_LAYER_LINEAR, 3, "out") };
-    nn_term_spec t[] = { T(NN_TERM_CE, "ce", "") };
     nn_model m;
     nn_obj o;
     rt_err err = { 0 };
-    cr_assert_eq(nn_model_build(&m, s, 3, 5, &err), RT_OK, "%s", err.msg);
-    cr_assert_eq(nn_obj_build(&o, t, 1, NULL, 0, &m, &err), RT_OK, "%s", err.msg);
+    small_net(&m, &o, NN_LAYER_TANH, "t", 6, 5, 0);
     nn_measure_cfg cfg = nn_measure_cfg_default();
     cfg.estimators = (1u << NN_EST_COUNT) - 1;
     cfg.selfcheck = true;
@@ -300,16 +307,10 @@ Test(measure, gauss_layer_rate_and_kde) {
 /* samples = N: a fixed seeded subset of N examples, the same for the same seed. */
 Test(measure, subsets) {
     nn_dataset tr = blobs(300, 3, 8), te = blobs(200, 3, 9);
-    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 4, "h"), L(NN_LAYER_TANH, 4, "t"), L(NN_LAYER_LINEAR, 3, "out") };
-    nn_term_spec t[] = { T(NN_TERM_CE, "ce", "") };
     nn_model m;
     nn_obj o;
     rt_err err = { 0 };
-    cr_assert_eq(nn_model_build(&m, s, 3, 3, &err), RT_OK);
-    cr_assert_eq(nn_obj_build(&o, t, 1, NULL, 0, &m, &err), RT_OK);
-    rt_rng r;
-    rt_rng_seed(&r, 1);
-    nn_model_init(&m, &r);
+    small_net(&m, &o, NN_LAYER_TANH, "t", 4, 3, 1);
     nn_measure_cfg cfg = nn_measure_cfg_default();
     cfg.samples = 50;
     const char *dir = tu_tmpdir("subset");
@@ -337,13 +338,10 @@ Test(measure, subsets) {
 
 Test(measure, unknown_layer_names_the_script_line) {
     nn_dataset tr = blobs(30, 3, 1), te = blobs(30, 3, 2);
-    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 4, "h"), L(NN_LAYER_RELU, 4, "act"), L(NN_LAYER_LINEAR, 3, "out") };
-    nn_term_spec t[] = { T(NN_TERM_CE, "ce", "") };
     nn_model m;
     nn_obj o;
     rt_err err = { 0 };
-    cr_assert_eq(nn_model_build(&m, s, 3, 3, &err), RT_OK);
-    cr_assert_eq(nn_obj_build(&o, t, 1, NULL, 0, &m, &err), RT_OK);
+    small_net(&m, &o, NN_LAYER_RELU, "act", 4, 3, 0);
     nn_measure_cfg cfg = nn_measure_cfg_default();
     snprintf(cfg.where, sizeof cfg.where, "exp.lua:12");
     snprintf(cfg.layers[cfg.nlayers++], 64, "relu");
