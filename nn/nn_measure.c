@@ -714,16 +714,7 @@ rt_status nn_latent_write(nn_model *m, int li, const nn_dataset *d, int batch, r
         rt_tensor *out = nn_model_forward_range(m, &f, z, li + 1, m->n);
         int C = out->shape[1];
         for (int i = 0; i < b && !st; i++) {
-            const float *zi = out->data + (size_t)i * C;
-            float mx = zi[0];
-            for (int k = 1; k < C; k++) mx = zi[k] > mx ? zi[k] : mx;
-            double s = 0.0, sz = 0.0;
-            for (int k = 0; k < C; k++) {
-                double e = exp((double)(zi[k] - mx));
-                s += e;
-                sz += e * (double)(zi[k] - mx);
-            }
-            double h_nats = log(s) - sz / s;            /* -sum p log p with p = e / s */
+            double h_nats = rt_softmax_entropy_row(out->data + (size_t)i * C, C);
             rt_csv_num(&w, z->data[2 * i]);
             rt_csv_num(&w, z->data[2 * i + 1]);
             rt_csv_num(&w, h_nats * LOG2E);

@@ -95,16 +95,18 @@ static void entropy_stats(const float *z, int C, float *m, double *se, double *s
     *sz = t;
 }
 
+double rt_softmax_entropy_row(const float *z, int C) {
+    float m;
+    double se, sz;
+    entropy_stats(z, C, &m, &se, &sz);
+    return log(se) - sz / se;
+}
+
 rt_tensor *rt_softmax_entropy(rt_ctx *c, rt_tensor *z) {
     RT_ASSERT(z->ndim == 2);
     int R = z->shape[0], C = z->shape[1];
     rt_tensor *out = rt_node_new(c, RT_OP_SOFTMAX_ENTROPY, 1, (int[]){ R }, z, NULL, NULL);
-    for (int i = 0; i < R; i++) {
-        float m;
-        double se, sz;
-        entropy_stats(z->data + (size_t)i * C, C, &m, &se, &sz);
-        out->data[i] = (float)(log(se) - sz / se);
-    }
+    for (int i = 0; i < R; i++) out->data[i] = (float)rt_softmax_entropy_row(z->data + (size_t)i * C, C);
     return out;
 }
 

@@ -98,6 +98,8 @@ rt_tensor *rt_bern_st(rt_ctx *c, rt_tensor *p, rt_tensor *u);
 rt_tensor *rt_bern_kl(rt_ctx *c, rt_tensor *h, rt_tensor *w);
 /* z:(R,C) -> (R) entropy of softmax(z) in nats (the confidence penalty's H(p(y|x))). */
 rt_tensor *rt_softmax_entropy(rt_ctx *c, rt_tensor *z);
+/* The same entropy of one row of C logits, in double, off the tape (figures, measurements). */
+double rt_softmax_entropy_row(const float *z, int C);
 rt_tensor *rt_transpose(rt_ctx *c, rt_tensor *x);  /* (M,N) -> (N,M) */
 /* l:(R, K(K+1)/2) packed rows of lower-triangular L_r (entry (i,j), j <= i, at i(i+1)/2 + j),
 ** e:(S,R,K) constant -> (S,R,K) L_r e: the noise of z = mu + L eps, eps ~ N(0, I), Cov = L L^T. */
