@@ -244,9 +244,7 @@ Test(plot, vibrun_plot_redraws_every_figure) {
     snprintf(cmd, sizeof cmd, "rm '%s'/plots/*.png '%s'/plots/*.svg", exp, exp);
     cr_assert_eq(system(cmd), 0);
     cr_assert(!exists(exp, "ib_curve.png"));
-    const char *bin = getenv("VIBRUN");
-    cr_assert_not_null(bin, "VIBRUN is not set (ctest sets it)");
-    snprintf(cmd, sizeof cmd, "'%s' plot '%s' 2>&1", bin, exp);
+    snprintf(cmd, sizeof cmd, "'%s' plot '%s' 2>&1", tu_vibrun(), exp);
     cr_assert_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
     expect_figure(exp, "training_curve", "epoch");
     expect_figure(exp, "info_plane_beta=0.01", "I(X;Z) (bits)");
@@ -343,7 +341,7 @@ Test(plot, plot_keys_are_checked_at_the_script_line) {
         "}\n";
     tu_write_file(path, src, strlen(src));
     char cmd[2000];
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' --check bad.lua 2>&1", dir, getenv("VIBRUN"));
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' --check bad.lua 2>&1", dir, tu_vibrun());
     cr_expect_eq(tu_run(cmd, out, sizeof out), 1);
     cr_expect_not_null(strstr(out, "bad.lua:6: vib.plot.error_vs: unknown key 'colour'"), "%s", out);
 }

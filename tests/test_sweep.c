@@ -5,7 +5,6 @@
 // run directory.
 #define _XOPEN_SOURCE 700                /* realpath */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
@@ -17,75 +16,30 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "rt_rng.h"
 #include "testutil.h"
 
 static char out[1 << 16];
-
-static const char *bin(void) {
-    const char *b = getenv("VIBRUN");
-    cr_assert_not_null(b, "VIBRUN is not set (ctest sets it)");
-    return b;
-}
-
-static const char *src_dir(void) {
-    const char *s = getenv("VIB_SOURCE");
-    cr_assert_not_null(s, "VIB_SOURCE is not set (ctest sets it)");
-    return s;
-}
 
 /* Runs `vibrun ARGS` inside dir (env: shell assignments before the command, e.g. "env -u X");
 ** returns its exit code; stdout+stderr in `out`. */
 static int vibrun_env(const char *dir, const char *env, const char *args) {
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd '%s' && %s '%s' %s 2>&1", dir, env, bin(), args);
+    snprintf(cmd, sizeof cmd, "cd '%s' && %s '%s' %s 2>&1", dir, env, tu_vibrun(), args);
     return tu_run(cmd, out, sizeof out);
 }
 static int vibrun(const char *dir, const char *args) { return vibrun_env(dir, "", args); }
 
-/* A fresh directory holding tiny.csv: three Gaussian blobs in 4-D, 400 rows. */
-static const char *tiny_dir(const char *tag) {
-    const char *dir = tu_tmpdir(tag);
-    char path[600];
-    snprintf(path, sizeof path, "%s/tiny.csv", dir);
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f);
-    fprintf(f, "x1,x2,x3,x4,y\n");
-    rt_rng r;
-    rt_rng_seed(&r, 42);
-    for (int i = 0; i < 400; i++) {
-        int y = (int)rt_rng_below(&r, 3);
-        for (int k = 0; k < 4; k++) fprintf(f, "%.6f,", (k == y ? 2.0 : 0.0) + rt_rng_normal(&r));
-        fprintf(f, "%d\n", y);
-    }
-    fclose(f);
-    return dir;
-}
-
 static const char *script(const char *name) {
     static char path[1024];
-    snprintf(path, sizeof path, "'%s/tests/lua/%s'", src_dir(), name);
+    snprintf(path, sizeof path, "'%s/tests/lua/%s'", tu_source_dir(), name);
     return path;
-}
-
-/* The 12-character point directories of exp_dir, sorted. */
-static int point_dirs(const char *exp_dir, char names[][64], int max) {
-    DIR *d = opendir(exp_dir);
-    cr_assert_not_null(d, "no %s", exp_dir);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && n < max)
-        if (strlen(e->d_name) == 12) snprintf(names[n++], 64, "%s", e->d_name);
-    closedir(d);
-    qsort(names, (size_t)n, 64, (int (*)(const void *, const void *))strcmp);
-    return n;
 }
 
 static bool exists(const char *path) { return access(path, F_OK) == 0; }
 
 static int count_results(const char *exp_dir) {
     char names[64][64], path[2048];
-    int n = exists(exp_dir) ? point_dirs(exp_dir, names, 64) : 0, k = 0;
+    int n = exists(exp_dir) ? tu_point_dirs(exp_dir, names, 64) : 0, k = 0;
     for (int i = 0; i < n; i++) {
         snprintf(path, sizeof path, "%s/%s/result.csv", exp_dir, names[i]);
         k += exists(path);
@@ -103,9 +57,9 @@ static void expect_same_sweep(const char *a_exp, const char *b_exp, int npoints)
         snprintf(b, sizeof b, "%s/%s", b_exp, top[i]);
         tu_expect_same_file(a, b);
     }
-    int n = point_dirs(a_exp, names, 64);
+    int n = tu_point_dirs(a_exp, names, 64);
     cr_assert_eq(n, npoints, "%d point directories in %s", n, a_exp);
-    cr_assert_eq(point_dirs(b_exp, other, 64), npoints);
+    cr_assert_eq(tu_point_dirs(b_exp, other, 64), npoints);
     const char *files[] = { "metrics.csv", "result.csv", "checkpoint" };
     for (int i = 0; i < n; i++) {
         cr_expect_str_eq(names[i], other[i]);
@@ -129,7 +83,7 @@ static int count_lines(const char *path) {
 // ---- the DSL ----
 
 Test(sweep, dsl_constructors_list_their_points) {
-    const char *dir = tiny_dir("dsl");
+    const char *dir = tu_tiny_dir("dsl");
     char args[2048];
     snprintf(args, sizeof args, "--list %s", script("sweep_dsl.lua"));
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
@@ -175,7 +129,7 @@ Test(sweep, dsl_constructors_list_their_points) {
 // ---- --jobs ----
 
 Test(sweep, jobs_2_gives_the_bytes_of_jobs_1, .timeout = 300) {
-    const char *dir = tiny_dir("jobs");
+    const char *dir = tu_tiny_dir("jobs");
     char args[2048], a[2048], b[2048];
     snprintf(args, sizeof args, "--quiet --out j1 %s", script("sweep_tiny.lua"));
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
@@ -200,7 +154,7 @@ static void kill9_midway(const char *dir, const char *outdir, int jobs, int afte
     char exp[2048], jobs_s[16], script_path[1024];
     snprintf(exp, sizeof exp, "%s/%s/sweep_tiny", dir, outdir);
     snprintf(jobs_s, sizeof jobs_s, "%d", jobs);
-    snprintf(script_path, sizeof script_path, "%s/tests/lua/sweep_tiny.lua", src_dir());
+    snprintf(script_path, sizeof script_path, "%s/tests/lua/sweep_tiny.lua", tu_source_dir());
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
@@ -209,7 +163,7 @@ static void kill9_midway(const char *dir, const char *outdir, int jobs, int afte
         int null = open("/dev/null", O_WRONLY);
         dup2(null, 1);
         dup2(null, 2);
-        execl(bin(), bin(), "--quiet", "--out", outdir, "--set", "epochs=12", "--jobs", jobs_s, script_path,
+        execl(tu_vibrun(), tu_vibrun(), "--quiet", "--out", outdir, "--set", "epochs=12", "--jobs", jobs_s, script_path,
               (char *)NULL);
         _exit(127);
     }
@@ -230,7 +184,7 @@ static void kill9_midway(const char *dir, const char *outdir, int jobs, int afte
 }
 
 Test(sweep, kill_9_then_resume_gives_the_bytes_of_an_uninterrupted_run, .timeout = 600) {
-    const char *dir = tiny_dir("kill9");
+    const char *dir = tu_tiny_dir("kill9");
     char args[2048], a[2048], b[2048];
     snprintf(args, sizeof args, "--quiet --out ref --set epochs=12 %s", script("sweep_tiny.lua"));
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
@@ -251,14 +205,14 @@ Test(sweep, kill_9_then_resume_gives_the_bytes_of_an_uninterrupted_run, .timeout
 ** checkpoint, with the CSV still .part (and a torn last line); after the CSV took their final
 ** names but before result.csv. --resume ends both with the uninterrupted bytes. */
 Test(sweep, resume_after_a_kill_at_the_end_of_a_point) {
-    const char *dir = tiny_dir("endkill");
+    const char *dir = tu_tiny_dir("endkill");
     char args[2048], a[2048], b[2048], path[2048], names[16][64];
     snprintf(args, sizeof args, "--quiet --out ref --set hidden=4 --set lr=0.01 %s", script("sweep_tiny.lua"));
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
     snprintf(args, sizeof args, "cp -r '%s/ref' '%s/k'", dir, dir);
     cr_assert_eq(tu_run(args, NULL, 0), 0);
     snprintf(a, sizeof a, "%s/k/sweep_tiny", dir);
-    cr_assert_eq(point_dirs(a, names, 16), 3);
+    cr_assert_eq(tu_point_dirs(a, names, 16), 3);
     /* point 0: the CSV never got their final names; point 1: result.csv never written */
     snprintf(path, sizeof path, "%s/%s/metrics.csv", a, names[0]);
     snprintf(b, sizeof b, "%s.part", path);
@@ -286,7 +240,7 @@ Test(sweep, resume_after_a_kill_at_the_end_of_a_point) {
 // ---- shards and --merge ----
 
 Test(sweep, shards_merged_equal_the_local_run, .timeout = 300) {
-    const char *dir = tiny_dir("shards");
+    const char *dir = tu_tiny_dir("shards");
     char args[2048], a[2048], b[2048];
     snprintf(args, sizeof args, "--quiet --out local %s", script("sweep_tiny.lua"));
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
@@ -340,7 +294,7 @@ static double field(const char *line, int col) {
 }
 
 Test(sweep, summary_has_mean_sd_and_t_interval_over_seeds) {
-    const char *dir = tiny_dir("summary");
+    const char *dir = tu_tiny_dir("summary");
     char args[2048], path[2048];
     snprintf(args, sizeof args, "--quiet --out runs %s", script("sweep_tiny.lua"));
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
@@ -406,12 +360,12 @@ static int hold_lock(const char *point_dir) {
 }
 
 Test(sweep, status_tells_each_point_and_locks_keep_workers_apart) {
-    const char *dir = tiny_dir("status");
+    const char *dir = tu_tiny_dir("status");
     char args[2048], path[2048], exp[1024], names[16][64];
     snprintf(args, sizeof args, "--quiet --out runs %s", script("sweep_tiny.lua"));
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
     snprintf(exp, sizeof exp, "%s/runs/sweep_tiny", dir);
-    cr_assert_eq(point_dirs(exp, names, 16), 12);
+    cr_assert_eq(tu_point_dirs(exp, names, 16), 12);
     /* names[0]: running (its lock held here); [1]: interrupted (result gone, checkpoint kept);
     ** [2]: failed; [3]: pending (never started). */
     int fd = hold_lock(strcat(strcat(strcpy(path, exp), "/"), names[0]));
@@ -470,7 +424,7 @@ static void drop_last_column(char *s) {
 }
 
 Test(sweep, common_random_numbers_or_independent_streams) {
-    const char *dir = tiny_dir("streams");
+    const char *dir = tu_tiny_dir("streams");
     char args[2048], path[2048], names[4][64];
     /* epochs = 0: metrics.csv holds the initial network's evaluation. Points that differ in lr
     ** alone start from the same weights with common random numbers, from others without. */
@@ -480,7 +434,7 @@ Test(sweep, common_random_numbers_or_independent_streams) {
                  modes[m], modes[m], script("sweep_tiny.lua"));
         cr_assert_eq(vibrun(dir, args), 0, "%s", out);
         snprintf(path, sizeof path, "%s/%s/sweep_tiny", dir, modes[m]);
-        cr_assert_eq(point_dirs(path, names, 4), 2);
+        cr_assert_eq(tu_point_dirs(path, names, 4), 2);
         char a[2048], b[2048];
         snprintf(a, sizeof a, "%s/%s/metrics.csv", path, names[0]);
         snprintf(b, sizeof b, "%s/%s/metrics.csv", path, names[1]);
@@ -502,10 +456,10 @@ Test(sweep, common_random_numbers_or_independent_streams) {
 // ---- another script's run directory ----
 
 Test(sweep, run_directory_of_another_script_is_refused) {
-    const char *dir = tiny_dir("owner");
+    const char *dir = tu_tiny_dir("owner");
     char args[2048], path[2048];
     snprintf(args, sizeof args, "mkdir -p '%s/a' '%s/b' && cp '%s/tests/lua/sweep_tiny.lua' '%s/a/' && "
-             "cp '%s/tests/lua/sweep_tiny.lua' '%s/b/'", dir, dir, src_dir(), dir, src_dir(), dir);
+             "cp '%s/tests/lua/sweep_tiny.lua' '%s/b/'", dir, dir, tu_source_dir(), dir, tu_source_dir(), dir);
     cr_assert_eq(tu_run(args, NULL, 0), 0);
     cr_assert_eq(vibrun(dir, "--quiet --out runs --set replicates=1 a/sweep_tiny.lua"), 0, "%s", out);
     snprintf(path, sizeof path, "%s/runs/sweep_tiny/results.csv", dir);
@@ -536,7 +490,7 @@ Test(sweep, run_directory_of_another_script_is_refused) {
 // ---- Slurm ----
 
 Test(sweep, slurm_writes_a_job_array_of_shards) {
-    const char *dir = tiny_dir("slurm");
+    const char *dir = tu_tiny_dir("slurm");
     char args[2048], path[2048];
     snprintf(args, sizeof args, "slurm %s --tasks 3 --partition debug --time 00:10:00 --cpus-per-task 2 "
              "--set epochs=2 --out runs", script("sweep_tiny.lua"));
@@ -552,7 +506,7 @@ Test(sweep, slurm_writes_a_job_array_of_shards) {
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
         cr_expect_not_null(strstr(s, want[i]), "missing %s in\n%s", want[i], s);
     char exe[2048], real[2048];
-    cr_assert_not_null(realpath(bin(), real));
+    cr_assert_not_null(realpath(tu_vibrun(), real));
     snprintf(exe, sizeof exe, "exec '%s' '", real);
     cr_expect_not_null(strstr(s, exe), "the binary by absolute path: %s", s);
     free(s);

@@ -55,10 +55,8 @@ static void copy_file(const char *from, const char *to) {
 
 /* Runs `env vibrun args` inside dir; stdout+stderr into out; returns the exit code. */
 static int vibrun(const char *dir, const char *env, const char *args) {
-    const char *bin = getenv("VIBRUN");
-    cr_assert_not_null(bin, "VIBRUN is not set (ctest sets it)");
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "cd '%s' && env %s '%s' %s 2>&1", dir, env, bin, args);
+    snprintf(cmd, sizeof cmd, "cd '%s' && env %s '%s' %s 2>&1", dir, env, tu_vibrun(), args);
     return tu_run(cmd, out, sizeof out);
 }
 

@@ -8,44 +8,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rt_rng.h"
 #include "testutil.h"
 
 static char out[1 << 16];
 
 /* Runs vibrun with args inside dir; returns its exit code; stdout+stderr in `out`. */
 static int vibrun(const char *dir, const char *args) {
-    const char *bin = getenv("VIBRUN");
-    cr_assert_not_null(bin, "VIBRUN is not set (ctest sets it)");
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>&1", dir, bin, args);
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>&1", dir, tu_vibrun(), args);
     return tu_run(cmd, out, sizeof out);
-}
-
-static const char *src_dir(void) {
-    const char *s = getenv("VIB_SOURCE");
-    cr_assert_not_null(s, "VIB_SOURCE is not set (ctest sets it)");
-    return s;
-}
-
-/* A fresh directory holding tiny.csv: three Gaussian blobs in 4-D, 400 rows. */
-static const char *tiny_dir(const char *tag) {
-    const char *dir = tu_tmpdir(tag);
-    char path[600];
-    snprintf(path, sizeof path, "%s/tiny.csv", dir);
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f);
-    fprintf(f, "x1,x2,x3,x4,y\n");
-    rt_rng r;
-    rt_rng_seed(&r, 42);
-    for (int i = 0; i < 400; i++) {
-        int y = (int)rt_rng_below(&r, 3);
-        for (int k = 0; k < 4; k++)
-            fprintf(f, "%.6f,", (k == y ? 2.0 : 0.0) + rt_rng_normal(&r));
-        fprintf(f, "%d\n", y);
-    }
-    fclose(f);
-    return dir;
 }
 
 static int count_lines(const char *path) {
@@ -58,25 +29,12 @@ static int count_lines(const char *path) {
     return lines;
 }
 
-/* The point directories of runs/<exp>, sorted. */
-static int point_dirs(const char *exp_dir, char names[][64], int max) {
-    DIR *d = opendir(exp_dir);
-    cr_assert_not_null(d, "no %s", exp_dir);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && n < max)
-        if (strlen(e->d_name) == 12) snprintf(names[n++], 64, "%s", e->d_name);
-    closedir(d);
-    qsort(names, (size_t)n, 64, (int (*)(const void *, const void *))strcmp);
-    return n;
-}
-
 // ---- errors name the script line ----
 
 Test(vibrun, error_scripts_name_file_and_line) {
-    const char *dir = tiny_dir("errors");
+    const char *dir = tu_tiny_dir("errors");
     char lua_dir[1024];
-    snprintf(lua_dir, sizeof lua_dir, "%s/tests/lua", src_dir());
+    snprintf(lua_dir, sizeof lua_dir, "%s/tests/lua", tu_source_dir());
     DIR *d = opendir(lua_dir);
     cr_assert_not_null(d);
     struct dirent *e;
@@ -119,9 +77,9 @@ Test(vibrun, missing_script_is_a_clear_error) {
 // ---- an end-to-end sweep ----
 
 Test(vibrun, tiny_sweep_end_to_end) {
-    const char *dir = tiny_dir("e2e");
+    const char *dir = tu_tiny_dir("e2e");
     char args[2048], path[2048];
-    snprintf(args, sizeof args, "--quiet --out runs '%s/tests/lua/tiny.lua'", src_dir());
+    snprintf(args, sizeof args, "--quiet --out runs '%s/tests/lua/tiny.lua'", tu_source_dir());
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
     snprintf(path, sizeof path, "%s/runs/tiny/results.csv", dir);
     char *res = tu_read_file(path, NULL);
@@ -145,7 +103,7 @@ Test(vibrun, tiny_sweep_end_to_end) {
     free(res);
     char names[4][64];
     snprintf(path, sizeof path, "%s/runs/tiny", dir);
-    cr_assert_eq(point_dirs(path, names, 4), 2);
+    cr_assert_eq(tu_point_dirs(path, names, 4), 2);
     const char *files[] = { "config.lua", "metrics.csv", "result.csv", "timing.csv", "checkpoint" };
     for (int i = 0; i < 5; i++) {
         snprintf(path, sizeof path, "%s/runs/tiny/%s/%s", dir, names[0], files[i]);
@@ -162,10 +120,10 @@ Test(vibrun, tiny_sweep_end_to_end) {
 }
 
 Test(vibrun, same_seed_gives_identical_bytes) {
-    const char *dir = tiny_dir("repro");
+    const char *dir = tu_tiny_dir("repro");
     char args[2048], a[2048], b[2048];
     for (int r = 1; r <= 2; r++) {
-        snprintf(args, sizeof args, "--quiet --out runs%d '%s/tests/lua/tiny.lua'", r, src_dir());
+        snprintf(args, sizeof args, "--quiet --out runs%d '%s/tests/lua/tiny.lua'", r, tu_source_dir());
         cr_assert_eq(vibrun(dir, args), 0, "%s", out);
     }
     snprintf(a, sizeof a, "%s/runs1/tiny/results.csv", dir);
@@ -173,7 +131,7 @@ Test(vibrun, same_seed_gives_identical_bytes) {
     tu_expect_same_file(a, b);
     char names[4][64];
     snprintf(a, sizeof a, "%s/runs1/tiny", dir);
-    int n = point_dirs(a, names, 4);
+    int n = tu_point_dirs(a, names, 4);
     for (int i = 0; i < n; i++) {
         snprintf(a, sizeof a, "%s/runs1/tiny/%s/metrics.csv", dir, names[i]);
         snprintf(b, sizeof b, "%s/runs2/tiny/%s/metrics.csv", dir, names[i]);
@@ -183,7 +141,7 @@ Test(vibrun, same_seed_gives_identical_bytes) {
         tu_expect_same_file(a, b);
     }
     /* Another seed is another run. */
-    snprintf(args, sizeof args, "--quiet --out runs3 --set seed=2 '%s/tests/lua/tiny.lua'", src_dir());
+    snprintf(args, sizeof args, "--quiet --out runs3 --set seed=2 '%s/tests/lua/tiny.lua'", tu_source_dir());
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
     snprintf(a, sizeof a, "%s/runs1/tiny/results.csv", dir);
     snprintf(b, sizeof b, "%s/runs3/tiny/results.csv", dir);
@@ -196,9 +154,9 @@ Test(vibrun, same_seed_gives_identical_bytes) {
 // ---- --set, --check, --resume, replay ----
 
 Test(vibrun, set_overrides_params_and_settings) {
-    const char *dir = tiny_dir("set");
+    const char *dir = tu_tiny_dir("set");
     char args[2048], path[2048];
-    snprintf(args, sizeof args, "--quiet --out runs --set epochs=1 --set hidden=4 '%s/tests/lua/tiny.lua'", src_dir());
+    snprintf(args, sizeof args, "--quiet --out runs --set epochs=1 --set hidden=4 '%s/tests/lua/tiny.lua'", tu_source_dir());
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
     snprintf(path, sizeof path, "%s/runs/tiny/results.csv", dir);
     cr_expect_eq(count_lines(path), 2, "setting the sweep axis fixes it: one point");
@@ -206,21 +164,21 @@ Test(vibrun, set_overrides_params_and_settings) {
     cr_expect_not_null(strstr(res, ",4,0.01,1,done,1,"), "%s", res);
     free(res);
 
-    snprintf(args, sizeof args, "--check --set hiden=4 '%s/tests/lua/tiny.lua'", src_dir());
+    snprintf(args, sizeof args, "--check --set hiden=4 '%s/tests/lua/tiny.lua'", tu_source_dir());
     cr_expect_eq(vibrun(dir, args), 1);
     cr_expect_not_null(strstr(out, "--set hiden=4: 'hiden' is neither a param of tiny nor a setting; known: hidden, lr, seed"), "%s", out);
-    snprintf(args, sizeof args, "--check --set hidden=big '%s/tests/lua/tiny.lua'", src_dir());
+    snprintf(args, sizeof args, "--check --set hidden=big '%s/tests/lua/tiny.lua'", tu_source_dir());
     cr_expect_eq(vibrun(dir, args), 1);
     cr_expect_not_null(strstr(out, "'hidden' expects an integer"), "%s", out);
-    snprintf(args, sizeof args, "--check --set hidden '%s/tests/lua/tiny.lua'", src_dir());
+    snprintf(args, sizeof args, "--check --set hidden '%s/tests/lua/tiny.lua'", tu_source_dir());
     cr_expect_eq(vibrun(dir, args), 2);
     cr_expect_not_null(strstr(out, "expected key=value"), "%s", out);
 }
 
 Test(vibrun, check_prints_summary_and_trains_nothing) {
-    const char *dir = tiny_dir("check");
+    const char *dir = tu_tiny_dir("check");
     char args[2048], path[2048];
-    snprintf(args, sizeof args, "--check --out runs '%s/tests/lua/tiny.lua'", src_dir());
+    snprintf(args, sizeof args, "--check --out runs '%s/tests/lua/tiny.lua'", tu_source_dir());
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
     cr_expect_not_null(strstr(out, "point 1/2"), "%s", out);
     cr_expect_not_null(strstr(out, "hidden           linear     (B, 8)"), "%s", out);
@@ -231,17 +189,17 @@ Test(vibrun, check_prints_summary_and_trains_nothing) {
 }
 
 Test(vibrun, resume_skips_finished_points_and_config_replays) {
-    const char *dir = tiny_dir("resume");
+    const char *dir = tu_tiny_dir("resume");
     char args[2048], a[2048], b[2048];
-    snprintf(args, sizeof args, "--out runs '%s/tests/lua/tiny.lua'", src_dir());
+    snprintf(args, sizeof args, "--out runs '%s/tests/lua/tiny.lua'", tu_source_dir());
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
-    snprintf(args, sizeof args, "--out runs --resume '%s/tests/lua/tiny.lua'", src_dir());
+    snprintf(args, sizeof args, "--out runs --resume '%s/tests/lua/tiny.lua'", tu_source_dir());
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
     cr_expect_not_null(strstr(out, "finished before, skipped (--resume)"), "%s", out);
     /* config.lua replays its point, to the same bytes. */
     char names[4][64];
     snprintf(a, sizeof a, "%s/runs/tiny", dir);
-    cr_assert_eq(point_dirs(a, names, 4), 2);
+    cr_assert_eq(tu_point_dirs(a, names, 4), 2);
     snprintf(args, sizeof args, "--quiet --out replay runs/tiny/%s/config.lua", names[1]);
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
     snprintf(a, sizeof a, "%s/runs/tiny/%s/metrics.csv", dir, names[1]);
@@ -250,9 +208,9 @@ Test(vibrun, resume_skips_finished_points_and_config_replays) {
 }
 
 Test(vibrun, diverged_point_is_marked_and_named) {
-    const char *dir = tiny_dir("diverge");
+    const char *dir = tu_tiny_dir("diverge");
     char args[2048], path[2048];
-    snprintf(args, sizeof args, "--quiet --out runs '%s/tests/lua/diverge.lua'", src_dir());
+    snprintf(args, sizeof args, "--quiet --out runs '%s/tests/lua/diverge.lua'", tu_source_dir());
     cr_assert_eq(vibrun(dir, args), 0, "a diverged point does not fail the run: %s", out);
     cr_expect_not_null(strstr(out, "diverge.lua:6: point "), "%s", out);
     cr_expect_not_null(strstr(out, "diverged at epoch 1"), "%s", out);
@@ -269,7 +227,7 @@ Test(vibrun, diverged_point_is_marked_and_named) {
 static char *only_metrics(const char *dir, const char *runs, const char *exp) {
     char path[2048], names[4][64];
     snprintf(path, sizeof path, "%s/%s/%s", dir, runs, exp);
-    cr_assert_eq(point_dirs(path, names, 4), 1, "one point expected in %s", path);
+    cr_assert_eq(tu_point_dirs(path, names, 4), 1, "one point expected in %s", path);
     snprintf(path, sizeof path, "%s/%s/%s/%s/metrics.csv", dir, runs, exp, names[0]);
     char *s = tu_read_file(path, NULL);
     cr_assert_not_null(s, "missing %s", path);
@@ -279,13 +237,13 @@ static char *only_metrics(const char *dir, const char *runs, const char *exp) {
 // IB(beta) = CEB(gamma = beta - 1) (Kirsch et al.): the surrogate objectives are the same function,
 // so training gives the same bytes.
 Test(vibrun, uib_ib_at_beta_equals_ceb_at_beta_minus_one) {
-    const char *dir = tiny_dir("uib");
+    const char *dir = tu_tiny_dir("uib");
     char args[2048];
-    snprintf(args, sizeof args, "--quiet --out ib --set kind=ib --set beta=3 '%s/tests/lua/uib_tiny.lua'", src_dir());
+    snprintf(args, sizeof args, "--quiet --out ib --set kind=ib --set beta=3 '%s/tests/lua/uib_tiny.lua'", tu_source_dir());
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
-    snprintf(args, sizeof args, "--quiet --out ceb --set kind=ceb --set gamma=2 '%s/tests/lua/uib_tiny.lua'", src_dir());
+    snprintf(args, sizeof args, "--quiet --out ceb --set kind=ceb --set gamma=2 '%s/tests/lua/uib_tiny.lua'", tu_source_dir());
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
-    snprintf(args, sizeof args, "--quiet --out ceb3 --set kind=ceb --set gamma=3 '%s/tests/lua/uib_tiny.lua'", src_dir());
+    snprintf(args, sizeof args, "--quiet --out ceb3 --set kind=ceb --set gamma=3 '%s/tests/lua/uib_tiny.lua'", tu_source_dir());
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
     char *ib = only_metrics(dir, "ib", "uib_tiny"), *ceb = only_metrics(dir, "ceb", "uib_tiny"),
          *ceb3 = only_metrics(dir, "ceb3", "uib_tiny");
@@ -300,9 +258,9 @@ Test(vibrun, uib_ib_at_beta_equals_ceb_at_beta_minus_one) {
 // A composed objective: the logged loss is the expression of the logged terms (CE + beta KL^2,
 // in nats: loss_bits = ce_bits + beta ln 2 kl_bits^2).
 Test(vibrun, composed_objective_logs_its_value_and_its_terms) {
-    const char *dir = tiny_dir("expr");
+    const char *dir = tu_tiny_dir("expr");
     char args[2048];
-    snprintf(args, sizeof args, "--quiet --out runs '%s/tests/lua/expr_tiny.lua'", src_dir());
+    snprintf(args, sizeof args, "--quiet --out runs '%s/tests/lua/expr_tiny.lua'", tu_source_dir());
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
     char *m = only_metrics(dir, "runs", "expr_tiny");
     cr_expect(strncmp(m, "epoch,split,loss_bits,ce_bits,kl_bits,error,error_det,lr\n", 57) == 0, "header: %.80s", m);
@@ -327,7 +285,7 @@ static void quick_experiment(const char *exp, const char *sample, const char *se
     const char *dir = tu_tmpdir(exp);
     char args[4096];
     snprintf(args, sizeof args, "--quiet --out runs --set epochs=1 --set data_dir='%s' %s '%s/experiments/%s.lua'",
-             data, sets, src_dir(), exp);
+             data, sets, tu_source_dir(), exp);
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
     char *m = only_metrics(dir, "runs", exp);
     cr_expect(strncmp(m, want_header, strlen(want_header)) == 0, "header: %.200s", m);
@@ -347,7 +305,7 @@ static void quick_experiment(const char *exp, const char *sample, const char *se
     /* The per-layer information planes of the multi-bottleneck network, at epochs 0 and 1. */
     char names[2][64], path[2048];
     snprintf(path, sizeof path, "%s/runs/%s", dir, exp);
-    cr_assert_eq(point_dirs(path, names, 2), 1);
+    cr_assert_eq(tu_point_dirs(path, names, 2), 1);
     snprintf(path, sizeof path, "%s/runs/%s/%s/info.csv", dir, exp, names[0]);
     char *info = tu_read_file(path, NULL);
     cr_assert_not_null(info, "no %s", path);
@@ -374,12 +332,12 @@ Test(experiments, imb_cifar_one_epoch_on_the_cifar_sample, .timeout = 600) {
 // ---- information planes ----
 
 Test(vibrun, measure_writes_info_result_columns_and_latent) {
-    const char *dir = tiny_dir("measure");
+    const char *dir = tu_tiny_dir("measure");
     char args[2048], path[2048], names[2][64];
-    snprintf(args, sizeof args, "--quiet --out runs '%s/tests/lua/measure_tiny.lua'", src_dir());
+    snprintf(args, sizeof args, "--quiet --out runs '%s/tests/lua/measure_tiny.lua'", tu_source_dir());
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
     snprintf(path, sizeof path, "%s/runs/measure_tiny", dir);
-    cr_assert_eq(point_dirs(path, names, 2), 1);
+    cr_assert_eq(tu_point_dirs(path, names, 2), 1);
     snprintf(path, sizeof path, "%s/runs/measure_tiny/%s/info.csv", dir, names[0]);
     char *info = tu_read_file(path, NULL);
     cr_assert_not_null(info, "no %s", path);
@@ -428,7 +386,7 @@ Test(vibrun, measure_writes_info_result_columns_and_latent) {
     cr_expect_not_null(strstr(gp, "check_izy = 'I(Z;Y): KDE up "));
     free(gp);
     /* the same run again: the same info.csv, byte for byte */
-    snprintf(args, sizeof args, "--quiet --out runs2 '%s/tests/lua/measure_tiny.lua'", src_dir());
+    snprintf(args, sizeof args, "--quiet --out runs2 '%s/tests/lua/measure_tiny.lua'", tu_source_dir());
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
     char a[2048], b[2048];
     snprintf(a, sizeof a, "%s/runs/measure_tiny/%s/info.csv", dir, names[0]);

@@ -2,12 +2,15 @@
 #include "testutil.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "rt_rng.h"
 
 const char *tu_shared(const char *rel, char *buf, size_t size) {
     const char *root = getenv("VIB_SHARED");
@@ -73,4 +76,46 @@ int tu_run(const char *cmd, char *out, size_t outsize) {
     if (out) out[got] = '\0';
     int st = pclose(p);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+const char *tu_source_dir(void) {
+    const char *s = getenv("VIB_SOURCE");
+    cr_assert_not_null(s, "VIB_SOURCE is not set (ctest sets it)");
+    return s;
+}
+
+const char *tu_vibrun(void) {
+    const char *b = getenv("VIBRUN");
+    cr_assert_not_null(b, "VIBRUN is not set (ctest sets it)");
+    return b;
+}
+
+const char *tu_tiny_dir(const char *tag) {
+    const char *dir = tu_tmpdir(tag);
+    char path[600];
+    snprintf(path, sizeof path, "%s/tiny.csv", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "x1,x2,x3,x4,y\n");
+    rt_rng r;
+    rt_rng_seed(&r, 42);
+    for (int i = 0; i < 400; i++) {
+        int y = (int)rt_rng_below(&r, 3);
+        for (int k = 0; k < 4; k++) fprintf(f, "%.6f,", (k == y ? 2.0 : 0.0) + rt_rng_normal(&r));
+        fprintf(f, "%d\n", y);
+    }
+    fclose(f);
+    return dir;
+}
+
+int tu_point_dirs(const char *exp_dir, char names[][64], int max) {
+    DIR *d = opendir(exp_dir);
+    cr_assert_not_null(d, "no %s", exp_dir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < max)
+        if (strlen(e->d_name) == 12) snprintf(names[n++], 64, "%s", e->d_name);
+    closedir(d);
+    qsort(names, (size_t)n, 64, (int (*)(const void *, const void *))strcmp);
+    return n;
 }

@@ -18,5 +18,13 @@ char *tu_read_file(const char *path, size_t *size);
 void tu_expect_same_file(const char *a, const char *b);
 /* Runs a shell command, returns its exit status (0..255), output captured into out (may be NULL). */
 int tu_run(const char *cmd, char *out, size_t outsize);
+/* The source tree ($VIB_SOURCE) and the vibrun binary ($VIBRUN), both set by ctest; asserts. */
+const char *tu_source_dir(void);
+const char *tu_vibrun(void);
+/* A fresh directory (tu_tmpdir) holding tiny.csv: three Gaussian blobs in 4-D, 400 rows,
+** columns x1..x4, y; the data of the tests/lua scripts. */
+const char *tu_tiny_dir(const char *tag);
+/* The 12-character point directories of a run directory runs/<exp>, sorted; their count (<= max). */
+int tu_point_dirs(const char *exp_dir, char names[][64], int max);
 
 #endif
