@@ -356,6 +356,21 @@ static nn_layer_kind measured_kind(const nn_model *m, int li) {
     return li == m->n ? NN_LAYER_SIGMOID : m->layers[li].spec.kind;
 }
 
+/* Which pairwise bounds a layer gets: a Gaussian with its own sigma (diagonal or full), a
+** Bernoulli in closed form, or the deterministic form with the noise variance *sigma2 (a
+** Gaussian with unit sigma: 1; a noise layer: its std^2; any other layer: kde_var). */
+static nn_mi_check_est kde_for(const nn_measure_cfg *cf, const nn_model *m, int li, double *sigma2) {
+    nn_layer_kind kind = measured_kind(m, li);
+    const nn_layer_spec *sp = li < m->n ? &m->layers[li].spec : NULL;
+    *sigma2 = cf->kde_var;
+    if (kind == NN_LAYER_BERN) return NN_MI_CHECK_KDE_BERN;
+    if (kind == NN_LAYER_GAUSS && sp->sigma != NN_SIGMA_UNIT)
+        return sp->full_cov ? NN_MI_CHECK_KDE_GAUSS_FULL : NN_MI_CHECK_KDE_GAUSS;
+    if (kind == NN_LAYER_GAUSS) *sigma2 = 1.0;
+    else if (kind == NN_LAYER_NOISE) *sigma2 = (double)sp->std * (double)sp->std;
+    return NN_MI_CHECK_KDE_DET;
+}
+
 static rt_status layer_rows(nn_measure *mm, const nn_model *m, int split, int epoch, int j,
                             const layer_vals *v, rt_err *err) {
     const nn_measure_cfg *cf = &mm->cfg;
@@ -368,15 +383,13 @@ static rt_status layer_rows(nn_measure *mm, const nn_model *m, int split, int ep
     if (cf->estimators & 1u << NN_EST_KDE) {
         nn_mi_kde kde;
         e.msg[0] = '\0';
-        if (kind == NN_LAYER_GAUSS && v->sigma && v->full_cov)
-            st = nn_mi_kde_gauss_full(v->y, v->sigma, n, dz, d->y, NULL, &kde, &e);
-        else if (kind == NN_LAYER_GAUSS && v->sigma) st = nn_mi_kde_gauss(v->y, v->sigma, n, dz, d->y, NULL, &kde, &e);
-        else if (kind == NN_LAYER_GAUSS) st = nn_mi_kde_det(v->y, n, dz, 1.0, d->y, NULL, &kde, &e);
-        else if (kind == NN_LAYER_BERN) st = nn_mi_kde_bern(v->y, n, dz, d->y, NULL, &kde, &e);
-        else if (kind == NN_LAYER_NOISE) {
-            double s = m->layers[li].spec.std;
-            st = nn_mi_kde_det(v->y, n, dz, s * s, d->y, NULL, &kde, &e);
-        } else st = nn_mi_kde_det(v->y, n, dz, cf->kde_var, d->y, NULL, &kde, &e);
+        double s2;
+        switch (kde_for(cf, m, li, &s2)) {
+        case NN_MI_CHECK_KDE_GAUSS_FULL: st = nn_mi_kde_gauss_full(v->y, v->sigma, n, dz, d->y, NULL, &kde, &e); break;
+        case NN_MI_CHECK_KDE_GAUSS: st = nn_mi_kde_gauss(v->y, v->sigma, n, dz, d->y, NULL, &kde, &e); break;
+        case NN_MI_CHECK_KDE_BERN: st = nn_mi_kde_bern(v->y, n, dz, d->y, NULL, &kde, &e); break;
+        default: st = nn_mi_kde_det(v->y, n, dz, s2, d->y, NULL, &kde, &e); break;
+        }
         nn_info_row *up = new_row(mm, epoch, split, name, NN_INFO_KDE_UPPER, n);
         nn_info_row *lo = new_row(mm, epoch, split, name, NN_INFO_KDE_LOWER, n);
         if (st == RT_OK) {
@@ -519,14 +532,10 @@ static rt_status selfcheck_write(nn_measure *mm, const nn_model *m, const char *
         for (int j = 0; j < mm->nlayer && !st; j++) {
             int li = mm->layer[j];
             nn_layer_kind kind = measured_kind(m, li);
-            const nn_layer_spec *sp = li < m->n ? &m->layers[li].spec : NULL;
             nn_mi_check_est ests[4];
             int ne = 0;
-            bool own_sigma = kind == NN_LAYER_GAUSS && sp->sigma != NN_SIGMA_UNIT;
-            if (cf->estimators & 1u << NN_EST_KDE)
-                ests[ne++] = kind == NN_LAYER_BERN ? NN_MI_CHECK_KDE_BERN
-                             : own_sigma && sp->full_cov ? NN_MI_CHECK_KDE_GAUSS_FULL
-                             : own_sigma ? NN_MI_CHECK_KDE_GAUSS : NN_MI_CHECK_KDE_DET;
+            double kde_s2 = 0.0;
+            if (cf->estimators & 1u << NN_EST_KDE) ests[ne++] = kde_for(cf, m, li, &kde_s2);
             if (cf->estimators & 1u << NN_EST_BINNING) ests[ne++] = NN_MI_CHECK_BINNING;
             if ((cf->estimators & 1u << NN_EST_KSG) && kind != NN_LAYER_BERN) ests[ne++] = NN_MI_CHECK_KSG;
             if ((cf->estimators & 1u << NN_EST_PLUGIN) && kind == NN_LAYER_BERN) ests[ne++] = NN_MI_CHECK_PLUGIN;
@@ -540,9 +549,7 @@ static rt_status selfcheck_write(nn_measure *mm, const nn_model *m, const char *
                     t.classes = d->nclass;
                     t.bits = levels[lv] * log2((double)d->n);
                     if (t.est == NN_MI_CHECK_KSG) t.dx = d->dim, t.k = cf->k;
-                    if (t.est == NN_MI_CHECK_KDE_DET)
-                        t.sigma2 = kind == NN_LAYER_GAUSS ? 1.0
-                                   : kind == NN_LAYER_NOISE ? (double)sp->std * (double)sp->std : cf->kde_var;
+                    if (t.est == NN_MI_CHECK_KDE_DET) t.sigma2 = kde_s2;
                     if (t.est == NN_MI_CHECK_BINNING) t.bin = bin_opts(cf, kind);
                     if (t.est == NN_MI_CHECK_PLUGIN) t.samples = cf->plugin_samples;
                     nn_mi_check r;
