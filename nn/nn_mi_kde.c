@@ -593,10 +593,9 @@ static rt_status kde_run(kde_job *j, const int32_t *y, const nn_mi_kde_opts *o, 
     double *s_kl = acc, *s_bd = acc + n, *c_kl = acc + 2 * (size_t)n, *c_bd = acc + 3 * (size_t)n;
     memset(acc, 0, 4 * (size_t)n * sizeof *acc);
     int64_t refined = 0, *row_refined = rt_xcalloc((size_t)bs, sizeof *row_refined);
-    /* The pairwise terms run on OpenBLAS's thread count, between the block GEMMs (which use the
-    ** same threads): the exp per pair costs more than the GEMM. */
-    rt_pool pool;
-    rt_pool_init(&pool, rt_blas_threads());
+    /* The pairwise terms run on the GEMM's threads (rt_blas_pool), between the block GEMMs: the
+    ** exp per pair costs more than the GEMM. */
+    rt_pool *pool = rt_blas_pool();
     for (int i0 = 0; i0 < n; i0 += bs) {
         int bi = n - i0 < bs ? n - i0 : bs;
         for (int j0 = 0; j0 < n; j0 += bs) {
@@ -607,12 +606,11 @@ static rt_status kde_run(kde_job *j, const int32_t *y, const nn_mi_kde_opts *o, 
                 rt_gemm(false, true, bi, bj, j->K2, 1.0f, j->U + (size_t)i0 * j->K2, j->K2,
                         j->U + (size_t)j0 * j->K2, j->K2, 0.0f, G2, bj);
             kde_block blk = { j, G, G2, i0, j0, bj, nclass, screen, refine, cls, s_kl, s_bd, c_kl, c_bd, row_refined };
-            rt_pool_for(&pool, (size_t)bi, ROWS_PER_CHUNK, kde_block_rows, &blk);
+            rt_pool_for(pool, (size_t)bi, ROWS_PER_CHUNK, kde_block_rows, &blk);
         }
     }
     for (int r = 0; r < bs; r++) refined += row_refined[r];
     free(row_refined);
-    rt_pool_free(&pool);
     // Nats, then bits. ny[c] = rows of class c.
     int64_t *ny = rt_xcalloc((size_t)nclass + 1, sizeof *ny);
     for (int i = 0; i < n && nclass > 0; i++) ny[cls[i]]++;

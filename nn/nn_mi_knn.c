@@ -4,7 +4,7 @@
 //
 // Brute force: each row's distances to all rows are computed into O(N) buffers, then its k-th
 // neighbour is found by insertion into a sorted list of k, and the counts by one more scan; the
-// rows run on an rt_pool of OpenBLAS's thread count, each into its own term, summed in row order
+// rows run on the GEMM's threads (rt_blas_pool), each into its own term, summed in row order
 // (the same bits on any thread count). The cost is O(N^2 d) time, O(N) memory per thread: about 1e8 pair visits at N = 10,000, fine for the low-
 // dimensional quantities KSG is meant for (KSG is biased in high dimension anyway). A tree would
 // be faster but not in the max-norm in high dimension, and this is simple to check.
@@ -138,10 +138,7 @@ rt_status nn_mi_ksg(const float *a, int da, const float *b, int db, int n, int k
     if (!ua || !ub || !term) { free(ua); free(ub); return RT_ERR_NOMEM; }
     ksg_job J = { .a = ua, .b = ub, .da = da, .db = db, .n = n, .k = k, .term = term };
     atomic_init(&J.nomem, false);
-    rt_pool pool;
-    rt_pool_init(&pool, rt_blas_threads());
-    rt_pool_for(&pool, (size_t)n, ROWS_PER_CHUNK, ksg_rows, &J);
-    rt_pool_free(&pool);
+    rt_pool_for(rt_blas_pool(), (size_t)n, ROWS_PER_CHUNK, ksg_rows, &J);
     double s = 0.0;
     for (int i = 0; i < n; i++) s += term[i];
     free(ua); free(ub); free(term);
@@ -206,10 +203,7 @@ rt_status nn_mi_ksg_labels(const float *t, int n, int d, const int32_t *y, int k
     ross_job J = { .t = t, .cls = cls, .ny = ny, .n = n, .d = d, .k = k, .sk = terms,
                    .sy = terms + n, .sm = terms + 2 * (size_t)n, .kept = kept };
     atomic_init(&J.nomem, false);
-    rt_pool pool;
-    rt_pool_init(&pool, rt_blas_threads());
-    rt_pool_for(&pool, (size_t)n, ROWS_PER_CHUNK, ross_rows, &J);
-    rt_pool_free(&pool);
+    rt_pool_for(rt_blas_pool(), (size_t)n, ROWS_PER_CHUNK, ross_rows, &J);
     double sk = 0.0, sy = 0.0, sm = 0.0;
     int nkept = 0;
     for (int i = 0; i < n; i++)

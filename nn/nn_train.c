@@ -361,17 +361,16 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
     rt_rng_stream(&s.data_at_epoch, cfg->seed, cfg->point, RT_STREAM_DATA);
     rt_rng_stream(&s.noise, cfg->seed, cfg->point, RT_STREAM_NOISE);
     nn_model_init(m, &init);
-    /* The optimizer and EMA passes use as many threads as OpenBLAS (OPENBLAS_NUM_THREADS): they
-    ** run between GEMMs, when those threads would idle. The results do not depend on it. */
-    rt_pool pool;
-    rt_pool_init(&pool, rt_blas_threads());
+    /* The optimizer and EMA passes run on the GEMM's threads (rt_blas_pool), between GEMMs, when
+    ** those threads would idle. The results do not depend on the thread count. */
+    rt_pool *pool = rt_blas_pool();
     rt_optim_init(&s.opt, &cfg->optim, s.P->total);
-    s.opt.pool = &pool;
+    s.opt.pool = pool;
     s.has_ema = cfg->ema > 0.0f;
     if (s.has_ema) {
         rt_ema_init(&s.ema, cfg->ema, cfg->ema_warmup, s.P->data, s.P->total);
         s.ema.debias = cfg->ema_debias;
-        s.ema.pool = &pool;
+        s.ema.pool = pool;
     }
 
     rt_ctx c;
@@ -512,6 +511,5 @@ out:;
     rt_ctx_free(&c);
     rt_optim_free(&s.opt);
     if (s.has_ema) rt_ema_free(&s.ema);
-    rt_pool_free(&pool);
     return st;
 }

@@ -13,13 +13,23 @@
 
 void rt_gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
              const float *B, int ldb, float beta, float *C, int ldc);
+/* The same product on OpenBLAS's own threads (rt_blas_threads() of them), for benchmarks that
+** compare the two ways of threading. */
+void rt_gemm_blas_threads(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
+                          const float *B, int ldb, float beta, float *C, int ldc);
 void rt_gemm_ref(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
                  const float *B, int ldb, float beta, float *C, int ldc);
 
-/* OpenBLAS introspection for benchmarks and logs: kernel set ("Haswell", "SkylakeX", ...),
-** thread count, and a setter (jobs x threads <= cores). */
+/* OpenBLAS's kernel set ("Haswell", "SkylakeX", ...), for benchmarks and logs. */
 const char *rt_blas_corename(void);
+
+/* The threads of rt_gemm, and of every other pass that shares them through rt_blas_pool():
+** OpenBLAS's count at first use (OPENBLAS_NUM_THREADS, else the CPUs), changed by
+** rt_blas_set_threads (jobs x threads <= cores). OpenBLAS itself is set to one thread: rt_gemm
+** cuts C into one part per thread (rt_blas.c). rt_blas_pool() is NULL for one thread; the pool
+** is the process's, started on first use and again in a forked child. */
 int rt_blas_threads(void);
 void rt_blas_set_threads(int n);
+struct rt_pool *rt_blas_pool(void);
 
 #endif

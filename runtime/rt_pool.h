@@ -11,10 +11,14 @@
 ** chunks too and returns when every chunk is done. A NULL pool, or one of 1 thread, runs the
 ** chunks in order on the calling thread.
 **
-** Workers sleep on a condition variable between jobs (they never spin, so they take no time
-** from the GEMMs). On Linux they are kept off the CPU the caller runs on, so that a woken worker
-** does not queue behind the caller (see rt_pool.c). rt_pool_free wakes and joins them. Jobs are not reentrant: one caller at a
-** time, and fn must not call rt_pool_for on the same pool.
+** After a job, workers spin (a pause loop, no system call) for up to RT_POOL_SPIN_US
+** microseconds watching for the next one, then sleep on a condition variable: in a training
+** step the jobs (GEMM halves, elementwise passes, the optimizer) come microseconds apart, and a
+** sleeping worker takes tens of microseconds to wake, more than many of those jobs last. Idle
+** for longer, the workers cost nothing. On Linux they are kept off the CPU the caller runs on,
+** so that a woken worker does not queue behind the caller (see rt_pool.c). rt_pool_free wakes
+** and joins them. One caller at a time. A job may call rt_pool_for itself (an rt_gemm inside a
+** chunk, say): the inner call then runs its chunks in order on the calling thread.
 **
 **     rt_pool pool; rt_pool_init(&pool, rt_blas_threads());
 **     rt_pool_for(&pool, n, 1 << 14, scale_chunk, &args);   // scale_chunk(&args, lo, hi)
@@ -30,14 +34,17 @@
 
 typedef void (*rt_pool_fn)(void *arg, size_t lo, size_t hi);
 
+#define RT_POOL_SPIN_US 500       /* how long an idle worker watches for the next job */
+
 typedef struct rt_pool {
     int threads;                /* including the caller; workers = threads - 1 */
     pthread_t *workers;
     pthread_mutex_t mu;
-    pthread_cond_t wake, done;  /* wake: a new job or shutdown; done: the last worker finished */
-    uint64_t job;               /* job generation, bumped by every rt_pool_for that uses workers */
-    int busy;                   /* workers still on the current job */
-    bool quit;
+    pthread_cond_t wake;        /* a new job or shutdown, for workers that stopped spinning */
+    atomic_uint_fast64_t job;   /* job generation, bumped by every rt_pool_for that uses workers */
+    atomic_int busy;            /* workers still on the current job */
+    atomic_int sleepers;        /* workers waiting on wake */
+    atomic_bool quit;
     int caller_cpu;             /* the CPU the workers were last kept off (Linux), -1 at first */
     /* the current job */
     rt_pool_fn fn;

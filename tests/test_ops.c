@@ -2,10 +2,15 @@
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "rt_blas.h"
 #include "rt_ops.h"
+#include "rt_pool.h"
 #include "rt_rng.h"
 
 // ---- GEMM ----
@@ -33,6 +38,93 @@ Test(gemm, matches_reference_for_every_transpose_and_odd_shapes) {
                              (double)worst);
                 free(A); free(B); free(C1); free(C2);
             }
+}
+
+// Every operand stored inside a wider one (lda, ldb, ldc past the width, the gaps filled with
+// NaN that must stay out of the result, and C's gaps must stay untouched).
+static void check_threaded(rt_rng *r, bool ta, bool tb, int M, int N, int K, float beta, int threads) {
+    int ar = ta ? K : M, ac = ta ? M : K, br = tb ? N : K, bc = tb ? K : N;
+    int lda = ac + 3, ldb = bc + 5, ldc = N + 7;
+    float *A = malloc(sizeof(float) * (size_t)ar * lda), *B = malloc(sizeof(float) * (size_t)br * ldb);
+    float *C1 = malloc(sizeof(float) * (size_t)M * ldc), *C2 = malloc(sizeof(float) * (size_t)M * ldc);
+    for (size_t i = 0; i < (size_t)ar * lda; i++) A[i] = i % lda < (size_t)ac ? (float)rt_rng_uniform(r) - 0.5f : NAN;
+    for (size_t i = 0; i < (size_t)br * ldb; i++) B[i] = i % ldb < (size_t)bc ? (float)rt_rng_uniform(r) - 0.5f : NAN;
+    for (size_t i = 0; i < (size_t)M * ldc; i++) C1[i] = C2[i] = i % ldc < (size_t)N ? (float)rt_rng_uniform(r) : -7.0f;
+    rt_gemm(ta, tb, M, N, K, 0.5f, A, lda, B, ldb, beta, C1, ldc);
+    rt_gemm_ref(ta, tb, M, N, K, 0.5f, A, lda, B, ldb, beta, C2, ldc);
+    float worst = 0.0f;
+    for (size_t i = 0; i < (size_t)M * ldc; i++) {
+        if (i % ldc >= (size_t)N) cr_assert_eq(C1[i], -7.0f, "outside C written: %d threads, M=%d N=%d", threads, M, N);
+        else worst = fmaxf(worst, fabsf(C1[i] - C2[i]));
+    }
+    cr_expect_lt(worst, 1e-5f * (float)K, "%d threads, M=%d N=%d K=%d ta=%d tb=%d beta=%g: max diff %g", threads,
+                 M, N, K, ta, tb, (double)beta, (double)worst);
+    free(A); free(B); free(C1); free(C2);
+}
+
+// rt_gemm cuts C along N (N > M) or M into one part per thread: both ways, every transpose, part
+// counts that do not divide the dimension, and shapes too small or too thin to cut.
+Test(gemm, threaded_parts_match_reference) {
+    const int dims[][3] = { { 100, 1024, 78 }, { 1024, 100, 30 }, { 130, 131, 67 }, { 10, 1024, 100 },
+                            { 1024, 10, 100 }, { 33, 40, 100 }, { 8, 8, 8 } };
+    rt_rng r;
+    rt_rng_seed(&r, 2);
+    int before = rt_blas_threads();
+    for (int t = 1; t <= 3; t++) {
+        rt_blas_set_threads(t);
+        cr_assert_eq(rt_blas_threads(), t);
+        for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)
+            for (int ta = 0; ta < 2; ta++)
+                for (int tb = 0; tb < 2; tb++)
+                    check_threaded(&r, ta, tb, dims[d][0], dims[d][1], dims[d][2], ta ? 0.0f : 1.5f, t);
+    }
+    rt_blas_set_threads(before);
+}
+
+// A GEMM inside a job of the pool it would use runs on the calling thread instead of waiting for
+// itself.
+typedef struct nested_job { float *C; } nested_job;
+static void nested_gemm(void *arg, size_t lo, size_t hi) {
+    nested_job *j = arg;
+    static const float ones[64 * 64] = { [0 ... 64 * 64 - 1] = 1.0f };
+    for (size_t k = lo; k < hi; k++)
+        rt_gemm(false, false, 64, 64, 64, 1.0f, ones, 64, ones, 64, 0.0f, j->C + k * 64 * 64, 64);
+}
+
+Test(gemm, inside_a_pool_job) {
+    int before = rt_blas_threads();
+    rt_blas_set_threads(2);
+    float *C = malloc(sizeof(float) * 4 * 64 * 64);
+    nested_job j = { C };
+    rt_pool_for(rt_blas_pool(), 4, 1, nested_gemm, &j);
+    for (int i = 0; i < 4 * 64 * 64; i++) cr_assert_eq(C[i], 64.0f, "C[%d] = %g", i, (double)C[i]);
+    free(C);
+    rt_blas_set_threads(before);
+}
+
+// A sweep forks its workers after the parent may have started the pool: the child starts its own.
+Test(gemm, threaded_in_a_forked_child) {
+    int before = rt_blas_threads();
+    rt_blas_set_threads(2);
+    rt_rng r;
+    rt_rng_seed(&r, 3);
+    check_threaded(&r, false, true, 100, 512, 64, 1.0f, 2);   /* starts the parent's pool */
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        float *A = malloc(sizeof(float) * 100 * 64), *B = malloc(sizeof(float) * 64 * 512);
+        float *C1 = calloc(100 * 512, sizeof(float)), *C2 = calloc(100 * 512, sizeof(float));
+        for (int i = 0; i < 100 * 64; i++) A[i] = (float)(i % 7) - 3.0f;
+        for (int i = 0; i < 64 * 512; i++) B[i] = (float)(i % 5) - 2.0f;
+        rt_gemm(false, false, 100, 512, 64, 1.0f, A, 64, B, 512, 0.0f, C1, 512);
+        rt_gemm_ref(false, false, 100, 512, 64, 1.0f, A, 64, B, 512, 0.0f, C2, 512);
+        _exit(memcmp(C1, C2, sizeof(float) * 100 * 512) == 0 ? 0 : 3);    /* small integers: exact */
+    }
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+    rt_blas_set_threads(before);
 }
 
 Test(gemm, beta_zero_ignores_garbage_in_c) {
