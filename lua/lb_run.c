@@ -544,7 +544,7 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
     }
     if (o->nshards && !mine && !o->quiet)
         fprintf(stderr, "vibrun: shard %d/%d has no points (the sweep has %d)\n", o->shard, o->nshards, npoints);
-    /* OpenBLAS threads: --threads, else OPENBLAS_NUM_THREADS, else the CPUs shared by the jobs. */
+    /* Threads (rt_gemm and its pool): --threads, else OPENBLAS_NUM_THREADS, else the CPUs shared by the jobs. */
     int threads = o->threads;
     if (!threads && !getenv("OPENBLAS_NUM_THREADS") && o->jobs > 1) {
         threads = lb_cpu_count() / o->jobs;
