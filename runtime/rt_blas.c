@@ -46,6 +46,7 @@ static void blas_setup(void) {
     if (blas.ready) return;
     blas.threads = openblas_get_num_threads();
     if (blas.threads < 1) blas.threads = 1;
+    if (blas.threads > RT_BLAS_MAX_THREADS) blas.threads = RT_BLAS_MAX_THREADS;
     openblas_set_num_threads(1);
     pthread_atfork(NULL, NULL, blas_atfork_child);
     blas.ready = true;
@@ -68,7 +69,7 @@ int rt_blas_threads(void) {
 
 void rt_blas_set_threads(int n) {
     blas_setup();
-    n = n > 1 ? n : 1;
+    n = n < 1 ? 1 : n > RT_BLAS_MAX_THREADS ? RT_BLAS_MAX_THREADS : n;
     if (n == blas.threads) return;
     if (blas.have_pool) rt_pool_free(&blas.pool);
     blas.have_pool = false;
@@ -128,9 +129,8 @@ void rt_gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
              const float *B, int ldb, float beta, float *C, int ldc) {
     check_dims(ta, tb, M, N, K, lda, ldb, ldc);
     if (M == 0 || N == 0) return;
-    rt_pool *pool = rt_blas_pool();
+    rt_pool *pool = rt_pool_in_job() ? NULL : rt_blas_pool();  /* inside a job: this thread, uncut */
     bool by_n = N > M;
-    if (by_n ? N < 2 * GEMM_ALIGN : M < 2 * GEMM_ALIGN) by_n = !by_n;
     int len = by_n ? N : M, parts = pool ? pool->threads : 1;
     if (parts > len / GEMM_ALIGN) parts = len / GEMM_ALIGN;
     if (parts <= 1 || (int64_t)M * N * K < GEMM_MIN_WORK) {

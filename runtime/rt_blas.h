@@ -27,7 +27,10 @@ const char *rt_blas_corename(void);
 ** OpenBLAS's count at first use (OPENBLAS_NUM_THREADS, else the CPUs), changed by
 ** rt_blas_set_threads (jobs x threads <= cores). OpenBLAS itself is set to one thread: rt_gemm
 ** cuts C into one part per thread (rt_blas.c). rt_blas_pool() is NULL for one thread; the pool
-** is the process's, started on first use and again in a forked child. */
+** is the process's, started on first use and again in a forked child. rt_gemm and every user
+** of the pool are called from one thread at a time (a call from inside a pool job runs on the
+** calling thread, see rt_pool.h). */
+#define RT_BLAS_MAX_THREADS 256     /* rt_blas_set_threads clamps n to [1, this] */
 int rt_blas_threads(void);
 void rt_blas_set_threads(int n);
 struct rt_pool *rt_blas_pool(void);

@@ -12,6 +12,8 @@
 // Set while a thread runs chunks, so that an rt_pool_for inside a chunk runs serially.
 static _Thread_local bool in_job;
 
+bool rt_pool_in_job(void) { return in_job; }
+
 // Takes chunks from the shared counter until none is left.
 static void run_chunks(rt_pool *p) {
     in_job = true;
@@ -42,10 +44,11 @@ static bool wait_job(rt_pool *p, uint64_t seen) {
         if (atomic_load_explicit(&p->job, memory_order_acquire) != seen) return true;
         if (atomic_load_explicit(&p->quit, memory_order_relaxed)) return false;
         cpu_relax();
-        if ((i & 255) == 0) {
-            double now = rt_now_s();
+        if ((i & 255) == 0) {           /* every few microseconds: the clock, and the CPU to any */
+            double now = rt_now_s();    /* thread waiting for it (more threads than CPUs) */
             if (until == 0.0) until = now + RT_POOL_SPIN_US * 1e-6;
             else if (now > until) break;
+            sched_yield();
         }
     }
     pthread_mutex_lock(&p->mu);

@@ -53,6 +53,8 @@ typedef struct rt_pool {
     atomic_size_t next;         /* next chunk to hand out */
 } rt_pool;
 
+/* True on a thread that is running chunks of some pool's job (rt_gemm then stays on it). */
+bool rt_pool_in_job(void);
 /* Starts threads - 1 workers (threads < 1 counts as 1); aborts if a thread cannot be created. */
 void rt_pool_init(rt_pool *p, int threads);
 /* Wakes and joins the workers; p can then be initialised again. */

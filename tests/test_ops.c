@@ -64,7 +64,7 @@ static void check_threaded(rt_rng *r, bool ta, bool tb, int M, int N, int K, flo
 
 // rt_gemm cuts C along N (N > M) or M into one part per thread: both ways, every transpose, part
 // counts that do not divide the dimension, and shapes too small or too thin to cut.
-Test(gemm, threaded_parts_match_reference) {
+Test(gemm, threaded_parts_match_reference, .timeout = 120) {
     const int dims[][3] = { { 100, 1024, 78 }, { 1024, 100, 30 }, { 130, 131, 67 }, { 10, 1024, 100 },
                             { 1024, 10, 100 }, { 33, 40, 100 }, { 8, 8, 8 } };
     rt_rng r;
@@ -76,7 +76,8 @@ Test(gemm, threaded_parts_match_reference) {
         for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)
             for (int ta = 0; ta < 2; ta++)
                 for (int tb = 0; tb < 2; tb++)
-                    check_threaded(&r, ta, tb, dims[d][0], dims[d][1], dims[d][2], ta ? 0.0f : 1.5f, t);
+                    for (int beta = 0; beta < 2; beta++)
+                        check_threaded(&r, ta, tb, dims[d][0], dims[d][1], dims[d][2], beta ? 1.5f : 0.0f, t);
     }
     rt_blas_set_threads(before);
 }
@@ -91,7 +92,7 @@ static void nested_gemm(void *arg, size_t lo, size_t hi) {
         rt_gemm(false, false, 64, 64, 64, 1.0f, ones, 64, ones, 64, 0.0f, j->C + k * 64 * 64, 64);
 }
 
-Test(gemm, inside_a_pool_job) {
+Test(gemm, inside_a_pool_job, .timeout = 60) {
     int before = rt_blas_threads();
     rt_blas_set_threads(2);
     float *C = malloc(sizeof(float) * 4 * 64 * 64);
@@ -103,7 +104,7 @@ Test(gemm, inside_a_pool_job) {
 }
 
 // A sweep forks its workers after the parent may have started the pool: the child starts its own.
-Test(gemm, threaded_in_a_forked_child) {
+Test(gemm, threaded_in_a_forked_child, .timeout = 60) {
     int before = rt_blas_threads();
     rt_blas_set_threads(2);
     rt_rng r;

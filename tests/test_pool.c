@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "rt_pool.h"
 
@@ -34,7 +35,7 @@ static void check_once(rt_pool *p, size_t n, size_t chunk) {
     free(j.runs);
 }
 
-Test(pool, every_chunk_runs_exactly_once) {
+Test(pool, every_chunk_runs_exactly_once, .timeout = 60) {
     const size_t sizes[][2] = { { 0, 4 }, { 1, 4 }, { 3, 4 }, { 4, 4 }, { 5, 4 }, { 1000, 7 },
                                 { 1 << 16, 1 << 10 }, { 100003, 128 } };
     check_once(NULL, 1000, 7);
@@ -47,7 +48,7 @@ Test(pool, every_chunk_runs_exactly_once) {
     }
 }
 
-Test(pool, many_jobs_in_a_row) {
+Test(pool, many_jobs_in_a_row, .timeout = 60) {
     rt_pool p;
     rt_pool_init(&p, 3);
     for (int i = 0; i < 2000; i++) check_once(&p, 64 + (size_t)(i % 50), 8);
@@ -61,7 +62,7 @@ static void fill_chunk(void *arg, size_t lo, size_t hi) {
     for (size_t i = lo; i < hi; i++) j->x[i] = (double)i * 0.5 + 1.0;
 }
 
-Test(pool, writes_every_element_with_any_thread_count) {
+Test(pool, writes_every_element_with_any_thread_count, .timeout = 60) {
     enum { n = 50001 };
     double *x = calloc(n, sizeof *x);
     for (int threads = 0; threads <= 3; threads++) {   // 0: counts as 1
@@ -78,4 +79,49 @@ Test(pool, writes_every_element_with_any_thread_count) {
 
 Test(pool, zero_chunk_aborts, .signal = SIGABRT) {
     rt_pool_for(NULL, 10, 0, fill_chunk, NULL);
+}
+
+static void pause_ms(int ms) {
+    struct timespec ts = { 0, ms * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+// Workers stop spinning after RT_POOL_SPIN_US and sleep: jobs that come after longer gaps must
+// wake them (a lost wake-up would hang here, hence the timeout), and freeing a pool whose workers
+// sleep, or spin, must join them.
+Test(pool, wakes_sleeping_workers_and_frees_them, .timeout = 60) {
+    for (int threads = 2; threads <= 3; threads++) {
+        rt_pool p;
+        rt_pool_init(&p, threads);
+        for (int i = 0; i < 20; i++) {
+            pause_ms(i % 2 ? 2 : 0);    /* past the spin, or straight after the last job */
+            check_once(&p, 1000 + (size_t)i, 16);
+        }
+        pause_ms(threads == 2 ? 3 : 0);  /* freed while asleep, or while spinning */
+        rt_pool_free(&p);
+    }
+}
+
+typedef struct nest_job { rt_pool *p; atomic_int inner; } nest_job;
+
+static void inner_chunk(void *arg, size_t lo, size_t hi) {
+    nest_job *j = arg;
+    atomic_fetch_add(&j->inner, (int)(hi - lo));
+}
+
+static void outer_chunk(void *arg, size_t lo, size_t hi) {
+    nest_job *j = arg;
+    cr_expect(rt_pool_in_job());
+    for (size_t k = lo; k < hi; k++) rt_pool_for(j->p, 100, 7, inner_chunk, j);   /* runs serially */
+}
+
+Test(pool, a_job_inside_a_job_runs_on_the_calling_thread, .timeout = 60) {
+    rt_pool p;
+    rt_pool_init(&p, 2);
+    nest_job j = { &p, 0 };
+    cr_expect(!rt_pool_in_job());
+    rt_pool_for(&p, 8, 1, outer_chunk, &j);
+    cr_expect_eq(atomic_load(&j.inner), 8 * 100);
+    cr_expect(!rt_pool_in_job());
+    rt_pool_free(&p);
 }
