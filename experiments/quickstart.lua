@@ -1,7 +1,7 @@
 -- quickstart.lua: the first experiment to run. A small MLP on Fashion-MNIST (the default data set,
 -- installed by `make demo` from Debian's dataset-fashion-mnist), a few epochs, a training curve.
 --
---   vibrun experiments/quickstart.lua                 about a minute on 2 cores
+--   vibrun experiments/quickstart.lua                 about 6 s on 2 cores
 --   vibrun experiments/quickstart.lua --set epochs=2  quicker
 --   vibrun experiments/quickstart.lua --check         the model summary, no training
 --
