@@ -75,13 +75,14 @@ typedef struct kde_job {
     double *L;                  // gauss: (n) ln det Sigma_i (diagonal: sum_k ln v_ik)
     double *is;                 // gauss: (n, d) 1 / sigma
     double *sp, *sq, *lg;       // bern: (n, d) sqrt p, sqrt (1 - p), logit p (clamped p)
+    double *spT, *sqT;          // bern: (d, n) sqrt p and sqrt (1 - p) again, by columns
     double *pc;                 // bern: (n, d) clamped p
     double *cov, *prec;         // full: (n, d, d) Sigma_i and its inverse
 } kde_job;
 
 static void job_free(kde_job *j) {
     free(j->A); free(j->B); free(j->a); free(j->c); free(j->ea); free(j->eb);
-    free(j->L); free(j->sp); free(j->sq); free(j->lg); free(j->pc);
+    free(j->L); free(j->sp); free(j->sq); free(j->lg); free(j->pc); free(j->spT); free(j->sqT);
     free(j->is); free(j->U); free(j->un); free(j->ue); free(j->vmax);
     free(j->cov); free(j->prec);
 }
@@ -311,7 +312,9 @@ static rt_status setup_bern(kde_job *j, const float *p, int n, int d, rt_err *er
     j->lg = nn_mi_alloc(nd * sizeof(double), "nn_mi_kde_bern", err);
     j->pc = nn_mi_alloc(nd * sizeof(double), "nn_mi_kde_bern", err);
     j->U = nn_mi_alloc(2 * nd * sizeof(float), "nn_mi_kde_bern", err);
-    if (!j->sp || !j->sq || !j->lg || !j->pc || !j->U) return RT_ERR_NOMEM;
+    j->spT = nn_mi_alloc(nd * sizeof(double), "nn_mi_kde_bern", err);
+    j->sqT = nn_mi_alloc(nd * sizeof(double), "nn_mi_kde_bern", err);
+    if (!j->sp || !j->sq || !j->lg || !j->pc || !j->U || !j->spT || !j->sqT) return RT_ERR_NOMEM;
     j->K2 = 2 * d;
     j->kappa2 = gemm_kappa(2 * d) * d;        // ||u_i|| ||u_j|| = d
     double hsum = 0.0;
@@ -322,8 +325,8 @@ static rt_status setup_bern(kde_job *j, const float *p, int n, int d, rt_err *er
             double q = fmin(fmax((double)p[e], NN_MI_P_EPS), 1.0 - NN_MI_P_EPS);
             double lp = log(q), lq = log1p(-q);
             j->pc[e] = q;
-            j->sp[e] = sqrt(q);
-            j->sq[e] = sqrt(1.0 - q);
+            j->sp[e] = j->spT[(size_t)k * n + i] = sqrt(q);
+            j->sq[e] = j->sqT[(size_t)k * n + i] = sqrt(1.0 - q);
             j->U[(size_t)i * 2 * d + k] = (float)j->sp[e];
             j->U[(size_t)i * 2 * d + d + k] = (float)j->sq[e];
             j->lg[e] = lp - lq;
@@ -354,21 +357,32 @@ static double kl_bern(const kde_job *j, int i, int l) {
 }
 
 // Bhattacharyya between product Bernoullis: BD = -sum_k ln( sqrt(p_ik p_jk) + sqrt((1 - p_ik)(1 - p_jk)) ).
-// The coefficient is a log of a sum, which does not factor into a GEMM: a direct loop, O(d) per
-// pair, with the log taken once the product falls under 1e-200 (each factor is >= 2e-3 with p
-// clamped to [1e-6, 1 - 1e-6], so the product never underflows).
-static double bd_bern(const kde_job *j, int i, int l) {
-    int d = j->d;
-    const double *ai = j->sp + (size_t)i * d, *al = j->sp + (size_t)l * d;
-    const double *bi = j->sq + (size_t)i * d, *bl = j->sq + (size_t)l * d;
-    double prod[4] = { 1.0, 1.0, 1.0, 1.0 }, lp = 0.0;
-    for (int k0 = 0; k0 < d; k0 += 4) {         // four lanes, as in bd_gauss
-        int m = d - k0 < 4 ? d - k0 : 4;
-        for (int u = 0; u < m; u++) prod[u] *= ai[k0 + u] * al[k0 + u] + bi[k0 + u] * bl[k0 + u];
-        for (int u = 0; u < 4; u++)
-            if (prod[u] < 1e-200) { lp += log(prod[u]); prod[u] = 1.0; }
+// The coefficient is a log of a sum, which does not factor into a GEMM: O(d) per pair. One row i
+// against a run of m <= BD_RUN rows l0, l0 + 1, ...: the product over k runs across the m pairs
+// at once, reading the transposed sqrt p and sqrt(1 - p) (each k a contiguous run of rows), so
+// it vectorizes across pairs; each pair's product is still taken over k in order, the same bytes
+// in every clone. The screen keeps only pairs with BD under about 6 x REFINE_CUT (each factor
+// BC_k >= 2e-3 with p clamped to [1e-6, 1 - 1e-6], and -ln BC_k <= 6.3 (1 - BC_k)), whose
+// products stay far above 1e-200; but a run computes the dropped pairs beside it too, so a log
+// is taken when a product falls under 1e-200, checked every 32 factors (32 of them cannot take
+// it below the smallest double): no pair's product reaches the denormals, which are slow.
+#define BD_RUN 64
+RT_SIMD_CLONES
+static void bd_bern_run(const double *restrict ai, const double *restrict bi, const double *restrict spT,
+                        const double *restrict sqT, size_t n, int d, int m, double *restrict bd) {
+    double prod[BD_RUN], lp[BD_RUN];
+    for (int c = 0; c < m; c++) prod[c] = 1.0, lp[c] = 0.0;
+    for (int k0 = 0; k0 < d; k0 += 32) {
+        int k1 = d - k0 < 32 ? d : k0 + 32;
+        for (int k = k0; k < k1; k++) {
+            const double *a = spT + (size_t)k * n, *b = sqT + (size_t)k * n;
+            double x = ai[k], y = bi[k];
+            for (int c = 0; c < m; c++) prod[c] *= x * a[c] + y * b[c];
+        }
+        for (int c = 0; c < m; c++)
+            if (prod[c] < 1e-200) { lp[c] += log(prod[c]); prod[c] = 1.0; }
     }
-    return -(lp + log_prod4(prod, 1e75));
+    for (int c = 0; c < m; c++) bd[c] = -(lp[c] + log(prod[c]));
 }
 
 // Full-covariance Gaussians, Sigma_i = L_i L_i^T (L lower-triangular, packed by rows, positive
@@ -537,8 +551,18 @@ static void kde_block_rows(void *arg, size_t lo, size_t hi) {
         const float *g = b->G + (size_t)r * bj, *g2 = b->screen ? b->G2 + (size_t)r * bj : NULL;
         double s_kl = 0.0, s_bd = 0.0, c_kl = 0.0, c_bd = 0.0;
         int64_t refined = 0;
+        double bdrun[BD_RUN];
         for (int c = 0; c < bj; c++) {
             int l = b->j0 + c;
+            // Bernoulli: the BD of the next BD_RUN pairs at once, unless the screen drops them all.
+            if (j->kind == KDE_BERN && c % BD_RUN == 0) {
+                int m = bj - c < BD_RUN ? bj - c : BD_RUN, near = 0;
+                for (int u = 0; u < m && !near; u++)
+                    near = l + u == i || bd_screen(j, i, l + u, g2[c + u]) <= REFINE_CUT;
+                if (near)
+                    bd_bern_run(j->sp + (size_t)i * j->d, j->sq + (size_t)i * j->d, j->spT + l, j->sqT + l,
+                                (size_t)j->n, j->d, m, bdrun);
+            }
             // Far apart (BD and KL >= 2 BD past the cut-off): both terms are 0 to double
             // precision next to the self term.
             if (b->screen && l != i && bd_screen(j, i, l, g2[c]) > REFINE_CUT) continue;
@@ -552,7 +576,7 @@ static void kde_block_rows(void *arg, size_t lo, size_t hi) {
                 }
                 if (kl < 0.0) kl = 0.0;
                 if (j->kind == KDE_GAUSS) bd = bd_gauss(j, i, l);
-                else if (j->kind == KDE_BERN) bd = bd_bern(j, i, l);
+                else if (j->kind == KDE_BERN) bd = bdrun[c % BD_RUN];
                 else if (j->kind == KDE_FULL) bd = bd_full(j, i, l);
                 if (bd < 0.0) bd = 0.0;
             }

@@ -368,29 +368,38 @@ Test(mi, kde_gauss_full_matches_naive_loop) {
     free(mu); free(L); free(s); free(y);
 }
 
+// Two layouts: a small one in blocks of 10 rows; and runs of 64 pairs (blocks of 100) in
+// d = 100 where a third of the rows are all 0 and a third all 1 (clamped), so that runs mix
+// pairs the screen keeps with pairs whose Bhattacharyya product underflows without its guard.
 Test(mi, kde_bern_matches_naive_loop) {
-    rt_rng r = stream(13);
-    int n = 47, d = 9, nclass = 2;
-    float *p = floats((size_t)n * d);
-    rt_rng_fill_uniform(&r, p, (size_t)n * d, 0.05f, 0.95f);
-    p[0] = 1.0f;                 // a saturated sigmoid: clamped to 1 - 1e-6 on both sides
-    p[1] = 0.0f;
-    int32_t *y = labels(&r, n, nclass);
-    ref_mix m = ref_bern(p, n, d);
-    ref_plane up = ref_plane_of(&m, m.kl, y, nclass), lo = ref_plane_of(&m, m.bd, y, nclass);
-    for (int refine = 0; refine < 2; refine++) {
-        nn_mi_kde_opts o = { .block = 10, .no_refine = !refine };
-        nn_mi_kde k;
-        rt_err err = { 0 };
-        cr_assert_eq(nn_mi_kde_bern(p, n, d, y, &o, &k, &err), RT_OK, "%s", err.msg);
-        expect_plane(&k.upper, &up, 1e-5, "bern upper");
-        expect_plane(&k.lower, &lo, 1e-5, "bern lower");
-        expect_sides(&k);
-        // The KL bound is at most H(p_i) + log2 N (and may exceed d bits: it is loose there).
-        cr_expect(k.upper.ixt <= log2((double)n) + 1e-9);
+    const int cfg[][3] = { { 47, 9, 10 }, { 150, 100, 100 } };      /* n, d, block */
+    for (int t = 0; t < 2; t++) {
+        rt_rng r = stream(13);
+        int n = cfg[t][0], d = cfg[t][1], nclass = 2;
+        float *p = floats((size_t)n * d);
+        rt_rng_fill_uniform(&r, p, (size_t)n * d, 0.05f, 0.95f);
+        p[0] = 1.0f;                 // a saturated sigmoid: clamped to 1 - 1e-6 on both sides
+        p[1] = 0.0f;
+        if (t == 1)
+            for (int i = 0; i < n; i++)
+                for (int k = 0; k < d && i % 3 < 2; k++) p[(size_t)i * d + k] = i % 3 == 0 ? 0.0f : 1.0f;
+        int32_t *y = labels(&r, n, nclass);
+        ref_mix m = ref_bern(p, n, d);
+        ref_plane up = ref_plane_of(&m, m.kl, y, nclass), lo = ref_plane_of(&m, m.bd, y, nclass);
+        for (int refine = 0; refine < 2; refine++) {
+            nn_mi_kde_opts o = { .block = cfg[t][2], .no_refine = !refine };
+            nn_mi_kde k;
+            rt_err err = { 0 };
+            cr_assert_eq(nn_mi_kde_bern(p, n, d, y, &o, &k, &err), RT_OK, "%s", err.msg);
+            expect_plane(&k.upper, &up, 1e-5, "bern upper");
+            expect_plane(&k.lower, &lo, 1e-5, "bern lower");
+            expect_sides(&k);
+            // The KL bound is at most H(p_i) + log2 N (and may exceed d bits: it is loose there).
+            cr_expect(k.upper.ixt <= log2((double)n) + 1e-9);
+        }
+        ref_free(&m);
+        free(p); free(y);
     }
-    ref_free(&m);
-    free(p); free(y);
 }
 
 Test(mi, kde_refines_pairs_the_gemm_cannot_resolve) {
