@@ -31,7 +31,8 @@
 // The Bhattacharyya distances of Gaussian and Bernoulli components do not factor into a GEMM and
 // cost a direct O(d) loop per pair. A second GEMM first screens the pairs with a cheap lower
 // bound on BD (below); a pair whose bound, less its error, passes REFINE_CUT contributes nothing
-// to either sum (KL >= 2 BD, by Jensen), so only the close pairs pay for the direct loops.
+// to either sum (KL >= 2 BD, by Jensen), so only the close pairs pay for the direct loops, which
+// run across 64 pairs at a time where enough of them are close (bd_gauss_run, bd_bern_run).
 //     Gaussian:  BD >= 1/4 sum_k dmu_k^2 / (v_ik + v_jk) >= ||mu_i - mu_j||^2 / (4 (vmax_i + vmax_j))
 //     Bernoulli: BD = -sum_k ln BC_k >= sum_k (1 - BC_k) = d - u_i.u_j,  u = [sqrt p, sqrt(1 - p)]
 // In the worst case (every pair overlaps) the cost stays O(N^2 d) with a division per element.
@@ -76,6 +77,8 @@ typedef struct kde_job {
     double *is;                 // gauss: (n, d) 1 / sigma
     double *sp, *sq, *lg;       // bern: (n, d) sqrt p, sqrt (1 - p), logit p (clamped p)
     double *spT, *sqT;          // bern: (d, n) sqrt p and sqrt (1 - p) again, by columns
+    float *muT, *sT;            // gauss: (d, n) mu and sigma, by columns
+    double *isT;                // gauss: (d, n) 1 / sigma, by columns
     double *pc;                 // bern: (n, d) clamped p
     double *cov, *prec;         // full: (n, d, d) Sigma_i and its inverse
 } kde_job;
@@ -83,6 +86,7 @@ typedef struct kde_job {
 static void job_free(kde_job *j) {
     free(j->A); free(j->B); free(j->a); free(j->c); free(j->ea); free(j->eb);
     free(j->L); free(j->sp); free(j->sq); free(j->lg); free(j->pc); free(j->spT); free(j->sqT);
+    free(j->muT); free(j->sT); free(j->isT);
     free(j->is); free(j->U); free(j->un); free(j->ue); free(j->vmax);
     free(j->cov); free(j->prec);
 }
@@ -216,8 +220,14 @@ static rt_status setup_gauss(kde_job *j, const float *mu, const float *sigma, in
     j->un = nn_mi_alloc((size_t)n * sizeof(double), "nn_mi_kde_gauss", err);
     j->ue = nn_mi_alloc((size_t)n * sizeof(double), "nn_mi_kde_gauss", err);
     j->vmax = nn_mi_alloc((size_t)n * sizeof(double), "nn_mi_kde_gauss", err);
+    j->muT = nn_mi_alloc((size_t)n * d * sizeof(float), "nn_mi_kde_gauss", err);
+    j->sT = nn_mi_alloc((size_t)n * d * sizeof(float), "nn_mi_kde_gauss", err);
+    j->isT = nn_mi_alloc((size_t)n * d * sizeof(double), "nn_mi_kde_gauss", err);
     double *m = nn_mi_alloc((size_t)d * sizeof *m, "nn_mi_kde_gauss", err);
-    if (!j->L || !j->is || !j->U || !j->un || !j->ue || !j->vmax || !m) { free(m); return RT_ERR_NOMEM; }
+    if (!j->L || !j->is || !j->U || !j->un || !j->ue || !j->vmax || !j->muT || !j->sT || !j->isT || !m) {
+        free(m);
+        return RT_ERR_NOMEM;
+    }
     j->d = j->K2 = d;
     j->kappa2 = gemm_kappa(d);
     col_mean(mu, n, d, m);
@@ -229,7 +239,9 @@ static rt_status setup_gauss(kde_job *j, const float *mu, const float *sigma, in
             double s = (double)sigma[(size_t)i * d + k], v = s * s, w = 1.0 / v;
             double u = (double)mu[(size_t)i * d + k] - m[k];
             float uf = (float)u;
-            j->is[(size_t)i * d + k] = 1.0 / s;
+            j->is[(size_t)i * d + k] = j->isT[(size_t)k * n + i] = 1.0 / s;
+            j->muT[(size_t)k * n + i] = mu[(size_t)i * d + k];
+            j->sT[(size_t)k * n + i] = sigma[(size_t)i * d + k];
             j->U[(size_t)i * d + k] = uf;
             un += (double)uf * (double)uf;
             vmax = fmax(vmax, v);
@@ -273,9 +285,10 @@ static double log_prod4(const double *p, double lim) {
 //   BD = 1/8 sum_k (mu_ik - mu_jk)^2 / V_k + 1/2 sum_k ln( V_k / sqrt(v_ik v_jk) )
 //      = 1/4 sum_k (mu_ik - mu_jk)^2 / (v_ik + v_jk) + 1/2 ln prod_k (v_ik + v_jk) / (2 s_ik s_jk).
 // V mixes both rows inside a division and a log, so it does not factor into a GEMM: this is a
-// direct loop, O(d) per pair with one division per element. The log of the product is taken
-// only when the product passes 1e200; every factor is >= 1 and, for sigma in [FLT_MIN, FLT_MAX],
-// below 1.5e76, so the product never overflows.
+// direct loop, O(d) per pair with one division per element, for a pair computed alone (runs of
+// pairs: bd_gauss_run). The log of the product is taken only when the product passes 1e200;
+// every factor is >= 1 and, for sigma in [FLT_MIN, FLT_MAX], below 1.5e76, so the product never
+// overflows.
 //
 // Four independent lanes (element k goes to lane k % 4) break the dependency chains of the sum and
 // the product, and the check after each round keeps every lane's product in range.
@@ -298,6 +311,43 @@ static double bd_gauss(const kde_job *j, int i, int l) {
             if (prod[u] > 1e200) { lp += log(prod[u]); prod[u] = 1.0; }
     }
     return 0.25 * ((q[0] + q[1]) + (q[2] + q[3])) + 0.5 * (lp + log_prod4(prod, 1e75));
+}
+
+// Pairs whose Bhattacharyya distance the screen keeps are computed in runs: one row i against
+// BD_RUN consecutive rows at once, when at least BD_RUN_MIN of them are kept (fewer: each alone,
+// bd_gauss / bd_bern). A run reads the other rows' data transposed (each k a contiguous run of
+// rows), so it vectorizes across pairs; each pair still runs over k in order, the same bytes in
+// every clone. Which path a pair takes depends on the data and the block size, never on the
+// thread count.
+#define BD_RUN 64
+#define BD_RUN_MIN 16
+
+// The diagonal Gaussian BD of row i against a run of m <= BD_RUN rows l0, l0 + 1, ...: mu,
+// sigma and 1/sigma transposed. Every factor of the product is >= 1 and, for sigma in
+// [FLT_MIN, FLT_MAX], below 1.5e76; after each k a product past 1e200 is folded into its log, so
+// none overflows.
+RT_SIMD_CLONES
+static void bd_gauss_run(const float *restrict mi, const float *restrict si, const double *restrict ii,
+                         const float *restrict muT, const float *restrict sT, const double *restrict isT,
+                         size_t n, int d, int m, double *restrict bd) {
+    double q[BD_RUN], prod[BD_RUN], lp[BD_RUN];
+    for (int c = 0; c < m; c++) q[c] = 0.0, prod[c] = 1.0, lp[c] = 0.0;
+    for (int k = 0; k < d; k++) {
+        const float *mu = muT + (size_t)k * n, *s = sT + (size_t)k * n;
+        const double *is = isT + (size_t)k * n;
+        double a = (double)si[k], aa = a * a, x = (double)mi[k], ia = 0.5 * ii[k];
+        for (int c = 0; c < m; c++) {
+            double b = (double)s[c], v = aa + b * b, t = x - (double)mu[c];
+            q[c] += t * t / v;
+            prod[c] *= v * ia * is[c];
+        }
+        int big = 0;                    /* a count, not a flag: gcc vectorizes this reduction */
+        for (int c = 0; c < m; c++) big += prod[c] > 1e200;
+        if (big)
+            for (int c = 0; c < m; c++)
+                if (prod[c] > 1e200) { lp[c] += log(prod[c]); prod[c] = 1.0; }
+    }
+    for (int c = 0; c < m; c++) bd[c] = 0.25 * q[c] + 0.5 * (lp[c] + log(prod[c]));
 }
 
 // Product Bernoulli, p clamped to [eps, 1 - eps]:
@@ -357,16 +407,30 @@ static double kl_bern(const kde_job *j, int i, int l) {
 }
 
 // Bhattacharyya between product Bernoullis: BD = -sum_k ln( sqrt(p_ik p_jk) + sqrt((1 - p_ik)(1 - p_jk)) ).
-// The coefficient is a log of a sum, which does not factor into a GEMM: O(d) per pair. One row i
-// against a run of m <= BD_RUN rows l0, l0 + 1, ...: the product over k runs across the m pairs
-// at once, reading the transposed sqrt p and sqrt(1 - p) (each k a contiguous run of rows), so
-// it vectorizes across pairs; each pair's product is still taken over k in order, the same bytes
-// in every clone. The screen keeps only pairs with BD under about 6 x REFINE_CUT (each factor
-// BC_k >= 2e-3 with p clamped to [1e-6, 1 - 1e-6], and -ln BC_k <= 6.3 (1 - BC_k)), whose
+// The coefficient is a log of a sum, which does not factor into a GEMM: a direct loop, O(d) per
+// pair (this one for a pair computed alone; runs: bd_bern_run), with the log taken once the
+// product falls under 1e-200 (each factor is >= 2e-3 with p clamped to [1e-6, 1 - 1e-6], so the
+// product never underflows).
+static double bd_bern(const kde_job *j, int i, int l) {
+    int d = j->d;
+    const double *ai = j->sp + (size_t)i * d, *al = j->sp + (size_t)l * d;
+    const double *bi = j->sq + (size_t)i * d, *bl = j->sq + (size_t)l * d;
+    double prod[4] = { 1.0, 1.0, 1.0, 1.0 }, lp = 0.0;
+    for (int k0 = 0; k0 < d; k0 += 4) {         // four lanes, as in bd_gauss
+        int m = d - k0 < 4 ? d - k0 : 4;
+        for (int u = 0; u < m; u++) prod[u] *= ai[k0 + u] * al[k0 + u] + bi[k0 + u] * bl[k0 + u];
+        for (int u = 0; u < 4; u++)
+            if (prod[u] < 1e-200) { lp += log(prod[u]); prod[u] = 1.0; }
+    }
+    return -(lp + log_prod4(prod, 1e75));
+}
+
+// The Bernoulli BD of row i against a run of m <= BD_RUN rows l0, l0 + 1, ...: sqrt p and
+// sqrt(1 - p) transposed. The screen keeps only pairs with BD under about 6 x REFINE_CUT (each
+// factor BC_k >= 2e-3 with p clamped to [1e-6, 1 - 1e-6], and -ln BC_k <= 6.3 (1 - BC_k)), whose
 // products stay far above 1e-200; but a run computes the dropped pairs beside it too, so a log
 // is taken when a product falls under 1e-200, checked every 32 factors (32 of them cannot take
-// it below the smallest double): no pair's product reaches the denormals, which are slow.
-#define BD_RUN 64
+// it below the smallest double): no product reaches the denormals, which are slow.
 RT_SIMD_CLONES
 static void bd_bern_run(const double *restrict ai, const double *restrict bi, const double *restrict spT,
                         const double *restrict sqT, size_t n, int d, int m, double *restrict bd) {
@@ -552,20 +616,28 @@ static void kde_block_rows(void *arg, size_t lo, size_t hi) {
         double s_kl = 0.0, s_bd = 0.0, c_kl = 0.0, c_bd = 0.0;
         int64_t refined = 0;
         double bdrun[BD_RUN];
+        bool run = false, keep[BD_RUN];
         for (int c = 0; c < bj; c++) {
             int l = b->j0 + c;
-            // Bernoulli: the BD of the next BD_RUN pairs at once, unless the screen drops them all.
-            if (j->kind == KDE_BERN && c % BD_RUN == 0) {
-                int m = bj - c < BD_RUN ? bj - c : BD_RUN, near = 0;
-                for (int u = 0; u < m && !near; u++)
-                    near = l + u == i || bd_screen(j, i, l + u, g2[c + u]) <= REFINE_CUT;
-                if (near)
-                    bd_bern_run(j->sp + (size_t)i * j->d, j->sq + (size_t)i * j->d, j->spT + l, j->sqT + l,
-                                (size_t)j->n, j->d, m, bdrun);
-            }
             // Far apart (BD and KL >= 2 BD past the cut-off): both terms are 0 to double
-            // precision next to the self term.
-            if (b->screen && l != i && bd_screen(j, i, l, g2[c]) > REFINE_CUT) continue;
+            // precision next to the self term. The screen is read for BD_RUN pairs at a time;
+            // for diagonal Gaussians and Bernoullis, when enough of them pass (the pair of row i
+            // with itself has BD 0 and does not count), their BD is computed as one run.
+            if (b->screen && c % BD_RUN == 0) {
+                int m = bj - c < BD_RUN ? bj - c : BD_RUN, near = 0;
+                for (int u = 0; u < m; u++) {
+                    keep[u] = l + u == i || bd_screen(j, i, l + u, g2[c + u]) <= REFINE_CUT;
+                    near += keep[u] && l + u != i;
+                }
+                run = near >= BD_RUN_MIN && (j->kind == KDE_GAUSS || j->kind == KDE_BERN);
+                size_t at = (size_t)i * j->d;
+                if (run && j->kind == KDE_GAUSS)
+                    bd_gauss_run(j->x + at, j->s + at, j->is + at, j->muT + l, j->sT + l, j->isT + l,
+                                 (size_t)j->n, j->d, m, bdrun);
+                else if (run)
+                    bd_bern_run(j->sp + at, j->sq + at, j->spT + l, j->sqT + l, (size_t)j->n, j->d, m, bdrun);
+            }
+            if (b->screen && !keep[c % BD_RUN]) continue;
             double kl = 0.0, bd = 0.0;
             if (l != i) {
                 kl = j->scale * (j->a[i] + j->c[l] + (double)g[c]);
@@ -575,8 +647,9 @@ static void kde_block_rows(void *arg, size_t lo, size_t hi) {
                     refined++;
                 }
                 if (kl < 0.0) kl = 0.0;
-                if (j->kind == KDE_GAUSS) bd = bd_gauss(j, i, l);
-                else if (j->kind == KDE_BERN) bd = bdrun[c % BD_RUN];
+                if (run) bd = bdrun[c % BD_RUN];
+                else if (j->kind == KDE_GAUSS) bd = bd_gauss(j, i, l);
+                else if (j->kind == KDE_BERN) bd = bd_bern(j, i, l);
                 else if (j->kind == KDE_FULL) bd = bd_full(j, i, l);
                 if (bd < 0.0) bd = 0.0;
             }

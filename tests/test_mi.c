@@ -220,26 +220,38 @@ Test(mi, kde_det_matches_naive_loop) {
     free(h); free(s); free(y);
 }
 
+// Two layouts: a small one in blocks of 8 rows; and blocks of 100 in d = 40, where a third of
+// the rows sit in a far cluster (runs of pairs with few kept by the screen are computed one by
+// one, the others as runs of 64), and rows 0 and 1 have sigma 1e9 and 1e-9, whose Bhattacharyya
+// product overflows a double unless it is folded into its log on the way.
 Test(mi, kde_gauss_matches_naive_loop) {
-    rt_rng r = stream(12);
-    int n = 41, d = 6, nclass = 4;
-    float *mu = floats((size_t)n * d), *s = floats((size_t)n * d);
-    rt_rng_fill_normal(&r, mu, (size_t)n * d, 0.0f, 1.0f);
-    rt_rng_fill_uniform(&r, s, (size_t)n * d, 0.3f, 1.5f);
-    int32_t *y = labels(&r, n, nclass);
-    ref_mix m = ref_gauss(mu, s, n, d);
-    ref_plane up = ref_plane_of(&m, m.kl, y, nclass), lo = ref_plane_of(&m, m.bd, y, nclass);
-    for (int refine = 0; refine < 2; refine++) {
-        nn_mi_kde_opts o = { .block = 8, .no_refine = !refine };
-        nn_mi_kde k;
-        rt_err err = { 0 };
-        cr_assert_eq(nn_mi_kde_gauss(mu, s, n, d, y, &o, &k, &err), RT_OK, "%s", err.msg);
-        expect_plane(&k.upper, &up, 1e-5, "gauss upper");
-        expect_plane(&k.lower, &lo, 1e-5, "gauss lower");
-        expect_sides(&k);
+    const int cfg[][3] = { { 41, 6, 8 }, { 150, 40, 100 } };      /* n, d, block */
+    for (int t = 0; t < 2; t++) {
+        rt_rng r = stream(12);
+        int n = cfg[t][0], d = cfg[t][1], nclass = 4;
+        float *mu = floats((size_t)n * d), *s = floats((size_t)n * d);
+        rt_rng_fill_normal(&r, mu, (size_t)n * d, 0.0f, 1.0f);
+        rt_rng_fill_uniform(&r, s, (size_t)n * d, 0.3f, 1.5f);
+        if (t == 1)
+            for (int k = 0; k < d; k++) {
+                s[k] = 1e9f, s[d + k] = 1e-9f;
+                for (int i = 2; i < n; i += 3) mu[(size_t)i * d + k] += 50.0f;
+            }
+        int32_t *y = labels(&r, n, nclass);
+        ref_mix m = ref_gauss(mu, s, n, d);
+        ref_plane up = ref_plane_of(&m, m.kl, y, nclass), lo = ref_plane_of(&m, m.bd, y, nclass);
+        for (int refine = 0; refine < 2; refine++) {
+            nn_mi_kde_opts o = { .block = cfg[t][2], .no_refine = !refine };
+            nn_mi_kde k;
+            rt_err err = { 0 };
+            cr_assert_eq(nn_mi_kde_gauss(mu, s, n, d, y, &o, &k, &err), RT_OK, "%s", err.msg);
+            expect_plane(&k.upper, &up, 1e-5, "gauss upper");
+            expect_plane(&k.lower, &lo, 1e-5, "gauss lower");
+            expect_sides(&k);
+        }
+        ref_free(&m);
+        free(mu); free(s); free(y);
     }
-    ref_free(&m);
-    free(mu); free(s); free(y);
 }
 
 // Full covariances Sigma_i = L_i L_i^T from packed lower-triangular L: a Gauss-Jordan inverse and

@@ -47,6 +47,12 @@ int main(int argc, char **argv) {
     show("kde_det (no refinement)", &k);
     if (nn_mi_kde_gauss(h, s, n, d, y, NULL, &k, &err) != RT_OK) { puts(err.msg); return 1; }
     show("kde_gauss", &k);
+    // The same means with sigma 8x as wide: the components overlap, most pairs pass the
+    // Bhattacharyya screen and are computed in runs.
+    for (size_t e = 0; e < (size_t)n * d; e++) s[e] *= 8.0f;
+    if (nn_mi_kde_gauss(h, s, n, d, y, NULL, &k, &err) != RT_OK) { puts(err.msg); return 1; }
+    show("kde_gauss (sigma x 8)", &k);
+    for (size_t e = 0; e < (size_t)n * d; e++) s[e] /= 8.0f;
     if (nn_mi_kde_bern(p, n, d, y, NULL, &k, &err) != RT_OK) { puts(err.msg); return 1; }
     show("kde_bern", &k);
     // A full-covariance layer of vib_k2's width (K = 2): the first two columns, L = [s0; 0.3 s1, s1].
