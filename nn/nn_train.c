@@ -167,11 +167,18 @@ static rt_status ckpt_load(train_state *s, const char *dir, bool *found, rt_err 
     return st;
 }
 
+/* timing.csv: wall-clock seconds, and what ran them: the thread count (rt_blas_threads) and
+** OpenBLAS's kernel set, which decide the bytes of everything else along with the seed. */
+#define TIMING_HEADER "epoch,train_seconds,eval_seconds,samples_per_s,threads,blas_kernels\n"
+
 /* Resuming after a kill: the CSV written after the checkpoint is dropped, so that the resumed
 ** run appends exactly what the uninterrupted one wrote. A point killed after its files took
 ** their final names (but before its result was recorded) gets its .part files back. Keeps the
-** header and the complete rows whose epoch is <= keep. */
-static rt_status keep_rows_until(const char *dir, const char *name, int keep, rt_err *err) {
+** header and the complete rows whose epoch is <= keep. header, when not NULL, is what the
+** file's first line must be: a file written by an older vibrun, whose header differs, gets it,
+** and its kept rows get pad appended (the empty fields of the new columns). */
+static rt_status keep_rows_until(const char *dir, const char *name, int keep, const char *header,
+                                 const char *pad, rt_err *err) {
     char part[1100], final[1100];
     snprintf(final, sizeof final, "%s/%s", dir, name);
     snprintf(part, sizeof part, "%s/%s.part", dir, name);
@@ -184,17 +191,28 @@ static rt_status keep_rows_until(const char *dir, const char *name, int keep, rt
         if ((n += k) == cap && !(s = realloc(s, cap *= 2))) RT_ABORT("out of memory");
     fclose(f);
     size_t out = 0;
+    bool upgrade = header && (n < strlen(header) || memcmp(s, header, strlen(header)) != 0);
+    char *t = upgrade ? rt_xmalloc(n + strlen(header) + (n + 1) * strlen(pad)) : s;
     for (size_t i = 0, line = 0; i < n; line++) {
         char *nl = memchr(s + i, '\n', n - i);
         if (!nl) break;                                 /* a torn last line */
         size_t len = (size_t)(nl - (s + i)) + 1;
-        if (line == 0 || atoi(s + i) <= keep) {
-            memmove(s + out, s + i, len);
-            out += len;
+        if (upgrade && line == 0) {
+            memcpy(t, header, strlen(header));
+            out = strlen(header);
+        } else if (line == 0 || atoi(s + i) <= keep) {
+            memmove(t + out, s + i, len - upgrade);
+            out += len - upgrade;
+            if (upgrade) {
+                memcpy(t + out, pad, strlen(pad));
+                out += strlen(pad);
+                t[out++] = '\n';
+            }
         }
         i += len;
     }
-    rt_status st = rt_write_atomic(part, s, out, err);
+    rt_status st = rt_write_atomic(part, t, out, err);
+    if (t != s) free(t);
     free(s);
     return st;
 }
@@ -386,10 +404,11 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
     ** result is known again, with the same rows. */
     bool reeval = found && s.cursor[0] >= cfg->epochs && s.cursor[1] == 0;
     bool mm_on = cfg->measure && cfg->measure->on;
-    if (!st && found) st = keep_rows_until(cfg->dir, "metrics.csv", s.cursor[0] - (reeval ? 1 : 0), err);
-    if (!st && found) st = keep_rows_until(cfg->dir, "timing.csv", s.cursor[0], err);
-    if (!st && found && mm_on) st = keep_rows_until(cfg->dir, "info.csv", s.cursor[0] - (reeval ? 1 : 0), err);
-    if (!st && found && mm_on) st = keep_rows_until(cfg->dir, "info_timing.csv", s.cursor[0] - (reeval ? 1 : 0), err);
+    int kept = s.cursor[0] - (reeval ? 1 : 0);
+    if (!st && found) st = keep_rows_until(cfg->dir, "metrics.csv", kept, NULL, NULL, err);
+    if (!st && found) st = keep_rows_until(cfg->dir, "timing.csv", s.cursor[0], TIMING_HEADER, ",,", err);
+    if (!st && found && mm_on) st = keep_rows_until(cfg->dir, "info.csv", kept, NULL, NULL, err);
+    if (!st && found && mm_on) st = keep_rows_until(cfg->dir, "info_timing.csv", kept, NULL, NULL, err);
     if (!st) st = metrics_open(&w, o, metric_cols_of(m, o, cfg), cfg->dir, found, err);
     if (!st && mm_on) {
         mm = rt_xcalloc(1, sizeof *mm);
@@ -400,7 +419,7 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
     snprintf(tpath, sizeof tpath, "%s/timing.csv.part", cfg->dir);
     timing = fopen(tpath, found ? "a" : "w");
     if (!timing) { st = rt_err_set(err, RT_ERR_IO, "%s: cannot create", tpath); goto out; }
-    if (!found) fputs("epoch,train_seconds,eval_seconds,samples_per_s\n", timing);
+    if (!found) fputs(TIMING_HEADER, timing);
 
     double t_start = rt_now_s();
     int steps = (train->n + cfg->batch - 1) / cfg->batch;
@@ -461,7 +480,8 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
         if (!st) st = measure_epoch(mm, m, o, cfg, &s, &c, epoch, err);
         if (st) goto out;
         double t_eval = rt_now_s() - t1;
-        fprintf(timing, "%d,%.3f,%.3f,%.1f\n", epoch, t_train, t_eval, samples / (t_train > 0 ? t_train : 1));
+        fprintf(timing, "%d,%.3f,%.3f,%.1f,%d,%s\n", epoch, t_train, t_eval, samples / (t_train > 0 ? t_train : 1),
+                rt_blas_threads(), rt_blas_corename());
         fflush(timing);
         res->epochs_done = epoch;
         if (cfg->progress) {

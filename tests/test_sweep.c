@@ -201,9 +201,51 @@ Test(sweep, kill_9_then_resume_gives_the_bytes_of_an_uninterrupted_run, .timeout
     }
 }
 
+/* Rewrites a timing.csv as vibrun wrote it before the threads and kernel-set columns: each line
+** cut before its last two fields. */
+static void drop_two_columns(const char *path) {
+    char *s = tu_read_file(path, NULL), *line = s;
+    cr_assert_not_null(s);
+    FILE *f = fopen(path, "w");
+    for (char *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+        *nl = '\0';
+        char *cut = strrchr(line, ',');
+        cr_assert_not_null(cut);
+        *cut = '\0';
+        cut = strrchr(line, ',');
+        cr_assert_not_null(cut);
+        *cut = '\0';
+        fprintf(f, "%s\n", line);
+    }
+    fclose(f);
+    free(s);
+}
+
+/* timing.csv's header, and each row's field count (6) and its trailing threads/kernels pair. */
+static void expect_timing(const char *path, bool old_rows) {
+    char *s = tu_read_file(path, NULL);
+    cr_assert_not_null(s, "%s", path);
+    const char *header = "epoch,train_seconds,eval_seconds,samples_per_s,threads,blas_kernels\n";
+    cr_expect(strncmp(s, header, strlen(header)) == 0, "%s: header %.80s", path, s);
+    int rows = 0;
+    for (char *line = strchr(s, '\n') + 1, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1, rows++) {
+        *nl = '\0';
+        int commas = 0;
+        for (char *c = line; *c; c++) commas += *c == ',';
+        cr_expect_eq(commas, 5, "%s: row %s", path, line);
+        size_t len = strlen(line);
+        if (old_rows) cr_expect(len > 2 && strcmp(line + len - 2, ",,") == 0, "%s: old row %s", path, line);
+        else cr_expect(strstr(line, ",1,") && line[len - 1] != ',', "%s: row %s (1 thread, kernels)", path, line);
+    }
+    cr_expect_gt(rows, 0, "%s: no rows", path);
+    free(s);
+}
+
 /* The windows a kill can hit at the end of a point, recreated by hand: after the last
 ** checkpoint, with the CSV still .part (and a torn last line); after the CSV took their final
-** names but before result.csv. --resume ends both with the uninterrupted bytes. */
+** names but before result.csv. --resume ends both with the uninterrupted bytes. Point 0's
+** timing.csv is also put back in the format of vibrun before its threads and kernels columns:
+** resuming gives it the new header and empty fields in those columns. */
 Test(sweep, resume_after_a_kill_at_the_end_of_a_point) {
     const char *dir = tu_tiny_dir("endkill");
     char args[2048], a[2048], b[2048], path[2048], names[16][64];
@@ -223,6 +265,7 @@ Test(sweep, resume_after_a_kill_at_the_end_of_a_point) {
     snprintf(path, sizeof path, "%s/%s/timing.csv", a, names[0]);
     snprintf(b, sizeof b, "%s.part", path);
     cr_assert_eq(rename(path, b), 0);
+    drop_two_columns(b);
     for (int i = 0; i < 2; i++) {
         snprintf(path, sizeof path, "%s/%s/result.csv", a, names[i]);
         cr_assert_eq(remove(path), 0);
@@ -235,6 +278,10 @@ Test(sweep, resume_after_a_kill_at_the_end_of_a_point) {
     expect_same_sweep(b, a, 3);
     snprintf(path, sizeof path, "%s/%s/metrics.csv.part", a, names[0]);
     cr_expect(!exists(path), "a .part file was left");
+    snprintf(path, sizeof path, "%s/%s/timing.csv", a, names[0]);
+    expect_timing(path, true);
+    snprintf(path, sizeof path, "%s/%s/timing.csv", a, names[2]);
+    expect_timing(path, false);
 }
 
 // ---- shards and --merge ----
