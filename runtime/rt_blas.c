@@ -1,4 +1,5 @@
-// rt_blas.c: the only cblas_sgemm caller, with shape checks, and the naive reference kernel.
+// rt_blas.c: the only cblas_sgemm caller: shape checks, the threads (one part of C per thread,
+// on a process-wide pool), and the naive reference kernel.
 #include "rt_blas.h"
 
 #include <cblas.h>
