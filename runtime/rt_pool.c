@@ -71,10 +71,10 @@ static void *worker_main(void *vp) {
 }
 
 // Keeps the workers off the caller's CPU (Linux). A woken thread is queued on the waker's CPU
-// when every other CPU looks busy, and between GEMMs OpenBLAS's idle workers spin (sched_yield)
-// on the other CPUs: so without this the worker waits until the caller has done every chunk
-// and sleeps (measured: 0.2-0.5 ms of a 0.4-1 ms job). The mask changes only when the caller
-// has moved, so the steady state makes no system call.
+// when every other CPU looks busy (as they did when OpenBLAS's own idle workers spun there
+// between GEMMs): without this the worker waited until the caller had done every chunk (measured
+// then: 0.2-0.5 ms of a 0.4-1 ms job). The mask changes only when the caller has moved, so the
+// steady state makes no system call.
 static void keep_off_caller_cpu(rt_pool *p) {
 #if defined(__linux__)
     int cpu = sched_getcpu();

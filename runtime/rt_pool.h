@@ -1,7 +1,7 @@
 /*
-** rt_pool.h: a tiny persistent thread pool for the elementwise passes over the flat parameter
-** buffers (optimizer update, weight EMA) that otherwise run on one core while OpenBLAS's
-** threads idle between GEMMs.
+** rt_pool.h: a tiny persistent thread pool. The process has one (rt_blas_pool(), rt_blas.h), on
+** which rt_gemm runs its parts of C and the passes between GEMMs run their chunks: the
+** optimizer update, the weight EMA, the estimators' pair loops and rows.
 **
 ** One kind of job: rt_pool_for(pool, n, chunk, fn, arg) cuts [0, n) into the fixed chunks
 ** [0, chunk), [chunk, 2 chunk), ... (the last one shorter) and calls fn(arg, lo, hi) once for
@@ -11,10 +11,10 @@
 ** chunks too and returns when every chunk is done. A NULL pool, or one of 1 thread, runs the
 ** chunks in order on the calling thread.
 **
-** After a job, workers spin (a pause loop, no system call) for up to RT_POOL_SPIN_US
-** microseconds watching for the next one, then sleep on a condition variable: in a training
-** step the jobs (GEMM halves, elementwise passes, the optimizer) come microseconds apart, and a
-** sleeping worker takes tens of microseconds to wake, more than many of those jobs last. Idle
+** After a job, workers spin (a pause loop, yielding the CPU every few microseconds) for up to
+** RT_POOL_SPIN_US microseconds watching for the next one, then sleep on a condition variable:
+** in a training step the jobs (the parts of each GEMM, the optimizer) come microseconds apart,
+** and a sleeping worker takes tens of microseconds to wake, more than many of those jobs last. Idle
 ** for longer, the workers cost nothing. On Linux they are kept off the CPU the caller runs on,
 ** so that a woken worker does not queue behind the caller (see rt_pool.c). rt_pool_free wakes
 ** and joins them. One caller at a time. A job may call rt_pool_for itself (an rt_gemm inside a
