@@ -190,22 +190,23 @@ static rt_status keep_rows_until(const char *dir, const char *name, int keep, co
     while ((k = fread(s + n, 1, cap - n, f)) > 0)
         if ((n += k) == cap && !(s = realloc(s, cap *= 2))) RT_ABORT("out of memory");
     fclose(f);
-    size_t out = 0;
-    bool upgrade = header && (n < strlen(header) || memcmp(s, header, strlen(header)) != 0);
-    char *t = upgrade ? rt_xmalloc(n + strlen(header) + (n + 1) * strlen(pad)) : s;
+    size_t out = 0, hlen = header ? strlen(header) : 0, plen = pad ? strlen(pad) : 0;
+    bool upgrade = header && (n < hlen || memcmp(s, header, hlen) != 0);
+    char *t = upgrade ? rt_xmalloc(n + hlen + (n + 1) * plen) : s;    /* rows written in place otherwise */
     for (size_t i = 0, line = 0; i < n; line++) {
         char *nl = memchr(s + i, '\n', n - i);
         if (!nl) break;                                 /* a torn last line */
         size_t len = (size_t)(nl - (s + i)) + 1;
         if (upgrade && line == 0) {
-            memcpy(t, header, strlen(header));
-            out = strlen(header);
+            memcpy(t, header, hlen);
+            out = hlen;
         } else if (line == 0 || atoi(s + i) <= keep) {
-            memmove(t + out, s + i, len - upgrade);
-            out += len - upgrade;
+            size_t body = upgrade ? len - 1 : len;      /* an upgraded row gets pad before its newline */
+            memmove(t + out, s + i, body);
+            out += body;
             if (upgrade) {
-                memcpy(t + out, pad, strlen(pad));
-                out += strlen(pad);
+                memcpy(t + out, pad, plen);
+                out += plen;
                 t[out++] = '\n';
             }
         }

@@ -130,11 +130,14 @@ void rt_gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
              const float *B, int ldb, float beta, float *C, int ldc) {
     check_dims(ta, tb, M, N, K, lda, ldb, ldc);
     if (M == 0 || N == 0) return;
-    rt_pool *pool = rt_pool_in_job() ? NULL : rt_blas_pool();  /* inside a job: this thread, uncut */
     bool by_n = N > M;
-    int len = by_n ? N : M, parts = pool ? pool->threads : 1;
-    if (parts > len / GEMM_ALIGN) parts = len / GEMM_ALIGN;
-    if (parts <= 1 || (int64_t)M * N * K < GEMM_MIN_WORK) {
+    int len = by_n ? N : M, parts = 1;
+    rt_pool *pool = NULL;
+    /* Small, or inside a pool job: this thread, uncut (and the pool is not even looked up). */
+    if ((int64_t)M * N * K >= GEMM_MIN_WORK && len >= 2 * GEMM_ALIGN && !rt_pool_in_job() &&
+        (pool = rt_blas_pool()) != NULL)
+        parts = pool->threads < len / GEMM_ALIGN ? pool->threads : len / GEMM_ALIGN;
+    if (parts <= 1) {
         sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
