@@ -145,11 +145,11 @@ void rt_gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
     rt_pool_for(pool, (size_t)parts, 1, gemm_part, &g);
 }
 
-void rt_gemm_blas_threads(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
-                          const float *B, int ldb, float beta, float *C, int ldc) {
+void rt_gemm_openblas(int threads, bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
+                      int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     check_dims(ta, tb, M, N, K, lda, ldb, ldc);
     blas_setup();
-    openblas_set_num_threads(blas.threads);
+    openblas_set_num_threads(threads < 1 ? 1 : threads > RT_BLAS_MAX_THREADS ? RT_BLAS_MAX_THREADS : threads);
     sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     openblas_set_num_threads(1);
 }

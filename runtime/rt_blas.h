@@ -13,10 +13,10 @@
 
 void rt_gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
              const float *B, int ldb, float beta, float *C, int ldc);
-/* The same product on OpenBLAS's own threads (rt_blas_threads() of them), for benchmarks that
-** compare the two ways of threading. */
-void rt_gemm_blas_threads(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
-                          const float *B, int ldb, float beta, float *C, int ldc);
+/* The same product as one OpenBLAS call on `threads` of OpenBLAS's own threads (clamped to
+** [1, RT_BLAS_MAX_THREADS]), for benchmarks that compare rt_gemm with what OpenBLAS alone reaches. */
+void rt_gemm_openblas(int threads, bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
+                      int lda, const float *B, int ldb, float beta, float *C, int ldc);
 void rt_gemm_ref(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
                  const float *B, int ldb, float beta, float *C, int ldc);
 

@@ -128,6 +128,31 @@ Test(gemm, threaded_in_a_forked_child, .timeout = 60) {
     rt_blas_set_threads(before);
 }
 
+// The benchmarks' plain OpenBLAS call, on one thread and on two of OpenBLAS's own: the same
+// product, and rt_gemm afterwards gives the bytes it gave before (OpenBLAS is back on one thread).
+Test(gemm, plain_openblas_call_matches_reference_and_leaves_rt_gemm_alone, .timeout = 60) {
+    const int M = 100, N = 300, K = 200;
+    float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
+    float *C0 = malloc(sizeof(float) * M * N), *C1 = malloc(sizeof(float) * M * N);
+    float *C2 = malloc(sizeof(float) * M * N), *Cr = malloc(sizeof(float) * M * N);
+    rt_rng r;
+    rt_rng_seed(&r, 4);
+    rt_rng_fill_uniform(&r, A, (size_t)M * K, -1, 1);
+    rt_rng_fill_uniform(&r, B, (size_t)K * N, -1, 1);
+    rt_gemm(false, true, M, N, K, 1.0f, A, K, B, K, 0.0f, C0, N);
+    rt_gemm_ref(false, true, M, N, K, 1.0f, A, K, B, K, 0.0f, Cr, N);
+    for (int threads = 1; threads <= 2; threads++) {
+        rt_gemm_openblas(threads, false, true, M, N, K, 1.0f, A, K, B, K, 0.0f, C1, N);
+        float worst = 0.0f;
+        for (int i = 0; i < M * N; i++) worst = fmaxf(worst, fabsf(C1[i] - Cr[i]));
+        cr_expect_lt(worst, 1e-5f * (float)K, "%d OpenBLAS threads: max diff %g", threads, (double)worst);
+        rt_gemm(false, true, M, N, K, 1.0f, A, K, B, K, 0.0f, C2, N);
+        cr_expect(memcmp(C0, C2, sizeof(float) * M * N) == 0, "rt_gemm changed after %d OpenBLAS threads",
+                  threads);
+    }
+    free(A); free(B); free(C0); free(C1); free(C2); free(Cr);
+}
+
 Test(gemm, beta_zero_ignores_garbage_in_c) {
     float A[4] = { 1, 2, 3, 4 }, B[4] = { 1, 0, 0, 1 }, C[4] = { NAN, NAN, NAN, NAN };
     rt_gemm(false, false, 2, 2, 2, 1.0f, A, 2, B, 2, 0.0f, C, 2);
