@@ -444,7 +444,9 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
         rt_rng_shuffle(&data, perm, (size_t)train->n);
         double t0 = rt_now_s(), run_loss = 0.0;
         int64_t samples = 0;
-        float lr = 0.0f;
+        /* The epoch's row reports the learning rate of its last step; a point resumed after that
+        ** step runs none of the epoch's steps but writes the same row. */
+        float lr = rt_optim_lr(&cfg->optim, (double)(epoch - 1) + (double)(steps - 1) / steps);
         for (int step = s.cursor[1]; step < steps; step++) {
             int b = train->n - step * cfg->batch < cfg->batch ? train->n - step * cfg->batch : cfg->batch;
             double at = (double)(epoch - 1) + (double)step / steps;

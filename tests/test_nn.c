@@ -539,12 +539,12 @@ static void train_point(const char *dir, int interrupt) {
     nn_model_free(&m);
 }
 
-Test(resume, interrupted_mid_epoch_then_resumed_gives_the_same_bytes) {
+static void expect_resumed_same_bytes(int interrupt, const char *name) {
     char a[512], b[512];
     snprintf(a, sizeof a, "%s", tu_tmpdir("whole"));
-    snprintf(b, sizeof b, "%s", tu_tmpdir("resumed"));
+    snprintf(b, sizeof b, "%s", tu_tmpdir(name));
     train_point(a, 0);
-    train_point(b, 11);        /* 8 steps per epoch: stops in the middle of epoch 2 */
+    train_point(b, interrupt);
     const char *files[] = { "metrics.csv", "checkpoint" };
     for (int i = 0; i < 2; i++) {
         char pa[600], pb[600];
@@ -552,4 +552,14 @@ Test(resume, interrupted_mid_epoch_then_resumed_gives_the_same_bytes) {
         snprintf(pb, sizeof pb, "%s/%s", b, files[i]);
         tu_expect_same_file(pa, pb);
     }
+}
+
+Test(resume, interrupted_mid_epoch_then_resumed_gives_the_same_bytes) {
+    expect_resumed_same_bytes(11, "resumed");     /* 8 steps per epoch: the middle of epoch 2 */
+}
+
+/* Stopped after the last step of an epoch: the resumed run has no step left in that epoch, and
+** its metrics row still carries the learning rate of the epoch's last step. */
+Test(resume, interrupted_after_the_last_step_of_an_epoch_gives_the_same_bytes) {
+    expect_resumed_same_bytes(16, "resumed_at_end");
 }
