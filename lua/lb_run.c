@@ -228,6 +228,12 @@ typedef struct data_cache {
 
 static int run_points(lua_State *L, const lb_opts *o, int points_idx);
 
+/* The labels of both splits fit the terms that read them (before anything is written). */
+static rt_status check_labels(const data_cache *dc, const nn_model *m, const nn_obj *obj, rt_err *err) {
+    int nclass = dc->test.nclass > dc->train.nclass ? dc->test.nclass : dc->train.nclass;
+    return nn_obj_check_labels(obj, m, nclass, dc->train.source, err);
+}
+
 int lb_run(const lb_opts *o) {
     lua_State *L = lb_state_new(1);
     if (!L) return 1;
@@ -340,7 +346,7 @@ static int train_point(lua_State *L, int pi, const lb_opts *o, lb_point *p, cons
         return POINT_ERROR;
     }
     if (nn_obj_build(&obj, p->terms, p->nterms, p->expr, p->nexpr, &m, &err) != RT_OK ||
-        nn_measure_check(&p->measure, &m, &obj, &err) != RT_OK) {
+        nn_measure_check(&p->measure, &m, &obj, &err) != RT_OK || check_labels(dc, &m, &obj, &err) != RT_OK) {
         report(err.msg);
         mark_failed(dir, err.msg);
         nn_model_free(&m);
@@ -572,6 +578,7 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
             if (!st) {
                 st = nn_obj_build(&obj, p->terms, p->nterms, p->expr, p->nexpr, &m, &err);
                 if (!st) st = nn_measure_check(&p->measure, &m, &obj, &err);
+                if (!st) st = check_labels(dc, &m, &obj, &err);
                 if (st) nn_model_free(&m);
             }
             if (st) {

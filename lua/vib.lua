@@ -92,6 +92,10 @@ local function check_value(fn, key, ty, v)
   end
 end
 
+-- The longest name a layer, term, plot or experiment may have: the C side builds parameter names
+-- such as "<layer>.rho.weight" and "<term>.prior.logscale" in 64 bytes.
+local NAME_MAX = 40
+
 -- Checks named fields `t` of constructor `fn` against `spec` ({key = type}); returns a copy with
 -- the declaring line in `where`.
 local function fields(fn, t, spec, tag)
@@ -112,6 +116,10 @@ local function fields(fn, t, spec, tag)
       fail(string.format("%s: unknown key '%s'; known keys: %s", fn, k, table.concat(known, ", ")))
     end
     check_value(fn, k, ty, v)
+    if k == "name" and #v > NAME_MAX then
+      fail(string.format("%s: name '%s' is %d characters; use at most %d (names become parameter names, "
+                         .. "CSV columns and directories)", fn, v, #v, NAME_MAX))
+    end
     out[k] = v
   end
   for _, k in ipairs(sorted_keys(spec)) do

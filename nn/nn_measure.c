@@ -240,12 +240,12 @@ static void read_layers(const nn_measure *mm, nn_model *m, const nn_dataset *d, 
 // ---- the estimators ----
 
 static double label_entropy_bits(const nn_dataset *d) {
-    int64_t count[1024] = { 0 };
-    RT_ASSERT(d->nclass <= 1024);
+    int64_t *count = rt_xcalloc((size_t)d->nclass, sizeof *count);
     for (int i = 0; i < d->n; i++) count[d->y[i]]++;
     double h = 0.0;
     for (int k = 0; k < d->nclass; k++)
         if (count[k]) h -= (double)count[k] / d->n * log2((double)count[k] / d->n);
+    free(count);
     return h;
 }
 

@@ -224,7 +224,10 @@ static const int32_t *labels_for(rt_ctx *c, const int32_t *labels, int B, int ro
 
 static rt_tensor *onehot(rt_ctx *c, const int32_t *y, int rows, int C) {
     rt_tensor *t = rt_tensor_new(c, 2, (int[]){ rows, C });
-    for (int i = 0; i < rows; i++) t->data[(size_t)i * C + y[i]] = 1.0f;
+    for (int i = 0; i < rows; i++) {
+        RT_ASSERT(y[i] >= 0 && y[i] < C && "labels checked by nn_obj_check_labels");
+        t->data[(size_t)i * C + y[i]] = 1.0f;
+    }
     return t;
 }
 
@@ -311,9 +314,11 @@ static rt_tensor *logvar_term(rt_ctx *c, rt_tensor *z, float s2, const nn_obj_in
         return rt_scale(c, rt_sum(c, rt_log(c, rt_affine(c, var, a, b)), RT_ALL, false), 0.5f);
     }
     const int32_t *y = labels_for(c, in->labels, in->B, N);
-    int counts[1024] = { 0 };
-    RT_ASSERT(C <= 1024);
-    for (int i = 0; i < N; i++) counts[y[i]]++;
+    int *counts = rt_arena_alloc(&c->step, (size_t)C * sizeof *counts);
+    for (int i = 0; i < N; i++) {
+        RT_ASSERT(y[i] >= 0 && y[i] < C && "labels checked by nn_obj_check_labels");
+        counts[y[i]]++;
+    }
     int valid = 0;
     for (int k = 0; k < C; k++) valid += counts[k] >= 2 ? counts[k] : 0;
     /* W (C, N): row c averages the rows of class c; classes with fewer than 2 rows carry no
@@ -453,6 +458,21 @@ double nn_obj_combine(const nn_obj *o, const double *mean, double epoch) {
         }
     }
     return st[0];
+}
+
+/* Terms that read the class labels: each label indexes one of the model's outputs. */
+static bool reads_labels(const nn_term_spec *t) {
+    return t->kind == NN_TERM_CE || t->kind == NN_TERM_CEB || (t->kind == NN_TERM_LOGVAR && t->per_class);
+}
+
+rt_status nn_obj_check_labels(const nn_obj *o, const nn_model *m, int nclass, const char *source,
+                              rt_err *err) {
+    for (int i = 0; i < o->n; i++)
+        if (reads_labels(&o->terms[i]) && nclass > m->out)
+            return term_err(err, &o->terms[i], "the data (%s) has labels 0 to %d, %d classes, but the model "
+                            "outputs %d values, one per class; end the model with vib.linear { out = %d }",
+                            source, nclass - 1, nclass, m->out, nclass);
+    return RT_OK;
 }
 
 nn_obj_out nn_obj_forward(const nn_obj *o, const nn_model *m, rt_ctx *c, const nn_obj_in *in) {

@@ -119,6 +119,10 @@ typedef struct nn_obj_in {
 ** add them to m (drawn by nn_model_init). expr: NULL/0 for the weighted sum. */
 rt_status nn_obj_build(nn_obj *o, const nn_term_spec *terms, int n, const nn_expr_ins *expr,
                        int nexpr, nn_model *m, rt_err *err);
+/* Checks that labels in [0, nclass) fit the terms that read them (ce, ceb, per-class logvar):
+** they index the model's outputs, so nclass <= m->out. source names the data in the message. */
+rt_status nn_obj_check_labels(const nn_obj *o, const nn_model *m, int nclass, const char *source,
+                              rt_err *err);
 /* Computes every term from the model's last forward pass (layers[i].y) and in. */
 nn_obj_out nn_obj_forward(const nn_obj *o, const nn_model *m, rt_ctx *c, const nn_obj_in *in);
 /* The weight of term i at a fractional epoch (schedules). */

@@ -42,8 +42,7 @@ static int argmax(const float *v, int n) {
 static int64_t count_wrong(const rt_tensor *out, const int32_t *y, int B, int C, nn_avg avg) {
     int S = out->shape[0] / B;
     int64_t wrong = 0;
-    float acc[256];
-    RT_ASSERT(C <= 256 || S == 1);
+    float acc_small[256], *acc = S == 1 || C <= 256 ? acc_small : rt_xfloats((size_t)C);
     for (int i = 0; i < B; i++) {
         if (S == 1) {
             wrong += argmax(out->data + (size_t)i * C, C) != y[i];
@@ -61,6 +60,7 @@ static int64_t count_wrong(const rt_tensor *out, const int32_t *y, int B, int C,
         }
         wrong += argmax(acc, C) != y[i];
     }
+    if (acc != acc_small) free(acc);
     return wrong;
 }
 
@@ -372,6 +372,8 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
     if (train->dim != m->in)
         return rt_err_set(err, RT_ERR_ARG, "the data has %d features per example but the model expects %d",
                           train->dim, m->in);
+    int nclass = test && test->nclass > train->nclass ? test->nclass : train->nclass;
+    if (nn_obj_check_labels(o, m, nclass, train->source, err)) return RT_ERR_ARG;
     train_state s;
     memset(&s, 0, sizeof s);
     s.P = &m->params;
