@@ -270,9 +270,35 @@ static rt_tensor *dropout(const nn_fwd *f, rt_tensor *x, float p) {
     return rt_mul(f->ctx, x, mask);
 }
 
+/* Fills x (n values laid out (Q, examples, K), Q = n / (examples K): the rows of one example are
+** Q apart) with N(0, std^2) noise, or U(0, 1) when !normal, for layer `layer`. In training, and
+** when f->examples is 0, the values come in order from f->noise. In evaluation each example's
+** come from a generator of its own, derived from f->noise (not advanced), the layer and the
+** example's index f->example0 + e: an example gets the same noise whatever the evaluation batch
+** size and whatever the other layers draw. */
+static void draw(const nn_fwd *f, int layer, float *x, int64_t n, int K, bool normal, float std) {
+    if (f->train || f->examples == 0) {
+        if (normal) rt_rng_fill_normal(f->noise, x, (size_t)n, 0.0f, std);
+        else rt_rng_fill_uniform(f->noise, x, (size_t)n, 0.0f, 1.0f);
+        return;
+    }
+    int E = f->examples;
+    RT_ASSERT(n % ((int64_t)E * K) == 0);
+    int64_t Q = n / ((int64_t)E * K);
+    float *buf = rt_arena_alloc_raw(&f->ctx->step, (size_t)(Q * K) * sizeof *buf);
+    for (int e = 0; e < E; e++) {
+        rt_rng r;
+        rt_rng_derive(&r, f->noise, (uint64_t)layer, (uint64_t)(f->example0 + e));
+        if (normal) rt_rng_fill_normal(&r, buf, (size_t)(Q * K), 0.0f, std);
+        else rt_rng_fill_uniform(&r, buf, (size_t)(Q * K), 0.0f, 1.0f);
+        for (int64_t q = 0; q < Q; q++)
+            memcpy(x + ((size_t)q * E + e) * K, buf + q * K, (size_t)K * sizeof *buf);
+    }
+}
+
 /* z = mu + sigma * eps, eps ~ N(0, I), S samples as extra rows (sample-major); the mean when S = 0.
 ** eps is a constant input of the mul, so backward uses the very noise the forward drew. */
-static rt_tensor *gauss(const nn_fwd *f, nn_layer *l, rt_tensor *x) {
+static rt_tensor *gauss(const nn_fwd *f, int layer, nn_layer *l, rt_tensor *x) {
     rt_ctx *c = f->ctx;
     rt_tensor *mu = rt_linear(c, x, l->w, l->b);
     l->mu = mu;
@@ -298,7 +324,7 @@ static rt_tensor *gauss(const nn_fwd *f, nn_layer *l, rt_tensor *x) {
     if (S <= 0) return mu;
     RT_ASSERT(f->noise != NULL);
     rt_tensor *eps = rt_tensor_new(c, 3, (int[]){ S, B, K });
-    rt_rng_fill_normal(f->noise, eps->data, (size_t)eps->n, 0.0f, 1.0f);
+    draw(f, layer, eps->data, eps->n, K, true, 1.0f);
     l->eps = eps;
     rt_tensor *noise = !l->sigma ? eps : l->spec.full_cov ? rt_tril_mv(c, l->sigma, eps) : rt_mul(c, eps, l->sigma);
     rt_tensor *z = rt_add(c, mu, noise);                              /* (S, B, K) */
@@ -308,7 +334,7 @@ static rt_tensor *gauss(const nn_fwd *f, nn_layer *l, rt_tensor *x) {
 /* p = sigmoid(W x + b); M particles z ~ Bern(p) per incoming row (particle-major rows), with the
 ** straight-through or the binary-Concrete gradient; the mean-field p when M = 0. Evaluation
 ** draws hard samples whatever the training estimator (the relaxation is a training device). */
-static rt_tensor *bern(const nn_fwd *f, nn_layer *l, rt_tensor *x) {
+static rt_tensor *bern(const nn_fwd *f, int layer, nn_layer *l, rt_tensor *x) {
     rt_ctx *c = f->ctx;
     rt_tensor *h = rt_linear(c, x, l->w, l->b);
     l->logits = h;
@@ -318,7 +344,7 @@ static rt_tensor *bern(const nn_fwd *f, nn_layer *l, rt_tensor *x) {
     RT_ASSERT(f->noise != NULL);
     int R = h->shape[0], K = h->shape[1];
     rt_tensor *u = rt_tensor_new(c, 3, (int[]){ M, R, K });
-    rt_rng_fill_uniform(f->noise, u->data, (size_t)u->n, 0.0f, 1.0f);
+    draw(f, layer, u->data, u->n, K, false, 0.0f);
     rt_tensor *z;
     if (f->train && l->spec.grad == NN_BERN_CONCRETE) {
         /* Logistic noise log u - log(1-u), u in (0,1): the draw u = 0 is nudged inside. */
@@ -334,12 +360,12 @@ static rt_tensor *bern(const nn_fwd *f, nn_layer *l, rt_tensor *x) {
 }
 
 /* z = x + std * eps in training (and in evaluation when it samples); x itself otherwise. */
-static rt_tensor *noise(const nn_fwd *f, nn_layer *l, rt_tensor *x) {
+static rt_tensor *noise(const nn_fwd *f, int layer, nn_layer *l, rt_tensor *x) {
     l->mu = x;
     if (!f->train && f->eval_samples <= 0) return x;
     RT_ASSERT(f->noise != NULL);
     rt_tensor *eps = rt_tensor_like(f->ctx, x);
-    rt_rng_fill_normal(f->noise, eps->data, (size_t)eps->n, 0.0f, l->spec.std);
+    draw(f, layer, eps->data, eps->n, x->shape[1], true, l->spec.std);
     return rt_add(f->ctx, x, eps);
 }
 
@@ -393,9 +419,9 @@ static rt_tensor *forward(nn_model *m, const nn_fwd *f, rt_tensor *x, int from, 
         case NN_LAYER_SIGMOID: x = rt_sigmoid(c, x); break;
         case NN_LAYER_SOFTPLUS: x = rt_softplus(c, x); break;
         case NN_LAYER_DROPOUT: x = dropout(f, x, l->spec.p); break;
-        case NN_LAYER_GAUSS: x = gauss(f, l, x); break;
-        case NN_LAYER_BERN: x = bern(f, l, x); break;
-        case NN_LAYER_NOISE: x = noise(f, l, x); break;
+        case NN_LAYER_GAUSS: x = gauss(f, i, l, x); break;
+        case NN_LAYER_BERN: x = bern(f, i, l, x); break;
+        case NN_LAYER_NOISE: x = noise(f, i, l, x); break;
         default: RT_ABORT("layer kind %d not handled", (int)l->spec.kind);
         }
         l->y = x;

@@ -123,6 +123,10 @@ typedef struct nn_fwd {
     rt_rng *noise;              /* layer noise stream (RT_STREAM_NOISE, or RT_STREAM_EVAL) */
     int eval_samples;           /* evaluation: samples of each gauss / bern layer; 0 = the mean
                                 ** (bern: the mean-field sigmoid(h)), and noise layers are off */
+    int examples;               /* evaluation: examples in this batch, each drawing its noise from
+                                ** its own generator (derived from `noise`, which is not advanced);
+                                ** 0 = noise drawn in order from `noise`, as in training */
+    int64_t example0;           /* evaluation: index of the batch's first example in its data set */
 } nn_fwd;
 
 /* Samples a layer draws per incoming row in this mode: 1 for deterministic layers. */

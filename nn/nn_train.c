@@ -76,7 +76,7 @@ nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, const nn_
     ** whatever happened in training, so epochs compare and a resumed run evaluates identically. */
     rt_rng noise;
     rt_rng_stream(&noise, e->seed ^ ((uint64_t)e->pass * 0x9E3779B97F4A7C15ull), e->point, RT_STREAM_EVAL);
-    nn_fwd f = { c, false, &noise, e->samples };
+    nn_fwd f = { c, false, &noise, e->samples, 0, 0 };
     double terms[NN_MAX_TERMS] = { 0 };
     int64_t wrong = 0;
     for (int start = 0; start < n; start += batch) {
@@ -85,6 +85,8 @@ nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, const nn_
         rt_tensor *x = rt_tensor_new(c, 2, (int[]){ b, d->dim });
         memcpy(x->data, d->x + (size_t)start * d->dim, (size_t)b * d->dim * sizeof(float));
         const int32_t *y = d->y + start;
+        f.examples = b;         /* each example's noise is its own: the same for any eval_batch */
+        f.example0 = start;
         rt_tensor *out = nn_model_forward(m, &f, x);
         nn_obj_in in = { out, x, y, b, &f, e->epoch };
         nn_obj_out r = nn_obj_forward(o, m, c, &in);
@@ -348,7 +350,7 @@ double nn_train_step(const nn_step *s, const nn_dataset *d, const int32_t *idx, 
     nn_data_gather(d, idx, b, x->data, y);
     /* No zeroing here: the gradient buffer is zero between steps (rt_params_finalize zero-fills
     ** it and the optimizer below clears each chunk as it consumes it). */
-    nn_fwd f = { c, true, s->noise, 0 };
+    nn_fwd f = { c, true, s->noise, 0, 0, 0 };
     /* Only the objective reads layer outputs after the forward, each term its own layer's. */
     rt_tensor *out = nn_model_forward_step(s->m, &f, x, s->o->layer, s->o->n);
     nn_obj_in in = { out, x, y, b, &f, epoch };

@@ -53,7 +53,10 @@ typedef void (*nn_progress_fn)(const nn_progress *p, void *user);
 typedef struct nn_train_cfg {
     int epochs;
     int batch;
-    int eval_batch;             /* evaluation batch size (memory only; results do not depend on it) */
+    int eval_batch;             /* evaluation batch size: memory only, results do not depend on it
+                                ** (sampled evaluation draws each example's noise from its own
+                                ** generator), except the objective's batch-statistic terms
+                                ** (logvar, kde), which are estimated over each batch */
     int train_eval_limit;       /* evaluate on the first N training examples (0 = all) */
     int eval_samples;           /* samples of each stochastic layer in evaluation; 0 = the mean */
     int eval_passes;            /* independent stochastic evaluations averaged (>= 1): error is
@@ -120,7 +123,7 @@ typedef struct nn_eval {
 } nn_eval;
 typedef struct nn_eval_cfg {
     int limit;                  /* the first N examples (0 = all) */
-    int batch;                  /* memory only: results do not depend on it */
+    int batch;                  /* memory only, as nn_train_cfg's eval_batch */
     int samples;                /* samples per stochastic layer, 0 = the mean */
     nn_avg avg;
     uint64_t seed, point;       /* the evaluation noise stream */

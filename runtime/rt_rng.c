@@ -83,6 +83,18 @@ void rt_rng_stream(rt_rng *r, uint64_t seed, uint64_t point, rt_stream s) {
     if ((a | b | c | d) == 0) r->s[0] = 1;    // the one invalid xoshiro state; unreachable in practice
 }
 
+// Chained through mix64 (each step a bijection of the running hash, given its input), then
+// expanded by splitmix64 as rt_rng_seed does.
+void rt_rng_derive(rt_rng *out, const rt_rng *base, uint64_t a, uint64_t b) {
+    uint64_t h = mix64(base->s[0] + 0x9e3779b97f4a7c15u);
+    h = mix64(h ^ mix64(base->s[1] + 0x3c6ef372fe94f82au));
+    h = mix64(h ^ mix64(base->s[2] + 0xdaa66d2c7ddf743fu));
+    h = mix64(h ^ mix64(base->s[3] + 0x78dde6e5fd29f054u));
+    h = mix64(h ^ mix64(a + 0x1715609d7ba1a9c5u));
+    h = mix64(h ^ mix64(b + 0xb54cda56a1e3c1d3u));
+    rt_rng_seed(out, h);
+}
+
 // ---- integers ----
 
 // Lemire's multiply-and-reject ("Fast random integer generation in an interval", 2019) on the

@@ -36,6 +36,12 @@ void rt_rng_seed(rt_rng *r, uint64_t seed);
 /* The generator of stream `s` for (seed, point). Distinct triples give independent streams. */
 void rt_rng_stream(rt_rng *r, uint64_t seed, uint64_t point, rt_stream s);
 
+/* A generator derived from base's current state and two indices, leaving base as it is: one
+** generator per (a, b), e.g. per (layer, example), whose numbers do not depend on the order in
+** which the others are used. The state is seeded from a 64-bit hash of (base, a, b): two
+** distinct triples share a sequence with probability 2^-64. */
+void rt_rng_derive(rt_rng *out, const rt_rng *base, uint64_t a, uint64_t b);
+
 uint64_t rt_rng_u64(rt_rng *r);
 uint32_t rt_rng_below(rt_rng *r, uint32_t n);          /* uniform in [0, n), unbiased; n > 0 */
 double rt_rng_uniform(rt_rng *r);                      /* uniform in [0, 1), 53 bits */

@@ -2,6 +2,7 @@
 // seeding, streams, and the statistics of every distribution.
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rt_rng.h"
@@ -156,6 +157,41 @@ Test(rng, streams_are_uncorrelated) {
     // The check itself can fail: a stream against itself correlates perfectly.
     rt_rng a = base, b = base;
     cr_assert(correlation(&a, &b, 1000) > 0.999);
+}
+
+Test(rng, derived_generators_are_distinct_reproducible_and_leave_the_base_alone) {
+    enum { NA = 8, NB = 64, N = NA * NB };
+    rt_rng base, before, other;
+    rt_rng_stream(&base, 5, 1, RT_STREAM_EVAL);
+    before = base;
+    uint64_t *first = malloc(N * sizeof *first);
+    for (uint64_t a = 0; a < NA; a++)
+        for (uint64_t b = 0; b < NB; b++) {
+            rt_rng r;
+            rt_rng_derive(&r, &base, a, b);
+            first[a * NB + b] = rt_rng_u64(&r);
+        }
+    cr_assert_eq(memcmp(&base, &before, sizeof base), 0, "rt_rng_derive changed its base");
+    for (int i = 0; i < N; i++)
+        for (int j = i + 1; j < N; j++) cr_assert_neq(first[i], first[j], "(a, b) %d and %d collide", i, j);
+    rt_rng r;
+    rt_rng_derive(&r, &base, 3, 17);
+    cr_assert_eq(rt_rng_u64(&r), first[3 * NB + 17], "not reproducible");
+    /* (a, b) and (b, a) differ; so do the same indices on another base. */
+    rt_rng_derive(&r, &base, 17, 3);
+    cr_assert_neq(rt_rng_u64(&r), first[3 * NB + 17]);
+    rt_rng_stream(&other, 5, 2, RT_STREAM_EVAL);
+    rt_rng_derive(&r, &other, 3, 17);
+    cr_assert_neq(rt_rng_u64(&r), first[3 * NB + 17]);
+    free(first);
+    /* Uncorrelated with the base's own sequence and with a neighbour. */
+    rt_rng a = base, d1, d2;
+    rt_rng_derive(&d1, &base, 0, 0);
+    rt_rng_derive(&d2, &base, 0, 1);
+    double c1 = correlation(&a, &d1, 20000);
+    rt_rng_derive(&d1, &base, 0, 0);
+    double c2 = correlation(&d1, &d2, 20000);
+    cr_assert(fabs(c1) < 0.04 && fabs(c2) < 0.04, "correlations %g %g", c1, c2);
 }
 
 Test(rng, stream_names) {
