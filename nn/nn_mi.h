@@ -147,9 +147,10 @@ rt_status nn_mi_bern_plugin(const float *p, int n, int d, const int32_t *x_id, c
 rt_status nn_mi_ksg(const float *a, int da, const float *b, int db, int n, int k,
                     nn_mi_value *out, rt_err *err);
 /* t: (n, d), y: (n) labels. Ross (2014): per row, r_i = distance to the k-th neighbour of the same
-** class (k_i = min(k, N_y - 1)), m_i = 1 + #{j != i: |t_i - t_j| < r_i} over all rows;
-** I = psi(N) + <psi(k_i)> - <psi(N_y)> - <psi(m_i)>; rows alone in their class are dropped (as in
-** scikit-learn's mutual_info_classif). */
+** class (k_i = min(k, N_y - 1)), m_i = 1 + #{j != i: |t_i - t_j| < r_i};
+** I = psi(N) + <psi(k_i)> - <psi(N_y)> - <psi(m_i)>. Rows alone in their class are dropped first,
+** from N, the averages and the counts m_i alike (as scikit-learn's mutual_info_classif): the
+** estimate is that of the data without them. */
 rt_status nn_mi_ksg_labels(const float *t, int n, int d, const int32_t *y, int k,
                            nn_mi_value *out, rt_err *err);
 /* x: (n, d). Kozachenko-Leonenko: H = psi(N) - psi(k) + d ln 2 + (d/N) sum_i ln r_i, r_i the

@@ -174,8 +174,8 @@ static void ross_rows(void *arg, size_t lo, size_t hi) {
             int ki = m_y - 1 < J->k ? (int)(m_y - 1) : J->k;
             dist_row(J->t, n, J->d, i, dist);
             float r = kth_smallest(dist, n, i, ki, J->cls, J->cls[i], best);
-            int m = 1;
-            for (int j = 0; j < n; j++) m += (j != i && dist[j] < r);
+            int m = 1;                          // rows alone in their class are not counted
+            for (int j = 0; j < n; j++) m += (j != i && dist[j] < r && J->ny[J->cls[j]] >= 2);
             J->sk[i] = nn_mi_digamma(ki);
             J->sy[i] = nn_mi_digamma((double)m_y);
             J->sm[i] = nn_mi_digamma(m);
