@@ -47,6 +47,25 @@ local function source_where(fn, key)
   return path .. ":" .. (start or 1)
 end
 
+-- The name in `known` nearest to `word` by edit distance, when at most 2 edits away.
+local function nearest(word, known)
+  local best, bestd = nil, 3
+  for _, cand in ipairs(known) do
+    local prev = {}
+    for j = 0, #cand do prev[j] = j end
+    for i = 1, #word do
+      local cur = { [0] = i }
+      for j = 1, #cand do
+        local cost = word:sub(i, i) == cand:sub(j, j) and 0 or 1
+        cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+      end
+      prev = cur
+    end
+    if prev[#cand] < bestd then best, bestd = cand, prev[#cand] end
+  end
+  return best
+end
+
 local current_fn, current_key
 local function fail(msg)
   local w = user_where() or source_where(current_fn or "experiment", current_key)
@@ -651,10 +670,24 @@ function vib.when(cond, values)
   return { [TAG] = "when", cond = cond, values = values }
 end
 
--- A read-only view of a point that records which keys are read (into `reads`).
-local function tracked(p, reads)
+-- A read-only view of a point that records which keys are read (into `reads`). With `strict`,
+-- reading a key the point does not have (p.wdd for p.wd) is an error at the reading line.
+local function tracked(p, reads, strict)
   return setmetatable({}, {
-    __index = function(_, k) reads[k] = true; return p[k] end,
+    __index = function(_, k)
+      reads[k] = true
+      local v = p[k]
+      if v == nil and strict then
+        local known = {}
+        for key in pairs(p) do known[#known + 1] = tostring(key) end
+        table.sort(known)
+        local near = type(k) == "string" and nearest(k, known)
+        fail(string.format("p.%s: the experiment has no param '%s'%s; declare it in params, or use one of: %s",
+                           tostring(k), tostring(k), near and string.format(" (did you mean p.%s?)", near) or "",
+                           table.concat(known, ", ")))
+      end
+      return v
+    end,
     __newindex = function(_, k, v) p[k] = v end,
     __pairs = function() for k in pairs(p) do reads[k] = true end; return next, p, nil end,
     __len = function() return #p end,
@@ -1075,7 +1108,7 @@ function vib._resolve(e, sets)
     for k, v in pairs(p) do
       if settable[k] and base[k] == nil and c[k] ~= nil then settings[k] = v end
     end
-    local view = tracked(p, reads)
+    local view = tracked(p, reads, true)
     local model = e.model
     if type(model) == "function" then model = model(view) end
     if vib.kind(model) == "layer" then model = vib.seq { model } end
@@ -1172,5 +1205,24 @@ function vib.point(t)
   local p = fields("vib.point", t, { script = "string", params = "table", settings = "table?" }, "point")
   return p
 end
+
+-- A misspelled constructor (vib.rleu, vib.optim.adma) is an error at its line that lists what
+-- exists, instead of "attempt to call a nil value". Names starting with "_" are vibrun's own.
+local function strict(t, name)
+  return setmetatable(t, { __index = function(_, k)
+    if type(k) == "string" and k:sub(1, 1) == "_" then return nil end
+    local known = {}
+    for key in pairs(t) do
+      if type(key) == "string" and key:sub(1, 1) ~= "_" then known[#known + 1] = key end
+    end
+    table.sort(known)
+    local near = type(k) == "string" and nearest(k, known)
+    fail(string.format("%s.%s does not exist%s; %s has: %s", name, tostring(k),
+                       near and string.format(" (did you mean %s.%s?)", name, near) or "", name,
+                       table.concat(known, ", ")))
+  end })
+end
+for _, sub in ipairs({ "term", "obj", "optim", "data", "plot" }) do strict(vib[sub], "vib." .. sub) end
+strict(vib, "vib")
 
 return vib
