@@ -49,6 +49,7 @@ void lb_hash_hex(const char *s, char out[17]);
 ** of the last run in sweep order; `vibrun status` and `vibrun plot` read it. */
 typedef struct lb_manifest {
     char script[4096];
+    char args[4096];                    /* the options that select its points (lb_selection_args) */
     int n;
     char (*ids)[17];
     char (*titles)[256];                /* params, canonical */
@@ -56,10 +57,15 @@ typedef struct lb_manifest {
 } lb_manifest;
 /* The real path of the script: what a run directory records as its owner. */
 void lb_script_identity(const char *script, char *out, size_t size);
+/* s as one shell word (single quotes, a quote inside as '\''). */
+void lb_shell_quote(const char *s, char *out, size_t size);
+/* The options that select a run's points again, each with a leading space: " --out DIR" unless
+** DIR is the default "runs", then " --set k=v" for each --set, shell-quoted. */
+void lb_selection_args(const lb_opts *o, char *out, size_t size);
 /* False, with a message, when exp_dir belongs to another script. */
 bool lb_manifest_check(const char *exp_dir, const char *script, char *msg, size_t size);
-rt_status lb_manifest_write(const char *exp_dir, const char *script, char ids[][17], const int *epochs,
-                            char titles[][256], int n, rt_err *err);
+rt_status lb_manifest_write(const char *exp_dir, const char *script, const char *args, char ids[][17],
+                            const int *epochs, char titles[][256], int n, rt_err *err);
 /* -1 when there is no manifest. */
 int lb_manifest_read(const char *exp_dir, lb_manifest *m);
 void lb_manifest_free(lb_manifest *m);

@@ -335,6 +335,13 @@ static int train_point(lua_State *L, int pi, const lb_opts *o, lb_point *p, cons
     char failed[1200];
     snprintf(failed, sizeof failed, "%s/failed", dir);
     remove(failed);
+    if (!o->resume) {
+        /* Trained afresh over an earlier run: its result.csv would mark the point done while the
+        ** new run's files are still partial (an interrupt would leave the two mixed). */
+        char old_result[1200];
+        snprintf(old_result, sizeof old_result, "%s/result.csv", dir);
+        remove(old_result);
+    }
     rt_err err = { 0 };
     nn_model m;
     nn_obj obj;
@@ -524,7 +531,9 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
             code = 1;
             goto out;
         }
-        if (lb_manifest_write(exp_dir, o->script, ids, epochs, titles, npoints, &err) != RT_OK) {
+        char args[4096];
+        lb_selection_args(o, args, sizeof args);
+        if (!o->merge && lb_manifest_write(exp_dir, o->script, args, ids, epochs, titles, npoints, &err) != RT_OK) {
             report(err.msg);
             code = 1;
             goto out;
@@ -535,17 +544,35 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
         goto out;
     }
     if (o->merge) {
+        /* Merging only reads: the directory's own list of points, whatever --set selected. */
+        lb_manifest man;
+        if (lb_manifest_read(exp_dir, &man) < 0) {
+            fprintf(stderr, "vibrun: %s has no points to merge (no manifest): nothing has run there yet\n", exp_dir);
+            code = 1;
+            goto out;
+        }
+        int unknown = 0;
+        for (int i = 0; i < npoints; i++) {
+            bool listed = false;
+            for (int j = 0; j < man.n && !listed; j++) listed = strcmp(man.ids[j], ids[i]) == 0;
+            unknown += !listed;
+        }
+        if (unknown)
+            fprintf(stderr, "vibrun: warning: %d of the %d points this command selects never ran in %s (other "
+                    "--set values than its runs'?); merging the %d points it has\n", unknown, npoints, exp_dir,
+                    man.n);
         rt_err err = { 0 };
-        if (lb_aggregate(exp_dir, ids, npoints, &err) != RT_OK) {
+        if (lb_aggregate(exp_dir, man.ids, man.n, &err) != RT_OK) {
             report(err.msg);
             code = 1;
         } else {
             if (!o->quiet) printf("results: %s/results.csv\nsummary: %s/summary.csv\n", exp_dir, exp_dir);
             lua_geti(L, points_idx, 1);         /* the figures of the merged sweep */
             lua_getfield(L, -1, "plots");
-            lb_plot_run(L, lua_istable(L, -1) ? lua_gettop(L) : 0, exp_dir, ids, titles, npoints, o->quiet);
+            lb_plot_run(L, lua_istable(L, -1) ? lua_gettop(L) : 0, exp_dir, man.ids, man.titles, man.n, o->quiet);
             lua_pop(L, 2);
         }
+        lb_manifest_free(&man);
         goto out;
     }
     if (o->nshards && !mine && !o->quiet)
@@ -659,19 +686,23 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
         else if (pc == POINT_BUSY) busy++;
         else code = 1;
     }
+    char sel[4096];
+    lb_selection_args(o, sel, sizeof sel);
     if (interrupted || (lb_stop && code == 0)) {
-        fprintf(stderr, "\nvibrun: interrupted; %d point%s checkpointed. Continue with: vibrun %s --resume%s\n",
-                interrupted, interrupted == 1 ? "" : "s", o->script, o->nshards ? " --shard ..." : "");
+        fprintf(stderr, "\nvibrun: interrupted; %d point%s checkpointed. Continue with: vibrun %s%s --resume%s\n",
+                interrupted, interrupted == 1 ? "" : "s", o->script, sel, o->nshards ? " --shard ..." : "");
         code = 1;
     }
+    lb_manifest man = { 0 };
     if (o->check || o->nshards) {
         if (o->nshards && code == 0 && !o->quiet)
-            printf("shard %d/%d: %d points done in %s; when every shard has finished: vibrun %s --merge%s%s\n",
-                   o->shard, o->nshards, done, exp_dir, o->script, strcmp(o->out, "runs") ? " --out " : "",
-                   strcmp(o->out, "runs") ? o->out : "");
-    } else if (exp_dir[0]) {
+            printf("shard %d/%d: %d points done in %s; when every shard has finished: vibrun %s --merge%s\n",
+                   o->shard, o->nshards, done, exp_dir, o->script, sel);
+    } else if (exp_dir[0] && lb_manifest_read(exp_dir, &man) > 0) {
+        /* results.csv, summary.csv and the figures cover every point of the directory (the manifest),
+        ** not only those this run selected. */
         rt_err err = { 0 };
-        if (lb_aggregate(exp_dir, ids, npoints, &err) != RT_OK) {
+        if (lb_aggregate(exp_dir, man.ids, man.n, &err) != RT_OK) {
             report(err.msg);
             code = 1;
         }
@@ -683,9 +714,10 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
         }
         lua_geti(L, points_idx, 1);             /* the figures: the declared plots ride on each point */
         lua_getfield(L, -1, "plots");
-        lb_plot_run(L, lua_istable(L, -1) ? lua_gettop(L) : 0, exp_dir, ids, titles, npoints, o->quiet);
+        lb_plot_run(L, lua_istable(L, -1) ? lua_gettop(L) : 0, exp_dir, man.ids, man.titles, man.n, o->quiet);
         lua_pop(L, 2);
     }
+    lb_manifest_free(&man);
 out:
     nn_dataset_free(&dc->train);
     nn_dataset_free(&dc->test);

@@ -13,8 +13,7 @@
 #include "lb_impl.h"
 #include "rt_csv.h"
 
-/* s as one shell word: single quotes, a quote inside as '\''. */
-static void shell_quote(const char *s, char *out, size_t size) {
+void lb_shell_quote(const char *s, char *out, size_t size) {
     size_t k = 0;
     if (k + 1 < size) out[k++] = '\'';
     for (; *s && k + 5 < size; s++) {
@@ -27,6 +26,20 @@ static void shell_quote(const char *s, char *out, size_t size) {
     }
     if (k + 1 < size) out[k++] = '\'';
     out[k] = '\0';
+}
+
+void lb_selection_args(const lb_opts *o, char *out, size_t size) {
+    size_t k = 0;
+    char q[PATH_MAX + 64];
+    out[0] = '\0';
+    if (o->out && strcmp(o->out, "runs") != 0) {
+        lb_shell_quote(o->out, q, sizeof q);
+        k += (size_t)snprintf(out + k, size - k, " --out %s", q);
+    }
+    for (int i = 0; i < o->nsets && k < size; i++) {
+        lb_shell_quote(o->sets[i], q, sizeof q);
+        k += (size_t)snprintf(out + k, size - k, " --set %s", q);
+    }
 }
 
 int lb_slurm_write(const lb_opts *o, const char *exp_dir, const char *exp_name, int npoints) {
@@ -54,15 +67,15 @@ int lb_slurm_write(const lb_opts *o, const char *exp_dir, const char *exp_name, 
         return 1;
     }
     char q_exe[PATH_MAX + 64], q_script[PATH_MAX + 64], q_out[PATH_MAX + 64], q_cwd[PATH_MAX + 64];
-    shell_quote(exe, q_exe, sizeof q_exe);
-    shell_quote(script, q_script, sizeof q_script);
-    shell_quote(out, q_out, sizeof q_out);
-    shell_quote(cwd, q_cwd, sizeof q_cwd);
+    lb_shell_quote(exe, q_exe, sizeof q_exe);
+    lb_shell_quote(script, q_script, sizeof q_script);
+    lb_shell_quote(out, q_out, sizeof q_out);
+    lb_shell_quote(cwd, q_cwd, sizeof q_cwd);
     char sets[8192] = "";
     size_t k = 0;
     for (int i = 0; i < o->nsets && k < sizeof sets; i++) {
         char q[600];
-        shell_quote(o->sets[i], q, sizeof q);
+        lb_shell_quote(o->sets[i], q, sizeof q);
         k += (size_t)snprintf(sets + k, sizeof sets - k, " --set %s", q);
     }
     char text[32768];
@@ -71,7 +84,7 @@ int lb_slurm_write(const lb_opts *o, const char *exp_dir, const char *exp_name, 
         "# Written by `vibrun slurm`: the %d points of %s as a job array of %d tasks; task i trains\n"
         "# shard i/%d (balanced, deterministic) into %s/%s, continuing what a previous run left\n"
         "# (--resume). Submit: sbatch %s/%s.sbatch   Watch: vibrun status %s/%s\n"
-        "# When every task has ended: vibrun %s --merge --out %s\n"
+        "# When every task has ended: vibrun %s --merge --out %s%s\n"
         "#SBATCH --job-name=vib-%s\n"
         "#SBATCH --array=1-%d\n"
         "#SBATCH --output=%s/%s/slurm/%%x-%%A_%%a.out\n"
@@ -81,7 +94,7 @@ int lb_slurm_write(const lb_opts *o, const char *exp_dir, const char *exp_name, 
         "export OPENBLAS_NUM_THREADS=\"${SLURM_CPUS_PER_TASK:-1}\"\n"
         "cd %s\n"
         "exec %s %s --resume --quiet --out %s --shard \"${SLURM_ARRAY_TASK_ID}/%d\"%s\n",
-        npoints, script, tasks, tasks, out, exp_name, dir, exp_name, out, exp_name, script, out,
+        npoints, script, tasks, tasks, out, exp_name, dir, exp_name, out, exp_name, script, out, sets,
         exp_name, tasks, out, exp_name, o->slurm_cpus > 0 ? o->slurm_cpus : 1,
         o->slurm_partition ? "#SBATCH --partition=" : "", o->slurm_partition ? o->slurm_partition : "",
         o->slurm_partition ? "\n" : "", o->slurm_time ? "#SBATCH --time=" : "",
@@ -101,7 +114,7 @@ int lb_slurm_write(const lb_opts *o, const char *exp_dir, const char *exp_name, 
     }
     char cmd[1600], line[256] = "";
     char q_path[1500];
-    shell_quote(path, q_path, sizeof q_path);
+    lb_shell_quote(path, q_path, sizeof q_path);
     snprintf(cmd, sizeof cmd, "sbatch --parsable %s", q_path);
     fflush(stdout);
     FILE *f = popen(cmd, "r");
@@ -117,7 +130,7 @@ int lb_slurm_write(const lb_opts *o, const char *exp_dir, const char *exp_name, 
                 "The script is there to submit by hand.\n", path, st);
         return 1;
     }
-    printf("submitted job %s\nstatus: vibrun status %s/%s\nmerge:  vibrun %s --merge --out %s\n", line, out,
-           exp_name, script, out);
+    printf("submitted job %s\nstatus: vibrun status %s/%s\nmerge:  vibrun %s --merge --out %s%s\n", line, out,
+           exp_name, script, out, sets);
     return 0;
 }

@@ -113,21 +113,35 @@ bool lb_manifest_check(const char *exp_dir, const char *script, char *msg, size_
     return false;
 }
 
-rt_status lb_manifest_write(const char *exp_dir, const char *script, char ids[][17], const int *epochs,
-                            char titles[][256], int n, rt_err *err) {
+/* The points already listed stay, in their order, and the new ones follow: a run narrowed by
+** --set, or one point replayed from its config.lua, adds to the directory's sweep and never
+** hides the points it did not select (results.csv and summary.csv cover them all). The args
+** line is the latest run's. */
+rt_status lb_manifest_write(const char *exp_dir, const char *script, const char *args, char ids[][17],
+                            const int *epochs, char titles[][256], int n, rt_err *err) {
     char path[1200], ident[PATH_MAX];
     manifest_path(exp_dir, path, sizeof path);
     lb_script_identity(script, ident, sizeof ident);
+    lb_manifest old;
+    if (lb_manifest_read(exp_dir, &old) < 0) memset(&old, 0, sizeof old);
     buf b = { 0 };
-    bprintf(&b, "# vibrun run directory: the script that owns it and its points in sweep order "
-            "(point <id> <epochs> <params>)\nscript %s\n", ident);
-    for (int i = 0; i < n; i++) {
+    bprintf(&b, "# vibrun run directory: the script that owns it, the options of its latest run, and its "
+            "points in sweep order (point <id> <epochs> <params>)\nscript %s\nargs%s\n", ident, args);
+    for (int i = 0; i < old.n + n; i++) {
+        bool mine = i >= old.n;
+        const char *id = mine ? ids[i - old.n] : old.ids[i];
+        if (mine) {
+            bool listed = false;
+            for (int j = 0; j < old.n && !listed; j++) listed = strcmp(old.ids[j], id) == 0;
+            if (listed) continue;
+        }
         char title[256];                /* one line: a string param may hold a newline */
-        snprintf(title, sizeof title, "%s", titles[i]);
+        snprintf(title, sizeof title, "%s", mine ? titles[i - old.n] : old.titles[i]);
         for (char *c = title; *c; c++)
             if (*c == '\n' || *c == '\r') *c = ' ';
-        bprintf(&b, "point %s %d %s\n", ids[i], epochs[i], title);
+        bprintf(&b, "point %s %d %s\n", id, mine ? epochs[i - old.n] : old.epochs[i], title);
     }
+    lb_manifest_free(&old);
     /* Shards of one array write the same manifest: leave an identical one alone. */
     size_t have_len;
     char *have = slurp(path, &have_len);
@@ -147,6 +161,8 @@ int lb_manifest_read(const char *exp_dir, lb_manifest *m) {
     int cap = 0;
     for (char *line = s; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
         if (strncmp(line, "script ", 7) == 0) sscanf(line + 7, "%4095[^\n]", m->script);
+        if (strncmp(line, "args", 4) == 0 && (line[4] == ' ' || line[4] == '\n'))
+            sscanf(line + 4, "%4095[^\n]", m->args);
         if (strncmp(line, "point ", 6) != 0) continue;
         if (m->n == cap) {
             cap = cap ? cap * 2 : 64;
@@ -587,7 +603,9 @@ int lb_status(const char *exp_dir) {
     printf("%s: %d points:", exp_dir, m.n);
     for (int s = 0; s < NSTATES; s++) printf("%s %d %s", s ? "," : "", count[s], names[s]);
     printf("\n%s", lines.s ? lines.s : "");
-    if (left_epochs == 0) printf("nothing left to train\n");
+    if (left_epochs == 0 && !count[RUNNING] && !count[INTERRUPTED] && !count[PENDING] && !count[FAILED])
+        printf("nothing left to train\n");
+    else if (left_epochs == 0) printf("no epochs left to train; the points above still need finishing\n");
     else if (timed_epochs == 0) printf("ETA: unknown until an epoch has finished (%.0f epochs left)\n", left_epochs);
     else {
         double per = epoch_s / timed_epochs;
@@ -598,7 +616,7 @@ int lb_status(const char *exp_dir) {
                left_epochs, per, timed_epochs, workers, workers == 1 ? "" : "s");
     }
     if (count[INTERRUPTED] || count[PENDING] || count[FAILED])
-        printf("continue with: vibrun %s --resume\n", m.script);
+        printf("continue with: vibrun %s%s --resume\n", m.script, m.args);
     free(lines.s);
     int merged = lb_merge_dir(exp_dir);
     lb_manifest_free(&m);

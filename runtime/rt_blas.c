@@ -83,8 +83,10 @@ void rt_blas_set_threads(int n) {
 // else along M; the cut points are multiples of 16 (whole cache lines of C per thread), and a
 // dimension too short for that, or too little work to pay for a second thread, leaves the call
 // on the caller's thread. Each element of C is still one single-threaded OpenBLAS dot product
-// over the whole of K, so the result does not depend on how C was cut, only possibly on which
-// OpenBLAS kernel a part's size selects: the same thread count gives the same bytes.
+// over the whole of K, but OpenBLAS chooses its kernel and blocking by the size of each part, and
+// those round differently: a 1000 x 16 x 784 product done whole and as two halves of rows differs
+// in the last bits of about a third of its elements (Haswell kernels). So the same thread count
+// gives the same bytes, and another thread count may not.
 
 #define GEMM_ALIGN 16
 #define GEMM_MIN_WORK (1 << 17)    /* M*N*K below which one thread does it all */

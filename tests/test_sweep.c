@@ -146,6 +146,36 @@ Test(sweep, jobs_2_gives_the_bytes_of_jobs_1, .timeout = 300) {
     cr_expect_eq(count_lines(a), 13, "12 points and a header");
 }
 
+/* A run narrowed by --set, new points added with --set, a point replayed from its config.lua,
+** and a --merge that selects points the directory never ran: none of them drops a finished
+** point from results.csv, and the merge says what it could not find. */
+Test(sweep, narrowed_runs_and_replays_keep_every_point_in_the_aggregates, .timeout = 300) {
+    const char *dir = tu_tiny_dir("narrow");
+    char args[2048], res[2048], exp[2048], names[32][64];
+    snprintf(res, sizeof res, "%s/n/sweep_tiny/results.csv", dir);
+    snprintf(exp, sizeof exp, "%s/n/sweep_tiny", dir);
+    snprintf(args, sizeof args, "--quiet --out n %s", script("sweep_tiny.lua"));
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    cr_assert_eq(count_lines(res), 13);
+    snprintf(args, sizeof args, "--quiet --out n --resume --set hidden=8 %s", script("sweep_tiny.lua"));
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    cr_expect_eq(count_lines(res), 13, "a narrowed --resume dropped points from results.csv");
+    snprintf(args, sizeof args, "--quiet --out n --set hidden=16 %s", script("sweep_tiny.lua"));
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    cr_expect_eq(count_lines(res), 19, "six new points added to the twelve");
+    int n = tu_point_dirs(exp, names, 32);
+    cr_assert_eq(n, 18);
+    snprintf(args, sizeof args, "--quiet --out n n/sweep_tiny/%s/config.lua", names[0]);
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    cr_expect_eq(count_lines(res), 19, "a replay dropped points from results.csv");
+    snprintf(args, sizeof args, "--out n --merge --set hidden=32 %s", script("sweep_tiny.lua"));
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    cr_expect_not_null(strstr(out, "6 of the 6 points this command selects never ran"), "%s", out);
+    cr_expect_eq(count_lines(res), 19);
+    cr_assert_eq(vibrun(dir, "status n/sweep_tiny"), 0, "%s", out);
+    cr_expect_not_null(strstr(out, "18 points: 18 done"), "%s", out);
+}
+
 // ---- kill -9 and --resume ----
 
 /* Starts vibrun in its own process group, waits until `after` points have finished, and kills
@@ -199,6 +229,47 @@ Test(sweep, kill_9_then_resume_gives_the_bytes_of_an_uninterrupted_run, .timeout
         snprintf(b, sizeof b, "%s/%s/sweep_tiny", dir, outdir);
         expect_same_sweep(a, b, 12);
     }
+}
+
+/* A finished point trained again without --resume is not "done" while the new run is partial:
+** killed mid-run, it has no result.csv, and --resume goes on with the new run. */
+Test(sweep, retraining_a_finished_point_unmarks_it_until_it_finishes, .timeout = 300) {
+    const char *dir = tu_tiny_dir("retrain");
+    char args[2048], exp[2048], res[2400], part[2400], names[4][64];
+    snprintf(args, sizeof args, "--quiet --out r --set hidden=8 --set epochs=400 %s", script("tiny.lua"));
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(exp, sizeof exp, "%s/r/tiny", dir);
+    cr_assert_eq(tu_point_dirs(exp, names, 4), 1);
+    snprintf(res, sizeof res, "%s/%s/result.csv", exp, names[0]);
+    snprintf(part, sizeof part, "%s/%s/metrics.csv.part", exp, names[0]);
+    cr_assert(exists(res) && !exists(part));
+    /* The same point again, afresh: killed once its new metrics.csv.part exists. */
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        setsid();
+        if (chdir(dir) != 0) _exit(127);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        char path[1024];
+        snprintf(path, sizeof path, "%s/tests/lua/tiny.lua", tu_source_dir());
+        execl(tu_vibrun(), tu_vibrun(), "--quiet", "--out", "r", "--set", "hidden=8", "--set", "epochs=400", path,
+              (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    for (int waited = 0; !exists(part); waited++) {
+        cr_assert_eq(waitpid(pid, &status, WNOHANG), 0, "vibrun ended before it was killed");
+        cr_assert_lt(waited, 60000, "no metrics.csv.part after 60 s");
+        struct timespec ts = { 0, 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    kill(-pid, SIGKILL);
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_expect(!exists(res), "the point still looks finished while its new run is partial");
+    vibrun(dir, "status r/tiny");
+    cr_expect_not_null(strstr(out, "0 done"), "status still calls the point done:\n%s", out);
 }
 
 /* Rewrites a timing.csv as vibrun wrote it before the threads and kernel-set columns: each line
