@@ -204,6 +204,12 @@ static rt_status write_result(lua_State *L, int point_idx, const lb_point *p, co
 
 static void report(const char *msg) { fprintf(stderr, "vibrun: %s\n", msg); }
 
+/* A point's error: the message, which point it stopped, and where the error is kept. */
+static void report_point(const progress_state *ps, const lb_point *p, const char *dir, const char *msg) {
+    fprintf(stderr, "vibrun: %s\n[%d/%d] %s %s: failed (the error is in %s/failed; vibrun status lists "
+            "every point)\n", msg, ps->point, ps->npoints, p->id, p->params_canon, dir);
+}
+
 /* Parses "key=value" arguments into a Lua table on the stack; false on a malformed one. */
 static bool push_sets(lua_State *L, const lb_opts *o) {
     lua_newtable(L);
@@ -347,14 +353,14 @@ static int train_point(lua_State *L, int pi, const lb_opts *o, lb_point *p, cons
     nn_obj obj;
     int code = POINT_ERROR;
     if (nn_model_build(&m, p->layers, p->nlayers, dc->train.dim, &err) != RT_OK) {
-        report(err.msg);
+        report_point(ps, p, dir, err.msg);
         mark_failed(dir, err.msg);
         close(lock);
         return POINT_ERROR;
     }
     if (nn_obj_build(&obj, p->terms, p->nterms, p->expr, p->nexpr, &m, &err) != RT_OK ||
         nn_measure_check(&p->measure, &m, &obj, &err) != RT_OK || check_labels(dc, &m, &obj, &err) != RT_OK) {
-        report(err.msg);
+        report_point(ps, p, dir, err.msg);
         mark_failed(dir, err.msg);
         nn_model_free(&m);
         close(lock);
@@ -372,7 +378,7 @@ static int train_point(lua_State *L, int pi, const lb_opts *o, lb_point *p, cons
     if (!st) st = nn_train(&m, &obj, &dc->train, &dc->test, &p->train, &r, &err);
     nn_model_free(&m);
     if (st) {
-        report(err.msg);
+        report_point(ps, p, dir, err.msg);
         mark_failed(dir, err.msg);
     } else if (strcmp(r.status, "interrupted") == 0) {
         code = POINT_INTERRUPTED;
@@ -386,7 +392,7 @@ static int train_point(lua_State *L, int pi, const lb_opts *o, lb_point *p, cons
                     "kept and the sweep goes on\n", p->terms[0].where, p->id, p->params_canon, r.diverged_epoch);
         if (r.warn[0]) fprintf(stderr, "vibrun: warning: %s\n", r.warn);
         if (write_result(L, pi, p, &r, dir, &err) != RT_OK) {
-            report(err.msg);
+            report_point(ps, p, dir, err.msg);
             mark_failed(dir, err.msg);
         } else {
             code = POINT_ENDED;
