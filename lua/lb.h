@@ -20,6 +20,7 @@ typedef struct lb_opts {
     const char *sets[LB_MAX_SETS];      /* "key=value" */
     int nsets;
     const char *out;                    /* output root, default "runs" */
+    const char *replay_config;          /* set when replaying a config.lua: its path */
     bool check;                         /* validate and print the model summary only */
     bool quiet;
     bool resume;

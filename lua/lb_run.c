@@ -113,9 +113,13 @@ static rt_status write_config(lua_State *L, int point_idx, const lb_opts *o, con
     char buf[16384];
     size_t k = 0;
 #define PUT(...) do { if (k < sizeof buf) k += (size_t)snprintf(buf + k, sizeof buf - k, __VA_ARGS__); } while (0)
-    PUT("-- The resolved point %s of experiment '%s'. Replay it with: vibrun %s/config.lua\n", p->id, p->name, dir);
+    char cwd[PATH_MAX], script[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) snprintf(cwd, sizeof cwd, ".");
+    lb_script_identity(o->script, script, sizeof script);
+    PUT("-- The resolved point %s of experiment '%s'. Replay it from %s with: vibrun %s/config.lua\n", p->id,
+        p->name, cwd, dir);
     /* Strings are written as Lua literals (the DSL's canonical form, %q), so any text replays. */
-    lua_pushstring(L, o->script);
+    lua_pushstring(L, script);
     lb_call_vib(L, "_canon", 1, 1);
     PUT("local vib = require \"vib\"\n\nreturn vib.point {\n  script = %s,\n  params = {\n", lua_tostring(L, -1));
     lua_pop(L, 1);
@@ -264,7 +268,13 @@ int lb_run(const lb_opts *o) {
         lua_getfield(L, -1, "script");
         snprintf(script, sizeof script, "%s", lua_tostring(L, -1));
         lua_pop(L, 1);
+        if (access(script, R_OK) != 0) {
+            fprintf(stderr, "vibrun: %s: its script %s cannot be read (%s); replay it from the directory "
+                    "named in its first line, or correct script = ... in it\n", o->script, script, strerror(errno));
+            goto out;
+        }
         replay.script = script;
+        replay.replay_config = o->script;
         int n = 0;
         const char *tables[2] = { "params", "settings" };
         for (int t = 0; t < 2; t++) {
@@ -515,6 +525,17 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
         epochs[i] = p->train.epochs;
         cost[i] = point_cost(p);
         if (!exp_dir[0]) snprintf(exp_dir, sizeof exp_dir, "%s/%s", o->out, p->name);
+    }
+    if (o->replay_config && npoints == 1) {
+        /* <exp>/<id>/config.lua: the script resolves its params to another point when it changed. */
+        char cfg[PATH_MAX], *slash;
+        snprintf(cfg, sizeof cfg, "%s", o->replay_config);
+        if ((slash = strrchr(cfg, '/'))) *slash = '\0';
+        const char *want = (slash = strrchr(cfg, '/')) ? slash + 1 : cfg;
+        if (strlen(want) == 12 && strcmp(want, ids[0]) != 0)
+            fprintf(stderr, "vibrun: warning: %s was written for point %s, but %s now resolves its params to point "
+                    "%s (the script changed since?); training %s\n", o->replay_config, want, o->script, ids[0],
+                    ids[0]);
     }
     if (o->nshards) lb_shard_assign(cost, npoints, o->nshards, shard);
     for (int i = 0; i < npoints; i++) mine += !o->nshards || shard[i] == o->shard - 1;

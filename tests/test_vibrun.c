@@ -207,6 +207,40 @@ Test(vibrun, resume_skips_finished_points_and_config_replays) {
     tu_expect_same_file(a, b);
 }
 
+/* config.lua names its script by its full path and the directory to replay from; replayed after
+** the script changed, it warns that its params now make another point. */
+Test(vibrun, config_replay_names_its_script_and_warns_when_the_script_changed) {
+    const char *dir = tu_tiny_dir("replay_changed");
+    char src[1024], copy[1100], args[2048], names[4][64], cfg[1200];
+    snprintf(src, sizeof src, "%s/tests/lua/tiny.lua", tu_source_dir());
+    snprintf(copy, sizeof copy, "%s/mine.lua", dir);
+    size_t n;
+    char *text = tu_read_file(src, &n);
+    cr_assert_not_null(text);
+    tu_write_file(copy, text, n);
+    cr_assert_eq(vibrun(dir, "--quiet --out r --set hidden=8 mine.lua"), 0, "%s", out);
+    snprintf(args, sizeof args, "%s/r/tiny", dir);
+    cr_assert_eq(tu_point_dirs(args, names, 4), 1);
+    snprintf(cfg, sizeof cfg, "%s/r/tiny/%s/config.lua", dir, names[0]);
+    char *c = tu_read_file(cfg, NULL);
+    cr_assert_not_null(c);
+    cr_expect(strstr(c, "script = \"/") && strstr(c, "/mine.lua\","), "config.lua does not name %s by its full "
+              "path:\n%s", copy, c);
+    cr_expect_not_null(strstr(c, "Replay it from "), "%s", c);
+    free(c);
+    /* The script changes: one more layer. */
+    char *at = strstr(text, "vib.tanh {},");
+    cr_assert_not_null(at);
+    char changed[8192];
+    snprintf(changed, sizeof changed, "%.*svib.tanh {}, vib.linear { out = 5 },%s", (int)(at - text), text,
+             at + strlen("vib.tanh {},"));
+    tu_write_file(copy, changed, strlen(changed));
+    free(text);
+    snprintf(args, sizeof args, "--quiet --out r2 r/tiny/%s/config.lua", names[0]);
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    cr_expect_not_null(strstr(out, "now resolves its params to point"), "no warning:\n%s", out);
+}
+
 Test(vibrun, diverged_point_is_marked_and_named) {
     const char *dir = tu_tiny_dir("diverge");
     char args[2048], path[2048];
