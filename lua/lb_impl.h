@@ -25,7 +25,7 @@ bool lb_call_vib(lua_State *L, const char *fname, int nargs, int nres);
 typedef struct lb_point {
     char name[128];                     /* experiment name */
     char id[17];                        /* hash of the resolved configuration */
-    char params_canon[2048];            /* params, canonical, for messages */
+    char params_title[2048];            /* params as people read them (vib._title): messages, titles */
     nn_data_spec data;
     char data_dir[1024], data_path[1024], data_test[1024], data_label[128], data_name[32];
     nn_layer_spec layers[LB_MAX_LAYERS];

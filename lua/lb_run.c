@@ -211,7 +211,7 @@ static void report(const char *msg) { fprintf(stderr, "vibrun: %s\n", msg); }
 /* A point's error: the message, which point it stopped, and where the error is kept. */
 static void report_point(const progress_state *ps, const lb_point *p, const char *dir, const char *msg) {
     fprintf(stderr, "vibrun: %s\n[%d/%d] %s %s: failed (the error is in %s/failed; vibrun status lists "
-            "every point)\n", msg, ps->point, ps->npoints, p->id, p->params_canon, dir);
+            "every point)\n", msg, ps->point, ps->npoints, p->id, p->params_title, dir);
 }
 
 /* Parses "key=value" arguments into a Lua table on the stack; false on a malformed one. */
@@ -378,7 +378,7 @@ static int train_point(lua_State *L, int pi, const lb_opts *o, lb_point *p, cons
     }
     rt_status st = write_config(L, pi, o, p, dir, &err);
     snprintf(ps->label, sizeof ps->label, "%s", p->id);
-    if (!ps->tty) snprintf(ps->label, sizeof ps->label, "%s %s", p->id, p->params_canon);
+    if (!ps->tty) snprintf(ps->label, sizeof ps->label, "%s %s", p->id, p->params_title);
     p->train.dir = dir;
     p->train.resume = o->resume;
     p->train.progress = on_progress;
@@ -399,7 +399,7 @@ static int train_point(lua_State *L, int pi, const lb_opts *o, lb_point *p, cons
         if (strcmp(r.status, "diverged") == 0)
             fprintf(stderr, "vibrun: %s: point %s (%s) diverged at epoch %d: the objective declared here became "
                     "non-finite (lower the learning rate, clip gradients, or check the data's scale); its CSV is "
-                    "kept and the sweep goes on\n", p->terms[0].where, p->id, p->params_canon, r.diverged_epoch);
+                    "kept and the sweep goes on\n", p->terms[0].where, p->id, p->params_title, r.diverged_epoch);
         if (r.warn[0]) fprintf(stderr, "vibrun: warning: %s\n", r.warn);
         if (write_result(L, pi, p, &r, dir, &err) != RT_OK) {
             report_point(ps, p, dir, err.msg);
@@ -521,7 +521,7 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
             goto out;
         }
         memcpy(ids[i], p->id, sizeof ids[i]);
-        snprintf(titles[i], sizeof titles[i], "%s", p->params_canon);
+        snprintf(titles[i], sizeof titles[i], "%s", p->params_title);
         epochs[i] = p->train.epochs;
         cost[i] = point_cost(p);
         if (!exp_dir[0]) snprintf(exp_dir, sizeof exp_dir, "%s/%s", o->out, p->name);
@@ -644,7 +644,7 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
             char summary[8192];
             nn_model_summary(&m, summary, sizeof summary);
             printf("point %d/%d %s %s\ndata: %s (train %d x %d, test %d)\n%s\n", i + 1, npoints, p->id,
-                   p->params_canon, dc->train.source, dc->train.n, dc->train.dim, dc->test.n, summary);
+                   p->params_title, dc->train.source, dc->train.n, dc->train.dim, dc->test.n, summary);
             nn_model_free(&m);
             lua_pop(L, 1);
             continue;

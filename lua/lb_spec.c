@@ -388,8 +388,8 @@ bool lb_point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t size) {
     p->train.ema_debias = strcmp(ema_mode, "debias") == 0;
     p->train.ema_warmup = strcmp(ema_mode, "warmup") == 0;
     lua_getfield(L, -1, "params");
-    lb_call_vib(L, "_canon", 1, 1);
-    snprintf(p->params_canon, sizeof p->params_canon, "%s", lua_tostring(L, -1));
+    lb_call_vib(L, "_title", 1, 1);
+    snprintf(p->params_title, sizeof p->params_title, "%s", lua_tostring(L, -1));
     lua_pop(L, 1);
     bool ok = true;
     if (p->train.epochs < 0) ok = fail(msg, size, "%s: epochs=%d must be >= 0", p->name, p->train.epochs);

@@ -1009,6 +1009,32 @@ local function canon(v)
 end
 vib._canon = canon
 
+-- A number in the fewest significant digits that read back as the same double: 0.8, not
+-- 0.80000000000000004. For what people read (point titles, progress, legends); ids hash `canon`.
+local function short(v)
+  for digits = 15, 17 do
+    local s = string.format("%." .. digits .. "g", v)
+    if tonumber(s) == v then return s end
+  end
+  return string.format("%.17g", v)
+end
+
+-- The params of a point as its title: canon's form with short numbers.
+local function title(v)
+  local t = type(v)
+  if t == "table" then
+    local parts = {}
+    for _, k in ipairs(sorted_keys(v)) do
+      if k ~= "where" and k ~= TAG then parts[#parts + 1] = tostring(k) .. "=" .. title(v[k]) end
+    end
+    return "{" .. table.concat(parts, ",") .. "}"
+  elseif t == "number" and math.type(v) ~= "integer" then
+    return short(v)
+  end
+  return canon(v)
+end
+vib._title = title
+
 -- Evaluates the derived params of point p (values that are functions of the point) in place,
 -- each once, in any order they need each other; `reads` records the keys they read.
 local function derive(p, reads, where_of)

@@ -93,8 +93,8 @@ Test(sweep, dsl_constructors_list_their_points) {
         "# 11 points of runs/sweep_dsl\n",
         /* vib.grid with a conditional axis: drop only where act = "relu" */
         "\n1 80173fa0bb50 {act=\"tanh\",drop=0,hidden=4,lr=0.01,seed=1,width=8}\n",
-        "\n2 54c4c4992980 {act=\"relu\",drop=0.10000000000000001,hidden=4,lr=0.01,seed=1,width=8}\n",
-        "\n3 084fd214c65f {act=\"relu\",drop=0.20000000000000001,hidden=4,lr=0.01,seed=1,width=8}\n",
+        "\n2 54c4c4992980 {act=\"relu\",drop=0.1,hidden=4,lr=0.01,seed=1,width=8}\n",
+        "\n3 084fd214c65f {act=\"relu\",drop=0.2,hidden=4,lr=0.01,seed=1,width=8}\n",
         /* vib.zip crossed with seeds; width derived from hidden */
         "\n4 bd904bd639fb {act=\"tanh\",drop=0,hidden=6,lr=0.01,seed=1,width=12}\n",
         "\n5 e553870e8293 {act=\"tanh\",drop=0,hidden=6,lr=0.01,seed=2,width=12}\n",
