@@ -472,14 +472,37 @@ static void legend_word(const char *title, const char *id, char *t, size_t size)
     t[w] = '\0';
 }
 
+/* A label "hidden=4_lr=0.01_act=leaky_relu" as a legend word "hidden=4,lr=0.01,act=leaky_relu": an
+** underscore separates two params when the field before it already has its '=' and the text
+** after it, up to the next underscore, has one too. */
+static void label_to_legend(const char *label, char *out, size_t size) {
+    snprintf(out, size, "%s", label);
+    char *field = out;
+    for (char *c = out; *c; c++) {
+        if (*c != '_') continue;
+        const char *next = c + 1, *stop = strchr(next, '_');
+        size_t len = stop ? (size_t)(stop - next) : strlen(next);
+        bool here = memchr(field, '=', (size_t)(c - field)) != NULL, there = memchr(next, '=', len) != NULL;
+        if (here && there) {
+            *c = ',';
+            field = c + 1;
+        }
+    }
+}
+
 static void plot_training_curve(plot_run *r, const plot_opts *o) {
     sbuf files = { 0 }, words = { 0 }, vars = { 0 };
     int used = 0;
+    size_t longest = 0;
     for (int i = 0; i < r->n; i++) {
         char p[1200], t[256];
         snprintf(p, sizeof p, "%s/%s/metrics.csv", r->exp_dir, r->ids[i]);
         if (access(p, R_OK) != 0) continue;
-        legend_word(r->titles[i], r->ids[i], t, sizeof t);
+        /* The legend names a point by the params that differ between points (its label), when
+        ** there are several; else by all of them. */
+        if (r->n > 1 && i < 256 && r->labels[i][0]) label_to_legend(r->labels[i], t, sizeof t);
+        else legend_word(r->titles[i], r->ids[i], t, sizeof t);
+        if (strlen(t) > longest) longest = strlen(t);
         sb_printf(&files, "%s../%s/metrics.csv", used ? " " : "", r->ids[i]);
         sb_printf(&words, "%s%s", used ? " " : "", t);
         used++;
@@ -489,7 +512,12 @@ static void plot_training_curve(plot_run *r, const plot_opts *o) {
     } else {
         char name[160];
         unique_name(r, o->name[0] ? o->name : "training_curve", name, sizeof name);
-        common_vars(&vars, o, name, 7, 2.8, "");
+        /* Taller by the legend's rows, laid out as style.gp's leg_cols does (7 in, 9 pt text). */
+        int cols = (int)floor(0.96 * 7 * 72 / (((double)longest + 4) * 9 * 0.75));
+        cols = cols < 1 ? 1 : cols > used ? used : cols;
+        int rows = used > 40 ? 0 : (used + cols - 1) / cols;
+        common_vars(&vars, o, name, 7, 2.8 + rows * 1.1 * 9 / 72.0 * 1.3,
+                    "training curves: train (dashed), test (solid); log y axes");
         sb_var_str(&vars, "files", files.s, false);
         sb_var_str(&vars, "titles", words.s, false);
         finish(r, name, o, draw(r->exp_dir, name, "training_curve.gp", vars.s));
@@ -856,7 +884,7 @@ static void plot_error_vs(plot_run *r, const plot_opts *o, bool quiet_missing) {
     common_vars(&v, o, name, panels == 1 ? 3.6 : panels == 2 ? 5.4 : 7, 2.8, title);
     sb_var_str(&v, "summary", "../summary.csv", false);
     sb_var_str(&v, "axis", s.axis, false);
-    sb_printf(&v, "logaxis = %d\n", s.logaxis);
+    sb_printf(&v, "logaxis = %d\nconnect = %d\n", s.logaxis, s.only_axis);
     sb_var_str(&v, "errs", errs, false);
     sb_var_str(&v, "ixz", ixz, false);
     sb_var_str(&v, "izy", izy, false);

@@ -5,6 +5,8 @@
 # `gnuplot <name>.gp` there, or redraw every figure with `vibrun plot runs/<exp>`.
 #   summary   : summary.csv (one row per configuration: <col>_mean, <col>_sd, <col>_ci95)
 #   axis      : the swept parameter's column; logaxis = 1 for a log x axis
+#   connect   : 1 to join the configurations in file order (the axis is the only swept param);
+#               0 when other params vary too: points with their intervals, not joined
 #   errs      : error columns to draw (train_error test_error test_error_det test_error_1 ...)
 #   ixz, izy  : information column stems without split and statistic ("" to leave a panel out)
 #   splits    : "train test", or one of them (for the information panels)
@@ -53,8 +55,10 @@ do for [fmt in formats] {
   eval panel(1, 1, 1, npanel)
   set ylabel "error rate"
   if (logy(E_lo, E_hi)) { set logscale y } else { unset logscale y }
-  plot for [k = 1:nerr] summary using (column(axis)):(column(word(errs, k)."_mean")):(column(word(errs, k)."_ci95")) \
-         with yerrorlines lw 1.5 dt err_dt(word(errs, k)) pt err_pt(word(errs, k)) ps 0.7 lc rgb err_lc(word(errs, k))
+  plot for [k = 1:nerr] summary using (column(axis)):(connect ? column(word(errs, k)."_mean") : NaN) \
+         with lines lw 1.5 dt err_dt(word(errs, k)) lc rgb err_lc(word(errs, k)), \
+       for [k = 1:nerr] summary using (column(axis)):(column(word(errs, k)."_mean")):(column(word(errs, k)."_ci95")) \
+         with yerrorbars lw 1.5 pt err_pt(word(errs, k)) ps 0.7 lc rgb err_lc(word(errs, k))
   p = 1
   do for [which = 1:2] {
     stem = which == 1 ? ixz : izy
@@ -63,8 +67,10 @@ do for [fmt in formats] {
       eval panel(1, p, 1, npanel)
       set ylabel (which == 1 ? "I(X;Z) (bits)" : "I(Z;Y) (bits)")
       if (which == 1 ? logy(IX_lo, IX_hi) : logy(IY_lo, IY_hi)) { set logscale y } else { unset logscale y }
-      plot for [si = 1:ns] summary using (column(axis)):(column(col(word(splits, si), stem, "mean"))):(column(col(word(splits, si), stem, "ci95"))) \
-             with yerrorlines lw 1.5 dt split_dt(word(splits, si)) pt split_pt(word(splits, si)) ps 0.7 lc rgb C10[1]
+      plot for [si = 1:ns] summary using (column(axis)):(connect ? column(col(word(splits, si), stem, "mean")) : NaN) \
+             with lines lw 1.5 dt split_dt(word(splits, si)) lc rgb C10[1], \
+           for [si = 1:ns] summary using (column(axis)):(column(col(word(splits, si), stem, "mean"))):(column(col(word(splits, si), stem, "ci95"))) \
+             with yerrorbars lw 1.5 pt split_pt(word(splits, si)) ps 0.7 lc rgb C10[1]
     }
   }
   # one legend for all panels: the information panels share the train / test styles

@@ -48,7 +48,7 @@ lx = font_pt / 72.0 * 1.3 / width_in
 cw = font_pt / 72.0 * 0.6 / width_in
 # The box of the panels' axes (a figure may move its edges before placing panels) and the gaps.
 grid_l = 8 * cw + 2.2 * lx
-grid_r = 0.98
+grid_r = 1 - 3 * cw            # room for half of the last x tick label (10^{-1}) past the edge
 grid_t = 1 - (title eq "" ? 0.3 : 1.6) * lh - 1.6 * lh
 grid_b = 4.0 * lh
 grid_hgap = 7 * cw
@@ -62,10 +62,10 @@ panel(r, c, nr, nc) = sprintf("set lmargin at screen %g; set rmargin at screen %
 # overestimates the width of cairo text): n entries whose longest title has len characters, in
 # leg_cols columns; entry i sits at (leg_x(i), leg_y(i)) of a strip plot (eval leg_strip) whose
 # graph spans the figure's width and the bottom leg_h of its height.
-leg_cols(n, len) = int(floor(0.96 * width_in * 72 / ((len + 4) * font_pt * 0.68))) < n ? \
-                   int(floor(0.96 * width_in * 72 / ((len + 4) * font_pt * 0.68))) : n
+leg_cols(n, len) = int(floor(0.96 * width_in * 72 / ((len + 4) * font_pt * 0.75))) < n ? \
+                   int(floor(0.96 * width_in * 72 / ((len + 4) * font_pt * 0.75))) : n
 leg_rows(n, len) = int(ceil(n * 1.0 / (leg_cols(n, len) < 1 ? 1 : leg_cols(n, len))))
-leg_colw(len) = (len + 4) * font_pt * 0.68 / 72.0 / width_in
+leg_colw(len) = (len + 4) * font_pt * 0.75 / 72.0 / width_in
 leg_x(i, n, len) = 0.5 - leg_cols(n, len) * leg_colw(len) / 2 + ((i - 1) % leg_cols(n, len)) * leg_colw(len) + cw
 leg_y(i, n, len) = 1 - (int((i - 1) / leg_cols(n, len)) + 0.6) / (leg_rows(n, len) + 0.3)
 # A legend entry: a short line (dt, lc; dt 0 for none) with a marker (pt) at its middle, its title
