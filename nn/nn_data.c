@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #define NN_CHUNK (1u << 20)             /* bytes per read */
@@ -705,13 +706,33 @@ static rt_status not_found(const char *name, const char *report, const char *hin
 
 int nn_data_search_dirs(const char *name, const char *dir, char out[NN_DATA_MAX_SEARCH][NN_PATH_MAX]) {
     int nc = 0;
+    /* A dir the script names is the only place looked: a typo must not fall back on a copy
+    ** installed elsewhere. */
+    if (dir && *dir) {
+        snprintf(out[nc++], NN_PATH_MAX, "%s", dir);
+        return nc;
+    }
     const char *env = getenv("VIB_DATA"), *home = getenv("HOME");
-    if (dir && *dir) snprintf(out[nc++], NN_PATH_MAX, "%s", dir);
     if (env && *env) snprintf(out[nc++], NN_PATH_MAX, "%s/%s", env, name);
     snprintf(out[nc++], NN_PATH_MAX, "./data/%s", name);
     snprintf(out[nc++], NN_PATH_MAX, "/usr/share/datasets/%s", name);
     if (home && *home) snprintf(out[nc++], NN_PATH_MAX, "%s/.cache/vibrun/%s", home, name);
-    if (strcmp(name, "tishby") == 0) snprintf(out[nc++], NN_PATH_MAX, "../shared/data/tishby-12bit");
+    if (strcmp(name, "tishby") == 0) {
+        /* Beside a checkout: ../shared of the working directory, and of the checkout that holds
+        ** the running program (<checkout>/build/vibrun), wherever it runs from. */
+        snprintf(out[nc++], NN_PATH_MAX, "../shared/data/tishby-12bit");
+        char exe[NN_PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n > 0) {
+            exe[n] = '\0';
+            for (int up = 0; up < 2; up++) {
+                char *slash = strrchr(exe, '/');
+                if (slash) *slash = '\0';
+            }
+            if (exe[0] && strlen(exe) + 32 < NN_PATH_MAX)
+                snprintf(out[nc++], NN_PATH_MAX, "%s/../shared/data/tishby-12bit", exe);
+        }
+    }
     return nc;
 }
 

@@ -7,10 +7,11 @@
 ** numbers, sizes against the header, label range, ragged rows) and fails with one message that
 ** names the file (and the line, for CSV) and what to do; nothing is half-loaded on failure.
 **
-** Search order for a named data set (DESIGN.md): the script's `dir`, $VIB_DATA/<name>,
-** ./data/<name>, /usr/share/datasets/<name>, $HOME/.cache/vibrun/<name> (where `vibrun data get`
-** puts what it downloads), and for tishby alone ../shared/data/tishby-12bit (the complete data set
-** beside a checkout). A data set that is found nowhere is an error that lists every path tried
+** Search order for a named data set (DESIGN.md): the script's `dir`, when it gives one, and
+** nothing else; else $VIB_DATA/<name>, ./data/<name>, /usr/share/datasets/<name>,
+** $HOME/.cache/vibrun/<name> (where `vibrun data get` puts what it downloads), and for tishby
+** alone ../shared/data/tishby-12bit beside the working directory and beside the checkout of the
+** running program (the complete data set). A data set that is found nowhere is an error that lists every path tried
 ** and how to get it (a Debian package or `vibrun data get NAME`).
 **
 ** tishby: the 12-bit task of Shwartz-Ziv & Tishby (2017), 4,096 patterns of 12 binary inputs and a
@@ -34,7 +35,7 @@
 #include "rt_rng.h"
 
 #define NN_PATH_MAX 1024
-#define NN_DATA_MAX_SEARCH 6            /* folders in one search order */
+#define NN_DATA_MAX_SEARCH 7            /* folders in one search order */
 
 typedef enum nn_scale {
     NN_SCALE_NONE = 0,          /* values as stored (CSV) or bytes as 0..255 */
@@ -55,7 +56,7 @@ typedef struct nn_dataset {
 
 typedef struct nn_data_spec {
     const char *name;           /* "mnist", "fashion-mnist", "cifar10", "tishby", "csv" */
-    const char *dir;            /* searched first; NULL = only the standard places */
+    const char *dir;            /* the only place searched when given; NULL = the standard places */
     const char *path;           /* csv: the file (train); resolved against dir if relative */
     const char *test_path;      /* csv: optional test file */
     const char *label;          /* csv: name of the label column (default "y", else the last) */
@@ -101,8 +102,8 @@ rt_status nn_tishby_load(nn_dataset *d, const char *path, rt_err *err);
 ** 1e-8 (constant) becomes 0 in both sets. */
 void nn_data_scale(nn_dataset *train, nn_dataset *test, nn_scale s);
 
-/* The folders searched for data set `name` (the order above; `dir` first when non-NULL and
-** non-empty) into out; returns how many. */
+/* The folders searched for data set `name` into out (the order above; only `dir` when it is
+** non-NULL and non-empty); returns how many. */
 int nn_data_search_dirs(const char *name, const char *dir, char out[NN_DATA_MAX_SEARCH][NN_PATH_MAX]);
 /* What folder dir holds of data set `name`: 0 nothing, 1 only the test split (mnist,
 ** fashion-mnist, cifar10: usable with resplit_test), 2 the whole data set. file receives the file

@@ -613,13 +613,21 @@ Test(data, missing_data_set_lists_paths) {
     s.dir = at(dir, "nowhere");
     nn_dataset tr, te;
     rt_err err = { 0 };
+    /* A dir the script names is the only place looked. */
     cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_ERR_IO);
     ASSERT_MSG(err, "mnist: data set not found");
     ASSERT_MSG(err, at(dir, "nowhere"));
+    ASSERT_MSG(err, "the four official IDX files");
+    cr_expect_null(strstr(err.msg, "/usr/share/datasets/mnist"), "searched past the given dir: %s", err.msg);
+    assert_empty(&tr);
+    assert_empty(&te);
+    /* Without one, the standard places in order. */
+    s.dir = NULL;
+    rt_err_clear(&err);
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_ERR_IO);
     ASSERT_MSG(err, at(env, "mnist"));
     ASSERT_MSG(err, "./data/mnist");
     ASSERT_MSG(err, "/usr/share/datasets/mnist");
-    ASSERT_MSG(err, "the four official IDX files");
     assert_empty(&tr);
     assert_empty(&te);
 

@@ -201,12 +201,22 @@ Test(tishby, bad_spec_and_missing_data) {
     cr_assert_eq(st, RT_ERR_IO);
     ASSERT_MSG(err, "tishby: data set not found");
     ASSERT_MSG(err, "/nowhere/tishby: no such directory");
-    ASSERT_MSG(err, "/vd/tishby");
-    ASSERT_MSG(err, "./data/tishby");
-    ASSERT_MSG(err, "/usr/share/datasets/tishby");
-    ASSERT_MSG(err, "/home/.cache/vibrun/tishby");
-    ASSERT_MSG(err, "../shared/data/tishby-12bit");
     ASSERT_MSG(err, "vibrun data get tishby");
+    cr_expect_null(strstr(err.msg, "/vd/tishby"), "searched past the given dir: %s", err.msg);
+    /* Without a dir: the standard places, then ../shared beside the working directory and beside
+    ** the checkout of the running program (<checkout>/build/tests/test_tishby here). */
+    char dirs[NN_DATA_MAX_SEARCH][NN_PATH_MAX];
+    int nd = nn_data_search_dirs("tishby", NULL, dirs);
+    const char *want[] = { "/vd/tishby", "./data/tishby", "/usr/share/datasets/tishby", "/home/.cache/vibrun/tishby",
+                           "../shared/data/tishby-12bit" };
+    for (int w = 0; w < 5; w++) {
+        bool found = false;
+        for (int k = 0; k < nd; k++) found |= strstr(dirs[k], want[w]) != NULL;
+        cr_expect(found, "%s not searched", want[w]);
+    }
+    bool beside_exe = false;
+    for (int k = 0; k < nd; k++) beside_exe |= dirs[k][0] == '/' && strstr(dirs[k], "/../shared/data/tishby-12bit");
+    cr_expect(beside_exe, "../shared beside the program's checkout not searched");
     cr_assert_eq(tr.n, 0);
     cr_assert_null(te.x);
 }
@@ -310,11 +320,11 @@ Test(tishby, dsl_errors_name_the_line) {
     write_script(script, "vib.data.tishby { train_fraction = 1.5 }");
     cr_assert_eq(vibrun(dir, "", args), 1, "%s", out);
     ASSERT_OUT("tb.lua:5: train_fraction=1.5 must be in (0, 1)");
-    /* found nowhere (no ../shared beside this folder): the paths and `vibrun data get tishby` */
-    write_script(script, "vib.data.tishby {}");
+    /* found nowhere: the path looked in and `vibrun data get tishby` */
+    write_script(script, "vib.data.tishby { dir = \"/nonexistent-tishby\" }");
     cr_assert_eq(vibrun(dir, "HOME=/nonexistent-home VIB_DATA=", args), 1, "%s", out);
     ASSERT_OUT("tb.lua:5: tishby: data set not found");
-    ASSERT_OUT("/nonexistent-home/.cache/vibrun/tishby: no such directory");
+    ASSERT_OUT("/nonexistent-tishby: no such directory");
     ASSERT_OUT("vibrun data get tishby");
 }
 
