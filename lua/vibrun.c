@@ -10,8 +10,9 @@
 
 static const char usage[] =
     "usage: vibrun SCRIPT.lua [options]     train every point of an experiment\n"
+    "       vibrun RUN/EXP/ID/config.lua    replay one resolved point (from the directory it names)\n"
     "       vibrun status RUN_DIR           done / running / interrupted / failed points, and an ETA\n"
-    "       vibrun plot RUN_DIR             redraw the figures of runs/<experiment> from its CSV\n"
+    "       vibrun plot RUN_DIR             run the figure scripts of runs/<experiment> again on its CSV\n"
     "       vibrun data list                which data sets are installed where\n"
     "       vibrun data get NAME            download a data set, checksum verified (tishby)\n"
     "       vibrun slurm SCRIPT.lua --tasks N [--partition P] [--time T] [--cpus-per-task C]\n"
@@ -21,8 +22,9 @@ static const char usage[] =
     "\n"
     "options:\n"
     "  --set KEY=VALUE   override a param or a setting (epochs, batch, eval_batch, ema, seed,\n"
-    "                    train_eval_limit, checkpoint_every); typed like the value it replaces;\n"
-    "                    setting a sweep axis fixes it to that value\n"
+    "                    train_eval_limit, checkpoint_every, eval_samples, eval_passes, replicates,\n"
+    "                    streams); typed like the value it replaces; setting a sweep axis fixes it\n"
+    "                    to that value\n"
     "  --out DIR         output root (default: runs)\n"
     "  --check           validate the script, load the data, print each point's model summary\n"
     "  --resume          skip finished points; continue interrupted ones from their checkpoint\n"
