@@ -1089,6 +1089,9 @@ function vib._resolve(e, sets)
   -- The sweep's combos (param overrides); replicates cross it with seeds s, s+1, ..., s+n-1.
   local sw = e.sweep
   local replicates = top.replicates or e.replicates
+  if replicates and replicates < 1 then
+    error(string.format("--set replicates=%d: replicates must be >= 1 (the seeds of each configuration)", replicates), 0)
+  end
   if replicates and replicates > 1 and sets.seed == nil then
     local s0 = base.seed or top.seed or e.seed or 1
     local seeds = {}

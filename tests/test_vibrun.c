@@ -173,6 +173,12 @@ Test(vibrun, set_overrides_params_and_settings) {
     snprintf(args, sizeof args, "--check --set hidden '%s/tests/lua/tiny.lua'", tu_source_dir());
     cr_expect_eq(vibrun(dir, args), 2);
     cr_expect_not_null(strstr(out, "expected key=value"), "%s", out);
+    snprintf(args, sizeof args, "--check --set replicates=0 '%s/tests/lua/tiny.lua'", tu_source_dir());
+    cr_expect_eq(vibrun(dir, args), 1);
+    cr_expect_not_null(strstr(out, "replicates must be >= 1"), "%s", out);
+    snprintf(args, sizeof args, "--check --set train_eval_limit=-1 '%s/tests/lua/tiny.lua'", tu_source_dir());
+    cr_expect_eq(vibrun(dir, args), 1);
+    cr_expect_not_null(strstr(out, "train_eval_limit=-1 must be >= 0"), "%s", out);
 }
 
 Test(vibrun, check_prints_summary_and_trains_nothing) {
