@@ -142,9 +142,8 @@ rt_status nn_measure_open(nn_measure *mm, const nn_measure_cfg *cfg, const nn_mo
     rt_status st = rt_csv_open(&mm->csv, path, cols, 10, append, err);
     if (st) return st;
     snprintf(mm->timing_path, sizeof mm->timing_path, "%s/info_timing.csv.part", dir);
-    mm->timing = fopen(mm->timing_path, append ? "a" : "w");
-    if (!mm->timing) return rt_err_set(err, RT_ERR_IO, "%s: cannot create", mm->timing_path);
-    if (!append) fputs("epoch,split,layer,estimator,seconds\n", mm->timing);
+    mm->timing = rt_log_open(mm->timing_path, append, "epoch,split,layer,estimator,seconds\n", err);
+    if (!mm->timing) return RT_ERR_IO;
     /* Once per point: a resumed run keeps the file of its first start. */
     snprintf(path, sizeof path, "%s/selfcheck.csv", dir);
     if (cfg->selfcheck && access(path, F_OK) != 0) return selfcheck_write(mm, m, dir, err);

@@ -422,9 +422,8 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
     if (st) goto out;
     char tpath[1100];
     snprintf(tpath, sizeof tpath, "%s/timing.csv.part", cfg->dir);
-    timing = fopen(tpath, found ? "a" : "w");
-    if (!timing) { st = rt_err_set(err, RT_ERR_IO, "%s: cannot create", tpath); goto out; }
-    if (!found) fputs(TIMING_HEADER, timing);
+    timing = rt_log_open(tpath, found, TIMING_HEADER, err);
+    if (!timing) { st = RT_ERR_IO; goto out; }
 
     double t_start = rt_now_s();
     int steps = (train->n + cfg->batch - 1) / cfg->batch;

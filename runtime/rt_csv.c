@@ -61,6 +61,16 @@ rt_status rt_csv_open(rt_csv *w, const char *path, const char *const *cols, int 
     return RT_OK;
 }
 
+FILE *rt_log_open(const char *path, bool append, const char *header, rt_err *err) {
+    FILE *f = fopen(path, append ? "a" : "w");
+    if (!f) {
+        rt_err_set(err, RT_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fseek(f, 0, SEEK_END) == 0 && ftell(f) == 0) fputs(header, f);
+    return f;
+}
+
 void rt_csv_str(rt_csv *w, const char *s) {
     sep(w);
     put_field(w->f, s);

@@ -29,6 +29,10 @@ typedef struct rt_csv {
 ** whose header matches is continued instead (resume). */
 rt_status rt_csv_open(rt_csv *w, const char *path, const char *const *cols, int ncol, bool append,
                       rt_err *err);
+/* A plain log file that grows a line at a time (timing logs): opened for appending when append,
+** else created afresh; header (with its newline) is written whenever the file is empty, so a
+** resumed run whose log went missing still gets one. NULL with err set on failure. */
+FILE *rt_log_open(const char *path, bool append, const char *header, rt_err *err);
 void rt_csv_str(rt_csv *w, const char *s);      /* quoted if it holds , " or newline */
 void rt_csv_num(rt_csv *w, double v);           /* %.9g; nan and inf as "nan", "inf" */
 void rt_csv_numf(rt_csv *w, float v);           /* the shortest text that reads back as v */

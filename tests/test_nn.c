@@ -520,6 +520,7 @@ Test(gauss, kl_term_needs_a_gauss_layer) {
 
 static volatile sig_atomic_t stop_flag;
 static int stop_after, steps_seen;
+static bool lose_timing_log;        /* train_point: remove timing.csv.part before resuming */
 
 static void stop_at(const nn_progress *p, void *user) {
     (void)user;
@@ -561,6 +562,10 @@ static void train_point(const char *dir, int interrupt) {
         char part[600];
         snprintf(part, sizeof part, "%s/metrics.csv.part", dir);
         cr_assert_eq(access(part, R_OK), 0, "an interrupted point must keep its .part file");
+        if (lose_timing_log) {
+            snprintf(part, sizeof part, "%s/timing.csv.part", dir);
+            cr_assert_eq(remove(part), 0);
+        }
         stop_flag = 0;
         stop_after = 0;
         cfg.resume = true;
@@ -596,4 +601,18 @@ Test(resume, interrupted_mid_epoch_then_resumed_gives_the_same_bytes) {
 ** its metrics row still carries the learning rate of the epoch's last step. */
 Test(resume, interrupted_after_the_last_step_of_an_epoch_gives_the_same_bytes) {
     expect_resumed_same_bytes(16, "resumed_at_end");
+}
+
+/* A timing log lost between the interrupt and the resume is started again with its header. */
+Test(resume, a_lost_timing_log_gets_its_header_again) {
+    char d[512], path[600];
+    snprintf(d, sizeof d, "%s", tu_tmpdir("lost_timing"));
+    lose_timing_log = true;
+    train_point(d, 11);
+    lose_timing_log = false;
+    snprintf(path, sizeof path, "%s/timing.csv", d);
+    char *text = tu_read_file(path, NULL);
+    cr_assert_not_null(text);
+    cr_expect(strncmp(text, "epoch,", 6) == 0, "timing.csv starts with:\n%.80s", text);
+    free(text);
 }
