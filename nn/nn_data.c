@@ -881,7 +881,7 @@ static rt_status open_tishby(const nn_data_spec *s, nn_dataset *tr, nn_dataset *
     nn_dataset all;
     rt_status st = nn_tishby_load(&all, path, err);
     if (st != RT_OK) return st;
-    double t = floor((double)s->train_fraction * all.n + 0.5);          /* round, as the authors' np.rint */
+    double t = rint((double)s->train_fraction * all.n);     /* half to even (default rounding mode), as np.rint */
     int ntr = t > (double)all.n ? all.n : (int)t;
     if (ntr == 0 || ntr == all.n)
         st = rt_err_set(err, RT_ERR_ARG, "tishby: train_fraction = %g of %d patterns leaves %s empty; use a "

@@ -137,6 +137,12 @@ Test(tishby, split_is_a_seeded_partition) {
     cr_assert_eq(memcmp(te2.x, all.x + 2048 * 12, 2048 * 12 * sizeof(float)), 0);
     nn_dataset_free(&tr2);
     nn_dataset_free(&te2);
+    /* an exact half rounds to even, as np.rint: 4097/8192 of 4096 is 2048.5 -> 2048 */
+    s.train_fraction = 4097.0f / 8192.0f;
+    cr_assert_eq(nn_data_open(&s, &tr2, &te2, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(tr2.n, 2048);
+    nn_dataset_free(&tr2);
+    nn_dataset_free(&te2);
     nn_dataset_free(&tr);
     nn_dataset_free(&te);
     nn_dataset_free(&all);
