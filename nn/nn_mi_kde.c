@@ -7,9 +7,10 @@
 //     S_i  = sum_j       exp(-D(p_i || p_j))     S^y_i = sum_{j: y_j = y_i} exp(-D(p_i || p_j))
 // for D = KL and D = Bhattacharyya. Every D is >= 0 and D(p_i || p_i) = 0 exactly, so the largest
 // term of each row is the self term exp(0) = 1: the log-sum-exp is stable with the maximum known
-// in advance, every term is in [0, 1] and every sum is in [1, N]. The sums run over j in
-// ascending order whatever the block size, so the block size changes nothing but the GEMM's
-// rounding. Then, in nats, with Hc = mean_i H(p_i):
+// in advance, every term is in [0, 1] and every sum is in [1, N]. Each row's sums take j in
+// ascending order, one block of columns at a time (a partial sum per block, added to the row's
+// total), so the block size changes only rounding: the grouping of those additions and the
+// GEMM's. Then, in nats, with Hc = mean_i H(p_i):
 //     I(X;T) = H_D(T) - Hc = -mean_i ln(S_i / N)
 //     I(T;Y) = H_D(T) - sum_y p(y) H_D(T|Y=y) = -mean_i ln(S_i / N) + mean_i ln(S^y_i / N_{y_i})
 // (the component entropies cancel in I(T;Y) because p(y) = N_y / N).

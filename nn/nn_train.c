@@ -526,8 +526,9 @@ out:;
         if (s.has_ema) rt_ema_swap(&s.ema, s.P->data);
     }
     if (timing) {
-        fclose(timing);
-        if (ended) {
+        /* Its final name only with the others': a point whose files failed to close stays .part. */
+        if (fclose(timing) != 0 && !st) st = rt_err_set(err, RT_ERR_IO, "%s: cannot write", tpath);
+        if (ended && !st) {
             char final[1100];
             snprintf(final, sizeof final, "%s/timing.csv", cfg->dir);
             rename(tpath, final);
