@@ -305,6 +305,7 @@ static bool read_measure(lua_State *L, lb_point *p, char *msg, size_t size) {
     char names[32][64];                         /* vib.measure checked the names */
     int ne = read_names(L, "estimators", names, 32);
     c->estimators = 0;
+    c->estimators_listed = get_bool(L, "estimators_listed", false);
     for (int i = 0; i < ne; i++) {
         nn_est e;
         if (nn_est_parse(names[i], &e)) c->estimators |= 1u << e;

@@ -529,6 +529,7 @@ function vib.measure(t)
   end
   local est = m.estimators == nil and default_estimators or names("estimators", m.estimators, estimators, estimators)
   m.layers = names("layers", m.layers, {})
+  m.estimators_listed = type(m.estimators) == "table"   -- named one by one: each must apply somewhere
   m.estimators = est
   local split = m.split
   if split == nil or split == "both" then split = { "train", "test" } end

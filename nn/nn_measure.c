@@ -111,9 +111,24 @@ static int resolve_layers(const nn_measure_cfg *cfg, const nn_model *m, const nn
     return n;
 }
 
+static nn_layer_kind measured_kind(const nn_model *m, int li);
+
 rt_status nn_measure_check(const nn_measure_cfg *cfg, const nn_model *m, const nn_obj *o, rt_err *err) {
     int layer[NN_MEASURE_MAX_LAYERS + 1];
-    return !cfg->on || resolve_layers(cfg, m, o, layer, err) >= 0 ? RT_OK : RT_ERR_ARG;
+    if (!cfg->on) return RT_OK;
+    int n = resolve_layers(cfg, m, o, layer, err);
+    if (n < 0) return RT_ERR_ARG;
+    /* An estimator the script names that applies to none of the measured layers would leave its
+    ** rows out silently ("all" and the default take those that apply). */
+    int bern = 0;
+    for (int j = 0; j < n; j++) bern += measured_kind(m, layer[j]) == NN_LAYER_BERN;
+    if (cfg->estimators_listed && (cfg->estimators & 1u << NN_EST_PLUGIN) && bern == 0)
+        return rt_err_set(err, RT_ERR_ARG, "%s: measure: estimator 'plugin' measures vib.bern layers, and no "
+                          "measured layer is one; remove it, or measure a Bernoulli layer", cfg->where);
+    if (cfg->estimators_listed && (cfg->estimators & 1u << NN_EST_KSG) && n > 0 && bern == n)
+        return rt_err_set(err, RT_ERR_ARG, "%s: measure: estimator 'ksg' measures continuous layers, and every "
+                          "measured layer is a vib.bern; use 'plugin' for them", cfg->where);
+    return RT_OK;
 }
 
 static rt_status selfcheck_write(nn_measure *mm, const nn_model *m, const char *dir, rt_err *err);

@@ -83,6 +83,8 @@ typedef struct nn_measure_cfg {
     char layers[NN_MEASURE_MAX_LAYERS][64];     /* names; none = "all" */
     int nlayers;
     unsigned estimators;        /* bit (1 << nn_est) */
+    bool estimators_listed;     /* named by the script (not "all" or the default): each must apply
+                                ** to a measured layer (nn_measure_check) */
     nn_every every;
     int every_k;
     int *epochs, nepochs;       /* NN_EVERY_LIST (owned by the caller) */
