@@ -540,7 +540,7 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
     if (o->nshards) lb_shard_assign(cost, npoints, o->nshards, shard);
     for (int i = 0; i < npoints; i++) mine += !o->nshards || shard[i] == o->shard - 1;
     if (o->list) {
-        printf("# %d points of %s%s", npoints, exp_dir, o->nshards ? "" : "\n");
+        printf("# %d point%s of %s%s", npoints, npoints == 1 ? "" : "s", exp_dir, o->nshards ? "" : "\n");
         if (o->nshards) printf(", %d in shard %d/%d\n", mine, o->shard, o->nshards);
         for (int i = 0; i < npoints; i++)
             if (!o->nshards || shard[i] == o->shard - 1) printf("%d %s %s\n", i + 1, ids[i], titles[i]);
@@ -734,7 +734,7 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
             code = 1;
         }
         if (code == 0 && done > 0 && !o->quiet) {
-            printf("results: %s/results.csv (%d points%s%s)\n", exp_dir, done,
+            printf("results: %s/results.csv (%d point%s%s%s)\n", exp_dir, done, done == 1 ? "" : "s",
                    diverged ? ", some diverged" : "", busy ? ", some trained by another vibrun" : "");
             printf("summary: %s/summary.csv (mean, sd and 95%% interval over seeds)\n", exp_dir);
             printf("metrics: %s/<point>/metrics.csv\n", exp_dir);

@@ -9,8 +9,16 @@
 
 // ---- undefined globals are errors ----
 
+/* What the sandbox takes away (removed[] and the debug and io-like libraries never opened). */
+static const char *const sandboxed[] = { "dofile", "loadfile", "load", "collectgarbage", "debug", "io", "os",
+                                         "package", NULL };
+
 static int global_index(lua_State *L) {
     const char *k = lua_tostring(L, 2);
+    for (int i = 0; k && sandboxed[i]; i++)
+        if (strcmp(k, sandboxed[i]) == 0)
+            return luaL_error(L, "'%s' is not available in experiment scripts: they declare an experiment and "
+                              "read nothing but data sets (vib.data.*) and the params", k);
     return luaL_error(L, "undefined global '%s' (a typo? locals and params are not globals)", k ? k : "?");
 }
 
