@@ -25,7 +25,8 @@ return vib.experiment {
   end,
   params  = { kind = "det", p = 0.5, beta = 0.1, epsilon = 0.1, seed = 1, data_dir = "", resplit = 0.0 },
   model   = function(p)
-    local drop = p.kind == "dropout" and p.p or 0
+    local kind = vib.one_of(p.kind, { "det", "dropout", "confidence", "smoothing" })
+    local drop = kind == "dropout" and p.p or 0
     return vib.seq {
       vib.linear { out = 1024, init = "glorot" }, vib.relu {}, vib.dropout { p = drop },
       vib.linear { out = 1024, init = "glorot" }, vib.relu {}, vib.dropout { p = drop },

@@ -24,12 +24,12 @@ return vib.experiment {
   data    = function(p)
     local dir = p.data_dir ~= "" and p.data_dir or nil
     local resplit = p.resplit > 0 and p.resplit or nil
-    if p.data == "mnist" then return vib.data.mnist { scale = "pm1", dir = dir, resplit_test = resplit } end
+    if vib.one_of(p.data, { "fashion-mnist", "mnist" }) == "mnist" then return vib.data.mnist { scale = "pm1", dir = dir, resplit_test = resplit } end
     return vib.data.fashion_mnist { scale = "pm1", dir = dir, resplit_test = resplit }
   end,
   params  = { model = "vib", beta = 1e-3, samples = 2000, data = "fashion-mnist", data_dir = "", resplit = 0.0, seed = 1 },
   model   = function(p)
-    local z = p.model == "vib"
+    local z = vib.one_of(p.model, { "vib", "det" }) == "vib"
       and vib.gauss { k = 256, sigma = "softplus", shift = -5, init = "glorot", name = "z" }
       or vib.seq { vib.linear { out = 256, init = "glorot" }, vib.relu { name = "z" } }
     return vib.seq {

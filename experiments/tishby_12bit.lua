@@ -25,7 +25,7 @@ return vib.experiment {
   data    = vib.data.tishby { train_fraction = 0.8 },
   params  = { act = "tanh", seed = 1 },
   model   = function(p)
-    local A = p.act == "relu" and vib.relu or vib.tanh
+    local A = vib.one_of(p.act, { "tanh", "relu" }) == "relu" and vib.relu or vib.tanh
     local layers, fan_in = {}, 12
     for _, width in ipairs { 10, 7, 5, 4, 3 } do
       layers[#layers + 1] = vib.linear { out = width, init = "normal", std = 1 / math.sqrt(fan_in) }

@@ -22,7 +22,7 @@ return vib.experiment {
   data    = vib.data.fashion_mnist { scale = "pm1" },
   params  = { k = 256, beta = 1e-3, kind = "vib", seed = 1 },
   model   = function(p)
-    local z = p.kind == "vib"
+    local z = vib.one_of(p.kind, { "vib", "det" }) == "vib"
       and vib.gauss { k = p.k, sigma = "softplus", shift = -5, init = "glorot", name = "z" }
       or vib.linear { out = p.k, init = "glorot", name = "z" }
     return vib.seq {

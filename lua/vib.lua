@@ -153,6 +153,22 @@ end
 
 function vib.kind(v) return type(v) == "table" and rawget(v, TAG) or nil end
 
+-- vib.one_of(p.act, { "tanh", "relu" }): the value when it is one of the list, else an error at the
+-- caller's line naming the choices; for string params that select code (a --set act=sigmoid would
+-- otherwise fall through to a default branch silently).
+function vib.one_of(v, choices)
+  if type(choices) ~= "table" or #choices == 0 then
+    fail("vib.one_of(value, choices): choices is a non-empty list, e.g. vib.one_of(p.act, { \"tanh\", \"relu\" })")
+  end
+  for _, c in ipairs(choices) do
+    if v == c then return v end
+  end
+  local names = {}
+  for i, c in ipairs(choices) do names[i] = string.format("%q", c) end
+  fail(string.format("%s is not one of %s", type(v) == "string" and string.format("%q", v) or tostring(v),
+                     table.concat(names, ", ")))
+end
+
 -- ---- layers ---------------------------------------------------------------------------------
 
 local counters = {}
