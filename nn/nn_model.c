@@ -447,7 +447,9 @@ void nn_model_summary(const nn_model *m, char *buf, size_t size) {
     size_t k = 0;
 #define PUT(...) do { if (k < size) k += (size_t)snprintf(buf + k, size - k, __VA_ARGS__); } while (0)
     PUT("%-16s %-10s %-14s %12s\n", "layer", "kind", "output", "parameters");
-    PUT("%-16s %-10s (B, %-9d) %12s\n", "input", "", m->in, "");
+    char in_shape[32];
+    snprintf(in_shape, sizeof in_shape, "(B, %d)", m->in);
+    PUT("%-16s %-10s %-14s %12s\n", "input", "", in_shape, "");
     size_t total = 0;
     for (int i = 0; i < m->n; i++) {
         const nn_layer *l = &m->layers[i];
