@@ -1008,49 +1008,42 @@ local function coerce(key, s, old, ty)
   return s
 end
 
-local function canon(v)
+-- Keys that say where a value came from, not what it is: no part of a point's identity.
+local PROVENANCE = { where = true, [TAG] = true, estimators_listed = true }
+
+-- A value as text: tables as {k=v,...} in sorted key order (provenance left out), strings as Lua
+-- literals, integers as they are, and floats through num.
+local function render(v, num)
   local t = type(v)
   if t == "table" then
     local parts = {}
     for _, k in ipairs(sorted_keys(v)) do
-      if k ~= "where" and k ~= TAG then parts[#parts + 1] = tostring(k) .. "=" .. canon(v[k]) end
+      if not PROVENANCE[k] then parts[#parts + 1] = tostring(k) .. "=" .. render(v[k], num) end
     end
     return "{" .. table.concat(parts, ",") .. "}"
   elseif t == "number" then
     if math.type(v) == "integer" then return tostring(v) end
-    return string.format("%.17g", v)
+    return num(v)
   elseif t == "string" then
     return string.format("%q", v)
   end
   return tostring(v)
 end
+
+-- The canonical form, which point ids hash: every float in 17 significant digits.
+local function canon(v) return render(v, function(x) return string.format("%.17g", x) end) end
 vib._canon = canon
 
--- A number in the fewest significant digits that read back as the same double: 0.8, not
--- 0.80000000000000004. For what people read (point titles, progress, legends); ids hash `canon`.
-local function short(v)
+-- The same with each float in the fewest digits that read back as the same double (0.8, not
+-- 0.80000000000000004): for what people read (point titles, progress, legends).
+local function short(x)
   for digits = 15, 17 do
-    local s = string.format("%." .. digits .. "g", v)
-    if tonumber(s) == v then return s end
+    local s = string.format("%." .. digits .. "g", x)
+    if tonumber(s) == x then return s end
   end
-  return string.format("%.17g", v)
+  return string.format("%.17g", x)
 end
-
--- The params of a point as its title: canon's form with short numbers.
-local function title(v)
-  local t = type(v)
-  if t == "table" then
-    local parts = {}
-    for _, k in ipairs(sorted_keys(v)) do
-      if k ~= "where" and k ~= TAG then parts[#parts + 1] = tostring(k) .. "=" .. title(v[k]) end
-    end
-    return "{" .. table.concat(parts, ",") .. "}"
-  elseif t == "number" and math.type(v) ~= "integer" then
-    return short(v)
-  end
-  return canon(v)
-end
-vib._title = title
+vib._title = function(v) return render(v, short) end
 
 -- Evaluates the derived params of point p (values that are functions of the point) in place,
 -- each once, in any order they need each other; `reads` records the keys they read.

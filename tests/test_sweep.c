@@ -178,13 +178,10 @@ Test(sweep, narrowed_runs_and_replays_keep_every_point_in_the_aggregates, .timeo
 
 // ---- kill -9 and --resume ----
 
-/* Starts vibrun in its own process group, waits until `after` points have finished, and kills
-** the whole group with SIGKILL (no handler runs: what a crash or the OOM killer does). */
-static void kill9_midway(const char *dir, const char *outdir, int jobs, int after) {
-    char exp[2048], jobs_s[16], script_path[1024];
-    snprintf(exp, sizeof exp, "%s/%s/sweep_tiny", dir, outdir);
-    snprintf(jobs_s, sizeof jobs_s, "%d", jobs);
-    snprintf(script_path, sizeof script_path, "%s/tests/lua/sweep_tiny.lua", tu_source_dir());
+/* Starts vibrun ARGS (argv[0] is filled in) inside dir, in a process group of its own, its output
+** discarded; returns its pid. */
+static pid_t start_group(const char *dir, const char **argv) {
+    argv[0] = tu_vibrun();
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
@@ -193,10 +190,21 @@ static void kill9_midway(const char *dir, const char *outdir, int jobs, int afte
         int null = open("/dev/null", O_WRONLY);
         dup2(null, 1);
         dup2(null, 2);
-        execl(tu_vibrun(), tu_vibrun(), "--quiet", "--out", outdir, "--set", "epochs=12", "--jobs", jobs_s, script_path,
-              (char *)NULL);
+        execv(argv[0], (char *const *)argv);
         _exit(127);
     }
+    return pid;
+}
+
+/* Starts vibrun in its own process group, waits until `after` points have finished, and kills
+** the whole group with SIGKILL (no handler runs: what a crash or the OOM killer does). */
+static void kill9_midway(const char *dir, const char *outdir, int jobs, int after) {
+    char exp[2048], jobs_s[16], script_path[1024];
+    snprintf(exp, sizeof exp, "%s/%s/sweep_tiny", dir, outdir);
+    snprintf(jobs_s, sizeof jobs_s, "%d", jobs);
+    snprintf(script_path, sizeof script_path, "%s/tests/lua/sweep_tiny.lua", tu_source_dir());
+    const char *argv[] = { NULL, "--quiet", "--out", outdir, "--set", "epochs=12", "--jobs", jobs_s, script_path, NULL };
+    pid_t pid = start_group(dir, argv);
     int status;
     for (int waited = 0; count_results(exp) < after; waited++) {
         cr_assert_eq(waitpid(pid, &status, WNOHANG), 0, "vibrun ended before it was killed");
@@ -244,20 +252,10 @@ Test(sweep, retraining_a_finished_point_unmarks_it_until_it_finishes, .timeout =
     snprintf(part, sizeof part, "%s/%s/metrics.csv.part", exp, names[0]);
     cr_assert(exists(res) && !exists(part));
     /* The same point again, afresh: killed once its new metrics.csv.part exists. */
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        setsid();
-        if (chdir(dir) != 0) _exit(127);
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        dup2(null, 2);
-        char path[1024];
-        snprintf(path, sizeof path, "%s/tests/lua/tiny.lua", tu_source_dir());
-        execl(tu_vibrun(), tu_vibrun(), "--quiet", "--out", "r", "--set", "hidden=8", "--set", "epochs=400", path,
-              (char *)NULL);
-        _exit(127);
-    }
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/lua/tiny.lua", tu_source_dir());
+    const char *argv[] = { NULL, "--quiet", "--out", "r", "--set", "hidden=8", "--set", "epochs=400", path, NULL };
+    pid_t pid = start_group(dir, argv);
     int status;
     for (int waited = 0; !exists(part); waited++) {
         cr_assert_eq(waitpid(pid, &status, WNOHANG), 0, "vibrun ended before it was killed");

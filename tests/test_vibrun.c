@@ -164,21 +164,19 @@ Test(vibrun, set_overrides_params_and_settings) {
     cr_expect_not_null(strstr(res, ",4,0.01,1,done,1,"), "%s", res);
     free(res);
 
-    snprintf(args, sizeof args, "--check --set hiden=4 '%s/tests/lua/tiny.lua'", tu_source_dir());
-    cr_expect_eq(vibrun(dir, args), 1);
-    cr_expect_not_null(strstr(out, "--set hiden=4: 'hiden' is neither a param of tiny nor a setting; known: hidden, lr, seed"), "%s", out);
-    snprintf(args, sizeof args, "--check --set hidden=big '%s/tests/lua/tiny.lua'", tu_source_dir());
-    cr_expect_eq(vibrun(dir, args), 1);
-    cr_expect_not_null(strstr(out, "'hidden' expects an integer"), "%s", out);
-    snprintf(args, sizeof args, "--check --set hidden '%s/tests/lua/tiny.lua'", tu_source_dir());
-    cr_expect_eq(vibrun(dir, args), 2);
-    cr_expect_not_null(strstr(out, "expected key=value"), "%s", out);
-    snprintf(args, sizeof args, "--check --set replicates=0 '%s/tests/lua/tiny.lua'", tu_source_dir());
-    cr_expect_eq(vibrun(dir, args), 1);
-    cr_expect_not_null(strstr(out, "replicates must be >= 1"), "%s", out);
-    snprintf(args, sizeof args, "--check --set train_eval_limit=-1 '%s/tests/lua/tiny.lua'", tu_source_dir());
-    cr_expect_eq(vibrun(dir, args), 1);
-    cr_expect_not_null(strstr(out, "train_eval_limit=-1 must be >= 0"), "%s", out);
+    /* Bad --set values: each one message and its exit code (2: not even key=value). */
+    const struct { const char *set; int code; const char *want; } bad[] = {
+        { "hiden=4", 1, "--set hiden=4: 'hiden' is neither a param of tiny nor a setting; known: hidden, lr, seed" },
+        { "hidden=big", 1, "'hidden' expects an integer" },
+        { "hidden", 2, "expected key=value" },
+        { "replicates=0", 1, "replicates must be >= 1" },
+        { "train_eval_limit=-1", 1, "train_eval_limit=-1 must be >= 0" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(args, sizeof args, "--check --set %s '%s/tests/lua/tiny.lua'", bad[i].set, tu_source_dir());
+        cr_expect_eq(vibrun(dir, args), bad[i].code, "--set %s: exit code\n%s", bad[i].set, out);
+        cr_expect_not_null(strstr(out, bad[i].want), "--set %s:\n%s", bad[i].set, out);
+    }
 }
 
 Test(vibrun, check_prints_summary_and_trains_nothing) {
