@@ -29,7 +29,7 @@ return vib.experiment {
   end,
   params  = { model = "vib", beta = 1e-3, samples = 2000, data = "fashion-mnist", data_dir = "", resplit = 0.0, seed = 1 },
   model   = function(p)
-    local z = vib.one_of(p.model, { "vib", "det" }) == "vib"
+    local z = vib.one_of(p.model, { "vib", "mlp" }) == "vib"
       and vib.gauss { k = 256, sigma = "softplus", shift = -5, init = "glorot", name = "z" }
       or vib.seq { vib.linear { out = 256, init = "glorot" }, vib.relu { name = "z" } }
     return vib.seq {

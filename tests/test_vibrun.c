@@ -59,6 +59,29 @@ Test(vibrun, error_scripts_name_file_and_line) {
     cr_assert_geq(checked, 10, "only %d error scripts found", checked);
 }
 
+/* Every shipped experiment resolves its points (params, model, objective and optim functions run
+** for each), so a script broken by a DSL change fails here, not in a user's hands. */
+Test(vibrun, every_experiment_lists_its_points) {
+    const char *dir = tu_tiny_dir("experiments");
+    char exp_dir[1024];
+    snprintf(exp_dir, sizeof exp_dir, "%s/experiments", tu_source_dir());
+    DIR *d = opendir(exp_dir);
+    cr_assert_not_null(d);
+    struct dirent *e;
+    int listed = 0;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".lua") != 0) continue;
+        char args[2200];
+        snprintf(args, sizeof args, "--list '%s/%s'", exp_dir, e->d_name);
+        cr_expect_eq(vibrun(dir, args), 0, "%s: %s", e->d_name, out);
+        cr_expect(strncmp(out, "# ", 2) == 0, "%s: %s", e->d_name, out);
+        listed++;
+    }
+    closedir(d);
+    cr_assert_geq(listed, 10, "only %d experiments found", listed);
+}
+
 Test(vibrun, usage_errors_exit_2) {
     const char *dir = tu_tmpdir("usage");
     cr_expect_eq(vibrun(dir, ""), 2);
