@@ -238,6 +238,15 @@ typedef struct data_cache {
 
 static int run_points(lua_State *L, const lb_opts *o, int points_idx);
 
+/* results.csv and summary.csv over every point of the directory's manifest. */
+static rt_status aggregate_dir(const char *exp_dir, rt_err *err) {
+    lb_manifest man;
+    if (lb_manifest_read(exp_dir, &man) < 0) return RT_OK;
+    rt_status st = lb_aggregate(exp_dir, man.ids, man.n, err);
+    lb_manifest_free(&man);
+    return st;
+}
+
 /* The labels of both splits fit the terms that read them (before anything is written). */
 static rt_status check_labels(const data_cache *dc, const nn_model *m, const nn_obj *obj, rt_err *err) {
     int nclass = dc->test.nclass > dc->train.nclass ? dc->test.nclass : dc->train.nclass;
@@ -274,7 +283,8 @@ int lb_run(const lb_opts *o) {
             goto out;
         }
         replay.script = script;
-        replay.replay_config = o->script;
+        /* With --set of the user's own the point is another on purpose: no "script changed" check. */
+        replay.replay_config = o->nsets == 0 ? o->script : NULL;
         int n = 0;
         const char *tables[2] = { "params", "settings" };
         for (int t = 0; t < 2; t++) {
@@ -553,14 +563,31 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
             goto out;
         }
         rt_err err = { 0 };
+        char args[4096];
+        lb_selection_args(o, args, sizeof args);
+        int finished = 0;
+        for (int i = 0; o->merge && i < npoints; i++) {
+            char res[1400];
+            snprintf(res, sizeof res, "%s/%s/result.csv", exp_dir, ids[i]);
+            finished += access(res, F_OK) == 0;
+        }
+        if (o->merge && finished == 0) {
+            /* Merging these would list points that never ran in place of the directory's own. */
+            fprintf(stderr, "vibrun: none of the %d points this command selects has finished in %s (other --set "
+                    "values than its runs'? `vibrun status %s` shows the command that made them); nothing "
+                    "changed\n", npoints, exp_dir, exp_dir);
+            code = 1;
+            goto out;
+        }
+        if (o->merge && finished < npoints && !o->quiet)
+            fprintf(stderr, "vibrun: %d of the %d points this command selects have not finished in %s\n",
+                    npoints - finished, npoints, exp_dir);
         if (mkdir_p(exp_dir) != 0) {
             fprintf(stderr, "vibrun: cannot create %s: %s\n", exp_dir, strerror(errno));
             code = 1;
             goto out;
         }
-        char args[4096];
-        lb_selection_args(o, args, sizeof args);
-        if (!o->merge && lb_manifest_write(exp_dir, o->script, args, ids, epochs, titles, npoints, &err) != RT_OK) {
+        if (lb_manifest_write(exp_dir, o->script, args, ids, epochs, titles, npoints, &err) != RT_OK) {
             report(err.msg);
             code = 1;
             goto out;
@@ -571,23 +598,9 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
         goto out;
     }
     if (o->merge) {
-        /* Merging only reads: the directory's own list of points, whatever --set selected. */
+        /* The directory's points, as lb_manifest_write left them. */
         lb_manifest man;
-        if (lb_manifest_read(exp_dir, &man) < 0) {
-            fprintf(stderr, "vibrun: %s has no points to merge (no manifest): nothing has run there yet\n", exp_dir);
-            code = 1;
-            goto out;
-        }
-        int unknown = 0;
-        for (int i = 0; i < npoints; i++) {
-            bool listed = false;
-            for (int j = 0; j < man.n && !listed; j++) listed = strcmp(man.ids[j], ids[i]) == 0;
-            unknown += !listed;
-        }
-        if (unknown)
-            fprintf(stderr, "vibrun: warning: %d of the %d points this command selects never ran in %s (other "
-                    "--set values than its runs'?); merging the %d points it has\n", unknown, npoints, exp_dir,
-                    man.n);
+        if (lb_manifest_read(exp_dir, &man) < 0) RT_ABORT("%s: manifest written, then not readable", exp_dir);
         rt_err err = { 0 };
         if (lb_aggregate(exp_dir, man.ids, man.n, &err) != RT_OK) {
             report(err.msg);
@@ -688,7 +701,7 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
                 done++;
                 diverged += point_diverged(exp_dir, ids[point]);
                 rt_err err = { 0 };
-                if (!o->nshards && lb_aggregate(exp_dir, ids, npoints, &err) != RT_OK) {
+                if (!o->nshards && aggregate_dir(exp_dir, &err) != RT_OK) {
                     report(err.msg);
                     code = 1;
                 }

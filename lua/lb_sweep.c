@@ -113,41 +113,39 @@ bool lb_manifest_check(const char *exp_dir, const char *script, char *msg, size_
     return false;
 }
 
-/* The points already listed stay, in their order, and the new ones follow: a run narrowed by
-** --set, or one point replayed from its config.lua, adds to the directory's sweep and never
-** hides the points it did not select (results.csv and summary.csv cover them all). The args
-** line is the latest run's. */
+/* A run whose points are all listed already (a sweep narrowed by --set to points it has, a point
+** replayed from its config.lua, a --resume) leaves the manifest as it is, so results.csv,
+** summary.csv and the figures keep covering the whole sweep. A run that selects any other point
+** (other --set values, a changed script) lists its own points instead, with its options: the
+** directory's aggregates then describe that run, and never mix configurations that differ in
+** more than the param columns show (a --set epochs=2 quick look beside the full run). */
 rt_status lb_manifest_write(const char *exp_dir, const char *script, const char *args, char ids[][17],
                             const int *epochs, char titles[][256], int n, rt_err *err) {
     char path[1200], ident[PATH_MAX];
     manifest_path(exp_dir, path, sizeof path);
     lb_script_identity(script, ident, sizeof ident);
     lb_manifest old;
-    if (lb_manifest_read(exp_dir, &old) < 0) memset(&old, 0, sizeof old);
-    buf b = { 0 };
-    bprintf(&b, "# vibrun run directory: the script that owns it, the options of its latest run, and its "
-            "points in sweep order (point <id> <epochs> <params>)\nscript %s\nargs%s\n", ident, args);
-    for (int i = 0; i < old.n + n; i++) {
-        bool mine = i >= old.n;
-        const char *id = mine ? ids[i - old.n] : old.ids[i];
-        if (mine) {
+    if (lb_manifest_read(exp_dir, &old) >= 0) {
+        bool all_listed = strcmp(old.script, ident) == 0;
+        for (int i = 0; i < n && all_listed; i++) {
             bool listed = false;
-            for (int j = 0; j < old.n && !listed; j++) listed = strcmp(old.ids[j], id) == 0;
-            if (listed) continue;
+            for (int j = 0; j < old.n && !listed; j++) listed = strcmp(old.ids[j], ids[i]) == 0;
+            all_listed = listed;
         }
+        lb_manifest_free(&old);
+        if (all_listed) return RT_OK;
+    }
+    buf b = { 0 };
+    bprintf(&b, "# vibrun run directory: the script that owns it, the options that select its points, and "
+            "its points in sweep order (point <id> <epochs> <params>)\nscript %s\nargs%s\n", ident, args);
+    for (int i = 0; i < n; i++) {
         char title[256];                /* one line: a string param may hold a newline */
-        snprintf(title, sizeof title, "%s", mine ? titles[i - old.n] : old.titles[i]);
+        snprintf(title, sizeof title, "%s", titles[i]);
         for (char *c = title; *c; c++)
             if (*c == '\n' || *c == '\r') *c = ' ';
-        bprintf(&b, "point %s %d %s\n", id, mine ? epochs[i - old.n] : old.epochs[i], title);
+        bprintf(&b, "point %s %d %s\n", ids[i], epochs[i], title);
     }
-    lb_manifest_free(&old);
-    /* Shards of one array write the same manifest: leave an identical one alone. */
-    size_t have_len;
-    char *have = slurp(path, &have_len);
-    bool same = have && have_len == b.n && memcmp(have, b.s, b.n) == 0;
-    free(have);
-    rt_status st = same ? RT_OK : rt_write_atomic(path, b.s, b.n, err);
+    rt_status st = rt_write_atomic(path, b.s, b.n, err);
     free(b.s);
     return st;
 }

@@ -53,10 +53,11 @@ typedef void (*nn_progress_fn)(const nn_progress *p, void *user);
 typedef struct nn_train_cfg {
     int epochs;
     int batch;
-    int eval_batch;             /* evaluation batch size: memory only, results do not depend on it
-                                ** (sampled evaluation draws each example's noise from its own
-                                ** generator), except the objective's batch-statistic terms
-                                ** (logvar, kde), which are estimated over each batch */
+    int eval_batch;             /* evaluation batch size: memory, and the results' last bits only
+                                ** (GEMM shapes and the grouping of sums round differently; sampled
+                                ** evaluation draws each example's noise from its own generator),
+                                ** except the objective's batch-statistic terms (logvar, kde), which
+                                ** are estimated over each batch */
     int train_eval_limit;       /* evaluate on the first N training examples (0 = all) */
     int eval_samples;           /* samples of each stochastic layer in evaluation; 0 = the mean */
     int eval_passes;            /* independent stochastic evaluations averaged (>= 1): error is

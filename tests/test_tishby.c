@@ -210,7 +210,8 @@ Test(tishby, bad_spec_and_missing_data) {
     ASSERT_MSG(err, "vibrun data get tishby");
     cr_expect_null(strstr(err.msg, "/vd/tishby"), "searched past the given dir: %s", err.msg);
     /* Without a dir: the standard places, then ../shared beside the working directory and beside
-    ** the checkout of the running program (<checkout>/build/tests/test_tishby here). */
+    ** the directory two levels above the program (the checkout for <checkout>/build/vibrun; only
+    ** that an absolute such path is searched is checked here, from build/tests/test_tishby). */
     char dirs[NN_DATA_MAX_SEARCH][NN_PATH_MAX];
     int nd = nn_data_search_dirs("tishby", NULL, dirs);
     const char *want[] = { "/vd/tishby", "./data/tishby", "/usr/share/datasets/tishby", "/home/.cache/vibrun/tishby",

@@ -255,6 +255,10 @@ Test(vibrun, config_replay_names_its_script_and_warns_when_the_script_changed) {
               "path:\n%s", copy, c);
     cr_expect_not_null(strstr(c, "Replay it from "), "%s", c);
     free(c);
+    /* A --set of the user's own makes another point on purpose: no warning. */
+    snprintf(args, sizeof args, "--quiet --out r3 --set epochs=2 r/tiny/%s/config.lua", names[0]);
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    cr_expect_null(strstr(out, "now resolves its params"), "a warning for the user's own --set:\n%s", out);
     /* The script changes: one more layer. */
     char *at = strstr(text, "vib.tanh {},");
     cr_assert_not_null(at);
