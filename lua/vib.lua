@@ -1066,7 +1066,14 @@ local function derive(p, reads, where_of)
     end
     return p[k]
   end
-  view = setmetatable({}, { __index = function(_, k) reads[k] = true; return get(k) end,
+  view = setmetatable({}, { __index = function(_, k)
+                              reads[k] = true
+                              if p[k] == nil then       -- not declared: a typo in the derivation
+                                fail(string.format("a derived param reads p.%s, which the experiment does not "
+                                                   .. "declare; declare it in params or fix the name", tostring(k)))
+                              end
+                              return get(k)
+                            end,
                             __newindex = function() error("a derived param's function may not change the point", 0) end,
                             __pairs = function() for k in pairs(p) do reads[k] = true; get(k) end; return next, p, nil end })
   for _, k in ipairs(sorted_keys(fns)) do get(k) end
