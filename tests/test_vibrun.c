@@ -31,55 +31,59 @@ static int count_lines(const char *path) {
 
 // ---- errors name the script line ----
 
-Test(vibrun, error_scripts_name_file_and_line) {
-    const char *dir = tu_tiny_dir("errors");
-    char lua_dir[1024];
-    snprintf(lua_dir, sizeof lua_dir, "%s/tests/lua", tu_source_dir());
-    DIR *d = opendir(lua_dir);
-    cr_assert_not_null(d);
+/* The .lua files of <source>/<sub> whose names start with prefix, as full paths into paths[];
+** returns how many (at most max). */
+static int lua_files(const char *sub, const char *prefix, char paths[][1024], int max) {
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/%s", tu_source_dir(), sub);
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "cannot open %s", dir);
     struct dirent *e;
-    int checked = 0;
-    while ((e = readdir(d))) {
-        if (strncmp(e->d_name, "error_", 6) != 0) continue;
-        char path[2048], expect[512] = "";
-        snprintf(path, sizeof path, "%s/%s", lua_dir, e->d_name);
-        char *text = tu_read_file(path, NULL);
-        cr_assert_not_null(text);
-        cr_assert(sscanf(text, "-- expect: %511[^\n]", expect) == 1, "%s has no '-- expect:' line", e->d_name);
-        free(text);
-        char args[2200];
-        snprintf(args, sizeof args, "--check '%s'", path);
-        int code = vibrun(dir, args);
-        cr_expect_eq(code, 1, "%s: exit %d, expected 1; output:\n%s", e->d_name, code, out);
-        cr_expect_not_null(strstr(out, expect), "%s: expected\n  %s\nin\n  %s", e->d_name, expect, out);
-        cr_expect_null(strstr(out, "stack traceback"), "%s: a traceback leaked to the user", e->d_name);
-        checked++;
+    int n = 0;
+    while ((e = readdir(d)) && n < max) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".lua") != 0 || strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+            continue;
+        snprintf(paths[n++], 1024, "%s/%s", dir, e->d_name);
     }
     closedir(d);
-    cr_assert_geq(checked, 10, "only %d error scripts found", checked);
+    return n;
+}
+
+Test(vibrun, error_scripts_name_file_and_line) {
+    const char *dir = tu_tiny_dir("errors");
+    static char paths[128][1024];
+    int n = lua_files("tests/lua", "error_", paths, 128);
+    for (int i = 0; i < n; i++) {
+        const char *name = strrchr(paths[i], '/') + 1;
+        char expect[512] = "";
+        char *text = tu_read_file(paths[i], NULL);
+        cr_assert_not_null(text);
+        cr_assert(sscanf(text, "-- expect: %511[^\n]", expect) == 1, "%s has no '-- expect:' line", name);
+        free(text);
+        char args[2200];
+        snprintf(args, sizeof args, "--check '%s'", paths[i]);
+        int code = vibrun(dir, args);
+        cr_expect_eq(code, 1, "%s: exit %d, expected 1; output:\n%s", name, code, out);
+        cr_expect_not_null(strstr(out, expect), "%s: expected\n  %s\nin\n  %s", name, expect, out);
+        cr_expect_null(strstr(out, "stack traceback"), "%s: a traceback leaked to the user", name);
+    }
+    cr_assert_geq(n, 10, "only %d error scripts found", n);
 }
 
 /* Every shipped experiment resolves its points (params, model, objective and optim functions run
 ** for each), so a script broken by a DSL change fails here, not in a user's hands. */
 Test(vibrun, every_experiment_lists_its_points) {
     const char *dir = tu_tiny_dir("experiments");
-    char exp_dir[1024];
-    snprintf(exp_dir, sizeof exp_dir, "%s/experiments", tu_source_dir());
-    DIR *d = opendir(exp_dir);
-    cr_assert_not_null(d);
-    struct dirent *e;
-    int listed = 0;
-    while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len < 5 || strcmp(e->d_name + len - 4, ".lua") != 0) continue;
+    static char paths[64][1024];
+    int n = lua_files("experiments", "", paths, 64);
+    for (int i = 0; i < n; i++) {
         char args[2200];
-        snprintf(args, sizeof args, "--list '%s/%s'", exp_dir, e->d_name);
-        cr_expect_eq(vibrun(dir, args), 0, "%s: %s", e->d_name, out);
-        cr_expect(strncmp(out, "# ", 2) == 0, "%s: %s", e->d_name, out);
-        listed++;
+        snprintf(args, sizeof args, "--list '%s'", paths[i]);
+        cr_expect_eq(vibrun(dir, args), 0, "%s: %s", paths[i], out);
+        cr_expect(strncmp(out, "# ", 2) == 0, "%s: %s", paths[i], out);
     }
-    closedir(d);
-    cr_assert_geq(listed, 10, "only %d experiments found", listed);
+    cr_assert_geq(n, 10, "only %d experiments found", n);
 }
 
 Test(vibrun, usage_errors_exit_2) {
