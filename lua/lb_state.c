@@ -9,7 +9,8 @@
 
 // ---- undefined globals are errors ----
 
-/* What the sandbox takes away (removed[] and the debug and io-like libraries never opened). */
+/* What the sandbox takes away: set to nil after the DSL has loaded (debug goes after vib.lua took
+** debug.getinfo; io, os and package are never opened), and named as such when a script reads it. */
 static const char *const sandboxed[] = { "dofile", "loadfile", "load", "collectgarbage", "debug", "io", "os",
                                          "package", NULL };
 
@@ -37,8 +38,6 @@ static int l_require(lua_State *L) {
     lua_getfield(L, LUA_REGISTRYINDEX, "vib.module");
     return 1;
 }
-
-static const char *const removed[] = { "dofile", "loadfile", "load", "collectgarbage", NULL };
 
 lua_State *lb_state_new(unsigned long long seed) {
     lua_State *L = luaL_newstate();
@@ -75,9 +74,7 @@ lua_State *lb_state_new(unsigned long long seed) {
         return NULL;
     }
     lua_setfield(L, LUA_REGISTRYINDEX, "vib.module");
-    lua_pushnil(L);
-    lua_setglobal(L, "debug");
-    for (const char *const *r = removed; *r; r++) {
+    for (const char *const *r = sandboxed; *r; r++) {
         lua_pushnil(L);
         lua_setglobal(L, *r);
     }

@@ -66,6 +66,18 @@ local function nearest(word, known)
   return best
 end
 
+-- The keys of t that keep accepts (all when keep is nil), sorted and joined with ", ", and
+-- " (did you mean <prefix><key>?)" when one is at most 2 edits from k, else "".
+local function known_keys(k, t, prefix, keep)
+  local known = {}
+  for key in pairs(t) do
+    if not keep or keep(key) then known[#known + 1] = tostring(key) end
+  end
+  table.sort(known)
+  local near = type(k) == "string" and nearest(k, known)
+  return table.concat(known, ", "), near and string.format(" (did you mean %s%s?)", prefix, near) or ""
+end
+
 local current_fn, current_key
 local function fail(msg)
   local w = user_where() or source_where(current_fn or "experiment", current_key)
@@ -695,13 +707,9 @@ local function tracked(p, reads, strict)
       reads[k] = true
       local v = p[k]
       if v == nil and strict then
-        local known = {}
-        for key in pairs(p) do known[#known + 1] = tostring(key) end
-        table.sort(known)
-        local near = type(k) == "string" and nearest(k, known)
+        local known, hint = known_keys(k, p, "p.")
         fail(string.format("p.%s: the experiment has no param '%s'%s; declare it in params, or use one of: %s",
-                           tostring(k), tostring(k), near and string.format(" (did you mean p.%s?)", near) or "",
-                           table.concat(known, ", ")))
+                           tostring(k), tostring(k), hint, known))
       end
       return v
     end,
@@ -1257,15 +1265,9 @@ end
 local function strict(t, name)
   return setmetatable(t, { __index = function(_, k)
     if type(k) == "string" and k:sub(1, 1) == "_" then return nil end
-    local known = {}
-    for key in pairs(t) do
-      if type(key) == "string" and key:sub(1, 1) ~= "_" then known[#known + 1] = key end
-    end
-    table.sort(known)
-    local near = type(k) == "string" and nearest(k, known)
-    fail(string.format("%s.%s does not exist%s; %s has: %s", name, tostring(k),
-                       near and string.format(" (did you mean %s.%s?)", name, near) or "", name,
-                       table.concat(known, ", ")))
+    local known, hint = known_keys(k, t, name .. ".",
+                                   function(key) return type(key) == "string" and key:sub(1, 1) ~= "_" end)
+    fail(string.format("%s.%s does not exist%s; %s has: %s", name, tostring(k), hint, name, known))
   end })
 end
 for _, sub in ipairs({ "term", "obj", "optim", "data", "plot" }) do strict(vib[sub], "vib." .. sub) end
