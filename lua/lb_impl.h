@@ -52,7 +52,7 @@ typedef struct lb_manifest {
     char args[4096];                    /* the options that select its points (lb_selection_args) */
     int n;
     char (*ids)[17];
-    char (*titles)[256];                /* params, canonical */
+    char (*titles)[256];                /* params as titles (vib._title; older manifests: canonical) */
     int *epochs;
 } lb_manifest;
 /* The real path of the script: what a run directory records as its owner. */

@@ -388,8 +388,9 @@ static void point_labels(plot_run *r) {
         if (len >= 2 && t[0] == '{' && t[len - 1] == '}') { t[len - 1] = '\0'; memmove(t, t + 1, len - 1); }
         nkv[i] = 0;
         for (char *s = strtok(t, ","); s && nkv[i] < MAXP; s = strtok(NULL, ",")) {
-            /* numbers come canonical (%.17g: 0.10000000000000001); a label shows the shortest
-            ** text that reads back as the same double (0.1) */
+            /* titles hold short numbers (vib._title); a manifest written by an older vibrun holds
+            ** canonical ones (%.17g: 0.10000000000000001): a label shows the shortest text that
+            ** reads back as the same double (0.1) either way */
             char *eq = strchr(s, '='), *end;
             double v = eq ? strtod(eq + 1, &end) : 0.0;
             if (eq && end != eq + 1 && *end == '\0') {

@@ -238,20 +238,6 @@ typedef struct data_cache {
 
 static int run_points(lua_State *L, const lb_opts *o, int points_idx);
 
-/* results.csv and summary.csv over every point of the directory's manifest. */
-static rt_status aggregate_dir(const char *exp_dir, rt_err *err) {
-    lb_manifest man;
-    if (lb_manifest_read(exp_dir, &man) < 0) return RT_OK;
-    rt_status st = lb_aggregate(exp_dir, man.ids, man.n, err);
-    lb_manifest_free(&man);
-    return st;
-}
-
-/* The labels of both splits fit the terms that read them (before anything is written). */
-static rt_status check_labels(const data_cache *dc, const nn_model *m, const nn_obj *obj, rt_err *err) {
-    int nclass = dc->test.nclass > dc->train.nclass ? dc->test.nclass : dc->train.nclass;
-    return nn_obj_check_labels(obj, m, nclass, dc->train.source, err);
-}
 
 int lb_run(const lb_opts *o) {
     lua_State *L = lb_state_new(1);
@@ -379,7 +365,7 @@ static int train_point(lua_State *L, int pi, const lb_opts *o, lb_point *p, cons
         return POINT_ERROR;
     }
     if (nn_obj_build(&obj, p->terms, p->nterms, p->expr, p->nexpr, &m, &err) != RT_OK ||
-        nn_measure_check(&p->measure, &m, &obj, &err) != RT_OK || check_labels(dc, &m, &obj, &err) != RT_OK) {
+        nn_measure_check(&p->measure, &m, &obj, &err) != RT_OK || nn_check_data(&m, &obj, &dc->train, &dc->test, &err) != RT_OK) {
         report_point(ps, p, dir, err.msg);
         mark_failed(dir, err.msg);
         nn_model_free(&m);
@@ -569,7 +555,7 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
         for (int i = 0; o->merge && i < npoints; i++) {
             char res[1400];
             snprintf(res, sizeof res, "%s/%s/result.csv", exp_dir, ids[i]);
-            finished += access(res, F_OK) == 0;
+            finished += file_exists(res);
         }
         if (o->merge && finished == 0) {
             /* Merging these would list points that never ran in place of the directory's own. */
@@ -645,7 +631,7 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
             if (!st) {
                 st = nn_obj_build(&obj, p->terms, p->nterms, p->expr, p->nexpr, &m, &err);
                 if (!st) st = nn_measure_check(&p->measure, &m, &obj, &err);
-                if (!st) st = check_labels(dc, &m, &obj, &err);
+                if (!st) st = nn_check_data(&m, &obj, &dc->train, &dc->test, &err);
                 if (st) nn_model_free(&m);
             }
             if (st) {
@@ -700,11 +686,7 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
             if (pc == POINT_ENDED) {
                 done++;
                 diverged += point_diverged(exp_dir, ids[point]);
-                rt_err err = { 0 };
-                if (!o->nshards && aggregate_dir(exp_dir, &err) != RT_OK) {
-                    report(err.msg);
-                    code = 1;
-                }
+                if (!o->nshards && lb_merge_dir(exp_dir) != 0) code = 1;   /* over the manifest's points */
             } else if (pc == POINT_INTERRUPTED) {
                 interrupted++;
             } else if (pc == POINT_BUSY) {

@@ -28,18 +28,24 @@ void lb_shell_quote(const char *s, char *out, size_t size) {
     out[k] = '\0';
 }
 
+/* " --set k=v" for each --set, shell-quoted, appended to out at *k. */
+static void set_args(const lb_opts *o, char *out, size_t size, size_t *k) {
+    for (int i = 0; i < o->nsets && *k < size; i++) {
+        char q[600];
+        lb_shell_quote(o->sets[i], q, sizeof q);
+        *k += (size_t)snprintf(out + *k, size - *k, " --set %s", q);
+    }
+}
+
 void lb_selection_args(const lb_opts *o, char *out, size_t size) {
     size_t k = 0;
-    char q[PATH_MAX + 64];
     out[0] = '\0';
     if (o->out && strcmp(o->out, "runs") != 0) {
+        char q[PATH_MAX + 64];
         lb_shell_quote(o->out, q, sizeof q);
         k += (size_t)snprintf(out + k, size - k, " --out %s", q);
     }
-    for (int i = 0; i < o->nsets && k < size; i++) {
-        lb_shell_quote(o->sets[i], q, sizeof q);
-        k += (size_t)snprintf(out + k, size - k, " --set %s", q);
-    }
+    set_args(o, out, size, &k);
 }
 
 int lb_slurm_write(const lb_opts *o, const char *exp_dir, const char *exp_name, int npoints) {
@@ -73,11 +79,7 @@ int lb_slurm_write(const lb_opts *o, const char *exp_dir, const char *exp_name, 
     lb_shell_quote(cwd, q_cwd, sizeof q_cwd);
     char sets[8192] = "";
     size_t k = 0;
-    for (int i = 0; i < o->nsets && k < sizeof sets; i++) {
-        char q[600];
-        lb_shell_quote(o->sets[i], q, sizeof q);
-        k += (size_t)snprintf(sets + k, sizeof sets - k, " --set %s", q);
-    }
+    set_args(o, sets, sizeof sets, &k);
     char text[32768];
     int len = snprintf(text, sizeof text,
         "#!/bin/bash\n"

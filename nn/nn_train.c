@@ -366,16 +366,21 @@ double nn_train_step(const nn_step *s, const nn_dataset *d, const int32_t *idx, 
 
 // ---- the loop ----
 
+rt_status nn_check_data(const nn_model *m, const nn_obj *o, const nn_dataset *train, const nn_dataset *test,
+                        rt_err *err) {
+    if (train->dim != m->in)
+        return rt_err_set(err, RT_ERR_ARG, "the data has %d features per example but the model expects %d",
+                          train->dim, m->in);
+    int nclass = test && test->nclass > train->nclass ? test->nclass : train->nclass;
+    return nn_obj_check_labels(o, m, nclass, train->source, err);
+}
+
 rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const nn_dataset *test,
                    const nn_train_cfg *cfg, nn_result *res, rt_err *err) {
     memset(res, 0, sizeof *res);
     RT_ASSERT(cfg->batch > 0 && cfg->eval_batch > 0 && cfg->epochs >= 0);
     RT_ASSERT(cfg->eval_passes >= 1 && cfg->eval_passes <= 1024);
-    if (train->dim != m->in)
-        return rt_err_set(err, RT_ERR_ARG, "the data has %d features per example but the model expects %d",
-                          train->dim, m->in);
-    int nclass = test && test->nclass > train->nclass ? test->nclass : train->nclass;
-    if (nn_obj_check_labels(o, m, nclass, train->source, err)) return RT_ERR_ARG;
+    if (nn_check_data(m, o, train, test, err)) return RT_ERR_ARG;
     train_state s;
     memset(&s, 0, sizeof s);
     s.P = &m->params;

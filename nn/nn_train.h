@@ -92,6 +92,11 @@ typedef struct nn_result {
     char warn[512];             /* the first measurement warning ("" when none) */
 } nn_result;
 
+/* Checks that the data fit the model and objective: train's features are the model's input, and
+** the labels of both splits (test may be NULL) fit the terms that read them. nn_train runs it
+** first; a caller may run it earlier, before it writes anything. */
+rt_status nn_check_data(const nn_model *m, const nn_obj *o, const nn_dataset *train, const nn_dataset *test,
+                        rt_err *err);
 /* Trains m on train, evaluating on test, per cfg. Returns RT_OK when the point ended (done,
 ** diverged or interrupted: see res->status); an error status for I/O failures. */
 rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const nn_dataset *test,
