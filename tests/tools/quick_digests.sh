@@ -2,7 +2,8 @@
 # quick_digests.sh VIBRUN OUT_DIR: runs the quick setting of every shipped experiment (the one each
 # script's header names, or --set epochs=1 on the real data) into OUT_DIR and prints one line per
 # output file: its SHA-256 and its path under OUT_DIR. Timing logs are left out (they hold wall
-# times). Compare the lines of two builds to show that a change kept every experiment's bytes:
+# times); the run directory, the checkout and the data directory are replaced by <out>, <src> and
+# <shared> in config.lua and the manifest, so checkouts in other folders compare. Compare the lines of two builds to show that a change kept every experiment's bytes:
 #   tests/tools/quick_digests.sh build/vibrun /tmp/before > before.txt   # on the old commit
 #   tests/tools/quick_digests.sh build/vibrun /tmp/after  > after.txt    # on the new one
 #   diff before.txt after.txt
@@ -10,10 +11,12 @@
 set -euo pipefail
 vibrun=$(realpath "$1"); out=$2
 src=$(cd "$(dirname "$0")/../.." && pwd)
-shared=${VIB_SHARED:-$src/../shared}/data
+shared=$(realpath "${VIB_SHARED:-$src/../shared}")/data
 mn="--set data_dir=$shared/mnist-t10k --set resplit=0.8"
 cf="--set data_dir=$shared/cifar-10-subset"
-rm -rf "$out"; mkdir -p "$out"
+rm -rf "$out"; mkdir -p "$out"; out=$(realpath "$out")
+# tishby is found as $VIB_DATA/tishby (a link to the sample), not by a search beside the checkout.
+export VIB_DATA="$out/.data"; mkdir -p "$VIB_DATA"; ln -s "$shared/tishby-12bit" "$VIB_DATA/tishby"
 cd "$src"
 run() { "$vibrun" "$@" --out "$out" --quiet --threads 1 > /dev/null; }
 run experiments/quickstart.lua --set epochs=2
@@ -31,5 +34,8 @@ run experiments/imb_cifar.lua --set epochs=1 --set particles=4 --set eval_sample
 run experiments/info_plane_mnist.lua --set model=vib --set epochs=1 --set samples=500
 run experiments/tishby_12bit.lua --set act=tanh --set epochs=20 --set seed=1
 cd "$out"
-find . -type f \( -name '*.csv' -o -name 'config.lua' -o -name 'manifest' -o -name '*.gp' \) \
-     ! -name 'timing.csv' ! -name 'info_timing.csv' | LC_ALL=C sort | xargs sha256sum
+find . -path ./.data -prune -o -type f \( -name '*.csv' -o -name 'config.lua' -o -name 'manifest' -o -name '*.gp' \) \
+     ! -name 'timing.csv' ! -name 'info_timing.csv' -print | LC_ALL=C sort | while read -r f; do
+  printf '%s  %s\n' "$(sed -e "s#$out#<out>#g" -e "s#$src#<src>#g" -e "s#$shared#<shared>#g" "$f" |
+                       sha256sum | cut -d' ' -f1)" "$f"
+done
