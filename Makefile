@@ -1,15 +1,21 @@
-# A thin wrapper over CMake with the two entry points the README shows:
-#   make demo    install what is missing, build (Release), run experiments/quickstart.lua
-#   make check   install what is missing, build, run the whole test suite through ctest
-# Variables: BUILD (build directory), BUILD_TYPE (Release, Debug), CMAKE_FLAGS (extra -D...).
+# A thin wrapper over CMake with the entry points the README shows:
+#   make demo        install what is missing, build (Release), run experiments/quickstart.lua
+#   make check       install what is missing, build, run the whole test suite through ctest
+#   make install     build, then install vibrun, its man page vibrun(1) and its bash completion
+#                    under $(DESTDIR)$(PREFIX)
+#   make uninstall   remove what the last `make install` from $(BUILD) installed, under $(DESTDIR)
+# Variables: BUILD (build directory), BUILD_TYPE (Release, Debug), CMAKE_FLAGS (extra -D...),
+# PREFIX (default /usr/local), DESTDIR (a staging root, empty by default).
 
 BUILD ?= build
 BUILD_TYPE ?= Release
 CMAKE_FLAGS ?=
+PREFIX ?= /usr/local
+DESTDIR ?=
 PKGS = gcc make cmake pkg-config liblua5.4-dev libopenblas-dev libcriterion-dev zlib1g-dev \
        gnuplot-nox dataset-fashion-mnist
 
-.PHONY: demo check build deps
+.PHONY: demo check build configure install uninstall deps
 
 demo: build
 	./$(BUILD)/vibrun experiments/quickstart.lua
@@ -20,9 +26,30 @@ demo: build
 check: build
 	cd $(BUILD) && ctest --output-on-failure
 
-build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
+build: configure
 	cmake --build $(BUILD) -j$$(nproc)
+
+# A build directory configured for another folder (a checkout moved or copied with its build/)
+# holds a CMakeCache.txt that CMake refuses; its cache and generated files are dropped, and the
+# directory is configured again for this checkout.
+configure: deps
+	@cache=$(BUILD)/CMakeCache.txt; \
+	if [ -f "$$cache" ]; then \
+	  src=$$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$$cache"); \
+	  bin=$$(sed -n 's/^CMAKE_CACHEFILE_DIR:INTERNAL=//p' "$$cache"); \
+	  if ! [ "$$src" -ef . ] || ! [ "$$bin" -ef "$(BUILD)" ]; then \
+	    echo "$(BUILD) was configured for $$src (build directory $$bin); configuring it again for $$(pwd)"; \
+	    rm -rf "$$cache" "$(BUILD)/CMakeFiles"; \
+	  fi; \
+	fi
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
+
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD)
+
+uninstall:
+	@[ -f $(BUILD)/CMakeCache.txt ] || { echo "$(BUILD) is not configured: nothing was installed from it"; exit 1; }
+	DESTDIR="$(DESTDIR)" cmake --build $(BUILD) --target uninstall
 
 # Installs the Debian packages that are missing: with apt-get as root, through sudo otherwise;
 # without either, prints the command to run.

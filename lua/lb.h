@@ -5,7 +5,8 @@
 ** state (lb_state.c), runs the script, resolves its points (the DSL in vib.lua), converts each to
 ** C specs (lb_spec.c) and trains it through nn/ (lb_run.c), writing the run directory.
 **
-** Exit codes (DESIGN.md): 0 success, 1 script or runtime error, 2 bad usage.
+** Exit codes (DESIGN.md): 0 success, 1 script or runtime error, 2 bad usage (including a bad
+** --set value); vibrun.c adds 130 and 143 for a run stopped by SIGINT and SIGTERM.
 */
 #ifndef LB_H
 #define LB_H
@@ -25,6 +26,8 @@ typedef struct lb_opts {
     bool quiet;
     bool resume;
     bool traceback;
+    bool keys;                          /* print the keys --set accepts, one per line */
+    int config_sets;                    /* the first config_sets of sets come from a replayed config.lua */
     /* sweeps (lb_sweep.c) */
     bool list;                          /* print the points and their ids, train nothing */
     bool merge;                         /* rebuild results.csv and summary.csv, train nothing */
@@ -47,6 +50,11 @@ int lb_merge_dir(const char *run_dir);
 int lb_plot(const char *run_dir);
 /* `vibrun data list` and `vibrun data get NAME` (argv after "data"); returns the exit code. */
 int lb_data(int argc, char **argv);
+
+/* The command as the user typed it: argv[0] as given, or its bare name when $PATH finds that same
+** file; shell-quoted. Every command vibrun suggests starts with it. "vibrun" until lb_cmd_set. */
+void lb_cmd_set(const char *argv0);
+const char *lb_cmd(void);
 
 /* Set by SIGINT/SIGTERM handlers: training stops after the current step and checkpoints. */
 extern volatile sig_atomic_t lb_stop;

@@ -10,6 +10,7 @@
 // (source/var_u.mat) is tried; the checksum decides. VIB_TISHBY_URL replaces both (curl also
 // reads file:// URLs, which is how the tests run it offline).
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,9 @@ static const char *how_to_get(const char *name) {
                "$VIB_DATA/mnist";
     if (strcmp(name, "cifar10") == 0)
         return "extract the official cifar-10-binary.tar.gz into ./data/cifar10 or $VIB_DATA/cifar10";
-    return "vibrun data get tishby";
+    static char cmd[PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "%s data get tishby", lb_cmd());
+    return cmd;
 }
 
 // ---- vibrun data list ----
@@ -191,7 +194,7 @@ static int get_tishby(void) {
             return 0;
         }
         fprintf(stderr, "vibrun: data get tishby: %s exists but its SHA-256 is %s, not the authors' %s; "
-                "remove it and run vibrun data get tishby again\n", final, hex, TISHBY_SHA256);
+                "remove it and run %s data get tishby again\n", final, hex, TISHBY_SHA256, lb_cmd());
         return 1;
     }
     if (mkdir_p(dir, created, sizeof created) != 0) {

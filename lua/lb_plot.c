@@ -194,7 +194,8 @@ static int run_gnuplot(const char *dir, const char *name) {
         if (errno != EINTR) return -1;
     int rc = 0;
     if (WIFEXITED(st) && WEXITSTATUS(st) == 127) {
-        fprintf(stderr, "vibrun: gnuplot not found; install it (apt-get install gnuplot-nox) and run: vibrun plot %s/..\n", dir);
+        fprintf(stderr, "vibrun: gnuplot not found; install it (apt-get install gnuplot-nox) and run: %s plot %s/..\n",
+                lb_cmd(), dir);
         gnuplot_missing = true;
         rc = -1;
     } else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {

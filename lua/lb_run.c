@@ -1,5 +1,6 @@
 // lb_run.c: runs an experiment script: resolves its points, trains each into its directory,
 // rebuilds results.csv from the per-point results, and draws the figures.
+#include <ctype.h>
 #include <errno.h>
 #include <lauxlib.h>
 #include <stdio.h>
@@ -210,8 +211,8 @@ static void report(const char *msg) { fprintf(stderr, "vibrun: %s\n", msg); }
 
 /* A point's error: the message, which point it stopped, and where the error is kept. */
 static void report_point(const progress_state *ps, const lb_point *p, const char *dir, const char *msg) {
-    fprintf(stderr, "vibrun: %s\n[%d/%d] %s %s: failed (the error is in %s/failed; vibrun status lists "
-            "every point)\n", msg, ps->point, ps->npoints, p->id, p->params_title, dir);
+    fprintf(stderr, "vibrun: %s\n[%d/%d] %s %s: failed (the error is in %s/failed; %s status lists "
+            "every point)\n", msg, ps->point, ps->npoints, p->id, p->params_title, dir, lb_cmd());
 }
 
 /* Parses "key=value" arguments into a Lua table on the stack; false on a malformed one. */
@@ -228,6 +229,20 @@ static bool push_sets(lua_State *L, const lb_opts *o) {
         lua_settable(L, -3);
     }
     return true;
+}
+
+/* The exit code of an error met while resolving the points or reading one: 2 (bad usage) when it
+** is about a key the user gave with --set (its message names "key=", as in "--set key=value: ..."
+** and "key=-1 must be >= 0"), else 1. The values a config.lua replay passes on are the file's. */
+static int set_error_code(const lb_opts *o, const char *msg) {
+    for (int i = o->config_sets; i < o->nsets; i++) {
+        size_t n = strcspn(o->sets[i], "=") + 1;          /* "key=" */
+        for (const char *m = msg; *m; m++) {
+            bool word_start = m == msg || !(isalnum((unsigned char)m[-1]) || m[-1] == '_' || m[-1] == '.');
+            if (word_start && strncmp(m, o->sets[i], n) == 0) return 2;
+        }
+    }
+    return 1;
 }
 
 typedef struct data_cache {
@@ -288,6 +303,7 @@ int lb_run(const lb_opts *o) {
             }
             lua_pop(L, 1);
         }
+        replay.config_sets = n;
         for (int i = 0; i < o->nsets && n < LB_MAX_SETS; i++) replay.sets[n++] = o->sets[i];
         replay.nsets = n;
         lua_close(L);
@@ -298,9 +314,23 @@ int lb_run(const lb_opts *o) {
                 o->script, kindbuf[0] ? kindbuf : luaL_typename(L, -1));
         goto out;
     }
+    if (o->keys) {                      /* vibrun --keys: what --set accepts, one per line */
+        if (!lb_call_vib(L, "_keys", 1, 1)) {
+            report(lua_tostring(L, -1));
+            goto out;
+        }
+        for (lua_Integer i = 1; i <= luaL_len(L, -1); i++) {
+            lua_geti(L, -1, i);
+            printf("%s\n", lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
+        code = 0;
+        goto out;
+    }
     if (!push_sets(L, o)) { code = 2; goto out; }
     if (!lb_call_vib(L, "_resolve", 2, 1)) {
         report(lua_tostring(L, -1));
+        code = set_error_code(o, lua_tostring(L, -1));
         goto out;
     }
     code = run_points(L, o, lua_gettop(L));
@@ -513,7 +543,7 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
         lua_pop(L, 1);
         if (!ok) {
             report(msg);
-            code = 1;
+            code = set_error_code(o, msg);
             goto out;
         }
         memcpy(ids[i], p->id, sizeof ids[i]);
@@ -560,8 +590,8 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
         if (o->merge && finished == 0) {
             /* Merging these would list points that never ran in place of the directory's own. */
             fprintf(stderr, "vibrun: none of the %d points this command selects has finished in %s (other --set "
-                    "values than its runs'? `vibrun status %s` shows the command that made them); nothing "
-                    "changed\n", npoints, exp_dir, exp_dir);
+                    "values than its runs'? `%s status %s` shows the command that made them); nothing "
+                    "changed\n", npoints, exp_dir, lb_cmd(), exp_dir);
             code = 1;
             goto out;
         }
@@ -711,15 +741,15 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
     char sel[4096];
     lb_selection_args(o, sel, sizeof sel);
     if (interrupted || (lb_stop && code == 0)) {
-        fprintf(stderr, "\nvibrun: interrupted; %d point%s checkpointed. Continue with: vibrun %s%s --resume%s\n",
-                interrupted, interrupted == 1 ? "" : "s", o->script, sel, o->nshards ? " --shard ..." : "");
+        fprintf(stderr, "\nvibrun: interrupted; %d point%s checkpointed. Continue with: %s %s%s --resume%s\n",
+                interrupted, interrupted == 1 ? "" : "s", lb_cmd(), o->script, sel, o->nshards ? " --shard ..." : "");
         code = 1;
     }
     lb_manifest man = { 0 };
     if (o->check || o->nshards) {
         if (o->nshards && code == 0 && !o->quiet)
-            printf("shard %d/%d: %d points done in %s; when every shard has finished: vibrun %s --merge%s\n",
-                   o->shard, o->nshards, done, exp_dir, o->script, sel);
+            printf("shard %d/%d: %d points done in %s; when every shard has finished: %s %s --merge%s\n",
+                   o->shard, o->nshards, done, exp_dir, lb_cmd(), o->script, sel);
     } else if (exp_dir[0] && lb_manifest_read(exp_dir, &man) > 0) {
         /* results.csv, summary.csv and the figures cover every point of the directory (the manifest),
         ** not only those this run selected. */

@@ -132,7 +132,7 @@ int lb_slurm_write(const lb_opts *o, const char *exp_dir, const char *exp_name, 
                 "The script is there to submit by hand.\n", path, st);
         return 1;
     }
-    printf("submitted job %s\nstatus: vibrun status %s/%s\nmerge:  vibrun %s --merge --out %s%s\n", line, out,
-           exp_name, script, out, sets);
+    printf("submitted job %s\nstatus: %s status %s/%s\nmerge:  %s %s --merge --out %s%s\n", line, lb_cmd(), out,
+           exp_name, lb_cmd(), script, out, sets);
     return 0;
 }

@@ -395,12 +395,14 @@ bool lb_point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t size) {
     bool ok = true;
     if (p->train.epochs < 0) ok = fail(msg, size, "%s: epochs=%d must be >= 0", p->name, p->train.epochs);
     else if (p->train.batch < 1) ok = fail(msg, size, "%s: batch=%d must be >= 1", p->name, p->train.batch);
-    else if (p->train.eval_batch < 1) ok = fail(msg, size, "%s: eval_batch must be >= 1", p->name);
-    else if (p->train.checkpoint_every < 1) ok = fail(msg, size, "%s: checkpoint_every must be >= 1", p->name);
+    else if (p->train.eval_batch < 1) ok = fail(msg, size, "%s: eval_batch=%d must be >= 1", p->name, p->train.eval_batch);
+    else if (p->train.checkpoint_every < 1) ok = fail(msg, size, "%s: checkpoint_every=%d must be >= 1", p->name,
+                                                                p->train.checkpoint_every);
     else if (p->train.train_eval_limit < 0)
         ok = fail(msg, size, "%s: train_eval_limit=%d must be >= 0 (0 evaluates every training example)", p->name,
                   p->train.train_eval_limit);
-    else if (p->train.eval_samples < 0) ok = fail(msg, size, "%s: eval_samples must be >= 0 (0 = the mean of z)", p->name);
+    else if (p->train.eval_samples < 0)
+        ok = fail(msg, size, "%s: eval_samples=%d must be >= 0 (0 = the mean of z)", p->name, p->train.eval_samples);
     else if (p->train.eval_passes < 1 || p->train.eval_passes > 1024)
         ok = fail(msg, size, "%s: eval_passes=%d must be in [1, 1024]", p->name, p->train.eval_passes);
     else if (p->train.ema < 0.0f || p->train.ema >= 1.0f)

@@ -614,7 +614,7 @@ int lb_status(const char *exp_dir) {
                left_epochs, per, timed_epochs, workers, workers == 1 ? "" : "s");
     }
     if (count[INTERRUPTED] || count[PENDING] || count[FAILED])
-        printf("continue with: vibrun %s%s --resume\n", m.script, m.args);
+        printf("continue with: %s %s%s --resume\n", lb_cmd(), m.script, m.args);
     free(lines.s);
     int merged = lb_merge_dir(exp_dir);
     lb_manifest_free(&m);

@@ -1087,6 +1087,16 @@ local function derive(p, reads, where_of)
   for _, k in ipairs(sorted_keys(fns)) do get(k) end
 end
 
+-- The keys --set accepts for experiment e: its params, then the settings it does not declare as
+-- params, each list sorted (vibrun --keys; the bash completion of --set).
+function vib._keys(e)
+  local keys = sorted_keys(e.params or {})
+  for _, k in ipairs(sorted_keys(settable)) do
+    if not (e.params and e.params[k] ~= nil) then keys[#keys + 1] = k end
+  end
+  return keys
+end
+
 -- Returns the list of resolved points of experiment e with overrides `sets` ({key=string}).
 --
 -- Every param must be read by the experiment (model, objective, data or optim functions, derived

@@ -10,6 +10,7 @@
 
 /* Declared by OpenBLAS's cblas.h on Debian; listed here so that the dependency is explicit. */
 char *openblas_get_corename(void);
+char *openblas_get_config(void);
 int openblas_get_num_threads(void);
 void openblas_set_num_threads(int num_threads);
 
@@ -173,3 +174,4 @@ void rt_gemm_ref(bool ta, bool tb, int M, int N, int K, float alpha, const float
 }
 
 const char *rt_blas_corename(void) { return openblas_get_corename(); }
+const char *rt_blas_config(void) { return openblas_get_config(); }

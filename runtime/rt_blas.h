@@ -22,6 +22,8 @@ void rt_gemm_ref(bool ta, bool tb, int M, int N, int K, float alpha, const float
 
 /* OpenBLAS's kernel set ("Haswell", "SkylakeX", ...), for benchmarks and logs. */
 const char *rt_blas_corename(void);
+/* OpenBLAS's build configuration ("OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY ..."), for --version. */
+const char *rt_blas_config(void);
 
 /* The threads of rt_gemm, and of every other pass that shares them through rt_blas_pool():
 ** OpenBLAS's count at first use (OPENBLAS_NUM_THREADS, else the CPUs), changed by

@@ -191,13 +191,13 @@ Test(vibrun, set_overrides_params_and_settings) {
     cr_expect_not_null(strstr(res, ",4,0.01,1,done,1,"), "%s", res);
     free(res);
 
-    /* Bad --set values: each one message and its exit code (2: not even key=value). */
+    /* Bad --set values: each one message, and exit code 2 (bad usage). */
     const struct { const char *set; int code; const char *want; } bad[] = {
-        { "hiden=4", 1, "--set hiden=4: 'hiden' is neither a param of tiny nor a setting; known: hidden, lr, seed" },
-        { "hidden=big", 1, "'hidden' expects an integer" },
-        { "hidden", 2, "expected key=value" },
-        { "replicates=0", 1, "replicates must be >= 1" },
-        { "train_eval_limit=-1", 1, "train_eval_limit=-1 must be >= 0" },
+        { "hiden=4", 2, "--set hiden=4: 'hiden' is neither a param of tiny nor a setting; known: hidden, lr, seed" },
+        { "hidden=big", 2, "'hidden' expects an integer" },
+        { "hidden", 2, "expected KEY=VALUE" },
+        { "replicates=0", 2, "replicates must be >= 1" },
+        { "train_eval_limit=-1", 2, "train_eval_limit=-1 must be >= 0" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         snprintf(args, sizeof args, "--check --set %s '%s/tests/lua/tiny.lua'", bad[i].set, tu_source_dir());
