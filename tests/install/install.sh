@@ -116,6 +116,8 @@ if command -v groff >/dev/null 2>&1 && command -v man >/dev/null 2>&1; then
 else
   optional "man or groff is not installed (apt-get install man-db groff-base)"
 fi
+version=$("$VIBRUN" --version | head -1)
+grep -q "^\.TH VIBRUN 1 .* \"$version\"" "$MAN" || fail "the man page's .TH line does not name $version"
 # (--array is Slurm's, named in the text of --shard)
 options=$("$VIBRUN" --help | grep -o -- '--[a-z][a-z-]*' | grep -v -x -- --array | sort -u)
 [ "$(echo "$options" | wc -l)" -ge 18 ] || fail "vibrun --help lists only: $options"
