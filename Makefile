@@ -44,12 +44,15 @@ configure: deps
 	fi
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
 
-install: build
-	DESTDIR="$(DESTDIR)" cmake --install $(BUILD)
+# `make && sudo make install`: root installs the build the user made as it is, without
+# configuring or building in it (that would leave files in it the user cannot replace).
+install:
+	@if [ -f $(BUILD)/CMakeCache.txt ] && [ "$$(stat -c %u $(BUILD)/CMakeCache.txt)" != "$$(id -u)" ]; then 	  echo "$(BUILD) belongs to another user: installing it as it was built"; 	else 	  $(MAKE) --no-print-directory build; 	fi
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix $(PREFIX)
 
 uninstall:
-	@[ -f $(BUILD)/CMakeCache.txt ] || { echo "$(BUILD) is not configured: nothing was installed from it"; exit 1; }
-	DESTDIR="$(DESTDIR)" cmake --build $(BUILD) --target uninstall
+	@[ -f $(BUILD)/vib_uninstall.cmake ] || { echo "$(BUILD) is not configured: nothing was installed from it"; exit 1; }
+	DESTDIR="$(DESTDIR)" cmake -DMANIFEST=$(BUILD)/install_manifest.txt -P $(BUILD)/vib_uninstall.cmake
 
 # Installs the Debian packages that are missing: with apt-get as root, through sudo otherwise;
 # without either, prints the command to run.

@@ -155,6 +155,14 @@ static const char *option_name(int opt) {
     return "?";
 }
 
+/* A word that is no option: the script, once; -1 to go on, else the exit code. */
+static int positional(const char *arg, lb_opts *o) {
+    if (bare_override(arg)) return bad_usage("%s: a bare KEY=VALUE is not an option; write --set %s", arg, arg);
+    if (o->script) return bad_usage("more than one script given (%s and %s)", o->script, arg);
+    o->script = arg;
+    return -1;
+}
+
 /* Parses argv[1..argc) of a training run or `vibrun slurm` into o; returns -1 to go on, else the
 ** exit code (--help, --version, a usage error). */
 static int parse(int argc, char **argv, lb_opts *o) {
@@ -167,12 +175,11 @@ static int parse(int argc, char **argv, lb_opts *o) {
         if (opt >= OPT_TASKS && !o->slurm)
             return bad_usage("--%s is an option of `%s slurm`", option_name(opt), lb_cmd());
         switch (opt) {
-        case 1:
-            if (bare_override(arg))
-                return bad_usage("%s: a bare KEY=VALUE is not an option; write --set %s", arg, arg);
-            if (o->script) return bad_usage("more than one script given (%s and %s)", o->script, arg);
-            o->script = arg;
+        case 1: {
+            int code = positional(arg, o);
+            if (code >= 0) return code;
             break;
+        }
         case 'h': return help();
         case 'V': return version();
         case 'j':
@@ -223,6 +230,10 @@ static int parse(int argc, char **argv, lb_opts *o) {
             return bad_usage("unknown option %s (or an abbreviation of more than one)", a);
         }
         }
+    }
+    for (; optind < argc; optind++) {      /* after "--": scripts only */
+        int code = positional(argv[optind], o);
+        if (code >= 0) return code;
     }
     if (!o->script) return bad_usage("no script given");
     if (o->slurm && o->slurm_tasks < 1) return bad_usage("slurm needs --tasks N, the size of the job array");

@@ -46,6 +46,10 @@ Test(cli, an_option_takes_its_value_after_equals_or_as_the_next_word) {
     snprintf(args, sizeof args, "%s --list -j2 --set hidden=8 --out r --threads=1", tiny());
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
     cr_expect_str_eq(out, spaced);
+    /* After "--" a word is the script, whatever it starts with. */
+    snprintf(args, sizeof args, "--list --set hidden=8 --out r -- %s", tiny());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    cr_expect_str_eq(out, spaced);
 }
 
 Test(cli, help_and_version) {
