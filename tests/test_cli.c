@@ -144,8 +144,23 @@ Test(cli, every_usage_error_exits_2) {
         cr_expect_eq(vibrun(dir, args), 2, "vibrun %s: exit code\n%s", bad[i].args, out);
         cr_expect_not_null(strstr(out, bad[i].want), "vibrun %s: expected '%s' in\n%s", bad[i].args, bad[i].want, out);
     }
-    /* A script's own error stays 1, even beside a --set. */
+    /* A bad value in a replayed config.lua is the file's error (1); the user's own --set, 2. */
     char args[2048];
+    snprintf(args, sizeof args, "--quiet --out r --set epochs=1 --set hidden=8 %s", tiny());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    char names[4][64], cfg[2048];
+    snprintf(cfg, sizeof cfg, "%s/r/tiny", dir);
+    cr_assert_eq(tu_point_dirs(cfg, names, 4), 1);
+    snprintf(args, sizeof args, "--check --set lr=fast r/tiny/%s/config.lua", names[0]);
+    cr_expect_eq(vibrun(dir, args), 2, "%s", out);
+    cr_expect_not_null(strstr(out, "'lr' expects a number"), "%s", out);
+    snprintf(cfg, sizeof cfg, "sed -i 's/^    hidden = 8,$/    hidden = \"x\",/' '%s/r/tiny/%s/config.lua'", dir,
+             names[0]);
+    cr_assert_eq(tu_run(cfg, NULL, 0), 0);
+    snprintf(args, sizeof args, "--check r/tiny/%s/config.lua", names[0]);
+    cr_expect_eq(vibrun(dir, args), 1, "%s", out);
+    cr_expect_not_null(strstr(out, "'hidden' expects an integer"), "%s", out);
+    /* A script's own error stays 1, even beside a --set. */
     snprintf(args, sizeof args, "--check --set epochs=1 '%s/tests/lua/error_unknown_key.lua'", tu_source_dir());
     cr_expect_eq(vibrun(dir, args), 1, "%s", out);
 }
