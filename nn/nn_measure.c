@@ -8,11 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nn_eval.h"
 #include "nn_mi_check.h"
-#include "nn_train.h"
 #include "rt_ops.h"
 
-#define LOG2E 1.4426950408889634    /* nats -> bits */
 #define TWO_PI_E 17.079468445347132 /* 2 pi e */
 #define DEG_PER_RAD 57.29577951308232
 
@@ -738,7 +737,7 @@ rt_status nn_latent_write(nn_model *m, int li, const nn_dataset *d, int batch, r
             double h_nats = rt_softmax_entropy_row(out->data + (size_t)i * C, C);
             rt_csv_num(&w, z->data[2 * i]);
             rt_csv_num(&w, z->data[2 * i + 1]);
-            rt_csv_num(&w, h_nats * LOG2E);
+            rt_csv_num(&w, h_nats * NN_LOG2E);
             st = rt_csv_end_row(&w, err);
         }
     }
