@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 // ---- small helpers ----
 
@@ -282,22 +281,6 @@ int nn_data_search_dirs(const char *name, const char *dir, char out[NN_DATA_MAX_
     snprintf(out[nc++], NN_PATH_MAX, "./data/%s", name);
     snprintf(out[nc++], NN_PATH_MAX, "/usr/share/datasets/%s", name);
     if (home && *home) snprintf(out[nc++], NN_PATH_MAX, "%s/.cache/vibrun/%s", home, name);
-    if (strcmp(name, "tishby") == 0) {
-        /* Beside a checkout: ../shared of the working directory, and of the checkout that holds
-        ** the running program (<checkout>/build/vibrun), wherever it runs from. */
-        snprintf(out[nc++], NN_PATH_MAX, "../shared/data/tishby-12bit");
-        char exe[NN_PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        if (n > 0) {
-            exe[n] = '\0';
-            for (int up = 0; up < 2; up++) {
-                char *slash = strrchr(exe, '/');
-                if (slash) *slash = '\0';
-            }
-            if (exe[0] && strlen(exe) + 32 < NN_PATH_MAX)
-                snprintf(out[nc++], NN_PATH_MAX, "%s/../shared/data/tishby-12bit", exe);
-        }
-    }
     return nc;
 }
 
@@ -337,8 +320,8 @@ static rt_status not_found(const char *name, const char *report, const char *hin
     const char *get = strcmp(name, "fashion-mnist") == 0
         ? "install it with: apt-get install dataset-fashion-mnist"
         : strcmp(name, "tishby") == 0
-        ? "get it with: vibrun data get tishby (downloads the authors' var_u.mat), or copy var_u.mat (e.g. "
-          "from ../shared/data/tishby-12bit beside a checkout) into one of these directories"
+        ? "get it with: vibrun data get tishby (downloads the authors' var_u.mat), or copy var_u.mat into "
+          "one of these directories"
         : strcmp(name, "mnist") == 0
         ? "get it by putting the four official IDX files (train-images-idx3-ubyte.gz, "
           "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in one of "
