@@ -314,7 +314,8 @@ static void variational_rows(nn_measure *mm, nn_model *m, const nn_obj *o, int s
     }
     if (!any) return;
     double t0 = rt_now_s();
-    nn_eval_cfg e = { 0, batch, samples_in_eval(m) ? 1 : 0, NN_AVG_PROBS, mm->seed, mm->point, 0, (double)epoch };
+    nn_eval_cfg e = { .batch = batch, .samples = samples_in_eval(m) ? 1 : 0, .avg = NN_AVG_PROBS, .seed = mm->seed,
+                      .point = mm->point, .epoch = (double)epoch };
     nn_eval ev = nn_evaluate(m, o, d, &e, c);
     double hy = label_entropy_bits(d), dt = rt_now_s() - t0;
     int decoder = -1;
