@@ -209,23 +209,38 @@ Test(tishby, bad_spec_and_missing_data) {
     ASSERT_MSG(err, "/nowhere/tishby: no such directory");
     ASSERT_MSG(err, "vibrun data get tishby");
     cr_expect_null(strstr(err.msg, "/vd/tishby"), "searched past the given dir: %s", err.msg);
-    /* Without a dir: the standard places, then ../shared beside the working directory and beside
-    ** the directory two levels above the program (the checkout for <checkout>/build/vibrun; only
-    ** that an absolute such path is searched is checked here, from build/tests/test_tishby). */
+    /* Without a dir: the standard places and nothing else; no development layout (../shared beside
+    ** the working directory or the program): tests and users point VIB_DATA at the data. */
     char dirs[NN_DATA_MAX_SEARCH][NN_PATH_MAX];
     int nd = nn_data_search_dirs("tishby", NULL, dirs);
-    const char *want[] = { "/vd/tishby", "./data/tishby", "/usr/share/datasets/tishby", "/home/.cache/vibrun/tishby",
-                           "../shared/data/tishby-12bit" };
-    for (int w = 0; w < 5; w++) {
-        bool found = false;
-        for (int k = 0; k < nd; k++) found |= strstr(dirs[k], want[w]) != NULL;
-        cr_expect(found, "%s not searched", want[w]);
-    }
-    bool beside_exe = false;
-    for (int k = 0; k < nd; k++) beside_exe |= dirs[k][0] == '/' && strstr(dirs[k], "/../shared/data/tishby-12bit");
-    cr_expect(beside_exe, "../shared beside the program's checkout not searched");
+    const char *want[] = { "/vd/tishby", "./data/tishby", "/usr/share/datasets/tishby", "/home/.cache/vibrun/tishby" };
+    cr_assert_eq(nd, 4);
+    for (int w = 0; w < 4; w++) cr_expect(strstr(dirs[w], want[w]) != NULL, "searched %s, not %s, in place %d", dirs[w], want[w], w);
     cr_assert_eq(tr.n, 0);
     cr_assert_null(te.x);
+}
+
+/* A script without dir finds the data set through VIB_DATA, as ctest sets it for every test
+** (build/tests/data/tishby, a link to the sample), and so does the shipped experiment. */
+Test(tishby, found_by_name_through_vib_data) {
+    shared_dir();                       /* skips where the sample is absent */
+    const char *vd = getenv("VIB_DATA");
+    cr_assert(vd && *vd, "VIB_DATA is not set (ctest sets it to build/tests/data)");
+    nn_data_spec s = nn_data_spec_default();
+    s.name = "tishby";
+    nn_dataset tr, te;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_OK, "%s", err.msg);
+    char want[PATH_MAX + 64];
+    snprintf(want, sizeof want, "%s/tishby/var_u.mat", vd);
+    cr_expect_str_eq(tr.source, want);
+    cr_expect_eq(tr.n, 3277);
+    nn_dataset_free(&tr);
+    nn_dataset_free(&te);
+    char args[PATH_MAX + 64];
+    snprintf(args, sizeof args, "--check '%s/experiments/tishby_12bit.lua'", tu_source_dir());
+    cr_assert_eq(vibrun(abs_tmpdir("tvd"), "", args), 0, "%s", out);
+    ASSERT_OUT("/tishby/var_u.mat (train 3277 x 12, test 819)");
 }
 
 Test(tishby, truncated_mat_is_refused) {
