@@ -411,7 +411,7 @@ Test(vibrun, composed_objective_logs_its_value_and_its_terms) {
 static void quick_experiment(const char *exp, const char *sample, const char *sets, const char *want_header,
                              double max_error) {
     char data[1024];
-    if (!tu_shared(sample, data, sizeof data)) cr_skip_test("no ../shared/data/%s", sample);
+    if (!tu_shared(sample, data, sizeof data)) tu_skip("no ../shared/data/%s", sample);
     const char *dir = tu_tmpdir(exp);
     char args[4096];
     snprintf(args, sizeof args, "--quiet --out runs --set epochs=1 --set data_dir='%s' %s '%s/experiments/%s.lua'",
