@@ -524,21 +524,21 @@ static volatile sig_atomic_t stop_flag;
 static int stop_after, steps_seen;
 static int steps_run, first_epoch, first_step;  /* steps this run of nn_train took, its first one */
 static int every = 1;                   /* cfg.checkpoint_every */
-static int snap_epoch;                  /* > 0: copy the point's directory after this epoch */
+static int snap_epoch;                  /* > 0: copy the point's directory in the next epoch */
 static char snap_from[512], snap_to[512];
 static bool lose_timing_log;        /* train_point: remove timing.csv.part before resuming */
 
 static void stop_at(const nn_progress *p, void *user) {
     (void)user;
-    if (!p->epoch_done) {
-        if (steps_run++ == 0) {
-            first_epoch = p->epoch;
-            first_step = (int)p->step;
-        }
-        if (++steps_seen == stop_after) stop_flag = 1;
-    } else if (p->epoch == snap_epoch) {
-        /* What a kill -9 right after this epoch leaves behind (the process ends; nothing more is
-        ** written): a copy of the directory as it stands. */
+    if (p->epoch_done) return;
+    if (steps_run++ == 0) {
+        first_epoch = p->epoch;
+        first_step = (int)p->step;
+    }
+    if (++steps_seen == stop_after) stop_flag = 1;
+    if (snap_epoch > 0 && p->epoch == snap_epoch + 1 && p->step == 1) {
+        /* What a kill -9 during the first step after epoch `snap_epoch` leaves behind (the
+        ** process ends; nothing more is written): a copy of the directory as it stands. */
         char cmd[1200];
         snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -a '%s' '%s'", snap_to, snap_from, snap_to);
         cr_assert_eq(system(cmd), 0);
@@ -642,8 +642,8 @@ Test(resume, interrupted_after_the_last_step_of_an_epoch_gives_the_same_bytes) {
     expect_resumed_same_bytes(16, "resumed_at_end");
 }
 
-/* checkpoint_every = 2 over 5 epochs: checkpoints after epochs 2, 4 and the last. A kill after
-** epoch 3 (its rows written, its checkpoint not) resumes from epoch 2's checkpoint, trains
+/* checkpoint_every = 2 over 5 epochs: checkpoints after epochs 2, 4 and the last. A kill in
+** epoch 4 (epoch 3's rows written, its checkpoint not) resumes from epoch 2's checkpoint, trains
 ** epochs 3 to 5 again (their steps counted), drops the rows of epoch 3 written before the kill,
 ** and ends with the bytes of the run that was never killed. */
 Test(resume, checkpoint_every_2_resumes_from_the_last_checkpoint_taken) {
@@ -663,7 +663,7 @@ Test(resume, checkpoint_every_2_resumes_from_the_last_checkpoint_taken) {
     char path[600];
     snprintf(path, sizeof path, "%s/metrics.csv.part", b);
     char *part = tu_read_file(path, NULL);
-    cr_assert_not_null(part, "the copy after epoch 3 has no metrics.csv.part");
+    cr_assert_not_null(part, "the copy in epoch 4 has no metrics.csv.part");
     cr_expect_not_null(strstr(part, "\n3,test,"), "epoch 3's rows were not written before the copy");
     free(part);
     train_once(b, 5, true, &res);
