@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rt_ckpt.h"
 #include "testutil.h"
 
 static char out[1 << 16];
@@ -203,8 +204,35 @@ static pid_t start_group(const char *dir, const char **argv) {
     return pid;
 }
 
-/* Starts vibrun in its own process group, waits until `after` points have finished, and kills
-** the whole group with SIGKILL (no handler runs: what a crash or the OOM killer does). */
+/* The points of exp_dir killed between a checkpoint and their result: a checkpoint and no
+** result.csv. Their ids into ids[] and the epochs their checkpoints had completed into done[]
+** (the checkpoint's epoch cursor); their count. */
+static int killed_after_a_checkpoint(const char *exp_dir, char ids[][64], int *done) {
+    char names[64][64], path[2048];
+    int n = exists(exp_dir) ? tu_point_dirs(exp_dir, names, 64) : 0, k = 0;
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s/result.csv", exp_dir, names[i]);
+        if (exists(path)) continue;
+        snprintf(path, sizeof path, "%s/%s/checkpoint", exp_dir, names[i]);
+        if (!exists(path)) continue;
+        rt_err err = { 0 };
+        rt_ckpt *ck = rt_ckpt_load(path, &err);
+        int32_t cursor[2] = { 0, 0 };
+        if (!ck || rt_ckpt_get(ck, "cursor", cursor, sizeof cursor, &err) != RT_OK) {
+            rt_ckpt_free(ck);
+            continue;           /* renamed into place but read mid-write: not one yet */
+        }
+        rt_ckpt_free(ck);
+        if (ids) snprintf(ids[k], 64, "%s", names[i]);
+        if (done) done[k] = cursor[0];
+        k++;
+    }
+    return k;
+}
+
+/* Starts vibrun in its own process group, waits until `after` points have finished and another
+** has written a checkpoint but not its result, and kills the whole group with SIGKILL (no
+** handler runs: what a crash or the OOM killer does). */
 static void kill9_midway(const char *dir, const char *outdir, int jobs, int after) {
     char exp[2048], jobs_s[16], script_path[1024];
     snprintf(exp, sizeof exp, "%s/%s/sweep_tiny", dir, outdir);
@@ -213,7 +241,7 @@ static void kill9_midway(const char *dir, const char *outdir, int jobs, int afte
     const char *argv[] = { NULL, "--quiet", "--out", outdir, "--set", "epochs=12", "--jobs", jobs_s, script_path, NULL };
     pid_t pid = start_group(dir, argv);
     int status;
-    for (int waited = 0; count_results(exp) < after; waited++) {
+    for (int waited = 0; count_results(exp) < after || killed_after_a_checkpoint(exp, NULL, NULL) == 0; waited++) {
         cr_assert_eq(waitpid(pid, &status, WNOHANG), 0, "vibrun ended before it was killed");
         cr_assert_lt(waited, 60000, "no %d points finished in 60 s", after);
         struct timespec ts = { 0, 1000 * 1000 };
@@ -228,6 +256,22 @@ static void kill9_midway(const char *dir, const char *outdir, int jobs, int afte
     cr_expect_lt(done, 12, "the kill came too late: every point had finished");
 }
 
+/* The epochs the resume trained for point id: its progress lines "[i/n] <id> <params> epoch e/12:"
+** (stderr is not a terminal); the first such epoch into *first. */
+static int epochs_trained(const char *text, const char *id, int *first) {
+    int k = 0;
+    *first = 0;
+    for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+        const char *close = strstr(line, "] "), *nl = strchr(line, '\n');
+        if (line[0] != '[' || !close || (nl && close > nl) || strncmp(close + 2, id, strlen(id)) != 0) continue;
+        const char *ep = strstr(close, " epoch ");
+        int e, of;
+        if (!ep || (nl && ep > nl) || sscanf(ep, " epoch %d/%d:", &e, &of) != 2) continue;
+        if (k++ == 0) *first = e;
+    }
+    return k;
+}
+
 Test(sweep, kill_9_then_resume_gives_the_bytes_of_an_uninterrupted_run, .timeout = 600) {
     const char *dir = tu_tiny_dir("kill9");
     char args[2048], a[2048], b[2048];
@@ -238,10 +282,22 @@ Test(sweep, kill_9_then_resume_gives_the_bytes_of_an_uninterrupted_run, .timeout
         char outdir[32];
         snprintf(outdir, sizeof outdir, "k%d", jobs);
         kill9_midway(dir, outdir, jobs, 4);
-        snprintf(args, sizeof args, "--quiet --out %s --set epochs=12 --jobs %d --resume %s", outdir, jobs,
+        /* At least one point was killed after a checkpoint and before its result: the resume
+        ** must go on from that checkpoint, training only the epochs after it. */
+        char ids[12][64];
+        int done[12];
+        snprintf(b, sizeof b, "%s/%s/sweep_tiny", dir, outdir);
+        int killed = killed_after_a_checkpoint(b, ids, done);
+        cr_assert_geq(killed, 1, "--jobs %d: no point was killed between a checkpoint and its result", jobs);
+        snprintf(args, sizeof args, "--out %s --set epochs=12 --jobs %d --resume %s", outdir, jobs,
                  script("sweep_tiny.lua"));
         cr_assert_eq(vibrun(dir, args), 0, "%s", out);
-        snprintf(b, sizeof b, "%s/%s/sweep_tiny", dir, outdir);
+        for (int i = 0; i < killed; i++) {
+            int first, n = epochs_trained(out, ids[i], &first);
+            cr_expect_eq(n, 12 - done[i], "--jobs %d: point %s, checkpointed after epoch %d, trained %d epochs on "
+                         "resuming (restarted?)\n%s", jobs, ids[i], done[i], n, out);
+            if (n) cr_expect_eq(first, done[i] + 1, "point %s resumed at epoch %d", ids[i], first);
+        }
         expect_same_sweep(a, b, 12);
     }
 }
