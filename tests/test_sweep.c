@@ -147,6 +147,45 @@ Test(sweep, jobs_2_gives_the_bytes_of_jobs_1, .timeout = 300) {
     cr_expect_eq(count_lines(a), 13, "12 points and a header");
 }
 
+/* Every point's timing.csv rows of exp_dir ran on `threads` threads (its threads column). */
+static void expect_threads(const char *exp_dir, int threads) {
+    char names[64][64], path[2048], want[32];
+    int n = tu_point_dirs(exp_dir, names, 64);
+    cr_assert_gt(n, 0);
+    snprintf(want, sizeof want, ",%d,", threads);
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s/timing.csv", exp_dir, names[i]);
+        char *s = tu_read_file(path, NULL);
+        cr_assert_not_null(s, "missing %s", path);
+        int rows = 0;
+        for (char *line = strchr(s, '\n'); line && line[1]; line = strchr(line + 1, '\n'), rows++) {
+            char *nl = strchr(line + 1, '\n');
+            if (nl) *nl = '\0';
+            cr_expect_not_null(strstr(line + 1, want), "%s: a row not on %d threads: %s", path, threads, line + 1);
+            if (nl) *nl = '\n';
+        }
+        cr_expect_gt(rows, 0, "%s: no rows", path);
+        free(s);
+    }
+}
+
+/* --threads T: each job runs on T threads (timing.csv says so), and the bytes are those of any
+** other --jobs with the same T (the README's promise), here with T = 2 (ctest's environment says 1). */
+Test(sweep, threads_gives_the_same_bytes_for_any_jobs, .timeout = 300) {
+    const char *dir = tu_tiny_dir("threads");
+    char args[2048], a[2048], b[2048];
+    for (int jobs = 1; jobs <= 2; jobs++) {
+        snprintf(args, sizeof args, "--quiet --out t%d --threads 2 --jobs %d --set hidden=16 %s", jobs, jobs,
+                 script("sweep_tiny.lua"));
+        cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+        snprintf(a, sizeof a, "%s/t%d/sweep_tiny", dir, jobs);
+        expect_threads(a, 2);
+    }
+    snprintf(a, sizeof a, "%s/t1/sweep_tiny", dir);
+    snprintf(b, sizeof b, "%s/t2/sweep_tiny", dir);
+    expect_same_sweep(a, b, 6);
+}
+
 /* A run narrowed by --set to points the directory has, or a point replayed from its config.lua,
 ** leaves results.csv covering the whole sweep. A run of other points (another epochs) takes the
 ** directory over rather than mixing with it; --merge with the first run's options gives the whole
