@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -339,6 +340,105 @@ Test(sweep, kill_9_then_resume_gives_the_bytes_of_an_uninterrupted_run, .timeout
         }
         expect_same_sweep(a, b, 12);
     }
+}
+
+// ---- signals ----
+
+/* The points of exp_dir in training now: a metrics.csv.part and no result.csv. */
+static int in_training(const char *exp_dir) {
+    char names[64][64], path[2048];
+    int n = exists(exp_dir) ? tu_point_dirs(exp_dir, names, 64) : 0, k = 0;
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s/result.csv", exp_dir, names[i]);
+        if (exists(path)) continue;
+        snprintf(path, sizeof path, "%s/%s/metrics.csv.part", exp_dir, names[i]);
+        k += exists(path);
+    }
+    return k;
+}
+
+/* Starts `vibrun --quiet --out outdir --set epochs=E --jobs 2 sweep_tiny.lua` in its own group and
+** waits until both workers are training a point (and one has a checkpoint to resume from). */
+static pid_t start_two_workers(const char *dir, const char *outdir, const char *epochs, char *exp, size_t size) {
+    char script_path[1024];
+    snprintf(exp, size, "%s/%s/sweep_tiny", dir, outdir);
+    snprintf(script_path, sizeof script_path, "%s/tests/lua/sweep_tiny.lua", tu_source_dir());
+    const char *argv[] = { NULL, "--quiet", "--out", outdir, "--set", epochs, "--jobs", "2", script_path, NULL };
+    pid_t pid = start_group(dir, argv);
+    int status;
+    for (int waited = 0; in_training(exp) < 2 || killed_after_a_checkpoint(exp, NULL, NULL) < 1; waited++) {
+        cr_assert_eq(waitpid(pid, &status, WNOHANG), 0, "vibrun ended before the signal");
+        cr_assert_lt(waited, 60000, "two workers did not start training in 60 s");
+        struct timespec ts = { 0, 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    return pid;
+}
+
+/* SIGTERM to the parent alone (what Slurm or `kill PID` sends): it forwards the signal to its
+** workers, each checkpoints its point and stops; vibrun exits (not by the signal) saying so, the
+** points read `interrupted` in `vibrun status`, and --resume ends with the bytes of a run never
+** stopped. */
+Test(sweep, sigterm_to_the_parent_of_two_jobs_checkpoints_and_resumes_to_the_same_bytes, .timeout = 300) {
+    const char *dir = tu_tiny_dir("sigterm");
+    char args[2048], exp[2048], ref[2048];
+    snprintf(args, sizeof args, "--quiet --out ref --set epochs=12 %s", script("sweep_tiny.lua"));
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(ref, sizeof ref, "%s/ref/sweep_tiny", dir);
+    pid_t pid = start_two_workers(dir, "s", "epochs=12", exp, sizeof exp);
+    kill(pid, SIGTERM);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_expect(WIFEXITED(status) && WEXITSTATUS(status) != 0, "vibrun after SIGTERM: status %#x", status);
+    char ids[12][64];
+    int done[12], stopped = killed_after_a_checkpoint(exp, ids, done);
+    cr_expect_geq(stopped, 1, "no point was left with a checkpoint and no result");
+    vibrun(dir, "status s/sweep_tiny");
+    int lines = 0;
+    for (const char *q = out; (q = strstr(q, "  interrupted  ")) != NULL; q++) lines++;
+    cr_expect_eq(lines, stopped, "status lists %d interrupted points, %d have a checkpoint:\n%s", lines, stopped, out);
+    cr_expect_null(strstr(out, "  running  "), "a point still reads running:\n%s", out);
+    cr_expect_null(strstr(out, "  failed  "), "a point failed:\n%s", out);
+    snprintf(args, sizeof args, "--out s --set epochs=12 --jobs 2 --resume %s", script("sweep_tiny.lua"));
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    for (int i = 0; i < stopped; i++) {
+        int first, n = epochs_trained(out, ids[i], &first);
+        cr_expect_eq(n, 12 - done[i], "point %s, checkpointed after epoch %d, trained %d epochs on resuming", ids[i],
+                     done[i], n);
+    }
+    expect_same_sweep(ref, exp, 12);
+}
+
+/* The parent killed alone (SIGKILL: no handler runs, nothing is forwarded): its workers notice
+** (PR_SET_PDEATHSIG gives them SIGTERM), checkpoint and stop instead of training on as orphans.
+** The test process is their subreaper, so it collects them and their exit codes. */
+Test(sweep, workers_stop_when_their_parent_is_killed, .timeout = 120) {
+    cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    const char *dir = tu_tiny_dir("orphans");
+    char exp[2048];
+    pid_t pid = start_two_workers(dir, "o", "epochs=5000", exp, sizeof exp);
+    kill(pid, SIGKILL);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    int reaped = 0;
+    for (int waited = 0; waited < 10000 && reaped < 2; waited++) {
+        pid_t w = waitpid(-1, &status, WNOHANG);
+        if (w > 0) {
+            reaped++;
+            cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 3,
+                      "a worker ended with status %#x, not 3 (point interrupted)", status);
+            continue;
+        }
+        struct timespec ts = { 0, 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    if (reaped < 2) {
+        kill(-pid, SIGKILL);        /* the group: the orphans that trained on */
+        while (waitpid(-1, &status, 0) > 0) {}
+    }
+    cr_assert_eq(reaped, 2, "%d of 2 workers stopped within 10 s of their parent's death", reaped);
+    cr_expect_geq(killed_after_a_checkpoint(exp, NULL, NULL), 2, "the workers did not checkpoint their points");
+    cr_expect_eq(in_training(exp), 2);
 }
 
 /* A finished point trained again without --resume is not "done" while the new run is partial:
