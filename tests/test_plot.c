@@ -17,7 +17,7 @@
 static char out[1 << 16];
 
 static void need_gnuplot(void) {
-    if (system("command -v gnuplot >/dev/null 2>&1") != 0) cr_skip_test("gnuplot is not installed");
+    if (system("command -v gnuplot >/dev/null 2>&1") != 0) tu_skip("gnuplot is not installed");
 }
 
 #define NPT 3

@@ -34,7 +34,7 @@ static const char *absolute(const char *path, char *buf, size_t size) {
 /* The shared folder as an absolute path, or skip. */
 static const char *shared_dir(void) {
     static char rel[PATH_MAX], abs[2 * PATH_MAX];
-    if (!tu_shared("tishby-12bit/var_u.mat", rel, sizeof rel)) cr_skip_test("../shared/data/tishby-12bit absent");
+    if (!tu_shared("tishby-12bit/var_u.mat", rel, sizeof rel)) tu_skip("../shared/data/tishby-12bit absent");
     *strrchr(rel, '/') = '\0';
     return absolute(rel, abs, sizeof abs);
 }
