@@ -42,11 +42,11 @@ perl -e '
     for my $i (0 .. $n - 1) { my $y = ($i * 7) % 10; $lab .= pack("C", $y);
       $img .= pack("C*", map { ($_ * 13 + $y * 29 + $i * 3) % 256 } 0 .. 783); }
     put("$dir/$split-images-idx3-ubyte", $img); put("$dir/$split-labels-idx1-ubyte", $lab); }
-  for my $name ("fashion-mnist", "mnist") { mkdir "$d/$name"; idx("$d/$name", "train", 600); idx("$d/$name", "t10k", 200); }
+  for my $name ("fashion-mnist", "mnist") { mkdir "$d/$name"; idx("$d/$name", "train", 300); idx("$d/$name", "t10k", 100); }
   # CIFAR-10 binary batches: 1 label byte and 3072 pixel bytes per record.
   mkdir "$d/cifar10";
   for my $b ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch") {
-    my $s = ""; for my $i (0 .. 99) { my $y = ($i * 3) % 10;
+    my $s = ""; for my $i (0 .. 39) { my $y = ($i * 3) % 10;
       $s .= pack("C", $y) . pack("C*", map { ($_ * 5 + $y * 31 + $i) % 256 } 0 .. 3071); }
     put("$d/cifar10/$b.bin", $s); }
   # The 12-bit task as var_u.csv: the 4,096 patterns, the label a fixed function of them.
@@ -78,6 +78,7 @@ extract() {
 
 run_page() {   # run_page PAGE: its commands in a scratch copy of a fresh clone after the build
   local page=$1 rel=${1#"$VIB_SOURCE"/} w kind line text out rc n=0
+  local t0=$SECONDS
   w=$(mktemp -d "$T/page.XXXXXX")
   ln -s "$VIB_SOURCE/experiments" "$w/experiments"
   mkdir "$w/build" && ln -s "$VIBRUN" "$w/build/vibrun"
@@ -85,14 +86,16 @@ run_page() {   # run_page PAGE: its commands in a scratch copy of a fresh clone 
     n=$((n + 1))
     case $kind in
       run)
-        out=$(cd "$w" && PATH="$w/build:$PATH" timeout 60 bash -c "$text" 2>&1 < /dev/null)
+        local t1=$SECONDS
+        out=$(cd "$w" && PATH="$w/build:$PATH" timeout 120 bash -c "$text" 2>&1 < /dev/null)
         rc=$?
+        [ -z "${DOC_TIMES:-}" ] || echo "  $((SECONDS - t1)) s  $text"
         [ "$rc" = 0 ] || { fail "$rel:$line: exit $rc: $text"; printf '%s\n' "$out" | tail -n 15; } ;;
       long)
         if [[ $text =~ ^(build/)?vibrun\ [^\ ]+\.lua ]] && [[ ! $text =~ \ --(merge|resume)( |$) ]]; then
           # a comment after the command goes; the options stay
           local cmd=${text%%#*}
-          out=$(cd "$w" && PATH="$w/build:$PATH" timeout 60 bash -c "$cmd --list" 2>&1 < /dev/null)
+          out=$(cd "$w" && PATH="$w/build:$PATH" timeout 120 bash -c "$cmd --list" 2>&1 < /dev/null)
           rc=$?
           [ "$rc" = 0 ] || { fail "$rel:$line: exit $rc with --list: $text"; printf '%s\n' "$out" | tail -n 15; }
         elif ! bash -n -c "$text" 2>/dev/null; then fail "$rel:$line: not a shell command: $text"; fi ;;
@@ -105,7 +108,7 @@ run_page() {   # run_page PAGE: its commands in a scratch copy of a fresh clone 
       *) fail "$rel:$line: unknown block kind '$kind' (sh, sh long, sh notest, files)" ;;
     esac
   done < <(extract "$page")
-  echo "$rel: $n commands and paths"
+  echo "$rel: $n commands and paths, $((SECONDS - t0)) s"
 }
 
 [ -f "$VIB_SOURCE/README.md" ] || { echo "FAIL: no README.md in $VIB_SOURCE"; exit 1; }
