@@ -117,5 +117,18 @@ n_run=$(extract "$VIB_SOURCE/README.md" | grep -c '^run')
 for page in "$VIB_SOURCE/README.md" "$VIB_SOURCE"/docs/*.md; do
   [ -f "$page" ] && run_page "$page"
 done
+# Every relative link of a page names a file of the checkout.
+for page in "$VIB_SOURCE/README.md" "$VIB_SOURCE"/docs/*.md; do
+  [ -f "$page" ] || continue
+  dir=$(dirname "$page")
+  while read -r link; do
+    target=${link%%#*} anchor=${link#"$target"}
+    file=$page; [ -z "$target" ] || file=$dir/$target
+    if [ ! -e "$file" ]; then fail "${page#"$VIB_SOURCE"/}: link to a missing file: $link"; continue; fi
+    # an anchor is a heading's GitHub id: lower case, spaces to '-', punctuation but '-' and '_' gone
+    [ -z "$anchor" ] || grep '^#' "$file" | sed 's/^#* *//' | tr 'A-Z' 'a-z' | sed 's/[^a-z0-9 _-]//g; s/ /-/g' |
+      grep -qx -- "${anchor#\#}" || fail "${page#"$VIB_SOURCE"/}: link to a missing heading: $link"
+  done < <(grep -o '\]([^)]*)' "$page" | sed 's/^](//; s/)$//' | grep -v '^[a-z]*:')
+done
 [ "$fails" = 0 ] || { echo "$fails failures"; exit 1; }
 echo "PASS"
