@@ -306,7 +306,9 @@ static rt_status write_results(const char *exp_dir, char ids[][17], int n, table
                 row[j] = (char *)"";
                 for (int c = 0; c < ts[i].ncol; c++)
                     if (strcmp(ts[i].head[c], cols[j]) == 0 && seen++ == occ) {
-                        row[j] = rt_xstrdup(ts[i].cell[(size_t)r * (size_t)ts[i].ncol + (size_t)c]);
+                        /* an empty cell stays the shared "" (results_free frees non-empty ones) */
+                        const char *v = ts[i].cell[(size_t)r * (size_t)ts[i].ncol + (size_t)c];
+                        row[j] = v[0] ? rt_xstrdup(v) : (char *)"";
                         break;
                     }
                 bprintf(&b, "%s%s", j ? "," : "", row[j]);
