@@ -3,7 +3,7 @@
 **
 ** vibrun.c parses the command line into lb_opts and calls lb_run. lb_run creates a sandboxed Lua
 ** state (lb_state.c), runs the script, resolves its points (the DSL in vib.lua), converts each to
-** C specs (lb_spec.c) and trains it through nn/ (lb_run.c), writing the run directory.
+** C specs (lb_point.c) and trains it through nn/ (lb_run.c), writing the run directory.
 **
 ** Exit codes (DESIGN.md): 0 success, 1 script or runtime error, 2 bad usage.
 */

@@ -20,7 +20,7 @@ bool lb_dofile(lua_State *L, const char *path, bool traceback);
 /* Calls vib.<fname> with nargs arguments already pushed (function below them is pushed here). */
 bool lb_call_vib(lua_State *L, const char *fname, int nargs, int nres);
 
-/* ---- lb_spec.c: resolved point (a Lua table on top of the stack) -> C specs ---- */
+/* ---- lb_point.c: resolved point (a Lua table on top of the stack) -> C specs ---- */
 #define LB_MAX_LAYERS 64
 typedef struct lb_point {
     char name[128];                     /* experiment name */

@@ -1,4 +1,4 @@
-// lb_spec.c: a resolved point (plain Lua tables built by vib.lua) into the C specs of nn/.
+// lb_point.c: a resolved point (plain Lua tables built by vib.lua) into the C specs of nn/.
 // vib.lua has already checked keys and types; what is checked here are values and relations,
 // reported against the script line that declared the culprit.
 #include <lauxlib.h>
