@@ -9,6 +9,7 @@
 #include "nn_data.h"
 #include "nn_obj.h"
 #include "nn_train.h"
+#include "rt_text.h"
 
 /* ---- lb_state.c ---- */
 /* A sandboxed state: base, table, string, math, utf8; `require "vib"`; undefined globals are
@@ -57,11 +58,11 @@ typedef struct lb_manifest {
 } lb_manifest;
 /* The real path of the script: what a run directory records as its owner. */
 void lb_script_identity(const char *script, char *out, size_t size);
-/* s as one shell word (single quotes, a quote inside as '\''). */
-void lb_shell_quote(const char *s, char *out, size_t size);
-/* The options that select a run's points again, each with a leading space: " --out DIR" unless
-** DIR is the default "runs", then " --set k=v" for each --set, shell-quoted. */
-void lb_selection_args(const lb_opts *o, char *out, size_t size);
+/* Appends s as one shell word (single quotes, a quote inside as '\''). */
+void lb_shell_quote(rt_buf *b, const char *s);
+/* Appends the options that select a run's points again, each with a leading space: " --out DIR"
+** unless DIR is the default "runs", then " --set k=v" for each --set, shell-quoted. */
+void lb_selection_args(const lb_opts *o, rt_buf *b);
 /* False, with a message, when exp_dir belongs to another script. */
 bool lb_manifest_check(const char *exp_dir, const char *script, char *msg, size_t size);
 rt_status lb_manifest_write(const char *exp_dir, const char *script, const char *args, char ids[][17],

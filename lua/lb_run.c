@@ -15,40 +15,21 @@
 #include "lb_impl.h"
 #include "rt_blas.h"
 #include "rt_csv.h"
+#include "rt_text.h"
 
 volatile sig_atomic_t lb_stop = 0;
 
 // ---- small helpers ----
-
-static int mkdir_p(const char *path) {
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(tmp, 0777) != 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    return mkdir(tmp, 0777) != 0 && errno != EEXIST ? -1 : 0;
-}
 
 static bool file_exists(const char *path) {
     struct stat st;
     return stat(path, &st) == 0;
 }
 
-/* The shortest %g form that reads back as the same double. */
-static void fmt_num(double v, char *buf, size_t size) {
-    for (int prec = 6; prec <= 17; prec++) {
-        snprintf(buf, size, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v) return;
-    }
-}
-
 /* The Lua value at idx as text for CSV, titles and config.lua (strings unquoted). */
 static void value_str(lua_State *L, int idx, char *buf, size_t size) {
     if (lua_isinteger(L, idx)) snprintf(buf, size, "%lld", (long long)lua_tointeger(L, idx));
-    else if (lua_type(L, idx) == LUA_TNUMBER) fmt_num(lua_tonumber(L, idx), buf, size);
+    else if (lua_type(L, idx) == LUA_TNUMBER) rt_fmt_num(lua_tonumber(L, idx), buf, size);
     else if (lua_type(L, idx) == LUA_TBOOLEAN) snprintf(buf, size, "%s", lua_toboolean(L, idx) ? "true" : "false");
     else snprintf(buf, size, "%s", lua_tostring(L, idx) ? lua_tostring(L, idx) : "");
 }
@@ -110,9 +91,8 @@ static void on_progress(const nn_progress *p, void *user) {
 /* config.lua: the resolved point, replayable with `vibrun config.lua`. */
 static rt_status write_config(lua_State *L, int point_idx, const lb_opts *o, const lb_point *p,
                               const char *dir, rt_err *err) {
-    char buf[16384];
-    size_t k = 0;
-#define PUT(...) do { if (k < sizeof buf) k += (size_t)snprintf(buf + k, sizeof buf - k, __VA_ARGS__); } while (0)
+    rt_buf b = { 0 };
+#define PUT(...) rt_buf_printf(&b, __VA_ARGS__)
     char cwd[PATH_MAX], script[PATH_MAX];
     if (!getcwd(cwd, sizeof cwd)) snprintf(cwd, sizeof cwd, ".");
     lb_script_identity(o->script, script, sizeof script);
@@ -146,19 +126,20 @@ static rt_status write_config(lua_State *L, int point_idx, const lb_opts *o, con
 #undef PUT
     char path[1200];
     snprintf(path, sizeof path, "%s/config.lua", dir);
-    return rt_write_atomic(path, buf, k < sizeof buf ? k : sizeof buf - 1, err);
+    rt_status st = rt_write_atomic(path, b.s, b.n, err);
+    rt_buf_free(&b);
+    return st;
 }
 
 /* result.csv: one row, the point's hyperparameters and final metrics (deterministic). */
 static rt_status write_result(lua_State *L, int point_idx, const lb_point *p, const nn_result *r,
                               const char *dir, rt_err *err) {
-    static char head[32768], row[32768];
+    rt_buf head = { 0 }, row = { 0 };
     char v[128];
-    size_t h = 0, w = 0;
 #define COL(name, ...) do { \
-        h += (size_t)snprintf(head + h, sizeof head - h, "%s%s", h ? "," : "", name); \
-        w += (size_t)snprintf(row + w, sizeof row - w, w ? "," : ""); \
-        w += (size_t)snprintf(row + w, sizeof row - w, __VA_ARGS__); } while (0)
+        rt_buf_printf(&head, "%s%s", head.n ? "," : "", name); \
+        if (row.n) rt_buf_printf(&row, ","); \
+        rt_buf_printf(&row, __VA_ARGS__); } while (0)
     COL("point_id", "%s", p->id);
     lua_getfield(L, point_idx, "params");
     char keys[64][64];
@@ -174,15 +155,15 @@ static rt_status write_result(lua_State *L, int point_idx, const lb_point *p, co
     COL("status", "%s", r->status);
     COL("epochs", "%d", r->epochs_done);
     COL("diverged_epoch", "%d", r->diverged_epoch);
-    fmt_num(r->train_loss_bits, v, sizeof v); COL("train_loss_bits", "%s", v);
-    fmt_num(r->train_error, v, sizeof v); COL("train_error", "%s", v);
-    fmt_num(r->test_loss_bits, v, sizeof v); COL("test_loss_bits", "%s", v);
-    fmt_num(r->test_error, v, sizeof v); COL("test_error", "%s", v);
-    fmt_num(r->test_error_det, v, sizeof v); COL("test_error_det", "%s", v);
+    rt_fmt_num(r->train_loss_bits, v, sizeof v); COL("train_loss_bits", "%s", v);
+    rt_fmt_num(r->train_error, v, sizeof v); COL("train_error", "%s", v);
+    rt_fmt_num(r->test_loss_bits, v, sizeof v); COL("test_loss_bits", "%s", v);
+    rt_fmt_num(r->test_error, v, sizeof v); COL("test_error", "%s", v);
+    rt_fmt_num(r->test_error_det, v, sizeof v); COL("test_error_det", "%s", v);
     for (int t = 0; t < p->nterms; t++) {
         char name[64];
         snprintf(name, sizeof name, "test_%s_bits", p->terms[t].name);
-        fmt_num(r->term_bits[t], v, sizeof v);
+        rt_fmt_num(r->term_bits[t], v, sizeof v);
         COL(name, "%s", v);
     }
     /* The last measured epoch's information plane: <split>_<layer>_<estimator>_{ixz,izy}_bits. */
@@ -191,17 +172,20 @@ static rt_status write_result(lua_State *L, int point_idx, const lb_point *p, co
         char name[160];
         const char *split = ir->split ? "test" : "train", *kind = nn_info_kind_name(ir->kind);
         snprintf(name, sizeof name, "%s_%s_%s_ixz_bits", split, ir->layer, kind);
-        fmt_num(ir->ixz, v, sizeof v);
+        rt_fmt_num(ir->ixz, v, sizeof v);
         COL(name, "%s", v);
         snprintf(name, sizeof name, "%s_%s_%s_izy_bits", split, ir->layer, kind);
-        fmt_num(ir->izy, v, sizeof v);
+        rt_fmt_num(ir->izy, v, sizeof v);
         COL(name, "%s", v);
     }
 #undef COL
-    char buf[65600], path[1200];
-    int len = snprintf(buf, sizeof buf, "%s\n%s\n", head, row);
+    char path[1200];
+    rt_buf_printf(&head, "\n%s\n", rt_buf_str(&row));
     snprintf(path, sizeof path, "%s/result.csv", dir);
-    return rt_write_atomic(path, buf, (size_t)len, err);
+    rt_status st = rt_write_atomic(path, head.s, head.n, err);
+    rt_buf_free(&head);
+    rt_buf_free(&row);
+    return st;
 }
 
 // ---- the experiment ----
@@ -329,7 +313,7 @@ static int train_point(lua_State *L, int pi, const lb_opts *o, lb_point *p, cons
                        const char *exp_dir, progress_state *ps) {
     char dir[1100];
     snprintf(dir, sizeof dir, "%s/%s", exp_dir, p->id);
-    if (mkdir_p(dir) != 0) {
+    if (rt_mkdir_p(dir, NULL, 0) != 0) {
         fprintf(stderr, "vibrun: cannot create %s: %s\n", dir, strerror(errno));
         return POINT_ERROR;
     }
@@ -549,8 +533,8 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
             goto out;
         }
         rt_err err = { 0 };
-        char args[4096];
-        lb_selection_args(o, args, sizeof args);
+        rt_buf args = { 0 };
+        lb_selection_args(o, &args);
         int finished = 0;
         for (int i = 0; o->merge && i < npoints; i++) {
             char res[1400];
@@ -568,12 +552,14 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
         if (o->merge && finished < npoints && !o->quiet)
             fprintf(stderr, "vibrun: %d of the %d points this command selects have not finished in %s\n",
                     npoints - finished, npoints, exp_dir);
-        if (mkdir_p(exp_dir) != 0) {
+        if (rt_mkdir_p(exp_dir, NULL, 0) != 0) {
             fprintf(stderr, "vibrun: cannot create %s: %s\n", exp_dir, strerror(errno));
             code = 1;
             goto out;
         }
-        if (lb_manifest_write(exp_dir, o->script, args, ids, epochs, titles, npoints, &err) != RT_OK) {
+        rt_status st = lb_manifest_write(exp_dir, o->script, args.s, ids, epochs, titles, npoints, &err);
+        rt_buf_free(&args);
+        if (st != RT_OK) {
             report(err.msg);
             code = 1;
             goto out;
@@ -708,8 +694,9 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
         else if (pc == POINT_BUSY) busy++;
         else code = 1;
     }
-    char sel[4096];
-    lb_selection_args(o, sel, sizeof sel);
+    rt_buf selb = { 0 };
+    lb_selection_args(o, &selb);
+    const char *sel = selb.s;
     if (interrupted || (lb_stop && code == 0)) {
         fprintf(stderr, "\nvibrun: interrupted; %d point%s checkpointed. Continue with: vibrun %s%s --resume%s\n",
                 interrupted, interrupted == 1 ? "" : "s", o->script, sel, o->nshards ? " --shard ..." : "");
@@ -740,6 +727,7 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
         lua_pop(L, 2);
     }
     lb_manifest_free(&man);
+    rt_buf_free(&selb);
 out:
     nn_dataset_free(&dc->train);
     nn_dataset_free(&dc->test);

@@ -11,7 +11,6 @@
 #include <limits.h>
 #include <math.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,59 +20,9 @@
 
 #include "lb_impl.h"
 #include "rt_csv.h"
+#include "rt_text.h"
 
 // ---- small helpers ----
-
-/* The whole file as a NUL-terminated malloc'd string, or NULL. */
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0;
-    char *s = rt_xmalloc(cap);
-    size_t k;
-    while ((k = fread(s + n, 1, cap - n - 1, f)) > 0) {
-        n += k;
-        if (n + 1 == cap) {
-            s = realloc(s, cap *= 2);
-            if (!s) RT_ABORT("out of memory");
-        }
-    }
-    fclose(f);
-    s[n] = '\0';
-    if (len) *len = n;
-    return s;
-}
-
-/* A growing text buffer. */
-typedef struct buf {
-    char *s;
-    size_t n, cap;
-} buf;
-
-RT_PRINTF(2, 3)
-static void bprintf(buf *b, const char *fmt, ...) {
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int k = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
-        va_end(ap);
-        if (k >= 0 && b->s && b->n + (size_t)k < b->cap) {
-            b->n += (size_t)k;
-            return;
-        }
-        b->cap = b->cap ? b->cap * 2 + (size_t)k : 4096 + (size_t)k;
-        b->s = realloc(b->s, b->cap);
-        if (!b->s) RT_ABORT("out of memory");
-    }
-}
-
-/* The shortest %g form that reads back as the same double ("nan", "inf" as such). */
-static void fmt_num(double v, char *out, size_t size) {
-    for (int prec = 6; prec <= 17; prec++) {
-        snprintf(out, size, "%.*g", prec, v);
-        if (strtod(out, NULL) == v) return;
-    }
-}
 
 int lb_cpu_count(void) {
     cpu_set_t set;
@@ -102,7 +51,7 @@ bool lb_manifest_check(const char *exp_dir, const char *script, char *msg, size_
     char path[1200], want[PATH_MAX], have[PATH_MAX] = "";
     manifest_path(exp_dir, path, sizeof path);
     lb_script_identity(script, want, sizeof want);
-    char *s = slurp(path, NULL);
+    char *s = rt_read_file(path, NULL);
     if (!s) return true;
     char *line = strstr(s, "\nscript ");
     if (line) sscanf(line + 8, "%4095[^\n]", have);
@@ -135,18 +84,18 @@ rt_status lb_manifest_write(const char *exp_dir, const char *script, const char 
         lb_manifest_free(&old);
         if (all_listed) return RT_OK;
     }
-    buf b = { 0 };
-    bprintf(&b, "# vibrun run directory: the script that owns it, the options that select its points, and "
+    rt_buf b = { 0 };
+    rt_buf_printf(&b, "# vibrun run directory: the script that owns it, the options that select its points, and "
             "its points in sweep order (point <id> <epochs> <params>)\nscript %s\nargs%s\n", ident, args);
     for (int i = 0; i < n; i++) {
         char title[256];                /* one line: a string param may hold a newline */
         snprintf(title, sizeof title, "%s", titles[i]);
         for (char *c = title; *c; c++)
             if (*c == '\n' || *c == '\r') *c = ' ';
-        bprintf(&b, "point %s %d %s\n", ids[i], epochs[i], title);
+        rt_buf_printf(&b, "point %s %d %s\n", ids[i], epochs[i], title);
     }
     rt_status st = rt_write_atomic(path, b.s, b.n, err);
-    free(b.s);
+    rt_buf_free(&b);
     return st;
 }
 
@@ -154,7 +103,7 @@ int lb_manifest_read(const char *exp_dir, lb_manifest *m) {
     memset(m, 0, sizeof *m);
     char path[1200];
     manifest_path(exp_dir, path, sizeof path);
-    char *s = slurp(path, NULL);
+    char *s = rt_read_file(path, NULL);
     if (!s) return -1;
     int cap = 0;
     for (char *line = s; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
@@ -183,69 +132,14 @@ void lb_manifest_free(lb_manifest *m) {
     memset(m, 0, sizeof *m);
 }
 
-// ---- CSV tables ----
+// ---- the rows of every point ----
 
-#define MAX_COLS 256
-
-/* A parsed CSV file: the header and rows of fields (simple CSV: the files vibrun writes). */
-typedef struct table {
-    char *text;
+/* results.csv as it is built: the union of the points' columns, their rows under it. */
+typedef struct results_table {
     int ncol, nrow;
-    char *head[MAX_COLS];
-    char **cell;                        /* nrow x ncol */
-} table;
-
-/* Splits a line in place at commas (honouring "quoted, fields"); returns the field count. */
-static int split(char *line, char **f, int max) {
-    int n = 0;
-    char *p = line;
-    for (;;) {
-        if (n == max) return n;
-        if (*p == '"') {                /* a quoted field keeps its quotes: rows are copied as text */
-            f[n++] = p++;
-            while (*p && !(*p == '"' && p[1] != '"')) p += *p == '"' ? 2 : 1;
-            if (*p) p++;
-        } else {
-            f[n++] = p;
-            while (*p && *p != ',') p++;
-        }
-        if (*p != ',') break;
-        *p++ = '\0';
-    }
-    return n;
-}
-
-static bool table_read(const char *path, table *t) {
-    memset(t, 0, sizeof *t);
-    t->text = slurp(path, NULL);
-    if (!t->text) return false;
-    int cap = 0;
-    char *line = t->text;
-    for (int ln = 0; line && *line; ln++) {
-        char *nl = strchr(line, '\n');
-        if (nl) *nl = '\0';
-        if (ln == 0) {
-            t->ncol = split(line, t->head, MAX_COLS);
-        } else if (*line) {
-            if (t->nrow == cap) {
-                cap = cap ? cap * 2 : 8;
-                t->cell = realloc(t->cell, (size_t)cap * (size_t)t->ncol * sizeof *t->cell);
-                if (!t->cell) RT_ABORT("out of memory");
-            }
-            char **row = t->cell + (size_t)t->nrow * (size_t)t->ncol;
-            int k = split(line, row, t->ncol);
-            for (int i = k; i < t->ncol; i++) row[i] = (char *)"";
-            t->nrow++;
-        }
-        line = nl ? nl + 1 : NULL;
-    }
-    return t->ncol > 0;
-}
-
-static void table_free(table *t) {
-    free(t->text);
-    free(t->cell);
-}
+    char **head;                        /* ncol names */
+    char **cell;                        /* nrow x ncol, "" where a point lacks the column */
+} results_table;
 
 /* Column identities tell repeated names apart by occurrence ("epochs" twice: #0 and #1). */
 static int occurrence(char *const *names, int i) {
@@ -274,29 +168,36 @@ double lb_t975(int df) {
 /* results.csv: one row per point with a result.csv, in sweep order. Columns: the union of the
 ** points' columns in order of first appearance (points of one sweep may log different terms);
 ** a point without a column leaves it empty. */
-static rt_status write_results(const char *exp_dir, char ids[][17], int n, table *all, rt_err *err) {
-    table *ts = rt_xcalloc((size_t)(n ? n : 1), sizeof *ts);
-    char *cols[MAX_COLS];
+static rt_status write_results(const char *exp_dir, char ids[][17], int n, results_table *all, rt_err *err) {
+    rt_csv_table *ts = rt_xcalloc((size_t)(n ? n : 1), sizeof *ts);
+    char **cols = NULL;
     int ncol = 0, nrow = 0;
     for (int i = 0; i < n; i++) {
         char path[1200];
         snprintf(path, sizeof path, "%s/%s/result.csv", exp_dir, ids[i]);
-        if (!table_read(path, &ts[i])) continue;
+        if (!rt_csv_read(path, &ts[i])) continue;
+        char **head = ts[i].cell;
         for (int c = 0; c < ts[i].ncol; c++) {
-            int occ = occurrence(ts[i].head, c), found = 0;
+            int occ = occurrence(head, c), found = 0;
             for (int j = 0; j < ncol; j++)
-                if (strcmp(cols[j], ts[i].head[c]) == 0 && found++ == occ) { found = -1; break; }
-            if (found != -1 && ncol < MAX_COLS) cols[ncol++] = ts[i].head[c];
+                if (strcmp(cols[j], head[c]) == 0 && found++ == occ) { found = -1; break; }
+            if (found == -1) continue;
+            cols = realloc(cols, (size_t)(ncol + 1) * sizeof *cols);
+            if (!cols) RT_ABORT("out of memory");
+            cols[ncol++] = head[c];
         }
         nrow += ts[i].nrow;
     }
     rt_status st = RT_OK;
-    buf b = { 0 };
+    rt_buf b = { 0 };
     memset(all, 0, sizeof *all);
     all->ncol = ncol;
     all->cell = rt_xcalloc((size_t)(nrow ? nrow : 1) * (size_t)(ncol ? ncol : 1), sizeof *all->cell);
-    for (int j = 0; j < ncol; j++) bprintf(&b, "%s%s", j ? "," : "", cols[j]);
-    bprintf(&b, "\n");
+    for (int j = 0; j < ncol; j++) {
+        if (j) rt_buf_put(&b, ",", 1);
+        rt_csv_field(&b, cols[j]);
+    }
+    rt_buf_printf(&b, "\n");
     size_t head_len = b.n;
     for (int i = 0; i < n; i++) {
         for (int r = 0; r < ts[i].nrow; r++) {
@@ -305,34 +206,36 @@ static rt_status write_results(const char *exp_dir, char ids[][17], int n, table
                 int occ = occurrence(cols, j), seen = 0;
                 row[j] = (char *)"";
                 for (int c = 0; c < ts[i].ncol; c++)
-                    if (strcmp(ts[i].head[c], cols[j]) == 0 && seen++ == occ) {
-                        row[j] = rt_xstrdup(ts[i].cell[(size_t)r * (size_t)ts[i].ncol + (size_t)c]);
+                    if (strcmp(rt_csv_at(&ts[i], -1, c), cols[j]) == 0 && seen++ == occ) {
+                        row[j] = rt_xstrdup(rt_csv_at(&ts[i], r, c));
                         break;
                     }
-                bprintf(&b, "%s%s", j ? "," : "", row[j]);
+                if (j) rt_buf_put(&b, ",", 1);
+                rt_csv_field(&b, row[j]);
             }
-            bprintf(&b, "\n");
+            rt_buf_printf(&b, "\n");
         }
     }
-    for (int j = 0; j < ncol; j++) {
-        all->head[j] = rt_xstrdup(cols[j]);
-    }
+    all->head = rt_xcalloc((size_t)(ncol ? ncol : 1), sizeof *all->head);
+    for (int j = 0; j < ncol; j++) all->head[j] = rt_xstrdup(cols[j]);
     char path[1200];
     snprintf(path, sizeof path, "%s/results.csv", exp_dir);
     if (nrow > 0 && b.n > head_len) st = rt_write_atomic(path, b.s, b.n, err);
-    free(b.s);
-    for (int i = 0; i < n; i++) table_free(&ts[i]);
+    rt_buf_free(&b);
+    free(cols);
+    for (int i = 0; i < n; i++) rt_csv_table_free(&ts[i]);
     free(ts);
     return st;
 }
 
-static void results_free(table *t) {
+static void results_free(results_table *t) {
     for (int r = 0; r < t->nrow; r++)
         for (int j = 0; j < t->ncol; j++) {
             char *c = t->cell[(size_t)r * (size_t)t->ncol + (size_t)j];
             if (c[0]) free(c);
         }
     for (int j = 0; j < t->ncol; j++) free(t->head[j]);
+    free(t->head);
     free(t->cell);
 }
 
@@ -342,15 +245,16 @@ static void results_free(table *t) {
 **     diverged_epoch): X_mean, X_sd, X_ci95; then seeds (the seeds aggregated, space-separated).
 ** sd is the sample standard deviation (n - 1); ci95 the half-width of the 95% Student-t interval,
 ** t_{n-1,0.975} sd / sqrt(n). With n = 1 both are 0. A metric that is nan in a row is nan. */
-static rt_status write_summary(const char *exp_dir, const table *t, rt_err *err) {
+static rt_status write_summary(const char *exp_dir, const results_table *t, rt_err *err) {
     int seed_col = -1, status_col = -1;
     for (int j = 0; j < t->ncol; j++) {
         if (seed_col < 0 && strcmp(t->head[j], "seed") == 0) seed_col = j;
         if (status_col < 0 && strcmp(t->head[j], "status") == 0) status_col = j;
     }
     if (seed_col < 1 || status_col < seed_col || t->nrow == 0) return RT_OK;
+    rt_buf b = { 0 };
     /* Metric columns: numeric (or empty) in every row. */
-    bool metric[MAX_COLS] = { false };
+    bool *metric = rt_xcalloc((size_t)t->ncol, sizeof *metric);
     for (int j = status_col + 1; j < t->ncol; j++) {
         if (strcmp(t->head[j], "epochs") == 0 || strcmp(t->head[j], "diverged_epoch") == 0) continue;
         metric[j] = true;
@@ -362,12 +266,14 @@ static rt_status write_summary(const char *exp_dir, const table *t, rt_err *err)
             metric[j] = end != c && *end == '\0';
         }
     }
-    buf b = { 0 };
-    for (int j = 1; j < seed_col; j++) bprintf(&b, "%s,", t->head[j]);
-    bprintf(&b, "n");
+    for (int j = 1; j < seed_col; j++) {
+        rt_csv_field(&b, t->head[j]);
+        rt_buf_put(&b, ",", 1);
+    }
+    rt_buf_printf(&b, "n");
     for (int j = 0; j < t->ncol; j++)
-        if (metric[j]) bprintf(&b, ",%s_mean,%s_sd,%s_ci95", t->head[j], t->head[j], t->head[j]);
-    bprintf(&b, ",seeds\n");
+        if (metric[j]) rt_buf_printf(&b, ",%s_mean,%s_sd,%s_ci95", t->head[j], t->head[j], t->head[j]);
+    rt_buf_printf(&b, ",seeds\n");
     bool *used = rt_xcalloc((size_t)t->nrow, sizeof *used);
     int *members = rt_xmalloc((size_t)t->nrow * sizeof *members);
 #define CELL(r, j) (t->cell[(size_t)(r) * (size_t)t->ncol + (size_t)(j)])
@@ -380,8 +286,11 @@ static rt_status write_summary(const char *exp_dir, const table *t, rt_err *err)
             for (int j = 1; j < seed_col && same; j++) same = strcmp(CELL(r, j), CELL(r0, j)) == 0;
             if (same) used[r] = true, members[n++] = r;
         }
-        for (int j = 1; j < seed_col; j++) bprintf(&b, "%s,", CELL(r0, j));
-        bprintf(&b, "%d", n);
+        for (int j = 1; j < seed_col; j++) {
+            rt_csv_field(&b, CELL(r0, j));
+            rt_buf_put(&b, ",", 1);
+        }
+        rt_buf_printf(&b, "%d", n);
         for (int j = 0; j < t->ncol; j++) {
             if (!metric[j]) continue;
             double sum = 0.0, ss = 0.0;
@@ -398,27 +307,28 @@ static rt_status write_summary(const char *exp_dir, const table *t, rt_err *err)
             double sd = k > 1 ? sqrt(ss / (k - 1)) : isnan(mean) ? (double)NAN : 0.0;
             double ci = k > 1 ? lb_t975(k - 1) * sd / sqrt((double)k) : sd;
             char a[64], s[64], c[64];
-            fmt_num(mean, a, sizeof a);
-            fmt_num(sd, s, sizeof s);
-            fmt_num(ci, c, sizeof c);
-            bprintf(&b, ",%s,%s,%s", a, s, c);
+            rt_fmt_num(mean, a, sizeof a);
+            rt_fmt_num(sd, s, sizeof s);
+            rt_fmt_num(ci, c, sizeof c);
+            rt_buf_printf(&b, ",%s,%s,%s", a, s, c);
         }
-        bprintf(&b, ",");
-        for (int m = 0; m < n; m++) bprintf(&b, "%s%s", m ? " " : "", CELL(members[m], seed_col));
-        bprintf(&b, "\n");
+        rt_buf_printf(&b, ",");
+        for (int m = 0; m < n; m++) rt_buf_printf(&b, "%s%s", m ? " " : "", CELL(members[m], seed_col));
+        rt_buf_printf(&b, "\n");
     }
 #undef CELL
     char path[1200];
     snprintf(path, sizeof path, "%s/summary.csv", exp_dir);
     rt_status st = rt_write_atomic(path, b.s, b.n, err);
-    free(b.s);
+    rt_buf_free(&b);
+    free(metric);
     free(used);
     free(members);
     return st;
 }
 
 rt_status lb_aggregate(const char *exp_dir, char ids[][17], int n, rt_err *err) {
-    table all;
+    results_table all;
     rt_status st = write_results(exp_dir, ids, n, &all, err);
     if (!st) st = write_summary(exp_dir, &all, err);
     results_free(&all);
@@ -502,7 +412,7 @@ void lb_shard_assign(const double *cost, int n, int nshards, int *shard) {
 
 /* Rows of a CSV file (complete lines after the header) and, for metrics, the last epoch. */
 static int last_epoch(const char *path, double *seconds, int *nrows) {
-    char *s = slurp(path, NULL);
+    char *s = rt_read_file(path, NULL);
     int last = -1;
     if (seconds) *seconds = 0.0;
     if (nrows) *nrows = 0;
@@ -549,7 +459,7 @@ int lb_status(const char *exp_dir) {
     int count[NSTATES] = { 0 };
     double epoch_s = 0.0, left_epochs = 0.0;
     int timed_epochs = 0;
-    buf lines = { 0 };
+    rt_buf lines = { 0 };
     for (int i = 0; i < m.n; i++) {
         char dir[1200], path[1300];
         snprintf(dir, sizeof dir, "%s/%s", exp_dir, m.ids[i]);
@@ -557,7 +467,7 @@ int lb_status(const char *exp_dir) {
         long pid = lock_holder(dir);
         if (exists(dir, "result.csv")) {
             snprintf(path, sizeof path, "%s/result.csv", dir);
-            char *r = slurp(path, NULL);
+            char *r = rt_read_file(path, NULL);
             state = r && strstr(r, ",diverged,") ? DIVERGED : DONE;
             free(r);
             epoch = m.epochs[i];
@@ -587,16 +497,16 @@ int lb_status(const char *exp_dir) {
         if (state == RUNNING || state == INTERRUPTED || state == PENDING)
             left_epochs += m.epochs[i] > epoch ? m.epochs[i] - epoch : 0;
         if (state == RUNNING)
-            bprintf(&lines, "  running      %s  epoch %d/%d  %s  (pid %ld)\n", m.ids[i], epoch, m.epochs[i], m.titles[i], pid);
+            rt_buf_printf(&lines, "  running      %s  epoch %d/%d  %s  (pid %ld)\n", m.ids[i], epoch, m.epochs[i], m.titles[i], pid);
         else if (state == INTERRUPTED)
-            bprintf(&lines, "  interrupted  %s  epoch %d/%d  %s\n", m.ids[i], epoch, m.epochs[i], m.titles[i]);
+            rt_buf_printf(&lines, "  interrupted  %s  epoch %d/%d  %s\n", m.ids[i], epoch, m.epochs[i], m.titles[i]);
         else if (state == FAILED) {
             snprintf(path, sizeof path, "%s/failed", dir);
-            char *f = slurp(path, NULL);
-            bprintf(&lines, "  failed       %s  %s: %s", m.ids[i], m.titles[i], f ? f : "?\n");
+            char *f = rt_read_file(path, NULL);
+            rt_buf_printf(&lines, "  failed       %s  %s: %s", m.ids[i], m.titles[i], f ? f : "?\n");
             free(f);
         } else if (state == DIVERGED)
-            bprintf(&lines, "  diverged     %s  %s\n", m.ids[i], m.titles[i]);
+            rt_buf_printf(&lines, "  diverged     %s  %s\n", m.ids[i], m.titles[i]);
     }
     printf("%s: %d points:", exp_dir, m.n);
     for (int s = 0; s < NSTATES; s++) printf("%s %d %s", s ? "," : "", count[s], names[s]);
@@ -615,7 +525,7 @@ int lb_status(const char *exp_dir) {
     }
     if (count[INTERRUPTED] || count[PENDING] || count[FAILED])
         printf("continue with: vibrun %s%s --resume\n", m.script, m.args);
-    free(lines.s);
+    rt_buf_free(&lines);
     int merged = lb_merge_dir(exp_dir);
     lb_manifest_free(&m);
     return merged;
