@@ -1,8 +1,12 @@
-/* lb_impl.h: shared inside lua/ only. */
+/*
+** lb_impl.h: shared inside lua/ only, and free of Lua: what the runner, the run directory's files,
+** Slurm and the figures work on. The Lua side (the sandboxed state, the script, the reading of
+** resolved points) is declared in lb_lua.h; only lb_state.c, lb_script.c and lb_point.c include it
+** or Lua's headers (tests/tools/lua_door.sh checks that).
+*/
 #ifndef LB_IMPL_H
 #define LB_IMPL_H
 
-#include <lua.h>
 #include <stddef.h>
 
 #include "lb.h"
@@ -11,39 +15,64 @@
 #include "nn_train.h"
 #include "rt_text.h"
 
-/* ---- lb_state.c ---- */
-/* A sandboxed state: base, table, string, math, utf8; `require "vib"`; undefined globals are
-** errors; math.random seeded with `seed`. NULL if the embedded DSL fails to load (a bug). */
-lua_State *lb_state_new(unsigned long long seed);
-/* Loads and runs `path` under a message handler; leaves its one result on the stack. On error
-** returns false with the message on the stack. */
-bool lb_dofile(lua_State *L, const char *path, bool traceback);
-/* Calls vib.<fname> with nargs arguments already pushed (function below them is pushed here). */
-bool lb_call_vib(lua_State *L, const char *fname, int nargs, int nres);
+/* ---- the resolved points (filled by lb_point.c, the one reader of vib.lua's tables) ---- */
 
-/* ---- lb_point.c: resolved point (a Lua table on top of the stack) -> C specs ---- */
+/* One param of a point: its name, its value as text (CSV, titles) and as a Lua literal (config.lua). */
+typedef struct lb_param {
+    char *key, *text, *lua;
+} lb_param;
+
+/* The options of one vib.plot.* entry (or a default figure). */
+typedef struct lb_plot_opts {
+    char kind[32];              /* training_curve | info_plane | ib_curve | error_vs | latent */
+    char where[256];            /* "x.lua:12" for messages; "" for a default figure */
+    char name[128], title[256];
+    char formats[64];           /* "png svg" */
+    double width, height;       /* inches; 0 = the figure's default */
+    char layers[1024], estimators[256], splits[64];     /* filters: "" = all */
+    bool per_layer, info;
+    char axis[64], layer[64], estimator[64];
+    int points, ellipses;
+} lb_plot_opts;
+
 #define LB_MAX_LAYERS 64
 typedef struct lb_point {
     char name[128];                     /* experiment name */
     char id[17];                        /* hash of the resolved configuration */
-    char params_title[2048];            /* params as people read them (vib._title): messages, titles */
+    char *params_title;                 /* params as people read them (vib._title): messages, titles */
+    lb_param *params;                   /* sorted by key */
+    int nparams;
+    char *script_lua;                   /* the script's real path as a Lua literal (vib._canon) */
+    char *data_key;                     /* the data table as canonical text (vib._canon): equal keys, same data */
+    char data_where[256];               /* "x.lua:LINE" of the data declaration */
     nn_data_spec data;
     char data_dir[1024], data_path[1024], data_test[1024], data_label[128], data_name[32];
-    nn_layer_spec layers[LB_MAX_LAYERS];
+    nn_layer_spec *layers;              /* nlayers of them */
     int nlayers;
     nn_term_spec terms[NN_MAX_TERMS];
     int nterms;
     nn_expr_ins expr[NN_MAX_EXPR];      /* a composed objective (0 instructions: weighted sum) */
     int nexpr;
     nn_train_cfg train;
-    nn_measure_cfg measure;             /* measure = { ... } (off when absent) */
-    int measure_epochs[NN_MEASURE_MAX_EPOCHS];
+    nn_measure_cfg measure;             /* measure = { ... } (off when absent); its epochs on the heap */
 } lb_point;
 
-/* Reads the point table at index idx; false with a message on failure ("x.lua:14: ..."). */
-bool lb_point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t msgsize);
+/* Every point of a run in sweep order, and the figures the experiment declares. */
+typedef struct lb_points {
+    lb_point *p;
+    int n;
+    lb_plot_opts *plots;                /* vib.plot.* entries; none: the defaults the CSV allows */
+    int nplots;
+} lb_points;
+
+void lb_points_free(lb_points *pts);
 /* FNV-1a 64 of s as 16 hex digits. */
 void lb_hash_hex(const char *s, char out[17]);
+
+/* ---- lb_run.c: the runner ---- */
+/* Lists, merges, checks or trains the points (by o's mode), then rebuilds the aggregates and
+** draws the figures; returns the exit code. */
+int lb_run_points(const lb_opts *o, lb_points *pts);
 
 /* ---- lb_sweep.c: the run directory of a sweep ---- */
 /* runs/<exp>/manifest names the script that owns the directory (its real path) and the points
@@ -92,14 +121,17 @@ int lb_slurm_write(const lb_opts *o, const char *exp_dir, const char *exp_name, 
 
 /* ---- lb_plot.c ---- */
 /* Draws the figures of a finished run into <exp_dir>/plots/ (each with its .gp script): the
-** training curve always, then the experiment's declared plots (plots_idx: the stack index of its
-** `plots` list of vib.plot.* tables, 0 when it declares none) or, without any, the defaults the CSV
-** allows: an information plane per point with info.csv, the IB curve and error against the swept
+** training curve always, then the experiment's declared plots (nplots of them) or, without any,
+** the defaults the CSV allows: an information plane per point with info.csv, the IB curve and error against the swept
 ** param from summary.csv, the 2-D latent per point with latent.csv. ids/titles: the n points (id,
 ** canonical params). Prints "figures: ..." lines (a drawn figure, or a skipped one and why) unless
 ** quiet. Returns 0, or -1 when gnuplot is missing or failed (the message is printed); a run's exit
 ** code does not depend on it. */
-int lb_plot_run(lua_State *L, int plots_idx, const char *exp_dir, char ids[][17], char titles[][256], int n,
-                bool quiet);
+int lb_plot_run(const lb_plot_opts *plots, int nplots, const char *exp_dir, char ids[][17], char titles[][256],
+                int n, bool quiet);
+/* The figure defaults of a kind (every filter off). */
+void lb_plot_opts_default(lb_plot_opts *o, const char *kind);
+/* Appends w to the space-separated list (size bytes) unless it is there already. */
+void lb_words_add(char *list, size_t size, const char *w);
 
 #endif

@@ -8,7 +8,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <lauxlib.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,8 +52,7 @@ static void sb_var_str(rt_buf *b, const char *name, const char *text, bool enhan
     rt_buf_printf(b, "'\n");
 }
 
-/* Appends w to the space-separated list (size bytes) unless it is there already. */
-static void words_add(char *list, size_t size, const char *w) {
+void lb_words_add(char *list, size_t size, const char *w) {
     size_t lw = strlen(w), n = strlen(list);
     for (const char *p = list; (p = strstr(p, w)); p += lw)
         if ((p == list || p[-1] == ' ') && (p[lw] == ' ' || p[lw] == '\0')) return;
@@ -65,7 +63,7 @@ static bool words_has(const char *list, const char *w) {
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s", list);
     size_t before = strlen(tmp);
-    words_add(tmp, sizeof tmp, w);
+    lb_words_add(tmp, sizeof tmp, w);
     return strlen(tmp) == before;
 }
 
@@ -136,67 +134,14 @@ static int draw(const char *exp_dir, const char *name, const char *template, con
 
 // ---- what to draw: the options of one vib.plot.* entry ----
 
-typedef struct plot_opts {
-    char kind[32];              /* training_curve | info_plane | ib_curve | error_vs | latent */
-    char where[256];            /* "x.lua:12" for messages; "" for a default figure */
-    char name[128], title[256];
-    char formats[64];           /* "png svg" */
-    double width, height;       /* inches; 0 = the figure's default */
-    char layers[1024], estimators[256], splits[64];     /* filters: "" = all */
-    bool per_layer, info;
-    char axis[64], layer[64], estimator[64];
-    int points, ellipses;
-} plot_opts;
+typedef lb_plot_opts plot_opts;
 
-static void opts_default(plot_opts *o, const char *kind) {
+void lb_plot_opts_default(plot_opts *o, const char *kind) {
     memset(o, 0, sizeof *o);
     snprintf(o->kind, sizeof o->kind, "%s", kind);
     o->info = true;
     o->points = 1000;
     o->ellipses = 1000;
-}
-
-static void lua_str(lua_State *L, int t, const char *key, char *out, size_t size) {
-    lua_getfield(L, t, key);
-    if (lua_type(L, -1) == LUA_TSTRING) snprintf(out, size, "%s", lua_tostring(L, -1));
-    lua_pop(L, 1);
-}
-
-/* A list of strings as a space-separated word list. */
-static void lua_words(lua_State *L, int t, const char *key, char *out, size_t size) {
-    lua_getfield(L, t, key);
-    if (lua_istable(L, -1)) {
-        out[0] = '\0';
-        for (lua_Integer i = 1; lua_geti(L, -1, i) == LUA_TSTRING; i++) {
-            words_add(out, size, lua_tostring(L, -1));
-            lua_pop(L, 1);
-        }
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-}
-
-static void opts_read(lua_State *L, int t, plot_opts *o) {
-    t = lua_absindex(L, t);
-    char kind[32] = "";
-    lua_str(L, t, "kind", kind, sizeof kind);
-    opts_default(o, kind);
-    lua_str(L, t, "where", o->where, sizeof o->where);
-    lua_str(L, t, "name", o->name, sizeof o->name);
-    lua_str(L, t, "title", o->title, sizeof o->title);
-    lua_words(L, t, "formats", o->formats, sizeof o->formats);
-    lua_words(L, t, "layers", o->layers, sizeof o->layers);
-    lua_words(L, t, "estimators", o->estimators, sizeof o->estimators);
-    lua_words(L, t, "splits", o->splits, sizeof o->splits);
-    lua_str(L, t, "axis", o->axis, sizeof o->axis);
-    lua_str(L, t, "layer", o->layer, sizeof o->layer);
-    lua_str(L, t, "estimator", o->estimator, sizeof o->estimator);
-    lua_getfield(L, t, "width");  o->width = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : 0;  lua_pop(L, 1);
-    lua_getfield(L, t, "height"); o->height = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : 0; lua_pop(L, 1);
-    lua_getfield(L, t, "points");   if (lua_isinteger(L, -1)) o->points = (int)lua_tointeger(L, -1);   lua_pop(L, 1);
-    lua_getfield(L, t, "ellipses"); if (lua_isinteger(L, -1)) o->ellipses = (int)lua_tointeger(L, -1); lua_pop(L, 1);
-    lua_getfield(L, t, "per_layer"); o->per_layer = lua_toboolean(L, -1); lua_pop(L, 1);
-    lua_getfield(L, t, "info"); if (lua_isboolean(L, -1)) o->info = lua_toboolean(L, -1); lua_pop(L, 1);
 }
 
 // ---- the run being drawn ----
@@ -235,7 +180,7 @@ static void formats_of(const plot_opts *o, char *out, size_t size) {
             fprintf(stderr, "vibrun: VIB_PLOT_FORMATS=%s: '%s' is not one of png, svg, pdf; drawing png and svg\n", env, w);
             return;
         }
-        words_add(tmp, sizeof tmp, w);
+        lb_words_add(tmp, sizeof tmp, w);
     }
     if (tmp[0]) snprintf(out, size, "%s", tmp);
 }
@@ -511,12 +456,12 @@ static void plot_info_plane(plot_run *r, const plot_opts *o, int i, bool quiet_m
         if (o->splits[0] && !words_has(o->splits, sp)) continue;
         if (!isfinite(csv_num(rt_csv_at(&t, row, c[4]))) || !isfinite(csv_num(rt_csv_at(&t, row, c[5])))) continue;
         if (strchr(ly, ' ') || strchr(ly, '\'') || strchr(es, ' ')) continue;
-        words_add(layers, sizeof layers, ly);
-        words_add(splits, sizeof splits, sp);
+        lb_words_add(layers, sizeof layers, ly);
+        lb_words_add(splits, sizeof splits, sp);
         int k = 0;
         while (k < NEST && strcmp(ESTIMATORS[k], es) != 0) k++;
         if (k < NEST) est_seen[k] = true;
-        else words_add(ests, sizeof ests, es);
+        else lb_words_add(ests, sizeof ests, es);
         double cf = cclip >= 0 ? csv_num(rt_csv_at(&t, row, cclip)) : 0;
         if (strcmp(es, "binning") == 0 && cf > clip) {
             clip = cf;
@@ -526,8 +471,8 @@ static void plot_info_plane(plot_run *r, const plot_opts *o, int i, bool quiet_m
     rt_csv_table_free(&t);
     /* estimators in a fixed order, so their marker shapes and legend read the same in every figure */
     char ordered[256] = "";
-    for (int k = 0; k < NEST; k++) if (est_seen[k]) words_add(ordered, sizeof ordered, ESTIMATORS[k]);
-    if (ests[0]) words_add(ordered, sizeof ordered, ests);
+    for (int k = 0; k < NEST; k++) if (est_seen[k]) lb_words_add(ordered, sizeof ordered, ESTIMATORS[k]);
+    if (ests[0]) lb_words_add(ordered, sizeof ordered, ests);
     if (!layers[0]) {
         note(r, o, "%s has no rows with finite ixz_bits and izy_bits%s", path,
              o->layers[0] || o->estimators[0] || o->splits[0] ? " for the layers, estimators and splits asked for" : "");
@@ -535,9 +480,9 @@ static void plot_info_plane(plot_run *r, const plot_opts *o, int i, bool quiet_m
     }
     /* train before test */
     char sp2[64] = "";
-    if (words_has(splits, "train")) words_add(sp2, sizeof sp2, "train");
-    if (words_has(splits, "test")) words_add(sp2, sizeof sp2, "test");
-    for (char *w = strtok(splits, " "); w; w = strtok(NULL, " ")) words_add(sp2, sizeof sp2, w);
+    if (words_has(splits, "train")) lb_words_add(sp2, sizeof sp2, "train");
+    if (words_has(splits, "test")) lb_words_add(sp2, sizeof sp2, "test");
+    for (char *w = strtok(splits, " "); w; w = strtok(NULL, " ")) lb_words_add(sp2, sizeof sp2, w);
     int nl = 1, ns = 1;
     for (char *p = layers; *p; p++) nl += *p == ' ';
     for (char *p = sp2; *p; p++) ns += *p == ' ';
@@ -703,7 +648,7 @@ static void splits_with(const summary_info *s, const char *stem, const char *fil
         snprintf(m, sizeof m, "%s_%s_mean", sp[k], stem);
         snprintf(ci, sizeof ci, "%s_%s_ci95", sp[k], stem);
         if ((!filter[0] || words_has(filter, sp[k])) && csv_col_finite(&s->t, rt_csv_col(&s->t, m)) && rt_csv_col(&s->t, ci) >= 0)
-            words_add(out, size, sp[k]);
+            lb_words_add(out, size, sp[k]);
     }
 }
 
@@ -715,7 +660,7 @@ static void plot_ib_curve(plot_run *r, const plot_opts *o, bool quiet_missing) {
         char a[64], b[64];
         splits_with(&s, s.ixz, o->splits, a, sizeof a);
         splits_with(&s, s.izy, o->splits, b, sizeof b);
-        for (char *w = strtok(a, " "); w; w = strtok(NULL, " ")) if (words_has(b, w)) words_add(splits, sizeof splits, w);
+        for (char *w = strtok(a, " "); w; w = strtok(NULL, " ")) if (words_has(b, w)) lb_words_add(splits, sizeof splits, w);
     }
     if (!why && !splits[0]) why = "no split has both I(X;Z) and I(Z;Y) means with their _ci95 columns";
     if (why) {
@@ -755,7 +700,7 @@ static void plot_error_vs(plot_run *r, const plot_opts *o, bool quiet_missing) {
         char m[64], ci[64];
         snprintf(m, sizeof m, "%s_mean", cand[k]);
         snprintf(ci, sizeof ci, "%s_ci95", cand[k]);
-        if (csv_col_finite(&s.t, rt_csv_col(&s.t, m)) && rt_csv_col(&s.t, ci) >= 0) words_add(errs, sizeof errs, cand[k]);
+        if (csv_col_finite(&s.t, rt_csv_col(&s.t, m)) && rt_csv_col(&s.t, ci) >= 0) lb_words_add(errs, sizeof errs, cand[k]);
     }
     if (o->info && s.layer[0]) {
         splits_with(&s, s.ixz, o->splits, splits, sizeof splits);
@@ -851,7 +796,7 @@ static void plot_one(plot_run *r, const plot_opts *o, bool dflt) {
     else RT_ABORT("unknown plot kind '%s' (vib.lua and lb_plot.c disagree)", o->kind);
 }
 
-int lb_plot_run(lua_State *L, int plots_idx, const char *exp_dir, char ids[][17], char titles[][256], int n,
+int lb_plot_run(const plot_opts *plots, int np, const char *exp_dir, char ids[][17], char titles[][256], int n,
                 bool quiet) {
     plot_run *r = rt_xcalloc(1, sizeof *r);
     r->exp_dir = exp_dir;
@@ -863,30 +808,18 @@ int lb_plot_run(lua_State *L, int plots_idx, const char *exp_dir, char ids[][17]
     point_labels(r);
     plot_opts o;
     bool declared_tc = false;
-    int np = plots_idx ? (int)luaL_len(L, plots_idx) : 0;
-    for (int k = 1; k <= np; k++) {
-        lua_geti(L, plots_idx, k);
-        char kind[32] = "";
-        lua_str(L, -1, "kind", kind, sizeof kind);
-        declared_tc |= strcmp(kind, "training_curve") == 0;
-        lua_pop(L, 1);
-    }
+    for (int k = 0; k < np; k++) declared_tc |= strcmp(plots[k].kind, "training_curve") == 0;
     if (!declared_tc) {
-        opts_default(&o, "training_curve");
+        lb_plot_opts_default(&o, "training_curve");
         plot_one(r, &o, true);
     }
     if (np > 0) {
-        for (int k = 1; k <= np && !gnuplot_missing; k++) {
-            lua_geti(L, plots_idx, k);
-            opts_read(L, -1, &o);
-            lua_pop(L, 1);
-            plot_one(r, &o, false);
-        }
+        for (int k = 0; k < np && !gnuplot_missing; k++) plot_one(r, &plots[k], false);
     } else {
         /* the defaults: what the CSV holds */
         const char *kinds[] = { "info_plane", "ib_curve", "error_vs", "latent" };
         for (int k = 0; k < 4 && !gnuplot_missing; k++) {
-            opts_default(&o, kinds[k]);
+            lb_plot_opts_default(&o, kinds[k]);
             plot_one(r, &o, true);
         }
     }

@@ -1,7 +1,8 @@
-// lb_run.c: runs an experiment script: resolves its points, trains each into its directory,
-// rebuilds results.csv from the per-point results, and draws the figures.
+// lb_run.c: the runner: given the resolved points (lb_points, C structs; lb_script.c made them),
+// trains each into its directory, rebuilds results.csv from the per-point results, and draws the
+// figures. Nothing here reads Lua.
 #include <errno.h>
-#include <lauxlib.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,26 +25,6 @@ volatile sig_atomic_t lb_stop = 0;
 static bool file_exists(const char *path) {
     struct stat st;
     return stat(path, &st) == 0;
-}
-
-/* The Lua value at idx as text for CSV, titles and config.lua (strings unquoted). */
-static void value_str(lua_State *L, int idx, char *buf, size_t size) {
-    if (lua_isinteger(L, idx)) snprintf(buf, size, "%lld", (long long)lua_tointeger(L, idx));
-    else if (lua_type(L, idx) == LUA_TNUMBER) rt_fmt_num(lua_tonumber(L, idx), buf, size);
-    else if (lua_type(L, idx) == LUA_TBOOLEAN) snprintf(buf, size, "%s", lua_toboolean(L, idx) ? "true" : "false");
-    else snprintf(buf, size, "%s", lua_tostring(L, idx) ? lua_tostring(L, idx) : "");
-}
-
-/* The string keys of the table at the top of the stack, sorted, into keys[0..max); returns the count. */
-static int sorted_keys(lua_State *L, char keys[][64], int max) {
-    int n = 0;
-    lua_pushnil(L);
-    while (lua_next(L, -2) != 0) {
-        lua_pop(L, 1);
-        if (lua_type(L, -1) == LUA_TSTRING && n < max) snprintf(keys[n++], 64, "%s", lua_tostring(L, -1));
-    }
-    qsort(keys, (size_t)n, 64, (int (*)(const void *, const void *))strcmp);
-    return n;
 }
 
 // ---- progress ----
@@ -89,35 +70,16 @@ static void on_progress(const nn_progress *p, void *user) {
 // ---- per-point files ----
 
 /* config.lua: the resolved point, replayable with `vibrun config.lua`. */
-static rt_status write_config(lua_State *L, int point_idx, const lb_opts *o, const lb_point *p,
-                              const char *dir, rt_err *err) {
+static rt_status write_config(const lb_point *p, const char *dir, rt_err *err) {
     rt_buf b = { 0 };
 #define PUT(...) rt_buf_printf(&b, __VA_ARGS__)
-    char cwd[PATH_MAX], script[PATH_MAX];
+    char cwd[PATH_MAX];
     if (!getcwd(cwd, sizeof cwd)) snprintf(cwd, sizeof cwd, ".");
-    lb_script_identity(o->script, script, sizeof script);
     PUT("-- The resolved point %s of experiment '%s'. Replay it from %s with: vibrun %s/config.lua\n", p->id,
         p->name, cwd, dir);
     /* Strings are written as Lua literals (the DSL's canonical form, %q), so any text replays. */
-    lua_pushstring(L, script);
-    lb_call_vib(L, "_canon", 1, 1);
-    PUT("local vib = require \"vib\"\n\nreturn vib.point {\n  script = %s,\n  params = {\n", lua_tostring(L, -1));
-    lua_pop(L, 1);
-    lua_getfield(L, point_idx, "params");
-    char keys[64][64], v[128];
-    int n = sorted_keys(L, keys, 64);
-    for (int i = 0; i < n; i++) {
-        lua_getfield(L, -1, keys[i]);
-        if (lua_type(L, -1) == LUA_TSTRING) {
-            lb_call_vib(L, "_canon", 1, 1);
-            PUT("    %s = %s,\n", keys[i], lua_tostring(L, -1));
-        } else {
-            value_str(L, -1, v, sizeof v);
-            PUT("    %s = %s,\n", keys[i], v);
-        }
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
+    PUT("local vib = require \"vib\"\n\nreturn vib.point {\n  script = %s,\n  params = {\n", p->script_lua);
+    for (int i = 0; i < p->nparams; i++) PUT("    %s = %s,\n", p->params[i].key, p->params[i].lua);
     PUT("  },\n  settings = { epochs = %d, batch = %d, eval_batch = %d, ema = %g, seed = %llu, "
         "train_eval_limit = %d, checkpoint_every = %d, eval_samples = %d, eval_passes = %d%s },\n}\n",
         p->train.epochs, p->train.batch, p->train.eval_batch, (double)p->train.ema,
@@ -132,8 +94,7 @@ static rt_status write_config(lua_State *L, int point_idx, const lb_opts *o, con
 }
 
 /* result.csv: one row, the point's hyperparameters and final metrics (deterministic). */
-static rt_status write_result(lua_State *L, int point_idx, const lb_point *p, const nn_result *r,
-                              const char *dir, rt_err *err) {
+static rt_status write_result(const lb_point *p, const nn_result *r, const char *dir, rt_err *err) {
     rt_buf head = { 0 }, row = { 0 };
     char v[128];
 #define COL(name, ...) do { \
@@ -141,16 +102,8 @@ static rt_status write_result(lua_State *L, int point_idx, const lb_point *p, co
         if (row.n) rt_buf_printf(&row, ","); \
         rt_buf_printf(&row, __VA_ARGS__); } while (0)
     COL("point_id", "%s", p->id);
-    lua_getfield(L, point_idx, "params");
-    char keys[64][64];
-    int n = sorted_keys(L, keys, 64);
-    for (int i = 0; i < n; i++) {
-        lua_getfield(L, -1, keys[i]);
-        value_str(L, -1, v, sizeof v);
-        lua_pop(L, 1);
-        if (strcmp(keys[i], "seed") != 0) COL(keys[i], "%s", v);
-    }
-    lua_pop(L, 1);
+    for (int i = 0; i < p->nparams; i++)
+        if (strcmp(p->params[i].key, "seed") != 0) COL(p->params[i].key, "%s", p->params[i].text);
     COL("seed", "%llu", (unsigned long long)p->train.seed);
     COL("status", "%s", r->status);
     COL("epochs", "%d", r->epochs_done);
@@ -198,100 +151,12 @@ static void report_point(const progress_state *ps, const lb_point *p, const char
             "every point)\n", msg, ps->point, ps->npoints, p->id, p->params_title, dir);
 }
 
-/* Parses "key=value" arguments into a Lua table on the stack; false on a malformed one. */
-static bool push_sets(lua_State *L, const lb_opts *o) {
-    lua_newtable(L);
-    for (int i = 0; i < o->nsets; i++) {
-        const char *eq = strchr(o->sets[i], '=');
-        if (!eq || eq == o->sets[i]) {
-            fprintf(stderr, "vibrun: --set %s: expected key=value, e.g. --set epochs=5\n", o->sets[i]);
-            return false;
-        }
-        lua_pushlstring(L, o->sets[i], (size_t)(eq - o->sets[i]));
-        lua_pushstring(L, eq + 1);
-        lua_settable(L, -3);
-    }
-    return true;
-}
-
 typedef struct data_cache {
-    char key[4096];
+    char *key;                          /* lb_point.data_key of the data held */
     nn_dataset train, test;
     bool loaded;
 } data_cache;
 
-static int run_points(lua_State *L, const lb_opts *o, int points_idx);
-
-
-int lb_run(const lb_opts *o) {
-    lua_State *L = lb_state_new(1);
-    if (!L) return 1;
-    int code = 1;
-    if (!lb_dofile(L, o->script, o->traceback)) {
-        report(lua_tostring(L, -1));
-        goto out;
-    }
-    lua_getfield(L, LUA_REGISTRYINDEX, "vib.module");
-    lua_getfield(L, -1, "kind");
-    lua_pushvalue(L, -3);
-    lua_call(L, 1, 1);
-    const char *kind = lua_tostring(L, -1);
-    char kindbuf[32];
-    snprintf(kindbuf, sizeof kindbuf, "%s", kind ? kind : "");
-    lua_pop(L, 2);
-    lb_opts replay = *o;
-    char script[1024];
-    char setbuf[LB_MAX_SETS][256];
-    if (strcmp(kindbuf, "point") == 0) {
-        /* config.lua: run its script with its params and settings fixed. */
-        lua_getfield(L, -1, "script");
-        snprintf(script, sizeof script, "%s", lua_tostring(L, -1));
-        lua_pop(L, 1);
-        if (access(script, R_OK) != 0) {
-            fprintf(stderr, "vibrun: %s: its script %s cannot be read (%s); replay it from the directory "
-                    "named in its first line, or correct script = ... in it\n", o->script, script, strerror(errno));
-            goto out;
-        }
-        replay.script = script;
-        /* With --set of the user's own the point is another on purpose: no "script changed" check. */
-        replay.replay_config = o->nsets == 0 ? o->script : NULL;
-        int n = 0;
-        const char *tables[2] = { "params", "settings" };
-        for (int t = 0; t < 2; t++) {
-            lua_getfield(L, -1, tables[t]);
-            if (lua_istable(L, -1)) {
-                lua_pushnil(L);
-                while (lua_next(L, -2) != 0 && n < LB_MAX_SETS) {
-                    char v[200];
-                    value_str(L, -1, v, sizeof v);
-                    snprintf(setbuf[n], sizeof setbuf[n], "%s=%s", lua_tostring(L, -2), v);
-                    replay.sets[n] = setbuf[n];
-                    n++;
-                    lua_pop(L, 1);
-                }
-            }
-            lua_pop(L, 1);
-        }
-        for (int i = 0; i < o->nsets && n < LB_MAX_SETS; i++) replay.sets[n++] = o->sets[i];
-        replay.nsets = n;
-        lua_close(L);
-        return lb_run(&replay);
-    }
-    if (strcmp(kindbuf, "experiment") != 0) {
-        fprintf(stderr, "vibrun: %s: the script must return vib.experiment { ... } (it returned %s)\n",
-                o->script, kindbuf[0] ? kindbuf : luaL_typename(L, -1));
-        goto out;
-    }
-    if (!push_sets(L, o)) { code = 2; goto out; }
-    if (!lb_call_vib(L, "_resolve", 2, 1)) {
-        report(lua_tostring(L, -1));
-        goto out;
-    }
-    code = run_points(L, o, lua_gettop(L));
-out:
-    lua_close(L);
-    return code;
-}
 
 // ---- one point ----
 
@@ -309,8 +174,8 @@ static void mark_failed(const char *dir, const char *msg) {
 
 /* Trains point pi (read into p; data loaded) into exp_dir/<id> under the point's lock: writes
 ** config.lua, metrics.csv, timing.csv, checkpoint and result.csv. Returns a POINT_* code. */
-static int train_point(lua_State *L, int pi, const lb_opts *o, lb_point *p, const data_cache *dc,
-                       const char *exp_dir, progress_state *ps) {
+static int train_point(const lb_opts *o, lb_point *p, const data_cache *dc, const char *exp_dir,
+                       progress_state *ps) {
     char dir[1100];
     snprintf(dir, sizeof dir, "%s/%s", exp_dir, p->id);
     if (rt_mkdir_p(dir, NULL, 0) != 0) {
@@ -356,7 +221,7 @@ static int train_point(lua_State *L, int pi, const lb_opts *o, lb_point *p, cons
         close(lock);
         return POINT_ERROR;
     }
-    rt_status st = write_config(L, pi, o, p, dir, &err);
+    rt_status st = write_config(p, dir, &err);
     snprintf(ps->label, sizeof ps->label, "%s", p->id);
     if (!ps->tty) snprintf(ps->label, sizeof ps->label, "%s %s", p->id, p->params_title);
     p->train.dir = dir;
@@ -381,7 +246,7 @@ static int train_point(lua_State *L, int pi, const lb_opts *o, lb_point *p, cons
                     "non-finite (lower the learning rate, clip gradients, or check the data's scale); its CSV is "
                     "kept and the sweep goes on\n", p->terms[0].where, p->id, p->params_title, r.diverged_epoch);
         if (r.warn[0]) fprintf(stderr, "vibrun: warning: %s\n", r.warn);
-        if (write_result(L, pi, p, &r, dir, &err) != RT_OK) {
+        if (write_result(p, &r, dir, &err) != RT_OK) {
             report_point(ps, p, dir, err.msg);
             mark_failed(dir, err.msg);
         } else {
@@ -407,30 +272,21 @@ static double point_cost(const lb_point *p) {
     return (double)(p->train.epochs + 1) * width;
 }
 
-/* Loads the data set of point pi into the cache unless it holds it already. */
-static bool load_data(lua_State *L, int pi, lb_point *p, data_cache *dc) {
+/* Loads the data set of point p into the cache unless it holds it already. */
+static bool load_data(const lb_point *p, data_cache *dc) {
+    if (dc->loaded && strcmp(dc->key, p->data_key) == 0) return true;
     rt_err err = { 0 };
-    lua_getfield(L, pi, "data");
-    lb_call_vib(L, "_canon", 1, 1);
-    const char *dkey = lua_tostring(L, -1);
-    bool ok = true;
-    if (!dc->loaded || strcmp(dc->key, dkey) != 0) {
-        nn_dataset_free(&dc->train);
-        nn_dataset_free(&dc->test);
-        dc->loaded = false;
-        snprintf(dc->key, sizeof dc->key, "%s", dkey);
-        if (nn_data_open(&p->data, &dc->train, &dc->test, &err) != RT_OK) {
-            lua_getfield(L, pi, "data");
-            lua_getfield(L, -1, "where");
-            fprintf(stderr, "vibrun: %s: %s\n", lua_tostring(L, -1), err.msg);
-            lua_pop(L, 2);
-            ok = false;
-        } else {
-            dc->loaded = true;
-        }
+    nn_dataset_free(&dc->train);
+    nn_dataset_free(&dc->test);
+    dc->loaded = false;
+    free(dc->key);
+    dc->key = rt_xstrdup(p->data_key);
+    if (nn_data_open(&p->data, &dc->train, &dc->test, &err) != RT_OK) {
+        fprintf(stderr, "vibrun: %s: %s\n", p->data_where, err.msg);
+        return false;
     }
-    lua_pop(L, 1);
-    return ok;
+    dc->loaded = true;
+    return true;
 }
 
 static bool point_diverged(const char *exp_dir, const char *id) {
@@ -477,29 +333,22 @@ static int wait_worker(worker *w, int nw, int *code) {
     }
 }
 
-static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
-    int npoints = (int)luaL_len(L, points_idx);
+int lb_run_points(const lb_opts *o, lb_points *pts) {
+    int npoints = pts->n;
     char msg[2048];
     char (*ids)[17] = rt_xcalloc((size_t)npoints, sizeof *ids);
     char (*titles)[256] = rt_xcalloc((size_t)npoints, sizeof *titles);
     int *epochs = rt_xcalloc((size_t)npoints, sizeof *epochs);
     double *cost = rt_xcalloc((size_t)npoints, sizeof *cost);
     int *shard = rt_xcalloc((size_t)npoints, sizeof *shard);
-    lb_point *p = rt_xmalloc(sizeof *p);
+    lb_point *p = &pts->p[0];
     data_cache *dc = rt_xcalloc(1, sizeof *dc);
     worker *workers = rt_xcalloc((size_t)(o->jobs > 1 ? o->jobs : 1), sizeof *workers);
     char exp_dir[1024] = "";
     int code = 0, done = 0, diverged = 0, interrupted = 0, busy = 0, nw = 0, mine = 0;
     /* Every point first: ids, titles and costs, without data or training. */
     for (int i = 0; i < npoints; i++) {
-        lua_geti(L, points_idx, i + 1);
-        bool ok = lb_point_read(L, lua_gettop(L), p, msg, sizeof msg);
-        lua_pop(L, 1);
-        if (!ok) {
-            report(msg);
-            code = 1;
-            goto out;
-        }
+        p = &pts->p[i];
         memcpy(ids[i], p->id, sizeof ids[i]);
         snprintf(titles[i], sizeof titles[i], "%s", p->params_title);
         epochs[i] = p->train.epochs;
@@ -579,10 +428,7 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
             code = 1;
         } else {
             if (!o->quiet) printf("results: %s/results.csv\nsummary: %s/summary.csv\n", exp_dir, exp_dir);
-            lua_geti(L, points_idx, 1);         /* the figures of the merged sweep */
-            lua_getfield(L, -1, "plots");
-            lb_plot_run(L, lua_istable(L, -1) ? lua_gettop(L) : 0, exp_dir, man.ids, man.titles, man.n, o->quiet);
-            lua_pop(L, 2);
+            lb_plot_run(pts->plots, pts->nplots, exp_dir, man.ids, man.titles, man.n, o->quiet);
         }
         lb_manifest_free(&man);
         goto out;
@@ -600,12 +446,9 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
     progress_state ps = { isatty(2) != 0 && o->jobs <= 1, o->quiet, 0, npoints, 0.0, "" };
     for (int i = 0; i < npoints && code == 0 && !lb_stop; i++) {
         if (o->nshards && shard[i] != o->shard - 1) continue;
-        lua_geti(L, points_idx, i + 1);
-        int pi = lua_gettop(L);
-        if (!lb_point_read(L, pi, p, msg, sizeof msg)) RT_ABORT("point %d read once, not twice: %s", i + 1, msg);
-        if (!load_data(L, pi, p, dc)) {
+        p = &pts->p[i];
+        if (!load_data(p, dc)) {
             code = 1;
-            lua_pop(L, 1);
             break;
         }
         ps.point = i + 1;
@@ -623,7 +466,6 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
             if (st) {
                 report(err.msg);
                 code = 1;
-                lua_pop(L, 1);
                 break;
             }
             char summary[8192];
@@ -631,20 +473,18 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
             printf("point %d/%d %s %s\ndata: %s (train %d x %d, test %d)\n%s\n", i + 1, npoints, p->id,
                    p->params_title, dc->train.source, dc->train.n, dc->train.dim, dc->test.n, summary);
             nn_model_free(&m);
-            lua_pop(L, 1);
             continue;
         }
         char res_path[1200];
         snprintf(res_path, sizeof res_path, "%s/%s/result.csv", exp_dir, p->id);
         if (o->resume && file_exists(res_path)) {
             if (!o->quiet) fprintf(stderr, "[%d/%d] %s: finished before, skipped (--resume)\n", i + 1, npoints, p->id);
-            lua_pop(L, 1);
             done++;
             continue;
         }
         int pc = -1;
         if (o->jobs <= 1) {
-            pc = train_point(L, pi, o, p, dc, exp_dir, &ps);
+            pc = train_point(o, p, dc, exp_dir, &ps);
         } else {
             fflush(NULL);
             pid_t pid = fork();
@@ -654,13 +494,12 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
                 prctl(PR_SET_PDEATHSIG, SIGTERM);
                 if (getppid() != parent) _exit(POINT_INTERRUPTED);
                 if (threads) rt_blas_set_threads(threads);
-                int c = train_point(L, pi, o, p, dc, exp_dir, &ps);
+                int c = train_point(o, p, dc, exp_dir, &ps);
                 fflush(NULL);
                 _exit(c);
             }
             workers[nw++] = (worker){ pid, i };
         }
-        lua_pop(L, 1);
         /* In-process, or when every job slot is busy: collect a finished point. */
         while (pc >= 0 || (o->jobs > 1 && nw == o->jobs)) {
             int point = i;
@@ -721,18 +560,15 @@ static int run_points(lua_State *L, const lb_opts *o, int points_idx) {
             printf("summary: %s/summary.csv (mean, sd and 95%% interval over seeds)\n", exp_dir);
             printf("metrics: %s/<point>/metrics.csv\n", exp_dir);
         }
-        lua_geti(L, points_idx, 1);             /* the figures: the declared plots ride on each point */
-        lua_getfield(L, -1, "plots");
-        lb_plot_run(L, lua_istable(L, -1) ? lua_gettop(L) : 0, exp_dir, man.ids, man.titles, man.n, o->quiet);
-        lua_pop(L, 2);
+        lb_plot_run(pts->plots, pts->nplots, exp_dir, man.ids, man.titles, man.n, o->quiet);
     }
     lb_manifest_free(&man);
     rt_buf_free(&selb);
 out:
     nn_dataset_free(&dc->train);
     nn_dataset_free(&dc->test);
+    free(dc->key);
     free(dc);
-    free(p);
     free(ids);
     free(titles);
     free(epochs);

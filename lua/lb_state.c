@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "lb_embed.h"
-#include "lb_impl.h"
+#include "lb_lua.h"
 #include "rt_text.h"
 
 // ---- undefined globals are errors ----
