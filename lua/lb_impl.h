@@ -74,7 +74,7 @@ void lb_hash_hex(const char *s, char out[17]);
 ** draws the figures; returns the exit code. */
 int lb_run_points(const lb_opts *o, lb_points *pts);
 
-/* ---- lb_sweep.c: the run directory of a sweep ---- */
+/* ---- lb_manifest.c: which script owns a run directory, and its points ---- */
 /* runs/<exp>/manifest names the script that owns the directory (its real path) and the points
 ** of the last run in sweep order; `vibrun status` and `vibrun plot` read it. */
 typedef struct lb_manifest {
@@ -87,11 +87,6 @@ typedef struct lb_manifest {
 } lb_manifest;
 /* The real path of the script: what a run directory records as its owner. */
 void lb_script_identity(const char *script, char *out, size_t size);
-/* Appends s as one shell word (single quotes, a quote inside as '\''). */
-void lb_shell_quote(rt_buf *b, const char *s);
-/* Appends the options that select a run's points again, each with a leading space: " --out DIR"
-** unless DIR is the default "runs", then " --set k=v" for each --set, shell-quoted. */
-void lb_selection_args(const lb_opts *o, rt_buf *b);
 /* False, with a message, when exp_dir belongs to another script. */
 bool lb_manifest_check(const char *exp_dir, const char *script, char *msg, size_t size);
 rt_status lb_manifest_write(const char *exp_dir, const char *script, const char *args, char ids[][17],
@@ -99,23 +94,38 @@ rt_status lb_manifest_write(const char *exp_dir, const char *script, const char 
 /* -1 when there is no manifest. */
 int lb_manifest_read(const char *exp_dir, lb_manifest *m);
 void lb_manifest_free(lb_manifest *m);
+
+/* ---- lb_aggregate.c: results.csv and summary.csv ---- */
 /* Rebuilds results.csv and summary.csv from the points' result.csv, in the order of ids. */
 rt_status lb_aggregate(const char *exp_dir, char ids[][17], int n, rt_err *err);
 /* lb_aggregate over the manifest's points; 0 also when exp_dir has no manifest. */
 int lb_merge_dir(const char *exp_dir);
-/* Prints done / running / interrupted / failed / diverged / pending points and an ETA. */
-int lb_status(const char *exp_dir);
+/* The 0.975 quantile of Student's t with df degrees of freedom. */
+double lb_t975(int df);
+
+/* ---- lb_lock.c: per-point locks ---- */
 /* Takes dir/lock for this process: the fd to keep open while training, or -1 when another live
 ** process holds it (*holder = its pid, -1 if unknown) or the file cannot be opened. */
 int lb_lock_point(const char *dir, long *holder);
+/* The pid holding dir/lock (-1 if unknown), or 0 when no live process holds it. */
+long lb_lock_holder(const char *dir);
+
+/* ---- lb_shard.c: sharing a sweep out ---- */
 /* Balanced deterministic shards: shard[i] in [0, nshards) for each point of estimated cost[i]. */
 void lb_shard_assign(const double *cost, int n, int nshards, int *shard);
 /* CPUs this process may run on (its affinity mask: Slurm's allocation). */
 int lb_cpu_count(void);
-/* The 0.975 quantile of Student's t with df degrees of freedom. */
-double lb_t975(int df);
 
-/* ---- lb_slurm.c ---- */
+/* ---- lb_status.c ---- */
+/* Prints done / running / interrupted / failed / diverged / pending points and an ETA. */
+int lb_status(const char *exp_dir);
+
+/* ---- lb_slurm.c: `vibrun slurm` and the commands vibrun suggests ---- */
+/* Appends s as one shell word (single quotes, a quote inside as '\''). */
+void lb_shell_quote(rt_buf *b, const char *s);
+/* Appends the options that select a run's points again, each with a leading space: " --out DIR"
+** unless DIR is the default "runs", then " --set k=v" for each --set, shell-quoted. */
+void lb_selection_args(const lb_opts *o, rt_buf *b);
 /* `vibrun slurm`: writes runs/<exp>/slurm/<exp>.sbatch, a job array of o->slurm_tasks tasks. */
 int lb_slurm_write(const lb_opts *o, const char *exp_dir, const char *exp_name, int npoints);
 
