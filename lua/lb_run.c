@@ -93,17 +93,24 @@ static rt_status write_config(const lb_point *p, const char *dir, rt_err *err) {
     return st;
 }
 
+/* One column of result.csv: its name to the header, its value to the row (CSV-quoted as needed). */
+static void add_column(rt_buf *head, rt_buf *row, const char *name, const char *value) {
+    if (head->n) {
+        rt_buf_put(head, ",", 1);
+        rt_buf_put(row, ",", 1);
+    }
+    rt_csv_field(head, name);
+    rt_csv_field(row, value);
+}
+
 /* result.csv: one row, the point's hyperparameters and final metrics (deterministic). */
 static rt_status write_result(const lb_point *p, const nn_result *r, const char *dir, rt_err *err) {
     rt_buf head = { 0 }, row = { 0 };
-    char v[128];
-#define COL(name, ...) do { \
-        rt_buf_printf(&head, "%s%s", head.n ? "," : "", name); \
-        if (row.n) rt_buf_printf(&row, ","); \
-        rt_buf_printf(&row, __VA_ARGS__); } while (0)
+    char v[128], cv[128];
+#define COL(name, ...) do { snprintf(cv, sizeof cv, __VA_ARGS__); add_column(&head, &row, name, cv); } while (0)
     COL("point_id", "%s", p->id);
     for (int i = 0; i < p->nparams; i++)
-        if (strcmp(p->params[i].key, "seed") != 0) COL(p->params[i].key, "%s", p->params[i].text);
+        if (strcmp(p->params[i].key, "seed") != 0) add_column(&head, &row, p->params[i].key, p->params[i].text);
     COL("seed", "%llu", (unsigned long long)p->train.seed);
     COL("status", "%s", r->status);
     COL("epochs", "%d", r->epochs_done);
@@ -172,7 +179,20 @@ static void mark_failed(const char *dir, const char *msg) {
     rt_write_atomic(path, text, (size_t)(n < (int)sizeof text ? n : (int)sizeof text - 1), &ignore);
 }
 
-/* Trains point pi (read into p; data loaded) into exp_dir/<id> under the point's lock: writes
+/* The model and objective of point p on its data (loaded into dc), checked against each other and
+** against the data: the one build step of --check and of training. On failure err holds the
+** message and nothing is left to free. */
+static rt_status point_build(lb_point *p, const data_cache *dc, nn_model *m, nn_obj *obj, rt_err *err) {
+    rt_status st = nn_model_build(m, p->layers, p->nlayers, dc->train.dim, err);
+    if (st) return st;
+    st = nn_obj_build(obj, p->terms, p->nterms, p->expr, p->nexpr, m, err);
+    if (!st) st = nn_measure_check(&p->measure, m, obj, err);
+    if (!st) st = nn_check_data(m, obj, &dc->train, &dc->test, err);
+    if (st) nn_model_free(m);
+    return st;
+}
+
+/* Trains point p (its data loaded) into exp_dir/<id> under the point's lock: writes
 ** config.lua, metrics.csv, timing.csv, checkpoint and result.csv. Returns a POINT_* code. */
 static int train_point(const lb_opts *o, lb_point *p, const data_cache *dc, const char *exp_dir,
                        progress_state *ps) {
@@ -207,17 +227,9 @@ static int train_point(const lb_opts *o, lb_point *p, const data_cache *dc, cons
     nn_model m;
     nn_obj obj;
     int code = POINT_ERROR;
-    if (nn_model_build(&m, p->layers, p->nlayers, dc->train.dim, &err) != RT_OK) {
+    if (point_build(p, dc, &m, &obj, &err) != RT_OK) {
         report_point(ps, p, dir, err.msg);
         mark_failed(dir, err.msg);
-        close(lock);
-        return POINT_ERROR;
-    }
-    if (nn_obj_build(&obj, p->terms, p->nterms, p->expr, p->nexpr, &m, &err) != RT_OK ||
-        nn_measure_check(&p->measure, &m, &obj, &err) != RT_OK || nn_check_data(&m, &obj, &dc->train, &dc->test, &err) != RT_OK) {
-        report_point(ps, p, dir, err.msg);
-        mark_failed(dir, err.msg);
-        nn_model_free(&m);
         close(lock);
         return POINT_ERROR;
     }
@@ -333,108 +345,237 @@ static int wait_worker(worker *w, int nw, int *code) {
     }
 }
 
-int lb_run_points(const lb_opts *o, lb_points *pts) {
-    int npoints = pts->n;
-    char msg[2048];
-    char (*ids)[17] = rt_xcalloc((size_t)npoints, sizeof *ids);
-    char (*titles)[256] = rt_xcalloc((size_t)npoints, sizeof *titles);
-    int *epochs = rt_xcalloc((size_t)npoints, sizeof *epochs);
-    double *cost = rt_xcalloc((size_t)npoints, sizeof *cost);
-    int *shard = rt_xcalloc((size_t)npoints, sizeof *shard);
-    lb_point *p = &pts->p[0];
-    data_cache *dc = rt_xcalloc(1, sizeof *dc);
-    worker *workers = rt_xcalloc((size_t)(o->jobs > 1 ? o->jobs : 1), sizeof *workers);
-    char exp_dir[1024] = "";
-    int code = 0, done = 0, diverged = 0, interrupted = 0, busy = 0, nw = 0, mine = 0;
-    /* Every point first: ids, titles and costs, without data or training. */
-    for (int i = 0; i < npoints; i++) {
-        p = &pts->p[i];
-        memcpy(ids[i], p->id, sizeof ids[i]);
-        snprintf(titles[i], sizeof titles[i], "%s", p->params_title);
-        epochs[i] = p->train.epochs;
+// ---- the run: what every mode knows ----
+
+typedef struct run {
+    const lb_opts *o;
+    lb_points *pts;
+    int n, mine;                        /* the points, and those of this shard (all without --shard) */
+    char (*ids)[17];
+    char (*titles)[256];
+    int *epochs;
+    int *shard;                         /* each point's shard, 0-based (0 without --shard) */
+    char exp_dir[1024];
+} run;
+
+/* Whether point i is this run's (its shard with --shard). */
+static bool selected(const run *r, int i) { return !r->o->nshards || r->shard[i] == r->o->shard - 1; }
+
+static void run_open(run *r, const lb_opts *o, lb_points *pts) {
+    memset(r, 0, sizeof *r);
+    r->o = o;
+    r->pts = pts;
+    r->n = pts->n;
+    r->ids = rt_xcalloc((size_t)(r->n ? r->n : 1), sizeof *r->ids);
+    r->titles = rt_xcalloc((size_t)(r->n ? r->n : 1), sizeof *r->titles);
+    r->epochs = rt_xcalloc((size_t)(r->n ? r->n : 1), sizeof *r->epochs);
+    r->shard = rt_xcalloc((size_t)(r->n ? r->n : 1), sizeof *r->shard);
+    double *cost = rt_xcalloc((size_t)(r->n ? r->n : 1), sizeof *cost);
+    for (int i = 0; i < r->n; i++) {
+        const lb_point *p = &pts->p[i];
+        memcpy(r->ids[i], p->id, sizeof r->ids[i]);
+        snprintf(r->titles[i], sizeof r->titles[i], "%s", p->params_title);
+        r->epochs[i] = p->train.epochs;
         cost[i] = point_cost(p);
-        if (!exp_dir[0]) snprintf(exp_dir, sizeof exp_dir, "%s/%s", o->out, p->name);
+        if (!r->exp_dir[0]) snprintf(r->exp_dir, sizeof r->exp_dir, "%s/%s", o->out, p->name);
     }
-    if (o->replay_config && npoints == 1) {
-        /* <exp>/<id>/config.lua: the script resolves its params to another point when it changed. */
-        char cfg[PATH_MAX], *slash;
-        snprintf(cfg, sizeof cfg, "%s", o->replay_config);
-        if ((slash = strrchr(cfg, '/'))) *slash = '\0';
-        const char *want = (slash = strrchr(cfg, '/')) ? slash + 1 : cfg;
-        if (strlen(want) == 12 && strcmp(want, ids[0]) != 0)
-            fprintf(stderr, "vibrun: warning: %s was written for point %s, but %s now resolves its params to point "
-                    "%s (the script changed since?); training %s\n", o->replay_config, want, o->script, ids[0],
-                    ids[0]);
+    if (o->nshards) lb_shard_assign(cost, r->n, o->nshards, r->shard);
+    free(cost);
+    for (int i = 0; i < r->n; i++) r->mine += selected(r, i);
+}
+
+static void run_close(run *r) {
+    free(r->ids);
+    free(r->titles);
+    free(r->epochs);
+    free(r->shard);
+}
+
+/* <exp>/<id>/config.lua replayed: the script resolves its params to another point when it changed. */
+static void warn_replay(const run *r) {
+    const lb_opts *o = r->o;
+    if (!o->replay_config || r->n != 1) return;
+    char cfg[PATH_MAX], *slash;
+    snprintf(cfg, sizeof cfg, "%s", o->replay_config);
+    if ((slash = strrchr(cfg, '/'))) *slash = '\0';
+    const char *want = (slash = strrchr(cfg, '/')) ? slash + 1 : cfg;
+    if (strlen(want) == 12 && strcmp(want, r->ids[0]) != 0)
+        fprintf(stderr, "vibrun: warning: %s was written for point %s, but %s now resolves its params to point "
+                "%s (the script changed since?); training %s\n", o->replay_config, want, o->script, r->ids[0],
+                r->ids[0]);
+}
+
+/* The selected points with a result.csv. */
+static int count_finished(const run *r) {
+    int finished = 0;
+    for (int i = 0; i < r->n; i++) {
+        char res[1400];
+        snprintf(res, sizeof res, "%s/%s/result.csv", r->exp_dir, r->ids[i]);
+        finished += selected(r, i) && file_exists(res);
     }
-    if (o->nshards) lb_shard_assign(cost, npoints, o->nshards, shard);
-    for (int i = 0; i < npoints; i++) mine += !o->nshards || shard[i] == o->shard - 1;
-    if (o->list) {
-        printf("# %d point%s of %s%s", npoints, npoints == 1 ? "" : "s", exp_dir, o->nshards ? "" : "\n");
-        if (o->nshards) printf(", %d in shard %d/%d\n", mine, o->shard, o->nshards);
-        for (int i = 0; i < npoints; i++)
-            if (!o->nshards || shard[i] == o->shard - 1) printf("%d %s %s\n", i + 1, ids[i], titles[i]);
-        goto out;
+    return finished;
+}
+
+/* The run directory for this run: not another script's, created, its manifest listing this run's
+** points (lb_manifest_write keeps a manifest that lists them already). 0, or 1 with the message
+** printed. */
+static int claim_dir(const run *r) {
+    char msg[2048];
+    if (!lb_manifest_check(r->exp_dir, r->o->script, msg, sizeof msg)) {
+        report(msg);
+        return 1;
     }
-    if (!o->check) {
-        if (!lb_manifest_check(exp_dir, o->script, msg, sizeof msg)) {
-            report(msg);
-            code = 1;
-            goto out;
-        }
-        rt_err err = { 0 };
-        rt_buf args = { 0 };
-        lb_selection_args(o, &args);
-        int finished = 0;
-        for (int i = 0; o->merge && i < npoints; i++) {
-            char res[1400];
-            snprintf(res, sizeof res, "%s/%s/result.csv", exp_dir, ids[i]);
-            finished += file_exists(res);
-        }
-        if (o->merge && finished == 0) {
+    if (r->o->merge) {
+        int finished = count_finished(r);
+        if (finished == 0) {
             /* Merging these would list points that never ran in place of the directory's own. */
             fprintf(stderr, "vibrun: none of the %d points this command selects has finished in %s (other --set "
                     "values than its runs'? `vibrun status %s` shows the command that made them); nothing "
-                    "changed\n", npoints, exp_dir, exp_dir);
-            code = 1;
-            goto out;
+                    "changed\n", r->mine, r->exp_dir, r->exp_dir);
+            return 1;
         }
-        if (o->merge && finished < npoints && !o->quiet)
+        if (finished < r->mine && !r->o->quiet)
             fprintf(stderr, "vibrun: %d of the %d points this command selects have not finished in %s\n",
-                    npoints - finished, npoints, exp_dir);
-        if (rt_mkdir_p(exp_dir, NULL, 0) != 0) {
-            fprintf(stderr, "vibrun: cannot create %s: %s\n", exp_dir, strerror(errno));
+                    r->mine - finished, r->mine, r->exp_dir);
+    }
+    if (rt_mkdir_p(r->exp_dir, NULL, 0) != 0) {
+        fprintf(stderr, "vibrun: cannot create %s: %s\n", r->exp_dir, strerror(errno));
+        return 1;
+    }
+    rt_err err = { 0 };
+    rt_buf args = { 0 };
+    lb_selection_args(r->o, &args);
+    rt_status st = lb_manifest_write(r->exp_dir, r->o->script, rt_buf_str(&args), r->ids, r->epochs, r->titles,
+                                     r->n, &err);
+    rt_buf_free(&args);
+    if (st != RT_OK) {
+        report(err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+/* results.csv and summary.csv over every point of the directory (man, its manifest), not only
+** those this run selected. 0, or 1 with the message printed. */
+static int aggregate(const run *r, const lb_manifest *man) {
+    rt_err err = { 0 };
+    if (lb_aggregate(r->exp_dir, man->ids, man->n, &err) == RT_OK) return 0;
+    report(err.msg);
+    return 1;
+}
+
+/* The figures of the directory's points (man). */
+static void draw(const run *r, const lb_manifest *man) {
+    lb_plot_run(r->pts->plots, r->pts->nplots, r->exp_dir, man->ids, man->titles, man->n, r->o->quiet);
+}
+
+// ---- the modes: --list, --merge, vibrun slurm, --check, training ----
+
+static int run_list(const run *r) {
+    const lb_opts *o = r->o;
+    printf("# %d point%s of %s%s", r->n, r->n == 1 ? "" : "s", r->exp_dir, o->nshards ? "" : "\n");
+    if (o->nshards) printf(", %d in shard %d/%d\n", r->mine, o->shard, o->nshards);
+    for (int i = 0; i < r->n; i++)
+        if (selected(r, i)) printf("%d %s %s\n", i + 1, r->ids[i], r->titles[i]);
+    return 0;
+}
+
+static int run_merge(const run *r) {
+    if (claim_dir(r)) return 1;
+    /* The directory's points, as lb_manifest_write left them. */
+    lb_manifest man;
+    if (lb_manifest_read(r->exp_dir, &man) < 0) RT_ABORT("%s: manifest written, then not readable", r->exp_dir);
+    int code = aggregate(r, &man);
+    if (!code) {
+        if (!r->o->quiet) printf("results: %s/results.csv\nsummary: %s/summary.csv\n", r->exp_dir, r->exp_dir);
+        draw(r, &man);
+    }
+    lb_manifest_free(&man);
+    return code;
+}
+
+static int run_slurm(const run *r) {
+    if (claim_dir(r)) return 1;
+    return lb_slurm_write(r->o, r->exp_dir, r->pts->p[0].name, r->n);
+}
+
+/* --check: every selected point built on its data (each data set loaded once), and each distinct
+** model printed once with the points that share it. */
+static int run_check(const run *r) {
+    char **text = rt_xcalloc((size_t)(r->n ? r->n : 1), sizeof *text);  /* data line and summary */
+    data_cache dc = { 0 };
+    int code = 0;
+    for (int i = 0; i < r->n && !code; i++) {
+        if (!selected(r, i) || text[i]) continue;
+        if (!load_data(&r->pts->p[i], &dc)) {
             code = 1;
-            goto out;
+            break;
         }
-        rt_status st = lb_manifest_write(exp_dir, o->script, args.s, ids, epochs, titles, npoints, &err);
-        rt_buf_free(&args);
-        if (st != RT_OK) {
-            report(err.msg);
-            code = 1;
-            goto out;
+        for (int j = i; j < r->n && !code; j++) {
+            lb_point *p = &r->pts->p[j];
+            if (!selected(r, j) || text[j] || strcmp(p->data_key, dc.key) != 0) continue;
+            rt_err err = { 0 };
+            nn_model m;
+            nn_obj obj;
+            if (point_build(p, &dc, &m, &obj, &err) != RT_OK) {
+                report(err.msg);
+                code = 1;
+                break;
+            }
+            char summary[8192];
+            nn_model_summary(&m, summary, sizeof summary);
+            nn_model_free(&m);
+            rt_buf b = { 0 };
+            rt_buf_printf(&b, "data: %s (train %d x %d, test %d)\n%s\n", dc.train.source, dc.train.n,
+                          dc.train.dim, dc.test.n, summary);
+            text[j] = b.s;
         }
     }
-    if (o->slurm) {
-        code = lb_slurm_write(o, exp_dir, p->name, npoints);
-        goto out;
+    int models = 0;
+    for (int i = 0; i < r->n && !code; i++) {
+        if (!text[i]) continue;
+        bool first = true;
+        for (int j = 0; j < i && first; j++) first = !text[j] || strcmp(text[j], text[i]) != 0;
+        if (!first) continue;
+        models++;
+        for (int j = i; j < r->n; j++)
+            if (text[j] && (j == i || strcmp(text[j], text[i]) == 0))
+                printf("point %d/%d %s %s\n", j + 1, r->n, r->ids[j], r->pts->p[j].params_title);
+        printf("%s", text[i]);
     }
-    if (o->merge) {
-        /* The directory's points, as lb_manifest_write left them. */
-        lb_manifest man;
-        if (lb_manifest_read(exp_dir, &man) < 0) RT_ABORT("%s: manifest written, then not readable", exp_dir);
-        rt_err err = { 0 };
-        if (lb_aggregate(exp_dir, man.ids, man.n, &err) != RT_OK) {
-            report(err.msg);
-            code = 1;
-        } else {
-            if (!o->quiet) printf("results: %s/results.csv\nsummary: %s/summary.csv\n", exp_dir, exp_dir);
-            lb_plot_run(pts->plots, pts->nplots, exp_dir, man.ids, man.titles, man.n, o->quiet);
-        }
-        lb_manifest_free(&man);
-        goto out;
+    if (!code && models < r->mine) printf("%d points, %d distinct models\n", r->mine, models);
+    for (int i = 0; i < r->n; i++) free(text[i]);
+    free(text);
+    nn_dataset_free(&dc.train);
+    nn_dataset_free(&dc.test);
+    free(dc.key);
+    return code;
+}
+
+/* What training the selected points came to. */
+typedef struct tally {
+    int done, diverged, interrupted, busy;
+} tally;
+
+/* Counts a point's POINT_* code; 0, or 1 for an error. */
+static int count_point(const run *r, int point, int pc, tally *t) {
+    if (pc == POINT_ENDED) {
+        t->done++;
+        t->diverged += point_diverged(r->exp_dir, r->ids[point]);
+        return 0;
     }
-    if (o->nshards && !mine && !o->quiet)
-        fprintf(stderr, "vibrun: shard %d/%d has no points (the sweep has %d)\n", o->shard, o->nshards, npoints);
+    if (pc == POINT_INTERRUPTED) t->interrupted++;
+    else if (pc == POINT_BUSY) t->busy++;
+    else return 1;
+    return 0;
+}
+
+/* Trains the selected points in sweep order, in this process or in o->jobs workers; returns the
+** exit code so far. */
+static int run_train(const run *r, tally *t) {
+    const lb_opts *o = r->o;
+    if (o->nshards && !r->mine && !o->quiet)
+        fprintf(stderr, "vibrun: shard %d/%d has no points (the sweep has %d)\n", o->shard, o->nshards, r->n);
     /* Threads (rt_gemm and its pool): --threads, else OPENBLAS_NUM_THREADS, else the CPUs shared by the jobs. */
     int threads = o->threads;
     if (!threads && !getenv("OPENBLAS_NUM_THREADS") && o->jobs > 1) {
@@ -442,49 +583,29 @@ int lb_run_points(const lb_opts *o, lb_points *pts) {
         threads = threads > 0 ? threads : 1;
     }
     if (threads && o->jobs <= 1) rt_blas_set_threads(threads);
+    data_cache dc = { 0 };
+    worker *workers = rt_xcalloc((size_t)(o->jobs > 1 ? o->jobs : 1), sizeof *workers);
+    int code = 0, nw = 0;
     pid_t parent = getpid();
-    progress_state ps = { isatty(2) != 0 && o->jobs <= 1, o->quiet, 0, npoints, 0.0, "" };
-    for (int i = 0; i < npoints && code == 0 && !lb_stop; i++) {
-        if (o->nshards && shard[i] != o->shard - 1) continue;
-        p = &pts->p[i];
-        if (!load_data(p, dc)) {
+    progress_state ps = { isatty(2) != 0 && o->jobs <= 1, o->quiet, 0, r->n, 0.0, "" };
+    for (int i = 0; i < r->n && code == 0 && !lb_stop; i++) {
+        if (!selected(r, i)) continue;
+        lb_point *p = &r->pts->p[i];
+        if (!load_data(p, &dc)) {
             code = 1;
             break;
         }
         ps.point = i + 1;
-        if (o->check) {
-            rt_err err = { 0 };
-            nn_model m;
-            nn_obj obj;
-            rt_status st = nn_model_build(&m, p->layers, p->nlayers, dc->train.dim, &err);
-            if (!st) {
-                st = nn_obj_build(&obj, p->terms, p->nterms, p->expr, p->nexpr, &m, &err);
-                if (!st) st = nn_measure_check(&p->measure, &m, &obj, &err);
-                if (!st) st = nn_check_data(&m, &obj, &dc->train, &dc->test, &err);
-                if (st) nn_model_free(&m);
-            }
-            if (st) {
-                report(err.msg);
-                code = 1;
-                break;
-            }
-            char summary[8192];
-            nn_model_summary(&m, summary, sizeof summary);
-            printf("point %d/%d %s %s\ndata: %s (train %d x %d, test %d)\n%s\n", i + 1, npoints, p->id,
-                   p->params_title, dc->train.source, dc->train.n, dc->train.dim, dc->test.n, summary);
-            nn_model_free(&m);
-            continue;
-        }
         char res_path[1200];
-        snprintf(res_path, sizeof res_path, "%s/%s/result.csv", exp_dir, p->id);
+        snprintf(res_path, sizeof res_path, "%s/%s/result.csv", r->exp_dir, p->id);
         if (o->resume && file_exists(res_path)) {
-            if (!o->quiet) fprintf(stderr, "[%d/%d] %s: finished before, skipped (--resume)\n", i + 1, npoints, p->id);
-            done++;
+            if (!o->quiet) fprintf(stderr, "[%d/%d] %s: finished before, skipped (--resume)\n", i + 1, r->n, p->id);
+            t->done++;
             continue;
         }
         int pc = -1;
         if (o->jobs <= 1) {
-            pc = train_point(o, p, dc, exp_dir, &ps);
+            pc = train_point(o, p, &dc, r->exp_dir, &ps);
         } else {
             fflush(NULL);
             pid_t pid = fork();
@@ -494,7 +615,7 @@ int lb_run_points(const lb_opts *o, lb_points *pts) {
                 prctl(PR_SET_PDEATHSIG, SIGTERM);
                 if (getppid() != parent) _exit(POINT_INTERRUPTED);
                 if (threads) rt_blas_set_threads(threads);
-                int c = train_point(o, p, dc, exp_dir, &ps);
+                int c = train_point(o, p, &dc, r->exp_dir, &ps);
                 fflush(NULL);
                 _exit(c);
             }
@@ -508,72 +629,80 @@ int lb_run_points(const lb_opts *o, lb_points *pts) {
                 point = workers[k].point;
                 workers[k] = workers[--nw];
             }
-            if (pc == POINT_ENDED) {
-                done++;
-                diverged += point_diverged(exp_dir, ids[point]);
-                if (!o->nshards && lb_merge_dir(exp_dir) != 0) code = 1;   /* over the manifest's points */
-            } else if (pc == POINT_INTERRUPTED) {
-                interrupted++;
-            } else if (pc == POINT_BUSY) {
-                busy++;
-            } else {
-                code = 1;
-            }
+            if (count_point(r, point, pc, t)) code = 1;
+            else if (pc == POINT_ENDED && !o->nshards && lb_merge_dir(r->exp_dir) != 0) code = 1;   /* over the manifest's points */
             pc = -1;
-            if (interrupted && o->jobs <= 1) break;
+            if (t->interrupted && o->jobs <= 1) break;
         }
-        if (interrupted) break;
+        if (t->interrupted) break;
     }
     while (nw > 0) {                    /* the last workers, or those an error or signal stops */
         int pc;
         int k = wait_worker(workers, nw, &pc), point = workers[k].point;
         workers[k] = workers[--nw];
-        if (pc == POINT_ENDED) done++, diverged += point_diverged(exp_dir, ids[point]);
-        else if (pc == POINT_INTERRUPTED) interrupted++;
-        else if (pc == POINT_BUSY) busy++;
-        else code = 1;
+        if (count_point(r, point, pc, t)) code = 1;
     }
-    rt_buf selb = { 0 };
-    lb_selection_args(o, &selb);
-    const char *sel = selb.s;
-    if (interrupted || (lb_stop && code == 0)) {
-        fprintf(stderr, "\nvibrun: interrupted; %d point%s checkpointed. Continue with: vibrun %s%s --resume%s\n",
-                interrupted, interrupted == 1 ? "" : "s", o->script, sel, o->nshards ? " --shard ..." : "");
+    free(workers);
+    nn_dataset_free(&dc.train);
+    nn_dataset_free(&dc.test);
+    free(dc.key);
+    return code;
+}
+
+/* After training: what an interrupt left and how to go on, the shard's summary, or the aggregates
+** and figures of the directory. Returns the exit code. */
+static int run_finish(const run *r, int code, const tally *t) {
+    const lb_opts *o = r->o;
+    rt_buf sel = { 0 };
+    lb_selection_args(o, &sel);
+    if (t->interrupted || (lb_stop && code == 0)) {
+        /* A stop can land after a point's last step (in its last evaluation): that point is done. */
+        int finished = count_finished(r), left = r->mine - finished;
+        if (left == 0)
+            fprintf(stderr, "\nvibrun: interrupted after the last point had finished: all %d point%s done, "
+                    "nothing to resume\n", r->mine, r->mine == 1 ? " is" : "s are");
+        else
+            fprintf(stderr, "\nvibrun: interrupted; %d of %d point%s done, %d checkpointed. Continue with: "
+                    "vibrun %s%s --resume%s\n", finished, r->mine, r->mine == 1 ? "" : "s", t->interrupted,
+                    o->script, rt_buf_str(&sel), o->nshards ? " --shard ..." : "");
         code = 1;
     }
-    lb_manifest man = { 0 };
-    if (o->check || o->nshards) {
-        if (o->nshards && code == 0 && !o->quiet)
+    if (o->nshards) {
+        if (code == 0 && !o->quiet)
             printf("shard %d/%d: %d points done in %s; when every shard has finished: vibrun %s --merge%s\n",
-                   o->shard, o->nshards, done, exp_dir, o->script, sel);
-    } else if (exp_dir[0] && lb_manifest_read(exp_dir, &man) > 0) {
-        /* results.csv, summary.csv and the figures cover every point of the directory (the manifest),
-        ** not only those this run selected. */
-        rt_err err = { 0 };
-        if (lb_aggregate(exp_dir, man.ids, man.n, &err) != RT_OK) {
-            report(err.msg);
-            code = 1;
+                   o->shard, o->nshards, t->done, r->exp_dir, o->script, rt_buf_str(&sel));
+    } else {
+        lb_manifest man = { 0 };
+        if (r->exp_dir[0] && lb_manifest_read(r->exp_dir, &man) > 0) {
+            if (aggregate(r, &man)) code = 1;
+            if (code == 0 && t->done > 0 && !o->quiet) {
+                printf("results: %s/results.csv (%d point%s%s%s)\n", r->exp_dir, t->done, t->done == 1 ? "" : "s",
+                       t->diverged ? ", some diverged" : "", t->busy ? ", some trained by another vibrun" : "");
+                printf("summary: %s/summary.csv (mean, sd and 95%% interval over seeds)\n", r->exp_dir);
+                printf("metrics: %s/<point>/metrics.csv\n", r->exp_dir);
+            }
+            draw(r, &man);
         }
-        if (code == 0 && done > 0 && !o->quiet) {
-            printf("results: %s/results.csv (%d point%s%s%s)\n", exp_dir, done, done == 1 ? "" : "s",
-                   diverged ? ", some diverged" : "", busy ? ", some trained by another vibrun" : "");
-            printf("summary: %s/summary.csv (mean, sd and 95%% interval over seeds)\n", exp_dir);
-            printf("metrics: %s/<point>/metrics.csv\n", exp_dir);
-        }
-        lb_plot_run(pts->plots, pts->nplots, exp_dir, man.ids, man.titles, man.n, o->quiet);
+        lb_manifest_free(&man);
     }
-    lb_manifest_free(&man);
-    rt_buf_free(&selb);
-out:
-    nn_dataset_free(&dc->train);
-    nn_dataset_free(&dc->test);
-    free(dc->key);
-    free(dc);
-    free(ids);
-    free(titles);
-    free(epochs);
-    free(cost);
-    free(shard);
-    free(workers);
+    rt_buf_free(&sel);
+    return code;
+}
+
+int lb_run_points(const lb_opts *o, lb_points *pts) {
+    run r;
+    run_open(&r, o, pts);
+    int code;
+    warn_replay(&r);
+    if (o->list) code = run_list(&r);
+    else if (o->check) code = run_check(&r);
+    else if (o->slurm) code = run_slurm(&r);
+    else if (o->merge) code = run_merge(&r);
+    else {
+        tally t = { 0 };
+        code = claim_dir(&r);
+        if (!code) code = run_finish(&r, run_train(&r, &t), &t);
+    }
+    run_close(&r);
     return code;
 }

@@ -65,3 +65,82 @@ Test(runner, result_header_longer_than_32_kib) {
     free(result);
     free(results);
 }
+
+// ---- Ctrl-C after a point's last step ----
+
+/* Whether the file at path holds text. */
+static bool file_holds(const char *path, const char *text) {
+    char *s = tu_read_file(path, NULL);
+    bool has = s && strstr(s, text);
+    free(s);
+    return has;
+}
+
+/* SIGINT while the only point evaluates its last epoch (its last step is done, so the point ends
+** "done"): the message says so, instead of "interrupted; 0 points checkpointed ... --resume". */
+Test(runner, ctrl_c_in_the_last_evaluation_says_the_point_finished, .timeout = 300) {
+    const char *dir = tu_tiny_dir("ctrlc");
+    char script[1200], log[1200], exp[1200];
+    snprintf(script, sizeof script, "%s/tests/lua/slow_eval.lua", tu_source_dir());
+    snprintf(log, sizeof log, "%s/vibrun.log", dir);
+    snprintf(exp, sizeof exp, "%s/runs/slow_eval", dir);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        if (!freopen(log, "w", stdout) || dup2(1, 2) < 0 || chdir(dir) != 0) _exit(125);
+        execl(tu_vibrun(), "vibrun", "--out", "runs", script, (char *)NULL);
+        _exit(127);
+    }
+    /* Epoch 0's rows are written after its evaluation; then comes one step and the last evaluation. */
+    bool evaluated = false;
+    for (int k = 0; k < 6000 && !evaluated; k++) {
+        char names[2][64], part[1400];
+        if (access(exp, F_OK) == 0 && tu_point_dirs(exp, names, 2) == 1) {
+            snprintf(part, sizeof part, "%s/%s/metrics.csv.part", exp, names[0]);
+            evaluated = file_holds(part, "\n0,test,");
+        }
+        struct timespec ts = { 0, 10 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    cr_assert(evaluated, "epoch 0 was not evaluated within a minute");
+    struct timespec ts = { 0, 300 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+    kill(pid, SIGINT);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    char *text = tu_read_file(log, NULL);
+    cr_assert_not_null(text);
+    char names[2][64], result[1400];
+    cr_assert_eq(tu_point_dirs(exp, names, 2), 1);
+    snprintf(result, sizeof result, "%s/%s/result.csv", exp, names[0]);
+    cr_assert_eq(access(result, F_OK), 0, "the SIGINT came before the last step (the machine stalled?):\n%s", text);
+    cr_expect_null(strstr(text, "0 points checkpointed"), "%s", text);
+    cr_expect_not_null(strstr(text, "interrupted after the last point had finished: all 1 point is done, "
+                                    "nothing to resume"), "%s", text);
+    free(text);
+}
+
+// ---- --check over a sweep ----
+
+/* sweep_tiny's 12 points share 2 models (hidden 4 and 8; lr and seed do not change the model):
+** each is printed once, under the points that share it. */
+Test(runner, check_prints_each_distinct_model_once) {
+    const char *dir = tu_tiny_dir("check_sweep");
+    char args[2048];
+    snprintf(args, sizeof args, "--check '%s/tests/lua/sweep_tiny.lua'", tu_source_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    int summaries = 0, data = 0;
+    for (const char *s = out; (s = strstr(s, "total parameters")); s++) summaries++;
+    for (const char *s = out; (s = strstr(s, "\ndata: ")); s++) data++;
+    cr_expect_eq(summaries, 2, "%s", out);
+    cr_expect_eq(data, 2, "%s", out);
+    for (int i = 1; i <= 12; i++) {
+        char line[32];
+        snprintf(line, sizeof line, "point %d/12 ", i);
+        cr_expect_not_null(strstr(out, line), "no '%s' in:\n%s", line, out);
+    }
+    cr_expect_not_null(strstr(out, "12 points, 2 distinct models"), "%s", out);
+    /* hidden=4's points first (point 1 is one), then hidden=8's, each list above its model. */
+    const char *first = strstr(out, "total parameters"), *p1 = strstr(out, "point 1/12 ");
+    cr_expect(p1 && first && p1 < first, "%s", out);
+}
