@@ -78,11 +78,11 @@ int lb_run_points(const lb_opts *o, lb_points *pts);
 /* runs/<exp>/manifest names the script that owns the directory (its real path) and the points
 ** of the last run in sweep order; `vibrun status` and `vibrun plot` read it. */
 typedef struct lb_manifest {
-    char script[4096];
-    char args[4096];                    /* the options that select its points (lb_selection_args) */
+    char *script;                       /* "" when the manifest names none */
+    char *args;                         /* the options that select its points (lb_selection_args) */
     int n;
     char (*ids)[17];
-    char (*titles)[256];                /* params as titles (vib._title; older manifests: canonical) */
+    char **titles;                      /* params as titles (vib._title; older manifests: canonical) */
     int *epochs;
 } lb_manifest;
 /* The real path of the script: what a run directory records as its owner. */
@@ -90,7 +90,7 @@ void lb_script_identity(const char *script, char *out, size_t size);
 /* False, with a message, when exp_dir belongs to another script. */
 bool lb_manifest_check(const char *exp_dir, const char *script, char *msg, size_t size);
 rt_status lb_manifest_write(const char *exp_dir, const char *script, const char *args, char ids[][17],
-                            const int *epochs, char titles[][256], int n, rt_err *err);
+                            const int *epochs, const char *const *titles, int n, rt_err *err);
 /* -1 when there is no manifest. */
 int lb_manifest_read(const char *exp_dir, lb_manifest *m);
 void lb_manifest_free(lb_manifest *m);
@@ -137,8 +137,8 @@ int lb_slurm_write(const lb_opts *o, const char *exp_dir, const char *exp_name, 
 ** canonical params). Prints "figures: ..." lines (a drawn figure, or a skipped one and why) unless
 ** quiet. Returns 0, or -1 when gnuplot is missing or failed (the message is printed); a run's exit
 ** code does not depend on it. */
-int lb_plot_run(const lb_plot_opts *plots, int nplots, const char *exp_dir, char ids[][17], char titles[][256],
-                int n, bool quiet);
+int lb_plot_run(const lb_plot_opts *plots, int nplots, const char *exp_dir, char ids[][17],
+                const char *const *titles, int n, bool quiet);
 /* The figure defaults of a kind (every filter off). */
 void lb_plot_opts_default(lb_plot_opts *o, const char *kind);
 /* Appends w to the space-separated list (size bytes) unless it is there already. */

@@ -48,7 +48,7 @@ bool lb_manifest_check(const char *exp_dir, const char *script, char *msg, size_
 ** directory's aggregates then describe that run, and never mix configurations that differ in
 ** more than the param columns show (a --set epochs=2 quick look beside the full run). */
 rt_status lb_manifest_write(const char *exp_dir, const char *script, const char *args, char ids[][17],
-                            const int *epochs, char titles[][256], int n, rt_err *err) {
+                            const int *epochs, const char *const *titles, int n, rt_err *err) {
     char path[1200], ident[PATH_MAX];
     manifest_path(exp_dir, path, sizeof path);
     lb_script_identity(script, ident, sizeof ident);
@@ -67,15 +67,23 @@ rt_status lb_manifest_write(const char *exp_dir, const char *script, const char 
     rt_buf_printf(&b, "# vibrun run directory: the script that owns it, the options that select its points, and "
             "its points in sweep order (point <id> <epochs> <params>)\nscript %s\nargs%s\n", ident, args);
     for (int i = 0; i < n; i++) {
-        char title[256];                /* one line: a string param may hold a newline */
-        snprintf(title, sizeof title, "%s", titles[i]);
-        for (char *c = title; *c; c++)
-            if (*c == '\n' || *c == '\r') *c = ' ';
-        rt_buf_printf(&b, "point %s %d %s\n", ids[i], epochs[i], title);
+        rt_buf_printf(&b, "point %s %d ", ids[i], epochs[i]);
+        for (const char *c = titles[i]; *c; c++)      /* one line: a string param may hold a newline */
+            rt_buf_put(&b, *c == '\n' || *c == '\r' ? " " : c, 1);
+        rt_buf_put(&b, "\n", 1);
     }
     rt_status st = rt_write_atomic(path, b.s, b.n, err);
     rt_buf_free(&b);
     return st;
+}
+
+/* The rest of the line at s, malloc'd. */
+static char *rest_of_line(const char *s) {
+    size_t n = strcspn(s, "\n");
+    char *t = rt_xmalloc(n + 1);
+    memcpy(t, s, n);
+    t[n] = '\0';
+    return t;
 }
 
 int lb_manifest_read(const char *exp_dir, lb_manifest *m) {
@@ -86,9 +94,9 @@ int lb_manifest_read(const char *exp_dir, lb_manifest *m) {
     if (!s) return -1;
     int cap = 0;
     for (char *line = s; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-        if (strncmp(line, "script ", 7) == 0) sscanf(line + 7, "%4095[^\n]", m->script);
-        if (strncmp(line, "args", 4) == 0 && (line[4] == ' ' || line[4] == '\n'))
-            sscanf(line + 4, "%4095[^\n]", m->args);
+        if (strncmp(line, "script ", 7) == 0 && !m->script) m->script = rest_of_line(line + 7);
+        if (strncmp(line, "args", 4) == 0 && (line[4] == ' ' || line[4] == '\n') && !m->args)
+            m->args = rest_of_line(line + 4);
         if (strncmp(line, "point ", 6) != 0) continue;
         if (m->n == cap) {
             cap = cap ? cap * 2 : 64;
@@ -97,14 +105,22 @@ int lb_manifest_read(const char *exp_dir, lb_manifest *m) {
             m->epochs = realloc(m->epochs, (size_t)cap * sizeof *m->epochs);
             if (!m->ids || !m->titles || !m->epochs) RT_ABORT("out of memory");
         }
-        m->titles[m->n][0] = '\0';
-        if (sscanf(line + 6, "%16s %d %255[^\n]", m->ids[m->n], &m->epochs[m->n], m->titles[m->n]) >= 2) m->n++;
+        int at = 0;
+        if (sscanf(line + 6, "%16s %d%n", m->ids[m->n], &m->epochs[m->n], &at) < 2) continue;
+        const char *t = line + 6 + at;
+        t += strspn(t, " \t");
+        m->titles[m->n++] = rest_of_line(t);
     }
     free(s);
+    if (!m->script) m->script = rt_xstrdup("");
+    if (!m->args) m->args = rt_xstrdup("");
     return m->n;
 }
 
 void lb_manifest_free(lb_manifest *m) {
+    for (int i = 0; i < m->n; i++) free(m->titles[i]);
+    free(m->script);
+    free(m->args);
     free(m->ids);
     free(m->titles);
     free(m->epochs);

@@ -149,7 +149,7 @@ void lb_plot_opts_default(plot_opts *o, const char *kind) {
 typedef struct plot_run {
     const char *exp_dir;
     char (*ids)[17];
-    char (*titles)[256];
+    const char *const *titles;
     int n;
     bool quiet;
     char labels[256][96];       /* per point: the params that vary across points, for names */
@@ -796,8 +796,8 @@ static void plot_one(plot_run *r, const plot_opts *o, bool dflt) {
     else RT_ABORT("unknown plot kind '%s' (vib.lua and lb_plot.c disagree)", o->kind);
 }
 
-int lb_plot_run(const plot_opts *plots, int np, const char *exp_dir, char ids[][17], char titles[][256], int n,
-                bool quiet) {
+int lb_plot_run(const plot_opts *plots, int np, const char *exp_dir, char ids[][17], const char *const *titles,
+                int n, bool quiet) {
     plot_run *r = rt_xcalloc(1, sizeof *r);
     r->exp_dir = exp_dir;
     r->ids = ids;

@@ -352,7 +352,7 @@ typedef struct run {
     lb_points *pts;
     int n, mine;                        /* the points, and those of this shard (all without --shard) */
     char (*ids)[17];
-    char (*titles)[256];
+    const char **titles;                /* the points' params_title */
     int *epochs;
     int *shard;                         /* each point's shard, 0-based (0 without --shard) */
     char exp_dir[1024];
@@ -374,7 +374,7 @@ static void run_open(run *r, const lb_opts *o, lb_points *pts) {
     for (int i = 0; i < r->n; i++) {
         const lb_point *p = &pts->p[i];
         memcpy(r->ids[i], p->id, sizeof r->ids[i]);
-        snprintf(r->titles[i], sizeof r->titles[i], "%s", p->params_title);
+        r->titles[i] = p->params_title;
         r->epochs[i] = p->train.epochs;
         cost[i] = point_cost(p);
         if (!r->exp_dir[0]) snprintf(r->exp_dir, sizeof r->exp_dir, "%s/%s", o->out, p->name);
@@ -466,7 +466,8 @@ static int aggregate(const run *r, const lb_manifest *man) {
 
 /* The figures of the directory's points (man). */
 static void draw(const run *r, const lb_manifest *man) {
-    lb_plot_run(r->pts->plots, r->pts->nplots, r->exp_dir, man->ids, man->titles, man->n, r->o->quiet);
+    lb_plot_run(r->pts->plots, r->pts->nplots, r->exp_dir, man->ids, (const char *const *)man->titles, man->n,
+                r->o->quiet);
 }
 
 // ---- the modes: --list, --merge, vibrun slurm, --check, training ----

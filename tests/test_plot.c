@@ -22,7 +22,7 @@ static void need_gnuplot(void) {
 
 #define NPT 3
 static char ids[NPT][17] = { "a1a1a1a1a1a1", "b2b2b2b2b2b2", "c3c3c3c3c3c3" };
-static char titles[NPT][256] = { "{beta=0.001,k=2}", "{beta=0.01,k=2}", "{beta=0.1,k=2}" };
+static const char *titles[NPT] = { "{beta=0.001,k=2}", "{beta=0.01,k=2}", "{beta=0.1,k=2}" };
 static const double betas[NPT] = { 1e-3, 1e-2, 1e-1 };
 
 static FILE *open_w(const char *dir, const char *id, const char *name) {

@@ -35,7 +35,8 @@ static int fields_of_line(const char *s, size_t *len) {
 
 /* 63 long param names and 32 measured layers with every estimator on both splits: a header of
 ** 606 columns, 35 KiB (result.csv was built in 32 KiB buffers: past the end the size wrapped and
-** snprintf wrote beyond them; results.csv kept only the first 256 columns). */
+** snprintf wrote beyond them; results.csv kept only the first 256 columns; the manifest and
+** --list cut titles at 255 characters). */
 Test(runner, result_header_longer_than_32_kib) {
     const char *dir = tu_tiny_dir("wide");
     char args[2048], path[2048], names[2][64];
@@ -64,6 +65,16 @@ Test(runner, result_header_longer_than_32_kib) {
               "results.csv's header is not result.csv's");
     free(result);
     free(results);
+    /* The manifest and --list carry the whole title (3,900 characters), not its first 255. */
+    snprintf(path, sizeof path, "%s/runs/wide_result/manifest", dir);
+    char *manifest = tu_read_file(path, NULL);
+    cr_assert_not_null(manifest, "no %s", path);
+    cr_expect_not_null(strstr(manifest, "a_parameter_with_a_rather_long_name_to_widen_the_header_63=63,seed=1}\n"), "%s",
+                       manifest);
+    free(manifest);
+    snprintf(args, sizeof args, "--list --out runs '%s/tests/lua/wide_result.lua'", tu_source_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    cr_expect_not_null(strstr(out, "a_parameter_with_a_rather_long_name_to_widen_the_header_63=63,seed=1}\n"), "%s", out);
 }
 
 // ---- Ctrl-C after a point's last step ----
