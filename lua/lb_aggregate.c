@@ -209,6 +209,18 @@ static rt_status write_summary(const char *exp_dir, const results_table *t, rt_e
     return st;
 }
 
+lb_result lb_result_status(const char *exp_dir, const char *id) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s/result.csv", exp_dir, id);
+    rt_csv_table t;
+    if (!rt_csv_read(path, &t)) return LB_RESULT_NONE;
+    int c = rt_csv_col(&t, "status");
+    lb_result r = c >= 0 && t.nrow > 0 && strcmp(rt_csv_at(&t, 0, c), "diverged") == 0 ? LB_RESULT_DIVERGED
+                                                                                        : LB_RESULT_DONE;
+    rt_csv_table_free(&t);
+    return r;
+}
+
 rt_status lb_aggregate(const char *exp_dir, char ids[][17], int n, rt_err *err) {
     results_table all;
     rt_status st = write_results(exp_dir, ids, n, &all, err);

@@ -100,6 +100,9 @@ void lb_manifest_free(lb_manifest *m);
 rt_status lb_aggregate(const char *exp_dir, char ids[][17], int n, rt_err *err);
 /* lb_aggregate over the manifest's points; 0 also when exp_dir has no manifest. */
 int lb_merge_dir(const char *exp_dir);
+/* What exp_dir/<id>/result.csv says: none (no file), done, or diverged (its status column). */
+typedef enum lb_result { LB_RESULT_NONE, LB_RESULT_DONE, LB_RESULT_DIVERGED } lb_result;
+lb_result lb_result_status(const char *exp_dir, const char *id);
 /* The 0.975 quantile of Student's t with df degrees of freedom. */
 double lb_t975(int df);
 

@@ -421,9 +421,9 @@ static bool point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t siz
     memset(p, 0, sizeof *p);
     lua_pushvalue(L, idx);
     get_str(L, "name", "", p->name, sizeof p->name);
-    char key[8192];
-    get_str(L, "key", "", key, sizeof key);
-    lb_hash_hex(key, p->id);
+    lua_getfield(L, -1, "key");                 /* the whole resolved configuration, of any length */
+    lb_hash_hex(lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "", p->id);
+    lua_pop(L, 1);
     p->id[12] = '\0';                   /* 48 bits: collisions need ~16M points */
     /* Common random numbers: every point draws from the streams of (seed, 0); independent
     ** streams: from (seed, point id), so two configurations never share init or data order. */

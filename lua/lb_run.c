@@ -301,17 +301,6 @@ static bool load_data(const lb_point *p, data_cache *dc) {
     return true;
 }
 
-static bool point_diverged(const char *exp_dir, const char *id) {
-    char path[1200], line[8192] = "";
-    snprintf(path, sizeof path, "%s/%s/result.csv", exp_dir, id);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        while (fgets(line, sizeof line, f)) {}
-        fclose(f);
-    }
-    return strstr(line, ",diverged,") != NULL;
-}
-
 typedef struct worker {
     pid_t pid;
     int point;
@@ -562,7 +551,7 @@ typedef struct tally {
 static int count_point(const run *r, int point, int pc, tally *t) {
     if (pc == POINT_ENDED) {
         t->done++;
-        t->diverged += point_diverged(r->exp_dir, r->ids[point]);
+        t->diverged += lb_result_status(r->exp_dir, r->ids[point]) == LB_RESULT_DIVERGED;
         return 0;
     }
     if (pc == POINT_INTERRUPTED) t->interrupted++;

@@ -65,10 +65,7 @@ int lb_status(const char *exp_dir) {
         int state = PENDING, epoch = 0;
         long pid = lb_lock_holder(dir);
         if (exists(dir, "result.csv")) {
-            snprintf(path, sizeof path, "%s/result.csv", dir);
-            char *r = rt_read_file(path, NULL);
-            state = r && strstr(r, ",diverged,") ? DIVERGED : DONE;
-            free(r);
+            state = lb_result_status(exp_dir, m.ids[i]) == LB_RESULT_DIVERGED ? DIVERGED : DONE;
             epoch = m.epochs[i];
         } else if (pid) {
             state = RUNNING;

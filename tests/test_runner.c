@@ -155,3 +155,19 @@ Test(runner, check_prints_each_distinct_model_once) {
     const char *first = strstr(out, "total parameters"), *p1 = strstr(out, "point 1/12 ");
     cr_expect(p1 && first && p1 < first, "%s", out);
 }
+
+// ---- point ids ----
+
+/* Two points that differ only after 9,000 characters of their configuration (a long string param,
+** then the seed) get two ids: the key was cut at 8 KiB before hashing, giving both one directory. */
+Test(runner, ids_hash_the_whole_configuration) {
+    const char *dir = tu_tiny_dir("long_key");
+    char args[2048], id[2][32];
+    snprintf(args, sizeof args, "--list '%s/tests/lua/long_key.lua'", tu_source_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    const char *l1 = strstr(out, "\n1 "), *l2 = strstr(out, "\n2 ");
+    cr_assert(l1 && l2, "%s", out);
+    cr_assert_eq(sscanf(l1, " 1 %31s", id[0]), 1);
+    cr_assert_eq(sscanf(l2, " 2 %31s", id[1]), 1);
+    cr_expect_str_neq(id[0], id[1], "both points have id %s", id[0]);
+}
