@@ -3,6 +3,13 @@
 ** Slurm and the figures work on. The Lua side (the sandboxed state, the script, the reading of
 ** resolved points) is declared in lb_lua.h; only lb_state.c, lb_script.c and lb_point.c include it
 ** or Lua's headers (tests/tools/lua_door.sh checks that).
+**
+** The rooms that never touch Lua (lb_run.c the runner, lb_manifest.c, lb_aggregate.c, lb_lock.c,
+** lb_shard.c, lb_status.c, lb_slurm.c, lb_plot.c, lb_data.c) stay in lua/'s library rather than a
+** sibling one: they are the run directory's own files, used by the runner and the vibrun command
+** and by nothing below them, and lua_door.sh keeps Lua out of them. What they had in common and
+** is not about runs (growing text, whole-file reads, the CSV reader, mkdir -p, number formatting)
+** went down to runtime/ (rt_text.h, rt_csv.h), where nn/ can use it too.
 */
 #ifndef LB_IMPL_H
 #define LB_IMPL_H
