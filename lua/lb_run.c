@@ -533,7 +533,8 @@ static int run_check(const run *r) {
                 printf("point %d/%d %s %s\n", j + 1, r->n, r->ids[j], r->pts->p[j].params_title);
         printf("%s", text[i]);
     }
-    if (!code && models < r->mine) printf("%d points, %d distinct models\n", r->mine, models);
+    if (!code && models < r->mine)
+        printf("%d points, %d distinct model%s\n", r->mine, models, models == 1 ? "" : "s");
     for (int i = 0; i < r->n; i++) free(text[i]);
     free(text);
     nn_dataset_free(&dc.train);
