@@ -85,6 +85,14 @@ Test(text, fmt_num_reads_back_the_same_double) {
     cr_expect(strstr(s, "nan") != NULL, "%s", s);
 }
 
+/* Writes b (then frees it) to <a fresh tmpdir tag>/t.csv, its path into path, and reads it into t. */
+static void read_back(rt_buf *b, const char *tag, char *path, size_t size, rt_csv_table *t) {
+    snprintf(path, size, "%s/t.csv", tu_tmpdir(tag));
+    tu_write_file(path, b->s, b->n);
+    rt_buf_free(b);
+    cr_assert(rt_csv_read(path, t), "%s", path);
+}
+
 Test(text, csv_fields_round_trip_through_the_reader) {
     const char *fields[] = { "plain", "a,b", "say \"hi\"", "two\nlines", "cr\r\nlf", "", "last" };
     int nf = (int)(sizeof fields / sizeof *fields);
@@ -102,13 +110,9 @@ Test(text, csv_fields_round_trip_through_the_reader) {
         rt_buf_put(&b, "\n\n", r ? 1 : 2);      /* an empty line between the rows is skipped */
     }
     rt_buf_printf(&b, "short,row");             /* missing fields read as "", no final newline */
-    const char *dir = tu_tmpdir("text_csv");
     char path[600];
-    snprintf(path, sizeof path, "%s/t.csv", dir);
-    tu_write_file(path, b.s, b.n);
-    rt_buf_free(&b);
     rt_csv_table t;
-    cr_assert(rt_csv_read(path, &t));
+    read_back(&b, "text_csv", path, sizeof path, &t);
     cr_assert_eq(t.ncol, nf);
     cr_assert_eq(t.nrow, 3);
     cr_expect_str_eq(rt_csv_at(&t, -1, nf - 1), "h6", "the header's CR is not part of its last name");
@@ -119,7 +123,7 @@ Test(text, csv_fields_round_trip_through_the_reader) {
     cr_expect_str_eq(rt_csv_at(&t, 2, 1), "row");
     cr_expect_str_eq(rt_csv_at(&t, 2, 6), "");
     rt_csv_table_free(&t);
-    snprintf(path, sizeof path, "%s/empty.csv", dir);
+    snprintf(path, sizeof path, "%s/empty.csv", tu_tmpdir("text_empty"));
     tu_write_file(path, "", 0);
     cr_expect(!rt_csv_read(path, &t), "an empty file has no header");
 }
@@ -130,13 +134,9 @@ Test(text, csv_reader_takes_any_number_of_columns) {
         for (int i = 0; i < 1000; i++) rt_buf_printf(&b, "%s%s%d", i ? "," : "", k ? "v" : "c", i);
         rt_buf_put(&b, "\n", 1);
     }
-    const char *dir = tu_tmpdir("text_wide");
     char path[600];
-    snprintf(path, sizeof path, "%s/w.csv", dir);
-    tu_write_file(path, b.s, b.n);
-    rt_buf_free(&b);
     rt_csv_table t;
-    cr_assert(rt_csv_read(path, &t));
+    read_back(&b, "text_wide", path, sizeof path, &t);
     cr_expect_eq(t.ncol, 1000);
     cr_expect_str_eq(rt_csv_at(&t, 0, 999), "v999");
     rt_csv_table_free(&t);
