@@ -12,7 +12,7 @@
 
 #include <lauxlib.h>
 
-#include "lb_impl.h"
+#include "lb_lua.h"
 #include "nn_data.h"
 #include "testutil.h"
 
@@ -475,22 +475,13 @@ static void split_seeds(const char *data, uint64_t seeds[2], bool *same_key) {
     lua_State *L = lb_state_new(1);
     cr_assert_not_null(L);
     resolve(L, path);
-    int pts = lua_gettop(L);
-    cr_assert_eq(luaL_len(L, pts), 2);
-    char keys[2][512];
-    lb_point *p = malloc(sizeof *p);
-    for (int i = 0; i < 2; i++) {
-        char msg[512];
-        lua_geti(L, pts, i + 1);
-        cr_assert(lb_point_read(L, lua_gettop(L), p, msg, sizeof msg), "%s", msg);
-        seeds[i] = p->data.seed;
-        lua_getfield(L, -1, "data");
-        cr_assert(lb_call_vib(L, "_canon", 1, 1));
-        snprintf(keys[i], sizeof keys[i], "%s", lua_tostring(L, -1));
-        lua_pop(L, 2);
-    }
-    *same_key = strcmp(keys[0], keys[1]) == 0;
-    free(p);
+    cr_assert_eq(luaL_len(L, lua_gettop(L)), 2);
+    lb_points pts;
+    char msg[512];
+    cr_assert(lb_points_read(L, lua_gettop(L), path, &pts, msg, sizeof msg), "%s", msg);
+    for (int i = 0; i < 2; i++) seeds[i] = pts.p[i].data.seed;
+    *same_key = strcmp(pts.p[0].data_key, pts.p[1].data_key) == 0;
+    lb_points_free(&pts);
     lua_close(L);
 }
 
