@@ -1,9 +1,10 @@
 /*
 ** lb.h: the Lua 5.4 binding and the experiment runner; the only lua/ header other code sees.
 **
-** vibrun.c parses the command line into lb_opts and calls lb_run. lb_run creates a sandboxed Lua
-** state (lb_state.c), runs the script, resolves its points (the DSL in vib.lua), converts each to
-** C specs (lb_spec.c) and trains it through nn/ (lb_run.c), writing the run directory.
+** vibrun.c parses the command line into lb_opts and calls lb_run. lb_run (lb_script.c) creates a
+** sandboxed Lua state (lb_state.c), runs the script, resolves its points (the DSL in vib.lua),
+** reads each into C specs (lb_point.c, the door), closes the state, and trains the points through
+** nn/ (lb_run.c), writing the run directory.
 **
 ** Exit codes (DESIGN.md): 0 success, 1 script or runtime error, 2 bad usage (including a bad
 ** --set value); vibrun.c adds 130 and 143 for a run stopped by SIGINT and SIGTERM.
@@ -28,7 +29,7 @@ typedef struct lb_opts {
     bool traceback;
     bool keys;                          /* print the keys --set accepts, one per line */
     int config_sets;                    /* the first config_sets of sets come from a replayed config.lua */
-    /* sweeps (lb_sweep.c) */
+    /* sweeps (lb_run.c, lb_shard.c) */
     bool list;                          /* print the points and their ids, train nothing */
     bool merge;                         /* rebuild results.csv and summary.csv, train nothing */
     int jobs;                           /* points trained in parallel processes (>= 1) */

@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include "lb_impl.h"
+#include "rt_text.h"
 
-static char cmd[PATH_MAX + 64] = "vibrun";
+/* The command, shell-quoted when it needs it; empty until lb_cmd_set. */
+static rt_buf cmd;
 
 /* True when the first executable `name` along $PATH is the file st describes (what a shell runs
 ** for the bare name). */
@@ -35,10 +37,11 @@ void lb_cmd_set(const char *argv0) {
     const char *name = argv0, *slash = strrchr(argv0, '/');
     struct stat st;
     if (slash && slash[1] && stat(argv0, &st) == 0 && path_finds(slash + 1, &st)) name = slash + 1;
+    rt_buf_free(&cmd);
     if (strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./+-,:@%") == strlen(name))
-        snprintf(cmd, sizeof cmd, "%s", name);
+        rt_buf_printf(&cmd, "%s", name);
     else
-        lb_shell_quote(name, cmd, sizeof cmd);
+        lb_shell_quote(&cmd, name);
 }
 
-const char *lb_cmd(void) { return cmd; }
+const char *lb_cmd(void) { return cmd.n ? cmd.s : "vibrun"; }

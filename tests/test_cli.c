@@ -208,7 +208,7 @@ static void expect_stop(int sig, int code) {
     char *text = tu_read_file(log, NULL);
     cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == code, "signal %d: status %d, expected exit %d\n%s", sig, st, code,
               text);
-    cr_expect_not_null(strstr(text, "interrupted; 1 point checkpointed. Continue with: "), "%s", text);
+    cr_expect_not_null(strstr(text, "interrupted; 0 of 1 point done, 1 checkpointed. Continue with: "), "%s", text);
     cr_expect_not_null(strstr(text, " --out 'r' --set 'hidden=8' --set 'epochs=1000000' --resume"), "%s", text);
     free(text);
 }
