@@ -21,6 +21,8 @@ bool lb_dofile(lua_State *L, const char *path, bool traceback);
 bool lb_call_vib(lua_State *L, const char *fname, int nargs, int nres);
 
 /* ---- lb_spec.c: resolved point (a Lua table on top of the stack) -> C specs ---- */
+/* Pushes { choice = { name, ... }, ... }: the names of every choice (sigma, init, scale, ...). */
+void lb_push_choices(lua_State *L);
 #define LB_MAX_LAYERS 64
 typedef struct lb_point {
     char name[128];                     /* experiment name */
