@@ -41,21 +41,27 @@ local function source_where(fn, key)
   return path .. ":" .. (start or 1)
 end
 
--- The name in `known` nearest to `word` by edit distance, when at most 2 edits away.
+-- The name in `known` nearest to `word`: the fewest edits (case aside) when at most 2, else one that
+-- begins with word or that word begins with, at least 3 letters shared (vib.gaussian: vib.gauss;
+-- vib.data.fashion: vib.data.fashion_mnist); nil when none is that near.
 local function nearest(word, known)
   local best, bestd = nil, 3
+  local w = word:lower()
   for _, cand in ipairs(known) do
+    local c = cand:lower()
     local prev = {}
-    for j = 0, #cand do prev[j] = j end
-    for i = 1, #word do
+    for j = 0, #c do prev[j] = j end
+    for i = 1, #w do
       local cur = { [0] = i }
-      for j = 1, #cand do
-        local cost = word:sub(i, i) == cand:sub(j, j) and 0 or 1
+      for j = 1, #c do
+        local cost = w:sub(i, i) == c:sub(j, j) and 0 or 1
         cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
       end
       prev = cur
     end
-    if prev[#cand] < bestd then best, bestd = cand, prev[#cand] end
+    local d = prev[#c]
+    if d > 2 and math.min(#w, #c) >= 3 and (c:sub(1, #w) == w or w:sub(1, #c) == c) then d = 2.5 end
+    if d < bestd then best, bestd = cand, d end
   end
   return best
 end
@@ -110,8 +116,14 @@ local function check_value(fn, key, ty, v)
     if type(v) ~= "string" then
       fail(string.format("%s: '%s' must be one of %s, got %s", fn, key, choices:gsub("|", ", "), type(v)))
     end
-    for c in choices:gmatch("[^|]+") do if c == v then return end end
-    fail(string.format("%s: '%s' = \"%s\" is not one of %s", fn, key, v, choices:gsub("|", ", ")))
+    local names = {}
+    for c in choices:gmatch("[^|]+") do
+      if c == v then return end
+      names[#names + 1] = c
+    end
+    local near = nearest(v, names)
+    fail(string.format("%s: '%s' = \"%s\" is not one of %s%s", fn, key, v, table.concat(names, ", "),
+                       near and string.format(" (did you mean \"%s\"?)", near) or ""))
   elseif base:sub(1, 5) == "list:" then
     ok = type(v) == "table"
     if ok then for _, x in ipairs(v) do check_value(fn, key .. "[]", base:sub(6), x) end end

@@ -82,6 +82,14 @@ local function mk(kind, where, fields_)
   for k, v in pairs(fields_) do t[k] = v end
   return setmetatable(t, EXPR)
 end
+-- The fields of a term that reads `layer`, or, when the script named none, the one layer of the
+-- model of one of `kinds` (vib_resolve.lua picks it per point: two or more are an error at the
+-- constructor's line). "z" stands in until then, so a model without one errs as before.
+local function reads(layer, fn, kinds, fields_)
+  if layer then fields_.layer = layer
+  else fields_.layer, fields_.layer_from = "z", { fn = fn, kinds = kinds } end
+  return fields_
+end
 local sched_keys = { schedule = enum("weight_schedule"), schedule_epochs = "number?", schedule_from = "number?" }
 -- beta * h(r) for the convex IB Lagrangians: h = "linear" (the IB), "square", "exp".
 local function compress(ce, rate, beta, h, where)
@@ -101,8 +109,9 @@ function vib.obj.vib(t)
                    mc = "bool?", components = "int?", h = enum("h") }), "term")
   if x.beta < 0 then fail(string.format("vib.obj.vib: beta=%g must be >= 0", x.beta)) end
   local ce = mk("ce", x.where, { smoothing = x.smoothing })
-  local kl = mk("kl", x.where, { layer = x.layer or "z", mc = x.mc, components = x.components, schedule = x.schedule,
-                                 schedule_epochs = x.schedule_epochs, schedule_from = x.schedule_from })
+  local kl = mk("kl", x.where, reads(x.layer, "vib.obj.vib", { "gauss", "bern" },
+                { mc = x.mc, components = x.components, schedule = x.schedule, schedule_epochs = x.schedule_epochs,
+                  schedule_from = x.schedule_from }))
   return compress(ce, kl, x.beta, x.h, x.where)
 end
 -- The sum of terms, each with its weight.
@@ -150,25 +159,24 @@ function vib.obj.uib(t)
     w = x.kind == "ib" and 1 / (x.beta - 1) or 1 / x.beta
   end
   local ce = mk("ce", x.where, { average = x.relevance == "prediction" and "input" or nil })
-  local layer_ = x.layer or "z"
   local h
-  if x.bound == "l2" then h = mk("l2", x.where, { layer = layer_, weight = w, name = "hz" })
-  else h = mk("logvar", x.where, { layer = layer_, weight = w, per_class = x.kind ~= "dib",
-                                   name = x.kind == "dib" and "hz" or "hz_y" }) end
+  if x.bound == "l2" then h = mk("l2", x.where, reads(x.layer, "vib.obj.uib", { "noise" }, { weight = w, name = "hz" }))
+  else h = mk("logvar", x.where, reads(x.layer, "vib.obj.uib", { "noise" }, { weight = w, per_class = x.kind ~= "dib",
+                                                                             name = x.kind == "dib" and "hz" or "hz_y" })) end
   return objective(x.where, ce, h)
 end
 -- Variational CEB (Fischer 2020): CE + 1/gamma (log e(z|x) - log b(z|y)), z from a vib.gauss layer.
 function vib.obj.ceb(t)
   local x = fields("vib.obj.ceb", t or {}, { gamma = "number", layer = "string?" }, "term")
   if x.gamma <= 0 then fail(string.format("vib.obj.ceb: gamma=%g must be > 0", x.gamma)) end
-  return objective(x.where, mk("ce", x.where, {}), mk("ceb", x.where, { layer = x.layer or "z", weight = 1 / x.gamma }))
+  return objective(x.where, mk("ce", x.where, {}), mk("ceb", x.where, reads(x.layer, "vib.obj.ceb", { "gauss" }, { weight = 1 / x.gamma })))
 end
 -- Nonlinear IB (Kolchinsky et al.): CE + beta h(I_KDE(X;Z)), Z = f(X) + noise (a vib.noise layer).
 function vib.obj.nlib(t)
   local x = fields("vib.obj.nlib", t or {}, { beta = "number", layer = "string?", var = "number?",
                    h = enum("h") }, "term")
   if x.beta < 0 then fail(string.format("vib.obj.nlib: beta=%g must be >= 0", x.beta)) end
-  return compress(mk("ce", x.where, {}), mk("kde", x.where, { layer = x.layer or "z", var = x.var }), x.beta, x.h, x.where)
+  return compress(mk("ce", x.where, {}), mk("kde", x.where, reads(x.layer, "vib.obj.nlib", { "noise" }, { var = x.var })), x.beta, x.h, x.where)
 end
 -- Information multi-bottlenecks (Nguyen & Choi): sum_l gamma_l VCR_l + sum_l beta_l VC_l over the
 -- listed Bernoulli layers; gammas[1] is gamma_0 (the whole network's likelihood), gammas[l+1] and
@@ -200,8 +208,9 @@ function vib.obj.beta_vae(t)
                    likelihood = enum("likelihood") }), "term")
   if x.beta < 0 then fail(string.format("vib.obj.beta_vae: beta=%g must be >= 0", x.beta)) end
   return objective(x.where, mk("recon", x.where, { likelihood = x.likelihood }),
-                   mk("kl", x.where, { layer = x.layer or "z", weight = x.beta, schedule = x.schedule,
-                                       schedule_epochs = x.schedule_epochs, schedule_from = x.schedule_from }))
+                   mk("kl", x.where, reads(x.layer, "vib.obj.beta_vae", { "gauss" },
+                                           { weight = x.beta, schedule = x.schedule,
+                                             schedule_epochs = x.schedule_epochs, schedule_from = x.schedule_from })))
 end
 
 -- An expression over terms -> an objective: its distinct terms in order of appearance and the

@@ -30,7 +30,7 @@ local function coerce(key, s, old, ty)
 end
 
 -- Keys that say where a value came from, not what it is: no part of a point's identity.
-local PROVENANCE = { where = true, [TAG] = true, estimators_listed = true }
+local PROVENANCE = { where = true, [TAG] = true, estimators_listed = true, layer_from = true }
 
 -- A value as text: tables as {k=v,...} in sorted key order (provenance left out), strings as Lua
 -- literals, integers as they are, and floats through num.
@@ -98,6 +98,40 @@ local function derive(p, reads, where_of)
                             __newindex = function() error("a derived param's function may not change the point", 0) end,
                             __pairs = function() for k in pairs(p) do reads[k] = true; get(k) end; return next, p, nil end })
   for _, k in ipairs(sorted_keys(fns)) do get(k) end
+end
+
+-- The objective with each term that was given no layer reading the one layer of the model of its
+-- kinds (the term's layer_from, vib_objective.lua); more than one such layer is an error at the
+-- constructor's line that lists them. Terms and objective are copied where they change.
+local function pick_layers(model, obj)
+  local out = obj
+  for i, t in ipairs(obj) do
+    local from = t.layer_from
+    if from then
+      local names, kinds = {}, {}
+      for j, l in ipairs(model) do
+        for _, k in ipairs(from.kinds) do
+          if l.kind == k then names[#names + 1] = l.name or (l.kind .. j) end
+        end
+      end
+      for n, k in ipairs(from.kinds) do kinds[n] = "vib." .. k end
+      if #names > 1 then
+        error(string.format("%s: %s: the model has %d layers it could read (%s: %s); name one, e.g. layer = \"%s\"",
+                            t.where, from.fn, #names, table.concat(kinds, " or "), table.concat(names, ", "), names[1]), 0)
+      end
+      if #names == 1 and names[1] ~= t.layer then
+        if out == obj then
+          out = setmetatable({}, getmetatable(obj))
+          for k, v in pairs(obj) do out[k] = v end
+        end
+        local c = setmetatable({}, getmetatable(t))
+        for k, v in pairs(t) do c[k] = v end
+        c.layer = names[1]
+        out[i] = c
+      end
+    end
+  end
+  return out
 end
 
 -- Returns the list of resolved points of experiment e with overrides `sets` ({key=string}).
@@ -190,6 +224,7 @@ function vib._resolve(e, sets)
     if vib.kind(obj) ~= "objective" then
       error(string.format("%s: 'objective' must be vib.obj.*, an expression of vib.term.* (ce + beta * kl), or a function(p) returning one", e.where), 0)
     end
+    obj = pick_layers(model, obj)
     local data = e.data
     if type(data) == "function" then data = data(view) end
     if vib.kind(data) ~= "data" then
