@@ -90,7 +90,7 @@ function vib.measure(t)
   m.estimators = est
   local split = m.split
   if split == nil or split == "both" then split = { "train", "test" } end
-  m.split = names("split", split, nil, { "train", "test" })
+  m.split = names("split", split, nil, core.choice_names.split)
   local every = m.every == nil and "epoch" or m.every
   m.every = nil
   if every == "epoch" or every == "log2" then m.every_kind = every

@@ -22,6 +22,10 @@ local function coerce(key, s, old, ty)
   elseif ty == "boolean" then
     if s == "true" then return true elseif s == "false" then return false end
     error(string.format("--set %s=%s: '%s' expects true or false", key, s, key), 0)
+  elseif ty:sub(1, 5) == "enum:" then   -- a setting that takes a choice (vib_settings.lua)
+    local names = ty:sub(6)
+    for c in names:gmatch("[^|]+") do if c == s then return s end end
+    error(string.format("--set %s=%s: '%s' is one of %s", key, s, key, (names:gsub("|", ", "))), 0)
   elseif ty == "function" then          -- a derived param fixed from the command line
     if tonumber(s) ~= nil then return math.tointeger(tonumber(s)) or tonumber(s) end
     if s == "true" or s == "false" then return s == "true" end
@@ -248,9 +252,6 @@ function vib._resolve(e, sets)
       data = d
     end
     local streams = top.streams or e.streams or "common"
-    if streams ~= "common" and streams ~= "independent" then
-      error(string.format("--set streams=%s: streams is \"common\" or \"independent\"", streams), 0)
-    end
     local point = {
       name = e.name, params = p, model = model, objective = obj, data = data, optim = optim,
       measure = measure, seed = seed, streams = streams,

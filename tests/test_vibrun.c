@@ -154,6 +154,15 @@ Test(vibrun, usage_names_every_setting) {
     cr_expect_geq(n, 11, "only %d settings", n);
 }
 
+/* A --set of a setting that takes a choice is checked against its names (vib_settings.lua). */
+Test(vibrun, set_choice_setting_names_the_choices) {
+    const char *dir = tu_tiny_dir("set_choice");
+    char args[2200];
+    snprintf(args, sizeof args, "--list --set streams=indep '%s/tests/lua/defaults_tiny.lua'", tu_source_dir());
+    cr_expect_neq(vibrun(dir, args), 0, "%s", out);
+    cr_expect_not_null(strstr(out, "--set streams=indep: 'streams' is one of common, independent"), "%s", out);
+}
+
 Test(vibrun, usage_errors_exit_2) {
     const char *dir = tu_tmpdir("usage");
     cr_expect_eq(vibrun(dir, ""), 2);
