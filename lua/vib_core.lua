@@ -155,8 +155,8 @@ local function fields(fn, t, spec, tag)
     end
     local ty = spec[k]
     if not ty then
-      local known = sorted_keys(spec)
-      fail(string.format("%s: unknown key '%s'; known keys: %s", fn, k, table.concat(known, ", ")))
+      local known, hint = known_keys(k, spec, "")
+      fail(string.format("%s: unknown key '%s'; known keys: %s%s", fn, k, known, hint))
     end
     check_value(fn, k, ty, v)
     if k == "name" and #v > NAME_MAX then

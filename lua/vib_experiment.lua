@@ -14,10 +14,7 @@ local sched = { lr = "number?", weight_decay = "number?", clip = "number?",
                 milestones = "list:int?", gamma = "number?", lr_min = "number?" }
 local function optim(kind, extra)
   return function(t)
-    local spec = {}
-    for k, v in pairs(sched) do spec[k] = v end
-    for k, v in pairs(extra) do spec[k] = v end
-    local o = fields("vib.optim." .. kind, t or {}, spec, "optim")
+    local o = fields("vib.optim." .. kind, t or {}, with(sched, extra), "optim")
     o.kind = kind
     if o.schedule == nil and o.decay ~= nil then o.schedule = "exp" end
     return o
@@ -35,10 +32,7 @@ local common = { dir = "string?", scale = core.enum("scale"), train_limit = "int
                  test_limit = "int?" }
 local function dataset(name, extra)
   return function(t)
-    local spec = {}
-    for k, v in pairs(common) do spec[k] = v end
-    for k, v in pairs(extra) do spec[k] = v end
-    local d = fields("vib.data." .. name:gsub("-", "_"), t or {}, spec, "data")
+    local d = fields("vib.data." .. name:gsub("-", "_"), t or {}, with(common, extra), "data")
     d.name = name
     return d
   end

@@ -41,10 +41,7 @@ local term_common = { weight = "number?", name = "string?", layer = "string?",
                       schedule = enum("weight_schedule"), schedule_epochs = "number?", schedule_from = "number?" }
 local function term(kind, extra, check)
   return function(t)
-    local spec = {}
-    for k, v in pairs(term_common) do spec[k] = v end
-    for k, v in pairs(extra) do spec[k] = v end
-    local x = fields("vib.term." .. kind, t or {}, spec, "term")
+    local x = fields("vib.term." .. kind, t or {}, with(term_common, extra), "term")
     x.kind = kind
     if x.weight and x.weight < 0 then fail(string.format("vib.term.%s: weight=%g must be >= 0", kind, x.weight)) end
     if check then check(x) end

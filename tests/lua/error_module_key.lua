@@ -1,4 +1,4 @@
--- expect: module_tiny.lua:13: vib.linear: unknown key 'biass'
+-- expect: module_tiny.lua:13: vib.linear: unknown key 'biass'; known keys: bias, in, init, name, out, std (did you mean bias?)
 local vib = require "vib"
 local shared = require "module_tiny"
 return vib.experiment {
