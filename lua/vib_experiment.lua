@@ -4,7 +4,12 @@
 -- Loaded by vib.lua.
 
 local vib, core = ...
-local TAG, fail, fail_at, fields, source_where, sorted_keys, is_int, with = core.TAG, core.fail, core.fail_at, core.fields, core.source_where, core.sorted_keys, core.is_int, core.with
+local fail_at = core.fail_at
+local fields = core.fields
+local source_where = core.source_where
+local sorted_keys = core.sorted_keys
+local is_int = core.is_int
+local with = core.with
 
 -- ---- optimizers -----------------------------------------------------------------------------
 

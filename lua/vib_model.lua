@@ -1,7 +1,11 @@
 -- vib_model.lua: the layers of a model (vib.linear, vib.gauss, ...) and vib.seq. Loaded by vib.lua.
 
 local vib, core = ...
-local TAG, fail, fields, user_where, is_int = core.TAG, core.fail, core.fields, core.user_where, core.is_int
+local TAG = core.TAG
+local fail = core.fail
+local fields = core.fields
+local user_where = core.user_where
+local is_int = core.is_int
 local enum = core.enum
 
 -- ---- layers ---------------------------------------------------------------------------------

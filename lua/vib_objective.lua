@@ -3,7 +3,11 @@
 -- Loaded by vib.lua.
 
 local vib, core = ...
-local TAG, fail, fields, user_where, with = core.TAG, core.fail, core.fields, core.user_where, core.with
+local TAG = core.TAG
+local fail = core.fail
+local fields = core.fields
+local user_where = core.user_where
+local with = core.with
 local enum = core.enum
 
 -- ---- objectives -----------------------------------------------------------------------------

@@ -4,7 +4,10 @@
 
 local vib, core = ...
 local settable = core.settable
-local TAG, fail, sorted_keys, known_keys, tracked = core.TAG, core.fail, core.sorted_keys, core.known_keys, core.tracked
+local TAG = core.TAG
+local fail = core.fail
+local sorted_keys = core.sorted_keys
+local tracked = core.tracked
 
 -- ---- resolution: --set overrides, sweep points, model and objective per point ----------------
 

@@ -3,7 +3,14 @@
 -- Loaded by vib.lua.
 
 local vib, core = ...
-local TAG, fail, user_where, source_where, sorted_keys, is_int, tracked, check_value_type = core.TAG, core.fail, core.user_where, core.source_where, core.sorted_keys, core.is_int, core.tracked, core.check_value_type
+local TAG = core.TAG
+local fail = core.fail
+local user_where = core.user_where
+local source_where = core.source_where
+local sorted_keys = core.sorted_keys
+local is_int = core.is_int
+local tracked = core.tracked
+local check_value_type = core.check_value_type
 
 -- ---- sweeps ---------------------------------------------------------------------------------
 --
