@@ -2,10 +2,12 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lb_embed.h"
-#include "lb_impl.h"
+#include "lb_lua.h"
+#include "rt_text.h"
 
 // ---- undefined globals are errors ----
 
@@ -33,15 +35,11 @@ static int global_newindex(lua_State *L) {
 
 /* The whole file at path as a string on the stack; false (nothing pushed) if it cannot be read. */
 static bool push_file(lua_State *L, const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return false;
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    char chunk[4096];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) luaL_addlstring(&b, chunk, n);
-    fclose(f);
-    luaL_pushresult(&b);
+    char *text = rt_read_file(path, &n);
+    if (!text) return false;
+    lua_pushlstring(L, text, n);
+    free(text);
     return true;
 }
 

@@ -17,7 +17,7 @@
 --   vib_resolve.lua     --set overrides and sweeps into resolved points; their canonical text
 
 -- debug.getinfo (for script positions; `debug` leaves the sandbox after this file has run), the
--- loader of the embedded modules (lb_state.c), and the names of every choice (lb_spec.c's table:
+-- loader of the embedded modules (lb_state.c), and the names of every choice (lb_point.c's table:
 -- { sigma = { "softplus", "exp", "unit" }, ... }).
 local getinfo, load_module, choice_names = ...
 
@@ -28,7 +28,7 @@ core.choice_names, core.choices = choice_names, {}
 for key, names in pairs(choice_names) do core.choices[key] = table.concat(names, "|") end
 -- The type of a key that takes choice `key` (optional unless required).
 function core.enum(key, required)
-  local names = core.choices[key] or error("vib.lua: no choice '" .. key .. "' in lb_spec.c's table")
+  local names = core.choices[key] or error("vib.lua: no choice '" .. key .. "' in lb_point.c's table")
   return "enum:" .. names .. (required and "" or "?")
 end
 for _, m in ipairs({ "vib_settings", "vib_model", "vib_objective", "vib_sweep", "vib_experiment", "vib_resolve" }) do

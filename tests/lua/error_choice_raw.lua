@@ -1,7 +1,7 @@
 -- expect: error_choice_raw.lua:6: 'sigma' = "softplsu" is not one of softplus, exp, unit
 local vib = require "vib"
 -- A layer table made by hand passes vib.seq without the constructor's checks; reading the point
--- maps its choice through lb_spec.c's table, which refuses the name instead of taking softplus.
+-- maps its choice through lb_point.c's table, which refuses the name instead of taking softplus.
 local z = vib.gauss { k = 4, name = "z" }
 z.sigma = "softplsu"
 z.where = "error_choice_raw.lua:6"
