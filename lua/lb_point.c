@@ -3,7 +3,8 @@
 // the figures need (params as sorted key/value text and Lua literals, the title, the canonical
 // data key, the declared figures), so nothing after it reads Lua or calls back into the DSL.
 // vib.lua has already checked keys and types; what is checked here are values and relations,
-// reported against the script line that declared the culprit.
+// reported against the script line that declared the culprit. It also holds the one table of
+// every choice's names (choices[]), which vib.lua's enum checks are made from.
 #include <lauxlib.h>
 #include <limits.h>
 #include <math.h>
