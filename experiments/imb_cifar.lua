@@ -12,27 +12,18 @@
 --   vibrun experiments/imb_cifar.lua --set epochs=1 --set particles=4 --set eval_samples=4 --set eval_passes=2 \
 --       --set data_dir=../shared/data/cifar-10-subset                quick, on the CIFAR sample
 local vib = require "vib"
+local common = require "imb_common"     -- the model, objective, optimizer and measurement
 
 return vib.experiment {
   name    = "imb_cifar",
   data    = function(p) return vib.data.cifar10 { scale = "unit", dir = p.data_dir ~= "" and p.data_dir or nil } end,
   params  = { gamma1 = 0.8, gamma2 = 1.0, beta = 1e-3, particles = 32, seed = 1, data_dir = "",
               info_samples = 2000 },
-  model   = function(p)
-    return vib.seq {
-      vib.bern { units = 1024, particles = p.particles, init = "glorot", name = "h1" },
-      vib.bern { units = 1024, particles = p.particles, init = "glorot", name = "h2" },
-      vib.linear { out = 10, init = "glorot", name = "out" } }
-  end,
-  objective = function(p)
-    return vib.obj.imb { layers = { "h1", "h2" }, gammas = { 1, p.gamma1, p.gamma2 }, betas = { p.beta, p.beta } }
-  end,
-  optim   = vib.optim.adamax { lr = 0.01, clip = 5 },
+  model   = common.model(1024),
+  objective = common.objective,
+  optim   = common.optim,
   epochs  = 100, batch = 16, eval_batch = 25, eval_samples = 32,
   eval_passes = 100,
   train_eval_limit = 1000,
-  measure = function(p)
-    return { every = "log2", layers = { "h1", "h2" }, estimators = { "variational", "kde", "plugin" },
-             samples = p.info_samples }
-  end,
+  measure = common.measure,
 }

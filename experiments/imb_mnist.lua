@@ -21,6 +21,7 @@
 --   vibrun experiments/imb_mnist.lua --set epochs=1 --set particles=4 --set eval_samples=4 --set eval_passes=2 \
 --       --set data_dir=../shared/data/mnist-t10k --set resplit=0.8       quick, on the MNIST test set
 local vib = require "vib"
+local common = require "imb_common"     -- the model, objective, optimizer and measurement
 
 return vib.experiment {
   name    = "imb_mnist",
@@ -32,21 +33,11 @@ return vib.experiment {
   end,
   params  = { gamma1 = 0.8, gamma2 = 1.0, beta = 1e-3, particles = 32, seed = 1,
               data_dir = "", resplit = 0.0, info_samples = 2000 },
-  model   = function(p)
-    return vib.seq {
-      vib.bern { units = 512, particles = p.particles, init = "glorot", name = "h1" },
-      vib.bern { units = 512, particles = p.particles, init = "glorot", name = "h2" },
-      vib.linear { out = 10, init = "glorot", name = "out" } }
-  end,
-  objective = function(p)
-    return vib.obj.imb { layers = { "h1", "h2" }, gammas = { 1, p.gamma1, p.gamma2 }, betas = { p.beta, p.beta } }
-  end,
-  optim   = vib.optim.adamax { lr = 0.01, clip = 5 },
+  model   = common.model(512),
+  objective = common.objective,
+  optim   = common.optim,
   epochs  = 100, batch = 16, eval_batch = 50, eval_samples = 32,
   eval_passes = 100,
   train_eval_limit = 1000,      -- the train split is measured on its first 1000 examples
-  measure = function(p)
-    return { every = "log2", layers = { "h1", "h2" }, estimators = { "variational", "kde", "plugin" },
-             samples = p.info_samples }
-  end,
+  measure = common.measure,
 }

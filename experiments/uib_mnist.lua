@@ -16,6 +16,7 @@
 --   vibrun experiments/uib_mnist.lua --set kind=ib --set bound=logvar --set noise=true --set epochs=1 \
 --       --set data_dir=../shared/data/mnist-t10k --set resplit=0.8          quick
 local vib = require "vib"
+local common = require "uib_common"     -- the model, objective, optimizer and measurement
 
 return vib.experiment {
   name    = "uib_mnist",
@@ -25,27 +26,11 @@ return vib.experiment {
   end,
   params  = { kind = "ib", beta = 10.0, gamma = 9.0, bound = "logvar", noise = true, relevance = "decoder",
               k = 256, seed = 1, data_dir = "", resplit = 0.0 },
-  model   = function(p)
-    local layers = {
-      vib.linear { out = 1024, init = "glorot" }, vib.relu {},
-      vib.linear { out = 1024, init = "glorot" }, vib.relu {},
-      vib.linear { out = p.k, init = "glorot", name = "f" } }
-    if p.noise then layers[#layers + 1] = vib.noise { name = "z" } end
-    layers[#layers + 1] = vib.linear { out = 10, init = "glorot", name = "decoder" }
-    return vib.seq(layers)
-  end,
-  objective = function(p)
-    local layer = p.noise and "z" or "f"
-    if p.kind == "ceb" then
-      return vib.obj.uib { kind = "ceb", gamma = p.gamma, layer = layer, bound = p.bound, relevance = p.relevance }
-    end
-    return vib.obj.uib { kind = p.kind, beta = p.beta, layer = layer, bound = p.bound, relevance = p.relevance }
-  end,
-  optim   = vib.optim.adam { lr = 1e-4, beta1 = 0.5, decay = 0.97, decay_every = 2 },
+  model   = common.model,
+  objective = common.objective,
+  optim   = common.optim,
   epochs  = 50, batch = 100,
   train_eval_limit = 10000,
-  measure = function(p)
-    return { every = "log2", layers = { p.noise and "z" or "f" }, estimators = { "variational", "kde" }, samples = 2000 }
-  end,
+  measure = common.measure,
   sweep   = vib.grid { kind = { "ib", "dib", "ceb" }, bound = { "logvar", "l2" }, noise = { true, false } },
 }

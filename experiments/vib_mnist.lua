@@ -14,6 +14,7 @@
 --   vibrun experiments/vib_mnist.lua --set beta=1e-3 --set epochs=1 \
 --       --set data_dir=../shared/data/mnist-t10k --set resplit=0.8   quick, on the MNIST test set
 local vib = require "vib"
+local common = require "vib_common"     -- the model, objective, optimizer and measurement
 
 return vib.experiment {
   name    = "vib_mnist",
@@ -22,23 +23,11 @@ return vib.experiment {
                             resplit_test = p.resplit > 0 and p.resplit or nil }
   end,
   params  = { k = 256, beta = 1e-3, kind = "vib", seed = 1, data_dir = "", resplit = 0.0 },
-  model   = function(p)
-    local z = vib.one_of(p.kind, { "vib", "det" }) == "vib"
-      and vib.gauss { k = p.k, sigma = "softplus", shift = -5, init = "glorot", name = "z" }
-      or vib.linear { out = p.k, init = "glorot", name = "z" }
-    return vib.seq {
-      vib.linear { out = 1024, init = "glorot" }, vib.relu {},
-      vib.linear { out = 1024, init = "glorot" }, vib.relu {},
-      z,
-      vib.linear { out = 10, init = "glorot", name = "decoder" } }
-  end,
-  objective = function(p)
-    if p.kind == "vib" then return vib.obj.vib { beta = p.beta, layer = "z" } end
-    return vib.obj.ce {}
-  end,
-  optim   = vib.optim.adam { lr = 1e-4, beta1 = 0.5, decay = 0.97, decay_every = 2 },
+  model   = common.model,
+  objective = common.objective,
+  optim   = common.optim,
   ema     = 0.999, epochs = 200, batch = 100, eval_samples = 12,
   train_eval_limit = 10000,
-  measure = { every = "log2", layers = { "z" }, estimators = { "variational", "kde" }, samples = 2000 },
+  measure = common.measure,
   sweep   = vib.grid { beta = vib.logspace(-9, 0, 10) },
 }

@@ -23,6 +23,8 @@ bool lb_dofile(lua_State *L, const char *path, bool traceback);
 bool lb_call_vib(lua_State *L, const char *fname, int nargs, int nres);
 
 /* ---- lb_point.c ---- */
+/* Pushes { choice = { name, ... }, ... }: the names of every choice (sigma, init, scale, ...). */
+void lb_push_choices(lua_State *L);
 /* Reads the list of resolved points at index idx (vib._resolve's result) of the script `script`
 ** into pts, calling vib._canon and vib._title for their text; false with a message on failure
 ** ("x.lua:14: ..."). lb_points_free releases it either way. */

@@ -3,7 +3,8 @@
 // the figures need (params as sorted key/value text and Lua literals, the title, the canonical
 // data key, the declared figures), so nothing after it reads Lua or calls back into the DSL.
 // vib.lua has already checked keys and types; what is checked here are values and relations,
-// reported against the script line that declared the culprit.
+// reported against the script line that declared the culprit. It also holds the one table of
+// every choice's names (choices[]), which vib.lua's enum checks are made from.
 #include <lauxlib.h>
 #include <limits.h>
 #include <math.h>
@@ -45,6 +46,65 @@ static void get_str(lua_State *L, const char *key, const char *def, char *out, s
     lua_pop(L, 1);
 }
 
+// ---- choices: the names of every choice, one table ----
+
+/* Each key that takes one of a few names, with the C value each name stands for. vib.lua's "enum:"
+** types are made from this table (lb_push_choices), so a script's unknown name is an error at its
+** line there; reading a point maps every name through it and nothing else (choice()). Choices that
+** only the DSL reads (h, uib_kind, bound, relevance) are listed too, with their position as value. */
+typedef struct lb_name { const char *name; int value; } lb_name;
+#define NAMES(...) ((const lb_name[]){ __VA_ARGS__, { NULL, 0 } })
+static const struct lb_choice { const char *key; const lb_name *names; } choices[] = {
+    { "init", NAMES({ "default", NN_INIT_DEFAULT }, { "glorot", NN_INIT_GLOROT }, { "he", NN_INIT_HE },
+                    { "normal", NN_INIT_NORMAL }) },
+    { "sigma", NAMES({ "softplus", NN_SIGMA_SOFTPLUS }, { "exp", NN_SIGMA_EXP }, { "unit", NN_SIGMA_UNIT }) },
+    { "cov", NAMES({ "diag", 0 }, { "full", 1 }) },
+    { "grad", NAMES({ "st", NN_BERN_ST }, { "concrete", NN_BERN_CONCRETE }) },
+    { "likelihood", NAMES({ "bernoulli", 0 }, { "gaussian", 1 }) },
+    { "weight_schedule", NAMES({ "const", NN_WSCHED_CONST }, { "linear", NN_WSCHED_LINEAR }, { "log", NN_WSCHED_LOG }) },
+    { "optim", NAMES({ "sgd", RT_OPTIM_SGD }, { "adam", RT_OPTIM_ADAM }, { "adamw", RT_OPTIM_ADAMW },
+                     { "adamax", RT_OPTIM_ADAMAX }) },
+    { "lr_schedule", NAMES({ "const", RT_SCHED_CONST }, { "exp", RT_SCHED_EXP }, { "step", RT_SCHED_STEP },
+                           { "cosine", RT_SCHED_COSINE }) },
+    { "scale", NAMES({ "none", NN_SCALE_NONE }, { "unit", NN_SCALE_UNIT }, { "pm1", NN_SCALE_PM1 },
+                     { "standardize", NN_SCALE_STANDARDIZE }) },
+    { "estimator", NAMES({ "variational", NN_EST_VARIATIONAL }, { "kde", NN_EST_KDE }, { "binning", NN_EST_BINNING },
+                         { "ksg", NN_EST_KSG }, { "plugin", NN_EST_PLUGIN }) },
+    { "every", NAMES({ "epoch", NN_EVERY_EPOCH }, { "log2", NN_EVERY_LOG2 }, { "k", NN_EVERY_K },
+                     { "list", NN_EVERY_LIST }) },
+    { "split", NAMES({ "train", 0 }, { "test", 1 }) },
+    { "eval_avg", NAMES({ "probs", NN_AVG_PROBS }, { "logits", NN_AVG_LOGITS }) },
+    { "ema_mode", NAMES({ "debias", 0 }, { "plain", 1 }, { "warmup", 2 }) },
+    { "streams", NAMES({ "common", 0 }, { "independent", 1 }) },
+    { "h", NAMES({ "linear", 0 }, { "square", 1 }, { "exp", 2 }) },
+    { "uib_kind", NAMES({ "ib", 0 }, { "dib", 1 }, { "ceb", 2 }) },
+    { "bound", NAMES({ "logvar", 0 }, { "l2", 1 }) },
+    { "relevance", NAMES({ "decoder", 0 }, { "prediction", 1 }) },
+};
+
+void lb_push_choices(lua_State *L) {
+    lua_createtable(L, 0, (int)(sizeof choices / sizeof choices[0]));
+    for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
+        lua_newtable(L);
+        for (int j = 0; choices[i].names[j].name; j++) {
+            lua_pushstring(L, choices[i].names[j].name);
+            lua_rawseti(L, -2, j + 1);
+        }
+        lua_setfield(L, -2, choices[i].key);
+    }
+}
+
+/* The value of name s of choice key; false when s is not one of its names. */
+static bool choice_value(const char *key, const char *s, int *out) {
+    for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
+        if (strcmp(choices[i].key, key) != 0) continue;
+        for (const lb_name *n = choices[i].names; n->name; n++)
+            if (strcmp(n->name, s) == 0) return *out = n->value, true;
+        return false;
+    }
+    RT_ABORT("lb_point.c has no choice '%s'", key);
+}
+
 RT_PRINTF(3, 4)
 static bool fail(char *msg, size_t size, const char *fmt, ...) {
     va_list ap;
@@ -52,6 +112,21 @@ static bool fail(char *msg, size_t size, const char *fmt, ...) {
     vsnprintf(msg, size, fmt, ap);
     va_end(ap);
     return false;
+}
+
+/* Field `field` of the table on top, a name of choice `key` (def when absent), as its value in *out;
+** an unknown name is an error at the table's script line. */
+static bool choice(lua_State *L, const char *field, const char *key, const char *def, int *out, char *msg,
+                   size_t size) {
+    char s[64], w[256], names[256] = "";
+    get_str(L, field, def, s, sizeof s);
+    if (choice_value(key, s, out)) return true;
+    get_str(L, "where", "?", w, sizeof w);
+    for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++)
+        for (int j = 0; strcmp(choices[i].key, key) == 0 && choices[i].names[j].name; j++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", j ? ", " : "",
+                     choices[i].names[j].name);
+    return fail(msg, size, "%s: '%s' = \"%s\" is not one of %s", w, field, s, names);
 }
 
 void lb_hash_hex(const char *s, char out[17]) {
@@ -90,28 +165,24 @@ static bool read_layers(lua_State *L, lb_point *p, char *msg, size_t size) {
         s->in = (int)get_int(L, "in", 0);
         s->out = (int)get_int(L, "out", 0);
         s->bias = get_bool(L, "bias", true);
-        char init[32];
-        get_str(L, "init", "default", init, sizeof init);
-        if (!nn_init_parse(init, &s->init)) RT_ABORT("vib.lua let init '%s' through", init);
+        int v[4];
+        if (!choice(L, "init", "init", "default", &v[0], msg, size) ||
+            !choice(L, "sigma", "sigma", "softplus", &v[1], msg, size) ||
+            !choice(L, "cov", "cov", "diag", &v[2], msg, size) || !choice(L, "grad", "grad", "st", &v[3], msg, size))
+            return lua_pop(L, 2), false;
+        s->init = (nn_init)v[0];
         s->init_std = (float)get_num(L, "std", 0.01);
         s->p = (float)get_num(L, "p", 0.0);
         if (k == NN_LAYER_GAUSS) {
             s->out = (int)get_int(L, "k", 0);
-            char sigma[16];
-            get_str(L, "sigma", "softplus", sigma, sizeof sigma);
-            s->sigma = strcmp(sigma, "exp") == 0 ? NN_SIGMA_EXP : strcmp(sigma, "unit") == 0 ? NN_SIGMA_UNIT
-                                                                                    : NN_SIGMA_SOFTPLUS;
+            s->sigma = (nn_sigma)v[1];
             s->shift = (float)get_num(L, "shift", 0.0);
-            char cov[8];
-            get_str(L, "cov", "diag", cov, sizeof cov);
-            s->full_cov = strcmp(cov, "full") == 0;
+            s->full_cov = v[2] == 1;
             s->samples = (int)get_int(L, "samples", 1);
         } else if (k == NN_LAYER_BERN) {
             s->out = (int)get_int(L, "units", 0);
             s->samples = (int)get_int(L, "particles", 1);
-            char grad[16];
-            get_str(L, "grad", "st", grad, sizeof grad);
-            s->grad = strcmp(grad, "concrete") == 0 ? NN_BERN_CONCRETE : NN_BERN_ST;
+            s->grad = (nn_bern_grad)v[3];
             s->temperature = (float)get_num(L, "temperature", 1.0);
         } else if (k == NN_LAYER_NOISE) {
             s->std = (float)get_num(L, "std", (double)NN_ZERO_ENTROPY_STD);
@@ -148,12 +219,12 @@ static bool read_terms(lua_State *L, lb_point *p, char *msg, size_t size) {
         t->components = (int)get_int(L, "components", 0);
         t->per_class = get_bool(L, "per_class", false);
         t->var = (float)get_num(L, "var", 0.0);
-        char lik[16], sched[16];
-        get_str(L, "likelihood", "bernoulli", lik, sizeof lik);
-        t->gaussian = strcmp(lik, "gaussian") == 0;
-        get_str(L, "schedule", "const", sched, sizeof sched);
-        t->sched = strcmp(sched, "linear") == 0 ? NN_WSCHED_LINEAR : strcmp(sched, "log") == 0 ? NN_WSCHED_LOG
-                   : NN_WSCHED_CONST;
+        int lik, sched;
+        if (!choice(L, "likelihood", "likelihood", "bernoulli", &lik, msg, size) ||
+            !choice(L, "schedule", "weight_schedule", "const", &sched, msg, size))
+            return lua_pop(L, 2), false;
+        t->gaussian = lik == 1;
+        t->sched = (nn_wsched)sched;
         t->sched_epochs = (float)get_num(L, "schedule_epochs", 0.0);
         t->sched_from = (float)get_num(L, "schedule_from", 0.0);
         lua_pop(L, 1);
@@ -189,14 +260,16 @@ static bool read_terms(lua_State *L, lb_point *p, char *msg, size_t size) {
 
 static bool read_optim(lua_State *L, lb_point *p, char *msg, size_t size) {
     lua_getfield(L, -1, "optim");
-    char kind[16], w[256], schedule[16];
+    char kind[16], w[256];
+    int k, sched;
     get_str(L, "kind", "adam", kind, sizeof kind);
     get_str(L, "where", "?", w, sizeof w);
-    get_str(L, "schedule", "const", schedule, sizeof schedule);
+    if (!choice(L, "kind", "optim", "adam", &k, msg, size) ||
+        !choice(L, "schedule", "lr_schedule", "const", &sched, msg, size))
+        return lua_pop(L, 1), false;
     rt_optim_cfg *c = &p->train.optim;
     *c = rt_optim_cfg_default();
-    c->kind = strcmp(kind, "sgd") == 0 ? RT_OPTIM_SGD : strcmp(kind, "adamw") == 0 ? RT_OPTIM_ADAMW
-              : strcmp(kind, "adamax") == 0 ? RT_OPTIM_ADAMAX : RT_OPTIM_ADAM;
+    c->kind = (rt_optim_kind)k;
     if (c->kind == RT_OPTIM_SGD) c->lr = 0.01f;
     if (c->kind == RT_OPTIM_ADAMAX) c->lr = 0.002f;
     c->lr = (float)get_num(L, "lr", (double)c->lr);
@@ -207,8 +280,7 @@ static bool read_optim(lua_State *L, lb_point *p, char *msg, size_t size) {
     c->eps = (float)get_num(L, "eps", (double)c->eps);
     c->weight_decay = (float)get_num(L, "weight_decay", 0.0);
     c->clip_norm = (float)get_num(L, "clip", 0.0);
-    c->sched = strcmp(schedule, "exp") == 0 ? RT_SCHED_EXP : strcmp(schedule, "step") == 0 ? RT_SCHED_STEP
-               : strcmp(schedule, "cosine") == 0 ? RT_SCHED_COSINE : RT_SCHED_CONST;
+    c->sched = (rt_sched_kind)sched;
     c->decay = (float)get_num(L, "decay", 1.0);
     c->every = (float)get_num(L, "decay_every", 1.0);
     c->gamma = (float)get_num(L, "gamma", 0.1);
@@ -254,8 +326,9 @@ static bool read_data(lua_State *L, lb_point *p, char *msg, size_t size) {
     d->path = p->data_path[0] ? p->data_path : NULL;
     d->test_path = p->data_test[0] ? p->data_test : NULL;
     d->label = p->data_label[0] ? p->data_label : NULL;
-    bool ok;
-    d->scale = nn_scale_parse(scale, &ok);
+    int sc;
+    if (!choice(L, "scale", "scale", scale, &sc, msg, size)) return lua_pop(L, 1), false;
+    d->scale = (nn_scale)sc;
     d->train_limit = (int)get_int(L, "train_limit", 0);
     d->test_limit = (int)get_int(L, "test_limit", 0);
     d->resplit_test = (float)get_num(L, "resplit_test", 0.0);
@@ -312,20 +385,24 @@ static bool read_measure(lua_State *L, lb_point *p, char *msg, size_t size) {
     c->estimators = 0;
     c->estimators_listed = get_bool(L, "estimators_listed", false);
     for (int i = 0; i < ne; i++) {
-        nn_est e;
-        if (nn_est_parse(names[i], &e)) c->estimators |= 1u << e;
+        int e;
+        if (!choice_value("estimator", names[i], &e)) RT_ABORT("vib.measure let estimator '%s' through", names[i]);
+        c->estimators |= 1u << e;
     }
     int ns = read_names(L, "split", names, 32);
     c->split[0] = c->split[1] = false;
-    for (int i = 0; i < ns; i++) c->split[strcmp(names[i], "test") == 0] = true;
+    for (int i = 0; i < ns; i++) {
+        int sp;
+        if (!choice_value("split", names[i], &sp)) RT_ABORT("vib.measure let split '%s' through", names[i]);
+        c->split[sp] = true;
+    }
     if (ne < 0 || ns < 0) {
         lua_pop(L, 1);
         return fail(msg, size, "%s: measure: more than 32 estimators or splits listed", c->where);
     }
-    char every[16];
-    get_str(L, "every_kind", "epoch", every, sizeof every);
-    c->every = strcmp(every, "log2") == 0 ? NN_EVERY_LOG2 : strcmp(every, "k") == 0 ? NN_EVERY_K
-               : strcmp(every, "list") == 0 ? NN_EVERY_LIST : NN_EVERY_EPOCH;
+    int every;
+    if (!choice(L, "every_kind", "every", "epoch", &every, msg, size)) return lua_pop(L, 1), false;
+    c->every = (nn_every)every;
     c->every_k = (int)get_int(L, "every_k", 1);
     lua_getfield(L, -1, "epochs");
     if (lua_istable(L, -1)) {
@@ -427,33 +504,34 @@ static bool point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t siz
     p->id[12] = '\0';                   /* 48 bits: collisions need ~16M points */
     /* Common random numbers: every point draws from the streams of (seed, 0); independent
     ** streams: from (seed, point id), so two configurations never share init or data order. */
-    char streams[16];
-    get_str(L, "streams", "common", streams, sizeof streams);
+    /* The settings: vib_settings.lua is their list and gives every point all of them; the
+    ** fallbacks below are nn_train_cfg_default()'s, which test_vibrun checks against that list. */
     p->train = nn_train_cfg_default();
-    p->train.epochs = (int)get_int(L, "epochs", 10);
-    p->train.batch = (int)get_int(L, "batch", 100);
-    p->train.eval_batch = (int)get_int(L, "eval_batch", 1000);
-    p->train.train_eval_limit = (int)get_int(L, "train_eval_limit", 0);
-    p->train.checkpoint_every = (int)get_int(L, "checkpoint_every", 1);
-    p->train.ema = (float)get_num(L, "ema", 0.0);
-    p->train.seed = (uint64_t)get_int(L, "seed", 1);
-    p->train.point = strcmp(streams, "independent") == 0 ? strtoull(p->id, NULL, 16) : 0;
-    p->train.eval_samples = (int)get_int(L, "eval_samples", 0);
-    p->train.eval_passes = (int)get_int(L, "eval_passes", 1);
-    char avg[16];
-    get_str(L, "eval_avg", "probs", avg, sizeof avg);
-    p->train.eval_avg = strcmp(avg, "logits") == 0 ? NN_AVG_LOGITS : NN_AVG_PROBS;
-    char ema_mode[16];
-    get_str(L, "ema_mode", "debias", ema_mode, sizeof ema_mode);
-    p->train.ema_debias = strcmp(ema_mode, "debias") == 0;
-    p->train.ema_warmup = strcmp(ema_mode, "warmup") == 0;
+    nn_train_cfg *t = &p->train;
+    t->epochs = (int)get_int(L, "epochs", t->epochs);
+    t->batch = (int)get_int(L, "batch", t->batch);
+    t->eval_batch = (int)get_int(L, "eval_batch", t->eval_batch);
+    t->train_eval_limit = (int)get_int(L, "train_eval_limit", t->train_eval_limit);
+    t->checkpoint_every = (int)get_int(L, "checkpoint_every", t->checkpoint_every);
+    t->ema = (float)get_num(L, "ema", (double)t->ema);
+    t->seed = (uint64_t)get_int(L, "seed", (long long)t->seed);
+    t->eval_samples = (int)get_int(L, "eval_samples", t->eval_samples);
+    t->eval_passes = (int)get_int(L, "eval_passes", t->eval_passes);
+    int streams = 0, avg = 0, ema_mode = 0;
+    bool ok = choice(L, "streams", "streams", "common", &streams, msg, size) &&
+              choice(L, "eval_avg", "eval_avg", "probs", &avg, msg, size) &&
+              choice(L, "ema_mode", "ema_mode", "debias", &ema_mode, msg, size);
+    t->point = streams == 1 ? strtoull(p->id, NULL, 16) : 0;
+    t->eval_avg = (nn_avg)avg;
+    t->ema_debias = ema_mode == 0;
+    t->ema_warmup = ema_mode == 2;
     read_params(L, p);
     lua_getfield(L, -1, "data");
     p->data_key = vib_text(L, lua_gettop(L), "_canon");
     get_str(L, "where", "?", p->data_where, sizeof p->data_where);
     lua_pop(L, 1);
-    bool ok = true;
-    if (p->train.epochs < 0) ok = fail(msg, size, "%s: epochs=%d must be >= 0", p->name, p->train.epochs);
+    if (!ok) { /* msg says which choice */ }
+    else if (p->train.epochs < 0) ok = fail(msg, size, "%s: epochs=%d must be >= 0", p->name, p->train.epochs);
     else if (p->train.batch < 1) ok = fail(msg, size, "%s: batch=%d must be >= 1", p->name, p->train.batch);
     else if (p->train.eval_batch < 1) ok = fail(msg, size, "%s: eval_batch=%d must be >= 1", p->name, p->train.eval_batch);
     else if (p->train.checkpoint_every < 1) ok = fail(msg, size, "%s: checkpoint_every=%d must be >= 1", p->name,

@@ -31,13 +31,95 @@ static int global_newindex(lua_State *L) {
                       k ? k : "?", k ? k : "...");
 }
 
-// ---- require "vib" is the only module ----
+// ---- require: "vib", or a module beside the script ----
+
+/* The whole file at path as a string on the stack; false (nothing pushed) if it cannot be read. */
+static bool push_file(lua_State *L, const char *path) {
+    size_t n;
+    char *text = rt_read_file(path, &n);
+    if (!text) return false;
+    lua_pushlstring(L, text, n);
+    free(text);
+    return true;
+}
+
+/* require "vib" is the DSL; require "name" runs name.lua from the script's directory once (later
+** requires return its value) under the script's sandbox: the same globals, chunk "@dir/name.lua"
+** so errors name its file and line. A name is a file name without ".lua": letters, digits, _. */
+static const char loading = 0;
 
 static int l_require(lua_State *L) {
     const char *name = luaL_checkstring(L, 1);
-    if (strcmp(name, "vib") != 0)
-        return luaL_error(L, "module '%s' not available: scripts can require only \"vib\"", name);
-    lua_getfield(L, LUA_REGISTRYINDEX, "vib.module");
+    if (strcmp(name, "vib") == 0) {
+        lua_getfield(L, LUA_REGISTRYINDEX, "vib.module");
+        return 1;
+    }
+    for (int i = 0; sandboxed[i]; i++)
+        if (strcmp(name, sandboxed[i]) == 0)
+            return luaL_error(L, "module '%s' not available: scripts can require \"vib\" and .lua modules beside "
+                              "them", name);
+    bool plain = name[0] != '\0' && !(name[0] >= '0' && name[0] <= '9');
+    for (const char *c = name; *c; c++)
+        plain = plain && ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_');
+    if (!plain)
+        return luaL_error(L, "require \"%s\": a module is a .lua file beside the script, named without "
+                          "directory or extension (letters, digits, _), e.g. require \"vib_common\" for "
+                          "vib_common.lua; \"vib\" is the DSL", name);
+    lua_settop(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, "vib.module");  /* 2 */
+    lua_getfield(L, 2, "_script");                      /* 3 */
+    const char *script = lua_tostring(L, 3);
+    const char *slash = script ? strrchr(script, '/') : NULL;
+    lua_pushfstring(L, "%s.lua", name);
+    if (slash) {
+        lua_pushlstring(L, script, (size_t)(slash - script + 1));
+        lua_insert(L, -2);
+        lua_concat(L, 2);
+    }
+    const char *path = lua_tostring(L, 4);             /* 4 */
+    lua_getfield(L, LUA_REGISTRYINDEX, "vib.required"); /* 5 */
+    lua_getfield(L, 5, path);
+    if (lua_toboolean(L, -1)) {
+        if (lua_type(L, -1) == LUA_TLIGHTUSERDATA)
+            return luaL_error(L, "require \"%s\": %s requires itself (directly or through another module)",
+                              name, path);
+        return 1;
+    }
+    lua_pop(L, 1);
+    if (!push_file(L, path))                            /* 6: its text */
+        return luaL_error(L, "require \"%s\": no module %s beside the script %s; modules are .lua files "
+                          "in the script's directory", name, path, script ? script : "?");
+    size_t len;
+    const char *text = lua_tolstring(L, -1, &len);
+    lua_pushfstring(L, "@%s", path);                   /* 7 */
+    if (luaL_loadbufferx(L, text, len, lua_tostring(L, 7), "t") != LUA_OK) return lua_error(L);
+    /* Its text counts as the script's where the DSL looks for p.<name> in the code. */
+    lua_getfield(L, 2, "_module_source");
+    if (lua_isstring(L, -1)) lua_pushliteral(L, "\n");
+    else lua_pop(L, 1);
+    lua_pushvalue(L, 6);
+    lua_concat(L, lua_gettop(L) - 8);
+    lua_setfield(L, 2, "_module_source");
+    lua_pushlightuserdata(L, (void *)&loading);        /* loading: a require loop is an error */
+    lua_setfield(L, 5, path);
+    lua_call(L, 0, 1);                                  /* 8: its value */
+    if (lua_isnil(L, 8)) {
+        lua_pop(L, 1);
+        lua_pushboolean(L, 1);
+    }
+    lua_pushvalue(L, 8);
+    lua_setfield(L, 5, path);
+    return 1;
+}
+
+/* The embedded DSL module `name` ("vib_core") as a function, chunk "=name"; handed to vib.lua. */
+static int l_load_module(lua_State *L) {
+    const char *name = luaL_checkstring(L, 1);
+    lua_pushfstring(L, "%s.lua", name);
+    const lb_embedded *e = lb_embedded_find(lua_tostring(L, -1));
+    if (!e) return luaL_error(L, "vib.lua: no embedded module %s.lua", name);
+    lua_pushfstring(L, "=%s", name);
+    if (luaL_loadbufferx(L, e->data, e->size, lua_tostring(L, -1), "t") != LUA_OK) return lua_error(L);
     return 1;
 }
 
@@ -70,12 +152,16 @@ lua_State *lb_state_new(unsigned long long seed) {
     lua_getglobal(L, "debug");
     lua_getfield(L, -1, "getinfo");
     lua_remove(L, -2);
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    lua_pushcfunction(L, l_load_module);
+    lb_push_choices(L);
+    if (lua_pcall(L, 3, 1, 0) != LUA_OK) {
         fprintf(stderr, "vibrun: embedded vib.lua fails: %s\n", lua_tostring(L, -1));
         lua_close(L);
         return NULL;
     }
     lua_setfield(L, LUA_REGISTRYINDEX, "vib.module");
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "vib.required");
     for (const char *const *r = sandboxed; *r; r++) {
         lua_pushnil(L);
         lua_setglobal(L, *r);
@@ -114,13 +200,7 @@ static void share_source(lua_State *L, const char *path) {
     lua_getfield(L, LUA_REGISTRYINDEX, "vib.module");
     lua_pushstring(L, path);
     lua_setfield(L, -2, "_script");
-    size_t n;
-    char *text = rt_read_file(path, &n);
-    if (text) {
-        lua_pushlstring(L, text, n);
-        free(text);
-        lua_setfield(L, -2, "_source");
-    }
+    if (push_file(L, path)) lua_setfield(L, -2, "_source");
     lua_pop(L, 1);
 }
 

@@ -134,7 +134,7 @@ Test(cli, every_usage_error_exits_2) {
         { "TINY --check --set train_eval_limit=-1", "train_eval_limit=-1 must be >= 0" },
         { "TINY --check --set eval_batch=0", "eval_batch=0 must be >= 1" },
         { "TINY --check --set epochs=-01", "epochs=-1 must be >= 0" },
-        { "TINY --check --set streams=both", "streams is \"common\" or \"independent\"" },
+        { "TINY --check --set streams=both", "'streams' is one of common, independent" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char args[2048] = "";

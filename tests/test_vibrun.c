@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nn_train.h"
 #include "testutil.h"
 
 static char out[1 << 16];
@@ -78,12 +79,88 @@ Test(vibrun, every_experiment_lists_its_points) {
     static char paths[64][1024];
     int n = lua_files("experiments", "", paths, 64);
     for (int i = 0; i < n; i++) {
+        size_t len = strlen(paths[i]);
+        if (len > 11 && strcmp(paths[i] + len - 11, "_common.lua") == 0) continue;  /* a shared module */
         char args[2200];
         snprintf(args, sizeof args, "--list '%s'", paths[i]);
         cr_expect_eq(vibrun(dir, args), 0, "%s: %s", paths[i], out);
         cr_expect(strncmp(out, "# ", 2) == 0, "%s: %s", paths[i], out);
     }
     cr_assert_geq(n, 10, "only %d experiments found", n);
+}
+
+/* A script requires a module beside it: its model comes from there, the module runs once, and the
+** point is the one the same text inline gives (ids hash the model, not where it was written). */
+Test(vibrun, require_a_module_beside_the_script) {
+    const char *dir = tu_tiny_dir("require");
+    char args[2200];
+    snprintf(args, sizeof args, "--list '%s/tests/lua/require_tiny.lua'", tu_source_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    cr_expect_not_null(strstr(out, "1 point of runs/require_tiny"), "%s", out);
+    snprintf(args, sizeof args, "--quiet --out runs '%s/tests/lua/require_tiny.lua'", tu_source_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+}
+
+/* The settings' defaults are vib_settings.lua's list; nn_train_cfg_default() holds them for C callers
+** (nn cannot read Lua): a point that sets nothing trains with the same values. */
+Test(vibrun, setting_defaults_agree_with_nn) {
+    const char *dir = tu_tiny_dir("defaults");
+    char args[2200], id[32] = "";
+    snprintf(args, sizeof args, "--list '%s/tests/lua/defaults_tiny.lua'", tu_source_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    cr_assert_eq(sscanf(out, "# 1 point of runs/defaults_tiny\n1 %31s", id), 1, "%s", out);
+    snprintf(args, sizeof args, "--quiet --out runs '%s/tests/lua/defaults_tiny.lua'", tu_source_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/runs/defaults_tiny/%s/config.lua", dir, id);
+    char *text = tu_read_file(path, NULL);
+    cr_assert_not_null(text, "missing %s", path);
+    const char *line = strstr(text, "settings = {");
+    cr_assert_not_null(line, "%s", text);
+    int epochs, batch, eval_batch, tel, ck, es, ep;
+    double ema;
+    unsigned long long seed;
+    cr_assert_eq(sscanf(line, "settings = { epochs = %d, batch = %d, eval_batch = %d, ema = %lf, seed = %llu, "
+                        "train_eval_limit = %d, checkpoint_every = %d, eval_samples = %d, eval_passes = %d }",
+                        &epochs, &batch, &eval_batch, &ema, &seed, &tel, &ck, &es, &ep), 9, "%s", line);
+    nn_train_cfg d = nn_train_cfg_default();
+    cr_expect_eq(epochs, d.epochs);
+    cr_expect_eq(batch, d.batch);
+    cr_expect_eq(eval_batch, d.eval_batch);
+    cr_expect_eq(ema, (double)d.ema);
+    cr_expect_eq(seed, (unsigned long long)d.seed);
+    cr_expect_eq(tel, d.train_eval_limit);
+    cr_expect_eq(ck, d.checkpoint_every);
+    cr_expect_eq(es, d.eval_samples);
+    cr_expect_eq(ep, d.eval_passes);
+    free(text);
+}
+
+/* The usage names every setting that --set accepts (the "known:" list of an unknown key ends with
+** them, after the script's params). */
+Test(vibrun, usage_names_every_setting) {
+    const char *dir = tu_tiny_dir("usage_settings");
+    char args[2200];
+    snprintf(args, sizeof args, "--list --set nosuch=1 '%s/tests/lua/defaults_tiny.lua'", tu_source_dir());
+    cr_assert_neq(vibrun(dir, args), 0, "%s", out);
+    const char *known = strstr(out, "known: ");
+    cr_assert_not_null(known, "%s", out);
+    static char names[4096];
+    snprintf(names, sizeof names, "%s", known + 7);
+    cr_assert_eq(vibrun(dir, "--help"), 0);
+    int n = 0;
+    for (char *tok = strtok(names, ", \n"); tok; tok = strtok(NULL, ", \n"), n++)
+        cr_expect_not_null(strstr(out, tok), "the usage does not name the setting '%s'", tok);
+    cr_expect_geq(n, 11, "only %d settings", n);
+}
+
+/* A --set of a setting that takes a choice is checked against its names (vib_settings.lua). */
+Test(vibrun, set_choice_setting_names_the_choices) {
+    const char *dir = tu_tiny_dir("set_choice");
+    char args[2200];
+    snprintf(args, sizeof args, "--list --set streams=indep '%s/tests/lua/defaults_tiny.lua'", tu_source_dir());
+    cr_expect_neq(vibrun(dir, args), 0, "%s", out);
+    cr_expect_not_null(strstr(out, "--set streams=indep: 'streams' is one of common, independent"), "%s", out);
 }
 
 Test(vibrun, usage_errors_exit_2) {
