@@ -344,6 +344,29 @@ static rt_tensor *kde_term(rt_ctx *c, rt_tensor *f, float var) {
     return rt_affine(c, lse, -1.0f, logf((float)N));
 }
 
+/* The rate against a learned mixture when the layer gave its mean (evaluation with eval_samples =
+** 0): there is no closed form, and the closed form against N(0, I) would be another number. One
+** sample z = mu + sigma eps per example scores log e(z|x) - log r(z), eps drawn from the
+** evaluation's own noise stream, derived per (layer, example) under a tag of its own: the same
+** for any eval_batch, and apart from the draws the layers make. */
+#define MIXTURE_EVAL_TAG 0x6D6978u      /* "mix": keeps these draws apart from the layers' own */
+static rt_tensor *mixture_kl_at_mean(rt_ctx *c, int layer, const nn_layer *l, rt_tensor *const *mog,
+                                     const nn_obj_in *in) {
+    RT_ASSERT(in->f && in->f->noise && "evaluation passes its noise stream");
+    int B = l->mu->shape[0], K = l->mu->shape[1];
+    rt_tensor *eps = rt_tensor_new(c, 3, (int[]){ 1, B, K });
+    for (int e = 0; e < B; e++) {
+        rt_rng r;
+        rt_rng_derive(&r, in->f->noise, MIXTURE_EVAL_TAG + (uint64_t)layer, (uint64_t)(in->f->example0 + e));
+        rt_rng_fill_normal(&r, eps->data + (size_t)e * K, (size_t)K, 0.0f, 1.0f);
+    }
+    nn_layer s = *l;                    /* the layer as if it had drawn this one sample */
+    s.eps = eps;
+    rt_tensor *noise = !l->sigma ? eps : l->spec.full_cov ? rt_tril_mv(c, l->sigma, eps) : rt_mul(c, eps, l->sigma);
+    s.y = rt_reshape(c, rt_add(c, l->mu, noise), 2, (int[]){ B, K });
+    return rt_reshape(c, rt_sub(c, log_encoder(c, &s), log_prior(c, &s, mog)), 1, (int[]){ B });
+}
+
 static rt_tensor *term_forward(const nn_obj *o, int i, const nn_model *m, rt_ctx *c, const nn_obj_in *in) {
     const nn_term_spec *t = &o->terms[i];
     const nn_layer *l = o->layer[i] < 0 ? NULL : &m->layers[o->layer[i]];
@@ -356,6 +379,7 @@ static rt_tensor *term_forward(const nn_obj *o, int i, const nn_model *m, rt_ctx
     }
     case NN_TERM_KL:
         if (l->spec.kind == NN_LAYER_BERN) return rt_bern_kl(c, l->logits, o->param[i][0]);
+        if (t->components > 0 && l->y == l->mu) return mixture_kl_at_mean(c, o->layer[i], l, o->param[i], in);
         if (!t->mc || l->y == l->mu) {
             /* Closed form (also when evaluation uses the mean: no sample to score). */
             if (l->spec.full_cov) return full_kl(c, l, l->mu);

@@ -14,8 +14,10 @@
 **               (IMB's VCR_l), or over all particles ("input": the prediction cross-entropy
 **               H_theta[Y|X], the SNN likelihood)
 **   kl          the rate of a gauss layer, KL(p(z|x) || r(z)): r = N(0, I) in closed form, or
-**               single-sample Monte Carlo (mc), or r a learned mixture of Gaussians (MC); of a
-**               bern layer: KL to a learned factorized Bernoulli prior (IMB's VC_l)
+**               single-sample Monte Carlo (mc), or r a learned mixture of Gaussians (MC; in
+**               evaluation at the mean, eval_samples = 0, one sample per example from the
+**               evaluation's noise stream, not the closed form against N(0, I)); of a bern
+**               layer: KL to a learned factorized Bernoulli prior (IMB's VC_l)
 **   logvar      Gaussian upper bound on H[Z] (or H[Z|Y], per_class) from the batch variances:
 **               sum_j 1/2 log(2 pi e Var[z_j]) (Kirsch et al.'s surrogate); on a noise layer
 **               z = f + N(0, s^2 I) it uses Var[f] + s^2 (no sample needed, valid in evaluation)

