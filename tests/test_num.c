@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "nn_measure.h"
 #include "nn_train.h"
 
 static nn_layer_spec L(nn_layer_kind k, int out, const char *name) {
@@ -139,4 +141,88 @@ Test(mixture, components_4_and_0_log_different_rates_in_mean_mode) {
         nn_model_free(&m);
     }
     cr_expect(fabs(kl[0] - kl[1]) > 1e-3, "components = 4: %.9g bits, components = 0: %.9g bits", kl[0], kl[1]);
+}
+
+// ---- 2. IMB's information plane: each layer's own relevance, and which network a row describes ----
+
+static const nn_info_row *find_row(const nn_measure *mm, int split, const char *layer, nn_info_kind k) {
+    for (int i = 0; i < mm->nlast; i++)
+        if (mm->last[i].split == split && strcmp(mm->last[i].layer, layer) == 0 && mm->last[i].kind == k) return &mm->last[i];
+    return NULL;
+}
+
+Test(imb_plane, each_layer_reads_its_own_vcr_and_rows_name_their_network) {
+    nn_layer_spec s[] = { L(NN_LAYER_BERN, 6, "h1"), L(NN_LAYER_BERN, 5, "h2"), L(NN_LAYER_LINEAR, 3, "out") };
+    s[0].samples = s[1].samples = 6;
+    nn_term_spec t[] = { T(NN_TERM_CE, "vcr0", "", 1.0f), T(NN_TERM_CE, "vcr_h1", "", 0.8f), T(NN_TERM_CE, "vcr_h2", "", 1.0f),
+                         T(NN_TERM_KL, "vc_h1", "h1", 1e-3f), T(NN_TERM_KL, "vc_h2", "h2", 1e-3f) };
+    snprintf(t[0].average, sizeof t[0].average, "input");
+    snprintf(t[1].average, sizeof t[1].average, "h1");
+    snprintf(t[2].average, sizeof t[2].average, "h2");
+    nn_model m;
+    nn_obj o;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_model_build(&m, s, 3, 4, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(nn_obj_build(&o, t, 5, NULL, 0, &m, &err), RT_OK, "%s", err.msg);
+    rt_rng r;
+    rt_rng_seed(&r, 8);
+    nn_model_init(&m, &r);
+    /* Larger weights: the particles disagree, so averaging over them matters. */
+    for (int i = 0; i < m.n; i++)
+        if (m.layers[i].w)
+            for (int64_t k = 0; k < m.layers[i].w->n; k++) m.layers[i].w->data[k] *= 4.0f;
+    nn_dataset d = toy_data(60, 4, 3, -1.0f, 1.0f, 9);
+    nn_measure_cfg cfg = nn_measure_cfg_default();
+    cfg.on = true;
+    snprintf(cfg.where, sizeof cfg.where, "num.lua:20");
+    cfg.nlayers = 2;
+    snprintf(cfg.layers[0], sizeof cfg.layers[0], "h1");
+    snprintf(cfg.layers[1], sizeof cfg.layers[1], "h2");
+    cfg.estimators = 1u << NN_EST_VARIATIONAL | 1u << NN_EST_KDE;
+    cfg.split[0] = false;
+    char dir[] = "/tmp/test_num_XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    nn_measure mm;
+    cr_assert_eq(nn_measure_open(&mm, &cfg, &m, &o, &d, &d, 1, 0, dir, false, &err), RT_OK, "%s", err.msg);
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 22);
+    cr_assert_eq(nn_measure_epoch(&mm, &m, &o, 0, 20, &c, &err), RT_OK, "%s", err.msg);
+    const nn_info_row *v1 = find_row(&mm, 1, "h1", NN_INFO_VARIATIONAL), *v2 = find_row(&mm, 1, "h2", NN_INFO_VARIATIONAL);
+    cr_assert(v1 && v2, "variational rows of h1 and h2");
+    /* The code's own terms, evaluated as the measurement does (6 particles per layer). */
+    nn_eval_cfg e = { 0, 20, 6, NN_AVG_PROBS, 1, 0, 0, 0.0 };
+    nn_eval ev = nn_evaluate(&m, &o, &d, &e, &c);
+    double hy = log2(3.0);
+    cr_expect(fabs(v1->izy - (hy - ev.term_bits[1])) < 1e-9, "h1: %g vs H(Y) - VCR_1 = %g", v1->izy, hy - ev.term_bits[1]);
+    cr_expect(fabs(v2->izy - (hy - ev.term_bits[2])) < 1e-9, "h2: %g vs H(Y) - VCR_2 = %g", v2->izy, hy - ev.term_bits[2]);
+    /* Log-mean-exp over h2's particles (VCR_1) is below the mean of the logs (VCR_2): Jensen, and
+    ** strictly so when the particles disagree. The same number for both was the bug. */
+    cr_expect(v1->izy > v2->izy + 1e-3, "I(h1;Y) %g must exceed I(h2;Y) %g", v1->izy, v2->izy);
+    cr_expect(ev.term_bits[0] < ev.term_bits[1] - 1e-3, "VCR_0 %g < VCR_1 %g", ev.term_bits[0], ev.term_bits[1]);
+    /* Which network: h1 is read at its own p(z|x); h2's KDE sees the mean of h1. */
+    const nn_info_row *k1 = find_row(&mm, 1, "h1", NN_INFO_KDE_UPPER), *k2 = find_row(&mm, 1, "h2", NN_INFO_KDE_UPPER);
+    cr_assert(k1 && k2);
+    cr_expect(!k1->mean_field && k2->mean_field && !v1->mean_field && !v2->mean_field);
+    cr_assert_eq(nn_measure_close(&mm, true, &err), RT_OK, "%s", err.msg);
+    char path[256], line[512];
+    snprintf(path, sizeof path, "%s/info.csv", dir);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    cr_assert_not_null(fgets(line, sizeof line, f));
+    cr_expect_str_eq(line, "epoch,split,layer,estimator,ixz_bits,izy_bits,ixz_side,izy_side,n,clipped_frac,network\n");
+    int mean_field = 0, stochastic = 0;
+    while (fgets(line, sizeof line, f)) {
+        mean_field += strstr(line, ",h2,kde_") && strstr(line, ",mean-field\n");
+        stochastic += strstr(line, ",stochastic\n") != NULL;
+    }
+    fclose(f);
+    cr_expect_eq(mean_field, 2, "h2's two kde rows are mean-field");
+    cr_expect_eq(stochastic, 4, "the variational rows and h1's kde rows describe the stochastic network");
+    remove(path);
+    snprintf(path, sizeof path, "%s/info_timing.csv", dir);
+    remove(path);
+    rmdir(dir);
+    rt_ctx_free(&c);
+    toy_free(&d);
+    nn_model_free(&m);
 }
