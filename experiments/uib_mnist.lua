@@ -4,7 +4,9 @@
 --   ceb: H_theta[Y|Z] + 1/gamma H[Z|Y]         (ib with beta equals ceb with gamma = beta - 1)
 -- with the entropies bounded by batch log-variances (bound = "logvar") or by the L2 activation
 -- (bound = "l2"), with and without the noise (noise = false shows the collapse of the scale of z
--- that the noise prevents). relevance = "prediction" uses H_theta[Y|X] instead.
+-- that the noise prevents). relevance = "prediction" (H_theta[Y|X], the cross-entropy of the
+-- prediction averaged over particles) is refused here: a vib.noise layer draws one sample per
+-- example in training, so it would equal the decoder's cross-entropy.
 -- The paper's architectures (ResNets) and settings were not found (papers.md 2.7): this is a
 -- permutation-invariant MLP, 784-1024-1024-256 (z) -> 10, Adam 1e-4 as the VIB recipe; every choice
 -- is a param.

@@ -73,6 +73,13 @@ static rt_tensor *term_param(nn_model *m, const nn_term_spec *t, const char *wha
     return nn_model_add_param(m, name, ndim, shape, init, a, b);
 }
 
+/* Whether some layer draws particles (rows per example) in training: a gauss or bern layer. */
+static bool draws_particles(const nn_model *m) {
+    for (int i = 0; i < m->n; i++)
+        if (is_kind(m, i, NN_LAYER_GAUSS) || is_kind(m, i, NN_LAYER_BERN)) return true;
+    return false;
+}
+
 static rt_status check_term(nn_obj *o, int i, nn_model *m, rt_err *err) {
     nn_term_spec *t = &o->terms[i];
     int li = o->layer[i];
@@ -91,6 +98,13 @@ static rt_status check_term(nn_obj *o, int i, nn_model *m, rt_err *err) {
             if (o->average[i] < 0)
                 return term_err(err, t, "average='%s' names no layer; give a layer name, or \"input\" to average over every particle",
                                 t->average);
+        }
+        if (o->average[i] != -2 && !draws_particles(m)) {
+            /* A vib.noise layer draws one sample per example in training: the average over
+            ** particles would be the decoder's cross-entropy under another name. */
+            return term_err(err, t, "average='%s' averages over the particles of vib.gauss or vib.bern layers, and the "
+                            "model has none (a vib.noise layer draws one sample per example in training, so this would "
+                            "equal the decoder's cross-entropy); drop average (relevance = \"decoder\")", t->average);
         }
         o->classifies = true;
         break;

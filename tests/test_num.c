@@ -226,3 +226,56 @@ Test(imb_plane, each_layer_reads_its_own_vcr_and_rows_name_their_network) {
     toy_free(&d);
     nn_model_free(&m);
 }
+
+// ---- 3. noise layers: eval_samples draws, and no average over particles they do not draw ----
+
+Test(noise_layer, evaluation_draws_eval_samples_per_example) {
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 3, "f"), L(NN_LAYER_NOISE, 0, "z"), L(NN_LAYER_LINEAR, 2, "out") };
+    s[1].std = 0.5f;
+    nn_model m;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_model_build(&m, s, 3, 2, &err), RT_OK, "%s", err.msg);
+    rt_rng r;
+    rt_rng_seed(&r, 2);
+    nn_model_init(&m, &r);
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 16);
+    c.grad_enabled = false;
+    rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ 4, 2 });
+    rt_rng_fill_uniform(&r, x->data, (size_t)x->n, -1.0f, 1.0f);
+    rt_rng noise;
+    rt_rng_seed(&noise, 7);
+    nn_fwd f = { &c, false, &noise, 5, 4, 0 };
+    rt_tensor *out = nn_model_forward(&m, &f, x);
+    cr_expect_eq(out->shape[0], 20, "5 draws of each of 4 examples: %d rows", out->shape[0]);
+    cr_expect_eq(nn_model_rows_per_input(&m, &f), 5);
+    const nn_layer *z = &m.layers[1];
+    /* Row s*B + i is draw s of example i: around f(x_i), and the draws differ. */
+    for (int i = 0; i < 4; i++)
+        for (int sidx = 1; sidx < 5; sidx++) {
+            float a = z->y->data[(size_t)i * 3], b = z->y->data[((size_t)sidx * 4 + (size_t)i) * 3];
+            cr_expect(a != b, "example %d: draws 0 and %d are equal", i, sidx);
+            cr_expect(fabsf(b - z->mu->data[(size_t)i * 3]) < 3.0f, "draw %d of example %d is near f(x)", sidx, i);
+        }
+    nn_fwd one = { &c, false, &noise, 1, 4, 0 };
+    cr_expect_eq(nn_model_forward(&m, &one, x)->shape[0], 4, "eval_samples = 1: one draw");
+    nn_fwd train = { &c, true, &noise, 5, 0, 0 };
+    cr_expect_eq(nn_model_forward(&m, &train, x)->shape[0], 4, "training: one draw");
+    rt_ctx_free(&c);
+    nn_model_free(&m);
+}
+
+Test(noise_layer, averaging_over_particles_without_a_sampling_layer_is_refused) {
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 3, "f"), L(NN_LAYER_NOISE, 0, "z"), L(NN_LAYER_LINEAR, 2, "out") };
+    s[1].std = 0.5f;
+    nn_term_spec t = T(NN_TERM_CE, "ce", "", 1.0f);
+    snprintf(t.average, sizeof t.average, "input");
+    nn_model m;
+    nn_obj o;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_model_build(&m, s, 3, 2, &err), RT_OK, "%s", err.msg);
+    cr_expect_eq(nn_obj_build(&o, &t, 1, NULL, 0, &m, &err), RT_ERR_ARG);
+    cr_expect(strncmp(err.msg, "num.lua:7: term 'ce': average='input'", 37) == 0, "%s", err.msg);
+    cr_expect_not_null(strstr(err.msg, "relevance = \"decoder\""), "%s", err.msg);
+    nn_model_free(&m);
+}
