@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "nn_measure.h"
+#include "rt_ops.h"
 #include "nn_train.h"
 
 static nn_layer_spec L(nn_layer_kind k, int out, const char *name) {
@@ -278,4 +279,29 @@ Test(noise_layer, averaging_over_particles_without_a_sampling_layer_is_refused) 
     cr_expect(strncmp(err.msg, "num.lua:7: term 'ce': average='input'", 37) == 0, "%s", err.msg);
     cr_expect_not_null(strstr(err.msg, "relevance = \"decoder\""), "%s", err.msg);
     nn_model_free(&m);
+}
+
+// ---- 8. label smoothing: the code's s against the paper's epsilon ----
+
+/* vib.obj.ce { smoothing = s } targets (1 - s) onehot + s / C; the paper (Pereyra et al., VIB's
+** Table 1) replaces the one-hot zeros by epsilon and renormalizes. They are one family with
+** s = C eps / (1 + (C - 1) eps): baselines_mnist.lua's s = 0.1 is eps = 0.011 (its comment). */
+Test(smoothing, code_s_is_the_papers_epsilon_renormalized) {
+    enum { C = 10 };
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 16);
+    c.grad_enabled = false;
+    rt_tensor *z = rt_tensor_new(&c, 2, (int[]){ 1, C });
+    for (int k = 0; k < C; k++) z->data[k] = 0.3f * (float)k - 1.0f + (k == 2 ? 2.0f : 0.0f);
+    int32_t y = 2;
+    double s = 0.1, eps = s / (C - (C - 1) * s);
+    cr_expect(fabs(eps - 0.010989) < 1e-6, "s = 0.1 is epsilon = %g", eps);
+    double zd[C], mx = -1e300, se = 0.0;
+    for (int k = 0; k < C; k++) zd[k] = (double)z->data[k], mx = zd[k] > mx ? zd[k] : mx;
+    for (int k = 0; k < C; k++) se += exp(zd[k] - mx);
+    double ce = 0.0, norm = 1.0 + (C - 1) * eps;
+    for (int k = 0; k < C; k++) ce -= (k == y ? 1.0 : eps) / norm * (zd[k] - mx - log(se));
+    double got = (double)rt_softmax_ce(&c, z, &y, (float)s)->data[0];
+    cr_expect(fabs(got - ce) < 1e-5, "code %.8g vs the paper's form %.8g nats", got, ce);
+    rt_ctx_free(&c);
 }
