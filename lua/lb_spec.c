@@ -143,7 +143,7 @@ static bool read_terms(lua_State *L, lb_point *p, char *msg, size_t size) {
         t->components = (int)get_int(L, "components", 0);
         t->per_class = get_bool(L, "per_class", false);
         t->var = (float)get_num(L, "var", 0.0);
-        char lik[16], sched[16];
+        char lik[16], sched[16], h[16];
         get_str(L, "likelihood", "bernoulli", lik, sizeof lik);
         t->gaussian = strcmp(lik, "gaussian") == 0;
         get_str(L, "schedule", "const", sched, sizeof sched);
@@ -151,6 +151,8 @@ static bool read_terms(lua_State *L, lb_point *p, char *msg, size_t size) {
                    : NN_WSCHED_CONST;
         t->sched_epochs = (float)get_num(L, "schedule_epochs", 0.0);
         t->sched_from = (float)get_num(L, "schedule_from", 0.0);
+        get_str(L, "h", "linear", h, sizeof h);
+        t->h = strcmp(h, "square") == 0 ? NN_H_SQUARE : strcmp(h, "exp") == 0 ? NN_H_EXP : NN_H_LINEAR;
         lua_pop(L, 1);
         if (!(t->weight >= 0.0f) || !isfinite(t->weight))
             return lua_pop(L, 1), fail(msg, size, "%s: term '%s': weight=%g must be a finite number >= 0",

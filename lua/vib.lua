@@ -321,16 +321,12 @@ local function with(base, extra)
   for k, v in pairs(extra or {}) do s[k] = v end
   return s
 end
--- beta * h(r) for the convex IB Lagrangians: h = "linear" (the IB), "square", "exp".
+-- beta * h(r) for the convex IB Lagrangians: h = "linear" (the IB), "square", "exp". The weight
+-- (and its schedule) multiplies h(r) from outside: a schedule anneals towards beta * h(r).
 local function compress(ce, rate, beta, h, where)
-  if not h or h == "linear" then
-    rate.weight = beta
-    return objective(where, ce, rate)
-  end
-  local hr = h == "square" and vib.square(rate) or vib.exp(rate)
-  local e = ce + beta * hr
-  e.where = where
-  return e
+  rate.weight = beta
+  if h and h ~= "linear" then rate.h = h end
+  return objective(where, ce, rate)
 end
 
 -- Deep VIB (Alemi et al.): CE(y, decoder(z)) + beta * KL(p(z|x) || r(z)), z from layer `layer`.

@@ -458,6 +458,11 @@ static rt_tensor *term_forward(const nn_obj *o, int i, const nn_model *m, rt_ctx
     }
 }
 
+/* h of a term's mean (nn_term_h), in double for nn_obj_combine. */
+static double apply_h(nn_term_h h, double v) {
+    return h == NN_H_SQUARE ? v * v : h == NN_H_EXP ? exp(v) : v;
+}
+
 double nn_obj_weight(const nn_obj *o, int i, double epoch) {
     const nn_term_spec *t = &o->terms[i];
     double w = t->weight, a = t->sched_epochs > 0.0f ? epoch / (double)t->sched_epochs : 1.0;
@@ -473,7 +478,7 @@ double nn_obj_weight(const nn_obj *o, int i, double epoch) {
 double nn_obj_combine(const nn_obj *o, const double *mean, double epoch) {
     if (o->nexpr == 0) {
         double loss = 0.0;
-        for (int i = 0; i < o->n; i++) loss += nn_obj_weight(o, i, epoch) * mean[i];
+        for (int i = 0; i < o->n; i++) loss += nn_obj_weight(o, i, epoch) * apply_h(o->terms[i].h, mean[i]);
         return loss;
     }
     double st[NN_MAX_EXPR];
@@ -481,7 +486,7 @@ double nn_obj_combine(const nn_obj *o, const double *mean, double epoch) {
     for (int k = 0; k < o->nexpr; k++) {
         const nn_expr_ins *e = &o->expr[k];
         switch (e->op) {
-        case NN_EXPR_TERM: st[sp++] = nn_obj_weight(o, e->term, epoch) * mean[e->term]; break;
+        case NN_EXPR_TERM: st[sp++] = nn_obj_weight(o, e->term, epoch) * apply_h(o->terms[e->term].h, mean[e->term]); break;
         case NN_EXPR_CONST: st[sp++] = e->value; break;
         case NN_EXPR_ADD: sp--; st[sp - 1] += st[sp]; break;
         case NN_EXPR_SUB: sp--; st[sp - 1] -= st[sp]; break;
@@ -520,6 +525,8 @@ nn_obj_out nn_obj_forward(const nn_obj *o, const nn_model *m, rt_ctx *c, const n
     for (int i = 0; i < o->n; i++) {
         r.term[i] = term_forward(o, i, m, c, in);
         mean[i] = rt_mean(c, r.term[i], RT_ALL, false);
+        if (o->terms[i].h == NN_H_SQUARE) mean[i] = rt_square(c, mean[i]);
+        else if (o->terms[i].h == NN_H_EXP) mean[i] = rt_exp(c, mean[i]);
         double w = nn_obj_weight(o, i, in->epoch);
         if (w != 1.0) mean[i] = rt_scale(c, mean[i], (float)w);
     }

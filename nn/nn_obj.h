@@ -3,7 +3,8 @@
 **
 ** Each term gives one value per example (per sample row, when a stochastic layer samples), in
 ** nats inside and reported in bits; batch statistics (log-variance surrogates) give one value per
-** batch. The loss the optimizer sees is sum_i weight_i(epoch) * mean(term_i), or, when the script
+** batch. The loss the optimizer sees is sum_i weight_i(epoch) * h_i(mean(term_i)) (h the identity
+** unless the term has one: vib.obj.vib / nlib { h = "square" | "exp" }), or, when the script
 ** composed an expression (`ce + beta * kl^2`), that expression of the terms' means. Every term is
 ** logged on its own, so a CSV shows the cross-entropy, the rate, each layer's relevance and
 ** compression side by side with the total.
@@ -46,6 +47,11 @@ typedef enum nn_term_kind {
     NN_TERM_COUNT
 } nn_term_kind;
 
+/* A convex function of a term's batch mean, inside its weight: weight(epoch) * h(mean) (the convex
+** IB Lagrangians, Kolchinsky et al.: beta * I^2, beta * exp(I)). The mean is in nats, so with
+** h = square beta is per nat^2. */
+typedef enum nn_term_h { NN_H_LINEAR = 0, NN_H_SQUARE, NN_H_EXP } nn_term_h;
+
 /* How a term's weight moves with training (beta schedules). */
 typedef enum nn_wsched {
     NN_WSCHED_CONST = 0,
@@ -66,8 +72,9 @@ typedef struct nn_term_spec {
     bool per_class;             /* logvar: H[Z|Y] (class-conditional variances) instead of H[Z] */
     float var;                  /* kde: kernel variance s^2 (0: the noise layer's) */
     bool gaussian;              /* recon: Gaussian likelihood (unit variance) instead of Bernoulli */
-    nn_wsched sched;
+    nn_wsched sched;            /* scales the weight, outside h: log anneals from `from` to weight */
     float sched_epochs, sched_from;
+    nn_term_h h;                /* the loss reads weight(epoch) * h(mean of the term) */
 } nn_term_spec;
 
 const char *nn_term_kind_name(nn_term_kind k);

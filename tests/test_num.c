@@ -11,6 +11,7 @@
 
 #include "nn_measure.h"
 #include "rt_ops.h"
+#include "testutil.h"
 #include "nn_train.h"
 
 static nn_layer_spec L(nn_layer_kind k, int out, const char *name) {
@@ -304,4 +305,74 @@ Test(smoothing, code_s_is_the_papers_epsilon_renormalized) {
     double got = (double)rt_softmax_ce(&c, z, &y, (float)s)->data[0];
     cr_expect(fabs(got - ce) < 1e-5, "code %.8g vs the paper's form %.8g nats", got, ce);
     rt_ctx_free(&c);
+}
+
+// ---- 7. a weight schedule with h = "square": the schedule multiplies beta * KL^2 from outside ----
+
+static char run_out[8192];
+
+/* Runs vibrun in dir on a script written there; its exit status. */
+static int run_script(const char *dir, const char *name, const char *text, const char *args) {
+    char path[1024], cmd[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    tu_write_file(path, text, strlen(text));
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' --quiet %s %s 2>&1", dir, tu_vibrun(), args, name);
+    return tu_run(cmd, run_out, sizeof run_out);
+}
+
+/* The single point's metrics.csv of runs/<exp>, malloc'd. */
+static char *point_metrics(const char *dir, const char *exp) {
+    char exp_dir[1024], names[4][64], path[1200];
+    snprintf(exp_dir, sizeof exp_dir, "%s/runs/%s", dir, exp);
+    cr_assert_eq(tu_point_dirs(exp_dir, names, 4), 1, "one point in %s", exp_dir);
+    snprintf(path, sizeof path, "%s/%s/metrics.csv", exp_dir, names[0]);
+    char *s = tu_read_file(path, NULL);
+    cr_assert_not_null(s, "missing %s", path);
+    return s;
+}
+
+Test(schedule, log_anneals_beta_times_h_of_the_rate_from_outside) {
+    const char *dir = tu_tiny_dir("num_sched");
+    const char *script =
+        "local vib = require \"vib\"\n"
+        "return vib.experiment {\n"
+        "  name = \"sched_tiny\",\n"
+        "  data = vib.data.csv { path = \"tiny.csv\", holdout = 0.25, scale = \"standardize\" },\n"
+        "  params = { h = \"square\", seed = 1 },\n"
+        "  model = vib.seq { vib.linear { out = 8 }, vib.tanh {}, vib.gauss { k = 2, name = \"z\" },\n"
+        "                    vib.linear { out = 3 } },\n"
+        "  objective = function(p) return vib.obj.vib { beta = 0.5, h = p.h, schedule = \"log\",\n"
+        "                                               schedule_epochs = 2, schedule_from = 1e-3 } end,\n"
+        "  optim = vib.optim.adam { lr = 0.01 },\n"
+        "  epochs = 3, batch = 20,\n"
+        "}\n";
+    const char *hs[2] = { "square", "exp" };
+    for (int v = 0; v < 2; v++) {
+        char args[128];
+        snprintf(args, sizeof args, "--out runs --set h=%s", hs[v]);
+        if (v) {
+            char rm[1200];
+            snprintf(rm, sizeof rm, "rm -rf '%s/runs'", dir);
+            cr_assert_eq(tu_run(rm, NULL, 0), 0);
+        }
+        cr_assert_eq(run_script(dir, "sched_tiny.lua", script, args), 0, "%s", run_out);
+        char *s = point_metrics(dir, "sched_tiny");
+        cr_expect(strncmp(s, "epoch,split,loss_bits,ce_bits,kl_bits,error,lr\n", 47) == 0, "header: %.80s", s);
+        int rows = 0;
+        for (char *line = strchr(s, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+            int epoch;
+            char split[8];
+            double loss, ce, kl;
+            cr_assert_eq(sscanf(line + 1, "%d,%7[a-z],%lf,%lf,%lf", &epoch, split, &loss, &ce, &kl), 5, "%.80s", line + 1);
+            /* weight(e) = from (beta / from)^min(1, e / 2): log-annealed to beta, at the epoch's end. */
+            double a = epoch / 2.0 > 1.0 ? 1.0 : epoch / 2.0, w = 1e-3 * pow(0.5 / 1e-3, a);
+            double kn = kl * log(2.0), hk = v == 0 ? kn * kn : exp(kn);
+            double want = ce + w * hk / log(2.0);
+            cr_expect(fabs(loss - want) < 1e-5 * (1.0 + fabs(want)), "h=%s epoch %d %s: loss %.9g bits, want %.9g",
+                      hs[v], epoch, split, loss, want);
+            rows++;
+        }
+        cr_expect_eq(rows, 8, "epochs 0..3, train and test");
+        free(s);
+    }
 }
