@@ -315,18 +315,10 @@ static rt_tensor *log_prior(rt_ctx *c, const nn_layer *l, rt_tensor *const *mog)
     return rt_reshape(c, rt_logsumexp(c, comp, 1, false), 2, (int[]){ S, R });
 }
 
-/* sum_j 1/2 log(2 pi e (Var[z_j] + s^2) + delta'): batch variances, or per class weighted by
-** frequency. For z = f + N(0, s^2 I) (a noise layer) the variance of z is Var[f] + s^2: computed
-** so from f, the bound is exact in expectation, needs no noise sample, and holds in evaluation
-** too; with zero-entropy noise each term is 1/2 log(1 + 2 pi e Var[f_j]) >= 0. */
-static rt_tensor *logvar_term(rt_ctx *c, rt_tensor *z, float s2, const nn_obj_in *in, int C, bool per_class) {
-    float a = (float)TWO_PI_E, b = (float)TWO_PI_E * (LOGVAR_DELTA + s2);
+/* The class-conditional batch variances of z, (C, K), and the classes' weights pi (C): the
+** frequency among rows of classes with 2 or more rows (the others carry no variance and weight 0). */
+static rt_tensor *class_variances(rt_ctx *c, rt_tensor *z, const nn_obj_in *in, int C, rt_tensor **pi_out) {
     int N = z->shape[0];
-    if (!per_class) {
-        rt_tensor *d = rt_sub(c, z, rt_mean(c, z, 0, true));
-        rt_tensor *var = rt_mean(c, rt_square(c, d), 0, false);
-        return rt_scale(c, rt_sum(c, rt_log(c, rt_affine(c, var, a, b)), RT_ALL, false), 0.5f);
-    }
     const int32_t *y = labels_for(c, in->labels, in->B, N);
     int *counts = rt_arena_alloc(&c->step, (size_t)C * sizeof *counts);
     for (int i = 0; i < N; i++) {
@@ -335,17 +327,43 @@ static rt_tensor *logvar_term(rt_ctx *c, rt_tensor *z, float s2, const nn_obj_in
     }
     int valid = 0;
     for (int k = 0; k < C; k++) valid += counts[k] >= 2 ? counts[k] : 0;
-    /* W (C, N): row c averages the rows of class c; classes with fewer than 2 rows carry no
-    ** variance and weight 0. */
+    /* W (C, N): row c averages the rows of class c. */
     rt_tensor *W = rt_tensor_new(c, 2, (int[]){ C, N }), *pi = rt_tensor_new(c, 1, (int[]){ C });
     for (int i = 0; i < N; i++)
         if (counts[y[i]] >= 2) W->data[(size_t)y[i] * N + i] = 1.0f / (float)counts[y[i]];
     for (int k = 0; k < C; k++) pi->data[k] = counts[k] >= 2 ? (float)counts[k] / (float)valid : 0.0f;
     rt_tensor *M = rt_matmul(c, W, z);                                       /* (C, K) means */
     rt_tensor *d = rt_sub(c, z, rt_matmul(c, onehot(c, y, N, C), M));
-    rt_tensor *var = rt_matmul(c, W, rt_square(c, d));                       /* (C, K) */
+    *pi_out = pi;
+    return rt_matmul(c, W, rt_square(c, d));                                 /* (C, K) */
+}
+
+/* sum_j 1/2 log(2 pi e (Var[z_j] + s^2) + delta'): batch variances, or per class weighted by
+** frequency. For z = f + N(0, s^2 I) (a noise layer) the variance of z is Var[f] + s^2: computed
+** so from f, the bound is exact in expectation, needs no noise sample, and holds in evaluation
+** too; with zero-entropy noise each term is 1/2 log(1 + 2 pi e Var[f_j]) >= 0. Variances divide
+** by the rows n (the batch's own distribution), not n - 1. */
+static rt_tensor *logvar_term(rt_ctx *c, rt_tensor *z, float s2, const nn_obj_in *in, int C, bool per_class) {
+    float a = (float)TWO_PI_E, b = (float)TWO_PI_E * (LOGVAR_DELTA + s2);
+    if (!per_class) {
+        rt_tensor *d = rt_sub(c, z, rt_mean(c, z, 0, true));
+        rt_tensor *var = rt_mean(c, rt_square(c, d), 0, false);
+        return rt_scale(c, rt_sum(c, rt_log(c, rt_affine(c, var, a, b)), RT_ALL, false), 0.5f);
+    }
+    rt_tensor *pi, *var = class_variances(c, z, in, C, &pi);
     rt_tensor *h = rt_sum(c, rt_log(c, rt_affine(c, var, a, b)), 1, false);  /* (C) */
     return rt_scale(c, rt_sum(c, rt_mul(c, h, pi), RT_ALL, false), 0.5f);
+}
+
+/* The L2 bound of H[Z|Y] (papers.md 2.5, the trace step): H[Z|Y=c] <= pi e tr Cov[Z|Y=c] - d/2,
+** weighted by class frequency: one value per batch. Centred per class: the uncentred second
+** moments would give pi e E|z|^2 - d/2 again, the bound of H[Z]. A noise layer adds d s^2 to
+** each trace. */
+static rt_tensor *l2_class_term(rt_ctx *c, rt_tensor *z, float s2, const nn_obj_in *in, int C) {
+    float K = (float)z->shape[1], pie = (float)(TWO_PI_E / 2.0);
+    rt_tensor *pi, *var = class_variances(c, z, in, C, &pi);
+    rt_tensor *tr = rt_mul(c, rt_sum(c, var, 1, false), pi);                 /* (C) */
+    return rt_affine(c, rt_sum(c, tr, RT_ALL, false), pie, pie * K * s2 - 0.5f * K);
 }
 
 /* -log 1/N sum_j exp(-|f_i - f_j|^2 / 2 var) per row: the pairwise-KDE bound on I(X;Z). */
@@ -434,6 +452,7 @@ static rt_tensor *term_forward(const nn_obj *o, int i, const nn_model *m, rt_ctx
         /* pi e E|z|^2 - d/2; for a noise layer E|f + e|^2 = |f|^2 + d s^2. */
         bool noisy = l && l->spec.kind == NN_LAYER_NOISE;
         float K = (float)src->shape[1], s2 = noisy ? l->spec.std * l->spec.std : 0.0f;
+        if (t->per_class) return l2_class_term(c, noisy ? l->mu : src, s2, in, m->out);
         float pie = (float)(TWO_PI_E / 2.0);
         return rt_affine(c, rt_sum(c, rt_square(c, noisy ? l->mu : src), 1, false), pie, pie * K * s2 - 0.5f * K);
     }

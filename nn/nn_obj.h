@@ -22,8 +22,10 @@
 **   logvar      Gaussian upper bound on H[Z] (or H[Z|Y], per_class) from the batch variances:
 **               sum_j 1/2 log(2 pi e Var[z_j]) (Kirsch et al.'s surrogate); on a noise layer
 **               z = f + N(0, s^2 I) it uses Var[f] + s^2 (no sample needed, valid in evaluation)
-**   l2          the looser bound pi e |z|^2 - d/2 per example ("L2 activation"); on a noise
-**               layer E|z|^2 = |f|^2 + d s^2
+**   l2          the looser bound pi e |z|^2 - d/2 per example ("L2 activation") on H[Z]; on a
+**               noise layer E|z|^2 = |f|^2 + d s^2. per_class: H[Z|Y] <= sum_c p(c) (pi e tr
+**               Cov[Z|Y=c] - d/2) from the batch's class variances (one value per batch; the
+**               uncentred per-class form would equal the H[Z] bound)
 **   ceb         residual information of variational CEB: log e(z|x) - log b(z|y), b(z|y) =
 **               N(A onehot(y), I) with A learned (Fischer 2020)
 **   kde         pairwise-KDE upper bound on I(X;Z) for Z = f(X) + N(0, s^2 I) over the batch
@@ -69,7 +71,7 @@ typedef struct nn_term_spec {
     char average[64];           /* ce: "" none; "input" all particles; a layer: those after it */
     bool mc;                    /* kl (gauss): single-sample Monte Carlo instead of closed form */
     int components;             /* kl (gauss): > 0: learned mixture-of-Gaussians prior (MC) */
-    bool per_class;             /* logvar: H[Z|Y] (class-conditional variances) instead of H[Z] */
+    bool per_class;             /* logvar, l2: H[Z|Y] (class-conditional variances) instead of H[Z] */
     float var;                  /* kde: kernel variance s^2 (0: the noise layer's) */
     bool gaussian;              /* recon: Gaussian likelihood (unit variance) instead of Bernoulli */
     nn_wsched sched;            /* scales the weight, outside h: log anneals from `from` to weight */

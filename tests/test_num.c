@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gradcheck.h"
 #include "nn_measure.h"
 #include "rt_ops.h"
 #include "testutil.h"
@@ -375,4 +376,95 @@ Test(schedule, log_anneals_beta_times_h_of_the_rate_from_outside) {
         cr_expect_eq(rows, 8, "epochs 0..3, train and test");
         free(s);
     }
+}
+
+// ---- 6. the L2 bound of H[Z|Y] (uib's ib and ceb with bound = "l2") ----
+
+/* A model whose noise layer reads the input: the term sees f = x exactly. */
+static nn_model l2_model(float std, nn_obj *o, bool per_class) {
+    nn_layer_spec s[] = { L(NN_LAYER_NOISE, 0, "z"), L(NN_LAYER_LINEAR, 3, "dec") };
+    s[0].std = std;
+    nn_term_spec t = T(NN_TERM_L2, "hz_y", "z", 1.0f);
+    t.per_class = per_class;
+    nn_model m;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_model_build(&m, s, 2, 4, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(nn_obj_build(o, &t, 1, NULL, 0, &m, &err), RT_OK, "%s", err.msg);
+    return m;
+}
+
+static const int32_t l2_labels[7] = { 0, 2, 1, 2, 0, 1, 0 };
+
+Test(l2_bound, per_class_is_pi_e_times_the_class_centred_traces) {
+    enum { N = 7, K = 4 };
+    const double s = 0.3;
+    nn_obj o;
+    nn_model m = l2_model((float)s, &o, true);
+    rt_rng r;
+    rt_rng_seed(&r, 4);
+    nn_model_init(&m, &r);
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 16);
+    c.grad_enabled = false;
+    rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ N, K });
+    rt_rng_fill_uniform(&r, x->data, (size_t)x->n, -2.0f, 2.0f);
+    nn_fwd f = { &c, false, &r, 0, N, 0 };
+    rt_tensor *out = nn_model_forward(&m, &f, x);
+    nn_obj_in in = { out, x, l2_labels, N, &f, 0.0 };
+    double got = (double)nn_obj_forward(&o, &m, &c, &in).term[0]->data[0];
+    /* sum_c p(c) (pi e (tr Cov[f|c] + K s^2) - K/2), variances over n, in double. */
+    double pie = acos(-1.0) * exp(1.0), want = 0.0;
+    for (int cl = 0; cl < 3; cl++) {
+        int n = 0;
+        double mean[K] = { 0 }, tr = 0.0;
+        for (int i = 0; i < N; i++)
+            if (l2_labels[i] == cl) {
+                n++;
+                for (int k = 0; k < K; k++) mean[k] += (double)x->data[i * K + k];
+            }
+        for (int k = 0; k < K; k++) mean[k] /= n;
+        for (int i = 0; i < N; i++)
+            if (l2_labels[i] == cl)
+                for (int k = 0; k < K; k++) tr += pow((double)x->data[i * K + k] - mean[k], 2) / n;
+        want += (double)n / N * (pie * (tr + K * s * s) - K / 2.0);
+    }
+    cr_expect(fabs(got - want) < 1e-5 * (1.0 + fabs(want)), "per-class L2 %.9g vs %.9g nats", got, want);
+    /* Not the H[Z] bound: that is pi e E|z|^2 - K/2 averaged over the rows. */
+    nn_obj o2;
+    nn_model m2 = l2_model((float)s, &o2, false);
+    memcpy(m2.params.data, m.params.data, m.params.total * sizeof(float));
+    out = nn_model_forward(&m2, &f, x);
+    nn_obj_in in2 = { out, x, l2_labels, N, &f, 0.0 };
+    rt_tensor *hz = nn_obj_forward(&o2, &m2, &c, &in2).term[0];
+    double mean_hz = 0.0;
+    for (int i = 0; i < N; i++) mean_hz += (double)hz->data[i] / N;
+    cr_expect(mean_hz > got + 1.0, "H[Z]'s uncentred bound %g must exceed the class-centred %g", mean_hz, got);
+    rt_ctx_free(&c);
+    nn_model_free(&m);
+    nn_model_free(&m2);
+}
+
+static nn_model g_l2m;
+static nn_obj g_l2o;
+
+static rt_tensor *l2_loss(rt_ctx *c, rt_tensor **x, const gc_case *k) {
+    (void)k;
+    nn_fwd f = { c, true, NULL, 0, 0, 0 };
+    rt_rng noise;
+    rt_rng_seed(&noise, 99);            /* the same draws at every evaluation */
+    f.noise = &noise;
+    rt_tensor *out = nn_model_forward(&g_l2m, &f, x[0]);
+    nn_obj_in in = { out, x[0], l2_labels, x[0]->shape[0], &f, 0.0 };
+    return nn_obj_forward(&g_l2o, &g_l2m, c, &in).loss;
+}
+
+Test(l2_bound, per_class_gradient_matches_finite_differences) {
+    g_l2m = l2_model(0.3f, &g_l2o, true);
+    rt_rng r;
+    rt_rng_seed(&r, 5);
+    nn_model_init(&g_l2m, &r);
+    gc_case k = { "l2 per class", -1, 1, { 2 }, { { 7, 4 } }, { -2.0f }, { 2.0f }, 0, l2_loss,
+                  .eps = 1e-3, .rtol = 2e-2, .atol = 2e-3 };
+    cr_expect_eq(gc_run(&k, 31), 0);
+    nn_model_free(&g_l2m);
 }
