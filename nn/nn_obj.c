@@ -537,6 +537,20 @@ rt_status nn_obj_check_labels(const nn_obj *o, const nn_model *m, int nclass, co
     return RT_OK;
 }
 
+rt_status nn_obj_check_inputs(const nn_obj *o, const float *x, int n, int dim, const char *source, rt_err *err) {
+    for (int i = 0; i < o->n; i++) {
+        const nn_term_spec *t = &o->terms[i];
+        if (t->kind != NN_TERM_RECON || t->gaussian) continue;
+        for (int64_t k = 0; k < (int64_t)n * dim; k++)
+            if (!(x[k] >= 0.0f && x[k] <= 1.0f))
+                return term_err(err, t, "the Bernoulli likelihood reads inputs in [0, 1], but the data (%s) has %g at "
+                                "example %lld, feature %lld; scale the data to [0, 1] (scale = \"unit\") or use "
+                                "likelihood = \"gaussian\"", source, (double)x[k], (long long)(k / dim) + 1,
+                                (long long)(k % dim) + 1);
+    }
+    return RT_OK;
+}
+
 nn_obj_out nn_obj_forward(const nn_obj *o, const nn_model *m, rt_ctx *c, const nn_obj_in *in) {
     nn_obj_out r;
     memset(&r, 0, sizeof r);

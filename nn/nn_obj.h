@@ -134,6 +134,9 @@ rt_status nn_obj_build(nn_obj *o, const nn_term_spec *terms, int n, const nn_exp
 ** they index the model's outputs, so nclass <= m->out. source names the data in the message. */
 rt_status nn_obj_check_labels(const nn_obj *o, const nn_model *m, int nclass, const char *source,
                               rt_err *err);
+/* Checks the inputs x (n, dim) against the terms that read them: the Bernoulli likelihood of
+** recon needs x in [0, 1]. source names the data in the message. */
+rt_status nn_obj_check_inputs(const nn_obj *o, const float *x, int n, int dim, const char *source, rt_err *err);
 /* Computes every term from the model's last forward pass (layers[i].y) and in. */
 nn_obj_out nn_obj_forward(const nn_obj *o, const nn_model *m, rt_ctx *c, const nn_obj_in *in);
 /* The weight of term i at a fractional epoch (schedules). */

@@ -468,3 +468,26 @@ Test(l2_bound, per_class_gradient_matches_finite_differences) {
     cr_expect_eq(gc_run(&k, 31), 0);
     nn_model_free(&g_l2m);
 }
+
+// ---- 11. beta-VAE's Bernoulli likelihood reads inputs in [0, 1] ----
+
+Test(recon, bernoulli_likelihood_refuses_inputs_outside_0_1) {
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 4, "enc"), L(NN_LAYER_GAUSS, 2, "z"), L(NN_LAYER_LINEAR, 3, "dec") };
+    s[1].samples = 1;
+    nn_term_spec t[] = { T(NN_TERM_RECON, "recon", "", 1.0f), T(NN_TERM_KL, "kl", "z", 1.0f) };
+    nn_model m;
+    nn_obj o;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_model_build(&m, s, 3, 3, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(nn_obj_build(&o, t, 2, NULL, 0, &m, &err), RT_OK, "%s", err.msg);
+    nn_dataset unit = toy_data(10, 3, 2, 0.0f, 1.0f, 1), pm1 = toy_data(10, 3, 2, -1.0f, 1.0f, 1);
+    cr_expect_eq(nn_check_data(&m, &o, &unit, &unit, &err), RT_OK, "%s", err.msg);
+    cr_expect_eq(nn_check_data(&m, &o, &unit, &pm1, &err), RT_ERR_ARG, "a test split in [-1, 1] is refused");
+    cr_expect(strncmp(err.msg, "num.lua:7: term 'recon': the Bernoulli likelihood reads inputs in [0, 1]", 72) == 0, "%s", err.msg);
+    cr_expect_not_null(strstr(err.msg, "toy.csv"), "%s", err.msg);
+    o.terms[0].gaussian = true;         /* the Gaussian likelihood reads any real input */
+    cr_expect_eq(nn_check_data(&m, &o, &pm1, &pm1, &err), RT_OK, "%s", err.msg);
+    toy_free(&unit);
+    toy_free(&pm1);
+    nn_model_free(&m);
+}
