@@ -303,6 +303,14 @@ int lb_run(const lb_opts *o) {
         report(lua_tostring(L, -1));
         goto out;
     }
+    /* The resolver's warnings (two points that train identically). */
+    lua_getfield(L, -1, "warnings");
+    for (lua_Integer i = 1; lua_istable(L, -1) && i <= luaL_len(L, -1); i++) {
+        lua_geti(L, -1, i);
+        fprintf(stderr, "vibrun: warning: %s\n", lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
     code = run_points(L, o, lua_gettop(L));
 out:
     lua_close(L);

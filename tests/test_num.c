@@ -491,3 +491,34 @@ Test(recon, bernoulli_likelihood_refuses_inputs_outside_0_1) {
     toy_free(&pm1);
     nn_model_free(&m);
 }
+
+// ---- 9. a sweep warns when two of its points train the same objective ----
+
+Test(sweep, points_that_resolve_to_one_objective_are_named) {
+    const char *dir = tu_tiny_dir("num_twins");
+    const char *fmt =
+        "local vib = require \"vib\"\n"
+        "return vib.experiment {\n"
+        "  name = \"twins\",\n"
+        "  data = vib.data.csv { path = \"tiny.csv\", holdout = 0.25, scale = \"standardize\" },\n"
+        "  params = { kind = \"ib\", beta = 3.0, gamma = 2.0, seed = 1 },\n"
+        "  model = vib.seq { vib.linear { out = 4 }, vib.noise { name = \"z\" }, vib.linear { out = 3 } },\n"
+        "  objective = function(p)\n"
+        "    if p.kind == \"ceb\" then return vib.obj.uib { kind = \"ceb\", gamma = p.gamma } end\n"
+        "    return vib.obj.uib { kind = p.kind, beta = p.beta }\n"
+        "  end,\n"
+        "  optim = vib.optim.adam { lr = 0.01 },\n"
+        "  epochs = 1, batch = 20,\n"
+        "  sweep = vib.grid { kind = { %s } },\n"
+        "}\n";
+    char script[2048];
+    snprintf(script, sizeof script, fmt, "\"ib\", \"dib\", \"ceb\"");
+    cr_assert_eq(run_script(dir, "twins.lua", script, "--list"), 0, "%s", run_out);
+    cr_expect_not_null(strstr(run_out, "vibrun: warning: twins.lua:13: the points {beta=3,gamma=2,kind=\"ib\",seed=1} and "
+                                       "{beta=3,gamma=2,kind=\"ceb\",seed=1} resolve to the same model, objective and settings"),
+                       "%s", run_out);
+    cr_expect_null(strstr(run_out, "kind=\"dib\",seed=1} resolve"), "dib is another objective: %s", run_out);
+    snprintf(script, sizeof script, fmt, "\"ib\", \"dib\"");
+    cr_assert_eq(run_script(dir, "twins.lua", script, "--list"), 0, "%s", run_out);
+    cr_expect_null(strstr(run_out, "warning"), "%s", run_out);
+}
