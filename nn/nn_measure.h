@@ -30,7 +30,8 @@
 **   ksg          k-NN: I(X;Z) by Kraskov-Stoegbauer-Grassberger between the input and one sample
 **                of Z (mu + sigma eps, or mu + L eps with full covariance); I(Z;Y) by Ross's
 **                estimator. Not for bern layers.
-**   plugin       plug-in entropies of sampled binary patterns of bern layers
+**   plugin       plug-in entropies of sampled binary patterns of bern layers; I(X;Z) <= log2 n
+**                (n examples): a wide layer, whose patterns never repeat, saturates there
 **
 ** "all" layers: every activation and stochastic layer (not linear or dropout), plus "softmax", the
 ** output's class probabilities (when the objective classifies).

@@ -20,7 +20,8 @@
 **               evaluation's noise stream, not the closed form against N(0, I)); of a bern
 **               layer: KL to a learned factorized Bernoulli prior (IMB's VC_l)
 **   logvar      Gaussian upper bound on H[Z] (or H[Z|Y], per_class) from the batch variances:
-**               sum_j 1/2 log(2 pi e Var[z_j]) (Kirsch et al.'s surrogate); on a noise layer
+**               sum_j 1/2 log(2 pi e Var[z_j]) (Kirsch et al.'s surrogate; batch variances
+**               divide by the batch's n, not n - 1); on a noise layer
 **               z = f + N(0, s^2 I) it uses Var[f] + s^2 (no sample needed, valid in evaluation)
 **   l2          the looser bound pi e |z|^2 - d/2 per example ("L2 activation") on H[Z]; on a
 **               noise layer E|z|^2 = |f|^2 + d s^2. per_class: H[Z|Y] <= sum_c p(c) (pi e tr
@@ -29,9 +30,13 @@
 **   ceb         residual information of variational CEB: log e(z|x) - log b(z|y), b(z|y) =
 **               N(A onehot(y), I) with A learned (Fischer 2020)
 **   kde         pairwise-KDE upper bound on I(X;Z) for Z = f(X) + N(0, s^2 I) over the batch
-**               (Kolchinsky et al.'s nonlinear IB): -log 1/N sum_j exp(-|f_i - f_j|^2 / 2s^2)
+**               (Kolchinsky et al.'s nonlinear IB): -log 1/N sum_j exp(-|f_i - f_j|^2 / 2s^2);
+**               at most log N: in training N is the training batch, in metrics.csv the
+**               evaluation batch (eval_batch), so the logged kde_bits is capped near
+**               log2(eval_batch), not log2(batch)
 **   confidence  -H(softmax(output)): the confidence penalty (Pereyra et al.) with weight beta
-**   recon       -log p(x | output): the decoder likelihood of beta-VAE (bernoulli or gaussian)
+**   recon       -log p(x | output): the decoder likelihood of beta-VAE (bernoulli, which needs
+**               inputs in [0, 1]: nn_obj_check_inputs; or gaussian)
 ** A term names the layer it reads ("z"); nn_obj_build resolves names against the model and reports
 ** an unknown one, or a layer of the wrong kind, at the script line that declared the term.
 */
