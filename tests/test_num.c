@@ -522,3 +522,66 @@ Test(sweep, points_that_resolve_to_one_objective_are_named) {
     cr_assert_eq(run_script(dir, "twins.lua", script, "--list"), 0, "%s", run_out);
     cr_expect_null(strstr(run_out, "warning"), "%s", run_out);
 }
+
+// ---- 4. eval_avg: "probs" averages the softmax, "logits" the log-softmax (geometric mixture) ----
+
+static int argmax_d(const double *v, int n) {
+    int b = 0;
+    for (int i = 1; i < n; i++) b = v[i] > v[b] ? i : b;
+    return b;
+}
+
+Test(eval_avg, logits_is_the_geometric_mixture_and_probs_the_arithmetic_one) {
+    enum { N = 400, C = 3, S = 3 };
+    /* The model's output is a gauss layer with unit sigma: the logits are mu + eps. */
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 4, "enc"), L(NN_LAYER_GAUSS, C, "z") };
+    s[1].sigma = NN_SIGMA_UNIT;
+    s[1].samples = 1;
+    nn_term_spec t = T(NN_TERM_CE, "ce", "", 1.0f);
+    nn_model m;
+    nn_obj o;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_model_build(&m, s, 2, 2, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(nn_obj_build(&o, &t, 1, NULL, 0, &m, &err), RT_OK, "%s", err.msg);
+    rt_rng r;
+    rt_rng_seed(&r, 6);
+    nn_model_init(&m, &r);
+    nn_dataset d = toy_data(N, 2, C, -1.0f, 1.0f, 3);
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 22);
+    /* The samples nn_evaluate draws: its stream (seed, point, pass 0), one batch of N examples. */
+    const uint64_t seed = 21;
+    rt_rng noise;
+    rt_rng_stream(&noise, seed, 0, RT_STREAM_EVAL);
+    c.grad_enabled = false;
+    rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ N, 2 });
+    memcpy(x->data, d.x, sizeof(float) * N * 2);
+    nn_fwd f = { &c, false, &noise, S, N, 0 };
+    rt_tensor *out = nn_model_forward(&m, &f, x);
+    int wrong_arith = 0, wrong_geo = 0, disagree = 0;
+    for (int i = 0; i < N; i++) {
+        double arith[C] = { 0 }, geo[C] = { 0 };
+        for (int k = 0; k < S; k++) {
+            const float *z = out->data + ((size_t)k * N + (size_t)i) * C;
+            double mx = -1e300, se = 0.0;
+            for (int j = 0; j < C; j++) mx = (double)z[j] > mx ? (double)z[j] : mx;
+            for (int j = 0; j < C; j++) se += exp((double)z[j] - mx);
+            for (int j = 0; j < C; j++) {
+                double lp = (double)z[j] - mx - log(se);
+                arith[j] += exp(lp) / S;
+                geo[j] += lp / S;
+            }
+        }
+        wrong_arith += argmax_d(arith, C) != d.y[i];
+        wrong_geo += argmax_d(geo, C) != d.y[i];
+        disagree += argmax_d(arith, C) != argmax_d(geo, C);
+    }
+    cr_assert(disagree > 0, "the data must separate the two mixtures");
+    nn_eval_cfg e = { 0, N, S, NN_AVG_PROBS, seed, 0, 0, 0.0 };
+    cr_expect_eq((int)lround(nn_evaluate(&m, &o, &d, &e, &c).error * N), wrong_arith, "probs: the mean of softmax");
+    e.avg = NN_AVG_LOGITS;
+    cr_expect_eq((int)lround(nn_evaluate(&m, &o, &d, &e, &c).error * N), wrong_geo, "logits: the mean of log-softmax");
+    rt_ctx_free(&c);
+    toy_free(&d);
+    nn_model_free(&m);
+}
