@@ -1,7 +1,8 @@
 -- tishby_12bit.lua: the information plane of Shwartz-Ziv & Tishby (2017) on their 12-bit task,
 -- and Saxe et al.'s (2018) ReLU counterpoint (papers.md section 4.1).
 --   data: the authors' var_u.mat, 4,096 binary patterns of 12 bits, 2 classes; 80% train (3,277
---     patterns, a seeded split), the rest test (`vibrun data get tishby`, or ../shared/data);
+--     patterns, a seeded split), the rest test; get it with `vibrun data get tishby`, or put
+--     var_u.mat in $VIB_DATA/tishby (or ./data/tishby);
 --   network 12-10-7-5-4-3-2: tanh (act = "tanh", the paper) or ReLU (act = "relu", Saxe et al.)
 --     hidden layers, softmax output; weights N(0, 1/fan_in), zero biases; cross-entropy, Adam
 --     lr 4e-4, batch 512, 8,000 epochs (the authors' IDNNs defaults);

@@ -1,9 +1,10 @@
 /*
 ** lb.h: the Lua 5.4 binding and the experiment runner; the only lua/ header other code sees.
 **
-** vibrun.c parses the command line into lb_opts and calls lb_run. lb_run creates a sandboxed Lua
-** state (lb_state.c), runs the script, resolves its points (the DSL in vib.lua), converts each to
-** C specs (lb_spec.c) and trains it through nn/ (lb_run.c), writing the run directory.
+** vibrun.c parses the command line into lb_opts and calls lb_run. lb_run (lb_script.c) creates a
+** sandboxed Lua state (lb_state.c), runs the script, resolves its points (the DSL in vib.lua),
+** reads each into C specs (lb_point.c, the door), closes the state, and trains the points through
+** nn/ (lb_run.c), writing the run directory.
 **
 ** Exit codes (DESIGN.md): 0 success, 1 script or runtime error, 2 bad usage.
 */

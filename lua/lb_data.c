@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lb_impl.h"
+#include "rt_text.h"
 
 #define TISHBY_URL "https://raw.githubusercontent.com/ravidziv/IDNNs/master/data/var_u.mat"
 #define TISHBY_URL_OLD \
@@ -123,28 +124,7 @@ static bool sha256_of(const char *path, char hex[65]) {
     return true;
 }
 
-/* Creates path and its parents; *created gets the outermost folder this call made ("" if none). */
-static int mkdir_p(const char *path, char *created, size_t size) {
-    char tmp[NN_PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    created[0] = '\0';
-    for (char *p = tmp + 1;; p++) {
-        bool last = *p == '\0';
-        if (!last && *p != '/') continue;
-        *p = '\0';
-        if (mkdir(tmp, 0777) == 0) {
-            if (!created[0]) snprintf(created, size, "%s", tmp);
-        } else if (errno != EEXIST) {
-            return -1;
-        }
-        if (last) break;
-        *p = '/';
-    }
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
-}
-
-/* Removes the folders mkdir_p made (from target up to `created`) if they are empty. */
+/* Removes the folders rt_mkdir_p made (from target up to `created`) if they are empty. */
 static void undo_mkdir(const char *target, const char *created) {
     if (!created[0]) return;
     char p[NN_PATH_MAX];
@@ -194,7 +174,7 @@ static int get_tishby(void) {
                 "remove it and run vibrun data get tishby again\n", final, hex, TISHBY_SHA256);
         return 1;
     }
-    if (mkdir_p(dir, created, sizeof created) != 0) {
+    if (rt_mkdir_p(dir, created, sizeof created) != 0) {
         fprintf(stderr, "vibrun: data get tishby: cannot create %s: %s\n", dir, strerror(errno));
         return 1;
     }

@@ -8,7 +8,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <lauxlib.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,94 +20,9 @@
 #include "lb_embed.h"
 #include "lb_impl.h"
 #include "rt_csv.h"
+#include "rt_text.h"
 
-// ---- a small CSV reader (header + rows, fields split on commas, "quoted" fields allowed) ----
-
-typedef struct csv_table {
-    char *buf;                  /* the file, cut into NUL-terminated fields in place */
-    char **cell;                /* (nrow + 1) x ncol, row 0 the header; missing fields "" */
-    int ncol, nrow;
-} csv_table;
-
-static void csv_free(csv_table *t) {
-    free(t->buf);
-    free(t->cell);
-    memset(t, 0, sizeof *t);
-}
-
-/* Splits one line (NUL-terminated, no newline) into at most max fields; returns the count. */
-static int csv_split(char *s, char **out, int max) {
-    int n = 0;
-    for (;;) {
-        char *f = s, *w = s;
-        if (*s == '"') {
-            for (s++; *s; s++) {
-                if (*s == '"' && s[1] == '"') { *w++ = '"'; s++; }
-                else if (*s == '"') { s++; break; }
-                else *w++ = *s;
-            }
-            while (*s && *s != ',') s++;
-        } else {
-            while (*s && *s != ',') s++;
-            w = s;
-        }
-        char end = *s;
-        *w = '\0';
-        if (n < max) out[n++] = f;
-        if (end != ',') return n;
-        s++;
-    }
-}
-
-/* Loads path; false when it is missing, unreadable or has no header. */
-static bool csv_load(const char *path, csv_table *t) {
-    memset(t, 0, sizeof *t);
-    FILE *f = fopen(path, "rb");
-    if (!f) return false;
-    size_t cap = 1 << 16, len = 0;
-    t->buf = rt_xmalloc(cap);
-    for (size_t got; (got = fread(t->buf + len, 1, cap - len - 1, f)) > 0;) {
-        len += got;
-        if (len + 1 == cap) t->buf = realloc(t->buf, cap *= 2);
-        if (!t->buf) RT_ABORT("out of memory");
-    }
-    fclose(f);
-    t->buf[len] = '\0';
-    int lines = 0;
-    for (size_t i = 0; i < len; i++) lines += t->buf[i] == '\n';
-    lines += len > 0 && t->buf[len - 1] != '\n';
-    if (lines == 0) { csv_free(t); return false; }
-    char *s = t->buf, *eol = strchr(s, '\n');
-    if (eol) *eol = '\0';
-    for (char *c = s; *c; c++) if (*c == ',') t->ncol++;
-    t->ncol++;
-    t->cell = rt_xcalloc((size_t)lines * (size_t)t->ncol, sizeof *t->cell);
-    for (int r = 0; s; r++) {
-        char *next = eol ? eol + 1 : NULL;
-        size_t l = strlen(s);
-        if (l && s[l - 1] == '\r') s[l - 1] = '\0';
-        if (s[0] || r == 0) {
-            char **row = t->cell + (size_t)t->nrow * (size_t)t->ncol;
-            int n = csv_split(s, row, t->ncol);
-            static char empty[1];
-            for (int i = n; i < t->ncol; i++) row[i] = empty;
-            t->nrow++;
-        }
-        s = next && *next ? next : NULL;
-        eol = s ? strchr(s, '\n') : NULL;
-        if (eol) *eol = '\0';
-    }
-    t->nrow--;                  /* rows after the header */
-    return true;
-}
-
-static int csv_col(const csv_table *t, const char *name) {
-    for (int i = 0; i < t->ncol; i++) if (strcmp(t->cell[i], name) == 0) return i;
-    return -1;
-}
-
-/* Row r (0-based, after the header), column c. */
-static const char *csv_at(const csv_table *t, int r, int c) { return t->cell[(size_t)(r + 1) * (size_t)t->ncol + (size_t)c]; }
+// ---- reading the CSV (rt_csv_read) ----
 
 /* The value as a number; NAN when empty or not a number. */
 static double csv_num(const char *s) {
@@ -118,45 +32,27 @@ static double csv_num(const char *s) {
 }
 
 /* Whether column c holds at least one finite number. */
-static bool csv_col_finite(const csv_table *t, int c) {
-    for (int r = 0; c >= 0 && r < t->nrow; r++) if (isfinite(csv_num(csv_at(t, r, c)))) return true;
+static bool csv_col_finite(const rt_csv_table *t, int c) {
+    for (int r = 0; c >= 0 && r < t->nrow; r++) if (isfinite(csv_num(rt_csv_at(t, r, c)))) return true;
     return false;
 }
 
-// ---- text: a growing buffer, gnuplot string literals, word lists ----
-
-typedef struct sbuf { char *s; size_t len, cap; } sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) {
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        size_t room = b->cap - b->len;
-        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) RT_ABORT("vsnprintf failed");
-        if (b->s && (size_t)n < room) { b->len += (size_t)n; return; }
-        b->cap = (b->cap + (size_t)n + 1) * 2;
-        b->s = realloc(b->s, b->cap);
-        if (!b->s) RT_ABORT("out of memory");
-    }
-}
+// ---- text: gnuplot string literals, word lists ----
 
 /* name = '<text>': a gnuplot single-quoted string; with enhanced, the characters enhanced text
 ** mode would interpret (_ ^ @ & ~ { }) are escaped so they print as written. */
-static void sb_var_str(sbuf *b, const char *name, const char *text, bool enhanced) {
-    sb_printf(b, "%s = '", name);
+static void sb_var_str(rt_buf *b, const char *name, const char *text, bool enhanced) {
+    rt_buf_printf(b, "%s = '", name);
     for (const char *c = text; *c; c++) {
-        if (*c == '\'') sb_printf(b, "''");
-        else if (*c == '\n') sb_printf(b, " ");
-        else if (enhanced && strchr("_^@&~{}", *c)) sb_printf(b, "\\%c", *c);
-        else sb_printf(b, "%c", *c);
+        if (*c == '\'') rt_buf_printf(b, "''");
+        else if (*c == '\n') rt_buf_printf(b, " ");
+        else if (enhanced && strchr("_^@&~{}", *c)) rt_buf_printf(b, "\\%c", *c);
+        else rt_buf_printf(b, "%c", *c);
     }
-    sb_printf(b, "'\n");
+    rt_buf_printf(b, "'\n");
 }
 
-/* Appends w to the space-separated list (size bytes) unless it is there already. */
-static void words_add(char *list, size_t size, const char *w) {
+void lb_words_add(char *list, size_t size, const char *w) {
     size_t lw = strlen(w), n = strlen(list);
     for (const char *p = list; (p = strstr(p, w)); p += lw)
         if ((p == list || p[-1] == ' ') && (p[lw] == ' ' || p[lw] == '\0')) return;
@@ -167,7 +63,7 @@ static bool words_has(const char *list, const char *w) {
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s", list);
     size_t before = strlen(tmp);
-    words_add(tmp, sizeof tmp, w);
+    lb_words_add(tmp, sizeof tmp, w);
     return strlen(tmp) == before;
 }
 
@@ -220,14 +116,14 @@ static int draw(const char *exp_dir, const char *name, const char *template, con
         fprintf(stderr, "vibrun: cannot create %s: %s\n", dir, strerror(errno));
         return -1;
     }
-    sbuf b = { 0 };
-    sb_printf(&b, "# %s.gp: drawn by vibrun with plots/%s; edit the variables and run `gnuplot %s.gp` here.\n",
+    rt_buf b = { 0 };
+    rt_buf_printf(&b, "# %s.gp: drawn by vibrun with plots/%s; edit the variables and run `gnuplot %s.gp` here.\n",
               name, template, name);
-    sb_printf(&b, "%s\n%s\n%s", vars, style->data, t->data);
+    rt_buf_printf(&b, "%s\n%s\n%s", vars, style->data, t->data);
     snprintf(gp, sizeof gp, "%s.gp", name);
     snprintf(path, sizeof path, "%s/%s", dir, gp);
     rt_err err = { 0 };
-    rt_status st = rt_write_atomic(path, b.s, b.len, &err);
+    rt_status st = rt_write_atomic(path, b.s, b.n, &err);
     free(b.s);
     if (st) {
         fprintf(stderr, "vibrun: %s\n", err.msg);
@@ -238,19 +134,9 @@ static int draw(const char *exp_dir, const char *name, const char *template, con
 
 // ---- what to draw: the options of one vib.plot.* entry ----
 
-typedef struct plot_opts {
-    char kind[32];              /* training_curve | info_plane | ib_curve | error_vs | latent */
-    char where[256];            /* "x.lua:12" for messages; "" for a default figure */
-    char name[128], title[256];
-    char formats[64];           /* "png svg" */
-    double width, height;       /* inches; 0 = the figure's default */
-    char layers[1024], estimators[256], splits[64];     /* filters: "" = all */
-    bool per_layer, info;
-    char axis[64], layer[64], estimator[64];
-    int points, ellipses;
-} plot_opts;
+typedef lb_plot_opts plot_opts;
 
-static void opts_default(plot_opts *o, const char *kind) {
+void lb_plot_opts_default(plot_opts *o, const char *kind) {
     memset(o, 0, sizeof *o);
     snprintf(o->kind, sizeof o->kind, "%s", kind);
     o->info = true;
@@ -258,55 +144,12 @@ static void opts_default(plot_opts *o, const char *kind) {
     o->ellipses = 1000;
 }
 
-static void lua_str(lua_State *L, int t, const char *key, char *out, size_t size) {
-    lua_getfield(L, t, key);
-    if (lua_type(L, -1) == LUA_TSTRING) snprintf(out, size, "%s", lua_tostring(L, -1));
-    lua_pop(L, 1);
-}
-
-/* A list of strings as a space-separated word list. */
-static void lua_words(lua_State *L, int t, const char *key, char *out, size_t size) {
-    lua_getfield(L, t, key);
-    if (lua_istable(L, -1)) {
-        out[0] = '\0';
-        for (lua_Integer i = 1; lua_geti(L, -1, i) == LUA_TSTRING; i++) {
-            words_add(out, size, lua_tostring(L, -1));
-            lua_pop(L, 1);
-        }
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-}
-
-static void opts_read(lua_State *L, int t, plot_opts *o) {
-    t = lua_absindex(L, t);
-    char kind[32] = "";
-    lua_str(L, t, "kind", kind, sizeof kind);
-    opts_default(o, kind);
-    lua_str(L, t, "where", o->where, sizeof o->where);
-    lua_str(L, t, "name", o->name, sizeof o->name);
-    lua_str(L, t, "title", o->title, sizeof o->title);
-    lua_words(L, t, "formats", o->formats, sizeof o->formats);
-    lua_words(L, t, "layers", o->layers, sizeof o->layers);
-    lua_words(L, t, "estimators", o->estimators, sizeof o->estimators);
-    lua_words(L, t, "splits", o->splits, sizeof o->splits);
-    lua_str(L, t, "axis", o->axis, sizeof o->axis);
-    lua_str(L, t, "layer", o->layer, sizeof o->layer);
-    lua_str(L, t, "estimator", o->estimator, sizeof o->estimator);
-    lua_getfield(L, t, "width");  o->width = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : 0;  lua_pop(L, 1);
-    lua_getfield(L, t, "height"); o->height = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : 0; lua_pop(L, 1);
-    lua_getfield(L, t, "points");   if (lua_isinteger(L, -1)) o->points = (int)lua_tointeger(L, -1);   lua_pop(L, 1);
-    lua_getfield(L, t, "ellipses"); if (lua_isinteger(L, -1)) o->ellipses = (int)lua_tointeger(L, -1); lua_pop(L, 1);
-    lua_getfield(L, t, "per_layer"); o->per_layer = lua_toboolean(L, -1); lua_pop(L, 1);
-    lua_getfield(L, t, "info"); if (lua_isboolean(L, -1)) o->info = lua_toboolean(L, -1); lua_pop(L, 1);
-}
-
 // ---- the run being drawn ----
 
 typedef struct plot_run {
     const char *exp_dir;
     char (*ids)[17];
-    char (*titles)[256];
+    const char *const *titles;
     int n;
     bool quiet;
     char labels[256][96];       /* per point: the params that vary across points, for names */
@@ -337,18 +180,18 @@ static void formats_of(const plot_opts *o, char *out, size_t size) {
             fprintf(stderr, "vibrun: VIB_PLOT_FORMATS=%s: '%s' is not one of png, svg, pdf; drawing png and svg\n", env, w);
             return;
         }
-        words_add(tmp, sizeof tmp, w);
+        lb_words_add(tmp, sizeof tmp, w);
     }
     if (tmp[0]) snprintf(out, size, "%s", tmp);
 }
 
 /* The common variables: out, formats, size, title. */
-static void common_vars(sbuf *b, const plot_opts *o, const char *out, double w, double h, const char *title) {
+static void common_vars(rt_buf *b, const plot_opts *o, const char *out, double w, double h, const char *title) {
     char fm[64];
     formats_of(o, fm, sizeof fm);
     sb_var_str(b, "out", out, false);
     sb_var_str(b, "formats", fm, false);
-    sb_printf(b, "width_in = %g\nheight_in = %g\n", o->width > 0 ? o->width : w, o->height > 0 ? o->height : h);
+    rt_buf_printf(b, "width_in = %g\nheight_in = %g\n", o->width > 0 ? o->width : w, o->height > 0 ? o->height : h);
     sb_var_str(b, "title", o->title[0] ? o->title : title, true);
 }
 
@@ -492,7 +335,7 @@ static void label_to_legend(const char *label, char *out, size_t size) {
 }
 
 static void plot_training_curve(plot_run *r, const plot_opts *o) {
-    sbuf files = { 0 }, words = { 0 }, vars = { 0 };
+    rt_buf files = { 0 }, words = { 0 }, vars = { 0 };
     int used = 0;
     size_t longest = 0;
     for (int i = 0; i < r->n; i++) {
@@ -504,8 +347,8 @@ static void plot_training_curve(plot_run *r, const plot_opts *o) {
         if (r->n > 1 && i < 256 && r->labels[i][0]) label_to_legend(r->labels[i], t, sizeof t);
         else legend_word(r->titles[i], r->ids[i], t, sizeof t);
         if (strlen(t) > longest) longest = strlen(t);
-        sb_printf(&files, "%s../%s/metrics.csv", used ? " " : "", r->ids[i]);
-        sb_printf(&words, "%s%s", used ? " " : "", t);
+        rt_buf_printf(&files, "%s../%s/metrics.csv", used ? " " : "", r->ids[i]);
+        rt_buf_printf(&words, "%s%s", used ? " " : "", t);
         used++;
     }
     if (!used) {
@@ -540,22 +383,22 @@ enum { NEST = sizeof ESTIMATORS / sizeof ESTIMATORS[0] };
 static void selfcheck_note(const char *path, const char *layers, const char *ests, const char *splits,
                            char *ixz, char *izy, size_t size) {
     ixz[0] = izy[0] = '\0';
-    csv_table t;
-    if (!csv_load(path, &t)) return;
-    int cs = csv_col(&t, "split"), cl = csv_col(&t, "layer"), ce = csv_col(&t, "estimator"),
-        cv = csv_col(&t, "level"), cx = csv_col(&t, "ixz_err_bits"), cy = csv_col(&t, "izy_err_bits");
-    if (cs < 0 || cl < 0 || ce < 0 || cv < 0 || cx < 0 || cy < 0) { csv_free(&t); return; }
+    rt_csv_table t;
+    if (!rt_csv_read(path, &t)) return;
+    int cs = rt_csv_col(&t, "split"), cl = rt_csv_col(&t, "layer"), ce = rt_csv_col(&t, "estimator"),
+        cv = rt_csv_col(&t, "level"), cx = rt_csv_col(&t, "ixz_err_bits"), cy = rt_csv_col(&t, "izy_err_bits");
+    if (cs < 0 || cl < 0 || ce < 0 || cv < 0 || cx < 0 || cy < 0) { rt_csv_table_free(&t); return; }
     static const char *const short_names[] = { "variational", "KDE up", "KDE low", "binning", "KSG", "plug-in" };
     size_t nx = 0, ny = 0;
     for (int k = 0; k < NEST; k++) {
         if (!words_has(ests, ESTIMATORS[k])) continue;
         double lo[2] = { INFINITY, INFINITY }, hi[2] = { -INFINITY, -INFINITY };
         for (int r = 0; r < t.nrow; r++) {
-            if (strcmp(csv_at(&t, r, ce), ESTIMATORS[k]) != 0 || csv_num(csv_at(&t, r, cv)) != 0.5 ||
-                !words_has(layers, csv_at(&t, r, cl)) || !words_has(splits, csv_at(&t, r, cs)))
+            if (strcmp(rt_csv_at(&t, r, ce), ESTIMATORS[k]) != 0 || csv_num(rt_csv_at(&t, r, cv)) != 0.5 ||
+                !words_has(layers, rt_csv_at(&t, r, cl)) || !words_has(splits, rt_csv_at(&t, r, cs)))
                 continue;
             for (int q = 0; q < 2; q++) {
-                double e = csv_num(csv_at(&t, r, q ? cy : cx));
+                double e = csv_num(rt_csv_at(&t, r, q ? cy : cx));
                 if (isfinite(e)) lo[q] = fmin(lo[q], e), hi[q] = fmax(hi[q], e);
             }
         }
@@ -571,7 +414,7 @@ static void selfcheck_note(const char *path, const char *layers, const char *est
             if (*n < size) *n += (size_t)snprintf(out + *n, size - *n, "%s%s %s", *n ? ", " : "", short_names[k], range);
         }
     }
-    csv_free(&t);
+    rt_csv_table_free(&t);
     char tmp[512];
     if (ixz[0]) {
         snprintf(tmp, sizeof tmp, "I(X;Z): %s", ixz);
@@ -587,49 +430,49 @@ static void selfcheck_note(const char *path, const char *layers, const char *est
 static void plot_info_plane(plot_run *r, const plot_opts *o, int i, bool quiet_missing) {
     char path[1200];
     snprintf(path, sizeof path, "%s/%s/info.csv", r->exp_dir, r->ids[i]);
-    csv_table t;
-    if (!csv_load(path, &t)) {
+    rt_csv_table t;
+    if (!rt_csv_read(path, &t)) {
         if (!quiet_missing) note(r, o, "%s not found (declare measure = { ... } to measure information)", path);
         return;
     }
     const char *need[] = { "epoch", "split", "layer", "estimator", "ixz_bits", "izy_bits" };
     int c[6];
     for (int k = 0; k < 6; k++) {
-        c[k] = csv_col(&t, need[k]);
+        c[k] = rt_csv_col(&t, need[k]);
         if (c[k] < 0) {
             note(r, o, "%s has no column '%s'", path, need[k]);
-            csv_free(&t);
+            rt_csv_table_free(&t);
             return;
         }
     }
-    int cclip = csv_col(&t, "clipped_frac");
+    int cclip = rt_csv_col(&t, "clipped_frac");
     char layers[1024] = "", ests[256] = "", splits[64] = "", clip_layer[64] = "";
     double clip = 0;
     bool est_seen[NEST] = { 0 };
     for (int row = 0; row < t.nrow; row++) {
-        const char *sp = csv_at(&t, row, c[1]), *ly = csv_at(&t, row, c[2]), *es = csv_at(&t, row, c[3]);
+        const char *sp = rt_csv_at(&t, row, c[1]), *ly = rt_csv_at(&t, row, c[2]), *es = rt_csv_at(&t, row, c[3]);
         if (o->layers[0] && !words_has(o->layers, ly)) continue;
         if (o->estimators[0] && !words_has(o->estimators, es)) continue;
         if (o->splits[0] && !words_has(o->splits, sp)) continue;
-        if (!isfinite(csv_num(csv_at(&t, row, c[4]))) || !isfinite(csv_num(csv_at(&t, row, c[5])))) continue;
+        if (!isfinite(csv_num(rt_csv_at(&t, row, c[4]))) || !isfinite(csv_num(rt_csv_at(&t, row, c[5])))) continue;
         if (strchr(ly, ' ') || strchr(ly, '\'') || strchr(es, ' ')) continue;
-        words_add(layers, sizeof layers, ly);
-        words_add(splits, sizeof splits, sp);
+        lb_words_add(layers, sizeof layers, ly);
+        lb_words_add(splits, sizeof splits, sp);
         int k = 0;
         while (k < NEST && strcmp(ESTIMATORS[k], es) != 0) k++;
         if (k < NEST) est_seen[k] = true;
-        else words_add(ests, sizeof ests, es);
-        double cf = cclip >= 0 ? csv_num(csv_at(&t, row, cclip)) : 0;
+        else lb_words_add(ests, sizeof ests, es);
+        double cf = cclip >= 0 ? csv_num(rt_csv_at(&t, row, cclip)) : 0;
         if (strcmp(es, "binning") == 0 && cf > clip) {
             clip = cf;
             snprintf(clip_layer, sizeof clip_layer, "%s", ly);
         }
     }
-    csv_free(&t);
+    rt_csv_table_free(&t);
     /* estimators in a fixed order, so their marker shapes and legend read the same in every figure */
     char ordered[256] = "";
-    for (int k = 0; k < NEST; k++) if (est_seen[k]) words_add(ordered, sizeof ordered, ESTIMATORS[k]);
-    if (ests[0]) words_add(ordered, sizeof ordered, ests);
+    for (int k = 0; k < NEST; k++) if (est_seen[k]) lb_words_add(ordered, sizeof ordered, ESTIMATORS[k]);
+    if (ests[0]) lb_words_add(ordered, sizeof ordered, ests);
     if (!layers[0]) {
         note(r, o, "%s has no rows with finite ixz_bits and izy_bits%s", path,
              o->layers[0] || o->estimators[0] || o->splits[0] ? " for the layers, estimators and splits asked for" : "");
@@ -637,9 +480,9 @@ static void plot_info_plane(plot_run *r, const plot_opts *o, int i, bool quiet_m
     }
     /* train before test */
     char sp2[64] = "";
-    if (words_has(splits, "train")) words_add(sp2, sizeof sp2, "train");
-    if (words_has(splits, "test")) words_add(sp2, sizeof sp2, "test");
-    for (char *w = strtok(splits, " "); w; w = strtok(NULL, " ")) words_add(sp2, sizeof sp2, w);
+    if (words_has(splits, "train")) lb_words_add(sp2, sizeof sp2, "train");
+    if (words_has(splits, "test")) lb_words_add(sp2, sizeof sp2, "test");
+    for (char *w = strtok(splits, " "); w; w = strtok(NULL, " ")) lb_words_add(sp2, sizeof sp2, w);
     int nl = 1, ns = 1;
     for (char *p = layers; *p; p++) nl += *p == ' ';
     for (char *p = sp2; *p; p++) ns += *p == ' ';
@@ -652,7 +495,7 @@ static void plot_info_plane(plot_run *r, const plot_opts *o, int i, bool quiet_m
     char check_ixz[512], check_izy[512];
     snprintf(path, sizeof path, "%s/%s/selfcheck.csv", r->exp_dir, r->ids[i]);
     selfcheck_note(path, layers, ordered, sp2, check_ixz, check_izy, sizeof check_ixz);
-    sbuf v = { 0 };
+    rt_buf v = { 0 };
     double w = o->per_layer ? 1.2 + 2.4 * nl : 7, h = o->per_layer ? 1.4 + 2.1 * ns : 3.2;
     if (check_ixz[0] || check_izy[0]) h += 0.45;        /* the self-check's three lines */
     common_vars(&v, o, name, w > 7.2 ? 7.2 : w, h, title);
@@ -662,7 +505,7 @@ static void plot_info_plane(plot_run *r, const plot_opts *o, int i, bool quiet_m
     sb_var_str(&v, "layers", layers, false);
     sb_var_str(&v, "estimators", ordered, false);
     sb_var_str(&v, "splits", sp2, false);
-    sb_printf(&v, "per_layer = %d\n", o->per_layer ? 1 : 0);
+    rt_buf_printf(&v, "per_layer = %d\n", o->per_layer ? 1 : 0);
     sb_var_str(&v, "note", notes, true);
     sb_var_str(&v, "check_ixz", check_ixz, false);
     sb_var_str(&v, "check_izy", check_izy, false);
@@ -673,7 +516,7 @@ static void plot_info_plane(plot_run *r, const plot_opts *o, int i, bool quiet_m
 // ---- summary.csv: the swept parameter and the information columns ----
 
 typedef struct summary_info {
-    csv_table t;
+    rt_csv_table t;
     char path[1200];
     int nparams;                /* the param columns: 0 .. nparams-1 (before "n") */
     char axis[64];
@@ -683,16 +526,16 @@ typedef struct summary_info {
 } summary_info;
 
 /* The number of distinct values in column c; *numeric, *positive describe them. */
-static int distinct(const csv_table *t, int c, bool *numeric, bool *positive) {
+static int distinct(const rt_csv_table *t, int c, bool *numeric, bool *positive) {
     int n = 0;
     *numeric = *positive = true;
     for (int r = 0; r < t->nrow; r++) {
-        const char *v = csv_at(t, r, c);
+        const char *v = rt_csv_at(t, r, c);
         double x = csv_num(v);
         if (!isfinite(x)) *numeric = false;
         if (!(x > 0)) *positive = false;
         bool seen = false;
-        for (int q = 0; q < r && !seen; q++) seen = strcmp(csv_at(t, q, c), v) == 0;
+        for (int q = 0; q < r && !seen; q++) seen = strcmp(rt_csv_at(t, q, c), v) == 0;
         n += !seen;
     }
     return n;
@@ -724,11 +567,11 @@ static const char *summary_open(plot_run *r, const plot_opts *o, summary_info *s
     memset(s, 0, sizeof *s);
     snprintf(s->path, sizeof s->path, "%s/summary.csv", r->exp_dir);
     static char why[1400];
-    if (!csv_load(s->path, &s->t)) {
+    if (!rt_csv_read(s->path, &s->t)) {
         snprintf(why, sizeof why, "%s not found", s->path);
         return why;
     }
-    s->nparams = csv_col(&s->t, "n");
+    s->nparams = rt_csv_col(&s->t, "n");
     if (s->nparams < 0) {
         snprintf(why, sizeof why, "%s has no column 'n' (params, n, then <column>_mean/_sd/_ci95)", s->path);
         return why;
@@ -784,7 +627,7 @@ static const char *summary_open(plot_run *r, const plot_opts *o, summary_info *s
         bool any = false;
         for (int k = 0; k < 2; k++) {
             snprintf(col, sizeof col, "%s_%s_mean", k ? "test" : "train", s->izy);
-            any |= csv_col_finite(&s->t, csv_col(&s->t, col));
+            any |= csv_col_finite(&s->t, rt_csv_col(&s->t, col));
         }
         if (!any) s->izy[0] = '\0';
     } else if (need_info) {
@@ -804,8 +647,8 @@ static void splits_with(const summary_info *s, const char *stem, const char *fil
         char m[256], ci[256];
         snprintf(m, sizeof m, "%s_%s_mean", sp[k], stem);
         snprintf(ci, sizeof ci, "%s_%s_ci95", sp[k], stem);
-        if ((!filter[0] || words_has(filter, sp[k])) && csv_col_finite(&s->t, csv_col(&s->t, m)) && csv_col(&s->t, ci) >= 0)
-            words_add(out, size, sp[k]);
+        if ((!filter[0] || words_has(filter, sp[k])) && csv_col_finite(&s->t, rt_csv_col(&s->t, m)) && rt_csv_col(&s->t, ci) >= 0)
+            lb_words_add(out, size, sp[k]);
     }
 }
 
@@ -817,12 +660,12 @@ static void plot_ib_curve(plot_run *r, const plot_opts *o, bool quiet_missing) {
         char a[64], b[64];
         splits_with(&s, s.ixz, o->splits, a, sizeof a);
         splits_with(&s, s.izy, o->splits, b, sizeof b);
-        for (char *w = strtok(a, " "); w; w = strtok(NULL, " ")) if (words_has(b, w)) words_add(splits, sizeof splits, w);
+        for (char *w = strtok(a, " "); w; w = strtok(NULL, " ")) if (words_has(b, w)) lb_words_add(splits, sizeof splits, w);
     }
     if (!why && !splits[0]) why = "no split has both I(X;Z) and I(Z;Y) means with their _ci95 columns";
     if (why) {
         if (!quiet_missing) note(r, o, "%s", why);
-        csv_free(&s.t);
+        rt_csv_table_free(&s.t);
         return;
     }
     const char *exp = strrchr(r->exp_dir, '/');
@@ -830,17 +673,17 @@ static void plot_ib_curve(plot_run *r, const plot_opts *o, bool quiet_missing) {
     char name[160], title[256];
     unique_name(r, o->name[0] ? o->name : "ib_curve", name, sizeof name);
     snprintf(title, sizeof title, "%s: IB curve of %s (%s)", exp, s.layer, s.estimator);
-    sbuf v = { 0 };
+    rt_buf v = { 0 };
     common_vars(&v, o, name, 4.2, 3.4, title);
     sb_var_str(&v, "summary", "../summary.csv", false);
     sb_var_str(&v, "axis", s.axis, false);
-    sb_printf(&v, "logaxis = %d\nconnect = %d\n", s.logaxis, s.only_axis);
+    rt_buf_printf(&v, "logaxis = %d\nconnect = %d\n", s.logaxis, s.only_axis);
     sb_var_str(&v, "ixz", s.ixz, false);
     sb_var_str(&v, "izy", s.izy, false);
     sb_var_str(&v, "splits", splits, false);
     finish(r, name, o, draw(r->exp_dir, name, "ib_curve.gp", v.s));
     free(v.s);
-    csv_free(&s.t);
+    rt_csv_table_free(&s.t);
 }
 
 static void plot_error_vs(plot_run *r, const plot_opts *o, bool quiet_missing) {
@@ -848,7 +691,7 @@ static void plot_error_vs(plot_run *r, const plot_opts *o, bool quiet_missing) {
     const char *why = summary_open(r, o, &s, false);
     if (why) {
         if (!quiet_missing) note(r, o, "%s", why);
-        csv_free(&s.t);
+        rt_csv_table_free(&s.t);
         return;
     }
     /* The error columns result.csv has (lb_run): averaged over eval_samples draws, and the
@@ -859,7 +702,7 @@ static void plot_error_vs(plot_run *r, const plot_opts *o, bool quiet_missing) {
         char m[64], ci[64];
         snprintf(m, sizeof m, "%s_mean", cand[k]);
         snprintf(ci, sizeof ci, "%s_ci95", cand[k]);
-        if (csv_col_finite(&s.t, csv_col(&s.t, m)) && csv_col(&s.t, ci) >= 0) words_add(errs, sizeof errs, cand[k]);
+        if (csv_col_finite(&s.t, rt_csv_col(&s.t, m)) && rt_csv_col(&s.t, ci) >= 0) lb_words_add(errs, sizeof errs, cand[k]);
     }
     if (o->info && s.layer[0]) {
         splits_with(&s, s.ixz, o->splits, splits, sizeof splits);
@@ -872,7 +715,7 @@ static void plot_error_vs(plot_run *r, const plot_opts *o, bool quiet_missing) {
     }
     if (!errs[0]) {
         if (!quiet_missing) note(r, o, "%s has no finite train_error_mean or test_error_mean with _ci95", s.path);
-        csv_free(&s.t);
+        rt_csv_table_free(&s.t);
         return;
     }
     const char *exp = strrchr(r->exp_dir, '/');
@@ -882,19 +725,19 @@ static void plot_error_vs(plot_run *r, const plot_opts *o, bool quiet_missing) {
     unique_name(r, o->name[0] ? o->name : base, name, sizeof name);
     if (ixz[0]) snprintf(title, sizeof title, "%s: error and information (%s, %s) against %s", exp, s.layer, s.estimator, s.axis);
     else snprintf(title, sizeof title, "%s: error against %s", exp, s.axis);
-    sbuf v = { 0 };
+    rt_buf v = { 0 };
     int panels = 1 + (ixz[0] != 0) + (izy[0] != 0);
     common_vars(&v, o, name, panels == 1 ? 3.6 : panels == 2 ? 5.4 : 7, 2.8, title);
     sb_var_str(&v, "summary", "../summary.csv", false);
     sb_var_str(&v, "axis", s.axis, false);
-    sb_printf(&v, "logaxis = %d\nconnect = %d\n", s.logaxis, s.only_axis);
+    rt_buf_printf(&v, "logaxis = %d\nconnect = %d\n", s.logaxis, s.only_axis);
     sb_var_str(&v, "errs", errs, false);
     sb_var_str(&v, "ixz", ixz, false);
     sb_var_str(&v, "izy", izy, false);
     sb_var_str(&v, "splits", splits[0] ? splits : "train test", false);
     finish(r, name, o, draw(r->exp_dir, name, "error_vs.gp", v.s));
     free(v.s);
-    csv_free(&s.t);
+    rt_csv_table_free(&s.t);
 }
 
 // ---- 2-D latent ----
@@ -903,43 +746,43 @@ static void plot_latent(plot_run *r, const plot_opts *o, int i, bool quiet_missi
     char path[1200], grid[1200];
     snprintf(path, sizeof path, "%s/%s/latent.csv", r->exp_dir, r->ids[i]);
     snprintf(grid, sizeof grid, "%s/%s/latent_grid.csv", r->exp_dir, r->ids[i]);
-    csv_table t;
-    if (!csv_load(path, &t)) {
+    rt_csv_table t;
+    if (!rt_csv_read(path, &t)) {
         if (!quiet_missing) note(r, o, "%s not found (a model with a 2-D Gaussian bottleneck writes it)", path);
         return;
     }
     const char *need[] = { "label", "mu1", "mu2", "ell_major", "ell_minor", "ell_angle" };
     for (int k = 0; k < 6; k++)
-        if (csv_col(&t, need[k]) < 0) {
+        if (rt_csv_col(&t, need[k]) < 0) {
             note(r, o, "%s has no column '%s'", path, need[k]);
-            csv_free(&t);
+            rt_csv_table_free(&t);
             return;
         }
-    int cl = csv_col(&t, "label"), nclass = 0;
+    int cl = rt_csv_col(&t, "label"), nclass = 0;
     for (int row = 0; row < t.nrow; row++) {
-        double y = csv_num(csv_at(&t, row, cl));
+        double y = csv_num(rt_csv_at(&t, row, cl));
         if (isfinite(y) && y + 1 > nclass) nclass = (int)y + 1;
     }
-    csv_free(&t);
+    rt_csv_table_free(&t);
     if (nclass == 0) {
         note(r, o, "%s has no rows with a numeric label", path);
         return;
     }
-    bool has_grid = csv_load(grid, &t);
+    bool has_grid = rt_csv_read(grid, &t);
     if (has_grid) {
-        has_grid = t.nrow >= 4 && csv_col(&t, "z1") >= 0 && csv_col(&t, "z2") >= 0 && csv_col(&t, "entropy_bits") >= 0;
-        csv_free(&t);
+        has_grid = t.nrow >= 4 && rt_csv_col(&t, "z1") >= 0 && rt_csv_col(&t, "z2") >= 0 && rt_csv_col(&t, "entropy_bits") >= 0;
+        rt_csv_table_free(&t);
     }
     char name[160], title[256], rel[64];
     point_name(r, i, "latent", o, name, sizeof name);
     point_title(r, i, title, sizeof title);
-    sbuf v = { 0 };
+    rt_buf v = { 0 };
     common_vars(&v, o, name, 3.9, 3.9, title);
     snprintf(rel, sizeof rel, "../%s/latent.csv", r->ids[i]);
     sb_var_str(&v, "latent", rel, false);
     snprintf(rel, sizeof rel, "../%s/latent_grid.csv", r->ids[i]);
     sb_var_str(&v, "grid", has_grid ? rel : "", false);
-    sb_printf(&v, "points = %d\nellipses = %d\nnclass = %d\n", o->points, o->ellipses, nclass > 10 ? 10 : nclass);
+    rt_buf_printf(&v, "points = %d\nellipses = %d\nnclass = %d\n", o->points, o->ellipses, nclass > 10 ? 10 : nclass);
     finish(r, name, o, draw(r->exp_dir, name, "latent.gp", v.s));
     free(v.s);
 }
@@ -955,8 +798,8 @@ static void plot_one(plot_run *r, const plot_opts *o, bool dflt) {
     else RT_ABORT("unknown plot kind '%s' (vib.lua and lb_plot.c disagree)", o->kind);
 }
 
-int lb_plot_run(lua_State *L, int plots_idx, const char *exp_dir, char ids[][17], char titles[][256], int n,
-                bool quiet) {
+int lb_plot_run(const plot_opts *plots, int np, const char *exp_dir, char ids[][17], const char *const *titles,
+                int n, bool quiet) {
     plot_run *r = rt_xcalloc(1, sizeof *r);
     r->exp_dir = exp_dir;
     r->ids = ids;
@@ -967,30 +810,18 @@ int lb_plot_run(lua_State *L, int plots_idx, const char *exp_dir, char ids[][17]
     point_labels(r);
     plot_opts o;
     bool declared_tc = false;
-    int np = plots_idx ? (int)luaL_len(L, plots_idx) : 0;
-    for (int k = 1; k <= np; k++) {
-        lua_geti(L, plots_idx, k);
-        char kind[32] = "";
-        lua_str(L, -1, "kind", kind, sizeof kind);
-        declared_tc |= strcmp(kind, "training_curve") == 0;
-        lua_pop(L, 1);
-    }
+    for (int k = 0; k < np; k++) declared_tc |= strcmp(plots[k].kind, "training_curve") == 0;
     if (!declared_tc) {
-        opts_default(&o, "training_curve");
+        lb_plot_opts_default(&o, "training_curve");
         plot_one(r, &o, true);
     }
     if (np > 0) {
-        for (int k = 1; k <= np && !gnuplot_missing; k++) {
-            lua_geti(L, plots_idx, k);
-            opts_read(L, -1, &o);
-            lua_pop(L, 1);
-            plot_one(r, &o, false);
-        }
+        for (int k = 0; k < np && !gnuplot_missing; k++) plot_one(r, &plots[k], false);
     } else {
         /* the defaults: what the CSV holds */
         const char *kinds[] = { "info_plane", "ib_curve", "error_vs", "latent" };
         for (int k = 0; k < 4 && !gnuplot_missing; k++) {
-            opts_default(&o, kinds[k]);
+            lb_plot_opts_default(&o, kinds[k]);
             plot_one(r, &o, true);
         }
     }

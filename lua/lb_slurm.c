@@ -12,40 +12,32 @@
 
 #include "lb_impl.h"
 #include "rt_csv.h"
+#include "rt_text.h"
 
-void lb_shell_quote(const char *s, char *out, size_t size) {
-    size_t k = 0;
-    if (k + 1 < size) out[k++] = '\'';
-    for (; *s && k + 5 < size; s++) {
-        if (*s == '\'') {
-            memcpy(out + k, "'\\''", 4);
-            k += 4;
-        } else {
-            out[k++] = *s;
-        }
+void lb_shell_quote(rt_buf *b, const char *s) {
+    rt_buf_printf(b, "'");
+    for (; *s; s++) {
+        if (*s == '\'') rt_buf_printf(b, "'\\''");
+        else rt_buf_put(b, s, 1);
     }
-    if (k + 1 < size) out[k++] = '\'';
-    out[k] = '\0';
+    rt_buf_printf(b, "'");
 }
 
-/* " --set k=v" for each --set, shell-quoted, appended to out at *k. */
-static void set_args(const lb_opts *o, char *out, size_t size, size_t *k) {
-    for (int i = 0; i < o->nsets && *k < size; i++) {
-        char q[600];
-        lb_shell_quote(o->sets[i], q, sizeof q);
-        *k += (size_t)snprintf(out + *k, size - *k, " --set %s", q);
+/* " --set k=v" for each --set, shell-quoted. */
+static void set_args(const lb_opts *o, rt_buf *b) {
+    for (int i = 0; i < o->nsets; i++) {
+        rt_buf_printf(b, " --set ");
+        lb_shell_quote(b, o->sets[i]);
     }
 }
 
-void lb_selection_args(const lb_opts *o, char *out, size_t size) {
-    size_t k = 0;
-    out[0] = '\0';
+void lb_selection_args(const lb_opts *o, rt_buf *b) {
+    rt_buf_printf(b, "%s", "");
     if (o->out && strcmp(o->out, "runs") != 0) {
-        char q[PATH_MAX + 64];
-        lb_shell_quote(o->out, q, sizeof q);
-        k += (size_t)snprintf(out + k, size - k, " --out %s", q);
+        rt_buf_printf(b, " --out ");
+        lb_shell_quote(b, o->out);
     }
-    set_args(o, out, size, &k);
+    set_args(o, b);
 }
 
 int lb_slurm_write(const lb_opts *o, const char *exp_dir, const char *exp_name, int npoints) {
@@ -72,16 +64,13 @@ int lb_slurm_write(const lb_opts *o, const char *exp_dir, const char *exp_name, 
         fprintf(stderr, "vibrun: cannot create %s: %s\n", dir, strerror(errno));
         return 1;
     }
-    char q_exe[PATH_MAX + 64], q_script[PATH_MAX + 64], q_out[PATH_MAX + 64], q_cwd[PATH_MAX + 64];
-    lb_shell_quote(exe, q_exe, sizeof q_exe);
-    lb_shell_quote(script, q_script, sizeof q_script);
-    lb_shell_quote(out, q_out, sizeof q_out);
-    lb_shell_quote(cwd, q_cwd, sizeof q_cwd);
-    char sets[8192] = "";
-    size_t k = 0;
-    set_args(o, sets, sizeof sets, &k);
-    char text[32768];
-    int len = snprintf(text, sizeof text,
+    rt_buf q_exe = { 0 }, q_script = { 0 }, q_out = { 0 }, q_cwd = { 0 }, sets = { 0 }, text = { 0 };
+    lb_shell_quote(&q_exe, exe);
+    lb_shell_quote(&q_script, script);
+    lb_shell_quote(&q_out, out);
+    lb_shell_quote(&q_cwd, cwd);
+    set_args(o, &sets);
+    rt_buf_printf(&text,
         "#!/bin/bash\n"
         "# Written by `vibrun slurm`: the %d points of %s as a job array of %d tasks; task i trains\n"
         "# shard i/%d (balanced, deterministic) into %s/%s, continuing what a previous run left\n"
@@ -96,31 +85,41 @@ int lb_slurm_write(const lb_opts *o, const char *exp_dir, const char *exp_name, 
         "export OPENBLAS_NUM_THREADS=\"${SLURM_CPUS_PER_TASK:-1}\"\n"
         "cd %s\n"
         "exec %s %s --resume --quiet --out %s --shard \"${SLURM_ARRAY_TASK_ID}/%d\"%s\n",
-        npoints, script, tasks, tasks, out, exp_name, dir, exp_name, out, exp_name, script, out, sets,
+        npoints, script, tasks, tasks, out, exp_name, dir, exp_name, out, exp_name, script, out, rt_buf_str(&sets),
         exp_name, tasks, out, exp_name, o->slurm_cpus > 0 ? o->slurm_cpus : 1,
         o->slurm_partition ? "#SBATCH --partition=" : "", o->slurm_partition ? o->slurm_partition : "",
         o->slurm_partition ? "\n" : "", o->slurm_time ? "#SBATCH --time=" : "",
         o->slurm_time ? o->slurm_time : "", o->slurm_time ? "\n" : "",
-        q_cwd, q_exe, q_script, q_out, tasks, sets);
+        q_cwd.s, q_exe.s, q_script.s, q_out.s, tasks, rt_buf_str(&sets));
     snprintf(path, sizeof path, "%s/%s.sbatch", dir, exp_name);
     rt_err err = { 0 };
-    if (rt_write_atomic(path, text, (size_t)len, &err) != RT_OK) {
+    rt_status wst = rt_write_atomic(path, text.s, text.n, &err);
+    rt_buf_free(&q_exe);
+    rt_buf_free(&q_script);
+    rt_buf_free(&q_out);
+    rt_buf_free(&q_cwd);
+    rt_buf_free(&text);
+    if (wst != RT_OK) {
         fprintf(stderr, "vibrun: %s\n", err.msg);
+        rt_buf_free(&sets);
         return 1;
     }
     chmod(path, 0755);
     printf("job array: %s (%d tasks, %d points)\n", path, tasks, npoints);
     if (!o->slurm_submit) {
         printf("submit with: sbatch %s\n", path);
+        rt_buf_free(&sets);
         return 0;
     }
-    char cmd[1600], line[256] = "";
-    char q_path[1500];
-    lb_shell_quote(path, q_path, sizeof q_path);
-    snprintf(cmd, sizeof cmd, "sbatch --parsable %s", q_path);
+    char line[256] = "";
+    rt_buf cmd = { 0 };
+    rt_buf_printf(&cmd, "sbatch --parsable ");
+    lb_shell_quote(&cmd, path);
     fflush(stdout);
-    FILE *f = popen(cmd, "r");
+    FILE *f = popen(cmd.s, "r");
+    rt_buf_free(&cmd);
     if (!f) {
+        rt_buf_free(&sets);
         fprintf(stderr, "vibrun: cannot run sbatch: %s\n", strerror(errno));
         return 1;
     }
@@ -130,9 +129,11 @@ int lb_slurm_write(const lb_opts *o, const char *exp_dir, const char *exp_name, 
     if (st != 0 || !line[0]) {
         fprintf(stderr, "vibrun: sbatch %s failed (exit status %d); is Slurm installed and reachable? "
                 "The script is there to submit by hand.\n", path, st);
+        rt_buf_free(&sets);
         return 1;
     }
     printf("submitted job %s\nstatus: vibrun status %s/%s\nmerge:  vibrun %s --merge --out %s%s\n", line, out,
-           exp_name, script, out, sets);
+           exp_name, script, out, rt_buf_str(&sets));
+    rt_buf_free(&sets);
     return 0;
 }

@@ -2,10 +2,12 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lb_embed.h"
-#include "lb_impl.h"
+#include "lb_lua.h"
+#include "rt_text.h"
 
 // ---- undefined globals are errors ----
 
@@ -112,15 +114,11 @@ static void share_source(lua_State *L, const char *path) {
     lua_getfield(L, LUA_REGISTRYINDEX, "vib.module");
     lua_pushstring(L, path);
     lua_setfield(L, -2, "_script");
-    FILE *f = fopen(path, "rb");
-    if (f) {
-        luaL_Buffer b;
-        luaL_buffinit(L, &b);
-        char chunk[4096];
-        size_t n;
-        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) luaL_addlstring(&b, chunk, n);
-        fclose(f);
-        luaL_pushresult(&b);
+    size_t n;
+    char *text = rt_read_file(path, &n);
+    if (text) {
+        lua_pushlstring(L, text, n);
+        free(text);
         lua_setfield(L, -2, "_source");
     }
     lua_pop(L, 1);

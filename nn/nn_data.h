@@ -9,10 +9,9 @@
 **
 ** Search order for a named data set (DESIGN.md): the script's `dir`, when it gives one, and
 ** nothing else; else $VIB_DATA/<name>, ./data/<name>, /usr/share/datasets/<name>,
-** $HOME/.cache/vibrun/<name> (where `vibrun data get` puts what it downloads), and for tishby
-** alone ../shared/data/tishby-12bit beside the working directory and beside the checkout of the
-** running program (the complete data set). A data set that is found nowhere is an error that lists every path tried
-** and how to get it (a Debian package or `vibrun data get NAME`).
+** $HOME/.cache/vibrun/<name> (where `vibrun data get` puts what it downloads). A data set that is
+** found nowhere is an error that lists every path tried and how to get it (a Debian package or
+** `vibrun data get NAME`).
 **
 ** tishby: the 12-bit task of Shwartz-Ziv & Tishby (2017), 4,096 patterns of 12 binary inputs and a
 ** binary label. Read from the authors' var_u.mat (variables F, 4096x12 logical, and y, 1x4096),
@@ -35,7 +34,7 @@
 #include "rt_rng.h"
 
 #define NN_PATH_MAX 1024
-#define NN_DATA_MAX_SEARCH 7            /* folders in one search order */
+#define NN_DATA_MAX_SEARCH 4            /* folders in one search order */
 
 typedef enum nn_scale {
     NN_SCALE_NONE = 0,          /* values as stored (CSV) or bytes as 0..255 */
@@ -64,7 +63,7 @@ typedef struct nn_data_spec {
     int train_limit, test_limit;/* keep the first N examples (0 = all) */
     /* When > 0: build train and test from the official test split alone, the first
     ** `resplit_test` fraction training and the rest testing (for samples that only ship the
-    ** test set, such as ../shared/data/mnist-t10k). A clearly named option, never a default. */
+    ** test set, such as a sample of the t10k files). A clearly named option, never a default. */
     float resplit_test;
     /* csv without test_path: fraction held out for test after a seeded shuffle (0.2 default) */
     float holdout;

@@ -8,11 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nn_eval.h"
 #include "nn_mi_check.h"
-#include "nn_train.h"
 #include "rt_ops.h"
 
-#define LOG2E 1.4426950408889634    /* nats -> bits */
 #define TWO_PI_E 17.079468445347132 /* 2 pi e */
 #define DEG_PER_RAD 57.29577951308232
 
@@ -336,7 +335,8 @@ static void variational_rows(nn_measure *mm, nn_model *m, const nn_obj *o, int s
     }
     if (!any) return;
     double t0 = rt_now_s();
-    nn_eval_cfg e = { 0, batch, variational_particles(m, o), NN_AVG_PROBS, mm->seed, mm->point, 0, (double)epoch };
+    nn_eval_cfg e = { .batch = batch, .samples = variational_particles(m, o), .avg = NN_AVG_PROBS, .seed = mm->seed,
+                      .point = mm->point, .epoch = (double)epoch };
     nn_eval ev = nn_evaluate(m, o, d, &e, c);
     double hy = label_entropy_bits(d), dt = rt_now_s() - t0;
     int decoder = -1;
@@ -783,7 +783,7 @@ rt_status nn_latent_write(nn_model *m, int li, const nn_dataset *d, int batch, r
             double h_nats = rt_softmax_entropy_row(out->data + (size_t)i * C, C);
             rt_csv_num(&w, z->data[2 * i]);
             rt_csv_num(&w, z->data[2 * i + 1]);
-            rt_csv_num(&w, h_nats * LOG2E);
+            rt_csv_num(&w, h_nats * NN_LOG2E);
             st = rt_csv_end_row(&w, err);
         }
     }

@@ -1,4 +1,4 @@
-// nn_train.c: the step protocol, the epoch loop, evaluation, metrics and checkpoints.
+// nn_train.c: the step protocol, the epoch loop, metrics and checkpoints (evaluation: nn_eval.c).
 #include "nn_train.h"
 
 #include <math.h>
@@ -12,8 +12,6 @@
 #include "rt_ops.h"
 #include "rt_pool.h"
 
-#define LOG2E 1.4426950408889634    /* nats -> bits */
-
 nn_train_cfg nn_train_cfg_default(void) {
     nn_train_cfg c;
     memset(&c, 0, sizeof c);
@@ -25,91 +23,6 @@ nn_train_cfg nn_train_cfg_default(void) {
     c.optim = rt_optim_cfg_default();
     c.checkpoint_every = 1;
     return c;
-}
-
-// ---- evaluation ----
-
-static int argmax(const float *v, int n) {
-    int best = 0;
-    for (int i = 1; i < n; i++)
-        if (v[i] > v[best]) best = i;
-    return best;
-}
-
-/* Errors of a batch whose output holds S = rows/B sample rows per example: the prediction is the
-** argmax of the mean over samples of softmax (VIB's "avg" evaluation, the arithmetic mixture; the
-** same argmax as log-mean-exp of log-softmax), or of the mean log-softmax (the geometric mixture,
-** prod_s softmax_s^(1/S) normalized; not log-mean-exp) when avg is NN_AVG_LOGITS. */
-static int64_t count_wrong(const rt_tensor *out, const int32_t *y, int B, int C, nn_avg avg) {
-    int S = out->shape[0] / B;
-    int64_t wrong = 0;
-    float acc_small[256], *acc = S == 1 || C <= 256 ? acc_small : rt_xfloats((size_t)C);
-    for (int i = 0; i < B; i++) {
-        if (S == 1) {
-            wrong += argmax(out->data + (size_t)i * C, C) != y[i];
-            continue;
-        }
-        for (int k = 0; k < C; k++) acc[k] = 0.0f;
-        for (int s = 0; s < S; s++) {
-            const float *z = out->data + ((size_t)s * B + i) * C;
-            float mx = z[0];
-            for (int k = 1; k < C; k++) mx = z[k] > mx ? z[k] : mx;
-            double se = 0.0;
-            for (int k = 0; k < C; k++) se += (double)expf(z[k] - mx);
-            float lse = mx + (float)log(se);
-            for (int k = 0; k < C; k++) acc[k] += avg == NN_AVG_PROBS ? expf(z[k] - lse) : z[k] - lse;
-        }
-        wrong += argmax(acc, C) != y[i];
-    }
-    if (acc != acc_small) free(acc);
-    return wrong;
-}
-
-
-nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, const nn_eval_cfg *e, rt_ctx *c) {
-    int limit = e->limit, batch = e->batch;
-    nn_eval ev;
-    memset(&ev, 0, sizeof ev);
-    int n = limit > 0 && limit < d->n ? limit : d->n;
-    bool rec = c->grad_enabled;
-    c->grad_enabled = false;
-    /* Sampling in evaluation restarts its stream every time: each evaluation sees the same noise,
-    ** whatever happened in training, so epochs compare and a resumed run evaluates identically. */
-    rt_rng noise;
-    rt_rng_stream(&noise, e->seed ^ ((uint64_t)e->pass * 0x9E3779B97F4A7C15ull), e->point, RT_STREAM_EVAL);
-    nn_fwd f = { c, false, &noise, e->samples, 0, 0 };
-    double terms[NN_MAX_TERMS] = { 0 };
-    int64_t wrong = 0;
-    for (int start = 0; start < n; start += batch) {
-        int b = n - start < batch ? n - start : batch;
-        rt_ctx_reset(c);
-        rt_tensor *x = rt_tensor_new(c, 2, (int[]){ b, d->dim });
-        memcpy(x->data, d->x + (size_t)start * d->dim, (size_t)b * d->dim * sizeof(float));
-        const int32_t *y = d->y + start;
-        f.examples = b;         /* each example's noise is its own: the same for any eval_batch */
-        f.example0 = start;
-        rt_tensor *out = nn_model_forward(m, &f, x);
-        nn_obj_in in = { out, x, y, b, &f, e->epoch };
-        nn_obj_out r = nn_obj_forward(o, m, c, &in);
-        for (int t = 0; t < o->n; t++) {
-            /* A term over S*B sample rows contributes its mean per example; a batch statistic
-            ** (one value) counts once per example of the batch. */
-            int rows = r.term[t]->shape[0];
-            double s = 0.0;
-            for (int i = 0; i < rows; i++) s += (double)r.term[t]->data[i];
-            terms[t] += s * (double)b / rows;
-        }
-        if (o->classifies) wrong += count_wrong(out, y, b, m->out, e->avg);
-    }
-    c->grad_enabled = rec;
-    double mean[NN_MAX_TERMS];
-    for (int t = 0; t < o->n; t++) {
-        mean[t] = n ? terms[t] / n : (double)NAN;
-        ev.term_bits[t] = mean[t] * LOG2E;
-    }
-    ev.loss_bits = nn_obj_combine(o, mean, e->epoch) * LOG2E;
-    ev.error = n && o->classifies ? (double)wrong / n : (double)NAN;
-    return ev;
 }
 
 // ---- checkpoints ----
@@ -311,8 +224,8 @@ static rt_status evaluate_epoch(nn_model *m, const nn_obj *o, const nn_dataset *
                                 rt_err *err) {
     metric_cols mc = metric_cols_of(m, o, cfg);
     if (s->has_ema) rt_ema_swap(&s->ema, s->P->data);
-    nn_eval_cfg e = { cfg->train_eval_limit, cfg->eval_batch, cfg->eval_samples, cfg->eval_avg,
-                      cfg->seed, cfg->point, 0, (double)epoch };
+    nn_eval_cfg e = { .limit = cfg->train_eval_limit, .batch = cfg->eval_batch, .samples = cfg->eval_samples,
+                      .avg = cfg->eval_avg, .seed = cfg->seed, .point = cfg->point, .epoch = (double)epoch };
     split_eval tr = evaluate_split(m, o, train, e, cfg->eval_passes, mc, c);
     e.limit = 0;
     split_eval te = evaluate_split(m, o, test, e, cfg->eval_passes, mc, c);
@@ -379,79 +292,98 @@ rt_status nn_check_data(const nn_model *m, const nn_obj *o, const nn_dataset *tr
     return st;
 }
 
-rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const nn_dataset *test,
-                   const nn_train_cfg *cfg, nn_result *res, rt_err *err) {
-    memset(res, 0, sizeof *res);
-    RT_ASSERT(cfg->batch > 0 && cfg->eval_batch > 0 && cfg->epochs >= 0);
-    RT_ASSERT(cfg->eval_passes >= 1 && cfg->eval_passes <= 1024);
-    if (nn_check_data(m, o, train, test, err)) return RT_ERR_ARG;
+/* What a point holds while it trains: its state, its open files, and where it resumed. */
+typedef struct train_run {
     train_state s;
-    memset(&s, 0, sizeof s);
-    s.P = &m->params;
+    rt_ctx c;
+    rt_csv w;                   /* metrics.csv(.part) */
+    nn_measure *mm;             /* info.csv(.part) and info_timing.csv(.part); NULL when not measured */
+    FILE *timing;               /* timing.csv.part */
+    char tpath[1100];
+    int32_t *perm;              /* an epoch's order of the training examples */
+    bool found;                 /* resumed from dir/checkpoint */
+    bool reeval;                /* ... of the last epoch, whose evaluation is redone */
+} train_run;
+
+/* Open: the state drawn from (seed, point) or, with cfg->resume, read from dir/checkpoint, the CSV
+** files cut back to the checkpoint's epoch, and the point's files opened (appended to when it
+** resumed). r is zeroed by the caller; train_close frees what this allocated, even on failure. */
+static rt_status train_open(train_run *r, nn_model *m, const nn_obj *o, const nn_dataset *train,
+                            const nn_dataset *test, const nn_train_cfg *cfg, rt_err *err) {
+    train_state *s = &r->s;
+    s->P = &m->params;
     rt_rng init;
     rt_rng_stream(&init, cfg->seed, cfg->point, RT_STREAM_INIT);
-    rt_rng_stream(&s.data_at_epoch, cfg->seed, cfg->point, RT_STREAM_DATA);
-    rt_rng_stream(&s.noise, cfg->seed, cfg->point, RT_STREAM_NOISE);
+    rt_rng_stream(&s->data_at_epoch, cfg->seed, cfg->point, RT_STREAM_DATA);
+    rt_rng_stream(&s->noise, cfg->seed, cfg->point, RT_STREAM_NOISE);
     nn_model_init(m, &init);
     /* The optimizer and EMA passes run on the GEMM's threads (rt_blas_pool), between GEMMs, when
     ** those threads would idle. The results do not depend on the thread count. */
     rt_pool *pool = rt_blas_pool();
-    rt_optim_init(&s.opt, &cfg->optim, s.P->total);
-    s.opt.pool = pool;
-    s.has_ema = cfg->ema > 0.0f;
-    if (s.has_ema) {
-        rt_ema_init(&s.ema, cfg->ema, cfg->ema_warmup, s.P->data, s.P->total);
-        s.ema.debias = cfg->ema_debias;
-        s.ema.pool = pool;
+    rt_optim_init(&s->opt, &cfg->optim, s->P->total);
+    s->opt.pool = pool;
+    s->has_ema = cfg->ema > 0.0f;
+    if (s->has_ema) {
+        rt_ema_init(&s->ema, cfg->ema, cfg->ema_warmup, s->P->data, s->P->total);
+        s->ema.debias = cfg->ema_debias;
+        s->ema.pool = pool;
     }
 
-    rt_ctx c;
-    rt_ctx_init(&c, 16u << 20);
-    rt_csv w = { 0 };
-    nn_measure *mm = NULL;
-    FILE *timing = NULL;
-    int32_t *perm = rt_xmalloc((size_t)train->n * sizeof *perm);
+    rt_ctx_init(&r->c, 16u << 20);
+    r->perm = rt_xmalloc((size_t)train->n * sizeof *r->perm);
     rt_status st = RT_OK;
     bool found = false;
-    if (cfg->resume) st = ckpt_load(&s, cfg->dir, &found, err);
+    if (cfg->resume) st = ckpt_load(s, cfg->dir, &found, err);
     /* A checkpoint of the last epoch: its evaluation is redone (deterministic), so that the
     ** result is known again, with the same rows. */
-    bool reeval = found && s.cursor[0] >= cfg->epochs && s.cursor[1] == 0;
+    bool reeval = found && s->cursor[0] >= cfg->epochs && s->cursor[1] == 0;
+    r->found = found;
+    r->reeval = reeval;
     bool mm_on = cfg->measure && cfg->measure->on;
-    int kept = s.cursor[0] - (reeval ? 1 : 0);
+    int kept = s->cursor[0] - (reeval ? 1 : 0);
     if (!st && found) st = keep_rows_until(cfg->dir, "metrics.csv", kept, NULL, NULL, err);
-    if (!st && found) st = keep_rows_until(cfg->dir, "timing.csv", s.cursor[0], TIMING_HEADER, ",,", err);
+    if (!st && found) st = keep_rows_until(cfg->dir, "timing.csv", s->cursor[0], TIMING_HEADER, ",,", err);
     if (!st && found && mm_on) st = keep_rows_until(cfg->dir, "info.csv", kept, NULL, NULL, err);
     if (!st && found && mm_on) st = keep_rows_until(cfg->dir, "info_timing.csv", kept, NULL, NULL, err);
-    if (!st) st = metrics_open(&w, o, metric_cols_of(m, o, cfg), cfg->dir, found, err);
+    if (!st) st = metrics_open(&r->w, o, metric_cols_of(m, o, cfg), cfg->dir, found, err);
     if (!st && mm_on) {
-        mm = rt_xcalloc(1, sizeof *mm);
-        st = nn_measure_open(mm, cfg->measure, m, o, train, test, cfg->seed, cfg->point, cfg->dir, found, err);
+        r->mm = rt_xcalloc(1, sizeof *r->mm);
+        st = nn_measure_open(r->mm, cfg->measure, m, o, train, test, cfg->seed, cfg->point, cfg->dir, found, err);
     }
-    if (st) goto out;
-    char tpath[1100];
-    snprintf(tpath, sizeof tpath, "%s/timing.csv.part", cfg->dir);
-    timing = rt_log_open(tpath, found, TIMING_HEADER, err);
-    if (!timing) { st = RT_ERR_IO; goto out; }
+    if (st) return st;
+    snprintf(r->tpath, sizeof r->tpath, "%s/timing.csv.part", cfg->dir);
+    r->timing = rt_log_open(r->tpath, found, TIMING_HEADER, err);
+    if (!r->timing) return RT_ERR_IO;
+    return RT_OK;
+}
 
+/* The epoch loop: the evaluation before the first epoch (or the redone last one), then per epoch
+** the steps, the evaluation of both splits, the information plane when due, a timing row and the
+** checkpoint. A diverged or interrupted point ends the loop with RT_OK and its res->status; an
+** I/O error returns at once. */
+static rt_status train_epochs(train_run *r, nn_model *m, const nn_obj *o, const nn_dataset *train,
+                              const nn_dataset *test, const nn_train_cfg *cfg, nn_result *res, rt_err *err) {
+    train_state *s = &r->s;
+    rt_status st = RT_OK;
     double t_start = rt_now_s();
     int steps = (train->n + cfg->batch - 1) / cfg->batch;
-    if (!found || reeval) {
-        int e0 = found ? s.cursor[0] : 0;
+    if (!r->found || r->reeval) {
+        int e0 = r->found ? s->cursor[0] : 0;
         float lr0 = e0 == 0 ? rt_optim_lr(&cfg->optim, 0.0)
                             : rt_optim_lr(&cfg->optim, (double)(e0 - 1) + (double)(steps - 1) / steps);
-        st = evaluate_epoch(m, o, train, test, cfg, &s, &c, &w, e0, lr0, res, err);
-        if (!st) st = measure_epoch(mm, m, o, cfg, &s, &c, e0, err);
-        if (st) goto out;
+        st = evaluate_epoch(m, o, train, test, cfg, s, &r->c, &r->w, e0, lr0, res, err);
+        if (!st) st = measure_epoch(r->mm, m, o, cfg, s, &r->c, e0, err);
+        if (st) return st;
     }
-    nn_step stepper = { m, o, &c, &s.opt, s.has_ema ? &s.ema : NULL, &s.noise };
+    nn_step stepper = { m, o, &r->c, &s->opt, s->has_ema ? &s->ema : NULL, &s->noise };
+    int32_t *perm = r->perm;
     int64_t samples_total = 0;
     snprintf(res->status, sizeof res->status, "done");
-    res->epochs_done = s.cursor[0];
-    for (int epoch = s.cursor[0] + 1; epoch <= cfg->epochs; epoch++) {
+    res->epochs_done = s->cursor[0];
+    for (int epoch = s->cursor[0] + 1; epoch <= cfg->epochs; epoch++) {
         /* The epoch's order comes from the data stream as it stood when the epoch began, so a
         ** resumed epoch replays the same permutation. */
-        rt_rng data = s.data_at_epoch;
+        rt_rng data = s->data_at_epoch;
         for (int i = 0; i < train->n; i++) perm[i] = i;
         rt_rng_shuffle(&data, perm, (size_t)train->n);
         double t0 = rt_now_s(), run_loss = 0.0;
@@ -459,7 +391,7 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
         /* The epoch's row reports the learning rate of its last step; a point resumed after that
         ** step runs none of the epoch's steps but writes the same row. */
         float lr = rt_optim_lr(&cfg->optim, (double)(epoch - 1) + (double)(steps - 1) / steps);
-        for (int step = s.cursor[1]; step < steps; step++) {
+        for (int step = s->cursor[1]; step < steps; step++) {
             int b = train->n - step * cfg->batch < cfg->batch ? train->n - step * cfg->batch : cfg->batch;
             double at = (double)(epoch - 1) + (double)step / steps;
             lr = rt_optim_lr(&cfg->optim, at);
@@ -474,78 +406,101 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
             if (cfg->progress) {
                 double el = rt_now_s() - t0, rate = samples / (el > 1e-9 ? el : 1e-9);
                 double left = (double)(cfg->epochs - epoch) * train->n + (double)(train->n - samples);
-                nn_progress p = { epoch, cfg->epochs, step + 1, steps, run_loss / samples * LOG2E,
-                                  rate, rt_now_s() - t_start, left / rate, false, 0.0 };
+                nn_progress p = { .epoch = epoch, .epochs = cfg->epochs, .step = step + 1, .steps = steps,
+                                  .loss_bits = run_loss / samples * NN_LOG2E, .samples_per_s = rate,
+                                  .elapsed_s = rt_now_s() - t_start, .eta_s = left / rate };
                 cfg->progress(&p, cfg->progress_user);
             }
             if (cfg->stop && *cfg->stop) {
-                s.cursor[1] = step + 1;
+                s->cursor[1] = step + 1;
                 snprintf(res->status, sizeof res->status, "interrupted");
-                st = ckpt_save(&s, cfg->dir, err);
+                st = ckpt_save(s, cfg->dir, err);
                 goto finish;
             }
         }
         double t_train = rt_now_s() - t0;
         samples_total += samples;
-        s.data_at_epoch = data;
-        s.cursor[0] = epoch;
-        s.cursor[1] = 0;
+        s->data_at_epoch = data;
+        s->cursor[0] = epoch;
+        s->cursor[1] = 0;
         double t1 = rt_now_s();
-        st = evaluate_epoch(m, o, train, test, cfg, &s, &c, &w, epoch, lr, res, err);
-        if (!st) st = measure_epoch(mm, m, o, cfg, &s, &c, epoch, err);
-        if (st) goto out;
+        st = evaluate_epoch(m, o, train, test, cfg, s, &r->c, &r->w, epoch, lr, res, err);
+        if (!st) st = measure_epoch(r->mm, m, o, cfg, s, &r->c, epoch, err);
+        if (st) return st;
         double t_eval = rt_now_s() - t1;
-        fprintf(timing, "%d,%.3f,%.3f,%.1f,%d,%s\n", epoch, t_train, t_eval, samples / (t_train > 0 ? t_train : 1),
-                rt_blas_threads(), rt_blas_corename());
-        fflush(timing);
+        fprintf(r->timing, "%d,%.3f,%.3f,%.1f,%d,%s\n", epoch, t_train, t_eval,
+                samples / (t_train > 0 ? t_train : 1), rt_blas_threads(), rt_blas_corename());
+        fflush(r->timing);
         res->epochs_done = epoch;
         if (cfg->progress) {
-            nn_progress p = { epoch, cfg->epochs, steps, steps, run_loss / (samples ? samples : 1) * LOG2E,
-                              samples / (t_train > 0 ? t_train : 1), rt_now_s() - t_start, 0.0, true,
-                              res->test_error };
+            nn_progress p = { .epoch = epoch, .epochs = cfg->epochs, .step = steps, .steps = steps,
+                              .loss_bits = run_loss / (samples ? samples : 1) * NN_LOG2E,
+                              .samples_per_s = samples / (t_train > 0 ? t_train : 1),
+                              .elapsed_s = rt_now_s() - t_start, .epoch_done = true,
+                              .test_error = res->test_error };
             cfg->progress(&p, cfg->progress_user);
         }
         if (epoch % cfg->checkpoint_every == 0 || epoch == cfg->epochs) {
-            st = ckpt_save(&s, cfg->dir, err);
-            if (st) goto out;
+            st = ckpt_save(s, cfg->dir, err);
+            if (st) return st;
         }
     }
 finish:
     res->seconds = rt_now_s() - t_start;
     res->samples_per_s = samples_total / (res->seconds > 0 ? res->seconds : 1);
-out:;
-    /* A point that ended (done or diverged) gets its final file names; an interrupted one or
-    ** one that failed on I/O keeps its .part files for --resume. */
+    return st;
+}
+
+/* Close, whatever st says: a point that ended (done or diverged) gets its final file names, and a
+** done one with a 2-D gauss layer its latent dump; an interrupted one, or one that failed, keeps
+** its .part files for --resume. Frees what train_open allocated; returns st or the first error of
+** closing. */
+static rt_status train_close(train_run *r, nn_model *m, const nn_dataset *test, const nn_train_cfg *cfg,
+                             rt_status st, nn_result *res, rt_err *err) {
+    train_state *s = &r->s;
     bool ended = st == RT_OK && strcmp(res->status, "interrupted") != 0;
     rt_err ignore = { 0 };
-    rt_status cst = rt_csv_close(&w, ended, st ? &ignore : err);
+    rt_status cst = rt_csv_close(&r->w, ended, st ? &ignore : err);
     if (!st) st = cst;
-    if (mm) {
-        cst = nn_measure_close(mm, ended, st ? &ignore : err);
+    if (r->mm) {
+        cst = nn_measure_close(r->mm, ended, st ? &ignore : err);
         if (!st) st = cst;
-        memcpy(res->info, mm->last, (size_t)mm->nlast * sizeof *mm->last);
-        res->ninfo = mm->nlast;
-        snprintf(res->warn, sizeof res->warn, "%s", mm->warn);
-        free(mm);
+        memcpy(res->info, r->mm->last, (size_t)r->mm->nlast * sizeof *r->mm->last);
+        res->ninfo = r->mm->nlast;
+        snprintf(res->warn, sizeof res->warn, "%s", r->mm->warn);
+        free(r->mm);
     }
     int latent = nn_latent_layer(m);
     if (!st && ended && strcmp(res->status, "done") == 0 && latent >= 0) {
-        if (s.has_ema) rt_ema_swap(&s.ema, s.P->data);
-        st = nn_latent_write(m, latent, test, cfg->eval_batch, &c, cfg->dir, err);
-        if (s.has_ema) rt_ema_swap(&s.ema, s.P->data);
+        if (s->has_ema) rt_ema_swap(&s->ema, s->P->data);
+        st = nn_latent_write(m, latent, test, cfg->eval_batch, &r->c, cfg->dir, err);
+        if (s->has_ema) rt_ema_swap(&s->ema, s->P->data);
     }
-    if (timing) {
+    if (r->timing) {
         /* Its final name only with the others': a point whose files failed to close stays .part. */
-        if (fclose(timing) != 0 && !st) st = rt_err_set(err, RT_ERR_IO, "%s: cannot write", tpath);
+        if (fclose(r->timing) != 0 && !st) st = rt_err_set(err, RT_ERR_IO, "%s: cannot write", r->tpath);
         if (ended && !st) {
             char final[1100];
             snprintf(final, sizeof final, "%s/timing.csv", cfg->dir);
-            rename(tpath, final);
+            rename(r->tpath, final);
         }
     }
-    free(perm);
-    rt_ctx_free(&c);
-    rt_optim_free(&s.opt);
-    if (s.has_ema) rt_ema_free(&s.ema);
+    free(r->perm);
+    rt_ctx_free(&r->c);
+    rt_optim_free(&s->opt);
+    if (s->has_ema) rt_ema_free(&s->ema);
     return st;
+}
+
+rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const nn_dataset *test,
+                   const nn_train_cfg *cfg, nn_result *res, rt_err *err) {
+    memset(res, 0, sizeof *res);
+    RT_ASSERT(cfg->batch > 0 && cfg->eval_batch > 0 && cfg->epochs >= 0);
+    RT_ASSERT(cfg->eval_passes >= 1 && cfg->eval_passes <= 1024);
+    if (nn_check_data(m, o, train, test, err)) return RT_ERR_ARG;
+    train_run r;
+    memset(&r, 0, sizeof r);
+    rt_status st = train_open(&r, m, o, train, test, cfg, err);
+    if (!st) st = train_epochs(&r, m, o, train, test, cfg, res, err);
+    return train_close(&r, m, test, cfg, st, res, err);
 }

@@ -1,5 +1,5 @@
 /*
-** nn_train.h: the training and evaluation loop of one point.
+** nn_train.h: the training loop of one point (its evaluations through nn_eval.h).
 **
 ** Per step (style.md section 10): reset the step arena; gather the batch; forward; objective;
 ** backward into the flat gradient buffer; clip; optimizer step over the flat buffers, which
@@ -28,17 +28,10 @@
 #include <signal.h>
 
 #include "nn_data.h"
+#include "nn_eval.h"
 #include "nn_measure.h"
 #include "nn_obj.h"
 #include "rt_optim.h"
-
-/* Averaging of S sampled predictions in evaluation. */
-typedef enum nn_avg {
-    NN_AVG_PROBS = 0,           /* mean of softmax: p(y|x) = 1/S sum_s q(y|z_s) (VIB) */
-    NN_AVG_LOGITS,              /* mean of log-softmax: the argmax of the geometric mixture (the
-                                ** normalized product of the samples' softmax), not log-mean-exp;
-                                ** log-mean-exp of log-softmax is NN_AVG_PROBS's arithmetic mixture */
-} nn_avg;
 
 typedef struct nn_progress {
     int epoch, epochs;          /* 1-based epoch being trained */
@@ -121,23 +114,5 @@ typedef struct nn_step {
 /* epoch: the fractional epoch (weight schedules of the objective). */
 double nn_train_step(const nn_step *s, const nn_dataset *d, const int32_t *idx, int b, float lr,
                      double epoch);
-
-/* Evaluates m on d (evaluation mode): mean loss and terms in bits per example (over samples, when
-** stochastic layers sample), error rate of the averaged prediction (NAN when no term compares
-** the output with labels). */
-typedef struct nn_eval {
-    double loss_bits, error;
-    double term_bits[NN_MAX_TERMS];
-} nn_eval;
-typedef struct nn_eval_cfg {
-    int limit;                  /* the first N examples (0 = all) */
-    int batch;                  /* memory only, as nn_train_cfg's eval_batch */
-    int samples;                /* samples per stochastic layer, 0 = the mean */
-    nn_avg avg;
-    uint64_t seed, point;       /* the evaluation noise stream */
-    int pass;                   /* which independent evaluation: its own noise stream */
-    double epoch;               /* for the objective's weight schedules */
-} nn_eval_cfg;
-nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, const nn_eval_cfg *e, rt_ctx *c);
 
 #endif

@@ -9,12 +9,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rt_text.h"
+
 static void sep(rt_csv *w) {
     RT_ASSERT(w->col < w->ncol);
     if (w->col++) fputc(',', w->f);
 }
 
 static void put_field(FILE *f, const char *s) {
+    /* the rule of rt_csv_field */
     if (!strpbrk(s, ",\"\n\r")) {
         fputs(s, f);
         return;
@@ -34,18 +37,19 @@ rt_status rt_csv_open(rt_csv *w, const char *path, const char *const *cols, int 
     w->ncol = ncol;
     char part[1100];
     snprintf(part, sizeof part, "%s.part", path);
-    char header[4096];
-    size_t k = 0;
-    for (int i = 0; i < ncol && k < sizeof header; i++)
-        k += (size_t)snprintf(header + k, sizeof header - k, "%s%s", i ? "," : "", cols[i]);
+    rt_buf header = { 0 };
+    for (int i = 0; i < ncol; i++) rt_buf_printf(&header, "%s%s", i ? "," : "", cols[i]);
+    rt_buf_printf(&header, "\n");
     if (append) {
         FILE *f = fopen(part, "r");
         if (f) {
-            char line[4096];
-            bool same = fgets(line, sizeof line, f) && strncmp(line, header, k) == 0 &&
-                        line[k] == '\n';
+            char *line = NULL;
+            size_t cap = 0;
+            bool same = getline(&line, &cap, f) >= 0 && strcmp(line, header.s) == 0;
+            free(line);
             fclose(f);
             if (same) {
+                rt_buf_free(&header);
                 w->f = fopen(part, "a");
                 if (!w->f) return rt_err_set(err, RT_ERR_IO, "%s: cannot append: %s", part, strerror(errno));
                 return RT_OK;
@@ -53,11 +57,13 @@ rt_status rt_csv_open(rt_csv *w, const char *path, const char *const *cols, int 
         }
     }
     w->f = fopen(part, "w");
-    if (!w->f)
+    if (!w->f) {
+        rt_buf_free(&header);
         return rt_err_set(err, RT_ERR_IO, "%s: cannot create: %s; check that the directory exists and is writable",
                           part, strerror(errno));
-    fputs(header, w->f);
-    fputc('\n', w->f);
+    }
+    fputs(header.s, w->f);
+    rt_buf_free(&header);
     return RT_OK;
 }
 
@@ -155,4 +161,100 @@ rt_status rt_write_atomic(const char *path, const void *data, size_t size, rt_er
     }
     fsync_parent(path);
     return RT_OK;
+}
+
+void rt_csv_field(rt_buf *b, const char *s) {
+    if (!strpbrk(s, ",\"\n\r")) {
+        rt_buf_put(b, s, strlen(s));
+        return;
+    }
+    rt_buf_put(b, "\"", 1);
+    for (; *s; s++) {
+        if (*s == '"') rt_buf_put(b, "\"", 1);
+        rt_buf_put(b, s, 1);
+    }
+    rt_buf_put(b, "\"", 1);
+}
+
+/* One field from *p (in place: unquoted text is written back over the quoted); *p moves past
+** it. Returns the character that ended it: ',', '\n' (LF or CRLF) or '\0'. */
+static char read_field(char **p, char **field) {
+    char *r = *p, *w = r;
+    *field = r;
+    if (*r == '"') {
+        for (r++; *r; r++) {
+            if (*r == '"' && r[1] == '"') *w++ = '"', r++;
+            else if (*r == '"') { r++; break; }
+            else *w++ = *r;
+        }
+    }
+    while (*r && *r != ',' && *r != '\n' && !(*r == '\r' && (r[1] == '\n' || r[1] == '\0'))) *w++ = *r++;
+    char end = *r == '\r' ? (r[1] ? (r++, '\n') : '\0') : *r;
+    *p = *r ? r + 1 : r;
+    *w = '\0';
+    return end;
+}
+
+bool rt_csv_read(const char *path, rt_csv_table *t) {
+    memset(t, 0, sizeof *t);
+    size_t len;
+    t->text = rt_read_file(path, &len);
+    if (!t->text) return false;
+    size_t cap = 0, used = 0;
+    char *p = t->text;
+    for (bool header = true; *p;) {
+        if (*p == '\n' || (*p == '\r' && p[1] == '\n')) {       /* an empty line */
+            p += *p == '\r' ? 2 : 1;
+            continue;
+        }
+        size_t row = used;
+        for (char end = ',', *f; end == ',';) {
+            end = read_field(&p, &f);
+            if (header || used - row < (size_t)t->ncol) {
+                if (used == cap) {
+                    cap = cap ? cap * 2 : 64;
+                    t->cell = realloc(t->cell, cap * sizeof *t->cell);
+                    if (!t->cell) RT_ABORT("out of memory");
+                }
+                t->cell[used++] = f;
+            }
+        }
+        if (header) {
+            t->ncol = (int)used;
+            header = false;
+            continue;
+        }
+        static char empty[1];
+        while (used - row < (size_t)t->ncol) {
+            if (used == cap) {
+                cap *= 2;
+                t->cell = realloc(t->cell, cap * sizeof *t->cell);
+                if (!t->cell) RT_ABORT("out of memory");
+            }
+            t->cell[used++] = empty;
+        }
+        t->nrow++;
+    }
+    if (t->ncol == 0) {
+        rt_csv_table_free(t);
+        return false;
+    }
+    return true;
+}
+
+const char *rt_csv_at(const rt_csv_table *t, int r, int c) {
+    RT_ASSERT(r >= -1 && r < t->nrow && c >= 0 && c < t->ncol);
+    return t->cell[(size_t)(r + 1) * (size_t)t->ncol + (size_t)c];
+}
+
+int rt_csv_col(const rt_csv_table *t, const char *name) {
+    for (int c = 0; c < t->ncol; c++)
+        if (strcmp(t->cell[c], name) == 0) return c;
+    return -1;
+}
+
+void rt_csv_table_free(rt_csv_table *t) {
+    free(t->text);
+    free(t->cell);
+    memset(t, 0, sizeof *t);
 }

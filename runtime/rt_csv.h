@@ -41,6 +41,28 @@ rt_status rt_csv_end_row(rt_csv *w, rt_err *err);
 /* commit: rename .part to the final name; otherwise leave the .part for a later resume. */
 rt_status rt_csv_close(rt_csv *w, bool commit, rt_err *err);
 
+/* Appends s to b as one CSV field, quoted when it holds a comma, a quote or a line break (a quote
+** inside doubled): the rule rt_csv_str writes and rt_csv_read reads. */
+struct rt_buf;
+void rt_csv_field(struct rt_buf *b, const char *s);
+
+/* A CSV file read whole, with the quoting rules above (RFC 4180: a "quoted" field may hold commas,
+** doubled quotes and line breaks; lines end with LF or CRLF). Empty lines are skipped; a row's
+** missing fields are "", fields past the header's count are dropped. */
+typedef struct rt_csv_table {
+    char *text;                 /* the file, cut into NUL-terminated unquoted fields in place */
+    char **cell;                /* (nrow + 1) x ncol, row 0 the header */
+    int ncol, nrow;             /* nrow: the rows after the header */
+} rt_csv_table;
+
+/* False (t empty) when path is missing, unreadable or holds no header. */
+bool rt_csv_read(const char *path, rt_csv_table *t);
+/* Row r (0-based after the header; -1: the header), column c. */
+const char *rt_csv_at(const rt_csv_table *t, int r, int c);
+/* The first column named name, or -1. */
+int rt_csv_col(const rt_csv_table *t, const char *name);
+void rt_csv_table_free(rt_csv_table *t);
+
 /* Writes a whole file atomically: tmp file, fsync, rename. */
 rt_status rt_write_atomic(const char *path, const void *data, size_t size, rt_err *err);
 

@@ -6,9 +6,16 @@
 ** forward in the same file (rt_op_*.c) and is found through one table indexed by rt_op
 ** (rt_tape.c); an op without a backward rule aborts with its name.
 **
-** Backward kernels are named rt_<op>_bwd and take, in this order: gradient outputs (dx, dw, db),
-** the upstream gradient dy, the forward inputs and saved values (const), the dimensions. They
-** accumulate (+=) and never allocate.
+** Backward: void rt_<op>_bwd(rt_ctx *c, rt_tensor *out), declared in rt_impl.h; the table's type,
+** rt_bwd_fn, holds every op to it. rt_backward calls it for each recorded output that received a
+** gradient, in reverse tape order. It reads the upstream gradient out->grad, the sources
+** out->src[0..2] and what the forward kept (out->data, fparam, iparam, aux), and adds (+=) each
+** source's term into that source's gradient, which rt_src_grad returns (NULL when the source needs
+** none; zero-filled in the step arena on first use, a parameter's slot of the flat buffer). Two
+** exceptions save a pass over memory: through rt_src_grad_once, an op that gives every element
+** exactly one term stores (=) into a fresh, unzeroed buffer; and relu hands out->grad itself to an
+** input that has no gradient yet, masked in place. A backward allocates nothing but those
+** gradients, in the step arena.
 **
 ** Shapes are checked with RT_ASSERT: by the time an op runs, nn/ has checked the user's
 ** architecture and reported mismatches against the script line. A failing assert here is a bug.

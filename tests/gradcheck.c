@@ -1,4 +1,5 @@
-// gradcheck.c: central finite differences against the tape's backward.
+// gradcheck.c: central finite differences against the tape's backward: the ops run in float, only
+// the checked sum L = sum(w * out) and the difference quotient are accumulated in double (gradcheck.h).
 #include "gradcheck.h"
 
 #include <criterion/criterion.h>

@@ -3,8 +3,12 @@
 **
 ** A case builds an output from leaf inputs; the checker forms L = sum(w * out) with fixed random
 ** weights w, gets dL/dinput from rt_backward, and compares each checked element with the central
-** difference (L(x+h) - L(x-h)) / 2h, L accumulated in double. Passing: |a - n| <= atol + rtol *
-** max(|a|, |n|) for every element checked. Used by test_gradcheck.c (every rt_op) and by the
+** difference (L(x+h) - L(x-h)) / 2h. The ops run in float, as in training (inputs, outputs and
+** gradients are floats, x +- h is rounded to float); only L, the weighted sum of the outputs,
+** and the difference quotient are accumulated in double. So h cannot be small (1e-3) and the
+** tolerances are those of float: a rule wrong by a factor 2 or a sign fails them by far (the
+** self-test in test_gradcheck.c checks that), one wrong in the fourth digit may not.
+** Passing: |a - n| <= atol + rtol * max(|a|, |n|) for every element checked. Used by test_gradcheck.c (every rt_op) and by the
 ** tests of nn/ (layers, objective terms).
 */
 #ifndef GRADCHECK_H

@@ -1,10 +1,14 @@
 // test_ckpt.c: checkpoint round trips, the byte layout, every kind of damage, and atomic
 // replacement when a save fails.
+#define _DEFAULT_SOURCE     /* setgroups */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -259,7 +263,7 @@ Test(ckpt, save_into_missing_directory_fails_cleanly) {
 Test(ckpt, failed_write_keeps_old_checkpoint) {
     // checkpoint.tmp is a link to /dev/full, so every write of the new checkpoint fails (ENOSPC)
     // after the file was opened: the error path must remove the tmp and keep the old file.
-    if (!exists("/dev/full")) cr_skip_test("no /dev/full");
+    if (!exists("/dev/full")) tu_skip("no /dev/full");
     const char *dir = tu_tmpdir("ckpt-full");
     const char *path = path_in(dir, "checkpoint"), *tmp = path_in(dir, "checkpoint.tmp");
     save_sample(path, 1.0f);
@@ -292,20 +296,52 @@ Test(ckpt, failed_rename_keeps_old_and_removes_tmp) {
     cleanup(dir);
 }
 
-Test(ckpt, unwritable_directory_keeps_old_checkpoint) {
-    if (geteuid() == 0) cr_skip_test("running as root: permissions are not enforced");
-    const char *dir = tu_tmpdir("ckpt-ro");
-    const char *path = path_in(dir, "checkpoint"), *tmp = path_in(dir, "checkpoint.tmp");
-    save_sample(path, 1.0f);
-    cr_assert_eq(chmod(dir, 0555), 0);
+/* The save into an unwritable directory, as a process without the right to write there: 0 when
+** it failed with RT_ERR_IO, named the file and left no .tmp (the caller checks the old file). */
+static int save_denied(const char *path, const char *tmp) {
     rt_err err;
     rt_err_clear(&err);
     rt_ckpt *ck = sample(2.0f);
     rt_status st = rt_ckpt_save(ck, path, &err);
     rt_ckpt_free(ck);
+    return st == RT_ERR_IO && strstr(err.msg, path) && !exists(tmp) ? 0 : 1;
+}
+
+/* Root writes anywhere: the save then runs in a child that dropped to the user nobody, in a
+** directory under /tmp that nobody can reach (and not write). */
+Test(ckpt, unwritable_directory_keeps_old_checkpoint) {
+    bool root = geteuid() == 0;
+    char rootdir[64] = "/tmp/vib-ckpt-ro-XXXXXX";
+    const char *dir = root ? mkdtemp(rootdir) : tu_tmpdir("ckpt-ro");
+    cr_assert_not_null(dir);
+    char path[600], tmp[600];
+    snprintf(path, sizeof path, "%s/checkpoint", dir);
+    snprintf(tmp, sizeof tmp, "%s/checkpoint.tmp", dir);
+    save_sample(path, 1.0f);
+    cr_assert_eq(chmod(path, 0644), 0);
+    cr_assert_eq(chmod(dir, 0555), 0);
+    int code;
+    if (!root) {
+        code = save_denied(path, tmp);
+    } else {
+        const struct passwd *pw = getpwnam("nobody");
+        uid_t uid = pw ? pw->pw_uid : 65534;
+        gid_t gid = pw ? pw->pw_gid : 65534;
+        fflush(NULL);
+        pid_t pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+            if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0 || geteuid() == 0) _exit(3);
+            _exit(save_denied(path, tmp));
+        }
+        int status;
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        cr_assert(WIFEXITED(status), "the unprivileged child died");
+        code = WEXITSTATUS(status);
+        cr_assert_neq(code, 3, "cannot drop to the user nobody (uid %d)", (int)uid);
+    }
     chmod(dir, 0755);
-    cr_assert_eq(st, RT_ERR_IO);
-    cr_assert(!exists(tmp));
+    cr_assert_eq(code, 0, "the save into a read-only directory did not fail cleanly");
     check_sample(path, 1.0f);
     cleanup(dir);
 }

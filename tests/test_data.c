@@ -95,7 +95,7 @@ static void assert_empty(const nn_dataset *d) {
 
 Test(data, mnist_t10k_real) {
     char dir[512];
-    if (!tu_shared("mnist-t10k", dir, sizeof dir)) cr_skip_test("../shared/data/mnist-t10k absent");
+    if (!tu_shared("mnist-t10k", dir, sizeof dir)) tu_skip("../shared/data/mnist-t10k absent");
     nn_dataset d;
     rt_err err = { 0 };
     cr_assert_eq(nn_idx_load(&d, at(dir, "t10k-images-idx3-ubyte.gz"), at(dir, "t10k-labels-idx1-ubyte.gz"),
@@ -128,7 +128,7 @@ Test(data, mnist_t10k_real) {
 
 Test(data, mnist_resplit_and_limits) {
     char dir[512];
-    if (!tu_shared("mnist-t10k", dir, sizeof dir)) cr_skip_test("../shared/data/mnist-t10k absent");
+    if (!tu_shared("mnist-t10k", dir, sizeof dir)) tu_skip("../shared/data/mnist-t10k absent");
     nn_data_spec s = nn_data_spec_default();
     s.name = "mnist";
     s.dir = dir;
@@ -159,7 +159,7 @@ Test(data, mnist_resplit_and_limits) {
 
 Test(data, mnist_test_only_needs_resplit) {
     char dir[512];
-    if (!tu_shared("mnist-t10k", dir, sizeof dir)) cr_skip_test("../shared/data/mnist-t10k absent");
+    if (!tu_shared("mnist-t10k", dir, sizeof dir)) tu_skip("../shared/data/mnist-t10k absent");
     unsetenv("VIB_DATA");
     nn_data_spec s = nn_data_spec_default();
     s.name = "mnist";
@@ -175,7 +175,7 @@ Test(data, mnist_test_only_needs_resplit) {
 
 Test(data, cifar_subset_real) {
     char dir[512];
-    if (!tu_shared("cifar-10-subset", dir, sizeof dir)) cr_skip_test("../shared/data/cifar-10-subset absent");
+    if (!tu_shared("cifar-10-subset", dir, sizeof dir)) tu_skip("../shared/data/cifar-10-subset absent");
     nn_data_spec s = nn_data_spec_default();
     s.name = "cifar10";
     s.dir = dir;
@@ -209,7 +209,7 @@ Test(data, cifar_subset_real) {
 
 Test(data, tishby_csv_real) {
     char path[512];
-    if (!tu_shared("tishby-12bit/var_u.csv", path, sizeof path)) cr_skip_test("../shared/data/tishby-12bit absent");
+    if (!tu_shared("tishby-12bit/var_u.csv", path, sizeof path)) tu_skip("../shared/data/tishby-12bit absent");
     nn_dataset d;
     rt_err err = { 0 };
     cr_assert_eq(nn_csv_load(&d, path, NULL, &err), RT_OK, "%s", err.msg);
@@ -255,7 +255,7 @@ Test(data, tishby_csv_real) {
 
 Test(data, fashion_mnist_installed) {
     FILE *f = fopen("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", "rb");
-    if (!f) cr_skip_test("dataset-fashion-mnist not installed");
+    if (!f) tu_skip("dataset-fashion-mnist not installed");
     fclose(f);
     unsetenv("VIB_DATA");
     nn_data_spec s = nn_data_spec_default();

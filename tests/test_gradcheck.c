@@ -139,9 +139,30 @@ static rt_tensor *b_wrong(rt_ctx *c, rt_tensor **x, const gc_case *k) {
     return y;
 }
 
+/* A backward rule off by a factor 2: the forward writes x^2 / 2, recorded as square, whose rule
+** (2 x dy) is twice d(x^2/2)/dx. iarg = 1 instead writes -x^2: the rule has the wrong sign. */
+static rt_tensor *b_off(rt_ctx *c, rt_tensor **x, const gc_case *k) {
+    rt_tensor *y = rt_square(c, x[0]);
+    for (int64_t i = 0; i < y->n; i++) y->data[i] *= k->iarg ? -1.0f : 0.5f;
+    return y;
+}
+
 Test(gradcheck, detects_a_wrong_gradient) {
     gc_case k = { "wrong", -1, 1, { 2 }, { SH2(3, 3) }, { 0.5f }, { 2 }, 0, b_wrong, G(1e-3, 1e-2, 1e-3), 0, 0 };
     cr_assert_gt(gc_check(&k, 7, false), 0, "a wrong backward rule went unnoticed");
+}
+
+/* With the tolerances of the table, a rule off by x2 or by a sign fails on every element checked
+** (inputs of either sign; min_abs keeps them off 0, where both rules agree). */
+Test(gradcheck, detects_a_rule_off_by_a_factor_2_or_a_sign) {
+    for (int sign = 0; sign < 2; sign++) {
+        gc_case k = { sign ? "off by a sign" : "off by x2", -1, 1, { 2 }, { SH2(3, 4) }, { -2 }, { 2 }, 0.1f, b_off,
+                      G(1e-3, 1e-2, 1e-3), sign, 0 };
+        cr_expect_eq(gc_check(&k, 11, false), 12, "%s: not every element was caught", k.name);
+    }
+    /* The same builder with the right rule passes: the checker, not the case, tells them apart. */
+    gc_case ok = { "square", RT_OP_SQUARE, 1, { 2 }, { SH2(3, 4) }, { -2 }, { 2 }, 0.1f, b_square, G(1e-3, 1e-2, 1e-3), 0, 0 };
+    cr_expect_eq(gc_check(&ok, 11, false), 0);
 }
 
 // Straight-through Bernoulli: forward 1[u < p] per particle; backward dp = sum over particles of dz

@@ -214,8 +214,10 @@ Test(imb, vcr_terms_equal_a_hand_computation_and_gamma0_alone_is_the_snn_likelih
     cr_expect(fabs(got[0] - vcr0) < 1e-5, "VCR_0 %g, by hand %g", got[0], vcr0);
     cr_expect(fabs(got[1] - vcr1) < 1e-5, "VCR_1 %g, by hand %g", got[1], vcr1);
     cr_expect(fabs(got[2] - vcr2) < 1e-5, "VCR_2 %g, by hand %g", got[2], vcr2);
-    /* Jensen: averaging over more particles can only lower the cross-entropy. */
-    cr_expect(vcr0 <= vcr1 + 1e-9 && vcr1 <= vcr2 + 1e-9);
+    /* Jensen: averaging over more particles can only lower the cross-entropy; checked on the
+    ** code's values (the hand values above satisfy it by construction). */
+    cr_expect(got[0] <= got[1] + 1e-6 && got[1] <= got[2] + 1e-6, "VCR_0 %g, VCR_1 %g, VCR_2 %g: not ordered",
+              got[0], got[1], got[2]);
     /* gamma = (1, 0, 0), beta = 0: the loss is the SNN's negative log-likelihood, nothing else. */
     cr_expect(fabs((double)res.loss->data[0] - vcr0) < 1e-5, "loss %g, MLE %g", (double)res.loss->data[0], vcr0);
     rt_ctx_free(&c);

@@ -173,7 +173,7 @@ static const char *tmp_path(const char *tag, const char *name) {
 
 Test(mat, var_u_matches_its_csv) {
     char mat[512], csv[512];
-    if (!tu_shared("tishby-12bit/var_u.mat", mat, sizeof mat)) cr_skip_test("../shared/data/tishby-12bit absent");
+    if (!tu_shared("tishby-12bit/var_u.mat", mat, sizeof mat)) tu_skip("../shared/data/tishby-12bit absent");
     cr_assert_not_null(tu_shared("tishby-12bit/var_u.csv", csv, sizeof csv));
     nn_mat_var vars[4];
     int n = 0;

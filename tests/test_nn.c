@@ -518,17 +518,37 @@ Test(gauss, kl_term_needs_a_gauss_layer) {
 
 // ---- interruption and resume ----
 
+/* A resume that ignored its checkpoint and trained again from epoch 0 would give the same bytes:
+** so each resume below also counts the steps it ran and where it started. */
 static volatile sig_atomic_t stop_flag;
 static int stop_after, steps_seen;
+static int steps_run, first_epoch, first_step;  /* steps this run of nn_train took, its first one */
+static int every = 1;                   /* cfg.checkpoint_every */
+static int snap_epoch;                  /* > 0: copy the point's directory in the next epoch */
+static char snap_from[512], snap_to[512];
 static bool lose_timing_log;        /* train_point: remove timing.csv.part before resuming */
 
 static void stop_at(const nn_progress *p, void *user) {
     (void)user;
-    if (!p->epoch_done && ++steps_seen == stop_after) stop_flag = 1;
+    if (p->epoch_done) return;
+    if (steps_run++ == 0) {
+        first_epoch = p->epoch;
+        first_step = (int)p->step;
+    }
+    if (++steps_seen == stop_after) stop_flag = 1;
+    if (snap_epoch > 0 && p->epoch == snap_epoch + 1 && p->step == 1) {
+        /* What a kill -9 during the first step after epoch `snap_epoch` leaves behind (the
+        ** process ends; nothing more is written): a copy of the directory as it stands. */
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -a '%s' '%s'", snap_to, snap_from, snap_to);
+        cr_assert_eq(system(cmd), 0);
+    }
 }
 
-/* Trains the same point into dir, interrupted after `interrupt` steps (0 = never) and resumed. */
-static void train_point(const char *dir, int interrupt) {
+enum { EPOCHS = 3, STEPS = 8 };         /* 300 examples, batch 40 */
+
+/* One call of nn_train on the point into dir (resuming or not), epochs as given; the status. */
+static void train_once(const char *dir, int epochs, bool resume, nn_result *res) {
     nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 8, "fc1"), L(NN_LAYER_TANH, 0, "t"), gauss_spec(4, 2),
                           L(NN_LAYER_DROPOUT, 0, "drop"), L(NN_LAYER_LINEAR, 2, "out") };
     s[3].p = 0.1f;
@@ -542,7 +562,7 @@ static void train_point(const char *dir, int interrupt) {
     cr_assert_eq(nn_obj_build(&o, t, 2, NULL, 0, &m, &err), RT_OK, "%s", err.msg);
     nn_dataset tr = blobs(300, 6), te = blobs(100, 7);
     nn_train_cfg cfg = nn_train_cfg_default();
-    cfg.epochs = 3;
+    cfg.epochs = epochs;
     cfg.batch = 40;
     cfg.dir = dir;
     cfg.ema = 0.9f;
@@ -550,15 +570,28 @@ static void train_point(const char *dir, int interrupt) {
     cfg.eval_samples = 3;
     cfg.optim.decay = 0.5f;
     cfg.optim.sched = RT_SCHED_EXP;
+    cfg.checkpoint_every = every;
     cfg.stop = &stop_flag;
     cfg.progress = stop_at;
+    cfg.resume = resume;
+    steps_run = 0;
+    first_epoch = first_step = 0;
+    cr_assert_eq(nn_train(&m, &o, &tr, &te, &cfg, res, &err), RT_OK, "%s", err.msg);
+    free(tr.x); free(tr.y); free(te.x); free(te.y);
+    nn_model_free(&m);
+}
+
+/* Trains the same point into dir, interrupted after `interrupt` steps (0 = never) and resumed:
+** the resume runs exactly the steps left, from the one after the interrupt. */
+static void train_point(const char *dir, int interrupt) {
+    nn_result res;
     stop_flag = 0;
     steps_seen = 0;
     stop_after = interrupt;
-    nn_result res;
-    cr_assert_eq(nn_train(&m, &o, &tr, &te, &cfg, &res, &err), RT_OK, "%s", err.msg);
+    train_once(dir, EPOCHS, false, &res);
     if (interrupt) {
         cr_assert_str_eq(res.status, "interrupted");
+        cr_assert_eq(steps_run, interrupt);
         char part[600];
         snprintf(part, sizeof part, "%s/metrics.csv.part", dir);
         cr_assert_eq(access(part, R_OK), 0, "an interrupted point must keep its .part file");
@@ -568,14 +601,26 @@ static void train_point(const char *dir, int interrupt) {
         }
         stop_flag = 0;
         stop_after = 0;
-        cfg.resume = true;
-        nn_model_free(&m);
-        cr_assert_eq(nn_model_build(&m, s, 5, 8, &err), RT_OK);
-        cr_assert_eq(nn_train(&m, &o, &tr, &te, &cfg, &res, &err), RT_OK, "%s", err.msg);
+        train_once(dir, EPOCHS, true, &res);
+        cr_expect_eq(steps_run, EPOCHS * STEPS - interrupt, "the resume ran %d steps; %d were left", steps_run,
+                     EPOCHS * STEPS - interrupt);
+        if (interrupt % STEPS)
+            cr_expect(first_epoch == interrupt / STEPS + 1 && first_step == interrupt % STEPS + 1,
+                      "the resume started at epoch %d step %d, not after step %d", first_epoch, first_step, interrupt);
+    } else {
+        cr_assert_eq(steps_run, EPOCHS * STEPS);
     }
     cr_assert_str_eq(res.status, "done");
-    free(tr.x); free(tr.y); free(te.x); free(te.y);
-    nn_model_free(&m);
+}
+
+static void expect_same_files(const char *a, const char *b) {
+    const char *files[] = { "metrics.csv", "checkpoint" };
+    for (int i = 0; i < 2; i++) {
+        char pa[600], pb[600];
+        snprintf(pa, sizeof pa, "%s/%s", a, files[i]);
+        snprintf(pb, sizeof pb, "%s/%s", b, files[i]);
+        tu_expect_same_file(pa, pb);
+    }
 }
 
 static void expect_resumed_same_bytes(int interrupt, const char *name) {
@@ -584,13 +629,7 @@ static void expect_resumed_same_bytes(int interrupt, const char *name) {
     snprintf(b, sizeof b, "%s", tu_tmpdir(name));
     train_point(a, 0);
     train_point(b, interrupt);
-    const char *files[] = { "metrics.csv", "checkpoint" };
-    for (int i = 0; i < 2; i++) {
-        char pa[600], pb[600];
-        snprintf(pa, sizeof pa, "%s/%s", a, files[i]);
-        snprintf(pb, sizeof pb, "%s/%s", b, files[i]);
-        tu_expect_same_file(pa, pb);
-    }
+    expect_same_files(a, b);
 }
 
 Test(resume, interrupted_mid_epoch_then_resumed_gives_the_same_bytes) {
@@ -601,6 +640,38 @@ Test(resume, interrupted_mid_epoch_then_resumed_gives_the_same_bytes) {
 ** its metrics row still carries the learning rate of the epoch's last step. */
 Test(resume, interrupted_after_the_last_step_of_an_epoch_gives_the_same_bytes) {
     expect_resumed_same_bytes(16, "resumed_at_end");
+}
+
+/* checkpoint_every = 2 over 5 epochs: checkpoints after epochs 2, 4 and the last. A kill in
+** epoch 4 (epoch 3's rows written, its checkpoint not) resumes from epoch 2's checkpoint, trains
+** epochs 3 to 5 again (their steps counted), drops the rows of epoch 3 written before the kill,
+** and ends with the bytes of the run that was never killed. */
+Test(resume, checkpoint_every_2_resumes_from_the_last_checkpoint_taken) {
+    char a[512], b[512];
+    snprintf(a, sizeof a, "%s", tu_tmpdir("every2"));
+    snprintf(b, sizeof b, "%s", tu_tmpdir("every2_killed"));
+    every = 2;
+    snap_epoch = 3;
+    snprintf(snap_from, sizeof snap_from, "%s", a);
+    snprintf(snap_to, sizeof snap_to, "%s", b);
+    nn_result res;
+    stop_flag = 0;
+    stop_after = 0;
+    train_once(a, 5, false, &res);
+    snap_epoch = 0;
+    cr_assert_str_eq(res.status, "done");
+    char path[600];
+    snprintf(path, sizeof path, "%s/metrics.csv.part", b);
+    char *part = tu_read_file(path, NULL);
+    cr_assert_not_null(part, "the copy in epoch 4 has no metrics.csv.part");
+    cr_expect_not_null(strstr(part, "\n3,test,"), "epoch 3's rows were not written before the copy");
+    free(part);
+    train_once(b, 5, true, &res);
+    every = 1;
+    cr_assert_str_eq(res.status, "done");
+    cr_expect_eq(steps_run, 3 * STEPS, "the resume ran %d steps; epochs 3 to 5 have %d", steps_run, 3 * STEPS);
+    cr_expect(first_epoch == 3 && first_step == 1, "the resume started at epoch %d step %d", first_epoch, first_step);
+    expect_same_files(a, b);
 }
 
 /* A timing log lost between the interrupt and the resume is started again with its header. */

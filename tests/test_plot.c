@@ -11,18 +11,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lb_impl.h"
+#include "lb_lua.h"
 #include "testutil.h"
 
 static char out[1 << 16];
 
 static void need_gnuplot(void) {
-    if (system("command -v gnuplot >/dev/null 2>&1") != 0) cr_skip_test("gnuplot is not installed");
+    if (system("command -v gnuplot >/dev/null 2>&1") != 0) tu_skip("gnuplot is not installed");
 }
 
 #define NPT 3
 static char ids[NPT][17] = { "a1a1a1a1a1a1", "b2b2b2b2b2b2", "c3c3c3c3c3c3" };
-static char titles[NPT][256] = { "{beta=0.001,k=2}", "{beta=0.01,k=2}", "{beta=0.1,k=2}" };
+static const char *titles[NPT] = { "{beta=0.001,k=2}", "{beta=0.01,k=2}", "{beta=0.1,k=2}" };
 static const double betas[NPT] = { 1e-3, 1e-2, 1e-1 };
 
 static FILE *open_w(const char *dir, const char *id, const char *name) {
@@ -111,12 +111,13 @@ static const char *fixture(const char *tag, bool with_info) {
 /* Runs lb_plot_run with the plots list returned by lua (NULL: no declared plots); its stdout in `out`. */
 static int draw_all(const char *exp, const char *lua) {
     lua_State *L = NULL;
-    int idx = 0;
+    lb_plot_opts *plots = NULL;
+    int np = 0;
     if (lua) {
         L = lb_state_new(1);
         cr_assert_not_null(L);
         cr_assert_eq(luaL_dostring(L, lua), LUA_OK, "%s", lua_tostring(L, -1));
-        idx = lua_gettop(L);
+        np = lb_plots_read(L, lua_gettop(L), &plots);
     }
     char path[1000];
     snprintf(path, sizeof path, "%s.stdout", exp);
@@ -125,7 +126,8 @@ static int draw_all(const char *exp, const char *lua) {
     cr_assert(saved >= 0 && fd >= 0);
     dup2(fd, 1);
     close(fd);
-    int rc = lb_plot_run(L, idx, exp, ids, titles, NPT, false);
+    int rc = lb_plot_run(plots, np, exp, ids, titles, NPT, false);
+    free(plots);
     fflush(stdout);
     dup2(saved, 1);
     close(saved);

@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "rt_ckpt.h"
 #include "testutil.h"
 
 static char out[1 << 16];
@@ -146,6 +148,45 @@ Test(sweep, jobs_2_gives_the_bytes_of_jobs_1, .timeout = 300) {
     cr_expect_eq(count_lines(a), 13, "12 points and a header");
 }
 
+/* Every point's timing.csv rows of exp_dir ran on `threads` threads (its threads column). */
+static void expect_threads(const char *exp_dir, int threads) {
+    char names[64][64], path[2048], want[32];
+    int n = tu_point_dirs(exp_dir, names, 64);
+    cr_assert_gt(n, 0);
+    snprintf(want, sizeof want, ",%d,", threads);
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s/timing.csv", exp_dir, names[i]);
+        char *s = tu_read_file(path, NULL);
+        cr_assert_not_null(s, "missing %s", path);
+        int rows = 0;
+        for (char *line = strchr(s, '\n'); line && line[1]; line = strchr(line + 1, '\n'), rows++) {
+            char *nl = strchr(line + 1, '\n');
+            if (nl) *nl = '\0';
+            cr_expect_not_null(strstr(line + 1, want), "%s: a row not on %d threads: %s", path, threads, line + 1);
+            if (nl) *nl = '\n';
+        }
+        cr_expect_gt(rows, 0, "%s: no rows", path);
+        free(s);
+    }
+}
+
+/* --threads T: each job runs on T threads (timing.csv says so), and the bytes are those of any
+** other --jobs with the same T (the README's promise), here with T = 2 (ctest's environment says 1). */
+Test(sweep, threads_gives_the_same_bytes_for_any_jobs, .timeout = 300) {
+    const char *dir = tu_tiny_dir("threads");
+    char args[2048], a[2048], b[2048];
+    for (int jobs = 1; jobs <= 2; jobs++) {
+        snprintf(args, sizeof args, "--quiet --out t%d --threads 2 --jobs %d --set hidden=16 %s", jobs, jobs,
+                 script("sweep_tiny.lua"));
+        cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+        snprintf(a, sizeof a, "%s/t%d/sweep_tiny", dir, jobs);
+        expect_threads(a, 2);
+    }
+    snprintf(a, sizeof a, "%s/t1/sweep_tiny", dir);
+    snprintf(b, sizeof b, "%s/t2/sweep_tiny", dir);
+    expect_same_sweep(a, b, 6);
+}
+
 /* A run narrowed by --set to points the directory has, or a point replayed from its config.lua,
 ** leaves results.csv covering the whole sweep. A run of other points (another epochs) takes the
 ** directory over rather than mixing with it; --merge with the first run's options gives the whole
@@ -203,8 +244,35 @@ static pid_t start_group(const char *dir, const char **argv) {
     return pid;
 }
 
-/* Starts vibrun in its own process group, waits until `after` points have finished, and kills
-** the whole group with SIGKILL (no handler runs: what a crash or the OOM killer does). */
+/* The points of exp_dir killed between a checkpoint and their result: a checkpoint and no
+** result.csv. Their ids into ids[] and the epochs their checkpoints had completed into done[]
+** (the checkpoint's epoch cursor); their count. */
+static int killed_after_a_checkpoint(const char *exp_dir, char ids[][64], int *done) {
+    char names[64][64], path[2048];
+    int n = exists(exp_dir) ? tu_point_dirs(exp_dir, names, 64) : 0, k = 0;
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s/result.csv", exp_dir, names[i]);
+        if (exists(path)) continue;
+        snprintf(path, sizeof path, "%s/%s/checkpoint", exp_dir, names[i]);
+        if (!exists(path)) continue;
+        rt_err err = { 0 };
+        rt_ckpt *ck = rt_ckpt_load(path, &err);
+        int32_t cursor[2] = { 0, 0 };
+        if (!ck || rt_ckpt_get(ck, "cursor", cursor, sizeof cursor, &err) != RT_OK) {
+            rt_ckpt_free(ck);
+            continue;           /* renamed into place but read mid-write: not one yet */
+        }
+        rt_ckpt_free(ck);
+        if (ids) snprintf(ids[k], 64, "%s", names[i]);
+        if (done) done[k] = cursor[0];
+        k++;
+    }
+    return k;
+}
+
+/* Starts vibrun in its own process group, waits until `after` points have finished and another
+** has written a checkpoint but not its result, and kills the whole group with SIGKILL (no
+** handler runs: what a crash or the OOM killer does). */
 static void kill9_midway(const char *dir, const char *outdir, int jobs, int after) {
     char exp[2048], jobs_s[16], script_path[1024];
     snprintf(exp, sizeof exp, "%s/%s/sweep_tiny", dir, outdir);
@@ -213,7 +281,7 @@ static void kill9_midway(const char *dir, const char *outdir, int jobs, int afte
     const char *argv[] = { NULL, "--quiet", "--out", outdir, "--set", "epochs=12", "--jobs", jobs_s, script_path, NULL };
     pid_t pid = start_group(dir, argv);
     int status;
-    for (int waited = 0; count_results(exp) < after; waited++) {
+    for (int waited = 0; count_results(exp) < after || killed_after_a_checkpoint(exp, NULL, NULL) == 0; waited++) {
         cr_assert_eq(waitpid(pid, &status, WNOHANG), 0, "vibrun ended before it was killed");
         cr_assert_lt(waited, 60000, "no %d points finished in 60 s", after);
         struct timespec ts = { 0, 1000 * 1000 };
@@ -228,6 +296,22 @@ static void kill9_midway(const char *dir, const char *outdir, int jobs, int afte
     cr_expect_lt(done, 12, "the kill came too late: every point had finished");
 }
 
+/* The epochs the resume trained for point id: its progress lines "[i/n] <id> <params> epoch e/12:"
+** (stderr is not a terminal); the first such epoch into *first. */
+static int epochs_trained(const char *text, const char *id, int *first) {
+    int k = 0;
+    *first = 0;
+    for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+        const char *close = strstr(line, "] "), *nl = strchr(line, '\n');
+        if (line[0] != '[' || !close || (nl && close > nl) || strncmp(close + 2, id, strlen(id)) != 0) continue;
+        const char *ep = strstr(close, " epoch ");
+        int e, of;
+        if (!ep || (nl && ep > nl) || sscanf(ep, " epoch %d/%d:", &e, &of) != 2) continue;
+        if (k++ == 0) *first = e;
+    }
+    return k;
+}
+
 Test(sweep, kill_9_then_resume_gives_the_bytes_of_an_uninterrupted_run, .timeout = 600) {
     const char *dir = tu_tiny_dir("kill9");
     char args[2048], a[2048], b[2048];
@@ -238,12 +322,126 @@ Test(sweep, kill_9_then_resume_gives_the_bytes_of_an_uninterrupted_run, .timeout
         char outdir[32];
         snprintf(outdir, sizeof outdir, "k%d", jobs);
         kill9_midway(dir, outdir, jobs, 4);
-        snprintf(args, sizeof args, "--quiet --out %s --set epochs=12 --jobs %d --resume %s", outdir, jobs,
+        /* At least one point was killed after a checkpoint and before its result: the resume
+        ** must go on from that checkpoint, training only the epochs after it. */
+        char ids[12][64];
+        int done[12];
+        snprintf(b, sizeof b, "%s/%s/sweep_tiny", dir, outdir);
+        int killed = killed_after_a_checkpoint(b, ids, done);
+        cr_assert_geq(killed, 1, "--jobs %d: no point was killed between a checkpoint and its result", jobs);
+        snprintf(args, sizeof args, "--out %s --set epochs=12 --jobs %d --resume %s", outdir, jobs,
                  script("sweep_tiny.lua"));
         cr_assert_eq(vibrun(dir, args), 0, "%s", out);
-        snprintf(b, sizeof b, "%s/%s/sweep_tiny", dir, outdir);
+        for (int i = 0; i < killed; i++) {
+            int first, n = epochs_trained(out, ids[i], &first);
+            cr_expect_eq(n, 12 - done[i], "--jobs %d: point %s, checkpointed after epoch %d, trained %d epochs on "
+                         "resuming (restarted?)\n%s", jobs, ids[i], done[i], n, out);
+            if (n) cr_expect_eq(first, done[i] + 1, "point %s resumed at epoch %d", ids[i], first);
+        }
         expect_same_sweep(a, b, 12);
     }
+}
+
+// ---- signals ----
+
+/* The points of exp_dir in training now: a metrics.csv.part and no result.csv. */
+static int in_training(const char *exp_dir) {
+    char names[64][64], path[2048];
+    int n = exists(exp_dir) ? tu_point_dirs(exp_dir, names, 64) : 0, k = 0;
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s/result.csv", exp_dir, names[i]);
+        if (exists(path)) continue;
+        snprintf(path, sizeof path, "%s/%s/metrics.csv.part", exp_dir, names[i]);
+        k += exists(path);
+    }
+    return k;
+}
+
+/* Starts `vibrun --quiet --out outdir --set epochs=E --jobs 2 sweep_tiny.lua`, narrowed to its 3
+** replicates of hidden = 4, lr = 0.01, in its own group, and waits until both workers are training
+** a point (and one has a checkpoint to resume from). */
+static pid_t start_two_workers(const char *dir, const char *outdir, const char *epochs, char *exp, size_t size) {
+    char script_path[1024];
+    snprintf(exp, size, "%s/%s/sweep_tiny", dir, outdir);
+    snprintf(script_path, sizeof script_path, "%s/tests/lua/sweep_tiny.lua", tu_source_dir());
+    const char *argv[] = { NULL, "--quiet", "--out", outdir, "--set", epochs, "--set", "hidden=4", "--set", "lr=0.01",
+                           "--jobs", "2", script_path, NULL };
+    pid_t pid = start_group(dir, argv);
+    int status;
+    for (int waited = 0; in_training(exp) < 2 || killed_after_a_checkpoint(exp, NULL, NULL) < 1; waited++) {
+        cr_assert_eq(waitpid(pid, &status, WNOHANG), 0, "vibrun ended before the signal");
+        cr_assert_lt(waited, 60000, "two workers did not start training in 60 s");
+        struct timespec ts = { 0, 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    return pid;
+}
+
+/* SIGTERM to the parent alone (what Slurm or `kill PID` sends): it forwards the signal to its
+** workers, each checkpoints its point and stops; vibrun exits (not by the signal) saying so, the
+** points read `interrupted` in `vibrun status`, and --resume ends with the bytes of a run never
+** stopped. The points are long enough (60 epochs) that the signal finds both in training. */
+Test(sweep, sigterm_to_the_parent_of_two_jobs_checkpoints_and_resumes_to_the_same_bytes, .timeout = 300) {
+    const char *dir = tu_tiny_dir("sigterm");
+    char args[2048], exp[2048], ref[2048];
+    const char *narrow = "--set epochs=60 --set hidden=4 --set lr=0.01";
+    snprintf(args, sizeof args, "--quiet --out ref %s %s", narrow, script("sweep_tiny.lua"));
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(ref, sizeof ref, "%s/ref/sweep_tiny", dir);
+    pid_t pid = start_two_workers(dir, "s", "epochs=60", exp, sizeof exp);
+    kill(pid, SIGTERM);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_expect(WIFEXITED(status) && WEXITSTATUS(status) != 0, "vibrun after SIGTERM: status %#x", status);
+    char ids[12][64];
+    int done[12], stopped = killed_after_a_checkpoint(exp, ids, done);
+    cr_expect_eq(stopped, 2, "%d points were left with a checkpoint and no result, not the 2 in training", stopped);
+    vibrun(dir, "status s/sweep_tiny");
+    int lines = 0;
+    for (const char *q = out; (q = strstr(q, "  interrupted  ")) != NULL; q++) lines++;
+    cr_expect_eq(lines, stopped, "status lists %d interrupted points, %d have a checkpoint:\n%s", lines, stopped, out);
+    cr_expect_null(strstr(out, "  running  "), "a point still reads running:\n%s", out);
+    cr_expect_null(strstr(out, "  failed  "), "a point failed:\n%s", out);
+    snprintf(args, sizeof args, "--out s %s --jobs 2 --resume %s", narrow, script("sweep_tiny.lua"));
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    for (int i = 0; i < stopped; i++) {
+        int first, n = epochs_trained(out, ids[i], &first);
+        cr_expect_eq(n, 60 - done[i], "point %s, checkpointed after epoch %d, trained %d epochs on resuming", ids[i],
+                     done[i], n);
+    }
+    expect_same_sweep(ref, exp, 3);
+}
+
+/* The parent killed alone (SIGKILL: no handler runs, nothing is forwarded): its workers notice
+** (PR_SET_PDEATHSIG gives them SIGTERM), checkpoint and stop instead of training on as orphans.
+** The test process is their subreaper, so it collects them and their exit codes. */
+Test(sweep, workers_stop_when_their_parent_is_killed, .timeout = 120) {
+    cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    const char *dir = tu_tiny_dir("orphans");
+    char exp[2048];
+    pid_t pid = start_two_workers(dir, "o", "epochs=5000", exp, sizeof exp);
+    kill(pid, SIGKILL);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    int reaped = 0;
+    for (int waited = 0; waited < 10000 && reaped < 2; waited++) {
+        pid_t w = waitpid(-1, &status, WNOHANG);
+        if (w > 0) {
+            reaped++;
+            cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 3,
+                      "a worker ended with status %#x, not 3 (point interrupted)", status);
+            continue;
+        }
+        struct timespec ts = { 0, 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    if (reaped < 2) {
+        kill(-pid, SIGKILL);        /* the group: the orphans that trained on */
+        while (waitpid(-1, &status, 0) > 0) {}
+    }
+    cr_assert_eq(reaped, 2, "%d of 2 workers stopped within 10 s of their parent's death", reaped);
+    cr_expect_geq(killed_after_a_checkpoint(exp, NULL, NULL), 2, "the workers did not checkpoint their points");
+    cr_expect_eq(in_training(exp), 2);
 }
 
 /* A finished point trained again without --resume is not "done" while the new run is partial:

@@ -12,7 +12,7 @@
 
 #include <lauxlib.h>
 
-#include "lb_impl.h"
+#include "lb_lua.h"
 #include "nn_data.h"
 #include "testutil.h"
 
@@ -34,7 +34,7 @@ static const char *absolute(const char *path, char *buf, size_t size) {
 /* The shared folder as an absolute path, or skip. */
 static const char *shared_dir(void) {
     static char rel[PATH_MAX], abs[2 * PATH_MAX];
-    if (!tu_shared("tishby-12bit/var_u.mat", rel, sizeof rel)) cr_skip_test("../shared/data/tishby-12bit absent");
+    if (!tu_shared("tishby-12bit/var_u.mat", rel, sizeof rel)) tu_skip("../shared/data/tishby-12bit absent");
     *strrchr(rel, '/') = '\0';
     return absolute(rel, abs, sizeof abs);
 }
@@ -209,23 +209,38 @@ Test(tishby, bad_spec_and_missing_data) {
     ASSERT_MSG(err, "/nowhere/tishby: no such directory");
     ASSERT_MSG(err, "vibrun data get tishby");
     cr_expect_null(strstr(err.msg, "/vd/tishby"), "searched past the given dir: %s", err.msg);
-    /* Without a dir: the standard places, then ../shared beside the working directory and beside
-    ** the directory two levels above the program (the checkout for <checkout>/build/vibrun; only
-    ** that an absolute such path is searched is checked here, from build/tests/test_tishby). */
+    /* Without a dir: the standard places and nothing else; no development layout (../shared beside
+    ** the working directory or the program): tests and users point VIB_DATA at the data. */
     char dirs[NN_DATA_MAX_SEARCH][NN_PATH_MAX];
     int nd = nn_data_search_dirs("tishby", NULL, dirs);
-    const char *want[] = { "/vd/tishby", "./data/tishby", "/usr/share/datasets/tishby", "/home/.cache/vibrun/tishby",
-                           "../shared/data/tishby-12bit" };
-    for (int w = 0; w < 5; w++) {
-        bool found = false;
-        for (int k = 0; k < nd; k++) found |= strstr(dirs[k], want[w]) != NULL;
-        cr_expect(found, "%s not searched", want[w]);
-    }
-    bool beside_exe = false;
-    for (int k = 0; k < nd; k++) beside_exe |= dirs[k][0] == '/' && strstr(dirs[k], "/../shared/data/tishby-12bit");
-    cr_expect(beside_exe, "../shared beside the program's checkout not searched");
+    const char *want[] = { "/vd/tishby", "./data/tishby", "/usr/share/datasets/tishby", "/home/.cache/vibrun/tishby" };
+    cr_assert_eq(nd, 4);
+    for (int w = 0; w < 4; w++) cr_expect(strstr(dirs[w], want[w]) != NULL, "searched %s, not %s, in place %d", dirs[w], want[w], w);
     cr_assert_eq(tr.n, 0);
     cr_assert_null(te.x);
+}
+
+/* A script without dir finds the data set through VIB_DATA, as ctest sets it for every test
+** (build/tests/data/tishby, a link to the sample), and so does the shipped experiment. */
+Test(tishby, found_by_name_through_vib_data) {
+    shared_dir();                       /* skips where the sample is absent */
+    const char *vd = getenv("VIB_DATA");
+    cr_assert(vd && *vd, "VIB_DATA is not set (ctest sets it to build/tests/data)");
+    nn_data_spec s = nn_data_spec_default();
+    s.name = "tishby";
+    nn_dataset tr, te;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_OK, "%s", err.msg);
+    char want[PATH_MAX + 64];
+    snprintf(want, sizeof want, "%s/tishby/var_u.mat", vd);
+    cr_expect_str_eq(tr.source, want);
+    cr_expect_eq(tr.n, 3277);
+    nn_dataset_free(&tr);
+    nn_dataset_free(&te);
+    char args[PATH_MAX + 64];
+    snprintf(args, sizeof args, "--check '%s/experiments/tishby_12bit.lua'", tu_source_dir());
+    cr_assert_eq(vibrun(abs_tmpdir("tvd"), "", args), 0, "%s", out);
+    ASSERT_OUT("/tishby/var_u.mat (train 3277 x 12, test 819)");
 }
 
 Test(tishby, truncated_mat_is_refused) {
@@ -460,22 +475,13 @@ static void split_seeds(const char *data, uint64_t seeds[2], bool *same_key) {
     lua_State *L = lb_state_new(1);
     cr_assert_not_null(L);
     resolve(L, path);
-    int pts = lua_gettop(L);
-    cr_assert_eq(luaL_len(L, pts), 2);
-    char keys[2][512];
-    lb_point *p = malloc(sizeof *p);
-    for (int i = 0; i < 2; i++) {
-        char msg[512];
-        lua_geti(L, pts, i + 1);
-        cr_assert(lb_point_read(L, lua_gettop(L), p, msg, sizeof msg), "%s", msg);
-        seeds[i] = p->data.seed;
-        lua_getfield(L, -1, "data");
-        cr_assert(lb_call_vib(L, "_canon", 1, 1));
-        snprintf(keys[i], sizeof keys[i], "%s", lua_tostring(L, -1));
-        lua_pop(L, 2);
-    }
-    *same_key = strcmp(keys[0], keys[1]) == 0;
-    free(p);
+    cr_assert_eq(luaL_len(L, lua_gettop(L)), 2);
+    lb_points pts;
+    char msg[512];
+    cr_assert(lb_points_read(L, lua_gettop(L), path, &pts, msg, sizeof msg), "%s", msg);
+    for (int i = 0; i < 2; i++) seeds[i] = pts.p[i].data.seed;
+    *same_key = strcmp(pts.p[0].data_key, pts.p[1].data_key) == 0;
+    lb_points_free(&pts);
     lua_close(L);
 }
 

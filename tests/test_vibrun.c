@@ -159,6 +159,7 @@ Test(vibrun, same_seed_gives_identical_bytes) {
     char names[4][64];
     snprintf(a, sizeof a, "%s/runs1/tiny", dir);
     int n = tu_point_dirs(a, names, 4);
+    cr_assert_eq(n, 2, "tiny.lua has 2 points; %d compared", n);
     for (int i = 0; i < n; i++) {
         snprintf(a, sizeof a, "%s/runs1/tiny/%s/metrics.csv", dir, names[i]);
         snprintf(b, sizeof b, "%s/runs2/tiny/%s/metrics.csv", dir, names[i]);
@@ -324,6 +325,66 @@ Test(vibrun, uib_ib_at_beta_equals_ceb_at_beta_minus_one) {
     free(ceb3);
 }
 
+/* Removes the comma-separated fields [from, from + n) of every line of s, in place. */
+static void drop_fields(char *s, int from, int n) {
+    char *w = s;
+    const char *r = s;
+    while (*r) {
+        int field = 0, kept = 0;
+        for (; *r && *r != '\n'; field++) {
+            const char *end = r + strcspn(r, ",\n");
+            if (field < from || field >= from + n) {
+                if (kept++) *w++ = ',';
+                memmove(w, r, (size_t)(end - r));
+                w += end - r;
+            }
+            r = *end == ',' ? end + 1 : end;
+        }
+        if (*r == '\n') *w++ = *r++;
+    }
+    *w = '\0';
+}
+
+// IMB's MLE special case through the DSL: vib.obj.imb { gammas = {1, 0, 0} } without betas trains
+// as the SNN likelihood written as one term (vib.term.ce { average = "input" }): the same
+// checkpoint bytes, and the same loss, error and lr in every row of metrics.csv, where its vcr0
+// column is the loss. Evaluation draws particles (eval_samples = 3), so the per-layer VCR_l differ
+// and must come out ordered (Jensen) in the code's own values.
+Test(vibrun, imb_with_gamma0_alone_is_the_snn_likelihood) {
+    const char *dir = tu_tiny_dir("imb_mle");
+    char args[2048], a[2048], b[2048];
+    const char *forms[2] = { "imb", "snn" };
+    for (int i = 0; i < 2; i++) {
+        snprintf(args, sizeof args, "--quiet --out %s --set form=%s '%s/tests/lua/imb_tiny.lua'", forms[i], forms[i],
+                 tu_source_dir());
+        cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    }
+    char *imb = only_metrics(dir, "imb", "imb_tiny"), *snn = only_metrics(dir, "snn", "imb_tiny");
+    const char *head = "epoch,split,loss_bits,vcr0_bits,vcr_h1_bits,vcr_h2_bits,error,error_det,lr\n";
+    cr_assert(strncmp(imb, head, strlen(head)) == 0, "header: %.100s", imb);
+    cr_assert(strncmp(snn, "epoch,split,loss_bits,ce_bits,error,error_det,lr\n", 48) == 0, "header: %.100s", snn);
+    int rows = 0;
+    for (char *line = strchr(imb, '\n') + 1; *line; line = strchr(line, '\n') + 1, rows++) {
+        double loss, v0, v1, v2;
+        cr_assert_eq(sscanf(line, "%*d,%*[a-z],%lf,%lf,%lf,%lf", &loss, &v0, &v1, &v2), 4, "row %s", line);
+        cr_expect_eq(loss, v0, "the loss is not gamma_0 VCR_0: %.60s", line);
+        cr_expect(v0 < v1 && v1 < v2, "VCR_0 < VCR_1 < VCR_2 fails: %.80s", line);
+    }
+    cr_expect_eq(rows, 2 * 3, "epochs 0..2, train and test");
+    drop_fields(imb, 4, 2);
+    cr_expect_str_eq(strchr(imb, '\n') + 1, strchr(snn, '\n') + 1, "imb { gammas = {1, 0, 0} } and the SNN likelihood differ");
+    free(imb);
+    free(snn);
+    char names[2][4][64];
+    for (int i = 0; i < 2; i++) {
+        snprintf(a, sizeof a, "%s/%s/imb_tiny", dir, forms[i]);
+        cr_assert_eq(tu_point_dirs(a, names[i], 4), 1);
+    }
+    snprintf(a, sizeof a, "%s/imb/imb_tiny/%s/checkpoint", dir, names[0][0]);
+    snprintf(b, sizeof b, "%s/snn/imb_tiny/%s/checkpoint", dir, names[1][0]);
+    tu_expect_same_file(a, b);
+}
+
 // A composed objective: the logged loss is the expression of the logged terms (CE + beta KL^2,
 // in nats: loss_bits = ce_bits + beta ln 2 kl_bits^2).
 Test(vibrun, composed_objective_logs_its_value_and_its_terms) {
@@ -350,7 +411,7 @@ Test(vibrun, composed_objective_logs_its_value_and_its_terms) {
 static void quick_experiment(const char *exp, const char *sample, const char *sets, const char *want_header,
                              double max_error) {
     char data[1024];
-    if (!tu_shared(sample, data, sizeof data)) cr_skip_test("no ../shared/data/%s", sample);
+    if (!tu_shared(sample, data, sizeof data)) tu_skip("no ../shared/data/%s", sample);
     const char *dir = tu_tmpdir(exp);
     char args[4096];
     snprintf(args, sizeof args, "--quiet --out runs --set epochs=1 --set data_dir='%s' %s '%s/experiments/%s.lua'",

@@ -1,14 +1,18 @@
-// lb_spec.c: a resolved point (plain Lua tables built by vib.lua) into the C specs of nn/.
+// lb_point.c: the door. The one reader of resolved points (plain Lua tables built by vib.lua):
+// each becomes an lb_point of C specs for nn/ with the text that the runner, the aggregates and
+// the figures need (params as sorted key/value text and Lua literals, the title, the canonical
+// data key, the declared figures), so nothing after it reads Lua or calls back into the DSL.
 // vib.lua has already checked keys and types; what is checked here are values and relations,
 // reported against the script line that declared the culprit.
 #include <lauxlib.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "lb_impl.h"
+#include "lb_lua.h"
 
 // ---- field access on the table at the top of the stack ----
 
@@ -70,6 +74,7 @@ static bool read_layers(lua_State *L, lb_point *p, char *msg, size_t size) {
         lua_pop(L, 1);
         return fail(msg, size, "%s: the model has %d layers; at most %d are supported", w, n, LB_MAX_LAYERS);
     }
+    p->layers = rt_xcalloc((size_t)(n ? n : 1), sizeof *p->layers);
     for (int i = 0; i < n; i++) {
         lua_geti(L, -1, i + 1);
         char kind[32];
@@ -331,12 +336,13 @@ static bool read_measure(lua_State *L, lb_point *p, char *msg, size_t size) {
             lua_pop(L, 2);
             return fail(msg, size, "%s: measure: at most %d epochs in 'every'", c->where, NN_MEASURE_MAX_EPOCHS);
         }
+        int *epochs = rt_xcalloc((size_t)(n ? n : 1), sizeof *epochs);
         for (int i = 0; i < n; i++) {
             lua_geti(L, -1, i + 1);
-            p->measure_epochs[i] = (int)lua_tointeger(L, -1);
+            epochs[i] = (int)lua_tointeger(L, -1);
             lua_pop(L, 1);
         }
-        c->epochs = p->measure_epochs;
+        c->epochs = epochs;
         c->nepochs = n;
     }
     lua_pop(L, 1);
@@ -360,13 +366,66 @@ static bool read_measure(lua_State *L, lb_point *p, char *msg, size_t size) {
     return true;
 }
 
-bool lb_point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t size) {
+// ---- text the runner needs ----
+
+void lb_value_text(lua_State *L, int idx, rt_buf *b) {
+    if (lua_isinteger(L, idx)) rt_buf_printf(b, "%lld", (long long)lua_tointeger(L, idx));
+    else if (lua_type(L, idx) == LUA_TNUMBER) {
+        char v[64];
+        rt_fmt_num(lua_tonumber(L, idx), v, sizeof v);
+        rt_buf_printf(b, "%s", v);
+    } else if (lua_type(L, idx) == LUA_TBOOLEAN) rt_buf_printf(b, "%s", lua_toboolean(L, idx) ? "true" : "false");
+    else rt_buf_printf(b, "%s", lua_tostring(L, idx) ? lua_tostring(L, idx) : "");
+}
+
+/* vib.<fname>(value at idx) as a malloc'd string (the DSL's canonical or title text). */
+static char *vib_text(lua_State *L, int idx, const char *fname) {
+    lua_pushvalue(L, idx);
+    if (!lb_call_vib(L, fname, 1, 1)) RT_ABORT("vib.%s failed: %s", fname, lua_tostring(L, -1));
+    char *s = rt_xstrdup(lua_tostring(L, -1) ? lua_tostring(L, -1) : "");
+    lua_pop(L, 1);
+    return s;
+}
+
+static int param_cmp(const void *a, const void *b) {
+    return strcmp(((const lb_param *)a)->key, ((const lb_param *)b)->key);
+}
+
+/* point.params (the table on top's) into p->params, sorted by name. */
+static void read_params(lua_State *L, lb_point *p) {
+    lua_getfield(L, -1, "params");
+    int cap = 0;
+    lua_pushnil(L);
+    while (lua_next(L, -2) != 0) {
+        if (lua_type(L, -2) == LUA_TSTRING) {
+            if (p->nparams == cap) {
+                cap = cap ? cap * 2 : 16;
+                p->params = realloc(p->params, (size_t)cap * sizeof *p->params);
+                if (!p->params) RT_ABORT("out of memory");
+            }
+            lb_param *q = &p->params[p->nparams++];
+            rt_buf b = { 0 };
+            lb_value_text(L, -1, &b);
+            q->key = rt_xstrdup(lua_tostring(L, -2));
+            q->text = rt_xstrdup(rt_buf_str(&b));
+            /* Strings are written as Lua literals (the DSL's canonical form, %q), so any text replays. */
+            q->lua = lua_type(L, -1) == LUA_TSTRING ? vib_text(L, -1, "_canon") : rt_xstrdup(q->text);
+            rt_buf_free(&b);
+        }
+        lua_pop(L, 1);
+    }
+    if (p->nparams) qsort(p->params, (size_t)p->nparams, sizeof *p->params, param_cmp);
+    p->params_title = vib_text(L, lua_gettop(L), "_title");
+    lua_pop(L, 1);
+}
+
+static bool point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t size) {
     memset(p, 0, sizeof *p);
     lua_pushvalue(L, idx);
     get_str(L, "name", "", p->name, sizeof p->name);
-    char key[8192];
-    get_str(L, "key", "", key, sizeof key);
-    lb_hash_hex(key, p->id);
+    lua_getfield(L, -1, "key");                 /* the whole resolved configuration, of any length */
+    lb_hash_hex(lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "", p->id);
+    lua_pop(L, 1);
     p->id[12] = '\0';                   /* 48 bits: collisions need ~16M points */
     /* Common random numbers: every point draws from the streams of (seed, 0); independent
     ** streams: from (seed, point id), so two configurations never share init or data order. */
@@ -390,9 +449,10 @@ bool lb_point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t size) {
     get_str(L, "ema_mode", "debias", ema_mode, sizeof ema_mode);
     p->train.ema_debias = strcmp(ema_mode, "debias") == 0;
     p->train.ema_warmup = strcmp(ema_mode, "warmup") == 0;
-    lua_getfield(L, -1, "params");
-    lb_call_vib(L, "_title", 1, 1);
-    snprintf(p->params_title, sizeof p->params_title, "%s", lua_tostring(L, -1));
+    read_params(L, p);
+    lua_getfield(L, -1, "data");
+    p->data_key = vib_text(L, lua_gettop(L), "_canon");
+    get_str(L, "where", "?", p->data_where, sizeof p->data_where);
     lua_pop(L, 1);
     bool ok = true;
     if (p->train.epochs < 0) ok = fail(msg, size, "%s: epochs=%d must be >= 0", p->name, p->train.epochs);
@@ -412,4 +472,125 @@ bool lb_point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t size) {
     p->train.measure = &p->measure;
     lua_pop(L, 1);
     return ok;
+}
+
+// ---- the declared figures ----
+
+static void plot_str(lua_State *L, int t, const char *key, char *out, size_t size) {
+    lua_getfield(L, t, key);
+    if (lua_type(L, -1) == LUA_TSTRING) snprintf(out, size, "%s", lua_tostring(L, -1));
+    lua_pop(L, 1);
+}
+
+/* A list of strings as a space-separated word list. */
+static void plot_words(lua_State *L, int t, const char *key, char *out, size_t size) {
+    lua_getfield(L, t, key);
+    if (lua_istable(L, -1)) {
+        out[0] = '\0';
+        for (lua_Integer i = 1; lua_geti(L, -1, i) == LUA_TSTRING; i++) {
+            lb_words_add(out, size, lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+/* One vib.plot.* table (index t) into o. */
+static void plot_read(lua_State *L, int t, lb_plot_opts *o) {
+    t = lua_absindex(L, t);
+    char kind[32] = "";
+    plot_str(L, t, "kind", kind, sizeof kind);
+    lb_plot_opts_default(o, kind);
+    plot_str(L, t, "where", o->where, sizeof o->where);
+    plot_str(L, t, "name", o->name, sizeof o->name);
+    plot_str(L, t, "title", o->title, sizeof o->title);
+    plot_words(L, t, "formats", o->formats, sizeof o->formats);
+    plot_words(L, t, "layers", o->layers, sizeof o->layers);
+    plot_words(L, t, "estimators", o->estimators, sizeof o->estimators);
+    plot_words(L, t, "splits", o->splits, sizeof o->splits);
+    plot_str(L, t, "axis", o->axis, sizeof o->axis);
+    plot_str(L, t, "layer", o->layer, sizeof o->layer);
+    plot_str(L, t, "estimator", o->estimator, sizeof o->estimator);
+    lua_getfield(L, t, "width");  o->width = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : 0;  lua_pop(L, 1);
+    lua_getfield(L, t, "height"); o->height = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : 0; lua_pop(L, 1);
+    lua_getfield(L, t, "points");   if (lua_isinteger(L, -1)) o->points = (int)lua_tointeger(L, -1);   lua_pop(L, 1);
+    lua_getfield(L, t, "ellipses"); if (lua_isinteger(L, -1)) o->ellipses = (int)lua_tointeger(L, -1); lua_pop(L, 1);
+    lua_getfield(L, t, "per_layer"); o->per_layer = lua_toboolean(L, -1); lua_pop(L, 1);
+    lua_getfield(L, t, "info"); if (lua_isboolean(L, -1)) o->info = lua_toboolean(L, -1); lua_pop(L, 1);
+}
+
+int lb_plots_read(lua_State *L, int idx, lb_plot_opts **plots) {
+    idx = lua_absindex(L, idx);
+    int np = lua_istable(L, idx) ? (int)luaL_len(L, idx) : 0;
+    *plots = rt_xcalloc((size_t)(np ? np : 1), sizeof **plots);
+    for (int k = 0; k < np; k++) {
+        lua_geti(L, idx, k + 1);
+        plot_read(L, -1, &(*plots)[k]);
+        lua_pop(L, 1);
+    }
+    return np;
+}
+
+// ---- every point ----
+
+bool lb_points_read(lua_State *L, int idx, const char *script, lb_points *pts, char *msg, size_t size) {
+    memset(pts, 0, sizeof *pts);
+    idx = lua_absindex(L, idx);
+    int n = (int)luaL_len(L, idx);
+    pts->p = rt_xcalloc((size_t)(n ? n : 1), sizeof *pts->p);
+    char ident[PATH_MAX];
+    lb_script_identity(script, ident, sizeof ident);
+    lua_pushstring(L, ident);
+    char *script_lua = vib_text(L, lua_gettop(L), "_canon");
+    lua_pop(L, 1);
+    bool ok = true;
+    for (int i = 0; i < n && ok; i++) {
+        lua_geti(L, idx, i + 1);
+        ok = point_read(L, lua_gettop(L), &pts->p[i], msg, size);
+        pts->p[i].script_lua = rt_xstrdup(script_lua);
+        pts->n = i + 1;
+        /* The figures ride on each point (the same list): read from the first. */
+        if (ok && i == 0) {
+            lua_getfield(L, -1, "plots");
+            pts->nplots = lb_plots_read(L, -1, &pts->plots);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    free(script_lua);
+    /* The resolver's warnings, beside the list (points.warnings). */
+    lua_getfield(L, idx, "warnings");
+    int nw = lua_istable(L, -1) ? (int)luaL_len(L, -1) : 0;
+    pts->warnings = rt_xcalloc((size_t)(nw ? nw : 1), sizeof *pts->warnings);
+    for (int i = 0; i < nw; i++) {
+        lua_geti(L, -1, i + 1);
+        const char *w = lua_tostring(L, -1);
+        pts->warnings[pts->nwarnings++] = rt_xstrdup(w ? w : "");
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return ok;
+}
+
+void lb_points_free(lb_points *pts) {
+    for (int i = 0; i < pts->n; i++) {
+        lb_point *p = &pts->p[i];
+        for (int k = 0; k < p->nparams; k++) {
+            free(p->params[k].key);
+            free(p->params[k].text);
+            free(p->params[k].lua);
+        }
+        free(p->params);
+        free(p->params_title);
+        free(p->script_lua);
+        free(p->data_key);
+        free(p->layers);
+        free(p->measure.epochs);
+    }
+    free(pts->p);
+    free(pts->plots);
+    for (int i = 0; i < pts->nwarnings; i++) free(pts->warnings[i]);
+    free(pts->warnings);
+    memset(pts, 0, sizeof *pts);
 }

@@ -1,0 +1,118 @@
+// lb_script.c: an experiment script to its resolved points. Loads it in the sandbox (lb_state.c);
+// a config.lua is replayed as its script with its params and settings fixed; otherwise the --set
+// values go to vib._resolve, lb_point.c reads every resolved point into C structs, the Lua state
+// is closed, and the runner (lb_run.c) takes the points from there.
+#include <errno.h>
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lb_lua.h"
+
+static void report(const char *msg) { fprintf(stderr, "vibrun: %s\n", msg); }
+
+/* The Lua value at idx as text for --set (strings unquoted). */
+static void value_str(lua_State *L, int idx, char *buf, size_t size) {
+    rt_buf b = { 0 };
+    lb_value_text(L, idx, &b);
+    snprintf(buf, size, "%s", rt_buf_str(&b));
+    rt_buf_free(&b);
+}
+
+/* Parses "key=value" arguments into a Lua table on the stack; false on a malformed one. */
+static bool push_sets(lua_State *L, const lb_opts *o) {
+    lua_newtable(L);
+    for (int i = 0; i < o->nsets; i++) {
+        const char *eq = strchr(o->sets[i], '=');
+        if (!eq || eq == o->sets[i]) {
+            fprintf(stderr, "vibrun: --set %s: expected key=value, e.g. --set epochs=5\n", o->sets[i]);
+            return false;
+        }
+        lua_pushlstring(L, o->sets[i], (size_t)(eq - o->sets[i]));
+        lua_pushstring(L, eq + 1);
+        lua_settable(L, -3);
+    }
+    return true;
+}
+
+int lb_run(const lb_opts *o) {
+    lua_State *L = lb_state_new(1);
+    if (!L) return 1;
+    int code = 1;
+    if (!lb_dofile(L, o->script, o->traceback)) {
+        report(lua_tostring(L, -1));
+        goto out;
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, "vib.module");
+    lua_getfield(L, -1, "kind");
+    lua_pushvalue(L, -3);
+    lua_call(L, 1, 1);
+    const char *kind = lua_tostring(L, -1);
+    char kindbuf[32];
+    snprintf(kindbuf, sizeof kindbuf, "%s", kind ? kind : "");
+    lua_pop(L, 2);
+    lb_opts replay = *o;
+    char script[1024];
+    char setbuf[LB_MAX_SETS][256];
+    if (strcmp(kindbuf, "point") == 0) {
+        /* config.lua: run its script with its params and settings fixed. */
+        lua_getfield(L, -1, "script");
+        snprintf(script, sizeof script, "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        if (access(script, R_OK) != 0) {
+            fprintf(stderr, "vibrun: %s: its script %s cannot be read (%s); replay it from the directory "
+                    "named in its first line, or correct script = ... in it\n", o->script, script, strerror(errno));
+            goto out;
+        }
+        replay.script = script;
+        /* With --set of the user's own the point is another on purpose: no "script changed" check. */
+        replay.replay_config = o->nsets == 0 ? o->script : NULL;
+        int n = 0;
+        const char *tables[2] = { "params", "settings" };
+        for (int t = 0; t < 2; t++) {
+            lua_getfield(L, -1, tables[t]);
+            if (lua_istable(L, -1)) {
+                lua_pushnil(L);
+                while (lua_next(L, -2) != 0 && n < LB_MAX_SETS) {
+                    char v[200];
+                    value_str(L, -1, v, sizeof v);
+                    snprintf(setbuf[n], sizeof setbuf[n], "%s=%s", lua_tostring(L, -2), v);
+                    replay.sets[n] = setbuf[n];
+                    n++;
+                    lua_pop(L, 1);
+                }
+            }
+            lua_pop(L, 1);
+        }
+        for (int i = 0; i < o->nsets && n < LB_MAX_SETS; i++) replay.sets[n++] = o->sets[i];
+        replay.nsets = n;
+        lua_close(L);
+        return lb_run(&replay);
+    }
+    if (strcmp(kindbuf, "experiment") != 0) {
+        fprintf(stderr, "vibrun: %s: the script must return vib.experiment { ... } (it returned %s)\n",
+                o->script, kindbuf[0] ? kindbuf : luaL_typename(L, -1));
+        goto out;
+    }
+    if (!push_sets(L, o)) { code = 2; goto out; }
+    if (!lb_call_vib(L, "_resolve", 2, 1)) {
+        report(lua_tostring(L, -1));
+        goto out;
+    }
+    lb_points pts;
+    char msg[2048];
+    if (!lb_points_read(L, lua_gettop(L), o->script, &pts, msg, sizeof msg)) {
+        report(msg);
+    } else {
+        lua_close(L);
+        L = NULL;
+        for (int i = 0; i < pts.nwarnings; i++) fprintf(stderr, "vibrun: warning: %s\n", pts.warnings[i]);
+        code = lb_run_points(o, &pts);
+    }
+    lb_points_free(&pts);
+out:
+    if (L) lua_close(L);
+    return code;
+}

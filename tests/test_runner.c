@@ -1,0 +1,173 @@
+// test_runner.c: the runner's files and messages at their edges: a result.csv header longer than
+// any fixed buffer, Ctrl-C after a point's last step, --check over a sweep of shared models.
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static char out[1 << 16];
+
+/* Runs vibrun with args inside dir; returns its exit code; stdout+stderr in `out`. */
+static int vibrun(const char *dir, const char *args) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>&1", dir, tu_vibrun(), args);
+    return tu_run(cmd, out, sizeof out);
+}
+
+/* The fields of the first line of s (commas outside quotes, plus one). */
+static int fields_of_line(const char *s, size_t *len) {
+    int n = 1;
+    bool quoted = false;
+    const char *c = s;
+    for (; *c && (quoted || *c != '\n'); c++) {
+        if (*c == '"') quoted = !quoted;
+        else if (*c == ',' && !quoted) n++;
+    }
+    if (len) *len = (size_t)(c - s);
+    return n;
+}
+
+/* 63 long param names and 32 measured layers with every estimator on both splits: a header of
+** 606 columns, 35 KiB (result.csv was built in 32 KiB buffers: past the end the size wrapped and
+** snprintf wrote beyond them; results.csv kept only the first 256 columns; the manifest and
+** --list cut titles at 255 characters). */
+Test(runner, result_header_longer_than_32_kib) {
+    const char *dir = tu_tiny_dir("wide");
+    char args[2048], path[2048], names[2][64];
+    snprintf(args, sizeof args, "--quiet --out runs '%s/tests/lua/wide_result.lua'", tu_source_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(path, sizeof path, "%s/runs/wide_result", dir);
+    cr_assert_eq(tu_point_dirs(path, names, 2), 1);
+    snprintf(path, sizeof path, "%s/runs/wide_result/%s/result.csv", dir, names[0]);
+    char *result = tu_read_file(path, NULL);
+    cr_assert_not_null(result, "no %s", path);
+    size_t head_len, row_len;
+    int ncol = fields_of_line(result, &head_len);
+    cr_expect_gt(head_len, (size_t)32768, "the header is only %zu bytes; the test no longer reaches past 32 KiB",
+                 head_len);
+    cr_expect_eq(ncol, 606, "%d columns", ncol);
+    cr_expect_eq(fields_of_line(result + head_len + 1, &row_len), ncol, "the row's fields differ from the header's");
+    cr_expect_not_null(strstr(result, "a_parameter_with_a_rather_long_name_to_widen_the_header_63,"));
+    cr_expect_not_null(strstr(result, "test_gaussian_layer_with_a_long_name_no_32_ksg_izy_bits"));
+    /* results.csv carries every column of the point. */
+    snprintf(path, sizeof path, "%s/runs/wide_result/results.csv", dir);
+    char *results = tu_read_file(path, NULL);
+    cr_assert_not_null(results, "no %s", path);
+    size_t all_len;
+    cr_expect_eq(fields_of_line(results, &all_len), ncol);
+    cr_expect(all_len == head_len && memcmp(results, result, head_len) == 0,
+              "results.csv's header is not result.csv's");
+    free(result);
+    free(results);
+    /* The manifest and --list carry the whole title (3,900 characters), not its first 255. */
+    snprintf(path, sizeof path, "%s/runs/wide_result/manifest", dir);
+    char *manifest = tu_read_file(path, NULL);
+    cr_assert_not_null(manifest, "no %s", path);
+    cr_expect_not_null(strstr(manifest, "a_parameter_with_a_rather_long_name_to_widen_the_header_63=63,seed=1}\n"), "%s",
+                       manifest);
+    free(manifest);
+    snprintf(args, sizeof args, "--list --out runs '%s/tests/lua/wide_result.lua'", tu_source_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    cr_expect_not_null(strstr(out, "a_parameter_with_a_rather_long_name_to_widen_the_header_63=63,seed=1}\n"), "%s", out);
+}
+
+// ---- Ctrl-C after a point's last step ----
+
+/* Whether the file at path holds text. */
+static bool file_holds(const char *path, const char *text) {
+    char *s = tu_read_file(path, NULL);
+    bool has = s && strstr(s, text);
+    free(s);
+    return has;
+}
+
+/* SIGINT while the only point evaluates its last epoch (its last step is done, so the point ends
+** "done"): the message says so, instead of "interrupted; 0 points checkpointed ... --resume". */
+Test(runner, ctrl_c_in_the_last_evaluation_says_the_point_finished, .timeout = 300) {
+    const char *dir = tu_tiny_dir("ctrlc");
+    char script[1200], log[1200], exp[1200];
+    snprintf(script, sizeof script, "%s/tests/lua/slow_eval.lua", tu_source_dir());
+    snprintf(log, sizeof log, "%s/vibrun.log", dir);
+    snprintf(exp, sizeof exp, "%s/runs/slow_eval", dir);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        if (!freopen(log, "w", stdout) || dup2(1, 2) < 0 || chdir(dir) != 0) _exit(125);
+        execl(tu_vibrun(), "vibrun", "--out", "runs", script, (char *)NULL);
+        _exit(127);
+    }
+    /* Epoch 0's rows are written after its evaluation; then comes one step and the last evaluation. */
+    bool evaluated = false;
+    for (int k = 0; k < 6000 && !evaluated; k++) {
+        char names[2][64], part[1400];
+        if (access(exp, F_OK) == 0 && tu_point_dirs(exp, names, 2) == 1) {
+            snprintf(part, sizeof part, "%s/%s/metrics.csv.part", exp, names[0]);
+            evaluated = file_holds(part, "\n0,test,");
+        }
+        struct timespec ts = { 0, 10 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    cr_assert(evaluated, "epoch 0 was not evaluated within a minute");
+    struct timespec ts = { 0, 300 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+    kill(pid, SIGINT);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    char *text = tu_read_file(log, NULL);
+    cr_assert_not_null(text);
+    char names[2][64], result[1400];
+    cr_assert_eq(tu_point_dirs(exp, names, 2), 1);
+    snprintf(result, sizeof result, "%s/%s/result.csv", exp, names[0]);
+    cr_assert_eq(access(result, F_OK), 0, "the SIGINT came before the last step (the machine stalled?):\n%s", text);
+    cr_expect_null(strstr(text, "0 points checkpointed"), "%s", text);
+    cr_expect_not_null(strstr(text, "interrupted after the last point had finished: all 1 point is done, "
+                                    "nothing to resume"), "%s", text);
+    free(text);
+}
+
+// ---- --check over a sweep ----
+
+/* sweep_tiny's 12 points share 2 models (hidden 4 and 8; lr and seed do not change the model):
+** each is printed once, under the points that share it. */
+Test(runner, check_prints_each_distinct_model_once) {
+    const char *dir = tu_tiny_dir("check_sweep");
+    char args[2048];
+    snprintf(args, sizeof args, "--check '%s/tests/lua/sweep_tiny.lua'", tu_source_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    int summaries = 0, data = 0;
+    for (const char *s = out; (s = strstr(s, "total parameters")); s++) summaries++;
+    for (const char *s = out; (s = strstr(s, "\ndata: ")); s++) data++;
+    cr_expect_eq(summaries, 2, "%s", out);
+    cr_expect_eq(data, 2, "%s", out);
+    for (int i = 1; i <= 12; i++) {
+        char line[32];
+        snprintf(line, sizeof line, "point %d/12 ", i);
+        cr_expect_not_null(strstr(out, line), "no '%s' in:\n%s", line, out);
+    }
+    cr_expect_not_null(strstr(out, "12 points, 2 distinct models"), "%s", out);
+    /* hidden=4's points first (point 1 is one), then hidden=8's, each list above its model. */
+    const char *first = strstr(out, "total parameters"), *p1 = strstr(out, "point 1/12 ");
+    cr_expect(p1 && first && p1 < first, "%s", out);
+}
+
+// ---- point ids ----
+
+/* Two points that differ only after 9,000 characters of their configuration (a long string param,
+** then the seed) get two ids: the key was cut at 8 KiB before hashing, giving both one directory. */
+Test(runner, ids_hash_the_whole_configuration) {
+    const char *dir = tu_tiny_dir("long_key");
+    char args[2048], id[2][32];
+    snprintf(args, sizeof args, "--list '%s/tests/lua/long_key.lua'", tu_source_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    const char *l1 = strstr(out, "\n1 "), *l2 = strstr(out, "\n2 ");
+    cr_assert(l1 && l2, "%s", out);
+    cr_assert_eq(sscanf(l1, " 1 %31s", id[0]), 1);
+    cr_assert_eq(sscanf(l2, " 2 %31s", id[1]), 1);
+    cr_expect_str_neq(id[0], id[1], "both points have id %s", id[0]);
+}
