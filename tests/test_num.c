@@ -15,21 +15,23 @@
 #include "testutil.h"
 #include "nn_train.h"
 
-static nn_layer_spec L(nn_layer_kind k, int out, const char *name) {
-    nn_layer_spec s = nn_layer_spec_default(k);
-    s.out = out;
-    snprintf(s.name, sizeof s.name, "%s", name);
-    snprintf(s.where, sizeof s.where, "num.lua:%d", 10 + (int)k);
-    return s;
-}
+static nn_layer_spec L(nn_layer_kind k, int out, const char *name) { return tu_layer("num.lua", 10, k, out, name); }
 
 static nn_term_spec T(nn_term_kind k, const char *name, const char *layer, float weight) {
-    nn_term_spec t = nn_term_spec_default(k);
-    snprintf(t.name, sizeof t.name, "%s", name);
-    snprintf(t.layer, sizeof t.layer, "%s", layer);
-    t.weight = weight;
-    snprintf(t.where, sizeof t.where, "num.lua:7");
-    return t;
+    return tu_term("num.lua:7", k, name, layer, weight);
+}
+
+/* Builds the model and, when nt > 0, the objective from the specs (asserting that both build), and
+** draws the weights from seed; returns the stream after that draw, for the test's own draws. */
+static rt_rng build(nn_model *m, nn_obj *o, const nn_layer_spec *s, int nl, int in, const nn_term_spec *t, int nt,
+                    uint64_t seed) {
+    rt_err err = { 0 };
+    cr_assert_eq(nn_model_build(m, s, nl, in, &err), RT_OK, "%s", err.msg);
+    if (nt > 0) cr_assert_eq(nn_obj_build(o, t, nt, NULL, 0, m, &err), RT_OK, "%s", err.msg);
+    rt_rng r;
+    rt_rng_seed(&r, seed);
+    nn_model_init(m, &r);
+    return r;
 }
 
 /* n examples of dimension dim, uniform in [lo, hi), labels k mod C. */
@@ -71,12 +73,7 @@ Test(mixture, mean_mode_evaluation_scores_the_rate_against_the_mixture) {
     t[1].components = C;
     nn_model m;
     nn_obj o;
-    rt_err err = { 0 };
-    cr_assert_eq(nn_model_build(&m, s, 4, 2, &err), RT_OK, "%s", err.msg);
-    cr_assert_eq(nn_obj_build(&o, t, 3, NULL, 0, &m, &err), RT_OK, "%s", err.msg);
-    rt_rng r;
-    rt_rng_seed(&r, 3);
-    nn_model_init(&m, &r);
+    build(&m, &o, s, 4, 2, t, 3, 3);
     const double shift = 1.5;
     for (int i = 0; i < C * K; i++) o.param[1][0]->data[i] = (float)shift;     /* every component N(shift, I) */
     nn_dataset d = toy_data(N, 2, 2, -1.0f, 1.0f, 5);
@@ -128,12 +125,7 @@ Test(mixture, components_4_and_0_log_different_rates_in_mean_mode) {
         t[1].components = v == 0 ? 4 : 0;
         nn_model m;
         nn_obj o;
-        rt_err err = { 0 };
-        cr_assert_eq(nn_model_build(&m, s, 3, 3, &err), RT_OK, "%s", err.msg);
-        cr_assert_eq(nn_obj_build(&o, t, 2, NULL, 0, &m, &err), RT_OK, "%s", err.msg);
-        rt_rng r;
-        rt_rng_seed(&r, 1);
-        nn_model_init(&m, &r);
+        build(&m, &o, s, 3, 3, t, 2, 1);
         nn_dataset d = toy_data(200, 3, 3, 0.0f, 1.0f, 2);
         rt_ctx c;
         rt_ctx_init(&c, 1 << 20);
@@ -164,12 +156,7 @@ Test(imb_plane, each_layer_reads_its_own_vcr_and_rows_name_their_network) {
     snprintf(t[2].average, sizeof t[2].average, "h2");
     nn_model m;
     nn_obj o;
-    rt_err err = { 0 };
-    cr_assert_eq(nn_model_build(&m, s, 3, 4, &err), RT_OK, "%s", err.msg);
-    cr_assert_eq(nn_obj_build(&o, t, 5, NULL, 0, &m, &err), RT_OK, "%s", err.msg);
-    rt_rng r;
-    rt_rng_seed(&r, 8);
-    nn_model_init(&m, &r);
+    build(&m, &o, s, 3, 4, t, 5, 8);
     /* Larger weights: the particles disagree, so averaging over them matters. */
     for (int i = 0; i < m.n; i++)
         if (m.layers[i].w)
@@ -186,6 +173,7 @@ Test(imb_plane, each_layer_reads_its_own_vcr_and_rows_name_their_network) {
     char dir[] = "/tmp/test_num_XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
     nn_measure mm;
+    rt_err err = { 0 };
     cr_assert_eq(nn_measure_open(&mm, &cfg, &m, &o, &d, &d, 1, 0, dir, false, &err), RT_OK, "%s", err.msg);
     rt_ctx c;
     rt_ctx_init(&c, 1 << 22);
@@ -236,11 +224,7 @@ Test(noise_layer, evaluation_draws_eval_samples_per_example) {
     nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 3, "f"), L(NN_LAYER_NOISE, 0, "z"), L(NN_LAYER_LINEAR, 2, "out") };
     s[1].std = 0.5f;
     nn_model m;
-    rt_err err = { 0 };
-    cr_assert_eq(nn_model_build(&m, s, 3, 2, &err), RT_OK, "%s", err.msg);
-    rt_rng r;
-    rt_rng_seed(&r, 2);
-    nn_model_init(&m, &r);
+    rt_rng r = build(&m, NULL, s, 3, 2, NULL, 0, 2);
     rt_ctx c;
     rt_ctx_init(&c, 1 << 16);
     c.grad_enabled = false;
@@ -380,17 +364,13 @@ Test(schedule, log_anneals_beta_times_h_of_the_rate_from_outside) {
 
 // ---- 6. the L2 bound of H[Z|Y] (uib's ib and ceb with bound = "l2") ----
 
-/* A model whose noise layer reads the input: the term sees f = x exactly. */
-static nn_model l2_model(float std, nn_obj *o, bool per_class) {
+/* A model whose noise layer reads the input: the term sees f = x exactly (weights drawn from seed). */
+static rt_rng l2_model(nn_model *m, nn_obj *o, float std, bool per_class, uint64_t seed) {
     nn_layer_spec s[] = { L(NN_LAYER_NOISE, 0, "z"), L(NN_LAYER_LINEAR, 3, "dec") };
     s[0].std = std;
     nn_term_spec t = T(NN_TERM_L2, "hz_y", "z", 1.0f);
     t.per_class = per_class;
-    nn_model m;
-    rt_err err = { 0 };
-    cr_assert_eq(nn_model_build(&m, s, 2, 4, &err), RT_OK, "%s", err.msg);
-    cr_assert_eq(nn_obj_build(o, &t, 1, NULL, 0, &m, &err), RT_OK, "%s", err.msg);
-    return m;
+    return build(m, o, s, 2, 4, &t, 1, seed);
 }
 
 static const int32_t l2_labels[7] = { 0, 2, 1, 2, 0, 1, 0 };
@@ -399,10 +379,8 @@ Test(l2_bound, per_class_is_pi_e_times_the_class_centred_traces) {
     enum { N = 7, K = 4 };
     const double s = 0.3;
     nn_obj o;
-    nn_model m = l2_model((float)s, &o, true);
-    rt_rng r;
-    rt_rng_seed(&r, 4);
-    nn_model_init(&m, &r);
+    nn_model m;
+    rt_rng r = l2_model(&m, &o, (float)s, true, 4);
     rt_ctx c;
     rt_ctx_init(&c, 1 << 16);
     c.grad_enabled = false;
@@ -431,7 +409,8 @@ Test(l2_bound, per_class_is_pi_e_times_the_class_centred_traces) {
     cr_expect(fabs(got - want) < 1e-5 * (1.0 + fabs(want)), "per-class L2 %.9g vs %.9g nats", got, want);
     /* Not the H[Z] bound: that is pi e E|z|^2 - K/2 averaged over the rows. */
     nn_obj o2;
-    nn_model m2 = l2_model((float)s, &o2, false);
+    nn_model m2;
+    l2_model(&m2, &o2, (float)s, false, 4);    /* its weights are m's, copied below */
     memcpy(m2.params.data, m.params.data, m.params.total * sizeof(float));
     out = nn_model_forward(&m2, &f, x);
     nn_obj_in in2 = { out, x, l2_labels, N, &f, 0.0 };
@@ -459,10 +438,7 @@ static rt_tensor *l2_loss(rt_ctx *c, rt_tensor **x, const gc_case *k) {
 }
 
 Test(l2_bound, per_class_gradient_matches_finite_differences) {
-    g_l2m = l2_model(0.3f, &g_l2o, true);
-    rt_rng r;
-    rt_rng_seed(&r, 5);
-    nn_model_init(&g_l2m, &r);
+    l2_model(&g_l2m, &g_l2o, 0.3f, true, 5);
     gc_case k = { "l2 per class", -1, 1, { 2 }, { { 7, 4 } }, { -2.0f }, { 2.0f }, 0, l2_loss,
                   .eps = 1e-3, .rtol = 2e-2, .atol = 2e-3 };
     cr_expect_eq(gc_run(&k, 31), 0);
@@ -540,12 +516,7 @@ Test(eval_avg, logits_is_the_geometric_mixture_and_probs_the_arithmetic_one) {
     nn_term_spec t = T(NN_TERM_CE, "ce", "", 1.0f);
     nn_model m;
     nn_obj o;
-    rt_err err = { 0 };
-    cr_assert_eq(nn_model_build(&m, s, 2, 2, &err), RT_OK, "%s", err.msg);
-    cr_assert_eq(nn_obj_build(&o, &t, 1, NULL, 0, &m, &err), RT_OK, "%s", err.msg);
-    rt_rng r;
-    rt_rng_seed(&r, 6);
-    nn_model_init(&m, &r);
+    build(&m, &o, s, 2, 2, &t, 1, 6);
     nn_dataset d = toy_data(N, 2, C, -1.0f, 1.0f, 3);
     rt_ctx c;
     rt_ctx_init(&c, 1 << 22);
