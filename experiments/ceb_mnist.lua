@@ -6,8 +6,8 @@
 -- (784-1024-1024 ReLU, K = 256, inputs 2x-1, Adam 1e-4 beta1 0.5, x0.97 every 2 epochs, EMA,
 -- 12-sample evaluation); sigma = "softplus" is available as a param (learned diagonal variance).
 --
--- Compare with: Fischer & Alemi report CEB at gamma around 1 - 100 matching or beating VIB on
--- Fashion-MNIST/CIFAR; no MNIST number is in papers.md. Compare with vib_mnist.lua at equal epochs.
+-- Compare with: papers.md has no CEB result (only its variational form, a secondary source,
+-- papers.md 2.7); compare with vib_mnist.lua at equal epochs.
 --
 --   vibrun experiments/ceb_mnist.lua                              gamma in {1, 10, 100}
 --   vibrun experiments/ceb_mnist.lua --set gamma=10 --set epochs=1 \

@@ -1,12 +1,13 @@
 -- imb_cifar.lua: Information Multi-Bottlenecks (Nguyen & Choi) on CIFAR-10, permutation-invariant:
 -- 3072-1024-1024-10 with Bernoulli hidden layers (32 particles per layer per incoming particle,
 -- straight-through gradient), the IMB objective of imb_mnist.lua, Adamax 0.01, clip 5, batch 16.
--- The paper's CIFAR-10 network has a convolutional feature extractor in front of the stochastic
--- layers (its architecture was not found, papers.md 3.5); it arrives with the CIFAR-models issue.
+-- The paper's CIFAR-10 architecture was not found (papers.md 3.5; a convolutional feature
+-- extractor in front of the stochastic layers is unverified recollection); a convolutional front
+-- end arrives with the CIFAR-models issue.
 -- Pixels are scaled to [0, 1] as the MNIST recipe.
 --
--- Compare with: no published number for this permutation-invariant network (papers.md 3.5); an
--- MLP of this size reaches roughly 45-55% test error on CIFAR-10.
+-- Compare with: no published number for this permutation-invariant network (papers.md 3.5); our
+-- rough expectation for an MLP of this size is 45-55% test error on CIFAR-10 (not a source).
 --
 --   vibrun experiments/imb_cifar.lua
 --   vibrun experiments/imb_cifar.lua --set epochs=1 --set particles=4 --set eval_samples=4 --set eval_passes=2 \

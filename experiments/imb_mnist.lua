@@ -13,8 +13,9 @@
 -- Deviation: the authors select the epoch count by early stopping on 1000 validation images, then
 -- retrain on all 60k; here `epochs` is fixed (the authors' runs stop after tens of epochs).
 --
--- Compare with: the authors' notebook, gamma = (1, 0.8, 1), beta1 = beta2 = 1e-3, 30 runs:
--- stochastic test error 1.43%, mean-field error 1.42% (papers.md 3.5).
+-- Compare with: the authors' notebook, gamma = (1, 0.8, 1), 30 runs: stochastic test error 1.43%,
+-- mean-field error 1.42% (papers.md 3.5), for the first (beta1, beta2) it printed, most likely
+-- beta1 = beta2 = 1e-3 (the notebook does not label it; this file's default assumes so).
 --
 --   vibrun experiments/imb_mnist.lua                           gamma = (1, .8, 1), beta = 1e-3
 --   vibrun experiments/imb_mnist.lua --set beta=0 --set gamma1=0 --set gamma2=0    the SNN MLE

@@ -70,6 +70,8 @@ typedef struct lb_points {
     int n;
     lb_plot_opts *plots;                /* vib.plot.* entries; none: the defaults the CSV allows */
     int nplots;
+    char **warnings;                    /* the resolver's warnings (two points that train identically) */
+    int nwarnings;
 } lb_points;
 
 void lb_points_free(lb_points *pts);

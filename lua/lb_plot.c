@@ -695,9 +695,11 @@ static void plot_error_vs(plot_run *r, const plot_opts *o, bool quiet_missing) {
         rt_csv_table_free(&s.t);
         return;
     }
-    const char *cand[] = { "train_error", "test_error", "test_error_det", "train_error_1", "test_error_1" };
+    /* The error columns result.csv has (lb_run): averaged over eval_samples draws, and the
+    ** mean-field one. VIB's one-sample error is not computed, so it is not a candidate. */
+    const char *cand[] = { "train_error", "test_error", "test_error_det" };
     char errs[256] = "", splits[64] = "", ixz[160] = "", izy[160] = "";
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 3; k++) {
         char m[64], ci[64];
         snprintf(m, sizeof m, "%s_mean", cand[k]);
         snprintf(ci, sizeof ci, "%s_ci95", cand[k]);

@@ -76,7 +76,7 @@ static const struct lb_choice { const char *key; const lb_name *names; } choices
     { "eval_avg", NAMES({ "probs", NN_AVG_PROBS }, { "logits", NN_AVG_LOGITS }) },
     { "ema_mode", NAMES({ "debias", 0 }, { "plain", 1 }, { "warmup", 2 }) },
     { "streams", NAMES({ "common", 0 }, { "independent", 1 }) },
-    { "h", NAMES({ "linear", 0 }, { "square", 1 }, { "exp", 2 }) },
+    { "h", NAMES({ "linear", NN_H_LINEAR }, { "square", NN_H_SQUARE }, { "exp", NN_H_EXP }) },
     { "uib_kind", NAMES({ "ib", 0 }, { "dib", 1 }, { "ceb", 2 }) },
     { "bound", NAMES({ "logvar", 0 }, { "l2", 1 }) },
     { "relevance", NAMES({ "decoder", 0 }, { "prediction", 1 }) },
@@ -219,12 +219,14 @@ static bool read_terms(lua_State *L, lb_point *p, char *msg, size_t size) {
         t->components = (int)get_int(L, "components", 0);
         t->per_class = get_bool(L, "per_class", false);
         t->var = (float)get_num(L, "var", 0.0);
-        int lik, sched;
+        int lik, sched, h;
         if (!choice(L, "likelihood", "likelihood", "bernoulli", &lik, msg, size) ||
-            !choice(L, "schedule", "weight_schedule", "const", &sched, msg, size))
+            !choice(L, "schedule", "weight_schedule", "const", &sched, msg, size) ||
+            !choice(L, "h", "h", "linear", &h, msg, size))
             return lua_pop(L, 2), false;
         t->gaussian = lik == 1;
         t->sched = (nn_wsched)sched;
+        t->h = (nn_term_h)h;
         t->sched_epochs = (float)get_num(L, "schedule_epochs", 0.0);
         t->sched_from = (float)get_num(L, "schedule_from", 0.0);
         lua_pop(L, 1);
@@ -637,6 +639,17 @@ bool lb_points_read(lua_State *L, int idx, const char *script, lb_points *pts, c
         lua_pop(L, 1);
     }
     free(script_lua);
+    /* The resolver's warnings, beside the list (points.warnings). */
+    lua_getfield(L, idx, "warnings");
+    int nw = lua_istable(L, -1) ? (int)luaL_len(L, -1) : 0;
+    pts->warnings = rt_xcalloc((size_t)(nw ? nw : 1), sizeof *pts->warnings);
+    for (int i = 0; i < nw; i++) {
+        lua_geti(L, -1, i + 1);
+        const char *w = lua_tostring(L, -1);
+        pts->warnings[pts->nwarnings++] = rt_xstrdup(w ? w : "");
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
     return ok;
 }
 
@@ -657,5 +670,7 @@ void lb_points_free(lb_points *pts) {
     }
     free(pts->p);
     free(pts->plots);
+    for (int i = 0; i < pts->nwarnings; i++) free(pts->warnings[i]);
+    free(pts->warnings);
     memset(pts, 0, sizeof *pts);
 }

@@ -139,6 +139,7 @@ int lb_run(const lb_opts *o) {
     } else {
         lua_close(L);
         L = NULL;
+        for (int i = 0; i < pts.nwarnings; i++) fprintf(stderr, "vibrun: warning: %s\n", pts.warnings[i]);
         code = lb_run_points(o, &pts);
     }
     lb_points_free(&pts);

@@ -60,9 +60,10 @@ vib.term.ce = term("ce", { smoothing = "number?", average = "string?" })
 vib.term.kl = term("kl", { mc = "bool?", components = "int?" }, function(x)
   if not x.layer then fail("vib.term.kl: missing required key 'layer' (the stochastic layer it reads)") end
 end)
--- Upper bounds on H[Z] (per_class: H[Z|Y]) from batch variances, and the looser L2 one.
+-- Upper bounds on H[Z] (per_class: H[Z|Y]) from batch variances, and the looser L2 one (per_class:
+-- from the class-centred traces, one value per batch).
 vib.term.logvar = term("logvar", { per_class = "bool?" })
-vib.term.l2 = term("l2", {})
+vib.term.l2 = term("l2", { per_class = "bool?" })
 -- Residual information of variational CEB, log e(z|x) - log b(z|y), b(z|y) = N(A onehot(y), I).
 vib.term.ceb = term("ceb", {})
 -- Pairwise-KDE upper bound on I(X;Z) over the batch (nonlinear IB); reads a vib.noise layer.
@@ -92,16 +93,12 @@ local function reads(layer, fn, kinds, fields_)
   return fields_
 end
 local sched_keys = { schedule = enum("weight_schedule"), schedule_epochs = "number?", schedule_from = "number?" }
--- beta * h(r) for the convex IB Lagrangians: h = "linear" (the IB), "square", "exp".
+-- beta * h(r) for the convex IB Lagrangians: h = "linear" (the IB), "square", "exp". The weight
+-- (and its schedule) multiplies h(r) from outside: a schedule anneals towards beta * h(r).
 local function compress(ce, rate, beta, h, where)
-  if not h or h == "linear" then
-    rate.weight = beta
-    return objective(where, ce, rate)
-  end
-  local hr = h == "square" and vib.square(rate) or vib.exp(rate)
-  local e = ce + beta * hr
-  e.where = where
-  return e
+  rate.weight = beta
+  if h and h ~= "linear" then rate.h = h end
+  return objective(where, ce, rate)
 end
 
 -- Deep VIB (Alemi et al.): CE(y, decoder(z)) + beta * KL(p(z|x) || r(z)), z from layer `layer`.
@@ -137,11 +134,12 @@ function vib.obj.confidence(t)
   return objective(x.where, mk("ce", x.where, {}), mk("confidence", x.where, { weight = x.beta }))
 end
 -- The Unpacking-IB surrogates (Kirsch et al.), with zero-entropy noise on z (a vib.noise layer):
---   ib:  H[Y|Z] + 1/(beta-1) H[Z|Y]   (IB(beta) = CEB(gamma = beta - 1); beta > 1)
+--   ib:  H[Y|Z] + 1/(beta-1) H[Z|Y]   (beta > 1; the same terms as ceb at gamma = beta - 1)
 --   ceb: H[Y|Z] + 1/gamma H[Z|Y]
 --   dib: H[Y|Z] + 1/beta H[Z]
--- bound = "logvar" (batch log-variances) or "l2"; relevance = "decoder" (H_theta[Y|Z]) or
--- "prediction" (H_theta[Y|X], the cross-entropy of the averaged prediction).
+-- bound = "logvar" (batch log-variances) or "l2" (for H[Z|Y]: class-centred traces); relevance =
+-- "decoder" (H_theta[Y|Z]) or "prediction" (H_theta[Y|X], the cross-entropy of the prediction
+-- averaged over particles; refused when the model has no vib.gauss or vib.bern layer).
 function vib.obj.uib(t)
   local x = fields("vib.obj.uib", t or {}, { kind = enum("uib_kind", true), beta = "number?", gamma = "number?",
                    layer = "string?", bound = enum("bound"), relevance = enum("relevance") }, "term")
@@ -160,10 +158,10 @@ function vib.obj.uib(t)
     w = x.kind == "ib" and 1 / (x.beta - 1) or 1 / x.beta
   end
   local ce = mk("ce", x.where, { average = x.relevance == "prediction" and "input" or nil })
-  local h
-  if x.bound == "l2" then h = mk("l2", x.where, reads(x.layer, "vib.obj.uib", { "noise" }, { weight = w, name = "hz" }))
-  else h = mk("logvar", x.where, reads(x.layer, "vib.obj.uib", { "noise" }, { weight = w, per_class = x.kind ~= "dib",
-                                                                             name = x.kind == "dib" and "hz" or "hz_y" })) end
+  -- ib and ceb bound H[Z|Y] (class-conditional), dib H[Z].
+  local h = mk(x.bound == "l2" and "l2" or "logvar", x.where,
+               reads(x.layer, "vib.obj.uib", { "noise" }, { weight = w, per_class = x.kind ~= "dib",
+                                                            name = x.kind == "dib" and "hz" or "hz_y" }))
   return objective(x.where, ce, h)
 end
 -- Variational CEB (Fischer 2020): CE + 1/gamma (log e(z|x) - log b(z|y)), z from a vib.gauss layer.

@@ -151,7 +151,8 @@ function vib._keys(e)
   return keys
 end
 
--- Returns the list of resolved points of experiment e with overrides `sets` ({key=string}).
+-- Returns the list of resolved points of experiment e with overrides `sets` ({key=string}), and in
+-- its field `warnings` the messages vibrun prints before running them.
 --
 -- Every param must be read by the experiment (model, objective, data or optim functions, derived
 -- params, vib.when conditions) for at least one point, else it is probably a typo: swept params
@@ -213,6 +214,7 @@ function vib._resolve(e, sets)
   end
   local points = {}
   local by_key = {}
+  local by_training, twins = {}, {}     -- points that differ only in params nothing trains with
   for _, c in ipairs(combos) do
     local p = {}
     for k, v in pairs(base) do p[k] = v end
@@ -278,18 +280,25 @@ function vib._resolve(e, sets)
         point[st.name] = v
       end
     end
-    point.key = canon { name = point.name, params = p, model = model, objective = obj, data = data,
-                        optim = point.optim, epochs = point.epochs, batch = point.batch, ema = point.ema,
-                        seed = seed, train_eval_limit = point.train_eval_limit,
-                        eval_samples = point.eval_samples, eval_avg = point.eval_avg,
-                        eval_passes = point.eval_passes > 1 and point.eval_passes or nil,
-                        ema_mode = point.ema > 0 and point.ema_mode or nil, measure = measure,
-                        streams = streams ~= "common" and streams or nil }
+    -- What the point trains: its identity without its name and params.
+    local ident = { model = model, objective = obj, data = data,
+                    optim = point.optim, epochs = point.epochs, batch = point.batch, ema = point.ema,
+                    seed = seed, train_eval_limit = point.train_eval_limit,
+                    eval_samples = point.eval_samples, eval_avg = point.eval_avg,
+                    eval_passes = point.eval_passes > 1 and point.eval_passes or nil,
+                    ema_mode = point.ema > 0 and point.ema_mode or nil, measure = measure,
+                    streams = streams ~= "common" and streams or nil }
+    local training = canon(ident)
+    ident.name, ident.params = point.name, p
+    point.key = canon(ident)
     if by_key[point.key] then
       error(string.format("%s: the sweep gives the point %s twice; remove the duplicate value",
                           sw and sw.where or e.where, canon(p)), 0)
     end
     by_key[point.key] = true
+    -- Two params that resolve to one objective (uib's ib at beta and ceb at gamma = beta - 1).
+    if by_training[training] then twins[#twins + 1] = { by_training[training], vib._title(p) }
+    else by_training[training] = vib._title(p) end
     points[#points + 1] = point
   end
   -- Params that nothing reads: probably a typo, and a sweep over one repeats the same training.
@@ -302,7 +311,9 @@ function vib._resolve(e, sets)
   end
   -- A declared param may serve another configuration (--set kind=ceb reads gamma): it counts as
   -- read when the script's code (comments aside) mentions p.<name> or p["<name>"].
-  local code = (vib._source or ""):gsub("%-%-%[(=*)%[.-%]%1%]", ""):gsub("%-%-[^\n]*", "")
+  -- (The text of the modules the script required counts as its own: lb_state.c collects it.)
+  local code = ((vib._source or "") .. "\n" .. (vib._module_source or ""))
+                 :gsub("%-%-%[(=*)%[.-%]%1%]", ""):gsub("%-%-[^\n]*", "")
   local function mentioned(k)
     local e = k:gsub("%p", "%%%0")
     return code:find("%." .. e .. "%f[^%w_]") or code:find("%[%s*[\"']" .. e .. "[\"']%s*%]")
@@ -314,6 +325,13 @@ function vib._resolve(e, sets)
                             where_of(k), k, k), 0)
       end
     end
+  end
+  -- Warnings vibrun prints (points.warnings, beside the list of points).
+  points.warnings = {}
+  for _, t in ipairs(twins) do
+    points.warnings[#points.warnings + 1] = string.format(
+      "%s: the points %s and %s resolve to the same model, objective and settings, so they train identically; "
+      .. "drop one from the sweep", sw and sw.where or e.where, t[1], t[2])
   end
   return points
 end

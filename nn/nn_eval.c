@@ -16,8 +16,9 @@ static int argmax(const float *v, int n) {
 }
 
 /* Errors of a batch whose output holds S = rows/B sample rows per example: the prediction is the
-** argmax of the mean over samples of softmax (VIB's "avg" evaluation), or of the mean log-softmax
-** (log-mean-exp: the geometric mixture) when avg is NN_AVG_LOGITS. */
+** argmax of the mean over samples of softmax (VIB's "avg" evaluation, the arithmetic mixture; the
+** same argmax as log-mean-exp of log-softmax), or of the mean log-softmax (the geometric mixture,
+** prod_s softmax_s^(1/S) normalized; not log-mean-exp) when avg is NN_AVG_LOGITS. */
 static int64_t count_wrong(const rt_tensor *out, const int32_t *y, int B, int C, nn_avg avg) {
     int S = out->shape[0] / B;
     int64_t wrong = 0;

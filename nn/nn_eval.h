@@ -19,7 +19,9 @@
 /* Averaging of S sampled predictions in evaluation. */
 typedef enum nn_avg {
     NN_AVG_PROBS = 0,           /* mean of softmax: p(y|x) = 1/S sum_s q(y|z_s) (VIB) */
-    NN_AVG_LOGITS,              /* mean of log-softmax (log-mean-exp of the geometric mixture) */
+    NN_AVG_LOGITS,              /* mean of log-softmax: the argmax of the geometric mixture (the
+                                ** normalized product of the samples' softmax), not log-mean-exp;
+                                ** log-mean-exp of log-softmax is NN_AVG_PROBS's arithmetic mixture */
 } nn_avg;
 
 /* Evaluates m on d (evaluation mode): mean loss and terms in bits per example (over samples, when

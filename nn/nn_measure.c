@@ -111,6 +111,7 @@ static int resolve_layers(const nn_measure_cfg *cfg, const nn_model *m, const nn
 }
 
 static nn_layer_kind measured_kind(const nn_model *m, int li);
+static bool read_mean_field(const nn_model *m, int li);
 
 rt_status nn_measure_check(const nn_measure_cfg *cfg, const nn_model *m, const nn_obj *o, rt_err *err) {
     int layer[NN_MEASURE_MAX_LAYERS + 1];
@@ -150,10 +151,14 @@ rt_status nn_measure_open(nn_measure *mm, const nn_measure_cfg *cfg, const nn_mo
         }
     }
     static const char *const cols[] = { "epoch", "split", "layer", "estimator", "ixz_bits", "izy_bits",
-                                        "ixz_side", "izy_side", "n", "clipped_frac" };
+                                        "ixz_side", "izy_side", "n", "clipped_frac", "network" };
+    /* The network column, only where some row describes the mean-field network: files of
+    ** models without a stochastic layer upstream of a measured one keep their columns. */
+    for (int j = 0; j < mm->nlayer; j++)
+        mm->network_col |= read_mean_field(m, mm->layer[j]) && (cfg->estimators & ~(1u << NN_EST_VARIATIONAL));
     char path[1100];
     snprintf(path, sizeof path, "%s/info.csv", dir);
-    rt_status st = rt_csv_open(&mm->csv, path, cols, 10, append, err);
+    rt_status st = rt_csv_open(&mm->csv, path, cols, mm->network_col ? 11 : 10, append, err);
     if (st) return st;
     snprintf(mm->timing_path, sizeof mm->timing_path, "%s/info_timing.csv.part", dir);
     mm->timing = rt_log_open(mm->timing_path, append, "epoch,split,layer,estimator,seconds\n", err);
@@ -304,6 +309,22 @@ static rt_status judge(nn_measure *mm, rt_status st, const rt_err *e, const char
     return RT_OK;
 }
 
+/* Particles per stochastic layer for the variational rows: one (VIB's plots), or, when the
+** objective has relevance terms that average over particles (IMB's VCR_l, the prediction
+** cross-entropy), the layers' training particle count: with one particle per layer every VCR_l
+** reads the same single leaf and equals the decoder's cross-entropy. */
+static int variational_particles(const nn_model *m, const nn_obj *o) {
+    if (!samples_in_eval(m)) return 0;
+    bool averages = false;
+    for (int t = 0; t < o->n; t++) averages |= o->terms[t].kind == NN_TERM_CE && o->average[t] != -2;
+    int M = 1;
+    for (int i = 0; i < m->n && averages; i++) {
+        nn_layer_kind k = m->layers[i].spec.kind;
+        if ((k == NN_LAYER_GAUSS || k == NN_LAYER_BERN) && m->layers[i].spec.samples > M) M = m->layers[i].spec.samples;
+    }
+    return M;
+}
+
 static void variational_rows(nn_measure *mm, nn_model *m, const nn_obj *o, int split, int epoch,
                              int batch, rt_ctx *c) {
     const nn_dataset *d = mm->data[split];
@@ -314,7 +335,7 @@ static void variational_rows(nn_measure *mm, nn_model *m, const nn_obj *o, int s
     }
     if (!any) return;
     double t0 = rt_now_s();
-    nn_eval_cfg e = { .batch = batch, .samples = samples_in_eval(m) ? 1 : 0, .avg = NN_AVG_PROBS, .seed = mm->seed,
+    nn_eval_cfg e = { .batch = batch, .samples = variational_particles(m, o), .avg = NN_AVG_PROBS, .seed = mm->seed,
                       .point = mm->point, .epoch = (double)epoch };
     nn_eval ev = nn_evaluate(m, o, d, &e, c);
     double hy = label_entropy_bits(d), dt = rt_now_s() - t0;
@@ -385,8 +406,31 @@ static nn_mi_check_est kde_for(const nn_measure_cfg *cf, const nn_model *m, int 
     return NN_MI_CHECK_KDE_DET;
 }
 
+/* Whether the estimators other than the variational one describe layer li of the mean-field
+** network: read_layers runs the model at the means (eval_samples = 0), so a layer after a
+** stochastic one (gauss, bern, noise) sees the upstream layers' means, not their samples. A
+** stochastic layer itself is read at its own distribution given its (deterministic) input. */
+static bool read_mean_field(const nn_model *m, int li) {
+    for (int i = 0; i < li && i < m->n; i++) {
+        nn_layer_kind k = m->layers[i].spec.kind;
+        if (k == NN_LAYER_GAUSS || k == NN_LAYER_BERN || k == NN_LAYER_NOISE) return true;
+    }
+    return false;
+}
+
+static rt_status layer_rows_of(nn_measure *mm, const nn_model *m, int split, int epoch, int j,
+                               const layer_vals *v, rt_err *err);
+
 static rt_status layer_rows(nn_measure *mm, const nn_model *m, int split, int epoch, int j,
                             const layer_vals *v, rt_err *err) {
+    int first = mm->nlast;
+    rt_status st = layer_rows_of(mm, m, split, epoch, j, v, err);
+    for (int i = first; i < mm->nlast; i++) mm->last[i].mean_field = read_mean_field(m, mm->layer[j]);
+    return st;
+}
+
+static rt_status layer_rows_of(nn_measure *mm, const nn_model *m, int split, int epoch, int j,
+                               const layer_vals *v, rt_err *err) {
     const nn_measure_cfg *cf = &mm->cfg;
     const nn_dataset *d = mm->data[split];
     int li = mm->layer[j], n = d->n, dz = v->d;
@@ -618,6 +662,7 @@ rt_status nn_measure_epoch(nn_measure *mm, nn_model *m, const nn_obj *o, int epo
             rt_csv_str(&mm->csv, nn_mi_side_name(r->side_izy));
             rt_csv_int(&mm->csv, r->n);
             rt_csv_num(&mm->csv, r->clipped);
+            if (mm->network_col) rt_csv_str(&mm->csv, r->mean_field ? "mean-field" : "stochastic");
             st = rt_csv_end_row(&mm->csv, err);
             fprintf(mm->timing, "%d,%s,%s,%s,%.4f\n", r->epoch, split_names[s], r->layer,
                     nn_info_kind_name(r->kind), r->seconds);

@@ -10,7 +10,10 @@
 ** estimator of nn_mi.h then gives I(X;Z) and I(Z;Y) in bits:
 **
 **   variational  the model's own bounds, from an evaluation of the objective on the same examples
-**                (one sample per stochastic layer, as VIB's plots): I(X;Z) <= the layer's rate
+**                (one sample per stochastic layer, as VIB's plots; when the objective averages
+**                over particles, IMB, each gauss / bern layer draws its training particle count,
+**                so that each layer's VCR_l reads its own downstream likelihood, a mean over the
+**                particles drawn after it): I(X;Z) <= the layer's rate
 **                (its kl term; for a noise layer, its logvar term minus H(Z|X)),
 **                I(Z;Y) >= H(Y) - CE, with CE the layer's own relevance term (ce averaged after
 **                it, IMB) or the decoder's cross-entropy; H(Y) from the label frequencies. Layers
@@ -27,14 +30,21 @@
 **   ksg          k-NN: I(X;Z) by Kraskov-Stoegbauer-Grassberger between the input and one sample
 **                of Z (mu + sigma eps, or mu + L eps with full covariance); I(Z;Y) by Ross's
 **                estimator. Not for bern layers.
-**   plugin       plug-in entropies of sampled binary patterns of bern layers
+**   plugin       plug-in entropies of sampled binary patterns of bern layers; I(X;Z) <= log2 n
+**                (n examples): a wide layer, whose patterns never repeat, saturates there
 **
 ** "all" layers: every activation and stochastic layer (not linear or dropout), plus "softmax", the
 ** output's class probabilities (when the objective classifies).
 **
 ** Files in the point's directory (".part" while it runs, like metrics.csv):
 **   info.csv         epoch, split, layer, estimator, ixz_bits, izy_bits, ixz_side, izy_side, n,
-**                    clipped_frac   (deterministic: same script, seed, threads -> same bytes)
+**                    clipped_frac   (deterministic: same script, seed, threads -> same bytes),
+**                    and network when a measured layer lies after a stochastic one: the
+**                    variational rows describe the stochastic network (sampled), the other
+**                    estimators read the layers in evaluation at the means, so a layer after a
+**                    gauss, bern or noise layer is that of the mean-field network ("mean-field");
+**                    rows of the stochastic layers themselves and of the layers before them say
+**                    "stochastic" (they describe p(z|x) exactly)
 **   info_timing.csv  epoch, split, layer, estimator, seconds   (wall clock, kept apart)
 **   selfcheck.csv    with measure.selfcheck, written once before training: split, layer,
 **                    estimator, task, n, d, level, true_ixz_bits, ixz_bits, ixz_err_bits,
@@ -118,6 +128,7 @@ typedef struct nn_info_row {
     nn_mi_side side_ixz, side_izy;
     int n;
     double clipped, seconds;
+    bool mean_field;            /* describes the mean-field network (info.csv's network column) */
 } nn_info_row;
 
 #define NN_INFO_MAX_ROWS 512
@@ -135,6 +146,7 @@ typedef struct nn_measure {
     nn_info_row last[NN_INFO_MAX_ROWS];         /* the rows of the latest measured epoch */
     int nlast;
     char warn[512];             /* the first warning (clipping, an estimator that failed) */
+    bool network_col;           /* info.csv has the network column */
 } nn_measure;
 
 /* Whether the configuration fits the model (layer names); checked before training starts. */

@@ -359,17 +359,21 @@ static rt_tensor *bern(const nn_fwd *f, int layer, nn_layer *l, rt_tensor *x) {
     return rt_reshape(c, z, 2, (int[]){ M * R, K });
 }
 
-/* z = x + std * eps in training (and in evaluation when it samples); x itself otherwise. */
+/* z = x + std * eps: one draw per row in training; in evaluation eval_samples draws per incoming
+** row (sample-major, like a gauss layer's), x itself when eval_samples = 0. */
 static rt_tensor *noise(const nn_fwd *f, int layer, nn_layer *l, rt_tensor *x) {
     l->mu = x;
     if (!f->train && f->eval_samples <= 0) return x;
     RT_ASSERT(f->noise != NULL);
-    rt_tensor *eps = rt_tensor_like(f->ctx, x);
-    draw(f, layer, eps->data, eps->n, x->shape[1], true, l->spec.std);
-    return rt_add(f->ctx, x, eps);
+    int S = f->train || f->eval_samples == 1 ? 1 : f->eval_samples, R = x->shape[0], K = x->shape[1];
+    rt_tensor *eps = S == 1 ? rt_tensor_like(f->ctx, x) : rt_tensor_new(f->ctx, 3, (int[]){ S, R, K });
+    draw(f, layer, eps->data, eps->n, K, true, l->spec.std);
+    if (S == 1) return rt_add(f->ctx, x, eps);
+    return rt_reshape(f->ctx, rt_add(f->ctx, x, eps), 2, (int[]){ S * R, K });
 }
 
 int nn_layer_multiplicity(const nn_layer *l, const nn_fwd *f) {
+    if (l->spec.kind == NN_LAYER_NOISE) return !f->train && f->eval_samples > 1 ? f->eval_samples : 1;
     if (l->spec.kind != NN_LAYER_GAUSS && l->spec.kind != NN_LAYER_BERN) return 1;
     int S = f->train ? l->spec.samples : f->eval_samples;
     return S > 0 ? S : 1;

@@ -73,6 +73,13 @@ static rt_tensor *term_param(nn_model *m, const nn_term_spec *t, const char *wha
     return nn_model_add_param(m, name, ndim, shape, init, a, b);
 }
 
+/* Whether some layer draws particles (rows per example) in training: a gauss or bern layer. */
+static bool draws_particles(const nn_model *m) {
+    for (int i = 0; i < m->n; i++)
+        if (is_kind(m, i, NN_LAYER_GAUSS) || is_kind(m, i, NN_LAYER_BERN)) return true;
+    return false;
+}
+
 static rt_status check_term(nn_obj *o, int i, nn_model *m, rt_err *err) {
     nn_term_spec *t = &o->terms[i];
     int li = o->layer[i];
@@ -91,6 +98,13 @@ static rt_status check_term(nn_obj *o, int i, nn_model *m, rt_err *err) {
             if (o->average[i] < 0)
                 return term_err(err, t, "average='%s' names no layer; give a layer name, or \"input\" to average over every particle",
                                 t->average);
+        }
+        if (o->average[i] != -2 && !draws_particles(m)) {
+            /* A vib.noise layer draws one sample per example in training: the average over
+            ** particles would be the decoder's cross-entropy under another name. */
+            return term_err(err, t, "average='%s' averages over the particles of vib.gauss or vib.bern layers, and the "
+                            "model has none (a vib.noise layer draws one sample per example in training, so this would "
+                            "equal the decoder's cross-entropy); drop average (relevance = \"decoder\")", t->average);
         }
         o->classifies = true;
         break;
@@ -301,18 +315,10 @@ static rt_tensor *log_prior(rt_ctx *c, const nn_layer *l, rt_tensor *const *mog)
     return rt_reshape(c, rt_logsumexp(c, comp, 1, false), 2, (int[]){ S, R });
 }
 
-/* sum_j 1/2 log(2 pi e (Var[z_j] + s^2) + delta'): batch variances, or per class weighted by
-** frequency. For z = f + N(0, s^2 I) (a noise layer) the variance of z is Var[f] + s^2: computed
-** so from f, the bound is exact in expectation, needs no noise sample, and holds in evaluation
-** too; with zero-entropy noise each term is 1/2 log(1 + 2 pi e Var[f_j]) >= 0. */
-static rt_tensor *logvar_term(rt_ctx *c, rt_tensor *z, float s2, const nn_obj_in *in, int C, bool per_class) {
-    float a = (float)TWO_PI_E, b = (float)TWO_PI_E * (LOGVAR_DELTA + s2);
+/* The class-conditional batch variances of z, (C, K), and the classes' weights pi (C): the
+** frequency among rows of classes with 2 or more rows (the others carry no variance and weight 0). */
+static rt_tensor *class_variances(rt_ctx *c, rt_tensor *z, const nn_obj_in *in, int C, rt_tensor **pi_out) {
     int N = z->shape[0];
-    if (!per_class) {
-        rt_tensor *d = rt_sub(c, z, rt_mean(c, z, 0, true));
-        rt_tensor *var = rt_mean(c, rt_square(c, d), 0, false);
-        return rt_scale(c, rt_sum(c, rt_log(c, rt_affine(c, var, a, b)), RT_ALL, false), 0.5f);
-    }
     const int32_t *y = labels_for(c, in->labels, in->B, N);
     int *counts = rt_arena_alloc(&c->step, (size_t)C * sizeof *counts);
     for (int i = 0; i < N; i++) {
@@ -321,17 +327,43 @@ static rt_tensor *logvar_term(rt_ctx *c, rt_tensor *z, float s2, const nn_obj_in
     }
     int valid = 0;
     for (int k = 0; k < C; k++) valid += counts[k] >= 2 ? counts[k] : 0;
-    /* W (C, N): row c averages the rows of class c; classes with fewer than 2 rows carry no
-    ** variance and weight 0. */
+    /* W (C, N): row c averages the rows of class c. */
     rt_tensor *W = rt_tensor_new(c, 2, (int[]){ C, N }), *pi = rt_tensor_new(c, 1, (int[]){ C });
     for (int i = 0; i < N; i++)
         if (counts[y[i]] >= 2) W->data[(size_t)y[i] * N + i] = 1.0f / (float)counts[y[i]];
     for (int k = 0; k < C; k++) pi->data[k] = counts[k] >= 2 ? (float)counts[k] / (float)valid : 0.0f;
     rt_tensor *M = rt_matmul(c, W, z);                                       /* (C, K) means */
     rt_tensor *d = rt_sub(c, z, rt_matmul(c, onehot(c, y, N, C), M));
-    rt_tensor *var = rt_matmul(c, W, rt_square(c, d));                       /* (C, K) */
+    *pi_out = pi;
+    return rt_matmul(c, W, rt_square(c, d));                                 /* (C, K) */
+}
+
+/* sum_j 1/2 log(2 pi e (Var[z_j] + s^2) + delta'): batch variances, or per class weighted by
+** frequency. For z = f + N(0, s^2 I) (a noise layer) the variance of z is Var[f] + s^2: computed
+** so from f, the bound is exact in expectation, needs no noise sample, and holds in evaluation
+** too; with zero-entropy noise each term is 1/2 log(1 + 2 pi e Var[f_j]) >= 0. Variances divide
+** by the rows n (the batch's own distribution), not n - 1. */
+static rt_tensor *logvar_term(rt_ctx *c, rt_tensor *z, float s2, const nn_obj_in *in, int C, bool per_class) {
+    float a = (float)TWO_PI_E, b = (float)TWO_PI_E * (LOGVAR_DELTA + s2);
+    if (!per_class) {
+        rt_tensor *d = rt_sub(c, z, rt_mean(c, z, 0, true));
+        rt_tensor *var = rt_mean(c, rt_square(c, d), 0, false);
+        return rt_scale(c, rt_sum(c, rt_log(c, rt_affine(c, var, a, b)), RT_ALL, false), 0.5f);
+    }
+    rt_tensor *pi, *var = class_variances(c, z, in, C, &pi);
     rt_tensor *h = rt_sum(c, rt_log(c, rt_affine(c, var, a, b)), 1, false);  /* (C) */
     return rt_scale(c, rt_sum(c, rt_mul(c, h, pi), RT_ALL, false), 0.5f);
+}
+
+/* The L2 bound of H[Z|Y] (papers.md 2.5, the trace step): H[Z|Y=c] <= pi e tr Cov[Z|Y=c] - d/2,
+** weighted by class frequency: one value per batch. Centred per class: the uncentred second
+** moments would give pi e E|z|^2 - d/2 again, the bound of H[Z]. A noise layer adds d s^2 to
+** each trace. */
+static rt_tensor *l2_class_term(rt_ctx *c, rt_tensor *z, float s2, const nn_obj_in *in, int C) {
+    float K = (float)z->shape[1], pie = (float)(TWO_PI_E / 2.0);
+    rt_tensor *pi, *var = class_variances(c, z, in, C, &pi);
+    rt_tensor *tr = rt_mul(c, rt_sum(c, var, 1, false), pi);                 /* (C) */
+    return rt_affine(c, rt_sum(c, tr, RT_ALL, false), pie, pie * K * s2 - 0.5f * K);
 }
 
 /* -log 1/N sum_j exp(-|f_i - f_j|^2 / 2 var) per row: the pairwise-KDE bound on I(X;Z). */
@@ -342,6 +374,29 @@ static rt_tensor *kde_term(rt_ctx *c, rt_tensor *f, float var) {
     rt_tensor *d2 = rt_sub(c, rt_add(c, sq, rt_reshape(c, sq, 2, (int[]){ 1, N })), rt_scale(c, g, 2.0f));
     rt_tensor *lse = rt_logsumexp(c, rt_scale(c, d2, -0.5f / var), 1, false);
     return rt_affine(c, lse, -1.0f, logf((float)N));
+}
+
+/* The rate against a learned mixture when the layer gave its mean (evaluation with eval_samples =
+** 0): there is no closed form, and the closed form against N(0, I) would be another number. One
+** sample z = mu + sigma eps per example scores log e(z|x) - log r(z), eps drawn from the
+** evaluation's own noise stream, derived per (layer, example) under a tag of its own: the same
+** for any eval_batch, and apart from the draws the layers make. */
+#define MIXTURE_EVAL_TAG 0x6D6978u      /* "mix": keeps these draws apart from the layers' own */
+static rt_tensor *mixture_kl_at_mean(rt_ctx *c, int layer, const nn_layer *l, rt_tensor *const *mog,
+                                     const nn_obj_in *in) {
+    RT_ASSERT(in->f && in->f->noise && "evaluation passes its noise stream");
+    int B = l->mu->shape[0], K = l->mu->shape[1];
+    rt_tensor *eps = rt_tensor_new(c, 3, (int[]){ 1, B, K });
+    for (int e = 0; e < B; e++) {
+        rt_rng r;
+        rt_rng_derive(&r, in->f->noise, MIXTURE_EVAL_TAG + (uint64_t)layer, (uint64_t)(in->f->example0 + e));
+        rt_rng_fill_normal(&r, eps->data + (size_t)e * K, (size_t)K, 0.0f, 1.0f);
+    }
+    nn_layer s = *l;                    /* the layer as if it had drawn this one sample */
+    s.eps = eps;
+    rt_tensor *noise = !l->sigma ? eps : l->spec.full_cov ? rt_tril_mv(c, l->sigma, eps) : rt_mul(c, eps, l->sigma);
+    s.y = rt_reshape(c, rt_add(c, l->mu, noise), 2, (int[]){ B, K });
+    return rt_reshape(c, rt_sub(c, log_encoder(c, &s), log_prior(c, &s, mog)), 1, (int[]){ B });
 }
 
 static rt_tensor *term_forward(const nn_obj *o, int i, const nn_model *m, rt_ctx *c, const nn_obj_in *in) {
@@ -356,6 +411,7 @@ static rt_tensor *term_forward(const nn_obj *o, int i, const nn_model *m, rt_ctx
     }
     case NN_TERM_KL:
         if (l->spec.kind == NN_LAYER_BERN) return rt_bern_kl(c, l->logits, o->param[i][0]);
+        if (t->components > 0 && l->y == l->mu) return mixture_kl_at_mean(c, o->layer[i], l, o->param[i], in);
         if (!t->mc || l->y == l->mu) {
             /* Closed form (also when evaluation uses the mean: no sample to score). */
             if (l->spec.full_cov) return full_kl(c, l, l->mu);
@@ -396,6 +452,7 @@ static rt_tensor *term_forward(const nn_obj *o, int i, const nn_model *m, rt_ctx
         /* pi e E|z|^2 - d/2; for a noise layer E|f + e|^2 = |f|^2 + d s^2. */
         bool noisy = l && l->spec.kind == NN_LAYER_NOISE;
         float K = (float)src->shape[1], s2 = noisy ? l->spec.std * l->spec.std : 0.0f;
+        if (t->per_class) return l2_class_term(c, noisy ? l->mu : src, s2, in, m->out);
         float pie = (float)(TWO_PI_E / 2.0);
         return rt_affine(c, rt_sum(c, rt_square(c, noisy ? l->mu : src), 1, false), pie, pie * K * s2 - 0.5f * K);
     }
@@ -420,6 +477,11 @@ static rt_tensor *term_forward(const nn_obj *o, int i, const nn_model *m, rt_ctx
     }
 }
 
+/* h of a term's mean (nn_term_h), in double for nn_obj_combine. */
+static double apply_h(nn_term_h h, double v) {
+    return h == NN_H_SQUARE ? v * v : h == NN_H_EXP ? exp(v) : v;
+}
+
 double nn_obj_weight(const nn_obj *o, int i, double epoch) {
     const nn_term_spec *t = &o->terms[i];
     double w = t->weight, a = t->sched_epochs > 0.0f ? epoch / (double)t->sched_epochs : 1.0;
@@ -435,7 +497,7 @@ double nn_obj_weight(const nn_obj *o, int i, double epoch) {
 double nn_obj_combine(const nn_obj *o, const double *mean, double epoch) {
     if (o->nexpr == 0) {
         double loss = 0.0;
-        for (int i = 0; i < o->n; i++) loss += nn_obj_weight(o, i, epoch) * mean[i];
+        for (int i = 0; i < o->n; i++) loss += nn_obj_weight(o, i, epoch) * apply_h(o->terms[i].h, mean[i]);
         return loss;
     }
     double st[NN_MAX_EXPR];
@@ -443,7 +505,7 @@ double nn_obj_combine(const nn_obj *o, const double *mean, double epoch) {
     for (int k = 0; k < o->nexpr; k++) {
         const nn_expr_ins *e = &o->expr[k];
         switch (e->op) {
-        case NN_EXPR_TERM: st[sp++] = nn_obj_weight(o, e->term, epoch) * mean[e->term]; break;
+        case NN_EXPR_TERM: st[sp++] = nn_obj_weight(o, e->term, epoch) * apply_h(o->terms[e->term].h, mean[e->term]); break;
         case NN_EXPR_CONST: st[sp++] = e->value; break;
         case NN_EXPR_ADD: sp--; st[sp - 1] += st[sp]; break;
         case NN_EXPR_SUB: sp--; st[sp - 1] -= st[sp]; break;
@@ -475,6 +537,20 @@ rt_status nn_obj_check_labels(const nn_obj *o, const nn_model *m, int nclass, co
     return RT_OK;
 }
 
+rt_status nn_obj_check_inputs(const nn_obj *o, const float *x, int n, int dim, const char *source, rt_err *err) {
+    for (int i = 0; i < o->n; i++) {
+        const nn_term_spec *t = &o->terms[i];
+        if (t->kind != NN_TERM_RECON || t->gaussian) continue;
+        for (int64_t k = 0; k < (int64_t)n * dim; k++)
+            if (!(x[k] >= 0.0f && x[k] <= 1.0f))
+                return term_err(err, t, "the Bernoulli likelihood reads inputs in [0, 1], but the data (%s) has %g at "
+                                "example %lld, feature %lld; scale the data to [0, 1] (scale = \"unit\") or use "
+                                "likelihood = \"gaussian\"", source, (double)x[k], (long long)(k / dim) + 1,
+                                (long long)(k % dim) + 1);
+    }
+    return RT_OK;
+}
+
 nn_obj_out nn_obj_forward(const nn_obj *o, const nn_model *m, rt_ctx *c, const nn_obj_in *in) {
     nn_obj_out r;
     memset(&r, 0, sizeof r);
@@ -482,6 +558,8 @@ nn_obj_out nn_obj_forward(const nn_obj *o, const nn_model *m, rt_ctx *c, const n
     for (int i = 0; i < o->n; i++) {
         r.term[i] = term_forward(o, i, m, c, in);
         mean[i] = rt_mean(c, r.term[i], RT_ALL, false);
+        if (o->terms[i].h == NN_H_SQUARE) mean[i] = rt_square(c, mean[i]);
+        else if (o->terms[i].h == NN_H_EXP) mean[i] = rt_exp(c, mean[i]);
         double w = nn_obj_weight(o, i, in->epoch);
         if (w != 1.0) mean[i] = rt_scale(c, mean[i], (float)w);
     }

@@ -3,7 +3,8 @@
 **
 ** Each term gives one value per example (per sample row, when a stochastic layer samples), in
 ** nats inside and reported in bits; batch statistics (log-variance surrogates) give one value per
-** batch. The loss the optimizer sees is sum_i weight_i(epoch) * mean(term_i), or, when the script
+** batch. The loss the optimizer sees is sum_i weight_i(epoch) * h_i(mean(term_i)) (h the identity
+** unless the term has one: vib.obj.vib / nlib { h = "square" | "exp" }), or, when the script
 ** composed an expression (`ce + beta * kl^2`), that expression of the terms' means. Every term is
 ** logged on its own, so a CSV shows the cross-entropy, the rate, each layer's relevance and
 ** compression side by side with the total.
@@ -14,19 +15,28 @@
 **               (IMB's VCR_l), or over all particles ("input": the prediction cross-entropy
 **               H_theta[Y|X], the SNN likelihood)
 **   kl          the rate of a gauss layer, KL(p(z|x) || r(z)): r = N(0, I) in closed form, or
-**               single-sample Monte Carlo (mc), or r a learned mixture of Gaussians (MC); of a
-**               bern layer: KL to a learned factorized Bernoulli prior (IMB's VC_l)
+**               single-sample Monte Carlo (mc), or r a learned mixture of Gaussians (MC; in
+**               evaluation at the mean, eval_samples = 0, one sample per example from the
+**               evaluation's noise stream, not the closed form against N(0, I)); of a bern
+**               layer: KL to a learned factorized Bernoulli prior (IMB's VC_l)
 **   logvar      Gaussian upper bound on H[Z] (or H[Z|Y], per_class) from the batch variances:
-**               sum_j 1/2 log(2 pi e Var[z_j]) (Kirsch et al.'s surrogate); on a noise layer
+**               sum_j 1/2 log(2 pi e Var[z_j]) (Kirsch et al.'s surrogate; batch variances
+**               divide by the batch's n, not n - 1); on a noise layer
 **               z = f + N(0, s^2 I) it uses Var[f] + s^2 (no sample needed, valid in evaluation)
-**   l2          the looser bound pi e |z|^2 - d/2 per example ("L2 activation"); on a noise
-**               layer E|z|^2 = |f|^2 + d s^2
+**   l2          the looser bound pi e |z|^2 - d/2 per example ("L2 activation") on H[Z]; on a
+**               noise layer E|z|^2 = |f|^2 + d s^2. per_class: H[Z|Y] <= sum_c p(c) (pi e tr
+**               Cov[Z|Y=c] - d/2) from the batch's class variances (one value per batch; the
+**               uncentred per-class form would equal the H[Z] bound)
 **   ceb         residual information of variational CEB: log e(z|x) - log b(z|y), b(z|y) =
 **               N(A onehot(y), I) with A learned (Fischer 2020)
 **   kde         pairwise-KDE upper bound on I(X;Z) for Z = f(X) + N(0, s^2 I) over the batch
-**               (Kolchinsky et al.'s nonlinear IB): -log 1/N sum_j exp(-|f_i - f_j|^2 / 2s^2)
+**               (Kolchinsky et al.'s nonlinear IB): -log 1/N sum_j exp(-|f_i - f_j|^2 / 2s^2);
+**               at most log N: in training N is the training batch, in metrics.csv the
+**               evaluation batch (eval_batch), so the logged kde_bits is capped near
+**               log2(eval_batch), not log2(batch)
 **   confidence  -H(softmax(output)): the confidence penalty (Pereyra et al.) with weight beta
-**   recon       -log p(x | output): the decoder likelihood of beta-VAE (bernoulli or gaussian)
+**   recon       -log p(x | output): the decoder likelihood of beta-VAE (bernoulli, which needs
+**               inputs in [0, 1]: nn_obj_check_inputs; or gaussian)
 ** A term names the layer it reads ("z"); nn_obj_build resolves names against the model and reports
 ** an unknown one, or a layer of the wrong kind, at the script line that declared the term.
 */
@@ -43,6 +53,11 @@ typedef enum nn_term_kind {
     NN_TERM_CONFIDENCE, NN_TERM_RECON,
     NN_TERM_COUNT
 } nn_term_kind;
+
+/* A convex function of a term's batch mean, inside its weight: weight(epoch) * h(mean) (the convex
+** IB Lagrangians, Kolchinsky et al.: beta * I^2, beta * exp(I)). The mean is in nats, so with
+** h = square beta is per nat^2. */
+typedef enum nn_term_h { NN_H_LINEAR = 0, NN_H_SQUARE, NN_H_EXP } nn_term_h;
 
 /* How a term's weight moves with training (beta schedules). */
 typedef enum nn_wsched {
@@ -61,11 +76,12 @@ typedef struct nn_term_spec {
     char average[64];           /* ce: "" none; "input" all particles; a layer: those after it */
     bool mc;                    /* kl (gauss): single-sample Monte Carlo instead of closed form */
     int components;             /* kl (gauss): > 0: learned mixture-of-Gaussians prior (MC) */
-    bool per_class;             /* logvar: H[Z|Y] (class-conditional variances) instead of H[Z] */
+    bool per_class;             /* logvar, l2: H[Z|Y] (class-conditional variances) instead of H[Z] */
     float var;                  /* kde: kernel variance s^2 (0: the noise layer's) */
     bool gaussian;              /* recon: Gaussian likelihood (unit variance) instead of Bernoulli */
-    nn_wsched sched;
+    nn_wsched sched;            /* scales the weight, outside h: log anneals from `from` to weight */
     float sched_epochs, sched_from;
+    nn_term_h h;                /* the loss reads weight(epoch) * h(mean of the term) */
 } nn_term_spec;
 
 const char *nn_term_kind_name(nn_term_kind k);
@@ -123,6 +139,9 @@ rt_status nn_obj_build(nn_obj *o, const nn_term_spec *terms, int n, const nn_exp
 ** they index the model's outputs, so nclass <= m->out. source names the data in the message. */
 rt_status nn_obj_check_labels(const nn_obj *o, const nn_model *m, int nclass, const char *source,
                               rt_err *err);
+/* Checks the inputs x (n, dim) against the terms that read them: the Bernoulli likelihood of
+** recon needs x in [0, 1]. source names the data in the message. */
+rt_status nn_obj_check_inputs(const nn_obj *o, const float *x, int n, int dim, const char *source, rt_err *err);
 /* Computes every term from the model's last forward pass (layers[i].y) and in. */
 nn_obj_out nn_obj_forward(const nn_obj *o, const nn_model *m, rt_ctx *c, const nn_obj_in *in);
 /* The weight of term i at a fractional epoch (schedules). */

@@ -286,7 +286,10 @@ rt_status nn_check_data(const nn_model *m, const nn_obj *o, const nn_dataset *tr
         return rt_err_set(err, RT_ERR_ARG, "the data has %d features per example but the model expects %d",
                           train->dim, m->in);
     int nclass = test && test->nclass > train->nclass ? test->nclass : train->nclass;
-    return nn_obj_check_labels(o, m, nclass, train->source, err);
+    rt_status st = nn_obj_check_labels(o, m, nclass, train->source, err);
+    if (!st) st = nn_obj_check_inputs(o, train->x, train->n, train->dim, train->source, err);
+    if (!st && test) st = nn_obj_check_inputs(o, test->x, test->n, test->dim, test->source, err);
+    return st;
 }
 
 /* What a point holds while it trains: its state, its open files, and where it resumed. */

@@ -7,7 +7,7 @@
 #   axis      : the swept parameter's column; logaxis = 1 for a log x axis
 #   connect   : 1 to join the configurations in file order (the axis is the only swept param);
 #               0 when other params vary too: points with their intervals, not joined
-#   errs      : error columns to draw (train_error test_error test_error_det test_error_1 ...)
+#   errs      : error columns to draw (of train_error test_error test_error_det)
 #   ixz, izy  : information column stems without split and statistic ("" to leave a panel out)
 #   splits    : "train test", or one of them (for the information panels)
 #   title, out: the figure's title and its path without extension
@@ -16,9 +16,8 @@ ns = words(splits); nerr = words(errs)
 col(s, stem, stat) = s."_".stem."_".stat
 axis_label = axis eq "beta" ? "β" : axis eq "gamma" ? "γ" : axis
 err_title(c) = c eq "train_error" ? "train" : c eq "test_error" ? "test" : \
-               c eq "test_error_det" ? "test, mean-field" : c eq "test_error_1" ? "test, 1 sample" : \
-               c eq "train_error_1" ? "train, 1 sample" : c
-err_lc(c) = strstrt(c, "_det") ? C10[5] : strstrt(c, "_1") ? C10[3] : C10[1]
+               c eq "test_error_det" ? "test, mean-field" : c
+err_lc(c) = strstrt(c, "_det") ? C10[5] : C10[1]
 err_dt(c) = c[1:5] eq "train" ? 2 : 1
 err_pt(c) = c[1:5] eq "train" ? 6 : 7
 npanel = 1 + (ixz ne "") + (izy ne "")

@@ -8,22 +8,12 @@
 
 #include "gradcheck.h"
 #include "nn_train.h"
+#include "testutil.h"
 
-static nn_layer_spec L(nn_layer_kind k, int out, const char *name) {
-    nn_layer_spec s = nn_layer_spec_default(k);
-    s.out = out;
-    snprintf(s.name, sizeof s.name, "%s", name);
-    snprintf(s.where, sizeof s.where, "ib.lua:%d", 10 + (int)k);
-    return s;
-}
+static nn_layer_spec L(nn_layer_kind k, int out, const char *name) { return tu_layer("ib.lua", 10, k, out, name); }
 
 static nn_term_spec T(nn_term_kind k, const char *name, const char *layer, float weight) {
-    nn_term_spec t = nn_term_spec_default(k);
-    snprintf(t.name, sizeof t.name, "%s", name);
-    snprintf(t.layer, sizeof t.layer, "%s", layer);
-    t.weight = weight;
-    snprintf(t.where, sizeof t.where, "ib.lua:3");
-    return t;
+    return tu_term("ib.lua:3", k, name, layer, weight);
 }
 
 // ---- one harness for gradient checks: a model, an objective, the training-mode loss ----

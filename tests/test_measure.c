@@ -10,21 +10,10 @@
 #include "nn_train.h"
 #include "testutil.h"
 
-static nn_layer_spec L(nn_layer_kind k, int out, const char *name) {
-    nn_layer_spec s = nn_layer_spec_default(k);
-    s.out = out;
-    snprintf(s.name, sizeof s.name, "%s", name);
-    snprintf(s.where, sizeof s.where, "m.lua:%d", 4 + (int)k);
-    return s;
-}
+static nn_layer_spec L(nn_layer_kind k, int out, const char *name) { return tu_layer("m.lua", 4, k, out, name); }
 
 static nn_term_spec T(nn_term_kind k, const char *name, const char *layer) {
-    nn_term_spec t = nn_term_spec_default(k);
-    snprintf(t.name, sizeof t.name, "%s", name);
-    snprintf(t.layer, sizeof t.layer, "%s", layer);
-    t.weight = 1.0f;
-    snprintf(t.where, sizeof t.where, "m.lua:20");
-    return t;
+    return tu_term("m.lua:20", k, name, layer, 1.0f);
 }
 
 /* n examples of dim features in three overlapping clusters. */

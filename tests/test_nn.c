@@ -12,13 +12,7 @@
 #include "rt_pool.h"
 #include "testutil.h"
 
-static nn_layer_spec L(nn_layer_kind k, int out, const char *name) {
-    nn_layer_spec s = nn_layer_spec_default(k);
-    s.out = out;
-    snprintf(s.name, sizeof s.name, "%s", name);
-    snprintf(s.where, sizeof s.where, "model.lua:%d", 10 + (int)k);
-    return s;
-}
+static nn_layer_spec L(nn_layer_kind k, int out, const char *name) { return tu_layer("model.lua", 10, k, out, name); }
 
 // ---- build ----
 

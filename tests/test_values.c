@@ -9,6 +9,7 @@
 
 #include "nn_obj.h"
 #include "rt_ops.h"
+#include "testutil.h"
 
 /* Every formula here reads the ops' float values into double on purpose. */
 #pragma GCC diagnostic ignored "-Wdouble-promotion"
@@ -272,20 +273,8 @@ Test(values, every_op_matches_its_formula) {
 
 // ---- objective terms: the model's own layer values through the term's formula ----
 
-static nn_layer_spec LS(nn_layer_kind k, int out, const char *name) {
-    nn_layer_spec s = nn_layer_spec_default(k);
-    s.out = out;
-    snprintf(s.name, sizeof s.name, "%s", name);
-    snprintf(s.where, sizeof s.where, "values.lua:%d", 10 + (int)k);
-    return s;
-}
-static nn_term_spec TS(nn_term_kind k, const char *layer, float weight) {
-    nn_term_spec t = nn_term_spec_default(k);
-    snprintf(t.layer, sizeof t.layer, "%s", layer);
-    t.weight = weight;
-    snprintf(t.where, sizeof t.where, "values.lua:3");
-    return t;
-}
+static nn_layer_spec LS(nn_layer_kind k, int out, const char *name) { return tu_layer("values.lua", 10, k, out, name); }
+static nn_term_spec TS(nn_term_kind k, const char *layer, float weight) { return tu_term("values.lua:3", k, NULL, layer, weight); }
 
 enum { B = 6, IN = 4 };
 static const int32_t labels[B] = { 0, 2, 1, 2, 0, 1 };

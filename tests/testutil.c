@@ -132,3 +132,20 @@ int tu_point_dirs(const char *exp_dir, char names[][64], int max) {
     qsort(names, (size_t)n, 64, (int (*)(const void *, const void *))strcmp);
     return n;
 }
+
+nn_layer_spec tu_layer(const char *script, int line0, nn_layer_kind k, int out, const char *name) {
+    nn_layer_spec s = nn_layer_spec_default(k);
+    s.out = out;
+    snprintf(s.name, sizeof s.name, "%s", name);
+    snprintf(s.where, sizeof s.where, "%s:%d", script, line0 + (int)k);
+    return s;
+}
+
+nn_term_spec tu_term(const char *where, nn_term_kind k, const char *name, const char *layer, float weight) {
+    nn_term_spec t = nn_term_spec_default(k);
+    if (name) snprintf(t.name, sizeof t.name, "%s", name);
+    snprintf(t.layer, sizeof t.layer, "%s", layer);
+    t.weight = weight;
+    snprintf(t.where, sizeof t.where, "%s", where);
+    return t;
+}

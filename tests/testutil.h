@@ -5,6 +5,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "nn_model.h"
+#include "nn_obj.h"
+
 /* Path under the shared data directory (../shared/data/<rel>) into buf, or NULL when the shared
 ** directory is absent (the caller then calls tu_skip). */
 const char *tu_shared(const char *rel, char *buf, size_t size);
@@ -30,5 +33,11 @@ const char *tu_vibrun(void);
 const char *tu_tiny_dir(const char *tag);
 /* The 12-character point directories of a run directory runs/<exp>, sorted; their count (<= max). */
 int tu_point_dirs(const char *exp_dir, char names[][64], int max);
+/* A layer as a script would declare it: kind k with out units, named name, at "<script>:<line0 + k>"
+** (each kind on its own line, so an error names which layer). */
+nn_layer_spec tu_layer(const char *script, int line0, nn_layer_kind k, int out, const char *name);
+/* A term of kind k on layer ("" for the output) with weight, declared at where ("x.lua:7"); name
+** NULL keeps the kind's default name. */
+nn_term_spec tu_term(const char *where, nn_term_kind k, const char *name, const char *layer, float weight);
 
 #endif
