@@ -15,7 +15,7 @@
 --
 --   vibrun experiments/baselines_mnist.lua                         the four baselines
 --   vibrun experiments/baselines_mnist.lua --set kind=dropout --set epochs=1 \
---       --set data_dir=../shared/data/mnist-t10k --set resplit=0.8   quick
+--       --set data_dir=data/mnist-t10k --set resplit=0.8   quick
 local vib = require "vib"
 
 return vib.experiment {

@@ -11,7 +11,7 @@
 --
 --   vibrun experiments/ceb_mnist.lua                              gamma in {1, 10, 100}
 --   vibrun experiments/ceb_mnist.lua --set gamma=10 --set epochs=1 \
---       --set data_dir=../shared/data/mnist-t10k --set resplit=0.8   quick
+--       --set data_dir=data/mnist-t10k --set resplit=0.8   quick
 local vib = require "vib"
 
 return vib.experiment {

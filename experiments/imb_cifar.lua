@@ -11,7 +11,7 @@
 --
 --   vibrun experiments/imb_cifar.lua
 --   vibrun experiments/imb_cifar.lua --set epochs=1 --set particles=4 --set eval_samples=4 --set eval_passes=2 \
---       --set data_dir=../shared/data/cifar-10-subset                quick, on the CIFAR sample
+--       --set data_dir=data/cifar-10-subset                quick, on some batches of the official binary files
 local vib = require "vib"
 local common = require "imb_common"     -- the model, objective, optimizer and measurement
 

@@ -20,7 +20,7 @@
 --   vibrun experiments/imb_mnist.lua                           gamma = (1, .8, 1), beta = 1e-3
 --   vibrun experiments/imb_mnist.lua --set beta=0 --set gamma1=0 --set gamma2=0    the SNN MLE
 --   vibrun experiments/imb_mnist.lua --set epochs=1 --set particles=4 --set eval_samples=4 --set eval_passes=2 \
---       --set data_dir=../shared/data/mnist-t10k --set resplit=0.8       quick, on the MNIST test set
+--       --set data_dir=data/mnist-t10k --set resplit=0.8       quick, on the MNIST test set
 local vib = require "vib"
 local common = require "imb_common"     -- the model, objective, optimizer and measurement
 

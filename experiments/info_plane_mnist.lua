@@ -16,7 +16,7 @@
 --
 --   vibrun experiments/info_plane_mnist.lua                         both models, 20 epochs
 --   vibrun experiments/info_plane_mnist.lua --set model=vib --set epochs=1 --set samples=500
---   vibrun experiments/info_plane_mnist.lua --set data=mnist --set data_dir=../shared/data/mnist-t10k --set resplit=0.8 --set epochs=1 --set samples=500
+--   vibrun experiments/info_plane_mnist.lua --set data=mnist --set data_dir=data/mnist-t10k --set resplit=0.8 --set epochs=1 --set samples=500
 local vib = require "vib"
 
 return vib.experiment {

@@ -16,7 +16,7 @@
 --
 --   vibrun experiments/nlib_mnist.lua                              beta sweep, h = square
 --   vibrun experiments/nlib_mnist.lua --set beta=0.1 --set epochs=1 \
---       --set data_dir=../shared/data/mnist-t10k --set resplit=0.8   quick
+--       --set data_dir=data/mnist-t10k --set resplit=0.8   quick
 local vib = require "vib"
 
 return vib.experiment {

@@ -9,8 +9,8 @@
 -- vib.obj.ceb, Fischer's variational CEB, is another one). With zero-entropy noise H[Z|X] = 0, so
 -- DIB's H[Z] and IB's I(X;Z) coincide too; the surrogates differ in H[Z] vs H[Z|Y]. The sweep
 -- leaves ceb out: with gamma = beta - 1 its points repeated ib's.
--- with the entropies bounded by batch log-variances (bound = "logvar") or by the L2 activation
--- (bound = "l2"), with and without the noise (noise = false shows the collapse of the scale of z
+-- The entropies are bounded by batch log-variances (bound = "logvar") or by the L2 activation
+-- (bound = "l2"; per class for H[Z|Y]), with and without the noise (noise = false shows the collapse of the scale of z
 -- that the noise prevents). relevance = "prediction" (H_theta[Y|X], the cross-entropy of the
 -- prediction averaged over particles) is refused here: a vib.noise layer draws one sample per
 -- example in training, so it would equal the decoder's cross-entropy.
@@ -24,7 +24,7 @@
 --
 --   vibrun experiments/uib_cifar.lua                       kind (ib, dib) x bound x noise, beta = 10
 --   vibrun experiments/uib_cifar.lua --set kind=ib --set bound=logvar --set noise=true --set epochs=1 \
---       --set data_dir=../shared/data/cifar-10-subset                       quick, on the CIFAR sample
+--       --set data_dir=data/cifar-10-subset                       quick, on some batches of the official binary files
 local vib = require "vib"
 local common = require "uib_common"     -- the model, objective, optimizer and measurement
 

@@ -8,7 +8,7 @@
 -- beta shrinks them towards the prior). Test error at K = 2 is a few percent (not tabulated).
 --
 --   vibrun experiments/vib_k2.lua                                   beta in {1e-3, 1e-2, 1e-1}
---   vibrun experiments/vib_k2.lua --set beta=1e-3 --set epochs=1 --set data_dir=../shared/data/mnist-t10k --set resplit=0.8
+--   vibrun experiments/vib_k2.lua --set beta=1e-3 --set epochs=1 --set data_dir=data/mnist-t10k --set resplit=0.8
 local vib = require "vib"
 
 return vib.experiment {

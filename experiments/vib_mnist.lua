@@ -12,7 +12,7 @@
 --   vibrun experiments/vib_mnist.lua --set beta=1e-3                  one point, 200 epochs
 --   vibrun experiments/vib_mnist.lua                                  the beta sweep 1e-9 .. 1
 --   vibrun experiments/vib_mnist.lua --set beta=1e-3 --set epochs=1 \
---       --set data_dir=../shared/data/mnist-t10k --set resplit=0.8   quick, on the MNIST test set
+--       --set data_dir=data/mnist-t10k --set resplit=0.8   quick, on the MNIST test set
 local vib = require "vib"
 local common = require "vib_common"     -- the model, objective, optimizer and measurement
 
