@@ -1,6 +1,8 @@
 # A thin wrapper over CMake with the entry points the README shows:
 #   make demo        install what is missing, build (Release), run experiments/quickstart.lua
 #   make check       install what is missing, build, run the whole test suite through ctest
+#   make bench       build, then run the benchmarks (the training step against its GEMM roofline,
+#                    the information estimators); each prints its kernel set and thread count
 #   make install     build, then install vibrun, its man page vibrun(1) and its bash completion
 #                    under $(DESTDIR)$(PREFIX)
 #   make uninstall   remove what the last `make install` from $(BUILD) installed, under $(DESTDIR)
@@ -15,7 +17,7 @@ DESTDIR ?=
 PKGS = gcc make cmake pkg-config liblua5.4-dev libopenblas-dev libcriterion-dev zlib1g-dev \
        gnuplot-nox dataset-fashion-mnist
 
-.PHONY: demo check build configure install uninstall deps
+.PHONY: demo check bench build configure install uninstall deps
 
 demo: build
 	./$(BUILD)/vibrun experiments/quickstart.lua
@@ -25,6 +27,11 @@ demo: build
 
 check: build
 	cd $(BUILD) && ctest --output-on-failure
+
+# Ratios against a roofline measured in the same run, never wall-clock limits (docs/performance.md).
+bench: build
+	./$(BUILD)/tests/bench_mlp 300
+	./$(BUILD)/tests/bench_mi
 
 build: configure
 	cmake --build $(BUILD) -j$$(nproc)

@@ -200,15 +200,9 @@ static int get_tishby(void) {
         if (!ok) unlink(part);
         if (rc == 127 || rc == 6 || rc == 7 || rc == 28) break;       /* no downloader, or no network */
     }
-    if (!ok) {
-        struct stat sh;
-        const char *shared = "../shared/data/tishby-12bit/var_u.mat";
-        if (stat(shared, &sh) == 0)
-            fprintf(stderr, "Without network, copy the file by hand: mkdir -p %s && cp %s %s/\n", dir, shared, dir);
-        else
-            fprintf(stderr, "Without network, fetch %s on another machine and copy it to %s/var_u.mat "
-                    "(or set VIB_TISHBY_URL to a file:// URL of a copy)\n", TISHBY_URL, dir);
-    }
+    if (!ok)
+        fprintf(stderr, "Without network, fetch %s on another machine and copy it to %s/var_u.mat "
+                "(or set VIB_TISHBY_URL to a file:// URL of a copy)\n", TISHBY_URL, dir);
     if (ok) {
         nn_dataset d;
         rt_err err = { 0 };
