@@ -15,13 +15,6 @@
 static void report(const char *msg) { fprintf(stderr, "vibrun: %s\n", msg); }
 
 /* The Lua value at idx as text for --set (strings unquoted). */
-static void value_str(lua_State *L, int idx, char *buf, size_t size) {
-    rt_buf b = { 0 };
-    lb_value_text(L, idx, &b);
-    snprintf(buf, size, "%s", rt_buf_str(&b));
-    rt_buf_free(&b);
-}
-
 /* Parses "key=value" arguments into a Lua table on the stack; false on a malformed one. */
 static bool push_sets(lua_State *L, const lb_opts *o) {
     lua_newtable(L);
@@ -52,6 +45,59 @@ static int set_error_code(const lb_opts *o, const char *msg) {
     return 1;
 }
 
+/* config.lua (a resolved point, on top of L's stack): runs its script with the point's params and
+** settings fixed as --set values, then the user's own --set. Closes L. Every value travels whole,
+** however long (a data path, a long string param); a point with more keys than --set can carry is
+** an error rather than a replay of another point. */
+static int replay_point(lua_State *L, const lb_opts *o) {
+    lb_opts replay = *o;
+    rt_buf sets[LB_MAX_SETS] = { { 0 } };
+    int n = 0, code = 1;
+    lua_getfield(L, -1, "script");
+    char *script = rt_xstrdup(lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
+    lua_pop(L, 1);
+    if (access(script, R_OK) != 0) {
+        fprintf(stderr, "vibrun: %s: its script %s cannot be read (%s); replay it from the directory "
+                "named in its first line, or correct script = ... in it\n", o->script, script, strerror(errno));
+        goto out;
+    }
+    const char *tables[2] = { "params", "settings" };
+    for (int t = 0; t < 2; t++) {
+        lua_getfield(L, -1, tables[t]);
+        if (lua_istable(L, -1)) {
+            lua_pushnil(L);
+            while (lua_next(L, -2) != 0) {
+                if (n + o->nsets >= LB_MAX_SETS) {
+                    fprintf(stderr, "vibrun: %s: the point has more params and settings than vibrun can "
+                            "pass on (%d with the --set given); run its script with --set instead\n",
+                            o->script, LB_MAX_SETS);
+                    goto out;
+                }
+                rt_buf_printf(&sets[n], "%s=", lua_tostring(L, -2));
+                lb_value_text(L, -1, &sets[n]);
+                replay.sets[n] = rt_buf_str(&sets[n]);
+                n++;
+                lua_pop(L, 1);
+            }
+        }
+        lua_pop(L, 1);
+    }
+    lua_close(L);
+    L = NULL;
+    replay.script = script;
+    /* With --set of the user's own the point is another on purpose: no "script changed" check. */
+    replay.replay_config = o->nsets == 0 ? o->script : NULL;
+    replay.config_sets = n;
+    for (int i = 0; i < o->nsets; i++) replay.sets[n++] = o->sets[i];
+    replay.nsets = n;
+    code = lb_run(&replay);
+out:
+    if (L) lua_close(L);
+    for (int i = 0; i < LB_MAX_SETS; i++) rt_buf_free(&sets[i]);
+    free(script);
+    return code;
+}
+
 int lb_run(const lb_opts *o) {
     lua_State *L = lb_state_new(1);
     if (!L) return 1;
@@ -68,44 +114,10 @@ int lb_run(const lb_opts *o) {
     char kindbuf[32];
     snprintf(kindbuf, sizeof kindbuf, "%s", kind ? kind : "");
     lua_pop(L, 2);
-    lb_opts replay = *o;
-    char script[1024];
-    char setbuf[LB_MAX_SETS][256];
     if (strcmp(kindbuf, "point") == 0) {
-        /* config.lua: run its script with its params and settings fixed. */
-        lua_getfield(L, -1, "script");
-        snprintf(script, sizeof script, "%s", lua_tostring(L, -1));
-        lua_pop(L, 1);
-        if (access(script, R_OK) != 0) {
-            fprintf(stderr, "vibrun: %s: its script %s cannot be read (%s); replay it from the directory "
-                    "named in its first line, or correct script = ... in it\n", o->script, script, strerror(errno));
-            goto out;
-        }
-        replay.script = script;
-        /* With --set of the user's own the point is another on purpose: no "script changed" check. */
-        replay.replay_config = o->nsets == 0 ? o->script : NULL;
-        int n = 0;
-        const char *tables[2] = { "params", "settings" };
-        for (int t = 0; t < 2; t++) {
-            lua_getfield(L, -1, tables[t]);
-            if (lua_istable(L, -1)) {
-                lua_pushnil(L);
-                while (lua_next(L, -2) != 0 && n < LB_MAX_SETS) {
-                    char v[200];
-                    value_str(L, -1, v, sizeof v);
-                    snprintf(setbuf[n], sizeof setbuf[n], "%s=%s", lua_tostring(L, -2), v);
-                    replay.sets[n] = setbuf[n];
-                    n++;
-                    lua_pop(L, 1);
-                }
-            }
-            lua_pop(L, 1);
-        }
-        replay.config_sets = n;
-        for (int i = 0; i < o->nsets && n < LB_MAX_SETS; i++) replay.sets[n++] = o->sets[i];
-        replay.nsets = n;
-        lua_close(L);
-        return lb_run(&replay);
+        code = replay_point(L, o);
+        L = NULL;                       /* replay_point closed it */
+        goto out;
     }
     if (strcmp(kindbuf, "experiment") != 0) {
         fprintf(stderr, "vibrun: %s: the script must return vib.experiment { ... } (it returned %s)\n",

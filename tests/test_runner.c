@@ -1,5 +1,6 @@
 // test_runner.c: the runner's files and messages at their edges: a result.csv header longer than
-// any fixed buffer, Ctrl-C after a point's last step, --check over a sweep of shared models.
+// any fixed buffer, Ctrl-C after a point's last step, --check over a sweep of shared models, a
+// config.lua replay of a long value.
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
@@ -170,4 +171,21 @@ Test(runner, ids_hash_the_whole_configuration) {
     cr_assert_eq(sscanf(l1, " 1 %31s", id[0]), 1);
     cr_assert_eq(sscanf(l2, " 2 %31s", id[1]), 1);
     cr_expect_str_neq(id[0], id[1], "both points have id %s", id[0]);
+}
+
+/* config.lua replays its point whole: a string param of 9,000 characters reached the script cut to
+** 199 (a 200-byte buffer), so the replay trained another point, under another id. */
+Test(runner, config_replay_passes_long_values_whole) {
+    const char *dir = tu_tiny_dir("long_replay");
+    char args[2048], path[2048], names[2][64];
+    snprintf(args, sizeof args, "--quiet --out runs --set seed=1 '%s/tests/lua/long_key.lua'", tu_source_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(path, sizeof path, "%s/runs/long_key", dir);
+    cr_assert_eq(tu_point_dirs(path, names, 2), 1);
+    snprintf(args, sizeof args, "--quiet --out replay runs/long_key/%s/config.lua", names[0]);
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    char replayed[2][64];
+    snprintf(path, sizeof path, "%s/replay/long_key", dir);
+    cr_assert_eq(tu_point_dirs(path, replayed, 2), 1, "the replay trained %d points", tu_point_dirs(path, replayed, 2));
+    cr_expect_str_eq(replayed[0], names[0], "the replay trained point %s, not %s", replayed[0], names[0]);
 }
