@@ -3,7 +3,8 @@
 --   ib:  H_theta[Y|Z] + 1/(beta-1) H[Z|Y]      dib: H_theta[Y|Z] + 1/beta H[Z]
 --   ceb: H_theta[Y|Z] + 1/gamma H[Z|Y]
 -- What is compared is the bounds, not the exact objectives. IB(beta) = CEB(gamma = beta - 1) holds
--- for the exact objectives (papers.md 2.2) when H[Z|X] is constant (true with the zero-entropy
+-- for the exact objectives (papers.md 2.2, from I(X;Z) = I(Y;Z) + I(X;Z|Y)); these surrogates equal
+-- them only when H[Z|X] is constant (true with the zero-entropy
 -- noise, false in the noise = false arm); here kind = "ib" and kind = "ceb" build the same terms
 -- with the same weight 1/(beta - 1) = 1/gamma, so they are one objective by construction (and
 -- vib.obj.ceb, Fischer's variational CEB, is another one). With zero-entropy noise H[Z|X] = 0, so
