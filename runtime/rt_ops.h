@@ -112,4 +112,73 @@ rt_tensor *rt_transpose(rt_ctx *c, rt_tensor *x);  /* (M,N) -> (N,M) */
 ** e:(S,R,K) constant -> (S,R,K) L_r e: the noise of z = mu + L eps, eps ~ N(0, I), Cov = L L^T. */
 rt_tensor *rt_tril_mv(rt_ctx *c, rt_tensor *l, rt_tensor *e);
 
+// ---- convolution and pooling, NCHW (rt_op_conv.c) ----
+/* All tensors NCHW, row-major, contiguous, f32.
+**
+** How: im2col + GEMM. For each image n and group g, the patches of x are copied into a column
+** matrix col (C/groups * KH * KW rows, OH * OW columns; zeros where the window leaves the padded
+** input), and y[n, g] = W_g col is one rt_gemm of M = O/groups, N = OH * OW, K = C/groups KH KW
+** (a 1x1 convolution of stride 1 without padding uses x itself). Backward: dW_g += dy[n, g] col^T
+** (col recomputed from x: nothing is kept on the tape but the geometry), dx[n, g] += col2im(W_g^T
+** dy[n, g]). Images run in parallel on rt_blas_pool(), each one's GEMMs single-threaded on the
+** thread that took it; dW and db are summed per fixed block of images (RT_CONV_BLOCKS blocks at
+** most, the cut depending on N only) and the blocks added in order, so the results are the same
+** bytes for any thread count.
+**
+** Memory rule: the column buffers are work space in the step arena, taken after the op's output
+** (or the gradients it writes) and rolled back before it returns. A convolution keeps nothing for
+** backward beyond its inputs, so the work space does not grow with depth; its peak is that of the
+** largest single convolution: one column matrix (C/groups KH KW x OH OW floats) per thread, two
+** in backward, plus one dW and db partial per block of images. ResNet-20 at batch 128: 590 KB per
+** thread and column matrix at most. From the second step on it fits in the arena's one chunk and
+** nothing is allocated. */
+#define RT_CONV_BLOCKS 32
+typedef struct rt_conv_geom {
+    int stride_h, stride_w;     /* >= 1 */
+    int pad_h, pad_w;           /* zero padding, >= 0 */
+    int dil_h, dil_w;           /* dilation, >= 1 */
+    int groups;                 /* >= 1; C and O divisible by it; groups == C == O: depthwise */
+    int out_pad_h, out_pad_w;   /* transposed convolution only: extra rows/cols at the end, < stride */
+} rt_conv_geom;
+
+/* Output size of a convolution along one axis: (in + 2 pad - dil (k - 1) - 1) / stride + 1,
+** or <= 0 when the dilated kernel does not fit the padded input (nn/ reports that as an error). */
+int rt_conv_out_size(int in, int k, int stride, int pad, int dil);
+/* Transposed: (in - 1) stride - 2 pad + dil (k - 1) + out_pad + 1 (<= 0: does not fit). */
+int rt_conv_transpose_out_size(int in, int k, int stride, int pad, int dil, int out_pad);
+
+/* x:(N,C,H,W) w:(O,C/groups,KH,KW) b:(O) or NULL -> (N,O,OH,OW), OH = rt_conv_out_size(H, KH,
+** stride_h, pad_h, dil_h), OW likewise; y[n,o,i,j] = b[o] + sum over c in o's group, kh, kw of
+** w[o, c - group start, kh, kw] x[n, c, i sh - ph + kh dh, j sw - pw + kw dw] (0 outside x).
+** out_pad must be 0. */
+rt_tensor *rt_conv2d(rt_ctx *c, rt_tensor *x, rt_tensor *w, rt_tensor *b, const rt_conv_geom *g);
+/* The adjoint of conv2d (PyTorch's ConvTranspose2d): x:(N,C,H,W) w:(C,O/groups,KH,KW) b:(O) or
+** NULL -> (N,O,OH,OW), OH = rt_conv_transpose_out_size(H, KH, stride_h, pad_h, dil_h, out_pad_h).
+** Without bias, <conv2d(u, w), x> = <u, conv_transpose2d(x, w)> for every u of shape (N,O,OH,OW)
+** (the same w, read as conv2d's (C, O/groups, KH, KW) weights from O to C channels). */
+rt_tensor *rt_conv_transpose2d(rt_ctx *c, rt_tensor *x, rt_tensor *w, rt_tensor *b, const rt_conv_geom *g);
+
+/* x:(N,C,H,W) -> (N,C,OH,OW), OH = rt_conv_out_size(H, kh, sh, ph, 1). Max: padding counts as
+** -inf; ties go to the first element in row-major window order (deterministic), which alone
+** receives the gradient. Average: divides by the number of window elements inside the unpadded
+** input (PyTorch count_include_pad=False). ph < kh, pw < kw (every window meets the input). */
+rt_tensor *rt_maxpool2d(rt_ctx *c, rt_tensor *x, int kh, int kw, int sh, int sw, int ph, int pw);
+rt_tensor *rt_avgpool2d(rt_ctx *c, rt_tensor *x, int kh, int kw, int sh, int sw, int ph, int pw);
+/* x:(N,C,H,W) -> (N,C): the mean over H and W. */
+rt_tensor *rt_global_avgpool(rt_ctx *c, rt_tensor *x);
+
+// ---- normalization (rt_op_norm.c) ----
+/* Batch normalization. x:(N,C,H,W) or (N,C); gamma, beta:(C) (either may be NULL: no affine).
+** train: normalizes with the batch's per-channel mean and biased variance over N(,H,W), and, when
+** run_mean/run_var (C floats each, plain memory off the tape) are not NULL, updates them as PyTorch
+** does: r = (1 - momentum) r + momentum * batch, with the unbiased variance for run_var.
+** !train: normalizes with run_mean and run_var (an affine map; backward still correct).
+** y = gamma * (x - mean) / sqrt(var + eps) + beta. Statistics are summed in double. */
+rt_tensor *rt_batchnorm(rt_ctx *c, rt_tensor *x, rt_tensor *gamma, rt_tensor *beta,
+                        float *run_mean, float *run_var, float momentum, float eps, bool train);
+/* Group normalization. x:(N,C,H,W) or (N,C); statistics per example over each group of C/groups
+** channels (and H, W); gamma, beta:(C) or NULL. Layer normalization is groups = 1 (on (N,F): the
+** usual LayerNorm over the features), instance normalization groups = C. Biased variance. */
+rt_tensor *rt_groupnorm(rt_ctx *c, rt_tensor *x, rt_tensor *gamma, rt_tensor *beta, int groups, float eps);
+
 #endif
