@@ -76,5 +76,12 @@ void rt_bern_kl_bwd(rt_ctx *c, rt_tensor *out);
 void rt_softmax_entropy_bwd(rt_ctx *c, rt_tensor *out);
 void rt_transpose_bwd(rt_ctx *c, rt_tensor *out);
 void rt_tril_mv_bwd(rt_ctx *c, rt_tensor *out);
+void rt_conv2d_bwd(rt_ctx *c, rt_tensor *out);
+void rt_conv_transpose2d_bwd(rt_ctx *c, rt_tensor *out);
+void rt_maxpool2d_bwd(rt_ctx *c, rt_tensor *out);
+void rt_avgpool2d_bwd(rt_ctx *c, rt_tensor *out);
+void rt_global_avgpool_bwd(rt_ctx *c, rt_tensor *out);
+void rt_batchnorm_bwd(rt_ctx *c, rt_tensor *out);
+void rt_groupnorm_bwd(rt_ctx *c, rt_tensor *out);
 
 #endif

@@ -1,5 +1,10 @@
 // rt_op_conv.c: 2-D convolution (and its transpose) by im2col + rt_gemm, and pooling; NCHW.
 #include "rt_impl.h"
+#include "rt_blas.h"
+#include "rt_pool.h"
+
+#include <stdatomic.h>
+#include <string.h>
 
 // ---- output sizes ----
 
@@ -12,4 +17,486 @@ int rt_conv_out_size(int in, int k, int stride, int pad, int dil) {
 int rt_conv_transpose_out_size(int in, int k, int stride, int pad, int dil, int out_pad) {
     RT_ASSERT(stride >= 1 && dil >= 1 && pad >= 0 && k >= 1 && out_pad >= 0);
     return (in - 1) * stride - 2 * pad + dil * (k - 1) + out_pad + 1;
+}
+
+// ---- the lowering ----
+//
+// One plan serves both directions. The "image side" is the tensor that im2col reads and col2im
+// writes (conv2d's x, conv_transpose2d's y); the "column side" is the one the GEMM reads or writes
+// row by row (conv2d's y, conv_transpose2d's x). Per group g, the weights are one matrix W_g of
+// CCg rows (column-side channels of the group) by K = ICg KH KW: conv2d's (O, C/groups, KH, KW)
+// and conv_transpose2d's (C, O/groups, KH, KW) are both stored that way. Three products cover
+// every pass, for image n and group g (col = im2col of the image side's group, K x P):
+//   lower:  cs[g] (CCg x P)  = W_g col                (conv2d forward, conv_transpose2d dx)
+//   lift:   im[g] += col2im(W_g^T cs[g])              (conv2d dx, conv_transpose2d forward)
+//   wgrad:  dW_g += cs[g] col^T                       (both weight gradients)
+
+typedef struct conv_plan {
+    int N, G;
+    int IC, IH, IW;             /* image side: channels, height, width */
+    int CC, OH, OW;             /* column side */
+    int KH, KW, sh, sw, ph, pw, dh, dw;
+    int ICg, CCg;
+    int64_t K, P, IP;           /* ICg KH KW; OH OW; IH IW */
+    bool direct;                /* 1x1, stride 1, no padding: col is the image itself */
+} conv_plan;
+
+static conv_plan plan_make(int N, int IC, int IH, int IW, int CC, int OH, int OW, int KH, int KW,
+                           const rt_conv_geom *g) {
+    conv_plan p = { N, g->groups, IC, IH, IW, CC, OH, OW, KH, KW, g->stride_h, g->stride_w,
+                    g->pad_h, g->pad_w, g->dil_h, g->dil_w, IC / g->groups, CC / g->groups, 0, 0, 0, false };
+    p.K = (int64_t)p.ICg * KH * KW;
+    p.P = (int64_t)OH * OW;
+    p.IP = (int64_t)IH * IW;
+    p.direct = KH == 1 && KW == 1 && p.sh == 1 && p.sw == 1 && p.ph == 0 && p.pw == 0 && OH == IH && OW == IW;
+    return p;
+}
+
+/* The range [*lo, *hi) of output columns ow whose input column iw0 + ow * s lies in [0, W). */
+static void col_range(int iw0, int s, int W, int OW, int *lo, int *hi) {
+    int a = iw0 < 0 ? (-iw0 + s - 1) / s : 0;
+    int b = W - iw0 > 0 ? (W - iw0 + s - 1) / s : 0;
+    if (a > OW) a = OW;
+    if (b > OW) b = OW;
+    if (b < a) b = a;
+    *lo = a;
+    *hi = b;
+}
+
+/* col (K x P) from one group of the image side, im (ICg, IH, IW); zeros outside the image. */
+static void im2col(const conv_plan *p, const float *im, float *col) {
+    float *dst = col;
+    for (int c = 0; c < p->ICg; c++) {
+        const float *src = im + (size_t)c * p->IP;
+        for (int kh = 0; kh < p->KH; kh++)
+            for (int kw = 0; kw < p->KW; kw++) {
+                int iw0 = kw * p->dw - p->pw, lo, hi;
+                col_range(iw0, p->sw, p->IW, p->OW, &lo, &hi);
+                for (int oh = 0; oh < p->OH; oh++, dst += p->OW) {
+                    int ih = oh * p->sh - p->ph + kh * p->dh;
+                    if (ih < 0 || ih >= p->IH) {
+                        memset(dst, 0, (size_t)p->OW * sizeof(float));
+                        continue;
+                    }
+                    const float *row = src + (size_t)ih * p->IW + iw0;
+                    for (int ow = 0; ow < lo; ow++) dst[ow] = 0.0f;
+                    if (p->sw == 1)
+                        memcpy(dst + lo, row + lo, (size_t)(hi - lo) * sizeof(float));
+                    else
+                        for (int ow = lo; ow < hi; ow++) dst[ow] = row[(size_t)ow * p->sw];
+                    for (int ow = hi; ow < p->OW; ow++) dst[ow] = 0.0f;
+                }
+            }
+    }
+}
+
+/* im (ICg, IH, IW) += the columns of col (K x P) put back where im2col took them from. */
+static void col2im(const conv_plan *p, const float *col, float *im) {
+    const float *s = col;
+    for (int c = 0; c < p->ICg; c++) {
+        float *dst = im + (size_t)c * p->IP;
+        for (int kh = 0; kh < p->KH; kh++)
+            for (int kw = 0; kw < p->KW; kw++) {
+                int iw0 = kw * p->dw - p->pw, lo, hi;
+                col_range(iw0, p->sw, p->IW, p->OW, &lo, &hi);
+                for (int oh = 0; oh < p->OH; oh++, s += p->OW) {
+                    int ih = oh * p->sh - p->ph + kh * p->dh;
+                    if (ih < 0 || ih >= p->IH) continue;
+                    float *row = dst + (size_t)ih * p->IW + iw0;
+                    if (p->sw == 1)
+                        for (int ow = lo; ow < hi; ow++) row[ow] += s[ow];
+                    else
+                        for (int ow = lo; ow < hi; ow++) row[(size_t)ow * p->sw] += s[ow];
+                }
+            }
+    }
+}
+
+/* The columns of one group of the image side: im itself when the plan is direct. */
+static const float *cols_of(const conv_plan *p, const float *im_g, float *col) {
+    if (p->direct) return im_g;
+    im2col(p, im_g, col);
+    return col;
+}
+
+static const float *img_group(const conv_plan *p, const float *im, int n, int g) {
+    return im + ((size_t)n * p->IC + (size_t)g * p->ICg) * p->IP;
+}
+static const float *cs_group(const conv_plan *p, const float *cs, int n, int g) {
+    return cs + ((size_t)n * p->CC + (size_t)g * p->CCg) * p->P;
+}
+static const float *w_group(const conv_plan *p, const float *w, int g) {
+    return w + (size_t)g * p->CCg * p->K;
+}
+
+/* cs[n, g] = W_g col + beta cs[n, g] */
+static void lower(const conv_plan *p, int n, int g, const float *im, const float *w, float beta,
+                  float *cs, float *col) {
+    const float *cm = cols_of(p, img_group(p, im, n, g), col);
+    rt_gemm(false, false, p->CCg, (int)p->P, (int)p->K, 1.0f, w_group(p, w, g), (int)p->K, cm, (int)p->P,
+            beta, (float *)cs_group(p, cs, n, g), (int)p->P);
+}
+
+/* im[n, g] += col2im(W_g^T cs[n, g]) */
+static void lift(const conv_plan *p, int n, int g, const float *cs, const float *w, float *im, float *col) {
+    float *im_g = (float *)img_group(p, im, n, g);
+    if (p->direct) {
+        rt_gemm(true, false, (int)p->K, (int)p->P, p->CCg, 1.0f, w_group(p, w, g), (int)p->K,
+                cs_group(p, cs, n, g), (int)p->P, 1.0f, im_g, (int)p->P);
+        return;
+    }
+    rt_gemm(true, false, (int)p->K, (int)p->P, p->CCg, 1.0f, w_group(p, w, g), (int)p->K,
+            cs_group(p, cs, n, g), (int)p->P, 0.0f, col, (int)p->P);
+    col2im(p, col, im_g);
+}
+
+/* dW_g += cs[n, g] col^T, col the columns of im[n, g] (already built by the caller) */
+static void wgrad(const conv_plan *p, int n, int g, const float *cs, const float *cm, float *dw) {
+    rt_gemm(false, true, p->CCg, (int)p->K, (int)p->P, 1.0f, cs_group(p, cs, n, g), (int)p->P, cm,
+            (int)p->P, 1.0f, dw + (size_t)g * p->CCg * p->K, (int)p->K);
+}
+
+// ---- the parallel passes: images (forward) or blocks of images (backward) on rt_blas_pool ----
+//
+// Each chunk takes a free lane (a column buffer) for as long as it runs; at most one chunk per
+// thread runs at once, so one lane per thread suffices, and which lane a chunk gets changes no
+// result. Weight and bias gradients go to one partial per block of images, summed in block order.
+
+enum { PASS_CONV_FWD, PASS_CONVT_FWD, PASS_CONV_BWD, PASS_CONVT_BWD };
+
+typedef struct conv_job {
+    const conv_plan *p;
+    int pass;
+    const float *x, *w, *b, *dy;
+    float *y, *dx;
+    float *dwp, *dbp;           /* per-block partials (backward), or NULL when not needed */
+    int64_t dwn;                /* floats in one dW partial */
+    int nblocks;
+    float *bufs;
+    size_t bufsize;             /* floats per lane */
+    int lanes;
+    atomic_int *busy;
+} conv_job;
+
+static int lane_take(conv_job *j) {
+    for (;;)
+        for (int i = 0; i < j->lanes; i++) {
+            int free_ = 0;
+            if (atomic_compare_exchange_strong(&j->busy[i], &free_, 1)) return i;
+        }
+}
+
+/* rows (count, len) of y starting at y, each set to its b[r], or to 0 without bias */
+static void fill_bias(float *y, const float *b, int count, int64_t len) {
+    for (int r = 0; r < count; r++)
+        for (int64_t i = 0; i < len; i++) y[(size_t)r * len + i] = b ? b[r] : 0.0f;
+}
+
+/* db[r] += the sum of row r of dy (count rows of len), in double */
+static void bias_grad(const float *dy, float *db, int count, int64_t len) {
+    for (int r = 0; r < count; r++) {
+        double s = 0.0;
+        for (int64_t i = 0; i < len; i++) s += (double)dy[(size_t)r * len + i];
+        db[r] += (float)s;
+    }
+}
+
+static void block_range(const conv_job *j, int blk, int *lo, int *hi) {
+    *lo = (int)((int64_t)j->p->N * blk / j->nblocks);
+    *hi = (int)((int64_t)j->p->N * (blk + 1) / j->nblocks);
+}
+
+static void conv_chunk(void *arg, size_t lo, size_t hi) {
+    conv_job *j = arg;
+    const conv_plan *p = j->p;
+    int lane = lane_take(j);
+    float *col = j->bufs + (size_t)lane * j->bufsize;
+    for (size_t k = lo; k < hi; k++) {
+        int n = (int)k;
+        switch (j->pass) {
+        case PASS_CONV_FWD:             /* y = conv(x): column side y, image side x */
+            fill_bias(j->y + (size_t)n * p->CC * p->P, j->b, p->CC, p->P);
+            for (int g = 0; g < p->G; g++) lower(p, n, g, j->x, j->w, 1.0f, j->y, col);
+            break;
+        case PASS_CONVT_FWD:            /* y = convT(x): column side x, image side y */
+            fill_bias(j->y + (size_t)n * p->IC * p->IP, j->b, p->IC, p->IP);
+            for (int g = 0; g < p->G; g++) lift(p, n, g, j->x, j->w, j->y, col);
+            break;
+        default: {                      /* backward of block k */
+            int n0, n1;
+            block_range(j, (int)k, &n0, &n1);
+            float *dwp = j->dwp ? j->dwp + (size_t)k * j->dwn : NULL;
+            bool convt = j->pass == PASS_CONVT_BWD;
+            int bc = convt ? p->IC : p->CC;
+            float *dbp = j->dbp ? j->dbp + (size_t)k * bc : NULL;
+            for (n = n0; n < n1; n++) {
+                for (int g = 0; g < p->G; g++) {
+                    if (!convt) {       /* image side x, column side dy */
+                        if (dwp) wgrad(p, n, g, j->dy, cols_of(p, img_group(p, j->x, n, g), col), dwp);
+                        if (j->dx) lift(p, n, g, j->dy, j->w, j->dx, col);
+                    } else {            /* image side dy, column side x */
+                        const float *cm = (dwp || j->dx) ? cols_of(p, img_group(p, j->dy, n, g), col) : NULL;
+                        if (dwp) wgrad(p, n, g, j->x, cm, dwp);
+                        if (j->dx)
+                            rt_gemm(false, false, p->CCg, (int)p->P, (int)p->K, 1.0f, w_group(p, j->w, g),
+                                    (int)p->K, cm, (int)p->P, 1.0f, (float *)cs_group(p, j->dx, n, g), (int)p->P);
+                    }
+                }
+                if (dbp) bias_grad(j->dy + (size_t)n * bc * (convt ? p->IP : p->P), dbp, bc, convt ? p->IP : p->P);
+            }
+        }
+        }
+    }
+    atomic_store(&j->busy[lane], 0);
+}
+
+/* Runs a pass over n chunks with the lanes and partials in the step arena, rolled back after. */
+static void conv_run(rt_ctx *c, conv_job *j, size_t n, float *dw, float *db) {
+    rt_arena_mark mark = rt_arena_get_mark(&c->step);
+    rt_pool *pool = rt_blas_pool();
+    j->lanes = pool && !rt_pool_in_job() ? pool->threads : 1;
+    j->bufsize = j->p->direct ? 0 : (size_t)j->p->K * (size_t)j->p->P;
+    j->bufs = j->bufsize ? rt_arena_alloc_raw(&c->step, (size_t)j->lanes * j->bufsize * sizeof(float)) : NULL;
+    j->busy = rt_arena_alloc_raw(&c->step, (size_t)j->lanes * sizeof *j->busy);
+    for (int i = 0; i < j->lanes; i++) atomic_init(&j->busy[i], 0);
+    int bc = j->pass == PASS_CONVT_BWD ? j->p->IC : j->p->CC;
+    if (dw) j->dwp = rt_arena_alloc(&c->step, (size_t)j->nblocks * (size_t)j->dwn * sizeof(float));
+    if (db) j->dbp = rt_arena_alloc(&c->step, (size_t)j->nblocks * (size_t)bc * sizeof(float));
+    rt_pool_for(pool, n, 1, conv_chunk, j);
+    /* the partials, added in block order */
+    for (int64_t i = 0; dw && i < j->dwn; i++) {
+        float s = 0.0f;
+        for (int k = 0; k < j->nblocks; k++) s += j->dwp[(size_t)k * j->dwn + i];
+        dw[i] += s;
+    }
+    for (int i = 0; db && i < bc; i++) {
+        float s = 0.0f;
+        for (int k = 0; k < j->nblocks; k++) s += j->dbp[(size_t)k * bc + i];
+        db[i] += s;
+    }
+    rt_arena_rollback(&c->step, mark);
+}
+
+static void check_geom(const rt_conv_geom *g, bool transposed) {
+    RT_ASSERT(g->stride_h >= 1 && g->stride_w >= 1 && g->dil_h >= 1 && g->dil_w >= 1);
+    RT_ASSERT(g->pad_h >= 0 && g->pad_w >= 0 && g->groups >= 1);
+    if (transposed)
+        RT_ASSERT(g->out_pad_h >= 0 && g->out_pad_w >= 0 && g->out_pad_h < g->stride_h && g->out_pad_w < g->stride_w);
+    else
+        RT_ASSERT(g->out_pad_h == 0 && g->out_pad_w == 0);
+}
+
+/* The geometry and plan kept on the node (aux) for backward. */
+typedef struct conv_saved {
+    rt_conv_geom g;
+    conv_plan p;
+} conv_saved;
+
+// ---- conv2d ----
+
+rt_tensor *rt_conv2d(rt_ctx *c, rt_tensor *x, rt_tensor *w, rt_tensor *b, const rt_conv_geom *g) {
+    check_geom(g, false);
+    RT_ASSERT(x->ndim == 4 && w->ndim == 4);
+    int N = x->shape[0], C = x->shape[1], H = x->shape[2], W = x->shape[3];
+    int O = w->shape[0], KH = w->shape[2], KW = w->shape[3];
+    RT_ASSERT(C % g->groups == 0 && O % g->groups == 0 && w->shape[1] == C / g->groups);
+    RT_ASSERT(!b || b->n == O);
+    int OH = rt_conv_out_size(H, KH, g->stride_h, g->pad_h, g->dil_h);
+    int OW = rt_conv_out_size(W, KW, g->stride_w, g->pad_w, g->dil_w);
+    RT_ASSERT(OH >= 1 && OW >= 1);
+    rt_tensor *y = rt_node_new(c, RT_OP_CONV2D, 4, (int[]){ N, O, OH, OW }, x, w, b);
+    conv_saved *s = rt_arena_alloc_raw(&c->step, sizeof *s);
+    s->g = *g;
+    s->p = plan_make(N, C, H, W, O, OH, OW, KH, KW, g);
+    y->aux = s;
+    conv_job j = { .p = &s->p, .pass = PASS_CONV_FWD, .x = x->data, .w = w->data, .b = b ? b->data : NULL,
+                   .y = y->data, .nblocks = 1 };
+    conv_run(c, &j, (size_t)N, NULL, NULL);
+    return y;
+}
+
+static int conv_blocks(int N) { return N < RT_CONV_BLOCKS ? N : RT_CONV_BLOCKS; }
+
+void rt_conv2d_bwd(rt_ctx *c, rt_tensor *y) {
+    rt_tensor *x = y->src[0], *w = y->src[1], *b = y->src[2];
+    const conv_saved *s = y->aux;
+    float *dx = rt_src_grad(c, x), *dw = rt_src_grad(c, w), *db = rt_src_grad(c, b);
+    conv_job j = { .p = &s->p, .pass = PASS_CONV_BWD, .x = x->data, .w = w->data, .dy = y->grad, .dx = dx,
+                   .dwn = w->n, .nblocks = conv_blocks(s->p.N) };
+    conv_run(c, &j, (size_t)j.nblocks, dw, db);
+}
+
+// ---- conv_transpose2d: the adjoint of conv2d ----
+
+rt_tensor *rt_conv_transpose2d(rt_ctx *c, rt_tensor *x, rt_tensor *w, rt_tensor *b, const rt_conv_geom *g) {
+    check_geom(g, true);
+    RT_ASSERT(x->ndim == 4 && w->ndim == 4);
+    int N = x->shape[0], C = x->shape[1], H = x->shape[2], W = x->shape[3];
+    int O = w->shape[1] * g->groups, KH = w->shape[2], KW = w->shape[3];
+    RT_ASSERT(C % g->groups == 0 && w->shape[0] == C);
+    RT_ASSERT(!b || b->n == O);
+    int OH = rt_conv_transpose_out_size(H, KH, g->stride_h, g->pad_h, g->dil_h, g->out_pad_h);
+    int OW = rt_conv_transpose_out_size(W, KW, g->stride_w, g->pad_w, g->dil_w, g->out_pad_w);
+    RT_ASSERT(OH >= 1 && OW >= 1);
+    /* conv2d from y (O, OH, OW) to x (C, H, W) must map onto x exactly */
+    RT_ASSERT(rt_conv_out_size(OH, KH, g->stride_h, g->pad_h, g->dil_h) == H);
+    RT_ASSERT(rt_conv_out_size(OW, KW, g->stride_w, g->pad_w, g->dil_w) == W);
+    rt_tensor *y = rt_node_new(c, RT_OP_CONV_TRANSPOSE2D, 4, (int[]){ N, O, OH, OW }, x, w, b);
+    conv_saved *s = rt_arena_alloc_raw(&c->step, sizeof *s);
+    s->g = *g;
+    s->p = plan_make(N, O, OH, OW, C, H, W, KH, KW, g);
+    y->aux = s;
+    conv_job j = { .p = &s->p, .pass = PASS_CONVT_FWD, .x = x->data, .w = w->data, .b = b ? b->data : NULL,
+                   .y = y->data, .nblocks = 1 };
+    conv_run(c, &j, (size_t)N, NULL, NULL);
+    return y;
+}
+
+void rt_conv_transpose2d_bwd(rt_ctx *c, rt_tensor *y) {
+    rt_tensor *x = y->src[0], *w = y->src[1], *b = y->src[2];
+    const conv_saved *s = y->aux;
+    float *dx = rt_src_grad(c, x), *dw = rt_src_grad(c, w), *db = rt_src_grad(c, b);
+    conv_job j = { .p = &s->p, .pass = PASS_CONVT_BWD, .x = x->data, .w = w->data, .dy = y->grad, .dx = dx,
+                   .dwn = w->n, .nblocks = conv_blocks(s->p.N) };
+    conv_run(c, &j, (size_t)j.nblocks, dw, db);
+}
+
+// ---- pooling: planes (n, c) in parallel, each plane on one thread ----
+
+typedef struct pool_job {
+    const float *x, *dy;
+    float *y, *dx;
+    int32_t *arg;               /* max: the index in the plane of each output's maximum */
+    int H, W, OH, OW, kh, kw, sh, sw, ph, pw;
+    bool max;
+} pool_job;
+
+#define POOL_CHUNK_ELEMS (1 << 14)  /* input elements per chunk of planes */
+
+static size_t plane_chunk(int64_t plane) {
+    int64_t k = POOL_CHUNK_ELEMS / (plane > 0 ? plane : 1);
+    return k < 1 ? 1 : (size_t)k;
+}
+
+/* The window of output (i, j) clipped to the input: rows [*h0, *h1), cols [*w0, *w1). */
+static void pool_window(const pool_job *j, int i, int k, int *h0, int *h1, int *w0, int *w1) {
+    int a = i * j->sh - j->ph, b = k * j->sw - j->pw;
+    *h0 = a < 0 ? 0 : a;
+    *h1 = a + j->kh < j->H ? a + j->kh : j->H;
+    *w0 = b < 0 ? 0 : b;
+    *w1 = b + j->kw < j->W ? b + j->kw : j->W;
+}
+
+static void pool_fwd_chunk(void *arg, size_t lo, size_t hi) {
+    const pool_job *j = arg;
+    int64_t ip = (int64_t)j->H * j->W, op = (int64_t)j->OH * j->OW;
+    for (size_t pl = lo; pl < hi; pl++) {
+        const float *x = j->x + pl * ip;
+        float *y = j->y + pl * op;
+        int32_t *am = j->max ? j->arg + pl * op : NULL;
+        for (int i = 0; i < j->OH; i++)
+            for (int k = 0; k < j->OW; k++) {
+                int h0, h1, w0, w1;
+                pool_window(j, i, k, &h0, &h1, &w0, &w1);
+                if (j->max) {
+                    int best = h0 * j->W + w0;
+                    for (int h = h0; h < h1; h++)
+                        for (int w = w0; w < w1; w++)
+                            if (x[h * j->W + w] > x[best]) best = h * j->W + w;   /* strict: first max wins */
+                    y[i * j->OW + k] = x[best];
+                    am[i * j->OW + k] = best;
+                } else {
+                    float s = 0.0f;
+                    for (int h = h0; h < h1; h++)
+                        for (int w = w0; w < w1; w++) s += x[h * j->W + w];
+                    y[i * j->OW + k] = s / (float)((h1 - h0) * (w1 - w0));
+                }
+            }
+    }
+}
+
+static void pool_bwd_chunk(void *arg, size_t lo, size_t hi) {
+    const pool_job *j = arg;
+    int64_t ip = (int64_t)j->H * j->W, op = (int64_t)j->OH * j->OW;
+    for (size_t pl = lo; pl < hi; pl++) {
+        float *dx = j->dx + pl * ip;
+        const float *dy = j->dy + pl * op;
+        if (j->max) {
+            const int32_t *am = j->arg + pl * op;
+            for (int64_t o = 0; o < op; o++) dx[am[o]] += dy[o];
+            continue;
+        }
+        for (int i = 0; i < j->OH; i++)
+            for (int k = 0; k < j->OW; k++) {
+                int h0, h1, w0, w1;
+                pool_window(j, i, k, &h0, &h1, &w0, &w1);
+                float d = dy[i * j->OW + k] / (float)((h1 - h0) * (w1 - w0));
+                for (int h = h0; h < h1; h++)
+                    for (int w = w0; w < w1; w++) dx[h * j->W + w] += d;
+            }
+    }
+}
+
+static rt_tensor *pool2d(rt_ctx *c, int op, rt_tensor *x, int kh, int kw, int sh, int sw, int ph, int pw) {
+    RT_ASSERT(x->ndim == 4 && kh >= 1 && kw >= 1 && sh >= 1 && sw >= 1);
+    RT_ASSERT(ph >= 0 && pw >= 0 && ph < kh && pw < kw);    /* every window meets the input */
+    int N = x->shape[0], C = x->shape[1], H = x->shape[2], W = x->shape[3];
+    int OH = rt_conv_out_size(H, kh, sh, ph, 1), OW = rt_conv_out_size(W, kw, sw, pw, 1);
+    RT_ASSERT(OH >= 1 && OW >= 1);
+    rt_tensor *y = rt_node_new(c, op, 4, (int[]){ N, C, OH, OW }, x, NULL, NULL);
+    y->iparam[0] = kh; y->iparam[1] = kw; y->iparam[2] = sh; y->iparam[3] = sw;
+    y->fparam[0] = (float)ph; y->fparam[1] = (float)pw;
+    pool_job j = { .x = x->data, .y = y->data, .H = H, .W = W, .OH = OH, .OW = OW, .kh = kh, .kw = kw,
+                   .sh = sh, .sw = sw, .ph = ph, .pw = pw, .max = op == RT_OP_MAXPOOL2D };
+    if (j.max) y->aux = j.arg = rt_arena_alloc_raw(&c->step, (size_t)y->n * sizeof(int32_t));
+    rt_pool_for(rt_blas_pool(), (size_t)N * C, plane_chunk((int64_t)H * W), pool_fwd_chunk, &j);
+    return y;
+}
+
+static void pool2d_bwd(rt_ctx *c, rt_tensor *y) {
+    rt_tensor *x = y->src[0];
+    float *dx = rt_src_grad(c, x);
+    if (!dx) return;
+    pool_job j = { .dy = y->grad, .dx = dx, .arg = y->aux, .H = x->shape[2], .W = x->shape[3],
+                   .OH = y->shape[2], .OW = y->shape[3], .kh = y->iparam[0], .kw = y->iparam[1],
+                   .sh = y->iparam[2], .sw = y->iparam[3], .ph = (int)y->fparam[0], .pw = (int)y->fparam[1],
+                   .max = y->op == RT_OP_MAXPOOL2D };
+    rt_pool_for(rt_blas_pool(), (size_t)x->shape[0] * x->shape[1], plane_chunk((int64_t)j.H * j.W),
+                pool_bwd_chunk, &j);
+}
+
+rt_tensor *rt_maxpool2d(rt_ctx *c, rt_tensor *x, int kh, int kw, int sh, int sw, int ph, int pw) {
+    return pool2d(c, RT_OP_MAXPOOL2D, x, kh, kw, sh, sw, ph, pw);
+}
+rt_tensor *rt_avgpool2d(rt_ctx *c, rt_tensor *x, int kh, int kw, int sh, int sw, int ph, int pw) {
+    return pool2d(c, RT_OP_AVGPOOL2D, x, kh, kw, sh, sw, ph, pw);
+}
+void rt_maxpool2d_bwd(rt_ctx *c, rt_tensor *y) { pool2d_bwd(c, y); }
+void rt_avgpool2d_bwd(rt_ctx *c, rt_tensor *y) { pool2d_bwd(c, y); }
+
+// ---- global average pooling: (N,C,H,W) -> (N,C) ----
+
+rt_tensor *rt_global_avgpool(rt_ctx *c, rt_tensor *x) {
+    RT_ASSERT(x->ndim == 4);
+    int N = x->shape[0], C = x->shape[1];
+    int64_t hw = (int64_t)x->shape[2] * x->shape[3];
+    rt_tensor *y = rt_node_new(c, RT_OP_GLOBAL_AVGPOOL, 2, (int[]){ N, C }, x, NULL, NULL);
+    for (int64_t pl = 0; pl < (int64_t)N * C; pl++) {
+        const float *p = x->data + pl * hw;
+        double s = 0.0;
+        for (int64_t i = 0; i < hw; i++) s += (double)p[i];
+        y->data[pl] = (float)(s / (double)hw);
+    }
+    return y;
+}
+
+void rt_global_avgpool_bwd(rt_ctx *c, rt_tensor *y) {
+    rt_tensor *x = y->src[0];
+    float *dx = rt_src_grad(c, x);
+    if (!dx) return;
+    int64_t hw = (int64_t)x->shape[2] * x->shape[3];
+    for (int64_t pl = 0; pl < y->n; pl++) {
+        float d = y->grad[pl] / (float)hw;
+        for (int64_t i = 0; i < hw; i++) dx[pl * hw + i] += d;
+    }
 }

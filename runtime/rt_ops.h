@@ -47,6 +47,9 @@ typedef enum rt_op {
     RT_OP_SOFTMAX_ENTROPY,  /* entropy of softmax(z), per row */
     RT_OP_TRANSPOSE,        /* (M,N) -> (N,M) */
     RT_OP_TRIL_MV,          /* packed lower-triangular L times constant vectors (full-covariance z) */
+    RT_OP_CONV2D, RT_OP_CONV_TRANSPOSE2D,                   /* NCHW, im2col + GEMM */
+    RT_OP_MAXPOOL2D, RT_OP_AVGPOOL2D, RT_OP_GLOBAL_AVGPOOL,
+    RT_OP_BATCHNORM, RT_OP_GROUPNORM,
     RT_OP_COUNT
 } rt_op;
 

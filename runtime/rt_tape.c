@@ -35,6 +35,13 @@ static const struct { const char *name; rt_bwd_fn bwd; } op_table[RT_OP_COUNT] =
     [RT_OP_SOFTMAX_ENTROPY] = { "softmax_entropy", rt_softmax_entropy_bwd },
     [RT_OP_TRANSPOSE] = { "transpose", rt_transpose_bwd },
     [RT_OP_TRIL_MV] = { "tril_mv", rt_tril_mv_bwd },
+    [RT_OP_CONV2D] = { "conv2d", rt_conv2d_bwd },
+    [RT_OP_CONV_TRANSPOSE2D] = { "conv_transpose2d", rt_conv_transpose2d_bwd },
+    [RT_OP_MAXPOOL2D] = { "maxpool2d", rt_maxpool2d_bwd },
+    [RT_OP_AVGPOOL2D] = { "avgpool2d", rt_avgpool2d_bwd },
+    [RT_OP_GLOBAL_AVGPOOL] = { "global_avgpool", rt_global_avgpool_bwd },
+    [RT_OP_BATCHNORM] = { "batchnorm", rt_batchnorm_bwd },
+    [RT_OP_GROUPNORM] = { "groupnorm", rt_groupnorm_bwd },
 };
 
 const char *rt_op_name(int op) {

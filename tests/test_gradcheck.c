@@ -66,10 +66,56 @@ static rt_tensor *b_ce(rt_ctx *c, rt_tensor **x, const gc_case *k) {
     return rt_softmax_ce(c, x[0], labels, k->farg);
 }
 
+
+/* Convolutions: iarg picks the geometry (stride, padding, dilation, groups; out_pad transposed). */
+static const rt_conv_geom conv_geoms[] = {
+    { 1, 1, 1, 1, 1, 1, 1, 0, 0 },     /* 0: 3x3 same */
+    { 2, 2, 1, 0, 1, 1, 1, 0, 0 },     /* 1: stride 2, padding on H only (non-square kernel) */
+    { 1, 1, 2, 2, 2, 2, 1, 0, 0 },     /* 2: dilation 2 */
+    { 1, 2, 1, 1, 1, 1, 2, 0, 0 },     /* 3: groups 2, stride (1, 2) */
+    { 1, 1, 1, 1, 1, 1, 4, 0, 0 },     /* 4: depthwise (groups = C = O = 4) */
+    { 1, 1, 0, 0, 1, 1, 1, 0, 0 },     /* 5: 1x1 stride 1: the direct path (no im2col) */
+    { 2, 2, 0, 0, 1, 1, 1, 0, 0 },     /* 6: 1x1 stride 2 (option-B shortcut) */
+    { 2, 2, 1, 1, 1, 1, 1, 1, 1 },     /* 7: transposed, stride 2, out_pad 1 */
+    { 2, 1, 0, 1, 2, 1, 2, 1, 0 },     /* 8: transposed, groups 2, dilation (2, 1), out_pad (1, 0) */
+};
+static rt_tensor *b_conv(rt_ctx *c, rt_tensor **x, const gc_case *k) {
+    return rt_conv2d(c, x[0], x[1], k->nin > 2 ? x[2] : NULL, &conv_geoms[k->iarg]);
+}
+static rt_tensor *b_convt(rt_ctx *c, rt_tensor **x, const gc_case *k) {
+    return rt_conv_transpose2d(c, x[0], x[1], k->nin > 2 ? x[2] : NULL, &conv_geoms[k->iarg]);
+}
+/* Pooling: iarg 0 is 2x2 stride 2, 1 is 3x3 stride 2 padding 1, 2 is 3x2 stride (1, 2) padding (1, 0). */
+static const int pool_geoms[][6] = { { 2, 2, 2, 2, 0, 0 }, { 3, 3, 2, 2, 1, 1 }, { 3, 2, 1, 2, 1, 0 } };
+static rt_tensor *b_maxpool(rt_ctx *c, rt_tensor **x, const gc_case *k) {
+    const int *g = pool_geoms[k->iarg];
+    return rt_maxpool2d(c, x[0], g[0], g[1], g[2], g[3], g[4], g[5]);
+}
+static rt_tensor *b_avgpool(rt_ctx *c, rt_tensor **x, const gc_case *k) {
+    const int *g = pool_geoms[k->iarg];
+    return rt_avgpool2d(c, x[0], g[0], g[1], g[2], g[3], g[4], g[5]);
+}
+static rt_tensor *b_gap(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_global_avgpool(c, x[0]); }
+/* Batch norm: iarg 1 = train (running statistics updated off the tape, which the output does not
+** read), 0 = evaluation with fixed running statistics. Three channels. */
+static rt_tensor *b_batchnorm(rt_ctx *c, rt_tensor **x, const gc_case *k) {
+    static float rm[3], rv[3];
+    if (!k->iarg) {
+        const float m0[3] = { 0.3f, -0.2f, 0.1f }, v0[3] = { 0.5f, 1.5f, 0.8f };
+        memcpy(rm, m0, sizeof rm);
+        memcpy(rv, v0, sizeof rv);
+    }
+    return rt_batchnorm(c, x[0], k->nin > 1 ? x[1] : NULL, k->nin > 2 ? x[2] : NULL, rm, rv, 0.1f, 1e-5f, k->iarg != 0);
+}
+static rt_tensor *b_groupnorm(rt_ctx *c, rt_tensor **x, const gc_case *k) {
+    return rt_groupnorm(c, x[0], k->nin > 1 ? x[1] : NULL, k->nin > 2 ? x[2] : NULL, k->iarg, 1e-5f);
+}
+
 // ---- the table: one or more rows per op ----
 
 #define SH2(a, b) { a, b }
 #define SH3(a, b, d) { a, b, d }
+#define SH4(a, b, d, e) { a, b, d, e }
 #define G(eps_, rtol_, atol_) .eps = eps_, .rtol = rtol_, .atol = atol_
 
 static const gc_case cases[] = {
@@ -108,6 +154,27 @@ static const gc_case cases[] = {
     { "transpose", RT_OP_TRANSPOSE, 1, { 2 }, { SH2(3, 5) }, { -1 }, { 1 }, 0, b_transpose, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "tril_mv", RT_OP_TRIL_MV, 1, { 2 }, { SH2(4, 6) }, { -1 }, { 1 }, 0, b_tril_mv, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "gauss_kl", RT_OP_GAUSS_KL, 2, { 2, 2 }, { SH2(4, 5), SH2(4, 5) }, { -2, 0.2f }, { 2, 2 }, 0, b_gauss_kl, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "conv2d 3x3 padding 1, bias", RT_OP_CONV2D, 3, { 4, 4, 1 }, { SH4(2, 3, 5, 5), SH4(4, 3, 3, 3), { 4 } }, { -1, -1, -1 }, { 1, 1, 1 }, 0, b_conv, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "conv2d stride 2, 2x3 kernel, padding (1, 0)", RT_OP_CONV2D, 2, { 4, 4 }, { SH4(2, 3, 7, 6), SH4(4, 3, 2, 3) }, { -1, -1 }, { 1, 1 }, 0, b_conv, G(1e-3, 1e-2, 1e-3), 1, 0 },
+    { "conv2d dilation 2", RT_OP_CONV2D, 3, { 4, 4, 1 }, { SH4(2, 2, 6, 7), SH4(3, 2, 3, 3), { 3 } }, { -1, -1, -1 }, { 1, 1, 1 }, 0, b_conv, G(1e-3, 1e-2, 1e-3), 2, 0 },
+    { "conv2d groups 2, stride (1, 2)", RT_OP_CONV2D, 3, { 4, 4, 1 }, { SH4(2, 4, 5, 6), SH4(6, 2, 3, 3), { 6 } }, { -1, -1, -1 }, { 1, 1, 1 }, 0, b_conv, G(1e-3, 1e-2, 1e-3), 3, 0 },
+    { "conv2d depthwise", RT_OP_CONV2D, 3, { 4, 4, 1 }, { SH4(2, 4, 5, 5), SH4(4, 1, 3, 3), { 4 } }, { -1, -1, -1 }, { 1, 1, 1 }, 0, b_conv, G(1e-3, 1e-2, 1e-3), 4, 0 },
+    { "conv2d 1x1 (direct)", RT_OP_CONV2D, 3, { 4, 4, 1 }, { SH4(3, 5, 4, 3), SH4(4, 5, 1, 1), { 4 } }, { -1, -1, -1 }, { 1, 1, 1 }, 0, b_conv, G(1e-3, 1e-2, 1e-3), 5, 0 },
+    { "conv2d 1x1 stride 2", RT_OP_CONV2D, 2, { 4, 4 }, { SH4(2, 3, 5, 6), SH4(4, 3, 1, 1) }, { -1, -1 }, { 1, 1 }, 0, b_conv, G(1e-3, 1e-2, 1e-3), 6, 0 },
+    { "conv_transpose2d stride 2, out_pad 1, bias", RT_OP_CONV_TRANSPOSE2D, 3, { 4, 4, 1 }, { SH4(2, 3, 4, 3), SH4(3, 2, 3, 3), { 2 } }, { -1, -1, -1 }, { 1, 1, 1 }, 0, b_convt, G(1e-3, 1e-2, 1e-3), 7, 0 },
+    { "conv_transpose2d groups 2, dilation, 2x3 kernel", RT_OP_CONV_TRANSPOSE2D, 2, { 4, 4 }, { SH4(2, 4, 3, 4), SH4(4, 3, 2, 3) }, { -1, -1 }, { 1, 1 }, 0, b_convt, G(1e-3, 1e-2, 1e-3), 8, 0 },
+    { "maxpool2d 2x2 stride 2", RT_OP_MAXPOOL2D, 1, { 4 }, { SH4(2, 3, 4, 6) }, { -1 }, { 1 }, 0, b_maxpool, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "maxpool2d 3x3 stride 2 padding 1", RT_OP_MAXPOOL2D, 1, { 4 }, { SH4(2, 2, 5, 5) }, { -1 }, { 1 }, 0, b_maxpool, G(1e-3, 1e-2, 1e-3), 1, 0 },
+    { "avgpool2d 3x3 stride 2 padding 1", RT_OP_AVGPOOL2D, 1, { 4 }, { SH4(2, 2, 5, 6) }, { -1 }, { 1 }, 0, b_avgpool, G(1e-3, 1e-2, 1e-3), 1, 0 },
+    { "avgpool2d 3x2 stride (1, 2) padding (1, 0)", RT_OP_AVGPOOL2D, 1, { 4 }, { SH4(2, 2, 4, 5) }, { -1 }, { 1 }, 0, b_avgpool, G(1e-3, 1e-2, 1e-3), 2, 0 },
+    { "global_avgpool", RT_OP_GLOBAL_AVGPOOL, 1, { 4 }, { SH4(2, 3, 4, 5) }, { -1 }, { 1 }, 0, b_gap, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "batchnorm train, affine", RT_OP_BATCHNORM, 3, { 4, 1, 1 }, { SH4(3, 3, 2, 3), { 3 }, { 3 } }, { -2, 0.5f, -1 }, { 2, 2, 1 }, 0, b_batchnorm, G(1e-3, 1e-2, 2e-3), 1, 0 },
+    { "batchnorm train (N,C), no affine", RT_OP_BATCHNORM, 1, { 2 }, { SH2(6, 3) }, { -2 }, { 2 }, 0, b_batchnorm, G(1e-3, 1e-2, 2e-3), 1, 0 },
+    { "batchnorm eval, affine", RT_OP_BATCHNORM, 3, { 4, 1, 1 }, { SH4(2, 3, 2, 2), { 3 }, { 3 } }, { -2, 0.5f, -1 }, { 2, 2, 1 }, 0, b_batchnorm, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "groupnorm groups 1 (layer norm)", RT_OP_GROUPNORM, 3, { 4, 1, 1 }, { SH4(2, 4, 2, 3), { 4 }, { 4 } }, { -2, 0.5f, -1 }, { 2, 2, 1 }, 0, b_groupnorm, G(1e-3, 1e-2, 2e-3), 1, 0 },
+    { "groupnorm groups 2", RT_OP_GROUPNORM, 3, { 4, 1, 1 }, { SH4(2, 4, 2, 3), { 4 }, { 4 } }, { -2, 0.5f, -1 }, { 2, 2, 1 }, 0, b_groupnorm, G(1e-3, 1e-2, 2e-3), 2, 0 },
+    { "groupnorm groups C (instance norm)", RT_OP_GROUPNORM, 3, { 4, 1, 1 }, { SH4(2, 4, 2, 3), { 4 }, { 4 } }, { -2, 0.5f, -1 }, { 2, 2, 1 }, 0, b_groupnorm, G(1e-3, 1e-2, 2e-3), 4, 0 },
+    { "groupnorm (N,F) layer norm, no affine", RT_OP_GROUPNORM, 1, { 2 }, { SH2(3, 7) }, { -2 }, { 2 }, 0, b_groupnorm, G(1e-3, 1e-2, 2e-3), 1, 0 },
 };
 #define NCASES (int)(sizeof cases / sizeof cases[0])
 
