@@ -42,7 +42,7 @@ typedef struct lb_plot_opts {
     int points, ellipses;
 } lb_plot_opts;
 
-#define LB_MAX_LAYERS 64
+#define LB_MAX_LAYERS 1024
 typedef struct lb_point {
     char name[128];                     /* experiment name */
     char id[17];                        /* hash of the resolved configuration */
@@ -54,6 +54,7 @@ typedef struct lb_point {
     char data_where[256];               /* "x.lua:LINE" of the data declaration */
     nn_data_spec data;
     char data_dir[1024], data_path[1024], data_test[1024], data_label[128], data_name[32];
+    int data_shape[3], data_nshape;     /* the script's shape = { C, H, W } (0 entries: the data set's) */
     nn_layer_spec *layers;              /* nlayers of them */
     int nlayers;
     nn_term_spec terms[NN_MAX_TERMS];

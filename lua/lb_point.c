@@ -80,6 +80,8 @@ static const struct lb_choice { const char *key; const lb_name *names; } choices
     { "uib_kind", NAMES({ "ib", 0 }, { "dib", 1 }, { "ceb", 2 }) },
     { "bound", NAMES({ "logvar", 0 }, { "l2", 1 }) },
     { "relevance", NAMES({ "decoder", 0 }, { "prediction", 1 }) },
+    { "spatial", NAMES({ "gap", 0 }, { "flat", 1 }) },
+    { "shortcut", NAMES({ "none", NN_SHORTCUT_NONE }, { "A", NN_SHORTCUT_A }, { "B", NN_SHORTCUT_B }) },
 };
 
 void lb_push_choices(lua_State *L) {
@@ -140,6 +142,45 @@ void lb_hash_hex(const char *s, char out[17]) {
 
 // ---- the parts of a point ----
 
+/* Field `key` of the table on top, an integer or { rows, columns } (vib.lua checked which), into
+** out[0..2); def for both when absent. */
+static void get_pair(lua_State *L, const char *key, int def, int out[2]) {
+    lua_getfield(L, -1, key);
+    if (lua_istable(L, -1)) {
+        for (int a = 0; a < 2; a++) {
+            lua_geti(L, -1, a + 1);
+            out[a] = (int)lua_tonumber(L, -1);
+            lua_pop(L, 1);
+        }
+    } else {
+        out[0] = out[1] = lua_isnumber(L, -1) ? (int)lua_tonumber(L, -1) : def;
+    }
+    lua_pop(L, 1);
+}
+
+/* The fields of the convolutional, pooling, normalization and residual layers into s. */
+static void read_conv_fields(lua_State *L, nn_layer_spec *s) {
+    nn_layer_kind k = s->kind;
+    get_pair(L, "kernel", 0, s->kernel);
+    bool pool = k == NN_LAYER_MAXPOOL || k == NN_LAYER_AVGPOOL;
+    int def[2];
+    get_pair(L, "stride", 1, def);
+    lua_getfield(L, -1, "stride");
+    if (pool && lua_isnil(L, -1)) memcpy(def, s->kernel, sizeof def);    /* a pool's stride: its kernel */
+    lua_pop(L, 1);
+    memcpy(s->stride, def, sizeof def);
+    get_pair(L, "padding", 0, s->pad);
+    get_pair(L, "dilation", 1, s->dilation);
+    get_pair(L, "output_padding", 0, s->out_pad);
+    s->groups = (int)get_int(L, "groups", 1);
+    s->momentum = (float)get_num(L, "momentum", (double)s->momentum);
+    s->eps = (float)get_num(L, "eps", (double)s->eps);
+    s->affine = get_bool(L, "affine", true);
+    s->per_channel = get_bool(L, "per_channel", false);
+    s->nbody = (int)get_int(L, "nbody", 0);
+    s->nshort = (int)get_int(L, "nshort", 0);
+}
+
 static bool read_layers(lua_State *L, lb_point *p, char *msg, size_t size) {
     lua_getfield(L, -1, "model");
     int n = (int)luaL_len(L, -1);
@@ -165,8 +206,10 @@ static bool read_layers(lua_State *L, lb_point *p, char *msg, size_t size) {
         s->in = (int)get_int(L, "in", 0);
         s->out = (int)get_int(L, "out", 0);
         s->bias = get_bool(L, "bias", true);
-        int v[4];
-        if (!choice(L, "init", "init", "default", &v[0], msg, size) ||
+        int v[5];
+        bool he = k == NN_LAYER_CONV || k == NN_LAYER_CONV_T || k == NN_LAYER_RESIDUAL;
+        if (!choice(L, "init", "init", he ? "he" : "default", &v[0], msg, size) ||
+            !choice(L, "shortcut", "shortcut", "none", &v[4], msg, size) ||
             !choice(L, "sigma", "sigma", "softplus", &v[1], msg, size) ||
             !choice(L, "cov", "cov", "diag", &v[2], msg, size) || !choice(L, "grad", "grad", "st", &v[3], msg, size))
             return lua_pop(L, 2), false;
@@ -186,6 +229,9 @@ static bool read_layers(lua_State *L, lb_point *p, char *msg, size_t size) {
             s->temperature = (float)get_num(L, "temperature", 1.0);
         } else if (k == NN_LAYER_NOISE) {
             s->std = (float)get_num(L, "std", (double)NN_ZERO_ENTROPY_STD);
+        } else if (k >= NN_LAYER_CONV || k == NN_LAYER_DROPOUT) {   /* conv and every kind after it */
+            read_conv_fields(L, s);
+            s->shortcut = s->nshort > 0 ? NN_SHORTCUT_LAYERS : (nn_shortcut)v[4];
         }
         lua_pop(L, 1);
     }
@@ -331,6 +377,22 @@ static bool read_data(lua_State *L, lb_point *p, char *msg, size_t size) {
     int sc;
     if (!choice(L, "scale", "scale", scale, &sc, msg, size)) return lua_pop(L, 1), false;
     d->scale = (nn_scale)sc;
+    lua_getfield(L, -1, "shape");               /* { C, H, W } or fewer: vib.lua checked the type */
+    bool shaped = lua_istable(L, -1);
+    p->data_nshape = shaped ? (int)luaL_len(L, -1) : 0;
+    for (int i = 0; i < p->data_nshape && i < 3; i++) {
+        lua_geti(L, -1, i + 1);
+        p->data_shape[i] = (int)lua_tonumber(L, -1);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    if (shaped && (p->data_nshape < 1 || p->data_nshape > 3))
+        return lua_pop(L, 1), fail(msg, size, "%s: shape has %d entries; give { C, H, W }, { H, W } or { F }", w,
+                                   p->data_nshape);
+    for (int i = 0; i < p->data_nshape; i++)
+        if (p->data_shape[i] < 1)
+            return lua_pop(L, 1), fail(msg, size, "%s: shape[%d] = %d must be a positive integer", w, i + 1,
+                                       p->data_shape[i]);
     d->train_limit = (int)get_int(L, "train_limit", 0);
     d->test_limit = (int)get_int(L, "test_limit", 0);
     d->resplit_test = (float)get_num(L, "resplit_test", 0.0);
@@ -430,6 +492,9 @@ static bool read_measure(lua_State *L, lb_point *p, char *msg, size_t size) {
     c->k = (int)get_int(L, "k", c->k);
     c->plugin_samples = (int)get_int(L, "plugin_samples", c->plugin_samples);
     c->selfcheck = get_bool(L, "selfcheck", false);
+    int spatial;
+    if (!choice(L, "spatial", "spatial", "gap", &spatial, msg, size)) return lua_pop(L, 1), false;
+    c->spatial_flat = spatial == 1;
     lua_getfield(L, -1, "range");
     if (lua_istable(L, -1)) {
         lua_geti(L, -1, 1);

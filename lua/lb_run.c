@@ -183,7 +183,17 @@ static void mark_failed(const char *dir, const char *msg) {
 ** against the data: the one build step of --check and of training. On failure err holds the
 ** message and nothing is left to free. */
 static rt_status point_build(lb_point *p, const data_cache *dc, nn_model *m, nn_obj *obj, rt_err *err) {
-    rt_status st = nn_model_build(m, p->layers, p->nlayers, dc->train.dim, err);
+    /* One example's (C, H, W): the script's shape, else the data set's ({H, W} is one channel); a
+    ** map when it has two or three entries, flat features when one. */
+    const int *s = p->data_nshape ? p->data_shape : dc->train.shape;
+    int ns = p->data_nshape ? p->data_nshape : dc->train.ndim;
+    int shape[3] = { ns == 3 ? s[0] : ns == 2 ? 1 : ns == 1 ? s[0] : dc->train.dim, ns == 3 ? s[1] : ns == 2 ? s[0] : 1,
+                     ns == 3 ? s[2] : ns == 2 ? s[1] : 1 };
+    if ((int64_t)shape[0] * shape[1] * shape[2] != dc->train.dim)
+        return rt_err_set(err, RT_ERR_ARG, "%s: shape = { %d, %d, %d } has %lld elements but the data have %d features "
+                          "per example; give a shape whose product is %d", p->data_where, shape[0], shape[1], shape[2],
+                          (long long)shape[0] * shape[1] * shape[2], dc->train.dim, dc->train.dim);
+    rt_status st = nn_model_build_shape(m, p->layers, p->nlayers, shape, ns >= 2, err);
     if (st) return st;
     st = nn_obj_build(obj, p->terms, p->nterms, p->expr, p->nexpr, m, err);
     if (!st) st = nn_measure_check(&p->measure, m, obj, err);
@@ -512,12 +522,20 @@ static int run_check(const run *r) {
                 code = 1;
                 break;
             }
-            char summary[8192];
-            nn_model_summary(&m, summary, sizeof summary);
-            nn_model_free(&m);
+            size_t cap = 1u << 17;              /* LB_MAX_LAYERS lines */
+            char *summary = rt_xmalloc(cap);
+            nn_model_summary(&m, summary, cap);
             rt_buf b = { 0 };
-            rt_buf_printf(&b, "data: %s (train %d x %d, test %d)\n%s\n", dc.train.source, dc.train.n,
+            rt_buf_printf(&b, "data: %s (train %d x %d, test %d)\n%s", dc.train.source, dc.train.n,
                           dc.train.dim, dc.test.n, summary);
+            if (m.nstate && p->train.ema > 0.0f)
+                rt_buf_printf(&b, "evaluation: EMA weights (ema = %g) with the EMA of the running statistics, "
+                              "averaged alongside\n", (double)p->train.ema);
+            else if (m.nstate)
+                rt_buf_printf(&b, "evaluation: batch norms normalize with their running statistics\n");
+            rt_buf_printf(&b, "\n");
+            free(summary);
+            nn_model_free(&m);
             text[j] = b.s;
         }
     }

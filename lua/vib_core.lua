@@ -99,7 +99,7 @@ end
 
 local function is_int(v) return math.type(v) == "integer" or (type(v) == "number" and v == math.floor(v) and v == v and math.abs(v) < 2^53) end
 
--- type names: "int", "number", "string", "bool", "function", "table", "any",
+-- type names: "int", "int2" (an integer or two), "number", "string", "bool", "function", "table", "any",
 -- "enum:a|b|c", "list:number"; a trailing "?" means optional.
 local function check_value(fn, key, ty, v)
   local base = ty:gsub("%?$", "")
@@ -111,6 +111,12 @@ local function check_value(fn, key, ty, v)
   elseif base == "function" then ok = type(v) == "function"
   elseif base == "table" then ok = type(v) == "table"
   elseif base == "any" then ok = true
+  elseif base == "int2" then      -- an integer, or two: { rows, columns } (kernel sizes, strides)
+    ok = is_int(v) or (type(v) == "table" and #v == 2 and is_int(v[1]) and is_int(v[2]))
+    if not ok then
+      fail(string.format("%s: '%s' must be an integer or two, { rows, columns }, got %s", fn, key,
+                         type(v) == "number" and tostring(v) or type(v)))
+    end
   elseif base:sub(1, 5) == "enum:" then
     local choices = base:sub(6)
     if type(v) ~= "string" then

@@ -33,8 +33,11 @@ vib.optim.adamax = optim("adamax", { beta1 = "number?", beta2 = "number?", eps =
 -- ---- data -----------------------------------------------------------------------------------
 
 vib.data = {}
+-- shape: one example's { C, H, W } (or { H, W }: one channel; { F }: flat features), overriding the
+-- data set's (cifar10 3x32x32, mnist and fashion-mnist 1x28x28, csv and tishby flat): what
+-- convolutional layers read; the product must be the features per example.
 local common = { dir = "string?", scale = core.enum("scale"), train_limit = "int?",
-                 test_limit = "int?" }
+                 test_limit = "int?", shape = "list:int?" }
 local function dataset(name, extra)
   return function(t)
     local d = fields("vib.data." .. name:gsub("-", "_"), t or {}, with(common, extra), "data")
@@ -58,15 +61,16 @@ local default_estimators = { "variational", "kde", "binning", "plugin" }
 
 -- measure = { layers = "all" | {names}, estimators = "all" | {names}, every = "epoch" | "log2" |
 -- k | {epochs}, split = "both" | "train" | "test" | {splits}, samples = N, kde_var, bins, range =
--- {lo, hi}, bin_size, k, plugin_samples, selfcheck = true }: what nn_measure.h computes, normalized
--- here. selfcheck writes selfcheck.csv: each estimator on known-MI tasks at the layers' sizes.
+-- {lo, hi}, bin_size, k, plugin_samples, selfcheck = true, spatial = "gap" | "flat" }: what
+-- nn_measure.h computes, normalized here. spatial: how a layer with a (C, H, W) output is measured,
+-- as its C global-average-pooled channels (the default) or its C*H*W features flattened. selfcheck writes selfcheck.csv: each estimator on known-MI tasks at the layers' sizes.
 function vib.measure(t)
   if vib.kind(t) == "measure" then return t end
   local fn = "measure"
   local m = fields(fn, t or {}, { layers = "any?", estimators = "any?", every = "any?", split = "any?",
                                   samples = "int?", kde_var = "number?", bins = "int?", range = "list:number?",
                                   bin_size = "number?", k = "int?", plugin_samples = "int?",
-                                  selfcheck = "bool?" }, "measure")
+                                  selfcheck = "bool?", spatial = core.enum("spatial") }, "measure")
   local function bad(key, msg) fail_at(fn, key, fn .. ": " .. msg) end
   local function names(key, v, all, known)
     if v == nil or v == "all" then return all end

@@ -45,8 +45,21 @@ nn_measure_cfg nn_measure_cfg_default(void) {
     return c;
 }
 
-static bool measurable(nn_layer_kind k) {
-    return k != NN_LAYER_LINEAR && k != NN_LAYER_DROPOUT;
+static bool measurable(const nn_layer *l) {
+    switch (l->spec.kind) {
+    case NN_LAYER_RELU: case NN_LAYER_TANH: case NN_LAYER_SIGMOID: case NN_LAYER_SOFTPLUS:
+    case NN_LAYER_GAUSS: case NN_LAYER_BERN: case NN_LAYER_NOISE: case NN_LAYER_GAP:
+        return l->parent < 0;
+    default:
+        return false;
+    }
+}
+
+/* The width a measured layer is read at: a map's channels (global-average-pooled) or its features. */
+static int measured_width(const nn_measure_cfg *cfg, const nn_model *m, int li) {
+    if (li == m->n) return m->out;
+    const nn_layer *l = &m->layers[li];
+    return l->spatial && !cfg->spatial_flat ? l->shape[0] : l->out;
 }
 
 static const char *layer_name(const nn_model *m, int li) {
@@ -88,8 +101,15 @@ static void draw_subset(nn_dataset *sub, const nn_dataset *d, int samples, const
 static int resolve_layers(const nn_measure_cfg *cfg, const nn_model *m, const nn_obj *o, int *layer, rt_err *err) {
     int n = 0;
     if (cfg->nlayers == 0) {
+        int all = 0;
+        for (int i = 0; i < m->n; i++) all += measurable(&m->layers[i]);
+        if (all > NN_MEASURE_MAX_LAYERS) {
+            rt_err_set(err, RT_ERR_ARG, "%s: measure: \"all\" layers of this model are %d; at most %d (and the "
+                       "softmax) are measured: name them, layers = { ... }", cfg->where, all, NN_MEASURE_MAX_LAYERS);
+            return -1;
+        }
         for (int i = 0; i < m->n; i++)
-            if (measurable(m->layers[i].spec.kind)) layer[n++] = i;
+            if (measurable(&m->layers[i])) layer[n++] = i;
         if (o->classifies) layer[n++] = m->n;
         return n;
     }
@@ -221,7 +241,7 @@ static void read_layers(const nn_measure *mm, nn_model *m, const nn_dataset *d, 
     for (int j = 0; j < mm->nlayer; j++) {
         int li = mm->layer[j];
         memset(&v[j], 0, sizeof v[j]);
-        v[j].d = li == m->n ? m->out : m->layers[li].out;
+        v[j].d = measured_width(&mm->cfg, m, li);
         v[j].y = rt_xmalloc((size_t)n * (size_t)v[j].d * sizeof(float));
         if (li < m->n && m->layers[li].spec.kind == NN_LAYER_GAUSS) {
             v[j].full_cov = m->layers[li].spec.full_cov;
@@ -246,6 +266,16 @@ static void read_layers(const nn_measure *mm, nn_model *m, const nn_dataset *d, 
             }
             const nn_layer *l = &m->layers[li];
             const rt_tensor *src = l->spec.kind == NN_LAYER_NOISE ? l->mu : l->y;
+            if (k != l->out) {                  /* a map's channels, averaged over H and W */
+                int64_t hw = (int64_t)l->shape[1] * l->shape[2];
+                RT_ASSERT(src->n == (int64_t)b * k * hw);
+                for (int64_t r = 0; r < (int64_t)b * k; r++) {
+                    double acc = 0.0;
+                    for (int64_t q = 0; q < hw; q++) acc += (double)src->data[r * hw + q];
+                    dst[r] = (float)(acc / (double)hw);
+                }
+                continue;
+            }
             RT_ASSERT(src->n == (int64_t)b * k);
             memcpy(dst, src->data, (size_t)b * (size_t)k * sizeof(float));
             int P = v[j].full_cov ? k * (k + 1) / 2 : k;
@@ -603,7 +633,7 @@ static rt_status selfcheck_write(nn_measure *mm, const nn_model *m, const char *
                     memset(&t, 0, sizeof t);            /* the padding too: tasks are compared bytewise */
                     t.est = ests[e];
                     t.n = d->n;
-                    t.d = li == m->n ? m->out : m->layers[li].out;
+                    t.d = measured_width(cf, m, li);
                     t.classes = d->nclass;
                     t.bits = levels[lv] * log2((double)d->n);
                     if (t.est == NN_MI_CHECK_KSG) t.dx = d->dim, t.k = cf->k;

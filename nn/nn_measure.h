@@ -33,8 +33,11 @@
 **   plugin       plug-in entropies of sampled binary patterns of bern layers; I(X;Z) <= log2 n
 **                (n examples): a wide layer, whose patterns never repeat, saturates there
 **
-** "all" layers: every activation and stochastic layer (not linear or dropout), plus "softmax", the
-** output's class probabilities (when the objective classifies).
+** "all" layers: every activation and stochastic layer (not linear or dropout) and global average
+** pool, outside residual blocks (their bodies are named one by one), plus "softmax", the output's
+** class probabilities (when the objective classifies). A layer whose output is a (C, H, W) map is
+** measured as its C channels averaged over H and W (the global-average-pooled features, as the
+** next pooling layer would see them), or, with spatial_flat, as its C*H*W features.
 **
 ** Files in the point's directory (".part" while it runs, like metrics.csv):
 **   info.csv         epoch, split, layer, estimator, ixz_bits, izy_bits, ixz_side, izy_side, n,
@@ -108,6 +111,8 @@ typedef struct nn_measure_cfg {
     int k;                      /* ksg neighbours */
     int plugin_samples;         /* plugin: patterns drawn per example */
     bool selfcheck;             /* selfcheck.csv: each estimator on known-MI tasks at the layers' sizes */
+    bool spatial_flat;          /* a layer with a (C, H, W) output is measured as its C*H*W features;
+                                ** false (the default): as its C global-average-pooled channels */
 } nn_measure_cfg;
 
 /* Every epoch, all layers, variational + kde + binning + plugin, both splits, all examples,

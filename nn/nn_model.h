@@ -27,6 +27,16 @@ typedef enum nn_layer_kind {
     NN_LAYER_GAUSS,             /* stochastic Gaussian encoder: mu and scale heads, z = mu + sigma eps */
     NN_LAYER_BERN,              /* binary stochastic neurons: p = sigmoid(W x + b), z ~ Bern(p) */
     NN_LAYER_NOISE,             /* additive Gaussian noise z = x + sigma eps (zero-entropy by default) */
+    NN_LAYER_CONV,              /* 2-D convolution, NCHW: out channels, kernel, stride, padding, dilation, groups */
+    NN_LAYER_CONV_T,            /* transposed 2-D convolution (PyTorch's ConvTranspose2d) */
+    NN_LAYER_MAXPOOL, NN_LAYER_AVGPOOL,
+    NN_LAYER_GAP,               /* global average pooling: (C, H, W) -> C features */
+    NN_LAYER_FLATTEN,           /* (C, H, W) -> C*H*W features, channel-major */
+    NN_LAYER_BATCHNORM,         /* batch normalization with running statistics (model state) */
+    NN_LAYER_GROUPNORM,         /* group normalization over groups of C/groups channels (and H, W) */
+    NN_LAYER_LAYERNORM,         /* group normalization with one group: per example over (C, H, W) */
+    NN_LAYER_RESIDUAL,          /* y = body(x) + shortcut(x); the body is the next nbody layers, a
+                                ** declared shortcut the nshort layers after them */
     NN_LAYER_COUNT
 } nn_layer_kind;
 
@@ -51,6 +61,15 @@ typedef enum nn_sigma {
     NN_SIGMA_UNIT,              /* sigma = 1, no scale head (the encoder of variational CEB) */
 } nn_sigma;
 
+/* The shortcut of a residual block whose body changes the shape (He et al. 2016); identity when it
+** does not. */
+typedef enum nn_shortcut {
+    NN_SHORTCUT_NONE = 0,       /* identity only: a shape change is an error */
+    NN_SHORTCUT_A,              /* option A: subsample by the stride, zero-pad the new channels; no parameters */
+    NN_SHORTCUT_B,              /* option B: 1x1 convolution with the stride, no bias, then batch norm */
+    NN_SHORTCUT_LAYERS,         /* the nshort declared layers */
+} nn_shortcut;
+
 /* The standard deviation of zero-entropy noise, (2 pi e)^-1/2: h(N(0, s^2 I)) = 0 (Kirsch et al.). */
 #define NN_ZERO_ENTROPY_STD 0.24197072451914337f
 
@@ -72,6 +91,20 @@ typedef struct nn_layer_spec {
     nn_bern_grad grad;          /* bern: gradient estimator */
     float temperature;          /* bern, concrete: tau > 0 */
     float std;                  /* noise: standard deviation (NN_ZERO_ENTROPY_STD by default) */
+    /* conv, conv_t: out = output channels, in = declared input channels (0 = inferred). */
+    int kernel[2];              /* conv, conv_t, pools: (KH, KW) */
+    int stride[2];              /* conv, conv_t: default 1; pools: default the kernel */
+    int pad[2];                 /* zero padding (pools: -inf for max, left out of the average) */
+    int dilation[2];            /* conv, conv_t: default 1 */
+    int out_pad[2];             /* conv_t: extra output rows / columns, < stride or dilation */
+    int groups;                 /* conv, conv_t: channel groups (default 1); groupnorm: groups */
+    float momentum;             /* batchnorm: running statistics r = (1 - m) r + m batch (0.1) */
+    float eps;                  /* batchnorm, groupnorm, layernorm: variance epsilon (1e-5) */
+    bool affine;                /* batchnorm, groupnorm, layernorm: learned gamma, beta (true) */
+    bool per_channel;           /* dropout: drop whole channels of a (C, H, W) input (Tompson et
+                                ** al.'s spatial dropout); noise: one draw per channel */
+    int nbody, nshort;          /* residual: layers of the body and of a declared shortcut */
+    nn_shortcut shortcut;       /* residual: what replaces identity when the body changes the shape */
 } nn_layer_spec;
 
 const char *nn_layer_kind_name(nn_layer_kind k);       /* "linear", "relu", ... */
@@ -83,9 +116,22 @@ nn_layer_spec nn_layer_spec_default(nn_layer_kind k);
 
 typedef struct nn_layer {
     nn_layer_spec spec;
-    int in, out;                /* feature sizes */
+    int in, out;                /* feature sizes: C*H*W of the input and of the output */
+    int in_shape[3], shape[3];  /* (C, H, W) of the input and of the output; (F, 1, 1) when flat */
+    bool spatial;               /* the output is a (C, H, W) map: the forward pass's tensor is
+                                ** (R, C, H, W); else (R, F) */
+    bool in_spatial;            /* the input is a (C, H, W) map */
+    int parent;                 /* the residual block holding the layer (its index), or -1 */
+    int64_t nparams;            /* parameters of this layer (a residual's: its shortcut's) */
+    int64_t macs;               /* multiply-adds per example of its dense or convolution products */
+    float *run_mean, *run_var;  /* batchnorm (and a residual's option B batch norm): running
+                                ** statistics, in the model's state buffer */
+    bool has_state;             /* it has running statistics, at m->state + state_off */
+    size_t state_off;
+    rt_tensor *fixed;           /* residual option A: the constant 1x1 weight that subsamples and
+                                ** zero-pads channels (off the tape, owned by the model) */
     rt_tensor *w, *b;           /* linear, or gauss mean head: parameters in the model's rt_params */
-    rt_tensor *w2, *b2;         /* gauss scale head */
+    rt_tensor *w2, *b2;         /* gauss scale head; residual option B: its batch norm's gamma, beta */
     rt_tensor *y;               /* the layer's output in the current step (step arena) */
     rt_tensor *mu, *sigma;      /* gauss: (R, K) parameters of p(z|x) in the current step (full_cov:
                                 ** sigma is (R, K(K+1)/2), L packed row-major; NULL for unit sigma);
@@ -110,6 +156,12 @@ typedef struct nn_model {
     nn_layer *layers;
     int n;
     int in, out;                /* input and output feature sizes */
+    int in_shape[3];            /* the input's (C, H, W); (in, 1, 1) for flat data */
+    bool in_spatial;            /* the input is a (C, H, W) map */
+    /* State that is not trained: batch norms' running means and variances, (nstate) floats. The
+    ** optimizer, weight decay and clipping never see it; checkpoints and the EMA carry it. */
+    float *state;
+    size_t nstate;
     rt_params params;
     nn_extra_param extra[NN_MAX_EXTRA]; /* parameters owned by objective terms (priors, b(z|y)) */
     int nextra;
@@ -144,12 +196,24 @@ rt_tensor *nn_model_add_param(nn_model *m, const char *name, int ndim, const int
                               nn_pinit init, float a, float b);
 bool nn_layer_stochastic(const nn_layer_spec *s);      /* gauss, bern, noise, dropout */
 
+/* Builds the layers of specs[0..n) on flat inputs of `in` features: nn_model_build_shape with
+** (in, 1, 1). */
 rt_status nn_model_build(nn_model *m, const nn_layer_spec *specs, int n, int in, rt_err *err);
+/* Builds on inputs of shape (C, H, W) = in_shape, a map when `spatial` (else in_shape[0] flat
+** features; the data come as (B, C*H*W) rows either way, channel-major). Infers every layer's shape; a mismatch (a kernel larger than its
+** padded input, channels that groups do not divide, a residual body that changes the shape
+** without a shortcut) is one error naming the layer's script line and what to do. Linear, gauss and
+** bern layers on a (C, H, W) input read it flattened, channel-major (as vib.flatten would). */
+rt_status nn_model_build_shape(nn_model *m, const nn_layer_spec *specs, int n, const int in_shape[3],
+                               bool spatial, rt_err *err);
 void nn_model_free(nn_model *m);
-/* Draws every parameter from its initializer with the init stream. */
+/* Draws every parameter from its initializer with the init stream, and resets the state (running
+** means 0, variances 1). */
 void nn_model_init(nn_model *m, rt_rng *init);
 /* x: (B, in) -> (R*B, out), R = nn_model_rows_per_input. Records each layer's output in
-** layers[i].y (and mu, sigma for gauss layers). */
+** layers[i].y (and mu, sigma for gauss layers): (R, C, H, W) for a spatial layer, the same memory as
+** (R, C*H*W). In training mode (f->train) batch norms normalize with the batch's statistics and
+** update their running ones in m->state; in evaluation they use the running statistics. */
 rt_tensor *nn_model_forward(nn_model *m, const nn_fwd *f, rt_tensor *x);
 /* Layers [from, to) only: x is what layer `from` reads, (R, layers[from-1].out) or (B, in). The
 ** decoder of a bottleneck on given z (latent figures): nn_model_forward_range(m, f, z, j+1, m->n). */
@@ -161,7 +225,9 @@ rt_tensor *nn_model_forward_range(nn_model *m, const nn_fwd *f, rt_tensor *x, in
 rt_tensor *nn_model_forward_step(nn_model *m, const nn_fwd *f, rt_tensor *x, const int *keep, int nkeep);
 /* Index of the layer with that name, or -1. */
 int nn_model_find(const nn_model *m, const char *name);
-/* A human-readable table: layer, kind, output shape, parameters; and the total. */
+/* A human-readable table: layer, kind, output shape (B, C, H, W) or (B, F), parameters, multiply-adds
+** per example (of the linear and convolution products: the heads of gauss and bern layers, option
+** B shortcuts; elementwise maps, pooling and normalization are not counted); and the totals. */
 void nn_model_summary(const nn_model *m, char *buf, size_t size);
 
 #endif

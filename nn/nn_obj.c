@@ -85,6 +85,10 @@ static rt_status check_term(nn_obj *o, int i, nn_model *m, rt_err *err) {
     int li = o->layer[i];
     const char *lname = t->layer;
     int width = li < 0 ? m->out : m->layers[li].out;
+    if (li >= 0 && m->layers[li].spatial)
+        return term_err(err, t, "layer '%s' outputs a (%d, %d, %d) map, and terms read feature vectors; put the "
+                        "layer after a vib.global_avgpool {} or vib.flatten {}", lname, m->layers[li].shape[0],
+                        m->layers[li].shape[1], m->layers[li].shape[2]);
     switch (t->kind) {
     case NN_TERM_CE:
         if (width < 2)

@@ -29,8 +29,10 @@ nn_train_cfg nn_train_cfg_default(void) {
 
 typedef struct train_state {
     rt_params *P;
+    nn_model *m;                /* its state: batch norms' running statistics */
     rt_optim opt;
     rt_ema ema;
+    rt_ema state_ema;           /* with ema and a model state: the EMA of the running statistics */
     bool has_ema;
     rt_rng data_at_epoch;       /* the data stream as the current epoch began */
     rt_rng noise;
@@ -49,6 +51,12 @@ static rt_status ckpt_save(const train_state *s, const char *dir, rt_err *err) {
     if (s->has_ema) {
         rt_ckpt_put(ck, "ema.shadow", s->ema.shadow, nb);
         rt_ckpt_put(ck, "ema.t", &s->ema.t, sizeof s->ema.t);
+    }
+    size_t ns = s->m->nstate * sizeof(float);
+    if (ns) rt_ckpt_put(ck, "state", s->m->state, ns);
+    if (ns && s->has_ema) {
+        rt_ckpt_put(ck, "ema.state", s->state_ema.shadow, ns);
+        rt_ckpt_put(ck, "ema.state.t", &s->state_ema.t, sizeof s->state_ema.t);
     }
     rt_ckpt_put(ck, "rng.data", &s->data_at_epoch, sizeof s->data_at_epoch);
     rt_ckpt_put(ck, "rng.noise", &s->noise, sizeof s->noise);
@@ -75,6 +83,10 @@ static rt_status ckpt_load(train_state *s, const char *dir, bool *found, rt_err 
     if (!st) st = rt_ckpt_get(ck, "optim.t", &s->opt.t, sizeof s->opt.t, err);
     if (!st && s->has_ema) st = rt_ckpt_get(ck, "ema.shadow", s->ema.shadow, nb, err);
     if (!st && s->has_ema) st = rt_ckpt_get(ck, "ema.t", &s->ema.t, sizeof s->ema.t, err);
+    size_t ns = s->m->nstate * sizeof(float);
+    if (!st && ns) st = rt_ckpt_get(ck, "state", s->m->state, ns, err);
+    if (!st && ns && s->has_ema) st = rt_ckpt_get(ck, "ema.state", s->state_ema.shadow, ns, err);
+    if (!st && ns && s->has_ema) st = rt_ckpt_get(ck, "ema.state.t", &s->state_ema.t, sizeof s->state_ema.t, err);
     if (!st) st = rt_ckpt_get(ck, "rng.data", &s->data_at_epoch, sizeof s->data_at_epoch, err);
     if (!st) st = rt_ckpt_get(ck, "rng.noise", &s->noise, sizeof s->noise, err);
     if (!st) st = rt_ckpt_get(ck, "cursor", s->cursor, sizeof s->cursor, err);
@@ -217,19 +229,27 @@ static rt_status metrics_row(rt_csv *w, const nn_obj *o, metric_cols mc, int epo
     return rt_csv_end_row(w, err);
 }
 
+/* Exchanges the weights (and the running statistics) with their EMA, when on: evaluation runs on
+** the averages; call twice. */
+static void ema_swap(train_state *s) {
+    if (!s->has_ema) return;
+    rt_ema_swap(&s->ema, s->P->data);
+    if (s->m->nstate) rt_ema_swap(&s->state_ema, s->m->state);
+}
+
 /* Evaluates both splits (EMA weights when on) and appends their rows. */
 static rt_status evaluate_epoch(nn_model *m, const nn_obj *o, const nn_dataset *train,
                                 const nn_dataset *test, const nn_train_cfg *cfg, train_state *s,
                                 rt_ctx *c, rt_csv *w, int epoch, float lr, nn_result *res,
                                 rt_err *err) {
     metric_cols mc = metric_cols_of(m, o, cfg);
-    if (s->has_ema) rt_ema_swap(&s->ema, s->P->data);
+    ema_swap(s);
     nn_eval_cfg e = { .limit = cfg->train_eval_limit, .batch = cfg->eval_batch, .samples = cfg->eval_samples,
                       .avg = cfg->eval_avg, .seed = cfg->seed, .point = cfg->point, .epoch = (double)epoch };
     split_eval tr = evaluate_split(m, o, train, e, cfg->eval_passes, mc, c);
     e.limit = 0;
     split_eval te = evaluate_split(m, o, test, e, cfg->eval_passes, mc, c);
-    if (s->has_ema) rt_ema_swap(&s->ema, s->P->data);
+    ema_swap(s);
     res->train_loss_bits = tr.ev.loss_bits;
     res->train_error = tr.ev.error;
     res->test_loss_bits = te.ev.loss_bits;
@@ -245,9 +265,9 @@ static rt_status evaluate_epoch(nn_model *m, const nn_obj *o, const nn_dataset *
 static rt_status measure_epoch(nn_measure *mm, nn_model *m, const nn_obj *o, const nn_train_cfg *cfg,
                                train_state *s, rt_ctx *c, int epoch, rt_err *err) {
     if (!mm || !nn_measure_due(mm, epoch, cfg->epochs)) return RT_OK;
-    if (s->has_ema) rt_ema_swap(&s->ema, s->P->data);
+    ema_swap(s);
     rt_status st = nn_measure_epoch(mm, m, o, epoch, cfg->eval_batch, c, err);
-    if (s->has_ema) rt_ema_swap(&s->ema, s->P->data);
+    ema_swap(s);
     return st;
 }
 
@@ -275,6 +295,7 @@ double nn_train_step(const nn_step *s, const nn_dataset *d, const int32_t *idx, 
     if (s->opt->cfg.clip_norm > 0.0f) rt_grad_clip(P->grad, P->total, s->opt->cfg.clip_norm);
     rt_optim_step_zero_grad(s->opt, P->data, P->grad, lr);
     if (s->ema) rt_ema_update(s->ema, P->data);
+    if (s->state_ema) rt_ema_update(s->state_ema, s->m->state);
     return loss;
 }
 
@@ -312,6 +333,7 @@ static rt_status train_open(train_run *r, nn_model *m, const nn_obj *o, const nn
                             const nn_dataset *test, const nn_train_cfg *cfg, rt_err *err) {
     train_state *s = &r->s;
     s->P = &m->params;
+    s->m = m;
     rt_rng init;
     rt_rng_stream(&init, cfg->seed, cfg->point, RT_STREAM_INIT);
     rt_rng_stream(&s->data_at_epoch, cfg->seed, cfg->point, RT_STREAM_DATA);
@@ -327,6 +349,13 @@ static rt_status train_open(train_run *r, nn_model *m, const nn_obj *o, const nn
         rt_ema_init(&s->ema, cfg->ema, cfg->ema_warmup, s->P->data, s->P->total);
         s->ema.debias = cfg->ema_debias;
         s->ema.pool = pool;
+        /* The running statistics are averaged as the weights are (timm's ModelEmaV2 does the same
+        ** with a model's buffers), so that evaluation normalizes with the statistics of the
+        ** averaged network rather than with those of the last weights. */
+        if (m->nstate) {
+            rt_ema_init(&s->state_ema, cfg->ema, cfg->ema_warmup, m->state, m->nstate);
+            s->state_ema.debias = cfg->ema_debias;
+        }
     }
 
     rt_ctx_init(&r->c, 16u << 20);
@@ -375,7 +404,8 @@ static rt_status train_epochs(train_run *r, nn_model *m, const nn_obj *o, const 
         if (!st) st = measure_epoch(r->mm, m, o, cfg, s, &r->c, e0, err);
         if (st) return st;
     }
-    nn_step stepper = { m, o, &r->c, &s->opt, s->has_ema ? &s->ema : NULL, &s->noise };
+    nn_step stepper = { m, o, &r->c, &s->opt, s->has_ema ? &s->ema : NULL, &s->noise,
+                        s->has_ema && m->nstate ? &s->state_ema : NULL };
     int32_t *perm = r->perm;
     int64_t samples_total = 0;
     snprintf(res->status, sizeof res->status, "done");
@@ -472,9 +502,9 @@ static rt_status train_close(train_run *r, nn_model *m, const nn_dataset *test, 
     }
     int latent = nn_latent_layer(m);
     if (!st && ended && strcmp(res->status, "done") == 0 && latent >= 0) {
-        if (s->has_ema) rt_ema_swap(&s->ema, s->P->data);
+        ema_swap(s);
         st = nn_latent_write(m, latent, test, cfg->eval_batch, &r->c, cfg->dir, err);
-        if (s->has_ema) rt_ema_swap(&s->ema, s->P->data);
+        ema_swap(s);
     }
     if (r->timing) {
         /* Its final name only with the others': a point whose files failed to close stays .part. */
@@ -489,6 +519,7 @@ static rt_status train_close(train_run *r, nn_model *m, const nn_dataset *test, 
     rt_ctx_free(&r->c);
     rt_optim_free(&s->opt);
     if (s->has_ema) rt_ema_free(&s->ema);
+    if (s->has_ema) rt_ema_free(&s->state_ema);
     return st;
 }
 

@@ -6,6 +6,9 @@
 ** leaves the gradients zero for the next step; EMA. The optimizer and EMA passes run on an
 ** rt_pool of OpenBLAS's thread count (bytes do not depend on it). No
 ** malloc after the first step, no printing (progress goes through a callback), no Lua.
+** Batch norms' running statistics are model state, not parameters: the optimizer, weight decay and
+** clipping never see them; with ema they are averaged alongside the weights (the same decay, every
+** step) and evaluation uses that average with the EMA weights.
 ** Per epoch: evaluate train and test in evaluation mode (EMA weights when enabled), append one
 ** row per split to metrics.csv, write a checkpoint. A non-finite loss stops the point as
 ** "diverged" with its epoch, keeping what was written.
@@ -16,7 +19,8 @@
 **                 means / mean-field network, when stochastic layers sample in evaluation)
 **   timing.csv    epoch, train_seconds, eval_seconds, samples_per_s    (wall clock: differs
 **                 between runs, so it is kept apart from the files that are compared bytewise)
-**   checkpoint    parameters, optimizer state, EMA, RNG streams, epoch cursor
+**   checkpoint    parameters, optimizer state, EMA, RNG streams, epoch cursor; with batch norms
+**                 the model's state (running statistics) and, with ema, its EMA
 **   info.csv, info_timing.csv   with cfg->measure: the information plane (nn_measure.h), measured
 **                 after the evaluation of each scheduled epoch, EMA weights when on
 **   latent.csv, latent_grid.csv when the model has a 2-D gauss layer (nn_measure.h), at the end
@@ -110,6 +114,7 @@ typedef struct nn_step {
     rt_optim *opt;
     rt_ema *ema;
     rt_rng *noise;
+    rt_ema *state_ema;          /* the EMA of the model's state (running statistics), or NULL */
 } nn_step;
 /* epoch: the fractional epoch (weight schedules of the objective). */
 double nn_train_step(const nn_step *s, const nn_dataset *d, const int32_t *idx, int b, float lr,

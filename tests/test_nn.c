@@ -9,6 +9,7 @@
 
 #include "gradcheck.h"
 #include "nn_train.h"
+#include "rt_ckpt.h"
 #include "rt_pool.h"
 #include "testutil.h"
 
@@ -156,7 +157,7 @@ Test(nn, step_learns_and_stops_allocating) {
     rt_optim_init(&opt, &oc, m.params.total);
     rt_ctx c;
     rt_ctx_init(&c, 4096);      /* deliberately small: the first step must grow it */
-    nn_step st = { &m, &o, &c, &opt, NULL, &r };
+    nn_step st = { &m, &o, &c, &opt, NULL, &r, NULL };
     double first = nn_train_step(&st, &d, idx, 64, oc.lr, 0.0);
     size_t mallocs = 0;
     double last = 0.0;
@@ -225,7 +226,7 @@ Test(nn, step_zeroes_gradients_in_the_optimizer_and_matches_the_explicit_protoco
         rt_rng_seed(&noise[k], 11);
     }
     opt[0].pool = ema[0].pool = &pool;
-    nn_step st = { &m[0], &o[0], &c[0], &opt[0], &ema[0], &noise[0] };
+    nn_step st = { &m[0], &o[0], &c[0], &opt[0], &ema[0], &noise[0], NULL };
     const rt_params *P = &m[0].params;
     for (int step = 0; step < 12; step++) {
         const int32_t *ix = idx + (step % 4) * 64;
@@ -542,13 +543,30 @@ static void stop_at(const nn_progress *p, void *user) {
 enum { EPOCHS = 3, STEPS = 8 };         /* 300 examples, batch 40 */
 
 /* One call of nn_train on the point into dir (resuming or not), epochs as given; the status. */
+static bool conv_point;                 /* train_once: a convolutional trunk with batch norms */
+
 static void train_once(const char *dir, int epochs, bool resume, nn_result *res) {
     nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 8, "fc1"), L(NN_LAYER_TANH, 0, "t"), gauss_spec(4, 2),
                           L(NN_LAYER_DROPOUT, 0, "drop"), L(NN_LAYER_LINEAR, 2, "out") };
     s[3].p = 0.1f;
     nn_model m;
     rt_err err = { 0 };
-    cr_assert_eq(nn_model_build(&m, s, 5, 8, &err), RT_OK, "%s", err.msg);
+    if (conv_point) {
+        /* The 8 features as (2, 2, 2): conv, batch norm, a residual block with its own batch norm,
+        ** then the same head. The running statistics and their EMA must resume too. */
+        nn_layer_spec c[] = { L(NN_LAYER_CONV, 4, "conv"), L(NN_LAYER_BATCHNORM, 0, "bn"), L(NN_LAYER_RELU, 0, "r"),
+                              L(NN_LAYER_RESIDUAL, 0, "blk"), L(NN_LAYER_CONV, 4, "conv2"),
+                              L(NN_LAYER_BATCHNORM, 0, "bn2"), gauss_spec(4, 2), L(NN_LAYER_DROPOUT, 0, "drop"),
+                              L(NN_LAYER_LINEAR, 2, "out") };
+        c[0].kernel[0] = c[0].kernel[1] = c[4].kernel[0] = c[4].kernel[1] = 3;
+        c[0].pad[0] = c[0].pad[1] = c[4].pad[0] = c[4].pad[1] = 1;
+        c[3].nbody = 2;
+        c[7].p = 0.1f;
+        cr_assert_eq(nn_model_build_shape(&m, c, 9, (int[]){ 2, 2, 2 }, true, &err), RT_OK, "%s", err.msg);
+        cr_assert_eq(m.nstate, 16u);
+    } else {
+        cr_assert_eq(nn_model_build(&m, s, 5, 8, &err), RT_OK, "%s", err.msg);
+    }
     nn_term_spec t[2] = { nn_term_spec_default(NN_TERM_CE), nn_term_spec_default(NN_TERM_KL) };
     snprintf(t[1].layer, sizeof t[1].layer, "z");
     t[1].weight = 0.01f;
@@ -666,6 +684,21 @@ Test(resume, checkpoint_every_2_resumes_from_the_last_checkpoint_taken) {
     cr_expect_eq(steps_run, 3 * STEPS, "the resume ran %d steps; epochs 3 to 5 have %d", steps_run, 3 * STEPS);
     cr_expect(first_epoch == 3 && first_step == 1, "the resume started at epoch %d step %d", first_epoch, first_step);
     expect_same_files(a, b);
+}
+
+/* Batch norms' running statistics and their EMA are in the checkpoint: a resumed convolutional
+** point ends with the bytes of the one never interrupted (metrics and checkpoint). */
+Test(resume, batchnorm_statistics_resume_to_the_same_bytes) {
+    conv_point = true;
+    expect_resumed_same_bytes(11, "resumed_conv");
+    char path[600];
+    snprintf(path, sizeof path, "tmp-resumed_conv-%d/checkpoint", (int)getpid());     /* tu_tmpdir's name */
+    rt_err err = { 0 };
+    rt_ckpt *ck = rt_ckpt_load(path, &err);
+    cr_assert_not_null(ck, "%s", err.msg);
+    cr_expect(rt_ckpt_has(ck, "state") && rt_ckpt_has(ck, "ema.state"), "the checkpoint has no running statistics");
+    rt_ckpt_free(ck);
+    conv_point = false;
 }
 
 /* A timing log lost between the interrupt and the resume is started again with its header. */

@@ -290,7 +290,8 @@ Test(vibrun, check_prints_summary_and_trains_nothing) {
     snprintf(args, sizeof args, "--check --out runs '%s/tests/lua/tiny.lua'", tu_source_dir());
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
     cr_expect_not_null(strstr(out, "point 1/2"), "%s", out);
-    cr_expect_not_null(strstr(out, "hidden           linear     (B, 8)"), "%s", out);
+    cr_expect_not_null(strstr(out, "hidden           linear         (B, 8)                       40             32"),
+                       "%s", out);
     /* 4*8+8 + 8*3+3 = 67 parameters for hidden = 8 */
     cr_expect_not_null(strstr(out, "total parameters: 67"), "%s", out);
     snprintf(path, sizeof path, "%s/runs", dir);
@@ -534,6 +535,51 @@ Test(experiments, imb_cifar_one_epoch_on_the_cifar_sample, .timeout = 600) {
                      "--set particles=4 --set eval_samples=4 --set eval_passes=2 --set info_samples=300",
                      "epoch,split,loss_bits,vcr0_bits,vcr_h1_bits,vcr_h2_bits,vc_h1_bits,vc_h2_bits,error,error_sd,error_det,lr\n",
                      0.88);
+}
+
+// ---- convolutional models ----
+
+/* A convolutional model trains end to end through vibrun, twice to the same bytes; --check prints
+** its (B, C, H, W) shapes and says which running statistics evaluation uses; the measured map "r"
+** (4 channels of 2 x 2) is measured at its 4 pooled channels by default and at its 16 features
+** with spatial = "flat" (the self-check runs at the width measured). */
+Test(vibrun, convolutional_model_trains_and_measures_pooled_or_flat_maps) {
+    const char *dir = tu_tiny_dir("cnn");
+    char args[2048], path[2048], names[2][64];
+    snprintf(args, sizeof args, "--check '%s/tests/lua/cnn_tiny.lua'", tu_source_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    cr_expect_not_null(strstr(out, "(B, 4, 2, 2)"), "%s", out);
+    cr_expect_not_null(strstr(out, "evaluation: EMA weights (ema = 0.9) with the EMA of the running statistics"), "%s",
+                       out);
+    for (int flat = 0; flat < 2; flat++) {
+        snprintf(args, sizeof args, "--quiet --out runs%d --set spatial=%s '%s/tests/lua/cnn_tiny.lua'", flat,
+                 flat ? "flat" : "gap", tu_source_dir());
+        cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+        snprintf(path, sizeof path, "%s/runs%d/cnn_tiny", dir, flat);
+        cr_assert_eq(tu_point_dirs(path, names, 2), 1);
+        snprintf(path, sizeof path, "%s/runs%d/cnn_tiny/%s/selfcheck.csv", dir, flat, names[0]);
+        char *check = tu_read_file(path, NULL);
+        cr_assert_not_null(check, "no %s", path);
+        const char *want = flat ? "\ntrain,r,binning,codewords,60,16," : "\ntrain,r,binning,codewords,60,4,";
+        cr_expect_not_null(strstr(check, want), "no row %s in %.400s", want + 1, check);
+        free(check);
+        snprintf(path, sizeof path, "%s/runs%d/cnn_tiny/%s/metrics.csv", dir, flat, names[0]);
+        char *m = tu_read_file(path, NULL);
+        cr_assert_not_null(m, "no %s", path);
+        cr_expect_not_null(strstr(m, "\n3,test,"), "%s", m);
+        free(m);
+    }
+    snprintf(args, sizeof args, "--quiet --out runs2 --set spatial=gap '%s/tests/lua/cnn_tiny.lua'", tu_source_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    const char *files[] = { "metrics.csv", "info.csv", "checkpoint" };
+    for (int i = 0; i < 3; i++) {
+        char a[2048], b[2048];
+        snprintf(path, sizeof path, "%s/runs0/cnn_tiny", dir);
+        cr_assert_eq(tu_point_dirs(path, names, 2), 1);
+        snprintf(a, sizeof a, "%s/runs0/cnn_tiny/%s/%s", dir, names[0], files[i]);
+        snprintf(b, sizeof b, "%s/runs2/cnn_tiny/%s/%s", dir, names[0], files[i]);
+        tu_expect_same_file(a, b);
+    }
 }
 
 // ---- information planes ----
