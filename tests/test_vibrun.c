@@ -532,7 +532,8 @@ Test(experiments, imb_mnist_one_epoch_on_the_mnist_sample, .timeout = 600) {
 
 Test(experiments, imb_cifar_one_epoch_on_the_cifar_sample, .timeout = 600) {
     quick_experiment("imb_cifar", "cifar-10-subset",
-                     "--set particles=4 --set eval_samples=4 --set eval_passes=2 --set info_samples=300",
+                     "--set kind=imb --set particles=4 --set eval_samples=4 --set eval_passes=2 --set info_samples=300 "
+                     "--set train_limit=1000",
                      "epoch,split,loss_bits,vcr0_bits,vcr_h1_bits,vcr_h2_bits,vc_h1_bits,vc_h2_bits,error,error_sd,error_det,lr\n",
                      0.88);
 }
