@@ -48,6 +48,11 @@ static const struct { int N, C, H, W, O, KH, KW; rt_conv_geom g; } conv_cases[] 
     { 2, 4, 6, 5, 8, 1, 1, { 1, 1, 0, 0, 1, 1, 1, 0, 0 } },    /* 1x1 direct */
     { 2, 4, 6, 5, 8, 1, 1, { 2, 2, 0, 0, 1, 1, 2, 0, 0 } },    /* 1x1 stride 2, groups */
     { 5, 3, 5, 4, 2, 5, 4, { 1, 1, 2, 1, 1, 1, 1, 0, 0 } },    /* kernel as large as the padded input */
+    /* runs of images (rt_op_conv.c): 24x24 outputs go one image per GEMM (the in-place path),
+    ** 10x10 ones six at a time, so 8 images make a run of 6 and one of 2 */
+    { 3, 3, 24, 24, 4, 3, 3, { 1, 1, 1, 1, 1, 1, 1, 0, 0 } },
+    { 2, 4, 24, 23, 6, 1, 1, { 1, 1, 0, 0, 1, 1, 2, 0, 0 } },
+    { 8, 3, 10, 10, 4, 3, 3, { 1, 1, 1, 1, 1, 1, 1, 0, 0 } },
 };
 
 Test(conv, conv2d_matches_the_direct_loop) {
@@ -118,6 +123,8 @@ static const struct { int N, C, H, W, Og, KH, KW; rt_conv_geom g; } convt_cases[
     { 2, 4, 3, 5, 3, 2, 3, { 2, 1, 0, 1, 2, 1, 2, 1, 0 } },
     { 3, 2, 5, 5, 4, 3, 3, { 1, 1, 1, 1, 1, 1, 1, 0, 0 } },
     { 2, 4, 3, 3, 1, 4, 4, { 2, 2, 1, 1, 1, 1, 4, 0, 0 } },    /* depthwise, 4x4 stride 2 (a DCGAN upsampler) */
+    { 2, 2, 23, 23, 2, 3, 3, { 2, 2, 1, 1, 1, 1, 1, 1, 1 } },  /* one image per run */
+    { 7, 2, 10, 10, 3, 3, 3, { 1, 1, 1, 1, 1, 1, 1, 0, 0 } },  /* runs of 6 and 1 */
 };
 
 Test(conv, conv_transpose2d_matches_the_scatter_loop_and_is_the_adjoint_of_conv2d) {
