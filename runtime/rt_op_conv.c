@@ -303,6 +303,18 @@ static void conv_chunk(void *arg, size_t lo, size_t hi) {
     atomic_store(&j->busy[lane], 0);
 }
 
+#define SUM_CHUNK 4096
+
+/* dw (in j->y) += the blocks' dW partials, for elements [lo, hi) */
+static void sum_partials(void *arg, size_t lo, size_t hi) {
+    const conv_job *j = arg;
+    for (size_t i = lo; i < hi; i++) {
+        float s = 0.0f;
+        for (int k = 0; k < j->nblocks; k++) s += j->dwp[(size_t)k * j->dwn + i];
+        j->y[i] += s;
+    }
+}
+
 /* Runs a pass over n chunks with the lanes and partials in the step arena, rolled back after. */
 static void conv_run(rt_ctx *c, conv_job *j, size_t n, float *dw, float *db) {
     rt_arena_mark mark = rt_arena_get_mark(&c->step);
@@ -320,11 +332,10 @@ static void conv_run(rt_ctx *c, conv_job *j, size_t n, float *dw, float *db) {
     if (dw) j->dwp = rt_arena_alloc(&c->step, (size_t)j->nblocks * (size_t)j->dwn * sizeof(float));
     if (db) j->dbp = rt_arena_alloc(&c->step, (size_t)j->nblocks * (size_t)bc * sizeof(float));
     rt_pool_for(pool, n, 1, conv_chunk, j);
-    /* the partials, added in block order */
-    for (int64_t i = 0; dw && i < j->dwn; i++) {
-        float s = 0.0f;
-        for (int k = 0; k < j->nblocks; k++) s += j->dwp[(size_t)k * j->dwn + i];
-        dw[i] += s;
+    /* the partials, added in block order (each element on one thread) */
+    if (dw) {
+        j->y = dw;
+        rt_pool_for(pool, (size_t)j->dwn, SUM_CHUNK, sum_partials, j);
     }
     for (int i = 0; db && i < bc; i++) {
         float s = 0.0f;

@@ -128,7 +128,9 @@ rt_tensor *rt_tril_mv(rt_ctx *c, rt_tensor *l, rt_tensor *e);
 ** rt_blas_pool(), each one's GEMMs single-threaded on the thread that took it; dW and db are
 ** summed per fixed block of runs (RT_CONV_BLOCKS blocks at most) and the blocks added in order.
 ** Runs and blocks depend on the shapes only, so the results are the same bytes for any thread
-** count. The transposed convolution is the same three products in the other roles.
+** count, except when the whole batch is one run (a single image, or a batch of small ones): then
+** its GEMMs are cut across the threads as rt_gemm cuts any product, and the bytes are those of
+** the thread count. The transposed convolution is the same three products in the other roles.
 **
 ** Memory rule: the column buffers are work space in the step arena, taken after the op's output
 ** (or the gradients it writes) and rolled back before it returns. A convolution keeps nothing for
