@@ -157,11 +157,11 @@ static void lower(const conv_plan *p, int n0, int nb, int g, const float *w, con
     int64_t L = nb * p->P;
     if (nb == 1) {
         float *y = cs_group(p, cs, n0, g);
-        if (!acc)
+        if (!acc && bias)
             for (int o = 0; o < p->CCg; o++)
-                for (int64_t i = 0; i < p->P; i++) y[(size_t)o * p->P + i] = bias ? bias[o] : 0.0f;
-        rt_gemm(false, false, p->CCg, (int)L, (int)p->K, 1.0f, w_group(p, w, g), (int)p->K, col, (int)L, 1.0f, y,
-                (int)p->P);
+                for (int64_t i = 0; i < p->P; i++) y[(size_t)o * p->P + i] = bias[o];
+        rt_gemm(false, false, p->CCg, (int)L, (int)p->K, 1.0f, w_group(p, w, g), (int)p->K, col, (int)L,
+                acc || bias ? 1.0f : 0.0f, y, (int)p->P);
         return;
     }
     rt_gemm(false, false, p->CCg, (int)L, (int)p->K, 1.0f, w_group(p, w, g), (int)p->K, col, (int)L, 0.0f, buf, (int)L);
@@ -211,6 +211,7 @@ typedef struct conv_job {
     const float *x, *w, *b, *dy;
     float *y, *dx;
     float *dwp, *dbp;           /* per-block partials (backward), or NULL when not needed */
+    bool dx_fresh;              /* dx is unzeroed: each run zeroes its images first */
     int64_t dwn;                /* floats in one dW partial */
     int nblocks;
     float *bufs;
@@ -246,6 +247,10 @@ static void block_range(const conv_job *j, int blk, int *lo, int *hi) {
 static void conv_run_one(conv_job *j, int run, float *col, float *buf, float *dwp, float *dbp) {
     const conv_plan *p = j->p;
     int n0 = run * p->nb, nb = p->N - n0 < p->nb ? p->N - n0 : p->nb;
+    if (j->dx && j->dx_fresh) {         /* dx's images of this run, zeroed while in cache */
+        size_t per = j->pass == PASS_CONV_BWD ? (size_t)(p->IC * p->IP) : (size_t)(p->CC * p->P);
+        memset(j->dx + (size_t)n0 * per, 0, (size_t)nb * per * sizeof(float));
+    }
     for (int g = 0; g < p->G; g++) {
         const float *bias = j->b ? j->b + (size_t)g * (j->pass == PASS_CONVT_FWD ? p->ICg : p->CCg) : NULL;
         switch (j->pass) {
@@ -384,9 +389,10 @@ rt_tensor *rt_conv2d(rt_ctx *c, rt_tensor *x, rt_tensor *w, rt_tensor *b, const 
 void rt_conv2d_bwd(rt_ctx *c, rt_tensor *y) {
     rt_tensor *x = y->src[0], *w = y->src[1], *b = y->src[2];
     const conv_plan *p = y->aux;
-    float *dx = rt_src_grad(c, x), *dw = rt_src_grad(c, w), *db = rt_src_grad(c, b);
+    bool fresh;
+    float *dx = rt_src_grad_once(c, x, &fresh), *dw = rt_src_grad(c, w), *db = rt_src_grad(c, b);
     conv_job j = { .p = p, .pass = PASS_CONV_BWD, .x = x->data, .w = w->data, .dy = y->grad, .dx = dx,
-                   .dwn = w->n, .nblocks = conv_blocks(p) };
+                   .dx_fresh = fresh, .dwn = w->n, .nblocks = conv_blocks(p) };
     conv_run(c, &j, (size_t)j.nblocks, dw, db);
 }
 
@@ -418,9 +424,10 @@ rt_tensor *rt_conv_transpose2d(rt_ctx *c, rt_tensor *x, rt_tensor *w, rt_tensor 
 void rt_conv_transpose2d_bwd(rt_ctx *c, rt_tensor *y) {
     rt_tensor *x = y->src[0], *w = y->src[1], *b = y->src[2];
     const conv_plan *p = y->aux;
-    float *dx = rt_src_grad(c, x), *dw = rt_src_grad(c, w), *db = rt_src_grad(c, b);
+    bool fresh;
+    float *dx = rt_src_grad_once(c, x, &fresh), *dw = rt_src_grad(c, w), *db = rt_src_grad(c, b);
     conv_job j = { .p = p, .pass = PASS_CONVT_BWD, .x = x->data, .w = w->data, .dy = y->grad, .dx = dx,
-                   .dwn = w->n, .nblocks = conv_blocks(p) };
+                   .dx_fresh = fresh, .dwn = w->n, .nblocks = conv_blocks(p) };
     conv_run(c, &j, (size_t)j.nblocks, dw, db);
 }
 
