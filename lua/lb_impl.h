@@ -50,6 +50,8 @@ typedef struct lb_point {
     lb_param *params;                   /* sorted by key */
     int nparams;
     char *script_lua;                   /* the script's real path as a Lua literal (vib._canon) */
+    char *settings_lua;                 /* config.lua's settings table: every --set-able setting of
+                                        ** vib_settings.lua, in its order, as Lua text */
     char *data_key;                     /* the data table as canonical text (vib._canon): equal keys, same data */
     char data_where[256];               /* "x.lua:LINE" of the data declaration */
     nn_data_spec data;

@@ -218,6 +218,9 @@ function vib._resolve(e, sets)
   for _, c in ipairs(combos) do
     local p = {}
     for k, v in pairs(base) do p[k] = v end
+    -- One replicate picked by --set seed (a config.lua replay): its seed stays a param, as it was
+    -- in the sweep over seeds, so that it resolves to the same point.
+    if replicates and replicates > 1 and sets.seed ~= nil and base.seed == nil then p.seed = top.seed end
     local settings = {}
     for k in pairs(settable) do settings[k] = top[k] ~= nil and top[k] or e[k] end
     for k, v in pairs(c) do
@@ -280,6 +283,17 @@ function vib._resolve(e, sets)
         point[st.name] = v
       end
     end
+    -- config.lua's settings line: every setting --set may change, in the list's order, so that a
+    -- replay passes them all (replicates too: with it, the replayed seed stays a param).
+    local line = {}
+    for _, st in ipairs(core.settings) do
+      if st.set then
+        local v = point[st.name]
+        if st.name == "replicates" then v = replicates or 1 end
+        line[#line + 1] = st.name .. " = " .. canon(v)
+      end
+    end
+    point.settings_lua = "{ " .. table.concat(line, ", ") .. " }"
     -- What the point trains: its identity without its name and params.
     local ident = { model = model, objective = obj, data = data,
                     optim = point.optim, epochs = point.epochs, batch = point.batch, ema = point.ema,
