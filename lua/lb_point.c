@@ -94,6 +94,16 @@ void lb_push_choices(lua_State *L) {
     }
 }
 
+const char *lb_choice_name(const char *key, int value) {
+    for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
+        if (strcmp(choices[i].key, key) != 0) continue;
+        for (const lb_name *n = choices[i].names; n->name; n++)
+            if (n->value == value) return n->name;
+        return NULL;
+    }
+    return NULL;
+}
+
 /* The value of name s of choice key; false when s is not one of its names. */
 static bool choice_value(const char *key, const char *s, int *out) {
     for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {

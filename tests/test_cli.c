@@ -85,22 +85,12 @@ Test(cli, keys_lists_what_set_accepts) {
     cr_expect_str_eq(out, "hidden\nlr\nseed\nbatch\ncheckpoint_every\nema\nepochs\neval_batch\neval_passes\n"
                           "eval_samples\nreplicates\nstreams\ntrain_eval_limit\n");
     /* Each key it lists is one --set takes. */
-    char *save = strdup(out), *settings = strdup(strstr(out, "\nbatch\n") + 1);
+    char *save = strdup(out);
     for (char *k = strtok(save, "\n"); k; k = strtok(NULL, "\n")) {
         const char *v = strcmp(k, "streams") == 0 ? "independent" : strcmp(k, "ema") == 0 ? "0.5" : "1";
         snprintf(args, sizeof args, "--list --set %s=%s %s", k, v, tiny());
         cr_expect_eq(vibrun(dir, args), 0, "--set %s=%s: %s", k, v, out);
     }
-    /* --help names every setting (its --set line is written by hand: this keeps it in step with
-    ** vib_settings.lua, whose --set-able settings are the keys after tiny.lua's params). */
-    cr_assert_eq(vibrun(dir, "--help"), 0, "%s", out);
-    for (char *k = strtok(settings, "\n"); k; k = strtok(NULL, "\n")) {
-        char comma[80], paren[80];
-        snprintf(comma, sizeof comma, "%s,", k);
-        snprintf(paren, sizeof paren, "%s)", k);
-        cr_expect(strstr(out, comma) || strstr(out, paren), "--help does not name the setting '%s'", k);
-    }
-    free(settings);
     free(save);
 }
 
