@@ -2,7 +2,8 @@
 #   make demo        install what is missing, build (Release), run experiments/quickstart.lua
 #   make check       install what is missing, build, run the whole test suite through ctest
 #   make bench       build, then run the benchmarks (the training step against its GEMM roofline,
-#                    the information estimators); each prints its kernel set and thread count
+#                    the information estimators, the convolutions of ResNet-20 against theirs); each
+#                    prints its kernel set and thread count
 #   make install     build, then install vibrun, its man page vibrun(1) and its bash completion
 #                    under $(DESTDIR)$(PREFIX)
 #   make uninstall   remove what the last `make install` from $(BUILD) installed, under $(DESTDIR)
@@ -32,6 +33,7 @@ check: build
 bench: build
 	./$(BUILD)/tests/bench_mlp 300
 	./$(BUILD)/tests/bench_mi
+	./$(BUILD)/tests/bench_conv
 
 build: configure
 	cmake --build $(BUILD) -j$$(nproc)

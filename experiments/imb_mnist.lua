@@ -11,7 +11,8 @@
 -- gamma2 = 1, beta1 = beta2 in {1e-3 .. 1e-6, 0}. gammas = {1, 0, 0}, betas = 0 is the SNN's
 -- maximum likelihood (the MLE special case).
 -- Deviation: the authors select the epoch count by early stopping on 1000 validation images, then
--- retrain on all 60k; here `epochs` is fixed (the authors' runs stop after tens of epochs).
+-- retrain on all 60k; here `epochs` is fixed (their code allows up to 1000 epochs with early-stopping
+-- patience 20, papers.md 3.4; the count it reached is not reported).
 --
 -- Compare with: the authors' notebook, gamma = (1, 0.8, 1), 30 runs: stochastic test error 1.43%,
 -- mean-field error 1.42% (papers.md 3.5), for the first (beta1, beta2) it printed, most likely

@@ -42,6 +42,11 @@ typedef struct lb_plot_opts {
     int points, ellipses;
 } lb_plot_opts;
 
+/* The name a script writes for value `value` of choice `key` (lb_point.c's choices table), or
+** NULL. nn/ writes some of these values into outputs under its own names (nn_est_name,
+** nn_scale_name, nn_init_name); test_vibrun checks that the two agree. */
+const char *lb_choice_name(const char *key, int value);
+
 #define LB_MAX_LAYERS 1024
 typedef struct lb_point {
     char name[128];                     /* experiment name */
@@ -50,6 +55,8 @@ typedef struct lb_point {
     lb_param *params;                   /* sorted by key */
     int nparams;
     char *script_lua;                   /* the script's real path as a Lua literal (vib._canon) */
+    char *settings_lua;                 /* config.lua's settings table: every --set-able setting of
+                                        ** vib_settings.lua, in its order, as Lua text */
     char *data_key;                     /* the data table as canonical text (vib._canon): equal keys, same data */
     char data_where[256];               /* "x.lua:LINE" of the data declaration */
     nn_data_spec data;

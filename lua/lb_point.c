@@ -96,6 +96,16 @@ void lb_push_choices(lua_State *L) {
     }
 }
 
+const char *lb_choice_name(const char *key, int value) {
+    for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
+        if (strcmp(choices[i].key, key) != 0) continue;
+        for (const lb_name *n = choices[i].names; n->name; n++)
+            if (n->value == value) return n->name;
+        return NULL;
+    }
+    return NULL;
+}
+
 /* The value of name s of choice key; false when s is not one of its names. */
 static bool choice_value(const char *key, const char *s, int *out) {
     for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
@@ -593,6 +603,9 @@ static bool point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t siz
     t->ema_debias = ema_mode == 0;
     t->ema_warmup = ema_mode == 2;
     read_params(L, p);
+    lua_getfield(L, -1, "settings_lua");
+    p->settings_lua = rt_xstrdup(lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "{}");
+    lua_pop(L, 1);
     lua_getfield(L, -1, "data");
     p->data_key = vib_text(L, lua_gettop(L), "_canon");
     get_str(L, "where", "?", p->data_where, sizeof p->data_where);
@@ -729,6 +742,7 @@ void lb_points_free(lb_points *pts) {
         free(p->params);
         free(p->params_title);
         free(p->script_lua);
+        free(p->settings_lua);
         free(p->data_key);
         free(p->layers);
         free(p->measure.epochs);

@@ -80,11 +80,7 @@ static rt_status write_config(const lb_point *p, const char *dir, rt_err *err) {
     /* Strings are written as Lua literals (the DSL's canonical form, %q), so any text replays. */
     PUT("local vib = require \"vib\"\n\nreturn vib.point {\n  script = %s,\n  params = {\n", p->script_lua);
     for (int i = 0; i < p->nparams; i++) PUT("    %s = %s,\n", p->params[i].key, p->params[i].lua);
-    PUT("  },\n  settings = { epochs = %d, batch = %d, eval_batch = %d, ema = %g, seed = %llu, "
-        "train_eval_limit = %d, checkpoint_every = %d, eval_samples = %d, eval_passes = %d%s },\n}\n",
-        p->train.epochs, p->train.batch, p->train.eval_batch, (double)p->train.ema,
-        (unsigned long long)p->train.seed, p->train.train_eval_limit, p->train.checkpoint_every,
-        p->train.eval_samples, p->train.eval_passes, p->train.point ? ", streams = \"independent\"" : "");
+    PUT("  },\n  settings = %s,\n}\n", p->settings_lua);
 #undef PUT
     char path[1200];
     snprintf(path, sizeof path, "%s/config.lua", dir);

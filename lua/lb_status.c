@@ -104,7 +104,7 @@ int lb_status(const char *exp_dir) {
         } else if (state == DIVERGED)
             rt_buf_printf(&lines, "  diverged     %s  %s\n", m.ids[i], m.titles[i]);
     }
-    printf("%s: %d points:", exp_dir, m.n);
+    printf("%s: %d point%s:", exp_dir, m.n, m.n == 1 ? "" : "s");
     for (int s = 0; s < NSTATES; s++) printf("%s %d %s", s ? "," : "", count[s], names[s]);
     printf("\n%s", lines.s ? lines.s : "");
     if (left_epochs == 0 && !count[RUNNING] && !count[INTERRUPTED] && !count[PENDING] && !count[FAILED])

@@ -42,6 +42,10 @@ local function strict(t, name)
     if type(k) == "string" and k:sub(1, 1) == "_" then return nil end
     local known, hint = core.known_keys(k, t, name .. ".",
                                    function(key) return type(key) == "string" and key:sub(1, 1) ~= "_" end)
+    local _, count = known:gsub(", ", "")
+    if hint ~= "" and count >= 12 then   -- a suggestion, and a list too long to read past it
+      core.fail(string.format("%s.%s does not exist%s; docs/dsl.md and docs/sweeps.md list what %s has", name, tostring(k), hint, name))
+    end
     core.fail(string.format("%s.%s does not exist%s; %s has: %s", name, tostring(k), hint, name, known))
   end })
 end

@@ -23,22 +23,38 @@ local function user_where()
   return nil
 end
 
--- Without a frame, the script's text tells the line: the constructor's name, then the key.
+-- The function of the script that the DSL is calling (a model, objective, data, optim or measure
+-- function of p, a derived param): a constructor it calls in tail position (`return vib.obj.uib {
+-- ... }`) runs with none of its frames left, so its own lines say where (core.call_user).
+local callee
+
+-- Without a frame, the script's text tells the line: the constructor's name, then the key; within
+-- the lines of the function being called, when there is one.
 local function source_where(fn, key)
   local src, path = vib._source, vib._script
+  local first, last = 1, math.huge
+  if callee then
+    local info = getinfo(callee, "S")
+    local file = info.source:sub(1, 1) == "@" and info.source:sub(2) or info.short_src
+    if file ~= path then return file .. ":" .. info.linedefined end   -- a module beside the script
+    first, last = info.linedefined, info.lastlinedefined
+  end
   if not src then return path or "?" end
   local word = fn:match("([%w_]+)$")
   local n, start = 0, nil
   for line in (src .. "\n"):gmatch("(.-)\r?\n") do
     n = n + 1
+    if n > last then break end
+    if n < first then goto continue end
     if not start and (line:find("%f[%w_]" .. word .. "%s*[{(]") or line:find("%f[%w_]" .. word .. "%s*=%s*[{(]")
                       or line:find("%f[%w_]" .. word .. "%s*=%s*function%f[^%w_]")) then
       start = n
       if not key then break end
     end
     if start and key and line:find("%f[%w_]" .. key .. "%f[^%w_]%s*=") then return path .. ":" .. n end
+    ::continue::
   end
-  return path .. ":" .. (start or 1)
+  return path .. ":" .. (start or first)
 end
 
 -- The name in `known` nearest to `word`: the fewest edits (case aside) when at most 2, else one that
@@ -79,9 +95,10 @@ local function known_keys(k, t, prefix, keep)
 end
 
 -- The constructor and key being checked: where an error points when no frame of the script is left.
-local current_fn, current_key
+-- last_fn: the constructor fields() checked last, which a check after its fields is part of.
+local current_fn, current_key, last_fn
 local function fail(msg)
-  local w = user_where() or source_where(current_fn or "experiment", current_key)
+  local w = user_where() or source_where(current_fn or (callee and last_fn) or "experiment", current_key)
   error(w .. ": " .. msg, 0)
 end
 -- fail, pointing at key `key` of constructor `fn` when the script's frame is gone.
@@ -151,7 +168,7 @@ local function fields(fn, t, spec, tag)
   if type(t) ~= "table" then
     fail(string.format("%s expects a table of named fields, e.g. %s { ... }, got %s", fn, fn, type(t)))
   end
-  current_fn, current_key = fn, nil
+  current_fn, current_key, last_fn = fn, nil, fn
   local out = { [TAG] = tag, where = user_where() or source_where(fn) }
   for _, k in ipairs(sorted_keys(t)) do
     local v = t[k]
@@ -235,8 +252,17 @@ local function check_value_type(fn, key, v)
   end
 end
 
+-- Calls the script's function fn(...) with its lines as the place of errors without a frame.
+local function call_user(fn, ...)
+  local outer = callee
+  callee, last_fn = fn, nil
+  local v = fn(...)
+  callee = outer
+  return v
+end
+
 return {
-  TAG = TAG, user_where = user_where, source_where = source_where, known_keys = known_keys, fail = fail,
+  call_user = call_user, TAG = TAG, user_where = user_where, source_where = source_where, known_keys = known_keys, fail = fail,
   fail_at = fail_at, sorted_keys = sorted_keys, is_int = is_int, check_value = check_value, fields = fields,
   with = with, tracked = tracked, check_value_type = check_value_type,
 }

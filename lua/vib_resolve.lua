@@ -84,7 +84,7 @@ local function derive(p, reads, where_of)
     if fns[k] and state[k] ~= "done" then
       if state[k] == "busy" then error(string.format("%s: derived param '%s' depends on itself", where_of(k), k), 0) end
       state[k] = "busy"
-      local v = fns[k](view)
+      local v = core.call_user(fns[k], view)
       local ty = type(v)
       if ty ~= "number" and ty ~= "string" and ty ~= "boolean" then
         error(string.format("%s: derived param '%s' returned %s; return a number, a string or a boolean",
@@ -218,6 +218,9 @@ function vib._resolve(e, sets)
   for _, c in ipairs(combos) do
     local p = {}
     for k, v in pairs(base) do p[k] = v end
+    -- One replicate picked by --set seed (a config.lua replay): its seed stays a param, as it was
+    -- in the sweep over seeds, so that it resolves to the same point.
+    if replicates and replicates > 1 and sets.seed ~= nil and base.seed == nil then p.seed = top.seed end
     local settings = {}
     for k in pairs(settable) do settings[k] = top[k] ~= nil and top[k] or e[k] end
     for k, v in pairs(c) do
@@ -230,14 +233,14 @@ function vib._resolve(e, sets)
     end
     local view = tracked(p, reads, true)
     local model = e.model
-    if type(model) == "function" then model = model(view) end
+    if type(model) == "function" then model = core.call_user(model, view) end
     if vib.kind(model) == "layer" then model = vib.seq { model } end
     if vib.kind(model) ~= "seq" then
       error(string.format("%s: the model function must return vib.seq { ... }, got %s", e.where,
                           vib.kind(model) or type(model)), 0)
     end
     local obj = e.objective or vib.obj.ce {}
-    if type(obj) == "function" then obj = obj(view) end
+    if type(obj) == "function" then obj = core.call_user(obj, view) end
     if vib.kind(obj) == "term" then obj = vib.obj.sum { obj } end
     if vib.kind(obj) == "expr" then obj = core.compile_expr(obj, e.where) end
     if vib.kind(obj) ~= "objective" then
@@ -245,18 +248,18 @@ function vib._resolve(e, sets)
     end
     obj = pick_layers(model, obj)
     local data = e.data
-    if type(data) == "function" then data = data(view) end
+    if type(data) == "function" then data = core.call_user(data, view) end
     if vib.kind(data) ~= "data" then
       error(string.format("%s: the data function must return vib.data.*, got %s", e.where, vib.kind(data) or type(data)), 0)
     end
     local optim = e.optim or vib.optim.adam {}
-    if type(optim) == "function" then optim = optim(view) end
+    if type(optim) == "function" then optim = core.call_user(optim, view) end
     if vib.kind(optim) ~= "optim" then
       error(string.format("%s: the optim function must return vib.optim.*, got %s", e.where,
                           vib.kind(optim) or type(optim)), 0)
     end
     local measure = e.measure
-    if type(measure) == "function" then measure = measure(view) end
+    if type(measure) == "function" then measure = core.call_user(measure, view) end
     if measure ~= nil then measure = vib.measure(measure) end
     local seed = p.seed ~= nil and p.seed or settings.seed or 1
     if data.name == "tishby" and data.split_seed == nil and data.shuffle ~= false then
@@ -280,6 +283,17 @@ function vib._resolve(e, sets)
         point[st.name] = v
       end
     end
+    -- config.lua's settings line: every setting --set may change, in the list's order, so that a
+    -- replay passes them all (replicates too: with it, the replayed seed stays a param).
+    local line = {}
+    for _, st in ipairs(core.settings) do
+      if st.set then
+        local v = point[st.name]
+        if st.name == "replicates" then v = replicates or 1 end
+        line[#line + 1] = st.name .. " = " .. canon(v)
+      end
+    end
+    point.settings_lua = "{ " .. table.concat(line, ", ") .. " }"
     -- What the point trains: its identity without its name and params.
     local ident = { model = model, objective = obj, data = data,
                     optim = point.optim, epochs = point.epochs, batch = point.batch, ema = point.ema,

@@ -103,17 +103,6 @@ nn_data_spec nn_data_spec_default(void) {
     return s;
 }
 
-nn_scale nn_scale_parse(const char *s, bool *ok) {
-    for (int i = NN_SCALE_NONE; s && i <= NN_SCALE_STANDARDIZE; i++) {
-        if (strcmp(s, nn_scale_name((nn_scale)i)) == 0) {
-            if (ok) *ok = true;
-            return (nn_scale)i;
-        }
-    }
-    if (ok) *ok = false;
-    return NN_SCALE_NONE;
-}
-
 const char *nn_scale_name(nn_scale s) {
     switch (s) {
     case NN_SCALE_NONE: return "none";

@@ -74,8 +74,7 @@ typedef struct nn_data_spec {
 } nn_data_spec;
 
 nn_data_spec nn_data_spec_default(void);
-nn_scale nn_scale_parse(const char *s, bool *ok);   /* "none", "unit", "pm1", "standardize" */
-const char *nn_scale_name(nn_scale s);
+const char *nn_scale_name(nn_scale s);             /* "none", "unit", "pm1", "standardize" */
 
 /* Finds, loads, splits and scales a data set. train and test are overwritten (not freed first);
 ** the caller frees both with nn_dataset_free. On failure (RT_ERR_ARG for a bad spec, RT_ERR_IO for

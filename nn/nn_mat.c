@@ -22,7 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
+
+#include "rt_text.h"
 
 enum {
     MI_INT8 = 1, MI_UINT8, MI_INT16, MI_UINT16, MI_INT32, MI_UINT32, MI_SINGLE, MI_DOUBLE = 9,
@@ -279,32 +282,16 @@ static rt_status parse_matrix(const mat_buf *b, size_t off, size_t end, int inde
     return RT_OK;
 }
 
-/* The whole file into memory. */
+/* The whole file into memory (rt_read_file), refused before reading when larger than the cap. */
 static rt_status slurp(const char *path, unsigned char **out, size_t *n, rt_err *err) {
+    struct stat sb;
+    if (stat(path, &sb) == 0 && sb.st_size > (off_t)NN_MAT_MAX_BYTES)
+        return rt_err_set(err, RT_ERR_FORMAT, "%s: larger than %u bytes, too large for this reader", path,
+                          (unsigned)NN_MAT_MAX_BYTES);
     errno = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return rt_err_set(err, RT_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-    size_t cap = 1 << 16, len = 0;
-    unsigned char *buf = NULL;
-    rt_status st = RT_OK;
-    for (;;) {
-        unsigned char *nb = realloc(buf, cap);
-        if (!nb) { st = rt_err_set(err, RT_ERR_NOMEM, "%s: out of memory reading the file", path); break; }
-        buf = nb;
-        len += fread(buf + len, 1, cap - len, f);
-        if (ferror(f)) { st = rt_err_set(err, RT_ERR_IO, "%s: read error: %s", path, strerror(errno)); break; }
-        if (len < cap) break;
-        if (cap >= NN_MAT_MAX_BYTES) {
-            st = rt_err_set(err, RT_ERR_FORMAT, "%s: larger than %u bytes, too large for this reader", path,
-                            (unsigned)NN_MAT_MAX_BYTES);
-            break;
-        }
-        cap *= 2;
-    }
-    fclose(f);
-    if (st != RT_OK) { free(buf); return st; }
-    *out = buf;
-    *n = len;
+    char *s = rt_read_file(path, n);
+    if (!s) return rt_err_set(err, RT_ERR_IO, "cannot open %s: %s", path, strerror(errno ? errno : EIO));
+    *out = (unsigned char *)s;
     return RT_OK;
 }
 

@@ -23,12 +23,6 @@ static const char *const kind_names[NN_INFO_KIND_COUNT] = {
 const char *nn_est_name(nn_est e) { return e < NN_EST_COUNT ? est_names[e] : "?"; }
 const char *nn_info_kind_name(nn_info_kind k) { return k < NN_INFO_KIND_COUNT ? kind_names[k] : "?"; }
 
-bool nn_est_parse(const char *s, nn_est *e) {
-    for (int i = 0; i < NN_EST_COUNT; i++)
-        if (strcmp(s, est_names[i]) == 0) { *e = (nn_est)i; return true; }
-    return false;
-}
-
 nn_measure_cfg nn_measure_cfg_default(void) {
     nn_measure_cfg c;
     memset(&c, 0, sizeof c);

@@ -77,7 +77,6 @@ typedef enum nn_est {
     NN_EST_VARIATIONAL = 0, NN_EST_KDE, NN_EST_BINNING, NN_EST_KSG, NN_EST_PLUGIN, NN_EST_COUNT
 } nn_est;
 const char *nn_est_name(nn_est e);                  /* "variational", "kde", ... */
-bool nn_est_parse(const char *s, nn_est *e);
 
 typedef enum nn_every {
     NN_EVERY_EPOCH = 0,         /* every epoch */

@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "rt_text.h"
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "rt_ckpt.c writes blob data in host order, which the format defines as little-endian"
 #endif
@@ -218,33 +220,6 @@ rt_status rt_ckpt_save(const rt_ckpt *ck, const char *path, rt_err *err) {
 
 // ---- load ----
 
-// Reads a whole file; NULL with errno set on failure.
-static unsigned char *read_all(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *buf = rt_xmalloc(cap);
-    for (;;) {
-        size_t k = fread(buf + n, 1, cap - n, f);
-        n += k;
-        if (n < cap) break;
-        cap *= 2;
-        unsigned char *bigger = realloc(buf, cap);
-        if (!bigger) RT_ABORT("out of memory reading %s (%zu bytes)", path, cap);
-        buf = bigger;
-    }
-    int bad = ferror(f);
-    int saved = errno;
-    fclose(f);
-    if (bad) {
-        free(buf);
-        errno = saved ? saved : EIO;
-        return NULL;
-    }
-    *size = n;
-    return buf;
-}
-
 // Walks the blob list of buf[0..end) (end excludes the CRC). With ck, adds every blob to it.
 // Returns NULL when the layout is consistent, or what is wrong with it.
 static const char *walk(const unsigned char *buf, size_t end, rt_ckpt *ck, char *why, size_t wsz) {
@@ -288,10 +263,11 @@ static const char *walk(const unsigned char *buf, size_t end, rt_ckpt *ck, char 
 
 rt_ckpt *rt_ckpt_load(const char *path, rt_err *err) {
     size_t size = 0;
-    unsigned char *buf = read_all(path, &size);
+    errno = 0;
+    unsigned char *buf = (unsigned char *)rt_read_file(path, &size);
     if (!buf) {
         rt_err_set(err, RT_ERR_IO, "%s: cannot read checkpoint (%s); check the path, or run "
-                   "without --resume to start this point from scratch", path, strerror(errno));
+                   "without --resume to start this point from scratch", path, strerror(errno ? errno : EIO));
         return NULL;
     }
     const char *damaged = "delete it to restart this point from scratch";

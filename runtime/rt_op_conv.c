@@ -25,11 +25,16 @@ int rt_conv_transpose_out_size(int in, int k, int stride, int pad, int dil, int 
 // writes (conv2d's x, conv_transpose2d's y); the "column side" is the one the GEMM reads or writes
 // row by row (conv2d's y, conv_transpose2d's x). Per group g, the weights are one matrix W_g of
 // CCg rows (column-side channels of the group) by K = ICg KH KW: conv2d's (O, C/groups, KH, KW)
-// and conv_transpose2d's (C, O/groups, KH, KW) are both stored that way. Three products cover
-// every pass, for image n and group g (col = im2col of the image side's group, K x P):
-//   lower:  cs[g] (CCg x P)  = W_g col                (conv2d forward, conv_transpose2d dx)
-//   lift:   im[g] += col2im(W_g^T cs[g])              (conv2d dx, conv_transpose2d forward)
-//   wgrad:  dW_g += cs[g] col^T                       (both weight gradients)
+// and conv_transpose2d's (C, O/groups, KH, KW) are both stored that way. The images go nb at a
+// time (a run), so that a GEMM has at least CONV_MIN_COLS columns: col = im2col of the run's
+// image-side group, K x nb P (image i's P columns at i P), cs = the run's column-side group as a
+// CCg x nb P matrix (gathered from or scattered to NCHW; used in place when nb = 1). Three
+// products cover every pass:
+//   lower:  cs = W_g col                  (conv2d forward, conv_transpose2d dx)
+//   lift:   im += col2im(W_g^T cs)        (conv2d dx, conv_transpose2d forward)
+//   wgrad:  dW_g += cs col^T              (both weight gradients)
+
+#define CONV_MIN_COLS 512
 
 typedef struct conv_plan {
     int N, G;
@@ -38,19 +43,24 @@ typedef struct conv_plan {
     int KH, KW, sh, sw, ph, pw, dh, dw;
     int ICg, CCg;
     int64_t K, P, IP;           /* ICg KH KW; OH OW; IH IW */
-    bool direct;                /* 1x1, stride 1, no padding: col is the image itself */
+    bool direct;                /* 1x1, stride 1, no padding: a run of one image is its own col */
+    int nb;                     /* images per run: depends on the shapes only */
 } conv_plan;
 
 static conv_plan plan_make(int N, int IC, int IH, int IW, int CC, int OH, int OW, int KH, int KW,
                            const rt_conv_geom *g) {
     conv_plan p = { N, g->groups, IC, IH, IW, CC, OH, OW, KH, KW, g->stride_h, g->stride_w,
-                    g->pad_h, g->pad_w, g->dil_h, g->dil_w, IC / g->groups, CC / g->groups, 0, 0, 0, false };
+                    g->pad_h, g->pad_w, g->dil_h, g->dil_w, IC / g->groups, CC / g->groups, 0, 0, 0, false, 1 };
     p.K = (int64_t)p.ICg * KH * KW;
     p.P = (int64_t)OH * OW;
     p.IP = (int64_t)IH * IW;
     p.direct = KH == 1 && KW == 1 && p.sh == 1 && p.sw == 1 && p.ph == 0 && p.pw == 0 && OH == IH && OW == IW;
+    int64_t nb = (CONV_MIN_COLS + p.P - 1) / p.P;
+    p.nb = nb > N ? N : (int)nb;
     return p;
 }
+
+static int runs_of(const conv_plan *p) { return (p->N + p->nb - 1) / p->nb; }
 
 /* The range [*lo, *hi) of output columns ow whose input column iw0 + ow * s lies in [0, W). */
 static void col_range(int iw0, int s, int W, int OW, int *lo, int *hi) {
@@ -63,15 +73,16 @@ static void col_range(int iw0, int s, int W, int OW, int *lo, int *hi) {
     *hi = b;
 }
 
-/* col (K x P) from one group of the image side, im (ICg, IH, IW); zeros outside the image. */
-static void im2col(const conv_plan *p, const float *im, float *col) {
-    float *dst = col;
+/* P columns of col (rows ld apart) from one group of one image, im (ICg, IH, IW); zeros outside. */
+static void im2col(const conv_plan *p, const float *im, float *col, int64_t ld) {
+    int64_t r = 0;
     for (int c = 0; c < p->ICg; c++) {
         const float *src = im + (size_t)c * p->IP;
         for (int kh = 0; kh < p->KH; kh++)
-            for (int kw = 0; kw < p->KW; kw++) {
+            for (int kw = 0; kw < p->KW; kw++, r++) {
                 int iw0 = kw * p->dw - p->pw, lo, hi;
                 col_range(iw0, p->sw, p->IW, p->OW, &lo, &hi);
+                float *dst = col + (size_t)r * ld;
                 for (int oh = 0; oh < p->OH; oh++, dst += p->OW) {
                     int ih = oh * p->sh - p->ph + kh * p->dh;
                     if (ih < 0 || ih >= p->IH) {
@@ -90,15 +101,16 @@ static void im2col(const conv_plan *p, const float *im, float *col) {
     }
 }
 
-/* im (ICg, IH, IW) += the columns of col (K x P) put back where im2col took them from. */
-static void col2im(const conv_plan *p, const float *col, float *im) {
-    const float *s = col;
+/* im (ICg, IH, IW) += the P columns of col (rows ld apart) put back where im2col took them. */
+static void col2im(const conv_plan *p, const float *col, int64_t ld, float *im) {
+    int64_t r = 0;
     for (int c = 0; c < p->ICg; c++) {
         float *dst = im + (size_t)c * p->IP;
         for (int kh = 0; kh < p->KH; kh++)
-            for (int kw = 0; kw < p->KW; kw++) {
+            for (int kw = 0; kw < p->KW; kw++, r++) {
                 int iw0 = kw * p->dw - p->pw, lo, hi;
                 col_range(iw0, p->sw, p->IW, p->OW, &lo, &hi);
+                const float *s = col + (size_t)r * ld;
                 for (int oh = 0; oh < p->OH; oh++, s += p->OW) {
                     int ih = oh * p->sh - p->ph + kh * p->dh;
                     if (ih < 0 || ih >= p->IH) continue;
@@ -112,55 +124,84 @@ static void col2im(const conv_plan *p, const float *col, float *im) {
     }
 }
 
-/* The columns of one group of the image side: im itself when the plan is direct. */
-static const float *cols_of(const conv_plan *p, const float *im_g, float *col) {
-    if (p->direct) return im_g;
-    im2col(p, im_g, col);
-    return col;
+static float *img_group(const conv_plan *p, const float *im, int n, int g) {
+    return (float *)im + ((size_t)n * p->IC + (size_t)g * p->ICg) * p->IP;
 }
-
-static const float *img_group(const conv_plan *p, const float *im, int n, int g) {
-    return im + ((size_t)n * p->IC + (size_t)g * p->ICg) * p->IP;
-}
-static const float *cs_group(const conv_plan *p, const float *cs, int n, int g) {
-    return cs + ((size_t)n * p->CC + (size_t)g * p->CCg) * p->P;
+static float *cs_group(const conv_plan *p, const float *cs, int n, int g) {
+    return (float *)cs + ((size_t)n * p->CC + (size_t)g * p->CCg) * p->P;
 }
 static const float *w_group(const conv_plan *p, const float *w, int g) {
     return w + (size_t)g * p->CCg * p->K;
 }
 
-/* cs[n, g] = W_g col + beta cs[n, g] */
-static void lower(const conv_plan *p, int n, int g, const float *im, const float *w, float beta,
-                  float *cs, float *col) {
-    const float *cm = cols_of(p, img_group(p, im, n, g), col);
-    rt_gemm(false, false, p->CCg, (int)p->P, (int)p->K, 1.0f, w_group(p, w, g), (int)p->K, cm, (int)p->P,
-            beta, (float *)cs_group(p, cs, n, g), (int)p->P);
+/* The col matrix (K x nb P) of images n0 .. n0 + nb - 1, group g of the image side im. */
+static const float *run_cols(const conv_plan *p, const float *im, int n0, int nb, int g, float *col) {
+    if (p->direct && nb == 1) return img_group(p, im, n0, g);
+    for (int i = 0; i < nb; i++) im2col(p, img_group(p, im, n0 + i, g), col + (size_t)i * p->P, nb * p->P);
+    return col;
 }
 
-/* im[n, g] += col2im(W_g^T cs[n, g]) */
-static void lift(const conv_plan *p, int n, int g, const float *cs, const float *w, float *im, float *col) {
-    float *im_g = (float *)img_group(p, im, n, g);
-    if (p->direct) {
-        rt_gemm(true, false, (int)p->K, (int)p->P, p->CCg, 1.0f, w_group(p, w, g), (int)p->K,
-                cs_group(p, cs, n, g), (int)p->P, 1.0f, im_g, (int)p->P);
+/* The run's column-side group of cs as a CCg x nb P matrix (gathered into buf when nb > 1). */
+static const float *run_cs(const conv_plan *p, const float *cs, int n0, int nb, int g, float *buf) {
+    if (nb == 1) return cs_group(p, cs, n0, g);
+    for (int i = 0; i < nb; i++)
+        for (int o = 0; o < p->CCg; o++)
+            memcpy(buf + (size_t)o * nb * p->P + (size_t)i * p->P, cs_group(p, cs, n0 + i, g) + (size_t)o * p->P,
+                   (size_t)p->P * sizeof(float));
+    return buf;
+}
+
+/* cs's run (group g) = W_g col, or += with acc; bias (the group's CCg values) added when not acc. */
+static void lower(const conv_plan *p, int n0, int nb, int g, const float *w, const float *col,
+                  const float *bias, bool acc, float *cs, float *buf) {
+    int64_t L = nb * p->P;
+    if (nb == 1) {
+        float *y = cs_group(p, cs, n0, g);
+        if (!acc && bias)
+            for (int o = 0; o < p->CCg; o++)
+                for (int64_t i = 0; i < p->P; i++) y[(size_t)o * p->P + i] = bias[o];
+        rt_gemm(false, false, p->CCg, (int)L, (int)p->K, 1.0f, w_group(p, w, g), (int)p->K, col, (int)L,
+                acc || bias ? 1.0f : 0.0f, y, (int)p->P);
         return;
     }
-    rt_gemm(true, false, (int)p->K, (int)p->P, p->CCg, 1.0f, w_group(p, w, g), (int)p->K,
-            cs_group(p, cs, n, g), (int)p->P, 0.0f, col, (int)p->P);
-    col2im(p, col, im_g);
+    rt_gemm(false, false, p->CCg, (int)L, (int)p->K, 1.0f, w_group(p, w, g), (int)p->K, col, (int)L, 0.0f, buf, (int)L);
+    for (int i = 0; i < nb; i++)
+        for (int o = 0; o < p->CCg; o++) {
+            float *y = cs_group(p, cs, n0 + i, g) + (size_t)o * p->P;
+            const float *s = buf + (size_t)o * L + (size_t)i * p->P;
+            float b = bias ? bias[o] : 0.0f;
+            if (acc)
+                for (int64_t k = 0; k < p->P; k++) y[k] += s[k];
+            else
+                for (int64_t k = 0; k < p->P; k++) y[k] = s[k] + b;
+        }
 }
 
-/* dW_g += cs[n, g] col^T, col the columns of im[n, g] (already built by the caller) */
-static void wgrad(const conv_plan *p, int n, int g, const float *cs, const float *cm, float *dw) {
-    rt_gemm(false, true, p->CCg, (int)p->K, (int)p->P, 1.0f, cs_group(p, cs, n, g), (int)p->P, cm,
-            (int)p->P, 1.0f, dw + (size_t)g * p->CCg * p->K, (int)p->K);
+/* im's run (group g) += col2im(W_g^T csm), csm the run's CCg x nb P matrix; col: K x nb P work. */
+static void lift(const conv_plan *p, int n0, int nb, int g, const float *w, const float *csm, float *im, float *col) {
+    int64_t L = nb * p->P;
+    if (p->direct && nb == 1) {
+        rt_gemm(true, false, (int)p->K, (int)L, p->CCg, 1.0f, w_group(p, w, g), (int)p->K, csm, (int)L, 1.0f,
+                img_group(p, im, n0, g), (int)L);
+        return;
+    }
+    rt_gemm(true, false, (int)p->K, (int)L, p->CCg, 1.0f, w_group(p, w, g), (int)p->K, csm, (int)L, 0.0f, col, (int)L);
+    for (int i = 0; i < nb; i++) col2im(p, col + (size_t)i * p->P, L, img_group(p, im, n0 + i, g));
 }
 
-// ---- the parallel passes: images (forward) or blocks of images (backward) on rt_blas_pool ----
+/* dW_g += csm col^T over the run */
+static void wgrad(const conv_plan *p, int nb, int g, const float *csm, const float *col, float *dw) {
+    int64_t L = nb * p->P;
+    rt_gemm(false, true, p->CCg, (int)p->K, (int)L, 1.0f, csm, (int)L, col, (int)L, 1.0f,
+            dw + (size_t)g * p->CCg * p->K, (int)p->K);
+}
+
+// ---- the parallel passes: runs (forward) or blocks of runs (backward) on rt_blas_pool ----
 //
-// Each chunk takes a free lane (a column buffer) for as long as it runs; at most one chunk per
+// Each chunk takes a free lane (its work buffers) for as long as it runs; at most one chunk per
 // thread runs at once, so one lane per thread suffices, and which lane a chunk gets changes no
-// result. Weight and bias gradients go to one partial per block of images, summed in block order.
+// result. Weight and bias gradients go to one partial per block of runs, summed in block order;
+// runs and blocks depend on the shapes only, so the bytes do not depend on the thread count.
 
 enum { PASS_CONV_FWD, PASS_CONVT_FWD, PASS_CONV_BWD, PASS_CONVT_BWD };
 
@@ -170,10 +211,11 @@ typedef struct conv_job {
     const float *x, *w, *b, *dy;
     float *y, *dx;
     float *dwp, *dbp;           /* per-block partials (backward), or NULL when not needed */
+    bool dx_fresh;              /* dx is unzeroed: each run zeroes its images first */
     int64_t dwn;                /* floats in one dW partial */
     int nblocks;
     float *bufs;
-    size_t bufsize;             /* floats per lane */
+    size_t colsize, bufsize;    /* floats per lane: col, then the gathered column side */
     int lanes;
     atomic_int *busy;
 } conv_job;
@@ -186,12 +228,6 @@ static int lane_take(conv_job *j) {
         }
 }
 
-/* rows (count, len) of y starting at y, each set to its b[r], or to 0 without bias */
-static void fill_bias(float *y, const float *b, int count, int64_t len) {
-    for (int r = 0; r < count; r++)
-        for (int64_t i = 0; i < len; i++) y[(size_t)r * len + i] = b ? b[r] : 0.0f;
-}
-
 /* db[r] += the sum of row r of dy (count rows of len), in double */
 static void bias_grad(const float *dy, float *db, int count, int64_t len) {
     for (int r = 0; r < count; r++) {
@@ -201,73 +237,110 @@ static void bias_grad(const float *dy, float *db, int count, int64_t len) {
     }
 }
 
+/* Runs [*lo, *hi) of backward block blk. */
 static void block_range(const conv_job *j, int blk, int *lo, int *hi) {
-    *lo = (int)((int64_t)j->p->N * blk / j->nblocks);
-    *hi = (int)((int64_t)j->p->N * (blk + 1) / j->nblocks);
+    int64_t R = runs_of(j->p);
+    *lo = (int)(R * blk / j->nblocks);
+    *hi = (int)(R * (blk + 1) / j->nblocks);
+}
+
+static void conv_run_one(conv_job *j, int run, float *col, float *buf, float *dwp, float *dbp) {
+    const conv_plan *p = j->p;
+    int n0 = run * p->nb, nb = p->N - n0 < p->nb ? p->N - n0 : p->nb;
+    if (j->dx && j->dx_fresh) {         /* dx's images of this run, zeroed while in cache */
+        size_t per = j->pass == PASS_CONV_BWD ? (size_t)(p->IC * p->IP) : (size_t)(p->CC * p->P);
+        memset(j->dx + (size_t)n0 * per, 0, (size_t)nb * per * sizeof(float));
+    }
+    for (int g = 0; g < p->G; g++) {
+        const float *bias = j->b ? j->b + (size_t)g * (j->pass == PASS_CONVT_FWD ? p->ICg : p->CCg) : NULL;
+        switch (j->pass) {
+        case PASS_CONV_FWD:             /* y = conv(x): column side y, image side x */
+            lower(p, n0, nb, g, j->w, run_cols(p, j->x, n0, nb, g, col), bias, false, j->y, buf);
+            break;
+        case PASS_CONVT_FWD:            /* y = convT(x): column side x, image side y (bias set first) */
+            lift(p, n0, nb, g, j->w, run_cs(p, j->x, n0, nb, g, buf), j->y, col);
+            break;
+        case PASS_CONV_BWD: {           /* image side x, column side dy */
+            const float *dym = run_cs(p, j->dy, n0, nb, g, buf);
+            if (dwp) wgrad(p, nb, g, dym, run_cols(p, j->x, n0, nb, g, col), dwp);
+            if (j->dx) lift(p, n0, nb, g, j->w, dym, j->dx, col);
+            break;
+        }
+        default: {                      /* PASS_CONVT_BWD: image side dy, column side x */
+            const float *cm = run_cols(p, j->dy, n0, nb, g, col);
+            if (dwp) wgrad(p, nb, g, run_cs(p, j->x, n0, nb, g, buf), cm, dwp);
+            if (j->dx) lower(p, n0, nb, g, j->w, cm, NULL, true, j->dx, buf);
+        }
+        }
+    }
+    if (dbp) {
+        bool convt = j->pass == PASS_CONVT_BWD;
+        int bc = convt ? p->IC : p->CC;
+        int64_t len = convt ? p->IP : p->P;
+        for (int n = n0; n < n0 + nb; n++) bias_grad(j->dy + (size_t)n * bc * len, dbp, bc, len);
+    }
 }
 
 static void conv_chunk(void *arg, size_t lo, size_t hi) {
     conv_job *j = arg;
-    const conv_plan *p = j->p;
     int lane = lane_take(j);
-    float *col = j->bufs + (size_t)lane * j->bufsize;
+    float *col = j->bufs + (size_t)lane * (j->colsize + j->bufsize), *buf = col + j->colsize;
     for (size_t k = lo; k < hi; k++) {
-        int n = (int)k;
-        switch (j->pass) {
-        case PASS_CONV_FWD:             /* y = conv(x): column side y, image side x */
-            fill_bias(j->y + (size_t)n * p->CC * p->P, j->b, p->CC, p->P);
-            for (int g = 0; g < p->G; g++) lower(p, n, g, j->x, j->w, 1.0f, j->y, col);
-            break;
-        case PASS_CONVT_FWD:            /* y = convT(x): column side x, image side y */
-            fill_bias(j->y + (size_t)n * p->IC * p->IP, j->b, p->IC, p->IP);
-            for (int g = 0; g < p->G; g++) lift(p, n, g, j->x, j->w, j->y, col);
-            break;
-        default: {                      /* backward of block k */
-            int n0, n1;
-            block_range(j, (int)k, &n0, &n1);
-            float *dwp = j->dwp ? j->dwp + (size_t)k * j->dwn : NULL;
-            bool convt = j->pass == PASS_CONVT_BWD;
-            int bc = convt ? p->IC : p->CC;
-            float *dbp = j->dbp ? j->dbp + (size_t)k * bc : NULL;
-            for (n = n0; n < n1; n++) {
-                for (int g = 0; g < p->G; g++) {
-                    if (!convt) {       /* image side x, column side dy */
-                        if (dwp) wgrad(p, n, g, j->dy, cols_of(p, img_group(p, j->x, n, g), col), dwp);
-                        if (j->dx) lift(p, n, g, j->dy, j->w, j->dx, col);
-                    } else {            /* image side dy, column side x */
-                        const float *cm = (dwp || j->dx) ? cols_of(p, img_group(p, j->dy, n, g), col) : NULL;
-                        if (dwp) wgrad(p, n, g, j->x, cm, dwp);
-                        if (j->dx)
-                            rt_gemm(false, false, p->CCg, (int)p->P, (int)p->K, 1.0f, w_group(p, j->w, g),
-                                    (int)p->K, cm, (int)p->P, 1.0f, (float *)cs_group(p, j->dx, n, g), (int)p->P);
-                    }
-                }
-                if (dbp) bias_grad(j->dy + (size_t)n * bc * (convt ? p->IP : p->P), dbp, bc, convt ? p->IP : p->P);
+        if (j->pass == PASS_CONV_FWD || j->pass == PASS_CONVT_FWD) {
+            if (j->pass == PASS_CONVT_FWD) {    /* y's images of this run start as the bias */
+                const conv_plan *p = j->p;
+                int n0 = (int)k * p->nb, n1 = n0 + p->nb < p->N ? n0 + p->nb : p->N;
+                for (int n = n0; n < n1; n++)
+                    for (int o = 0; o < p->IC; o++)
+                        for (int64_t i = 0; i < p->IP; i++)
+                            j->y[((size_t)n * p->IC + o) * p->IP + i] = j->b ? j->b[o] : 0.0f;
             }
+            conv_run_one(j, (int)k, col, buf, NULL, NULL);
+            continue;
         }
-        }
+        int r0, r1;
+        block_range(j, (int)k, &r0, &r1);
+        float *dwp = j->dwp ? j->dwp + k * (size_t)j->dwn : NULL;
+        int bc = j->pass == PASS_CONVT_BWD ? j->p->IC : j->p->CC;
+        float *dbp = j->dbp ? j->dbp + k * (size_t)bc : NULL;
+        for (int r = r0; r < r1; r++) conv_run_one(j, r, col, buf, dwp, dbp);
     }
     atomic_store(&j->busy[lane], 0);
+}
+
+#define SUM_CHUNK 4096
+
+/* dw (in j->y) += the blocks' dW partials, for elements [lo, hi) */
+static void sum_partials(void *arg, size_t lo, size_t hi) {
+    const conv_job *j = arg;
+    for (size_t i = lo; i < hi; i++) {
+        float s = 0.0f;
+        for (int k = 0; k < j->nblocks; k++) s += j->dwp[(size_t)k * j->dwn + i];
+        j->y[i] += s;
+    }
 }
 
 /* Runs a pass over n chunks with the lanes and partials in the step arena, rolled back after. */
 static void conv_run(rt_ctx *c, conv_job *j, size_t n, float *dw, float *db) {
     rt_arena_mark mark = rt_arena_get_mark(&c->step);
     rt_pool *pool = rt_blas_pool();
+    const conv_plan *p = j->p;
     j->lanes = pool && !rt_pool_in_job() ? pool->threads : 1;
-    j->bufsize = j->p->direct ? 0 : (size_t)j->p->K * (size_t)j->p->P;
-    j->bufs = j->bufsize ? rt_arena_alloc_raw(&c->step, (size_t)j->lanes * j->bufsize * sizeof(float)) : NULL;
+    int64_t L = (int64_t)p->nb * p->P;
+    j->colsize = p->direct && p->nb == 1 ? 0 : (size_t)(p->K * L);
+    j->bufsize = p->nb == 1 ? 0 : (size_t)(p->CCg * L);
+    size_t lane = j->colsize + j->bufsize;
+    j->bufs = lane ? rt_arena_alloc_raw(&c->step, (size_t)j->lanes * lane * sizeof(float)) : NULL;
     j->busy = rt_arena_alloc_raw(&c->step, (size_t)j->lanes * sizeof *j->busy);
     for (int i = 0; i < j->lanes; i++) atomic_init(&j->busy[i], 0);
-    int bc = j->pass == PASS_CONVT_BWD ? j->p->IC : j->p->CC;
+    int bc = j->pass == PASS_CONVT_BWD ? p->IC : p->CC;
     if (dw) j->dwp = rt_arena_alloc(&c->step, (size_t)j->nblocks * (size_t)j->dwn * sizeof(float));
     if (db) j->dbp = rt_arena_alloc(&c->step, (size_t)j->nblocks * (size_t)bc * sizeof(float));
     rt_pool_for(pool, n, 1, conv_chunk, j);
-    /* the partials, added in block order */
-    for (int64_t i = 0; dw && i < j->dwn; i++) {
-        float s = 0.0f;
-        for (int k = 0; k < j->nblocks; k++) s += j->dwp[(size_t)k * j->dwn + i];
-        dw[i] += s;
+    /* the partials, added in block order (each element on one thread) */
+    if (dw) {
+        j->y = dw;
+        rt_pool_for(pool, (size_t)j->dwn, SUM_CHUNK, sum_partials, j);
     }
     for (int i = 0; db && i < bc; i++) {
         float s = 0.0f;
@@ -286,11 +359,10 @@ static void check_geom(const rt_conv_geom *g, bool transposed) {
         RT_ASSERT(g->out_pad_h == 0 && g->out_pad_w == 0);
 }
 
-/* The geometry and plan kept on the node (aux) for backward. */
-typedef struct conv_saved {
-    rt_conv_geom g;
-    conv_plan p;
-} conv_saved;
+static int conv_blocks(const conv_plan *p) {
+    int R = runs_of(p);
+    return R < RT_CONV_BLOCKS ? R : RT_CONV_BLOCKS;
+}
 
 // ---- conv2d ----
 
@@ -305,24 +377,22 @@ rt_tensor *rt_conv2d(rt_ctx *c, rt_tensor *x, rt_tensor *w, rt_tensor *b, const 
     int OW = rt_conv_out_size(W, KW, g->stride_w, g->pad_w, g->dil_w);
     RT_ASSERT(OH >= 1 && OW >= 1);
     rt_tensor *y = rt_node_new(c, RT_OP_CONV2D, 4, (int[]){ N, O, OH, OW }, x, w, b);
-    conv_saved *s = rt_arena_alloc_raw(&c->step, sizeof *s);
-    s->g = *g;
-    s->p = plan_make(N, C, H, W, O, OH, OW, KH, KW, g);
-    y->aux = s;
-    conv_job j = { .p = &s->p, .pass = PASS_CONV_FWD, .x = x->data, .w = w->data, .b = b ? b->data : NULL,
+    conv_plan *p = rt_arena_alloc_raw(&c->step, sizeof *p);
+    *p = plan_make(N, C, H, W, O, OH, OW, KH, KW, g);
+    y->aux = p;
+    conv_job j = { .p = p, .pass = PASS_CONV_FWD, .x = x->data, .w = w->data, .b = b ? b->data : NULL,
                    .y = y->data, .nblocks = 1 };
-    conv_run(c, &j, (size_t)N, NULL, NULL);
+    conv_run(c, &j, (size_t)runs_of(p), NULL, NULL);
     return y;
 }
 
-static int conv_blocks(int N) { return N < RT_CONV_BLOCKS ? N : RT_CONV_BLOCKS; }
-
 void rt_conv2d_bwd(rt_ctx *c, rt_tensor *y) {
     rt_tensor *x = y->src[0], *w = y->src[1], *b = y->src[2];
-    const conv_saved *s = y->aux;
-    float *dx = rt_src_grad(c, x), *dw = rt_src_grad(c, w), *db = rt_src_grad(c, b);
-    conv_job j = { .p = &s->p, .pass = PASS_CONV_BWD, .x = x->data, .w = w->data, .dy = y->grad, .dx = dx,
-                   .dwn = w->n, .nblocks = conv_blocks(s->p.N) };
+    const conv_plan *p = y->aux;
+    bool fresh;
+    float *dx = rt_src_grad_once(c, x, &fresh), *dw = rt_src_grad(c, w), *db = rt_src_grad(c, b);
+    conv_job j = { .p = p, .pass = PASS_CONV_BWD, .x = x->data, .w = w->data, .dy = y->grad, .dx = dx,
+                   .dx_fresh = fresh, .dwn = w->n, .nblocks = conv_blocks(p) };
     conv_run(c, &j, (size_t)j.nblocks, dw, db);
 }
 
@@ -342,22 +412,22 @@ rt_tensor *rt_conv_transpose2d(rt_ctx *c, rt_tensor *x, rt_tensor *w, rt_tensor 
     RT_ASSERT(rt_conv_out_size(OH, KH, g->stride_h, g->pad_h, g->dil_h) == H);
     RT_ASSERT(rt_conv_out_size(OW, KW, g->stride_w, g->pad_w, g->dil_w) == W);
     rt_tensor *y = rt_node_new(c, RT_OP_CONV_TRANSPOSE2D, 4, (int[]){ N, O, OH, OW }, x, w, b);
-    conv_saved *s = rt_arena_alloc_raw(&c->step, sizeof *s);
-    s->g = *g;
-    s->p = plan_make(N, O, OH, OW, C, H, W, KH, KW, g);
-    y->aux = s;
-    conv_job j = { .p = &s->p, .pass = PASS_CONVT_FWD, .x = x->data, .w = w->data, .b = b ? b->data : NULL,
+    conv_plan *p = rt_arena_alloc_raw(&c->step, sizeof *p);
+    *p = plan_make(N, O, OH, OW, C, H, W, KH, KW, g);
+    y->aux = p;
+    conv_job j = { .p = p, .pass = PASS_CONVT_FWD, .x = x->data, .w = w->data, .b = b ? b->data : NULL,
                    .y = y->data, .nblocks = 1 };
-    conv_run(c, &j, (size_t)N, NULL, NULL);
+    conv_run(c, &j, (size_t)runs_of(p), NULL, NULL);
     return y;
 }
 
 void rt_conv_transpose2d_bwd(rt_ctx *c, rt_tensor *y) {
     rt_tensor *x = y->src[0], *w = y->src[1], *b = y->src[2];
-    const conv_saved *s = y->aux;
-    float *dx = rt_src_grad(c, x), *dw = rt_src_grad(c, w), *db = rt_src_grad(c, b);
-    conv_job j = { .p = &s->p, .pass = PASS_CONVT_BWD, .x = x->data, .w = w->data, .dy = y->grad, .dx = dx,
-                   .dwn = w->n, .nblocks = conv_blocks(s->p.N) };
+    const conv_plan *p = y->aux;
+    bool fresh;
+    float *dx = rt_src_grad_once(c, x, &fresh), *dw = rt_src_grad(c, w), *db = rt_src_grad(c, b);
+    conv_job j = { .p = p, .pass = PASS_CONVT_BWD, .x = x->data, .w = w->data, .dy = y->grad, .dx = dx,
+                   .dx_fresh = fresh, .dwn = w->n, .nblocks = conv_blocks(p) };
     conv_run(c, &j, (size_t)j.nblocks, dw, db);
 }
 

@@ -118,23 +118,27 @@ rt_tensor *rt_tril_mv(rt_ctx *c, rt_tensor *l, rt_tensor *e);
 // ---- convolution and pooling, NCHW (rt_op_conv.c) ----
 /* All tensors NCHW, row-major, contiguous, f32.
 **
-** How: im2col + GEMM. For each image n and group g, the patches of x are copied into a column
-** matrix col (C/groups * KH * KW rows, OH * OW columns; zeros where the window leaves the padded
-** input), and y[n, g] = W_g col is one rt_gemm of M = O/groups, N = OH * OW, K = C/groups KH KW
-** (a 1x1 convolution of stride 1 without padding uses x itself). Backward: dW_g += dy[n, g] col^T
-** (col recomputed from x: nothing is kept on the tape but the geometry), dx[n, g] += col2im(W_g^T
-** dy[n, g]). Images run in parallel on rt_blas_pool(), each one's GEMMs single-threaded on the
-** thread that took it; dW and db are summed per fixed block of images (RT_CONV_BLOCKS blocks at
-** most, the cut depending on N only) and the blocks added in order, so the results are the same
-** bytes for any thread count.
+** How: im2col + GEMM. For each run of images (as many as give a GEMM 512 columns: one image at
+** 32x32, two at 16x16, eight at 8x8) and each group g, the patches of x are copied into a column
+** matrix col (C/groups * KH * KW rows, one column per output pixel of the run; zeros where the
+** window leaves the padded input), and y[run, g] = W_g col is one rt_gemm of M = O/groups,
+** N = run OH OW, K = C/groups KH KW (a 1x1 convolution of stride 1 without padding on one image
+** uses x itself). Backward: dW_g += dy[run, g] col^T (col recomputed from x: nothing is kept on
+** the tape but the geometry), dx[run, g] += col2im(W_g^T dy[run, g]). Runs go in parallel on
+** rt_blas_pool(), each one's GEMMs single-threaded on the thread that took it; dW and db are
+** summed per fixed block of runs (RT_CONV_BLOCKS blocks at most) and the blocks added in order.
+** Runs and blocks depend on the shapes only, so the results are the same bytes for any thread
+** count, except when the whole batch is one run (a single image, or a batch of small ones): then
+** its GEMMs are cut across the threads as rt_gemm cuts any product, and the bytes are those of
+** the thread count. The transposed convolution is the same three products in the other roles.
 **
 ** Memory rule: the column buffers are work space in the step arena, taken after the op's output
 ** (or the gradients it writes) and rolled back before it returns. A convolution keeps nothing for
 ** backward beyond its inputs, so the work space does not grow with depth; its peak is that of the
-** largest single convolution: one column matrix (C/groups KH KW x OH OW floats) per thread, two
-** in backward, plus one dW and db partial per block of images. ResNet-20 at batch 128: 590 KB per
-** thread and column matrix at most. From the second step on it fits in the arena's one chunk and
-** nothing is allocated. */
+** largest single convolution: per thread, one column matrix (C/groups KH KW x run OH OW floats)
+** and, for runs of several images, one O/groups x run OH OW gather buffer; plus one dW and db
+** partial per block in backward. ResNet-20 at batch 128: at most 1.3 MB per thread (64->64 at 8x8), 2.4 MB of dW
+** partials. From the second step on it fits in the arena's one chunk and nothing is allocated. */
 #define RT_CONV_BLOCKS 32
 typedef struct rt_conv_geom {
     int stride_h, stride_w;     /* >= 1 */

@@ -671,17 +671,6 @@ Test(data, bad_spec) {
     assert_empty(&te);
 }
 
-Test(data, scale_names) {
-    bool ok = false;
-    cr_assert_eq(nn_scale_parse("pm1", &ok), NN_SCALE_PM1);
-    cr_assert(ok);
-    cr_assert_eq(nn_scale_parse("standardize", &ok), NN_SCALE_STANDARDIZE);
-    cr_assert_eq(nn_scale_parse("zscore", &ok), NN_SCALE_NONE);
-    cr_assert(!ok);
-    for (int s = NN_SCALE_NONE; s <= NN_SCALE_STANDARDIZE; s++)
-        cr_assert_eq(nn_scale_parse(nn_scale_name((nn_scale)s), &ok), s);
-}
-
 // ---- scaling and gather ----
 
 static nn_dataset make_set(int n, int dim, const float *x) {

@@ -85,6 +85,14 @@ static rt_tensor *b_conv(rt_ctx *c, rt_tensor **x, const gc_case *k) {
 static rt_tensor *b_convt(rt_ctx *c, rt_tensor **x, const gc_case *k) {
     return rt_conv_transpose2d(c, x[0], x[1], k->nin > 2 ? x[2] : NULL, &conv_geoms[k->iarg]);
 }
+/* The same with x an op output: its gradient buffer is fresh (unzeroed), which the backward
+** zeroes run by run; stride 2 and a 1x1 kernel leave most of dx without any term. */
+static rt_tensor *b_conv_inner(rt_ctx *c, rt_tensor **x, const gc_case *k) {
+    return rt_conv2d(c, rt_affine(c, x[0], 1.5f, 0.0f), x[1], NULL, &conv_geoms[k->iarg]);
+}
+static rt_tensor *b_convt_inner(rt_ctx *c, rt_tensor **x, const gc_case *k) {
+    return rt_conv_transpose2d(c, rt_affine(c, x[0], 1.5f, 0.0f), x[1], NULL, &conv_geoms[k->iarg]);
+}
 /* Pooling: iarg 0 is 2x2 stride 2, 1 is 3x3 stride 2 padding 1, 2 is 3x2 stride (1, 2) padding (1, 0). */
 static const int pool_geoms[][6] = { { 2, 2, 2, 2, 0, 0 }, { 3, 3, 2, 2, 1, 1 }, { 3, 2, 1, 2, 1, 0 } };
 static rt_tensor *b_maxpool(rt_ctx *c, rt_tensor **x, const gc_case *k) {
@@ -161,6 +169,13 @@ static const gc_case cases[] = {
     { "conv2d depthwise", RT_OP_CONV2D, 3, { 4, 4, 1 }, { SH4(2, 4, 5, 5), SH4(4, 1, 3, 3), { 4 } }, { -1, -1, -1 }, { 1, 1, 1 }, 0, b_conv, G(1e-3, 1e-2, 1e-3), 4, 0 },
     { "conv2d 1x1 (direct)", RT_OP_CONV2D, 3, { 4, 4, 1 }, { SH4(3, 5, 4, 3), SH4(4, 5, 1, 1), { 4 } }, { -1, -1, -1 }, { 1, 1, 1 }, 0, b_conv, G(1e-3, 1e-2, 1e-3), 5, 0 },
     { "conv2d 1x1 stride 2", RT_OP_CONV2D, 2, { 4, 4 }, { SH4(2, 3, 5, 6), SH4(4, 3, 1, 1) }, { -1, -1 }, { 1, 1 }, 0, b_conv, G(1e-3, 1e-2, 1e-3), 6, 0 },
+    { "conv2d one image per GEMM (24x24)", RT_OP_CONV2D, 3, { 4, 4, 1 }, { SH4(2, 2, 24, 24), SH4(3, 2, 3, 3), { 3 } }, { -1, -1, -1 }, { 1, 1, 1 }, 0, b_conv, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "conv2d runs of 6 and 1 images (10x10)", RT_OP_CONV2D, 3, { 4, 4, 1 }, { SH4(7, 2, 10, 10), SH4(3, 2, 3, 3), { 3 } }, { -1, -1, -1 }, { 1, 1, 1 }, 0, b_conv, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "conv_transpose2d one image per GEMM (23x23 in)", RT_OP_CONV_TRANSPOSE2D, 3, { 4, 4, 1 }, { SH4(2, 2, 23, 23), SH4(2, 2, 3, 3), { 2 } }, { -1, -1, -1 }, { 1, 1, 1 }, 0, b_convt, G(1e-3, 1e-2, 1e-3), 7, 0 },
+    { "conv_transpose2d runs of 6 and 1 images", RT_OP_CONV_TRANSPOSE2D, 2, { 4, 4 }, { SH4(7, 2, 10, 10), SH4(2, 3, 3, 3) }, { -1, -1 }, { 1, 1 }, 0, b_convt, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "conv2d 1x1 stride 2 of an op output", -1, 2, { 4, 4 }, { SH4(3, 3, 5, 6), SH4(4, 3, 1, 1) }, { -1, -1 }, { 1, 1 }, 0, b_conv_inner, G(1e-3, 1e-2, 1e-3), 6, 0 },
+    { "conv2d 3x3 of an op output, one image per GEMM", -1, 2, { 4, 4 }, { SH4(2, 2, 24, 24), SH4(3, 2, 3, 3) }, { -1, -1 }, { 1, 1 }, 0, b_conv_inner, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "conv_transpose2d of an op output", -1, 2, { 4, 4 }, { SH4(3, 3, 4, 3), SH4(3, 2, 3, 3) }, { -1, -1 }, { 1, 1 }, 0, b_convt_inner, G(1e-3, 1e-2, 1e-3), 7, 0 },
     { "conv_transpose2d stride 2, out_pad 1, bias", RT_OP_CONV_TRANSPOSE2D, 3, { 4, 4, 1 }, { SH4(2, 3, 4, 3), SH4(3, 2, 3, 3), { 2 } }, { -1, -1, -1 }, { 1, 1, 1 }, 0, b_convt, G(1e-3, 1e-2, 1e-3), 7, 0 },
     { "conv_transpose2d groups 2, dilation, 2x3 kernel", RT_OP_CONV_TRANSPOSE2D, 2, { 4, 4 }, { SH4(2, 4, 3, 4), SH4(4, 3, 2, 3) }, { -1, -1 }, { 1, 1 }, 0, b_convt, G(1e-3, 1e-2, 1e-3), 8, 0 },
     { "maxpool2d 2x2 stride 2", RT_OP_MAXPOOL2D, 1, { 4 }, { SH4(2, 3, 4, 6) }, { -1 }, { 1 }, 0, b_maxpool, G(1e-3, 1e-2, 1e-3), 0, 0 },

@@ -365,6 +365,40 @@ Test(schedule, log_anneals_beta_times_h_of_the_rate_from_outside) {
 // ---- 6. the L2 bound of H[Z|Y] (uib's ib and ceb with bound = "l2") ----
 
 /* A model whose noise layer reads the input: the term sees f = x exactly (weights drawn from seed). */
+/* vib.obj.uib { bound = "l2" } bounds H[Z|Y] for ib and ceb (per-class traces) and H[Z] for dib: the
+** DSL once dropped per_class there, so that ib's "hz_y" column held H[Z]'s bound. At epoch 0 (the
+** same initial weights for both kinds), the class-centred bound is the smaller one (Jensen: sum_c
+** p(c) log tr_c <= log sum_c p(c) tr_c, and centring lowers each trace). */
+Test(l2_bound, uib_ib_bounds_h_z_given_y_below_dib_s_h_z) {
+    const char *dir = tu_tiny_dir("num_uib_l2");
+    const char *script =
+        "local vib = require \"vib\"\n"
+        "return vib.experiment {\n"
+        "  name = \"uib_l2\",\n"
+        "  data = vib.data.csv { path = \"tiny.csv\", holdout = 0.25, scale = \"standardize\" },\n"
+        "  params = { kind = \"ib\" },\n"
+        "  model = vib.seq { vib.linear { out = 6 }, vib.noise {}, vib.linear { out = 3 } },\n"
+        "  objective = function(p) return vib.obj.uib { kind = p.kind, beta = 2, bound = \"l2\" } end,\n"
+        "  epochs = 0,\n"
+        "}\n";
+    double h[2];
+    const char *kinds[2] = { "ib", "dib" }, *cols[2] = { "hz_y_bits", "hz_bits" };
+    for (int v = 0; v < 2; v++) {
+        char args[128], rm[1200], header[128];
+        snprintf(rm, sizeof rm, "rm -rf '%s/runs'", dir);
+        cr_assert_eq(tu_run(rm, NULL, 0), 0);
+        snprintf(args, sizeof args, "--out runs --set kind=%s", kinds[v]);
+        cr_assert_eq(run_script(dir, "uib_l2.lua", script, args), 0, "%s", run_out);
+        char *s = point_metrics(dir, "uib_l2");
+        snprintf(header, sizeof header, "epoch,split,loss_bits,ce_bits,%s,error,lr\n", cols[v]);
+        cr_assert(strncmp(s, header, strlen(header)) == 0, "kind=%s header: %.80s", kinds[v], s);
+        double loss, ce;
+        cr_assert_eq(sscanf(s + strlen(header), "0,train,%lf,%lf,%lf", &loss, &ce, &h[v]), 3, "%.120s", s);
+        free(s);
+    }
+    cr_expect(h[0] < h[1] - 0.1, "ib's H[Z|Y] bound %.6f bits is not below dib's H[Z] bound %.6f", h[0], h[1]);
+}
+
 static rt_rng l2_model(nn_model *m, nn_obj *o, float std, bool per_class, uint64_t seed) {
     nn_layer_spec s[] = { L(NN_LAYER_NOISE, 0, "z"), L(NN_LAYER_LINEAR, 3, "dec") };
     s[0].std = std;

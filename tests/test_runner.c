@@ -189,3 +189,24 @@ Test(runner, config_replay_passes_long_values_whole) {
     cr_assert_eq(tu_point_dirs(path, replayed, 2), 1, "the replay trained %d points", tu_point_dirs(path, replayed, 2));
     cr_expect_str_eq(replayed[0], names[0], "the replay trained point %s, not %s", replayed[0], names[0]);
 }
+
+/* A replicate of --set replicates=2 replays as itself: config.lua's settings line carries every
+** --set-able setting (replicates was missing, so the replayed seed was no longer a param and the
+** replay trained another point, with a false "the script changed" warning). */
+Test(runner, config_replay_of_a_replicate_trains_the_same_point) {
+    const char *dir = tu_tiny_dir("replicate_replay");
+    char args[2048], path[2048], names[3][64], replayed[3][64];
+    snprintf(args, sizeof args, "--quiet --out runs --set replicates=2 --set epochs=1 '%s/tests/lua/defaults_tiny.lua'",
+             tu_source_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(path, sizeof path, "%s/runs/defaults_tiny", dir);
+    cr_assert_eq(tu_point_dirs(path, names, 3), 2);
+    for (int i = 0; i < 2; i++) {
+        snprintf(args, sizeof args, "--quiet --out replay%d runs/defaults_tiny/%s/config.lua", i, names[i]);
+        cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+        cr_expect_null(strstr(out, "changed"), "the replay of %s warned: %s", names[i], out);
+        snprintf(path, sizeof path, "%s/replay%d/defaults_tiny", dir, i);
+        cr_assert_eq(tu_point_dirs(path, replayed, 3), 1);
+        cr_expect_str_eq(replayed[0], names[i], "the replay trained point %s, not %s", replayed[0], names[i]);
+    }
+}

@@ -242,6 +242,61 @@ static void v_tril_mv(rt_ctx *c) {
             }
 }
 
+/* Convolutions, pooling and normalization on hand-sized inputs (the direct loops of test_conv.c
+** cover the general case). x = 1..9 in a 3x3 plane. */
+static const float X9[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+static void v_conv2d(rt_ctx *c) {
+    rt_tensor *x = V(c, 4, (int[]){ 1, 1, 3, 3 }, X9);
+    /* w = [[1, 0], [0, -1]]: y = x[i,j] - x[i+1,j+1] = -4 everywhere, plus b = 0.5 */
+    rt_tensor *y = rt_conv2d(c, x, V(c, 4, (int[]){ 1, 1, 2, 2 }, (float[]){ 1, 0, 0, -1 }),
+                             V(c, 1, (int[]){ 1 }, (float[]){ 0.5f }), &(rt_conv_geom){ 1, 1, 0, 0, 1, 1, 1, 0, 0 });
+    cr_assert(y->shape[2] == 2 && y->shape[3] == 2);
+    for (int i = 0; i < 4; i++) near(y->data[i], -3.5, 1e-6, "conv2d 2x2", i);
+    /* a 3x3 box of ones, padding 1, stride 2: the sums of the 2x2 corners 12 16 24 28 */
+    rt_tensor *s = rt_conv2d(c, x, V(c, 4, (int[]){ 1, 1, 3, 3 }, (float[]){ 1, 1, 1, 1, 1, 1, 1, 1, 1 }), NULL,
+                             &(rt_conv_geom){ 2, 2, 1, 1, 1, 1, 1, 0, 0 });
+    const double want[4] = { 12, 16, 24, 28 };
+    for (int i = 0; i < 4; i++) near(s->data[i], want[i], 1e-6, "conv2d box stride 2 padding 1", i);
+}
+static void v_conv_transpose2d(rt_ctx *c) {
+    /* stride 2, a 2x2 kernel of ones: each input spreads over its own 2x2 block */
+    rt_tensor *y = rt_conv_transpose2d(c, V(c, 4, (int[]){ 1, 1, 2, 2 }, (float[]){ 1, 2, 3, 4 }),
+                                       V(c, 4, (int[]){ 1, 1, 2, 2 }, (float[]){ 1, 1, 1, 1 }),
+                                       V(c, 1, (int[]){ 1 }, (float[]){ -1 }), &(rt_conv_geom){ 2, 2, 0, 0, 1, 1, 1, 0, 0 });
+    cr_assert(y->shape[2] == 4 && y->shape[3] == 4);
+    const double want[16] = { 0, 0, 1, 1, 0, 0, 1, 1, 2, 2, 3, 3, 2, 2, 3, 3 };
+    for (int i = 0; i < 16; i++) near(y->data[i], want[i], 1e-6, "conv_transpose2d", i);
+}
+static const float X8[8] = { 1, 5, 2, 0, 3, 4, 8, 7 };     /* (1,1,2,4) */
+static void v_maxpool2d(rt_ctx *c) {
+    rt_tensor *y = rt_maxpool2d(c, V(c, 4, (int[]){ 1, 1, 2, 4 }, X8), 2, 2, 2, 2, 0, 0);
+    near(y->data[0], 5, 0, "maxpool2d", 0);
+    near(y->data[1], 8, 0, "maxpool2d", 1);
+}
+static void v_avgpool2d(rt_ctx *c) {
+    rt_tensor *y = rt_avgpool2d(c, V(c, 4, (int[]){ 1, 1, 2, 4 }, X8), 2, 2, 2, 2, 0, 0);
+    near(y->data[0], 13.0 / 4.0, 1e-7, "avgpool2d", 0);
+    near(y->data[1], 17.0 / 4.0, 1e-7, "avgpool2d", 1);
+}
+static void v_global_avgpool(rt_ctx *c) {
+    rt_tensor *y = rt_global_avgpool(c, V(c, 4, (int[]){ 1, 2, 2, 2 }, X8));
+    near(y->data[0], (1 + 5 + 2 + 0) / 4.0, 1e-7, "global_avgpool", 0);
+    near(y->data[1], (3 + 4 + 8 + 7) / 4.0, 1e-7, "global_avgpool", 1);
+}
+static void v_batchnorm(rt_ctx *c) {
+    /* one channel 1 2 3 4: mean 2.5, biased variance 1.25 */
+    rt_tensor *y = rt_batchnorm(c, V(c, 2, (int[]){ 4, 1 }, X9), NULL, NULL, NULL, NULL, 0.1f, 1e-5f, true);
+    for (int i = 0; i < 4; i++) near(y->data[i], (i + 1 - 2.5) / sqrt(1.25 + 1e-5), 1e-6, "batchnorm", i);
+}
+static void v_groupnorm(rt_ctx *c) {
+    rt_tensor *x = V(c, 4, (int[]){ 1, 2, 1, 2 }, X9);    /* channels {1 2} and {3 4} */
+    rt_tensor *g1 = rt_groupnorm(c, x, NULL, NULL, 1, 1e-5f), *g2 = rt_groupnorm(c, x, NULL, NULL, 2, 1e-5f);
+    for (int i = 0; i < 4; i++) {
+        near(g1->data[i], (i + 1 - 2.5) / sqrt(1.25 + 1e-5), 1e-6, "groupnorm groups 1", i);
+        near(g2->data[i], (i % 2 ? 0.5 : -0.5) / sqrt(0.25 + 1e-5), 1e-6, "groupnorm groups 2", i);
+    }
+}
+
 static const struct { int op; value_fn fn; } op_values[] = {
     { RT_OP_ADD, v_add }, { RT_OP_SUB, v_sub }, { RT_OP_MUL, v_mul }, { RT_OP_DIV, v_div },
     { RT_OP_AFFINE, v_affine }, { RT_OP_EXP, v_exp }, { RT_OP_LOG, v_log }, { RT_OP_SOFTPLUS, v_softplus },
@@ -251,6 +306,9 @@ static const struct { int op; value_fn fn; } op_values[] = {
     { RT_OP_SOFTMAX_CE, v_softmax_ce }, { RT_OP_LOGSUMEXP, v_logsumexp }, { RT_OP_GAUSS_KL, v_gauss_kl },
     { RT_OP_BERN_ST, v_bern_st }, { RT_OP_BERN_KL, v_bern_kl }, { RT_OP_SOFTMAX_ENTROPY, v_softmax_entropy },
     { RT_OP_TRANSPOSE, v_transpose }, { RT_OP_TRIL_MV, v_tril_mv },
+    { RT_OP_CONV2D, v_conv2d }, { RT_OP_CONV_TRANSPOSE2D, v_conv_transpose2d }, { RT_OP_MAXPOOL2D, v_maxpool2d },
+    { RT_OP_AVGPOOL2D, v_avgpool2d }, { RT_OP_GLOBAL_AVGPOOL, v_global_avgpool }, { RT_OP_BATCHNORM, v_batchnorm },
+    { RT_OP_GROUPNORM, v_groupnorm },
 };
 #define NOPS (int)(sizeof op_values / sizeof op_values[0])
 

@@ -85,6 +85,7 @@ expect_completion() {   # want, then the words
 }
 expect_completion "status " vibrun stat
 expect_completion "--jobs " vibrun blobs.lua --jo
+: >"$W/blobs_common.lua"   # a module experiments require: not offered as a script
 expect_completion "blobs.lua " vibrun blo
 expect_completion "hidden= " vibrun blobs.lua --set hid
 expect_completion "hidden= " vibrun blobs.lua --set = hid
