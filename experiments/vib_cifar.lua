@@ -15,7 +15,7 @@
 --
 --   vibrun experiments/vib_cifar.lua --set beta=1e-3                  one point, 182 epochs
 --   vibrun experiments/vib_cifar.lua                                  the beta sweep 1e-6 .. 1e-1 and the twin
---   vibrun experiments/vib_cifar.lua --set beta=1e-3 --set epochs=1 --set train_limit=1000 \
+--   vibrun experiments/vib_cifar.lua --set kind=vib --set beta=1e-3 --set epochs=1 --set train_limit=1000 \
 --       --set data_dir=data/cifar-10-subset                           quick, on the CIFAR sample
 local vib = require "vib"
 

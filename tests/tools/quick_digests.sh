@@ -28,7 +28,7 @@ run experiments/ceb_mnist.lua --set gamma=10 --set epochs=1 $mn
 run experiments/nlib_mnist.lua --set beta=0.1 --set epochs=1 $mn
 run experiments/baselines_mnist.lua --set kind=dropout --set epochs=1 $mn
 run experiments/uib_mnist.lua --set kind=ib --set bound=logvar --set noise=true --set epochs=1 $mn
-run experiments/vib_cifar.lua --set beta=1e-3 --set epochs=1 --set train_limit=1000 $cf
+run experiments/vib_cifar.lua --set kind=vib --set beta=1e-3 --set epochs=1 --set train_limit=1000 $cf
 run experiments/uib_cifar.lua --set kind=ib --set bound=logvar --set noise=true --set epochs=1 --set train_limit=1000 $cf
 run experiments/imb_mnist.lua --set epochs=1 --set particles=4 --set eval_samples=4 --set eval_passes=2 $mn
 run experiments/imb_cifar.lua --set kind=imb --set epochs=1 --set particles=4 --set eval_samples=4 --set eval_passes=2 --set train_limit=1000 $cf
