@@ -366,13 +366,13 @@ static long long file_size(const char *path) {
 static void print_by_hand(const dl_set *set, const char *base, const char *dir) {
     fprintf(stderr, "Without network here, fetch on another machine:\n");
     for (int i = 0; i < set->nfiles; i++) fprintf(stderr, "  %s%s\n", base, set->files[i].name);
+    fprintf(stderr, "then put %s in a folder F/%s/ here and run: VIB_DATA_URL=file://F %s data get %s (it "
+            "checks the MD5%s)\n", set->nfiles > 1 ? "them" : "it", set->name, lb_cmd(), set->name,
+            set->nfiles > 1 ? "s" : " and unpacks it");
     if (set->tar)
-        fprintf(stderr, "then unpack it into %s (tar -xzf %s -C %s makes %s/cifar-10-batches-bin), or copy the "
-                "archive to another machine's VIB_DATA_URL folder (VIB_DATA_URL=file:///FOLDER serves "
-                "FOLDER/%s/%s)\n", dir, set->files[0].name, dir, dir, set->name, set->files[0].name);
+        fprintf(stderr, "or unpack it yourself: mkdir -p %s && tar -xzf %s -C %s\n", dir, set->files[0].name, dir);
     else
-        fprintf(stderr, "and copy them into %s (or set VIB_DATA_URL=file:///FOLDER with the files in "
-                "FOLDER/%s/, and run this again)\n", dir, set->name);
+        fprintf(stderr, "or copy them into %s\n", dir);
 }
 
 /* Removes every .part file of the set from dir, then the folders this command created if empty. */
@@ -529,8 +529,11 @@ static int get_set(const dl_set *set) {
         return 1;
     }
     if (rc == 2) {
-        undo_mkdir(dir, created);           /* only when nothing arrived */
-        fprintf(stderr, "Run %s data get %s again to resume.\n", lb_cmd(), set->name);
+        bool kept = false;
+        for (int i = 0; i < set->nfiles; i++) kept = kept || file_size(part[i]) > 0;
+        if (!kept) undo_mkdir(dir, created);
+        fprintf(stderr, "Run %s data get %s again %s.\n", lb_cmd(), set->name,
+                kept ? "to resume" : "when the network is back");
         print_by_hand(set, base, dir);
         return 1;
     }

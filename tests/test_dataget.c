@@ -451,3 +451,41 @@ Test(dataget, wget_resumes_too) {
     free(text);
     server_stop(f.server);
 }
+
+/* A script whose data set is found nowhere: the message names `vibrun data get NAME` and, where
+** the script reads its folder from a data_dir param, `--set data_dir=`; nothing is written in runs/. */
+Test(dataget, missing_data_set_message_writes_nothing) {
+    const char *dir = abs_tmpdir("dgmissing");
+    char path[PATH_MAX + 32], env[PATH_MAX + 64];
+    snprintf(env, sizeof env, "HOME='%s/home' VIB_DATA=", dir);
+    const char *with_param =
+        "local vib = require \"vib\"\nreturn vib.experiment {\n  name = \"c\", epochs = 1,\n"
+        "  params = { data_dir = \"\" },\n"
+        "  data = function(p) return vib.data.cifar10 { dir = p.data_dir ~= \"\" and p.data_dir or nil } end,\n"
+        "  model = vib.seq { vib.linear { out = 10 } },\n}\n";
+    snprintf(path, sizeof path, "%s/c.lua", dir);
+    tu_write_file(path, with_param, strlen(with_param));
+    cr_assert_eq(vibrun(dir, env, "c.lua"), 1, "%s", out);
+    ASSERT_OUT("c.lua:5: cifar10: data set not found");
+    ASSERT_OUT("vibrun data get cifar10");
+    ASSERT_OUT("c.lua --set data_dir=FOLDER");
+    cr_assert_str_eq(listing(dir), "c.lua\n", "written: %s", listing(dir));
+    /* the same with the folder given, and with --check */
+    cr_assert_eq(vibrun(dir, env, "c.lua --set data_dir=nowhere"), 1, "%s", out);
+    ASSERT_OUT("nowhere: no such directory");
+    ASSERT_OUT("--set data_dir=FOLDER");
+    cr_assert_eq(vibrun(dir, env, "--check c.lua"), 1, "%s", out);
+    ASSERT_OUT("vibrun data get cifar10");
+    cr_assert_str_eq(listing(dir), "c.lua\n", "written: %s", listing(dir));
+    /* a script without such a param is not told to set one */
+    const char *plain = "local vib = require \"vib\"\nreturn vib.experiment {\n  name = \"m\", epochs = 1,\n"
+                        "  data = vib.data.mnist { dir = \"nowhere\" },\n"
+                        "  model = vib.seq { vib.linear { out = 10 } },\n}\n";
+    snprintf(path, sizeof path, "%s/m.lua", dir);
+    tu_write_file(path, plain, strlen(plain));
+    cr_assert_eq(vibrun(dir, env, "m.lua"), 1, "%s", out);
+    ASSERT_OUT("m.lua:4: mnist: data set not found");
+    ASSERT_OUT("vibrun data get mnist");
+    ASSERT_NOT_OUT("data_dir");
+    cr_assert_str_eq(listing(dir), "c.lua\nm.lua\n", "written: %s", listing(dir));
+}
