@@ -287,8 +287,8 @@ typedef struct dl_set {
 **     pair matches the MD5-verified sample in ../shared/data/mnist-t10k.
 **   Fashion-MNIST: the table of files in the README of github.com/zalandoresearch/fashion-mnist and
 **     torchvision's FashionMNIST.resources (same file, same values). The files come from the
-**     repository itself (data/fashion/ on raw.githubusercontent.com, HTTPS); Debian's
-**     dataset-fashion-mnist holds the same images recompressed, so its .gz files have other MD5s.
+**     repository itself (data/fashion/ on raw.githubusercontent.com, HTTPS). The .gz files of
+**     Debian's dataset-fashion-mnist have other MD5s (they are not the published bytes).
 ** None of them publishes a SHA-256. */
 static const dl_set dl_sets[] = {
     { "cifar10", "https://www.cs.toronto.edu/~kriz/", "CIFAR-10, binary version (162 MB; www.cs.toronto.edu/~kriz)",
