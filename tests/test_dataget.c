@@ -234,6 +234,16 @@ static int vibrun(const char *dir, const char *env, const char *args) {
     return tu_run(cmd, out, sizeof out);
 }
 
+/* dir/FILE: an experiment named after FILE's first letter, one epoch, `lines` (params, data) from
+** line 4 on, and a linear model. */
+static void write_experiment(const char *dir, const char *file, const char *lines) {
+    char path[PATH_MAX + 64], text[2048];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    snprintf(text, sizeof text, "local vib = require \"vib\"\nreturn vib.experiment {\n  name = \"%.1s\", epochs = 1,\n"
+             "%s  model = vib.seq { vib.linear { out = 10 } },\n}\n", file, lines);
+    tu_write_file(path, text, strlen(text));
+}
+
 static void need_curl(void) {
     if (tu_run("command -v curl >/dev/null", NULL, 0) != 0) tu_skip("curl is not installed");
 }
@@ -282,10 +292,7 @@ Test(dataget, mnist_downloads_verifies_and_is_found) {
     ASSERT_OUT("(MD5 verified)");
     char env[4 * PATH_MAX];
     /* a script without dir finds it through VIB_DATA */
-    snprintf(a, sizeof a, "%s/m.lua", f.dir);
-    const char *script = "local vib = require \"vib\"\nreturn vib.experiment {\n  name = \"m\", epochs = 0,\n"
-                         "  data = vib.data.mnist {},\n  model = vib.seq { vib.linear { out = 10 } },\n}\n";
-    tu_write_file(a, script, strlen(script));
+    write_experiment(f.dir, "m.lua", "  data = vib.data.mnist {},\n");
     cr_assert_eq(vibrun(f.dir, f.env, "--check m.lua"), 0, "%s", out);
     ASSERT_OUT("train 30 x 784, test 20");
     /* a copy in ./data/mnist comes before ~/.cache/vibrun/mnist in the search: nothing to fetch */
@@ -374,10 +381,7 @@ Test(dataget, cifar10_interrupted_then_resumed_and_unpacked) {
     snprintf(b, sizeof b, "%s/src/cifar-10-batches-bin/test_batch.bin", f.root);
     tu_expect_same_file(a, b);
     /* found by a script, and a second get knows it is there */
-    snprintf(a, sizeof a, "%s/c.lua", f.dir);
-    const char *script = "local vib = require \"vib\"\nreturn vib.experiment {\n  name = \"c\", epochs = 0,\n"
-                         "  data = vib.data.cifar10 {},\n  model = vib.seq { vib.linear { out = 10 } },\n}\n";
-    tu_write_file(a, script, strlen(script));
+    write_experiment(f.dir, "c.lua", "  data = vib.data.cifar10 {},\n");
     cr_assert_eq(vibrun(f.dir, f.env, "--check c.lua"), 0, "%s", out);
     ASSERT_OUT("train 35 x 3072, test 7");
     cr_assert_eq(vibrun(f.dir, f.env, "data get cifar10"), 0, "%s", out);
@@ -456,15 +460,10 @@ Test(dataget, wget_resumes_too) {
 ** the script reads its folder from a data_dir param, `--set data_dir=`; nothing is written in runs/. */
 Test(dataget, missing_data_set_message_writes_nothing) {
     const char *dir = abs_tmpdir("dgmissing");
-    char path[PATH_MAX + 32], env[PATH_MAX + 64];
+    char env[PATH_MAX + 64];
     snprintf(env, sizeof env, "HOME='%s/home' VIB_DATA=", dir);
-    const char *with_param =
-        "local vib = require \"vib\"\nreturn vib.experiment {\n  name = \"c\", epochs = 1,\n"
-        "  params = { data_dir = \"\" },\n"
-        "  data = function(p) return vib.data.cifar10 { dir = p.data_dir ~= \"\" and p.data_dir or nil } end,\n"
-        "  model = vib.seq { vib.linear { out = 10 } },\n}\n";
-    snprintf(path, sizeof path, "%s/c.lua", dir);
-    tu_write_file(path, with_param, strlen(with_param));
+    write_experiment(dir, "c.lua", "  params = { data_dir = \"\" },\n"
+                     "  data = function(p) return vib.data.cifar10 { dir = p.data_dir ~= \"\" and p.data_dir or nil } end,\n");
     cr_assert_eq(vibrun(dir, env, "c.lua"), 1, "%s", out);
     ASSERT_OUT("c.lua:5: cifar10: data set not found");
     ASSERT_OUT("vibrun data get cifar10");
@@ -478,11 +477,7 @@ Test(dataget, missing_data_set_message_writes_nothing) {
     ASSERT_OUT("vibrun data get cifar10");
     cr_assert_str_eq(listing(dir), "c.lua\n", "written: %s", listing(dir));
     /* a script without such a param is not told to set one */
-    const char *plain = "local vib = require \"vib\"\nreturn vib.experiment {\n  name = \"m\", epochs = 1,\n"
-                        "  data = vib.data.mnist { dir = \"nowhere\" },\n"
-                        "  model = vib.seq { vib.linear { out = 10 } },\n}\n";
-    snprintf(path, sizeof path, "%s/m.lua", dir);
-    tu_write_file(path, plain, strlen(plain));
+    write_experiment(dir, "m.lua", "  data = vib.data.mnist { dir = \"nowhere\" },\n");
     cr_assert_eq(vibrun(dir, env, "m.lua"), 1, "%s", out);
     ASSERT_OUT("m.lua:4: mnist: data set not found");
     ASSERT_OUT("vibrun data get mnist");
