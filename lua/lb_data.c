@@ -512,6 +512,11 @@ static int get_set(const dl_set *set) {
         printf("%s: already installed in %s (MD5 verified)\n", set->name, dir);
         return 0;
     }
+    if (nn_data_dir_holds(set->name, dir, file, sizeof file) == 2) {      /* uncompressed copies, say */
+        printf("%s: already installed in %s (%s, not the published .gz files: not verified)\n", set->name, dir,
+               file);
+        return 0;
+    }
 
     if (rt_mkdir_p(dir, created, sizeof created) != 0) {
         fprintf(stderr, "vibrun: data get %s: cannot create %s: %s\n", set->name, dir, strerror(errno));

@@ -301,6 +301,13 @@ Test(dataget, mnist_downloads_verifies_and_is_found) {
     sh("cd '%s' && mkdir -p data && cp -r vd/mnist data/%s", f.dir, "");
     cr_assert_eq(vibrun(f.dir, env, "data get mnist"), 0, "%s", out);
     ASSERT_OUT("mnist: already installed in ./data/mnist (the four IDX files), which the search finds before");
+    /* uncompressed copies in the target folder are used as they are, not downloaded again */
+    snprintf(env, sizeof env, "HOME='%s/home' VIB_DATA='%s/vd3' VIB_DATA_URL=http://127.0.0.1:1 "
+             "VIB_DATA_TEST_MD5='%s'", f.dir, f.dir, f.md5s);
+    sh("cd '%s' && mkdir -p vd3 && cp -r vd/mnist vd3/ && gunzip vd3/mnist/*.gz%s", f.dir, "");
+    cr_assert_eq(vibrun(f.dir, env, "data get mnist"), 0, "%s", out);
+    ASSERT_OUT("mnist: already installed in");
+    ASSERT_OUT("not the published .gz files: not verified");
     /* published checksums for a real mirror: the test's file is refused with any other URL */
     snprintf(env, sizeof env, "HOME='%s/home' VIB_DATA='%s/vd2' VIB_DATA_URL='file://%s' VIB_DATA_TEST_MD5='%s'",
              f.dir, f.dir, f.root, f.md5s);
