@@ -282,9 +282,10 @@ typedef struct dl_set {
 **   CIFAR-10: https://www.cs.toronto.edu/~kriz/cifar.html, the table "Version / Size / md5sum",
 **     row "CIFAR-10 binary version (suitable for C programs)".
 **   MNIST: torchvision's MNIST.resources (github.com/pytorch/vision, torchvision/datasets/mnist.py),
-**     for the files of yann.lecun.com and its mirror at ossci-datasets.s3.amazonaws.com/mnist/ (the
-**     mirror PyTorch keeps, used here because yann.lecun.com often refuses downloads); the t10k
-**     pair matches the MD5-verified sample in ../shared/data/mnist-t10k.
+**     for the files of yann.lecun.com and of its mirror at ossci-datasets.s3.amazonaws.com/mnist/
+**     (kept by PyTorch, listed by torchvision beside the original host; used here, over HTTPS, in
+**     place of yann.lecun.com); md5sum of the t10k pair of the MD5-verified sample in
+**     ../shared/data/mnist-t10k gives the same values.
 **   Fashion-MNIST: the table of files in the README of github.com/zalandoresearch/fashion-mnist and
 **     torchvision's FashionMNIST.resources (same file, same values). The files come from the
 **     repository itself (data/fashion/ on raw.githubusercontent.com, HTTPS). The .gz files of
