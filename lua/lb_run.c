@@ -290,8 +290,26 @@ static double point_cost(const lb_point *p) {
     return (double)(p->train.epochs + 1) * width;
 }
 
-/* Loads the data set of point p into the cache unless it holds it already. */
-static bool load_data(const lb_point *p, data_cache *dc) {
+/* Whether no folder of the search holds the named data set of point p (mnist, fashion-mnist,
+** cifar10, tishby; with resplit_test, the test files are enough). Looks, loads nothing. */
+static bool data_missing(const lb_point *p) {
+    static const char *const named[] = { "mnist", "fashion-mnist", "cifar10", "tishby" };
+    const char *name = p->data.name ? p->data.name : "";
+    bool known = false;
+    for (int i = 0; i < 4; i++) known = known || strcmp(name, named[i]) == 0;
+    if (!known) return false;
+    char dirs[NN_DATA_MAX_SEARCH][NN_PATH_MAX];
+    int nd = nn_data_search_dirs(name, p->data.dir, dirs);
+    int need = p->data.resplit_test > 0.0f && strcmp(name, "tishby") != 0 ? 1 : 2;
+    for (int d = 0; d < nd; d++)
+        if (nn_data_dir_holds(name, dirs[d], NULL, 0) >= need) return false;
+    return true;
+}
+
+/* Loads the data set of point p into the cache unless it holds it already. A data set found
+** nowhere also gets the script's own way to point at a copy, when it has a data_dir param (the
+** convention of the shipped experiments). */
+static bool load_data(const char *script, const lb_point *p, data_cache *dc) {
     if (dc->loaded && strcmp(dc->key, p->data_key) == 0) return true;
     rt_err err = { 0 };
     nn_dataset_free(&dc->train);
@@ -301,10 +319,31 @@ static bool load_data(const lb_point *p, data_cache *dc) {
     dc->key = rt_xstrdup(p->data_key);
     if (nn_data_open(&p->data, &dc->train, &dc->test, &err) != RT_OK) {
         fprintf(stderr, "vibrun: %s: %s\n", p->data_where, err.msg);
+        bool has_dir_param = false;
+        for (int i = 0; i < p->nparams; i++) has_dir_param = has_dir_param || strcmp(p->params[i].key, "data_dir") == 0;
+        if (has_dir_param && data_missing(p))
+            fprintf(stderr, "vibrun: this script reads its data folder from the param data_dir: %s %s --set "
+                    "data_dir=FOLDER\n", lb_cmd(), script);
         return false;
     }
     dc->loaded = true;
     return true;
+}
+
+/* Before anything is written in runs/: the first selected point whose data set is found nowhere
+** gets its message (load_data's, which fails before reading anything); 1 then, else 0. */
+static int check_data_present(const lb_opts *o, const lb_points *pts, int n, const int *shard) {
+    for (int i = 0; i < n; i++) {
+        if (o->nshards && shard[i] != o->shard - 1) continue;
+        if (!data_missing(&pts->p[i])) continue;
+        data_cache dc = { 0 };
+        bool ok = load_data(o->script, &pts->p[i], &dc);
+        nn_dataset_free(&dc.train);
+        nn_dataset_free(&dc.test);
+        free(dc.key);
+        if (!ok) return 1;
+    }
+    return 0;
 }
 
 typedef struct worker {
@@ -503,7 +542,7 @@ static int run_check(const run *r) {
     int code = 0;
     for (int i = 0; i < r->n && !code; i++) {
         if (!selected(r, i) || text[i]) continue;
-        if (!load_data(&r->pts->p[i], &dc)) {
+        if (!load_data(r->o->script, &r->pts->p[i], &dc)) {
             code = 1;
             break;
         }
@@ -596,7 +635,7 @@ static int run_train(const run *r, tally *t) {
     for (int i = 0; i < r->n && code == 0 && !lb_stop; i++) {
         if (!selected(r, i)) continue;
         lb_point *p = &r->pts->p[i];
-        if (!load_data(p, &dc)) {
+        if (!load_data(o->script, p, &dc)) {
             code = 1;
             break;
         }
@@ -705,7 +744,8 @@ int lb_run_points(const lb_opts *o, lb_points *pts) {
     else if (o->merge) code = run_merge(&r);
     else {
         tally t = { 0 };
-        code = claim_dir(&r);
+        code = check_data_present(o, pts, r.n, r.shard);
+        if (!code) code = claim_dir(&r);
         if (!code) code = run_finish(&r, run_train(&r, &t), &t);
     }
     run_close(&r);

@@ -307,16 +307,17 @@ static rt_status find_data_dir(const nn_data_spec *s, const char *const *need, i
 /* The error for a data set found nowhere: the folders tried (report) and how to get it. */
 static rt_status not_found(const char *name, const char *report, const char *hint, rt_err *err) {
     const char *get = strcmp(name, "fashion-mnist") == 0
-        ? "install it with: apt-get install dataset-fashion-mnist"
+        ? "get it with: vibrun data get fashion-mnist (downloads the official files), or apt-get install "
+          "dataset-fashion-mnist"
         : strcmp(name, "tishby") == 0
         ? "get it with: vibrun data get tishby (downloads the authors' var_u.mat), or copy var_u.mat into "
           "one of these directories"
         : strcmp(name, "mnist") == 0
-        ? "get it by putting the four official IDX files (train-images-idx3-ubyte.gz, "
-          "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in one of "
-          "these directories"
-        : "get it by extracting the official cifar-10-binary.tar.gz (data_batch_1..5.bin, "
-          "test_batch.bin) into one of these directories";
+        ? "get it with: vibrun data get mnist (downloads the four official IDX files, train-images-idx3-ubyte.gz, "
+          "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz), or put them in "
+          "one of these directories"
+        : "get it with: vibrun data get cifar10 (downloads and unpacks the official cifar-10-binary.tar.gz), or "
+          "extract that archive (data_batch_1..5.bin, test_batch.bin) into one of these directories";
     return rt_err_set(err, RT_ERR_IO, "%s: data set not found; looked in:\n%s%s%s, or set dir (or "
                       "$VIB_DATA) to a folder that holds it", name, report, hint, get);
 }

@@ -24,6 +24,24 @@ static void norm_dims(const rt_tensor *x, int *N, int *C, int64_t *hw) {
     for (int i = 2; i < x->ndim; i++) *hw *= x->shape[i];
 }
 
+/* Over channel c of x and dy (N, C, hw): the sums of dy and of dy xhat, xhat = (x - mean) invstd
+** with the statistics of example n at index n * sn + si (batch norm: sn = 0; group norm: one per
+** example and group). In double, in a fixed order. */
+static void channel_sums(const float *x, const float *dy, int N, int C, int64_t hw, size_t c, const float *mean,
+                         const float *invstd, size_t sn, size_t si, double *sdy, double *sdyx) {
+    double a = 0.0, b = 0.0;
+    for (int n = 0; n < N; n++) {
+        float m = mean[n * sn + si], is = invstd[n * sn + si];
+        size_t off = ((size_t)n * C + c) * hw;
+        for (int64_t i = 0; i < hw; i++) {
+            a += (double)dy[off + i];
+            b += (double)dy[off + i] * (double)((x[off + i] - m) * is);
+        }
+    }
+    *sdy = a;
+    *sdyx = b;
+}
+
 // ---- batch normalization: statistics per channel over N and the spatial dims ----
 
 typedef struct bn_job {
@@ -77,14 +95,8 @@ static void bn_bwd_chunk(void *arg, size_t lo, size_t hi) {
     int64_t M = (int64_t)j->N * j->hw;
     for (size_t c = lo; c < hi; c++) {
         float m = j->mean[c], is = j->invstd[c], ga = j->gamma ? j->gamma[c] : 1.0f;
-        double sdy = 0.0, sdyx = 0.0;
-        for (int n = 0; n < j->N; n++) {
-            size_t off = ((size_t)n * j->C + c) * j->hw;
-            for (int64_t i = 0; i < j->hw; i++) {
-                sdy += (double)j->dy[off + i];
-                sdyx += (double)j->dy[off + i] * (double)((j->x[off + i] - m) * is);
-            }
-        }
+        double sdy, sdyx;
+        channel_sums(j->x, j->dy, j->N, j->C, j->hw, c, j->mean, j->invstd, 0, c, &sdy, &sdyx);
         if (j->dbeta) j->dbeta[c] += (float)sdy;
         if (j->dgamma) j->dgamma[c] += (float)sdyx;
         if (!j->dx) continue;
@@ -192,16 +204,8 @@ static void gn_bwd_dx_chunk(void *arg, size_t lo, size_t hi) {
 static void gn_bwd_affine_chunk(void *arg, size_t lo, size_t hi) {
     const gn_job *j = arg;
     for (size_t c = lo; c < hi; c++) {
-        double sdy = 0.0, sdyx = 0.0;
-        for (int n = 0; n < j->N; n++) {
-            size_t s = (size_t)n * j->G + c / (size_t)j->Cg;
-            float m = j->mean[s], is = j->invstd[s];
-            size_t off = ((size_t)n * j->C + c) * j->hw;
-            for (int64_t i = 0; i < j->hw; i++) {
-                sdy += (double)j->dy[off + i];
-                sdyx += (double)j->dy[off + i] * (double)((j->x[off + i] - m) * is);
-            }
-        }
+        double sdy, sdyx;
+        channel_sums(j->x, j->dy, j->N, j->C, j->hw, c, j->mean, j->invstd, (size_t)j->G, c / (size_t)j->Cg, &sdy, &sdyx);
         if (j->dbeta) j->dbeta[c] += (float)sdy;
         if (j->dgamma) j->dgamma[c] += (float)sdyx;
     }

@@ -618,6 +618,7 @@ Test(data, missing_data_set_lists_paths) {
     ASSERT_MSG(err, "mnist: data set not found");
     ASSERT_MSG(err, at(dir, "nowhere"));
     ASSERT_MSG(err, "the four official IDX files");
+    ASSERT_MSG(err, "vibrun data get mnist");
     cr_expect_null(strstr(err.msg, "/usr/share/datasets/mnist"), "searched past the given dir: %s", err.msg);
     assert_empty(&tr);
     assert_empty(&te);
@@ -636,6 +637,7 @@ Test(data, missing_data_set_lists_paths) {
     cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_ERR_IO);
     ASSERT_MSG(err, at(env, "cifar10"));
     ASSERT_MSG(err, "cifar-10-binary.tar.gz");
+    ASSERT_MSG(err, "vibrun data get cifar10");
 
     /* fashion-mnist names its Debian package (checked only where it is not installed) */
     FILE *f = fopen("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", "rb");
@@ -647,7 +649,7 @@ Test(data, missing_data_set_lists_paths) {
     rt_err_clear(&err);
     cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_ERR_IO);
     ASSERT_MSG(err, "apt-get install dataset-fashion-mnist");
-    ASSERT_MSG(err, "apt-get install dataset-fashion-mnist");
+    ASSERT_MSG(err, "vibrun data get fashion-mnist");
 }
 
 Test(data, bad_spec) {

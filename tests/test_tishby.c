@@ -448,9 +448,7 @@ Test(tishby, data_usage_errors) {
     cr_assert_eq(vibrun(dir, "", "data get imagenet"), 2, "%s", out);
     ASSERT_OUT("unknown data set 'imagenet'");
     cr_assert_eq(vibrun(dir, "", "data"), 2, "%s", out);
-    ASSERT_OUT("vibrun data list | vibrun data get NAME");
-    cr_assert_eq(vibrun(dir, "", "data get mnist"), 1, "%s", out);
-    ASSERT_OUT("not downloaded by vibrun");
+    ASSERT_OUT("vibrun data list | vibrun data get [NAME]");
 }
 
 // ---- the point's seed reaches the split, and the data cache tells seeds apart ----

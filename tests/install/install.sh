@@ -92,6 +92,8 @@ expect_completion "hidden= " vibrun blobs.lua --set = hid
 expect_completion "ema= epochs= eval_batch= eval_passes= eval_samples= " vibrun blobs.lua --set e
 expect_completion "runs " vibrun status ru
 expect_completion "--tasks " vibrun slurm blobs.lua --tas
+expect_completion "fashion-mnist " vibrun data get fa
+expect_completion "cifar10 " vibrun data get c
 echo "ok: the completion completes commands, options, scripts and --set keys"
 # bash-completion finds it where it was installed (it searches <each of XDG_DATA_DIRS, by
 # default /usr/local/share:/usr/share>/bash-completion/completions) and loads it on demand.
