@@ -255,13 +255,18 @@ static rt_status measure_epoch(nn_measure *mm, nn_model *m, const nn_obj *o, con
 
 double nn_train_step(const nn_step *s, const nn_dataset *d, const int32_t *idx, int b, float lr,
                      double epoch) {
+    return nn_train_step_aug(s, d, idx, NULL, b, lr, epoch);
+}
+
+double nn_train_step_aug(const nn_step *s, const nn_dataset *d, const int32_t *idx, const uint8_t *aug, int b,
+                         float lr, double epoch) {
     rt_ctx *c = s->ctx;
     rt_params *P = &s->m->params;
     rt_ctx_reset(c);
     rt_tensor *x = rt_tensor_new_raw(c, 2, (int[]){ b, d->dim });    /* the gather fills it */
     x->flags |= RT_INPUT;
     int32_t *y = rt_arena_alloc_raw(&c->step, (size_t)b * sizeof *y);
-    nn_data_gather_aug(d, idx, s->aug, b, x->data, y);
+    nn_data_gather_aug(d, idx, aug, b, x->data, y);
     /* No zeroing here: the gradient buffer is zero between steps (rt_params_finalize zero-fills
     ** it and the optimizer below clears each chunk as it consumes it). */
     nn_fwd f = { c, true, s->noise, 0, 0, 0 };
@@ -377,7 +382,7 @@ static rt_status train_epochs(train_run *r, nn_model *m, const nn_obj *o, const 
         if (!st) st = measure_epoch(r->mm, m, o, cfg, s, &r->c, e0, err);
         if (st) return st;
     }
-    nn_step stepper = { m, o, &r->c, &s->opt, s->has_ema ? &s->ema : NULL, &s->noise, NULL };
+    nn_step stepper = { m, o, &r->c, &s->opt, s->has_ema ? &s->ema : NULL, &s->noise };
     int32_t *perm = r->perm;
     int64_t samples_total = 0;
     snprintf(res->status, sizeof res->status, "done");
@@ -400,8 +405,8 @@ static rt_status train_epochs(train_run *r, nn_model *m, const nn_obj *o, const 
             int b = train->n - step * cfg->batch < cfg->batch ? train->n - step * cfg->batch : cfg->batch;
             double at = (double)(epoch - 1) + (double)step / steps;
             lr = rt_optim_lr(&cfg->optim, at);
-            stepper.aug = r->aug ? r->aug + (size_t)step * cfg->batch : NULL;
-            double loss = nn_train_step(&stepper, train, perm + (size_t)step * cfg->batch, b, lr, at);
+            const uint8_t *aug = r->aug ? r->aug + (size_t)step * cfg->batch : NULL;
+            double loss = nn_train_step_aug(&stepper, train, perm + (size_t)step * cfg->batch, aug, b, lr, at);
             if (!isfinite(loss)) {
                 snprintf(res->status, sizeof res->status, "diverged");
                 res->diverged_epoch = epoch;

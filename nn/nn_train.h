@@ -113,11 +113,13 @@ typedef struct nn_step {
     rt_optim *opt;
     rt_ema *ema;
     rt_rng *noise;
-    const uint8_t *aug;         /* augmentation codes of the step's examples (nn_data_gather_aug);
-                                ** NULL: none. The epoch loop points it at each step's codes. */
 } nn_step;
 /* epoch: the fractional epoch (weight schedules of the objective). */
 double nn_train_step(const nn_step *s, const nn_dataset *d, const int32_t *idx, int b, float lr,
                      double epoch);
+/* As nn_train_step, each example transformed by its augmentation code aug[0..b)
+** (nn_data_gather_aug); aug NULL is nn_train_step. */
+double nn_train_step_aug(const nn_step *s, const nn_dataset *d, const int32_t *idx, const uint8_t *aug, int b,
+                         float lr, double epoch);
 
 #endif

@@ -156,7 +156,7 @@ Test(nn, step_learns_and_stops_allocating) {
     rt_optim_init(&opt, &oc, m.params.total);
     rt_ctx c;
     rt_ctx_init(&c, 4096);      /* deliberately small: the first step must grow it */
-    nn_step st = { &m, &o, &c, &opt, NULL, &r, NULL };
+    nn_step st = { &m, &o, &c, &opt, NULL, &r };
     double first = nn_train_step(&st, &d, idx, 64, oc.lr, 0.0);
     size_t mallocs = 0;
     double last = 0.0;
@@ -225,7 +225,7 @@ Test(nn, step_zeroes_gradients_in_the_optimizer_and_matches_the_explicit_protoco
         rt_rng_seed(&noise[k], 11);
     }
     opt[0].pool = ema[0].pool = &pool;
-    nn_step st = { &m[0], &o[0], &c[0], &opt[0], &ema[0], &noise[0], NULL };
+    nn_step st = { &m[0], &o[0], &c[0], &opt[0], &ema[0], &noise[0] };
     const rt_params *P = &m[0].params;
     for (int step = 0; step < 12; step++) {
         const int32_t *ix = idx + (step % 4) * 64;

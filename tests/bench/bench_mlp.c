@@ -138,7 +138,7 @@ int main(int argc, char **argv) {
     opt.pool = rt_blas_pool();  /* as nn_train: the optimizer on the GEMM's threads */
     rt_ctx c;
     rt_ctx_init(&c, 16u << 20);
-    nn_step st = { &m, &o, &c, &opt, NULL, &r, NULL };
+    nn_step st = { &m, &o, &c, &opt, NULL, &r };
     double *t = malloc((size_t)steps * sizeof *t);
     for (int i = 0; i < steps + 10; i++) {
         double t0 = rt_now_s();
