@@ -67,7 +67,9 @@ static const struct lb_choice { const char *key; const lb_name *names; } choices
     { "lr_schedule", NAMES({ "const", RT_SCHED_CONST }, { "exp", RT_SCHED_EXP }, { "step", RT_SCHED_STEP },
                            { "cosine", RT_SCHED_COSINE }) },
     { "scale", NAMES({ "none", NN_SCALE_NONE }, { "unit", NN_SCALE_UNIT }, { "pm1", NN_SCALE_PM1 },
-                     { "standardize", NN_SCALE_STANDARDIZE }) },
+                     { "standardize", NN_SCALE_STANDARDIZE }, { "channel", NN_SCALE_CHANNEL },
+                     { "channel_published", NN_SCALE_CHANNEL_PUBLISHED }) },
+    { "augment", NAMES({ "none", NN_AUG_NONE }, { "crop_flip", NN_AUG_CROP_FLIP }) },
     { "estimator", NAMES({ "variational", NN_EST_VARIATIONAL }, { "kde", NN_EST_KDE }, { "binning", NN_EST_BINNING },
                          { "ksg", NN_EST_KSG }, { "plugin", NN_EST_PLUGIN }) },
     { "every", NAMES({ "epoch", NN_EVERY_EPOCH }, { "log2", NN_EVERY_LOG2 }, { "k", NN_EVERY_K },
@@ -594,10 +596,12 @@ static bool point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t siz
     t->seed = (uint64_t)get_int(L, "seed", (long long)t->seed);
     t->eval_samples = (int)get_int(L, "eval_samples", t->eval_samples);
     t->eval_passes = (int)get_int(L, "eval_passes", t->eval_passes);
-    int streams = 0, avg = 0, ema_mode = 0;
+    int streams = 0, avg = 0, ema_mode = 0, augment = 0;
     bool ok = choice(L, "streams", "streams", "common", &streams, msg, size) &&
               choice(L, "eval_avg", "eval_avg", "probs", &avg, msg, size) &&
-              choice(L, "ema_mode", "ema_mode", "debias", &ema_mode, msg, size);
+              choice(L, "ema_mode", "ema_mode", "debias", &ema_mode, msg, size) &&
+              choice(L, "augment", "augment", "none", &augment, msg, size);
+    t->augment = (nn_augment)augment;
     t->point = streams == 1 ? strtoull(p->id, NULL, 16) : 0;
     t->eval_avg = (nn_avg)avg;
     t->ema_debias = ema_mode == 0;
@@ -627,6 +631,12 @@ static bool point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t siz
         ok = fail(msg, size, "%s: ema=%g must be in [0, 1) (0 turns it off)", p->name, (double)p->train.ema);
     ok = ok && read_layers(L, p, msg, size) && read_terms(L, p, msg, size) &&
          read_optim(L, p, msg, size) && read_data(L, p, msg, size) && read_measure(L, p, msg, size);
+    /* Crops and mirrors need (C, H, W) images; MNIST and Fashion-MNIST load as (H, W), and a
+    ** mirrored digit or letter is often another one (a mirrored 2 is no 2), so only CIFAR-10. */
+    if (ok && t->augment != NN_AUG_NONE && strcmp(p->data_name, "cifar10") != 0)
+        ok = fail(msg, size, "%s: augment = \"%s\" applies to the images of vib.data.cifar10, not to %s data "
+                  "(it needs (C, H, W) images whose mirror image has the same label); use augment = \"none\"", p->data_where,
+                  nn_augment_name(t->augment), p->data_name);
     p->train.measure = &p->measure;
     lua_pop(L, 1);
     return ok;

@@ -287,7 +287,7 @@ function vib._resolve(e, sets)
     -- replay passes them all (replicates too: with it, the replayed seed stays a param).
     local line = {}
     for _, st in ipairs(core.settings) do
-      if st.set then
+      if st.set and (st.config ~= "given" or settings[st.name] ~= nil) then
         local v = point[st.name]
         if st.name == "replicates" then v = replicates or 1 end
         line[#line + 1] = st.name .. " = " .. canon(v)
@@ -301,7 +301,8 @@ function vib._resolve(e, sets)
                     eval_samples = point.eval_samples, eval_avg = point.eval_avg,
                     eval_passes = point.eval_passes > 1 and point.eval_passes or nil,
                     ema_mode = point.ema > 0 and point.ema_mode or nil, measure = measure,
-                    streams = streams ~= "common" and streams or nil }
+                    streams = streams ~= "common" and streams or nil,
+                    augment = point.augment ~= "none" and point.augment or nil }
     local training = canon(ident)
     ident.name, ident.params = point.name, p
     point.key = canon(ident)

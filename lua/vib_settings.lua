@@ -6,7 +6,10 @@
 -- same defaults, and test_vibrun checks that the two agree.
 --
 -- Fields: name, type (as vib_core's check_value: "int", "number", "enum:a|b"), the default, and
--- whether --set may change it. Order: the order of config.lua's settings line.
+-- whether --set may change it. Order: the order of config.lua's settings line. config = "given":
+-- config.lua lists the setting only when the script or --set names it (a setting added after
+-- points were run, so that those points keep their config.lua bytes; a replay of a point that
+-- does not name it gets the default again).
 
 local vib, core = ...
 
@@ -24,6 +27,8 @@ local settings = {
   { name = "replicates", type = "int", default = 1, set = true },        -- seeds per configuration
   { name = "eval_avg", type = core.enum("eval_avg", true), default = "probs" },
   { name = "ema_mode", type = core.enum("ema_mode", true), default = "debias" },
+  -- training batches only: "crop_flip" (CIFAR-10's 4-pixel-padded random crop and mirror)
+  { name = "augment", type = core.enum("augment", true), default = "none", set = true, config = "given" },
 }
 
 local by_name, settable = {}, {}

@@ -109,6 +109,8 @@ const char *nn_scale_name(nn_scale s) {
     case NN_SCALE_UNIT: return "unit";
     case NN_SCALE_PM1: return "pm1";
     case NN_SCALE_STANDARDIZE: return "standardize";
+    case NN_SCALE_CHANNEL: return "channel";
+    case NN_SCALE_CHANNEL_PUBLISHED: return "channel_published";
     }
     return "?";
 }
@@ -225,7 +227,63 @@ void nn_data_scale(nn_dataset *train, nn_dataset *test, nn_scale s) {
         }
         free(mean);
         free(inv);
+    } else if ((s == NN_SCALE_CHANNEL && train->n > 0) || s == NN_SCALE_CHANNEL_PUBLISHED) {
+        double mean[NN_MAX_CHANNELS], inv[NN_MAX_CHANNELS], bytes = 1.0;
+        int nc;
+        if (s == NN_SCALE_CHANNEL) {
+            nc = nn_data_channel_stats(train, mean, inv);
+        } else {
+            nc = 3;
+            RT_ASSERT(train->ndim == 3 && train->shape[0] == 3);
+            RT_ASSERT(nn_data_published_channels("cifar10", mean, inv));
+            bytes = 255.0;                                  /* published in units of bytes / 255 */
+        }
+        for (int c = 0; c < nc; c++) {
+            mean[c] *= bytes;
+            inv[c] = inv[c] < 1e-8 ? 0.0 : 1.0 / (inv[c] * bytes);   /* constant channel -> 0 */
+        }
+        for (int k = 0; k < 2; k++) {
+            if (!both[k] || both[k]->n == 0) continue;
+            RT_ASSERT(both[k]->dim == train->dim);
+            size_t plane = (size_t)train->dim / (size_t)nc;
+            float *x = both[k]->x;
+            for (size_t i = 0; i < (size_t)both[k]->n * (size_t)nc; i++) {
+                size_t c = i % (size_t)nc;
+                for (size_t j = 0; j < plane; j++, x++) *x = (float)(((double)*x - mean[c]) * inv[c]);
+            }
+        }
     }
+}
+
+/* Channels of d's examples: shape[0] of a (C, H, W) example, else one. */
+static int channels_of(const nn_dataset *d) { return d->ndim == 3 ? d->shape[0] : 1; }
+
+int nn_data_channel_stats(const nn_dataset *d, double *mean, double *std) {
+    int nc = channels_of(d);
+    RT_ASSERT(nc >= 1 && nc <= NN_MAX_CHANNELS && d->dim % nc == 0);
+    size_t plane = (size_t)d->dim / (size_t)nc, count = (size_t)d->n * plane;
+    for (int c = 0; c < nc; c++) {
+        double sum = 0.0, ss = 0.0;
+        for (size_t i = 0; i < (size_t)d->n; i++) {
+            const float *x = d->x + i * (size_t)d->dim + (size_t)c * plane;
+            for (size_t j = 0; j < plane; j++) sum += (double)x[j];
+        }
+        double m = count ? sum / (double)count : 0.0;
+        for (size_t i = 0; i < (size_t)d->n; i++) {
+            const float *x = d->x + i * (size_t)d->dim + (size_t)c * plane;
+            for (size_t j = 0; j < plane; j++) ss += ((double)x[j] - m) * ((double)x[j] - m);
+        }
+        mean[c] = m;
+        std[c] = count ? sqrt(ss / (double)count) : 0.0;
+    }
+    return nc;
+}
+
+bool nn_data_published_channels(const char *name, double mean[3], double std[3]) {
+    if (!name || strcmp(name, "cifar10") != 0) return false;
+    static const double m[3] = { 125.3, 123.0, 113.9 }, s[3] = { 63.0, 62.1, 66.7 };
+    for (int c = 0; c < 3; c++) mean[c] = m[c] / 255.0, std[c] = s[c] / 255.0;
+    return true;
 }
 
 // ---- finding a named data set ----
@@ -507,6 +565,10 @@ rt_status nn_data_open(const nn_data_spec *s, nn_dataset *train, nn_dataset *tes
                         (double)s->holdout);
     else if (s->train_limit < 0 || s->test_limit < 0)
         st = rt_err_set(err, RT_ERR_ARG, "%s: train_limit and test_limit must be >= 0 (0 = all)", name);
+    else if (s->scale == NN_SCALE_CHANNEL_PUBLISHED && !nn_data_published_channels(name, (double[3]){ 0 },
+                                                                                   (double[3]){ 0 }))
+        st = rt_err_set(err, RT_ERR_ARG, "%s: scale = \"channel_published\": vibrun knows published "
+                        "per-channel statistics for cifar10 only; use \"channel\" (the train split's)", name);
     else if (strcmp(name, "mnist") == 0 || strcmp(name, "fashion-mnist") == 0)
         st = open_named(s, idx_files, 2, 2, true, NULL, idx_pair, train, test, err);
     else if (strcmp(name, "cifar10") == 0)

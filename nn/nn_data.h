@@ -41,6 +41,9 @@ typedef enum nn_scale {
     NN_SCALE_UNIT,              /* bytes / 255 -> [0, 1] */
     NN_SCALE_PM1,               /* 2 * (bytes / 255) - 1 -> [-1, 1] (VIB's MNIST) */
     NN_SCALE_STANDARDIZE,       /* per feature: (x - mean) / std, statistics of the train split */
+    NN_SCALE_CHANNEL,           /* per channel: (x - mean_c) / std_c, statistics of the train split */
+    NN_SCALE_CHANNEL_PUBLISHED, /* per channel: (x / 255 - mean_c) / std_c, the data set's published
+                                ** values (CIFAR-10 only: nn_data_published_channels) */
 } nn_scale;
 
 typedef struct nn_dataset {
@@ -74,7 +77,8 @@ typedef struct nn_data_spec {
 } nn_data_spec;
 
 nn_data_spec nn_data_spec_default(void);
-const char *nn_scale_name(nn_scale s);             /* "none", "unit", "pm1", "standardize" */
+const char *nn_scale_name(nn_scale s);             /* "none", "unit", "pm1", "standardize", "channel",
+                                                   ** "channel_published" */
 
 /* Finds, loads, splits and scales a data set. train and test are overwritten (not freed first);
 ** the caller frees both with nn_dataset_free. On failure (RT_ERR_ARG for a bad spec, RT_ERR_IO for
@@ -97,8 +101,42 @@ rt_status nn_csv_load(nn_dataset *d, const char *path, const char *label, rt_err
 rt_status nn_tishby_load(nn_dataset *d, const char *path, rt_err *err);
 /* Applies scaling to train, and to test with train's statistics (test may be NULL). standardize
 ** uses the population mean and std of each feature over train; a feature whose train std is below
-** 1e-8 (constant) becomes 0 in both sets. */
+** 1e-8 (constant) becomes 0 in both sets. channel uses the population mean and std of each channel
+** (shape[0] of a (C, H, W) example; the whole example is one channel otherwise) over train, with the
+** same rule for a constant channel; channel_published the values of nn_data_published_channels
+** (asserts 3 channels: nn_data_open refuses it for a data set without published values). */
 void nn_data_scale(nn_dataset *train, nn_dataset *test, nn_scale s);
+/* The population mean and std of each channel of d (as nn_data_scale's channel), in its units, into
+** mean[c] and std[c]; returns the number of channels (at most NN_MAX_CHANNELS). */
+#define NN_MAX_CHANNELS 64
+int nn_data_channel_stats(const nn_dataset *d, double *mean, double *std);
+/* The published per-channel mean and std of data set `name`, in units of bytes / 255, into mean[3]
+** and std[3]; false when it has none (only "cifar10" has). CIFAR-10's are fb.resnet.torch's
+** (datasets/cifar10.lua: mean {125.3, 123.0, 113.9}, std {63.0, 62.1, 66.7} in bytes, R, G, B), the
+** population statistics of the 50,000 training images rounded to 0.1 byte, which the Torch
+** reimplementation of He et al. (2016) normalizes with. */
+bool nn_data_published_channels(const char *name, double mean[3], double std[3]);
+
+/* Augmentation of training batches (nn_train draws it; evaluation never sees it). crop_flip is the
+** CIFAR recipe of He et al. (2016, section 4.2): each example padded by NN_AUG_PAD zeros on every
+** side, a random H x W crop of it taken, and mirrored left-right with probability 1/2. The zeros
+** are in the data's stored units, after scaling: with scale "channel" they are the channel's mean
+** (as fb.resnet.torch, which normalizes before it crops), with "unit" black. Each example's draw is
+** one code in [0, NN_AUG_CODES): (dy * (2 NN_AUG_PAD + 1) + dx) * 2 + flip, the crop's top-left
+** corner (dy, dx) in the padded image. Needs a (C, H, W) example (ndim 3). */
+typedef enum nn_augment {
+    NN_AUG_NONE = 0,
+    NN_AUG_CROP_FLIP,
+} nn_augment;
+#define NN_AUG_PAD 4
+#define NN_AUG_CODES ((2 * NN_AUG_PAD + 1) * (2 * NN_AUG_PAD + 1) * 2)
+const char *nn_augment_name(nn_augment a);          /* "none", "crop_flip" */
+/* n codes of augmentation a, drawn from r in order (one rt_rng_below each); NN_AUG_NONE draws none. */
+void nn_data_augment_draw(rt_rng *r, nn_augment a, uint8_t *codes, int n);
+/* As nn_data_gather, each example transformed by its code, codes[0..b) (codes NULL: a plain
+** gather). Asserts that d's examples are (C, H, W). */
+void nn_data_gather_aug(const nn_dataset *d, const int32_t *idx, const uint8_t *codes, int b, float *x,
+                        int32_t *y);
 
 /* The folders searched for data set `name` into out (the order above; only `dir` when it is
 ** non-NULL and non-empty); returns how many. */

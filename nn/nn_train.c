@@ -275,13 +275,18 @@ static rt_status measure_epoch(nn_measure *mm, nn_model *m, const nn_obj *o, con
 
 double nn_train_step(const nn_step *s, const nn_dataset *d, const int32_t *idx, int b, float lr,
                      double epoch) {
+    return nn_train_step_aug(s, d, idx, NULL, b, lr, epoch);
+}
+
+double nn_train_step_aug(const nn_step *s, const nn_dataset *d, const int32_t *idx, const uint8_t *aug, int b,
+                         float lr, double epoch) {
     rt_ctx *c = s->ctx;
     rt_params *P = &s->m->params;
     rt_ctx_reset(c);
     rt_tensor *x = rt_tensor_new_raw(c, 2, (int[]){ b, d->dim });    /* the gather fills it */
     x->flags |= RT_INPUT;
     int32_t *y = rt_arena_alloc_raw(&c->step, (size_t)b * sizeof *y);
-    nn_data_gather(d, idx, b, x->data, y);
+    nn_data_gather_aug(d, idx, aug, b, x->data, y);
     /* No zeroing here: the gradient buffer is zero between steps (rt_params_finalize zero-fills
     ** it and the optimizer below clears each chunk as it consumes it). */
     nn_fwd f = { c, true, s->noise, 0, 0, 0 };
@@ -322,6 +327,7 @@ typedef struct train_run {
     FILE *timing;               /* timing.csv.part */
     char tpath[1100];
     int32_t *perm;              /* an epoch's order of the training examples */
+    uint8_t *aug;               /* and their augmentation codes, in that order; NULL when off */
     bool found;                 /* resumed from dir/checkpoint */
     bool reeval;                /* ... of the last epoch, whose evaluation is redone */
 } train_run;
@@ -360,6 +366,7 @@ static rt_status train_open(train_run *r, nn_model *m, const nn_obj *o, const nn
 
     rt_ctx_init(&r->c, 16u << 20);
     r->perm = rt_xmalloc((size_t)train->n * sizeof *r->perm);
+    if (cfg->augment != NN_AUG_NONE) r->aug = rt_xmalloc((size_t)train->n + 1);
     rt_status st = RT_OK;
     bool found = false;
     if (cfg->resume) st = ckpt_load(s, cfg->dir, &found, err);
@@ -416,6 +423,9 @@ static rt_status train_epochs(train_run *r, nn_model *m, const nn_obj *o, const 
         rt_rng data = s->data_at_epoch;
         for (int i = 0; i < train->n; i++) perm[i] = i;
         rt_rng_shuffle(&data, perm, (size_t)train->n);
+        /* The augmentation of the whole epoch, drawn after its order from the same stream: a
+        ** resumed epoch replays both, and nothing is drawn when augmentation is off. */
+        if (r->aug) nn_data_augment_draw(&data, cfg->augment, r->aug, train->n);
         double t0 = rt_now_s(), run_loss = 0.0;
         int64_t samples = 0;
         /* The epoch's row reports the learning rate of its last step; a point resumed after that
@@ -425,7 +435,8 @@ static rt_status train_epochs(train_run *r, nn_model *m, const nn_obj *o, const 
             int b = train->n - step * cfg->batch < cfg->batch ? train->n - step * cfg->batch : cfg->batch;
             double at = (double)(epoch - 1) + (double)step / steps;
             lr = rt_optim_lr(&cfg->optim, at);
-            double loss = nn_train_step(&stepper, train, perm + (size_t)step * cfg->batch, b, lr, at);
+            const uint8_t *aug = r->aug ? r->aug + (size_t)step * cfg->batch : NULL;
+            double loss = nn_train_step_aug(&stepper, train, perm + (size_t)step * cfg->batch, aug, b, lr, at);
             if (!isfinite(loss)) {
                 snprintf(res->status, sizeof res->status, "diverged");
                 res->diverged_epoch = epoch;
@@ -516,6 +527,7 @@ static rt_status train_close(train_run *r, nn_model *m, const nn_dataset *test, 
         }
     }
     free(r->perm);
+    free(r->aug);
     rt_ctx_free(&r->c);
     rt_optim_free(&s->opt);
     if (s->has_ema) rt_ema_free(&s->ema);
@@ -529,6 +541,10 @@ rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const 
     RT_ASSERT(cfg->batch > 0 && cfg->eval_batch > 0 && cfg->epochs >= 0);
     RT_ASSERT(cfg->eval_passes >= 1 && cfg->eval_passes <= 1024);
     if (nn_check_data(m, o, train, test, err)) return RT_ERR_ARG;
+    if (cfg->augment != NN_AUG_NONE && train->ndim != 3)
+        return rt_err_set(err, RT_ERR_ARG, "augment = \"%s\" crops and mirrors images of shape (C, H, W), but "
+                          "%s holds examples of %d dimension%s; use augment = \"none\"",
+                          nn_augment_name(cfg->augment), train->source, train->ndim, train->ndim == 1 ? "" : "s");
     train_run r;
     memset(&r, 0, sizeof r);
     rt_status st = train_open(&r, m, o, train, test, cfg, err);

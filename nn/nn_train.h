@@ -1,7 +1,8 @@
 /*
 ** nn_train.h: the training loop of one point (its evaluations through nn_eval.h).
 **
-** Per step (style.md section 10): reset the step arena; gather the batch; forward; objective;
+** Per step (style.md section 10): reset the step arena; gather the batch (augmented when
+** cfg->augment says so); forward; objective;
 ** backward into the flat gradient buffer; clip; optimizer step over the flat buffers, which
 ** leaves the gradients zero for the next step; EMA. The optimizer and EMA passes run on an
 ** rt_pool of OpenBLAS's thread count (bytes do not depend on it). No
@@ -70,6 +71,8 @@ typedef struct nn_train_cfg {
     const char *dir;            /* the point's directory */
     int checkpoint_every;       /* epochs between checkpoints (>= 1) */
     bool resume;                /* continue from dir/checkpoint when it exists */
+    nn_augment augment;         /* training batches only (nn_data.h), drawn from the data-order
+                                ** stream after each epoch's shuffle, one code per example */
     const nn_measure_cfg *measure;  /* information-plane schedule (info.csv); NULL or !on: none */
     nn_progress_fn progress;
     void *progress_user;
@@ -119,5 +122,9 @@ typedef struct nn_step {
 /* epoch: the fractional epoch (weight schedules of the objective). */
 double nn_train_step(const nn_step *s, const nn_dataset *d, const int32_t *idx, int b, float lr,
                      double epoch);
+/* As nn_train_step, each example transformed by its augmentation code aug[0..b)
+** (nn_data_gather_aug); aug NULL is nn_train_step. */
+double nn_train_step_aug(const nn_step *s, const nn_dataset *d, const int32_t *idx, const uint8_t *aug, int b,
+                         float lr, double epoch);
 
 #endif

@@ -82,12 +82,13 @@ Test(cli, keys_lists_what_set_accepts) {
     snprintf(args, sizeof args, "--keys %s", tiny());
     cr_assert_eq(vibrun(dir, args), 0, "%s", out);
     /* The params, then the settings that are not params (seed is both: listed once). */
-    cr_expect_str_eq(out, "hidden\nlr\nseed\nbatch\ncheckpoint_every\nema\nepochs\neval_batch\neval_passes\n"
+    cr_expect_str_eq(out, "hidden\nlr\nseed\naugment\nbatch\ncheckpoint_every\nema\nepochs\neval_batch\neval_passes\n"
                           "eval_samples\nreplicates\nstreams\ntrain_eval_limit\n");
     /* Each key it lists is one --set takes. */
     char *save = strdup(out);
     for (char *k = strtok(save, "\n"); k; k = strtok(NULL, "\n")) {
-        const char *v = strcmp(k, "streams") == 0 ? "independent" : strcmp(k, "ema") == 0 ? "0.5" : "1";
+        const char *v = strcmp(k, "streams") == 0 ? "independent" : strcmp(k, "ema") == 0 ? "0.5"
+                        : strcmp(k, "augment") == 0 ? "none" : "1";
         snprintf(args, sizeof args, "--list --set %s=%s %s", k, v, tiny());
         cr_expect_eq(vibrun(dir, args), 0, "--set %s=%s: %s", k, v, out);
     }

@@ -739,6 +739,178 @@ Test(data, gather_copies_rows) {
     nn_dataset_free(&d);
 }
 
+// ---- per-channel normalization ----
+
+/* n examples of shape (C, H, W) with the given values, labels 0. */
+static nn_dataset make_images(int n, int C, int H, int W, const float *x) {
+    nn_dataset d = make_set(n, C * H * W, x);
+    d.ndim = 3;
+    d.shape[0] = C, d.shape[1] = H, d.shape[2] = W;
+    return d;
+}
+
+Test(data, scale_channel_uses_train_stats_per_channel) {
+    /* 2 examples of (2, 1, 2): channel 0 holds 0, 2, 4, 6 (mean 3, population std sqrt 5), channel
+    ** 1 the constant 7, which becomes 0 in both splits */
+    const float xt[8] = { 0, 2, 7, 7, 4, 6, 7, 7 }, xs[4] = { 3, 8, 7, 1 };
+    nn_dataset tr = make_images(2, 2, 1, 2, xt), te = make_images(1, 2, 1, 2, xs);
+    double mean[NN_MAX_CHANNELS], sd[NN_MAX_CHANNELS];
+    cr_assert_eq(nn_data_channel_stats(&tr, mean, sd), 2);
+    cr_assert_eq(mean[0], 3.0);
+    cr_assert_float_eq(sd[0], sqrt(5.0), 1e-12);
+    cr_assert_eq(mean[1], 7.0);
+    cr_assert_eq(sd[1], 0.0);
+    nn_data_scale(&tr, &te, NN_SCALE_CHANNEL);
+    const float want_tr[8] = { (float)(-3 / sqrt(5.0)), (float)(-1 / sqrt(5.0)), 0, 0,
+                               (float)(1 / sqrt(5.0)), (float)(3 / sqrt(5.0)), 0, 0 };
+    for (int i = 0; i < 8; i++) cr_assert_float_eq(tr.x[i], want_tr[i], 1e-6f, "train %d: %g", i, (double)tr.x[i]);
+    cr_assert_float_eq(te.x[0], 0.0f, 1e-7f);           /* (3 - 3) / sqrt 5: train's statistics */
+    cr_assert_float_eq(te.x[1], (float)(5 / sqrt(5.0)), 1e-6f);
+    cr_assert_eq(te.x[2], 0.0f);
+    cr_assert_eq(te.x[3], 0.0f);
+    nn_dataset_free(&tr);
+    nn_dataset_free(&te);
+}
+
+/* The statistics of the real CIFAR-10 sample's train split, computed by nn_data_channel_stats,
+** equal a direct computation (one pass over the records as the file stores them, pixel p of a
+** record in channel p / 1024); channel scaling makes each channel of train mean 0 and std 1, and
+** applies train's statistics to test; channel_published is (bytes - 125.3) / 63.0 on red. */
+Test(data, cifar_channel_stats_match_a_direct_computation) {
+    char dir[512];
+    if (!tu_shared("cifar-10-subset", dir, sizeof dir)) tu_skip("../shared/data/cifar-10-subset absent");
+    nn_data_spec s = nn_data_spec_default();
+    s.name = "cifar10";
+    s.dir = dir;
+    nn_dataset tr, te, ntr, nte, ptr, pte;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_OK, "%s", err.msg);
+    double sum[3] = { 0 }, sum2[3] = { 0 }, cnt = (double)tr.n * 1024.0;
+    for (size_t i = 0; i < (size_t)tr.n * 3072; i++) {
+        size_t c = (i % 3072) / 1024;
+        double v = (double)tr.x[i];
+        sum[c] += v;
+        sum2[c] += v * v;
+    }
+    double mean[NN_MAX_CHANNELS], sd[NN_MAX_CHANNELS];
+    cr_assert_eq(nn_data_channel_stats(&tr, mean, sd), 3);
+    for (int c = 0; c < 3; c++) {
+        double m = sum[c] / cnt, v = sum2[c] / cnt - m * m;
+        cr_expect_float_eq(mean[c], m, 1e-9, "channel %d mean %.6f vs %.6f", c, mean[c], m);
+        cr_expect_float_eq(sd[c], sqrt(v), 1e-7, "channel %d std %.6f vs %.6f", c, sd[c], sqrt(v));
+        /* the sample's 5,085 images come within 2 bytes of the published full-train values */
+        double pm[3], ps[3];
+        cr_assert(nn_data_published_channels("cifar10", pm, ps));
+        cr_expect(fabs(mean[c] - 255.0 * pm[c]) < 2.0 && fabs(sd[c] - 255.0 * ps[c]) < 2.0,
+                  "channel %d: sample %.2f / %.2f, published %.1f / %.1f", c, mean[c], sd[c], 255 * pm[c], 255 * ps[c]);
+    }
+    s.scale = NN_SCALE_CHANNEL;
+    cr_assert_eq(nn_data_open(&s, &ntr, &nte, &err), RT_OK, "%s", err.msg);
+    double m2[NN_MAX_CHANNELS], s2[NN_MAX_CHANNELS];
+    nn_data_channel_stats(&ntr, m2, s2);
+    for (int c = 0; c < 3; c++) {
+        cr_expect(fabs(m2[c]) < 1e-5 && fabs(s2[c] - 1.0) < 1e-5, "channel %d: %g %g", c, m2[c], s2[c]);
+        size_t at = (size_t)c * 1024 + 5;
+        cr_expect_float_eq(nte.x[at], (float)(((double)te.x[at] - mean[c]) / sd[c]), 1e-5f);
+    }
+    s.scale = NN_SCALE_CHANNEL_PUBLISHED;
+    cr_assert_eq(nn_data_open(&s, &ptr, &pte, &err), RT_OK, "%s", err.msg);
+    cr_expect_float_eq(ptr.x[0], (float)((59.0 - 125.3) / 63.0), 1e-6f, "%g", (double)ptr.x[0]);
+    cr_expect_float_eq(ptr.x[2048], (float)((63.0 - 113.9) / 66.7), 1e-6f, "%g", (double)ptr.x[2048]);
+    cr_expect_float_eq(pte.x[0], (float)((158.0 - 125.3) / 63.0), 1e-6f);
+    nn_dataset *all[6] = { &tr, &te, &ntr, &nte, &ptr, &pte };
+    for (int i = 0; i < 6; i++) nn_dataset_free(all[i]);
+}
+
+Test(data, channel_published_is_refused_without_published_values) {
+    nn_data_spec s = nn_data_spec_default();
+    s.name = "fashion-mnist";
+    s.scale = NN_SCALE_CHANNEL_PUBLISHED;
+    nn_dataset tr, te;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_ERR_ARG);
+    ASSERT_MSG(err, "fashion-mnist: scale = \"channel_published\": vibrun knows published per-channel "
+               "statistics for cifar10 only");
+    assert_empty(&tr);
+    double m[3], sd[3];
+    cr_assert(!nn_data_published_channels("mnist", m, sd));
+}
+
+// ---- augmentation ----
+
+/* code of a crop with top-left corner (dy, dx) in the padded image, mirrored when flip */
+static uint8_t aug_code(int dy, int dx, int flip) {
+    return (uint8_t)((dy * (2 * NN_AUG_PAD + 1) + dx) * 2 + flip);
+}
+
+/* One (2, 5, 6) image, pixel (c, h, w) = 100 c + 10 h + w + 1 (none is 0, the padding's value),
+** gathered under four codes; every expected pixel below is worked out by hand. */
+Test(augment, crop_flip_of_a_known_image) {
+    enum { C = 2, H = 5, W = 6, D = C * H * W };
+    float x[D];
+    for (int c = 0; c < C; c++)
+        for (int h = 0; h < H; h++)
+            for (int w = 0; w < W; w++) x[(c * H + h) * W + w] = (float)(100 * c + 10 * h + w + 1);
+    nn_dataset d = make_images(1, C, H, W, x);
+    d.y[0] = 7;
+    int32_t idx[4] = { 0, 0, 0, 0 }, y[4];
+    const uint8_t codes[4] = { aug_code(4, 4, 0), aug_code(4, 4, 1), aug_code(5, 2, 0), aug_code(3, 6, 1) };
+    float out[4 * D];
+    nn_data_gather_aug(&d, idx, codes, 4, out, y);
+    for (int i = 0; i < 4; i++) cr_assert_eq(y[i], 7);
+#define PX(k, c, h, w) out[(k) * D + ((c) * H + (h)) * W + (w)]
+    /* (4, 4), no flip: the image itself */
+    for (int i = 0; i < D; i++) cr_assert_eq(out[i], x[i], "identity crop, element %d", i);
+    /* (4, 4), flipped: rows reversed left-right: row 0 of channel 0 is 6 5 4 3 2 1 */
+    const float row0[W] = { 6, 5, 4, 3, 2, 1 };
+    for (int w = 0; w < W; w++) cr_assert_eq(PX(1, 0, 0, w), row0[w]);
+    cr_assert_eq(PX(1, 1, 4, 0), 146.0f);              /* channel 1, row 4, last column: 100+40+5+1 */
+    /* (5, 2): the crop starts one row below and two columns left of the image: out(h, w) =
+    ** x(h + 1, w - 2); row 0 of channel 0 is 0 0 11 12 13 14, the last row all padding */
+    const float crop_row0[W] = { 0, 0, 11, 12, 13, 14 };
+    for (int w = 0; w < W; w++) cr_assert_eq(PX(2, 0, 0, w), crop_row0[w], "w %d: %g", w, (double)PX(2, 0, 0, w));
+    for (int w = 0; w < W; w++) cr_assert_eq(PX(2, 1, 4, w), 0.0f);
+    cr_assert_eq(PX(2, 1, 3, 5), 144.0f);              /* x(1, 4, 3) = 100+40+3+1 */
+    /* (3, 6) flipped: one row above, two columns right, then mirrored: out(h, w) = x(h - 1, 7 - w);
+    ** row 0 is padding, row 1 of channel 0 is 0 0 6 5 4 3 */
+    for (int w = 0; w < W; w++) cr_assert_eq(PX(3, 0, 0, w), 0.0f);
+    const float flip_row1[W] = { 0, 0, 6, 5, 4, 3 };
+    for (int w = 0; w < W; w++) cr_assert_eq(PX(3, 0, 1, w), flip_row1[w], "w %d: %g", w, (double)PX(3, 0, 1, w));
+    cr_assert_eq(PX(3, 1, 2, 3), 115.0f);              /* x(1, 1, 4) = 100+10+4+1 */
+#undef PX
+    cr_assert_eq(d.x[0], 1.0f, "the data set itself is left as it was");
+    /* no codes: a plain gather */
+    nn_data_gather_aug(&d, idx, NULL, 1, out, NULL);
+    for (int i = 0; i < D; i++) cr_assert_eq(out[i], x[i]);
+    nn_dataset_free(&d);
+}
+
+/* The draws: the same stream gives the same codes; every corner and both flips occur, each about
+** as often as it should (9 x 9 corners, 2 flips); none draws nothing. */
+Test(augment, draws_are_reproducible_and_cover_every_crop) {
+    enum { N = 162 * 400 };
+    static uint8_t a[N], b[N];
+    rt_rng r1, r2;
+    rt_rng_stream(&r1, 5, 0, RT_STREAM_DATA);
+    r2 = r1;
+    nn_data_augment_draw(&r1, NN_AUG_CROP_FLIP, a, N);
+    nn_data_augment_draw(&r2, NN_AUG_CROP_FLIP, b, N);
+    cr_assert_eq(memcmp(a, b, N), 0);
+    int count[NN_AUG_CODES] = { 0 }, flips = 0;
+    for (int i = 0; i < N; i++) {
+        cr_assert_lt(a[i], NN_AUG_CODES);
+        count[a[i]]++;
+        flips += a[i] & 1;
+    }
+    for (int k = 0; k < NN_AUG_CODES; k++)                /* 400 expected, sd 20 */
+        cr_expect(count[k] > 300 && count[k] < 500, "code %d drawn %d times", k, count[k]);
+    cr_expect(abs(flips - N / 2) < 1000, "%d flips of %d", flips, N);
+    rt_rng before = r1;
+    nn_data_augment_draw(&r1, NN_AUG_NONE, a, N);
+    cr_assert_eq(memcmp(&before, &r1, sizeof r1), 0, "augment none draws nothing");
+    cr_assert_str_eq(nn_augment_name(NN_AUG_CROP_FLIP), "crop_flip");
+}
+
 Test(data, gather_out_of_range_aborts, .signal = SIGABRT) {
     const float x[2] = { 1.0f, 2.0f };
     nn_dataset d = make_set(1, 2, x);

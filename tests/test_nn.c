@@ -522,6 +522,7 @@ static int every = 1;                   /* cfg.checkpoint_every */
 static int snap_epoch;                  /* > 0: copy the point's directory in the next epoch */
 static char snap_from[512], snap_to[512];
 static bool lose_timing_log;        /* train_point: remove timing.csv.part before resuming */
+static bool augment_on;             /* train_once: (3, 4, 4) images under augment = crop_flip */
 
 static void stop_at(const nn_progress *p, void *user) {
     (void)user;
@@ -541,6 +542,16 @@ static void stop_at(const nn_progress *p, void *user) {
 }
 
 enum { EPOCHS = 3, STEPS = 8 };         /* 300 examples, batch 40 */
+
+/* blobs(n, seed)'s examples as (3, 4, 4) images: each of the 8 features fills 6 pixels. */
+static nn_dataset image_blobs(int n, uint64_t seed) {
+    nn_dataset b = blobs(n, seed), d = { .n = n, .ndim = 3, .shape = { 3, 4, 4 }, .dim = 48, .nclass = 2 };
+    d.x = malloc((size_t)n * 48 * sizeof(float));
+    d.y = b.y;
+    for (int i = 0; i < n * 48; i++) d.x[i] = b.x[(i / 48) * 8 + (i % 48) / 6];
+    free(b.x);
+    return d;
+}
 
 /* One call of nn_train on the point into dir (resuming or not), epochs as given; the status. */
 static bool conv_point;                 /* train_once: a convolutional trunk with batch norms */
@@ -565,14 +576,14 @@ static void train_once(const char *dir, int epochs, bool resume, nn_result *res)
         cr_assert_eq(nn_model_build_shape(&m, c, 9, (int[]){ 2, 2, 2 }, true, &err), RT_OK, "%s", err.msg);
         cr_assert_eq(m.nstate, 16u);
     } else {
-        cr_assert_eq(nn_model_build(&m, s, 5, 8, &err), RT_OK, "%s", err.msg);
+        cr_assert_eq(nn_model_build(&m, s, 5, augment_on ? 48 : 8, &err), RT_OK, "%s", err.msg);
     }
     nn_term_spec t[2] = { nn_term_spec_default(NN_TERM_CE), nn_term_spec_default(NN_TERM_KL) };
     snprintf(t[1].layer, sizeof t[1].layer, "z");
     t[1].weight = 0.01f;
     nn_obj o;
     cr_assert_eq(nn_obj_build(&o, t, 2, NULL, 0, &m, &err), RT_OK, "%s", err.msg);
-    nn_dataset tr = blobs(300, 6), te = blobs(100, 7);
+    nn_dataset tr = augment_on ? image_blobs(300, 6) : blobs(300, 6), te = augment_on ? image_blobs(100, 7) : blobs(100, 7);
     nn_train_cfg cfg = nn_train_cfg_default();
     cfg.epochs = epochs;
     cfg.batch = 40;
@@ -586,6 +597,7 @@ static void train_once(const char *dir, int epochs, bool resume, nn_result *res)
     cfg.stop = &stop_flag;
     cfg.progress = stop_at;
     cfg.resume = resume;
+    cfg.augment = augment_on ? NN_AUG_CROP_FLIP : NN_AUG_NONE;
     steps_run = 0;
     first_epoch = first_step = 0;
     cr_assert_eq(nn_train(&m, &o, &tr, &te, &cfg, res, &err), RT_OK, "%s", err.msg);
@@ -699,6 +711,86 @@ Test(resume, batchnorm_statistics_resume_to_the_same_bytes) {
     cr_expect(rt_ckpt_has(ck, "state") && rt_ckpt_has(ck, "ema.state"), "the checkpoint has no running statistics");
     rt_ckpt_free(ck);
     conv_point = false;
+}
+
+/* Augmentation draws from the data-order stream after each epoch's shuffle: a run interrupted in
+** the middle of epoch 2 and resumed replays that epoch's order and crops, and ends with the bytes
+** of the run never interrupted; those bytes differ from the same point trained unaugmented (the
+** draws are used). */
+Test(resume, augmented_run_interrupted_then_resumed_gives_the_same_bytes) {
+    augment_on = true;
+    expect_resumed_same_bytes(11, "resumed_aug");
+    char whole[512], plain[512], pa[600], pb[600];
+    snprintf(whole, sizeof whole, "tmp-whole-%d", (int)getpid());     /* the augmented run, kept */
+    augment_on = false;
+    snprintf(plain, sizeof plain, "%s", tu_tmpdir("plain"));
+    train_point(plain, 0);
+    snprintf(pa, sizeof pa, "%s/metrics.csv", whole);
+    snprintf(pb, sizeof pb, "%s/metrics.csv", plain);
+    char *a = tu_read_file(pa, NULL), *b = tu_read_file(pb, NULL);
+    cr_assert(a && b);
+    cr_expect_str_neq(a, b, "augmentation changed nothing");
+    free(a);
+    free(b);
+}
+
+/* Evaluation never sees augmentation: after an augmented epoch the train row of the result is the
+** evaluation of the final weights on the training set as it was loaded (a copy kept aside), and
+** the training set itself is left untouched. */
+Test(nn, evaluation_is_not_augmented) {
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 16, "fc1"), L(NN_LAYER_RELU, 0, "r"), L(NN_LAYER_LINEAR, 2, "out") };
+    nn_model m;
+    nn_obj o;
+    ce_model(&m, &o, s, 3, 48, 1);
+    nn_dataset tr = image_blobs(200, 3), te = image_blobs(50, 4), copy = image_blobs(200, 3);
+    nn_train_cfg cfg = nn_train_cfg_default();
+    cfg.epochs = 1;
+    cfg.batch = 20;
+    cfg.dir = tu_tmpdir("eval_not_augmented");
+    cfg.augment = NN_AUG_CROP_FLIP;
+    nn_result res;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_train(&m, &o, &tr, &te, &cfg, &res, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(memcmp(tr.x, copy.x, (size_t)tr.n * 48 * sizeof(float)), 0, "training changed the data set");
+    rt_ctx c;
+    rt_ctx_init(&c, 1u << 20);
+    nn_eval_cfg e = { .batch = cfg.eval_batch, .seed = cfg.seed, .epoch = 1.0 };
+    nn_eval ev = nn_evaluate(&m, &o, &copy, &e, &c);
+    cr_expect_eq(ev.loss_bits, res.train_loss_bits, "%.9g vs %.9g", ev.loss_bits, res.train_loss_bits);
+    cr_expect_eq(ev.error, res.train_error);
+    /* the same weights on crops of the training set score otherwise */
+    int32_t *idx = malloc(200 * sizeof *idx);
+    uint8_t *codes = malloc(200);
+    for (int i = 0; i < 200; i++) idx[i] = i, codes[i] = (uint8_t)((i * 37) % NN_AUG_CODES);
+    nn_data_gather_aug(&copy, idx, codes, 200, tr.x, tr.y);
+    nn_eval cropped = nn_evaluate(&m, &o, &tr, &e, &c);
+    cr_expect_neq(cropped.loss_bits, res.train_loss_bits);
+    free(idx);
+    free(codes);
+    rt_ctx_free(&c);
+    nn_dataset *all[3] = { &tr, &te, &copy };
+    for (int i = 0; i < 3; i++) free(all[i]->x), free(all[i]->y);
+    nn_model_free(&m);
+}
+
+/* Augmentation needs (C, H, W) examples: nn_train refuses it on flat ones before writing. */
+Test(nn, augment_refuses_flat_examples) {
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 2, "out") };
+    nn_model m;
+    nn_obj o;
+    ce_model(&m, &o, s, 1, 8, 1);
+    nn_dataset tr = blobs(20, 1);
+    snprintf(tr.source, sizeof tr.source, "blobs.csv");
+    nn_train_cfg cfg = nn_train_cfg_default();
+    cfg.dir = tu_tmpdir("augment_flat");
+    cfg.augment = NN_AUG_CROP_FLIP;
+    nn_result res;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_train(&m, &o, &tr, &tr, &cfg, &res, &err), RT_ERR_ARG);
+    cr_expect_not_null(strstr(err.msg, "augment = \"crop_flip\" crops and mirrors images of shape (C, H, W), but "
+                              "blobs.csv holds examples of 1 dimension"), "%s", err.msg);
+    free(tr.x), free(tr.y);
+    nn_model_free(&m);
 }
 
 /* A timing log lost between the interrupt and the resume is started again with its header. */

@@ -152,10 +152,15 @@ Test(vibrun, nn_names_are_the_script_names) {
         cr_expect(s && strcmp(s, nn_init_name((nn_init)i)) == 0, "init %d: script '%s', nn '%s'", i, s,
                   nn_init_name((nn_init)i));
     }
-    for (int k = NN_SCALE_NONE; k <= NN_SCALE_STANDARDIZE; k++) {
+    for (int k = NN_SCALE_NONE; k <= NN_SCALE_CHANNEL_PUBLISHED; k++) {
         const char *s = lb_choice_name("scale", k);
         cr_expect(s && strcmp(s, nn_scale_name((nn_scale)k)) == 0, "scale %d: script '%s', nn '%s'", k, s,
                   nn_scale_name((nn_scale)k));
+    }
+    for (int a = NN_AUG_NONE; a <= NN_AUG_CROP_FLIP; a++) {
+        const char *s = lb_choice_name("augment", a);
+        cr_expect(s && strcmp(s, nn_augment_name((nn_augment)a)) == 0, "augment %d: script '%s', nn '%s'", a, s,
+                  nn_augment_name((nn_augment)a));
     }
 }
 
@@ -310,6 +315,46 @@ Test(vibrun, set_overrides_params_and_settings) {
         cr_expect_eq(vibrun(dir, args), bad[i].code, "--set %s: exit code\n%s", bad[i].set, out);
         cr_expect_not_null(strstr(out, bad[i].want), "--set %s:\n%s", bad[i].set, out);
     }
+}
+
+/* augment is a setting: config.lua repeats it when the script or --set names it, so a replay
+** trains the same bytes; --set augment=none is another point (another id); the two differ. */
+Test(vibrun, augment_is_replayed_and_changes_the_point) {
+    char data[512];
+    if (!tu_shared("cifar-10-subset", data, sizeof data)) tu_skip("../shared/data/cifar-10-subset absent");
+    const char *dir = tu_tiny_dir("augment");
+    char args[2048], ids[2][32], path[2400], path2[2400];
+    const char *sets[2] = { "", "--set augment=none" };
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "--list --set data_dir=%s %s '%s/tests/lua/augment_tiny.lua'", data, sets[k],
+                 tu_source_dir());
+        cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+        cr_assert_eq(sscanf(out, "# 1 point of runs/augment_tiny\n1 %31s", ids[k]), 1, "%s", out);
+        snprintf(args, sizeof args, "--quiet --out runs --set data_dir=%s %s '%s/tests/lua/augment_tiny.lua'", data,
+                 sets[k], tu_source_dir());
+        cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    }
+    cr_assert_str_neq(ids[0], ids[1], "augment = none must be another point");
+    const char *want[2] = { "augment = \"crop_flip\" }", "augment = \"none\" }" };
+    char *metrics[2];
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/runs/augment_tiny/%s/config.lua", dir, ids[k]);
+        char *text = tu_read_file(path, NULL);
+        cr_assert_not_null(text, "%s", path);
+        cr_expect_not_null(strstr(text, want[k]), "%s", text);
+        free(text);
+        snprintf(path, sizeof path, "%s/runs/augment_tiny/%s/metrics.csv", dir, ids[k]);
+        metrics[k] = tu_read_file(path, NULL);
+        cr_assert_not_null(metrics[k]);
+    }
+    cr_expect_str_neq(metrics[0], metrics[1]);
+    free(metrics[0]);
+    free(metrics[1]);
+    snprintf(args, sizeof args, "--quiet --out replay runs/augment_tiny/%s/config.lua", ids[0]);
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(path, sizeof path, "%s/runs/augment_tiny/%s/metrics.csv", dir, ids[0]);
+    snprintf(path2, sizeof path2, "%s/replay/augment_tiny/%s/metrics.csv", dir, ids[0]);
+    tu_expect_same_file(path, path2);
 }
 
 Test(vibrun, check_prints_summary_and_trains_nothing) {
