@@ -198,12 +198,18 @@ static void common_vars(rt_buf *b, const plot_opts *o, const char *out, double w
 
 /* A name not used yet in this run: base, else base_2, base_3, ... */
 static void unique_name(plot_run *r, const char *base, char *out, size_t size) {
-    snprintf(out, size, "%s", base);
+    /* A figure name holds params' keys and values (error_vs_<axis>, info_plane_<label>): it stays one
+    ** file name in plots/, never a path (a key "../x" or "a/b") nor a hidden file. */
+    char safe[256];
+    snprintf(safe, sizeof safe, "%s", base);
+    for (char *c = safe; *c; c++)
+        if (!(isalnum((unsigned char)*c) || strchr("_=.+-", *c)) || (c == safe && *c == '.')) *c = '-';
+    snprintf(out, size, "%s", safe);
     for (int k = 2;; k++) {
         bool taken = false;
         for (int i = 0; i < r->nused; i++) taken |= strcmp(r->used[i], out) == 0;
         if (!taken) break;
-        snprintf(out, size, "%s_%d", base, k);
+        snprintf(out, size, "%s_%d", safe, k);
     }
     if (r->nused < 64) snprintf(r->used[r->nused++], sizeof r->used[0], "%s", out);
 }

@@ -213,7 +213,11 @@ static int parse(int argc, char **argv, lb_opts *o) {
             if (o->nsets == LB_MAX_SETS) return bad_usage("more than %d --set options", LB_MAX_SETS);
             o->sets[o->nsets++] = arg;
             break;
-        case OPT_OUT: o->out = arg; break;
+        case OPT_OUT:
+            /* An unset $OUT in a job script: "" would put runs/<name> at the filesystem root. */
+            if (!arg[0]) return bad_usage("--out is empty (an unset variable?); give the output root, e.g. --out runs");
+            o->out = arg;
+            break;
         case OPT_CHECK: o->check = true; break;
         case OPT_RESUME: o->resume = true; break;
         case OPT_LIST: o->list = true; break;
