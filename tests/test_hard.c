@@ -21,7 +21,8 @@ static char out[1 << 16];
 /* Runs `vibrun ARGS` inside dir; returns its exit code; stdout+stderr in `out`. */
 static int vibrun(const char *dir, const char *args) {
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>&1", dir, tu_vibrun(), args);
+    /* budgets small enough that a hostile script's test takes a second */
+    snprintf(cmd, sizeof cmd, "cd '%s' && VIB_SCRIPT_STEPS=1e8 VIB_SCRIPT_MEMORY=64 '%s' %s 2>&1", dir, tu_vibrun(), args);
     return tu_run(cmd, out, sizeof out);
 }
 
@@ -93,4 +94,75 @@ Test(hard, a_param_key_with_slashes_stays_one_figure_name, .timeout = 120) {
     cr_expect_neq(tu_run(cmd, out, sizeof out), 0, "written outside the run directory:\n%s", out);
     snprintf(cmd, sizeof cmd, "cd '%s/r/e/plots' && ls error_vs_..-..-k.gp", dir);
     cr_expect_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
+}
+
+// ---- item 2: the declaration phase's time and memory budget ----
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* A hostile script (line 2 is the body) stops within seconds, exit 1, its message naming line 2. */
+Test(hard, a_looping_or_growing_script_stops_with_a_message_naming_its_line, .timeout = 240) {
+    const char *dir = tu_tmpdir("budget");
+    const struct { const char *body, *want; } cases[] = {
+        { "while true do end", "budget of 1e+08 Lua instructions" },
+        { "local function f(n) return f(n + 1) end return f(1)", "budget of 1e+08 Lua instructions" },
+        { "error(setmetatable({}, { __tostring = function() while true do end end }))", "Lua instructions" },
+        { "xpcall(function() error('x') end, function(e) while true do end end)", "Lua instructions" },
+        { "while true do pcall(function() while true do end end) end", "Lua instructions" },
+        { "local t = {} while true do t[#t + 1] = string.rep('x', 1e6) end", "memory budget of 64 MiB" },
+        { "setmetatable({}, { __gc = function() while true do end end })", "__gc metamethods are not available" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        write_text(dir, "hostile.lua", "local vib = require 'vib'\n%s\n", cases[i].body);
+        double t0 = now_s();
+        int code = vibrun(dir, "--list hostile.lua");
+        double dt = now_s() - t0;
+        cr_expect_eq(code, 1, "%s: exit %d\n%s", cases[i].body, code, out);
+        cr_expect_not_null(strstr(out, "hostile.lua:2: "), "%s: %s", cases[i].body, out);
+        cr_expect_not_null(strstr(out, cases[i].want), "%s: expected '%s' in %s", cases[i].body, cases[i].want, out);
+        cr_expect_lt(dt, 20.0, "%s: took %.1f s", cases[i].body, dt);
+    }
+}
+
+/* xpcall keeps its meaning for scripts that use it: results on success, the handler's on error. */
+Test(hard, xpcall_still_returns_results_and_the_handlers_value) {
+    const char *dir = tu_tmpdir("xpcall");
+    write_text(dir, "x.lua", "local vib = require 'vib'\n"
+               "local ok, v = xpcall(function(a, b) return a + b end, error, 40, 2)\n"
+               "local bad, w = xpcall(function() error('boom', 0) end, function(e) return 'handled ' .. e end)\n"
+               "error(tostring(ok) .. ' ' .. v .. ' ' .. tostring(bad) .. ' ' .. w, 0)\n");
+    cr_expect_eq(vibrun(dir, "--list x.lua"), 1, "%s", out);
+    cr_expect_not_null(strstr(out, "true 42 false handled boom"), "%s", out);
+}
+
+/* SIGTERM while a script loops: stopped promptly, exit 143, the line named. */
+Test(hard, sigterm_stops_a_looping_script_with_143, .timeout = 60) {
+    const char *dir = tu_tmpdir("budget_term");
+    write_text(dir, "loop.lua", "local vib = require 'vib'\nwhile true do end\n");
+    char log[1200];
+    snprintf(log, sizeof log, "%s/log", dir);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || chdir(dir) != 0) _exit(126);
+        dup2(fd, 2);
+        execl(tu_vibrun(), tu_vibrun(), "--list", "loop.lua", (char *)NULL);
+        _exit(127);
+    }
+    struct timespec ts = { 0, 300 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+    double t0 = now_s();
+    cr_assert_eq(kill(pid, SIGTERM), 0);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_expect_lt(now_s() - t0, 2.0);
+    char *text = tu_read_file(log, NULL);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 143, "status %d\n%s", st, text);
+    cr_expect_not_null(strstr(text, "loop.lua:2: stopped by a signal"), "%s", text);
+    free(text);
 }
