@@ -166,3 +166,60 @@ Test(hard, sigterm_stops_a_looping_script_with_143, .timeout = 60) {
     cr_expect_not_null(strstr(text, "loop.lua:2: stopped by a signal"), "%s", text);
     free(text);
 }
+
+// ---- item 9: --set integers, data files that are no files, quoting for sbatch ----
+
+Test(hard, an_int_setting_past_int_range_is_refused_before_it_wraps) {
+    const char *dir = tu_tiny_dir("intrange");
+    char args[2048];
+    snprintf(args, sizeof args, "--list --set epochs=3000000000 '%s/tests/lua/tiny.lua'", tu_source_dir());
+    cr_expect_eq(vibrun(dir, args), 2, "%s", out);
+    cr_expect_not_null(strstr(out, "'epochs' must be at most 2147483647"), "%s", out);
+    cr_expect_null(strstr(out, "-1294967296"), "%s", out);
+}
+
+/* vib.data.csv on a FIFO (would block), /dev/zero (never ends) and a directory: refused at once. */
+Test(hard, a_data_path_that_is_no_regular_file_is_refused, .timeout = 60) {
+    const char *dir = tu_tiny_dir("fifo");
+    char fifo[1200];
+    snprintf(fifo, sizeof fifo, "%s/fifo.csv", dir);
+    cr_assert_eq(mkfifo(fifo, 0644), 0);
+    const char *paths[] = { "fifo.csv", "/dev/zero", "." };
+    const char *what[] = { "a FIFO", "a device", "a directory" };
+    for (int i = 0; i < 3; i++) {
+        write_text(dir, "d.lua", "local vib = require 'vib'\nreturn vib.experiment { name = 'd',\n"
+                   "  data = vib.data.csv { path = '%s', holdout = 0.25 },\n"
+                   "  model = vib.seq { vib.linear { out = 3 } }, objective = vib.obj.ce {} }\n", paths[i]);
+        char cmd[1400];
+        snprintf(cmd, sizeof cmd, "cd '%s' && timeout 20 '%s' --check d.lua 2>&1", dir, tu_vibrun());
+        int code = tu_run(cmd, out, sizeof out);
+        cr_expect_eq(code, 1, "%s: exit %d\n%s", paths[i], code, out);
+        cr_expect_not_null(strstr(out, "is not a regular file"), "%s: %s", paths[i], out);
+        cr_expect_not_null(strstr(out, what[i]), "%s: %s", paths[i], out);
+    }
+}
+
+/* The printed sbatch line and #SBATCH --output quote an output root with a space, a quote, '#'
+** and '%': the printed command, run by a shell, names the script written. */
+Test(hard, the_sbatch_line_and_output_quote_odd_paths) {
+    const char *dir = tu_tiny_dir("sbatchq");
+    char args[2048];
+    snprintf(args, sizeof args, "slurm --tasks 1 --set hidden=8 --out \"r x'y #1%%\" '%s/tests/lua/tiny.lua'",
+             tu_source_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    const char *line = strstr(out, "submit with: sbatch ");
+    cr_assert_not_null(line, "%s", out);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cd '%s' && f() { test -f \"$1\" && echo \"$1\"; } && f %.*s", dir,
+             (int)strcspn(line + 20, "\n"), line + 20);
+    cr_expect_eq(tu_run(cmd, out, sizeof out), 0, "%s", cmd);
+    cr_expect_not_null(strstr(out, "r x'y #1%/tiny/slurm/tiny.sbatch"), "%s", out);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/r x'y #1%%/tiny/slurm/tiny.sbatch", dir);
+    char *text = tu_read_file(path, NULL);
+    cr_assert_not_null(text);
+    cr_expect_not_null(strstr(text, "x'\\''y #1%%/tiny/slurm/%x-%A_%a.out'\n"), "%s", text);
+    const char *o = strstr(text, "#SBATCH --output='/");
+    cr_expect_not_null(o, "%s", text);
+    free(text);
+}
