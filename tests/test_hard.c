@@ -223,3 +223,66 @@ Test(hard, the_sbatch_line_and_output_quote_odd_paths) {
     cr_expect_not_null(o, "%s", text);
     free(text);
 }
+
+// ---- item 7: a checkpoint carries its point, its shapes and a cursor inside the run ----
+
+#include "rt_ckpt.h"
+
+/* Trains the two points of a sweep over x (1: 3 hidden units, 2: 4) for two epochs into dir/r/c;
+** their ids into ids[0], ids[1]. */
+static void train_two(const char *dir, char ids[2][64]) {
+    write_text(dir, "c.lua", EXPERIMENT("'c'", "{ x = 1 }", "vib.grid { x = { 1, 2 } }"));
+    cr_assert_eq(vibrun(dir, "--quiet --out r --set epochs=2 c.lua"), 0, "%s", out);
+    cr_assert_eq(vibrun(dir, "--list --out r --set epochs=2 c.lua"), 0, "%s", out);
+    cr_assert_eq(sscanf(out, "# 2 points of r/c\n1 %63s {x=1}\n2 %63s", ids[0], ids[1]), 2, "%s", out);
+}
+
+/* Replaces blob `name` of checkpoint `from` and saves it as `to`. */
+static void forge(const char *from, const char *to, const char *name, const void *data, size_t n) {
+    rt_err err = { 0 };
+    rt_ckpt *ck = rt_ckpt_load(from, &err);
+    cr_assert_not_null(ck, "%s", err.msg);
+    if (name) rt_ckpt_put(ck, name, data, n);
+    cr_assert_eq(rt_ckpt_save(ck, to, &err), RT_OK, "%s", err.msg);
+    rt_ckpt_free(ck);
+}
+
+Test(hard, a_checkpoint_of_another_point_or_shape_is_refused, .timeout = 120) {
+    const char *dir = tu_tiny_dir("ckpt_point");
+    char ids[2][64], a[1200], b[1200], res[1200];
+    train_two(dir, ids);
+    snprintf(a, sizeof a, "%s/r/c/%s/checkpoint", dir, ids[0]);
+    snprintf(b, sizeof b, "%s/r/c/%s/checkpoint", dir, ids[1]);
+    snprintf(res, sizeof res, "%s/r/c/%s/result.csv", dir, ids[1]);
+    /* point 1's checkpoint copied over point 2's */
+    forge(a, b, NULL, NULL, 0);
+    cr_assert_eq(remove(res), 0);
+    cr_expect_eq(vibrun(dir, "--quiet --resume --out r --set epochs=2 c.lua"), 1, "%s", out);
+    char want[256];
+    snprintf(want, sizeof want, "a checkpoint of point %s, not of point %s", ids[0], ids[1]);
+    cr_expect_not_null(strstr(out, want), "%s", out);
+    /* ... and with point 2's id forged into it: its shapes (3 hidden units, not 4) give it away */
+    forge(a, b, "point", ids[1], strlen(ids[1]));
+    cr_expect_eq(vibrun(dir, "--quiet --resume --out r --set epochs=2 c.lua"), 1, "%s", out);
+    cr_expect_not_null(strstr(out, "holds parameter "), "%s", out);
+    cr_expect_not_null(strstr(out, "3x4 where the model has linear1.weight 4x4"), "%s", out);
+}
+
+Test(hard, a_checkpoint_cursor_outside_the_run_is_refused, .timeout = 120) {
+    const char *dir = tu_tiny_dir("ckpt_cursor");
+    char ids[2][64], a[1200], res[1200];
+    train_two(dir, ids);
+    snprintf(a, sizeof a, "%s/r/c/%s/checkpoint", dir, ids[0]);
+    snprintf(res, sizeof res, "%s/r/c/%s/result.csv", dir, ids[0]);
+    const int32_t bad[][2] = { { -1, 0 }, { 2147483647, 0 }, { 1, -5 }, { 0, 1000000 }, { 2, 1 } };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        forge(a, a, "cursor", bad[i], sizeof bad[i]);
+        remove(res);
+        cr_expect_eq(vibrun(dir, "--quiet --resume --out r --set epochs=2 c.lua"), 1, "cursor %d %d: %s", bad[i][0],
+                     bad[i][1], out);
+        char want[128];
+        snprintf(want, sizeof want, "its cursor (epoch %d, step %d) lies outside", bad[i][0], bad[i][1]);
+        cr_expect_not_null(strstr(out, want), "%s", out);
+    }
+}
+
