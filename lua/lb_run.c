@@ -435,7 +435,7 @@ static int count_finished(const run *r) {
     for (int i = 0; i < r->n; i++) {
         char res[1400];
         snprintf(res, sizeof res, "%s/%s/result.csv", r->exp_dir, r->ids[i]);
-        finished += selected(r, i) && file_exists(res);
+        finished += selected(r, i) && lb_result_status(r->exp_dir, r->ids[i]) != LB_RESULT_NONE;
     }
     return finished;
 }
@@ -624,11 +624,14 @@ static int run_train(const run *r, tally *t) {
         ps.point = i + 1;
         char res_path[1200];
         snprintf(res_path, sizeof res_path, "%s/%s/result.csv", r->exp_dir, p->id);
-        if (o->resume && file_exists(res_path)) {
+        if (o->resume && lb_result_status(r->exp_dir, p->id) != LB_RESULT_NONE) {
             if (!o->quiet) fprintf(stderr, "[%d/%d] %s: finished before, skipped (--resume)\n", i + 1, r->n, p->id);
             t->done++;
             continue;
         }
+        if (o->resume && file_exists(res_path))
+            fprintf(stderr, "vibrun: %s is no result of point %s (empty or damaged); training the point again\n",
+                    res_path, p->id);
         int pc = -1;
         if (o->jobs <= 1) {
             pc = train_point(o, p, &dc, r->exp_dir, &ps);

@@ -286,3 +286,42 @@ Test(hard, a_checkpoint_cursor_outside_the_run_is_refused, .timeout = 120) {
     }
 }
 
+// ---- item 8: files written by something else are not trusted ----
+
+/* An empty or junk result.csv is no result: --resume trains the point again, results.csv lists it
+** with its own row, and `vibrun status` does not call it done before. */
+Test(hard, an_empty_or_junk_result_is_not_done, .timeout = 120) {
+    const char *dir = tu_tiny_dir("junkresult");
+    char ids[2][64], res[1200];
+    train_two(dir, ids);
+    const char *junk[] = { "", "a,b\n1,2\n" };
+    for (int k = 0; k < 2; k++) {
+        snprintf(res, sizeof res, "%s/r/c/%s/result.csv", dir, ids[1]);
+        tu_write_file(res, junk[k], strlen(junk[k]));
+        cr_expect_eq(vibrun(dir, "--resume --out r --set epochs=2 c.lua"), 0, "%s", out);
+        cr_expect_not_null(strstr(out, "is no result of point"), "%s", out);
+        char *text = tu_read_file(res, NULL);
+        cr_expect(text && strncmp(text, "point_id,x,seed,status", 22) == 0, "%s", text);
+        free(text);
+        char all[1200];
+        snprintf(all, sizeof all, "%s/r/c/results.csv", dir);
+        text = tu_read_file(all, NULL);
+        cr_expect(text && strstr(text, ids[1]) && !strstr(text, ",a,") && !strstr(text, "a,b"), "%s", text);
+        free(text);
+    }
+}
+
+Test(hard, a_garbage_manifest_is_refused_not_overwritten) {
+    const char *dir = tu_tiny_dir("junkmanifest");
+    write_text(dir, "c.lua", EXPERIMENT("'c'", "{ x = 1 }", "vib.grid { x = { 1, 2 } }"));
+    char path[1200];
+    snprintf(path, sizeof path, "%s/r/c", dir);
+    cr_assert_eq(tu_run(strcat(strcpy((char[1400]){ 0 }, "mkdir -p "), path), NULL, 0), 0);
+    write_text(path, "manifest", "someone else's notes\n");
+    cr_expect_eq(vibrun(dir, "--quiet --out r --set epochs=1 c.lua"), 1, "%s", out);
+    cr_expect_not_null(strstr(out, "is not a vibrun manifest"), "%s", out);
+    snprintf(path, sizeof path, "%s/r/c/manifest", dir);
+    char *text = tu_read_file(path, NULL);
+    cr_expect_str_eq(text, "someone else's notes\n");
+    free(text);
+}
