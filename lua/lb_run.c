@@ -341,10 +341,20 @@ typedef struct worker {
     int point;
 } worker;
 
+/* Whether the stop was passed on to the workers: once per run, so that a worker checkpointing
+** after the first SIGTERM is not sent another. */
+static bool forwarded = false;
+
+/* A worker's SIGINT/SIGTERM: stop after the current step and checkpoint; a second one (Slurm sends
+** the job's processes one, the parent passes its own on) changes nothing. */
+static void worker_stop(int sig) {
+    (void)sig;
+    lb_stop = 1;
+}
+
 /* Waits for one worker to end (polling, so that a signal is noticed and passed on); returns
 ** its slot, with *code its POINT_* code. */
 static int wait_worker(worker *w, int nw, int *code) {
-    bool forwarded = false;
     for (;;) {
         int status;
         pid_t pid = waitpid(-1, &status, WNOHANG);
@@ -641,6 +651,8 @@ static int run_train(const run *r, tally *t) {
             if (pid < 0) RT_ABORT("fork: %s", strerror(errno));
             if (pid == 0) {
                 /* A worker: ends with its parent (SIGTERM: checkpoint and stop). */
+                signal(SIGINT, worker_stop);
+                signal(SIGTERM, worker_stop);
                 prctl(PR_SET_PDEATHSIG, SIGTERM);
                 if (getppid() != parent) _exit(POINT_INTERRUPTED);
                 if (threads) rt_blas_set_threads(threads);

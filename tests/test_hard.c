@@ -325,3 +325,56 @@ Test(hard, a_garbage_manifest_is_refused_not_overwritten) {
     cr_expect_str_eq(text, "someone else's notes\n");
     free(text);
 }
+
+// ---- item 5: one SIGTERM under --jobs 2 ----
+
+/* SIGTERM to the whole process group (as Slurm's preemption and a terminal's job control send it):
+** each worker gets it directly and once more from the parent; both end interrupted with their
+** checkpoint, not killed by the second signal, and the run exits 143. */
+Test(hard, sigterm_to_the_group_under_jobs_2_checkpoints_every_worker, .timeout = 120) {
+    const char *dir = tu_tiny_dir("jobs_term");
+    char script[1024], log[1200];
+    snprintf(script, sizeof script, "%s/tests/lua/tiny.lua", tu_source_dir());
+    snprintf(log, sizeof log, "%s/log", dir);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        setpgid(0, 0);
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || chdir(dir) != 0) _exit(126);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execl(tu_vibrun(), tu_vibrun(), "--out", "r", "--jobs", "2", "--set", "epochs=1000000", script, (char *)NULL);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    bool started = false;
+    for (int i = 0; i < 1200 && !started; i++) {
+        char *text = tu_read_file(log, NULL);
+        started = text && strstr(text, "[1/2]") && strstr(text, "[2/2]");
+        free(text);
+        struct timespec ts = { 0, 50 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    if (!started) kill(-pid, SIGKILL);
+    cr_assert(started, "the two workers did not start within 60 s");
+    cr_assert_eq(kill(-pid, SIGTERM), 0);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    char *text = tu_read_file(log, NULL);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 143, "status %d\n%s", st, text);
+    cr_expect_null(strstr(text, "ended by signal"), "%s", text);
+    cr_expect_not_null(strstr(text, "0 of 2 points done, 2 checkpointed"), "%s", text);
+    free(text);
+    char names[4][64], exp[1200];
+    snprintf(exp, sizeof exp, "%s/r/tiny", dir);
+    cr_assert_eq(tu_point_dirs(exp, names, 4), 2);
+    for (int i = 0; i < 2; i++) {
+        char ck[1400];
+        snprintf(ck, sizeof ck, "%s/%s/checkpoint", exp, names[i]);
+        rt_err err = { 0 };
+        rt_ckpt *c = rt_ckpt_load(ck, &err);
+        cr_expect_not_null(c, "%s", err.msg);
+        rt_ckpt_free(c);
+    }
+}
