@@ -378,3 +378,19 @@ Test(hard, sigterm_to_the_group_under_jobs_2_checkpoints_every_worker, .timeout 
         rt_ckpt_free(c);
     }
 }
+
+// ---- item 1: no fixed-size list where user input decides the length (lb_plot.c) ----
+
+/* 70 figures of one kind: each gets its own file (names past the 64th were not remembered, so the
+** 65th and 66th took the same name and overwrote each other). */
+Test(hard, seventy_figures_of_one_kind_get_seventy_files, .timeout = 240) {
+    const char *dir = tu_tiny_dir("manyplots");
+    write_text(dir, "m.lua", EXPERIMENT("'m'", "{ x = 1 }", "vib.grid { x = { 1 } }, plots = (function()\n"
+               "    local t = {} for i = 1, 70 do t[i] = vib.plot.training_curve { formats = { 'svg' } } end\n"
+               "    return t end)()"));
+    cr_assert_eq(vibrun(dir, "--quiet --out r m.lua"), 0, "%s", out);
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "ls '%s/r/m/plots/' | grep -c '^training_curve.*\\.gp$'", dir);
+    cr_assert_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
+    cr_expect_eq(atoi(out), 70, "%s .gp files", out);
+}
