@@ -237,6 +237,7 @@ static int train_point(const lb_opts *o, lb_point *p, const data_cache *dc, cons
     p->train.progress = on_progress;
     p->train.progress_user = ps;
     p->train.stop = &lb_stop;
+    p->train.point_id = p->id;
     nn_result r;
     if (!st) st = nn_train(&m, &obj, &dc->train, &dc->test, &p->train, &r, &err);
     nn_model_free(&m);
@@ -651,8 +652,15 @@ static int run_train(const run *r, tally *t) {
             if (pid < 0) RT_ABORT("fork: %s", strerror(errno));
             if (pid == 0) {
                 /* A worker: ends with its parent (SIGTERM: checkpoint and stop). */
-                signal(SIGINT, worker_stop);
-                signal(SIGTERM, worker_stop);
+                /* sigaction: under strict C11, signal() is System V's, reset to the default by the
+                ** first signal (so a second would kill the worker) */
+                struct sigaction sa;
+                memset(&sa, 0, sizeof sa);
+                sa.sa_handler = worker_stop;
+                sa.sa_flags = SA_RESTART;
+                sigemptyset(&sa.sa_mask);
+                sigaction(SIGINT, &sa, NULL);
+                sigaction(SIGTERM, &sa, NULL);
                 prctl(PR_SET_PDEATHSIG, SIGTERM);
                 if (getppid() != parent) _exit(POINT_INTERRUPTED);
                 if (threads) rt_blas_set_threads(threads);

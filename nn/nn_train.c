@@ -36,15 +36,11 @@ typedef struct train_state {
     rt_rng data_at_epoch;       /* the data stream as the current epoch began */
     rt_rng noise;
     int32_t cursor[2];          /* epochs completed, steps done in the next epoch */
+    const char *id;             /* the point's id (nn_train_cfg.point_id), or NULL */
 } train_state;
 
-/* What a checkpoint says it belongs to: the point (its directory's name, the point id) and the
+/* What a checkpoint says it belongs to: the point id (when the caller gave one) and the
 ** parameters' names and shapes, one line each. */
-static const char *point_of(const char *dir) {
-    const char *slash = strrchr(dir, '/');
-    return slash ? slash + 1 : dir;
-}
-
 static void shapes_text(const rt_params *P, rt_buf *b) {
     for (int i = 0; i < P->n; i++) {
         rt_buf_printf(b, "%s ", P->items[i].name);
@@ -59,7 +55,7 @@ static rt_status ckpt_save(const train_state *s, const char *dir, rt_err *err) {
     rt_ckpt *ck = rt_ckpt_new();
     rt_buf shapes = { 0 };
     shapes_text(s->P, &shapes);
-    rt_ckpt_put(ck, "point", point_of(dir), strlen(point_of(dir)));
+    if (s->id) rt_ckpt_put(ck, "point", s->id, strlen(s->id));
     rt_ckpt_put(ck, "shapes", shapes.s, shapes.n);
     rt_buf_free(&shapes);
     size_t nb = s->P->total * sizeof(float);
@@ -81,11 +77,10 @@ static rt_status ckpt_save(const train_state *s, const char *dir, rt_err *err) {
 
 /* A checkpoint of another point or of other parameter shapes is refused (one written before
 ** these blobs existed has neither and is read as before). */
-static rt_status ckpt_belongs(const rt_ckpt *ck, const train_state *s, const char *dir, const char *path,
-                              rt_err *err) {
+static rt_status ckpt_belongs(const rt_ckpt *ck, const train_state *s, const char *path, rt_err *err) {
     size_t n;
-    const char *id = rt_ckpt_data(ck, "point", &n), *here = point_of(dir);
-    if (id && (n != strlen(here) || memcmp(id, here, n) != 0))
+    const char *id = rt_ckpt_data(ck, "point", &n), *here = s->id ? s->id : "?";
+    if (id && s->id && (n != strlen(here) || memcmp(id, here, n) != 0))
         return rt_err_set(err, RT_ERR_FORMAT, "%s: a checkpoint of point %.*s, not of point %s (copied from "
                           "another point's directory?); delete it to restart %s from scratch", path,
                           (int)(n < 64 ? n : 64), id, here, here);
@@ -108,7 +103,7 @@ static rt_status ckpt_belongs(const rt_ckpt *ck, const train_state *s, const cha
 }
 
 /* Loads dir/checkpoint into s if it exists; *found tells whether it did. Its cursor must lie in
-** the run: 0..epochs epochs done, 0..steps-1 steps into the next (none after the last). */
+** the run: 0..epochs epochs done, 0..steps steps into the next (none after the last). */
 static rt_status ckpt_load(train_state *s, const char *dir, int epochs, int steps, bool *found, rt_err *err) {
     char path[1100];
     snprintf(path, sizeof path, "%s/checkpoint", dir);
@@ -119,7 +114,7 @@ static rt_status ckpt_load(train_state *s, const char *dir, int epochs, int step
     rt_ckpt *ck = rt_ckpt_load(path, err);
     if (!ck) return err->status;
     size_t nb = s->P->total * sizeof(float);
-    rt_status st = ckpt_belongs(ck, s, dir, path, err);
+    rt_status st = ckpt_belongs(ck, s, path, err);
     if (!st) st = rt_ckpt_get(ck, "params", s->P->data, nb, err);
     if (!st) st = rt_ckpt_get(ck, "optim.m", s->opt.m, nb, err);
     if (!st && s->opt.v) st = rt_ckpt_get(ck, "optim.v", s->opt.v, nb, err);
@@ -129,7 +124,7 @@ static rt_status ckpt_load(train_state *s, const char *dir, int epochs, int step
     if (!st) st = rt_ckpt_get(ck, "rng.data", &s->data_at_epoch, sizeof s->data_at_epoch, err);
     if (!st) st = rt_ckpt_get(ck, "rng.noise", &s->noise, sizeof s->noise, err);
     if (!st) st = rt_ckpt_get(ck, "cursor", s->cursor, sizeof s->cursor, err);
-    if (!st && (s->cursor[0] < 0 || s->cursor[0] > epochs || s->cursor[1] < 0 || s->cursor[1] >= steps ||
+    if (!st && (s->cursor[0] < 0 || s->cursor[0] > epochs || s->cursor[1] < 0 || s->cursor[1] > steps ||
                 (s->cursor[0] == epochs && s->cursor[1] != 0)))
         st = rt_err_set(err, RT_ERR_FORMAT, "%s: its cursor (epoch %d, step %d) lies outside this point's %d "
                         "epochs of %d steps (a damaged or forged checkpoint); delete it to restart the point "
@@ -376,6 +371,7 @@ static rt_status train_open(train_run *r, nn_model *m, const nn_obj *o, const nn
     /* The optimizer and EMA passes run on the GEMM's threads (rt_blas_pool), between GEMMs, when
     ** those threads would idle. The results do not depend on the thread count. */
     rt_pool *pool = rt_blas_pool();
+    s->id = cfg->point_id;
     rt_optim_init(&s->opt, &cfg->optim, s->P->total);
     s->opt.pool = pool;
     s->has_ema = cfg->ema > 0.0f;
