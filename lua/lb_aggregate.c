@@ -30,6 +30,14 @@ static int occurrence(char *const *names, int i) {
     return k;
 }
 
+/* A result.csv is the point's own only when it has one row, a point_id column holding the point's
+** id and a status: an empty file, a truncated one or junk written by something else is no result
+** (the point is trained again on --resume, and left out of results.csv). */
+static bool result_valid(const rt_csv_table *t, const char *id) {
+    int ci = rt_csv_col(t, "point_id"), cs = rt_csv_col(t, "status");
+    return t->nrow == 1 && ci >= 0 && cs >= 0 && strcmp(rt_csv_at(t, 0, ci), id) == 0 && rt_csv_at(t, 0, cs)[0];
+}
+
 // ---- aggregates ----
 
 double lb_t975(int df) {
@@ -58,6 +66,11 @@ static rt_status write_results(const char *exp_dir, char ids[][17], int n, resul
         char path[1200];
         snprintf(path, sizeof path, "%s/%s/result.csv", exp_dir, ids[i]);
         if (!rt_csv_read(path, &ts[i])) continue;
+        if (!result_valid(&ts[i], ids[i])) {       /* empty or junk: not a result, left out */
+            rt_csv_table_free(&ts[i]);
+            memset(&ts[i], 0, sizeof ts[i]);
+            continue;
+        }
         char **head = ts[i].cell;
         for (int c = 0; c < ts[i].ncol; c++) {
             int occ = occurrence(head, c), found = 0;
@@ -217,8 +230,8 @@ lb_result lb_result_status(const char *exp_dir, const char *id) {
     rt_csv_table t;
     if (!rt_csv_read(path, &t)) return LB_RESULT_NONE;
     int c = rt_csv_col(&t, "status");
-    lb_result r = c >= 0 && t.nrow > 0 && strcmp(rt_csv_at(&t, 0, c), "diverged") == 0 ? LB_RESULT_DIVERGED
-                                                                                        : LB_RESULT_DONE;
+    lb_result r = !result_valid(&t, id) ? LB_RESULT_NONE
+                : strcmp(rt_csv_at(&t, 0, c), "diverged") == 0 ? LB_RESULT_DIVERGED : LB_RESULT_DONE;
     rt_csv_table_free(&t);
     return r;
 }

@@ -14,8 +14,12 @@
 
 /* ---- lb_state.c ---- */
 /* A sandboxed state: base, table, string, math, utf8; `require "vib"`; undefined globals are
-** errors; math.random seeded with `seed`. NULL if the embedded DSL fails to load (a bug). */
+** errors; math.random seeded with `seed`; the script's budget armed. NULL if the embedded DSL fails to
+** load (a bug) or a budget in the environment is malformed (the message printed). */
 lua_State *lb_state_new(unsigned long long seed);
+/* Whether the script's budget (instructions, memory, the stop flag; lb_state.c) is checked: on from
+** lb_state_new; off where only the DSL's own code runs on resolved data and an error would be a bug. */
+void lb_state_guard(lua_State *L, bool on);
 /* Loads and runs `path` under a message handler; leaves its one result on the stack. On error
 ** returns false with the message on the stack. */
 bool lb_dofile(lua_State *L, const char *path, bool traceback);

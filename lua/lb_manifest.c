@@ -34,8 +34,17 @@ bool lb_manifest_check(const char *exp_dir, const char *script, char *msg, size_
     if (!s) return true;
     char *line = strstr(s, "\nscript ");
     if (line) sscanf(line + 8, "%4095[^\n]", have);
+    bool ours = strncmp(s, "# vibrun run directory", 22) == 0 && have[0];
     free(s);
-    if (!have[0] || strcmp(have, want) == 0) return true;
+    if (!ours) {
+        /* Not written by vibrun (or damaged): whose directory this is cannot be told, so it is not
+        ** overwritten. */
+        snprintf(msg, size, "%s is not a vibrun manifest (no '# vibrun run directory' header and script line); "
+                 "nothing was changed. Use another --out directory, or remove the file if %s is a run directory "
+                 "of yours", path, exp_dir);
+        return false;
+    }
+    if (strcmp(have, want) == 0) return true;
     snprintf(msg, size, "%s was written by another script (%s), not %s; nothing was changed. Use another "
              "--out directory, give the experiment another name, or remove %s", exp_dir, have, want, exp_dir);
     return false;

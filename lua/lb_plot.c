@@ -154,8 +154,8 @@ typedef struct plot_run {
     int n;
     bool quiet;
     char labels[256][96];       /* per point: the params that vary across points, for names */
-    char used[64][160];         /* figure names drawn so far */
-    int nused, drawn, failed;
+    char **used;                /* figure names drawn so far (every one: two figures never share a file) */
+    int nused, capused, drawn, failed;
 } plot_run;
 
 static void note(plot_run *r, const plot_opts *o, const char *fmt, ...) {
@@ -198,14 +198,27 @@ static void common_vars(rt_buf *b, const plot_opts *o, const char *out, double w
 
 /* A name not used yet in this run: base, else base_2, base_3, ... */
 static void unique_name(plot_run *r, const char *base, char *out, size_t size) {
-    snprintf(out, size, "%s", base);
+    /* A figure name holds params' keys and values (error_vs_<axis>, info_plane_<label>): it stays one
+    ** file name in plots/, never a path (a key "../x" or "a/b") nor a hidden file. */
+    char safe[256];
+    snprintf(safe, sizeof safe, "%s", base);
+    for (char *c = safe; *c; c++)
+        if (!(isalnum((unsigned char)*c) || strchr("_=.+-", *c)) || (c == safe && *c == '.')) *c = '-';
+    /* room for a "_<k>" suffix, so that a long name still gets a distinct one */
+    if (size > 16 && strlen(safe) > size - 16) safe[size - 16] = '\0';
+    snprintf(out, size, "%s", safe);
     for (int k = 2;; k++) {
         bool taken = false;
         for (int i = 0; i < r->nused; i++) taken |= strcmp(r->used[i], out) == 0;
         if (!taken) break;
-        snprintf(out, size, "%s_%d", base, k);
+        snprintf(out, size, "%s_%d", safe, k);
     }
-    if (r->nused < 64) snprintf(r->used[r->nused++], sizeof r->used[0], "%s", out);
+    if (r->nused == r->capused) {
+        r->capused = r->capused ? 2 * r->capused : 64;
+        r->used = realloc(r->used, (size_t)r->capused * sizeof *r->used);
+        if (!r->used) RT_ABORT("out of memory");
+    }
+    r->used[r->nused++] = rt_xstrdup(out);
 }
 
 static void finish(plot_run *r, const char *name, const plot_opts *o, int rc) {
@@ -827,6 +840,8 @@ int lb_plot_run(const plot_opts *plots, int np, const char *exp_dir, char ids[][
         }
     }
     int rc = r->failed ? -1 : 0;
+    for (int i = 0; i < r->nused; i++) free(r->used[i]);
+    free(r->used);
     free(r);
     return rc;
 }

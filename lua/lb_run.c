@@ -247,6 +247,7 @@ static int train_point(const lb_opts *o, lb_point *p, const data_cache *dc, cons
     p->train.progress = on_progress;
     p->train.progress_user = ps;
     p->train.stop = &lb_stop;
+    p->train.point_id = p->id;
     nn_result r;
     if (!st) st = nn_train(&m, &obj, &dc->train, &dc->test, &p->train, &r, &err);
     nn_model_free(&m);
@@ -351,10 +352,20 @@ typedef struct worker {
     int point;
 } worker;
 
+/* Whether the stop was passed on to the workers: once per run, so that a worker checkpointing
+** after the first SIGTERM is not sent another. */
+static bool forwarded = false;
+
+/* A worker's SIGINT/SIGTERM: stop after the current step and checkpoint; a second one (Slurm sends
+** the job's processes one, the parent passes its own on) changes nothing. */
+static void worker_stop(int sig) {
+    (void)sig;
+    lb_stop = 1;
+}
+
 /* Waits for one worker to end (polling, so that a signal is noticed and passed on); returns
 ** its slot, with *code its POINT_* code. */
 static int wait_worker(worker *w, int nw, int *code) {
-    bool forwarded = false;
     for (;;) {
         int status;
         pid_t pid = waitpid(-1, &status, WNOHANG);
@@ -445,7 +456,7 @@ static int count_finished(const run *r) {
     for (int i = 0; i < r->n; i++) {
         char res[1400];
         snprintf(res, sizeof res, "%s/%s/result.csv", r->exp_dir, r->ids[i]);
-        finished += selected(r, i) && file_exists(res);
+        finished += selected(r, i) && lb_result_status(r->exp_dir, r->ids[i]) != LB_RESULT_NONE;
     }
     return finished;
 }
@@ -642,11 +653,14 @@ static int run_train(const run *r, tally *t) {
         ps.point = i + 1;
         char res_path[1200];
         snprintf(res_path, sizeof res_path, "%s/%s/result.csv", r->exp_dir, p->id);
-        if (o->resume && file_exists(res_path)) {
+        if (o->resume && lb_result_status(r->exp_dir, p->id) != LB_RESULT_NONE) {
             if (!o->quiet) fprintf(stderr, "[%d/%d] %s: finished before, skipped (--resume)\n", i + 1, r->n, p->id);
             t->done++;
             continue;
         }
+        if (o->resume && file_exists(res_path))
+            fprintf(stderr, "vibrun: %s is no result of point %s (empty or damaged); training the point again\n",
+                    res_path, p->id);
         int pc = -1;
         if (o->jobs <= 1) {
             pc = train_point(o, p, &dc, r->exp_dir, &ps);
@@ -656,6 +670,15 @@ static int run_train(const run *r, tally *t) {
             if (pid < 0) RT_ABORT("fork: %s", strerror(errno));
             if (pid == 0) {
                 /* A worker: ends with its parent (SIGTERM: checkpoint and stop). */
+                /* sigaction: under strict C11, signal() is System V's, reset to the default by the
+                ** first signal (so a second would kill the worker) */
+                struct sigaction sa;
+                memset(&sa, 0, sizeof sa);
+                sa.sa_handler = worker_stop;
+                sa.sa_flags = SA_RESTART;
+                sigemptyset(&sa.sa_mask);
+                sigaction(SIGINT, &sa, NULL);
+                sigaction(SIGTERM, &sa, NULL);
                 prctl(PR_SET_PDEATHSIG, SIGTERM);
                 if (getppid() != parent) _exit(POINT_INTERRUPTED);
                 if (threads) rt_blas_set_threads(threads);

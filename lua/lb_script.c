@@ -106,14 +106,15 @@ int lb_run(const lb_opts *o) {
         report(lua_tostring(L, -1));
         goto out;
     }
-    lua_getfield(L, LUA_REGISTRYINDEX, "vib.module");
-    lua_getfield(L, -1, "kind");
-    lua_pushvalue(L, -3);
-    lua_call(L, 1, 1);
+    lua_pushvalue(L, -1);
+    if (!lb_call_vib(L, "kind", 1, 1)) {    /* protected: the budget's hook may raise anywhere */
+        report(lua_tostring(L, -1));
+        goto out;
+    }
     const char *kind = lua_tostring(L, -1);
     char kindbuf[32];
     snprintf(kindbuf, sizeof kindbuf, "%s", kind ? kind : "");
-    lua_pop(L, 2);
+    lua_pop(L, 1);
     if (strcmp(kindbuf, "point") == 0) {
         code = replay_point(L, o);
         L = NULL;                       /* replay_point closed it */
@@ -145,6 +146,7 @@ int lb_run(const lb_opts *o) {
     }
     lb_points pts;
     char msg[2048];
+    lb_state_guard(L, false);           /* the DSL's own reading of resolved points: no budget to pass */
     if (!lb_points_read(L, lua_gettop(L), o->script, &pts, msg, sizeof msg)) {
         report(msg);
         code = set_error_code(o, msg);

@@ -70,28 +70,37 @@ int lb_slurm_write(const lb_opts *o, const char *exp_dir, const char *exp_name, 
     lb_shell_quote(&q_out, out);
     lb_shell_quote(&q_cwd, cwd);
     set_args(o, &sets);
+    /* #SBATCH --output: sbatch reads quotes and backslashes as the shell does, '#' outside quotes
+    ** starts a comment, and '%' starts a file name pattern ('%%' is one '%'). */
+    rt_buf logs = { 0 }, q_logs = { 0 }, q_path = { 0 };
+    for (const char *c = out; *c; c++) rt_buf_printf(&logs, *c == '%' ? "%%%%" : "%c", *c);
+    rt_buf_printf(&logs, "/");
+    for (const char *c = exp_name; *c; c++) rt_buf_printf(&logs, *c == '%' ? "%%%%" : "%c", *c);
+    rt_buf_printf(&logs, "/slurm/%%x-%%A_%%a.out");
+    snprintf(path, sizeof path, "%s/%s.sbatch", dir, exp_name);
+    lb_shell_quote(&q_logs, rt_buf_str(&logs));
+    lb_shell_quote(&q_path, path);
     rt_buf_printf(&text,
         "#!/bin/bash\n"
         "# Written by `vibrun slurm`: the %d points of %s as a job array of %d tasks; task i trains\n"
         "# shard i/%d (balanced, deterministic) into %s/%s, continuing what a previous run left\n"
-        "# (--resume). Submit: sbatch %s/%s.sbatch   Watch: vibrun status %s/%s\n"
+        "# (--resume). Submit: sbatch %s   Watch: vibrun status %s/%s\n"
         "# When every task has ended: vibrun %s --merge --out %s%s\n"
         "#SBATCH --job-name=vib-%s\n"
         "#SBATCH --array=1-%d\n"
-        "#SBATCH --output=%s/%s/slurm/%%x-%%A_%%a.out\n"
+        "#SBATCH --output=%s\n"
         "#SBATCH --ntasks=1\n"
         "#SBATCH --cpus-per-task=%d\n"
         "%s%s%s%s%s%s"
         "export OPENBLAS_NUM_THREADS=\"${SLURM_CPUS_PER_TASK:-1}\"\n"
         "cd %s\n"
         "exec %s %s --resume --quiet --out %s --shard \"${SLURM_ARRAY_TASK_ID}/%d\"%s\n",
-        npoints, script, tasks, tasks, out, exp_name, dir, exp_name, out, exp_name, script, out, rt_buf_str(&sets),
-        exp_name, tasks, out, exp_name, o->slurm_cpus > 0 ? o->slurm_cpus : 1,
+        npoints, script, tasks, tasks, out, exp_name, q_path.s, out, exp_name, q_script.s, q_out.s, rt_buf_str(&sets),
+        exp_name, tasks, q_logs.s, o->slurm_cpus > 0 ? o->slurm_cpus : 1,
         o->slurm_partition ? "#SBATCH --partition=" : "", o->slurm_partition ? o->slurm_partition : "",
         o->slurm_partition ? "\n" : "", o->slurm_time ? "#SBATCH --time=" : "",
         o->slurm_time ? o->slurm_time : "", o->slurm_time ? "\n" : "",
         q_cwd.s, q_exe.s, q_script.s, q_out.s, tasks, rt_buf_str(&sets));
-    snprintf(path, sizeof path, "%s/%s.sbatch", dir, exp_name);
     rt_err err = { 0 };
     rt_status wst = rt_write_atomic(path, text.s, text.n, &err);
     rt_buf_free(&q_exe);
@@ -99,6 +108,8 @@ int lb_slurm_write(const lb_opts *o, const char *exp_dir, const char *exp_name, 
     rt_buf_free(&q_out);
     rt_buf_free(&q_cwd);
     rt_buf_free(&text);
+    rt_buf_free(&logs);
+    rt_buf_free(&q_logs);
     if (wst != RT_OK) {
         fprintf(stderr, "vibrun: %s\n", err.msg);
         rt_buf_free(&sets);
@@ -107,14 +118,15 @@ int lb_slurm_write(const lb_opts *o, const char *exp_dir, const char *exp_name, 
     chmod(path, 0755);
     printf("job array: %s (%d tasks, %d points)\n", path, tasks, npoints);
     if (!o->slurm_submit) {
-        printf("submit with: sbatch %s\n", path);
+        printf("submit with: sbatch %s\n", q_path.s);
+        rt_buf_free(&q_path);
         rt_buf_free(&sets);
         return 0;
     }
     char line[256] = "";
     rt_buf cmd = { 0 };
-    rt_buf_printf(&cmd, "sbatch --parsable ");
-    lb_shell_quote(&cmd, path);
+    rt_buf_printf(&cmd, "sbatch --parsable %s", q_path.s);
+    rt_buf_free(&q_path);
     fflush(stdout);
     FILE *f = popen(cmd.s, "r");
     rt_buf_free(&cmd);

@@ -1,13 +1,165 @@
 // lb_state.c: the sandboxed Lua state, the embedded DSL, and protected execution.
 #include <lauxlib.h>
 #include <lualib.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lb.h"
 #include "lb_embed.h"
 #include "lb_lua.h"
 #include "rt_text.h"
+
+// ---- the declaration phase's budget: instructions, memory, the stop flag ----
+
+/* A script declares; it never needs minutes or gigabytes. Running it (and resolving its points)
+** counts Lua instructions in a count hook and bytes in the state's allocator; past either budget,
+** or once SIGINT/SIGTERM set lb_stop, the hook raises an error naming the script line it was at.
+** Once raised, the error comes back at every instruction (the hook's count drops to 1), so a
+** script's pcall, xpcall or error handler cannot swallow it: the next instruction after the catch
+** raises it again, up to the top. The budgets: VIB_SCRIPT_STEPS (instructions) and
+** VIB_SCRIPT_MEMORY (MiB) in the environment, else the defaults below. One state at a time is
+** guarded (vibrun runs one script per process). */
+enum { HOOK_EVERY = 1000 };
+#define DEFAULT_STEPS 1e9           /* seconds of Lua; every shipped experiment --lists under 2e7 */
+#define DEFAULT_MEMORY_MIB 512.0
+
+static struct {
+    size_t used, limit;             /* bytes held by the state, and its budget */
+    double steps, max_steps;        /* instructions counted so far (in HOOK_EVERY), and the budget */
+    bool armed, fatal;              /* whether the hook checks; whether its error was raised */
+    char where[320];                /* the script position the hook last saw ("x.lua:12:") */
+    char msg[768];                  /* the error once fatal */
+    lua_State *L;                   /* the guarded state */
+} guard;
+
+static void note_where(lua_State *L);
+
+static void *guarded_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+    (void)ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        guard.used -= old;
+        return NULL;
+    }
+    /* Past the budget: refused (Lua raises "not enough memory"; the hook names the line). Once
+    ** fatal, 16 MiB of slack let the error travel up while the hook stops the script. */
+    size_t limit = guard.fatal ? guard.limit + ((size_t)16 << 20) : guard.limit;
+    if (guard.armed && nsize > old && guard.used + (nsize - old) > limit) {
+        /* The VM saved its pc before an allocating instruction: the stack reads as it stands (no
+        ** allocation in lua_getinfo "Sl"). */
+        if (!guard.fatal && guard.L) note_where(guard.L);
+        if (!guard.fatal)
+            snprintf(guard.msg, sizeof guard.msg, "%s the script's Lua state passed its memory budget of %.0f MiB "
+                     "(a table or string growing without end?); a script that truly needs more can run with "
+                     "VIB_SCRIPT_MEMORY=<MiB> in the environment", guard.where[0] ? guard.where : "?:",
+                     (double)guard.limit / (1 << 20));
+        guard.fatal = true;
+        return NULL;
+    }
+    void *p = realloc(ptr, nsize);
+    if (p) guard.used = guard.used - old + nsize;
+    return p;
+}
+
+/* The innermost frame of a script file ("@path": the script or a module beside it) as "path:line:". */
+static void note_where(lua_State *L) {
+    lua_Debug ar;
+    for (int level = 0; level < 16 && lua_getstack(L, level, &ar); level++) {
+        if (!lua_getinfo(L, "Sl", &ar) || ar.source[0] != '@' || ar.currentline <= 0) continue;
+        snprintf(guard.where, sizeof guard.where, "%s:%d:", ar.short_src, ar.currentline);
+        return;
+    }
+}
+
+static void guard_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    if (!guard.armed) return;
+    note_where(L);
+    if (!guard.fatal) {
+        guard.steps += HOOK_EVERY;
+        const char *w = guard.where[0] ? guard.where : "?:";
+        if (lb_stop) {
+            snprintf(guard.msg, sizeof guard.msg, "%s stopped by a signal while the script ran", w);
+            guard.fatal = true;
+        } else if (guard.steps > guard.max_steps) {
+            snprintf(guard.msg, sizeof guard.msg, "%s the script ran past its budget of %.3g Lua instructions "
+                     "(an endless loop or recursion?); a script that truly needs more can run with "
+                     "VIB_SCRIPT_STEPS=<count> in the environment", w, guard.max_steps);
+            guard.fatal = true;
+        }
+    }
+    if (guard.fatal) {
+        lua_sethook(L, guard_hook, LUA_MASKCOUNT, 1);
+        lua_pushstring(L, guard.msg);
+        lua_error(L);
+    }
+}
+
+/* A budget from the environment variable `name` (a number >= 1, "2e9" allowed), else dflt; false
+** with a message when it is malformed. */
+static bool budget_env(const char *name, double dflt, double *out) {
+    const char *v = getenv(name);
+    *out = dflt;
+    if (!v || !*v) return true;
+    char *end;
+    double x = strtod(v, &end);
+    if (end == v || *end || !(x >= 1) || x > 1e18) {
+        fprintf(stderr, "vibrun: %s=%s: expected a number >= 1, e.g. %s=%g\n", name, v, name, dflt);
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
+void lb_state_guard(lua_State *L, bool on) {
+    (void)L;
+    guard.armed = on;
+}
+
+/* The budget's error in place of the message on top of the stack, once it was raised: a message
+** handler's own error ("error in error handling") or Lua's "not enough memory" say less. */
+static void guard_message(lua_State *L) {
+    if (!guard.fatal) return;
+    lua_pop(L, 1);
+    lua_pushstring(L, guard.msg);
+}
+
+/* xpcall(f, handler, ...) as pcall, then handler(err) once the error has unwound. Lua calls a
+** message handler where the error was raised, and an error the budget's hook raises leaves hooks off
+** until it unwinds: a handler that loops would run unchecked. Scripts have no debug library, so a
+** handler could not read the stack at the error anyway. */
+static int l_xpcall(lua_State *L) {
+    int n = lua_gettop(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 1);
+    for (int i = 3; i <= n; i++) lua_pushvalue(L, i);
+    int base = n + 1;
+    if (lua_pcall(L, n - 2 < 0 ? 0 : n - 2, LUA_MULTRET, 0) == LUA_OK) {
+        lua_pushboolean(L, 1);
+        lua_insert(L, base);
+        return lua_gettop(L) - base + 1;
+    }
+    lua_pushboolean(L, 0);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -3);
+    lua_call(L, 1, 1);
+    return 2;
+}
+
+/* setmetatable refusing a __gc metamethod: finalizers run with hooks off, so one that loops could
+** not be stopped. */
+static int l_setmetatable(lua_State *L) {
+    if (lua_type(L, 2) == LUA_TTABLE && lua_getfield(L, 2, "__gc") != LUA_TNIL)
+        return luaL_error(L, "setmetatable: __gc metamethods are not available in experiment scripts");
+    lua_settop(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 2, 1);
+    return 1;
+}
 
 // ---- undefined globals are errors ----
 
@@ -123,9 +275,23 @@ static int l_load_module(lua_State *L) {
     return 1;
 }
 
+static int panic(lua_State *L) {
+    fprintf(stderr, "vibrun: Lua error outside a protected call (a bug): %s\n",
+            lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?");
+    return 0;
+}
+
 lua_State *lb_state_new(unsigned long long seed) {
-    lua_State *L = luaL_newstate();
+    double steps, mib;
+    if (!budget_env("VIB_SCRIPT_STEPS", DEFAULT_STEPS, &steps) ||
+        !budget_env("VIB_SCRIPT_MEMORY", DEFAULT_MEMORY_MIB, &mib))
+        return NULL;
+    memset(&guard, 0, sizeof guard);
+    guard.max_steps = steps;
+    guard.limit = mib * (1 << 20) > (double)(SIZE_MAX / 2) ? SIZE_MAX / 2 : (size_t)(mib * (1 << 20));
+    lua_State *L = lua_newstate(guarded_alloc, NULL);
     if (!L) return NULL;
+    lua_atpanic(L, panic);
     static const luaL_Reg libs[] = {
         { LUA_GNAME, luaopen_base }, { LUA_TABLIBNAME, luaopen_table },
         { LUA_STRLIBNAME, luaopen_string }, { LUA_MATHLIBNAME, luaopen_math },
@@ -168,6 +334,11 @@ lua_State *lb_state_new(unsigned long long seed) {
     }
     lua_pushcfunction(L, l_require);
     lua_setglobal(L, "require");
+    lua_pushcfunction(L, l_xpcall);
+    lua_setglobal(L, "xpcall");
+    lua_getglobal(L, "setmetatable");
+    lua_pushcclosure(L, l_setmetatable, 1);
+    lua_setglobal(L, "setmetatable");
     lua_pushglobaltable(L);
     lua_newtable(L);
     lua_pushcfunction(L, global_index);
@@ -176,12 +347,17 @@ lua_State *lb_state_new(unsigned long long seed) {
     lua_setfield(L, -2, "__newindex");
     lua_setmetatable(L, -2);
     lua_pop(L, 1);
+    /* The DSL is loaded: from here on the script's code runs, under the budget. */
+    guard.armed = true;
+    guard.L = L;
+    lua_sethook(L, guard_hook, LUA_MASKCOUNT, HOOK_EVERY);
     return L;
 }
 
 // ---- protected execution ----
 
 static int msgh_plain(lua_State *L) {
+    if (guard.fatal) return 1;      /* hooks are off here: no __tostring of the script's */
     if (!lua_isstring(L, 1)) {
         if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
         lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
@@ -211,6 +387,7 @@ bool lb_dofile(lua_State *L, const char *path, bool traceback) {
     int st = luaL_loadfilex(L, path, "t");
     if (st == LUA_OK) st = lua_pcall(L, 0, 1, h);
     lua_remove(L, h);
+    if (st != LUA_OK) guard_message(L);
     return st == LUA_OK;
 }
 
@@ -224,5 +401,6 @@ bool lb_call_vib(lua_State *L, const char *fname, int nargs, int nres) {
     lua_insert(L, base);                    /* handler below function */
     int st = lua_pcall(L, nargs, nres, base);
     lua_remove(L, base);
+    if (st != LUA_OK) guard_message(L);
     return st == LUA_OK;
 }

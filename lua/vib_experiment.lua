@@ -131,6 +131,9 @@ function vib.experiment(t)
   if not e.name:match("^[%w_%-%.]+$") then
     fail_key("name", "vib.experiment: name '" .. e.name .. "' may hold only letters, digits, '_', '-' and '.' (it names a directory)")
   end
+  if e.name:sub(1, 1) == "." then   -- ".", "..": the output root or its parent; ".x": a hidden directory
+    fail_key("name", "vib.experiment: name '" .. e.name .. "' starts with '.'; it names the run's directory under --out, so it must start with a letter, digit, '_' or '-'")
+  end
   if type(e.data) ~= "function" and vib.kind(e.data) ~= "data" then
     fail_key("data", "vib.experiment: 'data' must be a data set, e.g. vib.data.fashion_mnist {}, or a function(p) returning one")
   end

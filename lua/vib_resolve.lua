@@ -17,6 +17,10 @@ local function coerce(key, s, old, ty)
   if ty == "int" or math.type(old) == "integer" then
     local v = math.tointeger(tonumber(s))
     if v == nil then error(string.format("--set %s=%s: '%s' expects an integer", key, s, key), 0) end
+    -- an int setting is a C int (the seed is 64-bit): checked here, before it could wrap
+    if ty == "int" and key ~= "seed" and (v > 2147483647 or v < -2147483647) then
+      error(string.format("--set %s=%s: '%s' must be at most 2147483647", key, s, key), 0)
+    end
     return v
   elseif ty == "number" then
     local v = tonumber(s)

@@ -55,6 +55,9 @@ static const char options[] =
     "vibrun slurm only: --tasks N (the array size), --partition P, --time T, --cpus-per-task C,\n"
     "  --submit (run sbatch on the script written)\n"
     "\n"
+    "environment: VIB_SCRIPT_STEPS (default 1e9) and VIB_SCRIPT_MEMORY (MiB, default 512) bound the\n"
+    "  Lua instructions and memory a script may use to declare its points\n"
+    "\n"
     "exit codes: 0 success, 1 script or runtime error, 2 bad usage (an unknown option or a missing\n"
     "value, a bad --set key or value), 130 a run stopped by Ctrl-C (SIGINT), 143 a run stopped by\n"
     "SIGTERM; a stopped run checkpoints first: continue it with --resume\n";
@@ -213,7 +216,11 @@ static int parse(int argc, char **argv, lb_opts *o) {
             if (o->nsets == LB_MAX_SETS) return bad_usage("more than %d --set options", LB_MAX_SETS);
             o->sets[o->nsets++] = arg;
             break;
-        case OPT_OUT: o->out = arg; break;
+        case OPT_OUT:
+            /* An unset $OUT in a job script: "" would put runs/<name> at the filesystem root. */
+            if (!arg[0]) return bad_usage("--out is empty (an unset variable?); give the output root, e.g. --out runs");
+            o->out = arg;
+            break;
         case OPT_CHECK: o->check = true; break;
         case OPT_RESUME: o->resume = true; break;
         case OPT_LIST: o->list = true; break;

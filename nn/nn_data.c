@@ -142,7 +142,19 @@ rt_status nn_data_gz_fail(gzFile f, const char *path, rt_err *err) {
                       "again", path, m);
 }
 
+rt_status nn_data_regular(const char *path, rt_err *err) {
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+        return rt_err_set(err, RT_ERR_ARG, "%s is not a regular file (%s); data sets are read from files",
+                          path, S_ISDIR(sb.st_mode) ? "a directory" : S_ISFIFO(sb.st_mode) ? "a FIFO" :
+                          S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? "a device" : "a socket or other");
+    return RT_OK;
+}
+
 rt_status nn_data_gz_open(const char *path, gzFile *out, rt_err *err) {
+    *out = NULL;
+    rt_status reg = nn_data_regular(path, err);
+    if (reg != RT_OK) return reg;
     errno = 0;
     *out = gzopen(path, "rb");
     if (!*out)
@@ -180,6 +192,11 @@ rt_status nn_data_gz_slurp(const char *path, char **out, size_t *len, rt_err *er
         if (r < 0) { st = nn_data_gz_fail(f, path, err); break; }
         n += (size_t)r;
         if (n < cap) break;
+        if (n >= NN_SLURP_MAX) {
+            st = rt_err_set(err, RT_ERR_FORMAT, "%s: more than %llu bytes (decompressed); too large for a "
+                            "text data set", path, (unsigned long long)NN_SLURP_MAX);
+            break;
+        }
     }
     gzclose(f);
     if (st != RT_OK) { free(buf); return st; }

@@ -18,6 +18,8 @@ rt_status nn_cifar_load(nn_dataset *d, const char *const *files, int nfiles, rt_
         struct stat st;
         if (stat(files[i], &st) != 0)
             return rt_err_set(err, RT_ERR_IO, "cannot open %s: %s", files[i], strerror(errno));
+        rt_status reg = nn_data_regular(files[i], err);
+        if (reg != RT_OK) return reg;
         long long size = (long long)st.st_size;
         if (size == 0 || size % CIFAR_RECORD != 0)
             return rt_err_set(err, RT_ERR_FORMAT, "%s: size %lld bytes is not a multiple of the CIFAR-10 "

@@ -24,6 +24,10 @@ rt_status nn_data_alloc(nn_dataset *d, int n, int dim, rt_err *err);
 ** a read of up to n bytes (fewer only at the end of the data; -1 on a zlib error), and the whole
 ** (decompressed) file as a NUL-terminated malloc'd buffer. */
 rt_status nn_data_gz_open(const char *path, gzFile *out, rt_err *err);
+/* RT_OK unless path exists and is no regular file (a FIFO would block, /dev/zero never ends). */
+rt_status nn_data_regular(const char *path, rt_err *err);
+/* What nn_data_gz_slurp reads at most (decompressed). */
+#define NN_SLURP_MAX ((size_t)4 << 30)
 rt_status nn_data_gz_fail(gzFile f, const char *path, rt_err *err);
 long long nn_data_gz_read(gzFile f, void *buf, size_t n);
 rt_status nn_data_gz_slurp(const char *path, char **out, size_t *len, rt_err *err);

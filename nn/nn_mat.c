@@ -285,6 +285,8 @@ static rt_status parse_matrix(const mat_buf *b, size_t off, size_t end, int inde
 /* The whole file into memory (rt_read_file), refused before reading when larger than the cap. */
 static rt_status slurp(const char *path, unsigned char **out, size_t *n, rt_err *err) {
     struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+        return rt_err_set(err, RT_ERR_ARG, "%s is not a regular file; data sets are read from files", path);
     if (stat(path, &sb) == 0 && sb.st_size > (off_t)NN_MAT_MAX_BYTES)
         return rt_err_set(err, RT_ERR_FORMAT, "%s: larger than %u bytes, too large for this reader", path,
                           (unsigned)NN_MAT_MAX_BYTES);

@@ -11,6 +11,7 @@
 #include "rt_blas.h"
 #include "rt_ops.h"
 #include "rt_pool.h"
+#include "rt_text.h"
 
 nn_train_cfg nn_train_cfg_default(void) {
     nn_train_cfg c;
@@ -37,12 +38,28 @@ typedef struct train_state {
     rt_rng data_at_epoch;       /* the data stream as the current epoch began */
     rt_rng noise;
     int32_t cursor[2];          /* epochs completed, steps done in the next epoch */
+    const char *id;             /* the point's id (nn_train_cfg.point_id), or NULL */
 } train_state;
+
+/* What a checkpoint says it belongs to: the point id (when the caller gave one) and the
+** parameters' names and shapes, one line each. */
+static void shapes_text(const rt_params *P, rt_buf *b) {
+    for (int i = 0; i < P->n; i++) {
+        rt_buf_printf(b, "%s ", P->items[i].name);
+        for (int d = 0; d < P->items[i].t->ndim; d++) rt_buf_printf(b, "%s%d", d ? "x" : "", P->items[i].t->shape[d]);
+        rt_buf_printf(b, "\n");
+    }
+}
 
 static rt_status ckpt_save(const train_state *s, const char *dir, rt_err *err) {
     char path[1100];
     snprintf(path, sizeof path, "%s/checkpoint", dir);
     rt_ckpt *ck = rt_ckpt_new();
+    rt_buf shapes = { 0 };
+    shapes_text(s->P, &shapes);
+    if (s->id) rt_ckpt_put(ck, "point", s->id, strlen(s->id));
+    rt_ckpt_put(ck, "shapes", shapes.s, shapes.n);
+    rt_buf_free(&shapes);
     size_t nb = s->P->total * sizeof(float);
     rt_ckpt_put(ck, "params", s->P->data, nb);
     rt_ckpt_put(ck, "optim.m", s->opt.m, nb);
@@ -66,8 +83,36 @@ static rt_status ckpt_save(const train_state *s, const char *dir, rt_err *err) {
     return st;
 }
 
-/* Loads dir/checkpoint into s if it exists; *found tells whether it did. */
-static rt_status ckpt_load(train_state *s, const char *dir, bool *found, rt_err *err) {
+/* A checkpoint of another point or of other parameter shapes is refused (one written before
+** these blobs existed has neither and is read as before). */
+static rt_status ckpt_belongs(const rt_ckpt *ck, const train_state *s, const char *path, rt_err *err) {
+    size_t n;
+    const char *id = rt_ckpt_data(ck, "point", &n), *here = s->id ? s->id : "?";
+    if (id && s->id && (n != strlen(here) || memcmp(id, here, n) != 0))
+        return rt_err_set(err, RT_ERR_FORMAT, "%s: a checkpoint of point %.*s, not of point %s (copied from "
+                          "another point's directory?); delete it to restart %s from scratch", path,
+                          (int)(n < 64 ? n : 64), id, here, here);
+    const char *sh = rt_ckpt_data(ck, "shapes", &n);
+    if (!sh) return RT_OK;
+    rt_buf want = { 0 };
+    shapes_text(s->P, &want);
+    rt_status st = RT_OK;
+    if (n != want.n || memcmp(sh, want.s, n) != 0) {
+        size_t k = 0;               /* the first line that differs */
+        while (k < n && k < want.n && sh[k] == want.s[k]) k++;
+        while (k > 0 && want.s[k - 1] != '\n') k--;
+        const char *a = k < n ? sh + k : "(none)\n", *b = k < want.n ? want.s + k : "(none)\n";
+        st = rt_err_set(err, RT_ERR_FORMAT, "%s: the checkpoint of point %s holds parameter %.*s where the model "
+                        "has %.*s (the model changed since it was written); delete it to restart the point from "
+                        "scratch", path, here, (int)strcspn(a, "\n"), a, (int)strcspn(b, "\n"), b);
+    }
+    rt_buf_free(&want);
+    return st;
+}
+
+/* Loads dir/checkpoint into s if it exists; *found tells whether it did. Its cursor must lie in
+** the run: 0..epochs epochs done, 0..steps steps into the next (none after the last). */
+static rt_status ckpt_load(train_state *s, const char *dir, int epochs, int steps, bool *found, rt_err *err) {
     char path[1100];
     snprintf(path, sizeof path, "%s/checkpoint", dir);
     FILE *f = fopen(path, "rb");
@@ -77,7 +122,8 @@ static rt_status ckpt_load(train_state *s, const char *dir, bool *found, rt_err 
     rt_ckpt *ck = rt_ckpt_load(path, err);
     if (!ck) return err->status;
     size_t nb = s->P->total * sizeof(float);
-    rt_status st = rt_ckpt_get(ck, "params", s->P->data, nb, err);
+    rt_status st = ckpt_belongs(ck, s, path, err);
+    if (!st) st = rt_ckpt_get(ck, "params", s->P->data, nb, err);
     if (!st) st = rt_ckpt_get(ck, "optim.m", s->opt.m, nb, err);
     if (!st && s->opt.v) st = rt_ckpt_get(ck, "optim.v", s->opt.v, nb, err);
     if (!st) st = rt_ckpt_get(ck, "optim.t", &s->opt.t, sizeof s->opt.t, err);
@@ -90,6 +136,11 @@ static rt_status ckpt_load(train_state *s, const char *dir, bool *found, rt_err 
     if (!st) st = rt_ckpt_get(ck, "rng.data", &s->data_at_epoch, sizeof s->data_at_epoch, err);
     if (!st) st = rt_ckpt_get(ck, "rng.noise", &s->noise, sizeof s->noise, err);
     if (!st) st = rt_ckpt_get(ck, "cursor", s->cursor, sizeof s->cursor, err);
+    if (!st && (s->cursor[0] < 0 || s->cursor[0] > epochs || s->cursor[1] < 0 || s->cursor[1] > steps ||
+                (s->cursor[0] == epochs && s->cursor[1] != 0)))
+        st = rt_err_set(err, RT_ERR_FORMAT, "%s: its cursor (epoch %d, step %d) lies outside this point's %d "
+                        "epochs of %d steps (a damaged or forged checkpoint); delete it to restart the point "
+                        "from scratch", path, (int)s->cursor[0], (int)s->cursor[1], epochs, steps);
     rt_ckpt_free(ck);
     if (st) rt_err_prefix(err, "resuming from %s: ", path);
     return st;
@@ -348,6 +399,7 @@ static rt_status train_open(train_run *r, nn_model *m, const nn_obj *o, const nn
     /* The optimizer and EMA passes run on the GEMM's threads (rt_blas_pool), between GEMMs, when
     ** those threads would idle. The results do not depend on the thread count. */
     rt_pool *pool = rt_blas_pool();
+    s->id = cfg->point_id;
     rt_optim_init(&s->opt, &cfg->optim, s->P->total);
     s->opt.pool = pool;
     s->has_ema = cfg->ema > 0.0f;
@@ -369,7 +421,8 @@ static rt_status train_open(train_run *r, nn_model *m, const nn_obj *o, const nn
     if (cfg->augment != NN_AUG_NONE) r->aug = rt_xmalloc((size_t)train->n + 1);
     rt_status st = RT_OK;
     bool found = false;
-    if (cfg->resume) st = ckpt_load(s, cfg->dir, &found, err);
+    if (cfg->resume)
+        st = ckpt_load(s, cfg->dir, cfg->epochs, (train->n + cfg->batch - 1) / cfg->batch, &found, err);
     /* A checkpoint of the last epoch: its evaluation is redone (deterministic), so that the
     ** result is known again, with the same rows. */
     bool reeval = found && s->cursor[0] >= cfg->epochs && s->cursor[1] == 0;

@@ -64,6 +64,7 @@ typedef struct nn_train_cfg {
                                 ** their mean, error_sd their standard deviation (IMB: 100) */
     nn_avg eval_avg;            /* how samples' predictions are averaged */
     uint64_t seed, point;       /* RNG streams derive from (seed, point) */
+    const char *point_id;       /* written into the checkpoint and checked on resume; NULL: neither */
     rt_optim_cfg optim;
     float ema;                  /* weight EMA decay, 0 = off */
     bool ema_warmup;            /* TensorFlow's num_updates warm-up */

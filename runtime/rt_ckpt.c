@@ -57,6 +57,12 @@ bool rt_ckpt_has(const rt_ckpt *ck, const char *name) {
     return find(ck, name) != NULL;
 }
 
+const void *rt_ckpt_data(const rt_ckpt *ck, const char *name, size_t *nbytes) {
+    const ckpt_blob *b = find(ck, name);
+    *nbytes = b ? b->nbytes : 0;
+    return b ? b->data : NULL;
+}
+
 void rt_ckpt_put(rt_ckpt *ck, const char *name, const void *data, size_t nbytes) {
     RT_ASSERT(name && (data || nbytes == 0));
     ckpt_blob *b = find(ck, name);

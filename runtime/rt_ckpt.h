@@ -5,6 +5,12 @@
 **     "VIBCKPT1"  u32 version  u32 count
 **     count x { u32 name_len, name bytes, u64 nbytes, nbytes of data }
 **     u32 crc32 (zlib) of everything before it
+** The file's version (CKPT_VERSION) is the layout above; what the blobs mean is the writer's. A
+** new kind of state (batch-norm running statistics, say) is one more named blob: a reader asks for
+** it with rt_ckpt_has / rt_ckpt_get and treats a checkpoint without it as one written before it
+** existed, so the file version stays. nn_train.c writes "point" (the point id, text) and "shapes"
+** (one line per parameter, "name 3x4"), and refuses a checkpoint whose point or shapes differ from
+** the run's, naming both.
 ** Writing goes to "<path>.tmp", fsyncs it, and renames it over <path>, so a kill at any moment
 ** leaves either the old checkpoint or the new one, never a torn file. Reading checks magic,
 ** version, sizes and the CRC, and reports a corrupt file as RT_ERR_FORMAT naming the path.
@@ -32,5 +38,7 @@ rt_ckpt *rt_ckpt_load(const char *path, rt_err *err);
 /* Copies the blob into dst; RT_ERR_FORMAT if missing or of another size. */
 rt_status rt_ckpt_get(const rt_ckpt *ck, const char *name, void *dst, size_t nbytes, rt_err *err);
 bool rt_ckpt_has(const rt_ckpt *ck, const char *name);
+/* The blob `name` in place (owned by ck) and its size; NULL when there is none. */
+const void *rt_ckpt_data(const rt_ckpt *ck, const char *name, size_t *nbytes);
 
 #endif
