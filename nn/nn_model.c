@@ -38,12 +38,6 @@ bool nn_layer_kind_parse(const char *s, nn_layer_kind *k) {
 
 const char *nn_init_name(nn_init i) { return (unsigned)i < NN_INIT_COUNT ? init_names[i] : "?"; }
 
-bool nn_init_parse(const char *s, nn_init *i) {
-    for (int j = 0; j < NN_INIT_COUNT; j++)
-        if (strcmp(s, init_names[j]) == 0) { *i = (nn_init)j; return true; }
-    return false;
-}
-
 nn_layer_spec nn_layer_spec_default(nn_layer_kind k) {
     nn_layer_spec s;
     memset(&s, 0, sizeof s);

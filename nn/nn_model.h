@@ -110,7 +110,6 @@ typedef struct nn_layer_spec {
 const char *nn_layer_kind_name(nn_layer_kind k);       /* "linear", "relu", ... */
 bool nn_layer_kind_parse(const char *s, nn_layer_kind *k);
 const char *nn_init_name(nn_init i);
-bool nn_init_parse(const char *s, nn_init *i);
 /* A spec with the kind's defaults (bias on, default init). */
 nn_layer_spec nn_layer_spec_default(nn_layer_kind k);
 
