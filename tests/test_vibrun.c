@@ -625,6 +625,32 @@ Test(experiments, imb_cifar_one_epoch_on_the_cifar_sample, .timeout = 600) {
                      0.88);
 }
 
+/* The ResNet-20 experiments' quick settings (their headers), on 256 images of the CIFAR sample: they
+** train end to end (augmentation, batch norm, the bottleneck or the noise, the measurement) and
+** log finite numbers. One epoch on 256 images learns nothing to speak of, so no error bound. */
+Test(experiments, resnet_experiments_train_one_epoch_on_the_cifar_sample, .timeout = 900) {
+    char data[1024];
+    if (!tu_shared("cifar-10-subset", data, sizeof data)) tu_skip("no ../shared/data/cifar-10-subset");
+    const struct { const char *exp, *sets, *header; } runs[] = {
+        { "vib_cifar", "--set beta=1e-3 --set kind=vib", "epoch,split,loss_bits,ce_bits,kl_bits,error,error_det,lr\n" },
+        { "uib_cifar", "--set kind=ib --set bound=logvar --set noise=true", "epoch,split,loss_bits,ce_bits,hz_y_bits,error,lr\n" },
+    };
+    for (int k = 0; k < 2; k++) {
+        const char *dir = tu_tmpdir(runs[k].exp);
+        char args[4096];
+        snprintf(args, sizeof args, "--quiet --out runs --set epochs=1 --set train_limit=256 --set data_dir='%s' %s "
+                 "'%s/experiments/%s.lua'", data, runs[k].sets, tu_source_dir(), runs[k].exp);
+        cr_assert_eq(vibrun(dir, args), 0, "%s: %s", runs[k].exp, out);
+        char *m = only_metrics(dir, "runs", runs[k].exp);
+        cr_expect(strncmp(m, runs[k].header, strlen(runs[k].header)) == 0, "%s header: %.200s", runs[k].exp, m);
+        const char *last = strstr(m, "\n1,test,");
+        double loss = NAN;
+        cr_assert(last && sscanf(last + 8, "%lf", &loss) == 1, "%s: no epoch-1 test row in %s", runs[k].exp, m);
+        cr_expect(isfinite(loss) && loss > 0, "%s: test loss %g bits", runs[k].exp, loss);
+        free(m);
+    }
+}
+
 // ---- convolutional models ----
 
 /* A convolutional model trains end to end through vibrun, twice to the same bytes; --check prints
