@@ -366,6 +366,31 @@ static int conv_blocks(const conv_plan *p) {
 
 // ---- conv2d ----
 
+/* The node of a convolution or its transpose, of shape (N, O, OH, OW), given its plan (kept in the
+** node for backward), and its forward pass. */
+static rt_tensor *conv_forward(rt_ctx *c, int op, int pass, const conv_plan *plan, const int shape[4], rt_tensor *x,
+                               rt_tensor *w, rt_tensor *b) {
+    rt_tensor *y = rt_node_new(c, op, 4, shape, x, w, b);
+    conv_plan *p = rt_arena_alloc_raw(&c->step, sizeof *p);
+    *p = *plan;
+    y->aux = p;
+    conv_job j = { .p = p, .pass = pass, .x = x->data, .w = w->data, .b = b ? b->data : NULL, .y = y->data,
+                   .nblocks = 1 };
+    conv_run(c, &j, (size_t)runs_of(p), NULL, NULL);
+    return y;
+}
+
+/* Backward of either: dx (stored when it is the first term), dW and db by blocks of runs. */
+static void conv_backward(rt_ctx *c, rt_tensor *y, int pass) {
+    rt_tensor *x = y->src[0], *w = y->src[1], *b = y->src[2];
+    const conv_plan *p = y->aux;
+    bool fresh;
+    float *dx = rt_src_grad_once(c, x, &fresh), *dw = rt_src_grad(c, w), *db = rt_src_grad(c, b);
+    conv_job j = { .p = p, .pass = pass, .x = x->data, .w = w->data, .dy = y->grad, .dx = dx, .dx_fresh = fresh,
+                   .dwn = w->n, .nblocks = conv_blocks(p) };
+    conv_run(c, &j, (size_t)j.nblocks, dw, db);
+}
+
 rt_tensor *rt_conv2d(rt_ctx *c, rt_tensor *x, rt_tensor *w, rt_tensor *b, const rt_conv_geom *g) {
     check_geom(g, false);
     RT_ASSERT(x->ndim == 4 && w->ndim == 4);
@@ -376,25 +401,11 @@ rt_tensor *rt_conv2d(rt_ctx *c, rt_tensor *x, rt_tensor *w, rt_tensor *b, const 
     int OH = rt_conv_out_size(H, KH, g->stride_h, g->pad_h, g->dil_h);
     int OW = rt_conv_out_size(W, KW, g->stride_w, g->pad_w, g->dil_w);
     RT_ASSERT(OH >= 1 && OW >= 1);
-    rt_tensor *y = rt_node_new(c, RT_OP_CONV2D, 4, (int[]){ N, O, OH, OW }, x, w, b);
-    conv_plan *p = rt_arena_alloc_raw(&c->step, sizeof *p);
-    *p = plan_make(N, C, H, W, O, OH, OW, KH, KW, g);
-    y->aux = p;
-    conv_job j = { .p = p, .pass = PASS_CONV_FWD, .x = x->data, .w = w->data, .b = b ? b->data : NULL,
-                   .y = y->data, .nblocks = 1 };
-    conv_run(c, &j, (size_t)runs_of(p), NULL, NULL);
-    return y;
+    conv_plan p = plan_make(N, C, H, W, O, OH, OW, KH, KW, g);
+    return conv_forward(c, RT_OP_CONV2D, PASS_CONV_FWD, &p, (int[]){ N, O, OH, OW }, x, w, b);
 }
 
-void rt_conv2d_bwd(rt_ctx *c, rt_tensor *y) {
-    rt_tensor *x = y->src[0], *w = y->src[1], *b = y->src[2];
-    const conv_plan *p = y->aux;
-    bool fresh;
-    float *dx = rt_src_grad_once(c, x, &fresh), *dw = rt_src_grad(c, w), *db = rt_src_grad(c, b);
-    conv_job j = { .p = p, .pass = PASS_CONV_BWD, .x = x->data, .w = w->data, .dy = y->grad, .dx = dx,
-                   .dx_fresh = fresh, .dwn = w->n, .nblocks = conv_blocks(p) };
-    conv_run(c, &j, (size_t)j.nblocks, dw, db);
-}
+void rt_conv2d_bwd(rt_ctx *c, rt_tensor *y) { conv_backward(c, y, PASS_CONV_BWD); }
 
 // ---- conv_transpose2d: the adjoint of conv2d ----
 
@@ -411,25 +422,11 @@ rt_tensor *rt_conv_transpose2d(rt_ctx *c, rt_tensor *x, rt_tensor *w, rt_tensor 
     /* conv2d from y (O, OH, OW) to x (C, H, W) must map onto x exactly */
     RT_ASSERT(rt_conv_out_size(OH, KH, g->stride_h, g->pad_h, g->dil_h) == H);
     RT_ASSERT(rt_conv_out_size(OW, KW, g->stride_w, g->pad_w, g->dil_w) == W);
-    rt_tensor *y = rt_node_new(c, RT_OP_CONV_TRANSPOSE2D, 4, (int[]){ N, O, OH, OW }, x, w, b);
-    conv_plan *p = rt_arena_alloc_raw(&c->step, sizeof *p);
-    *p = plan_make(N, O, OH, OW, C, H, W, KH, KW, g);
-    y->aux = p;
-    conv_job j = { .p = p, .pass = PASS_CONVT_FWD, .x = x->data, .w = w->data, .b = b ? b->data : NULL,
-                   .y = y->data, .nblocks = 1 };
-    conv_run(c, &j, (size_t)runs_of(p), NULL, NULL);
-    return y;
+    conv_plan p = plan_make(N, O, OH, OW, C, H, W, KH, KW, g);
+    return conv_forward(c, RT_OP_CONV_TRANSPOSE2D, PASS_CONVT_FWD, &p, (int[]){ N, O, OH, OW }, x, w, b);
 }
 
-void rt_conv_transpose2d_bwd(rt_ctx *c, rt_tensor *y) {
-    rt_tensor *x = y->src[0], *w = y->src[1], *b = y->src[2];
-    const conv_plan *p = y->aux;
-    bool fresh;
-    float *dx = rt_src_grad_once(c, x, &fresh), *dw = rt_src_grad(c, w), *db = rt_src_grad(c, b);
-    conv_job j = { .p = p, .pass = PASS_CONVT_BWD, .x = x->data, .w = w->data, .dy = y->grad, .dx = dx,
-                   .dx_fresh = fresh, .dwn = w->n, .nblocks = conv_blocks(p) };
-    conv_run(c, &j, (size_t)j.nblocks, dw, db);
-}
+void rt_conv_transpose2d_bwd(rt_ctx *c, rt_tensor *y) { conv_backward(c, y, PASS_CONVT_BWD); }
 
 // ---- pooling: planes (n, c) in parallel, each plane on one thread ----
 
