@@ -174,25 +174,9 @@ static pid_t start_training(const char *dir) {
     char script[1024], log[1024];
     snprintf(script, sizeof script, "%s/tests/lua/tiny.lua", tu_source_dir());
     snprintf(log, sizeof log, "%s/log", dir);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd < 0 || chdir(dir) != 0) _exit(126);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execl(tu_vibrun(), tu_vibrun(), "--out", "r", "--set", "hidden=8", "--set", "epochs=1000000", script,
-              (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 600; i++) {
-        char *text = tu_read_file(log, NULL);
-        bool started = text && strstr(text, "epoch 1/");
-        free(text);
-        if (started) return pid;
-        struct timespec ts = { 0, 50 * 1000 * 1000 };
-        nanosleep(&ts, NULL);
-    }
+    pid_t pid = tu_spawn(dir, log, false, (const char *const[]){ tu_vibrun(), "--out", "r", "--set", "hidden=8",
+                                                                  "--set", "epochs=1000000", script, NULL });
+    if (tu_wait_for_text(log, "epoch 1/", 30.0)) return pid;
     kill(pid, SIGKILL);
     cr_assert_fail("the training did not start within 30 s");
     return pid;

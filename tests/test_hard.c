@@ -145,15 +145,7 @@ Test(hard, sigterm_stops_a_looping_script_with_143, .timeout = 60) {
     write_text(dir, "loop.lua", "local vib = require 'vib'\nwhile true do end\n");
     char log[1200];
     snprintf(log, sizeof log, "%s/log", dir);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd < 0 || chdir(dir) != 0) _exit(126);
-        dup2(fd, 2);
-        execl(tu_vibrun(), tu_vibrun(), "--list", "loop.lua", (char *)NULL);
-        _exit(127);
-    }
+    pid_t pid = tu_spawn(dir, log, false, (const char *const[]){ tu_vibrun(), "--list", "loop.lua", NULL });
     struct timespec ts = { 0, 300 * 1000 * 1000 };
     nanosleep(&ts, NULL);
     double t0 = now_s();
@@ -336,26 +328,9 @@ Test(hard, sigterm_to_the_group_under_jobs_2_checkpoints_every_worker, .timeout 
     char script[1024], log[1200];
     snprintf(script, sizeof script, "%s/tests/lua/tiny.lua", tu_source_dir());
     snprintf(log, sizeof log, "%s/log", dir);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        setpgid(0, 0);
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd < 0 || chdir(dir) != 0) _exit(126);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execl(tu_vibrun(), tu_vibrun(), "--out", "r", "--jobs", "2", "--set", "epochs=1000000", script, (char *)NULL);
-        _exit(127);
-    }
-    setpgid(pid, pid);
-    bool started = false;
-    for (int i = 0; i < 1200 && !started; i++) {
-        char *text = tu_read_file(log, NULL);
-        started = text && strstr(text, "[1/2]") && strstr(text, "[2/2]");
-        free(text);
-        struct timespec ts = { 0, 50 * 1000 * 1000 };
-        nanosleep(&ts, NULL);
-    }
+    pid_t pid = tu_spawn(dir, log, true, (const char *const[]){ tu_vibrun(), "--out", "r", "--jobs", "2", "--set",
+                                                                 "epochs=1000000", script, NULL });
+    bool started = tu_wait_for_text(log, "[1/2]", 60.0) && tu_wait_for_text(log, "[2/2]", 60.0);
     if (!started) kill(-pid, SIGKILL);
     cr_assert(started, "the two workers did not start within 60 s");
     cr_assert_eq(kill(-pid, SIGTERM), 0);

@@ -96,13 +96,7 @@ Test(runner, ctrl_c_in_the_last_evaluation_says_the_point_finished, .timeout = 3
     snprintf(script, sizeof script, "%s/tests/lua/slow_eval.lua", tu_source_dir());
     snprintf(log, sizeof log, "%s/vibrun.log", dir);
     snprintf(exp, sizeof exp, "%s/runs/slow_eval", dir);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        if (!freopen(log, "w", stdout) || dup2(1, 2) < 0 || chdir(dir) != 0) _exit(125);
-        execl(tu_vibrun(), "vibrun", "--out", "runs", script, (char *)NULL);
-        _exit(127);
-    }
+    pid_t pid = tu_spawn(dir, log, false, (const char *const[]){ tu_vibrun(), "--out", "runs", script, NULL });
     /* Epoch 0's rows are written after its evaluation; then comes one step and the last evaluation. */
     bool evaluated = false;
     for (int k = 0; k < 6000 && !evaluated; k++) {

@@ -3,10 +3,12 @@
 
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -101,6 +103,32 @@ const char *tu_vibrun(void) {
     const char *b = getenv("VIBRUN");
     cr_assert_not_null(b, "VIBRUN is not set (ctest sets it)");
     return b;
+}
+
+pid_t tu_spawn(const char *dir, const char *log, bool new_group, const char *const argv[]) {
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        if (new_group) setpgid(0, 0);
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || chdir(dir) != 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) _exit(126);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    if (new_group) setpgid(pid, pid);   /* also here: the parent may signal before the child ran */
+    return pid;
+}
+
+bool tu_wait_for_text(const char *path, const char *text, double timeout_s) {
+    for (int i = 0; i * 0.05 < timeout_s; i++) {
+        char *s = tu_read_file(path, NULL);
+        bool found = s && strstr(s, text);
+        free(s);
+        if (found) return true;
+        struct timespec ts = { 0, 50 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    return false;
 }
 
 const char *tu_tiny_dir(const char *tag) {

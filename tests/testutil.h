@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "nn_model.h"
 #include "nn_obj.h"
@@ -28,6 +29,12 @@ int tu_run(const char *cmd, char *out, size_t outsize);
 /* The source tree ($VIB_SOURCE) and the vibrun binary ($VIBRUN), both set by ctest; asserts. */
 const char *tu_source_dir(void);
 const char *tu_vibrun(void);
+/* Starts argv (argv[0] the program, NULL-terminated) in dir with its stdout and stderr written to
+** the file log; with new_group, in a process group of its own (so that a test can signal the
+** group). Returns the child's pid; the caller waits for it. */
+pid_t tu_spawn(const char *dir, const char *log, bool new_group, const char *const argv[]);
+/* Polls the file path every 50 ms until it holds text; false when timeout_s passes first. */
+bool tu_wait_for_text(const char *path, const char *text, double timeout_s);
 /* A fresh directory (tu_tmpdir) holding tiny.csv: three Gaussian blobs in 4-D, 400 rows,
 ** columns x1..x4, y; the data of the tests/lua scripts. */
 const char *tu_tiny_dir(const char *tag);
