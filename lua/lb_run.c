@@ -723,7 +723,7 @@ static int run_finish(const run *r, int code, const tally *t) {
     rt_buf sel = { 0 };
     lb_selection_args(o, &sel);
     if (t->interrupted || (lb_stop && code == 0)) {
-        /* A stop can land after a point's last step (in its last evaluation): that point is done. */
+        /* A stop can land after a point's last evaluation (while its result is written): it is done. */
         int finished = count_finished(r), left = r->mine - finished;
         if (left == 0)
             fprintf(stderr, "\nvibrun: interrupted after the last point had finished: all %d point%s done, "

@@ -60,6 +60,10 @@ nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, const nn_
     double terms[NN_MAX_TERMS] = { 0 };
     int64_t wrong = 0;
     for (int start = 0; start < n; start += batch) {
+        if (e->stop && *e->stop) {
+            ev.stopped = true;
+            break;
+        }
         int b = n - start < batch ? n - start : batch;
         rt_ctx_reset(c);
         rt_tensor *x = rt_tensor_new(c, 2, (int[]){ b, d->dim });

@@ -11,6 +11,8 @@
 #ifndef NN_EVAL_H
 #define NN_EVAL_H
 
+#include <signal.h>
+
 #include "nn_data.h"
 #include "nn_obj.h"
 
@@ -30,6 +32,7 @@ typedef enum nn_avg {
 typedef struct nn_eval {
     double loss_bits, error;
     double term_bits[NN_MAX_TERMS];
+    bool stopped;               /* *stop was set: the batches after it did not run, the means are void */
 } nn_eval;
 typedef struct nn_eval_cfg {
     int limit;                  /* the first N examples (0 = all) */
@@ -39,6 +42,8 @@ typedef struct nn_eval_cfg {
     uint64_t seed, point;       /* the evaluation noise stream */
     int pass;                   /* which independent evaluation: its own noise stream */
     double epoch;               /* for the objective's weight schedules */
+    volatile sig_atomic_t *stop;/* NULL, or a flag set asynchronously (SIGINT/SIGTERM): checked
+                                ** between batches, so a long evaluation stops promptly */
 } nn_eval_cfg;
 nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, const nn_eval_cfg *e, rt_ctx *c);
 

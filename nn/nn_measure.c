@@ -662,6 +662,7 @@ rt_status nn_measure_epoch(nn_measure *mm, nn_model *m, const nn_obj *o, int epo
                            rt_ctx *c, rt_err *err) {
     static const char *const split_names[2] = { "train", "test" };
     mm->nlast = 0;
+    mm->stopped = false;
     layer_vals v[NN_MEASURE_MAX_LAYERS + 1];
     rt_status st = RT_OK;
     for (int s = 0; s < 2 && !st; s++) {
@@ -669,11 +670,17 @@ rt_status nn_measure_epoch(nn_measure *mm, nn_model *m, const nn_obj *o, int epo
         int first = mm->nlast;
         if (mm->cfg.estimators & 1u << NN_EST_VARIATIONAL) variational_rows(mm, m, o, s, epoch, eval_batch, c);
         read_layers(mm, m, mm->data[s], eval_batch, c, v);
-        for (int j = 0; j < mm->nlayer && !st; j++) st = layer_rows(mm, m, s, epoch, j, &v[j], err);
+        for (int j = 0; j < mm->nlayer && !st && !mm->stopped; j++) {
+            st = layer_rows(mm, m, s, epoch, j, &v[j], err);
+            mm->stopped = mm->stop && *mm->stop;
+        }
         for (int j = 0; j < mm->nlayer; j++) {
             free(v[j].y);
             free(v[j].sigma);
         }
+        /* A stopped epoch writes nothing more: the checkpoint taken next precedes it, and a resume
+        ** drops the rows of it already written and measures it again. */
+        if (mm->stopped) break;
         for (int i = first; i < mm->nlast && !st; i++) {
             const nn_info_row *r = &mm->last[i];
             rt_csv_int(&mm->csv, r->epoch);

@@ -68,6 +68,8 @@
 #ifndef NN_MEASURE_H
 #define NN_MEASURE_H
 
+#include <signal.h>
+
 #include "nn_data.h"
 #include "nn_mi.h"
 #include "nn_obj.h"
@@ -151,6 +153,8 @@ typedef struct nn_measure {
     int nlast;
     char warn[512];             /* the first warning (clipping, an estimator that failed) */
     bool network_col;           /* info.csv has the network column */
+    volatile sig_atomic_t *stop;/* NULL, or the flag SIGINT/SIGTERM set: checked between layers */
+    bool stopped;               /* the latest nn_measure_epoch saw *stop and wrote no more rows */
 } nn_measure;
 
 /* Whether the configuration fits the model (layer names); checked before training starts. */

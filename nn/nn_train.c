@@ -237,7 +237,7 @@ static rt_status metrics_open(rt_csv *w, const nn_obj *o, metric_cols mc, const 
 
 /* One split's evaluation over the passes, and the deterministic one. */
 typedef struct split_eval {
-    nn_eval ev;                 /* means over the passes */
+    nn_eval ev;                 /* means over the passes; ev.stopped: cut short by *stop */
     double error_sd, error_det;
 } split_eval;
 
@@ -250,6 +250,10 @@ static split_eval evaluate_split(nn_model *m, const nn_obj *o, const nn_dataset 
     for (int p = 0; p < passes; p++) {
         e.pass = p;
         nn_eval ev = nn_evaluate(m, o, d, &e, c);
+        if (ev.stopped) {
+            r.ev.stopped = true;
+            return r;
+        }
         errs[p] = ev.error;
         r.ev.loss_bits += ev.loss_bits / passes;
         r.ev.error += ev.error / passes;
@@ -262,7 +266,9 @@ static split_eval evaluate_split(nn_model *m, const nn_obj *o, const nn_dataset 
     if (mc.det) {
         e.samples = 0;
         e.pass = 0;
-        r.error_det = nn_evaluate(m, o, d, &e, c).error;
+        nn_eval ev = nn_evaluate(m, o, d, &e, c);
+        r.error_det = ev.error;
+        r.ev.stopped = ev.stopped;
     }
     return r;
 }
@@ -288,19 +294,23 @@ static void ema_swap(train_state *s) {
     if (s->m->nstate) rt_ema_swap(&s->state_ema, s->m->state);
 }
 
-/* Evaluates both splits (EMA weights when on) and appends their rows. */
+/* Evaluates both splits (EMA weights when on) and appends their rows; sets *stopped, and writes
+** nothing, when cfg->stop cut the evaluation short. */
 static rt_status evaluate_epoch(nn_model *m, const nn_obj *o, const nn_dataset *train,
                                 const nn_dataset *test, const nn_train_cfg *cfg, train_state *s,
                                 rt_ctx *c, rt_csv *w, int epoch, float lr, nn_result *res,
-                                rt_err *err) {
+                                bool *stopped, rt_err *err) {
     metric_cols mc = metric_cols_of(m, o, cfg);
     ema_swap(s);
     nn_eval_cfg e = { .limit = cfg->train_eval_limit, .batch = cfg->eval_batch, .samples = cfg->eval_samples,
-                      .avg = cfg->eval_avg, .seed = cfg->seed, .point = cfg->point, .epoch = (double)epoch };
-    split_eval tr = evaluate_split(m, o, train, e, cfg->eval_passes, mc, c);
+                      .avg = cfg->eval_avg, .seed = cfg->seed, .point = cfg->point, .epoch = (double)epoch,
+                      .stop = cfg->stop };
+    split_eval tr = evaluate_split(m, o, train, e, cfg->eval_passes, mc, c), te = { 0 };
     e.limit = 0;
-    split_eval te = evaluate_split(m, o, test, e, cfg->eval_passes, mc, c);
+    if (!tr.ev.stopped) te = evaluate_split(m, o, test, e, cfg->eval_passes, mc, c);
     ema_swap(s);
+    *stopped = tr.ev.stopped || te.ev.stopped;
+    if (*stopped) return RT_OK;
     res->train_loss_bits = tr.ev.loss_bits;
     res->train_error = tr.ev.error;
     res->test_loss_bits = te.ev.loss_bits;
@@ -312,13 +322,15 @@ static rt_status evaluate_epoch(nn_model *m, const nn_obj *o, const nn_dataset *
     return st;
 }
 
-/* The information plane of a scheduled epoch, on the weights evaluation uses. */
+/* The information plane of a scheduled epoch, on the weights evaluation uses; sets *stopped when
+** cfg->stop cut it short. */
 static rt_status measure_epoch(nn_measure *mm, nn_model *m, const nn_obj *o, const nn_train_cfg *cfg,
-                               train_state *s, rt_ctx *c, int epoch, rt_err *err) {
+                               train_state *s, rt_ctx *c, int epoch, bool *stopped, rt_err *err) {
     if (!mm || !nn_measure_due(mm, epoch, cfg->epochs)) return RT_OK;
     ema_swap(s);
     rt_status st = nn_measure_epoch(mm, m, o, epoch, cfg->eval_batch, c, err);
     ema_swap(s);
+    *stopped = mm->stopped;
     return st;
 }
 
@@ -438,12 +450,23 @@ static rt_status train_open(train_run *r, nn_model *m, const nn_obj *o, const nn
     if (!st && mm_on) {
         r->mm = rt_xcalloc(1, sizeof *r->mm);
         st = nn_measure_open(r->mm, cfg->measure, m, o, train, test, cfg->seed, cfg->point, cfg->dir, found, err);
+        r->mm->stop = cfg->stop;
     }
     if (st) return st;
     snprintf(r->tpath, sizeof r->tpath, "%s/timing.csv.part", cfg->dir);
     r->timing = rt_log_open(r->tpath, found, TIMING_HEADER, err);
     if (!r->timing) return RT_ERR_IO;
     return RT_OK;
+}
+
+/* The evaluation and information plane of an epoch; *stopped when a signal cut either short. */
+static rt_status epoch_end(train_run *r, nn_model *m, const nn_obj *o, const nn_dataset *train,
+                           const nn_dataset *test, const nn_train_cfg *cfg, int epoch, float lr,
+                           nn_result *res, bool *stopped, rt_err *err) {
+    *stopped = false;
+    rt_status st = evaluate_epoch(m, o, train, test, cfg, &r->s, &r->c, &r->w, epoch, lr, res, stopped, err);
+    if (!st && !*stopped) st = measure_epoch(r->mm, m, o, cfg, &r->s, &r->c, epoch, stopped, err);
+    return st;
 }
 
 /* The epoch loop: the evaluation before the first epoch (or the redone last one), then per epoch
@@ -460,9 +483,15 @@ static rt_status train_epochs(train_run *r, nn_model *m, const nn_obj *o, const 
         int e0 = r->found ? s->cursor[0] : 0;
         float lr0 = e0 == 0 ? rt_optim_lr(&cfg->optim, 0.0)
                             : rt_optim_lr(&cfg->optim, (double)(e0 - 1) + (double)(steps - 1) / steps);
-        st = evaluate_epoch(m, o, train, test, cfg, s, &r->c, &r->w, e0, lr0, res, err);
-        if (!st) st = measure_epoch(r->mm, m, o, cfg, s, &r->c, e0, err);
+        bool stopped;
+        st = epoch_end(r, m, o, train, test, cfg, e0, lr0, res, &stopped, err);
         if (st) return st;
+        if (stopped) {
+            /* Nothing to checkpoint: a fresh point starts over, a redone last epoch keeps the
+            ** checkpoint it was resumed from. */
+            snprintf(res->status, sizeof res->status, "interrupted");
+            return RT_OK;
+        }
     }
     nn_step stepper = { m, o, &r->c, &s->opt, s->has_ema ? &s->ema : NULL, &s->noise,
                         s->has_ema && m->nstate ? &s->state_ema : NULL };
@@ -514,13 +543,23 @@ static rt_status train_epochs(train_run *r, nn_model *m, const nn_obj *o, const 
         }
         double t_train = rt_now_s() - t0;
         samples_total += samples;
+        double t1 = rt_now_s();
+        bool stopped;
+        st = epoch_end(r, m, o, train, test, cfg, epoch, lr, res, &stopped, err);
+        if (st) return st;
+        if (stopped) {
+            /* A signal during the evaluation (IMB's 100 passes take minutes) stops it there: the
+            ** checkpoint is the one a stop after the epoch's last step takes, and --resume runs the
+            ** evaluation again (its noise is drawn afresh from (seed, point, pass)), so the rows
+            ** come out the same. */
+            s->cursor[1] = steps;
+            snprintf(res->status, sizeof res->status, "interrupted");
+            st = ckpt_save(s, cfg->dir, err);
+            goto finish;
+        }
         s->data_at_epoch = data;
         s->cursor[0] = epoch;
         s->cursor[1] = 0;
-        double t1 = rt_now_s();
-        st = evaluate_epoch(m, o, train, test, cfg, s, &r->c, &r->w, epoch, lr, res, err);
-        if (!st) st = measure_epoch(r->mm, m, o, cfg, s, &r->c, epoch, err);
-        if (st) return st;
         double t_eval = rt_now_s() - t1;
         fprintf(r->timing, "%d,%.3f,%.3f,%.1f,%d,%s\n", epoch, t_train, t_eval,
                 samples / (t_train > 0 ? t_train : 1), rt_blas_threads(), rt_blas_corename());

@@ -77,7 +77,8 @@ typedef struct nn_train_cfg {
     const nn_measure_cfg *measure;  /* information-plane schedule (info.csv); NULL or !on: none */
     nn_progress_fn progress;
     void *progress_user;
-    volatile sig_atomic_t *stop;/* set asynchronously (SIGINT/SIGTERM): stop after this step */
+    volatile sig_atomic_t *stop;/* set asynchronously (SIGINT/SIGTERM): stop after this step, or
+                                ** within an evaluation or measurement, between its batches */
 } nn_train_cfg;
 
 nn_train_cfg nn_train_cfg_default(void);

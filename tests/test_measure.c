@@ -136,7 +136,7 @@ Test(measure, rows_equal_direct_estimators) {
     cr_expect_null(find(mm, 1, "t", NN_INFO_VARIATIONAL), "no rate term on t: no variational row");
 
     /* The output: I(Z;Y) >= H(Y) - CE with the decoder's cross-entropy, H(Y) = log2 3 here. */
-    nn_eval_cfg e = { 0, 50, 0, NN_AVG_PROBS, 1, 0, 0, 0.0 };
+    nn_eval_cfg e = { 0, 50, 0, NN_AVG_PROBS, 1, 0, 0, 0.0, NULL };
     nn_eval ev = nn_evaluate(&m, &o, &te, &e, &c);
     row = find(mm, 1, "softmax", NN_INFO_VARIATIONAL);
     cr_assert_not_null(row);
@@ -260,7 +260,7 @@ Test(measure, gauss_layer_rate_and_kde) {
         rt_ctx c;
         rt_ctx_init(&c, 4u << 20);
         cr_assert_eq(nn_measure_epoch(mm, &m, &o, 3, 1000, &c, &err), RT_OK, "%s", err.msg);
-        nn_eval_cfg e = { 0, 1000, 1, NN_AVG_PROBS, 7, 0, 0, 3.0 };
+        nn_eval_cfg e = { 0, 1000, 1, NN_AVG_PROBS, 7, 0, 0, 3.0, NULL };
         nn_eval ev = nn_evaluate(&m, &o, &te, &e, &c);
         const nn_info_row *row = find(mm, 1, "z", NN_INFO_VARIATIONAL);
         cr_assert_not_null(row);

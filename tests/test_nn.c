@@ -168,7 +168,7 @@ Test(nn, step_learns_and_stops_allocating) {
         }
     cr_expect_lt(last, first * 0.3, "loss %g -> %g", first, last);
     cr_expect_eq(c.step.mallocs, mallocs, "the step arena allocated after the second step");
-    nn_eval_cfg ec = { 0, 100, 0, NN_AVG_PROBS, 1, 0, 0, 0.0 };
+    nn_eval_cfg ec = { 0, 100, 0, NN_AVG_PROBS, 1, 0, 0, 0.0, NULL };
     nn_eval ev = nn_evaluate(&m, &o, &d, &ec, &c);
     cr_expect_lt(ev.error, 0.1, "train error %g", ev.error);
     free(d.x);
@@ -302,7 +302,7 @@ Test(nn, evaluation_does_not_depend_on_batch_size) {
     nn_dataset d = blobs(300, 4);
     rt_ctx c;
     rt_ctx_init(&c, 1 << 16);
-    nn_eval_cfg e7 = { 0, 7, 0, NN_AVG_PROBS, 1, 0, 0, 0.0 }, e300 = { 0, 300, 0, NN_AVG_PROBS, 1, 0, 0, 0.0 };
+    nn_eval_cfg e7 = { 0, 7, 0, NN_AVG_PROBS, 1, 0, 0, 0.0, NULL }, e300 = { 0, 300, 0, NN_AVG_PROBS, 1, 0, 0, 0.0, NULL };
     nn_eval a = nn_evaluate(&m, &o, &d, &e7, &c), b = nn_evaluate(&m, &o, &d, &e300, &c);
     cr_expect(fabs(a.loss_bits - b.loss_bits) < 1e-9, "%g vs %g", a.loss_bits, b.loss_bits);
     cr_expect_eq(a.error, b.error);
@@ -401,7 +401,7 @@ Test(nn, sampled_evaluation_does_not_depend_on_batch_size) {
     nn_dataset d = blobs(300, 5);
     rt_ctx c;
     rt_ctx_init(&c, 1 << 20);
-    nn_eval_cfg e = { 0, 300, 3, NN_AVG_PROBS, 1, 0, 0, 0.0 };
+    nn_eval_cfg e = { 0, 300, 3, NN_AVG_PROBS, 1, 0, 0, 0.0, NULL };
     nn_eval whole = nn_evaluate(&m, &o, &d, &e, &c);
     const int batches[] = { 7, 64, 299 };
     for (int i = 0; i < 3; i++) {

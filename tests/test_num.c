@@ -79,7 +79,7 @@ Test(mixture, mean_mode_evaluation_scores_the_rate_against_the_mixture) {
     nn_dataset d = toy_data(N, 2, 2, -1.0f, 1.0f, 5);
     rt_ctx c;
     rt_ctx_init(&c, 1 << 22);
-    nn_eval_cfg e = { 0, 1000, 0, NN_AVG_PROBS, 11, 0, 0, 0.0 };
+    nn_eval_cfg e = { 0, 1000, 0, NN_AVG_PROBS, 11, 0, 0, 0.0, NULL };
     nn_eval ev = nn_evaluate(&m, &o, &d, &e, &c);
     /* The reference: the closed form per example from the layer's mean and scale, in double. */
     c.grad_enabled = false;
@@ -129,7 +129,7 @@ Test(mixture, components_4_and_0_log_different_rates_in_mean_mode) {
         nn_dataset d = toy_data(200, 3, 3, 0.0f, 1.0f, 2);
         rt_ctx c;
         rt_ctx_init(&c, 1 << 20);
-        nn_eval_cfg e = { 0, 100, 0, NN_AVG_PROBS, 1, 0, 0, 0.0 };
+        nn_eval_cfg e = { 0, 100, 0, NN_AVG_PROBS, 1, 0, 0, 0.0, NULL };
         kl[v] = nn_evaluate(&m, &o, &d, &e, &c).term_bits[1];
         rt_ctx_free(&c);
         toy_free(&d);
@@ -181,7 +181,7 @@ Test(imb_plane, each_layer_reads_its_own_vcr_and_rows_name_their_network) {
     const nn_info_row *v1 = find_row(&mm, 1, "h1", NN_INFO_VARIATIONAL), *v2 = find_row(&mm, 1, "h2", NN_INFO_VARIATIONAL);
     cr_assert(v1 && v2, "variational rows of h1 and h2");
     /* The code's own terms, evaluated as the measurement does (6 particles per layer). */
-    nn_eval_cfg e = { 0, 20, 6, NN_AVG_PROBS, 1, 0, 0, 0.0 };
+    nn_eval_cfg e = { 0, 20, 6, NN_AVG_PROBS, 1, 0, 0, 0.0, NULL };
     nn_eval ev = nn_evaluate(&m, &o, &d, &e, &c);
     double hy = log2(3.0);
     cr_expect(fabs(v1->izy - (hy - ev.term_bits[1])) < 1e-9, "h1: %g vs H(Y) - VCR_1 = %g", v1->izy, hy - ev.term_bits[1]);
@@ -582,7 +582,7 @@ Test(eval_avg, logits_is_the_geometric_mixture_and_probs_the_arithmetic_one) {
         disagree += argmax_d(arith, C) != argmax_d(geo, C);
     }
     cr_assert(disagree > 0, "the data must separate the two mixtures");
-    nn_eval_cfg e = { 0, N, S, NN_AVG_PROBS, seed, 0, 0, 0.0 };
+    nn_eval_cfg e = { 0, N, S, NN_AVG_PROBS, seed, 0, 0, 0.0, NULL };
     cr_expect_eq((int)lround(nn_evaluate(&m, &o, &d, &e, &c).error * N), wrong_arith, "probs: the mean of softmax");
     e.avg = NN_AVG_LOGITS;
     cr_expect_eq((int)lround(nn_evaluate(&m, &o, &d, &e, &c).error * N), wrong_geo, "logits: the mean of log-softmax");
