@@ -7,6 +7,8 @@
 #   make install     build, then install vibrun, its man page vibrun(1) and its bash completion
 #                    under $(DESTDIR)$(PREFIX)
 #   make uninstall   remove what the last `make install` from $(BUILD) installed, under $(DESTDIR)
+#   make fuzz        build the libFuzzer targets with clang (ASan, UBSan) in build-fuzz and run each
+#                    for FUZZ_SECONDS (default 60) on its seed corpus (tests/fuzz/)
 # Variables: BUILD (build directory), BUILD_TYPE (Release, Debug), CMAKE_FLAGS (extra -D...),
 # PREFIX (default /usr/local), DESTDIR (a staging root, empty by default).
 
@@ -18,7 +20,10 @@ DESTDIR ?=
 PKGS = gcc make cmake pkg-config liblua5.4-dev libopenblas-dev libcriterion-dev zlib1g-dev \
        gnuplot-nox dataset-fashion-mnist
 
-.PHONY: demo check bench build configure install uninstall deps
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = idx cifar csv mat ckpt manifest result script
+
+.PHONY: demo check bench build configure install uninstall deps fuzz
 
 demo: build
 	./$(BUILD)/vibrun experiments/quickstart.lua
@@ -34,6 +39,12 @@ bench: build
 	./$(BUILD)/tests/bench_mlp 300
 	./$(BUILD)/tests/bench_mi
 	./$(BUILD)/tests/bench_conv
+
+# Readers of untrusted bytes under libFuzzer (clang, ASan, UBSan); a crash fails it naming the input.
+fuzz: deps
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIB_FUZZ=ON
+	cmake --build build-fuzz -j$$(nproc) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 build: configure
 	cmake --build $(BUILD) -j$$(nproc)

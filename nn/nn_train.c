@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 #include "rt_ckpt.h"
@@ -615,7 +616,8 @@ static rt_status train_close(train_run *r, nn_model *m, const nn_dataset *test, 
         if (ended && !st) {
             char final[1100];
             snprintf(final, sizeof final, "%s/timing.csv", cfg->dir);
-            rename(r->tpath, final);
+            if (rename(r->tpath, final) != 0)
+                st = rt_err_set(err, RT_ERR_IO, "cannot rename %s to timing.csv: %s", r->tpath, strerror(errno));
         }
     }
     free(r->perm);
