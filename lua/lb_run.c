@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lb_impl.h"
+#include "rt_arena.h"
 #include "rt_blas.h"
 #include "rt_csv.h"
 #include "rt_text.h"
@@ -194,6 +195,7 @@ static rt_status point_build(lb_point *p, const data_cache *dc, nn_model *m, nn_
     st = nn_obj_build(obj, p->terms, p->nterms, p->expr, p->nexpr, m, err);
     if (!st) st = nn_measure_check(&p->measure, m, obj, err);
     if (!st) st = nn_check_data(m, obj, &dc->train, &dc->test, err);
+    if (!st) st = nn_train_check_memory(m, &p->train, rt_memory_budget(), err);
     if (st) nn_model_free(m);
     return st;
 }
@@ -579,6 +581,11 @@ static int run_check(const run *r) {
                               "averaged alongside\n", (double)p->train.ema);
             else if (m.nstate)
                 rt_buf_printf(&b, "evaluation: batch norms normalize with their running statistics\n");
+            nn_mem_need need = nn_train_memory(&m, &p->train);
+            rt_buf_printf(&b, "memory: about %.1f MiB (parameters with gradients, optimizer state and EMA %.1f; a "
+                          "training step at batch %d %.1f; an evaluation at eval_batch %d x eval_samples %d %.1f)\n",
+                          need.total / 1048576.0, need.params / 1048576.0, p->train.batch, need.step / 1048576.0,
+                          p->train.eval_batch, p->train.eval_samples, need.eval / 1048576.0);
             rt_buf_printf(&b, "\n");
             free(summary);
             nn_model_free(&m);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rt_arena.h"
 #include "rt_ops.h"
 
 // ---- names ----
@@ -395,6 +396,21 @@ static void state_reset(nn_model *m) {
     }
 }
 
+/* Whether the weights and their gradients alone (what finalize allocates) pass the memory
+** budget: an error at the largest layer's line rather than an allocation that fails (exit 134)
+** or one the kernel's OOM killer ends later. The whole training need is nn_train_check_memory's. */
+static bool params_too_large(const nn_model *m, rt_err *err) {
+    double need = (double)m->params.total * 2.0 * sizeof(float), budget = rt_memory_budget();
+    if (budget <= 0 || need <= budget) return false;
+    int big = 0;
+    for (int i = 1; i < m->n; i++) big = m->layers[i].nparams > m->layers[big].nparams ? i : big;
+    layer_err(err, &m->layers[big].spec, "the model has %.4g parameters, %.3g GiB with their gradients (this "
+              "layer: %.4g), more than the %.3g GiB of memory available (VIB_MEMORY sets the budget in MiB); "
+              "make the model smaller", (double)m->params.total, need / 1073741824.0,
+              (double)m->layers[big].nparams, budget / 1073741824.0);
+    return true;
+}
+
 rt_status nn_model_build_shape(nn_model *m, const nn_layer_spec *specs, int n, const int in_shape[3],
                                bool spatial, rt_err *err) {
     memset(m, 0, sizeof *m);
@@ -417,6 +433,7 @@ rt_status nn_model_build_shape(nn_model *m, const nn_layer_spec *specs, int n, c
     shape3 cur = { in_shape[0], in_shape[1], in_shape[2], spatial };
     if (!build_range(m, 0, n, -1, &cur, err)) goto fail;
     m->out = (int)shape_n(cur);
+    if (params_too_large(m, err)) goto fail;
     rt_params_finalize(&m->params);
     if (m->nstate) {
         m->state = rt_xcalloc(m->nstate, sizeof *m->state);

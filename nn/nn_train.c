@@ -629,6 +629,61 @@ static rt_status train_close(train_run *r, nn_model *m, const nn_dataset *test, 
     return st;
 }
 
+/* Bytes of the activations of one batch of b examples in mode f: per layer, the rows (examples
+** times the samples of the stochastic layers up to it, in double: particles nest) times its output,
+** `copies` times (value, gradient); a Gaussian or Bernoulli layer adds its parameters and draws.
+** Workspaces (a convolution's unfolded input, reused layer to layer) are left out: the estimate
+** is meant to err low, refusing only what cannot fit: ResNet-20's quick run on the CIFAR sample
+** (vib_cifar.lua, eval_batch 500 x 12 samples) peaks at 1.3 GB resident, data included (measured
+** with /usr/bin/time -v); this estimate says 1.25 GB for the model alone, and said 4.2 GB when
+** workspaces were counted per layer. *heavy gets the heaviest layer. */
+static double activation_bytes(const nn_model *m, const nn_fwd *f, double b, double copies, int *heavy) {
+    double rows = b, total = b * m->in * sizeof(float), worst = -1.0;
+    for (int i = 0; i < m->n; i++) {
+        const nn_layer *l = &m->layers[i];
+        double in_rows = rows;
+        rows *= nn_layer_multiplicity(l, f);
+        double bytes = rows * l->out * sizeof(float) * copies;
+        if (l->spec.kind == NN_LAYER_GAUSS || l->spec.kind == NN_LAYER_BERN)    /* (mu, sigma) or (h, p), draws */
+            bytes += (2.0 * in_rows + rows) * l->out * sizeof(float);
+        total += bytes;
+        if (bytes > worst) {
+            worst = bytes;
+            *heavy = i;
+        }
+    }
+    return total;
+}
+
+nn_mem_need nn_train_memory(const nn_model *m, const nn_train_cfg *cfg) {
+    nn_mem_need r = { 0 };
+    r.layer = -1;
+    double copies = 2.0 + (cfg->optim.kind == RT_OPTIM_SGD ? 1.0 : 2.0) + (cfg->ema > 0.0f ? 1.0 : 0.0);
+    r.params = (double)m->params.total * sizeof(float) * copies + (double)m->nstate * sizeof(float) * 2.0;
+    nn_fwd train = { NULL, true, NULL, 0, 0, 0 }, eval = { NULL, false, NULL, cfg->eval_samples, 0, 0 };
+    int heavy_step = -1, heavy_eval = -1;
+    r.step = activation_bytes(m, &train, cfg->batch, 2.0, &heavy_step);
+    r.eval = activation_bytes(m, &eval, cfg->eval_batch, 1.0, &heavy_eval);
+    r.layer = r.step >= r.eval ? heavy_step : heavy_eval;
+    r.total = r.params + (r.step > r.eval ? r.step : r.eval);
+    return r;
+}
+
+rt_status nn_train_check_memory(const nn_model *m, const nn_train_cfg *cfg, double budget, rt_err *err) {
+    nn_mem_need r = nn_train_memory(m, cfg);
+    if (budget <= 0 || r.total <= budget) return RT_OK;
+    const double gib = 1073741824.0;
+    const nn_layer_spec *s = r.layer >= 0 ? &m->layers[r.layer].spec : NULL;
+    return rt_err_set(err, RT_ERR_ARG, "%s%straining needs about %.3g GiB of memory (parameters with gradients, "
+                      "optimizer state and EMA %.3g GiB; a training step at batch %d %.3g GiB; an evaluation at "
+                      "eval_batch %d x eval_samples %d %.3g GiB%s%s%s), more than the %.3g GiB available "
+                      "(VIB_MEMORY sets the budget in MiB); lower batch, eval_batch, eval_samples or the "
+                      "particles, or make the model smaller", s ? s->where : "", s && s->where[0] ? ": " : "",
+                      r.total / gib, r.params / gib, cfg->batch, r.step / gib, cfg->eval_batch, cfg->eval_samples,
+                      r.eval / gib, s ? "; the heaviest layer is '" : "", s ? s->name : "", s ? "'" : "",
+                      budget / gib);
+}
+
 rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const nn_dataset *test,
                    const nn_train_cfg *cfg, nn_result *res, rt_err *err) {
     memset(res, 0, sizeof *res);

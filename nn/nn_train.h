@@ -101,6 +101,21 @@ typedef struct nn_result {
 ** first; a caller may run it earlier, before it writes anything. */
 rt_status nn_check_data(const nn_model *m, const nn_obj *o, const nn_dataset *train, const nn_dataset *test,
                         rt_err *err);
+/* The memory a point needs, estimated in bytes from the model's shapes before anything large is
+** touched: the parameters with their gradients, optimizer moments and EMA (and the running
+** statistics); the step arena at cfg->batch (each layer's output and its gradient over the rows its
+** samples and particles make, a stochastic layer's parameters and draws, a convolution's
+** unfolded input); the evaluation at eval_batch x eval_samples (values only). The step and the
+** evaluation share the arena, so the need is the parameters plus the larger of the two. `layer`
+** is the layer whose activations weigh most (-1 for none). */
+typedef struct nn_mem_need {
+    double params, step, eval, total;
+    int layer;
+} nn_mem_need;
+nn_mem_need nn_train_memory(const nn_model *m, const nn_train_cfg *cfg);
+/* An error naming the sizes, and the heaviest layer's script line, when the need passes budget
+** bytes (rt_memory_budget(); 0 = unknown: no check). Run before training, and by --check. */
+rt_status nn_train_check_memory(const nn_model *m, const nn_train_cfg *cfg, double budget, rt_err *err);
 /* Trains m on train, evaluating on test, per cfg. Returns RT_OK when the point ended (done,
 ** diverged or interrupted: see res->status); an error status for I/O failures. */
 rt_status nn_train(nn_model *m, const nn_obj *o, const nn_dataset *train, const nn_dataset *test,

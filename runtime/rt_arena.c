@@ -1,8 +1,10 @@
 // rt_arena.c: chunked bump allocator; reset coalesces chunks so steady state never mallocs.
 #include "rt_arena.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define RT_ARENA_ALIGN 64
 
@@ -105,4 +107,24 @@ void rt_arena_rollback(rt_arena *a, rt_arena_mark m) {
     }
     a->head->off = m.off;
     a->used = m.used;
+}
+
+double rt_memory_budget(void) {
+    const char *env = getenv("VIB_MEMORY");
+    if (env && *env) {
+        char *end;
+        double mib = strtod(env, &end);
+        if (end != env && *end == 0 && mib > 0) return mib * 1048576.0;
+    }
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (f) {
+        char line[256];
+        double kib = 0;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "MemAvailable: %lf kB", &kib) == 1) break;
+        fclose(f);
+        if (kib > 0) return kib * 1024.0;
+    }
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    return pages > 0 && size > 0 ? (double)pages * (double)size : 0.0;
 }

@@ -47,4 +47,10 @@ void rt_arena_reset(rt_arena *a);
 rt_arena_mark rt_arena_get_mark(const rt_arena *a);
 void rt_arena_rollback(rt_arena *a, rt_arena_mark m);
 
+/* The bytes this process may plan to use: $VIB_MEMORY (MiB) when set, else the kernel's
+** MemAvailable (/proc/meminfo), else the physical memory; 0 when none is known (no check). Checked
+** before a model's parameters are allocated and before training, so that a model too large fails
+** with the size it needs instead of being killed by the kernel's OOM killer halfway. */
+double rt_memory_budget(void);
+
 #endif

@@ -128,6 +128,52 @@ Test(hard, a_looping_or_growing_script_stops_with_a_message_naming_its_line, .ti
     }
 }
 
+// ---- item 6: a model too large for the memory fails at its line, before it is allocated ----
+
+/* hidden = 1e8, particles = 1e6 and eval_samples = 1e9 each allocated or ran before failing (exit
+** 134, no `failed` file, no layer named). Now the parameters are checked before they are allocated
+** and the whole training need (parameters, step, evaluation) before training, against VIB_MEMORY
+** here (the machine's available memory by default): exit 1 within a second, the layer's line. */
+Test(hard, a_model_too_large_for_memory_fails_at_its_line_before_allocating, .timeout = 120) {
+    const char *dir = tu_tiny_dir("memory");
+    write_text(dir, "big.lua",
+               "local vib = require 'vib'\n"
+               "return vib.experiment {\n"
+               "  name = 'big',\n"
+               "  data = vib.data.csv { path = 'tiny.csv', holdout = 0.25 },\n"
+               "  params = { hidden = 8, particles = 2, seed = 1 },\n"
+               "  model = function(p) return vib.seq {\n"
+               "    vib.linear { out = p.hidden, name = 'wide' }, vib.tanh {},\n"
+               "    vib.bern { units = 6, particles = p.particles, name = 'b' },\n"
+               "    vib.gauss { k = 4, name = 'z' }, vib.linear { out = 3 } } end,\n"
+               "  objective = vib.obj.vib { beta = 0.01, layer = 'z' },\n"
+               "  epochs = 1, batch = 20, eval_samples = 2,\n"
+               "}\n");
+    const struct { const char *mib, *set, *want[3]; } cases[] = {
+        { "64", "hidden=10000000", { "big.lua:8: bern 'b': the model has", "parameters", "VIB_MEMORY" } },
+        { "256", "hidden=1000000 --set eval_batch=20", { "big.lua:7: training needs about", "batch 20", "heaviest layer is 'wide'" } },
+        { "2048", "particles=1000000", { "big.lua:", "training needs about", "heaviest layer is" } },
+        { "2048", "eval_samples=1000000000", { "big.lua:9: training needs about", "eval_samples 1000000000",
+                                               "heaviest layer is 'z'" } },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        for (int check = 0; check < 2; check++) {
+            char cmd[4096];
+            snprintf(cmd, sizeof cmd, "cd '%s' && VIB_MEMORY=%s '%s' --quiet %s big.lua --set %s 2>&1", dir,
+                     cases[i].mib, tu_vibrun(), check ? "--check" : "", cases[i].set);
+            double t0 = now_s();
+            int code = tu_run(cmd, out, sizeof out);
+            double dt = now_s() - t0;
+            cr_expect_eq(code, 1, "%s: exit %d\n%s", cases[i].set, code, out);
+            for (int k = 0; k < 3; k++)
+                cr_expect_not_null(strstr(out, cases[i].want[k]), "%s: expected '%s' in\n%s", cases[i].set,
+                                   cases[i].want[k], out);
+            cr_expect_lt(dt, 20.0, "%s: took %.1f s (it allocated?)", cases[i].set, dt);
+        }
+    /* The default: the same model at its own size trains. */
+    cr_expect_eq(vibrun(dir, "--quiet big.lua"), 0, "%s", out);
+}
+
 /* xpcall keeps its meaning for scripts that use it: results on success, the handler's on error. */
 Test(hard, xpcall_still_returns_results_and_the_handlers_value) {
     const char *dir = tu_tmpdir("xpcall");
