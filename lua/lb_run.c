@@ -264,8 +264,9 @@ static int train_point(const lb_opts *o, lb_point *p, const data_cache *dc, cons
     } else {
         if (strcmp(r.status, "diverged") == 0)
             fprintf(stderr, "vibrun: %s: point %s (%s) diverged at epoch %d: the objective declared here became "
-                    "non-finite (lower the learning rate, clip gradients, or check the data's scale); its CSV is "
-                    "kept and the sweep goes on\n", p->terms[0].where, p->id, p->params_title, r.diverged_epoch);
+                    "non-finite; %s (lower the learning rate, clip gradients, or check the data's scale); its CSV "
+                    "is kept and the sweep goes on\n", p->terms[0].where, p->id, p->params_title, r.diverged_epoch,
+                    r.diverged_at);
         if (r.warn[0]) fprintf(stderr, "vibrun: warning: %s\n", r.warn);
         if (write_result(p, &r, dir, &err) != RT_OK) {
             report_point(ps, p, dir, err.msg);

@@ -1,10 +1,13 @@
 // lb_state.c: the sandboxed Lua state, the embedded DSL, and protected execution.
 #include <lauxlib.h>
 #include <lualib.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "lb.h"
 #include "lb_embed.h"
@@ -33,6 +36,9 @@ static struct {
     char msg[768];                  /* the error once fatal */
     lua_State *L;                   /* the guarded state */
 } guard;
+
+/* The hook's beats, and the depth of protected calls into the script: the watchdog's inputs. */
+static volatile sig_atomic_t beats, in_lua;
 
 static void note_where(lua_State *L);
 
@@ -75,9 +81,12 @@ static void note_where(lua_State *L) {
 }
 
 static void guard_hook(lua_State *L, lua_Debug *ar) {
-    (void)ar;
+    beats++;
     if (!guard.armed) return;
     note_where(L);
+    /* A call: only the position, so that a library call that never returns is named by the
+    ** watchdog at the script line that made it. */
+    if (ar->event == LUA_HOOKCALL && !guard.fatal) return;
     if (!guard.fatal) {
         guard.steps += HOOK_EVERY;
         const char *w = guard.where[0] ? guard.where : "?:";
@@ -96,6 +105,60 @@ static void guard_hook(lua_State *L, lua_Debug *ar) {
         lua_pushstring(L, guard.msg);
         lua_error(L);
     }
+}
+
+/* The watchdog. A call into Lua's C library never reaches the hook: string.find with a pattern
+** that backtracks (string.rep("a*", 40) .. "b" on 40 a's) runs for ages, and a signal only sets
+** lb_stop for a hook that never comes. So while a script runs (inside lb_dofile or lb_call_vib,
+** the guard armed) a one-second timer checks that the hook still beats; after WATCHDOG_IDLE_S
+** seconds without a beat, or two after a signal, it says so and ends the process. Nothing is
+** written while a script declares its points, so nothing is left half-written. */
+enum { WATCHDOG_IDLE_S = 10 };
+
+static void say(const char *s) {
+    size_t n = strlen(s);
+    while (n > 0) {
+        ssize_t w = write(2, s, n);
+        if (w <= 0) return;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+static void watchdog(int sig) {
+    (void)sig;
+    static sig_atomic_t last = -1, idle = 0;
+    if (!guard.armed || !in_lua || beats != last) {
+        last = beats;
+        idle = 0;
+        return;
+    }
+    if (++idle < (lb_stop ? 2 : WATCHDOG_IDLE_S)) return;
+    say("vibrun: ");
+    say(guard.where[0] ? guard.where : "?:");
+    say(lb_stop ? " stopped by a signal while the script was inside a call into Lua's library\n"
+                : " the script spent 10 s inside one call into Lua's library (a string pattern that "
+                  "backtracks without end?) and was stopped\n");
+    _exit(lb_stop > 1 ? 128 + (int)lb_stop : 1);
+}
+
+/* Runs lua_pcall under the watchdog. */
+static int watched_pcall(lua_State *L, int nargs, int nres, int msgh) {
+    static bool installed;
+    if (!installed) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = watchdog;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGALRM, &sa, NULL);
+        installed = true;
+    }
+    struct itimerval tick = { { 1, 0 }, { 1, 0 } }, off = { { 0, 0 }, { 0, 0 } };
+    if (in_lua++ == 0) setitimer(ITIMER_REAL, &tick, NULL);
+    int st = lua_pcall(L, nargs, nres, msgh);
+    if (--in_lua == 0) setitimer(ITIMER_REAL, &off, NULL);
+    return st;
 }
 
 /* A budget from the environment variable `name` (a number >= 1, "2e9" allowed), else dflt; false
@@ -350,7 +413,7 @@ lua_State *lb_state_new(unsigned long long seed) {
     /* The DSL is loaded: from here on the script's code runs, under the budget. */
     guard.armed = true;
     guard.L = L;
-    lua_sethook(L, guard_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    lua_sethook(L, guard_hook, LUA_MASKCOUNT | LUA_MASKCALL, HOOK_EVERY);
     return L;
 }
 
@@ -385,7 +448,7 @@ bool lb_dofile(lua_State *L, const char *path, bool traceback) {
     lua_pushcfunction(L, traceback ? msgh_traceback : msgh_plain);
     int h = lua_gettop(L);
     int st = luaL_loadfilex(L, path, "t");
-    if (st == LUA_OK) st = lua_pcall(L, 0, 1, h);
+    if (st == LUA_OK) st = watched_pcall(L, 0, 1, h);
     lua_remove(L, h);
     if (st != LUA_OK) guard_message(L);
     return st == LUA_OK;
@@ -399,7 +462,7 @@ bool lb_call_vib(lua_State *L, const char *fname, int nargs, int nres) {
     int base = lua_gettop(L) - 1 - nargs;   /* handler's index once moved below the args */
     lua_insert(L, base);                    /* function below args */
     lua_insert(L, base);                    /* handler below function */
-    int st = lua_pcall(L, nargs, nres, base);
+    int st = watched_pcall(L, nargs, nres, base);
     lua_remove(L, base);
     if (st != LUA_OK) guard_message(L);
     return st == LUA_OK;

@@ -67,7 +67,7 @@ static const char options[] =
 static volatile sig_atomic_t stop_signal = 0;
 
 static void on_signal(int sig) {
-    lb_stop = 1;
+    lb_stop = sig;                  /* true; and the script's watchdog exits with 128 + it */
     stop_signal = sig;
     signal(sig, SIG_DFL);           /* a second Ctrl-C ends the process at once */
 }

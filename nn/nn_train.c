@@ -370,6 +370,39 @@ double nn_train_step_aug(const nn_step *s, const nn_dataset *d, const int32_t *i
 
 // ---- the loop ----
 
+static bool finite_all(const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return false;
+    return true;
+}
+
+/* Where the non-finite loss of the step just run came from, for the message that marks the point
+** diverged: a parameter already non-finite (the previous update), else the first op on the tape
+** whose output holds a NaN or infinity, and the first layer whose output does (or the objective,
+** after the layers). The tape of the failed step is still there: its backward never ran. */
+static void locate_nonfinite(const nn_model *m, const rt_ctx *c, char *out, size_t size) {
+    const rt_params *P = &m->params;
+    for (int i = 0; i < P->n; i++)
+        if (!finite_all(P->items[i].t->data, (size_t)P->items[i].t->n)) {
+            snprintf(out, size, "parameter %s was already non-finite (the update before this step made it so)",
+                     P->items[i].name);
+            return;
+        }
+    int k = 0;
+    while (k < c->ntape && finite_all(c->tape[k]->data, (size_t)c->tape[k]->n)) k++;
+    int layer = 0;
+    while (layer < m->n && (!m->layers[layer].y || finite_all(m->layers[layer].y->data, (size_t)m->layers[layer].y->n)))
+        layer++;
+    char shape[64] = "";
+    if (k < c->ntape) rt_shape_str(c->tape[k], shape, sizeof shape);
+    const nn_layer_spec *l = layer < m->n ? &m->layers[layer].spec : NULL;
+    snprintf(out, size, "the first non-finite value came from %s%s%s%s, %s%s%s%s%s%s",
+             k < c->ntape ? "op " : "", k < c->ntape ? rt_op_name(c->tape[k]->op) : "an op off the tape",
+             k < c->ntape ? " " : "", shape, l ? "in layer '" : "in the objective, after the model's layers",
+             l ? l->name : "", l ? "'" : "", l && l->where[0] ? " (" : "", l ? l->where : "",
+             l && l->where[0] ? ")" : "");
+}
+
 rt_status nn_check_data(const nn_model *m, const nn_obj *o, const nn_dataset *train, const nn_dataset *test,
                         rt_err *err) {
     if (train->dim != m->in)
@@ -523,6 +556,7 @@ static rt_status train_epochs(train_run *r, nn_model *m, const nn_obj *o, const 
             if (!isfinite(loss)) {
                 snprintf(res->status, sizeof res->status, "diverged");
                 res->diverged_epoch = epoch;
+                locate_nonfinite(m, &r->c, res->diverged_at, sizeof res->diverged_at);
                 goto finish;
             }
             samples += b;

@@ -87,6 +87,8 @@ typedef struct nn_result {
     char status[16];            /* "done", "diverged", "interrupted" */
     int epochs_done;
     int diverged_epoch;         /* 0 unless diverged */
+    char diverged_at[400];      /* where the first non-finite value of the diverged step came from:
+                                ** a parameter, or the first op on the tape and its layer */
     double train_loss_bits, train_error, test_loss_bits, test_error;
     double test_error_det;      /* evaluation with the means (mean-field): NAN when not measured */
     double term_bits[NN_MAX_TERMS];     /* test split, per term */

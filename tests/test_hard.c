@@ -186,23 +186,47 @@ Test(hard, xpcall_still_returns_results_and_the_handlers_value) {
 }
 
 /* SIGTERM while a script loops: stopped promptly, exit 143, the line named. */
+/* A script stuck in Lua code (the hook sees the signal), or inside one call into Lua's C library,
+** where no hook runs (a string pattern that backtracks for ages): SIGTERM ends it with 143 and the
+** line, within seconds (the watchdog's two idle ticks in the second case). */
 Test(hard, sigterm_stops_a_looping_script_with_143, .timeout = 60) {
     const char *dir = tu_tmpdir("budget_term");
-    write_text(dir, "loop.lua", "local vib = require 'vib'\nwhile true do end\n");
-    char log[1200];
-    snprintf(log, sizeof log, "%s/log", dir);
-    pid_t pid = tu_spawn(dir, log, false, (const char *const[]){ tu_vibrun(), "--list", "loop.lua", NULL });
-    struct timespec ts = { 0, 300 * 1000 * 1000 };
-    nanosleep(&ts, NULL);
+    const struct { const char *body, *want; double within; } cases[] = {
+        { "while true do end", "loop.lua:2: stopped by a signal", 2.0 },
+        { "local s = string.rep('a', 40) local x = 1\nstring.find(s, string.rep('a*', 40) .. 'b')",
+          "loop.lua:3: stopped by a signal while the script was inside a call into Lua's library", 8.0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        write_text(dir, "loop.lua", "local vib = require 'vib'\n%s\n", cases[i].body);
+        char log[1200];
+        snprintf(log, sizeof log, "%s/log", dir);
+        pid_t pid = tu_spawn(dir, log, false, (const char *const[]){ tu_vibrun(), "--list", "loop.lua", NULL });
+        struct timespec ts = { 0, 300 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+        double t0 = now_s();
+        cr_assert_eq(kill(pid, SIGTERM), 0);
+        int st;
+        cr_assert_eq(waitpid(pid, &st, 0), pid);
+        cr_expect_lt(now_s() - t0, cases[i].within, "%s", cases[i].body);
+        char *text = tu_read_file(log, NULL);
+        cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 143, "%s: status %d\n%s", cases[i].body, st, text);
+        cr_expect_not_null(strstr(text, cases[i].want), "%s: %s", cases[i].body, text);
+        free(text);
+    }
+}
+
+/* Without a signal, a call into the library that never returns ends after 10 s without a beat of
+** the hook, naming the line. */
+Test(hard, a_pattern_that_backtracks_for_ages_is_stopped_by_the_watchdog, .timeout = 120) {
+    const char *dir = tu_tmpdir("watchdog");
+    write_text(dir, "stuck.lua", "local vib = require 'vib'\nlocal s = string.rep('a', 40)\n"
+                                 "string.find(s, string.rep('a*', 40) .. 'b')\n");
     double t0 = now_s();
-    cr_assert_eq(kill(pid, SIGTERM), 0);
-    int st;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    cr_expect_lt(now_s() - t0, 2.0);
-    char *text = tu_read_file(log, NULL);
-    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 143, "status %d\n%s", st, text);
-    cr_expect_not_null(strstr(text, "loop.lua:2: stopped by a signal"), "%s", text);
-    free(text);
+    int code = vibrun(dir, "--list stuck.lua");
+    double dt = now_s() - t0;
+    cr_expect_eq(code, 1, "exit %d\n%s", code, out);
+    cr_expect_not_null(strstr(out, "stuck.lua:3: the script spent 10 s inside one call into Lua's library"), "%s", out);
+    cr_expect_lt(dt, 60.0, "took %.1f s", dt);
 }
 
 // ---- item 9: --set integers, data files that are no files, quoting for sbatch ----

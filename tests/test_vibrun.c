@@ -436,6 +436,10 @@ Test(vibrun, diverged_point_is_marked_and_named) {
     cr_assert_eq(vibrun(dir, args), 0, "a diverged point does not fail the run: %s", out);
     cr_expect_not_null(strstr(out, "diverge.lua:6: point "), "%s", out);
     cr_expect_not_null(strstr(out, "diverged at epoch 1"), "%s", out);
+    /* ... and where the first NaN or infinity came from: the op, its shape and its layer's line. */
+    cr_expect_not_null(strstr(out, "the first non-finite value came from op "), "%s", out);
+    cr_expect_not_null(strstr(out, "in layer '"), "%s", out);
+    cr_expect_not_null(strstr(out, "diverge.lua:5)"), "%s", out);
     snprintf(path, sizeof path, "%s/runs/diverge/results.csv", dir);
     char *res = tu_read_file(path, NULL);
     cr_assert_not_null(res);
