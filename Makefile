@@ -16,7 +16,7 @@ CMAKE_FLAGS ?=
 PREFIX ?= /usr/local
 DESTDIR ?=
 PKGS = gcc make cmake pkg-config liblua5.4-dev libopenblas-dev libcriterion-dev zlib1g-dev \
-       gnuplot-nox dataset-fashion-mnist
+       nettle-dev gnuplot-nox dataset-fashion-mnist
 
 .PHONY: demo check bench build configure install uninstall deps
 
