@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "nn_weights.h"
+#include "rt_ckpt.h"
 #include "testutil.h"
 
 // ---- helpers ----
@@ -445,4 +446,236 @@ Test(weights, npz_damage) {
     cr_assert_neq(nn_weights_decode(d, b.n, "bad.file", &back, &err), RT_OK);
     cr_assert(strstr(err.msg, "bad.file: zip entry 'h1.weight.npy'") != NULL, "%s", err.msg);
     rt_buf_free(&b);
+}
+
+// ---- vibrun export and vib.load, end to end ----
+
+static char out[1 << 16];
+
+/* Runs vibrun with args inside dir; returns its exit code; stdout+stderr in `out`. */
+static int vibrun(const char *dir, const char *args) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>&1", dir, tu_vibrun(), args);
+    return tu_run(cmd, out, sizeof out);
+}
+
+/* The one point directory of dir/<run>/load_tiny into point (its path under dir). */
+static void the_point(const char *dir, const char *run, char *point, size_t size) {
+    char exp[700], names[4][64];
+    snprintf(exp, sizeof exp, "%s/%s/load_tiny", dir, run);
+    cr_assert_eq(tu_point_dirs(exp, names, 4), 1, "%s: not one point", exp);
+    snprintf(point, size, "%s/load_tiny/%s", run, names[0]);
+}
+
+/* Line `k` (0 = the header) of a file, without the newline and, with skip, without its first
+** `skip` comma-separated fields. */
+static void csv_line(const char *path, int k, int skip, char *line, size_t size) {
+    char *s = tu_read_file(path, NULL);
+    cr_assert_not_null(s, "missing %s", path);
+    char *p = s;
+    for (int i = 0; i < k && p; i++) p = strchr(p, '\n'), p = p ? p + 1 : NULL;
+    cr_assert(p && *p, "%s has no line %d", path, k);
+    for (int i = 0; i < skip; i++) p = strchr(p, ',') + 1;
+    snprintf(line, size, "%.*s", (int)strcspn(p, "\n"), p);
+    free(s);
+}
+
+#define SCRIPT "'%s/tests/lua/load_tiny.lua' --quiet"
+
+// Train, export (both formats), import with epochs = 0: the imported point evaluates to the same
+// bits (loss, terms, error; the 2-D latent's means), whichever format carried the weights.
+Test(weights_cli, round_trip) {
+    const char *dir = tu_tiny_dir("weights_round_trip");
+    const char *src = tu_source_dir();
+    char args[2048], p1[256], p2[256], a[1024], b[1024], pa[900], pb[900];
+    snprintf(args, sizeof args, SCRIPT " --out r1", src);
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    the_point(dir, "r1", p1, sizeof p1);
+    snprintf(args, sizeof args, "export %s -o m.safetensors", p1);
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    cr_assert(strstr(out, "m.safetensors: 15 tensors, 127 values: the EMA weights of point") != NULL, "%s", out);
+    snprintf(args, sizeof args, "export %s --format npz -o m.npz", p1);
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(args, sizeof args, "export %s --weights raw -o raw.safetensors", p1);
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(args, sizeof args, "export %s --format npz", p1);                 /* the default name */
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(pa, sizeof pa, "%s/%s/weights.npz", dir, p1);
+    snprintf(pb, sizeof pb, "%s/m.npz", dir);
+    tu_expect_same_file(pa, pb);
+
+    /* the file's values are the checkpoint's EMA (raw: the weights), named and shaped as the model's */
+    nn_weights w, raw;
+    rt_err err = { 0 };
+    snprintf(pa, sizeof pa, "%s/m.safetensors", dir);
+    cr_assert_eq(nn_weights_load(pa, &w, &err), RT_OK, "%s", err.msg);
+    snprintf(pa, sizeof pa, "%s/raw.safetensors", dir);
+    cr_assert_eq(nn_weights_load(pa, &raw, &err), RT_OK, "%s", err.msg);
+    static const char *const names[] = { "h1.weight", "h1.bias", "bn.weight", "bn.bias", "z.mu.weight", "z.mu.bias",
+                                         "z.rho.weight", "z.rho.bias", "out.weight", "out.bias", "kl.prior.means",
+                                         "kl.prior.logscale", "kl.prior.logits", "bn.running_mean", "bn.running_var" };
+    cr_assert_eq(w.n, 15);
+    for (int i = 0; i < 15; i++) cr_assert_str_eq(w.t[i].name, names[i]);
+    cr_assert(w.t[0].ndim == 2 && w.t[0].shape[0] == 8 && w.t[0].shape[1] == 4);
+    snprintf(pa, sizeof pa, "%s/%s/checkpoint", dir, p1);
+    rt_ckpt *ck = rt_ckpt_load(pa, &err);
+    cr_assert_not_null(ck, "%s", err.msg);
+    size_t n;
+    const float *shadow = rt_ckpt_data(ck, "ema.shadow", &n), *params = rt_ckpt_data(ck, "params", &n);
+    const float *state = rt_ckpt_data(ck, "ema.state", &n);
+    cr_assert_eq(memcmp(w.t[0].data, shadow, 32 * sizeof(float)), 0);
+    cr_assert_eq(memcmp(raw.t[0].data, params, 32 * sizeof(float)), 0);
+    cr_assert_neq(memcmp(w.t[0].data, raw.t[0].data, 32 * sizeof(float)), 0);
+    cr_assert_eq(memcmp(w.t[13].data, state, 8 * sizeof(float)), 0);         /* running mean, then variance */
+    cr_assert_eq(memcmp(w.t[14].data, state + 8, 8 * sizeof(float)), 0);
+    cr_assert_str_eq(nn_weights_meta_get(&w, "point"), p1 + strlen("r1/load_tiny/"));
+    cr_assert_str_eq(nn_weights_meta_get(&w, "epoch"), "3");
+    cr_assert_str_eq(nn_weights_meta_get(&w, "weights"), "ema 0.9");
+    cr_assert(strstr(nn_weights_meta_get(&w, "config"), "return vib.point") != NULL);
+    cr_assert_not_null(nn_weights_meta_get(&w, "vibrun"));
+    rt_ckpt_free(ck);
+    nn_weights_free(&w);
+    nn_weights_free(&raw);
+
+    const char *files[2] = { "m.safetensors", "m.npz" };
+    char ids[2][256];
+    for (int f = 0; f < 2; f++) {
+        char run[8];
+        snprintf(run, sizeof run, "r%d", f + 2);
+        snprintf(args, sizeof args, SCRIPT " --out %s --set weights=%s --set epochs=0", src, run, files[f]);
+        cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+        the_point(dir, run, p2, sizeof p2);
+        snprintf(ids[f], sizeof ids[f], "%s", p2 + 3);
+        /* epoch 3 of the trained point, epoch 0 of the imported one: every column after the epoch */
+        snprintf(pa, sizeof pa, "%s/%s/metrics.csv", dir, p1);
+        snprintf(pb, sizeof pb, "%s/%s/metrics.csv", dir, p2);
+        for (int split = 0; split < 2; split++) {
+            csv_line(pa, 7 + split, 1, a, sizeof a);
+            csv_line(pb, 1 + split, 1, b, sizeof b);
+            cr_expect_str_eq(a, b, "%s: %s vs %s", files[f], a, b);
+        }
+        snprintf(pa, sizeof pa, "%s/%s/latent.csv", dir, p1);
+        snprintf(pb, sizeof pb, "%s/%s/latent.csv", dir, p2);
+        tu_expect_same_file(pa, pb);
+    }
+    /* another file is another point: the id holds the file's SHA-256 */
+    cr_assert_str_neq(ids[0], ids[1]);
+    snprintf(args, sizeof args, SCRIPT " --list --set weights=m.npz --set epochs=0", src);
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    cr_assert(strstr(out, ids[1] + strlen("load_tiny/")) != NULL, "%s", out);
+    snprintf(pa, sizeof pa, "%s/m.npz", dir);
+    snprintf(pb, sizeof pb, "%s/raw.safetensors", dir);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", pb, pa);                        /* same name, other bytes */
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    cr_assert(strstr(out, ids[1] + strlen("load_tiny/")) == NULL, "the id did not change: %s", out);
+}
+
+// One line per mismatch, under the script line of vib.load; an unreadable file; a changed file.
+Test(weights_cli, mismatches) {
+    const char *dir = tu_tiny_dir("weights_mismatch");
+    const char *src = tu_source_dir();
+    char args[2048], p1[256];
+    snprintf(args, sizeof args, SCRIPT " --out r1 --set epochs=1", src);
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    the_point(dir, "r1", p1, sizeof p1);
+    snprintf(args, sizeof args, "export %s -o m.safetensors", p1);
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    char where[64];
+    snprintf(where, sizeof where, "load_tiny.lua:19: vib.load: m.safetensors does not fit the model");
+    snprintf(args, sizeof args, SCRIPT " --check --set weights=m.safetensors --set hidden=16", src);
+    cr_assert_eq(vibrun(dir, args), 1, "%s", out);
+    cr_expect(strstr(out, where) != NULL, "%s", out);
+    cr_expect(strstr(out, "(8 mismatches)") != NULL, "%s", out);
+    cr_expect(strstr(out, "h1.weight: the model's shape is (16, 4), the file's 'h1.weight' is (8, 4)") != NULL, "%s", out);
+    cr_expect(strstr(out, "... and 2 more") != NULL, "%s", out);
+    snprintf(args, sizeof args, SCRIPT " --check --set weights=m.safetensors --set rename=enc", src);
+    cr_assert_eq(vibrun(dir, args), 1, "%s", out);
+    cr_expect(strstr(out, "h1.weight (8, 4): the file has no tensor 'enc.weight'") != NULL, "%s", out);
+    cr_expect(strstr(out, "the file's 'h1.bias' (8) is used by no tensor of the model") != NULL, "%s", out);
+    snprintf(args, sizeof args, SCRIPT " --check --set weights=m.safetensors --set only=outx", src);
+    cr_assert_eq(vibrun(dir, args), 1, "%s", out);
+    cr_expect(strstr(out, "layers: 'outx' names no layer of the model that has parameters") != NULL, "%s", out);
+    /* one layer only: the rest of another shape is drawn as usual */
+    snprintf(args, sizeof args, SCRIPT " --out r2 --set weights=m.safetensors --set only=out --set hidden=16 --set epochs=0", src);
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(args, sizeof args, SCRIPT " --list --set weights=none.safetensors", src);
+    cr_assert_eq(vibrun(dir, args), 1, "%s", out);
+    cr_expect(strstr(out, "load_tiny.lua:19: vib.load: none.safetensors: cannot read (No such file or directory)") != NULL, "%s", out);
+    /* a damaged file: the reader's message under the script line */
+    char path[700];
+    snprintf(path, sizeof path, "%s/bad.safetensors", dir);
+    tu_write_file(path, "\x10\0\0\0\0\0\0\0{\"a\":1}        ", 24);
+    snprintf(args, sizeof args, SCRIPT " --check --set weights=bad.safetensors", src);
+    cr_assert_eq(vibrun(dir, args), 1, "%s", out);
+    cr_expect(strstr(out, "load_tiny.lua:19: vib.load: bad.safetensors: safetensors header is not valid") != NULL, "%s", out);
+    /* export's own errors */
+    cr_assert_eq(vibrun(dir, "export"), 2, "%s", out);
+    cr_assert_eq(vibrun(dir, "export nowhere"), 1, "%s", out);
+    cr_expect(strstr(out, "nowhere: no config.lua there") != NULL, "%s", out);
+    snprintf(args, sizeof args, "export %s --format onnx", p1);
+    cr_assert_eq(vibrun(dir, args), 2, "%s", out);
+    snprintf(args, sizeof args, SCRIPT " --out r3 --set ema=0 --set epochs=1", src);
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    char p3[256];
+    the_point(dir, "r3", p3, sizeof p3);
+    snprintf(args, sizeof args, "export %s --weights ema", p3);
+    cr_assert_eq(vibrun(dir, args), 1, "%s", out);
+    cr_expect(strstr(out, "trained without ema") != NULL, "%s", out);
+    char names[4][64], exp[700];
+    snprintf(exp, sizeof exp, "%s/r2/load_tiny", dir);
+    cr_assert_eq(tu_point_dirs(exp, names, 4), 1);
+    snprintf(args, sizeof args, "export r2/load_tiny/%s", names[0]);
+    cr_assert_eq(vibrun(dir, args), 1, "%s", out);
+    cr_expect(strstr(out, "cannot read checkpoint") != NULL, "%s", out);
+}
+
+// NumPy reads what vibrun writes: numpy.load the .npz, a ten-line safetensors reader in plain Python
+// (tests/tools/check_weights.py), both against the values written here with %a.
+Test(weights_cli, numpy_reads) {
+    if (tu_run("/usr/bin/python3 -c 'import numpy' 2>&1", NULL, 0) != 0)
+        tu_skip("Debian's python3-numpy is not installed (apt-get install python3-numpy)");
+    const char *dir = tu_tmpdir("weights_numpy");
+    nn_weights w;
+    sample_model(&w);
+    char path[700], cmd[2048];
+    rt_err err = { 0 };
+    snprintf(path, sizeof path, "%s/m.safetensors", dir);
+    cr_assert_eq(nn_weights_save(&w, NN_WFMT_SAFETENSORS, path, &err), RT_OK);
+    snprintf(path, sizeof path, "%s/m.npz", dir);
+    cr_assert_eq(nn_weights_save(&w, NN_WFMT_NPZ, path, &err), RT_OK);
+    snprintf(path, sizeof path, "%s/c.npz", dir);
+    cr_assert_eq(nn_weights_save(&w, NN_WFMT_NPZ_DEFLATE, path, &err), RT_OK);
+    snprintf(path, sizeof path, "%s/expected.txt", dir);
+    FILE *f = fopen(path, "w");
+    for (int i = 0; i < w.n; i++) {
+        fprintf(f, "%s %d", w.t[i].name, w.t[i].ndim);
+        for (int d = 0; d < w.t[i].ndim; d++) fprintf(f, " %lld", (long long)w.t[i].shape[d]);
+        for (int64_t k = 0; k < w.t[i].n; k++) fprintf(f, " %a", (double)w.t[i].data[k]);
+        fprintf(f, "\n");
+    }
+    fclose(f);
+    nn_weights_free(&w);
+    snprintf(cmd, sizeof cmd, "cd '%s' && /usr/bin/python3 '%s/tests/tools/check_weights.py' expected.txt m.safetensors "
+             "m.npz c.npz 2>&1", dir, tu_source_dir());
+    int rc = tu_run(cmd, out, sizeof out);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "ok: 4 tensors") != NULL, "%s", out);
+    /* and a file NumPy wrote (numpy.savez, savez_compressed, a transposed array) reads back here */
+    snprintf(cmd, sizeof cmd, "cd '%s' && /usr/bin/python3 -c \"import numpy as np; a = np.arange(6, dtype=np.float32)"
+             ".reshape(2, 3); np.savez('s.npz', w=a.T, b=np.float64([0.5])); np.savez_compressed('z.npz', w=a)\" 2>&1", dir);
+    cr_assert_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, k ? "z.npz" : "s.npz");
+        cr_assert_eq(nn_weights_load(path, &w, &err), RT_OK, "%s", err.msg);
+        const nn_wtensor *t = nn_weights_find(&w, "w");
+        cr_assert(t && t->ndim == 2 && t->shape[0] == (k ? 2 : 3));
+        for (int i = 0; i < 6; i++) {
+            float want = k ? (float)i : (float)((i % 2) * 3 + i / 2);    /* a.T row-major */
+            cr_assert_eq(t->data[i], want, "%s[%d] = %g", path, i, (double)t->data[i]);
+        }
+        if (!k) cr_assert(nn_weights_find(&w, "b") && nn_weights_find(&w, "b")->data[0] == 0.5f);
+        nn_weights_free(&w);
+    }
 }
