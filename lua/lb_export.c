@@ -17,7 +17,7 @@
 static int usage(const char *fmt, const char *arg) {
     fprintf(stderr, "vibrun: export: ");
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nusage: %s export RUN_DIR/POINT [--format safetensors|npz] [--weights ema|raw] [-o FILE]\n",
+    fprintf(stderr, "\nusage: %s export RUN/EXP/ID [--format safetensors|npz] [--weights ema|raw] [-o FILE]\n",
             lb_cmd());
     return 2;
 }
@@ -48,7 +48,7 @@ int lb_export(int argc, char **argv, const char *version) {
             break;
         case 'o': e.out = optarg; break;
         case 'h':
-            printf("usage: %s export RUN_DIR/POINT [--format safetensors|npz] [--weights ema|raw] [-o FILE]\n"
+            printf("usage: %s export RUN/EXP/ID [--format safetensors|npz] [--weights ema|raw] [-o FILE]\n"
                    "  writes the point's weights (the EMA weights when it trained with ema, as evaluation uses;\n"
                    "  --weights raw: the weights themselves) to FILE, by default RUN_DIR/POINT/weights.<format>\n",
                    lb_cmd());
@@ -58,7 +58,16 @@ int lb_export(int argc, char **argv, const char *version) {
         }
     }
     if (!e.point_dir) return usage("no point directory given, e.g. runs/quickstart/%s", "0123456789ab");
-    char config[4200];
+    /* RUN/EXP/ID/config.lua names the point too (a glob RUN/EXP/<star>/config.lua finds the points) */
+    char dir[4200], config[4200];
+    snprintf(dir, sizeof dir, "%s", e.point_dir);
+    size_t dl = strlen(dir);
+    while (dl > 1 && dir[dl - 1] == '/') dir[--dl] = '\0';
+    if (dl >= 10 && strcmp(dir + dl - 10, "config.lua") == 0 && (dl == 10 || dir[dl - 11] == '/')) {
+        if (dl == 10) snprintf(dir, sizeof dir, ".");
+        else dir[dl - 11] = '\0';
+    }
+    e.point_dir = dir;
     snprintf(config, sizeof config, "%s/config.lua", e.point_dir);
     FILE *f = fopen(config, "r");
     if (!f) {

@@ -679,3 +679,30 @@ Test(weights_cli, numpy_reads) {
         nn_weights_free(&w);
     }
 }
+
+// A model written by another program (tests/tools/write_weights.py: NumPy, PyTorch's names) imported
+// with a map and measured without training: its error is the NumPy model's, far from chance (2/3).
+Test(weights_cli, foreign_model) {
+    if (tu_run("/usr/bin/python3 -c 'import numpy' 2>&1", NULL, 0) != 0)
+        tu_skip("Debian's python3-numpy is not installed (apt-get install python3-numpy)");
+    const char *dir = tu_tiny_dir("weights_foreign");
+    char cmd[2048], path[700];
+    snprintf(cmd, sizeof cmd, "cd '%s' && /usr/bin/python3 '%s/tests/tools/write_weights.py' tiny.csv mlp.safetensors 2>&1",
+             dir, tu_source_dir());
+    cr_assert_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
+    double numpy_error = -1;
+    cr_assert_eq(sscanf(out, "numpy MLP: training error %lf", &numpy_error), 1, "%s", out);
+    snprintf(cmd, sizeof cmd, "'%s/tests/lua/load_mlp.lua' --quiet --out r", tu_source_dir());
+    cr_assert_eq(vibrun(dir, cmd), 0, "%s", out);
+    char exp[700], names[4][64], line[256];
+    snprintf(exp, sizeof exp, "%s/r/load_mlp", dir);
+    cr_assert_eq(tu_point_dirs(exp, names, 4), 1);
+    snprintf(path, sizeof path, "%s/%s/metrics.csv", exp, names[0]);
+    csv_line(path, 1, 0, line, sizeof line);                       /* 0,train,loss,ce,error,lr */
+    double err_train = -1;
+    cr_assert_eq(sscanf(line, "0,train,%*[^,],%*[^,],%lf", &err_train), 1, "%s", line);
+    cr_expect(err_train < 0.2 && fabs(err_train - numpy_error) < 0.05, "vibrun %g, numpy %g", err_train, numpy_error);
+    snprintf(path, sizeof path, "%s/%s/info.csv", exp, names[0]);
+    csv_line(path, 1, 0, line, sizeof line);
+    cr_expect(strncmp(line, "0,train,h1,kde_upper,", 21) == 0, "%s", line);
+}
