@@ -18,7 +18,7 @@ CMAKE_FLAGS ?=
 PREFIX ?= /usr/local
 DESTDIR ?=
 PKGS = gcc make cmake pkg-config liblua5.4-dev libopenblas-dev libcriterion-dev zlib1g-dev \
-       gnuplot-nox dataset-fashion-mnist
+       nettle-dev gnuplot-nox dataset-fashion-mnist python3-numpy
 
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS = idx cifar csv mat ckpt manifest result script

@@ -17,6 +17,15 @@
 
 #define LB_MAX_SETS 64
 
+/* `vibrun export POINT_DIR [--format F] [--weights W] [-o FILE]` (lb_export.c). */
+typedef struct lb_export_opts {
+    const char *point_dir;
+    const char *format;                 /* "safetensors" (default) or "npz" */
+    const char *weights;                /* "ema", "raw", or NULL: what evaluation uses */
+    const char *out;                    /* NULL: POINT_DIR/weights.<format> */
+    const char *version;                /* vibrun's, for the file's metadata */
+} lb_export_opts;
+
 typedef struct lb_opts {
     const char *script;
     const char *sets[LB_MAX_SETS];      /* "key=value" */
@@ -39,6 +48,8 @@ typedef struct lb_opts {
     bool slurm, slurm_submit;
     int slurm_tasks, slurm_cpus;
     const char *slurm_partition, *slurm_time;
+    /* `vibrun export`: the point's config.lua is replayed to its point, whose weights are written */
+    const lb_export_opts *export_opts;
 } lb_opts;
 
 /* Runs an experiment script; returns the process exit code. Messages go to stderr. */
@@ -49,6 +60,8 @@ int lb_status(const char *run_dir);
 int lb_merge_dir(const char *run_dir);
 /* Redraws the figures of a run directory from its CSV. */
 int lb_plot(const char *run_dir);
+/* `vibrun export` (argv after "export"); returns the exit code. */
+int lb_export(int argc, char **argv, const char *version);
 /* `vibrun data list` and `vibrun data get NAME` (argv after "data"); returns the exit code. */
 int lb_data(int argc, char **argv);
 

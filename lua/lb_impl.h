@@ -20,6 +20,7 @@
 #include "nn_data.h"
 #include "nn_obj.h"
 #include "nn_train.h"
+#include "nn_weights.h"
 #include "rt_text.h"
 
 /* ---- the resolved points (filled by lb_point.c, the one reader of vib.lua's tables) ---- */
@@ -70,6 +71,10 @@ typedef struct lb_point {
     int nexpr;
     nn_train_cfg train;
     nn_measure_cfg measure;             /* measure = { ... } (off when absent); its epochs on the heap */
+    nn_load_spec load;                  /* init = vib.load { ... }: load.path NULL when the point draws its
+                                        ** weights; the strings are the point's own */
+    char load_sha256[65];               /* the file's SHA-256 when the point was resolved (in its id) */
+    nn_weights *loaded;                 /* the file as read by lb_load_weights, for nn_model_init */
 } lb_point;
 
 /* Every point of a run in sweep order, and the figures the experiment declares. */
@@ -90,6 +95,17 @@ void lb_hash_hex(const char *s, char out[17]);
 /* Lists, merges, checks or trains the points (by o's mode), then rebuilds the aggregates and
 ** draws the figures; returns the exit code. */
 int lb_run_points(const lb_opts *o, lb_points *pts);
+/* The model and objective of point p built on its data (loaded for this and freed again), checked as
+** for training: what `vibrun export` names the checkpoint's values by. */
+rt_status lb_point_model(const char *script, lb_point *p, nn_model *m, rt_err *err);
+
+/* ---- lb_export.c: `vibrun export`, and vib.load's file for a point ---- */
+/* Writes the weights of the one point in pts (a config.lua replayed) as opts asks; the exit code. */
+int lb_export_point(const lb_export_opts *opts, lb_points *pts);
+/* With vib.load: reads the file (its SHA-256 must still be the one in the point's id), checks it
+** against the built model m (names, shapes; one line per mismatch) and sets m to load it in
+** nn_model_init. RT_OK and nothing done without vib.load. */
+rt_status lb_load_weights(lb_point *p, nn_model *m, rt_err *err);
 
 /* ---- lb_manifest.c: which script owns a run directory, and its points ---- */
 /* runs/<exp>/manifest names the script that owns the directory (its real path) and the points

@@ -573,6 +573,64 @@ static void read_params(lua_State *L, lb_point *p) {
     lua_pop(L, 1);
 }
 
+static int pair_cmp(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* init = vib.load { path, map, layers } into p->load; the file's SHA-256 joins the point id, so that
+** another file (or the same file changed) is another point. */
+static bool read_load(lua_State *L, lb_point *p, char *msg, size_t size) {
+    lua_getfield(L, -1, "init");
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        return true;
+    }
+    char where[256], path[4096];
+    get_str(L, "where", "?", where, sizeof where);
+    get_str(L, "path", "", path, sizeof path);
+    p->load.where = rt_xstrdup(where);
+    p->load.path = rt_xstrdup(path);
+    lua_getfield(L, -1, "map");
+    if (lua_istable(L, -1)) {
+        int n = 0;
+        for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) n++;
+        const char **map = rt_xcalloc((size_t)(2 * n + 1), sizeof *map);
+        int k = 0;
+        for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1), k++) {   /* vib.load checked both are strings */
+            map[2 * k] = rt_xstrdup(lua_tostring(L, -2));
+            map[2 * k + 1] = rt_xstrdup(lua_tostring(L, -1));
+        }
+        qsort(map, (size_t)n, 2 * sizeof *map, pair_cmp);           /* messages in a fixed order */
+        p->load.map = map;
+        p->load.nmap = n;
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "layers");
+    if (lua_istable(L, -1)) {
+        int n = (int)luaL_len(L, -1);
+        const char **layers = rt_xcalloc((size_t)n + 1, sizeof *layers);
+        for (int i = 0; i < n; i++) {
+            lua_geti(L, -1, i + 1);
+            layers[i] = rt_xstrdup(lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
+        p->load.layers = layers;
+        p->load.nlayers = n;
+    }
+    lua_pop(L, 2);
+    rt_err err = { 0 };
+    if (nn_file_sha256(path, p->load_sha256, &err) != RT_OK)
+        return fail(msg, size, "%s: vib.load: %s", where, err.msg);
+    lua_getfield(L, -1, "key");
+    rt_buf key = { 0 };
+    rt_buf_printf(&key, "%s\nsha256=%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "", p->load_sha256);
+    lua_pop(L, 1);
+    lb_hash_hex(rt_buf_str(&key), p->id);
+    p->id[12] = '\0';
+    rt_buf_free(&key);
+    return true;
+}
+
 static bool point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t size) {
     memset(p, 0, sizeof *p);
     lua_pushvalue(L, idx);
@@ -630,7 +688,8 @@ static bool point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t siz
     else if (p->train.ema < 0.0f || p->train.ema >= 1.0f)
         ok = fail(msg, size, "%s: ema=%g must be in [0, 1) (0 turns it off)", p->name, (double)p->train.ema);
     ok = ok && read_layers(L, p, msg, size) && read_terms(L, p, msg, size) &&
-         read_optim(L, p, msg, size) && read_data(L, p, msg, size) && read_measure(L, p, msg, size);
+         read_optim(L, p, msg, size) && read_data(L, p, msg, size) && read_measure(L, p, msg, size) &&
+         read_load(L, p, msg, size);
     /* Crops and mirrors need (C, H, W) images; MNIST and Fashion-MNIST load as (H, W), and a
     ** mirrored digit or letter is often another one (a mirrored 2 is no 2), so only CIFAR-10. */
     if (ok && t->augment != NN_AUG_NONE && strcmp(p->data_name, "cifar10") != 0)
@@ -756,6 +815,14 @@ void lb_points_free(lb_points *pts) {
         free(p->data_key);
         free(p->layers);
         free(p->measure.epochs);
+        free((char *)(uintptr_t)p->load.path);
+        free((char *)(uintptr_t)p->load.where);
+        for (int k = 0; k < 2 * p->load.nmap; k++) free((char *)(uintptr_t)p->load.map[k]);
+        free((void *)(uintptr_t)p->load.map);
+        for (int k = 0; k < p->load.nlayers; k++) free((char *)(uintptr_t)p->load.layers[k]);
+        free((void *)(uintptr_t)p->load.layers);
+        if (p->loaded) nn_weights_free(p->loaded);
+        free(p->loaded);
     }
     free(pts->p);
     free(pts->plots);

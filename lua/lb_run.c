@@ -196,9 +196,11 @@ static rt_status point_build(lb_point *p, const data_cache *dc, nn_model *m, nn_
     if (!st) st = nn_measure_check(&p->measure, m, obj, err);
     if (!st) st = nn_check_data(m, obj, &dc->train, &dc->test, err);
     if (!st) st = nn_train_check_memory(m, &p->train, rt_memory_budget(), err);
+    if (!st) st = lb_load_weights(p, m, err);
     if (st) nn_model_free(m);
     return st;
 }
+
 
 /* Trains point p (its data loaded) into exp_dir/<id> under the point's lock: writes
 ** config.lua, metrics.csv, timing.csv, checkpoint and result.csv. Returns a POINT_* code. */
@@ -332,6 +334,17 @@ static bool load_data(const char *script, const lb_point *p, data_cache *dc) {
     }
     dc->loaded = true;
     return true;
+}
+
+rt_status lb_point_model(const char *script, lb_point *p, nn_model *m, rt_err *err) {
+    data_cache dc = { 0 };
+    nn_obj obj;
+    rt_status st = load_data(script, p, &dc) ? point_build(p, &dc, m, &obj, err)
+                                             : rt_err_set(err, RT_ERR_IO, "the point's data set could not be loaded");
+    nn_dataset_free(&dc.train);
+    nn_dataset_free(&dc.test);
+    free(dc.key);
+    return st;
 }
 
 /* Before anything is written in runs/: the first selected point whose data set is found nowhere
@@ -765,6 +778,7 @@ static int run_finish(const run *r, int code, const tally *t) {
 }
 
 int lb_run_points(const lb_opts *o, lb_points *pts) {
+    if (o->export_opts) return lb_export_point(o->export_opts, pts);
     run r;
     run_open(&r, o, pts);
     int code;

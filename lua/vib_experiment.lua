@@ -122,6 +122,7 @@ end
 local experiment_spec = {
   name = "string", data = "any", params = "table?", model = "any", objective = "any?",
   optim = "any?", sweep = "table?", plots = "table?", description = "string?", measure = "any?",
+  init = "any?",
 }
 for _, st in ipairs(core.settings) do experiment_spec[st.name] = st.type .. "?" end
 
@@ -147,6 +148,9 @@ function vib.experiment(t)
   if e.measure ~= nil and type(e.measure) ~= "function" then
     if type(e.measure) ~= "table" then fail_key("measure", "vib.experiment: 'measure' must be a table { layers = ..., estimators = ..., every = ... } or a function(p) returning one") end
     e.measure = vib.measure(e.measure)
+  end
+  if e.init ~= nil and type(e.init) ~= "function" and vib.kind(e.init) ~= "load" then
+    fail_key("init", "vib.experiment: 'init' must be vib.load { path = ... } or a function(p) returning one")
   end
   if e.sweep and vib.kind(e.sweep) ~= "sweep" then
     fail_key("sweep", "vib.experiment: 'sweep' must be vib.grid { ... }, vib.list, vib.zip, vib.random or a composition of them")

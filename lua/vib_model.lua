@@ -177,3 +177,23 @@ function vib.resnet(t)
   if classes > 0 then s[#s + 1] = vib.linear { out = classes, name = pre .. "fc" } end
   return vib.seq(s)
 end
+
+-- vib.load { path = "model.safetensors", map = { h1 = "encoder.0", ["z.mu.weight"] = "mu.w" },
+-- layers = { "h1", "h2" } }: the experiment's `init`, weights a point starts from instead of its
+-- initializers (docs/weights.md). A safetensors or .npz file, told by its first bytes; map renames
+-- (a model tensor, or a layer as the prefix of its tensors, to the file's name for it); layers loads
+-- those layers only (the rest drawn as usual), else every tensor of the model must be in the file
+-- and every tensor of the file used. vibrun checks names and shapes when it builds the point, and
+-- the file's SHA-256 is part of the point id.
+function vib.load(t)
+  local fn = "vib.load"
+  local l = fields(fn, t or {}, { path = "string", map = "table?", layers = "list:string?" }, "load")
+  if l.path == "" then core.fail_at(fn, "path", fn .. ": path is empty; give the weights file") end
+  for k, v in pairs(l.map or {}) do
+    if type(k) ~= "string" or type(v) ~= "string" or k == "" or v == "" then
+      core.fail_at(fn, "map", string.format("%s: map pairs a model name with the file's, both strings (map = { h1 = "
+                   .. "\"encoder.0\" }), got %s = %s", fn, tostring(k), tostring(v)))
+    end
+  end
+  return l
+end

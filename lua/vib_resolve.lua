@@ -265,6 +265,12 @@ function vib._resolve(e, sets)
     local measure = e.measure
     if type(measure) == "function" then measure = core.call_user(measure, view) end
     if measure ~= nil then measure = vib.measure(measure) end
+    local init = e.init
+    if type(init) == "function" then init = core.call_user(init, view) end
+    if init ~= nil and vib.kind(init) ~= "load" then
+      error(string.format("%s: the init function must return vib.load { ... }, got %s", e.where,
+                          vib.kind(init) or type(init)), 0)
+    end
     local seed = p.seed ~= nil and p.seed or settings.seed or 1
     if data.name == "tishby" and data.split_seed == nil and data.shuffle ~= false then
       -- the split follows the point's seed; a copy, so that points of other seeds get their own
@@ -276,7 +282,7 @@ function vib._resolve(e, sets)
     local streams = top.streams or e.streams or "common"
     local point = {
       name = e.name, params = p, model = model, objective = obj, data = data, optim = optim,
-      measure = measure, seed = seed, streams = streams,
+      measure = measure, seed = seed, streams = streams, init = init,
       plots = e.plots,          -- the figures to draw at the end (not part of the point's identity)
     }
     for _, st in ipairs(core.settings) do
@@ -306,7 +312,8 @@ function vib._resolve(e, sets)
                     eval_passes = point.eval_passes > 1 and point.eval_passes or nil,
                     ema_mode = point.ema > 0 and point.ema_mode or nil, measure = measure,
                     streams = streams ~= "common" and streams or nil,
-                    augment = point.augment ~= "none" and point.augment or nil }
+                    augment = point.augment ~= "none" and point.augment or nil,
+                    init = init }   -- the file's SHA-256 joins the id in lb_point.c
     local training = canon(ident)
     ident.name, ident.params = point.name, p
     point.key = canon(ident)

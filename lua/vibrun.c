@@ -19,6 +19,9 @@ static const char synopsis[] =
     "       vibrun RUN/EXP/ID/config.lua    replay one resolved point (from the directory it names)\n"
     "       vibrun status RUN_DIR           done / running / interrupted / failed points, and an ETA\n"
     "       vibrun plot RUN_DIR             run the figure scripts of runs/<experiment> again on its CSV\n"
+    "       vibrun export RUN/EXP/ID [--format safetensors|npz] [--weights ema|raw] [-o FILE]\n"
+    "                                       write a point's weights for NumPy, PyTorch and others\n"
+    "                                       (docs/weights.md; init = vib.load { ... } reads them back)\n"
     "       vibrun data list                which data sets are installed where\n"
     "       vibrun data get NAME            download a data set, checksum verified (cifar10, mnist,\n"
     "                                       fashion-mnist, tishby; no NAME lists them)\n"
@@ -257,6 +260,7 @@ int main(int argc, char **argv) {
     }
     if (strcmp(argv[1], "plot") == 0 || strcmp(argv[1], "status") == 0) return run_dir_command(argc, argv);
     if (strcmp(argv[1], "data") == 0) return lb_data(argc - 2, argv + 2);
+    if (strcmp(argv[1], "export") == 0) return lb_export(argc - 1, argv + 1, VIB_VERSION);
     lb_opts o;
     memset(&o, 0, sizeof o);
     o.out = "runs";

@@ -538,6 +538,8 @@ void nn_model_init(nn_model *m, rt_rng *r) {
             x[j] = e->a + e->b * (float)v;
         }
     }
+    /* vib.load: drawn first (the init stream advances as without it), then replaced */
+    if (m->after_init) m->after_init(m, m->after_init_user);
 }
 
 // ---- forward ----

@@ -164,6 +164,10 @@ typedef struct nn_model {
     rt_params params;
     nn_extra_param extra[NN_MAX_EXTRA]; /* parameters owned by objective terms (priors, b(z|y)) */
     int nextra;
+    /* Run at the end of nn_model_init when set: vib.load copies a file's tensors over the drawn
+    ** values (lb_export.c, through nn_weights.h). */
+    void (*after_init)(struct nn_model *m, void *user);
+    void *after_init_user;
 } nn_model;
 
 /* Forward-pass state: the step context, the mode and the noise stream. */
@@ -207,7 +211,7 @@ rt_status nn_model_build_shape(nn_model *m, const nn_layer_spec *specs, int n, c
                                bool spatial, rt_err *err);
 void nn_model_free(nn_model *m);
 /* Draws every parameter from its initializer with the init stream, and resets the state (running
-** means 0, variances 1). */
+** means 0, variances 1); then runs m->after_init when set (vib.load). */
 void nn_model_init(nn_model *m, rt_rng *init);
 /* x: (B, in) -> (R*B, out), R = nn_model_rows_per_input. Records each layer's output in
 ** layers[i].y (and mu, sigma for gauss layers): (R, C, H, W) for a spatial layer, the same memory as
