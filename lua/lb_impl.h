@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "lb.h"
+#include "lb_attack.h"
 #include "nn_data.h"
 #include "nn_obj.h"
 #include "nn_train.h"
@@ -70,6 +71,7 @@ typedef struct lb_point {
     int nexpr;
     nn_train_cfg train;
     nn_measure_cfg measure;             /* measure = { ... } (off when absent); its epochs on the heap */
+    lb_attack_block attack;             /* attack = { ... } (off when absent): run after training */
 } lb_point;
 
 /* Every point of a run in sweep order, and the figures the experiment declares. */

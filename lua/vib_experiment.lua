@@ -122,6 +122,7 @@ end
 local experiment_spec = {
   name = "string", data = "any", params = "table?", model = "any", objective = "any?",
   optim = "any?", sweep = "table?", plots = "table?", description = "string?", measure = "any?",
+  attack = "any?",
 }
 for _, st in ipairs(core.settings) do experiment_spec[st.name] = st.type .. "?" end
 
@@ -148,6 +149,7 @@ function vib.experiment(t)
     if type(e.measure) ~= "table" then fail_key("measure", "vib.experiment: 'measure' must be a table { layers = ..., estimators = ..., every = ... } or a function(p) returning one") end
     e.measure = vib.measure(e.measure)
   end
+  if e.attack ~= nil and type(e.attack) ~= "function" then e.attack = vib.attack_block(e.attack) end
   if e.sweep and vib.kind(e.sweep) ~= "sweep" then
     fail_key("sweep", "vib.experiment: 'sweep' must be vib.grid { ... }, vib.list, vib.zip, vib.random or a composition of them")
   end

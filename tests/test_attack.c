@@ -2,6 +2,7 @@
 // noise), the losses on the mean softmax, EOT, FGSM's closed form, PGD's ball and box, the scaling.
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -372,4 +373,56 @@ Test(attack, scaling_maps_pixels_to_the_data_sets_scale) {
     double m0 = 102.0, sd0 = sqrt(((102.0 * 102.0) + (153.0 * 153.0) + (51.0 * 51.0)) / 3.0);
     cr_expect_float_eq((double)a[0], 255.0 / sd0, 1e-4);
     cr_expect_float_eq((double)b[0], -m0 / sd0, 1e-5);
+}
+
+// ---- the attack block of a run ----
+
+/* attack_tiny.lua trains a small VIB on 600 Fashion-MNIST images and attacks 40 test images: every
+** row of attack.csv is there, result.csv and summary.csv carry the robust accuracies, and a second
+** run gives the same bytes. */
+Test(attack, attack_block_writes_attack_csv_and_reruns_byte_identical) {
+    FILE *f = fopen("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", "rb");
+    if (!f) tu_skip("dataset-fashion-mnist not installed");
+    fclose(f);
+    const char *dir = tu_tmpdir("attack_block");
+    char cmd[4096], out[8192], pdir[2][64];
+    for (int k = 0; k < 2; k++) {
+        snprintf(cmd, sizeof cmd, "cd '%s' && '%s' --quiet --out r%d '%s/tests/lua/attack_tiny.lua' 2>&1", dir,
+                 tu_vibrun(), k, tu_source_dir());
+        cr_assert_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
+    }
+    char exp[2][1200], path[2][2400];
+    for (int k = 0; k < 2; k++) {
+        snprintf(exp[k], sizeof exp[k], "%s/r%d/attack_tiny", dir, k);
+        cr_assert_eq(tu_point_dirs(exp[k], &pdir[k], 1), 1);
+        snprintf(path[k], sizeof path[k], "%s/%s/attack.csv", exp[k], pdir[k]);
+    }
+    tu_expect_same_file(path[0], path[1]);
+    char *csv = tu_read_file(path[0], NULL);
+    cr_assert_not_null(csv);
+    cr_expect_not_null(strstr(csv, "attack,protocol,norm,eps,targeted,n,clean_acc,robust_acc,success_rate,"));
+    int rows = 0;
+    for (char *c = csv; *c; c++) rows += *c == '\n';
+    cr_expect_eq(rows, 6, "a header and 5 rows (fgsm x 2 eps, targeted fgsm, pgd linf, pgd l2):\n%s", csv);
+    cr_expect_not_null(strstr(csv, "\nfgsm,paper,linf,0.05,0,40,"), "%s", csv);
+    cr_expect_not_null(strstr(csv, "\npgd,paper,l2,1,0,40,"), "%s", csv);
+    free(csv);
+    for (int k = 0; k < 2; k++) snprintf(path[k], sizeof path[k], "%s/results.csv", exp[k]);
+    tu_expect_same_file(path[0], path[1]);
+    char *res = tu_read_file(path[0], NULL);
+    cr_expect_not_null(strstr(res, ",robust_acc_fgsm_linf_eps0.05,robust_acc_fgsm_linf_eps0.2,"
+                                   "robust_acc_fgsm_targeted_linf_eps0.1,robust_acc_pgd_linf_eps0.1,robust_acc_pgd_l2_eps1\n"),
+                       "%s", res);
+    free(res);
+    snprintf(path[0], sizeof path[0], "%s/summary.csv", exp[0]);
+    char *sum = tu_read_file(path[0], NULL);
+    cr_expect_not_null(strstr(sum, "robust_acc_pgd_linf_eps0.1_mean,robust_acc_pgd_linf_eps0.1_sd,robust_acc_pgd_linf_eps0.1_ci95"),
+                       "%s", sum);
+    free(sum);
+    /* seconds are kept apart, in attack_timing.csv */
+    snprintf(path[0], sizeof path[0], "%s/%s/attack_timing.csv", exp[0], pdir[0]);
+    char *tm = tu_read_file(path[0], NULL);
+    cr_expect_not_null(tm);
+    cr_expect_not_null(strstr(tm, "attack,norm,eps,seconds\n"));
+    free(tm);
 }
