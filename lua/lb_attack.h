@@ -16,6 +16,8 @@
 typedef struct lb_attack_spec {
     nn_attack_cfg cfg;                  /* eps set per row */
     char where[256];                    /* "x.lua:LINE" of its vib.attack.* */
+    bool adaptive;                      /* vib.attack.auto: the adaptive protocol (APGD-CE, then APGD-DLR) */
+    int eot, reevaluate;                /* auto: draws per gradient, predictions that must all be right */
     double eps[LB_MAX_EPS];             /* as the script wrote them (cfg.eps gets each as a float) */
     int neps;
 } lb_attack_spec;
@@ -30,7 +32,7 @@ typedef struct lb_attack_block {
 } lb_attack_block;
 
 /* One robust-accuracy column of result.csv per attack row. */
-#define LB_ATTACK_MAX_ROWS (LB_MAX_ATTACKS * LB_MAX_EPS)
+#define LB_ATTACK_MAX_ROWS (2 * LB_MAX_ATTACKS * LB_MAX_EPS)  /* auto: two rows per epsilon */
 typedef struct lb_attack_cols {
     int n;
     char name[LB_ATTACK_MAX_ROWS][96];

@@ -559,8 +559,11 @@ static bool read_attack(lua_State *L, lb_point *p, char *msg, size_t size) {
         char kind[16], norm[8], loss[8];
         get_str(L, "kind", "", kind, sizeof kind);
         get_str(L, "where", "?", a->where, sizeof a->where);
-        nn_attack_kind k = strcmp(kind, "pgd") == 0 ? NN_ATK_PGD : NN_ATK_FGSM;
+        nn_attack_kind k = strcmp(kind, "pgd") == 0 ? NN_ATK_PGD : strcmp(kind, "auto") == 0 ? NN_ATK_APGD : NN_ATK_FGSM;
         a->cfg = nn_attack_cfg_default(k);
+        a->adaptive = k == NN_ATK_APGD;
+        a->eot = (int)get_int(L, "eot", 20);
+        a->reevaluate = (int)get_int(L, "reevaluate", 10);
         get_str(L, "norm", "linf", norm, sizeof norm);
         a->cfg.norm = strcmp(norm, "l2") == 0 ? NN_NORM_L2 : NN_NORM_LINF;
         get_str(L, "loss", "ce", loss, sizeof loss);

@@ -5,9 +5,9 @@
 --              vib.attack.fgsm { eps = { 0.05, 0.1, 0.2, 0.3 } },
 --              vib.attack.pgd  { norm = "linf", eps = { 0.1, 0.2 }, steps = 40, restarts = 1 } },
 --
--- Epsilons are in pixels of [0, 1], whatever the data set's scale. Each attack runs under the
+-- Epsilons are in pixels of [0, 1], whatever the data set's scale. fgsm and pgd run under the
 -- paper's protocol: the prediction is the mean softmax over eval_samples samples, the attack
--- follows that prediction's gradient, and success is judged once.
+-- follows that prediction's gradient, and success is judged once; auto runs the adaptive one.
 
 local vib, core = ...
 local fail_at = core.fail_at
@@ -68,6 +68,22 @@ function vib.attack.pgd(t)
   return a
 end
 
+-- The adaptive protocol (Korshunova et al. 2021; AutoAttack's standard evaluation, Croce & Hein
+-- 2020): gradients by EOT over `eot` one-sample draws of a randomized model, APGD-CE then APGD-DLR
+-- (`steps` each) on the examples still robust, an example robust only when each of `reevaluate`
+-- predictions (eval_samples samples each) is right. Two rows per epsilon: apgd_ce and auto (both).
+function vib.attack.auto(t)
+  local fn = "vib.attack.auto"
+  local a = fields(fn, t or {}, { eps = "any", norm = "enum:linf|l2?", steps = "int?", eot = "int?",
+                                  reevaluate = "int?", random_start = "bool?" }, "attack")
+  eps_list(fn, a)
+  positive(fn, a, "steps")
+  positive(fn, a, "eot")
+  positive(fn, a, "reevaluate")
+  a.kind = "auto"
+  return a
+end
+
 -- The block: named settings and the attacks, in order.
 function vib.attack_block(t)
   if vib.kind(t) == "attack_block" then return t end
@@ -90,7 +106,7 @@ function vib.attack_block(t)
   if #t > 16 then fail_at(fn, nil, string.format("attack: %d attacks; at most 16", #t)) end
   for i = 1, #t do
     if vib.kind(t[i]) ~= "attack" then
-      fail_at(fn, nil, string.format("attack[%d] is not an attack (vib.attack.fgsm, vib.attack.pgd)", i))
+      fail_at(fn, nil, string.format("attack[%d] is not an attack (vib.attack.fgsm, vib.attack.pgd, vib.attack.auto)", i))
     end
     b[i] = t[i]
   end

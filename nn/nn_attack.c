@@ -21,7 +21,7 @@ nn_attack_target nn_attack_target_make(nn_model *m, rt_ctx *ctx, int dim, int nc
 }
 
 const char *nn_attack_kind_name(nn_attack_kind k) {
-    static const char *names[NN_ATK_KIND_COUNT] = { "fgsm", "pgd" };
+    static const char *names[NN_ATK_KIND_COUNT] = { "fgsm", "pgd", "apgd" };
     return (unsigned)k < NN_ATK_KIND_COUNT ? names[k] : "?";
 }
 
@@ -33,7 +33,7 @@ nn_attack_cfg nn_attack_cfg_default(nn_attack_kind k) {
     c.kind = k;
     c.norm = NN_NORM_LINF;
     c.loss = NN_LOSS_CE;
-    c.steps = k == NN_ATK_FGSM ? 1 : 40;
+    c.steps = k == NN_ATK_FGSM ? 1 : k == NN_ATK_APGD ? 100 : 40;
     c.restarts = 1;
     c.random_start = k != NN_ATK_FGSM;
     return c;
@@ -207,6 +207,28 @@ void nn_attack_predict(nn_attack_target *t, const float *x, int B, float *probs)
     c->grad_enabled = rec;
 }
 
+void nn_attack_checks(nn_attack_target *t, const float *x, const int32_t *y, int B, bool *randomized,
+                      int *zero_grad) {
+    size_t C = (size_t)t->nclass, D = (size_t)t->dim;
+    float *p = rt_xfloats((size_t)B * C), *p2 = rt_xfloats((size_t)B * C), *g = rt_xfloats((size_t)B * D);
+    nn_attack_predict(t, x, B, p);
+    nn_attack_predict(t, x, B, p2);
+    *randomized = memcmp(p, p2, (size_t)B * C * sizeof *p) != 0;
+    int eot = t->eot;
+    t->eot = 1;
+    nn_attack_grad(t, x, y, B, NN_LOSS_CE, NULL, g, NULL);
+    t->eot = eot;
+    *zero_grad = 0;
+    for (int i = 0; i < B; i++) {
+        bool z = true;
+        for (size_t j = 0; j < D && z; j++) z = g[(size_t)i * D + j] == 0.0f;
+        *zero_grad += z;
+    }
+    free(p);
+    free(p2);
+    free(g);
+}
+
 // ---- projection and the attacks ----
 
 void nn_attack_project(float *x, const float *x0, int dim, nn_attack_norm norm, float eps) {
@@ -265,6 +287,124 @@ static void random_start(rt_rng *r, float *x, const float *x0, int dim, nn_attac
     nn_attack_project(x, x0, dim, norm, eps);
 }
 
+int nn_apgd_checkpoints(int steps, int *w, int max) {
+    double p0 = 0.0, p1 = 0.22;
+    int n = 0;
+    if (n < max) w[n++] = 0;
+    while (p1 <= 1.0 + 1e-12 && n < max) {
+        /* ceil(p steps), with p's rounding (0.22 * 100 = 22.000000000000004) taken off */
+        w[n++] = (int)ceil(p1 * steps - 1e-9);
+        double next = p1 + fmax(p1 - p0 - 0.03, 0.06);
+        p0 = p1;
+        p1 = next;
+    }
+    return n;
+}
+
+/* The step of norm `norm` along g: eta sign(g), or eta g / |g|_2. */
+static void grad_step(float *x, const float *g, size_t D, nn_attack_norm norm, float eta) {
+    if (norm == NN_NORM_L2) {
+        double s = 0.0;
+        for (size_t j = 0; j < D; j++) s += (double)g[j] * (double)g[j];
+        float a = s > 0.0 ? (float)((double)eta / sqrt(s)) : 0.0f;
+        for (size_t j = 0; j < D; j++) x[j] += a * g[j];
+    } else {
+        for (size_t j = 0; j < D; j++) x[j] += eta * (g[j] > 0.0f ? 1.0f : g[j] < 0.0f ? -1.0f : 0.0f);
+    }
+}
+
+/* APGD on the n examples x0c (their labels yc) into xadv at idx[]; fooled[] as nn_attack_run. */
+static void apgd(nn_attack_target *t, const nn_attack_cfg *cfg, nn_attack_loss L, const float *x0c, const int32_t *yc,
+                 const int *idx, int n, float *xadv, uint8_t *fooled) {
+    enum { MAXCK = 64 };
+    const float rho = 0.75f, alpha = 0.75f;
+    size_t D = (size_t)t->dim, C = (size_t)t->nclass;
+    int N = cfg->steps > 0 ? cfg->steps : 1, w[MAXCK];
+    int nck = nn_apgd_checkpoints(N, w, MAXCK), j = 1;
+    float *x = rt_xfloats((size_t)n * D), *xp = rt_xfloats((size_t)n * D), *xm = rt_xfloats((size_t)n * D),
+          *g = rt_xfloats((size_t)n * D), *z = rt_xfloats(D), *p = rt_xfloats((size_t)n * C), *f = rt_xfloats((size_t)n);
+    float *fprev = rt_xfloats((size_t)n), *fmax = rt_xfloats((size_t)n), *fck = rt_xfloats((size_t)n),
+          *eta = rt_xfloats((size_t)n);
+    int *inc = rt_xcalloc((size_t)n, sizeof *inc);
+    uint8_t *done = rt_xcalloc((size_t)n, 1), *reduced = rt_xcalloc((size_t)n, 1), *restart = rt_xcalloc((size_t)n, 1);
+    rt_rng r;
+    rt_rng_derive(&r, &t->stream, 0xA96Dull, 0);
+    for (int k = 0; k < n; k++) {
+        if (cfg->random_start) random_start(&r, x + k * D, x0c + k * D, t->dim, cfg->norm, cfg->eps);
+        else memcpy(x + k * D, x0c + k * D, D * sizeof *x);
+        memcpy(xp + k * D, x + k * D, D * sizeof *x);
+        eta[k] = 2.0f * cfg->eps;
+    }
+    int left = n;
+    for (int it = 0; it <= N && left > 0; it++) {
+        nn_attack_grad(t, x, yc, n, L, f, g, p);
+        for (int k = 0; k < n; k++) {
+            if (done[k]) continue;
+            float *xa = xadv + (size_t)idx[k] * D;
+            if (fools(p + (size_t)k * C, (int)C, yc[k], cfg->targeted)) {
+                memcpy(xa, x + k * D, D * sizeof *x);
+                fooled[idx[k]] = 1;
+                done[k] = 1;
+                left--;
+                continue;
+            }
+            if (it > 0 && f[k] > fprev[k]) inc[k]++;
+            if (it == 0 || f[k] > fmax[k]) {
+                fmax[k] = f[k];
+                memcpy(xm + k * D, x + k * D, D * sizeof *x);
+            }
+            if (it == 0) fck[k] = fmax[k];
+            fprev[k] = f[k];
+            if (it == N) memcpy(xa, xm + k * D, D * sizeof *x);     /* not fooled: the best point */
+        }
+        if (it == N) break;
+        if (j < nck && it == w[j]) {
+            for (int k = 0; k < n; k++) {
+                bool c1 = (float)inc[k] < rho * (float)(w[j] - w[j - 1]);
+                bool c2 = !reduced[k] && !(fmax[k] > fck[k]);
+                reduced[k] = restart[k] = c1 || c2;
+                if (restart[k]) eta[k] *= 0.5f;
+                fck[k] = fmax[k];
+                inc[k] = 0;
+            }
+            j++;
+        }
+        for (int k = 0; k < n; k++) {
+            if (done[k]) continue;
+            float *xk = x + k * D, *pk = xp + k * D;
+            if (restart[k]) {       /* x^(w_j + 1) = x_max: the next gradient is taken there */
+                memcpy(xk, xm + k * D, D * sizeof *x);
+                memcpy(pk, xk, D * sizeof *x);
+                restart[k] = 0;
+                continue;
+            }
+            memcpy(z, xk, D * sizeof *z);
+            grad_step(z, g + k * D, D, cfg->norm, eta[k]);
+            nn_attack_project(z, x0c + k * D, t->dim, cfg->norm, cfg->eps);
+            if (it > 0)
+                for (size_t q = 0; q < D; q++) z[q] = xk[q] + alpha * (z[q] - xk[q]) + (1.0f - alpha) * (xk[q] - pk[q]);
+            nn_attack_project(z, x0c + k * D, t->dim, cfg->norm, cfg->eps);
+            memcpy(pk, xk, D * sizeof *x);
+            memcpy(xk, z, D * sizeof *x);
+        }
+    }
+    free(x);
+    free(xp);
+    free(xm);
+    free(g);
+    free(z);
+    free(p);
+    free(f);
+    free(fprev);
+    free(fmax);
+    free(fck);
+    free(eta);
+    free(inc);
+    free(done);
+    free(reduced);
+    free(restart);
+}
+
 void nn_attack_run(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x0, const int32_t *y,
                    const int32_t *target, int B, const uint8_t *active, float *xadv, uint8_t *fooled) {
     RT_ASSERT(cfg->eps >= 0.0f && (!cfg->targeted || target));
@@ -300,6 +440,12 @@ void nn_attack_run(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x
             nn_attack_predict(t, x, n, p);
             for (int k = 0; k < n; k++) fooled[idx[k]] = fools(p + (size_t)k * C, C, lab[idx[k]], cfg->targeted);
         }
+    } else if (cfg->kind == NN_ATK_APGD) {
+        for (int k = 0; k < n; k++) {
+            memcpy(x0c + k * D, x0 + idx[k] * D, D * sizeof *x);
+            yc[k] = lab[idx[k]];
+        }
+        if (n > 0) apgd(t, cfg, L, x0c, yc, idx, n, xadv, fooled);
     } else {
         int steps = cfg->steps > 0 ? cfg->steps : 1;
         float alpha = cfg->step > 0.0f ? cfg->step : 2.5f * cfg->eps / (float)steps;
@@ -327,16 +473,8 @@ void nn_attack_run(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x
                         idx[m++] = idx[k];
                         continue;
                     }
-                    float *xk = x + k * D, *gk = g + k * D;
-                    if (cfg->norm == NN_NORM_L2) {
-                        double s = 0.0;
-                        for (size_t j = 0; j < D; j++) s += (double)gk[j] * (double)gk[j];
-                        float a = s > 0.0 ? (float)((double)alpha / sqrt(s)) : 0.0f;
-                        for (size_t j = 0; j < D; j++) xk[j] += a * gk[j];
-                    } else {
-                        for (size_t j = 0; j < D; j++)
-                            xk[j] += alpha * (gk[j] > 0.0f ? 1.0f : gk[j] < 0.0f ? -1.0f : 0.0f);
-                    }
+                    float *xk = x + k * D;
+                    grad_step(xk, g + k * D, D, cfg->norm, alpha);
                     nn_attack_project(xk, x0c + k * D, dim, cfg->norm, cfg->eps);
                     /* Compact: example k moves to slot m. */
                     if (m != k) {

@@ -66,10 +66,18 @@ void nn_attack_grad(nn_attack_target *t, const float *x, const int32_t *y, int B
 /* The predictive p(y|x) (B, C) at x, no gradient: one draw of call t->calls (which advances). */
 void nn_attack_predict(nn_attack_target *t, const float *x, int B, float *probs);
 
-typedef enum nn_attack_kind { NN_ATK_FGSM = 0, NN_ATK_PGD, NN_ATK_KIND_COUNT } nn_attack_kind;
+/* The checks of AutoAttack's flags, on a batch x (B, dim) with labels y: whether two predictions of the
+** same input differ (the model is randomized: its gradient is an estimate, and EOT is needed), and
+** how many examples have an input gradient of the loss that is zero everywhere (a saturated softmax or
+** a masked gradient: a gradient attack cannot move them). Two predictions and one gradient of
+** t->calls (which advances by three). */
+void nn_attack_checks(nn_attack_target *t, const float *x, const int32_t *y, int B, bool *randomized,
+                      int *zero_grad);
+
+typedef enum nn_attack_kind { NN_ATK_FGSM = 0, NN_ATK_PGD, NN_ATK_APGD, NN_ATK_KIND_COUNT } nn_attack_kind;
 typedef enum nn_attack_norm { NN_NORM_LINF = 0, NN_NORM_L2 } nn_attack_norm;
 
-const char *nn_attack_kind_name(nn_attack_kind k);     /* "fgsm", "pgd" */
+const char *nn_attack_kind_name(nn_attack_kind k);     /* "fgsm", "pgd", "apgd" */
 const char *nn_attack_norm_name(nn_attack_norm n);     /* "linf", "l2" */
 
 typedef struct nn_attack_cfg {
@@ -77,10 +85,10 @@ typedef struct nn_attack_cfg {
     nn_attack_norm norm;        /* fgsm: linf only */
     float eps;                  /* radius of the ball, in pixels */
     bool targeted;              /* toward target[i] (an increase of its log-probability) */
-    nn_attack_loss loss;        /* pgd: NN_LOSS_CE or NN_LOSS_DLR (untargeted); targeted is CE's */
-    int steps, restarts;        /* pgd */
+    nn_attack_loss loss;        /* pgd, apgd: NN_LOSS_CE or NN_LOSS_DLR (untargeted); targeted is CE's */
+    int steps, restarts;        /* pgd, apgd */
     float step;                 /* pgd: step size; 0 = 2.5 eps / steps (Madry et al.) */
-    bool random_start;          /* pgd: uniform in the L-inf ball, or uniform in the L2 ball */
+    bool random_start;          /* pgd, apgd: uniform in the L-inf ball, or uniform in the L2 ball */
 } nn_attack_cfg;
 
 nn_attack_cfg nn_attack_cfg_default(nn_attack_kind k);   /* linf, CE, 40 steps, 1 restart, random start */
@@ -93,6 +101,14 @@ nn_attack_cfg nn_attack_cfg_default(nn_attack_kind k);   /* linf, CE, 40 steps, 
 ** last restart. Every iterate stays within eps of x0 in the norm and inside [0, 1]. */
 void nn_attack_run(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x0, const int32_t *y,
                    const int32_t *target, int B, const uint8_t *active, float *xadv, uint8_t *fooled);
+
+/* APGD (Croce & Hein 2020, section 3): the step size starts at 2 eps and is halved at checkpoint
+** w_j, the next iterate being the best point so far, when the loss rose in fewer than rho = 0.75 of
+** the steps since w_{j-1}, or when neither the step size nor the best loss changed since then;
+** steps mix the projected gradient step z with momentum: x' = P(x + 0.75 (z - x) + 0.25 (x - x_prev)).
+** Checkpoints: w_j = ceil(p_j steps), p_0 = 0, p_1 = 0.22, p_j = p_{j-1} + max(p_{j-1} - p_{j-2} -
+** 0.03, 0.06), while p_j <= 1. Writes them into w (at most max) and returns how many. */
+int nn_apgd_checkpoints(int steps, int *w, int max);
 
 /* Projects x (dim) onto the eps-ball around x0 in the norm, then onto the box [0, 1]. */
 void nn_attack_project(float *x, const float *x0, int dim, nn_attack_norm norm, float eps);

@@ -266,7 +266,7 @@ Test(attack, fgsm_on_a_linear_softmax_model_equals_the_closed_form) {
     nn_model_free(&m);
 }
 
-Test(attack, pgd_never_leaves_the_ball_or_the_box) {
+Test(attack, pgd_and_apgd_never_leave_the_ball_or_the_box) {
     enum { B = 6, D = 10, C = 4 };
     nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 16, "fc1"), L(NN_LAYER_RELU, 0, "r"), L(NN_LAYER_GAUSS, 4, "z"),
                           L(NN_LAYER_LINEAR, C, "out") };
@@ -283,12 +283,13 @@ Test(attack, pgd_never_leaves_the_ball_or_the_box) {
     for (int j = 0; j < D; j++) x[j] = j % 2 ? 1.0f : 0.0f;         /* an image on the box's corners */
     int32_t y[B] = { 0, 1, 2, 3, 0, 1 };
     uint8_t fooled[B], active[B] = { 1, 1, 0, 1, 1, 1 };
-    const nn_attack_norm norms[] = { NN_NORM_LINF, NN_NORM_L2 };
-    const float eps[] = { 0.05f, 0.5f };
-    for (int k = 0; k < 2; k++) {
-        nn_attack_cfg cfg = nn_attack_cfg_default(NN_ATK_PGD);
+    const nn_attack_norm norms[] = { NN_NORM_LINF, NN_NORM_L2, NN_NORM_LINF, NN_NORM_L2 };
+    const float eps[] = { 0.05f, 0.5f, 0.05f, 0.5f };
+    for (int k = 0; k < 4; k++) {
+        nn_attack_cfg cfg = nn_attack_cfg_default(k < 2 ? NN_ATK_PGD : NN_ATK_APGD);
         cfg.norm = norms[k];
         cfg.eps = eps[k];
+        cfg.loss = k == 3 ? NN_LOSS_DLR : NN_LOSS_CE;
         cfg.steps = 15;
         cfg.restarts = 2;
         cfg.step = eps[k];                      /* large steps: the projection does the work */
@@ -350,6 +351,107 @@ Test(attack, pgd_fools_a_small_model_and_the_check_agrees) {
     nn_model_free(&m);
 }
 
+/* Croce & Hein (2020), section 3.2: p_0 = 0, p_1 = 0.22, p_j = p_{j-1} + max(p_{j-1} - p_{j-2} - 0.03,
+** 0.06), w_j = ceil(p_j N): for N = 100, p = 0, .22, .41, .57, .70, .80, .87, .93, .99 (the next, 1.05,
+** is past the end). */
+Test(attack, apgd_checkpoints_match_the_paper) {
+    int w[64];
+    const int want[] = { 0, 22, 41, 57, 70, 80, 87, 93, 99 };
+    int n = nn_apgd_checkpoints(100, w, 64);
+    cr_assert_eq(n, 9);
+    for (int i = 0; i < n; i++) cr_expect_eq(w[i], want[i], "w_%d = %d, want %d", i, w[i], want[i]);
+    const int want10[] = { 0, 3, 5, 6, 7, 8, 9, 10 };     /* ceil of 2.2, 4.1, 5.7, 7.0, 8.0, 8.7, 9.3, 9.9 */
+    n = nn_apgd_checkpoints(10, w, 64);
+    cr_assert_eq(n, 9);
+    for (int i = 0; i < 8; i++) cr_expect_eq(w[i], want10[i], "N = 10: w_%d = %d, want %d", i, w[i], want10[i]);
+}
+
+/* APGD-CE and APGD-DLR fool a linear model on some examples, and the check agrees with a prediction. */
+Test(attack, apgd_fools_a_linear_model) {
+    enum { B = 8, D = 6, C = 3 };
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, C, "out") };
+    nn_model m;
+    build(&m, s, 1, D);
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 16);
+    nn_attack_target t = nn_attack_target_make(&m, &c, D, C, NULL, NULL);
+    float x[B * D], xadv[B * D], p[B * C];
+    fill(x, B * D, 0.3f, 0.7f, 9);
+    int32_t y[B];
+    nn_attack_predict(&t, x, B, p);
+    for (int i = 0; i < B; i++) {
+        y[i] = 0;
+        for (int k = 1; k < C; k++)
+            if (p[i * C + k] > p[i * C + y[i]]) y[i] = k;
+    }
+    for (int l = 0; l < 2; l++) {
+        uint8_t fooled[B];
+        nn_attack_cfg cfg = nn_attack_cfg_default(NN_ATK_APGD);
+        cfg.eps = 0.5f;
+        cfg.steps = 20;
+        cfg.loss = l ? NN_LOSS_DLR : NN_LOSS_CE;
+        nn_attack_run(&t, &cfg, x, y, NULL, B, NULL, xadv, fooled);
+        nn_attack_predict(&t, xadv, B, p);
+        int nf = 0;
+        for (int i = 0; i < B; i++) {
+            int k = 0;
+            for (int q = 1; q < C; q++)
+                if (p[i * C + q] > p[i * C + k]) k = q;
+            cr_expect_eq(fooled[i], k != y[i], "loss %d, example %d", l, i);
+            nf += fooled[i];
+        }
+        cr_expect_gt(nf, 0, "APGD (loss %d) with eps 0.5 fools a linear model on some example", l);
+    }
+    rt_ctx_free(&c);
+    nn_model_free(&m);
+}
+
+/* A VIB with samples is randomized and has gradients; the same model with its mean (no samples) is not
+** randomized; a linear model whose logits differ by hundreds saturates the softmax in float, so its
+** input gradient is exactly zero. */
+Test(attack, checks_flag_randomized_and_saturated_models) {
+    enum { B = 4, D = 5, C = 3 };
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 8, "fc1"), L(NN_LAYER_GAUSS, 4, "z"), L(NN_LAYER_LINEAR, C, "out") };
+    nn_model m;
+    build(&m, s, 3, D);
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 16);
+    nn_attack_target t = nn_attack_target_make(&m, &c, D, C, NULL, NULL);
+    rt_rng_stream(&t.stream, 1, 0, RT_STREAM_ATTACK);
+    float x[B * D];
+    fill(x, B * D, 0.0f, 1.0f, 2);
+    int32_t y[B] = { 0, 1, 2, 0 };
+    bool randomized;
+    int zero;
+    t.samples = 3;
+    nn_attack_checks(&t, x, y, B, &randomized, &zero);
+    cr_expect(randomized, "3 samples of a gauss layer: two predictions differ");
+    cr_expect_eq(zero, 0);
+    t.samples = 0;
+    nn_attack_checks(&t, x, y, B, &randomized, &zero);
+    cr_expect(!randomized, "the mean of z: deterministic");
+    rt_ctx_free(&c);
+    nn_model_free(&m);
+
+    nn_layer_spec l[] = { L(NN_LAYER_LINEAR, C, "out") };
+    build(&m, l, 1, D);
+    rt_ctx_init(&c, 1 << 16);
+    t = nn_attack_target_make(&m, &c, D, C, NULL, NULL);
+    nn_attack_checks(&t, x, y, B, &randomized, &zero);
+    cr_expect_eq(zero, 0, "a linear model of small weights has gradients");
+    float *w = m.layers[0].w->data, *bias = m.layers[0].b->data;
+    for (int k = 0; k < C * D; k++) w[k] = 0.0f;
+    for (int k = 0; k < C; k++) bias[k] = 0.0f;
+    for (int i = 0; i < B; i++) y[i] = 0;
+    bias[0] = 500.0f;                           /* class 0 by a margin of 500 logits */
+    w[1 * D + 2] = 1.0f;                        /* and the others depend on the input */
+    nn_attack_checks(&t, x, y, B, &randomized, &zero);
+    cr_expect_eq(zero, B, "a saturated softmax: %d of %d gradients zero", zero, B);
+    cr_expect(!randomized);
+    rt_ctx_free(&c);
+    nn_model_free(&m);
+}
+
 // ---- the scaling ----
 
 Test(attack, scaling_maps_pixels_to_the_data_sets_scale) {
@@ -403,7 +505,9 @@ Test(attack, attack_block_writes_attack_csv_and_reruns_byte_identical) {
     cr_expect_not_null(strstr(csv, "attack,protocol,norm,eps,targeted,n,clean_acc,robust_acc,success_rate,"));
     int rows = 0;
     for (char *c = csv; *c; c++) rows += *c == '\n';
-    cr_expect_eq(rows, 6, "a header and 5 rows (fgsm x 2 eps, targeted fgsm, pgd linf, pgd l2):\n%s", csv);
+    cr_expect_eq(rows, 8, "a header and 7 rows (fgsm x 2 eps, targeted fgsm, pgd linf, pgd l2, apgd_ce, auto):\n%s", csv);
+    cr_expect_not_null(strstr(csv, "\napgd_ce,adaptive,linf,0.1,0,40,"), "%s", csv);
+    cr_expect_not_null(strstr(csv, "\nauto,adaptive,linf,0.1,0,40,"), "%s", csv);
     cr_expect_not_null(strstr(csv, "\nfgsm,paper,linf,0.05,0,40,"), "%s", csv);
     cr_expect_not_null(strstr(csv, "\npgd,paper,l2,1,0,40,"), "%s", csv);
     free(csv);
@@ -411,7 +515,8 @@ Test(attack, attack_block_writes_attack_csv_and_reruns_byte_identical) {
     tu_expect_same_file(path[0], path[1]);
     char *res = tu_read_file(path[0], NULL);
     cr_expect_not_null(strstr(res, ",robust_acc_fgsm_linf_eps0.05,robust_acc_fgsm_linf_eps0.2,"
-                                   "robust_acc_fgsm_targeted_linf_eps0.1,robust_acc_pgd_linf_eps0.1,robust_acc_pgd_l2_eps1\n"),
+                                   "robust_acc_fgsm_targeted_linf_eps0.1,robust_acc_pgd_linf_eps0.1,robust_acc_pgd_l2_eps1,"
+                                   "robust_acc_apgd_ce_linf_eps0.1,robust_acc_auto_linf_eps0.1\n"),
                        "%s", res);
     free(res);
     snprintf(path[0], sizeof path[0], "%s/summary.csv", exp[0]);
@@ -423,6 +528,6 @@ Test(attack, attack_block_writes_attack_csv_and_reruns_byte_identical) {
     snprintf(path[0], sizeof path[0], "%s/%s/attack_timing.csv", exp[0], pdir[0]);
     char *tm = tu_read_file(path[0], NULL);
     cr_expect_not_null(tm);
-    cr_expect_not_null(strstr(tm, "attack,norm,eps,seconds\n"));
+    cr_expect_not_null(strstr(tm, "attack,protocol,norm,eps,seconds\n"));
     free(tm);
 }

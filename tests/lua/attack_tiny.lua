@@ -1,6 +1,6 @@
 -- attack_tiny.lua: a seconds-long VIB on 600 Fashion-MNIST images (pm1 scale, EMA on, 4 evaluation
--- samples) with an attack block: FGSM over two epsilons, targeted FGSM and L-inf / L2 PGD on the
--- first 40 test images (test_attack_run in test_vibrun.c).
+-- samples) with an attack block: FGSM over two epsilons, targeted FGSM, L-inf / L2 PGD and the
+-- adaptive protocol on the first 40 test images (test_attack.c).
 local vib = require "vib"
 
 return vib.experiment {
@@ -17,5 +17,6 @@ return vib.experiment {
               vib.attack.fgsm { eps = { 0.05, 0.2 } },
               vib.attack.fgsm { eps = 0.1, targeted = true },
               vib.attack.pgd { eps = 0.1, steps = 5, restarts = 2 },
-              vib.attack.pgd { norm = "l2", eps = 1.0, steps = 5, loss = "dlr" } },
+              vib.attack.pgd { norm = "l2", eps = 1.0, steps = 5, loss = "dlr" },
+              vib.attack.auto { eps = 0.1, steps = 5, eot = 3, reevaluate = 3 } },
 }
