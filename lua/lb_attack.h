@@ -46,4 +46,13 @@ typedef struct lb_attack_cols {
 rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_spec *data, uint64_t seed,
                           uint64_t point, int eval_samples, const char *dir, lb_attack_cols *cols, rt_err *err);
 
+/* ---- lb_plot_attack.c ---- */
+/* Draws a figure: writes <exp_dir>/plots/<name>.gp (vars, style.gp, the template) and runs gnuplot;
+** 0 on success (lb_plot.c's draw). */
+typedef int (*lb_plot_draw_fn)(const char *exp_dir, const char *name, const char *template, const char *vars);
+/* The attack figures of a run: robust_vs_beta (summary.csv with beta and robust_acc_* columns; the
+** rows of kind "det" as reference lines) and robust_vs_eps_<id> per point with an attack.csv; what
+** the CSV does not hold is left out silently. Returns the number of figures that failed. */
+int lb_plot_attack(const char *exp_dir, char ids[][17], int n, bool quiet, lb_plot_draw_fn draw);
+
 #endif

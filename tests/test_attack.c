@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nn_attack.h"
 #include "testutil.h"
@@ -530,4 +531,43 @@ Test(attack, attack_block_writes_attack_csv_and_reruns_byte_identical) {
     cr_expect_not_null(tm);
     cr_expect_not_null(strstr(tm, "attack,protocol,norm,eps,seconds\n"));
     free(tm);
+}
+
+/* robust_fashion.lua's quick setting (the one CI runs): every point of the sweep writes attack.csv
+** with both protocols, and the two figures are drawn. */
+Test(attack, robust_fashion_quick_attacks_every_point_and_draws_the_figures) {
+    FILE *f = fopen("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", "rb");
+    if (!f) tu_skip("dataset-fashion-mnist not installed");
+    fclose(f);
+    const char *dir = tu_tmpdir("robust_fashion");
+    char cmd[4096], out[8192];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' --quiet --set quick=true --set epochs=1 '%s/experiments/robust_fashion.lua' 2>&1",
+             dir, tu_vibrun(), tu_source_dir());
+    cr_assert_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
+    char exp[1200], names[16][64], path[2400];
+    snprintf(exp, sizeof exp, "%s/runs/robust_fashion", dir);
+    int n = tu_point_dirs(exp, names, 16);
+    cr_assert_eq(n, 8, "det, dropout and six betas: %d points", n);
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s/attack.csv", exp, names[i]);
+        char *csv = tu_read_file(path, NULL);
+        cr_assert_not_null(csv, "%s missing", path);
+        int rows = 0;
+        for (char *c = csv; *c; c++) rows += *c == '\n';
+        cr_expect_eq(rows, 13, "%s: a header, 3 fgsm, 3 pgd, 3 x (apgd_ce, auto) rows:\n%s", path, csv);
+        cr_expect_not_null(strstr(csv, "\nauto,adaptive,linf,0.2,0,20,"), "%s", csv);
+        free(csv);
+        snprintf(path, sizeof path, "%s/plots/robust_vs_eps_%s.png", exp, names[i]);
+        if (tu_run("command -v gnuplot > /dev/null", NULL, 0) == 0) cr_expect_eq(access(path, F_OK), 0, "%s", path);
+    }
+    snprintf(path, sizeof path, "%s/plots/robust_vs_beta.png", exp);
+    if (tu_run("command -v gnuplot > /dev/null", NULL, 0) == 0) cr_expect_eq(access(path, F_OK), 0, "%s", path);
+    snprintf(path, sizeof path, "%s/plots/robust_vs_beta.csv", exp);
+    char *d = tu_read_file(path, NULL);
+    cr_assert_not_null(d);
+    cr_expect(strncmp(d, "beta,robust_acc_fgsm_linf_eps0.05_mean,", 39) == 0, "%s", d);
+    int rows = 0;
+    for (char *c = d; *c; c++) rows += *c == '\n';
+    cr_expect_eq(rows, 6, "a header and the five betas > 0:\n%s", d);
+    free(d);
 }
