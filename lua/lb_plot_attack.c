@@ -128,7 +128,7 @@ static int plot_vs_beta(const char *exp_dir, bool quiet, lb_plot_draw_fn draw) {
             const char *exp = strrchr(exp_dir, '/');
             char title[256];
             snprintf(title, sizeof title, "%s: robust accuracy against beta", exp ? exp + 1 : exp_dir);
-            vars_common(&v, "robust_vs_beta", 5.2, 4.4, title);
+            vars_common(&v, "robust_vs_beta", 6.6, 3.4, title);
             var_str(&v, "data", "robust_vs_beta.csv");
             rt_buf_printf(&v, "series = '");
             for (int s = 0; s < ns; s++) rt_buf_printf(&v, "%s%s", s ? " " : "", rt_csv_at(&t, -1, col[s]));
@@ -174,7 +174,7 @@ static int plot_vs_eps(const char *exp_dir, const char *id, bool quiet, lb_plot_
         snprintf(name, sizeof name, "robust_vs_eps_%s", id);
         snprintf(title, sizeof title, "point %s: accuracy against ε", id);
         rt_buf v = { 0 };
-        vars_common(&v, name, 4.8, 3.8, title);
+        vars_common(&v, name, 6.0, 3.2, title);
         snprintf(rel, sizeof rel, "../%s/attack.csv", id);
         var_str(&v, "attack", rel);
         rt_buf_printf(&v, "clean = %s\narray ATK[%d]\narray PROTO[%d]\narray NORM[%d]\narray TGT[%d]\narray LABEL[%d]\n",

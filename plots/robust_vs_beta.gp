@@ -22,8 +22,8 @@ do for [fmt in formats] {
   if (A_min > 0) { eval log_tics(A_min, A_max) } else { unset logscale x; set format x "%g" }
   set xlabel "β"
   set ylabel "robust accuracy"
-  set yrange [0:1]
-  set key outside below center horizontal maxcols 3 samplen 2.5 spacing 1.0 width 1
+  set yrange [0:*]
+  set key outside right center vertical samplen 2.5 spacing 1.0
   plot for [i = 1:n] data using 1:(column(word(series, i))) with linespoints lw 1.5 \
          dt kind_dt(KIND[i]) pt kind_pt(KIND[i]) ps 0.6 lc rgb qc(EPSI[i] - 1) title LABEL[i], \
        for [i = 1:n] (finite(REF[i]) ? REF[i] : NaN) with lines lw 0.8 dt kind_dt(KIND[i]) \

@@ -20,10 +20,10 @@ do for [fmt in formats] {
   set title title
   set xlabel "ε (pixels of [0, 1])"
   set ylabel "accuracy"
-  set yrange [0:1]
+  set yrange [0:*]
   set xrange [0:*]
   set format x "%g"
-  set key outside below center horizontal maxcols 2 samplen 2.5 spacing 1.0 width 1
+  set key outside right center vertical samplen 2.5 spacing 1.0
   plot for [i = 1:n] attack using (is_row(i) ? column("eps") : NaN):(is_row(i) ? column("robust_acc") : NaN) \
          with linespoints lw 1.5 dt row_dt(i) pt 7 ps 0.6 lc rgb qc(i - 1) title LABEL[i], \
        clean with lines lw 0.8 dt 3 lc rgb "#808080" title "clean"
