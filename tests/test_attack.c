@@ -316,7 +316,24 @@ Test(attack, pgd_and_apgd_never_leave_the_ball_or_the_box) {
     nn_model_free(&m);
 }
 
-Test(attack, pgd_fools_a_small_model_and_the_check_agrees) {
+/* Croce & Hein (2020), section 3.2: p_0 = 0, p_1 = 0.22, p_j = p_{j-1} + max(p_{j-1} - p_{j-2} - 0.03,
+** 0.06), w_j = ceil(p_j N): for N = 100, p = 0, .22, .41, .57, .70, .80, .87, .93, .99 (the next, 1.05,
+** is past the end). */
+Test(attack, apgd_checkpoints_match_the_paper) {
+    int w[64];
+    const int want[] = { 0, 22, 41, 57, 70, 80, 87, 93, 99 };
+    int n = nn_apgd_checkpoints(100, w, 64);
+    cr_assert_eq(n, 9);
+    for (int i = 0; i < n; i++) cr_expect_eq(w[i], want[i], "w_%d = %d, want %d", i, w[i], want[i]);
+    const int want10[] = { 0, 3, 5, 6, 7, 8, 9, 10 };     /* ceil of 2.2, 4.1, 5.7, 7.0, 8.0, 8.7, 9.3, 9.9 */
+    n = nn_apgd_checkpoints(10, w, 64);
+    cr_assert_eq(n, 9);
+    for (int i = 0; i < 8; i++) cr_expect_eq(w[i], want10[i], "N = 10: w_%d = %d, want %d", i, w[i], want10[i]);
+}
+
+/* PGD, APGD-CE and APGD-DLR fool a linear model on some examples (eps 0.5), and each one's own check
+** agrees with a prediction of the example it returns. */
+Test(attack, pgd_and_apgd_fool_a_linear_model_and_the_check_agrees) {
     enum { B = 8, D = 6, C = 3 };
     nn_layer_spec s[] = { L(NN_LAYER_LINEAR, C, "out") };
     nn_model m;
@@ -333,64 +350,12 @@ Test(attack, pgd_fools_a_small_model_and_the_check_agrees) {
         for (int k = 1; k < C; k++)
             if (p[i * C + k] > p[i * C + y[i]]) y[i] = k;
     }
-    uint8_t fooled[B];
-    nn_attack_cfg cfg = nn_attack_cfg_default(NN_ATK_PGD);
-    cfg.eps = 0.3f;
-    cfg.steps = 20;
-    nn_attack_run(&t, &cfg, x, y, NULL, B, NULL, xadv, fooled);
-    nn_attack_predict(&t, xadv, B, p);
-    int nf = 0;
-    for (int i = 0; i < B; i++) {
-        int k = 0;
-        for (int q = 1; q < C; q++)
-            if (p[i * C + q] > p[i * C + k]) k = q;
-        cr_expect_eq(fooled[i], k != y[i], "example %d: fooled %d, predicted %d, label %d", i, fooled[i], k, y[i]);
-        nf += fooled[i];
-    }
-    cr_expect_gt(nf, 0, "PGD with eps 0.3 fools a linear model on some example");
-    rt_ctx_free(&c);
-    nn_model_free(&m);
-}
-
-/* Croce & Hein (2020), section 3.2: p_0 = 0, p_1 = 0.22, p_j = p_{j-1} + max(p_{j-1} - p_{j-2} - 0.03,
-** 0.06), w_j = ceil(p_j N): for N = 100, p = 0, .22, .41, .57, .70, .80, .87, .93, .99 (the next, 1.05,
-** is past the end). */
-Test(attack, apgd_checkpoints_match_the_paper) {
-    int w[64];
-    const int want[] = { 0, 22, 41, 57, 70, 80, 87, 93, 99 };
-    int n = nn_apgd_checkpoints(100, w, 64);
-    cr_assert_eq(n, 9);
-    for (int i = 0; i < n; i++) cr_expect_eq(w[i], want[i], "w_%d = %d, want %d", i, w[i], want[i]);
-    const int want10[] = { 0, 3, 5, 6, 7, 8, 9, 10 };     /* ceil of 2.2, 4.1, 5.7, 7.0, 8.0, 8.7, 9.3, 9.9 */
-    n = nn_apgd_checkpoints(10, w, 64);
-    cr_assert_eq(n, 9);
-    for (int i = 0; i < 8; i++) cr_expect_eq(w[i], want10[i], "N = 10: w_%d = %d, want %d", i, w[i], want10[i]);
-}
-
-/* APGD-CE and APGD-DLR fool a linear model on some examples, and the check agrees with a prediction. */
-Test(attack, apgd_fools_a_linear_model) {
-    enum { B = 8, D = 6, C = 3 };
-    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, C, "out") };
-    nn_model m;
-    build(&m, s, 1, D);
-    rt_ctx c;
-    rt_ctx_init(&c, 1 << 16);
-    nn_attack_target t = nn_attack_target_make(&m, &c, D, C, NULL, NULL);
-    float x[B * D], xadv[B * D], p[B * C];
-    fill(x, B * D, 0.3f, 0.7f, 9);
-    int32_t y[B];
-    nn_attack_predict(&t, x, B, p);
-    for (int i = 0; i < B; i++) {
-        y[i] = 0;
-        for (int k = 1; k < C; k++)
-            if (p[i * C + k] > p[i * C + y[i]]) y[i] = k;
-    }
-    for (int l = 0; l < 2; l++) {
+    for (int l = 0; l < 3; l++) {
         uint8_t fooled[B];
-        nn_attack_cfg cfg = nn_attack_cfg_default(NN_ATK_APGD);
+        nn_attack_cfg cfg = nn_attack_cfg_default(l ? NN_ATK_APGD : NN_ATK_PGD);
         cfg.eps = 0.5f;
         cfg.steps = 20;
-        cfg.loss = l ? NN_LOSS_DLR : NN_LOSS_CE;
+        cfg.loss = l == 2 ? NN_LOSS_DLR : NN_LOSS_CE;
         nn_attack_run(&t, &cfg, x, y, NULL, B, NULL, xadv, fooled);
         nn_attack_predict(&t, xadv, B, p);
         int nf = 0;
@@ -398,10 +363,11 @@ Test(attack, apgd_fools_a_linear_model) {
             int k = 0;
             for (int q = 1; q < C; q++)
                 if (p[i * C + q] > p[i * C + k]) k = q;
-            cr_expect_eq(fooled[i], k != y[i], "loss %d, example %d", l, i);
+            cr_expect_eq(fooled[i], k != y[i], "attack %d, example %d: fooled %d, predicted %d, label %d", l, i,
+                         fooled[i], k, y[i]);
             nf += fooled[i];
         }
-        cr_expect_gt(nf, 0, "APGD (loss %d) with eps 0.5 fools a linear model on some example", l);
+        cr_expect_gt(nf, 0, "attack %d with eps 0.5 fools a linear model on some example", l);
     }
     rt_ctx_free(&c);
     nn_model_free(&m);
