@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nn_attack.h"
+#include "lb_attack.h"
 #include "testutil.h"
 
 static nn_layer_spec L(nn_layer_kind k, int out, const char *name) { return tu_layer("attack.lua", 10, k, out, name); }
@@ -536,4 +536,31 @@ Test(attack, robust_fashion_quick_attacks_every_point_and_draws_the_figures) {
     for (char *c = d; *c; c++) rows += *c == '\n';
     cr_expect_eq(rows, 6, "a header and the five betas > 0:\n%s", d);
     free(d);
+}
+
+/* An attack on a point without a checkpoint, or on data that are not images of bytes, is one error
+** naming the block's line and what to do. */
+Test(attack, attack_without_checkpoint_or_on_non_image_data_names_the_line) {
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 10, "out") };
+    nn_model m;
+    build(&m, s, 1, 784);
+    lb_attack_block b;
+    memset(&b, 0, sizeof b);
+    snprintf(b.where, sizeof b.where, "x.lua:7");
+    b.n = 10;
+    b.batch = 10;
+    nn_data_spec d = nn_data_spec_default();
+    d.name = "fashion-mnist";
+    lb_attack_cols cols;
+    rt_err err = { 0 };
+    const char *dir = tu_tmpdir("no_checkpoint");
+    cr_expect_eq(lb_attack_point(&b, &m, &d, 1, 0, 12, dir, &cols, &err), RT_ERR_IO);
+    cr_expect_not_null(strstr(err.msg, "x.lua:7: attack: "), "%s", err.msg);
+    cr_expect_not_null(strstr(err.msg, "/checkpoint does not exist; the attack runs on a trained point's checkpoint"),
+                       "%s", err.msg);
+    rt_err_clear(&err);
+    d.name = "csv";
+    cr_expect_eq(lb_attack_point(&b, &m, &d, 1, 0, 12, dir, &cols, &err), RT_ERR_ARG);
+    cr_expect_not_null(strstr(err.msg, "x.lua:7: attack: the attacks work on images of bytes"), "%s", err.msg);
+    nn_model_free(&m);
 }
