@@ -8,6 +8,8 @@
 -- Compare with (papers.md 1.3, 1.5): beta = 1e-3, the reference code reaches 1.19% 12-sample test
 -- error (I(X;Z) about 22 bits, I(Z;Y) about 3.2 bits); the paper's Table 1: VIB 1.13%, baseline
 -- 1.38%. Over the sweep the rate falls as beta grows (Figure 1).
+-- After training, FGSM (the final version's FGS attack; papers.md 1.5) attacks the first 1000 test
+-- images under the paper's protocol (attack.csv; robust_fashion.lua adds the adaptive protocol).
 --
 --   vibrun experiments/vib_mnist.lua --set beta=1e-3                  one point, 200 epochs
 --   vibrun experiments/vib_mnist.lua                                  the beta sweep 1e-9 .. 1
@@ -29,5 +31,6 @@ return vib.experiment {
   ema     = 0.999, epochs = 200, batch = 100, eval_samples = 12,
   train_eval_limit = 10000,
   measure = common.measure,
+  attack  = { n = 1000, split = "test", vib.attack.fgsm { eps = { 0.1, 0.2, 0.3, 0.4, 0.5 } } },
   sweep   = vib.grid { beta = vib.logspace(-9, 0, 10) },
 }

@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "lb.h"
+#include "lb_attack.h"
 #include "nn_data.h"
 #include "nn_obj.h"
 #include "nn_train.h"
@@ -75,6 +76,7 @@ typedef struct lb_point {
                                         ** weights; the strings are the point's own */
     char load_sha256[65];               /* the file's SHA-256 when the point was resolved (in its id) */
     nn_weights *loaded;                 /* the file as read by lb_load_weights, for nn_model_init */
+    lb_attack_block attack;             /* attack = { ... } (off when absent): run after training */
 } lb_point;
 
 /* Every point of a run in sweep order, and the figures the experiment declares. */

@@ -839,6 +839,7 @@ int lb_plot_run(const plot_opts *plots, int np, const char *exp_dir, char ids[][
             plot_one(r, &o, true);
         }
     }
+    if (!gnuplot_missing) r->failed += lb_plot_attack(exp_dir, ids, n, quiet, draw);
     int rc = r->failed ? -1 : 0;
     for (int i = 0; i < r->nused; i++) free(r->used[i]);
     free(r->used);

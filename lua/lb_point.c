@@ -532,6 +532,64 @@ void lb_value_text(lua_State *L, int idx, rt_buf *b) {
     else rt_buf_printf(b, "%s", lua_tostring(L, idx) ? lua_tostring(L, idx) : "");
 }
 
+/* point.attack (checked by vib_attack.lua) into p->attack; absent: off. */
+static bool read_attack(lua_State *L, lb_point *p, char *msg, size_t size) {
+    lb_attack_block *b = &p->attack;
+    memset(b, 0, sizeof *b);
+    lua_getfield(L, -1, "attack");
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        return true;
+    }
+    b->on = true;
+    get_str(L, "where", "?", b->where, sizeof b->where);
+    b->n = (int)get_int(L, "n", 1000);
+    b->batch = (int)get_int(L, "batch", 100);
+    char split[16];
+    get_str(L, "split", "test", split, sizeof split);
+    b->train_split = strcmp(split, "train") == 0;
+    b->na = (int)luaL_len(L, -1);
+    if (b->na > LB_MAX_ATTACKS) {
+        lua_pop(L, 1);
+        return fail(msg, size, "%s: attack: at most %d attacks", b->where, LB_MAX_ATTACKS);
+    }
+    for (int i = 0; i < b->na; i++) {
+        lb_attack_spec *a = &b->a[i];
+        lua_geti(L, -1, i + 1);
+        char kind[16], norm[8], loss[8];
+        get_str(L, "kind", "", kind, sizeof kind);
+        get_str(L, "where", "?", a->where, sizeof a->where);
+        nn_attack_kind k = strcmp(kind, "pgd") == 0 ? NN_ATK_PGD : strcmp(kind, "auto") == 0 ? NN_ATK_APGD : NN_ATK_FGSM;
+        a->cfg = nn_attack_cfg_default(k);
+        a->adaptive = k == NN_ATK_APGD;
+        a->eot = (int)get_int(L, "eot", 20);
+        a->reevaluate = (int)get_int(L, "reevaluate", 10);
+        get_str(L, "norm", "linf", norm, sizeof norm);
+        a->cfg.norm = strcmp(norm, "l2") == 0 ? NN_NORM_L2 : NN_NORM_LINF;
+        get_str(L, "loss", "ce", loss, sizeof loss);
+        a->cfg.loss = strcmp(loss, "dlr") == 0 ? NN_LOSS_DLR : NN_LOSS_CE;
+        a->cfg.targeted = get_bool(L, "targeted", false);
+        a->cfg.steps = (int)get_int(L, "steps", a->cfg.steps);
+        a->cfg.restarts = (int)get_int(L, "restarts", a->cfg.restarts);
+        a->cfg.step = (float)get_num(L, "step", 0.0);
+        a->cfg.random_start = get_bool(L, "random_start", a->cfg.random_start);
+        lua_getfield(L, -1, "eps");
+        a->neps = (int)luaL_len(L, -1);
+        for (int e = 0; e < a->neps && e < LB_MAX_EPS; e++) {
+            lua_geti(L, -1, e + 1);
+            a->eps[e] = lua_tonumber(L, -1);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 2);
+        if (a->neps > LB_MAX_EPS) {
+            lua_pop(L, 1);
+            return fail(msg, size, "%s: at most %d epsilons", a->where, LB_MAX_EPS);
+        }
+    }
+    lua_pop(L, 1);
+    return true;
+}
+
 /* vib.<fname>(value at idx) as a malloc'd string (the DSL's canonical or title text). */
 static char *vib_text(lua_State *L, int idx, const char *fname) {
     lua_pushvalue(L, idx);
@@ -689,7 +747,7 @@ static bool point_read(lua_State *L, int idx, lb_point *p, char *msg, size_t siz
         ok = fail(msg, size, "%s: ema=%g must be in [0, 1) (0 turns it off)", p->name, (double)p->train.ema);
     ok = ok && read_layers(L, p, msg, size) && read_terms(L, p, msg, size) &&
          read_optim(L, p, msg, size) && read_data(L, p, msg, size) && read_measure(L, p, msg, size) &&
-         read_load(L, p, msg, size);
+         read_load(L, p, msg, size) && read_attack(L, p, msg, size);
     /* Crops and mirrors need (C, H, W) images; MNIST and Fashion-MNIST load as (H, W), and a
     ** mirrored digit or letter is often another one (a mirrored 2 is no 2), so only CIFAR-10. */
     if (ok && t->augment != NN_AUG_NONE && strcmp(p->data_name, "cifar10") != 0)

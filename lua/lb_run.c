@@ -101,7 +101,8 @@ static void add_column(rt_buf *head, rt_buf *row, const char *name, const char *
 }
 
 /* result.csv: one row, the point's hyperparameters and final metrics (deterministic). */
-static rt_status write_result(const lb_point *p, const nn_result *r, const char *dir, rt_err *err) {
+static rt_status write_result(const lb_point *p, const nn_result *r, const lb_attack_cols *ac, const char *dir,
+                              rt_err *err) {
     rt_buf head = { 0 }, row = { 0 };
     char v[128], cv[128];
 #define COL(name, ...) do { snprintf(cv, sizeof cv, __VA_ARGS__); add_column(&head, &row, name, cv); } while (0)
@@ -135,6 +136,7 @@ static rt_status write_result(const lb_point *p, const nn_result *r, const char 
         rt_fmt_num(ir->izy, v, sizeof v);
         COL(name, "%s", v);
     }
+    for (int i = 0; ac && i < ac->n; i++) add_column(&head, &row, ac->name[i], ac->value[i]);
 #undef COL
     char path[1200];
     rt_buf_printf(&head, "\n%s\n", rt_buf_str(&row));
@@ -254,6 +256,10 @@ static int train_point(const lb_opts *o, lb_point *p, const data_cache *dc, cons
     p->train.point_id = p->id;
     nn_result r;
     if (!st) st = nn_train(&m, &obj, &dc->train, &dc->test, &p->train, &r, &err);
+    lb_attack_cols acols = { 0 };           /* the attack block, after a point that trained to the end */
+    if (!st && p->attack.on && strcmp(r.status, "done") == 0)
+        st = lb_attack_point(&p->attack, &m, &p->data, p->train.seed, p->train.point, p->train.eval_samples, dir,
+                             &acols, &err);
     nn_model_free(&m);
     if (st) {
         report_point(ps, p, dir, err.msg);
@@ -270,7 +276,7 @@ static int train_point(const lb_opts *o, lb_point *p, const data_cache *dc, cons
                     "is kept and the sweep goes on\n", p->terms[0].where, p->id, p->params_title, r.diverged_epoch,
                     r.diverged_at);
         if (r.warn[0]) fprintf(stderr, "vibrun: warning: %s\n", r.warn);
-        if (write_result(p, &r, dir, &err) != RT_OK) {
+        if (write_result(p, &r, &acols, dir, &err) != RT_OK) {
             report_point(ps, p, dir, err.msg);
             mark_failed(dir, err.msg);
         } else {

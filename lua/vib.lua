@@ -14,6 +14,7 @@
 --   vib_objective.lua   terms, expressions over them, vib.obj.*
 --   vib_sweep.lua       vib.grid, vib.list, vib.zip, vib.random and their compositions
 --   vib_experiment.lua  vib.optim.*, vib.data.*, vib.measure, vib.plot.*, vib.experiment, vib.point
+--   vib_attack.lua      vib.attack.* and the attack block (run after training)
 --   vib_resolve.lua     --set overrides and sweeps into resolved points; their canonical text
 
 -- debug.getinfo (for script positions; `debug` leaves the sandbox after this file has run), the
@@ -31,7 +32,7 @@ function core.enum(key, required)
   local names = core.choices[key] or error("vib.lua: no choice '" .. key .. "' in lb_point.c's table")
   return "enum:" .. names .. (required and "" or "?")
 end
-for _, m in ipairs({ "vib_settings", "vib_model", "vib_objective", "vib_sweep", "vib_experiment", "vib_resolve" }) do
+for _, m in ipairs({ "vib_settings", "vib_model", "vib_objective", "vib_sweep", "vib_experiment", "vib_attack", "vib_resolve" }) do
   load_module(m)(vib, core)
 end
 
@@ -49,7 +50,7 @@ local function strict(t, name)
     core.fail(string.format("%s.%s does not exist%s; %s has: %s", name, tostring(k), hint, name, known))
   end })
 end
-for _, sub in ipairs({ "term", "obj", "optim", "data", "plot" }) do strict(vib[sub], "vib." .. sub) end
+for _, sub in ipairs({ "term", "obj", "optim", "data", "plot", "attack" }) do strict(vib[sub], "vib." .. sub) end
 strict(vib, "vib")
 
 return vib

@@ -123,6 +123,7 @@ local experiment_spec = {
   name = "string", data = "any", params = "table?", model = "any", objective = "any?",
   optim = "any?", sweep = "table?", plots = "table?", description = "string?", measure = "any?",
   init = "any?",
+  attack = "any?",
 }
 for _, st in ipairs(core.settings) do experiment_spec[st.name] = st.type .. "?" end
 
@@ -152,6 +153,7 @@ function vib.experiment(t)
   if e.init ~= nil and type(e.init) ~= "function" and vib.kind(e.init) ~= "load" then
     fail_key("init", "vib.experiment: 'init' must be vib.load { path = ... } or a function(p) returning one")
   end
+  if e.attack ~= nil and type(e.attack) ~= "function" then e.attack = vib.attack_block(e.attack) end
   if e.sweep and vib.kind(e.sweep) ~= "sweep" then
     fail_key("sweep", "vib.experiment: 'sweep' must be vib.grid { ... }, vib.list, vib.zip, vib.random or a composition of them")
   end

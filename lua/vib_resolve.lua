@@ -271,6 +271,9 @@ function vib._resolve(e, sets)
       error(string.format("%s: the init function must return vib.load { ... }, got %s", e.where,
                           vib.kind(init) or type(init)), 0)
     end
+    local attack = e.attack     -- run after training: not part of what the point trains (its id)
+    if type(attack) == "function" then attack = core.call_user(attack, view) end
+    if attack ~= nil then attack = vib.attack_block(attack) end
     local seed = p.seed ~= nil and p.seed or settings.seed or 1
     if data.name == "tishby" and data.split_seed == nil and data.shuffle ~= false then
       -- the split follows the point's seed; a copy, so that points of other seeds get their own
@@ -282,7 +285,7 @@ function vib._resolve(e, sets)
     local streams = top.streams or e.streams or "common"
     local point = {
       name = e.name, params = p, model = model, objective = obj, data = data, optim = optim,
-      measure = measure, seed = seed, streams = streams, init = init,
+      measure = measure, seed = seed, streams = streams, init = init, attack = attack,
       plots = e.plots,          -- the figures to draw at the end (not part of the point's identity)
     }
     for _, st in ipairs(core.settings) do

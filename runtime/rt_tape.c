@@ -184,10 +184,8 @@ rt_tensor *rt_node_new_over(rt_ctx *c, int op, rt_tensor *a) {
 
 // ---- backward ----
 
-void rt_backward(rt_ctx *c, rt_tensor *loss) {
-    RT_ASSERT(loss->n == 1);
-    RT_ASSERT((loss->flags & RT_NEEDS_GRAD) && "loss does not depend on any parameter");
-    rt_tensor_grad(c, loss)[0] += 1.0f;
+/* The reverse loop over the tape, from the gradients seeded so far. */
+static void backward_loop(rt_ctx *c) {
     for (int i = c->ntape - 1; i >= 0; i--) {
         rt_tensor *t = c->tape[i];
         if (!t->grad) continue;     /* nothing downstream of t reached the loss */
@@ -195,4 +193,18 @@ void rt_backward(rt_ctx *c, rt_tensor *loss) {
         if (!f) RT_ABORT("op '%s' (%d) has no backward rule", rt_op_name(t->op), t->op);
         f(c, t);
     }
+}
+
+void rt_backward(rt_ctx *c, rt_tensor *loss) {
+    RT_ASSERT(loss->n == 1);
+    RT_ASSERT((loss->flags & RT_NEEDS_GRAD) && "loss does not depend on any parameter");
+    rt_tensor_grad(c, loss)[0] += 1.0f;
+    backward_loop(c);
+}
+
+void rt_backward_seeded(rt_ctx *c, rt_tensor *t, const float *dt) {
+    RT_ASSERT((t->flags & RT_NEEDS_GRAD) && "the tensor does not depend on anything that needs a gradient");
+    float *g = rt_tensor_grad(c, t);
+    for (int64_t i = 0; i < t->n; i++) g[i] += dt[i];
+    backward_loop(c);
 }

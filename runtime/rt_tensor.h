@@ -78,5 +78,9 @@ float *rt_tensor_grad(rt_ctx *c, rt_tensor *t);
 /* Runs the tape backward from a scalar loss (n == 1): seeds dloss = 1 and calls each recorded
 ** op's backward in reverse order. Asserts that the loss was recorded. */
 void rt_backward(rt_ctx *c, rt_tensor *loss);
+/* The same from any recorded tensor t with a given gradient dt (t->n values): the reverse loop of
+** sum(t * dt). Input gradients of attacks seed the logits with the gradient of a loss computed
+** outside the tape (nn_attack.c), on a leaf input flagged RT_NEEDS_GRAD. */
+void rt_backward_seeded(rt_ctx *c, rt_tensor *t, const float *dt);
 
 #endif

@@ -36,7 +36,7 @@ run experiments/info_plane_mnist.lua --set model=vib --set epochs=1 --set sample
 run experiments/tishby_12bit.lua --set act=tanh --set epochs=20 --set seed=1
 cd "$out"
 find . -path ./.data -prune -o -type f \( -name '*.csv' -o -name 'config.lua' -o -name 'manifest' -o -name '*.gp' \) \
-     ! -name 'timing.csv' ! -name 'info_timing.csv' -print | LC_ALL=C sort | while read -r f; do
+     ! -name 'timing.csv' ! -name 'info_timing.csv' ! -name 'attack_timing.csv' -print | LC_ALL=C sort | while read -r f; do
   printf '%s  %s\n' "$(sed -e "s#$out#<out>#g" -e "s#$src#<src>#g" -e "s#$shared#<shared>#g" "$f" |
                        sha256sum | cut -d' ' -f1)" "$f"
 done

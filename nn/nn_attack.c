@@ -1,0 +1,517 @@
+// nn_attack.c: input gradients through the tape, FGSM and PGD in pixel space (nn_attack.h).
+#include "nn_attack.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+nn_attack_target nn_attack_target_make(nn_model *m, rt_ctx *ctx, int dim, int nclass, const float *a,
+                                       const float *b) {
+    nn_attack_target t;
+    memset(&t, 0, sizeof t);
+    t.m = m;
+    t.ctx = ctx;
+    t.dim = dim;
+    t.nclass = nclass;
+    t.a = a;
+    t.b = b;
+    t.eot = 1;
+    rt_rng_seed(&t.stream, 0);
+    return t;
+}
+
+const char *nn_attack_kind_name(nn_attack_kind k) {
+    static const char *names[NN_ATK_KIND_COUNT] = { "fgsm", "pgd", "apgd" };
+    return (unsigned)k < NN_ATK_KIND_COUNT ? names[k] : "?";
+}
+
+const char *nn_attack_norm_name(nn_attack_norm n) { return n == NN_NORM_L2 ? "l2" : "linf"; }
+
+nn_attack_cfg nn_attack_cfg_default(nn_attack_kind k) {
+    nn_attack_cfg c;
+    memset(&c, 0, sizeof c);
+    c.kind = k;
+    c.norm = NN_NORM_LINF;
+    c.loss = NN_LOSS_CE;
+    c.steps = k == NN_ATK_FGSM ? 1 : k == NN_ATK_APGD ? 100 : 40;
+    c.restarts = 1;
+    c.random_start = k != NN_ATK_FGSM;
+    return c;
+}
+
+// ---- the loss on u = log p(y|x) and its gradient on the sample logits ----
+
+/* Gradient g (C) of loss L of one example on u (C) = log of the mean softmax; returns the loss. */
+static float loss_on_u(const double *u, int C, int32_t y, nn_attack_loss L, double *g) {
+    for (int k = 0; k < C; k++) g[k] = 0.0;
+    if (L == NN_LOSS_CE) {
+        g[y] = -1.0;
+        return (float)-u[y];
+    }
+    if (L == NN_LOSS_CE_TARGETED) {
+        g[y] = 1.0;
+        return (float)u[y];
+    }
+    /* DLR: the three largest entries of u, ties to the lower index. */
+    int top[3] = { -1, -1, -1 };
+    for (int r = 0; r < 3 && r < C; r++) {
+        int best = -1;
+        for (int k = 0; k < C; k++) {
+            bool used = false;
+            for (int q = 0; q < r; q++) used |= top[q] == k;
+            if (!used && (best < 0 || u[k] > u[best])) best = k;
+        }
+        top[r] = best;
+    }
+    RT_ASSERT(L == NN_LOSS_DLR && C >= 3);
+    int o = top[0] == y ? top[1] : top[0];              /* the largest other class */
+    double D = u[top[0]] - u[top[2]] + 1e-12, N = u[y] - u[o];
+    g[y] += -1.0 / D;
+    g[o] += 1.0 / D;
+    g[top[0]] += N / (D * D);
+    g[top[2]] -= N / (D * D);
+    return (float)(-N / D);
+}
+
+void nn_attack_loss_grad(const float *z, int S, int B, int C, const int32_t *y, nn_attack_loss L,
+                         float *loss, float *dz, float *probs) {
+    double *logp = rt_xcalloc((size_t)S * C + 3 * (size_t)C, sizeof *logp);
+    double *u = logp + (size_t)S * C, *g = u + C, *w = g + C;
+    for (int i = 0; i < B; i++) {
+        for (int s = 0; s < S; s++) {
+            const float *zs = z + ((size_t)s * B + i) * C;
+            double mx = zs[0], se = 0.0;
+            for (int k = 1; k < C; k++) mx = (double)zs[k] > mx ? (double)zs[k] : mx;
+            for (int k = 0; k < C; k++) se += exp((double)zs[k] - mx);
+            double lse = mx + log(se);
+            for (int k = 0; k < C; k++) logp[(size_t)s * C + k] = (double)zs[k] - lse;
+        }
+        for (int k = 0; k < C; k++) {               /* u_k = log (1/S) sum_s p_s[k] */
+            double mx = logp[k], se = 0.0;
+            for (int s = 1; s < S; s++) mx = logp[(size_t)s * C + k] > mx ? logp[(size_t)s * C + k] : mx;
+            for (int s = 0; s < S; s++) se += exp(logp[(size_t)s * C + k] - mx);
+            u[k] = mx + log(se / S);
+            if (probs) probs[(size_t)i * C + k] = (float)exp(u[k]);
+        }
+        float li = loss_on_u(u, C, y[i], L, g);
+        if (loss) loss[i] = li;
+        if (!dz) continue;
+        /* du_k/dz_sj = (1/S) p_s[k] (delta_kj - p_s[j]) / pbar_k, so with r_sk = p_s[k] / pbar_k:
+        ** dz_sj = (1/S) (g_j r_sj - p_s[j] sum_k g_k r_sk). */
+        for (int s = 0; s < S; s++) {
+            const double *ls = logp + (size_t)s * C;
+            double dot = 0.0;
+            for (int k = 0; k < C; k++) {
+                w[k] = exp(ls[k] - u[k]);           /* r_sk */
+                dot += g[k] * w[k];
+            }
+            float *d = dz + ((size_t)s * B + i) * C;
+            for (int k = 0; k < C; k++) d[k] = (float)((g[k] * w[k] - exp(ls[k]) * dot) / S);
+        }
+    }
+    free(logp);
+}
+
+// ---- the input gradient ----
+
+/* Parameters leave the tape during an attack: backward computes no weight gradient. */
+static void params_need_grad(nn_model *m, bool on) {
+    for (int i = 0; i < m->params.n; i++) {
+        rt_tensor *p = m->params.items[i].t;
+        p->flags = on ? p->flags | RT_NEEDS_GRAD : p->flags & ~RT_NEEDS_GRAD;
+    }
+}
+
+static void to_model(const nn_attack_target *t, const float *x, float *out, int B) {
+    size_t dim = (size_t)t->dim;
+    for (size_t i = 0; i < (size_t)B; i++)
+        for (size_t j = 0; j < dim; j++)
+            out[i * dim + j] = t->a ? t->a[j] * x[i * dim + j] + t->b[j] : x[i * dim + j];
+}
+
+/* The forward pass of draw d of call k at pixels x; the input tensor into *xin. */
+static rt_tensor *forward(nn_attack_target *t, const float *x, int B, uint64_t call, int draw, bool grad,
+                          rt_tensor **xin, rt_rng *r) {
+    rt_ctx *c = t->ctx;
+    rt_ctx_reset(c);
+    rt_tensor *in = rt_tensor_new_raw(c, 2, (int[]){ B, t->dim });
+    to_model(t, x, in->data, B);
+    if (grad) in->flags |= RT_NEEDS_GRAD;
+    rt_rng_derive(r, &t->stream, call, (uint64_t)draw);
+    nn_fwd f = { c, t->train, r, t->samples, t->train ? 0 : B, 0 };
+    *xin = in;
+    return nn_model_forward(t->m, &f, in);
+}
+
+void nn_attack_grad_draw(nn_attack_target *t, const float *x, const int32_t *y, int B, nn_attack_loss L,
+                         uint64_t call, int draw, float *loss, float *grad, float *probs) {
+    rt_ctx *c = t->ctx;
+    bool rec = c->grad_enabled;
+    c->grad_enabled = true;
+    params_need_grad(t->m, false);
+    rt_rng r;
+    rt_tensor *in, *out = forward(t, x, B, call, draw, true, &in, &r);
+    RT_ASSERT(out->shape[0] % B == 0 && out->n / out->shape[0] == t->nclass);
+    int S = out->shape[0] / B;
+    float *dz = rt_arena_alloc_raw(&c->step, (size_t)out->n * sizeof *dz);
+    nn_attack_loss_grad(out->data, S, B, t->nclass, y, L, loss, dz, probs);
+    rt_backward_seeded(c, out, dz);
+    size_t n = (size_t)B * (size_t)t->dim;
+    for (size_t i = 0; i < n; i++) {
+        float d = in->grad ? in->grad[i] : 0.0f;
+        grad[i] = t->a ? t->a[i % (size_t)t->dim] * d : d;
+    }
+    params_need_grad(t->m, true);
+    c->grad_enabled = rec;
+}
+
+void nn_attack_grad(nn_attack_target *t, const float *x, const int32_t *y, int B, nn_attack_loss L,
+                    float *loss, float *grad, float *probs) {
+    int K = t->eot > 0 ? t->eot : 1;
+    if (K == 1) {
+        nn_attack_grad_draw(t, x, y, B, L, t->calls++, 0, loss, grad, probs);
+        return;
+    }
+    size_t n = (size_t)B * (size_t)t->dim, C = (size_t)t->nclass;
+    float *g1 = rt_xfloats(n), *l1 = rt_xfloats((size_t)B), *p1 = rt_xfloats((size_t)B * C);
+    double *gs = rt_xcalloc(n, sizeof *gs), *ls = rt_xcalloc((size_t)B, sizeof *ls),
+           *ps = rt_xcalloc((size_t)B * C, sizeof *ps);
+    for (int d = 0; d < K; d++) {
+        nn_attack_grad_draw(t, x, y, B, L, t->calls, d, l1, g1, p1);
+        for (size_t i = 0; i < n; i++) gs[i] += (double)g1[i];
+        for (int i = 0; i < B; i++) ls[i] += (double)l1[i];
+        for (size_t i = 0; i < (size_t)B * C; i++) ps[i] += (double)p1[i];
+    }
+    t->calls++;
+    for (size_t i = 0; i < n; i++) grad[i] = (float)(gs[i] / K);
+    for (int i = 0; loss && i < B; i++) loss[i] = (float)(ls[i] / K);
+    for (size_t i = 0; probs && i < (size_t)B * C; i++) probs[i] = (float)(ps[i] / K);
+    free(g1);
+    free(l1);
+    free(p1);
+    free(gs);
+    free(ls);
+    free(ps);
+}
+
+void nn_attack_predict(nn_attack_target *t, const float *x, int B, float *probs) {
+    rt_ctx *c = t->ctx;
+    bool rec = c->grad_enabled;
+    c->grad_enabled = false;
+    rt_rng r;
+    rt_tensor *in, *out = forward(t, x, B, t->calls++, 0, false, &in, &r);
+    int S = out->shape[0] / B;
+    int32_t *y0 = rt_xcalloc((size_t)B, sizeof *y0);
+    nn_attack_loss_grad(out->data, S, B, t->nclass, y0, NN_LOSS_CE, NULL, NULL, probs);
+    free(y0);
+    c->grad_enabled = rec;
+}
+
+void nn_attack_checks(nn_attack_target *t, const float *x, const int32_t *y, int B, bool *randomized,
+                      int *zero_grad) {
+    size_t C = (size_t)t->nclass, D = (size_t)t->dim;
+    float *p = rt_xfloats((size_t)B * C), *p2 = rt_xfloats((size_t)B * C), *g = rt_xfloats((size_t)B * D);
+    nn_attack_predict(t, x, B, p);
+    nn_attack_predict(t, x, B, p2);
+    *randomized = memcmp(p, p2, (size_t)B * C * sizeof *p) != 0;
+    int eot = t->eot;
+    t->eot = 1;
+    nn_attack_grad(t, x, y, B, NN_LOSS_CE, NULL, g, NULL);
+    t->eot = eot;
+    *zero_grad = 0;
+    for (int i = 0; i < B; i++) {
+        bool z = true;
+        for (size_t j = 0; j < D && z; j++) z = g[(size_t)i * D + j] == 0.0f;
+        *zero_grad += z;
+    }
+    free(p);
+    free(p2);
+    free(g);
+}
+
+// ---- projection and the attacks ----
+
+void nn_attack_project(float *x, const float *x0, int dim, nn_attack_norm norm, float eps) {
+    if (norm == NN_NORM_L2) {
+        double s = 0.0;
+        for (int j = 0; j < dim; j++) s += (double)(x[j] - x0[j]) * (double)(x[j] - x0[j]);
+        double r = sqrt(s);
+        if (r > (double)eps) {
+            float k = (float)((double)eps / r);
+            for (int j = 0; j < dim; j++) x[j] = x0[j] + (x[j] - x0[j]) * k;
+        }
+    } else {
+        for (int j = 0; j < dim; j++) {
+            float lo = x0[j] - eps, hi = x0[j] + eps;
+            x[j] = x[j] < lo ? lo : x[j] > hi ? hi : x[j];
+        }
+    }
+    /* The box after the ball: clipping to [0, 1] moves every coordinate toward x0's (which is in the
+    ** box), so the result stays in the ball as well. */
+    for (int j = 0; j < dim; j++) x[j] = x[j] < 0.0f ? 0.0f : x[j] > 1.0f ? 1.0f : x[j];
+}
+
+static int argmax(const float *v, int n) {
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (v[i] > v[best]) best = i;
+    return best;
+}
+
+/* The attack's own check of one example's prediction. */
+static bool fools(const float *p, int C, int32_t label, bool targeted) {
+    int k = argmax(p, C);
+    return targeted ? k == label : k != label;
+}
+
+static nn_attack_loss loss_of(const nn_attack_cfg *cfg) {
+    RT_ASSERT(!(cfg->targeted && cfg->loss == NN_LOSS_DLR));
+    if (cfg->targeted) return NN_LOSS_CE_TARGETED;
+    return cfg->loss;
+}
+
+/* A random start in the ball: uniform in the L-inf cube, or uniform in the L2 ball (a normal
+** direction, radius eps u^(1/dim)). */
+static void random_start(rt_rng *r, float *x, const float *x0, int dim, nn_attack_norm norm, float eps) {
+    if (norm == NN_NORM_L2) {
+        double s = 0.0;
+        for (int j = 0; j < dim; j++) {
+            x[j] = (float)rt_rng_normal(r);
+            s += (double)x[j] * (double)x[j];
+        }
+        double rad = (double)eps * pow(rt_rng_uniform(r), 1.0 / dim) / (s > 0.0 ? sqrt(s) : 1.0);
+        for (int j = 0; j < dim; j++) x[j] = x0[j] + (float)((double)x[j] * rad);
+    } else {
+        for (int j = 0; j < dim; j++) x[j] = x0[j] + (float)((2.0 * rt_rng_uniform(r) - 1.0) * (double)eps);
+    }
+    nn_attack_project(x, x0, dim, norm, eps);
+}
+
+int nn_apgd_checkpoints(int steps, int *w, int max) {
+    double p0 = 0.0, p1 = 0.22;
+    int n = 0;
+    if (n < max) w[n++] = 0;
+    while (p1 <= 1.0 + 1e-12 && n < max) {
+        /* ceil(p steps), with p's rounding (0.22 * 100 = 22.000000000000004) taken off */
+        w[n++] = (int)ceil(p1 * steps - 1e-9);
+        double next = p1 + fmax(p1 - p0 - 0.03, 0.06);
+        p0 = p1;
+        p1 = next;
+    }
+    return n;
+}
+
+/* The step of norm `norm` along g: eta sign(g), or eta g / |g|_2. */
+static void grad_step(float *x, const float *g, size_t D, nn_attack_norm norm, float eta) {
+    if (norm == NN_NORM_L2) {
+        double s = 0.0;
+        for (size_t j = 0; j < D; j++) s += (double)g[j] * (double)g[j];
+        float a = s > 0.0 ? (float)((double)eta / sqrt(s)) : 0.0f;
+        for (size_t j = 0; j < D; j++) x[j] += a * g[j];
+    } else {
+        for (size_t j = 0; j < D; j++) x[j] += eta * (g[j] > 0.0f ? 1.0f : g[j] < 0.0f ? -1.0f : 0.0f);
+    }
+}
+
+/* APGD on the n examples x0c (their labels yc) into xadv at idx[]; fooled[] as nn_attack_run. */
+static void apgd(nn_attack_target *t, const nn_attack_cfg *cfg, nn_attack_loss L, const float *x0c, const int32_t *yc,
+                 const int *idx, int n, float *xadv, uint8_t *fooled) {
+    enum { MAXCK = 64 };
+    const float rho = 0.75f, alpha = 0.75f;
+    size_t D = (size_t)t->dim, C = (size_t)t->nclass;
+    int N = cfg->steps > 0 ? cfg->steps : 1, w[MAXCK];
+    int nck = nn_apgd_checkpoints(N, w, MAXCK), j = 1;
+    float *x = rt_xfloats((size_t)n * D), *xp = rt_xfloats((size_t)n * D), *xm = rt_xfloats((size_t)n * D),
+          *g = rt_xfloats((size_t)n * D), *z = rt_xfloats(D), *p = rt_xfloats((size_t)n * C), *f = rt_xfloats((size_t)n);
+    float *fprev = rt_xfloats((size_t)n), *fmax = rt_xfloats((size_t)n), *fck = rt_xfloats((size_t)n),
+          *eta = rt_xfloats((size_t)n);
+    int *inc = rt_xcalloc((size_t)n, sizeof *inc);
+    uint8_t *done = rt_xcalloc((size_t)n, 1), *reduced = rt_xcalloc((size_t)n, 1), *restart = rt_xcalloc((size_t)n, 1);
+    rt_rng r;
+    rt_rng_derive(&r, &t->stream, 0xA96Dull, 0);
+    for (int k = 0; k < n; k++) {
+        if (cfg->random_start) random_start(&r, x + k * D, x0c + k * D, t->dim, cfg->norm, cfg->eps);
+        else memcpy(x + k * D, x0c + k * D, D * sizeof *x);
+        memcpy(xp + k * D, x + k * D, D * sizeof *x);
+        eta[k] = 2.0f * cfg->eps;
+    }
+    int left = n;
+    for (int it = 0; it <= N && left > 0; it++) {
+        nn_attack_grad(t, x, yc, n, L, f, g, p);
+        for (int k = 0; k < n; k++) {
+            if (done[k]) continue;
+            float *xa = xadv + (size_t)idx[k] * D;
+            if (fools(p + (size_t)k * C, (int)C, yc[k], cfg->targeted)) {
+                memcpy(xa, x + k * D, D * sizeof *x);
+                fooled[idx[k]] = 1;
+                done[k] = 1;
+                left--;
+                continue;
+            }
+            if (it > 0 && f[k] > fprev[k]) inc[k]++;
+            if (it == 0 || f[k] > fmax[k]) {
+                fmax[k] = f[k];
+                memcpy(xm + k * D, x + k * D, D * sizeof *x);
+            }
+            if (it == 0) fck[k] = fmax[k];
+            fprev[k] = f[k];
+            if (it == N) memcpy(xa, xm + k * D, D * sizeof *x);     /* not fooled: the best point */
+        }
+        if (it == N) break;
+        if (j < nck && it == w[j]) {
+            for (int k = 0; k < n; k++) {
+                bool c1 = (float)inc[k] < rho * (float)(w[j] - w[j - 1]);
+                bool c2 = !reduced[k] && !(fmax[k] > fck[k]);
+                reduced[k] = restart[k] = c1 || c2;
+                if (restart[k]) eta[k] *= 0.5f;
+                fck[k] = fmax[k];
+                inc[k] = 0;
+            }
+            j++;
+        }
+        for (int k = 0; k < n; k++) {
+            if (done[k]) continue;
+            float *xk = x + k * D, *pk = xp + k * D;
+            if (restart[k]) {       /* x^(w_j + 1) = x_max: the next gradient is taken there */
+                memcpy(xk, xm + k * D, D * sizeof *x);
+                memcpy(pk, xk, D * sizeof *x);
+                restart[k] = 0;
+                continue;
+            }
+            memcpy(z, xk, D * sizeof *z);
+            grad_step(z, g + k * D, D, cfg->norm, eta[k]);
+            nn_attack_project(z, x0c + k * D, t->dim, cfg->norm, cfg->eps);
+            if (it > 0)
+                for (size_t q = 0; q < D; q++) z[q] = xk[q] + alpha * (z[q] - xk[q]) + (1.0f - alpha) * (xk[q] - pk[q]);
+            nn_attack_project(z, x0c + k * D, t->dim, cfg->norm, cfg->eps);
+            memcpy(pk, xk, D * sizeof *x);
+            memcpy(xk, z, D * sizeof *x);
+        }
+    }
+    free(x);
+    free(xp);
+    free(xm);
+    free(g);
+    free(z);
+    free(p);
+    free(f);
+    free(fprev);
+    free(fmax);
+    free(fck);
+    free(eta);
+    free(inc);
+    free(done);
+    free(reduced);
+    free(restart);
+}
+
+void nn_attack_run(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x0, const int32_t *y,
+                   const int32_t *target, int B, const uint8_t *active, float *xadv, uint8_t *fooled) {
+    RT_ASSERT(cfg->eps >= 0.0f && (!cfg->targeted || target));
+    int dim = t->dim, C = t->nclass;
+    size_t D = (size_t)dim;
+    memcpy(xadv, x0, (size_t)B * D * sizeof *xadv);
+    memset(fooled, 0, (size_t)B);
+    const int32_t *lab = cfg->targeted ? target : y;
+    nn_attack_loss L = loss_of(cfg);
+    /* The examples still attacked, gathered into one contiguous batch. */
+    int *idx = rt_xcalloc((size_t)B + 1, sizeof *idx), n = 0;
+    for (int i = 0; i < B; i++)
+        if (!active || active[i]) idx[n++] = i;
+    float *x = rt_xfloats((size_t)B * D + 1), *x0c = rt_xfloats((size_t)B * D + 1),
+          *g = rt_xfloats((size_t)B * D + 1), *p = rt_xfloats((size_t)B * C + 1);
+    int32_t *yc = rt_xcalloc((size_t)B + 1, sizeof *yc);
+    if (cfg->kind == NN_ATK_FGSM) {
+        for (int k = 0; k < n; k++) {
+            memcpy(x0c + k * D, x0 + idx[k] * D, D * sizeof *x);
+            yc[k] = lab[idx[k]];
+        }
+        if (n > 0) nn_attack_grad(t, x0c, yc, n, L, NULL, g, NULL);
+        for (int k = 0; k < n; k++) {
+            float *xa = xadv + idx[k] * D;
+            for (size_t j = 0; j < D; j++) {
+                float s = g[k * D + j] > 0.0f ? 1.0f : g[k * D + j] < 0.0f ? -1.0f : 0.0f;
+                xa[j] = x0c[k * D + j] + cfg->eps * s;
+            }
+            nn_attack_project(xa, x0c + k * D, dim, NN_NORM_LINF, cfg->eps);
+        }
+        if (n > 0) {
+            for (int k = 0; k < n; k++) memcpy(x + k * D, xadv + idx[k] * D, D * sizeof *x);
+            nn_attack_predict(t, x, n, p);
+            for (int k = 0; k < n; k++) fooled[idx[k]] = fools(p + (size_t)k * C, C, lab[idx[k]], cfg->targeted);
+        }
+    } else if (cfg->kind == NN_ATK_APGD) {
+        for (int k = 0; k < n; k++) {
+            memcpy(x0c + k * D, x0 + idx[k] * D, D * sizeof *x);
+            yc[k] = lab[idx[k]];
+        }
+        if (n > 0) apgd(t, cfg, L, x0c, yc, idx, n, xadv, fooled);
+    } else {
+        int steps = cfg->steps > 0 ? cfg->steps : 1;
+        float alpha = cfg->step > 0.0f ? cfg->step : 2.5f * cfg->eps / (float)steps;
+        rt_rng r;
+        for (int rs = 0; rs < (cfg->restarts > 0 ? cfg->restarts : 1) && n > 0; rs++) {
+            rt_rng_derive(&r, &t->stream, 0xA77AC4ull, (uint64_t)rs);
+            for (int k = 0; k < n; k++) {
+                memcpy(x0c + k * D, x0 + idx[k] * D, D * sizeof *x);
+                yc[k] = lab[idx[k]];
+                if (cfg->random_start) random_start(&r, x + k * D, x0c + k * D, dim, cfg->norm, cfg->eps);
+                else memcpy(x + k * D, x0c + k * D, D * sizeof *x);
+            }
+            for (int it = 0; it <= steps && n > 0; it++) {
+                /* The forward at the iterate gives its prediction (the check) and its gradient. */
+                if (it < steps) nn_attack_grad(t, x, yc, n, L, NULL, g, p);
+                else nn_attack_predict(t, x, n, p);
+                int m = 0;
+                for (int k = 0; k < n; k++) {
+                    memcpy(xadv + idx[k] * D, x + k * D, D * sizeof *x);
+                    if (fools(p + (size_t)k * C, C, yc[k], cfg->targeted)) {
+                        fooled[idx[k]] = 1;
+                        continue;
+                    }
+                    if (it == steps) {
+                        idx[m++] = idx[k];
+                        continue;
+                    }
+                    float *xk = x + k * D;
+                    grad_step(xk, g + k * D, D, cfg->norm, alpha);
+                    nn_attack_project(xk, x0c + k * D, dim, cfg->norm, cfg->eps);
+                    /* Compact: example k moves to slot m. */
+                    if (m != k) {
+                        memcpy(x + m * D, xk, D * sizeof *x);
+                        memcpy(x0c + m * D, x0c + k * D, D * sizeof *x);
+                        yc[m] = yc[k];
+                    }
+                    idx[m++] = idx[k];
+                }
+                n = m;
+            }
+            /* Unfooled examples restart from the clean ones (their last iterate stays in xadv). */
+        }
+    }
+    free(idx);
+    free(x);
+    free(x0c);
+    free(g);
+    free(p);
+    free(yc);
+}
+
+void nn_attack_scaling(nn_dataset *train_raw, nn_scale s, float *a, float *b) {
+    int dim = train_raw->dim;
+    nn_dataset probe = *train_raw;
+    probe.n = 2;
+    probe.x = rt_xfloats(2 * (size_t)dim);
+    probe.y = rt_xcalloc(2, sizeof *probe.y);
+    for (int j = 0; j < dim; j++) {
+        probe.x[j] = 0.0f;
+        probe.x[dim + j] = 255.0f;
+    }
+    nn_data_scale(train_raw, &probe, s);
+    for (int j = 0; j < dim; j++) {
+        a[j] = probe.x[dim + j] - probe.x[j];
+        b[j] = probe.x[j];
+    }
+    free(probe.x);
+    free(probe.y);
+}

@@ -1,0 +1,105 @@
+// bench_attack.c: the attack step (a forward pass and the input gradient, nn_attack_grad) of the
+// VIB network of vib_fashion.lua (784-1024-1024 ReLU, Gaussian z of K = 256, linear decoder) at
+// batch 100, next to the training step (forward, backward, Adam) of the same model measured in the
+// same run. The target: an attack step costs at most what a training step costs.
+//   - attack, S = 1: one draw of z per example (one EOT draw of the adaptive protocol);
+//   - attack, S = 12: the mean softmax of 12 samples of z (the paper's protocol).
+//
+//   build/tests/bench_attack [steps]     OPENBLAS_NUM_THREADS and OPENBLAS_CORETYPE are honoured
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "nn_attack.h"
+#include "nn_train.h"
+#include "rt_blas.h"
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *t, int n) {
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    return t[n / 2];
+}
+
+int main(int argc, char **argv) {
+    int steps = argc > 1 ? atoi(argv[1]) : 50;
+    if (steps < 1) steps = 1;
+    const int B = 100, D = 784, C = 10;
+    printf("bench_attack: VIB 784-1024-1024-gauss(256)-10, batch %d, %d steps each; openblas %s, %d threads\n", B,
+           steps, rt_blas_corename(), rt_blas_threads());
+    nn_layer_spec spec[6];
+    const nn_layer_kind kinds[6] = { NN_LAYER_LINEAR, NN_LAYER_RELU, NN_LAYER_LINEAR, NN_LAYER_RELU, NN_LAYER_GAUSS,
+                                     NN_LAYER_LINEAR };
+    const int outs[6] = { 1024, 0, 1024, 0, 256, C };
+    for (int k = 0; k < 6; k++) {
+        spec[k] = nn_layer_spec_default(kinds[k]);
+        spec[k].out = outs[k];
+        spec[k].samples = 1;
+        snprintf(spec[k].name, sizeof spec[k].name, "%s%d", nn_layer_kind_name(kinds[k]), k + 1);
+    }
+    snprintf(spec[4].name, sizeof spec[4].name, "z");
+    rt_err err = { 0 };
+    nn_model m;
+    if (nn_model_build(&m, spec, 6, D, &err)) { fprintf(stderr, "%s\n", err.msg); return 1; }
+    nn_term_spec terms[2] = { nn_term_spec_default(NN_TERM_CE), nn_term_spec_default(NN_TERM_KL) };
+    snprintf(terms[1].layer, sizeof terms[1].layer, "z");
+    terms[1].weight = 1e-3f;
+    nn_obj o;
+    if (nn_obj_build(&o, terms, 2, NULL, 0, &m, &err)) { fprintf(stderr, "%s\n", err.msg); return 1; }
+    rt_rng r;
+    rt_rng_seed(&r, 1);
+    nn_model_init(&m, &r);
+    nn_dataset d = { .n = 2000, .ndim = 1, .shape = { D, 1, 1 }, .dim = D, .nclass = C };
+    d.x = malloc((size_t)d.n * D * sizeof(float));
+    d.y = malloc((size_t)d.n * sizeof(int32_t));
+    rt_rng_fill_uniform(&r, d.x, (size_t)d.n * D, 0.0f, 1.0f);
+    for (int i = 0; i < d.n; i++) d.y[i] = (int32_t)rt_rng_below(&r, C);
+    int32_t *idx = malloc((size_t)d.n * sizeof *idx);
+    for (int i = 0; i < d.n; i++) idx[i] = i;
+
+    /* the training step */
+    rt_optim_cfg oc = rt_optim_cfg_default();
+    rt_optim opt;
+    rt_optim_init(&opt, &oc, m.params.total);
+    opt.pool = rt_blas_pool();
+    rt_ctx c;
+    rt_ctx_init(&c, 16u << 20);
+    nn_step st = { &m, &o, &c, &opt, NULL, &r, NULL };
+    double *t = malloc((size_t)(steps + 5) * sizeof *t);
+    for (int i = 0; i < steps + 5; i++) {
+        double t0 = rt_now_s();
+        nn_train_step(&st, &d, idx + (i % (d.n / B)) * B, B, 1e-4f, 0.0);
+        if (i >= 5) t[i - 5] = rt_now_s() - t0;
+    }
+    double train = median(t, steps);
+    printf("training step:        median %8.3f ms = %8.0f examples/s\n", train * 1e3, B / train);
+
+    /* the attack step: forward and input gradient, weights off the tape */
+    float *g = malloc((size_t)B * D * sizeof *g);
+    nn_attack_target at = nn_attack_target_make(&m, &c, D, C, NULL, NULL);
+    rt_rng_stream(&at.stream, 1, 0, RT_STREAM_ATTACK);
+    const int samples[2] = { 1, 12 };
+    for (int k = 0; k < 2; k++) {
+        at.samples = samples[k];
+        for (int i = 0; i < steps + 5; i++) {
+            double t0 = rt_now_s();
+            nn_attack_grad(&at, d.x + (size_t)(i % (d.n / B)) * B * D, d.y + (i % (d.n / B)) * B, B, NN_LOSS_CE,
+                           NULL, g, NULL);
+            if (i >= 5) t[i - 5] = rt_now_s() - t0;
+        }
+        double a = median(t, steps);
+        printf("attack step, S = %2d: median %8.3f ms = %8.0f examples x steps/s (%.2f x the training step)\n",
+               samples[k], a * 1e3, B / a, a / train);
+    }
+    free(g);
+    free(t);
+    free(idx);
+    free(d.x);
+    free(d.y);
+    rt_ctx_free(&c);
+    rt_optim_free(&opt);
+    nn_model_free(&m);
+    return 0;
+}
