@@ -64,6 +64,10 @@ int lb_plot(const char *run_dir);
 int lb_export(int argc, char **argv, const char *version);
 /* `vibrun data list` and `vibrun data get NAME` (argv after "data"); returns the exit code. */
 int lb_data(int argc, char **argv);
+/* `vibrun mi ...` (argv[0] is "mi"; lb_mi.c); returns the exit code. */
+int lb_mi(int argc, char **argv);
+/* `vibrun ib-curve ...` (argv[0] is "ib-curve"; lb_mi.c); returns the exit code. */
+int lb_ib_curve(int argc, char **argv);
 
 /* The command as the user typed it: argv[0] as given, or its bare name when $PATH finds that same
 ** file; shell-quoted. Every command vibrun suggests starts with it. "vibrun" until lb_cmd_set. */

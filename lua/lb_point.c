@@ -504,6 +504,8 @@ static bool read_measure(lua_State *L, lb_point *p, char *msg, size_t size) {
     c->k = (int)get_int(L, "k", c->k);
     c->plugin_samples = (int)get_int(L, "plugin_samples", c->plugin_samples);
     c->selfcheck = get_bool(L, "selfcheck", false);
+    c->audit = get_bool(L, "audit", false);
+    c->audit_bootstrap = (int)get_int(L, "audit_bootstrap", 20);
     int spatial;
     if (!choice(L, "spatial", "spatial", "gap", &spatial, msg, size)) return lua_pop(L, 1), false;
     c->spatial_flat = spatial == 1;

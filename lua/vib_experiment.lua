@@ -61,16 +61,19 @@ local default_estimators = { "variational", "kde", "binning", "plugin" }
 
 -- measure = { layers = "all" | {names}, estimators = "all" | {names}, every = "epoch" | "log2" |
 -- k | {epochs}, split = "both" | "train" | "test" | {splits}, samples = N, kde_var, bins, range =
--- {lo, hi}, bin_size, k, plugin_samples, selfcheck = true, spatial = "gap" | "flat" }: what
+-- {lo, hi}, bin_size, k, plugin_samples, selfcheck = true, spatial = "gap" | "flat",
+-- audit = true | { bootstrap = B } }: what
 -- nn_measure.h computes, normalized here. spatial: how a layer with a (C, H, W) output is measured,
 -- as its C global-average-pooled channels (the default) or its C*H*W features flattened. selfcheck writes selfcheck.csv: each estimator on known-MI tasks at the layers' sizes.
+-- audit adds each estimate's bootstrap interval (B resamples, 20 by default), shuffle control and
+-- info_audit.csv (nn_measure.h); absent or false, nothing changes.
 function vib.measure(t)
   if vib.kind(t) == "measure" then return t end
   local fn = "measure"
   local m = fields(fn, t or {}, { layers = "any?", estimators = "any?", every = "any?", split = "any?",
                                   samples = "int?", kde_var = "number?", bins = "int?", range = "list:number?",
                                   bin_size = "number?", k = "int?", plugin_samples = "int?",
-                                  selfcheck = "bool?", spatial = core.enum("spatial") }, "measure")
+                                  selfcheck = "bool?", spatial = core.enum("spatial"), audit = "any?" }, "measure")
   local function bad(key, msg) fail_at(fn, key, fn .. ": " .. msg) end
   local function names(key, v, all, known)
     if v == nil or v == "all" then return all end
@@ -114,6 +117,19 @@ function vib.measure(t)
   if m.bin_size and not (m.bin_size > 0) then bad("bin_size", "'bin_size' must be > 0") end
   if m.k and m.k < 1 then bad("k", "'k' (neighbours) must be >= 1") end
   if m.plugin_samples and m.plugin_samples < 1 then bad("plugin_samples", "'plugin_samples' must be >= 1") end
+  local audit = m.audit
+  if audit == false then m.audit = nil
+  elseif audit == true then m.audit, m.audit_bootstrap = true, 20
+  elseif type(audit) == "table" then
+    for key, v in pairs(audit) do
+      if key ~= "bootstrap" then bad("audit", string.format("audit: unknown key '%s'; known: bootstrap", tostring(key))) end
+    end
+    local b = audit.bootstrap == nil and 20 or audit.bootstrap
+    if not is_int(b) or b < 2 then bad("audit", "audit.bootstrap (resamples per estimate) must be an integer >= 2") end
+    m.audit, m.audit_bootstrap = true, math.tointeger(b)
+  elseif audit ~= nil then
+    bad("audit", "'audit' must be true, false or { bootstrap = B }")
+  end
   return m
 end
 -- ---- the experiment -------------------------------------------------------------------------

@@ -25,6 +25,12 @@ static const char synopsis[] =
     "       vibrun data list                which data sets are installed where\n"
     "       vibrun data get NAME            download a data set, checksum verified (cifar10, mnist,\n"
     "                                       fashion-mnist, tishby; no NAME lists them)\n"
+    "       vibrun mi --csv FILE --dx A --dy B [--estimator ksg|kde|binning|ross] [--nats]\n"
+    "                                       I(X;Y) of a CSV's first A and next B columns, in bits\n"
+    "       vibrun mi --task NAME [--n N] [--seed S] [-o FILE]\n"
+    "                                       a sample of a task with known I(X;Y) (mi --help lists them)\n"
+    "       vibrun ib-curve --joint FILE [--method ib|dib] [-o FILE]\n"
+    "                                       the exact IB curve of a discrete p(x, y) (ib-curve --help)\n"
     "       vibrun slurm SCRIPT.lua --tasks N [--partition P] [--time T] [--cpus-per-task C]\n"
     "                    [--out DIR] [--set ...] [--submit]\n"
     "                                       write runs/<exp>/slurm/<exp>.sbatch, a job array whose\n"
@@ -261,6 +267,8 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "plot") == 0 || strcmp(argv[1], "status") == 0) return run_dir_command(argc, argv);
     if (strcmp(argv[1], "data") == 0) return lb_data(argc - 2, argv + 2);
     if (strcmp(argv[1], "export") == 0) return lb_export(argc - 1, argv + 1, VIB_VERSION);
+    if (strcmp(argv[1], "mi") == 0) return lb_mi(argc - 1, argv + 1);
+    if (strcmp(argv[1], "ib-curve") == 0) return lb_ib_curve(argc - 1, argv + 1);
     lb_opts o;
     memset(&o, 0, sizeof o);
     o.out = "runs";

@@ -167,14 +167,26 @@ rt_status nn_measure_open(nn_measure *mm, const nn_measure_cfg *cfg, const nn_mo
     }
     static const char *const cols[] = { "epoch", "split", "layer", "estimator", "ixz_bits", "izy_bits",
                                         "ixz_side", "izy_side", "n", "clipped_frac", "network" };
+    static const char *const audit_cols[] = { "ixz_lo", "ixz_hi", "izy_lo", "izy_hi", "izy_shuffle",
+                                              "distinct_from_zero" };
     /* The network column, only where some row describes the mean-field network: files of
     ** models without a stochastic layer upstream of a measured one keep their columns. */
     for (int j = 0; j < mm->nlayer; j++)
         mm->network_col |= read_mean_field(m, mm->layer[j]) && (cfg->estimators & ~(1u << NN_EST_VARIATIONAL));
     char path[1100];
     snprintf(path, sizeof path, "%s/info.csv", dir);
-    rt_status st = rt_csv_open(&mm->csv, path, cols, mm->network_col ? 11 : 10, append, err);
+    int ncol = mm->network_col ? 11 : 10;
+    const char *all[17];
+    for (int i = 0; i < ncol; i++) all[i] = cols[i];
+    for (int i = 0; cfg->audit && i < 6; i++) all[ncol + i] = audit_cols[i];
+    rt_status st = rt_csv_open(&mm->csv, path, all, cfg->audit ? ncol + 6 : ncol, append, err);
     if (st) return st;
+    if (cfg->audit) {
+        static const char *const acols[] = { "epoch", "split", "layer", "estimator", "check", "setting",
+                                             "ixz_bits", "izy_bits", "flag" };
+        snprintf(path, sizeof path, "%s/info_audit.csv", dir);
+        if ((st = rt_csv_open(&mm->audit_csv, path, acols, 9, append, err))) return st;
+    }
     snprintf(mm->timing_path, sizeof mm->timing_path, "%s/info_timing.csv.part", dir);
     mm->timing = rt_log_open(mm->timing_path, append, "epoch,split,layer,estimator,seconds\n", err);
     if (!mm->timing) return RT_ERR_IO;
@@ -321,6 +333,8 @@ static nn_info_row *new_row(nn_measure *mm, int epoch, int split, const char *la
     r->ixz = r->izy = (double)NAN;
     r->side_ixz = r->side_izy = NN_MI_ESTIMATE;
     r->n = n;
+    r->ixz_lo = r->ixz_hi = r->izy_lo = r->izy_hi = r->izy_shuffle = (double)NAN;
+    r->distinct = -1;
     return r;
 }
 
@@ -454,64 +468,62 @@ static rt_status layer_rows(nn_measure *mm, const nn_model *m, int split, int ep
     return st;
 }
 
-static rt_status layer_rows_of(nn_measure *mm, const nn_model *m, int split, int epoch, int j,
-                               const layer_vals *v, rt_err *err) {
+/* What one estimate reads: the layer's values, the input rows (dimx wide) and the labels of n
+** examples (all of them, or a resample or a subset of them for the audit). */
+typedef struct est_in {
+    const layer_vals *v;
+    const float *x;
+    int dimx;
+    const int32_t *y;
+    int n;
+} est_in;
+
+/* One estimator's result: [0] its row (kde: kde_upper), [1] kde_lower. */
+typedef struct est_out { double ixz[2], izy[2], seconds, clipped; } est_out;
+
+/* Runs estimator est on in. kde_mult scales the noise variance of the deterministic kde form,
+** bin_mult the bin size (a bin count is divided by it); rng draws the sample of a stochastic layer
+** for ksg and the patterns for plugin. */
+static rt_status run_est(const nn_measure *mm, const nn_model *m, int li, nn_est est, const est_in *in,
+                         double kde_mult, double bin_mult, rt_rng *rng, est_out *o, rt_err *e) {
     const nn_measure_cfg *cf = &mm->cfg;
-    const nn_dataset *d = mm->data[split];
-    int li = mm->layer[j], n = d->n, dz = v->d;
-    const char *name = layer_name(m, li);
+    const layer_vals *v = in->v;
+    int n = in->n, dz = v->d;
     nn_layer_kind kind = measured_kind(m, li);
-    rt_status st;
-    rt_err e = { 0 };
-    if (cf->estimators & 1u << NN_EST_KDE) {
+    rt_status st = RT_OK;
+    *o = (est_out){ .ixz = { NAN, NAN }, .izy = { NAN, NAN } };
+    e->msg[0] = '\0';
+    if (est == NN_EST_KDE) {
         nn_mi_kde kde;
-        e.msg[0] = '\0';
         double s2;
         switch (kde_for(cf, m, li, &s2)) {
-        case NN_MI_CHECK_KDE_GAUSS_FULL: st = nn_mi_kde_gauss_full(v->y, v->sigma, n, dz, d->y, NULL, &kde, &e); break;
-        case NN_MI_CHECK_KDE_GAUSS: st = nn_mi_kde_gauss(v->y, v->sigma, n, dz, d->y, NULL, &kde, &e); break;
-        case NN_MI_CHECK_KDE_BERN: st = nn_mi_kde_bern(v->y, n, dz, d->y, NULL, &kde, &e); break;
-        default: st = nn_mi_kde_det(v->y, n, dz, s2, d->y, NULL, &kde, &e); break;
+        case NN_MI_CHECK_KDE_GAUSS_FULL: st = nn_mi_kde_gauss_full(v->y, v->sigma, n, dz, in->y, NULL, &kde, e); break;
+        case NN_MI_CHECK_KDE_GAUSS: st = nn_mi_kde_gauss(v->y, v->sigma, n, dz, in->y, NULL, &kde, e); break;
+        case NN_MI_CHECK_KDE_BERN: st = nn_mi_kde_bern(v->y, n, dz, in->y, NULL, &kde, e); break;
+        default: st = nn_mi_kde_det(v->y, n, dz, s2 * kde_mult, in->y, NULL, &kde, e); break;
         }
-        nn_info_row *up = new_row(mm, epoch, split, name, NN_INFO_KDE_UPPER, n);
-        nn_info_row *lo = new_row(mm, epoch, split, name, NN_INFO_KDE_LOWER, n);
-        if (st == RT_OK) {
-            up->ixz = kde.upper.ixt, up->izy = kde.upper.ity, up->side_ixz = NN_MI_UPPER;
-            lo->ixz = kde.lower.ixt, lo->izy = kde.lower.ity, lo->side_ixz = NN_MI_LOWER;
-            up->seconds = lo->seconds = kde.seconds / 2;
-        }
-        if (judge(mm, st, &e, name, NN_INFO_KDE_UPPER, epoch, err)) return RT_ERR_NOMEM;
-    }
-    if (cf->estimators & 1u << NN_EST_BINNING) {
+        if (st == RT_OK)
+            *o = (est_out){ .ixz = { kde.upper.ixt, kde.lower.ixt }, .izy = { kde.upper.ity, kde.lower.ity },
+                            .seconds = kde.seconds };
+    } else if (est == NN_EST_BINNING) {
         nn_mi_bin_opts bo = bin_opts(cf, kind);
+        if (bin_mult != 1.0 && bo.bin_size > 0.0f) bo.bin_size = (float)((double)bo.bin_size * bin_mult);
+        else if (bin_mult != 1.0) bo.bins = (int)fmax(1.0, round(bo.bins / bin_mult));
         nn_mi_disc b;
-        e.msg[0] = '\0';
-        st = nn_mi_bin(v->y, n, dz, NULL, d->y, &bo, &b, &e);
-        nn_info_row *r = new_row(mm, epoch, split, name, NN_INFO_BINNING, n);
-        if (st == RT_OK) {
-            r->ixz = b.est.ixt, r->izy = b.est.ity, r->clipped = b.clipped_frac, r->seconds = b.seconds;
-            if (b.clipped_frac > 0.01)
-                warn_once(mm, "binning: at epoch %d, %.1f%% of layer %s's activations fall outside the bin "
-                          "range [%g, %g] and were counted in the edge bins (info.csv's clipped_frac); set "
-                          "measure.range or measure.bin_size", epoch, 100.0 * b.clipped_frac, name,
-                          (double)bo.lo, (double)bo.hi);
-        }
-        if (judge(mm, st, &e, name, NN_INFO_BINNING, epoch, err)) return RT_ERR_NOMEM;
-    }
-    if ((cf->estimators & 1u << NN_EST_KSG) && kind != NN_LAYER_BERN) {
+        st = nn_mi_bin(v->y, n, dz, NULL, in->y, &bo, &b, e);
+        if (st == RT_OK) o->ixz[0] = b.est.ixt, o->izy[0] = b.est.ity, o->clipped = b.clipped_frac, o->seconds = b.seconds;
+    } else if (est == NN_EST_KSG) {
         /* One sample of a stochastic layer: the k-NN estimators need a continuous Z with noise. */
         float *t = v->y, *own = NULL;
         if (kind == NN_LAYER_GAUSS || kind == NN_LAYER_NOISE) {
             own = rt_xmalloc((size_t)n * (size_t)dz * sizeof *own);
-            rt_rng r;
-            estim_rng(&r, mm, epoch, split, li, NN_INFO_KSG);
             double s = kind == NN_LAYER_NOISE ? (double)m->layers[li].spec.std : 1.0;
             if (v->full_cov && v->sigma) {      /* mu + L eps */
                 int P = dz * (dz + 1) / 2;
                 double eps[NN_MI_FULL_MAX_D];
                 for (int i = 0; i < n; i++) {
                     const float *L = v->sigma + (size_t)i * P;
-                    for (int a = 0; a < dz; a++) eps[a] = rt_rng_normal(&r);
+                    for (int a = 0; a < dz; a++) eps[a] = rt_rng_normal(rng);
                     for (int a = 0; a < dz; a++) {
                         double acc = 0.0;
                         for (int b = 0; b <= a; b++) acc += (double)L[a * (a + 1) / 2 + b] * eps[b];
@@ -520,28 +532,73 @@ static rt_status layer_rows_of(nn_measure *mm, const nn_model *m, int split, int
                 }
             } else {
                 for (size_t i = 0; i < (size_t)n * (size_t)dz; i++)
-                    own[i] = v->y[i] + (float)((v->sigma ? (double)v->sigma[i] : s) * rt_rng_normal(&r));
+                    own[i] = v->y[i] + (float)((v->sigma ? (double)v->sigma[i] : s) * rt_rng_normal(rng));
             }
             t = own;
         }
         nn_mi_value a, b;
-        e.msg[0] = '\0';
-        st = nn_mi_ksg(d->x, d->dim, t, dz, n, cf->k, &a, &e);
-        if (st == RT_OK) st = nn_mi_ksg_labels(t, n, dz, d->y, cf->k, &b, &e);
+        st = nn_mi_ksg(in->x, in->dimx, t, dz, n, cf->k, &a, e);
+        if (st == RT_OK) st = nn_mi_ksg_labels(t, n, dz, in->y, cf->k, &b, e);
         free(own);
-        nn_info_row *r = new_row(mm, epoch, split, name, NN_INFO_KSG, n);
-        if (st == RT_OK) r->ixz = a.bits, r->izy = b.bits, r->seconds = a.seconds + b.seconds;
-        if (judge(mm, st, &e, name, NN_INFO_KSG, epoch, err)) return RT_ERR_NOMEM;
-    }
-    if ((cf->estimators & 1u << NN_EST_PLUGIN) && kind == NN_LAYER_BERN) {
-        rt_rng r;
-        estim_rng(&r, mm, epoch, split, li, NN_INFO_PLUGIN);
+        if (st == RT_OK) o->ixz[0] = a.bits, o->izy[0] = b.bits, o->seconds = a.seconds + b.seconds;
+    } else if (est == NN_EST_PLUGIN) {
         nn_mi_disc b;
-        e.msg[0] = '\0';
-        st = nn_mi_bern_plugin(v->y, n, dz, NULL, d->y, &r, cf->plugin_samples, &b, &e);
-        nn_info_row *row = new_row(mm, epoch, split, name, NN_INFO_PLUGIN, n);
-        if (st == RT_OK) row->ixz = b.est.ixt, row->izy = b.est.ity, row->seconds = b.seconds;
-        if (judge(mm, st, &e, name, NN_INFO_PLUGIN, epoch, err)) return RT_ERR_NOMEM;
+        st = nn_mi_bern_plugin(v->y, n, dz, NULL, in->y, rng, cf->plugin_samples, &b, e);
+        if (st == RT_OK) o->ixz[0] = b.est.ixt, o->izy[0] = b.est.ity, o->seconds = b.seconds;
+    }
+    return st;
+}
+
+/* Whether estimator est (not variational) measures a layer of this kind. */
+static bool est_applies(const nn_measure_cfg *cf, nn_est est, nn_layer_kind kind) {
+    if (!(cf->estimators & 1u << est)) return false;
+    if (est == NN_EST_KSG) return kind != NN_LAYER_BERN;
+    if (est == NN_EST_PLUGIN) return kind == NN_LAYER_BERN;
+    return est == NN_EST_KDE || est == NN_EST_BINNING;
+}
+
+/* The info.csv row kind of estimator est's first row. */
+static nn_info_kind row_kind(nn_est est) {
+    return est == NN_EST_KDE ? NN_INFO_KDE_UPPER : est == NN_EST_BINNING ? NN_INFO_BINNING
+         : est == NN_EST_KSG ? NN_INFO_KSG : NN_INFO_PLUGIN;
+}
+
+static const nn_est row_ests[] = { NN_EST_KDE, NN_EST_BINNING, NN_EST_KSG, NN_EST_PLUGIN };
+
+static rt_status layer_rows_of(nn_measure *mm, const nn_model *m, int split, int epoch, int j,
+                               const layer_vals *v, rt_err *err) {
+    const nn_measure_cfg *cf = &mm->cfg;
+    const nn_dataset *d = mm->data[split];
+    int li = mm->layer[j], n = d->n;
+    const char *name = layer_name(m, li);
+    nn_layer_kind kind = measured_kind(m, li);
+    est_in in = { .v = v, .x = d->x, .dimx = d->dim, .y = d->y, .n = n };
+    for (size_t q = 0; q < sizeof row_ests / sizeof *row_ests; q++) {
+        nn_est est = row_ests[q];
+        if (!est_applies(cf, est, kind)) continue;
+        rt_rng r;
+        estim_rng(&r, mm, epoch, split, li, row_kind(est));
+        est_out o;
+        rt_err e = { 0 };
+        rt_status st = run_est(mm, m, li, est, &in, 1.0, 1.0, &r, &o, &e);
+        nn_info_row *row = new_row(mm, epoch, split, name, row_kind(est), n);
+        row->ixz = o.ixz[0], row->izy = o.izy[0];
+        if (est == NN_EST_KDE) {
+            nn_info_row *lo = new_row(mm, epoch, split, name, NN_INFO_KDE_LOWER, n);
+            lo->ixz = o.ixz[1], lo->izy = o.izy[1];
+            if (st == RT_OK) row->side_ixz = NN_MI_UPPER, lo->side_ixz = NN_MI_LOWER;
+            row->seconds = lo->seconds = o.seconds / 2;
+        } else {
+            row->seconds = o.seconds, row->clipped = o.clipped;
+        }
+        if (st == RT_OK && est == NN_EST_BINNING && o.clipped > 0.01) {
+            nn_mi_bin_opts bo = bin_opts(cf, kind);
+            warn_once(mm, "binning: at epoch %d, %.1f%% of layer %s's activations fall outside the bin "
+                      "range [%g, %g] and were counted in the edge bins (info.csv's clipped_frac); set "
+                      "measure.range or measure.bin_size", epoch, 100.0 * o.clipped, name,
+                      (double)bo.lo, (double)bo.hi);
+        }
+        if (judge(mm, st, &e, name, row_kind(est), epoch, err)) return RT_ERR_NOMEM;
     }
     return RT_OK;
 }
@@ -659,6 +716,209 @@ static rt_status selfcheck_write(nn_measure *mm, const nn_model *m, const char *
     return st ? st : cst;
 }
 
+// ---- the audit: every estimate's bootstrap interval, shuffle control, subsamples, settings ----
+
+/* A subset (or resample) of est_in's examples: the rows idx[0..n2) of its layer values, inputs
+** (with_x: only ksg reads them) and labels. */
+typedef struct gathered { layer_vals v; est_in in; float *x; int32_t *y; } gathered;
+
+static void gather(const est_in *in, const int32_t *idx, int n2, bool with_x, gathered *g) {
+    const layer_vals *v = in->v;
+    size_t dz = (size_t)v->d, dx = (size_t)in->dimx;
+    size_t P = v->sigma ? (v->full_cov ? dz * (dz + 1) / 2 : dz) : 0;
+    g->v = *v;
+    float *vy = rt_xmalloc((size_t)n2 * dz * sizeof *vy), *vs = P ? rt_xmalloc((size_t)n2 * P * sizeof *vs) : NULL;
+    g->x = with_x ? rt_xmalloc((size_t)n2 * dx * sizeof *g->x) : NULL;
+    g->y = in->y ? rt_xmalloc((size_t)n2 * sizeof *g->y) : NULL;
+    for (int i = 0; i < n2; i++) {
+        size_t r = (size_t)idx[i];
+        memcpy(vy + i * dz, v->y + r * dz, dz * sizeof *vy);
+        if (P) memcpy(vs + i * P, v->sigma + r * P, P * sizeof *vs);
+        if (g->x) memcpy(g->x + i * dx, in->x + r * dx, dx * sizeof *g->x);
+        if (g->y) g->y[i] = in->y[r];
+    }
+    g->v.y = vy;
+    g->v.sigma = vs;
+    g->in = (est_in){ .v = &g->v, .x = g->x ? g->x : in->x, .dimx = in->dimx, .y = g->y, .n = n2 };
+}
+
+static void gathered_free(gathered *g) {
+    free(g->v.y);
+    free(g->v.sigma);
+    free(g->x);
+    free(g->y);
+}
+
+static int cmp_dbl(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The q-quantile of v[0..n) (sorted here), linear between order statistics; NAN when n = 0. */
+static double quantile(double *v, int n, double q) {
+    if (n == 0) return (double)NAN;
+    qsort(v, (size_t)n, sizeof *v, cmp_dbl);
+    double pos = q * (n - 1);
+    int i = (int)floor(pos);
+    double f = pos - i;
+    return i + 1 < n ? v[i] * (1.0 - f) + v[i + 1] * f : v[i];
+}
+
+/* One row of info_audit.csv; flag < 0 leaves its field empty. */
+static rt_status audit_row(nn_measure *mm, int epoch, int split, const char *layer, nn_info_kind kind,
+                           const char *check, const char *setting, double ixz, double izy, int flag, rt_err *err) {
+    static const char *const split_names[2] = { "train", "test" };
+    rt_csv *w = &mm->audit_csv;
+    rt_csv_int(w, epoch);
+    rt_csv_str(w, split_names[split]);
+    rt_csv_str(w, layer);
+    rt_csv_str(w, nn_info_kind_name(kind));
+    rt_csv_str(w, check);
+    rt_csv_str(w, setting);
+    rt_csv_num(w, ixz);
+    rt_csv_num(w, izy);
+    if (flag < 0) rt_csv_str(w, "");
+    else rt_csv_int(w, flag);
+    return rt_csv_end_row(w, err);
+}
+
+/* The row of this epoch's rows from r0 on with this layer and kind, or NULL. */
+static nn_info_row *find_row(nn_measure *mm, int r0, const char *layer, nn_info_kind kind) {
+    for (int i = r0; i < mm->nlast; i++)
+        if (mm->last[i].kind == kind && strcmp(mm->last[i].layer, layer) == 0) return &mm->last[i];
+    return NULL;
+}
+
+/* Runs est on the subset idx[0..n2) of in; NAN results when n2 is too small or it fails (only
+** running out of memory is an error). */
+static rt_status audit_est(const nn_measure *mm, const nn_model *m, int li, nn_est est, const est_in *in,
+                           const int32_t *idx, int n2, double kde_mult, double bin_mult, rt_rng *r,
+                           est_out *o, rt_err *err) {
+    *o = (est_out){ .ixz = { NAN, NAN }, .izy = { NAN, NAN } };
+    if (n2 < 2 || (est == NN_EST_KSG && n2 <= mm->cfg.k)) return RT_OK;
+    gathered g;
+    est_in use = *in;
+    if (idx) {
+        gather(in, idx, n2, est == NN_EST_KSG, &g);
+        use = g.in;
+    }
+    rt_err e = { 0 };
+    rt_status st = run_est(mm, m, li, est, &use, kde_mult, bin_mult, r, o, &e);
+    if (idx) gathered_free(&g);
+    if (st == RT_ERR_NOMEM) return rt_err_set(err, st, "%s", e.msg);
+    return RT_OK;
+}
+
+/* The audit of layer j's rows (from r0 on) in this split: per estimator, audit_bootstrap resamples
+** with replacement, one label permutation, the subsamples n/2 and n/4, and the settings; all from
+** the estimator stream of (epoch, split, layer, NN_INFO_KIND_COUNT + estimator). sec[est]: the
+** audit's seconds. */
+static rt_status audit_layer(nn_measure *mm, const nn_model *m, int split, int epoch, int j, const layer_vals *v,
+                             int r0, double *sec, rt_err *err) {
+    const nn_measure_cfg *cf = &mm->cfg;
+    const nn_dataset *d = mm->data[split];
+    int li = mm->layer[j], n = d->n, B = cf->audit_bootstrap;
+    const char *name = layer_name(m, li);
+    nn_layer_kind kind = measured_kind(m, li);
+    est_in in = { .v = v, .x = d->x, .dimx = d->dim, .y = d->y, .n = n };
+    int32_t *idx = rt_xmalloc((size_t)n * sizeof *idx), *ys = d->y ? rt_xmalloc((size_t)n * sizeof *ys) : NULL;
+    double *bs = rt_xmalloc(4 * (size_t)(B > 0 ? B : 1) * sizeof *bs);   // [k * 2 + (0 ixz, 1 izy)][b]
+    rt_status st = RT_OK;
+    for (size_t q = 0; q < sizeof row_ests / sizeof *row_ests && !st; q++) {
+        nn_est est = row_ests[q];
+        if (!est_applies(cf, est, kind)) continue;
+        double t0 = rt_now_s();
+        rt_rng r;
+        estim_rng(&r, mm, epoch, split, li, NN_INFO_KIND_COUNT + est);
+        int nk = est == NN_EST_KDE ? 2 : 1, cnt[4] = { 0 };
+        est_out o;
+        for (int b = 0; b < B && !st; b++) {
+            for (int i = 0; i < n; i++) idx[i] = (int32_t)rt_rng_below(&r, (uint32_t)n);
+            st = audit_est(mm, m, li, est, &in, idx, n, 1.0, 1.0, &r, &o, err);
+            for (int k = 0; k < nk; k++) {
+                if (isfinite(o.ixz[k])) bs[(size_t)(2 * k) * B + cnt[2 * k]++] = o.ixz[k];
+                if (isfinite(o.izy[k])) bs[(size_t)(2 * k + 1) * B + cnt[2 * k + 1]++] = o.izy[k];
+            }
+        }
+        est_out sh = { .ixz = { NAN, NAN }, .izy = { NAN, NAN } };
+        if (!st && ys) {
+            memcpy(ys, d->y, (size_t)n * sizeof *ys);
+            rt_rng_shuffle(&r, ys, (size_t)n);
+            est_in si = in;
+            si.y = ys;
+            st = audit_est(mm, m, li, est, &si, NULL, n, 1.0, 1.0, &r, &sh, err);
+        }
+        nn_info_kind kinds[2] = { row_kind(est), NN_INFO_KDE_LOWER };
+        for (int k = 0; k < nk && !st; k++) {
+            nn_info_row *row = find_row(mm, r0, name, kinds[k]);
+            RT_ASSERT(row);
+            row->ixz_lo = quantile(bs + (size_t)(2 * k) * B, cnt[2 * k], 0.025);
+            row->ixz_hi = quantile(bs + (size_t)(2 * k) * B, cnt[2 * k], 0.975);
+            row->izy_lo = quantile(bs + (size_t)(2 * k + 1) * B, cnt[2 * k + 1], 0.025);
+            row->izy_hi = quantile(bs + (size_t)(2 * k + 1) * B, cnt[2 * k + 1], 0.975);
+            row->izy_shuffle = sh.izy[k];
+            /* Told apart from 0: the estimate exceeds the shuffle control (and 0) by more than half
+            ** the interval's width (about two standard errors). Not izy_lo alone: a plug-in estimate
+            ** of resampled rows is biased up by the repeated rows, the shuffle control is not. */
+            if (isfinite(row->izy) && isfinite(row->izy_lo) && isfinite(row->izy_hi))
+                row->distinct = row->izy - fmax(isfinite(sh.izy[k]) ? sh.izy[k] : 0.0, 0.0) >
+                                0.5 * (row->izy_hi - row->izy_lo);
+            st = audit_row(mm, epoch, split, name, kinds[k], "subsample", "n", row->ixz, row->izy, -1, err);
+        }
+        for (int i = 0; i < n; i++) idx[i] = i;
+        rt_rng_shuffle(&r, idx, (size_t)n);
+        static const char *const sub_names[2] = { "n/2", "n/4" };
+        for (int f = 0; f < 2 && !st; f++) {
+            st = audit_est(mm, m, li, est, &in, idx, n >> (f + 1), 1.0, 1.0, &r, &o, err);
+            for (int k = 0; k < nk && !st; k++)
+                st = audit_row(mm, epoch, split, name, kinds[k], "subsample", sub_names[f], o.ixz[k], o.izy[k], -1, err);
+        }
+        double s2;
+        bool det_kde = est == NN_EST_KDE && kde_for(cf, m, li, &s2) == NN_MI_CHECK_KDE_DET;
+        if (est == NN_EST_BINNING || det_kde) {
+            static const double mults[2] = { 0.5, 2.0 }, kmults[2] = { 0.25, 4.0 };
+            static const char *const bin_names[2] = { "half", "double" }, *const kde_names[2] = { "/4", "x4" };
+            for (int f = 0; f < 2 && !st; f++) {
+                bool bin = est == NN_EST_BINNING;
+                st = audit_est(mm, m, li, est, &in, NULL, n, bin ? 1.0 : kmults[f], bin ? mults[f] : 1.0, &r, &o, err);
+                for (int k = 0; k < nk && !st; k++)
+                    st = audit_row(mm, epoch, split, name, kinds[k], bin ? "bin_size" : "kde_var",
+                                   bin ? bin_names[f] : kde_names[f], o.ixz[k], o.izy[k], -1, err);
+            }
+        }
+        sec[est] = rt_now_s() - t0;
+    }
+    free(idx);
+    free(ys);
+    free(bs);
+    return st;
+}
+
+/* Along the measured layers in model order, per estimator row kind: this layer's estimate minus
+** the previous one's, flagged where I(X;Z) grows (the data-processing inequality forbids it on a
+** chain X -> Z1 -> Z2). */
+static rt_status audit_dpi(nn_measure *mm, const nn_model *m, int split, int epoch, int r0, rt_err *err) {
+    int order[NN_MEASURE_MAX_LAYERS + 1], no = mm->nlayer;
+    for (int j = 0; j < no; j++) {
+        int p = j;
+        while (p > 0 && mm->layer[order[p - 1]] > mm->layer[j]) { order[p] = order[p - 1]; p--; }
+        order[p] = j;
+    }
+    rt_status st = RT_OK;
+    for (int k = NN_INFO_KDE_UPPER; k < NN_INFO_KIND_COUNT && !st; k++) {
+        const nn_info_row *prev = NULL;
+        for (int jj = 0; jj < no && !st; jj++) {
+            const nn_info_row *row = find_row(mm, r0, layer_name(m, mm->layer[order[jj]]), (nn_info_kind)k);
+            if (!row) continue;
+            if (prev && isfinite(row->ixz) && isfinite(prev->ixz))
+                st = audit_row(mm, epoch, split, row->layer, (nn_info_kind)k, "dpi", prev->layer, row->ixz - prev->ixz,
+                               row->izy - prev->izy, row->ixz > prev->ixz + 1e-9, err);
+            prev = row;
+        }
+    }
+    return st;
+}
+
 rt_status nn_measure_epoch(nn_measure *mm, nn_model *m, const nn_obj *o, int epoch, int eval_batch,
                            rt_ctx *c, rt_err *err) {
     static const char *const split_names[2] = { "train", "test" };
@@ -671,10 +931,15 @@ rt_status nn_measure_epoch(nn_measure *mm, nn_model *m, const nn_obj *o, int epo
         int first = mm->nlast;
         if (mm->cfg.estimators & 1u << NN_EST_VARIATIONAL) variational_rows(mm, m, o, s, epoch, eval_batch, c);
         read_layers(mm, m, mm->data[s], eval_batch, c, v);
+        double audit_sec[NN_MEASURE_MAX_LAYERS + 1][NN_EST_COUNT];
         for (int j = 0; j < mm->nlayer && !st && !mm->stopped; j++) {
+            int r0 = mm->nlast;
+            for (int e = 0; e < NN_EST_COUNT; e++) audit_sec[j][e] = -1.0;
             st = layer_rows(mm, m, s, epoch, j, &v[j], err);
+            if (!st && mm->cfg.audit) st = audit_layer(mm, m, s, epoch, j, &v[j], r0, audit_sec[j], err);
             mm->stopped = mm->stop && *mm->stop;
         }
+        if (!st && mm->cfg.audit && !mm->stopped) st = audit_dpi(mm, m, s, epoch, first, err);
         for (int j = 0; j < mm->nlayer; j++) {
             free(v[j].y);
             free(v[j].sigma);
@@ -695,10 +960,24 @@ rt_status nn_measure_epoch(nn_measure *mm, nn_model *m, const nn_obj *o, int epo
             rt_csv_int(&mm->csv, r->n);
             rt_csv_num(&mm->csv, r->clipped);
             if (mm->network_col) rt_csv_str(&mm->csv, r->mean_field ? "mean-field" : "stochastic");
+            if (mm->cfg.audit) {
+                rt_csv_num(&mm->csv, r->ixz_lo);
+                rt_csv_num(&mm->csv, r->ixz_hi);
+                rt_csv_num(&mm->csv, r->izy_lo);
+                rt_csv_num(&mm->csv, r->izy_hi);
+                rt_csv_num(&mm->csv, r->izy_shuffle);
+                if (r->distinct < 0) rt_csv_num(&mm->csv, (double)NAN);
+                else rt_csv_int(&mm->csv, r->distinct);
+            }
             st = rt_csv_end_row(&mm->csv, err);
             fprintf(mm->timing, "%d,%s,%s,%s,%.4f\n", r->epoch, split_names[s], r->layer,
                     nn_info_kind_name(r->kind), r->seconds);
         }
+        for (int j = 0; j < mm->nlayer && mm->cfg.audit && !st; j++)
+            for (int e = 0; e < NN_EST_COUNT; e++)
+                if (audit_sec[j][e] >= 0.0)
+                    fprintf(mm->timing, "%d,%s,%s,audit:%s,%.4f\n", epoch, split_names[s], layer_name(m, mm->layer[j]),
+                            nn_est_name((nn_est)e), audit_sec[j][e]);
         fflush(mm->timing);
     }
     return st;
@@ -706,6 +985,11 @@ rt_status nn_measure_epoch(nn_measure *mm, nn_model *m, const nn_obj *o, int epo
 
 rt_status nn_measure_close(nn_measure *mm, bool commit, rt_err *err) {
     rt_status st = rt_csv_close(&mm->csv, commit, err);
+    if (mm->cfg.audit) {
+        rt_err ignore = { 0 };
+        rt_status ast = rt_csv_close(&mm->audit_csv, commit, st ? &ignore : err);
+        if (!st) st = ast;
+    }
     if (mm->timing) {
         /* A failed close or rename is the point's error like any other (the fault-injection test
         ** found both ignored: the run ended "done" with info_timing.csv.part left behind). */

@@ -48,7 +48,21 @@
 **                    gauss, bern or noise layer is that of the mean-field network ("mean-field");
 **                    rows of the stochastic layers themselves and of the layers before them say
 **                    "stochastic" (they describe p(z|x) exactly)
-**   info_timing.csv  epoch, split, layer, estimator, seconds   (wall clock, kept apart)
+**   info_timing.csv  epoch, split, layer, estimator, seconds   (wall clock, kept apart); with
+**                    audit, a row "audit:<estimator>" per layer: the cost of its controls
+**   with audit (measure.audit), every non-variational row of info.csv gains ixz_lo, ixz_hi, izy_lo,
+**                    izy_hi (the 2.5% and 97.5% quantiles of audit_bootstrap estimates on examples
+**                    resampled with replacement from the estimator stream), izy_shuffle (I(Z;Y) with
+**                    the labels permuted) and distinct_from_zero (1 when izy_bits exceeds
+**                    max(izy_shuffle, 0) by more than half the interval's width, izy_hi - izy_lo,
+**                    else 0); variational rows hold nan there. And
+**   info_audit.csv   epoch, split, layer, estimator, check, setting, ixz_bits, izy_bits, flag (long):
+**                    check "subsample" (setting n, n/2, n/4: the first n/2, n/4 of a seeded
+**                    permutation), "bin_size" (half, double: binning at half and twice the bin size),
+**                    "kde_var" (/4, x4: the deterministic kde at a quarter and four times the noise
+**                    variance), "dpi" (setting: the measured layer before this one in the model;
+**                    ixz_bits, izy_bits this layer's estimate minus that one's; flag 1 when I(X;Z)
+**                    grows along the chain, which the data-processing inequality forbids)
 **   selfcheck.csv    with measure.selfcheck, written once before training: split, layer,
 **                    estimator, task, n, d, level, true_ixz_bits, ixz_bits, ixz_err_bits,
 **                    true_izy_bits, izy_bits, izy_err_bits: every non-variational estimator of
@@ -114,6 +128,8 @@ typedef struct nn_measure_cfg {
     bool selfcheck;             /* selfcheck.csv: each estimator on known-MI tasks at the layers' sizes */
     bool spatial_flat;          /* a layer with a (C, H, W) output is measured as its C*H*W features;
                                 ** false (the default): as its C global-average-pooled channels */
+    bool audit;                 /* the controls of every estimate (below); off by default */
+    int audit_bootstrap;        /* bootstrap resamples per estimate (20) */
 } nn_measure_cfg;
 
 /* Every epoch, all layers, variational + kde + binning + plugin, both splits, all examples,
@@ -135,6 +151,10 @@ typedef struct nn_info_row {
     int n;
     double clipped, seconds;
     bool mean_field;            /* describes the mean-field network (info.csv's network column) */
+    /* with audit: the bootstrap 95% intervals, I(Z;Y) with the labels permuted, and whether the
+    ** estimate is told apart from 0 (1, 0; -1 where not defined: variational rows, no labels) */
+    double ixz_lo, ixz_hi, izy_lo, izy_hi, izy_shuffle;
+    int distinct;
 } nn_info_row;
 
 #define NN_INFO_MAX_ROWS 512
@@ -155,6 +175,7 @@ typedef struct nn_measure {
     bool network_col;           /* info.csv has the network column */
     volatile sig_atomic_t *stop;/* NULL, or the flag SIGINT/SIGTERM set: checked between layers */
     bool stopped;               /* the latest nn_measure_epoch saw *stop and wrote no more rows */
+    rt_csv audit_csv;           /* info_audit.csv, with cfg.audit */
 } nn_measure;
 
 /* Whether the configuration fits the model (layer names); checked before training starts. */

@@ -480,6 +480,8 @@ static rt_status train_open(train_run *r, nn_model *m, const nn_obj *o, const nn
     if (!st && found) st = keep_rows_until(cfg->dir, "timing.csv", s->cursor[0], TIMING_HEADER, ",,", err);
     if (!st && found && mm_on) st = keep_rows_until(cfg->dir, "info.csv", kept, NULL, NULL, err);
     if (!st && found && mm_on) st = keep_rows_until(cfg->dir, "info_timing.csv", kept, NULL, NULL, err);
+    if (!st && found && mm_on && cfg->measure->audit)
+        st = keep_rows_until(cfg->dir, "info_audit.csv", kept, NULL, NULL, err);
     if (!st) st = metrics_open(&r->w, o, metric_cols_of(m, o, cfg), cfg->dir, found, err);
     if (!st && mm_on) {
         r->mm = rt_xcalloc(1, sizeof *r->mm);
