@@ -46,6 +46,8 @@ typedef struct nn_progress {
     double elapsed_s, eta_s;
     bool epoch_done;            /* true once per epoch, after evaluation */
     double test_error;          /* valid when epoch_done */
+    const char *phase;          /* NULL while training steps; "evaluating" or "measuring information"
+                                ** once as the epoch's evaluation or measurement begins */
 } nn_progress;
 
 typedef void (*nn_progress_fn)(const nn_progress *p, void *user);
