@@ -37,9 +37,15 @@ term(fmt) = fmt eq "png" ? \
     sprintf("set terminal pdfcairo size %gin,%gin enhanced font 'sans,%g' fontscale 1 linewidth 1", \
             width_in, height_in, font_pt)
 
-# Log x axis ticks a decade apart, or 2 or 3 decades apart over a wide range (lo, hi > 0).
-log_tics(lo, hi) = sprintf("set logscale x; set format x '10^{%%L}'; set xtics %g; set mxtics 10", \
-                           10**(log10(hi / lo) > 8 ? 3 : log10(hi / lo) > 4 ? 2 : 1))
+# Log x axis ticks a decade apart, or 2 or 3 decades apart over a wide range (lo, hi > 0); under
+# two decades, labels at 1, 2 and 5 of every decade (0.1 0.2 0.5 1 ...), so 0.12 and 0.15 read.
+next125(v) = (v / 10**floor(log10(v) + 1e-9)) < 1.5 ? 2 * v : (v / 10**floor(log10(v) + 1e-9)) < 3 ? 2.5 * v : 2 * v
+tics125(v, hi) = v > hi ? "" : sprintf(",%g", v) . tics125(next125(v), hi)
+log_tics(lo, hi) = log10(hi / lo) < 2 ? \
+    sprintf("set logscale x; set format x '%%g'; set xtics (%s); set mxtics 10", \
+            tics125(10**floor(log10(lo) + 1e-9), 10**ceil(log10(hi) - 1e-9) * 1.0001)[2:]) : \
+    sprintf("set logscale x; set format x '10^{%%L}'; set xtics %g; set mxtics 10", \
+            10**(log10(hi / lo) > 8 ? 3 : log10(hi / lo) > 4 ? 2 : 1))
 
 # Panel geometry in screen fractions, from the paper size, so text never collides with panels:
 # lh one text line (vertical), lx one text line (horizontal), cw one character's width.
