@@ -306,6 +306,17 @@ static void point_title(plot_run *r, int i, char *out, size_t size) {
     const char *exp = strrchr(r->exp_dir, '/');
     exp = exp ? exp + 1 : r->exp_dir;
     const char *lab = i < 256 ? r->labels[i] : "";
+    if (r->n == 1 && r->titles[i][0] == '{' && r->titles[i][1] != '}') {
+        /* one point: its params, "vib_fashion: beta=0.001, k=256, kind=vib, seed=1" */
+        size_t n = (size_t)snprintf(out, size, "%s: ", exp);
+        for (const char *c = r->titles[i] + 1; *c && *c != '}' && n + 3 < size; c++) {
+            if (*c == '"') continue;
+            out[n++] = *c;
+            if (*c == ',') out[n++] = ' ';
+        }
+        out[n < size ? n : size - 1] = '\0';
+        return;
+    }
     if (r->n == 1 || !lab[0] || strcmp(lab, r->ids[i]) == 0) { snprintf(out, size, "%s %s", exp, r->ids[i]); return; }
     snprintf(out, size, "%s: %s", exp, lab);
     for (char *c = out + strlen(exp) + 2; *c; c++) if (*c == '_') *c = ' ';
@@ -485,6 +496,9 @@ static void plot_info_plane(plot_run *r, const plot_opts *o, int i, bool quiet_m
         }
     }
     int cclip = rt_csv_col(&t, "clipped_frac");
+    /* the audit's columns (measure.audit): each estimate's interval, and whether it is told from 0 */
+    bool audit = rt_csv_col(&t, "ixz_lo") >= 0 && rt_csv_col(&t, "ixz_hi") >= 0 && rt_csv_col(&t, "izy_lo") >= 0 &&
+                 rt_csv_col(&t, "izy_hi") >= 0 && rt_csv_col(&t, "distinct_from_zero") >= 0;
     char layers[1024] = "", ests[256] = "", splits[64] = "", clip_layer[64] = "";
     double clip = 0;
     bool est_seen[NEST] = { 0 };
@@ -544,7 +558,7 @@ static void plot_info_plane(plot_run *r, const plot_opts *o, int i, bool quiet_m
     sb_var_str(&v, "layers", layers, false);
     sb_var_str(&v, "estimators", ordered, false);
     sb_var_str(&v, "splits", sp2, false);
-    rt_buf_printf(&v, "per_layer = %d\n", o->per_layer ? 1 : 0);
+    rt_buf_printf(&v, "per_layer = %d\naudit = %d\n", o->per_layer ? 1 : 0, audit ? 1 : 0);
     sb_var_str(&v, "note", notes, true);
     sb_var_str(&v, "check_ixz", check_ixz, false);
     sb_var_str(&v, "check_izy", check_izy, false);

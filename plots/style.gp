@@ -47,6 +47,11 @@ log_tics(lo, hi) = log10(hi / lo) < 2 ? \
     sprintf("set logscale x; set format x '10^{%%L}'; set xtics %g; set mxtics 10", \
             10**(log10(hi / lo) > 8 ? 3 : log10(hi / lo) > 4 ? 2 : 1))
 
+# A tick step of 1, 2 or 5 times a power of ten that gives about four labels over a range r > 0,
+# so that labels do not run into each other on a narrow panel.
+nice_step(r) = (ns_e = 10**floor(log10(r / 4.0)), ns_m = r / 4.0 / ns_e, \
+                (ns_m < 1.5 ? 1 : ns_m < 3.5 ? 2 : ns_m < 7.5 ? 5 : 10) * ns_e)
+
 # Panel geometry in screen fractions, from the paper size, so text never collides with panels:
 # lh one text line (vertical), lx one text line (horizontal), cw one character's width.
 lh = font_pt / 72.0 * 1.3 / height_in

@@ -408,3 +408,30 @@ Test(plot, seeds_share_a_colour_and_short_log_axes_have_minor_labels) {
     cr_expect_not_null(strstr(svg, ">0.5</tspan>"), "no tick label 0.5 on the beta axis");
     free(svg);
 }
+
+/* info.csv with the audit's columns (measure.audit): the plane draws each estimate's interval as
+** error bars (#9f9f9f) and greys the estimates not told from zero (#b7b7b7); without them, neither. */
+Test(plot, audit_columns_draw_intervals_and_grey_the_undistinguished) {
+    need_gnuplot();
+    const char *exp = fixture("audit", true);
+    char path[1200], cmd[2600];
+    snprintf(path, sizeof path, "%s/%s/info.csv", exp, ids[0]);
+    snprintf(cmd, sizeof cmd, "awk -F, 'NR==1{print $0\",ixz_lo,ixz_hi,izy_lo,izy_hi,izy_shuffle,distinct_from_zero\"; next}"
+             " {print $0\",\"$5*0.8\",\"$5*1.2\",\"$6-0.3\",\"$6+0.3\",0.01,\"(NR%%3==0?0:1)}' '%s' > '%s.new' && mv '%s.new' '%s'",
+             path, path, path, path);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(draw_all(exp, NULL), 0, "%s", out);
+    for (int p = 0; p < 2; p++) {
+        snprintf(path, sizeof path, "%s/plots/info_plane_beta=%g.gp", exp, betas[p]);
+        char *gp = tu_read_file(path, NULL);
+        cr_assert_not_null(gp);
+        cr_expect_not_null(strstr(gp, p == 0 ? "audit = 1\n" : "audit = 0\n"), "point %d", p);
+        free(gp);
+        snprintf(path, sizeof path, "%s/plots/info_plane_beta=%g.svg", exp, betas[p]);
+        char *svg = tu_read_file(path, NULL);
+        cr_assert_not_null(svg);
+        bool bars = strstr(svg, "<path stroke='rgb(159, 159, 159)'") != NULL, grey = strstr(svg, "rgb(183, 183, 183)") != NULL;
+        cr_expect(p == 0 ? bars && grey : !bars && !grey, "point %d: error bars %d, grey points %d", p, bars, grey);
+        free(svg);
+    }
+}
