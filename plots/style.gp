@@ -38,12 +38,15 @@ term(fmt) = fmt eq "png" ? \
             width_in, height_in, font_pt)
 
 # Log x axis ticks a decade apart, or 2 or 3 decades apart over a wide range (lo, hi > 0); under
-# two decades, labels at 1, 2 and 5 of every decade (0.1 0.2 0.5 1 ...), so 0.12 and 0.15 read.
-next125(v) = (v / 10**floor(log10(v) + 1e-9)) < 1.5 ? 2 * v : (v / 10**floor(log10(v) + 1e-9)) < 3 ? 2.5 * v : 2 * v
-tics125(v, hi) = v > hi ? "" : sprintf(",%g", v) . tics125(next125(v), hi)
+# two decades the decades get labels between them too: 1, 2 and 5 under one decade (0.1 0.2 0.5 1),
+# 1 and 3 under two (10 30 100 300), so 0.12 and 0.15 read and the labels do not run together.
+mant(v) = v / 10**floor(log10(v) + 1e-9)
+next125(v) = mant(v) < 1.5 ? 2 * v : mant(v) < 3 ? 2.5 * v : 2 * v
+next13(v) = mant(v) < 2 ? 3 * v : v * 10 / 3.0
+tics_from(v, hi, fine) = v > hi ? "" : sprintf(",%g", v) . tics_from(fine ? next125(v) : next13(v), hi, fine)
 log_tics(lo, hi) = log10(hi / lo) < 2 ? \
     sprintf("set logscale x; set format x '%%g'; set xtics (%s); set mxtics 10", \
-            tics125(10**floor(log10(lo) + 1e-9), 10**ceil(log10(hi) - 1e-9) * 1.0001)[2:]) : \
+            tics_from(10**floor(log10(lo) + 1e-9), 10**ceil(log10(hi) - 1e-9) * 1.0001, log10(hi / lo) < 1)[2:]) : \
     sprintf("set logscale x; set format x '10^{%%L}'; set xtics %g; set mxtics 10", \
             10**(log10(hi / lo) > 8 ? 3 : log10(hi / lo) > 4 ? 2 : 1))
 
