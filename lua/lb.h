@@ -14,6 +14,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #define LB_MAX_SETS 64
 
@@ -62,6 +63,14 @@ int lb_merge_dir(const char *run_dir);
 int lb_plot(const char *run_dir);
 /* `vibrun export` (argv after "export"); returns the exit code. */
 int lb_export(int argc, char **argv, const char *version);
+/* Writes <run_dir>/report.html, the one-file offline report of a run directory (lb_report.c); its
+** path into out_path when given. Prints "report: PATH" unless quiet. 0, or 1 with the message printed. */
+int lb_report(const char *run_dir, bool quiet, char *out_path, size_t out_size);
+/* The version and git commit of this build (vibrun.c passes vib_version.h's), for run.txt and the
+** report; "?" until set. */
+void lb_build_set(const char *version, const char *commit);
+const char *lb_build_version(void);
+const char *lb_build_commit(void);
 /* `vibrun data list` and `vibrun data get NAME` (argv after "data"); returns the exit code. */
 int lb_data(int argc, char **argv);
 /* `vibrun mi ...` (argv[0] is "mi"; lb_mi.c); returns the exit code. */

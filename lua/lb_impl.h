@@ -15,6 +15,7 @@
 #define LB_IMPL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "lb.h"
 #include "lb_attack.h"
@@ -166,6 +167,15 @@ void lb_shell_quote(rt_buf *b, const char *s);
 void lb_selection_args(const lb_opts *o, rt_buf *b);
 /* `vibrun slurm`: writes runs/<exp>/slurm/<exp>.sbatch, a job array of o->slurm_tasks tasks. */
 int lb_slurm_write(const lb_opts *o, const char *exp_dir, const char *exp_name, int npoints);
+
+/* ---- lb_report.c ---- */
+/* The page's one inline script and base64(sha256) of it, which the page's CSP allows (tests check them). */
+const char *lb_report_script(void);
+const char *lb_report_script_hash(void);
+/* The short table a run ends with, from summary.csv: per configuration (at most max rows) the params
+** that vary, n, the test error (mean and 95% interval) and the rate (the objective's test_kl_bits,
+** else its first term other than ce). Nothing when there is no summary.csv. */
+void lb_report_table(const char *exp_dir, FILE *out, int max);
 
 /* ---- lb_plot.c ---- */
 /* Draws the figures of a finished run into <exp_dir>/plots/ (each with its .gp script): the

@@ -306,6 +306,17 @@ static void point_title(plot_run *r, int i, char *out, size_t size) {
     const char *exp = strrchr(r->exp_dir, '/');
     exp = exp ? exp + 1 : r->exp_dir;
     const char *lab = i < 256 ? r->labels[i] : "";
+    if (r->n == 1 && r->titles[i][0] == '{' && r->titles[i][1] != '}') {
+        /* one point: its params, "vib_fashion: beta=0.001, k=256, kind=vib, seed=1" */
+        size_t n = (size_t)snprintf(out, size, "%s: ", exp);
+        for (const char *c = r->titles[i] + 1; *c && *c != '}' && n + 3 < size; c++) {
+            if (*c == '"') continue;
+            out[n++] = *c;
+            if (*c == ',') out[n++] = ' ';
+        }
+        out[n < size ? n : size - 1] = '\0';
+        return;
+    }
     if (r->n == 1 || !lab[0] || strcmp(lab, r->ids[i]) == 0) { snprintf(out, size, "%s %s", exp, r->ids[i]); return; }
     snprintf(out, size, "%s: %s", exp, lab);
     for (char *c = out + strlen(exp) + 2; *c; c++) if (*c == '_') *c = ' ';
@@ -348,21 +359,39 @@ static void label_to_legend(const char *label, char *out, size_t size) {
     }
 }
 
+/* A legend word without its seed=... fields: the configuration a point belongs to. */
+static void drop_seed(char *legend) {
+    char out[256] = "";
+    size_t n = 0;
+    for (char *f = strtok(legend, ","); f; f = strtok(NULL, ","))
+        if (strncmp(f, "seed=", 5) != 0 && n < sizeof out) n += (size_t)snprintf(out + n, sizeof out - n, "%s%s", n ? "," : "", f);
+    strcpy(legend, out);
+}
+
 static void plot_training_curve(plot_run *r, const plot_opts *o) {
-    rt_buf files = { 0 }, words = { 0 }, vars = { 0 };
-    int used = 0;
+    rt_buf files = { 0 }, group = { 0 }, vars = { 0 };
+    int used = 0, ng = 0;
     size_t longest = 0;
+    char (*gt)[256] = rt_xcalloc((size_t)(r->n ? r->n : 1), sizeof *gt);
     for (int i = 0; i < r->n; i++) {
         char p[1200], t[256];
         snprintf(p, sizeof p, "%s/%s/metrics.csv", r->exp_dir, r->ids[i]);
         if (access(p, R_OK) != 0) continue;
-        /* The legend names a point by the params that differ between points (its label), when
-        ** there are several; else by all of them. */
-        if (r->n > 1 && i < 256 && r->labels[i][0]) label_to_legend(r->labels[i], t, sizeof t);
-        else legend_word(r->titles[i], r->ids[i], t, sizeof t);
+        /* The legend names a configuration by the params that differ between points (its label)
+        ** without the seed, when there are several; else by all of them. Seeds share a colour. */
+        if (r->n > 1 && i < 256 && r->labels[i][0] && strcmp(r->labels[i], r->ids[i]) != 0) {
+            label_to_legend(r->labels[i], t, sizeof t);
+            drop_seed(t);
+            if (!t[0]) legend_word(r->titles[i], r->ids[i], t, sizeof t);
+        } else {
+            legend_word(r->titles[i], r->ids[i], t, sizeof t);
+        }
+        int g = -1;
+        for (int k = 0; k < ng && g < 0; k++) if (strcmp(gt[k], t) == 0) g = k;
+        if (g < 0) snprintf(gt[g = ng++], sizeof gt[0], "%s", t);
         if (strlen(t) > longest) longest = strlen(t);
         rt_buf_printf(&files, "%s../%s/metrics.csv", used ? " " : "", r->ids[i]);
-        rt_buf_printf(&words, "%s%s", used ? " " : "", t);
+        rt_buf_printf(&group, "%s%d", used ? " " : "", g + 1);
         used++;
     }
     if (!used) {
@@ -372,16 +401,23 @@ static void plot_training_curve(plot_run *r, const plot_opts *o) {
         unique_name(r, o->name[0] ? o->name : "training_curve", name, sizeof name);
         /* Taller by the legend's rows, laid out as style.gp's leg_cols does (7 in, 9 pt text). */
         int cols = (int)floor(0.96 * 7 * 72 / (((double)longest + 4) * 9 * 0.75));
-        cols = cols < 1 ? 1 : cols > used ? used : cols;
-        int rows = used > 40 ? 0 : (used + cols - 1) / cols;
+        cols = cols < 1 ? 1 : cols > ng ? ng : cols;
+        int rows = ng > 40 ? 0 : (ng + cols - 1) / cols;
         common_vars(&vars, o, name, 7, 2.8 + rows * 1.1 * 9 / 72.0 * 1.3,
                     "training curves: train (dashed), test (solid); log y axes");
         sb_var_str(&vars, "files", files.s, false);
-        sb_var_str(&vars, "titles", words.s, false);
+        sb_var_str(&vars, "group", group.s, false);
+        rt_buf_printf(&vars, "ng = %d\narray GT[%d]\n", ng, ng);
+        for (int k = 0; k < ng; k++) {
+            char var[32];
+            snprintf(var, sizeof var, "GT[%d]", k + 1);
+            sb_var_str(&vars, var, gt[k], false);
+        }
         finish(r, name, o, draw(r->exp_dir, name, "training_curve.gp", vars.s));
     }
+    free(gt);
     free(files.s);
-    free(words.s);
+    free(group.s);
     free(vars.s);
 }
 
@@ -460,6 +496,9 @@ static void plot_info_plane(plot_run *r, const plot_opts *o, int i, bool quiet_m
         }
     }
     int cclip = rt_csv_col(&t, "clipped_frac");
+    /* the audit's columns (measure.audit): each estimate's interval, and whether it is told from 0 */
+    bool audit = rt_csv_col(&t, "ixz_lo") >= 0 && rt_csv_col(&t, "ixz_hi") >= 0 && rt_csv_col(&t, "izy_lo") >= 0 &&
+                 rt_csv_col(&t, "izy_hi") >= 0 && rt_csv_col(&t, "distinct_from_zero") >= 0;
     char layers[1024] = "", ests[256] = "", splits[64] = "", clip_layer[64] = "";
     double clip = 0;
     bool est_seen[NEST] = { 0 };
@@ -519,11 +558,140 @@ static void plot_info_plane(plot_run *r, const plot_opts *o, int i, bool quiet_m
     sb_var_str(&v, "layers", layers, false);
     sb_var_str(&v, "estimators", ordered, false);
     sb_var_str(&v, "splits", sp2, false);
-    rt_buf_printf(&v, "per_layer = %d\n", o->per_layer ? 1 : 0);
+    rt_buf_printf(&v, "per_layer = %d\naudit = %d\n", o->per_layer ? 1 : 0, audit ? 1 : 0);
     sb_var_str(&v, "note", notes, true);
     sb_var_str(&v, "check_ixz", check_ixz, false);
     sb_var_str(&v, "check_izy", check_izy, false);
     finish(r, name, o, draw(r->exp_dir, name, "info_plane.gp", v.s));
+    free(v.s);
+}
+
+// ---- the information planes of a sweep: small multiples ----
+
+/* A point's configuration as a panel title: its label's params without the seed, "beta = 0.001,
+** k = 2"; "" for a single configuration. */
+static void config_title(const char *label, char *out, size_t size) {
+    char legend[256];
+    label_to_legend(label, legend, sizeof legend);
+    out[0] = '\0';
+    size_t n = 0;
+    for (char *f = strtok(legend, ","); f; f = strtok(NULL, ",")) {
+        if (strncmp(f, "seed=", 5) == 0 || !strchr(f, '=')) continue;
+        char *eq = strchr(f, '=');
+        const char *key = f;
+        *eq = '\0';
+        if (strcmp(key, "beta") == 0) key = "β";
+        else if (strcmp(key, "gamma") == 0) key = "γ";
+        if (n < size) n += (size_t)snprintf(out + n, size - n, "%s%s = %s", n ? ", " : "", key, eq + 1);
+    }
+}
+
+static void plot_info_planes(plot_run *r, const plot_opts *o) {
+    int n = r->n < 256 ? r->n : 256, used = 0, npanel = 0;
+    char (*ptitle)[128] = rt_xcalloc(256, sizeof *ptitle);
+    static const char *const est_titles[NEST] = { "variational bounds", "KDE upper (KL)", "KDE lower (Bhattacharyya)",
+                                                  "binning", "KSG k-NN", "plug-in (binary)" };
+    double xlo[NEST], xhi[NEST], ylo[NEST], yhi[NEST];
+    for (int k = 0; k < NEST; k++) xlo[k] = ylo[k] = 0, xhi[k] = yhi[k] = -HUGE_VAL;
+    char layers[1024] = "", split[8] = "train";
+    int ep_max = 1;
+    rt_buf files = { 0 }, panels = { 0 }, v = { 0 };
+    /* test when any point measured it */
+    for (int i = 0; i < n; i++) {
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s/info.csv", r->exp_dir, r->ids[i]);
+        rt_csv_table t;
+        if (!rt_csv_read(path, &t)) continue;
+        int cs = rt_csv_col(&t, "split");
+        for (int row = 0; cs >= 0 && row < t.nrow; row++)
+            if (strcmp(rt_csv_at(&t, row, cs), "test") == 0 && (!o->splits[0] || words_has(o->splits, "test")))
+                snprintf(split, sizeof split, "test");
+        rt_csv_table_free(&t);
+    }
+    for (int i = 0; i < n; i++) {
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s/info.csv", r->exp_dir, r->ids[i]);
+        rt_csv_table t;
+        if (!rt_csv_read(path, &t)) continue;
+        int ce = rt_csv_col(&t, "epoch"), cs = rt_csv_col(&t, "split"), cl = rt_csv_col(&t, "layer"),
+            ces = rt_csv_col(&t, "estimator"), cx = rt_csv_col(&t, "ixz_bits"), cy = rt_csv_col(&t, "izy_bits");
+        bool any = false;
+        for (int row = 0; ce >= 0 && cs >= 0 && cl >= 0 && ces >= 0 && cx >= 0 && cy >= 0 && row < t.nrow; row++) {
+            const char *ly = rt_csv_at(&t, row, cl), *es = rt_csv_at(&t, row, ces);
+            double x = csv_num(rt_csv_at(&t, row, cx)), y = csv_num(rt_csv_at(&t, row, cy));
+            if (strcmp(rt_csv_at(&t, row, cs), split) != 0 || !isfinite(x) || !isfinite(y)) continue;
+            if ((o->layers[0] && !words_has(o->layers, ly)) || (o->estimators[0] && !words_has(o->estimators, es))) continue;
+            if (strchr(ly, ' ') || strchr(ly, '\'')) continue;
+            for (int k = 0; k < NEST; k++) {
+                if (strcmp(es, ESTIMATORS[k]) != 0) continue;
+                xlo[k] = fmin(xlo[k], x), xhi[k] = fmax(xhi[k], x), ylo[k] = fmin(ylo[k], y), yhi[k] = fmax(yhi[k], y);
+                any = true;
+                lb_words_add(layers, sizeof layers, ly);
+                int e = (int)csv_num(rt_csv_at(&t, row, ce));
+                if (e > ep_max) ep_max = e;
+            }
+        }
+        rt_csv_table_free(&t);
+        if (!any) continue;
+        char ct[128];
+        config_title(r->n > 1 ? r->labels[i] : "", ct, sizeof ct);
+        int p = -1;
+        for (int q = 0; q < npanel && p < 0; q++) if (strcmp(ptitle[q], ct) == 0) p = q;
+        if (p < 0) snprintf(ptitle[p = npanel++], sizeof ptitle[0], "%s", ct);
+        rt_buf_printf(&files, "%s../%s/info.csv", used ? " " : "", r->ids[i]);
+        rt_buf_printf(&panels, "%s%d", used ? " " : "", p + 1);
+        used++;
+    }
+    /* the rows: the estimators measured; KDE's lower bound only without its upper one */
+    char ests[256] = "";
+    int nrow = 0;
+    for (int k = 0; k < NEST; k++) {
+        if (!(xhi[k] > -HUGE_VAL)) continue;
+        if (k == 2 && xhi[1] > -HUGE_VAL) continue;
+        lb_words_add(ests, sizeof ests, ESTIMATORS[k]);
+        nrow++;
+    }
+    if (used >= 2 && nrow > 0) {
+        char name[160], title[256];
+        const char *exp = strrchr(r->exp_dir, '/');
+        exp = exp ? exp + 1 : r->exp_dir;
+        unique_name(r, o->name[0] ? o->name : "info_planes", name, sizeof name);
+        snprintf(title, sizeof title, "%s: information planes (%s), %d point%s", exp, split, used, used == 1 ? "" : "s");
+        /* square panels of side P inches: the margins and gaps of style.gp's grid, in inches at 9 pt */
+        double P = 1.7, lh_in = 9 / 72.0 * 1.3, cw_in = 9 / 72.0 * 0.6;
+        double w = 8 * cw_in + 4.4 * lh_in + 10 * cw_in + 2 * lh_in + npanel * P + (npanel - 1) * 7 * cw_in;
+        double legend = (1 + 0.3) * 1.1 * lh_in;        /* one row of layer markers */
+        double h = 3.2 * lh_in + legend + 4.0 * lh_in + nrow * P + (nrow - 1) * 4.2 * lh_in;
+        common_vars(&v, o, name, w < 4 ? 4 : w, h, title);
+        sb_var_str(&v, "files", files.s, false);
+        sb_var_str(&v, "panel_of", panels.s, false);
+        sb_var_str(&v, "estimators", ests, false);
+        sb_var_str(&v, "layers", layers, false);
+        sb_var_str(&v, "split", split, false);
+        rt_buf_printf(&v, "ep_max = %d\nnc = %d\narray PT[%d]\narray ET[%d]\narray x_lo[%d]\narray x_hi[%d]\n"
+                      "array y_lo[%d]\narray y_hi[%d]\n", ep_max, npanel, npanel, nrow, nrow, nrow, nrow, nrow);
+        for (int q = 0; q < npanel; q++) {
+            char var[32];
+            snprintf(var, sizeof var, "PT[%d]", q + 1);
+            sb_var_str(&v, var, ptitle[q][0] ? ptitle[q] : exp, false);
+        }
+        int row = 0;
+        for (int k = 0; k < NEST; k++) {
+            if (!words_has(ests, ESTIMATORS[k])) continue;
+            row++;
+            char var[32];
+            snprintf(var, sizeof var, "ET[%d]", row);
+            sb_var_str(&v, var, est_titles[k], false);
+            double px = (xhi[k] - xlo[k] > 0 ? xhi[k] - xlo[k] : 1) * 0.06, py = (yhi[k] - ylo[k] > 0 ? yhi[k] - ylo[k] : 1) * 0.06;
+            rt_buf_printf(&v, "x_lo[%d] = %.6g; x_hi[%d] = %.6g; y_lo[%d] = %.6g; y_hi[%d] = %.6g\n", row,
+                          xlo[k] < 0 ? xlo[k] - px : 0.0, row, xhi[k] + px, row, ylo[k] < 0 ? ylo[k] - py : 0.0, row,
+                          yhi[k] + py);
+        }
+        finish(r, name, o, draw(r->exp_dir, name, "info_planes.gp", v.s));
+    }
+    free(ptitle);
+    free(files.s);
+    free(panels.s);
     free(v.s);
 }
 
@@ -805,7 +973,10 @@ static void plot_latent(plot_run *r, const plot_opts *o, int i, bool quiet_missi
 
 static void plot_one(plot_run *r, const plot_opts *o, bool dflt) {
     if (strcmp(o->kind, "training_curve") == 0) plot_training_curve(r, o);
-    else if (strcmp(o->kind, "info_plane") == 0) for (int i = 0; i < r->n; i++) plot_info_plane(r, o, i, dflt || r->n > 1);
+    else if (strcmp(o->kind, "info_plane") == 0) {
+        for (int i = 0; i < r->n; i++) plot_info_plane(r, o, i, dflt || r->n > 1);
+        if (!o->per_layer) plot_info_planes(r, o);
+    }
     else if (strcmp(o->kind, "ib_curve") == 0) plot_ib_curve(r, o, dflt);
     else if (strcmp(o->kind, "error_vs") == 0) plot_error_vs(r, o, dflt);
     else if (strcmp(o->kind, "latent") == 0) for (int i = 0; i < r->n; i++) plot_latent(r, o, i, dflt || r->n > 1);

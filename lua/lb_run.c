@@ -35,12 +35,48 @@ typedef struct progress_state {
     int point, npoints;
     double last;
     char label[256];
+    /* the sweep on a terminal: the points this run trains, those finished, since when */
+    int todo, finished;
+    double t0;
+    char params[256];                   /* the point's params that vary across the sweep: "beta=0.001 seed=2" */
 } progress_state;
 
 static void fmt_eta(double s, char *buf, size_t size) {
     if (!(s >= 0.0) || s > 1e7) snprintf(buf, size, "--");
     else if (s >= 3600) snprintf(buf, size, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
     else snprintf(buf, size, "%dm%02ds", (int)(s / 60), (int)s % 60);
+}
+
+/* "{beta=0.001,kind=\"vib\",seed=2}" of point i as "beta=0.001 seed=2": the params whose value
+** differs between the points (all of them for a single point), quotes dropped. */
+static void varying_params(const char *const *titles, int n, int i, char *out, size_t size) {
+    char t[1024];
+    snprintf(t, sizeof t, "%s", titles[i]);
+    size_t len = strlen(t), w = 0;
+    if (len >= 2 && t[0] == '{' && t[len - 1] == '}') { t[len - 1] = '\0'; memmove(t, t + 1, len - 1); }
+    out[0] = '\0';
+    for (char *kv = strtok(t, ","); kv; kv = strtok(NULL, ",")) {
+        bool varies = n == 1;
+        char field[300];
+        snprintf(field, sizeof field, "%s", kv);
+        size_t fl = strlen(field);
+        for (int j = 0; j < n && !varies; j++) {
+            /* the same key=value in point j's title, as a whole field */
+            const char *p = titles[j], *hit;
+            bool same = false;
+            while (!same && (hit = strstr(p, field))) {
+                same = (hit[-1] == '{' || hit[-1] == ',') && (hit[fl] == ',' || hit[fl] == '}');
+                p = hit + 1;
+            }
+            varies = !same;
+        }
+        if (!varies) continue;
+        for (const char *c = field; *c && w + 2 < size; c++)
+            if (*c != '"') out[w++] = *c;
+        if (w + 2 < size) out[w++] = ' ';
+        out[w] = '\0';
+    }
+    if (w && out[w - 1] == ' ') out[w - 1] = '\0';
 }
 
 static void on_progress(const nn_progress *p, void *user) {
@@ -50,15 +86,25 @@ static void on_progress(const nn_progress *p, void *user) {
     fmt_eta(p->eta_s, eta, sizeof eta);
     if (s->tty) {
         double t = rt_now_s();
-        if (!p->epoch_done && t - s->last < 0.1 && p->step != p->steps) return;
+        if (!p->epoch_done && !p->phase && t - s->last < 0.1 && p->step != p->steps) return;
         s->last = t;
+        /* the sweep: points finished plus this one's fraction, and its ETA from the time so far */
+        double frac = ((double)(p->epoch - 1) + (double)p->step / (double)p->steps) / (p->epochs > 0 ? p->epochs : 1);
+        double done = (s->finished + frac) / (s->todo > 0 ? s->todo : 1), el = t - s->t0;
+        char sweep[64] = "", seta[32];
+        if (s->todo > 1) {
+            fmt_eta(done > 0 ? el * (1 - done) / done : -1, seta, sizeof seta);
+            snprintf(sweep, sizeof sweep, " sweep %.0f%% ETA %s |", 100 * done, seta);
+        }
         int width = 20, filled = (int)(width * (double)p->step / (double)p->steps);
         char bar[32];
         for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
         bar[width] = '\0';
-        fprintf(stderr, "\r\033[K[%d/%d] epoch %d/%d [%s] step %lld/%lld  loss %.4f bits  %.0f samples/s  ETA %s",
-                s->point, s->npoints, p->epoch, p->epochs, bar, (long long)p->step, (long long)p->steps,
-                p->loss_bits, p->samples_per_s, eta);
+        fprintf(stderr, "\r\033[K[%d/%d]%s %s epoch %d/%d [%s] ", s->point, s->npoints, sweep, s->params, p->epoch,
+                p->epochs, bar);
+        if (p->phase) fprintf(stderr, "%s ...", p->phase);
+        else fprintf(stderr, "step %lld/%lld  loss %.4f bits  %.0f samples/s  ETA %s", (long long)p->step,
+                     (long long)p->steps, p->loss_bits, p->samples_per_s, eta);
         if (p->epoch_done) fprintf(stderr, "  test error %.4f\n", p->test_error);
     } else if (p->epoch_done) {
         fprintf(stderr, "[%d/%d] %s epoch %d/%d: train loss %.4f bits, test error %.4f, %.0f samples/s\n",
@@ -88,6 +134,42 @@ static rt_status write_config(const lb_point *p, const char *dir, rt_err *err) {
     rt_status st = rt_write_atomic(path, b.s, b.n, err);
     rt_buf_free(&b);
     return st;
+}
+
+/* UTC now as "2026-12-04 15:19:02 UTC". */
+static void utc_now(char *out, size_t size) {
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, size, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+/* run.txt: the provenance of a point's training (the report shows it): the build, the host, the
+** command and directory it ran from, when it started, resumed and ended; "key: value" lines, a
+** log that grows (a resumed point adds "resumed:", a finished one "ended:"). Not a result: its
+** bytes differ from run to run. */
+static void run_txt(const lb_opts *o, const char *dir, const char *event) {
+    char path[1200], now[64];
+    snprintf(path, sizeof path, "%s/run.txt", dir);
+    utc_now(now, sizeof now);
+    bool fresh = strcmp(event, "started") == 0 && (!o->resume || !file_exists(path));
+    FILE *f = fopen(path, fresh ? "w" : "a");
+    if (!f) return;
+    if (fresh) {
+        char host[256] = "", cwd[PATH_MAX];
+        gethostname(host, sizeof host - 1);
+        if (!getcwd(cwd, sizeof cwd)) snprintf(cwd, sizeof cwd, "?");
+        rt_buf cmd = { 0 };
+        rt_buf_printf(&cmd, "%s ", lb_cmd());
+        lb_shell_quote(&cmd, o->script);
+        lb_selection_args(o, &cmd);
+        fprintf(f, "vibrun: %s\ncommit: %s\nhost: %s\ndirectory: %s\ncommand: %s\nstarted: %s\n", lb_build_version(),
+                lb_build_commit(), host, cwd, rt_buf_str(&cmd), now);
+        rt_buf_free(&cmd);
+    } else {
+        fprintf(f, "%s: %s\n", strcmp(event, "started") == 0 ? "resumed" : event, now);
+    }
+    fclose(f);
 }
 
 /* One column of result.csv: its name to the header, its value to the row (CSV-quoted as needed). */
@@ -246,6 +328,7 @@ static int train_point(const lb_opts *o, lb_point *p, const data_cache *dc, cons
         return POINT_ERROR;
     }
     rt_status st = write_config(p, dir, &err);
+    run_txt(o, dir, "started");
     snprintf(ps->label, sizeof ps->label, "%s", p->id);
     if (!ps->tty) snprintf(ps->label, sizeof ps->label, "%s %s", p->id, p->params_title);
     p->train.dir = dir;
@@ -281,6 +364,7 @@ static int train_point(const lb_opts *o, lb_point *p, const data_cache *dc, cons
             mark_failed(dir, err.msg);
         } else {
             code = POINT_ENDED;
+            run_txt(o, dir, "ended");
             if (!o->quiet && !ps->tty)
                 fprintf(stderr, "[%d/%d] %s: %s, test error %.4f (%.1f s)\n", ps->point, ps->npoints,
                         ps->label, r.status, r.test_error, r.seconds);
@@ -531,10 +615,12 @@ static int aggregate(const run *r, const lb_manifest *man) {
     return 1;
 }
 
-/* The figures of the directory's points (man). */
+/* The figures of the directory's points (man), then its report.html. */
 static void draw(const run *r, const lb_manifest *man) {
     lb_plot_run(r->pts->plots, r->pts->nplots, r->exp_dir, man->ids, (const char *const *)man->titles, man->n,
                 r->o->quiet);
+    if (!r->o->quiet) lb_report_table(r->exp_dir, stdout, 20);
+    lb_report(r->exp_dir, r->o->quiet, NULL, 0);
 }
 
 // ---- the modes: --list, --merge, vibrun slurm, --check, training ----
@@ -669,7 +755,9 @@ static int run_train(const run *r, tally *t) {
     worker *workers = rt_xcalloc((size_t)(o->jobs > 1 ? o->jobs : 1), sizeof *workers);
     int code = 0, nw = 0;
     pid_t parent = getpid();
-    progress_state ps = { isatty(2) != 0 && o->jobs <= 1, o->quiet, 0, r->n, 0.0, "" };
+    progress_state ps = { isatty(2) != 0 && o->jobs <= 1, o->quiet, 0, r->n, 0.0, "", 0, 0, rt_now_s(), "" };
+    for (int i = 0; i < r->n; i++)
+        ps.todo += selected(r, i) && !(o->resume && lb_result_status(r->exp_dir, r->ids[i]) != LB_RESULT_NONE);
     for (int i = 0; i < r->n && code == 0 && !lb_stop; i++) {
         if (!selected(r, i)) continue;
         lb_point *p = &r->pts->p[i];
@@ -678,6 +766,7 @@ static int run_train(const run *r, tally *t) {
             break;
         }
         ps.point = i + 1;
+        varying_params(r->titles, r->n, i, ps.params, sizeof ps.params);
         char res_path[1200];
         snprintf(res_path, sizeof res_path, "%s/%s/result.csv", r->exp_dir, p->id);
         if (o->resume && lb_result_status(r->exp_dir, p->id) != LB_RESULT_NONE) {
@@ -723,6 +812,7 @@ static int run_train(const run *r, tally *t) {
                 point = workers[k].point;
                 workers[k] = workers[--nw];
             }
+            ps.finished++;
             if (count_point(r, point, pc, t)) code = 1;
             else if (pc == POINT_ENDED && !o->nshards && lb_merge_dir(r->exp_dir) != 0) code = 1;   /* over the manifest's points */
             pc = -1;

@@ -19,6 +19,9 @@ static const char synopsis[] =
     "       vibrun RUN/EXP/ID/config.lua    replay one resolved point (from the directory it names)\n"
     "       vibrun status RUN_DIR           done / running / interrupted / failed points, and an ETA\n"
     "       vibrun plot RUN_DIR             run the figure scripts of runs/<experiment> again on its CSV\n"
+    "                                       (and write its report.html again)\n"
+    "       vibrun report RUN_DIR           write runs/<experiment>/report.html: the sweep table, figures\n"
+    "                                       and provenance in one offline HTML file\n"
     "       vibrun export RUN/EXP/ID [--format safetensors|npz] [--weights ema|raw] [-o FILE]\n"
     "                                       write a point's weights for NumPy, PyTorch and others\n"
     "                                       (docs/weights.md; init = vib.load { ... } reads them back)\n"
@@ -121,16 +124,22 @@ static bool bare_override(const char *a) {
     return n > 0 && a[n] == '=' && access(a, F_OK) != 0;
 }
 
-/* `vibrun plot RUN_DIR` and `vibrun status RUN_DIR`: one run directory, or --help. */
+/* `vibrun plot RUN_DIR`, `vibrun report RUN_DIR` and `vibrun status RUN_DIR`: one run directory, or --help. */
 static int run_dir_command(int argc, char **argv) {
     const char *cmd = argv[1];
     if (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) return help();
     if (argc != 3 || argv[2][0] == '-')
         return bad_usage("%s takes one run directory, e.g. %s %s runs/quickstart", cmd, lb_cmd(), cmd);
     if (strcmp(cmd, "status") == 0) return lb_status(argv[2]);
+    if (strcmp(cmd, "report") == 0) return lb_report(argv[2], false, NULL, 0);
     int merged = lb_merge_dir(argv[2]);
     int plotted = lb_plot(argv[2]);
-    return plotted ? plotted : merged;
+    /* the report of a directory with a manifest (a folder of figures alone has none) */
+    int reported = 0;
+    char manifest[4200];
+    snprintf(manifest, sizeof manifest, "%s/manifest", argv[2]);
+    if (access(manifest, F_OK) == 0) reported = lb_report(argv[2], false, NULL, 0);
+    return plotted ? plotted : merged ? merged : reported;
 }
 
 enum {
@@ -264,7 +273,9 @@ int main(int argc, char **argv) {
         fputs(synopsis, stderr);
         return bad_usage("no script given");
     }
-    if (strcmp(argv[1], "plot") == 0 || strcmp(argv[1], "status") == 0) return run_dir_command(argc, argv);
+    lb_build_set(VIB_VERSION, VIB_GIT_COMMIT);
+    if (strcmp(argv[1], "plot") == 0 || strcmp(argv[1], "status") == 0 || strcmp(argv[1], "report") == 0)
+        return run_dir_command(argc, argv);
     if (strcmp(argv[1], "data") == 0) return lb_data(argc - 2, argv + 2);
     if (strcmp(argv[1], "export") == 0) return lb_export(argc - 1, argv + 1, VIB_VERSION);
     if (strcmp(argv[1], "mi") == 0) return lb_mi(argc - 1, argv + 1);

@@ -495,12 +495,23 @@ static rt_status train_open(train_run *r, nn_model *m, const nn_obj *o, const nn
     return RT_OK;
 }
 
+/* Tells the progress callback what an epoch's end does ("evaluating", "measuring information"):
+** a call with phase set, no step (not for epoch 0, the evaluation before training). */
+static void epoch_phase(const nn_train_cfg *cfg, int epoch, const char *what) {
+    if (!cfg->progress || epoch < 1) return;
+    nn_progress p = { .epoch = epoch, .epochs = cfg->epochs, .step = 1, .steps = 1, .phase = what };
+    cfg->progress(&p, cfg->progress_user);
+}
+
 /* The evaluation and information plane of an epoch; *stopped when a signal cut either short. */
 static rt_status epoch_end(train_run *r, nn_model *m, const nn_obj *o, const nn_dataset *train,
                            const nn_dataset *test, const nn_train_cfg *cfg, int epoch, float lr,
                            nn_result *res, bool *stopped, rt_err *err) {
     *stopped = false;
+    epoch_phase(cfg, epoch, "evaluating");
     rt_status st = evaluate_epoch(m, o, train, test, cfg, &r->s, &r->c, &r->w, epoch, lr, res, stopped, err);
+    if (!st && !*stopped && r->mm && nn_measure_due(r->mm, epoch, cfg->epochs))
+        epoch_phase(cfg, epoch, "measuring information");
     if (!st && !*stopped) st = measure_epoch(r->mm, m, o, cfg, &r->s, &r->c, epoch, stopped, err);
     return st;
 }

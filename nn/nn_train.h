@@ -46,6 +46,9 @@ typedef struct nn_progress {
     double elapsed_s, eta_s;
     bool epoch_done;            /* true once per epoch, after evaluation */
     double test_error;          /* valid when epoch_done */
+    const char *phase;          /* NULL for a step; "evaluating" or "measuring information" in a call
+                                ** made once as the epoch's evaluation or measurement begins (no step:
+                                ** a callback counting steps skips these and epoch_done) */
 } nn_progress;
 
 typedef void (*nn_progress_fn)(const nn_progress *p, void *user);

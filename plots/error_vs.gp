@@ -48,12 +48,14 @@ do for [fmt in formats] {
   set output out.".".fmt
   set multiplot title title
   eval style
-  if (logaxis && A_min > 0) { eval log_tics(A_min, A_max) } else { unset logscale x; set format x "%g" }
+  # the x range a little wider than the values, so no point or error bar sits on the frame
+  if (logaxis && A_min > 0) { eval log_tics(A_min, A_max); set xrange [A_min / 1.5:A_max * 1.5] } \
+  else { unset logscale x; set format x "%g"; set offsets graph 0.05, graph 0.05, 0, 0 }
   set xlabel axis_label
   unset key
   eval panel(1, 1, 1, npanel)
   set ylabel "error rate"
-  if (logy(E_lo, E_hi)) { set logscale y } else { unset logscale y }
+  if (logy(E_lo, E_hi)) { set logscale y; set yrange [*:*] } else { unset logscale y; set yrange [0:*] }
   plot for [k = 1:nerr] summary using (column(axis)):(connect ? column(word(errs, k)."_mean") : NaN) \
          with lines lw 1.5 dt err_dt(word(errs, k)) lc rgb err_lc(word(errs, k)), \
        for [k = 1:nerr] summary using (column(axis)):(column(word(errs, k)."_mean")):(column(word(errs, k)."_ci95")) \
@@ -65,7 +67,8 @@ do for [fmt in formats] {
       p = p + 1
       eval panel(1, p, 1, npanel)
       set ylabel (which == 1 ? "I(X;Z) (bits)" : "I(Z;Y) (bits)")
-      if (which == 1 ? logy(IX_lo, IX_hi) : logy(IY_lo, IY_hi)) { set logscale y } else { unset logscale y }
+      if (which == 1 ? logy(IX_lo, IX_hi) : logy(IY_lo, IY_hi)) { set logscale y; set yrange [*:*] } \
+      else { unset logscale y; set yrange [0:*] }
       plot for [si = 1:ns] summary using (column(axis)):(connect ? column(col(word(splits, si), stem, "mean")) : NaN) \
              with lines lw 1.5 dt split_dt(word(splits, si)) lc rgb C10[1], \
            for [si = 1:ns] summary using (column(axis)):(column(col(word(splits, si), stem, "mean"))):(column(col(word(splits, si), stem, "ci95"))) \

@@ -27,14 +27,31 @@ do for [fmt in formats] {
   set cblabel axis_label
   set colorbox user origin screen grid_r + 2 * cw, screen grid_b size screen 1.2 * cw, screen grid_t - grid_b
   set key inside top left   # an IB curve is concave increasing: its top left is empty
-  # I(X;Z) over a beta sweep spans decades (VIB's rates run from ~10 to ~1000 bits): log axis then
-  stats summary using (column(col(word(splits, 1), ixz, "mean"))) nooutput
-  if (STATS_min > 0 && STATS_max / STATS_min > 20) { eval log_tics(STATS_min, STATS_max) } \
-  else { unset logscale x; set format x "%g"; set xtics autofreq }
+  # The colour range is the swept param's range over every configuration, set here: autoscaled,
+  # gnuplot would leave out a point its log axis cannot place (an interval reaching below zero)
+  # and give that point the colour of another value.
+  stats summary using (column(axis)) nooutput name "AX"
+  cb_lo = AX_min; cb_hi = AX_max
+  if (cb_lo == cb_hi) { cb_lo = logaxis ? cb_lo / 2 : cb_lo - 1; cb_hi = logaxis ? cb_hi * 2 : cb_hi + 1 }
+  set cbrange [cb_lo:cb_hi]
+  # I(X;Z) over a beta sweep spans decades (VIB's rates run from ~10 to ~1000 bits): log axis then,
+  # its range the means' with a margin, each error bar clipped to it.
+  x_lo = 1e300; x_hi = -1e300
+  do for [si = 1:ns] {
+    stats summary using (column(col(word(splits, si), ixz, "mean"))) nooutput name "XS"
+    x_lo = XS_min < x_lo ? XS_min : x_lo; x_hi = XS_max > x_hi ? XS_max : x_hi
+  }
+  xlog = x_lo > 0 && x_hi / x_lo > 20
+  if (xlog) { eval log_tics(x_lo, x_hi); x_lo = x_lo / 1.6; x_hi = x_hi * 1.6; set xrange [x_lo:x_hi] } \
+  else { unset logscale x; set format x "%g"; set xtics autofreq; set xrange [*:*] }
+  clip(v) = xlog ? (v < x_lo ? x_lo : v > x_hi ? x_hi : v) : v
   plot for [si = 1:ns] summary using (column(col(word(splits, si), ixz, "mean"))):(connect ? column(col(word(splits, si), izy, "mean")) : NaN) \
          with lines lw 1.2 dt split_dt(word(splits, si)) lc rgb "#7f7f7f", \
        for [si = 1:ns] summary using (column(col(word(splits, si), ixz, "mean"))):(column(col(word(splits, si), izy, "mean"))): \
-         (column(col(word(splits, si), ixz, "ci95"))):(column(col(word(splits, si), izy, "ci95"))):(column(axis)) \
+         (clip(column(col(word(splits, si), ixz, "mean")) - column(col(word(splits, si), ixz, "ci95")))): \
+         (clip(column(col(word(splits, si), ixz, "mean")) + column(col(word(splits, si), ixz, "ci95")))): \
+         (column(col(word(splits, si), izy, "mean")) - column(col(word(splits, si), izy, "ci95"))): \
+         (column(col(word(splits, si), izy, "mean")) + column(col(word(splits, si), izy, "ci95"))):(column(axis)) \
          with xyerrorbars pt split_pt(word(splits, si)) ps 1 lw 1 lc palette z, \
        for [si = 1:ns] keyentry with linespoints dt split_dt(word(splits, si)) pt split_pt(word(splits, si)) lc rgb "#303030" title split_title(word(splits, si))
   unset multiplot

@@ -13,9 +13,14 @@
 #   note       : a warning printed under the panels ("" for none), e.g. binning clipped activations
 #   check_ixz, check_izy : the estimators' errors on known-MI tasks at this n and d (selfcheck.csv),
 #                a line each under a heading above the legend ("" for none)
+#   audit      : 1 when info.csv has the audit's columns (ixz_lo, ixz_hi, izy_lo, izy_hi,
+#                distinct_from_zero): each estimate's interval as error bars, and the estimates
+#                not told apart from zero (distinct_from_zero = 0) in grey
 #   title, out : the figure's title and its path without extension
 
 nl = words(layers); ne = words(estimators); ns = words(splits)
+if (!exists("audit")) audit = 0
+told(dummy) = !audit || column("distinct_from_zero") != 0
 est_pt(e) = e eq "variational" ? 7 : e eq "kde_upper" ? 9 : e eq "kde_lower" ? 11 : \
             e eq "binning" ? 5 : e eq "ksg" ? 13 : e eq "plugin" ? 15 : 1
 est_title(e) = e eq "variational" ? "variational bounds" : e eq "kde_upper" ? "KDE upper (KL)" : \
@@ -77,6 +82,8 @@ do for [fmt in formats] {
       set title (per_layer ? word(layers, pj)." (".s.")" : s) noenhanced offset 0, -0.7
       set xrange [x_lo:IXZ_max + pad(0, IXZ_max)]
       set yrange [y_lo:IZY_max + pad(0, IZY_max)]
+      set xtics nice_step(IXZ_max + pad(0, IXZ_max) - x_lo)
+      set ytics nice_step(IZY_max + pad(0, IZY_max) - y_lo)
       set xlabel "I(X;Z) (bits)"
       if (c == 1) { set ylabel "I(Z;Y) (bits)" } else { unset ylabel }
       # colour = epoch + 1 on a log scale: epoch 0 (before training) sits at the bottom of the bar
@@ -96,9 +103,15 @@ do for [fmt in formats] {
       plot for [li = 1:nl] for [ei = 1:ne] info \
              using (sel(s, word(layers, li), word(estimators, ei)) && inlist(word(layers, li), panel_layers) ? column("ixz_bits") : NaN):"izy_bits" \
              with lines lw 1.2 lc rgb qc(li - 1), \
+           for [a = 1:audit] for [li = 1:nl] for [ei = 1:ne] info \
+             using (sel(s, word(layers, li), word(estimators, ei)) && inlist(word(layers, li), panel_layers) ? column("ixz_bits") : NaN):"izy_bits":"ixz_lo":"ixz_hi":"izy_lo":"izy_hi" \
+             with xyerrorbars pt -1 lw 0.6 lc rgb "#9f9f9f", \
            for [li = 1:nl] for [ei = 1:ne] info \
-             using (sel(s, word(layers, li), word(estimators, ei)) && inlist(word(layers, li), panel_layers) ? column("ixz_bits") : NaN):"izy_bits":(column("epoch") + 1) \
+             using (sel(s, word(layers, li), word(estimators, ei)) && inlist(word(layers, li), panel_layers) && told(0) ? column("ixz_bits") : NaN):"izy_bits":(column("epoch") + 1) \
              with points pt est_pt(word(estimators, ei)) ps 0.8 lc palette z, \
+           for [a = 1:audit] for [li = 1:nl] for [ei = 1:ne] info \
+             using (sel(s, word(layers, li), word(estimators, ei)) && inlist(word(layers, li), panel_layers) && !told(0) ? column("ixz_bits") : NaN):"izy_bits" \
+             with points pt est_pt(word(estimators, ei)) ps 0.8 lc rgb "#b7b7b7", \
            for [li = 1:nl] info \
              using (inlist(word(layers, li), panel_layers) && sel(s, word(layers, li), LEST[(si - 1) * nl + li]) && column("epoch") == LEND[(si - 1) * nl + li] ? column("ixz_bits") : NaN):"izy_bits":(word(layers, li)) \
              with labels left offset char 0.6, char 0.5 tc rgb qc(li - 1) font ",8" noenhanced

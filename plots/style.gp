@@ -37,9 +37,23 @@ term(fmt) = fmt eq "png" ? \
     sprintf("set terminal pdfcairo size %gin,%gin enhanced font 'sans,%g' fontscale 1 linewidth 1", \
             width_in, height_in, font_pt)
 
-# Log x axis ticks a decade apart, or 2 or 3 decades apart over a wide range (lo, hi > 0).
-log_tics(lo, hi) = sprintf("set logscale x; set format x '10^{%%L}'; set xtics %g; set mxtics 10", \
-                           10**(log10(hi / lo) > 8 ? 3 : log10(hi / lo) > 4 ? 2 : 1))
+# Log x axis ticks a decade apart, or 2 or 3 decades apart over a wide range (lo, hi > 0); under
+# two decades the decades get labels between them too: 1, 2 and 5 under one decade (0.1 0.2 0.5 1),
+# 1 and 3 under two (10 30 100 300), so 0.12 and 0.15 read and the labels do not run together.
+mant(v) = v / 10**floor(log10(v) + 1e-9)
+next125(v) = mant(v) < 1.5 ? 2 * v : mant(v) < 3 ? 2.5 * v : 2 * v
+next13(v) = mant(v) < 2 ? 3 * v : v * 10 / 3.0
+tics_from(v, hi, fine) = v > hi ? "" : sprintf(",%g", v) . tics_from(fine ? next125(v) : next13(v), hi, fine)
+log_tics(lo, hi) = log10(hi / lo) < 2 ? \
+    sprintf("set logscale x; set format x '%%g'; set xtics (%s); set mxtics 10", \
+            tics_from(10**floor(log10(lo) + 1e-9), 10**ceil(log10(hi) - 1e-9) * 1.0001, log10(hi / lo) < 1)[2:]) : \
+    sprintf("set logscale x; set format x '10^{%%L}'; set xtics %g; set mxtics 10", \
+            10**(log10(hi / lo) > 8 ? 3 : log10(hi / lo) > 4 ? 2 : 1))
+
+# A tick step of 1, 2 or 5 times a power of ten that gives about four labels over a range r > 0,
+# so that labels do not run into each other on a narrow panel.
+nice_step(r) = (ns_e = 10**floor(log10(r / 4.0)), ns_m = r / 4.0 / ns_e, \
+                (ns_m < 1.5 ? 1 : ns_m < 3.5 ? 2 : ns_m < 7.5 ? 5 : 10) * ns_e)
 
 # Panel geometry in screen fractions, from the paper size, so text never collides with panels:
 # lh one text line (vertical), lx one text line (horizontal), cw one character's width.

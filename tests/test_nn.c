@@ -526,7 +526,7 @@ static bool augment_on;             /* train_once: (3, 4, 4) images under augmen
 
 static void stop_at(const nn_progress *p, void *user) {
     (void)user;
-    if (p->epoch_done) return;
+    if (p->epoch_done || p->phase) return;      /* an epoch's end, or its evaluation beginning: no step */
     if (steps_run++ == 0) {
         first_epoch = p->epoch;
         first_step = (int)p->step;

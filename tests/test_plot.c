@@ -347,3 +347,91 @@ Test(plot, plot_keys_are_checked_at_the_script_line) {
     cr_expect_eq(tu_run(cmd, out, sizeof out), 1);
     cr_expect_not_null(strstr(out, "bad.lua:6: vib.plot.error_vs: unknown key 'colour'"), "%s", out);
 }
+
+/* The IB curve's colour range covers every configuration's value of the swept param, read back from
+** gnuplot (GPVAL_CB_MIN/MAX after the script ran): a point whose I(X;Z) interval reaches below zero
+** on the log axis used to fall out of the autoscaled range and take another beta's colour. */
+Test(plot, ib_curve_colours_cover_every_configuration) {
+    need_gnuplot();
+    const char *exp = fixture("ibcolour", true);
+    FILE *f = open_w(exp, NULL, "summary.csv");
+    fprintf(f, "beta,n,test_error_mean,test_error_sd,test_error_ci95,test_z_variational_ixz_bits_mean,"
+               "test_z_variational_ixz_bits_sd,test_z_variational_ixz_bits_ci95,test_z_variational_izy_bits_mean,"
+               "test_z_variational_izy_bits_sd,test_z_variational_izy_bits_ci95\n"
+               "0.001,2,0.1,0.01,0.09,500,10,90,3.2,0.01,0.09\n"
+               "0.01,2,0.1,0.01,0.09,50,5,45,3.1,0.01,0.09\n"
+               "0.1,2,0.2,0.01,0.09,5,1,9,2.5,0.1,0.9\n"
+               "1,2,0.6,0.01,0.09,0.2,0.1,0.9,0.4,0.1,0.9\n");
+    fclose(f);
+    cr_assert_eq(draw_all(exp, "local vib = require 'vib'\nreturn { vib.plot.ib_curve { splits = { 'test' } } }\n"), 0,
+                 "%s", out);
+    char cmd[2000];
+    snprintf(cmd, sizeof cmd, "cd '%s/plots' && gnuplot ib_curve.gp -e 'print GPVAL_CB_MIN, GPVAL_CB_MAX' 2>&1 | tail -1",
+             exp);
+    cr_assert_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
+    double lo = NAN, hi = NAN;
+    cr_assert_eq(sscanf(out, "%lf %lf", &lo, &hi), 2, "%s", out);
+    cr_expect(lo <= 0.001 && hi >= 1, "colour range [%g, %g] leaves out a beta of 0.001..1", lo, hi);
+}
+
+/* Seeds of one configuration share a colour in the training curve (one legend entry per
+** configuration), and a log axis under two decades is labelled at 1, 2 and 5 of each decade. */
+Test(plot, seeds_share_a_colour_and_short_log_axes_have_minor_labels) {
+    need_gnuplot();
+    const char *exp = fixture("seeds", true);
+    static char sids[4][17] = { "a1a1a1a1a1a1", "b2b2b2b2b2b2", "c3c3c3c3c3c3", "a1a1a1a1a1a1" };
+    const char *stitles[4] = { "{beta=0.1,seed=1}", "{beta=0.1,seed=2}", "{beta=0.2,seed=1}", "{beta=0.2,seed=2}" };
+    memcpy(sids[3], "d4d4d4d4d4d4", 13);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "cp -r '%s/a1a1a1a1a1a1' '%s/d4d4d4d4d4d4'", exp, exp);
+    cr_assert_eq(system(cmd), 0);
+    FILE *f = open_w(exp, NULL, "summary.csv");
+    fprintf(f, "beta,n,test_error_mean,test_error_sd,test_error_ci95\n0.1,2,0.12,0.01,0.09\n0.2,2,0.15,0.01,0.09\n"
+               "0.5,2,0.3,0.01,0.09\n");
+    fclose(f);
+    lb_plot_opts o[2];
+    lb_plot_opts_default(&o[0], "training_curve");
+    lb_plot_opts_default(&o[1], "error_vs");
+    cr_assert_eq(lb_plot_run(o, 2, exp, sids, stitles, 4, true), 0);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/plots/training_curve.gp", exp);
+    char *gp = tu_read_file(path, NULL);
+    cr_assert_not_null(gp);
+    cr_expect_not_null(strstr(gp, "group = '1 1 2 2'\n"), "%.600s", gp);
+    cr_expect_not_null(strstr(gp, "ng = 2\n"));
+    cr_expect_not_null(strstr(gp, "GT[2] = 'beta=0.2'\n"));
+    free(gp);
+    snprintf(path, sizeof path, "%s/plots/error_vs_beta.svg", exp);
+    char *svg = tu_read_file(path, NULL);
+    cr_assert_not_null(svg);
+    cr_expect_not_null(strstr(svg, ">0.2</tspan>"), "no tick label 0.2 on the beta axis");
+    cr_expect_not_null(strstr(svg, ">0.5</tspan>"), "no tick label 0.5 on the beta axis");
+    free(svg);
+}
+
+/* info.csv with the audit's columns (measure.audit): the plane draws each estimate's interval as
+** error bars (#9f9f9f) and greys the estimates not told from zero (#b7b7b7); without them, neither. */
+Test(plot, audit_columns_draw_intervals_and_grey_the_undistinguished) {
+    need_gnuplot();
+    const char *exp = fixture("audit", true);
+    char path[1200], cmd[2600];
+    snprintf(path, sizeof path, "%s/%s/info.csv", exp, ids[0]);
+    snprintf(cmd, sizeof cmd, "awk -F, 'NR==1{print $0\",ixz_lo,ixz_hi,izy_lo,izy_hi,izy_shuffle,distinct_from_zero\"; next}"
+             " {print $0\",\"$5*0.8\",\"$5*1.2\",\"$6-0.3\",\"$6+0.3\",0.01,\"(NR%%3==0?0:1)}' '%s' > '%s.new' && mv '%s.new' '%s'",
+             path, path, path, path);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(draw_all(exp, NULL), 0, "%s", out);
+    for (int p = 0; p < 2; p++) {
+        snprintf(path, sizeof path, "%s/plots/info_plane_beta=%g.gp", exp, betas[p]);
+        char *gp = tu_read_file(path, NULL);
+        cr_assert_not_null(gp);
+        cr_expect_not_null(strstr(gp, p == 0 ? "audit = 1\n" : "audit = 0\n"), "point %d", p);
+        free(gp);
+        snprintf(path, sizeof path, "%s/plots/info_plane_beta=%g.svg", exp, betas[p]);
+        char *svg = tu_read_file(path, NULL);
+        cr_assert_not_null(svg);
+        bool bars = strstr(svg, "<path stroke='rgb(159, 159, 159)'") != NULL, grey = strstr(svg, "rgb(183, 183, 183)") != NULL;
+        cr_expect(p == 0 ? bars && grey : !bars && !grey, "point %d: error bars %d, grey points %d", p, bars, grey);
+        free(svg);
+    }
+}

@@ -29,10 +29,11 @@ run() {     # run DIR [ARGS...]: vibrun inside DIR
   local d=$1; shift
   (cd "$d" && "$VIBRUN" --quiet fault_tiny.lua "$@")
 }
-# The files compared: everything but wall-clock timing (timing.csv, info_timing.csv), figures
+# The files compared: everything but wall-clock times (timing.csv, info_timing.csv, run.txt,
+# report.html), figures
 # and locks.
 digest() {
-  (cd "$1/runs/fault_tiny" && find . -type f ! -name '*timing.csv' ! -name lock ! -path './plots/*' \
+  (cd "$1/runs/fault_tiny" && find . -type f ! -name '*timing.csv' ! -name lock ! -name run.txt ! -name report.html ! -path './plots/*' \
      -print0 | sort -z | xargs -0 sha256sum)
 }
 
