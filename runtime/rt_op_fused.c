@@ -144,3 +144,46 @@ void rt_gauss_kl_bwd(rt_ctx *c, rt_tensor *out) {
         if (dsigma) for (int k = 0; k < K; k++) dsigma[(size_t)i * K + k] += g * (s[k] - 1.0f / s[k]);
     }
 }
+
+// ---- maximum over one axis ----
+
+/* The maximum along `axis`; its gradient goes to the first maximal element (in index order), as
+** maxpool2d's does, so ties are deterministic. */
+rt_tensor *rt_max(rt_ctx *c, rt_tensor *x, int axis, bool keepdim) {
+    if (axis < 0) axis += x->ndim;
+    RT_ASSERT(axis >= 0 && axis < x->ndim);
+    int ndim = 0, shape[RT_MAX_DIMS];
+    for (int i = 0; i < x->ndim; i++) {
+        if (i != axis) shape[ndim++] = x->shape[i];
+        else if (keepdim) shape[ndim++] = 1;
+    }
+    if (ndim == 0) shape[ndim++] = 1;
+    rt_tensor *out = rt_node_new(c, RT_OP_MAX, ndim, shape, x, NULL, NULL);
+    out->iparam[0] = axis;
+    int64_t outer, len, inner;
+    lse_split(x, axis, &outer, &len, &inner);
+    int32_t *arg = rt_arena_alloc_raw(&c->step, (size_t)(outer * inner) * sizeof *arg);
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t k = 0; k < inner; k++) {
+            const float *px = x->data + o * len * inner + k;
+            int32_t best = 0;
+            for (int64_t j = 1; j < len; j++)
+                if (px[j * inner] > px[best * inner]) best = (int32_t)j;
+            arg[o * inner + k] = best;
+            out->data[o * inner + k] = px[best * inner];
+        }
+    out->aux = arg;
+    return out;
+}
+
+void rt_max_bwd(rt_ctx *c, rt_tensor *out) {
+    rt_tensor *x = out->src[0];
+    float *dx = rt_src_grad(c, x);
+    if (!dx) return;
+    const int32_t *arg = out->aux;
+    int64_t outer, len, inner;
+    lse_split(x, out->iparam[0], &outer, &len, &inner);
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t k = 0; k < inner; k++)
+            dx[o * len * inner + (int64_t)arg[o * inner + k] * inner + k] += out->grad[o * inner + k];
+}
