@@ -627,3 +627,94 @@ double nn_expr_eval_double(const nn_xgraph *g, double *const *vals, const rt_ten
     free(v);
     return s;
 }
+
+// ---- the gradient check ----
+
+rt_status nn_expr_gradcheck(const nn_xgraph *g, nn_model *m, const float *x, const int32_t *y, int B,
+                            int per_value, nn_xcheck *out, rt_err *err) {
+    memset(out, 0, sizeof *out);
+    out->node = -1;
+    rt_ctx c;
+    rt_ctx_init(&c, 1u << 20);
+    rt_rng noise;
+    rt_rng_seed(&noise, 1);
+    rt_tensor *xt = rt_tensor_new_raw(&c, 2, (int[]){ B, m->in });
+    memcpy(xt->data, x, (size_t)B * (size_t)m->in * sizeof *x);
+    c.grad_enabled = false;
+    nn_fwd f = { &c, false, &noise, 0, B, 0 };
+    rt_tensor *logits = nn_model_forward(m, &f, xt);
+    nn_xin in = { logits, xt, y, B, 0.0, NULL };
+    rt_tensor **leaf = rt_arena_alloc(&c.step, (size_t)g->n * sizeof *leaf);
+    double **vals = calloc((size_t)g->n, sizeof *vals);
+    if (!vals) {
+        rt_ctx_free(&c);
+        return rt_err_set(err, RT_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < g->n; i++) {
+        if (g->nodes[i].op != NN_X_VALUE) continue;
+        rt_tensor *v = nn_expr_value(g, i, m, &c, &in);
+        rt_tensor *l = rt_tensor_new_raw(&c, v->ndim, v->shape);
+        memcpy(l->data, v->data, (size_t)v->n * sizeof *v->data);
+        if (nn_expr_value_differentiable(&g->nodes[i])) l->flags |= RT_NEEDS_GRAD;
+        leaf[i] = l;
+        vals[i] = malloc((size_t)l->n * sizeof *vals[i]);
+        RT_ASSERT(vals[i]);
+        for (int64_t k = 0; k < l->n; k++) vals[i][k] = (double)l->data[k];
+    }
+    c.grad_enabled = true;
+    in.leaf = leaf;
+    rt_tensor *loss = rt_mean(&c, nn_expr_forward(g, m, &c, &in), RT_ALL, false);
+    rt_status st = RT_OK;
+    if (!isfinite(loss->data[0]))
+        st = rt_err_set(err, RT_ERR_ARG, "the term is %g on the check's batch; the check needs a finite value",
+                        (double)loss->data[0]);
+    if (!st && (loss->flags & RT_NEEDS_GRAD)) rt_backward(&c, loss);
+    /* The derivatives, then their errors against a floor from the largest of them. */
+    int cap = 0;
+    for (int i = 0; i < g->n; i++) cap += leaf[i] && (leaf[i]->flags & RT_NEEDS_GRAD) ? per_value : 0;
+    double *num = calloc((size_t)(cap ? cap : 1), sizeof *num), *ana = calloc((size_t)(cap ? cap : 1), sizeof *ana);
+    int *at = calloc((size_t)(cap ? cap : 1), sizeof *at);
+    int64_t *el = calloc((size_t)(cap ? cap : 1), sizeof *el);
+    RT_ASSERT(num && ana && at && el);
+    int n = 0;
+    double scale = 0.0;
+    for (int i = 0; i < g->n && !st; i++) {
+        rt_tensor *l = leaf[i];
+        if (!l || !(l->flags & RT_NEEDS_GRAD)) continue;
+        int64_t step = l->n > per_value ? l->n / per_value : 1;
+        for (int64_t k = 0; k < l->n && n < cap; k += step) {
+            double v = vals[i][k], h = 1e-5 * (fabs(v) > 1.0 ? fabs(v) : 1.0);
+            vals[i][k] = v + h;
+            double fp = nn_expr_eval_double(g, vals, (const rt_tensor *const *)leaf);
+            vals[i][k] = v - h;
+            double fm = nn_expr_eval_double(g, vals, (const rt_tensor *const *)leaf);
+            vals[i][k] = v;
+            num[n] = (fp - fm) / (2.0 * h);
+            ana[n] = l->grad ? (double)l->grad[k] : 0.0;
+            at[n] = i;
+            el[n] = k;
+            scale = fabs(num[n]) > scale ? fabs(num[n]) : scale;
+            n++;
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        double d = fabs(ana[k] - num[k]), den = fabs(ana[k]) > fabs(num[k]) ? fabs(ana[k]) : fabs(num[k]);
+        if (den < 1e-3 * scale) den = 1e-3 * scale;
+        double e = den > 0.0 ? d / den : 0.0;
+        if (!isfinite(ana[k]) || !isfinite(num[k])) e = INFINITY;
+        if (e > out->worst || out->node < 0) {
+            out->worst = e;
+            out->node = at[k];
+            out->element = el[k];
+        }
+    }
+    out->checked = n;
+    free(num);
+    free(ana);
+    free(at);
+    free(el);
+    for (int i = 0; i < g->n; i++) free(vals[i]);
+    free(vals);
+    rt_ctx_free(&c);
+    return st;
+}

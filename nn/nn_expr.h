@@ -107,4 +107,19 @@ bool nn_expr_value_differentiable(const nn_xnode *v);
 ** gradient check. Every row count is the batch's (evaluation at the mean: no tiling). */
 double nn_expr_eval_double(const nn_xgraph *g, double *const *vals, const rt_tensor *const *shapes);
 
+/* The gradient check of one custom term (vibrun --gradcheck): the model's values on the first B
+** examples of x (n examples of dim features) and y, in evaluation at the mean (every row count is
+** B, no noise), become leaves; the term's batch mean is differentiated on the tape (float) and by
+** central differences of nn_expr_eval_double (double) with respect to up to `per_value` elements of
+** each value a gradient reaches. worst: the largest |tape - numeric| / max(|tape|, |numeric|,
+** 1e-3 max|numeric|) over them; checked: how many derivatives were compared. */
+typedef struct nn_xcheck {
+    double worst;
+    int checked;
+    int node;                   /* the value node of the worst derivative */
+    int64_t element;
+} nn_xcheck;
+rt_status nn_expr_gradcheck(const nn_xgraph *g, nn_model *m, const float *x, const int32_t *y, int B,
+                            int per_value, nn_xcheck *out, rt_err *err);
+
 #endif
