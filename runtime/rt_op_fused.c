@@ -77,16 +77,22 @@ static void lse_split(const rt_tensor *x, int axis, int64_t *outer, int64_t *len
     }
 }
 
-rt_tensor *rt_logsumexp(rt_ctx *c, rt_tensor *x, int axis, bool keepdim) {
-    if (axis < 0) axis += x->ndim;
-    RT_ASSERT(axis >= 0 && axis < x->ndim);
+/* The output of a reduction of x over one axis (negative from the end): the axis made
+** non-negative, and the output node of op with that axis dropped (kept as 1 with keepdim). */
+static rt_tensor *axis_node(rt_ctx *c, int op, rt_tensor *x, int *axis, bool keepdim) {
+    if (*axis < 0) *axis += x->ndim;
+    RT_ASSERT(*axis >= 0 && *axis < x->ndim);
     int ndim = 0, shape[RT_MAX_DIMS];
     for (int i = 0; i < x->ndim; i++) {
-        if (i != axis) shape[ndim++] = x->shape[i];
+        if (i != *axis) shape[ndim++] = x->shape[i];
         else if (keepdim) shape[ndim++] = 1;
     }
     if (ndim == 0) shape[ndim++] = 1;
-    rt_tensor *out = rt_node_new(c, RT_OP_LOGSUMEXP, ndim, shape, x, NULL, NULL);
+    return rt_node_new(c, op, ndim, shape, x, NULL, NULL);
+}
+
+rt_tensor *rt_logsumexp(rt_ctx *c, rt_tensor *x, int axis, bool keepdim) {
+    rt_tensor *out = axis_node(c, RT_OP_LOGSUMEXP, x, &axis, keepdim);
     out->iparam[0] = axis;
     int64_t outer, len, inner;
     lse_split(x, axis, &outer, &len, &inner);
@@ -150,15 +156,7 @@ void rt_gauss_kl_bwd(rt_ctx *c, rt_tensor *out) {
 /* The maximum along `axis`; its gradient goes to the first maximal element (in index order), as
 ** maxpool2d's does, so ties are deterministic. */
 rt_tensor *rt_max(rt_ctx *c, rt_tensor *x, int axis, bool keepdim) {
-    if (axis < 0) axis += x->ndim;
-    RT_ASSERT(axis >= 0 && axis < x->ndim);
-    int ndim = 0, shape[RT_MAX_DIMS];
-    for (int i = 0; i < x->ndim; i++) {
-        if (i != axis) shape[ndim++] = x->shape[i];
-        else if (keepdim) shape[ndim++] = 1;
-    }
-    if (ndim == 0) shape[ndim++] = 1;
-    rt_tensor *out = rt_node_new(c, RT_OP_MAX, ndim, shape, x, NULL, NULL);
+    rt_tensor *out = axis_node(c, RT_OP_MAX, x, &axis, keepdim);
     out->iparam[0] = axis;
     int64_t outer, len, inner;
     lse_split(x, axis, &outer, &len, &inner);
