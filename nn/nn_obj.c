@@ -81,10 +81,13 @@ static bool draws_particles(const nn_model *m) {
 }
 
 /* Adds layer li to the layers whose outputs the forward pass keeps for the objective. */
-static void keep_layer(nn_obj *o, int li) {
+static bool keep_layer(nn_obj *o, int li) {
     for (int k = 0; k < o->nkeep; k++)
-        if (o->keep[k] == li) return;
-    if (li >= 0 && o->nkeep < (int)(sizeof o->keep / sizeof o->keep[0])) o->keep[o->nkeep++] = li;
+        if (o->keep[k] == li) return true;
+    if (li < 0) return true;
+    if (o->nkeep == (int)(sizeof o->keep / sizeof o->keep[0])) return false;
+    o->keep[o->nkeep++] = li;
+    return true;
 }
 
 static rt_status check_term(nn_obj *o, int i, nn_model *m, rt_err *err) {
@@ -171,7 +174,9 @@ static rt_status check_term(nn_obj *o, int i, nn_model *m, rt_err *err) {
         if (st) return st;
         o->layer[i] = t->graph->rate_layer;
         int reads[NN_XMAX_NODES], n = nn_expr_layers(t->graph, reads, NN_XMAX_NODES);
-        for (int k = 0; k < n; k++) keep_layer(o, reads[k]);
+        for (int k = 0; k < n; k++)
+            if (!keep_layer(o, reads[k]))
+                return term_err(err, t, "the objective reads more than %d layers", (int)(sizeof o->keep / sizeof o->keep[0]));
         break;
     }
     case NN_TERM_LOGVAR: case NN_TERM_L2:
@@ -233,7 +238,7 @@ rt_status nn_obj_build(nn_obj *o, const nn_term_spec *terms, int n, const nn_exp
             if (o->layer[i] < 0)
                 return term_err(err, t, "reads layer '%s', but the model has no layer of that name", t->layer);
         }
-        if (t->kind != NN_TERM_CUSTOM) keep_layer(o, o->layer[i]);
+        if (t->kind != NN_TERM_CUSTOM) keep_layer(o, o->layer[i]);     /* one per term: room for all */
         st = check_term(o, i, m, err);
     }
     o->n = n;

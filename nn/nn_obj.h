@@ -117,7 +117,7 @@ typedef struct nn_obj {
     nn_expr_ins expr[NN_MAX_EXPR];
     int nexpr;                  /* 0: the weighted sum */
     bool classifies;            /* some term compares the output with labels: error is meaningful */
-    int keep[NN_MAX_TERMS * 4]; /* the layers whose outputs the terms read (nn_model_forward_step) */
+    int keep[NN_XMAX_NODES];    /* the layers whose outputs the terms read (nn_model_forward_step) */
     int nkeep;
 } nn_obj;
 
