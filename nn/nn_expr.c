@@ -246,7 +246,8 @@ static rt_status check_node(nn_xgraph *g, int i, const nn_model *m, const char *
     }
 }
 
-rt_status nn_expr_build(nn_xgraph *g, const nn_model *m, const char *term, const char *rate_layer_name, rt_err *err) {
+rt_status nn_expr_build(nn_xgraph *g, const nn_model *m, const char *term, const char *term_where,
+                        const char *rate_layer_name, rt_err *err) {
     if (g->n <= 0) return rt_err_set(err, RT_ERR_ARG, "term '%s': the expression is empty", term);
     g->labels = false;
     for (int i = 0; i < g->n; i++) {
@@ -272,7 +273,7 @@ rt_status nn_expr_build(nn_xgraph *g, const nn_model *m, const char *term, const
         if (rate_layer_name && rate_layer_name[0]) {
             g->rate_layer = nn_model_find(m, rate_layer_name);
             if (g->rate_layer < 0)
-                return rt_err_set(err, RT_ERR_ARG, "%s: term '%s': rate: layer '%s' is not in the model", r->where, term,
+                return rt_err_set(err, RT_ERR_ARG, "%s: term '%s': rate: layer '%s' is not in the model", term_where, term,
                                   rate_layer_name);
         } else {
             for (int i = 0; i < g->n; i++) {
@@ -280,13 +281,13 @@ rt_status nn_expr_build(nn_xgraph *g, const nn_model *m, const char *term, const
                 if (x->op != NN_X_VALUE || x->layer < 0 || !nn_layer_stochastic(&m->layers[x->layer].spec)) continue;
                 if (g->rate_layer >= 0 && g->rate_layer != x->layer)
                     return rt_err_set(err, RT_ERR_ARG, "%s: term '%s': rate = true, and the expression reads two stochastic "
-                                      "layers ('%s', '%s'); say which one's I(X;Z) it bounds with layer = \"...\"", r->where,
+                                      "layers ('%s', '%s'); say which one's I(X;Z) it bounds with layer = \"...\"", term_where,
                                       term, m->layers[g->rate_layer].spec.name, m->layers[x->layer].spec.name);
                 g->rate_layer = x->layer;
             }
             if (g->rate_layer < 0)
                 return rt_err_set(err, RT_ERR_ARG, "%s: term '%s': rate = true, and the expression reads no stochastic "
-                                  "layer; say which layer's I(X;Z) it bounds with layer = \"...\"", r->where, term);
+                                  "layer; say which layer's I(X;Z) it bounds with layer = \"...\"", term_where, term);
         }
     }
     return RT_OK;

@@ -77,10 +77,10 @@ const char *nn_xop_name(nn_xop op);
 bool nn_xop_parse(const char *s, nn_xop *op);
 
 /* Resolves the value names and checks every shape; errors name the script line of the failing
-** node and the term. rate_layer_name: the layer the term bounds ("" = the one stochastic layer it
-** reads). */
-rt_status nn_expr_build(nn_xgraph *g, const nn_model *m, const char *term, const char *rate_layer_name,
-                        rt_err *err);
+** node and the term (term_where, the line that declared it, for the rate). rate_layer_name: the
+** layer the term bounds ("" = the one stochastic layer it reads). */
+rt_status nn_expr_build(nn_xgraph *g, const nn_model *m, const char *term, const char *term_where,
+                        const char *rate_layer_name, rt_err *err);
 /* The layers whose outputs the graph reads (for nn_model_forward_step's keep list); returns how many
 ** were written to out (at most cap). */
 int nn_expr_layers(const nn_xgraph *g, int *out, int cap);

@@ -170,7 +170,7 @@ static rt_status check_term(nn_obj *o, int i, nn_model *m, rt_err *err) {
         break;
     case NN_TERM_CUSTOM: {
         if (!t->graph) RT_ABORT("custom term '%s' without an expression", t->name);
-        rt_status st = nn_expr_build(t->graph, m, t->name, t->layer, err);
+        rt_status st = nn_expr_build(t->graph, m, t->name, t->where, t->layer, err);
         if (st) return st;
         o->layer[i] = t->graph->rate_layer;
         int reads[NN_XMAX_NODES], n = nn_expr_layers(t->graph, reads, NN_XMAX_NODES);
