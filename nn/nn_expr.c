@@ -683,7 +683,7 @@ rt_status nn_expr_gradcheck(const nn_xgraph *g, nn_model *m, const float *x, con
         rt_tensor *l = leaf[i];
         if (!l || !(l->flags & RT_NEEDS_GRAD)) continue;
         int64_t step = l->n > per_value ? l->n / per_value : 1;
-        for (int64_t k = 0; k < l->n && n < cap; k += step) {
+        for (int64_t k = 0, taken = 0; k < l->n && taken < per_value; k += step, taken++) {
             double v = vals[i][k], h = 1e-5 * (fabs(v) > 1.0 ? fabs(v) : 1.0);
             vals[i][k] = v + h;
             double fp = nn_expr_eval_double(g, vals, (const rt_tensor *const *)leaf);
