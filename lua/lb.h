@@ -34,6 +34,7 @@ typedef struct lb_opts {
     const char *out;                    /* output root, default "runs" */
     const char *replay_config;          /* set when replaying a config.lua: its path */
     bool check;                         /* validate and print the model summary only */
+    bool gradcheck;                     /* check the custom terms' gradients only */
     bool quiet;
     bool resume;
     bool traceback;

@@ -252,6 +252,43 @@ static bool read_layers(lua_State *L, lb_point *p, char *msg, size_t size) {
     return true;
 }
 
+/* A custom term's graph (vib.term.custom): the flat node list vib.lua recorded; nn_expr_build
+** checks it against the model. */
+static bool read_graph(lua_State *L, nn_term_spec *t, char *msg, size_t size) {
+    lua_getfield(L, -1, "graph");
+    int n = (int)luaL_len(L, -1);
+    if (n > NN_XMAX_NODES) {
+        lua_pop(L, 1);
+        return fail(msg, size, "%s: term '%s': the expression has %d operations; at most %d are supported", t->where,
+                    t->name, n, NN_XMAX_NODES);
+    }
+    nn_xgraph *g = rt_xcalloc(1, sizeof *g);
+    nn_xnode *nodes = rt_xcalloc((size_t)(n > 0 ? n : 1), sizeof *nodes);
+    g->nodes = nodes;
+    g->n = n;
+    t->graph = g;
+    for (int i = 0; i < n; i++) {
+        lua_geti(L, -1, i + 1);
+        nn_xnode *x = &nodes[i];
+        char op[32];
+        get_str(L, "op", "", op, sizeof op);
+        if (!nn_xop_parse(op, &x->op)) RT_ABORT("vib.lua made a tensor op '%s'", op);
+        x->a = (int)get_int(L, "a", 0) - 1;
+        x->b = (int)get_int(L, "b", 0) - 1;
+        x->axis = (int)get_int(L, "axis", NN_X_ALL);
+        x->keepdim = get_bool(L, "keepdim", false);
+        x->v0 = (float)get_num(L, "v0", 0.0);
+        x->v1 = (float)get_num(L, "v1", 0.0);
+        get_str(L, "name", "", x->name, sizeof x->name);
+        get_str(L, "where", "", x->where, sizeof x->where);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    g->per_batch = get_bool(L, "per_batch", false);
+    g->rate = get_bool(L, "rate", false);
+    return true;
+}
+
 static bool read_terms(lua_State *L, lb_point *p, char *msg, size_t size) {
     lua_getfield(L, -1, "objective");
     int n = (int)luaL_len(L, -1);
@@ -267,6 +304,7 @@ static bool read_terms(lua_State *L, lb_point *p, char *msg, size_t size) {
         if (!nn_term_kind_parse(kind, &k)) RT_ABORT("vib.lua made a term of unknown kind '%s'", kind);
         nn_term_spec *t = &p->terms[i];
         *t = nn_term_spec_default(k);
+        p->nterms = i + 1;              /* lb_points_free frees the custom graphs read so far */
         get_str(L, "where", "", t->where, sizeof t->where);
         get_str(L, "name", kind, t->name, sizeof t->name);
         get_str(L, "layer", "", t->layer, sizeof t->layer);
@@ -287,6 +325,7 @@ static bool read_terms(lua_State *L, lb_point *p, char *msg, size_t size) {
         t->h = (nn_term_h)h;
         t->sched_epochs = (float)get_num(L, "schedule_epochs", 0.0);
         t->sched_from = (float)get_num(L, "schedule_from", 0.0);
+        if (k == NN_TERM_CUSTOM && !read_graph(L, t, msg, size)) return lua_pop(L, 2), false;
         lua_pop(L, 1);
         if (!(t->weight >= 0.0f) || !isfinite(t->weight))
             return lua_pop(L, 1), fail(msg, size, "%s: term '%s': weight=%g must be a finite number >= 0",
@@ -883,6 +922,11 @@ void lb_points_free(lb_points *pts) {
         free((void *)(uintptr_t)p->load.layers);
         if (p->loaded) nn_weights_free(p->loaded);
         free(p->loaded);
+        for (int k = 0; k < p->nterms; k++)
+            if (p->terms[k].graph) {
+                free(p->terms[k].graph->nodes);
+                free(p->terms[k].graph);
+            }
     }
     free(pts->p);
     free(pts->plots);

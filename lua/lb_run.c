@@ -720,6 +720,70 @@ static int run_check(const run *r) {
     return code;
 }
 
+/* --gradcheck: each custom term of every selected point, its gradient against finite differences in
+** double on the first examples of the training split (nn_expr_gradcheck), at the point's initial
+** parameters. 1 when a term's worst relative error exceeds GRADCHECK_TOL. */
+#define GRADCHECK_TOL 1e-2
+#define GRADCHECK_BATCH 8
+static int run_gradcheck(const run *r) {
+    data_cache dc = { 0 };
+    int code = 0, terms = 0;
+    for (int i = 0; i < r->n && code != 2; i++) {
+        if (!selected(r, i)) continue;
+        lb_point *p = &r->pts->p[i];
+        if (!dc.key || strcmp(p->data_key, dc.key) != 0) {
+            nn_dataset_free(&dc.train);
+            nn_dataset_free(&dc.test);
+            free(dc.key);
+            memset(&dc, 0, sizeof dc);
+            if (!load_data(r->o->script, p, &dc)) { code = 2; break; }
+        }
+        rt_err err = { 0 };
+        nn_model m;
+        nn_obj obj;
+        if (point_build(p, &dc, &m, &obj, &err) != RT_OK) {
+            report(err.msg);
+            code = 2;
+            break;
+        }
+        rt_rng init;
+        rt_rng_stream(&init, p->train.seed, p->train.point, RT_STREAM_INIT);
+        nn_model_init(&m, &init);
+        int B = dc.train.n < GRADCHECK_BATCH ? dc.train.n : GRADCHECK_BATCH;
+        int32_t idx[GRADCHECK_BATCH], y[GRADCHECK_BATCH];
+        for (int k = 0; k < B; k++) idx[k] = k;
+        float *x = rt_xmalloc((size_t)B * (size_t)dc.train.dim * sizeof *x);
+        nn_data_gather(&dc.train, idx, B, x, y);
+        printf("point %d/%d %s %s\n", i + 1, r->n, r->ids[i], p->params_title);
+        for (int t = 0; t < obj.n; t++) {
+            const nn_term_spec *ts = &obj.terms[t];
+            if (ts->kind != NN_TERM_CUSTOM) continue;
+            terms++;
+            nn_xcheck ck;
+            if (nn_expr_gradcheck(ts->graph, &m, x, y, B, 64, &ck, &err) != RT_OK) {
+                fprintf(stderr, "vibrun: %s: term '%s': %s\n", ts->where, ts->name, err.msg);
+                code = code ? code : 1;
+                err = (rt_err){ 0 };
+                continue;
+            }
+            bool bad = !(ck.worst <= GRADCHECK_TOL);
+            const nn_xnode *v = ck.node >= 0 ? &ts->graph->nodes[ck.node] : NULL;
+            printf("  term '%s': worst relative error %.3g over %d derivatives", ts->name, ck.worst, ck.checked);
+            if (v) printf(" (at %s[%lld], %s)", v->name, (long long)ck.element, v->where);
+            printf("%s\n", bad ? ": LARGE: the tape's gradient is not the derivative of the value (a stop_gradient, "
+                   "a kink, or an op's backward)" : "");
+            if (bad && !code) code = 1;
+        }
+        free(x);
+        nn_model_free(&m);
+    }
+    if (!code && !terms) printf("no custom terms (vib.term.custom) to check\n");
+    nn_dataset_free(&dc.train);
+    nn_dataset_free(&dc.test);
+    free(dc.key);
+    return code == 2 ? 1 : code;
+}
+
 /* What training the selected points came to. */
 typedef struct tally {
     int done, diverged, interrupted, busy;
@@ -881,6 +945,7 @@ int lb_run_points(const lb_opts *o, lb_points *pts) {
     warn_replay(&r);
     if (o->list) code = run_list(&r);
     else if (o->check) code = run_check(&r);
+    else if (o->gradcheck) code = run_gradcheck(&r);
     else if (o->slurm) code = run_slurm(&r);
     else if (o->merge) code = run_merge(&r);
     else {

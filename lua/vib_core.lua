@@ -264,5 +264,5 @@ end
 return {
   call_user = call_user, TAG = TAG, user_where = user_where, source_where = source_where, known_keys = known_keys, fail = fail,
   fail_at = fail_at, sorted_keys = sorted_keys, is_int = is_int, check_value = check_value, fields = fields,
-  with = with, tracked = tracked, check_value_type = check_value_type,
+  with = with, tracked = tracked, check_value_type = check_value_type, getinfo = getinfo,
 }

@@ -19,6 +19,10 @@ local function as_expr(v, where)
   if type(v) == "number" then return { [TAG] = "expr", op = "const", value = v } end
   local k = vib.kind(v)
   if k == "term" or k == "expr" then return v end
+  if k == "tensor" then
+    error(string.format("%s: an objective expression combines terms and numbers; a tensor expression becomes a term "
+                        .. "through vib.term.custom { name = ..., value = function(v) ... end }", where or user_where() or "?"), 0)
+  end
   error(string.format("%s: an objective expression combines terms (vib.term.*) and numbers, got %s",
                       where or user_where() or "?", k or type(v)), 0)
 end
@@ -35,10 +39,142 @@ EXPR.__pow = function(a, b)
   if b == 2 then return node("square", a) elseif b == 0.5 then return node("sqrt", a) end
   fail("objective expressions raise to the power 2 or 0.5 only (x^2, x^0.5)")
 end
-function vib.log(x) return node("log", x) end
-function vib.exp(x) return node("exp", x) end
-function vib.sqrt(x) return node("sqrt", x) end
-function vib.square(x) return node("square", x) end
+
+-- ---- tensor expressions: the values a custom term reads and the ops over them ----------------
+
+-- A node of a custom term's graph: { op, a, b (operand nodes), axis, keepdim, v0, v1, name, where }.
+-- nn/nn_expr.c checks the shapes against the model and runs the ops; here they are only recorded,
+-- each with the script line of the operation.
+local TENSOR = {}
+local getinfo = core.getinfo
+local function tensor_where(opname)
+  -- An op called in a tail position (`return x:sum(2)`) leaves no frame of its caller: the lines
+  -- of the user function being called (core.call_user) tell where instead. The DSL's own calls
+  -- below are never tail calls (`return (f(x))`: the parentheses keep the caller's frame), so a
+  -- tail call seen before the user's frame is the user's.
+  for level = 2, 50 do
+    local info = getinfo(level, "St")
+    if not info or info.source:sub(1, 4) ~= "=vib" then break end
+    if info.istailcall then return core.source_where(opname) end
+  end
+  return user_where() or core.source_where(opname)
+end
+local function is_tensor(v) return vib.kind(v) == "tensor" end
+local function tnode(opname, fields_)
+  local n = { [TAG] = "tensor", op = opname, where = tensor_where(opname) }
+  for k, v in pairs(fields_ or {}) do n[k] = v end
+  setmetatable(n, TENSOR)
+  return n
+end
+local function as_tensor(v, opname)
+  if is_tensor(v) then return v end
+  if type(v) == "number" then
+    local n = setmetatable({ [TAG] = "tensor", op = "const", v0 = v, where = user_where() or "?" }, TENSOR)
+    return n
+  end
+  local k = vib.kind(v)
+  fail(string.format("%s: tensor expressions combine values (vib.value, v.<name>) and numbers, got %s%s", opname,
+                     k or type(v), (k == "term" or k == "expr") and "; terms combine in the objective, not inside a custom term" or ""))
+end
+local function bin(opname, a, b)
+  local n = tnode(opname, { a = as_tensor(a, opname), b = as_tensor(b, opname) })
+  return n
+end
+local function un(opname, a, extra)
+  local f = { a = as_tensor(a, opname) }
+  for k, v in pairs(extra or {}) do f[k] = v end
+  local n = tnode(opname, f)
+  return n
+end
+-- Lua's axes count from 1 (1: the rows, 2: the features), negative from the end; nil: every element.
+local ALL = 99
+local function axis_of(opname, axis)
+  if axis == nil then return ALL end
+  if not core.is_int(axis) or axis == 0 then
+    fail(string.format("%s: axis must be a non-zero integer (1: rows, 2: features, -1: the last), got %s", opname, tostring(axis)))
+  end
+  return axis > 0 and axis - 1 or axis
+end
+
+local T = {}        -- the ops, as methods (x:sum(2)) and as vib.fn.* functions
+for _, name in ipairs({ "exp", "log", "softplus", "sigmoid", "tanh", "square", "sqrt", "abs" }) do
+  T[name] = function(x) return (un(name, x)) end
+end
+function T.clamp(x, lo, hi)
+  if type(lo) ~= "number" or type(hi) ~= "number" then fail("clamp: give the bounds as numbers, x:clamp(lo, hi)") end
+  return (un("clamp", x, { v0 = lo, v1 = hi }))
+end
+for _, name in ipairs({ "sum", "mean", "logsumexp", "max" }) do
+  T[name] = function(x, axis, keepdim)
+    if keepdim ~= nil and type(keepdim) ~= "boolean" then fail(name .. ": keepdim must be true or false") end
+    return (un(name, x, { axis = axis_of(name, axis), keepdim = keepdim or nil }))
+  end
+end
+function T.softmax(x, axis) return (un("softmax", x, { axis = axis_of("softmax", axis or -1) })) end
+function T.log_softmax(x, axis) return (un("log_softmax", x, { axis = axis_of("log_softmax", axis or -1) })) end
+function T.matmul(a, b) return (bin("matmul", a, b)) end
+function T.transpose(x) return (un("transpose", x)) end
+T.t = T.transpose
+-- Squared Euclidean distances between the rows of a and those of b (of a itself without b).
+function T.pdist(a, b)
+  if b == nil then return (un("pdist", a)) end
+  return (bin("pdist", a, b))
+end
+-- x[i, label_i] for each row i: labels is v.labels.
+function T.gather(x, labels) return (bin("gather", x, labels)) end
+function T.stop_gradient(x) return (un("stop_gradient", x)) end
+TENSOR.__index = function(t, k)
+  if T[k] then return T[k] end
+  -- v.z.mu: a parameter of the stochastic layer a value names
+  if rawget(t, "op") == "value" and not rawget(t, "name"):find(".", 1, true) and type(k) == "string" then
+    return (vib.value(rawget(t, "name") .. "." .. k))
+  end
+  return nil
+end
+TENSOR.__add = function(a, b) return (bin("add", a, b)) end
+TENSOR.__sub = function(a, b) return (bin("sub", a, b)) end
+TENSOR.__mul = function(a, b) return (bin("mul", a, b)) end
+TENSOR.__div = function(a, b) return (bin("div", a, b)) end
+TENSOR.__unm = function(a) return (un("neg", a)) end
+TENSOR.__pow = function(a, b)
+  if b == 2 then return (un("square", a)) elseif b == 0.5 then return (un("sqrt", a)) end
+  fail("tensor expressions raise to the power 2 or 0.5 only (x^2, x^0.5); write x:exp() and x:log() for others")
+end
+
+-- A named value of the model (nn/nn_expr.h lists them): "h1", "z.mu", "logits", "labels", ...
+function vib.value(name)
+  if type(name) ~= "string" or name == "" then fail("vib.value: give the name of a value, e.g. vib.value \"h1\"") end
+  return (tnode("value", { name = name }))
+end
+vib.fn = {}
+for k, f in pairs(T) do vib.fn[k] = f end
+vib.fn.const = function(v)
+  if type(v) ~= "number" then fail("vib.fn.const: give a number") end
+  return (as_tensor(v, "const"))
+end
+
+-- The functions of objective expressions, which also apply to tensors.
+function vib.log(x) if is_tensor(x) then return (T.log(x)) end return node("log", x) end
+function vib.exp(x) if is_tensor(x) then return (T.exp(x)) end return node("exp", x) end
+function vib.sqrt(x) if is_tensor(x) then return (T.sqrt(x)) end return node("sqrt", x) end
+function vib.square(x) if is_tensor(x) then return (T.square(x)) end return node("square", x) end
+
+-- The graph under root as a flat list, operands before the nodes that read them, each node once
+-- (a shared subexpression is computed once); a, b are 1-based indices into the list.
+local function flatten(root)
+  local list, index = {}, {}
+  local function visit(n)
+    if index[n] then return index[n] end
+    local a = rawget(n, "a") and visit(rawget(n, "a")) or nil
+    local b = rawget(n, "b") and visit(rawget(n, "b")) or nil
+    list[#list + 1] = { op = n.op, a = a, b = b, axis = rawget(n, "axis"), keepdim = rawget(n, "keepdim"),
+                        v0 = rawget(n, "v0"), v1 = rawget(n, "v1"), name = rawget(n, "name"), where = n.where }
+    index[n] = #list
+    return #list
+  end
+  visit(root)
+  return list
+end
 
 vib.term = {}
 local term_common = { weight = "number?", name = "string?", layer = "string?",
@@ -52,6 +188,31 @@ local function term(kind, extra, check)
     return setmetatable(x, EXPR)
   end
 end
+-- A term the script writes: value(v) returns a tensor expression over the model's values (v.h1,
+-- v.z.mu, v.logits, v.labels, ...; v("name") for any), one value per example, or one per batch with
+-- per = "batch". rate = true: it bounds I(X;Z) of the stochastic layer it reads (or `layer`), and the
+-- variational estimator reads it. The expression is recorded here, once; nn/nn_expr.c runs it.
+function vib.term.custom(t)
+  local x = fields("vib.term.custom", t or {}, with(term_common, { value = "function", per = "enum:example|batch?",
+                   rate = "bool?" }), "term")
+  if not x.name then fail("vib.term.custom: missing required key 'name' (its column in metrics.csv: <name>_bits)") end
+  if x.weight and x.weight < 0 then fail(string.format("vib.term.custom: weight=%g must be >= 0", x.weight)) end
+  local v = setmetatable({}, {
+    __index = function(_, k) return (vib.value(k)) end,
+    __call = function(_, name) return (vib.value(name)) end,
+  })
+  local root = core.call_user(x.value, v)
+  if type(root) == "number" then root = as_tensor(root, "value") end
+  if not is_tensor(root) then
+    error(string.format("%s: vib.term.custom: value must return a tensor expression (v.h1:square():sum(2), ...), got %s",
+                        x.where, vib.kind(root) or type(root)), 0)
+  end
+  x.kind, x.value, x.graph = "custom", nil, flatten(root)
+  x.per_batch = x.per == "batch" or nil
+  x.per = nil
+  return setmetatable(x, EXPR)
+end
+
 -- -log q(y|output); average = "input" (all particles: the prediction CE, the SNN likelihood) or a
 -- layer name (the particles drawn after it: IMB's relevance VCR_l).
 vib.term.ce = term("ce", { smoothing = "number?", average = "string?" })

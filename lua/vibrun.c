@@ -49,6 +49,8 @@ static const char options[] =
     "                    fixes it to that value. A bare KEY=VALUE is refused: write --set KEY=VALUE\n"
     "  --out DIR         output root (default: runs)\n"
     "  --check           validate the script, load the data, print each point's model summary\n"
+    "  --gradcheck       check every custom term's gradient by finite differences in double on\n"
+    "                    8 examples; prints the worst relative error per term (exit 1 over 1e-2)\n"
     "  --resume          skip finished points; continue interrupted ones from their checkpoint\n"
     "  --list            print the points with their ids (and shard with --shard); train nothing\n"
     "  --keys            print the keys --set accepts (the script's params, then the settings),\n"
@@ -144,13 +146,14 @@ static int run_dir_command(int argc, char **argv) {
 
 enum {
     OPT_SET = 256, OPT_OUT, OPT_CHECK, OPT_RESUME, OPT_LIST, OPT_KEYS, OPT_THREADS, OPT_SHARD, OPT_MERGE,
-    OPT_QUIET, OPT_TRACEBACK, OPT_TASKS, OPT_PARTITION, OPT_TIME, OPT_CPUS, OPT_SUBMIT
+    OPT_QUIET, OPT_TRACEBACK, OPT_GRADCHECK, OPT_TASKS, OPT_PARTITION, OPT_TIME, OPT_CPUS, OPT_SUBMIT
 };
 
 static const struct option long_options[] = {
     { "set", required_argument, NULL, OPT_SET },
     { "out", required_argument, NULL, OPT_OUT },
     { "check", no_argument, NULL, OPT_CHECK },
+    { "gradcheck", no_argument, NULL, OPT_GRADCHECK },
     { "resume", no_argument, NULL, OPT_RESUME },
     { "list", no_argument, NULL, OPT_LIST },
     { "keys", no_argument, NULL, OPT_KEYS },
@@ -241,6 +244,7 @@ static int parse(int argc, char **argv, lb_opts *o) {
             o->out = arg;
             break;
         case OPT_CHECK: o->check = true; break;
+        case OPT_GRADCHECK: o->gradcheck = true; break;
         case OPT_RESUME: o->resume = true; break;
         case OPT_LIST: o->list = true; break;
         case OPT_KEYS: o->keys = true; break;

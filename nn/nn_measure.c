@@ -385,7 +385,7 @@ static void variational_rows(nn_measure *mm, nn_model *m, const nn_obj *o, int s
     for (int t = 0; t < o->n; t++)
         for (int j = 0; j < mm->nlayer; j++)
             rated |= o->layer[t] == mm->layer[j] && o->layer[t] >= 0 && o->layer[t] < m->n &&
-                     (o->terms[t].kind == NN_TERM_KL || (o->terms[t].kind == NN_TERM_LOGVAR && !o->terms[t].per_class &&
+                     (nn_obj_is_rate(o, t) || (o->terms[t].kind == NN_TERM_LOGVAR && !o->terms[t].per_class &&
                                                         m->layers[o->layer[t]].spec.kind == NN_LAYER_NOISE));
     for (int j = 0; j < mm->nlayer; j++) {
         int li = mm->layer[j];
@@ -394,7 +394,7 @@ static void variational_rows(nn_measure *mm, nn_model *m, const nn_obj *o, int s
         for (int t = 0; t < o->n; t++) {
             if (o->terms[t].kind == NN_TERM_CE && o->average[t] == li) relevance = t;
             if (o->layer[t] != li || li == m->n) continue;
-            if (o->terms[t].kind == NN_TERM_KL) ixz = ev.term_bits[t];
+            if (nn_obj_is_rate(o, t)) ixz = ev.term_bits[t];
             else if (o->terms[t].kind == NN_TERM_LOGVAR && !o->terms[t].per_class && isnan(ixz) &&
                      m->layers[li].spec.kind == NN_LAYER_NOISE) {
                 double s = m->layers[li].spec.std, dz = m->layers[li].out;

@@ -14,7 +14,7 @@
 static const char *const term_names[NN_TERM_COUNT] = {
     [NN_TERM_CE] = "ce", [NN_TERM_KL] = "kl", [NN_TERM_LOGVAR] = "logvar", [NN_TERM_L2] = "l2",
     [NN_TERM_CEB] = "ceb", [NN_TERM_KDE] = "kde", [NN_TERM_CONFIDENCE] = "confidence",
-    [NN_TERM_RECON] = "recon",
+    [NN_TERM_RECON] = "recon", [NN_TERM_CUSTOM] = "custom",
 };
 
 static const char *const expr_names[NN_EXPR_COUNT] = {
@@ -78,6 +78,16 @@ static bool draws_particles(const nn_model *m) {
     for (int i = 0; i < m->n; i++)
         if (is_kind(m, i, NN_LAYER_GAUSS) || is_kind(m, i, NN_LAYER_BERN)) return true;
     return false;
+}
+
+/* Adds layer li to the layers whose outputs the forward pass keeps for the objective. */
+static bool keep_layer(nn_obj *o, int li) {
+    for (int k = 0; k < o->nkeep; k++)
+        if (o->keep[k] == li) return true;
+    if (li < 0) return true;
+    if (o->nkeep == (int)(sizeof o->keep / sizeof o->keep[0])) return false;
+    o->keep[o->nkeep++] = li;
+    return true;
 }
 
 static rt_status check_term(nn_obj *o, int i, nn_model *m, rt_err *err) {
@@ -158,6 +168,17 @@ static rt_status check_term(nn_obj *o, int i, nn_model *m, rt_err *err) {
             return term_err(err, t, "the decoder outputs %d values but the input has %d; end the model with vib.linear { out = %d }",
                             m->out, m->in, m->in);
         break;
+    case NN_TERM_CUSTOM: {
+        if (!t->graph) RT_ABORT("custom term '%s' without an expression", t->name);
+        rt_status st = nn_expr_build(t->graph, m, t->name, t->where, t->layer, err);
+        if (st) return st;
+        o->layer[i] = t->graph->rate_layer;
+        int reads[NN_XMAX_NODES], n = nn_expr_layers(t->graph, reads, NN_XMAX_NODES);
+        for (int k = 0; k < n; k++)
+            if (!keep_layer(o, reads[k]))
+                return term_err(err, t, "the objective reads more than %d layers", (int)(sizeof o->keep / sizeof o->keep[0]));
+        break;
+    }
     case NN_TERM_LOGVAR: case NN_TERM_L2:
         if (t->per_class && m->out < 2)
             return term_err(err, t, "per_class needs class labels; the model outputs %d value(s)", m->out);
@@ -217,6 +238,7 @@ rt_status nn_obj_build(nn_obj *o, const nn_term_spec *terms, int n, const nn_exp
             if (o->layer[i] < 0)
                 return term_err(err, t, "reads layer '%s', but the model has no layer of that name", t->layer);
         }
+        if (t->kind != NN_TERM_CUSTOM) keep_layer(o, o->layer[i]);     /* one per term: room for all */
         st = check_term(o, i, m, err);
     }
     o->n = n;
@@ -464,6 +486,10 @@ static rt_tensor *term_forward(const nn_obj *o, int i, const nn_model *m, rt_ctx
         return kde_term(c, l->spec.kind == NN_LAYER_NOISE ? l->mu : src, t->var);
     case NN_TERM_CONFIDENCE:
         return rt_scale(c, rt_softmax_entropy(c, src), -1.0f);
+    case NN_TERM_CUSTOM: {
+        nn_xin xi = { in->out, in->x, in->labels, in->B, in->epoch, NULL };
+        return nn_expr_forward(t->graph, m, c, &xi);
+    }
     case NN_TERM_RECON: {
         int B = in->B, D = src->shape[1], S = rows / B;
         rt_tensor *o3 = rt_reshape(c, src, 3, (int[]){ S, B, D });
@@ -528,7 +554,12 @@ double nn_obj_combine(const nn_obj *o, const double *mean, double epoch) {
 
 /* Terms that read the class labels: each label indexes one of the model's outputs. */
 static bool reads_labels(const nn_term_spec *t) {
-    return t->kind == NN_TERM_CE || t->kind == NN_TERM_CEB || (t->kind == NN_TERM_LOGVAR && t->per_class);
+    return t->kind == NN_TERM_CE || t->kind == NN_TERM_CEB || (t->kind == NN_TERM_LOGVAR && t->per_class) ||
+           (t->kind == NN_TERM_CUSTOM && t->graph->labels);
+}
+
+bool nn_obj_is_rate(const nn_obj *o, int i) {
+    return o->terms[i].kind == NN_TERM_KL || (o->terms[i].kind == NN_TERM_CUSTOM && o->terms[i].graph->rate);
 }
 
 rt_status nn_obj_check_labels(const nn_obj *o, const nn_model *m, int nclass, const char *source,

@@ -37,12 +37,15 @@
 **   confidence  -H(softmax(output)): the confidence penalty (Pereyra et al.) with weight beta
 **   recon       -log p(x | output): the decoder likelihood of beta-VAE (bernoulli, which needs
 **               inputs in [0, 1]: nn_obj_check_inputs; or gaussian)
+**   custom      an expression the script wrote over the model's values (nn_expr.h), one value
+**               per row or per batch; with rate, the variational estimator reads it as I(X;Z)
 ** A term names the layer it reads ("z"); nn_obj_build resolves names against the model and reports
 ** an unknown one, or a layer of the wrong kind, at the script line that declared the term.
 */
 #ifndef NN_OBJ_H
 #define NN_OBJ_H
 
+#include "nn_expr.h"
 #include "nn_model.h"
 
 #define NN_MAX_TERMS 16
@@ -50,7 +53,7 @@
 
 typedef enum nn_term_kind {
     NN_TERM_CE = 0, NN_TERM_KL, NN_TERM_LOGVAR, NN_TERM_L2, NN_TERM_CEB, NN_TERM_KDE,
-    NN_TERM_CONFIDENCE, NN_TERM_RECON,
+    NN_TERM_CONFIDENCE, NN_TERM_RECON, NN_TERM_CUSTOM,
     NN_TERM_COUNT
 } nn_term_kind;
 
@@ -82,6 +85,8 @@ typedef struct nn_term_spec {
     nn_wsched sched;            /* scales the weight, outside h: log anneals from `from` to weight */
     float sched_epochs, sched_from;
     nn_term_h h;                /* the loss reads weight(epoch) * h(mean of the term) */
+    nn_xgraph *graph;           /* custom: the expression (owned by the caller; nn_obj_build resolves
+                                ** it in place); layer names the layer whose rate it is, if one */
 } nn_term_spec;
 
 const char *nn_term_kind_name(nn_term_kind k);
@@ -112,6 +117,8 @@ typedef struct nn_obj {
     nn_expr_ins expr[NN_MAX_EXPR];
     int nexpr;                  /* 0: the weighted sum */
     bool classifies;            /* some term compares the output with labels: error is meaningful */
+    int keep[NN_XMAX_NODES];    /* the layers whose outputs the terms read (nn_model_forward_step) */
+    int nkeep;
 } nn_obj;
 
 /* The terms computed on one batch: loss (scalar, nats) and each term's values: one per row of
@@ -144,6 +151,8 @@ rt_status nn_obj_check_labels(const nn_obj *o, const nn_model *m, int nclass, co
 rt_status nn_obj_check_inputs(const nn_obj *o, const float *x, int n, int dim, const char *source, rt_err *err);
 /* Computes every term from the model's last forward pass (layers[i].y) and in. */
 nn_obj_out nn_obj_forward(const nn_obj *o, const nn_model *m, rt_ctx *c, const nn_obj_in *in);
+/* Whether term i bounds the rate I(X;Z) of its layer o->layer[i]: a KL, or a custom term with rate. */
+bool nn_obj_is_rate(const nn_obj *o, int i);
 /* The weight of term i at a fractional epoch (schedules). */
 double nn_obj_weight(const nn_obj *o, int i, double epoch);
 /* The loss from the terms' means (nats), as nn_obj_forward combines them, in double. */

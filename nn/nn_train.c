@@ -355,7 +355,7 @@ double nn_train_step_aug(const nn_step *s, const nn_dataset *d, const int32_t *i
     ** it and the optimizer below clears each chunk as it consumes it). */
     nn_fwd f = { c, true, s->noise, 0, 0, 0 };
     /* Only the objective reads layer outputs after the forward, each term its own layer's. */
-    rt_tensor *out = nn_model_forward_step(s->m, &f, x, s->o->layer, s->o->n);
+    rt_tensor *out = nn_model_forward_step(s->m, &f, x, s->o->keep, s->o->nkeep);
     nn_obj_in in = { out, x, y, b, &f, epoch };
     nn_obj_out r = nn_obj_forward(s->o, s->m, c, &in);
     double loss = (double)r.loss->data[0];

@@ -83,5 +83,8 @@ void rt_avgpool2d_bwd(rt_ctx *c, rt_tensor *out);
 void rt_global_avgpool_bwd(rt_ctx *c, rt_tensor *out);
 void rt_batchnorm_bwd(rt_ctx *c, rt_tensor *out);
 void rt_groupnorm_bwd(rt_ctx *c, rt_tensor *out);
+void rt_abs_bwd(rt_ctx *c, rt_tensor *out);
+void rt_clamp_bwd(rt_ctx *c, rt_tensor *out);
+void rt_max_bwd(rt_ctx *c, rt_tensor *out);
 
 #endif

@@ -178,3 +178,28 @@ UNARY_BWD(rt_square_bwd, 2.0f * dy[i] * x[i])
 
 UNARY_FWD(rt_sqrt, RT_OP_SQRT, sqrtf(x[i]))
 UNARY_BWD(rt_sqrt_bwd, dy[i] * 0.5f / y[i])
+
+/* |x|; the gradient at 0 is taken as 0 (the subgradient's midpoint). */
+UNARY_FWD(rt_abs, RT_OP_ABS, fabsf(x[i]))
+UNARY_BWD(rt_abs_bwd, x[i] > 0.0f ? dy[i] : x[i] < 0.0f ? -dy[i] : 0.0f)
+
+/* min(max(x, lo), hi): the gradient passes where lo <= x <= hi, and is 0 outside. */
+rt_tensor *rt_clamp(rt_ctx *c, rt_tensor *src, float lo, float hi) {
+    RT_ASSERT(lo <= hi);
+    rt_tensor *out = rt_node_new(c, RT_OP_CLAMP, src->ndim, src->shape, src, NULL, NULL);
+    out->fparam[0] = lo;
+    out->fparam[1] = hi;
+    for (int64_t i = 0; i < src->n; i++) {
+        float v = src->data[i];
+        out->data[i] = v < lo ? lo : v > hi ? hi : v;
+    }
+    return out;
+}
+
+void rt_clamp_bwd(rt_ctx *c, rt_tensor *out) {
+    float *dx = rt_src_grad(c, out->src[0]);
+    if (!dx) return;
+    const float *x = out->src[0]->data, lo = out->fparam[0], hi = out->fparam[1];
+    for (int64_t i = 0; i < out->n; i++)
+        if (x[i] >= lo && x[i] <= hi) dx[i] += out->grad[i];
+}

@@ -77,16 +77,22 @@ static void lse_split(const rt_tensor *x, int axis, int64_t *outer, int64_t *len
     }
 }
 
-rt_tensor *rt_logsumexp(rt_ctx *c, rt_tensor *x, int axis, bool keepdim) {
-    if (axis < 0) axis += x->ndim;
-    RT_ASSERT(axis >= 0 && axis < x->ndim);
+/* The output of a reduction of x over one axis (negative from the end): the axis made
+** non-negative, and the output node of op with that axis dropped (kept as 1 with keepdim). */
+static rt_tensor *axis_node(rt_ctx *c, int op, rt_tensor *x, int *axis, bool keepdim) {
+    if (*axis < 0) *axis += x->ndim;
+    RT_ASSERT(*axis >= 0 && *axis < x->ndim);
     int ndim = 0, shape[RT_MAX_DIMS];
     for (int i = 0; i < x->ndim; i++) {
-        if (i != axis) shape[ndim++] = x->shape[i];
+        if (i != *axis) shape[ndim++] = x->shape[i];
         else if (keepdim) shape[ndim++] = 1;
     }
     if (ndim == 0) shape[ndim++] = 1;
-    rt_tensor *out = rt_node_new(c, RT_OP_LOGSUMEXP, ndim, shape, x, NULL, NULL);
+    return rt_node_new(c, op, ndim, shape, x, NULL, NULL);
+}
+
+rt_tensor *rt_logsumexp(rt_ctx *c, rt_tensor *x, int axis, bool keepdim) {
+    rt_tensor *out = axis_node(c, RT_OP_LOGSUMEXP, x, &axis, keepdim);
     out->iparam[0] = axis;
     int64_t outer, len, inner;
     lse_split(x, axis, &outer, &len, &inner);
@@ -143,4 +149,39 @@ void rt_gauss_kl_bwd(rt_ctx *c, rt_tensor *out) {
         if (dmu) for (int k = 0; k < K; k++) dmu[(size_t)i * K + k] += g * m[k];
         if (dsigma) for (int k = 0; k < K; k++) dsigma[(size_t)i * K + k] += g * (s[k] - 1.0f / s[k]);
     }
+}
+
+// ---- maximum over one axis ----
+
+/* The maximum along `axis`; its gradient goes to the first maximal element (in index order), as
+** maxpool2d's does, so ties are deterministic. */
+rt_tensor *rt_max(rt_ctx *c, rt_tensor *x, int axis, bool keepdim) {
+    rt_tensor *out = axis_node(c, RT_OP_MAX, x, &axis, keepdim);
+    out->iparam[0] = axis;
+    int64_t outer, len, inner;
+    lse_split(x, axis, &outer, &len, &inner);
+    int32_t *arg = rt_arena_alloc_raw(&c->step, (size_t)(outer * inner) * sizeof *arg);
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t k = 0; k < inner; k++) {
+            const float *px = x->data + o * len * inner + k;
+            int32_t best = 0;
+            for (int64_t j = 1; j < len; j++)
+                if (px[j * inner] > px[best * inner]) best = (int32_t)j;
+            arg[o * inner + k] = best;
+            out->data[o * inner + k] = px[best * inner];
+        }
+    out->aux = arg;
+    return out;
+}
+
+void rt_max_bwd(rt_ctx *c, rt_tensor *out) {
+    rt_tensor *x = out->src[0];
+    float *dx = rt_src_grad(c, x);
+    if (!dx) return;
+    const int32_t *arg = out->aux;
+    int64_t outer, len, inner;
+    lse_split(x, out->iparam[0], &outer, &len, &inner);
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t k = 0; k < inner; k++)
+            dx[o * len * inner + (int64_t)arg[o * inner + k] * inner + k] += out->grad[o * inner + k];
 }

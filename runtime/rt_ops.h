@@ -50,6 +50,8 @@ typedef enum rt_op {
     RT_OP_CONV2D, RT_OP_CONV_TRANSPOSE2D,                   /* NCHW, im2col + GEMM */
     RT_OP_MAXPOOL2D, RT_OP_AVGPOOL2D, RT_OP_GLOBAL_AVGPOOL,
     RT_OP_BATCHNORM, RT_OP_GROUPNORM,
+    RT_OP_ABS, RT_OP_CLAMP, /* elementwise, for objectives written in the script */
+    RT_OP_MAX,              /* maximum over one axis */
     RT_OP_COUNT
 } rt_op;
 
@@ -74,6 +76,9 @@ rt_tensor *rt_tanh(rt_ctx *c, rt_tensor *x);
 rt_tensor *rt_sigmoid(rt_ctx *c, rt_tensor *x);
 rt_tensor *rt_square(rt_ctx *c, rt_tensor *x);
 rt_tensor *rt_sqrt(rt_ctx *c, rt_tensor *x);
+rt_tensor *rt_abs(rt_ctx *c, rt_tensor *x);    /* gradient 0 at x = 0 */
+/* min(max(x, lo), hi), lo <= hi; the gradient passes inside [lo, hi] and is 0 outside. */
+rt_tensor *rt_clamp(rt_ctx *c, rt_tensor *x, float lo, float hi);
 
 // ---- reductions and shape (rt_op_reduce.c) ----
 /* Sum / mean over `axis` (negative counts from the end; RT_ALL = every element, giving a
@@ -95,6 +100,8 @@ rt_tensor *rt_linear(rt_ctx *c, rt_tensor *x, rt_tensor *w, rt_tensor *b);
 rt_tensor *rt_softmax_ce(rt_ctx *c, rt_tensor *logits, const int32_t *labels, float smoothing);
 /* log sum exp over `axis`, stable (max subtracted). keepdim as rt_sum. */
 rt_tensor *rt_logsumexp(rt_ctx *c, rt_tensor *x, int axis, bool keepdim);
+/* The maximum over `axis`, keepdim as rt_sum; the gradient goes to the first maximal element. */
+rt_tensor *rt_max(rt_ctx *c, rt_tensor *x, int axis, bool keepdim);
 /* mu, sigma: (B,K), sigma > 0 -> (B) per-row KL(N(mu, diag sigma^2) || N(0, I)) in nats
 ** = 1/2 sum_k (mu^2 + sigma^2 - 1 - 2 ln sigma). Backward: dmu = mu, dsigma = sigma - 1/sigma. */
 rt_tensor *rt_gauss_kl(rt_ctx *c, rt_tensor *mu, rt_tensor *sigma);

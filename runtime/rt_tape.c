@@ -42,6 +42,9 @@ static const struct { const char *name; rt_bwd_fn bwd; } op_table[RT_OP_COUNT] =
     [RT_OP_GLOBAL_AVGPOOL] = { "global_avgpool", rt_global_avgpool_bwd },
     [RT_OP_BATCHNORM] = { "batchnorm", rt_batchnorm_bwd },
     [RT_OP_GROUPNORM] = { "groupnorm", rt_groupnorm_bwd },
+    [RT_OP_ABS] = { "abs", rt_abs_bwd },
+    [RT_OP_CLAMP] = { "clamp", rt_clamp_bwd },
+    [RT_OP_MAX] = { "max", rt_max_bwd },
 };
 
 const char *rt_op_name(int op) {

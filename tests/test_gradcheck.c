@@ -47,6 +47,10 @@ static rt_tensor *b_matmul(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k
 static rt_tensor *b_linear(rt_ctx *c, rt_tensor **x, const gc_case *k) { return rt_linear(c, x[0], x[1], k->nin > 2 ? x[2] : NULL); }
 static rt_tensor *b_lse(rt_ctx *c, rt_tensor **x, const gc_case *k) { return rt_logsumexp(c, x[0], k->iarg, k->farg > 0.0f); }
 
+static rt_tensor *b_abs(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_abs(c, x[0]); }
+static rt_tensor *b_clamp(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_clamp(c, x[0], -0.5f, 0.75f); }
+static rt_tensor *b_max(rt_ctx *c, rt_tensor **x, const gc_case *k) { return rt_max(c, x[0], k->iarg, k->farg > 0.0f); }
+
 static rt_tensor *b_gauss_kl(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_gauss_kl(c, x[0], x[1]); }
 
 static rt_tensor *b_bern_kl(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_bern_kl(c, x[0], x[1]); }
@@ -190,6 +194,11 @@ static const gc_case cases[] = {
     { "groupnorm groups 2", RT_OP_GROUPNORM, 3, { 4, 1, 1 }, { SH4(2, 4, 2, 3), { 4 }, { 4 } }, { -2, 0.5f, -1 }, { 2, 2, 1 }, 0, b_groupnorm, G(1e-3, 1e-2, 2e-3), 2, 0 },
     { "groupnorm groups C (instance norm)", RT_OP_GROUPNORM, 3, { 4, 1, 1 }, { SH4(2, 4, 2, 3), { 4 }, { 4 } }, { -2, 0.5f, -1 }, { 2, 2, 1 }, 0, b_groupnorm, G(1e-3, 1e-2, 2e-3), 4, 0 },
     { "groupnorm (N,F) layer norm, no affine", RT_OP_GROUPNORM, 1, { 2 }, { SH2(3, 7) }, { -2 }, { 2 }, 0, b_groupnorm, G(1e-3, 1e-2, 2e-3), 1, 0 },
+    /* the ops of objectives written in the script (nn_expr.c) */
+    { "abs", RT_OP_ABS, 1, { 2 }, { SH2(4, 5) }, { -2 }, { 2 }, 0.05f, b_abs, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "clamp (values inside and outside [-0.5, 0.75])", RT_OP_CLAMP, 1, { 2 }, { SH2(4, 6) }, { -2 }, { 2 }, 0, b_clamp, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "max axis 1", RT_OP_MAX, 1, { 3 }, { SH3(2, 5, 3) }, { -4 }, { 4 }, 0, b_max, G(1e-3, 1e-2, 1e-3), 1, 0 },
+    { "max axis -1 keepdim", RT_OP_MAX, 1, { 2 }, { SH2(4, 6) }, { -4 }, { 4 }, 0, b_max, G(1e-3, 1e-2, 1e-3), -1, 1 },
 };
 #define NCASES (int)(sizeof cases / sizeof cases[0])
 

@@ -97,6 +97,22 @@ static void v_sigmoid(rt_ctx *c) { v_map(c, "sigmoid", rt_sigmoid, sigm, WIDE, 8
 static void v_square(rt_ctx *c) { v_map(c, "square", rt_square, d_square, A6, 6, 1e-7); }
 static void v_sqrt(rt_ctx *c) { v_map(c, "sqrt", rt_sqrt, sqrt, P6, 6, 1e-7); }
 
+static double d_abs(double x) { return fabs(x); }
+static void v_abs(rt_ctx *c) { v_map(c, "abs", rt_abs, d_abs, A6, 6, 0.0); }
+static void v_clamp(rt_ctx *c) {
+    rt_tensor *y = rt_clamp(c, V(c, 1, (int[]){ 8 }, WIDE), -1.5f, 6.0f);
+    for (int i = 0; i < 8; i++) near(y->data[i], fmin(fmax((double)WIDE[i], -1.5), 6.0), 0.0, "clamp", i);
+}
+static void v_max(rt_ctx *c) {
+    rt_tensor *a = V(c, 2, (int[]){ 2, 3 }, (float[]){ 1.0f, 4.0f, -2.0f, 3.0f, 0.5f, 3.0f });
+    rt_tensor *r = rt_max(c, a, 1, false), *col = rt_max(c, a, 0, true);
+    near(r->data[0], 4.0, 0.0, "max axis 1", 0);
+    near(r->data[1], 3.0, 0.0, "max axis 1", 1);
+    const double want[3] = { 3.0, 4.0, 3.0 };
+    cr_expect(col->ndim == 2 && col->shape[0] == 1 && col->shape[1] == 3);
+    for (int j = 0; j < 3; j++) near(col->data[j], want[j], 0.0, "max axis 0", j);
+}
+
 static void v_sum(rt_ctx *c) {
     rt_tensor *a = V(c, 2, (int[]){ 2, 3 }, A6);
     rt_tensor *s0 = rt_sum(c, a, 0, false), *s1 = rt_sum(c, a, -1, true), *all = rt_sum(c, a, RT_ALL, false);
@@ -308,7 +324,7 @@ static const struct { int op; value_fn fn; } op_values[] = {
     { RT_OP_TRANSPOSE, v_transpose }, { RT_OP_TRIL_MV, v_tril_mv },
     { RT_OP_CONV2D, v_conv2d }, { RT_OP_CONV_TRANSPOSE2D, v_conv_transpose2d }, { RT_OP_MAXPOOL2D, v_maxpool2d },
     { RT_OP_AVGPOOL2D, v_avgpool2d }, { RT_OP_GLOBAL_AVGPOOL, v_global_avgpool }, { RT_OP_BATCHNORM, v_batchnorm },
-    { RT_OP_GROUPNORM, v_groupnorm },
+    { RT_OP_GROUPNORM, v_groupnorm }, { RT_OP_ABS, v_abs }, { RT_OP_CLAMP, v_clamp }, { RT_OP_MAX, v_max },
 };
 #define NOPS (int)(sizeof op_values / sizeof op_values[0])
 
@@ -674,9 +690,40 @@ static void t_recon(void) {
     }
 }
 
+/* custom: (z * onehot):sum(2) + z.mu:sum(2) on a layer of S samples: one value per sample row, the
+** per-example one-hot and mu repeated for each sample (row s B + i reads example i). */
+static void t_custom(void) {
+    enum { K = 3, S = 2 };
+    nn_layer_spec s[] = { gauss_spec(K, S, false), LS(NN_LAYER_LINEAR, 3, "out") };
+    nn_xnode nodes[6] = {
+        { .op = NN_X_VALUE, .a = -1, .b = -1, .name = "z" }, { .op = NN_X_VALUE, .a = -1, .b = -1, .name = "onehot" },
+        { .op = NN_X_MUL, .a = 0, .b = 1 }, { .op = NN_X_SUM, .a = 2, .b = -1, .axis = 1 },
+        { .op = NN_X_VALUE, .a = -1, .b = -1, .name = "z.mu" }, { .op = NN_X_SUM, .a = 4, .b = -1, .axis = 1 },
+    };
+    nn_xnode all[7];
+    memcpy(all, nodes, sizeof nodes);
+    all[6] = (nn_xnode){ .op = NN_X_ADD, .a = 3, .b = 5 };
+    nn_xgraph g = { .nodes = all, .n = 7 };
+    nn_term_spec t[] = { TS(NN_TERM_CUSTOM, "", 1.0f) };
+    t[0].graph = &g;
+    harness h;
+    run(&h, s, 2, t, 1, true, 0, -1, 1);
+    const nn_layer *z = layer(&h, "z");
+    cr_assert_eq(h.res.term[0]->n, S * B);
+    for (int row = 0; row < S * B; row++) {
+        int i = row % B;
+        double want = z->y->data[row * K + labels[i]];
+        for (int k = 0; k < K; k++) want += z->mu->data[i * K + k];
+        near(h.res.term[0]->data[row], want, 1e-5, "custom (z * onehot):sum(2) + z.mu:sum(2)", row);
+    }
+    expect_loss_is_weighted_sum(&h);
+    done(&h);
+}
+
 static const struct { nn_term_kind kind; term_fn fn; } term_values[] = {
     { NN_TERM_CE, t_ce }, { NN_TERM_KL, t_kl }, { NN_TERM_LOGVAR, t_logvar }, { NN_TERM_L2, t_l2 },
     { NN_TERM_CEB, t_ceb }, { NN_TERM_KDE, t_kde }, { NN_TERM_CONFIDENCE, t_confidence }, { NN_TERM_RECON, t_recon },
+    { NN_TERM_CUSTOM, t_custom },
 };
 #define NTERMS (int)(sizeof term_values / sizeof term_values[0])
 
