@@ -2,8 +2,9 @@
 #   make demo        install what is missing, build (Release), run experiments/quickstart.lua
 #   make check       install what is missing, build, run the whole test suite through ctest
 #   make bench       build, then run the benchmarks (the training step against its GEMM roofline,
-#                    the information estimators, the convolutions of ResNet-20 against theirs); each
-#                    prints its kernel set and thread count
+#                    the information estimators, the convolutions of ResNet-20 against theirs, an
+#                    attack step and custom terms against the training step); each prints its
+#                    kernel set and thread count
 #   make install     build, then install vibrun, its man page vibrun(1) and its bash completion
 #                    under $(DESTDIR)$(PREFIX)
 #   make uninstall   remove what the last `make install` from $(BUILD) installed, under $(DESTDIR)
@@ -21,7 +22,7 @@ PKGS = gcc make cmake pkg-config liblua5.4-dev libopenblas-dev libcriterion-dev 
        nettle-dev gnuplot-nox dataset-fashion-mnist python3-numpy
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = idx cifar csv mat ckpt manifest result script
+FUZZ_TARGETS = idx cifar csv mat ckpt manifest result script weights
 
 .PHONY: demo check bench build configure install uninstall deps fuzz
 
@@ -39,6 +40,8 @@ bench: build
 	./$(BUILD)/tests/bench_mlp 300
 	./$(BUILD)/tests/bench_mi
 	./$(BUILD)/tests/bench_conv
+	./$(BUILD)/tests/bench_attack 50
+	./$(BUILD)/tests/bench_expr 200
 
 # Readers of untrusted bytes under libFuzzer (clang, ASan, UBSan); a crash fails it naming the input.
 fuzz: deps

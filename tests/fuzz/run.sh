@@ -16,6 +16,8 @@ for t in "$@"; do
   seeds="$src/corpus/$t"
   regress=""
   [ -d "$src/regress/$t" ] && regress="$src/regress/$t"
+  # every script the tests run seeds the experiment loader (tests/fuzz/CMakeLists.txt does the same)
+  [ "$t" = script ] && regress="$regress $src/../lua"
   echo "== fuzz_$t: ${seconds} s =="
   # -close_fd_mask=3: the loaders' messages stay quiet; libFuzzer's own report still prints.
   # detect_leaks: a leak on an error path is a bug like any other.
