@@ -19,10 +19,7 @@ unset VIB_FAULT_PID VIB_FAULT_AT VIB_FAULT_COUNT
 setup() {   # a fresh directory with the data and the script
   rm -rf "$1"
   mkdir -p "$1"
-  awk 'BEGIN { srand(7); print "x1,x2,x3,x4,y";
-               for (i = 0; i < 200; i++) { y = int(rand() * 3); line = "";
-                 for (k = 0; k < 4; k++) line = line sprintf("%.6f,", (k == y ? 2 : 0) + rand() - 0.5);
-                 print line y } }' > "$1/tiny.csv"
+  "$VIB_SOURCE/tests/tools/tiny_csv.sh" 200 7 > "$1/tiny.csv"
   cp "$VIB_SOURCE/tests/fault/fault_tiny.lua" "$1/"
 }
 run() {     # run DIR [ARGS...]: vibrun inside DIR

@@ -19,10 +19,7 @@ T=$(mktemp -d /tmp/vib-valgrind.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cd "$T"
 # 400 examples of 4 features in 3 classes (the shape of the tests' tiny.csv).
-awk 'BEGIN { srand(42); print "x1,x2,x3,x4,y";
-             for (i = 0; i < 400; i++) { y = int(rand() * 3); line = "";
-               for (k = 0; k < 4; k++) line = line sprintf("%.6f,", (k == y ? 2 : 0) + rand() - 0.5);
-               print line y } }' > tiny.csv
+"$VIB_SOURCE/tests/tools/tiny_csv.sh" 400 42 > tiny.csv
 for s in tiny measure_tiny cnn_tiny; do cp "$VIB_SOURCE/tests/lua/$s.lua" .; done
 
 # valgrind cannot run AVX-512 code: OpenBLAS is held to its AVX2 kernels, one thread.
