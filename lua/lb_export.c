@@ -106,8 +106,8 @@ int lb_export_point(const lb_export_opts *e, lb_points *pts) {
     rt_err err = { 0 };
     rt_ckpt *ck = rt_ckpt_load(path, &err);
     if (!ck) {
-        fprintf(stderr, "vibrun: export: %s\nvibrun: export: a point has a checkpoint once it trained an epoch "
-                "(a point of epochs = 0 has none: its weights are its init)\n", err.msg);
+        fprintf(stderr, "vibrun: export: %s\nvibrun: export: a point has a checkpoint once its first evaluation "
+                "ended (epoch 0); run the point first\n", err.msg);
         return 1;
     }
     size_t n;

@@ -539,6 +539,13 @@ static rt_status train_epochs(train_run *r, nn_model *m, const nn_obj *o, const 
             snprintf(res->status, sizeof res->status, "interrupted");
             return RT_OK;
         }
+        /* A point of 0 epochs (a model imported with vib.load, evaluated and measured as it is)
+        ** is checkpointed as it was evaluated, so that what reads a point's weights (an attack,
+        ** `vibrun export`) reads them as for a trained one. */
+        if (cfg->epochs == 0 && !r->found) {
+            st = ckpt_save(s, cfg->dir, err);
+            if (st) return st;
+        }
     }
     nn_step stepper = { m, o, &r->c, &s->opt, s->has_ema ? &s->ema : NULL, &s->noise,
                         s->has_ema && m->nstate ? &s->state_ema : NULL };

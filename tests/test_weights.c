@@ -626,9 +626,15 @@ Test(weights_cli, mismatches) {
     char names[4][64], exp[700];
     snprintf(exp, sizeof exp, "%s/r2/load_tiny", dir);
     cr_assert_eq(tu_point_dirs(exp, names, 4), 1);
+    /* a point of 0 epochs is checkpointed as it was evaluated, so it exports */
     snprintf(args, sizeof args, "export r2/load_tiny/%s", names[0]);
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    cr_expect(strstr(out, "after epoch 0") != NULL, "%s", out);
+    /* without a checkpoint: the reader's message, and what to do */
+    snprintf(path, sizeof path, "%s/r2/load_tiny/%s/checkpoint", dir, names[0]);
+    cr_assert_eq(remove(path), 0);
     cr_assert_eq(vibrun(dir, args), 1, "%s", out);
-    cr_expect(strstr(out, "cannot read checkpoint") != NULL, "%s", out);
+    cr_expect(strstr(out, "cannot read checkpoint") != NULL && strstr(out, "run the point first") != NULL, "%s", out);
 }
 
 // NumPy reads what vibrun writes: numpy.load the .npz, a ten-line safetensors reader in plain Python
@@ -705,4 +711,74 @@ Test(weights_cli, foreign_model) {
     snprintf(path, sizeof path, "%s/%s/info.csv", exp, names[0]);
     csv_line(path, 1, 0, line, sizeof line);
     cr_expect(strncmp(line, "0,train,h1,kde_upper,", 21) == 0, "%s", line);
+}
+
+/* The value of column `col` (0-based) of the attack.csv row whose first fields are "attack,..,eps". */
+static double attack_col(const char *path, const char *attack, const char *eps, int col) {
+    char *s = tu_read_file(path, NULL), key[64];
+    cr_assert_not_null(s, "missing %s", path);
+    snprintf(key, sizeof key, "%s,paper,linf,%s,", attack, eps);
+    char *p = strstr(s, key);
+    cr_assert_not_null(p, "%s: no row %s", path, key);
+    for (int i = 0; i < col; i++) p = strchr(p, ',') + 1;
+    double v = atof(p);
+    free(s);
+    return v;
+}
+
+// A model written by another program, on images: an MLP trained by NumPy on MNIST
+// (write_weights.py --mnist), imported with epochs = 0, evaluated to the NumPy model's error,
+// measured, attacked (a point of 0 epochs is checkpointed as evaluated, which the attack reads) and
+// exported again with the values it was given.
+Test(weights_cli, foreign_mnist_model_is_measured_and_attacked) {
+    if (tu_run("/usr/bin/python3 -c 'import numpy' 2>&1", NULL, 0) != 0)
+        tu_skip("Debian's python3-numpy is not installed (apt-get install python3-numpy)");
+    char mnist[600];
+    if (!tu_shared("mnist-t10k", mnist, sizeof mnist)) tu_skip("the MNIST test set (../shared/data) is absent");
+    const char *dir = tu_tmpdir("weights_mnist");
+    char cmd[4096], path[900];
+    snprintf(cmd, sizeof cmd, "cd '%s' && /usr/bin/python3 '%s/tests/tools/write_weights.py' --mnist '%s' m.safetensors 2>&1",
+             dir, tu_source_dir(), mnist);
+    cr_assert_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
+    double numpy_error = -1;
+    cr_assert_eq(sscanf(out, "numpy MLP: test error %lf", &numpy_error), 1, "%s", out);
+    snprintf(cmd, sizeof cmd, "'%s/tests/lua/load_mnist.lua' --quiet --out r --set weights=m.safetensors "
+             "--set data_dir='%s' --set n=200", tu_source_dir(), mnist);
+    cr_assert_eq(vibrun(dir, cmd), 0, "%s", out);
+    char exp[700], names[4][64], line[256];
+    snprintf(exp, sizeof exp, "%s/r/load_mnist", dir);
+    cr_assert_eq(tu_point_dirs(exp, names, 4), 1);
+    snprintf(path, sizeof path, "%s/%s/metrics.csv", exp, names[0]);
+    csv_line(path, 2, 0, line, sizeof line);                       /* 0,test,loss,ce,error,lr */
+    double err_test = -1;
+    cr_assert_eq(sscanf(line, "0,test,%*[^,],%*[^,],%lf", &err_test), 1, "%s", line);
+    /* float32 weights against NumPy's float64: at most a few of the 2,000 examples may flip */
+    cr_expect(fabs(err_test - numpy_error) <= 0.002 && err_test < 0.15, "vibrun %g, numpy %g", err_test, numpy_error);
+    snprintf(path, sizeof path, "%s/%s/info.csv", exp, names[0]);
+    csv_line(path, 1, 0, line, sizeof line);
+    cr_expect(strncmp(line, "0,train,h1,kde_upper,", 21) == 0, "%s", line);
+    /* attack.csv: attack,protocol,norm,eps,targeted,n,clean_acc,robust_acc,... An undefended MLP
+    ** loses most of its accuracy at eps = 0.1, and PGD finds at least what FGSM finds. */
+    snprintf(path, sizeof path, "%s/%s/attack.csv", exp, names[0]);
+    double clean = attack_col(path, "fgsm", "0.1", 6), fgsm = attack_col(path, "fgsm", "0.1", 7),
+           pgd = attack_col(path, "pgd", "0.1", 7);
+    cr_expect(clean > 0.85 && fgsm < clean - 0.3 && pgd <= fgsm, "clean %g, fgsm %g, pgd %g", clean, fgsm, pgd);
+    /* exported again: the tensors it was given, under the script's names, to the bit */
+    snprintf(cmd, sizeof cmd, "export r/load_mnist/%s -o e.safetensors", names[0]);
+    cr_assert_eq(vibrun(dir, cmd), 0, "%s", out);
+    nn_weights a, b;
+    rt_err err = { 0 };
+    snprintf(path, sizeof path, "%s/m.safetensors", dir);
+    cr_assert_eq(nn_weights_load(path, &a, &err), RT_OK, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/e.safetensors", dir);
+    cr_assert_eq(nn_weights_load(path, &b, &err), RT_OK, "%s", err.msg);
+    const char *pairs[4][2] = { { "0.weight", "h1.weight" }, { "0.bias", "h1.bias" }, { "2.weight", "out.weight" },
+                                { "2.bias", "out.bias" } };
+    for (int i = 0; i < 4; i++) {
+        const nn_wtensor *x = nn_weights_find(&a, pairs[i][0]), *y = nn_weights_find(&b, pairs[i][1]);
+        cr_assert(x && y && x->n == y->n, "%s / %s", pairs[i][0], pairs[i][1]);
+        cr_expect(memcmp(x->data, y->data, (size_t)x->n * sizeof(float)) == 0, "%s differs", pairs[i][1]);
+    }
+    nn_weights_free(&a);
+    nn_weights_free(&b);
 }
