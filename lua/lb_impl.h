@@ -65,6 +65,7 @@ typedef struct lb_point {
     nn_data_spec data;
     char data_dir[1024], data_path[1024], data_test[1024], data_label[128], data_name[32];
     int data_shape[3], data_nshape;     /* the script's shape = { C, H, W } (0 entries: the data set's) */
+    double *data_joint;                 /* vib.data.discrete's joint given as a table (data.joint points here) */
     nn_layer_spec *layers;              /* nlayers of them */
     int nlayers;
     nn_term_spec terms[NN_MAX_TERMS];

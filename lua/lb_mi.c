@@ -238,17 +238,12 @@ int lb_ib_curve(int argc, char **argv) {
     if (o.beta_max < o.beta_min) return ib_bad("%s", "--beta-max is below --beta-min");
     o.seed = (uint64_t)seed;
     rt_err err = { 0 };
-    float *v = NULL;
+    double *pxy = NULL;
     int nx = 0, ny = 0;
-    if (nn_mi_csv_table(joint, 1, &v, &nx, &ny, &err) != RT_OK || nx < 1) {
-        if (nx < 1 && !err.msg[0]) rt_err_set(&err, RT_ERR_FORMAT, "%s: no rows of p(x, y)", joint);
+    if (nn_ib_joint_read(joint, &pxy, &nx, &ny, &err) != RT_OK) {
         fprintf(stderr, "vibrun: ib-curve: %s\n", err.msg);
-        free(v);
         return 1;
     }
-    double *pxy = rt_xmalloc((size_t)nx * (size_t)ny * sizeof *pxy);
-    for (size_t e = 0; e < (size_t)nx * (size_t)ny; e++) pxy[e] = (double)v[e];
-    free(v);
     nn_ib_point *pts = rt_xmalloc((size_t)o.betas * sizeof *pts);
     int code = 0;
     if (nn_ib_curve(pxy, nx, ny, &o, pts, &err) != RT_OK) {
@@ -256,10 +251,7 @@ int lb_ib_curve(int argc, char **argv) {
         code = 1;
     } else {
         rt_buf b = { 0 };
-        rt_buf_printf(&b, "beta,ixt_bits,ity_bits,ht_bits,lagrangian_bits,clusters_used,iterations\n");
-        for (int i = 0; i < o.betas; i++)
-            rt_buf_printf(&b, "%.9g,%.9g,%.9g,%.9g,%.9g,%d,%d\n", pts[i].beta, pts[i].ixt, pts[i].ity, pts[i].ht,
-                          pts[i].lagrangian, pts[i].clusters_used, pts[i].iterations);
+        nn_ib_curve_csv(&b, pts, o.betas);
         if (!emit("ib-curve", &b, out))
             code = 1;
         else if (out)

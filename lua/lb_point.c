@@ -415,11 +415,33 @@ static bool read_data(lua_State *L, lb_point *p, char *msg, size_t size) {
     *d = nn_data_spec_default();
     get_str(L, "name", "", p->data_name, sizeof p->data_name);
     get_str(L, "dir", "", p->data_dir, sizeof p->data_dir);
-    get_str(L, "path", "", p->data_path, sizeof p->data_path);
+    get_str(L, strcmp(p->data_name, "discrete") == 0 ? "joint" : "path", "", p->data_path, sizeof p->data_path);
+    lua_getfield(L, -1, "joint");               /* discrete: a table of rows (vib.lua checked them) */
+    if (lua_istable(L, -1)) {
+        int nx = (int)luaL_len(L, -1), ny = 0;
+        for (int i = 0; i < nx; i++) {
+            lua_geti(L, -1, i + 1);
+            if (i == 0) {
+                ny = (int)luaL_len(L, -1);
+                p->data_joint = rt_xmalloc((size_t)nx * (size_t)ny * sizeof *p->data_joint);
+            }
+            for (int k = 0; k < ny; k++) {
+                lua_geti(L, -1, k + 1);
+                p->data_joint[(size_t)i * (size_t)ny + (size_t)k] = lua_tonumber(L, -1);
+                lua_pop(L, 1);
+            }
+            lua_pop(L, 1);
+        }
+        d->joint = p->data_joint;
+        d->joint_nx = nx;
+        d->joint_ny = ny;
+    }
+    lua_pop(L, 1);
     get_str(L, "test", "", p->data_test, sizeof p->data_test);
     get_str(L, "label", "", p->data_label, sizeof p->data_label);
-    bool is_csv = strcmp(p->data_name, "csv") == 0, is_tishby = strcmp(p->data_name, "tishby") == 0;
-    get_str(L, "scale", is_csv || is_tishby ? "none" : "unit", scale, sizeof scale);
+    bool is_csv = strcmp(p->data_name, "csv") == 0, is_tishby = strcmp(p->data_name, "tishby") == 0,
+         is_discrete = strcmp(p->data_name, "discrete") == 0;
+    get_str(L, "scale", is_csv || is_tishby || is_discrete ? "none" : "unit", scale, sizeof scale);
     d->name = p->data_name;
     d->dir = p->data_dir[0] ? p->data_dir : NULL;
     d->path = p->data_path[0] ? p->data_path : NULL;
@@ -450,6 +472,11 @@ static bool read_data(lua_State *L, lb_point *p, char *msg, size_t size) {
     d->holdout = (float)get_num(L, "holdout", (double)d->holdout);
     d->train_fraction = (float)get_num(L, "train_fraction", (double)d->train_fraction);
     if (is_tishby) d->seed = (uint64_t)get_int(L, "split_seed", (long long)p->train.seed);
+    if (is_discrete) {
+        d->seed = (uint64_t)get_int(L, "seed", (long long)p->train.seed);
+        d->samples = (int)get_int(L, "n", 4000);
+        d->test_samples = (int)get_int(L, "test_n", 1000);
+    }
     d->split_in_order = is_tishby && !get_bool(L, "shuffle", true);
     lua_pop(L, 1);
     /* Ranges of limits, resplit_test and holdout are checked by nn_data_open; a CSV without a test
@@ -912,6 +939,7 @@ void lb_points_free(lb_points *pts) {
         free(p->script_lua);
         free(p->settings_lua);
         free(p->data_key);
+        free(p->data_joint);
         free(p->layers);
         free(p->measure.epochs);
         free((char *)(uintptr_t)p->load.path);

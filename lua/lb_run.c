@@ -285,6 +285,17 @@ static rt_status point_build(lb_point *p, const data_cache *dc, nn_model *m, nn_
     return st;
 }
 
+/* A point on a discrete joint: the problem's exact IB curve beside its results, ib_exact.csv, which
+** the IB-curve figure draws under the learned points. */
+static rt_status write_ib_exact(const lb_point *p, const char *dir, rt_err *err) {
+    rt_buf b = { 0 };
+    char path[1200];
+    snprintf(path, sizeof path, "%s/ib_exact.csv", dir);
+    rt_status st = nn_data_ib_exact(&p->data, &b, err);
+    if (!st) st = rt_write_atomic(path, b.s, b.n, err);
+    rt_buf_free(&b);
+    return st;
+}
 
 /* Trains point p (its data loaded) into exp_dir/<id> under the point's lock: writes
 ** config.lua, metrics.csv, timing.csv, checkpoint and result.csv. Returns a POINT_* code. */
@@ -339,6 +350,8 @@ static int train_point(const lb_opts *o, lb_point *p, const data_cache *dc, cons
     p->train.point_id = p->id;
     nn_result r;
     if (!st) st = nn_train(&m, &obj, &dc->train, &dc->test, &p->train, &r, &err);
+    if (!st && strcmp(r.status, "done") == 0 && strcmp(p->data_name, "discrete") == 0)
+        st = write_ib_exact(p, dir, &err);
     lb_attack_cols acols = { 0 };           /* the attack block, after a point that trained to the end */
     if (!st && p->attack.on && strcmp(r.status, "done") == 0)
         st = lb_attack_point(&p->attack, &m, &p->data, p->train.seed, p->train.point, p->train.eval_samples, dir,

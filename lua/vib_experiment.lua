@@ -53,6 +53,32 @@ vib.data.cifar10 = dataset("cifar10", { resplit_test = "number?" })
 -- rows of the file, as the authors' code). Inputs are 0/1: scale "none".
 vib.data.tishby = dataset("tishby", { train_fraction = "number?", split_seed = "int?", shuffle = "bool?" })
 vib.data.csv = dataset("csv", { path = "string", test = "string?", label = "string?", holdout = "number?" })
+-- A problem drawn from a discrete joint p(x, y): joint is a table of rows, one per x, of weights, one
+-- per y ({ { 0.225, 0.025 }, { 0.175, 0.075 } }), or names a CSV file of them (the file `vibrun
+-- ib-curve --joint` reads); n training and test_n test examples (4,000 and 1,000 by default) drawn
+-- from `seed` (by default the point's), x one-hot. Each point writes the problem's exact IB curve
+-- beside its results (ib_exact.csv), which the IB-curve figure draws.
+local discrete = dataset("discrete", { joint = "any", n = "int?", test_n = "int?", seed = "int?" })
+function vib.data.discrete(t)
+  local d = discrete(t)
+  local fn, j = "vib.data.discrete", d.joint
+  local function bad(msg) fail_at(fn, "joint", fn .. ": joint " .. msg) end
+  if type(j) == "table" then
+    if #j < 1 then bad("is an empty table; give one row per x, e.g. { { 0.4, 0.1 }, { 0.1, 0.4 } }") end
+    for i, row in ipairs(j) do
+      if type(row) ~= "table" or #row < 1 then bad(string.format("[%d] must be a row of numbers, one per y", i)) end
+      if #row ~= #j[1] then bad(string.format("[%d] has %d entries but [1] has %d", i, #row, #j[1])) end
+      for k, v in ipairs(row) do
+        if type(v) ~= "number" or v < 0 or v ~= v or v == math.huge then
+          bad(string.format("[%d][%d] = %s must be a finite number >= 0", i, k, tostring(v)))
+        end
+      end
+    end
+  elseif type(j) ~= "string" then
+    bad("must be a table of rows or the name of a CSV file, got " .. type(j))
+  end
+  return d
+end
 
 -- ---- information-plane measurements ---------------------------------------------------------
 

@@ -275,11 +275,14 @@ function vib._resolve(e, sets)
     if type(attack) == "function" then attack = core.call_user(attack, view) end
     if attack ~= nil then attack = vib.attack_block(attack) end
     local seed = p.seed ~= nil and p.seed or settings.seed or 1
-    if data.name == "tishby" and data.split_seed == nil and data.shuffle ~= false then
-      -- the split follows the point's seed; a copy, so that points of other seeds get their own
+    local seeded = data.name == "tishby" and data.split_seed == nil and data.shuffle ~= false and "split_seed"
+                   or data.name == "discrete" and data.seed == nil and "seed"
+    if seeded then
+      -- the split (tishby) or the draws (discrete) follow the point's seed; a copy, so that points
+      -- of other seeds get their own
       local d = {}
       for k, v in pairs(data) do d[k] = v end
-      d.split_seed = seed
+      d[seeded] = seed
       data = d
     end
     local streams = top.streams or e.streams or "common"

@@ -26,8 +26,7 @@ static bool stat_is(const char *path, bool dir) {
     return stat(path, &st) == 0 && (dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
 }
 
-/* dir/name into out (name alone when dir is NULL or name is absolute); false if it does not fit. */
-static bool path_join(char *out, size_t size, const char *dir, const char *name) {
+bool nn_data_path_join(char *out, size_t size, const char *dir, const char *name) {
     int k = (!dir || !*dir || name[0] == '/') ? snprintf(out, size, "%s", name)
                                               : snprintf(out, size, "%s/%s", dir, name);
     return k >= 0 && (size_t)k < size;
@@ -312,10 +311,10 @@ static const char *const cifar_files[] = { "data_batch_1.bin", "data_batch_2.bin
 
 /* dir/name, or dir/name.gz when gz; false when neither is a file. */
 static bool find_file(const char *dir, const char *name, bool gz, char *out, size_t size) {
-    if (path_join(out, size, dir, name) && stat_is(out, false)) return true;
+    if (nn_data_path_join(out, size, dir, name) && stat_is(out, false)) return true;
     char gzname[128];
     snprintf(gzname, sizeof gzname, "%s.gz", name);
-    return gz && path_join(out, size, dir, gzname) && stat_is(out, false);
+    return gz && nn_data_path_join(out, size, dir, gzname) && stat_is(out, false);
 }
 
 /* Whether dir holds need[0..k); *missing gets the first file it lacks. */
@@ -362,7 +361,7 @@ static rt_status find_data_dir(const nn_data_spec *s, const char *const *need, i
             nn_data_append(report, sizeof report, &len, "  %s: no such directory\n", dir);
             continue;
         }
-        if (subdir && !dir_has(dir, need, k, gz, &missing) && path_join(sub, sizeof sub, dir, subdir) &&
+        if (subdir && !dir_has(dir, need, k, gz, &missing) && nn_data_path_join(sub, sizeof sub, dir, subdir) &&
             stat_is(sub, true))
             dir = sub;
         if (dir_has(dir, need, k, gz, &missing)) {
@@ -477,7 +476,7 @@ static const char *const tishby_files[] = { "var_u.mat", "var_u.csv" };
 /* The tishby file in dir (var_u.mat first, var_u.csv only where there is no .mat). */
 static bool tishby_file(const char *dir, char *out, size_t size) {
     for (int i = 0; i < 2; i++)
-        if (path_join(out, size, dir, tishby_files[i]) && stat_is(out, false)) return true;
+        if (nn_data_path_join(out, size, dir, tishby_files[i]) && stat_is(out, false)) return true;
     return false;
 }
 
@@ -526,7 +525,7 @@ int nn_data_dir_holds(const char *name, const char *dir, char *file, size_t size
     if (!cifar && strcmp(name, "mnist") != 0 && strcmp(name, "fashion-mnist") != 0) return 0;
     const char *const *need = cifar ? cifar_files : idx_files;
     int k = cifar ? 6 : 4, ntest = cifar ? 1 : 2;
-    if (cifar && !dir_has(dir, need, k, false, &missing) && path_join(sub, sizeof sub, dir, "cifar-10-batches-bin")
+    if (cifar && !dir_has(dir, need, k, false, &missing) && nn_data_path_join(sub, sizeof sub, dir, "cifar-10-batches-bin")
         && stat_is(sub, true))
         dir = sub;
     if (dir_has(dir, need, k, !cifar, &missing)) holds = 2;
@@ -541,8 +540,8 @@ static rt_status open_csv(const nn_data_spec *s, nn_dataset *tr, nn_dataset *te,
     if (!s->path || !*s->path)
         return rt_err_set(err, RT_ERR_ARG, "csv: no path; set path to the CSV file (a header row, then one "
                           "row per example)");
-    if (!path_join(p, sizeof p, s->dir, s->path) ||
-        (s->test_path && !path_join(q, sizeof q, s->dir, s->test_path)))
+    if (!nn_data_path_join(p, sizeof p, s->dir, s->path) ||
+        (s->test_path && !nn_data_path_join(q, sizeof q, s->dir, s->test_path)))
         return rt_err_set(err, RT_ERR_ARG, "csv: path too long");
     if (s->resplit_test > 0.0f && !s->test_path)
         return rt_err_set(err, RT_ERR_ARG, "csv: resplit_test splits the test file, but there is no "
@@ -600,9 +599,11 @@ rt_status nn_data_open(const nn_data_spec *s, nn_dataset *train, nn_dataset *tes
         st = open_tishby(s, train, test, err);
     else if (strcmp(name, "csv") == 0)
         st = open_csv(s, train, test, err);
+    else if (strcmp(name, "discrete") == 0)
+        st = nn_data_open_discrete(s, train, test, err);
     else
-        st = rt_err_set(err, RT_ERR_ARG, "unknown data set '%s'; use mnist, fashion-mnist, cifar10, tishby or "
-                        "csv", name);
+        st = rt_err_set(err, RT_ERR_ARG, "unknown data set '%s'; use mnist, fashion-mnist, cifar10, tishby, "
+                        "csv or discrete", name);
     if (st != RT_OK) {
         nn_dataset_free(train), nn_dataset_free(test);
         return st;

@@ -3,7 +3,11 @@
 **
 ** Formats: IDX (MNIST, Fashion-MNIST; gzip or raw, read through zlib), the CIFAR-10 binary
 ** batches, CSV with a header row and a label column, and the MATLAB file of the Shwartz-Ziv &
-** Tishby 12-bit task (var_u.mat, through nn_mat.h). Every loader checks what it reads (magic
+** Tishby 12-bit task (var_u.mat, through nn_mat.h). And one generated set, discrete: `samples`
+** training and `test_samples` test examples drawn i.i.d. from a joint p(x, y), `joint` or read from
+** `path` (one row per x, one column per y; nn_ib_joint_read), x one-hot (shape {nx}), y the label (nclass =
+** ny), from the stream RT_STREAM_DATA of (seed, 0): the small problems whose exact IB curve
+** nn_ib_exact.h gives. Every loader checks what it reads (magic
 ** numbers, sizes against the header, label range, ragged rows) and fails with one message that
 ** names the file (and the line, for CSV) and what to do; nothing is half-loaded on failure.
 **
@@ -32,6 +36,7 @@
 
 #include "rt_err.h"
 #include "rt_rng.h"
+#include "rt_text.h"
 
 #define NN_PATH_MAX 1024
 #define NN_DATA_MAX_SEARCH 4            /* folders in one search order */
@@ -57,7 +62,7 @@ typedef struct nn_dataset {
 } nn_dataset;
 
 typedef struct nn_data_spec {
-    const char *name;           /* "mnist", "fashion-mnist", "cifar10", "tishby", "csv" */
+    const char *name;           /* "mnist", "fashion-mnist", "cifar10", "tishby", "csv", "discrete" */
     const char *dir;            /* the only place searched when given; NULL = the standard places */
     const char *path;           /* csv: the file (train); resolved against dir if relative */
     const char *test_path;      /* csv: optional test file */
@@ -73,7 +78,10 @@ typedef struct nn_data_spec {
     /* tishby: the fraction of the patterns that train, after a seeded shuffle (0.8 default) */
     float train_fraction;
     bool split_in_order;        /* tishby: the first rows train, no shuffle */
-    uint64_t seed;              /* for csv holdout and tishby split shuffles */
+    int samples, test_samples;  /* discrete: examples drawn for train and for test */
+    const double *joint;        /* discrete: p(x, y) (joint_nx, joint_ny) given in memory, else read from path */
+    int joint_nx, joint_ny;
+    uint64_t seed;              /* for csv holdout and tishby split shuffles, discrete draws */
 } nn_data_spec;
 
 nn_data_spec nn_data_spec_default(void);
@@ -87,6 +95,10 @@ const char *nn_scale_name(nn_scale s);             /* "none", "unit", "pm1", "st
 ** csv: without test_path, a seeded random `holdout` fraction goes to test (rt_rng stream
 ** RT_STREAM_DATA of (seed, 0)), both parts in file order; resplit_test splits test_path instead. */
 rt_status nn_data_open(const nn_data_spec *s, nn_dataset *train, nn_dataset *test, rt_err *err);
+/* discrete: the exact IB curve of the spec's joint (nn_ib_curve, default options but
+** NN_DATA_IB_BETAS betas) as CSV appended to csv (nn_ib_curve_csv's columns). */
+#define NN_DATA_IB_BETAS 100
+rt_status nn_data_ib_exact(const nn_data_spec *s, rt_buf *csv, rt_err *err);
 void nn_dataset_free(nn_dataset *d);
 
 /* Loaders (bytes come out as 0..255 floats, unscaled). Each overwrites d and, on failure, leaves

@@ -1,7 +1,8 @@
 /*
 ** nn_data_impl.h: what the nn_data*.c files share; not part of the public API. nn_data.c holds the
 ** shared part (the spec, finding, splitting, scaling and these helpers); each format's reader has
-** its own file: nn_data_idx.c, nn_data_cifar.c, nn_data_csv.c, nn_data_tishby.c.
+** its own file: nn_data_idx.c, nn_data_cifar.c, nn_data_csv.c, nn_data_tishby.c,
+** nn_data_discrete.c.
 */
 #ifndef NN_DATA_IMPL_H
 #define NN_DATA_IMPL_H
@@ -13,6 +14,10 @@
 #define NN_CHUNK (1u << 20)             /* bytes per read */
 #define NN_CSV_MAX_CLASS 65535          /* larger "labels" are almost surely the wrong column */
 
+/* dir/name into out (name alone when dir is NULL or name is absolute); false if it does not fit. */
+bool nn_data_path_join(char *out, size_t size, const char *dir, const char *name);
+/* The discrete data set (nn_data_discrete.c): the joint read from s->path, samples drawn. */
+rt_status nn_data_open_discrete(const nn_data_spec *s, nn_dataset *train, nn_dataset *test, rt_err *err);
 /* Appends formatted text at *len, silently clipping at size (for multi-line messages). */
 void RT_PRINTF(4, 5) nn_data_append(char *buf, size_t size, size_t *len, const char *fmt, ...);
 /* Sets the shape {a, b, c} (ndim of them used) and dim = a * b * c. */

@@ -2,6 +2,8 @@
 // Schwab (2017) on a discrete joint, annealed over beta with seeded restarts (nn_ib_exact.h).
 #include "nn_ib_exact.h"
 
+#include "nn_mi_tasks.h"       /* nn_mi_csv_table */
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,4 +308,39 @@ rt_status nn_ib_curve(const double *pxy, int nx, int ny, const nn_ib_opts *o, nn
     free(prev); free(q); free(best); free(pt); free(pyt); free(s); free(joint); free(f); free(fprev);
     free(P.px); free(P.pyx);
     return RT_OK;
+}
+
+rt_status nn_ib_joint_read(const char *path, double **pxy, int *nx, int *ny, rt_err *err) {
+    *pxy = NULL;
+    *nx = *ny = 0;
+    float *v = NULL;
+    int rows = 0, cols = 0;
+    rt_status st = nn_mi_csv_table(path, 1, &v, &rows, &cols, err);
+    if (!st && rows < 1) st = rt_err_set(err, RT_ERR_FORMAT, "%s: no rows of p(x, y); give one row per x, one "
+                                         "column per y", path);
+    if (st) {
+        free(v);
+        return st;
+    }
+    double *p = rt_xmalloc((size_t)rows * (size_t)cols * sizeof *p);
+    for (size_t e = 0; e < (size_t)rows * (size_t)cols; e++) p[e] = (double)v[e];
+    free(v);
+    nn_ib_opts o = nn_ib_opts_default();
+    rt_err why = { 0 };
+    if (check(p, rows, cols, &o, &why) != RT_OK) {
+        free(p);
+        /* check's message starts "ib: "; the file's name takes its place */
+        return rt_err_set(err, RT_ERR_FORMAT, "%s: %s", path, why.msg + (strncmp(why.msg, "ib: ", 4) == 0 ? 4 : 0));
+    }
+    *pxy = p;
+    *nx = rows;
+    *ny = cols;
+    return RT_OK;
+}
+
+void nn_ib_curve_csv(rt_buf *b, const nn_ib_point *pts, int n) {
+    rt_buf_printf(b, "beta,ixt_bits,ity_bits,ht_bits,lagrangian_bits,clusters_used,iterations\n");
+    for (int i = 0; i < n; i++)
+        rt_buf_printf(b, "%.9g,%.9g,%.9g,%.9g,%.9g,%d,%d\n", pts[i].beta, pts[i].ixt, pts[i].ity, pts[i].ht,
+                      pts[i].lagrangian, pts[i].clusters_used, pts[i].iterations);
 }

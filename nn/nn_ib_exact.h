@@ -25,6 +25,7 @@
 
 #include "rt_err.h"
 #include "rt_rng.h"
+#include "rt_text.h"
 
 typedef enum nn_ib_method { NN_IB_ITERATIVE, NN_IB_DETERMINISTIC } nn_ib_method;
 
@@ -63,6 +64,16 @@ rt_status nn_ib_solve(const double *pxy, int nx, int ny, int nt, double beta, co
 ** normalised joint p(x, y): how a learned model's encoder is put on the plane of the exact curve. */
 void nn_ib_encoder_info(const double *pxy, int nx, int ny, const double *enc, int nt, double *ixt,
                         double *ity, double *ht);
+
+/* A joint read from a CSV file: one row per x, one column per y, non-negative weights (a first line
+** that is not all numbers is a header). *pxy (nx, ny) malloc'd, as given (nn_ib_curve normalises).
+** Errors name the file and line, or the entry: "j.csv: p(x=2, y=1) = -0.1; probabilities must be
+** finite and >= 0". `vibrun ib-curve --joint` and vib.data.discrete read their joint with it. */
+rt_status nn_ib_joint_read(const char *path, double **pxy, int *nx, int *ny, rt_err *err);
+
+/* The curve as CSV (beta,ixt_bits,ity_bits,ht_bits,lagrangian_bits,clusters_used,iterations), one
+** row per point, appended to b. */
+void nn_ib_curve_csv(rt_buf *b, const nn_ib_point *pts, int n);
 
 /* I(X;Y) and H(X) of the joint in bits (weights normalised). */
 double nn_ib_mi_xy(const double *pxy, int nx, int ny);

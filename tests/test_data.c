@@ -918,3 +918,89 @@ Test(data, gather_out_of_range_aborts, .signal = SIGABRT) {
     float out[2];
     nn_data_gather(&d, idx, 1, out, NULL);
 }
+
+// ---- discrete: examples drawn from a joint p(x, y) ----
+
+/* The four-input problem of test_ib_vib: p(x) uniform, p(y=1|x) = 0.1, 0.3, 0.7, 0.9 (unnormalised
+** weights: nn_data normalises), plus a row of weight 0 that must never be drawn. */
+static const char joint_text[] = "y0,y1\n0.9,0.1\n0.7,0.3\n0,0\n0.3,0.7\n0.1,0.9\n";
+
+Test(data, discrete_draws_follow_the_joint_one_hot_and_seeded) {
+    const char *dir = mktmp("discrete");
+    write_text(at(dir, "j.csv"), joint_text);
+    nn_data_spec s = nn_data_spec_default();
+    s.name = "discrete";
+    s.dir = dir;
+    s.path = "j.csv";
+    s.samples = 100000;
+    s.test_samples = 1000;
+    s.seed = 7;
+    nn_dataset tr, te;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_data_open(&s, &tr, &te, &err), RT_OK, "%s", err.msg);
+    cr_expect(tr.n == 100000 && te.n == 1000 && tr.dim == 5 && tr.ndim == 1 && tr.nclass == 2 && te.dim == 5);
+    double count[5][2] = { { 0 } };
+    for (int i = 0; i < tr.n; i++) {
+        int hot = -1, ones = 0;
+        for (int j = 0; j < 5; j++)
+            if (tr.x[(size_t)i * 5 + j] == 1.0f) hot = j, ones++;
+            else cr_assert_eq(tr.x[(size_t)i * 5 + j], 0.0f);
+        cr_assert_eq(ones, 1, "example %d is not one-hot", i);
+        count[hot][tr.y[i]] += 1;
+    }
+    const double w[5][2] = { { 0.9, 0.1 }, { 0.7, 0.3 }, { 0, 0 }, { 0.3, 0.7 }, { 0.1, 0.9 } };
+    for (int x = 0; x < 5; x++)
+        for (int y = 0; y < 2; y++) {
+            double p = w[x][y] / 4.0, sd = sqrt(p * (1 - p) / tr.n);
+            cr_expect(fabs(count[x][y] / tr.n - p) <= 5 * sd + 1e-12, "p(x=%d, y=%d): drawn %g, joint %g", x, y,
+                      count[x][y] / tr.n, p);
+        }
+    /* same seed: the same bytes; another seed: other draws */
+    nn_dataset tr2, te2;
+    cr_assert_eq(nn_data_open(&s, &tr2, &te2, &err), RT_OK, "%s", err.msg);
+    cr_expect(memcmp(tr.x, tr2.x, (size_t)tr.n * 5 * sizeof(float)) == 0 && memcmp(te.y, te2.y, 1000 * sizeof(int32_t)) == 0);
+    nn_dataset_free(&tr2), nn_dataset_free(&te2);
+    s.seed = 8;
+    cr_assert_eq(nn_data_open(&s, &tr2, &te2, &err), RT_OK, "%s", err.msg);
+    cr_expect(memcmp(tr.y, tr2.y, (size_t)tr.n * sizeof(int32_t)) != 0);
+    nn_dataset_free(&tr2), nn_dataset_free(&te2);
+    nn_dataset_free(&tr), nn_dataset_free(&te);
+}
+
+Test(data, discrete_bad_joint_or_options_name_the_file_and_what_to_do) {
+    const char *dir = mktmp("discrete_bad");
+    nn_data_spec s = nn_data_spec_default();
+    s.name = "discrete";
+    s.dir = dir;
+    s.path = "j.csv";
+    s.samples = 10;
+    s.test_samples = 10;
+    nn_dataset tr, te;
+    rt_err err = { 0 };
+    cr_expect_eq(nn_data_open(&s, &tr, &te, &err), RT_ERR_IO);
+    cr_expect(strstr(err.msg, "j.csv") != NULL, "%s", err.msg);
+    write_text(at(dir, "j.csv"), "0.5,0.1\n0.2,x\n");
+    err = (rt_err){ 0 };
+    cr_expect_neq(nn_data_open(&s, &tr, &te, &err), RT_OK);
+    cr_expect(strstr(err.msg, "j.csv:2: field 2 'x' is not a number") != NULL, "%s", err.msg);
+    write_text(at(dir, "j.csv"), "0.5,-0.1\n0.2,0.4\n");
+    err = (rt_err){ 0 };
+    cr_expect_neq(nn_data_open(&s, &tr, &te, &err), RT_OK);
+    cr_expect(strstr(err.msg, "j.csv: p(x=1, y=2) = -0.1; probabilities must be finite and >= 0") != NULL, "%s", err.msg);
+    write_text(at(dir, "j.csv"), "0,0\n0,0\n");
+    err = (rt_err){ 0 };
+    cr_expect_neq(nn_data_open(&s, &tr, &te, &err), RT_OK);
+    cr_expect(strstr(err.msg, "every p(x, y) is 0") != NULL, "%s", err.msg);
+    write_text(at(dir, "j.csv"), joint_text);
+    s.test_samples = 0;
+    err = (rt_err){ 0 };
+    cr_expect_eq(nn_data_open(&s, &tr, &te, &err), RT_ERR_ARG);
+    cr_expect(strstr(err.msg, "test_n = 0") != NULL, "%s", err.msg);
+    s.test_samples = 10;
+    s.scale = NN_SCALE_PM1;
+    err = (rt_err){ 0 };
+    cr_expect_eq(nn_data_open(&s, &tr, &te, &err), RT_ERR_ARG);
+    cr_expect(strstr(err.msg, "one-hot") != NULL, "%s", err.msg);
+    assert_empty(&tr);
+    assert_empty(&te);
+}

@@ -246,3 +246,61 @@ Test(ib_exact, command_prints_the_curve_and_names_file_and_line_of_a_bad_joint) 
     cr_expect_eq(tu_run(cmd, out, sizeof out), 1, "%s", out);
     cr_expect(strstr(out, "p(x=1, y=2) = -0.1") != NULL, "%s", out);
 }
+
+// vib.data.discrete end to end: a point on a joint file writes the file's exact IB curve (the bytes
+// `vibrun ib-curve --joint` prints), and its learned (rate, H(Y) - CE) lies on the feasible side of
+// that curve: the variational bounds put I(X;Z) no lower and I(Z;Y) no higher than they are.
+Test(ib_exact, discrete_data_set_writes_its_exact_curve_and_the_learned_point_lies_under_it) {
+    const char *dir = tu_tmpdir("ib_discrete");
+    char path[512], cmd[2048], out[8192];
+    snprintf(path, sizeof path, "%s/j.csv", dir);
+    const char *joint = "0.225,0.025\n0.175,0.075\n0.075,0.175\n0.025,0.225\n";
+    tu_write_file(path, joint, strlen(joint));
+    snprintf(path, sizeof path, "%s/d.lua", dir);
+    const char *script =
+        "local vib = require \"vib\"\n"
+        "return vib.experiment {\n"
+        "  name = \"d\", data = vib.data.discrete { joint = \"j.csv\", n = 2000, test_n = 2000 },\n"
+        "  params = { beta = 0.03 },\n"
+        "  model = vib.seq { vib.linear { out = 16 }, vib.tanh {}, vib.gauss { k = 1, name = \"z\" }, vib.linear { out = 2 } },\n"
+        "  objective = function(p) return vib.obj.vib { beta = p.beta, layer = \"z\" } end,\n"
+        "  optim = vib.optim.adam { lr = 1e-2 }, epochs = 10, batch = 100,\n"
+        "  measure = { every = { 10 }, layers = { \"z\" }, estimators = { \"variational\" } },\n"
+        "}\n";
+    tu_write_file(path, script, strlen(script));
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' d.lua --quiet --out r 2>&1 && '%s' ib-curve --joint j.csv --betas 100 -o ref.csv 2>&1",
+             dir, tu_vibrun(), tu_vibrun());
+    cr_assert_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
+    char exp[700], names[2][64];
+    snprintf(exp, sizeof exp, "%s/r/d", dir);
+    cr_assert_eq(tu_point_dirs(exp, names, 2), 1);
+    char a[900], b[900];
+    snprintf(a, sizeof a, "%s/%s/ib_exact.csv", exp, names[0]);
+    snprintf(b, sizeof b, "%s/ref.csv", dir);
+    tu_expect_same_file(a, b);
+    /* the curve, then the learned point of the last epoch's test row */
+    char *text = tu_read_file(a, NULL);
+    double bx[128], by[128];
+    int n = 0;
+    for (char *l = strchr(text, '\n'); l && l[1] && n < 128; l = strchr(l + 1, '\n'))
+        if (sscanf(l + 1, "%*[^,],%lf,%lf", &bx[n], &by[n]) == 2) n++;
+    free(text);
+    cr_assert(n >= 10, "%d points on the curve", n);
+    snprintf(a, sizeof a, "%s/%s/info.csv", exp, names[0]);
+    text = tu_read_file(a, NULL);
+    double ixz = -1, izy = -1;
+    for (char *l = text; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (sscanf(l, "10,test,z,variational,%lf,%lf", &ixz, &izy) == 2) break;
+    free(text);
+    cr_assert(ixz > 0 && izy > 0, "no test row of epoch 10 in info.csv");
+    /* the curve at ixz: between its two points around ixz (the points rise with beta) */
+    double best = by[n - 1];
+    for (int i = 1; i < n; i++)
+        if (bx[i - 1] <= ixz && ixz <= bx[i]) {
+            double t = bx[i] > bx[i - 1] ? (ixz - bx[i - 1]) / (bx[i] - bx[i - 1]) : 1.0;
+            best = by[i - 1] + t * (by[i] - by[i - 1]);
+            break;
+        }
+    cr_expect(izy <= best + 0.02, "learned (%g, %g) above the exact curve (%g at I(X;T) <= %g)", ixz, izy, best, ixz);
+    cr_expect(izy > 0.5 * best, "learned (%g, %g) far below the exact curve (%g): it did not learn", ixz, izy, best);
+}

@@ -34,6 +34,7 @@ run experiments/imb_mnist.lua --set epochs=1 --set particles=4 --set eval_sample
 run experiments/imb_cifar.lua --set kind=imb --set epochs=1 --set particles=4 --set eval_samples=4 --set eval_passes=2 --set train_limit=1000 $cf
 run experiments/info_plane_mnist.lua --set model=vib --set epochs=1 --set samples=500
 run experiments/tishby_12bit.lua --set act=tanh --set epochs=20 --set seed=1
+run experiments/vib_discrete.lua --set epochs=5
 cd "$out"
 find . -path ./.data -prune -o -type f \( -name '*.csv' -o -name 'config.lua' -o -name 'manifest' -o -name '*.gp' \) \
      ! -name 'timing.csv' ! -name 'info_timing.csv' ! -name 'attack_timing.csv' -print | LC_ALL=C sort | while read -r f; do
