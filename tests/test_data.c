@@ -925,15 +925,21 @@ Test(data, gather_out_of_range_aborts, .signal = SIGABRT) {
 ** weights: nn_data normalises), plus a row of weight 0 that must never be drawn. */
 static const char joint_text[] = "y0,y1\n0.9,0.1\n0.7,0.3\n0,0\n0.3,0.7\n0.1,0.9\n";
 
-Test(data, discrete_draws_follow_the_joint_one_hot_and_seeded) {
-    const char *dir = mktmp("discrete");
-    write_text(at(dir, "j.csv"), joint_text);
+/* A discrete spec on dir/j.csv drawing n training and ntest test examples. */
+static nn_data_spec discrete_spec(const char *dir, int n, int ntest) {
     nn_data_spec s = nn_data_spec_default();
     s.name = "discrete";
     s.dir = dir;
     s.path = "j.csv";
-    s.samples = 100000;
-    s.test_samples = 1000;
+    s.samples = n;
+    s.test_samples = ntest;
+    return s;
+}
+
+Test(data, discrete_draws_follow_the_joint_one_hot_and_seeded) {
+    const char *dir = mktmp("discrete");
+    write_text(at(dir, "j.csv"), joint_text);
+    nn_data_spec s = discrete_spec(dir, 100000, 1000);
     s.seed = 7;
     nn_dataset tr, te;
     rt_err err = { 0 };
@@ -969,12 +975,7 @@ Test(data, discrete_draws_follow_the_joint_one_hot_and_seeded) {
 
 Test(data, discrete_bad_joint_or_options_name_the_file_and_what_to_do) {
     const char *dir = mktmp("discrete_bad");
-    nn_data_spec s = nn_data_spec_default();
-    s.name = "discrete";
-    s.dir = dir;
-    s.path = "j.csv";
-    s.samples = 10;
-    s.test_samples = 10;
+    nn_data_spec s = discrete_spec(dir, 10, 10);
     nn_dataset tr, te;
     rt_err err = { 0 };
     cr_expect_eq(nn_data_open(&s, &tr, &te, &err), RT_ERR_IO);

@@ -686,29 +686,46 @@ Test(weights_cli, numpy_reads) {
     }
 }
 
+/* Runs write_weights.py py_args in dir (it prints "numpy MLP: <what> error E": E into *numpy_error),
+** then tests/lua/<exp>.lua with script_args there; the one point's directory into point. */
+static void foreign_run(const char *dir, const char *py_args, const char *what, const char *script_args,
+                        const char *exp, char *point, size_t size, double *numpy_error) {
+    if (tu_run("/usr/bin/python3 -c 'import numpy' 2>&1", NULL, 0) != 0)
+        tu_skip("Debian's python3-numpy is not installed (apt-get install python3-numpy)");
+    char cmd[4096], want[64], names[4][64];
+    snprintf(cmd, sizeof cmd, "cd '%s' && /usr/bin/python3 '%s/tests/tools/write_weights.py' %s 2>&1", dir,
+             tu_source_dir(), py_args);
+    cr_assert_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
+    snprintf(want, sizeof want, "numpy MLP: %s error %%lf", what);
+    cr_assert_eq(sscanf(out, want, numpy_error), 1, "%s", out);
+    snprintf(cmd, sizeof cmd, "'%s/tests/lua/%s.lua' --quiet %s", tu_source_dir(), exp, script_args);
+    cr_assert_eq(vibrun(dir, cmd), 0, "%s", out);
+    snprintf(point, size, "%s/r/%s", dir, exp);
+    cr_assert_eq(tu_point_dirs(point, names, 4), 1);
+    snprintf(point + strlen(point), size - strlen(point), "/%s", names[0]);
+}
+
+/* The error of split ("train" or "test") at epoch 0 in point's metrics.csv. */
+static double metrics_error(const char *point, const char *split) {
+    char path[1000], line[256], want[64];
+    snprintf(path, sizeof path, "%s/metrics.csv", point);
+    csv_line(path, strcmp(split, "train") == 0 ? 1 : 2, 0, line, sizeof line);    /* 0,split,loss,ce,error,lr */
+    snprintf(want, sizeof want, "0,%s,%%*[^,],%%*[^,],%%lf", split);
+    double e = -1;
+    cr_assert_eq(sscanf(line, want, &e), 1, "%s", line);
+    return e;
+}
+
 // A model written by another program (tests/tools/write_weights.py: NumPy, PyTorch's names) imported
 // with a map and measured without training: its error is the NumPy model's, far from chance (2/3).
 Test(weights_cli, foreign_model) {
-    if (tu_run("/usr/bin/python3 -c 'import numpy' 2>&1", NULL, 0) != 0)
-        tu_skip("Debian's python3-numpy is not installed (apt-get install python3-numpy)");
     const char *dir = tu_tiny_dir("weights_foreign");
-    char cmd[2048], path[700];
-    snprintf(cmd, sizeof cmd, "cd '%s' && /usr/bin/python3 '%s/tests/tools/write_weights.py' tiny.csv mlp.safetensors 2>&1",
-             dir, tu_source_dir());
-    cr_assert_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
+    char point[900], path[1000], line[256];
     double numpy_error = -1;
-    cr_assert_eq(sscanf(out, "numpy MLP: training error %lf", &numpy_error), 1, "%s", out);
-    snprintf(cmd, sizeof cmd, "'%s/tests/lua/load_mlp.lua' --quiet --out r", tu_source_dir());
-    cr_assert_eq(vibrun(dir, cmd), 0, "%s", out);
-    char exp[700], names[4][64], line[256];
-    snprintf(exp, sizeof exp, "%s/r/load_mlp", dir);
-    cr_assert_eq(tu_point_dirs(exp, names, 4), 1);
-    snprintf(path, sizeof path, "%s/%s/metrics.csv", exp, names[0]);
-    csv_line(path, 1, 0, line, sizeof line);                       /* 0,train,loss,ce,error,lr */
-    double err_train = -1;
-    cr_assert_eq(sscanf(line, "0,train,%*[^,],%*[^,],%lf", &err_train), 1, "%s", line);
+    foreign_run(dir, "tiny.csv mlp.safetensors", "training", "--out r", "load_mlp", point, sizeof point, &numpy_error);
+    double err_train = metrics_error(point, "train");
     cr_expect(err_train < 0.2 && fabs(err_train - numpy_error) < 0.05, "vibrun %g, numpy %g", err_train, numpy_error);
-    snprintf(path, sizeof path, "%s/%s/info.csv", exp, names[0]);
+    snprintf(path, sizeof path, "%s/info.csv", point);
     csv_line(path, 1, 0, line, sizeof line);
     cr_expect(strncmp(line, "0,train,h1,kde_upper,", 21) == 0, "%s", line);
 }
@@ -731,40 +748,28 @@ static double attack_col(const char *path, const char *attack, const char *eps, 
 // measured, attacked (a point of 0 epochs is checkpointed as evaluated, which the attack reads) and
 // exported again with the values it was given.
 Test(weights_cli, foreign_mnist_model_is_measured_and_attacked) {
-    if (tu_run("/usr/bin/python3 -c 'import numpy' 2>&1", NULL, 0) != 0)
-        tu_skip("Debian's python3-numpy is not installed (apt-get install python3-numpy)");
     char mnist[600];
     if (!tu_shared("mnist-t10k", mnist, sizeof mnist)) tu_skip("the MNIST test set (../shared/data) is absent");
     const char *dir = tu_tmpdir("weights_mnist");
-    char cmd[4096], path[900];
-    snprintf(cmd, sizeof cmd, "cd '%s' && /usr/bin/python3 '%s/tests/tools/write_weights.py' --mnist '%s' m.safetensors 2>&1",
-             dir, tu_source_dir(), mnist);
-    cr_assert_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
+    char cmd[2048], point[900], path[1000], line[256], py[700];
     double numpy_error = -1;
-    cr_assert_eq(sscanf(out, "numpy MLP: test error %lf", &numpy_error), 1, "%s", out);
-    snprintf(cmd, sizeof cmd, "'%s/tests/lua/load_mnist.lua' --quiet --out r --set weights=m.safetensors "
-             "--set data_dir='%s' --set n=200", tu_source_dir(), mnist);
-    cr_assert_eq(vibrun(dir, cmd), 0, "%s", out);
-    char exp[700], names[4][64], line[256];
-    snprintf(exp, sizeof exp, "%s/r/load_mnist", dir);
-    cr_assert_eq(tu_point_dirs(exp, names, 4), 1);
-    snprintf(path, sizeof path, "%s/%s/metrics.csv", exp, names[0]);
-    csv_line(path, 2, 0, line, sizeof line);                       /* 0,test,loss,ce,error,lr */
-    double err_test = -1;
-    cr_assert_eq(sscanf(line, "0,test,%*[^,],%*[^,],%lf", &err_test), 1, "%s", line);
+    snprintf(py, sizeof py, "--mnist '%s' m.safetensors", mnist);
+    snprintf(cmd, sizeof cmd, "--out r --set weights=m.safetensors --set data_dir='%s' --set n=200", mnist);
+    foreign_run(dir, py, "test", cmd, "load_mnist", point, sizeof point, &numpy_error);
+    double err_test = metrics_error(point, "test");
     /* float32 weights against NumPy's float64: at most a few of the 2,000 examples may flip */
     cr_expect(fabs(err_test - numpy_error) <= 0.002 && err_test < 0.15, "vibrun %g, numpy %g", err_test, numpy_error);
-    snprintf(path, sizeof path, "%s/%s/info.csv", exp, names[0]);
+    snprintf(path, sizeof path, "%s/info.csv", point);
     csv_line(path, 1, 0, line, sizeof line);
     cr_expect(strncmp(line, "0,train,h1,kde_upper,", 21) == 0, "%s", line);
     /* attack.csv: attack,protocol,norm,eps,targeted,n,clean_acc,robust_acc,... An undefended MLP
     ** loses most of its accuracy at eps = 0.1, and PGD finds at least what FGSM finds. */
-    snprintf(path, sizeof path, "%s/%s/attack.csv", exp, names[0]);
+    snprintf(path, sizeof path, "%s/attack.csv", point);
     double clean = attack_col(path, "fgsm", "0.1", 6), fgsm = attack_col(path, "fgsm", "0.1", 7),
            pgd = attack_col(path, "pgd", "0.1", 7);
     cr_expect(clean > 0.85 && fgsm < clean - 0.3 && pgd <= fgsm, "clean %g, fgsm %g, pgd %g", clean, fgsm, pgd);
     /* exported again: the tensors it was given, under the script's names, to the bit */
-    snprintf(cmd, sizeof cmd, "export r/load_mnist/%s -o e.safetensors", names[0]);
+    snprintf(cmd, sizeof cmd, "export '%s' -o e.safetensors", strstr(point, "/r/") + 1);   /* from dir */
     cr_assert_eq(vibrun(dir, cmd), 0, "%s", out);
     nn_weights a, b;
     rt_err err = { 0 };
