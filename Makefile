@@ -40,6 +40,7 @@ bench: build
 	./$(BUILD)/tests/bench_mlp 300
 	./$(BUILD)/tests/bench_mi
 	./$(BUILD)/tests/bench_conv
+	./$(BUILD)/tests/bench_resnet 20
 	./$(BUILD)/tests/bench_attack 50
 	./$(BUILD)/tests/bench_expr 200
 

@@ -14,59 +14,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rt_blas.h"
+#include "conv_roof.h"
 #include "rt_impl.h"    /* rt_conv2d_bwd: the backward timed alone, upstream gradient given */
-#include "rt_rng.h"
 
-typedef struct layer { const char *what; int C, H, O, K, stride, pad; bool dx; } layer;
+typedef struct layer { const char *what; conv_shape s; } layer;
 
 static const layer layers[] = {
-    { "conv1   3->16 32x32", 3, 32, 16, 3, 1, 1, false },
-    { "stage1 16->16 32x32", 16, 32, 16, 3, 1, 1, true },
-    { "stage2 16->32 /2", 16, 32, 32, 3, 2, 1, true },
-    { "stage2 32->32 16x16", 32, 16, 32, 3, 1, 1, true },
-    { "stage3 32->64 /2", 32, 16, 64, 3, 2, 1, true },
-    { "stage3 64->64 8x8", 64, 8, 64, 3, 1, 1, true },
-    { "short  16->32 1x1 /2", 16, 32, 32, 1, 2, 0, true },
-    { "short  32->64 1x1 /2", 32, 16, 64, 1, 2, 0, true },
+    { "conv1   3->16 32x32", { 3, 32, 16, 3, 1, 1, true, false } },
+    { "stage1 16->16 32x32", { 16, 32, 16, 3, 1, 1, true, true } },
+    { "stage2 16->32 /2", { 16, 32, 32, 3, 2, 1, true, true } },
+    { "stage2 32->32 16x16", { 32, 16, 32, 3, 1, 1, true, true } },
+    { "stage3 32->64 /2", { 32, 16, 64, 3, 2, 1, true, true } },
+    { "stage3 64->64 8x8", { 64, 8, 64, 3, 1, 1, true, true } },
+    { "short  16->32 1x1 /2", { 16, 32, 32, 1, 2, 0, true, true } },
+    { "short  32->64 1x1 /2", { 32, 16, 64, 1, 2, 0, true, true } },
 };
 #define NL (int)(sizeof layers / sizeof layers[0])
 #define B 128
 
-static float *randf(rt_rng *r, size_t n) {
-    float *p = rt_xfloats(n);
-    rt_rng_fill_uniform(r, p, n, -1, 1);
-    return p;
-}
-
-/* Best time of one rt_gemm shape over reps repetitions (the first two warm up). */
-static double time_gemm(rt_rng *r, bool ta, bool tb, int M, int N, int K, int reps) {
-    float *A = randf(r, (size_t)M * K), *Bm = randf(r, (size_t)K * N), *C = rt_xfloats((size_t)M * N);
-    double best = 1e30;
-    for (int i = 0; i < reps + 2; i++) {
-        double t0 = rt_now_s();
-        rt_gemm(ta, tb, M, N, K, 1.0f, A, ta ? M : K, Bm, tb ? K : N, 0.0f, C, N);
-        double t = rt_now_s() - t0;
-        if (i >= 2 && t < best) best = t;
-    }
-    free(A);
-    free(Bm);
-    free(C);
-    return best;
-}
-
 typedef struct result { double conv, roof, flops; } result;
 
-static result run_layer(const layer *l, int reps, rt_rng *r) {
+static result run_layer(const conv_shape *l, int reps, rt_rng *r) {
     int OH = rt_conv_out_size(l->H, l->K, l->stride, l->pad, 1);
     int P = OH * OH, KK = l->C * l->K * l->K;
     rt_tensor x, w;
-    rt_tensor_wrap(&x, 4, (int[]){ B, l->C, l->H, l->H }, randf(r, (size_t)B * l->C * l->H * l->H));
-    rt_tensor_wrap(&w, 4, (int[]){ l->O, l->C, l->K, l->K }, randf(r, (size_t)l->O * KK));
+    rt_tensor_wrap(&x, 4, (int[]){ B, l->C, l->H, l->H }, roof_randf(r, (size_t)B * l->C * l->H * l->H));
+    rt_tensor_wrap(&w, 4, (int[]){ l->O, l->C, l->K, l->K }, roof_randf(r, (size_t)l->O * KK));
     w.grad = rt_xfloats((size_t)w.n);
     w.flags = RT_NEEDS_GRAD;
     x.flags = l->dx ? RT_NEEDS_GRAD : 0;
-    float *dy = randf(r, (size_t)B * l->O * P);
+    float *dy = roof_randf(r, (size_t)B * l->O * P);
     rt_conv_geom g = { l->stride, l->stride, l->pad, l->pad, 1, 1, 1, 0, 0 };
     rt_ctx c;
     rt_ctx_init(&c, 1 << 20);
@@ -81,10 +58,7 @@ static result run_layer(const layer *l, int reps, rt_rng *r) {
         double t = rt_now_s() - t0;
         if (i >= 2 && t < best) best = t;
     }
-    double N = (double)B * P, f1 = 2.0 * l->O * N * KK;
-    result res = { best, 0.0, (l->dx ? 3.0 : 2.0) * f1 };
-    res.roof = time_gemm(r, false, false, l->O, B * P, KK, reps) + time_gemm(r, false, true, l->O, KK, B * P, reps);
-    if (l->dx) res.roof += time_gemm(r, true, false, KK, B * P, l->O, reps);
+    result res = { best, conv_roof_time(r, l, B, reps), conv_roof_flops(l, B) };
     rt_ctx_free(&c);
     free(x.data);
     free(w.data);
@@ -99,7 +73,7 @@ static void table(int threads, int reps, rt_rng *r) {
            "GFLOP", "conv ms", "roof ms", "conv GF/s", "roof GF/s", "ratio");
     double tc = 0.0, tr = 0.0, tf = 0.0;
     for (int i = 0; i < NL; i++) {
-        result s = run_layer(&layers[i], reps, r);
+        result s = run_layer(&layers[i].s, reps, r);
         tc += s.conv;
         tr += s.roof;
         tf += s.flops;
@@ -108,16 +82,17 @@ static void table(int threads, int reps, rt_rng *r) {
     }
     printf("%-22s %9.3f %9.2f %9.2f %11.1f %11.1f %6.2f (target >= 0.60)\n", "all eight", tf * 1e-9, tc * 1e3,
            tr * 1e3, tf / tc * 1e-9, tf / tr * 1e-9, tr / tc);
+    printf("TABLE|ResNet-20's eight convolutions, batch 128, %d thread%s|%.1f|ms|>= 0.60 of GEMM roofline|"
+           "GEMM roofline %.1f ms|%.2f|%s\n", threads, threads > 1 ? "s" : "", tc * 1e3, tr * 1e3, tr / tc,
+           tr / tc >= 0.60 ? "yes" : "no");
 }
 
 int main(int argc, char **argv) {
     int reps = argc > 1 ? atoi(argv[1]) : 5;
     if (reps < 1) { fprintf(stderr, "usage: bench_conv [reps]\n"); return 2; }
-    const char *forced = getenv("OPENBLAS_CORETYPE");
     int all = rt_blas_threads();
     printf("bench_conv: the convolutions of ResNet-20 (CIFAR-10, batch 128), forward + backward, best of %d\n", reps);
-    printf("openblas: kernels %s, threads %d%s%s (rt_gemm and the im2col passes: the same thread count)\n",
-           rt_blas_corename(), all, forced ? ", OPENBLAS_CORETYPE=" : "", forced ? forced : "");
+    roof_print_blas("rt_gemm and the im2col passes");
     rt_rng r;
     rt_rng_seed(&r, 1);
     table(1, reps, &r);
