@@ -1,4 +1,6 @@
-// conv_roof.h: the GEMM roofline of a lowered convolution, shared by bench_conv and bench_resnet.
+// conv_roof.h: the GEMM roofline of a lowered convolution, shared by bench_conv and bench_resnet;
+// ResNet-20's eight distinct convolutions and the lowering's time on one, shared by bench_conv and
+// tests/tools/conv_dnnl_check.c.
 //
 // A convolution of C -> O channels, kernel K x K, on B images of H x H with output OH x OH is, lowered,
 // three products over N = B OH OH columns: forward y = W col (M = O, N, K = C K K), backward
@@ -11,10 +13,24 @@
 #include <stdlib.h>
 
 #include "rt_blas.h"
-#include "rt_ops.h"
+#include "rt_impl.h"    /* rt_conv2d_bwd: the backward timed alone, upstream gradient given */
 #include "rt_rng.h"
 
 typedef struct conv_shape { int C, H, O, K, stride, pad; bool dw, dx; } conv_shape;
+
+/* The distinct convolutions of ResNet-20 on CIFAR-10 (option A shortcuts as 1x1 stride-2 ones). */
+typedef struct conv_layer { const char *what; conv_shape s; } conv_layer;
+static const conv_layer resnet20_convs[] = {
+    { "conv1   3->16 32x32", { 3, 32, 16, 3, 1, 1, true, false } },
+    { "stage1 16->16 32x32", { 16, 32, 16, 3, 1, 1, true, true } },
+    { "stage2 16->32 /2", { 16, 32, 32, 3, 2, 1, true, true } },
+    { "stage2 32->32 16x16", { 32, 16, 32, 3, 1, 1, true, true } },
+    { "stage3 32->64 /2", { 32, 16, 64, 3, 2, 1, true, true } },
+    { "stage3 64->64 8x8", { 64, 8, 64, 3, 1, 1, true, true } },
+    { "short  16->32 1x1 /2", { 16, 32, 32, 1, 2, 0, true, true } },
+    { "short  32->64 1x1 /2", { 32, 16, 64, 1, 2, 0, true, true } },
+};
+#define NCONV (int)(sizeof resnet20_convs / sizeof resnet20_convs[0])
 
 static inline float *roof_randf(rt_rng *r, size_t n) {
     float *p = rt_xfloats(n);
@@ -53,6 +69,39 @@ static inline double conv_roof_time(rt_rng *r, const conv_shape *s, int B, int r
     if (s->dw) t += roof_time_gemm(r, false, true, s->O, KK, N, reps);
     if (s->dx) t += roof_time_gemm(r, true, false, KK, N, s->O, reps);
     return t;
+}
+
+/* Best time of the lowered convolution's forward + backward (rt_conv2d, rt_conv2d_bwd: dW, and dx
+** when s->dx) on B random images, over reps repetitions after two warm-up ones. */
+static inline double conv_time_lowering(rt_rng *r, const conv_shape *l, int B, int reps) {
+    int OH = rt_conv_out_size(l->H, l->K, l->stride, l->pad, 1);
+    rt_tensor x, w;
+    rt_tensor_wrap(&x, 4, (int[]){ B, l->C, l->H, l->H }, roof_randf(r, (size_t)B * l->C * l->H * l->H));
+    rt_tensor_wrap(&w, 4, (int[]){ l->O, l->C, l->K, l->K }, roof_randf(r, (size_t)l->O * l->C * l->K * l->K));
+    w.grad = rt_xfloats((size_t)w.n);
+    w.flags = RT_NEEDS_GRAD;
+    x.flags = l->dx ? RT_NEEDS_GRAD : 0;
+    float *dy = roof_randf(r, (size_t)B * l->O * OH * OH);
+    rt_conv_geom g = { l->stride, l->stride, l->pad, l->pad, 1, 1, 1, 0, 0 };
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 20);
+    double best = 1e30;
+    for (int i = 0; i < reps + 2; i++) {
+        rt_ctx_reset(&c);
+        x.grad = NULL;
+        double t0 = rt_now_s();
+        rt_tensor *y = rt_conv2d(&c, &x, &w, NULL, &g);
+        y->grad = dy;
+        rt_conv2d_bwd(&c, y);
+        double t = rt_now_s() - t0;
+        if (i >= 2 && t < best) best = t;
+    }
+    rt_ctx_free(&c);
+    free(x.data);
+    free(w.data);
+    free(w.grad);
+    free(dy);
+    return best;
 }
 
 /* "kernels Haswell, threads 2, OPENBLAS_CORETYPE=..." into the first line a bench prints. */

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 
 #include "conv_roof.h"
-#include "rt_impl.h"
 
 #define B 128
 #define CHECK(f)                                                                                          \
@@ -32,53 +31,8 @@
         }                                                                                                 \
     } while (0)
 
-typedef struct layer { const char *what; conv_shape s; } layer;
-
-static const layer layers[] = {
-    { "conv1   3->16 32x32", { 3, 32, 16, 3, 1, 1, true, false } },
-    { "stage1 16->16 32x32", { 16, 32, 16, 3, 1, 1, true, true } },
-    { "stage2 16->32 /2", { 16, 32, 32, 3, 2, 1, true, true } },
-    { "stage2 32->32 16x16", { 32, 16, 32, 3, 1, 1, true, true } },
-    { "stage3 32->64 /2", { 32, 16, 64, 3, 2, 1, true, true } },
-    { "stage3 64->64 8x8", { 64, 8, 64, 3, 1, 1, true, true } },
-    { "short  16->32 1x1 /2", { 16, 32, 32, 1, 2, 0, true, true } },
-    { "short  32->64 1x1 /2", { 32, 16, 64, 1, 2, 0, true, true } },
-};
-#define NL (int)(sizeof layers / sizeof layers[0])
-
 static dnnl_engine_t eng;
 static dnnl_stream_t strm;
-
-static double time_lowering(const conv_shape *l, int reps, rt_rng *r) {
-    int OH = rt_conv_out_size(l->H, l->K, l->stride, l->pad, 1);
-    rt_tensor x, w;
-    rt_tensor_wrap(&x, 4, (int[]){ B, l->C, l->H, l->H }, roof_randf(r, (size_t)B * l->C * l->H * l->H));
-    rt_tensor_wrap(&w, 4, (int[]){ l->O, l->C, l->K, l->K }, roof_randf(r, (size_t)l->O * l->C * l->K * l->K));
-    w.grad = rt_xfloats((size_t)w.n);
-    w.flags = RT_NEEDS_GRAD;
-    x.flags = l->dx ? RT_NEEDS_GRAD : 0;
-    float *dy = roof_randf(r, (size_t)B * l->O * OH * OH);
-    rt_conv_geom g = { l->stride, l->stride, l->pad, l->pad, 1, 1, 1, 0, 0 };
-    rt_ctx c;
-    rt_ctx_init(&c, 1 << 20);
-    double best = 1e30;
-    for (int i = 0; i < reps + 2; i++) {
-        rt_ctx_reset(&c);
-        x.grad = NULL;
-        double t0 = rt_now_s();
-        rt_tensor *y = rt_conv2d(&c, &x, &w, NULL, &g);
-        y->grad = dy;
-        rt_conv2d_bwd(&c, y);
-        double t = rt_now_s() - t0;
-        if (i >= 2 && t < best) best = t;
-    }
-    rt_ctx_free(&c);
-    free(x.data);
-    free(w.data);
-    free(w.grad);
-    free(dy);
-    return best;
-}
 
 /* A memory on the user's plain array, and, when the primitive wants another layout, one in that
 ** layout with the reorder between them (to: plain -> primitive's; else back). */
@@ -223,10 +177,10 @@ int main(int argc, char **argv) {
     double tl = 0, tn = 0, ta = 0, tp = 0;
     printf("%-22s %12s %12s %12s %12s %9s %9s %9s\n", "layer (batch 128)", "lowering ms", "dnnl nchw", "dnnl any",
            "any, no reo", "low/nchw", "low/any", "low/noreo");
-    for (int i = 0; i < NL; i++) {
-        const conv_shape *l = &layers[i].s;
-        printf("%s\n", layers[i].what);
-        double a = time_lowering(l, reps, &r), b = time_dnnl(l, false, reps, &r), c = time_dnnl(l, true, reps, &r);
+    for (int i = 0; i < NCONV; i++) {
+        const conv_shape *l = &resnet20_convs[i].s;
+        printf("%s\n", resnet20_convs[i].what);
+        double a = conv_time_lowering(&r, l, B, reps), b = time_dnnl(l, false, reps, &r), c = time_dnnl(l, true, reps, &r);
         skip_reorders = true;
         double d = time_dnnl(l, true, reps, &r);
         skip_reorders = false;
