@@ -378,7 +378,7 @@ int main(int argc, char **argv) {
     char nal[32] = "not counted";
     if (counting) snprintf(nal, sizeof nal, "%ld", mallocs);
     printf("TABLE|ResNet-20 step, allocations after the warm-up steps|%s|calls|0, arena not growing|%s|-|%s\n",
-           nal, grew ? "step arena grew" : "step arena did not grow", !grew && !mallocs ? "yes" : "no");
+           nal, grew ? "step arena grew" : "step arena did not grow", grew || mallocs ? "no" : counting ? "yes" : "-");
     printf("TABLE|ResNet-20 peak resident memory, batch %d|%.1f|MiB|-|step arena %.1f MiB|-|-\n", B, rss,
            ph[np - 1].peak_mib);
 

@@ -180,7 +180,8 @@ int main(int argc, char **argv) {
     for (int i = 0; i < NCONV; i++) {
         const conv_shape *l = &resnet20_convs[i].s;
         printf("%s\n", resnet20_convs[i].what);
-        double a = conv_time_lowering(&r, l, B, reps), b = time_dnnl(l, false, reps, &r), c = time_dnnl(l, true, reps, &r);
+        double a = conv_time_lowering(&r, l, B, reps);
+        double b = time_dnnl(l, false, reps, &r), c = time_dnnl(l, true, reps, &r);
         skip_reorders = true;
         double d = time_dnnl(l, true, reps, &r);
         skip_reorders = false;
