@@ -156,6 +156,14 @@ int main(int argc, char **argv) {
     printf("ratio roofline / step: %.2f (target >= 0.80)\n", roof / med);
     printf("ratio GEMM floor / step: %.2f (the share of the step that is GEMM at its best measured "
            "speed)\n", floor_gemm / med);
+    char fig[64], ref[64];
+    snprintf(fig, sizeof fig, "MLP step, batch %d, %d thread%s", B, nt, nt > 1 ? "s" : "");
+    snprintf(ref, sizeof ref, "roofline %.2f ms", roof * 1e3);
+    printf("TABLE|%s|%.0f|samples/s|>= 0.80 of roofline|%s|%.2f|%s\n", fig, B / med, ref, roof / med,
+           roof / med >= 0.80 ? "yes" : "no");
+    snprintf(ref, sizeof ref, "GEMM floor %.2f ms", floor_gemm * 1e3);
+    printf("TABLE|%s, against the GEMM floor|%.0f|samples/s|reported|%s|%.2f|-\n", fig, B / med, ref,
+           floor_gemm / med);
 
     // ---- where the rest goes: the non-GEMM phases, each timed alone ----
     // The step zeroes the gradients inside the optimizer pass (rt_optim_step_zero_grad); the
