@@ -23,6 +23,7 @@
 #include "nn_eval.h"
 #include "nn_train.h"
 #include "rt_blas.h"
+#include "rt_ops.h"
 #include "rt_pool.h"
 
 #define BATCH 100
@@ -248,8 +249,9 @@ int main(int argc, char **argv) {
         floor_vib[nt] = gemm_floor(in, out, from, 5);
         floor_det[nt] = gemm_floor(in_d, out_d, from_d, 4);
         /* alternated, so that a change in the machine's load falls on both */
-        double a = time_steps(&v, &d, idx, steps / 2), b = time_steps(&det, &d, idx, steps / 2);
-        double a2 = time_steps(&v, &d, idx, steps / 2), b2 = time_steps(&det, &d, idx, steps / 2);
+        int n = nt == 1 ? steps / 2 : steps / 4;        /* 2 threads: fewer, a loaded machine makes them slow */
+        double a = time_steps(&v, &d, idx, n), b = time_steps(&det, &d, idx, n);
+        double a2 = time_steps(&v, &d, idx, n), b2 = time_steps(&det, &d, idx, n);
         step_vib[nt] = a < a2 ? a : a2;
         step_det[nt] = b < b2 ? b : b2;
         printf("\n%d thread%s: GEMM floor %.3f ms (det twin %.3f ms)\n", nt, nt > 1 ? "s" : "",
@@ -274,9 +276,44 @@ int main(int argc, char **argv) {
             double t = clock_s() - t0;
             if (t < best) best = t;
         }
-        printf("\npieces, 1 thread: %d normals (one step's noise) %.1f us = %.2f ns each\n", BATCH * ZK, best * 1e6,
+        printf("\npieces alone, 1 thread, best of 200 (the step's time beyond its GEMM floor: %.3f ms):\n",
+               (step_vib[1] - floor_vib[1]) * 1e3);
+        printf("  %d normals (one step's noise): %.3f ms = %.2f ns each\n", BATCH * ZK, best * 1e3,
                best * 1e9 / (BATCH * ZK));
         free(eps);
+        double to = 1e30, te_ = 1e30;
+        v.opt.pool = v.ema.pool = NULL;
+        for (int i = 0; i < 20; i++) {
+            double t0 = clock_s();
+            rt_optim_step_zero_grad(&v.opt, v.m.params.data, v.m.params.grad, 0.0f);
+            double t1 = clock_s();
+            rt_ema_update(&v.ema, v.m.params.data);
+            double t2 = clock_s();
+            to = t1 - t0 < to ? t1 - t0 : to;
+            te_ = t2 - t1 < te_ ? t2 - t1 : te_;
+        }
+        printf("  Adam update + zeroing of the gradient (%zu parameters): %.3f ms; EMA update: %.3f ms\n",
+               v.m.params.total, to * 1e3, te_ * 1e3);
+        /* the scale head's softplus and the KL's forward on one step's (100, 256), no tape */
+        bool rec = v.c.grad_enabled;
+        v.c.grad_enabled = false;
+        double tsp = 1e30, tkl = 1e30;
+        for (int i = 0; i < 50; i++) {
+            rt_ctx_reset(&v.c);
+            rt_tensor *rho = rt_tensor_new(&v.c, 2, (int[]){ BATCH, ZK });
+            rt_rng_fill_uniform(&r, rho->data, (size_t)rho->n, -8.0f, -2.0f);
+            rt_tensor *mu = rt_tensor_new(&v.c, 2, (int[]){ BATCH, ZK });
+            rt_rng_fill_uniform(&r, mu->data, (size_t)mu->n, -1.0f, 1.0f);
+            double t0 = clock_s();
+            rt_tensor *sg = rt_softplus(&v.c, rho);
+            double t1 = clock_s();
+            rt_gauss_kl(&v.c, mu, sg);
+            double t2 = clock_s();
+            tsp = t1 - t0 < tsp ? t1 - t0 : tsp;
+            tkl = t2 - t1 < tkl ? t2 - t1 : tkl;
+        }
+        v.c.grad_enabled = rec;
+        printf("  softplus forward on (%d, %d): %.3f ms; KL forward: %.3f ms\n", BATCH, ZK, tsp * 1e3, tkl * 1e3);
     }
 
     // ---- the 12-sample evaluation of 10,000 inputs ----
