@@ -40,7 +40,8 @@ check: build
 # Each benchmark's output is shown and kept in $(BENCH_LOG); tests/bench/bench_table.sh then prints
 # the TABLE| lines of all of them as one table (a benchmark adds one line here, in this form).
 BENCH_LOG = $(BUILD)/bench.log
-bench_run = { $(1) || echo "BENCH FAILED (exit $$?): $(1)"; } 2>&1 | tee -a $(BENCH_LOG)
+# (stdbuf: each line shows as it is printed, not when the program ends)
+bench_run = { stdbuf -oL $(1) || echo "BENCH FAILED (exit $$?): $(1)"; } 2>&1 | tee -a $(BENCH_LOG)
 bench: build
 	@: > $(BENCH_LOG); date +%s > $(BUILD)/bench.start
 	@$(call bench_run,./$(BUILD)/tests/bench_mlp 300)
