@@ -22,6 +22,7 @@
 
 #include "nn_eval.h"
 #include "nn_train.h"
+#include "bench_gemm.h"
 #include "rt_blas.h"
 #include "rt_ops.h"
 #include "rt_pool.h"
@@ -30,11 +31,6 @@
 #define ZK 256
 #define EVAL_N 10000
 #define EVAL_SAMPLES 12
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* The clock of the 1-thread figures: the process's CPU time, which a machine loaded by other
 ** processes does not inflate the way it inflates wall time (at 1 thread only this thread works);
@@ -57,50 +53,16 @@ static void table(const char *figure, double value, const char *fmt, const char 
 
 // ---- the GEMM floor ----
 
-typedef struct shape { bool ta, tb; int M, N, K; } shape;
-
-typedef void (*gemm_fn)(bool, bool, int, int, int, float, const float *, int, const float *, int,
-                        float, float *, int);
-
-static void openblas_1(bool ta, bool tb, int M, int N, int k, float alpha, const float *A, int lda,
-                       const float *Bm, int ldb, float beta, float *C, int ldc) {
-    rt_gemm_openblas(1, ta, tb, M, N, k, alpha, A, lda, Bm, ldb, beta, C, ldc);
-}
-
-static void openblas_all(bool ta, bool tb, int M, int N, int k, float alpha, const float *A, int lda,
-                         const float *Bm, int ldb, float beta, float *C, int ldc) {
-    rt_gemm_openblas(rt_blas_threads(), ta, tb, M, N, k, alpha, A, lda, Bm, ldb, beta, C, ldc);
-}
-
-static double time_gemm(const shape *s, gemm_fn gemm, int reps) {
-    size_t na = (size_t)s->M * s->K, nb = (size_t)s->K * s->N, nc = (size_t)s->M * s->N;
-    float *A = malloc(na * sizeof *A), *Bm = malloc(nb * sizeof *Bm), *C = calloc(nc, sizeof *C);
-    for (size_t i = 0; i < na; i++) A[i] = (float)(i % 17) * 0.01f;
-    for (size_t i = 0; i < nb; i++) Bm[i] = (float)(i % 13) * 0.01f;
-    int lda = s->ta ? s->M : s->K, ldb = s->tb ? s->K : s->N;
-    double best = 1e30;
-    for (int r = 0; r < reps; r++) {
-        double t0 = clock_s();
-        gemm(s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, lda, Bm, ldb, 1.0f, C, s->N);
-        double t = clock_s() - t0;
-        if (r >= 3 && t < best) best = t;
-    }
-    free(A);
-    free(Bm);
-    free(C);
-    return best;
-}
-
 /* The GEMMs of one training step of a chain of linear maps in -> out (layer l reads the output of
 ** layer from[l]; -1 is the input, whose gradient is not needed). */
 static double gemm_floor(const int *in, const int *out, const int *from, int n) {
     double floor = 0.0;
     for (int l = 0; l < n; l++) {
-        shape s[3] = { { false, true, BATCH, out[l], in[l] }, { true, false, out[l], in[l], BATCH },
-                       { false, false, BATCH, in[l], out[l] } };
+        shape s[3] = { { false, true, BATCH, out[l], in[l], "forward" }, { true, false, out[l], in[l], BATCH, "dW" },
+                       { false, false, BATCH, in[l], out[l], "dx" } };
         for (int i = 0; i < (from[l] < 0 ? 2 : 3); i++) {
-            double t1 = time_gemm(&s[i], openblas_1, 40), tn = time_gemm(&s[i], openblas_all, 40);
-            double tr = time_gemm(&s[i], rt_gemm, 40);
+            double t1 = time_gemm(&s[i], openblas_1, 40, clock_s), tn = time_gemm(&s[i], openblas_all, 40, clock_s);
+            double tr = time_gemm(&s[i], rt_gemm, 40, clock_s);
             double t = t1 < tn ? t1 : tn;
             floor += t < tr ? t : tr;
         }
