@@ -2,9 +2,10 @@
 #   make demo        install what is missing, build (Release), run experiments/quickstart.lua
 #   make check       install what is missing, build, run the whole test suite through ctest
 #   make bench       build, then run the benchmarks (the training step against its GEMM roofline,
-#                    the information estimators, the convolutions of ResNet-20 against theirs, an
-#                    attack step and custom terms against the training step); each prints its
-#                    kernel set and thread count
+#                    the VIB step, evaluation, memory and sweep throughput, the information
+#                    estimators, the convolutions of ResNet-20 against theirs, an attack step and
+#                    custom terms against the training step); each prints its kernel set and thread
+#                    count, and the last line prints their headline figures as one table
 #   make install     build, then install vibrun, its man page vibrun(1) and its bash completion
 #                    under $(DESTDIR)$(PREFIX)
 #   make uninstall   remove what the last `make install` from $(BUILD) installed, under $(DESTDIR)
@@ -36,13 +37,21 @@ check: build
 	cd $(BUILD) && ctest --output-on-failure
 
 # Ratios against a roofline measured in the same run, never wall-clock limits (docs/performance.md).
+# Each benchmark's output is shown and kept in $(BENCH_LOG); tests/bench/bench_table.sh then prints
+# the TABLE| lines of all of them as one table (a benchmark adds one line here, in this form).
+BENCH_LOG = $(BUILD)/bench.log
+# (stdbuf: each line shows as it is printed, not when the program ends)
+bench_run = { stdbuf -oL $(1) || echo "BENCH FAILED (exit $$?): $(1)"; } 2>&1 | tee -a $(BENCH_LOG)
 bench: build
-	./$(BUILD)/tests/bench_mlp 300
-	./$(BUILD)/tests/bench_mi
-	./$(BUILD)/tests/bench_conv
-	./$(BUILD)/tests/bench_resnet 20
-	./$(BUILD)/tests/bench_attack 50
-	./$(BUILD)/tests/bench_expr 200
+	@: > $(BENCH_LOG); date +%s > $(BUILD)/bench.start
+	@$(call bench_run,./$(BUILD)/tests/bench_mlp 300)
+	@$(call bench_run,./$(BUILD)/tests/bench_vib 200 --vibrun ./$(BUILD)/vibrun)
+	@$(call bench_run,./$(BUILD)/tests/bench_mi)
+	@$(call bench_run,./$(BUILD)/tests/bench_conv)
+	@$(call bench_run,./$(BUILD)/tests/bench_resnet 20)
+	@$(call bench_run,./$(BUILD)/tests/bench_attack 50)
+	@$(call bench_run,./$(BUILD)/tests/bench_expr 200)
+	@tests/bench/bench_table.sh $(BENCH_LOG) $$(cat $(BUILD)/bench.start)
 
 # Readers of untrusted bytes under libFuzzer (clang, ASan, UBSan); a crash fails it naming the input.
 fuzz: deps

@@ -21,48 +21,9 @@
 #include <string.h>
 
 #include "nn_train.h"
+#include "bench_gemm.h"
 #include "rt_blas.h"
 #include "rt_pool.h"
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-typedef struct shape { bool ta, tb; int M, N, K; const char *what; } shape;
-
-typedef void (*gemm_fn)(bool, bool, int, int, int, float, const float *, int, const float *, int,
-                        float, float *, int);
-
-static void openblas_1(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
-                       const float *B, int ldb, float beta, float *C, int ldc) {
-    rt_gemm_openblas(1, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-}
-
-static void openblas_all(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
-                         const float *B, int ldb, float beta, float *C, int ldc) {
-    rt_gemm_openblas(rt_blas_threads(), ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-}
-
-/* Best time of one GEMM shape over reps repetitions. */
-static double time_gemm(const shape *s, gemm_fn gemm, int reps) {
-    size_t na = (size_t)s->M * s->K, nb = (size_t)s->K * s->N, nc = (size_t)s->M * s->N;
-    float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B), *C = calloc(nc, sizeof *C);
-    for (size_t i = 0; i < na; i++) A[i] = (float)(i % 17) * 0.01f;
-    for (size_t i = 0; i < nb; i++) B[i] = (float)(i % 13) * 0.01f;
-    int lda = s->ta ? s->M : s->K, ldb = s->tb ? s->K : s->N;
-    double best = 1e30;
-    for (int r = 0; r < reps; r++) {
-        double t0 = rt_now_s();
-        gemm(s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, 1.0f, C, s->N);
-        double t = rt_now_s() - t0;
-        if (r >= 3 && t < best) best = t;   /* the first repetitions warm caches and threads */
-    }
-    free(A);
-    free(B);
-    free(C);
-    return best;
-}
 
 int main(int argc, char **argv) {
     int steps = argc > 1 ? atoi(argv[1]) : 200;
@@ -87,8 +48,8 @@ int main(int argc, char **argv) {
     printf("\n%-22s %6s %6s %6s %14s %14s %12s %10s\n", "gemm", "M", "N", "K", "openblas 1 thr",
            "openblas all", "rt_gemm", "GFLOP/s");
     for (int i = 0; i < ns; i++) {
-        double t1 = time_gemm(&sh[i], openblas_1, 60), tn = time_gemm(&sh[i], openblas_all, 60);
-        double tr = time_gemm(&sh[i], rt_gemm, 60);
+        double t1 = time_gemm(&sh[i], openblas_1, 60, rt_now_s), tn = time_gemm(&sh[i], openblas_all, 60, rt_now_s);
+        double tr = time_gemm(&sh[i], rt_gemm, 60, rt_now_s);
         double to = t1 < tn ? t1 : tn, tb = to < tr ? to : tr, f = 2.0 * sh[i].M * sh[i].N * sh[i].K;
         roof += to;
         floor_gemm += tb;
@@ -156,6 +117,14 @@ int main(int argc, char **argv) {
     printf("ratio roofline / step: %.2f (target >= 0.80)\n", roof / med);
     printf("ratio GEMM floor / step: %.2f (the share of the step that is GEMM at its best measured "
            "speed)\n", floor_gemm / med);
+    char fig[64], ref[64];
+    snprintf(fig, sizeof fig, "MLP step, batch %d, %d thread%s", B, nt, nt > 1 ? "s" : "");
+    snprintf(ref, sizeof ref, "roofline %.2f ms", roof * 1e3);
+    printf("TABLE|%s|%.0f|samples/s|>= 0.80 of roofline|%s|%.2f|%s\n", fig, B / med, ref, roof / med,
+           roof / med >= 0.80 ? "yes" : "no");
+    snprintf(ref, sizeof ref, "GEMM floor %.2f ms", floor_gemm * 1e3);
+    printf("TABLE|%s, against the GEMM floor|%.0f|samples/s|reported|%s|%.2f|-\n", fig, B / med, ref,
+           floor_gemm / med);
 
     // ---- where the rest goes: the non-GEMM phases, each timed alone ----
     // The step zeroes the gradients inside the optimizer pass (rt_optim_step_zero_grad); the
