@@ -107,16 +107,24 @@ static int run_gnuplot(const char *dir, const char *name) {
     return rc;
 }
 
+/* Creates <exp_dir>/plots if missing; 0 on success, else -1 with a message. */
+static int mkdir_plots(const char *exp_dir) {
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/plots", exp_dir);
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "vibrun: cannot create %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 /* Writes <exp_dir>/plots/<name>.gp: vars, style.gp, the template; runs it. */
 static int draw(const char *exp_dir, const char *name, const char *template, const char *vars) {
     const lb_embedded *style = lb_embedded_find("style.gp"), *t = lb_embedded_find(template);
     if (!t || !style) RT_ABORT("no embedded plot template %s", template);
     char dir[1100], gp[300], path[1500];
     snprintf(dir, sizeof dir, "%s/plots", exp_dir);
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "vibrun: cannot create %s: %s\n", dir, strerror(errno));
-        return -1;
-    }
+    if (mkdir_plots(exp_dir) != 0) return -1;
     rt_buf b = { 0 };
     rt_buf_printf(&b, "# %s.gp: drawn by vibrun with plots/%s; edit the variables and run `gnuplot %s.gp` here.\n",
               name, template, name);
@@ -153,7 +161,7 @@ typedef struct plot_run {
     const char *const *titles;
     int n;
     bool quiet;
-    char labels[256][96];       /* per point: the params that vary across points, for names */
+    char (*labels)[96];         /* per point: the params that vary across points, for names */
     char **used;                /* figure names drawn so far (every one: two figures never share a file) */
     int nused, capused, drawn, failed;
 } plot_run;
@@ -235,9 +243,9 @@ static void finish(plot_run *r, const char *name, const plot_opts *o, int rc) {
 ** point id when that would be long, ambiguous or empty. Titles are canonical "{k=v,k=v}". */
 static void point_labels(plot_run *r) {
     enum { MAXP = 32 };
-    int n = r->n < 256 ? r->n : 256;
-    static char kv[256][MAXP][96];
-    int nkv[256];
+    int n = r->n;
+    char (*kv)[MAXP][96] = rt_xcalloc((size_t)(n ? n : 1), sizeof *kv);
+    int *nkv = rt_xcalloc((size_t)(n ? n : 1), sizeof *nkv);
     for (int i = 0; i < n; i++) {
         char t[256];
         snprintf(t, sizeof t, "%s", r->titles[i]);
@@ -289,13 +297,15 @@ static void point_labels(plot_run *r) {
                 snprintf(r->labels[i], sizeof r->labels[i], "%s", r->ids[i]);
                 snprintf(r->labels[j], sizeof r->labels[j], "%s", r->ids[j]);
             }
+    free(kv);
+    free(nkv);
 }
 
 /* A point's figure name: "<base>_<label>", or "<base>" for a single point. */
 static void point_name(plot_run *r, int i, const char *base, const plot_opts *o, char *out, size_t size) {
     char b[256];
     const char *stem = o->name[0] ? o->name : base;
-    const char *lab = i < 256 ? r->labels[i] : r->ids[i];
+    const char *lab = r->labels[i];
     if (r->n == 1 || !lab[0]) snprintf(b, sizeof b, "%s", stem);
     else snprintf(b, sizeof b, "%s_%s", stem, lab);
     unique_name(r, b, out, size);
@@ -305,7 +315,7 @@ static void point_name(plot_run *r, int i, const char *base, const plot_opts *o,
 static void point_title(plot_run *r, int i, char *out, size_t size) {
     const char *exp = strrchr(r->exp_dir, '/');
     exp = exp ? exp + 1 : r->exp_dir;
-    const char *lab = i < 256 ? r->labels[i] : "";
+    const char *lab = r->labels[i];
     if (r->n == 1 && r->titles[i][0] == '{' && r->titles[i][1] != '}') {
         /* one point: its params, "vib_fashion: beta=0.001, k=256, kind=vib, seed=1" */
         size_t n = (size_t)snprintf(out, size, "%s: ", exp);
@@ -368,18 +378,63 @@ static void drop_seed(char *legend) {
     strcpy(legend, out);
 }
 
+/* One configuration's seeds in the training curve: per split and epoch, the mean of loss_bits and
+** of error over the seeds that have the row, and the bounds of its 95% Student-t interval,
+** mean -+ t_{k-1,0.975} sd / sqrt(k) (summary.csv's ci95, lb_aggregate.c). Appends rows
+** "group,split,epoch,k,loss_mean,loss_lo,loss_hi,error_mean,error_lo,error_hi" to b, train then
+** test, epochs in increasing order; a row with one seed has its mean as both bounds. */
+static void band_rows(rt_buf *b, int group, char **files, int nfiles) {
+    typedef struct { int k; double s[2], ss[2]; } cell;
+    cell *c = NULL;
+    int nep = 0;                /* c[split * nep + epoch] */
+    for (int pass = 0; pass < 3; pass++)         /* the last epoch, the sums, the squared deviations */
+        for (int f = 0; f < nfiles; f++) {
+            if (pass == 1 && f == 0) c = rt_xcalloc((size_t)(2 * nep + 1), sizeof *c);
+            rt_csv_table t;
+            if (!rt_csv_read(files[f], &t)) continue;
+            int ce = rt_csv_col(&t, "epoch"), cs = rt_csv_col(&t, "split"), cv[2] = { rt_csv_col(&t, "loss_bits"), rt_csv_col(&t, "error") };
+            for (int row = 0; ce >= 0 && cs >= 0 && cv[0] >= 0 && cv[1] >= 0 && row < t.nrow; row++) {
+                const char *sp = rt_csv_at(&t, row, cs);
+                int split = strcmp(sp, "train") == 0 ? 0 : strcmp(sp, "test") == 0 ? 1 : -1;
+                double e = csv_num(rt_csv_at(&t, row, ce)), v[2] = { csv_num(rt_csv_at(&t, row, cv[0])), csv_num(rt_csv_at(&t, row, cv[1])) };
+                if (split < 0 || !(e >= 0 && e < 1e8) || e != floor(e) || !isfinite(v[0]) || !isfinite(v[1])) continue;
+                if (pass == 0) { if ((int)e >= nep) nep = (int)e + 1; continue; }
+                cell *q = &c[split * nep + (int)e];
+                for (int m = 0; m < 2; m++) {
+                    if (pass == 1) q->s[m] += v[m];
+                    else q->ss[m] += (v[m] - q->s[m] / q->k) * (v[m] - q->s[m] / q->k);
+                }
+                q->k += pass == 1;
+            }
+            rt_csv_table_free(&t);
+        }
+    for (int i = 0; i < 2 * nep; i++) {
+        if (!c[i].k) continue;
+        rt_buf_printf(b, "%d,%s,%d,%d", group, i < nep ? "train" : "test", i % nep, c[i].k);
+        for (int m = 0; m < 2; m++) {
+            double mean = c[i].s[m] / c[i].k, sd = c[i].k > 1 ? sqrt(c[i].ss[m] / (c[i].k - 1)) : 0.0;
+            double h = c[i].k > 1 ? lb_t975(c[i].k - 1) * sd / sqrt((double)c[i].k) : 0.0;
+            rt_buf_printf(b, ",%.9g,%.9g,%.9g", mean, mean - h, mean + h);
+        }
+        rt_buf_printf(b, "\n");
+    }
+    free(c);
+}
+
 static void plot_training_curve(plot_run *r, const plot_opts *o) {
     rt_buf files = { 0 }, group = { 0 }, vars = { 0 };
     int used = 0, ng = 0;
     size_t longest = 0;
     char (*gt)[256] = rt_xcalloc((size_t)(r->n ? r->n : 1), sizeof *gt);
+    int *gof = rt_xcalloc((size_t)(r->n ? r->n : 1), sizeof *gof), *gsize = rt_xcalloc((size_t)(r->n ? r->n : 1), sizeof *gsize);
+    char **paths = rt_xcalloc((size_t)(r->n ? r->n : 1), sizeof *paths);
     for (int i = 0; i < r->n; i++) {
         char p[1200], t[256];
         snprintf(p, sizeof p, "%s/%s/metrics.csv", r->exp_dir, r->ids[i]);
         if (access(p, R_OK) != 0) continue;
         /* The legend names a configuration by the params that differ between points (its label)
         ** without the seed, when there are several; else by all of them. Seeds share a colour. */
-        if (r->n > 1 && i < 256 && r->labels[i][0] && strcmp(r->labels[i], r->ids[i]) != 0) {
+        if (r->n > 1 && r->labels[i][0] && strcmp(r->labels[i], r->ids[i]) != 0) {
             label_to_legend(r->labels[i], t, sizeof t);
             drop_seed(t);
             if (!t[0]) legend_word(r->titles[i], r->ids[i], t, sizeof t);
@@ -391,30 +446,64 @@ static void plot_training_curve(plot_run *r, const plot_opts *o) {
         if (g < 0) snprintf(gt[g = ng++], sizeof gt[0], "%s", t);
         if (strlen(t) > longest) longest = strlen(t);
         rt_buf_printf(&files, "%s../%s/metrics.csv", used ? " " : "", r->ids[i]);
-        rt_buf_printf(&group, "%s%d", used ? " " : "", g + 1);
-        used++;
+        paths[used] = rt_xstrdup(p);
+        gof[used++] = g;
+        gsize[g]++;
     }
     if (!used) {
         note(r, o, "no point of %s has a metrics.csv", r->exp_dir);
     } else {
-        char name[160];
+        char name[160], band[200] = "";
         unique_name(r, o->name[0] ? o->name : "training_curve", name, sizeof name);
+        /* A configuration with several seeds: its seeds thin, their mean and 95% interval per epoch
+        ** (the file <name>_band.csv beside the figure) as a line and a band. */
+        rt_buf rows = { 0 };
+        rt_buf_printf(&rows, "group,split,epoch,n,loss_mean,loss_lo,loss_hi,error_mean,error_lo,error_hi\n");
+        int nband = 0;
+        for (int g = 0; g < ng; g++) {
+            if (gsize[g] < 2) continue;
+            char **mine = rt_xcalloc((size_t)gsize[g], sizeof *mine);
+            int k = 0;
+            for (int u = 0; u < used; u++) if (gof[u] == g) mine[k++] = paths[u];
+            band_rows(&rows, g + 1, mine, k);
+            free(mine);
+            nband++;
+        }
+        if (nband) {
+            char path[1500];
+            snprintf(band, sizeof band, "%s_band.csv", name);
+            snprintf(path, sizeof path, "%s/plots/%s", r->exp_dir, band);
+            rt_err err = { 0 };
+            if (mkdir_plots(r->exp_dir) != 0 || rt_write_atomic(path, rows.s, rows.n, &err)) {
+                fprintf(stderr, "vibrun: %s\n", err.msg[0] ? err.msg : "cannot write the training curve's band");
+                band[0] = '\0';
+            }
+        }
+        rt_buf_free(&rows);
+        for (int u = 0; u < used; u++) rt_buf_printf(&group, "%s%d", u ? " " : "", gof[u] + 1);
         /* Taller by the legend's rows, laid out as style.gp's leg_cols does (7 in, 9 pt text). */
         int cols = (int)floor(0.96 * 7 * 72 / (((double)longest + 4) * 9 * 0.75));
         cols = cols < 1 ? 1 : cols > ng ? ng : cols;
-        int rows = ng > 40 ? 0 : (ng + cols - 1) / cols;
-        common_vars(&vars, o, name, 7, 2.8 + rows * 1.1 * 9 / 72.0 * 1.3,
-                    "training curves: train (dashed), test (solid); log y axes");
+        int lrows = ng > 40 ? 0 : (ng + cols - 1) / cols;
+        common_vars(&vars, o, name, 7, 2.8 + lrows * 1.1 * 9 / 72.0 * 1.3,
+                    band[0] ? "train dashed, test solid; seeds thin with their mean and 95% band; log y"
+                            : "training curves: train (dashed), test (solid); log y axes");
         sb_var_str(&vars, "files", files.s, false);
         sb_var_str(&vars, "group", group.s, false);
-        rt_buf_printf(&vars, "ng = %d\narray GT[%d]\n", ng, ng);
+        sb_var_str(&vars, "band", band, false);
+        rt_buf_printf(&vars, "ng = %d\narray GT[%d]\narray GN[%d]\n", ng, ng, ng);
         for (int k = 0; k < ng; k++) {
             char var[32];
             snprintf(var, sizeof var, "GT[%d]", k + 1);
             sb_var_str(&vars, var, gt[k], false);
+            rt_buf_printf(&vars, "GN[%d] = %d\n", k + 1, gsize[k]);
         }
         finish(r, name, o, draw(r->exp_dir, name, "training_curve.gp", vars.s));
     }
+    for (int u = 0; u < used; u++) free(paths[u]);
+    free(paths);
+    free(gof);
+    free(gsize);
     free(gt);
     free(files.s);
     free(group.s);
@@ -587,8 +676,8 @@ static void config_title(const char *label, char *out, size_t size) {
 }
 
 static void plot_info_planes(plot_run *r, const plot_opts *o) {
-    int n = r->n < 256 ? r->n : 256, used = 0, npanel = 0;
-    char (*ptitle)[128] = rt_xcalloc(256, sizeof *ptitle);
+    int n = r->n, used = 0, npanel = 0;
+    char (*ptitle)[128] = rt_xcalloc((size_t)(n ? n : 1), sizeof *ptitle);
     static const char *const est_titles[NEST] = { "variational bounds", "KDE upper (KL)", "KDE lower (Bhattacharyya)",
                                                   "binning", "KSG k-NN", "plug-in (binary)" };
     double xlo[NEST], xhi[NEST], ylo[NEST], yhi[NEST];
@@ -992,6 +1081,7 @@ int lb_plot_run(const plot_opts *plots, int np, const char *exp_dir, char ids[][
     r->n = n;
     r->quiet = quiet;
     gnuplot_missing = false;
+    r->labels = rt_xcalloc((size_t)(n ? n : 1), sizeof *r->labels);
     point_labels(r);
     plot_opts o;
     bool declared_tc = false;
@@ -1014,6 +1104,7 @@ int lb_plot_run(const plot_opts *plots, int np, const char *exp_dir, char ids[][
     int rc = r->failed ? -1 : 0;
     for (int i = 0; i < r->nused; i++) free(r->used[i]);
     free(r->used);
+    free(r->labels);
     free(r);
     return rc;
 }

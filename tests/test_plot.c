@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lb_lua.h"
+#include "rt_csv.h"
 #include "testutil.h"
 
 static char out[1 << 16];
@@ -434,4 +435,75 @@ Test(plot, audit_columns_draw_intervals_and_grey_the_undistinguished) {
         cr_expect(p == 0 ? bars && grey : !bars && !grey, "point %d: error bars %d, grey points %d", p, bars, grey);
         free(svg);
     }
+}
+
+/* Three seeds of one configuration and one of another: the training curve draws the three thin,
+** their mean and 95% Student-t interval per epoch as a line and a band; the band's bounds are
+** summary.csv's interval (mean -+ t_{2,0.975} sd / sqrt(3)), checked in the CSV the figure reads and
+** in what gnuplot plotted (its `set table` output of the figure's script). */
+Test(plot, seeds_draw_a_mean_line_and_a_95_percent_band) {
+    need_gnuplot();
+    const char *exp = fixture("band", true);
+    static char sids[4][17] = { "a1a1a1a1a1a1", "b2b2b2b2b2b2", "c3c3c3c3c3c3", "d4d4d4d4d4d4" };
+    const char *stitles[4] = { "{beta=0.1,seed=1}", "{beta=0.1,seed=2}", "{beta=0.1,seed=3}", "{beta=0.2,seed=1}" };
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/d4d4d4d4d4d4'", exp);
+    cr_assert_eq(system(cmd), 0);
+    /* seed s's test error at epoch e: 0.5 / (1 + e) + 0.01 s^2 (s = 1, 2, 3); loss 2 + 0.1 s */
+    for (int p = 0; p < 4; p++) {
+        FILE *f = open_w(exp, sids[p], "metrics.csv");
+        fprintf(f, "epoch,split,loss_bits,error,lr\n");
+        for (int e = 0; e <= 5; e++)
+            for (int s = 0; s < 2; s++)
+                fprintf(f, "%d,%s,%.17g,%.17g,0.001\n", e, s ? "test" : "train", 2 + 0.1 * (p + 1) + s,
+                        0.5 / (1 + e) + 0.01 * (p + 1) * (p + 1) + 0.1 * s);
+        fclose(f);
+    }
+    lb_plot_opts o;
+    lb_plot_opts_default(&o, "training_curve");
+    cr_assert_eq(lb_plot_run(&o, 1, exp, sids, stitles, 4, true), 0);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/plots/training_curve.gp", exp);
+    char *gp = tu_read_file(path, NULL);
+    cr_assert_not_null(gp);
+    cr_expect_not_null(strstr(gp, "band = 'training_curve_band.csv'\n"), "%.900s", gp);
+    cr_expect_not_null(strstr(gp, "GN[1] = 3\n"), "%.900s", gp);
+    free(gp);
+    /* the interval of three values 0.01, 0.04, 0.09 (plus a constant): summary.csv's rule */
+    double v[3] = { 0.01, 0.04, 0.09 }, mean = (v[0] + v[1] + v[2]) / 3, ss = 0;
+    for (int k = 0; k < 3; k++) ss += (v[k] - mean) * (v[k] - mean);
+    double half = 4.302652729911275 * sqrt(ss / 2) / sqrt(3.0);
+    rt_csv_table t;
+    snprintf(path, sizeof path, "%s/plots/training_curve_band.csv", exp);
+    cr_assert(rt_csv_read(path, &t), "no %s", path);
+    int rows = 0;
+    for (int r = 0; r < t.nrow; r++) {
+        int e = atoi(rt_csv_at(&t, r, rt_csv_col(&t, "epoch")));
+        bool test = strcmp(rt_csv_at(&t, r, rt_csv_col(&t, "split")), "test") == 0;
+        cr_expect_str_eq(rt_csv_at(&t, r, rt_csv_col(&t, "group")), "1", "the single seed has no band");
+        cr_expect_str_eq(rt_csv_at(&t, r, rt_csv_col(&t, "n")), "3");
+        double m = 0.5 / (1 + e) + mean + 0.1 * test;
+        double got_m = atof(rt_csv_at(&t, r, rt_csv_col(&t, "error_mean")));
+        double got_lo = atof(rt_csv_at(&t, r, rt_csv_col(&t, "error_lo")));
+        double got_hi = atof(rt_csv_at(&t, r, rt_csv_col(&t, "error_hi")));
+        cr_expect(fabs(got_m - m) < 1e-7 && fabs(got_lo - (m - half)) < 1e-7 && fabs(got_hi - (m + half)) < 1e-7,
+                  "epoch %d %s: mean %g [%g, %g], want %g [%g, %g]", e, test ? "test" : "train", got_m, got_lo,
+                  got_hi, m, m - half, m + half);
+        double lh = atof(rt_csv_at(&t, r, rt_csv_col(&t, "loss_hi"))) - atof(rt_csv_at(&t, r, rt_csv_col(&t, "loss_mean")));
+        cr_expect(fabs(lh - 4.302652729911275 * 0.1 / sqrt(3.0)) < 1e-7, "loss half-width %g", lh);
+        rows++;
+    }
+    rt_csv_table_free(&t);
+    cr_expect_eq(rows, 12, "6 epochs x 2 splits, got %d rows", rows);
+    /* what gnuplot drew: the band of the error panel (the second filledcurves plot), from `set table` */
+    snprintf(cmd, sizeof cmd,
+             "cd '%s/plots' && gnuplot -e \"set table 'drawn.txt'\" training_curve.gp >/dev/null 2>&1;"
+             " awk '/^# Curve 0 of/{c++} c == 2 && NF == 4 && $1 == 2 {print $1, $2, $3; exit}' drawn.txt",
+             exp);
+    cr_assert_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
+    double x = NAN, lo = NAN, hi = NAN;
+    cr_assert_eq(sscanf(out, "%lf %lf %lf", &x, &lo, &hi), 3, "nothing read back from gnuplot's table: '%s'", out);
+    double m2 = 0.5 / 3 + mean + 0.1;
+    cr_expect(fabs(lo - (m2 - half)) < 1e-5 && fabs(hi - (m2 + half)) < 1e-5, "drawn [%g, %g] at epoch 2, want [%g, %g]",
+              lo, hi, m2 - half, m2 + half);
 }
