@@ -638,9 +638,29 @@ static void plot_info_plane(plot_run *r, const plot_opts *o, int i, bool quiet_m
     snprintf(path, sizeof path, "%s/%s/selfcheck.csv", r->exp_dir, r->ids[i]);
     selfcheck_note(path, layers, ordered, sp2, check_ixz, check_izy, sizeof check_ixz);
     rt_buf v = { 0 };
-    double w = o->per_layer ? 1.2 + 2.4 * nl : 7, h = o->per_layer ? 1.4 + 2.1 * ns : 3.2;
+    double w = 1.2 + 2.4 * nl, h = 1.4 + 2.1 * ns + (ns > 1 ? 0.23 : 0);
+    if (!o->per_layer) {
+        /* a row of square panels of side P inches per estimator family (KDE's bounds one family),
+        ** a column per split: the margins and gaps of style.gp's grid in inches at 9 pt text */
+        int nfam = 0, longest = 18;     /* the estimators' names in the key: "variational bounds" */
+        for (int k = 0; k < NEST; k++) nfam += est_seen[k] && !(k == 2 && est_seen[1]);
+        for (const char *e = ests; *e; e++) nfam += e == ests || e[-1] == ' ';
+        for (char *l = layers, *sp; *l; l = sp + (*sp != 0)) {
+            sp = strchr(l, ' ');
+            if (!sp) sp = l + strlen(l);
+            if (sp - l > longest) longest = (int)(sp - l);
+        }
+        double P = nfam > 2 ? 1.7 : 1.9, lh_in = 9 / 72.0 * 1.3, cw_in = 9 / 72.0 * 0.6;
+        w = 8 * cw_in + 4.4 * lh_in + 10 * cw_in + 2 * lh_in + ns * P + (ns - 1) * 7 * cw_in;
+        if (w < 4.6) w = 4.6;
+        int kcols = (int)floor(0.96 * w * 72 / ((longest + 4) * 9 * 0.75)), nk = nl + (int)(strlen(ordered) ? 1 : 0);
+        for (const char *e = ordered; *e; e++) nk += *e == ' ';
+        kcols = kcols < 1 ? 1 : kcols;
+        int krows = (nk + kcols - 1) / kcols;
+        h = 3.2 * lh_in + (krows + 0.3) * 1.1 * lh_in + 4.0 * lh_in + nfam * P + (nfam - 1) * 4.2 * lh_in + (notes[0] ? 1.1 * lh_in : 0);
+    }
     if (check_ixz[0] || check_izy[0]) h += 0.45;        /* the self-check's three lines */
-    common_vars(&v, o, name, w > 7.2 ? 7.2 : w, h, title);
+    common_vars(&v, o, name, o->per_layer && w > 7.2 ? 7.2 : w, h, title);
     char rel[64];
     snprintf(rel, sizeof rel, "../%s/info.csv", r->ids[i]);
     sb_var_str(&v, "info", rel, false);

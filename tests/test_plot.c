@@ -3,6 +3,7 @@
 // declared plots follow their options, and a CSV without the needed columns skips the figure
 // with a note instead of failing. Skipped when gnuplot is not installed.
 #include <criterion/criterion.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <lauxlib.h>
 #include <math.h>
@@ -431,7 +432,7 @@ Test(plot, audit_columns_draw_intervals_and_grey_the_undistinguished) {
         snprintf(path, sizeof path, "%s/plots/info_plane_beta=%g.svg", exp, betas[p]);
         char *svg = tu_read_file(path, NULL);
         cr_assert_not_null(svg);
-        bool bars = strstr(svg, "<path stroke='rgb(159, 159, 159)'") != NULL, grey = strstr(svg, "rgb(183, 183, 183)") != NULL;
+        bool bars = strstr(svg, "<path stroke='rgb(159, 159, 159)'") != NULL, grey = strstr(svg, "color='rgb(183, 183, 183)'") != NULL;
         cr_expect(p == 0 ? bars && grey : !bars && !grey, "point %d: error bars %d, grey points %d", p, bars, grey);
         free(svg);
     }
@@ -506,4 +507,159 @@ Test(plot, seeds_draw_a_mean_line_and_a_95_percent_band) {
     double m2 = 0.5 / 3 + mean + 0.1;
     cr_expect(fabs(lo - (m2 - half)) < 1e-5 && fabs(hi - (m2 + half)) < 1e-5, "drawn [%g, %g] at epoch 2, want [%g, %g]",
               lo, hi, m2 - half, m2 + half);
+}
+
+// ---- labels never overlap: every text box of every figure, read from gnuplot's SVG ----
+
+typedef struct text_box { double x0, y0, x1, y1; char text[96]; } text_box;
+
+/* The boxes of every <text> of an SVG that gnuplot wrote: gnuplot puts each text in
+** <g transform="translate(x,y) [rotate(a)]" font-size="s" text-anchor="start|middle|end"> with its
+** baseline at y. The extent is estimated from the characters (0.58 em, 0.32 em for a space, at
+** each tspan's size), from 0.72 em above the baseline to 0.18 em below it. */
+static int svg_text_boxes(const char *svg, text_box *box, int cap) {
+    int n = 0;
+    for (const char *g = svg; (g = strstr(g, "<g transform=\"translate(")) && n < cap; g++) {
+        double x, y, rot = 0, fs = 9;
+        if (sscanf(g, "<g transform=\"translate(%lf,%lf)", &x, &y) != 2) continue;
+        const char *end = strchr(g, '>'), *t = strstr(g, "<text"), *te = t ? strstr(t, "</text>") : NULL;
+        if (!end || !t || !te || t - end > 8) continue;        /* a group holding drawing, not a text */
+        const char *r = strstr(g, "rotate(");
+        if (r && r < end) rot = atof(r + 7);
+        const char *f = strstr(g, "font-size=\"");
+        if (f && f < end) fs = atof(f + 11);
+        const char *a = strstr(g, "text-anchor=\"");
+        int anchor = a && a < end ? (a[13] == 'm' ? 1 : a[13] == 'e' ? 2 : 0) : 0;
+        double w = 0, lead = 0, trail = 0;
+        size_t len = 0;
+        char text[96] = "";
+        double size = fs;
+        bool ink = false;
+        for (const char *c = t; c < te; c++) {
+            if (*c == '<') {
+                const char *close = strchr(c, '>'), *s = strstr(c, "font-size=\"");
+                if (s && s < close) size = atof(s + 11);
+                c = close;
+                continue;
+            }
+            if (*c == '\n' || *c == '\t') continue;
+            char ch = *c;
+            if (*c == '&') c = strchr(c, ';'), ch = '?';
+            else if ((*c & 0xC0) == 0x80) continue;     /* a UTF-8 continuation byte */
+            /* DejaVu Sans advances, roughly: narrow punctuation, digits, capitals, the rest */
+            double adv = (strchr(" .,;:il|!'()[]-", ch) ? 0.34 : isdigit((unsigned char)ch) ? 0.64 :
+                          isupper((unsigned char)ch) || ch == 'm' || ch == 'w' ? 0.76 : 0.6) * size;
+            w += adv;
+            if (ch == ' ') { if (!ink) lead += adv; trail += adv; }
+            else ink = true, trail = 0;
+            if (len + 1 < sizeof text) text[len++] = ch;
+        }
+        text[len] = '\0';
+        if (!ink) continue;
+        /* the ink: the text's advance without the spaces gnuplot pads tick labels with */
+        double along0 = (anchor == 0 ? 0 : anchor == 1 ? -w / 2 : -w) + lead, along1 = along0 - lead + w - trail;
+        text_box b = { .x0 = x + along0, .x1 = x + along1, .y0 = y - 0.72 * fs, .y1 = y + 0.18 * fs };
+        if (fabs(fmod(rot + 360, 180) - 90) < 1) {      /* vertical text: along the y axis */
+            double s = fabs(fmod(rot + 360, 360) - 270) < 1 ? -1 : 1;
+            b.y0 = y + (s < 0 ? -along1 : along0), b.y1 = y + (s < 0 ? -along0 : along1);
+            b.x0 = x - (s < 0 ? 0.72 : 0.18) * fs, b.x1 = x + (s < 0 ? 0.18 : 0.72) * fs;
+        }
+        snprintf(b.text, sizeof b.text, "%s", text);
+        box[n++] = b;
+    }
+    return n;
+}
+
+/* The pairs of text boxes of plots/<name>.svg that intersect by more than 0.5 pt each way, and the
+** boxes that run out of the figure, named in msg; 0 when none. */
+static int svg_overlaps(const char *exp, const char *name, char *msg, size_t size) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/plots/%s", exp, name);
+    char *svg = tu_read_file(path, NULL);
+    cr_assert_not_null(svg, "no %s", path);
+    static text_box box[4096];
+    int n = svg_text_boxes(svg, box, 4096), bad = 0;
+    double W = 0, H = 0;
+    const char *root = strstr(svg, "<svg ");
+    cr_assert(root && sscanf(strstr(root, "width=\"") + 7, "%lf", &W) == 1 && sscanf(strstr(root, "height=\"") + 8, "%lf", &H) == 1,
+              "%s: no width and height", path);
+    free(svg);
+    size_t m = 0;
+    msg[0] = '\0';
+    /* and none runs out of the figure */
+    for (int i = 0; i < n; i++)
+        if ((box[i].x0 < -0.5 || box[i].x1 > W + 0.5 || box[i].y0 < -0.5 || box[i].y1 > H + 0.5) && bad++ < 6 && m < size)
+            m += (size_t)snprintf(msg + m, size - m, "  '%s' at (%.0f,%.0f)-(%.0f,%.0f) runs out of the %.0f x %.0f figure\n",
+                                  box[i].text, box[i].x0, box[i].y0, box[i].x1, box[i].y1, W, H);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < i; j++) {
+            double ox = fmin(box[i].x1, box[j].x1) - fmax(box[i].x0, box[j].x0);
+            double oy = fmin(box[i].y1, box[j].y1) - fmax(box[i].y0, box[j].y0);
+            if (ox <= 0.5 || oy <= 0.5) continue;
+            if (bad++ < 6 && m < size)
+                m += (size_t)snprintf(msg + m, size - m, "  '%s' at (%.0f,%.0f) and '%s' at (%.0f,%.0f)\n", box[i].text,
+                                      box[i].x0, box[i].y1, box[j].text, box[j].x0, box[j].y1);
+        }
+    return bad;
+}
+
+/* Every SVG under plots/: no two label boxes intersect, none leaves the figure; returns the number
+** of figures checked. */
+static int expect_no_overlaps(const char *exp) {
+    char cmd[1300], list[8192];
+    snprintf(cmd, sizeof cmd, "cd '%s/plots' && ls *.svg", exp);
+    cr_assert_eq(tu_run(cmd, list, sizeof list), 0, "%s", list);
+    int figures = 0;
+    for (char *name = strtok(list, "\n"); name; name = strtok(NULL, "\n")) {
+        char msg[2048];
+        int bad = svg_overlaps(exp, name, msg, sizeof msg);
+        cr_expect_eq(bad, 0, "%s: %d labels overlap or run out:\n%s", name, bad, msg);
+        figures++;
+    }
+    return figures;
+}
+
+/* The 12-bit task's planes: six layers whose trajectories end near one point (the first layers stay
+** at H(X) = 12 bits and I(T;Y) near 1 bit), as tishby_12bit.lua's tanh run draws them. */
+static void tishby_like_info(const char *exp, const char *id) {
+    const char *layers[6] = { "tanh2", "tanh4", "tanh6", "tanh8", "tanh10", "softmax" };
+    FILE *f = open_w(exp, id, "info.csv");
+    fprintf(f, "epoch,split,layer,estimator,ixz_bits,izy_bits,ixz_side,izy_side,n,seconds,clipped_frac\n");
+    const int epochs[8] = { 0, 1, 3, 10, 30, 100, 300, 1000 };
+    for (int e = 0; e < 8; e++)
+        for (int s = 0; s < 2; s++)
+            for (int l = 0; l < 6; l++)
+                for (int k = 0; k < 3; k++) {
+                    const char *est = k == 0 ? "binning" : k == 1 ? "kde_upper" : "kde_lower";
+                    double t = e / 7.0, ixz = 11.9 - (l > 2 ? (l - 2) * 1.5 * t : 0.01 * l) - 0.2 * k;
+                    double izy = 0.6 + 0.39 * t - (l < 3 ? 0.002 * l : 0.02 * (l - 2) * (1 - t)) - 0.01 * k;
+                    fprintf(f, "%d,%s,%s,%s,%.6g,%.6g,estimate,estimate,3277,0.1,0\n", epochs[e], s ? "test" : "train",
+                            layers[l], est, ixz, izy);
+                }
+    fclose(f);
+}
+
+/* Every figure vibrun draws, from fixture CSV (the default figures, per-layer planes, the audited
+** plane, the 12-bit task's six-layer planes, seeds with bands), rendered by gnuplot: no two text
+** boxes in its SVG intersect. */
+Test(plot, labels_never_overlap) {
+    need_gnuplot();
+    const char *exp = fixture("overlap", true);
+    cr_assert_eq(draw_all(exp, "local vib = require 'vib'\n"
+                               "return { vib.plot.info_plane {}, vib.plot.info_plane { per_layer = true },\n"
+                               "         vib.plot.ib_curve {}, vib.plot.error_vs { 'beta' }, vib.plot.latent {} }\n"), 0, "%s", out);
+    int figures = expect_no_overlaps(exp);
+    cr_expect(figures >= 10, "only %d figures drawn", figures);
+    /* the 12-bit task: tanh and relu, six layers converging on one corner; two seeds each */
+    const char *tx = fixture("overlap12", true);
+    static char tids[4][17] = { "a1a1a1a1a1a1", "b2b2b2b2b2b2", "c3c3c3c3c3c3", "d4d4d4d4d4d4" };
+    const char *ttitles[4] = { "{act=\"relu\",seed=1}", "{act=\"relu\",seed=2}", "{act=\"tanh\",seed=1}", "{act=\"tanh\",seed=2}" };
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/d4d4d4d4d4d4' && cp '%s/a1a1a1a1a1a1/metrics.csv' '%s/d4d4d4d4d4d4/' && rm '%s/summary.csv'",
+             tx, tx, tx, tx);
+    cr_assert_eq(system(cmd), 0);
+    for (int p = 0; p < 4; p++) tishby_like_info(tx, tids[p]);
+    cr_assert_eq(lb_plot_run(NULL, 0, tx, tids, ttitles, 4, true), 0);
+    figures = expect_no_overlaps(tx);
+    cr_expect(figures >= 6, "only %d figures of the 12-bit task drawn", figures);
 }
