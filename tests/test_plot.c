@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lb_impl.h"
 #include "lb_lua.h"
 #include "rt_csv.h"
 #include "testutil.h"
@@ -662,4 +663,64 @@ Test(plot, labels_never_overlap) {
     cr_assert_eq(lb_plot_run(NULL, 0, tx, tids, ttitles, 4, true), 0);
     figures = expect_no_overlaps(tx);
     cr_expect(figures >= 6, "only %d figures of the 12-bit task drawn", figures);
+}
+
+// ---- the live display of --jobs N on a terminal (lb_status.c's renderer, lb_run.c's workers) ----
+
+/* Two jobs and an idle slot: a line per slot (the point, its params, epoch, bar, what it does) and
+** the sweep's line; drawn again, the block first moves the cursor up over the lines drawn before. */
+Test(live, jobs_render_a_line_per_job_and_the_sweep) {
+    lb_job_line j[3] = { { .point = 3, .npoints = 6, .params = "beta=0.001 seed=2", .epoch = 2, .epochs = 4,
+                           .step = 5, .steps = 10, .loss_bits = 1.25, .eta_s = 75 },
+                         { .point = 4, .npoints = 6, .params = "beta=0.01 seed=1", .epoch = 4, .epochs = 4,
+                           .step = 10, .steps = 10, .phase = "measuring information" },
+                         { 0 } };
+    rt_buf b = { 0 };
+    int lines = lb_jobs_render(&b, j, 3, 2, 6, 60.0, 0);
+    cr_expect_eq(lines, 4);
+    const char *s = rt_buf_str(&b);
+    cr_expect_eq(strncmp(s, "\r\033[Kjob 1: [3/6] beta=0.001 seed=2 epoch 2/4 [##########..........] step 5/10  loss 1.2500 bits  ETA 1m15s\n", 100), 0, "%s", s);
+    cr_expect_not_null(strstr(s, "\r\033[Kjob 2: [4/6] beta=0.01 seed=1 epoch 4/4 [####################] measuring information ...\n"), "%s", s);
+    cr_expect_not_null(strstr(s, "\r\033[Kjob 3: idle\n"), "%s", s);
+    /* done: 2 finished + 0.375 + 1 (the measuring one at its last step) of 6 = 56%; ETA 60 s x 0.4375 / 0.5625 */
+    cr_expect_not_null(strstr(s, "\r\033[Ksweep: 2/6 points done, 2 running, 56%, ETA 0m46s\n"), "%s", s);
+    int nl = 0;
+    for (const char *c = s; *c; c++) nl += *c == '\n';
+    cr_expect_eq(nl, 4);
+    rt_buf_free(&b);
+    memset(&b, 0, sizeof b);
+    lb_jobs_render(&b, j, 3, 2, 6, 61.0, lines);
+    cr_expect_eq(strncmp(rt_buf_str(&b), "\033[4A\r\033[Kjob 1:", 14), 0, "%s", rt_buf_str(&b));
+    rt_buf_free(&b);
+}
+
+/* A 12-point sweep with --jobs 2 under a pseudo-terminal (util-linux's `script`): the display draws
+** a line per job and the sweep's line, in place (cursor up), and each finished point's line above
+** it; without a terminal, plain lines and no control sequences. */
+Test(live, jobs_on_a_terminal_draw_in_place, .timeout = 120) {
+    if (system("command -v script >/dev/null 2>&1") != 0) tu_skip("script (util-linux) is not installed");
+    const char *dir = tu_tmpdir("live");
+    static char big[1 << 17];
+    char cmd[3000];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && sh '%s/tests/tools/tiny_csv.sh' 200 1 > tiny.csv && VIB_PLOT_FORMATS=svg script -qec "
+             "\"'%s' '%s/tests/lua/sweep_tiny.lua' --jobs 2 --out tty --set epochs=4\" /dev/null > tty.txt 2>&1 && "
+             "'%s' '%s/tests/lua/sweep_tiny.lua' --jobs 2 --out plain --set epochs=4 > plain.txt 2>&1 && cat tty.txt",
+             dir, tu_source_dir(), tu_vibrun(), tu_source_dir(), tu_vibrun(), tu_source_dir());
+    cr_assert_eq(tu_run(cmd, big, sizeof big), 0, "%s", big);
+    cr_expect_not_null(strstr(big, "\r\033[Kjob 1: ["), "no line for job 1:\n%s", big);
+    cr_expect_not_null(strstr(big, "\r\033[Kjob 2: ["), "no line for job 2:\n%s", big);
+    cr_expect_not_null(strstr(big, "\033[3A"), "the display is not redrawn in place:\n%s", big);
+    cr_expect_not_null(strstr(big, "sweep: 12/12 points done, 0 running, 100%"), "no final sweep line:\n%s", big);
+    int done = 0;
+    for (const char *c = big; (c = strstr(c, ": done, test error")); c++) done++;
+    cr_expect_eq(done, 12, "%d finished points' lines:\n%s", done, big);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/plain.txt", dir);
+    char *plain = tu_read_file(path, NULL);
+    cr_assert_not_null(plain);
+    cr_expect_null(strchr(plain, '\033'), "control sequences without a terminal:\n%s", plain);
+    cr_expect_null(strstr(plain, "job 1:"), "%s", plain);
+    cr_expect_not_null(strstr(plain, "epoch 4/4: train loss"), "%s", plain);
+    free(plain);
 }
