@@ -695,6 +695,73 @@ static void config_title(const char *label, char *out, size_t size) {
     }
 }
 
+/* The seeds of one configuration in the info_planes figure: per panel (configuration) with two or
+** more of them, estimator, layer and epoch, the mean of I(X;Z) and of I(Z;Y) over its seeds with
+** the bounds of their 95% Student-t intervals (summary.csv's rule). Appends rows
+** "panel,estimator,layer,epoch,n,ixz_mean,ixz_lo,ixz_hi,izy_mean,izy_lo,izy_hi" to b, grouped by
+** panel, estimator and layer, epochs in increasing order; returns how many it appended. */
+typedef struct mean_row { int panel, est, layer, epoch; double x, y; } mean_row;
+static int mean_row_cmp(const void *a, const void *b) {
+    const mean_row *p = a, *q = b;
+    int d[4] = { p->panel - q->panel, p->est - q->est, p->layer - q->layer, p->epoch - q->epoch };
+    for (int k = 0; k < 4; k++) if (d[k]) return d[k] < 0 ? -1 : 1;
+    return 0;
+}
+static int replicate_means(plot_run *r, const char *split, const char *ests, const char *layers, const int *fidx,
+                           const int *fpan, int used, int npanel, rt_buf *b) {
+    int *seeds = rt_xcalloc((size_t)npanel + 1, sizeof *seeds);
+    for (int f = 0; f < used; f++) seeds[fpan[f]]++;
+    mean_row *m = NULL;
+    size_t nm = 0, cap = 0;
+    for (int f = 0; f < used; f++) {
+        if (seeds[fpan[f]] < 2) continue;
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s/info.csv", r->exp_dir, r->ids[fidx[f]]);
+        rt_csv_table t;
+        if (!rt_csv_read(path, &t)) continue;
+        int ce = rt_csv_col(&t, "epoch"), cs = rt_csv_col(&t, "split"), cl = rt_csv_col(&t, "layer"),
+            ces = rt_csv_col(&t, "estimator"), cx = rt_csv_col(&t, "ixz_bits"), cy = rt_csv_col(&t, "izy_bits");
+        for (int row = 0; ce >= 0 && cs >= 0 && cl >= 0 && ces >= 0 && cx >= 0 && cy >= 0 && row < t.nrow; row++) {
+            const char *ly = rt_csv_at(&t, row, cl), *es = rt_csv_at(&t, row, ces);
+            double x = csv_num(rt_csv_at(&t, row, cx)), y = csv_num(rt_csv_at(&t, row, cy)), e = csv_num(rt_csv_at(&t, row, ce));
+            if (strcmp(rt_csv_at(&t, row, cs), split) != 0 || !isfinite(x) || !isfinite(y) || !(e >= 0 && e < 1e8)) continue;
+            int k = 0, li = 0;
+            while (k < NEST && strcmp(ESTIMATORS[k], es) != 0) k++;
+            if (k == NEST || !words_has(ests, es) || !words_has(layers, ly)) continue;
+            /* the layer's position in the word list */
+            for (const char *w = layers; *w; li++) {
+                size_t len = strcspn(w, " ");
+                if (len == strlen(ly) && strncmp(w, ly, len) == 0) break;
+                w += len + (w[len] == ' ');
+            }
+            if (nm == cap) m = realloc(m, (cap = cap ? 2 * cap : 1024) * sizeof *m);
+            if (!m) RT_ABORT("out of memory");
+            m[nm++] = (mean_row){ fpan[f], k, li, (int)e, x, y };
+        }
+        rt_csv_table_free(&t);
+    }
+    if (nm) qsort(m, nm, sizeof *m, mean_row_cmp);
+    int rows = 0;
+    for (size_t a = 0, z; a < nm; a = z) {
+        for (z = a; z < nm && mean_row_cmp(&m[a], &m[z]) == 0; z++) {}
+        int k = (int)(z - a);
+        if (k < 2) continue;
+        double sx = 0, sy = 0, vx = 0, vy = 0;
+        for (size_t q = a; q < z; q++) sx += m[q].x, sy += m[q].y;
+        sx /= k, sy /= k;
+        for (size_t q = a; q < z; q++) vx += (m[q].x - sx) * (m[q].x - sx), vy += (m[q].y - sy) * (m[q].y - sy);
+        double t = lb_t975(k - 1) / sqrt((double)k), hx = t * sqrt(vx / (k - 1)), hy = t * sqrt(vy / (k - 1));
+        const char *ly = layers;
+        for (int li = 0; li < m[a].layer; li++) ly += strcspn(ly, " ") + 1;
+        rt_buf_printf(b, "%d,%s,%.*s,%d,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", m[a].panel + 1, ESTIMATORS[m[a].est],
+                      (int)strcspn(ly, " "), ly, m[a].epoch, k, sx, sx - hx, sx + hx, sy, sy - hy, sy + hy);
+        rows++;
+    }
+    free(m);
+    free(seeds);
+    return rows;
+}
+
 static void plot_info_planes(plot_run *r, const plot_opts *o) {
     int n = r->n, used = 0, npanel = 0;
     char (*ptitle)[128] = rt_xcalloc((size_t)(n ? n : 1), sizeof *ptitle);
@@ -705,6 +772,7 @@ static void plot_info_planes(plot_run *r, const plot_opts *o) {
     char layers[1024] = "", split[8] = "train";
     int ep_max = 1;
     rt_buf files = { 0 }, panels = { 0 }, v = { 0 };
+    int *fidx = rt_xcalloc((size_t)(n ? n : 1), sizeof *fidx), *fpan = rt_xcalloc((size_t)(n ? n : 1), sizeof *fpan);
     /* test when any point measured it */
     for (int i = 0; i < n; i++) {
         char path[1200];
@@ -749,6 +817,7 @@ static void plot_info_planes(plot_run *r, const plot_opts *o) {
         if (p < 0) snprintf(ptitle[p = npanel++], sizeof ptitle[0], "%s", ct);
         rt_buf_printf(&files, "%s../%s/info.csv", used ? " " : "", r->ids[i]);
         rt_buf_printf(&panels, "%s%d", used ? " " : "", p + 1);
+        fidx[used] = i, fpan[used] = p;
         used++;
     }
     /* the rows: the estimators measured; KDE's lower bound only without its upper one */
@@ -765,6 +834,21 @@ static void plot_info_planes(plot_run *r, const plot_opts *o) {
         const char *exp = strrchr(r->exp_dir, '/');
         exp = exp ? exp + 1 : r->exp_dir;
         unique_name(r, o->name[0] ? o->name : "info_planes", name, sizeof name);
+        /* configurations with several seeds: their mean trajectory and its 95% interval */
+        rt_buf mb = { 0 };
+        char means[200] = "";
+        rt_buf_printf(&mb, "panel,estimator,layer,epoch,n,ixz_mean,ixz_lo,ixz_hi,izy_mean,izy_lo,izy_hi\n");
+        if (replicate_means(r, split, ests, layers, fidx, fpan, used, npanel, &mb) > 0) {
+            char path[1500];
+            snprintf(means, sizeof means, "%s_mean.csv", name);
+            snprintf(path, sizeof path, "%s/plots/%s", r->exp_dir, means);
+            rt_err err = { 0 };
+            if (mkdir_plots(r->exp_dir) != 0 || rt_write_atomic(path, mb.s, mb.n, &err)) {
+                fprintf(stderr, "vibrun: %s\n", err.msg[0] ? err.msg : "cannot write the planes' means");
+                means[0] = '\0';
+            }
+        }
+        rt_buf_free(&mb);
         snprintf(title, sizeof title, "%s: information planes (%s), %d point%s", exp, split, used, used == 1 ? "" : "s");
         /* square panels of side P inches: the margins and gaps of style.gp's grid, in inches at 9 pt */
         double P = 1.7, lh_in = 9 / 72.0 * 1.3, cw_in = 9 / 72.0 * 0.6;
@@ -777,6 +861,7 @@ static void plot_info_planes(plot_run *r, const plot_opts *o) {
         sb_var_str(&v, "estimators", ests, false);
         sb_var_str(&v, "layers", layers, false);
         sb_var_str(&v, "split", split, false);
+        sb_var_str(&v, "means", means, false);
         rt_buf_printf(&v, "ep_max = %d\nnc = %d\narray PT[%d]\narray ET[%d]\narray x_lo[%d]\narray x_hi[%d]\n"
                       "array y_lo[%d]\narray y_hi[%d]\n", ep_max, npanel, npanel, nrow, nrow, nrow, nrow, nrow);
         for (int q = 0; q < npanel; q++) {
@@ -799,6 +884,8 @@ static void plot_info_planes(plot_run *r, const plot_opts *o) {
         finish(r, name, o, draw(r->exp_dir, name, "info_planes.gp", v.s));
     }
     free(ptitle);
+    free(fidx);
+    free(fpan);
     free(files.s);
     free(panels.s);
     free(v.s);

@@ -724,3 +724,47 @@ Test(live, jobs_on_a_terminal_draw_in_place, .timeout = 120) {
     cr_expect_not_null(strstr(plain, "epoch 4/4: train loss"), "%s", plain);
     free(plain);
 }
+
+/* The info_planes figure with two seeds of a configuration: their mean trajectory and its 95%
+** Student-t interval per layer and epoch (info_planes_mean.csv), drawn dark with error bars. */
+Test(plot, info_planes_draw_the_mean_of_the_seeds) {
+    need_gnuplot();
+    const char *exp = fixture("pmeans", true);
+    const char *mtitles[NPT] = { "{beta=0.1,seed=1}", "{beta=0.1,seed=2}", "{beta=0.2,seed=1}" };
+    lb_plot_opts o;
+    lb_plot_opts_default(&o, "info_plane");
+    cr_assert_eq(lb_plot_run(&o, 1, exp, ids, mtitles, NPT, true), 0);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/plots/info_planes.gp", exp);
+    char *gp = tu_read_file(path, NULL);
+    cr_assert_not_null(gp);
+    cr_expect_not_null(strstr(gp, "means = 'info_planes_mean.csv'\n"), "%.1200s", gp);
+    free(gp);
+    /* the fixture's test I(X;Z) of z by kde_upper at epoch 16, points 0 and 1 (lb_plot's rows) */
+    double t = log2(17.0) / 4, x[2];
+    for (int p = 0; p < 2; p++) x[p] = 5 * t * 1.2 * (1 - 0.3 * t * p);
+    double mean = (x[0] + x[1]) / 2, half = 12.706204736174707 * fabs(x[0] - x[1]) / 2;
+    rt_csv_table m;
+    snprintf(path, sizeof path, "%s/plots/info_planes_mean.csv", exp);
+    cr_assert(rt_csv_read(path, &m), "no %s", path);
+    bool found = false;
+    for (int r = 0; r < m.nrow; r++) {
+        cr_expect_str_eq(rt_csv_at(&m, r, rt_csv_col(&m, "panel")), "1", "a single seed has no mean");
+        if (strcmp(rt_csv_at(&m, r, rt_csv_col(&m, "layer")), "z") != 0 ||
+            strcmp(rt_csv_at(&m, r, rt_csv_col(&m, "estimator")), "kde_upper") != 0 ||
+            strcmp(rt_csv_at(&m, r, rt_csv_col(&m, "epoch")), "16") != 0)
+            continue;
+        found = true;
+        double got[3] = { atof(rt_csv_at(&m, r, rt_csv_col(&m, "ixz_mean"))), atof(rt_csv_at(&m, r, rt_csv_col(&m, "ixz_lo"))),
+                          atof(rt_csv_at(&m, r, rt_csv_col(&m, "ixz_hi"))) };
+        cr_expect(fabs(got[0] - mean) < 1e-4 && fabs(got[1] - (mean - half)) < 1e-4 && fabs(got[2] - (mean + half)) < 1e-4,
+                  "I(X;Z) %g [%g, %g], want %g [%g, %g]", got[0], got[1], got[2], mean, mean - half, mean + half);
+    }
+    rt_csv_table_free(&m);
+    cr_expect(found, "no row for z, kde_upper, epoch 16");
+    snprintf(path, sizeof path, "%s/plots/info_planes.svg", exp);
+    char *svg = tu_read_file(path, NULL);
+    cr_assert_not_null(svg);
+    cr_expect_not_null(strstr(svg, "stroke='rgb( 48,  48,  48)'"), "the means are not drawn");
+    free(svg);
+}
