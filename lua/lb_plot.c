@@ -176,6 +176,19 @@ static void note(plot_run *r, const plot_opts *o, const char *fmt, ...) {
     printf("figures: %s%s%s skipped: %s\n", o->where, o->where[0] ? ": " : "", o->kind, msg);
 }
 
+/* Writes b to <exp_dir>/plots/<name><suffix>, the data a figure reads beside its script; file gets
+** that file name, or "" (with a message) when it cannot be written. */
+static void write_beside(const plot_run *r, const char *name, const char *suffix, const rt_buf *b, char *file, size_t size) {
+    char path[1500];
+    snprintf(file, size, "%s%s", name, suffix);
+    snprintf(path, sizeof path, "%s/plots/%s", r->exp_dir, file);
+    rt_err err = { 0 };
+    if (mkdir_plots(r->exp_dir) != 0 || rt_write_atomic(path, b->s, b->n, &err)) {
+        if (err.msg[0]) fprintf(stderr, "vibrun: %s\n", err.msg);
+        file[0] = '\0';
+    }
+}
+
 /* The formats: the plot's own, else VIB_PLOT_FORMATS (words of png, svg, pdf), else "png svg". */
 static void formats_of(const plot_opts *o, char *out, size_t size) {
     snprintf(out, size, "png svg");
@@ -469,16 +482,7 @@ static void plot_training_curve(plot_run *r, const plot_opts *o) {
             free(mine);
             nband++;
         }
-        if (nband) {
-            char path[1500];
-            snprintf(band, sizeof band, "%s_band.csv", name);
-            snprintf(path, sizeof path, "%s/plots/%s", r->exp_dir, band);
-            rt_err err = { 0 };
-            if (mkdir_plots(r->exp_dir) != 0 || rt_write_atomic(path, rows.s, rows.n, &err)) {
-                fprintf(stderr, "vibrun: %s\n", err.msg[0] ? err.msg : "cannot write the training curve's band");
-                band[0] = '\0';
-            }
-        }
+        if (nband) write_beside(r, name, "_band.csv", &rows, band, sizeof band);
         rt_buf_free(&rows);
         for (int u = 0; u < used; u++) rt_buf_printf(&group, "%s%d", u ? " " : "", gof[u] + 1);
         /* Taller by the legend's rows, laid out as style.gp's leg_cols does (7 in, 9 pt text). */
@@ -838,16 +842,8 @@ static void plot_info_planes(plot_run *r, const plot_opts *o) {
         rt_buf mb = { 0 };
         char means[200] = "";
         rt_buf_printf(&mb, "panel,estimator,layer,epoch,n,ixz_mean,ixz_lo,ixz_hi,izy_mean,izy_lo,izy_hi\n");
-        if (replicate_means(r, split, ests, layers, fidx, fpan, used, npanel, &mb) > 0) {
-            char path[1500];
-            snprintf(means, sizeof means, "%s_mean.csv", name);
-            snprintf(path, sizeof path, "%s/plots/%s", r->exp_dir, means);
-            rt_err err = { 0 };
-            if (mkdir_plots(r->exp_dir) != 0 || rt_write_atomic(path, mb.s, mb.n, &err)) {
-                fprintf(stderr, "vibrun: %s\n", err.msg[0] ? err.msg : "cannot write the planes' means");
-                means[0] = '\0';
-            }
-        }
+        if (replicate_means(r, split, ests, layers, fidx, fpan, used, npanel, &mb) > 0)
+            write_beside(r, name, "_mean.csv", &mb, means, sizeof means);
         rt_buf_free(&mb);
         snprintf(title, sizeof title, "%s: information planes (%s), %d point%s", exp, split, used, used == 1 ? "" : "s");
         /* square panels of side P inches: the margins and gaps of style.gp's grid, in inches at 9 pt */
