@@ -768,3 +768,24 @@ Test(plot, info_planes_draw_the_mean_of_the_seeds) {
     cr_expect_not_null(strstr(svg, "stroke='rgb( 48,  48,  48)'"), "the means are not drawn");
     free(svg);
 }
+
+/* The per-point plane: a row per estimator family, each on its own axis range (read back from
+** gnuplot): the fixture's variational I(X;Z) of z reaches 6.6 bits, its KDE upper bound of h1
+** 9.8, so the variational row ends near 7 and does not take the KDE's range. */
+Test(plot, per_point_plane_gives_each_estimator_family_its_own_range) {
+    need_gnuplot();
+    const char *exp = fixture("families", true);
+    cr_assert_eq(draw_all(exp, NULL), 0, "%s", out);
+    char cmd[1500];
+    snprintf(cmd, sizeof cmd, "cd '%s/plots' && gnuplot 'info_plane_beta=0.001.gp' -e 'print families; print FX_hi[1], FX_hi[2], "
+             "FX_hi[3]' 2>&1 | tail -2", exp);
+    cr_assert_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
+    char fam[128] = "";
+    double hi[3] = { NAN, NAN, NAN };
+    cr_assert_eq(sscanf(out, "%127[^\n]\n%lf %lf %lf", fam, &hi[0], &hi[1], &hi[2]), 4, "%s", out);
+    cr_expect_str_eq(fam, "variational kde binning");
+    /* the largest I(X;Z) of each family in the fixture, at epoch 16, train, point 0 */
+    double t = log2(17.0) / 4, top[3] = { 5 * t * 1.3, 8 * t * 1.2, 8 * t * 1.0 };
+    for (int k = 0; k < 3; k++)
+        cr_expect(hi[k] >= top[k] && hi[k] < top[k] * 1.1, "row %d ends at %g, its largest I(X;Z) is %g", k + 1, hi[k], top[k]);
+}
