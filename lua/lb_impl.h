@@ -159,6 +159,22 @@ int lb_cpu_count(void);
 /* ---- lb_status.c ---- */
 /* Prints done / running / interrupted / failed / diverged / pending points and an ETA. */
 int lb_status(const char *exp_dir);
+/* The live display of `--jobs N` on a terminal: one line per job slot, then the sweep's line. Each
+** worker writes its slot (shared memory); the parent draws them. point 0: the slot is idle. */
+typedef struct lb_job_line {
+    int point, npoints;         /* 1-based, of the sweep */
+    char params[96];            /* the params that vary across the sweep: "beta=0.001 seed=2" */
+    int epoch, epochs;
+    long long step, steps;
+    double loss_bits, eta_s;
+    char phase[32];             /* "" while stepping, else "evaluating", "measuring information" */
+    char done[200];             /* the worker's last line ("[3/6] id: done, test error ..."), for the parent */
+} lb_job_line;
+/* Appends the lines of the nslots jobs and the sweep's line (finished of todo points, plus the
+** running points' fractions; its ETA from elapsed_s) to out, each "\r\033[K...\n", after moving
+** the cursor up over the prev lines drawn before (0 the first time), so the block redraws in place;
+** returns the number of lines drawn. */
+int lb_jobs_render(rt_buf *out, const lb_job_line *jobs, int nslots, int finished, int todo, double elapsed_s, int prev);
 
 /* ---- lb_slurm.c: `vibrun slurm` and the commands vibrun suggests ---- */
 /* Appends s as one shell word (single quotes, a quote inside as '\''). */

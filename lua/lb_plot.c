@@ -107,16 +107,24 @@ static int run_gnuplot(const char *dir, const char *name) {
     return rc;
 }
 
+/* Creates <exp_dir>/plots if missing; 0 on success, else -1 with a message. */
+static int mkdir_plots(const char *exp_dir) {
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/plots", exp_dir);
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "vibrun: cannot create %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 /* Writes <exp_dir>/plots/<name>.gp: vars, style.gp, the template; runs it. */
 static int draw(const char *exp_dir, const char *name, const char *template, const char *vars) {
     const lb_embedded *style = lb_embedded_find("style.gp"), *t = lb_embedded_find(template);
     if (!t || !style) RT_ABORT("no embedded plot template %s", template);
     char dir[1100], gp[300], path[1500];
     snprintf(dir, sizeof dir, "%s/plots", exp_dir);
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "vibrun: cannot create %s: %s\n", dir, strerror(errno));
-        return -1;
-    }
+    if (mkdir_plots(exp_dir) != 0) return -1;
     rt_buf b = { 0 };
     rt_buf_printf(&b, "# %s.gp: drawn by vibrun with plots/%s; edit the variables and run `gnuplot %s.gp` here.\n",
               name, template, name);
@@ -153,7 +161,7 @@ typedef struct plot_run {
     const char *const *titles;
     int n;
     bool quiet;
-    char labels[256][96];       /* per point: the params that vary across points, for names */
+    char (*labels)[96];         /* per point: the params that vary across points, for names */
     char **used;                /* figure names drawn so far (every one: two figures never share a file) */
     int nused, capused, drawn, failed;
 } plot_run;
@@ -166,6 +174,19 @@ static void note(plot_run *r, const plot_opts *o, const char *fmt, ...) {
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     printf("figures: %s%s%s skipped: %s\n", o->where, o->where[0] ? ": " : "", o->kind, msg);
+}
+
+/* Writes b to <exp_dir>/plots/<name><suffix>, the data a figure reads beside its script; file gets
+** that file name, or "" (with a message) when it cannot be written. */
+static void write_beside(const plot_run *r, const char *name, const char *suffix, const rt_buf *b, char *file, size_t size) {
+    char path[1500];
+    snprintf(file, size, "%s%s", name, suffix);
+    snprintf(path, sizeof path, "%s/plots/%s", r->exp_dir, file);
+    rt_err err = { 0 };
+    if (mkdir_plots(r->exp_dir) != 0 || rt_write_atomic(path, b->s, b->n, &err)) {
+        if (err.msg[0]) fprintf(stderr, "vibrun: %s\n", err.msg);
+        file[0] = '\0';
+    }
 }
 
 /* The formats: the plot's own, else VIB_PLOT_FORMATS (words of png, svg, pdf), else "png svg". */
@@ -235,9 +256,9 @@ static void finish(plot_run *r, const char *name, const plot_opts *o, int rc) {
 ** point id when that would be long, ambiguous or empty. Titles are canonical "{k=v,k=v}". */
 static void point_labels(plot_run *r) {
     enum { MAXP = 32 };
-    int n = r->n < 256 ? r->n : 256;
-    static char kv[256][MAXP][96];
-    int nkv[256];
+    int n = r->n;
+    char (*kv)[MAXP][96] = rt_xcalloc((size_t)(n ? n : 1), sizeof *kv);
+    int *nkv = rt_xcalloc((size_t)(n ? n : 1), sizeof *nkv);
     for (int i = 0; i < n; i++) {
         char t[256];
         snprintf(t, sizeof t, "%s", r->titles[i]);
@@ -289,13 +310,15 @@ static void point_labels(plot_run *r) {
                 snprintf(r->labels[i], sizeof r->labels[i], "%s", r->ids[i]);
                 snprintf(r->labels[j], sizeof r->labels[j], "%s", r->ids[j]);
             }
+    free(kv);
+    free(nkv);
 }
 
 /* A point's figure name: "<base>_<label>", or "<base>" for a single point. */
 static void point_name(plot_run *r, int i, const char *base, const plot_opts *o, char *out, size_t size) {
     char b[256];
     const char *stem = o->name[0] ? o->name : base;
-    const char *lab = i < 256 ? r->labels[i] : r->ids[i];
+    const char *lab = r->labels[i];
     if (r->n == 1 || !lab[0]) snprintf(b, sizeof b, "%s", stem);
     else snprintf(b, sizeof b, "%s_%s", stem, lab);
     unique_name(r, b, out, size);
@@ -305,7 +328,7 @@ static void point_name(plot_run *r, int i, const char *base, const plot_opts *o,
 static void point_title(plot_run *r, int i, char *out, size_t size) {
     const char *exp = strrchr(r->exp_dir, '/');
     exp = exp ? exp + 1 : r->exp_dir;
-    const char *lab = i < 256 ? r->labels[i] : "";
+    const char *lab = r->labels[i];
     if (r->n == 1 && r->titles[i][0] == '{' && r->titles[i][1] != '}') {
         /* one point: its params, "vib_fashion: beta=0.001, k=256, kind=vib, seed=1" */
         size_t n = (size_t)snprintf(out, size, "%s: ", exp);
@@ -368,18 +391,63 @@ static void drop_seed(char *legend) {
     strcpy(legend, out);
 }
 
+/* One configuration's seeds in the training curve: per split and epoch, the mean of loss_bits and
+** of error over the seeds that have the row, and the bounds of its 95% Student-t interval,
+** mean -+ t_{k-1,0.975} sd / sqrt(k) (summary.csv's ci95, lb_aggregate.c). Appends rows
+** "group,split,epoch,k,loss_mean,loss_lo,loss_hi,error_mean,error_lo,error_hi" to b, train then
+** test, epochs in increasing order; a row with one seed has its mean as both bounds. */
+static void band_rows(rt_buf *b, int group, char **files, int nfiles) {
+    typedef struct { int k; double s[2], ss[2]; } cell;
+    cell *c = NULL;
+    int nep = 0;                /* c[split * nep + epoch] */
+    for (int pass = 0; pass < 3; pass++)         /* the last epoch, the sums, the squared deviations */
+        for (int f = 0; f < nfiles; f++) {
+            if (pass == 1 && f == 0) c = rt_xcalloc((size_t)(2 * nep + 1), sizeof *c);
+            rt_csv_table t;
+            if (!rt_csv_read(files[f], &t)) continue;
+            int ce = rt_csv_col(&t, "epoch"), cs = rt_csv_col(&t, "split"), cv[2] = { rt_csv_col(&t, "loss_bits"), rt_csv_col(&t, "error") };
+            for (int row = 0; ce >= 0 && cs >= 0 && cv[0] >= 0 && cv[1] >= 0 && row < t.nrow; row++) {
+                const char *sp = rt_csv_at(&t, row, cs);
+                int split = strcmp(sp, "train") == 0 ? 0 : strcmp(sp, "test") == 0 ? 1 : -1;
+                double e = csv_num(rt_csv_at(&t, row, ce)), v[2] = { csv_num(rt_csv_at(&t, row, cv[0])), csv_num(rt_csv_at(&t, row, cv[1])) };
+                if (split < 0 || !(e >= 0 && e < 1e8) || e != floor(e) || !isfinite(v[0]) || !isfinite(v[1])) continue;
+                if (pass == 0) { if ((int)e >= nep) nep = (int)e + 1; continue; }
+                cell *q = &c[split * nep + (int)e];
+                for (int m = 0; m < 2; m++) {
+                    if (pass == 1) q->s[m] += v[m];
+                    else q->ss[m] += (v[m] - q->s[m] / q->k) * (v[m] - q->s[m] / q->k);
+                }
+                q->k += pass == 1;
+            }
+            rt_csv_table_free(&t);
+        }
+    for (int i = 0; i < 2 * nep; i++) {
+        if (!c[i].k) continue;
+        rt_buf_printf(b, "%d,%s,%d,%d", group, i < nep ? "train" : "test", i % nep, c[i].k);
+        for (int m = 0; m < 2; m++) {
+            double mean = c[i].s[m] / c[i].k, sd = c[i].k > 1 ? sqrt(c[i].ss[m] / (c[i].k - 1)) : 0.0;
+            double h = c[i].k > 1 ? lb_t975(c[i].k - 1) * sd / sqrt((double)c[i].k) : 0.0;
+            rt_buf_printf(b, ",%.9g,%.9g,%.9g", mean, mean - h, mean + h);
+        }
+        rt_buf_printf(b, "\n");
+    }
+    free(c);
+}
+
 static void plot_training_curve(plot_run *r, const plot_opts *o) {
     rt_buf files = { 0 }, group = { 0 }, vars = { 0 };
     int used = 0, ng = 0;
     size_t longest = 0;
     char (*gt)[256] = rt_xcalloc((size_t)(r->n ? r->n : 1), sizeof *gt);
+    int *gof = rt_xcalloc((size_t)(r->n ? r->n : 1), sizeof *gof), *gsize = rt_xcalloc((size_t)(r->n ? r->n : 1), sizeof *gsize);
+    char **paths = rt_xcalloc((size_t)(r->n ? r->n : 1), sizeof *paths);
     for (int i = 0; i < r->n; i++) {
         char p[1200], t[256];
         snprintf(p, sizeof p, "%s/%s/metrics.csv", r->exp_dir, r->ids[i]);
         if (access(p, R_OK) != 0) continue;
         /* The legend names a configuration by the params that differ between points (its label)
         ** without the seed, when there are several; else by all of them. Seeds share a colour. */
-        if (r->n > 1 && i < 256 && r->labels[i][0] && strcmp(r->labels[i], r->ids[i]) != 0) {
+        if (r->n > 1 && r->labels[i][0] && strcmp(r->labels[i], r->ids[i]) != 0) {
             label_to_legend(r->labels[i], t, sizeof t);
             drop_seed(t);
             if (!t[0]) legend_word(r->titles[i], r->ids[i], t, sizeof t);
@@ -391,30 +459,55 @@ static void plot_training_curve(plot_run *r, const plot_opts *o) {
         if (g < 0) snprintf(gt[g = ng++], sizeof gt[0], "%s", t);
         if (strlen(t) > longest) longest = strlen(t);
         rt_buf_printf(&files, "%s../%s/metrics.csv", used ? " " : "", r->ids[i]);
-        rt_buf_printf(&group, "%s%d", used ? " " : "", g + 1);
-        used++;
+        paths[used] = rt_xstrdup(p);
+        gof[used++] = g;
+        gsize[g]++;
     }
     if (!used) {
         note(r, o, "no point of %s has a metrics.csv", r->exp_dir);
     } else {
-        char name[160];
+        char name[160], band[200] = "";
         unique_name(r, o->name[0] ? o->name : "training_curve", name, sizeof name);
+        /* A configuration with several seeds: its seeds thin, their mean and 95% interval per epoch
+        ** (the file <name>_band.csv beside the figure) as a line and a band. */
+        rt_buf rows = { 0 };
+        rt_buf_printf(&rows, "group,split,epoch,n,loss_mean,loss_lo,loss_hi,error_mean,error_lo,error_hi\n");
+        int nband = 0;
+        for (int g = 0; g < ng; g++) {
+            if (gsize[g] < 2) continue;
+            char **mine = rt_xcalloc((size_t)gsize[g], sizeof *mine);
+            int k = 0;
+            for (int u = 0; u < used; u++) if (gof[u] == g) mine[k++] = paths[u];
+            band_rows(&rows, g + 1, mine, k);
+            free(mine);
+            nband++;
+        }
+        if (nband) write_beside(r, name, "_band.csv", &rows, band, sizeof band);
+        rt_buf_free(&rows);
+        for (int u = 0; u < used; u++) rt_buf_printf(&group, "%s%d", u ? " " : "", gof[u] + 1);
         /* Taller by the legend's rows, laid out as style.gp's leg_cols does (7 in, 9 pt text). */
         int cols = (int)floor(0.96 * 7 * 72 / (((double)longest + 4) * 9 * 0.75));
         cols = cols < 1 ? 1 : cols > ng ? ng : cols;
-        int rows = ng > 40 ? 0 : (ng + cols - 1) / cols;
-        common_vars(&vars, o, name, 7, 2.8 + rows * 1.1 * 9 / 72.0 * 1.3,
-                    "training curves: train (dashed), test (solid); log y axes");
+        int lrows = ng > 40 ? 0 : (ng + cols - 1) / cols;
+        common_vars(&vars, o, name, 7, 2.8 + lrows * 1.1 * 9 / 72.0 * 1.3,
+                    band[0] ? "train dashed, test solid; seeds thin with their mean and 95% band; log y"
+                            : "training curves: train (dashed), test (solid); log y axes");
         sb_var_str(&vars, "files", files.s, false);
         sb_var_str(&vars, "group", group.s, false);
-        rt_buf_printf(&vars, "ng = %d\narray GT[%d]\n", ng, ng);
+        sb_var_str(&vars, "band", band, false);
+        rt_buf_printf(&vars, "ng = %d\narray GT[%d]\narray GN[%d]\n", ng, ng, ng);
         for (int k = 0; k < ng; k++) {
             char var[32];
             snprintf(var, sizeof var, "GT[%d]", k + 1);
             sb_var_str(&vars, var, gt[k], false);
+            rt_buf_printf(&vars, "GN[%d] = %d\n", k + 1, gsize[k]);
         }
         finish(r, name, o, draw(r->exp_dir, name, "training_curve.gp", vars.s));
     }
+    for (int u = 0; u < used; u++) free(paths[u]);
+    free(paths);
+    free(gof);
+    free(gsize);
     free(gt);
     free(files.s);
     free(group.s);
@@ -549,9 +642,29 @@ static void plot_info_plane(plot_run *r, const plot_opts *o, int i, bool quiet_m
     snprintf(path, sizeof path, "%s/%s/selfcheck.csv", r->exp_dir, r->ids[i]);
     selfcheck_note(path, layers, ordered, sp2, check_ixz, check_izy, sizeof check_ixz);
     rt_buf v = { 0 };
-    double w = o->per_layer ? 1.2 + 2.4 * nl : 7, h = o->per_layer ? 1.4 + 2.1 * ns : 3.2;
+    double w = 1.2 + 2.4 * nl, h = 1.4 + 2.1 * ns + (ns > 1 ? 0.23 : 0);
+    if (!o->per_layer) {
+        /* a row of square panels of side P inches per estimator family (KDE's bounds one family),
+        ** a column per split: the margins and gaps of style.gp's grid in inches at 9 pt text */
+        int nfam = 0, longest = 18;     /* the estimators' names in the key: "variational bounds" */
+        for (int k = 0; k < NEST; k++) nfam += est_seen[k] && !(k == 2 && est_seen[1]);
+        for (const char *e = ests; *e; e++) nfam += e == ests || e[-1] == ' ';
+        for (char *l = layers, *sp; *l; l = sp + (*sp != 0)) {
+            sp = strchr(l, ' ');
+            if (!sp) sp = l + strlen(l);
+            if (sp - l > longest) longest = (int)(sp - l);
+        }
+        double P = nfam > 2 ? 1.7 : 1.9, lh_in = 9 / 72.0 * 1.3, cw_in = 9 / 72.0 * 0.6;
+        w = 8 * cw_in + 4.4 * lh_in + 10 * cw_in + 2 * lh_in + ns * P + (ns - 1) * 7 * cw_in;
+        if (w < 4.6) w = 4.6;
+        int kcols = (int)floor(0.96 * w * 72 / ((longest + 4) * 9 * 0.75)), nk = nl + (int)(strlen(ordered) ? 1 : 0);
+        for (const char *e = ordered; *e; e++) nk += *e == ' ';
+        kcols = kcols < 1 ? 1 : kcols;
+        int krows = (nk + kcols - 1) / kcols;
+        h = 3.2 * lh_in + (krows + 0.3) * 1.1 * lh_in + 4.0 * lh_in + nfam * P + (nfam - 1) * 4.2 * lh_in + (notes[0] ? 1.1 * lh_in : 0);
+    }
     if (check_ixz[0] || check_izy[0]) h += 0.45;        /* the self-check's three lines */
-    common_vars(&v, o, name, w > 7.2 ? 7.2 : w, h, title);
+    common_vars(&v, o, name, o->per_layer && w > 7.2 ? 7.2 : w, h, title);
     char rel[64];
     snprintf(rel, sizeof rel, "../%s/info.csv", r->ids[i]);
     sb_var_str(&v, "info", rel, false);
@@ -586,9 +699,76 @@ static void config_title(const char *label, char *out, size_t size) {
     }
 }
 
+/* The seeds of one configuration in the info_planes figure: per panel (configuration) with two or
+** more of them, estimator, layer and epoch, the mean of I(X;Z) and of I(Z;Y) over its seeds with
+** the bounds of their 95% Student-t intervals (summary.csv's rule). Appends rows
+** "panel,estimator,layer,epoch,n,ixz_mean,ixz_lo,ixz_hi,izy_mean,izy_lo,izy_hi" to b, grouped by
+** panel, estimator and layer, epochs in increasing order; returns how many it appended. */
+typedef struct mean_row { int panel, est, layer, epoch; double x, y; } mean_row;
+static int mean_row_cmp(const void *a, const void *b) {
+    const mean_row *p = a, *q = b;
+    int d[4] = { p->panel - q->panel, p->est - q->est, p->layer - q->layer, p->epoch - q->epoch };
+    for (int k = 0; k < 4; k++) if (d[k]) return d[k] < 0 ? -1 : 1;
+    return 0;
+}
+static int replicate_means(plot_run *r, const char *split, const char *ests, const char *layers, const int *fidx,
+                           const int *fpan, int used, int npanel, rt_buf *b) {
+    int *seeds = rt_xcalloc((size_t)npanel + 1, sizeof *seeds);
+    for (int f = 0; f < used; f++) seeds[fpan[f]]++;
+    mean_row *m = NULL;
+    size_t nm = 0, cap = 0;
+    for (int f = 0; f < used; f++) {
+        if (seeds[fpan[f]] < 2) continue;
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s/info.csv", r->exp_dir, r->ids[fidx[f]]);
+        rt_csv_table t;
+        if (!rt_csv_read(path, &t)) continue;
+        int ce = rt_csv_col(&t, "epoch"), cs = rt_csv_col(&t, "split"), cl = rt_csv_col(&t, "layer"),
+            ces = rt_csv_col(&t, "estimator"), cx = rt_csv_col(&t, "ixz_bits"), cy = rt_csv_col(&t, "izy_bits");
+        for (int row = 0; ce >= 0 && cs >= 0 && cl >= 0 && ces >= 0 && cx >= 0 && cy >= 0 && row < t.nrow; row++) {
+            const char *ly = rt_csv_at(&t, row, cl), *es = rt_csv_at(&t, row, ces);
+            double x = csv_num(rt_csv_at(&t, row, cx)), y = csv_num(rt_csv_at(&t, row, cy)), e = csv_num(rt_csv_at(&t, row, ce));
+            if (strcmp(rt_csv_at(&t, row, cs), split) != 0 || !isfinite(x) || !isfinite(y) || !(e >= 0 && e < 1e8)) continue;
+            int k = 0, li = 0;
+            while (k < NEST && strcmp(ESTIMATORS[k], es) != 0) k++;
+            if (k == NEST || !words_has(ests, es) || !words_has(layers, ly)) continue;
+            /* the layer's position in the word list */
+            for (const char *w = layers; *w; li++) {
+                size_t len = strcspn(w, " ");
+                if (len == strlen(ly) && strncmp(w, ly, len) == 0) break;
+                w += len + (w[len] == ' ');
+            }
+            if (nm == cap) m = realloc(m, (cap = cap ? 2 * cap : 1024) * sizeof *m);
+            if (!m) RT_ABORT("out of memory");
+            m[nm++] = (mean_row){ fpan[f], k, li, (int)e, x, y };
+        }
+        rt_csv_table_free(&t);
+    }
+    if (nm) qsort(m, nm, sizeof *m, mean_row_cmp);
+    int rows = 0;
+    for (size_t a = 0, z; a < nm; a = z) {
+        for (z = a; z < nm && mean_row_cmp(&m[a], &m[z]) == 0; z++) {}
+        int k = (int)(z - a);
+        if (k < 2) continue;
+        double sx = 0, sy = 0, vx = 0, vy = 0;
+        for (size_t q = a; q < z; q++) sx += m[q].x, sy += m[q].y;
+        sx /= k, sy /= k;
+        for (size_t q = a; q < z; q++) vx += (m[q].x - sx) * (m[q].x - sx), vy += (m[q].y - sy) * (m[q].y - sy);
+        double t = lb_t975(k - 1) / sqrt((double)k), hx = t * sqrt(vx / (k - 1)), hy = t * sqrt(vy / (k - 1));
+        const char *ly = layers;
+        for (int li = 0; li < m[a].layer; li++) ly += strcspn(ly, " ") + 1;
+        rt_buf_printf(b, "%d,%s,%.*s,%d,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", m[a].panel + 1, ESTIMATORS[m[a].est],
+                      (int)strcspn(ly, " "), ly, m[a].epoch, k, sx, sx - hx, sx + hx, sy, sy - hy, sy + hy);
+        rows++;
+    }
+    free(m);
+    free(seeds);
+    return rows;
+}
+
 static void plot_info_planes(plot_run *r, const plot_opts *o) {
-    int n = r->n < 256 ? r->n : 256, used = 0, npanel = 0;
-    char (*ptitle)[128] = rt_xcalloc(256, sizeof *ptitle);
+    int n = r->n, used = 0, npanel = 0;
+    char (*ptitle)[128] = rt_xcalloc((size_t)(n ? n : 1), sizeof *ptitle);
     static const char *const est_titles[NEST] = { "variational bounds", "KDE upper (KL)", "KDE lower (Bhattacharyya)",
                                                   "binning", "KSG k-NN", "plug-in (binary)" };
     double xlo[NEST], xhi[NEST], ylo[NEST], yhi[NEST];
@@ -596,6 +776,7 @@ static void plot_info_planes(plot_run *r, const plot_opts *o) {
     char layers[1024] = "", split[8] = "train";
     int ep_max = 1;
     rt_buf files = { 0 }, panels = { 0 }, v = { 0 };
+    int *fidx = rt_xcalloc((size_t)(n ? n : 1), sizeof *fidx), *fpan = rt_xcalloc((size_t)(n ? n : 1), sizeof *fpan);
     /* test when any point measured it */
     for (int i = 0; i < n; i++) {
         char path[1200];
@@ -640,6 +821,7 @@ static void plot_info_planes(plot_run *r, const plot_opts *o) {
         if (p < 0) snprintf(ptitle[p = npanel++], sizeof ptitle[0], "%s", ct);
         rt_buf_printf(&files, "%s../%s/info.csv", used ? " " : "", r->ids[i]);
         rt_buf_printf(&panels, "%s%d", used ? " " : "", p + 1);
+        fidx[used] = i, fpan[used] = p;
         used++;
     }
     /* the rows: the estimators measured; KDE's lower bound only without its upper one */
@@ -656,6 +838,13 @@ static void plot_info_planes(plot_run *r, const plot_opts *o) {
         const char *exp = strrchr(r->exp_dir, '/');
         exp = exp ? exp + 1 : r->exp_dir;
         unique_name(r, o->name[0] ? o->name : "info_planes", name, sizeof name);
+        /* configurations with several seeds: their mean trajectory and its 95% interval */
+        rt_buf mb = { 0 };
+        char means[200] = "";
+        rt_buf_printf(&mb, "panel,estimator,layer,epoch,n,ixz_mean,ixz_lo,ixz_hi,izy_mean,izy_lo,izy_hi\n");
+        if (replicate_means(r, split, ests, layers, fidx, fpan, used, npanel, &mb) > 0)
+            write_beside(r, name, "_mean.csv", &mb, means, sizeof means);
+        rt_buf_free(&mb);
         snprintf(title, sizeof title, "%s: information planes (%s), %d point%s", exp, split, used, used == 1 ? "" : "s");
         /* square panels of side P inches: the margins and gaps of style.gp's grid, in inches at 9 pt */
         double P = 1.7, lh_in = 9 / 72.0 * 1.3, cw_in = 9 / 72.0 * 0.6;
@@ -668,6 +857,7 @@ static void plot_info_planes(plot_run *r, const plot_opts *o) {
         sb_var_str(&v, "estimators", ests, false);
         sb_var_str(&v, "layers", layers, false);
         sb_var_str(&v, "split", split, false);
+        sb_var_str(&v, "means", means, false);
         rt_buf_printf(&v, "ep_max = %d\nnc = %d\narray PT[%d]\narray ET[%d]\narray x_lo[%d]\narray x_hi[%d]\n"
                       "array y_lo[%d]\narray y_hi[%d]\n", ep_max, npanel, npanel, nrow, nrow, nrow, nrow, nrow);
         for (int q = 0; q < npanel; q++) {
@@ -690,6 +880,8 @@ static void plot_info_planes(plot_run *r, const plot_opts *o) {
         finish(r, name, o, draw(r->exp_dir, name, "info_planes.gp", v.s));
     }
     free(ptitle);
+    free(fidx);
+    free(fpan);
     free(files.s);
     free(panels.s);
     free(v.s);
@@ -992,6 +1184,7 @@ int lb_plot_run(const plot_opts *plots, int np, const char *exp_dir, char ids[][
     r->n = n;
     r->quiet = quiet;
     gnuplot_missing = false;
+    r->labels = rt_xcalloc((size_t)(n ? n : 1), sizeof *r->labels);
     point_labels(r);
     plot_opts o;
     bool declared_tc = false;
@@ -1014,6 +1207,7 @@ int lb_plot_run(const plot_opts *plots, int np, const char *exp_dir, char ids[][
     int rc = r->failed ? -1 : 0;
     for (int i = 0; i < r->nused; i++) free(r->used[i]);
     free(r->used);
+    free(r->labels);
     free(r);
     return rc;
 }

@@ -1,6 +1,7 @@
 // lb_run.c: the runner: given the resolved points (lb_points, C structs; lb_script.c made them),
 // trains each into its directory, rebuilds results.csv from the per-point results, and draws the
 // figures. Nothing here reads Lua.
+#define _DEFAULT_SOURCE                 /* MAP_ANONYMOUS */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +41,7 @@ typedef struct progress_state {
     int todo, finished;
     double t0;
     char params[256];                   /* the point's params that vary across the sweep: "beta=0.001 seed=2" */
+    lb_job_line *slot;                  /* a worker of --jobs N on a terminal: its line, which the parent draws */
 } progress_state;
 
 static void fmt_eta(double s, char *buf, size_t size) {
@@ -82,6 +85,13 @@ static void varying_params(const char *const *titles, int n, int i, char *out, s
 static void on_progress(const nn_progress *p, void *user) {
     progress_state *s = user;
     if (s->quiet) return;
+    if (s->slot) {
+        lb_job_line *j = s->slot;
+        j->epoch = p->epoch, j->epochs = p->epochs, j->step = p->step, j->steps = p->steps;
+        j->loss_bits = p->loss_bits, j->eta_s = p->eta_s;
+        snprintf(j->phase, sizeof j->phase, "%s", p->phase && !p->epoch_done ? p->phase : "");
+        return;
+    }
     char eta[32];
     fmt_eta(p->eta_s, eta, sizeof eta);
     if (s->tty) {
@@ -378,7 +388,10 @@ static int train_point(const lb_opts *o, lb_point *p, const data_cache *dc, cons
         } else {
             code = POINT_ENDED;
             run_txt(o, dir, "ended");
-            if (!o->quiet && !ps->tty)
+            if (ps->slot)               /* the parent prints it above the live display */
+                snprintf(ps->slot->done, sizeof ps->slot->done, "[%d/%d] %s: %s, test error %.4f (%.1f s)",
+                         ps->point, ps->npoints, ps->label, r.status, r.test_error, r.seconds);
+            else if (!o->quiet && !ps->tty)
                 fprintf(stderr, "[%d/%d] %s: %s, test error %.4f (%.1f s)\n", ps->point, ps->npoints,
                         ps->label, r.status, r.test_error, r.seconds);
         }
@@ -468,8 +481,41 @@ static int check_data_present(const lb_opts *o, const lb_points *pts, int n, con
 
 typedef struct worker {
     pid_t pid;
-    int point;
+    int point, slot;            /* slot: its line in the live display */
 } worker;
+
+/* The live display of --jobs N on a terminal (lb_jobs_render): the workers' lines in shared memory. */
+typedef struct live_view {
+    lb_job_line *slots;
+    int nslots, todo, lines;
+    const int *finished;
+    double t0, last;
+} live_view;
+
+static void live_draw(live_view *lv, bool now) {
+    double t = rt_now_s();
+    if (!lv || !lv->slots || (!now && t - lv->last < 0.25)) return;
+    lv->last = t;
+    rt_buf b = { 0 };
+    lv->lines = lb_jobs_render(&b, lv->slots, lv->nslots, *lv->finished, lv->todo, t - lv->t0, lv->lines);
+    fputs(rt_buf_str(&b), stderr);
+    fflush(stderr);
+    rt_buf_free(&b);
+}
+
+/* A worker of the live display has ended: its slot's last line goes above the display, which is
+** drawn again below it, and the slot is idle. */
+static void live_ended(live_view *lv, int slot) {
+    if (!lv->slots) return;
+    lb_job_line *j = &lv->slots[slot];
+    if (j->done[0]) {
+        if (lv->lines) fprintf(stderr, "\033[%dA\r\033[J", lv->lines);
+        fprintf(stderr, "%s\n", j->done);
+        lv->lines = 0;
+    }
+    j->point = 0, j->done[0] = '\0';
+    live_draw(lv, true);
+}
 
 /* Whether the stop was passed on to the workers: once per run, so that a worker checkpointing
 ** after the first SIGTERM is not sent another. */
@@ -482,9 +528,9 @@ static void worker_stop(int sig) {
     lb_stop = 1;
 }
 
-/* Waits for one worker to end (polling, so that a signal is noticed and passed on); returns
-** its slot, with *code its POINT_* code. */
-static int wait_worker(worker *w, int nw, int *code) {
+/* Waits for one worker to end (polling, so that a signal is noticed and passed on, and the live
+** display lv, if any, redrawn); returns its index in w, with *code its POINT_* code. */
+static int wait_worker(worker *w, int nw, int *code, live_view *lv) {
     for (;;) {
         int status;
         pid_t pid = waitpid(-1, &status, WNOHANG);
@@ -504,6 +550,7 @@ static int wait_worker(worker *w, int nw, int *code) {
             for (int k = 0; k < nw; k++) kill(w[k].pid, SIGTERM);
             forwarded = true;
         }
+        live_draw(lv, false);
         struct timespec ts = { 0, 20 * 1000 * 1000 };
         nanosleep(&ts, NULL);
     }
@@ -832,9 +879,16 @@ static int run_train(const run *r, tally *t) {
     worker *workers = rt_xcalloc((size_t)(o->jobs > 1 ? o->jobs : 1), sizeof *workers);
     int code = 0, nw = 0;
     pid_t parent = getpid();
-    progress_state ps = { isatty(2) != 0 && o->jobs <= 1, o->quiet, 0, r->n, 0.0, "", 0, 0, rt_now_s(), "" };
+    progress_state ps = { isatty(2) != 0 && o->jobs <= 1, o->quiet, 0, r->n, 0.0, "", 0, 0, rt_now_s(), "", NULL };
     for (int i = 0; i < r->n; i++)
         ps.todo += selected(r, i) && !(o->resume && lb_result_status(r->exp_dir, r->ids[i]) != LB_RESULT_NONE);
+    /* --jobs N on a terminal: a line per job and the sweep's, redrawn in place by this process from
+    ** what the workers write into shared memory; otherwise each worker prints plain lines. */
+    live_view live = { NULL, o->jobs, ps.todo, 0, &ps.finished, ps.t0, 0.0 };
+    if (o->jobs > 1 && !o->quiet && isatty(2)) {
+        void *mem = mmap(NULL, (size_t)o->jobs * sizeof *live.slots, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (mem != MAP_FAILED) live.slots = memset(mem, 0, (size_t)o->jobs * sizeof *live.slots);
+    }
     for (int i = 0; i < r->n && code == 0 && !lb_stop; i++) {
         if (!selected(r, i)) continue;
         lb_point *p = &r->pts->p[i];
@@ -858,6 +912,16 @@ static int run_train(const run *r, tally *t) {
         if (o->jobs <= 1) {
             pc = train_point(o, p, &dc, r->exp_dir, &ps);
         } else {
+            int slot = 0;               /* a line no running worker has */
+            for (bool taken = true; taken; slot += taken) {
+                taken = false;
+                for (int k = 0; k < nw; k++) taken |= workers[k].slot == slot;
+            }
+            if (live.slots) {
+                live.slots[slot] = (lb_job_line){ .point = i + 1, .npoints = r->n };
+                snprintf(live.slots[slot].params, sizeof live.slots[slot].params, "%s", ps.params);
+                ps.slot = &live.slots[slot];
+            }
             fflush(NULL);
             pid_t pid = fork();
             if (pid < 0) RT_ABORT("fork: %s", strerror(errno));
@@ -879,17 +943,21 @@ static int run_train(const run *r, tally *t) {
                 fflush(NULL);
                 _exit(c);
             }
-            workers[nw++] = (worker){ pid, i };
+            ps.slot = NULL;
+            workers[nw++] = (worker){ pid, i, slot };
         }
         /* In-process, or when every job slot is busy: collect a finished point. */
         while (pc >= 0 || (o->jobs > 1 && nw == o->jobs)) {
             int point = i;
             if (pc < 0) {
-                int k = wait_worker(workers, nw, &pc);
+                int k = wait_worker(workers, nw, &pc, &live), slot = workers[k].slot;
                 point = workers[k].point;
                 workers[k] = workers[--nw];
+                ps.finished++;
+                live_ended(&live, slot);
+            } else {
+                ps.finished++;
             }
-            ps.finished++;
             if (count_point(r, point, pc, t)) code = 1;
             else if (pc == POINT_ENDED && !o->nshards && lb_merge_dir(r->exp_dir) != 0) code = 1;   /* over the manifest's points */
             pc = -1;
@@ -899,9 +967,15 @@ static int run_train(const run *r, tally *t) {
     }
     while (nw > 0) {                    /* the last workers, or those an error or signal stops */
         int pc;
-        int k = wait_worker(workers, nw, &pc), point = workers[k].point;
+        int k = wait_worker(workers, nw, &pc, &live), point = workers[k].point, slot = workers[k].slot;
         workers[k] = workers[--nw];
+        ps.finished++;
+        live_ended(&live, slot);
         if (count_point(r, point, pc, t)) code = 1;
+    }
+    if (live.slots) {
+        live_draw(&live, true);
+        munmap(live.slots, (size_t)o->jobs * sizeof *live.slots);
     }
     free(workers);
     nn_dataset_free(&dc.train);

@@ -126,3 +126,40 @@ int lb_status(const char *exp_dir) {
     lb_manifest_free(&m);
     return merged;
 }
+
+// ---- the live display of --jobs N on a terminal ----
+
+int lb_jobs_render(rt_buf *out, const lb_job_line *jobs, int nslots, int finished, int todo, double elapsed_s, int prev) {
+    if (prev > 0) rt_buf_printf(out, "\033[%dA", prev);
+    double running = 0.0;
+    int busy = 0;
+    for (int k = 0; k < nslots; k++) {
+        const lb_job_line *j = &jobs[k];
+        rt_buf_printf(out, "\r\033[K");
+        if (j->point <= 0) {
+            rt_buf_printf(out, "job %d: idle\n", k + 1);
+            continue;
+        }
+        busy++;
+        double steps = j->steps > 0 ? (double)j->steps : 1.0, ep = j->epochs > 0 ? j->epochs : 1;
+        double frac = j->epoch > 0 ? ((j->epoch - 1) + (double)j->step / steps) / ep : 0.0;
+        running += frac < 0 ? 0 : frac > 1 ? 1 : frac;
+        int width = 20, filled = (int)(width * (double)j->step / steps);
+        char bar[32], eta[32];
+        for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
+        bar[width] = '\0';
+        fmt_dur(j->eta_s, eta, sizeof eta);
+        rt_buf_printf(out, "job %d: [%d/%d] %s epoch %d/%d [%s] ", k + 1, j->point, j->npoints, j->params, j->epoch,
+                      j->epochs, bar);
+        if (j->epoch <= 0) rt_buf_printf(out, "starting ...");
+        else if (j->phase[0]) rt_buf_printf(out, "%s ...", j->phase);
+        else rt_buf_printf(out, "step %lld/%lld  loss %.4f bits  ETA %s", j->step, j->steps, j->loss_bits, eta);
+        rt_buf_printf(out, "\n");
+    }
+    double done = (finished + running) / (todo > 0 ? todo : 1);
+    char eta[32];
+    fmt_dur(done > 0 ? elapsed_s * (1 - done) / done : -1, eta, sizeof eta);
+    rt_buf_printf(out, "\r\033[Ksweep: %d/%d points done, %d running, %.0f%%, ETA %s\n", finished, todo, busy,
+                  100 * done, eta);
+    return nslots + 1;
+}

@@ -3,7 +3,8 @@
 # every panel square; the panels of a row share their axes (each estimator has its own range, so the
 # variational bound's hundreds of bits do not squash the KDE's few). In a panel, each layer of each
 # seed is a trajectory over training (Shwartz-Ziv & Tishby): markers coloured by epoch, one marker
-# shape per layer, seeds as thin lines. One split (test when measured).
+# shape per layer, seeds as thin grey lines, and with several seeds their mean as a dark line with
+# 95% intervals. One split (test when measured).
 # vibrun writes the variables above and this script into runs/<exp>/plots/; edit and re-run with
 # `gnuplot <name>.gp` there, or redraw every figure with `vibrun plot runs/<exp>`.
 #   files      : the points' info.csv, space-separated
@@ -12,9 +13,15 @@
 #   estimators : one per row; ET an array of the rows' names
 #   x_lo, x_hi, y_lo, y_hi : arrays of each row's axis range (bits), computed by vibrun over every file
 #   layers     : layer names (marker shapes); split: "test" or "train"; ep_max: the last epoch
+#   means      : "" or a CSV beside this script (panel,estimator,layer,epoch,n,ixz_mean,ixz_lo,ixz_hi,
+#                izy_mean,izy_lo,izy_hi): for a configuration with several seeds, per layer and epoch
+#                the mean over its seeds and the bounds of the 95% Student-t intervals, drawn as a
+#                dark line with the intervals as error bars
 #   title, out : the figure's title and its path without extension
 
 nf = words(files); nr = words(estimators); nl = words(layers)
+if (!exists("means")) means = ""
+msel(c, l, e) = column("panel") == c && strcol("layer") eq l && strcol("estimator") eq e
 layer_pt(i) = word("7 5 9 11 13 15 4 6 8 10", (int(i) - 1) % 10 + 1) + 0
 sel(l, e) = strcol("split") eq split && strcol("layer") eq l && strcol("estimator") eq e && finite(column("izy_bits"))
 
@@ -60,7 +67,12 @@ do for [fmt in formats] {
              with lines lw 0.6 lc rgb "#9a9a9a", \
            for [fi = 1:nf] for [li = 1:nl] word(files, fi) \
              using (word(panel_of, fi) + 0 == ci && sel(word(layers, li), e) ? column("ixz_bits") : NaN):"izy_bits":(column("epoch") + 1) \
-             with points pt layer_pt(li) ps 0.6 lc palette z
+             with points pt layer_pt(li) ps 0.6 lc palette z, \
+           for [m = 1:(means ne "" ? 1 : 0)] for [li = 1:nl] means \
+             using (msel(ci, word(layers, li), e) ? column("ixz_mean") : NaN):"izy_mean":"ixz_lo":"ixz_hi":"izy_lo":"izy_hi" \
+             with xyerrorbars pt -1 lw 0.7 lc rgb "#303030", \
+           for [m = 1:(means ne "" ? 1 : 0)] for [li = 1:nl] means \
+             using (msel(ci, word(layers, li), e) ? column("ixz_mean") : NaN):"izy_mean" with lines lw 1.4 lc rgb "#303030"
     }
   }
   # the layers' markers across the bottom

@@ -3,6 +3,7 @@
 // declared plots follow their options, and a CSV without the needed columns skips the figure
 // with a note instead of failing. Skipped when gnuplot is not installed.
 #include <criterion/criterion.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <lauxlib.h>
 #include <math.h>
@@ -11,7 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lb_impl.h"
 #include "lb_lua.h"
+#include "rt_csv.h"
 #include "testutil.h"
 
 static char out[1 << 16];
@@ -430,8 +433,359 @@ Test(plot, audit_columns_draw_intervals_and_grey_the_undistinguished) {
         snprintf(path, sizeof path, "%s/plots/info_plane_beta=%g.svg", exp, betas[p]);
         char *svg = tu_read_file(path, NULL);
         cr_assert_not_null(svg);
-        bool bars = strstr(svg, "<path stroke='rgb(159, 159, 159)'") != NULL, grey = strstr(svg, "rgb(183, 183, 183)") != NULL;
+        bool bars = strstr(svg, "<path stroke='rgb(159, 159, 159)'") != NULL, grey = strstr(svg, "color='rgb(183, 183, 183)'") != NULL;
         cr_expect(p == 0 ? bars && grey : !bars && !grey, "point %d: error bars %d, grey points %d", p, bars, grey);
         free(svg);
     }
+}
+
+/* Three seeds of one configuration and one of another: the training curve draws the three thin,
+** their mean and 95% Student-t interval per epoch as a line and a band; the band's bounds are
+** summary.csv's interval (mean -+ t_{2,0.975} sd / sqrt(3)), checked in the CSV the figure reads and
+** in what gnuplot plotted (its `set table` output of the figure's script). */
+Test(plot, seeds_draw_a_mean_line_and_a_95_percent_band) {
+    need_gnuplot();
+    const char *exp = fixture("band", true);
+    static char sids[4][17] = { "a1a1a1a1a1a1", "b2b2b2b2b2b2", "c3c3c3c3c3c3", "d4d4d4d4d4d4" };
+    const char *stitles[4] = { "{beta=0.1,seed=1}", "{beta=0.1,seed=2}", "{beta=0.1,seed=3}", "{beta=0.2,seed=1}" };
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/d4d4d4d4d4d4'", exp);
+    cr_assert_eq(system(cmd), 0);
+    /* seed s's test error at epoch e: 0.5 / (1 + e) + 0.01 s^2 (s = 1, 2, 3); loss 2 + 0.1 s */
+    for (int p = 0; p < 4; p++) {
+        FILE *f = open_w(exp, sids[p], "metrics.csv");
+        fprintf(f, "epoch,split,loss_bits,error,lr\n");
+        for (int e = 0; e <= 5; e++)
+            for (int s = 0; s < 2; s++)
+                fprintf(f, "%d,%s,%.17g,%.17g,0.001\n", e, s ? "test" : "train", 2 + 0.1 * (p + 1) + s,
+                        0.5 / (1 + e) + 0.01 * (p + 1) * (p + 1) + 0.1 * s);
+        fclose(f);
+    }
+    lb_plot_opts o;
+    lb_plot_opts_default(&o, "training_curve");
+    cr_assert_eq(lb_plot_run(&o, 1, exp, sids, stitles, 4, true), 0);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/plots/training_curve.gp", exp);
+    char *gp = tu_read_file(path, NULL);
+    cr_assert_not_null(gp);
+    cr_expect_not_null(strstr(gp, "band = 'training_curve_band.csv'\n"), "%.900s", gp);
+    cr_expect_not_null(strstr(gp, "GN[1] = 3\n"), "%.900s", gp);
+    free(gp);
+    /* the interval of three values 0.01, 0.04, 0.09 (plus a constant): summary.csv's rule */
+    double v[3] = { 0.01, 0.04, 0.09 }, mean = (v[0] + v[1] + v[2]) / 3, ss = 0;
+    for (int k = 0; k < 3; k++) ss += (v[k] - mean) * (v[k] - mean);
+    double half = 4.302652729911275 * sqrt(ss / 2) / sqrt(3.0);
+    rt_csv_table t;
+    snprintf(path, sizeof path, "%s/plots/training_curve_band.csv", exp);
+    cr_assert(rt_csv_read(path, &t), "no %s", path);
+    int rows = 0;
+    for (int r = 0; r < t.nrow; r++) {
+        int e = atoi(rt_csv_at(&t, r, rt_csv_col(&t, "epoch")));
+        bool test = strcmp(rt_csv_at(&t, r, rt_csv_col(&t, "split")), "test") == 0;
+        cr_expect_str_eq(rt_csv_at(&t, r, rt_csv_col(&t, "group")), "1", "the single seed has no band");
+        cr_expect_str_eq(rt_csv_at(&t, r, rt_csv_col(&t, "n")), "3");
+        double m = 0.5 / (1 + e) + mean + 0.1 * test;
+        double got_m = atof(rt_csv_at(&t, r, rt_csv_col(&t, "error_mean")));
+        double got_lo = atof(rt_csv_at(&t, r, rt_csv_col(&t, "error_lo")));
+        double got_hi = atof(rt_csv_at(&t, r, rt_csv_col(&t, "error_hi")));
+        cr_expect(fabs(got_m - m) < 1e-7 && fabs(got_lo - (m - half)) < 1e-7 && fabs(got_hi - (m + half)) < 1e-7,
+                  "epoch %d %s: mean %g [%g, %g], want %g [%g, %g]", e, test ? "test" : "train", got_m, got_lo,
+                  got_hi, m, m - half, m + half);
+        double lh = atof(rt_csv_at(&t, r, rt_csv_col(&t, "loss_hi"))) - atof(rt_csv_at(&t, r, rt_csv_col(&t, "loss_mean")));
+        cr_expect(fabs(lh - 4.302652729911275 * 0.1 / sqrt(3.0)) < 1e-7, "loss half-width %g", lh);
+        rows++;
+    }
+    rt_csv_table_free(&t);
+    cr_expect_eq(rows, 12, "6 epochs x 2 splits, got %d rows", rows);
+    /* what gnuplot drew: the band of the error panel (the second filledcurves plot), from `set table` */
+    snprintf(cmd, sizeof cmd,
+             "cd '%s/plots' && gnuplot -e \"set table 'drawn.txt'\" training_curve.gp >/dev/null 2>&1;"
+             " awk '/^# Curve 0 of/{c++} c == 2 && NF == 4 && $1 == 2 {print $1, $2, $3; exit}' drawn.txt",
+             exp);
+    cr_assert_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
+    double x = NAN, lo = NAN, hi = NAN;
+    cr_assert_eq(sscanf(out, "%lf %lf %lf", &x, &lo, &hi), 3, "nothing read back from gnuplot's table: '%s'", out);
+    double m2 = 0.5 / 3 + mean + 0.1;
+    cr_expect(fabs(lo - (m2 - half)) < 1e-5 && fabs(hi - (m2 + half)) < 1e-5, "drawn [%g, %g] at epoch 2, want [%g, %g]",
+              lo, hi, m2 - half, m2 + half);
+}
+
+// ---- labels never overlap: every text box of every figure, read from gnuplot's SVG ----
+
+typedef struct text_box { double x0, y0, x1, y1; char text[96]; } text_box;
+
+/* The boxes of every <text> of an SVG that gnuplot wrote: gnuplot puts each text in
+** <g transform="translate(x,y) [rotate(a)]" font-size="s" text-anchor="start|middle|end"> with its
+** baseline at y. The extent is estimated from the characters (0.58 em, 0.32 em for a space, at
+** each tspan's size), from 0.72 em above the baseline to 0.18 em below it. */
+static int svg_text_boxes(const char *svg, text_box *box, int cap) {
+    int n = 0;
+    for (const char *g = svg; (g = strstr(g, "<g transform=\"translate(")) && n < cap; g++) {
+        double x, y, rot = 0, fs = 9;
+        if (sscanf(g, "<g transform=\"translate(%lf,%lf)", &x, &y) != 2) continue;
+        const char *end = strchr(g, '>'), *t = strstr(g, "<text"), *te = t ? strstr(t, "</text>") : NULL;
+        if (!end || !t || !te || t - end > 8) continue;        /* a group holding drawing, not a text */
+        const char *r = strstr(g, "rotate(");
+        if (r && r < end) rot = atof(r + 7);
+        const char *f = strstr(g, "font-size=\"");
+        if (f && f < end) fs = atof(f + 11);
+        const char *a = strstr(g, "text-anchor=\"");
+        int anchor = a && a < end ? (a[13] == 'm' ? 1 : a[13] == 'e' ? 2 : 0) : 0;
+        double w = 0, lead = 0, trail = 0;
+        size_t len = 0;
+        char text[96] = "";
+        double size = fs;
+        bool ink = false;
+        for (const char *c = t; c < te; c++) {
+            if (*c == '<') {
+                const char *close = strchr(c, '>'), *s = strstr(c, "font-size=\"");
+                if (s && s < close) size = atof(s + 11);
+                c = close;
+                continue;
+            }
+            if (*c == '\n' || *c == '\t') continue;
+            char ch = *c;
+            if (*c == '&') c = strchr(c, ';'), ch = '?';
+            else if ((*c & 0xC0) == 0x80) continue;     /* a UTF-8 continuation byte */
+            /* DejaVu Sans advances, roughly: narrow punctuation, digits, capitals, the rest */
+            double adv = (strchr(" .,;:il|!'()[]-", ch) ? 0.34 : isdigit((unsigned char)ch) ? 0.64 :
+                          isupper((unsigned char)ch) || ch == 'm' || ch == 'w' ? 0.76 : 0.6) * size;
+            w += adv;
+            if (ch == ' ') { if (!ink) lead += adv; trail += adv; }
+            else ink = true, trail = 0;
+            if (len + 1 < sizeof text) text[len++] = ch;
+        }
+        text[len] = '\0';
+        if (!ink) continue;
+        /* the ink: the text's advance without the spaces gnuplot pads tick labels with */
+        double along0 = (anchor == 0 ? 0 : anchor == 1 ? -w / 2 : -w) + lead, along1 = along0 - lead + w - trail;
+        text_box b = { .x0 = x + along0, .x1 = x + along1, .y0 = y - 0.72 * fs, .y1 = y + 0.18 * fs };
+        if (fabs(fmod(rot + 360, 180) - 90) < 1) {      /* vertical text: along the y axis */
+            double s = fabs(fmod(rot + 360, 360) - 270) < 1 ? -1 : 1;
+            b.y0 = y + (s < 0 ? -along1 : along0), b.y1 = y + (s < 0 ? -along0 : along1);
+            b.x0 = x - (s < 0 ? 0.72 : 0.18) * fs, b.x1 = x + (s < 0 ? 0.18 : 0.72) * fs;
+        }
+        snprintf(b.text, sizeof b.text, "%s", text);
+        box[n++] = b;
+    }
+    return n;
+}
+
+/* The pairs of text boxes of plots/<name>.svg that intersect by more than 0.5 pt each way, and the
+** boxes that run out of the figure, named in msg; 0 when none. */
+static int svg_overlaps(const char *exp, const char *name, char *msg, size_t size) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/plots/%s", exp, name);
+    char *svg = tu_read_file(path, NULL);
+    cr_assert_not_null(svg, "no %s", path);
+    static text_box box[4096];
+    int n = svg_text_boxes(svg, box, 4096), bad = 0;
+    double W = 0, H = 0;
+    const char *root = strstr(svg, "<svg ");
+    cr_assert(root && sscanf(strstr(root, "width=\"") + 7, "%lf", &W) == 1 && sscanf(strstr(root, "height=\"") + 8, "%lf", &H) == 1,
+              "%s: no width and height", path);
+    free(svg);
+    size_t m = 0;
+    msg[0] = '\0';
+    /* and none runs out of the figure */
+    for (int i = 0; i < n; i++)
+        if ((box[i].x0 < -0.5 || box[i].x1 > W + 0.5 || box[i].y0 < -0.5 || box[i].y1 > H + 0.5) && bad++ < 6 && m < size)
+            m += (size_t)snprintf(msg + m, size - m, "  '%s' at (%.0f,%.0f)-(%.0f,%.0f) runs out of the %.0f x %.0f figure\n",
+                                  box[i].text, box[i].x0, box[i].y0, box[i].x1, box[i].y1, W, H);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < i; j++) {
+            double ox = fmin(box[i].x1, box[j].x1) - fmax(box[i].x0, box[j].x0);
+            double oy = fmin(box[i].y1, box[j].y1) - fmax(box[i].y0, box[j].y0);
+            if (ox <= 0.5 || oy <= 0.5) continue;
+            if (bad++ < 6 && m < size)
+                m += (size_t)snprintf(msg + m, size - m, "  '%s' at (%.0f,%.0f) and '%s' at (%.0f,%.0f)\n", box[i].text,
+                                      box[i].x0, box[i].y1, box[j].text, box[j].x0, box[j].y1);
+        }
+    return bad;
+}
+
+/* Every SVG under plots/: no two label boxes intersect, none leaves the figure; returns the number
+** of figures checked. */
+static int expect_no_overlaps(const char *exp) {
+    char cmd[1300], list[8192];
+    snprintf(cmd, sizeof cmd, "cd '%s/plots' && ls *.svg", exp);
+    cr_assert_eq(tu_run(cmd, list, sizeof list), 0, "%s", list);
+    int figures = 0;
+    for (char *name = strtok(list, "\n"); name; name = strtok(NULL, "\n")) {
+        char msg[2048];
+        int bad = svg_overlaps(exp, name, msg, sizeof msg);
+        cr_expect_eq(bad, 0, "%s: %d labels overlap or run out:\n%s", name, bad, msg);
+        figures++;
+    }
+    return figures;
+}
+
+/* The 12-bit task's planes: six layers whose trajectories end near one point (the first layers stay
+** at H(X) = 12 bits and I(T;Y) near 1 bit), as tishby_12bit.lua's tanh run draws them. */
+static void tishby_like_info(const char *exp, const char *id) {
+    const char *layers[6] = { "tanh2", "tanh4", "tanh6", "tanh8", "tanh10", "softmax" };
+    FILE *f = open_w(exp, id, "info.csv");
+    fprintf(f, "epoch,split,layer,estimator,ixz_bits,izy_bits,ixz_side,izy_side,n,seconds,clipped_frac\n");
+    const int epochs[8] = { 0, 1, 3, 10, 30, 100, 300, 1000 };
+    for (int e = 0; e < 8; e++)
+        for (int s = 0; s < 2; s++)
+            for (int l = 0; l < 6; l++)
+                for (int k = 0; k < 3; k++) {
+                    const char *est = k == 0 ? "binning" : k == 1 ? "kde_upper" : "kde_lower";
+                    double t = e / 7.0, ixz = 11.9 - (l > 2 ? (l - 2) * 1.5 * t : 0.01 * l) - 0.2 * k;
+                    double izy = 0.6 + 0.39 * t - (l < 3 ? 0.002 * l : 0.02 * (l - 2) * (1 - t)) - 0.01 * k;
+                    fprintf(f, "%d,%s,%s,%s,%.6g,%.6g,estimate,estimate,3277,0.1,0\n", epochs[e], s ? "test" : "train",
+                            layers[l], est, ixz, izy);
+                }
+    fclose(f);
+}
+
+/* Every figure vibrun draws, from fixture CSV (the default figures, per-layer planes, the audited
+** plane, the 12-bit task's six-layer planes, seeds with bands), rendered by gnuplot: no two text
+** boxes in its SVG intersect. */
+Test(plot, labels_never_overlap) {
+    need_gnuplot();
+    const char *exp = fixture("overlap", true);
+    cr_assert_eq(draw_all(exp, "local vib = require 'vib'\n"
+                               "return { vib.plot.info_plane {}, vib.plot.info_plane { per_layer = true },\n"
+                               "         vib.plot.ib_curve {}, vib.plot.error_vs { 'beta' }, vib.plot.latent {} }\n"), 0, "%s", out);
+    int figures = expect_no_overlaps(exp);
+    cr_expect(figures >= 10, "only %d figures drawn", figures);
+    /* the 12-bit task: tanh and relu, six layers converging on one corner; two seeds each */
+    const char *tx = fixture("overlap12", true);
+    static char tids[4][17] = { "a1a1a1a1a1a1", "b2b2b2b2b2b2", "c3c3c3c3c3c3", "d4d4d4d4d4d4" };
+    const char *ttitles[4] = { "{act=\"relu\",seed=1}", "{act=\"relu\",seed=2}", "{act=\"tanh\",seed=1}", "{act=\"tanh\",seed=2}" };
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/d4d4d4d4d4d4' && cp '%s/a1a1a1a1a1a1/metrics.csv' '%s/d4d4d4d4d4d4/' && rm '%s/summary.csv'",
+             tx, tx, tx, tx);
+    cr_assert_eq(system(cmd), 0);
+    for (int p = 0; p < 4; p++) tishby_like_info(tx, tids[p]);
+    cr_assert_eq(lb_plot_run(NULL, 0, tx, tids, ttitles, 4, true), 0);
+    figures = expect_no_overlaps(tx);
+    cr_expect(figures >= 6, "only %d figures of the 12-bit task drawn", figures);
+}
+
+// ---- the live display of --jobs N on a terminal (lb_status.c's renderer, lb_run.c's workers) ----
+
+/* Two jobs and an idle slot: a line per slot (the point, its params, epoch, bar, what it does) and
+** the sweep's line; drawn again, the block first moves the cursor up over the lines drawn before. */
+Test(live, jobs_render_a_line_per_job_and_the_sweep) {
+    lb_job_line j[3] = { { .point = 3, .npoints = 6, .params = "beta=0.001 seed=2", .epoch = 2, .epochs = 4,
+                           .step = 5, .steps = 10, .loss_bits = 1.25, .eta_s = 75 },
+                         { .point = 4, .npoints = 6, .params = "beta=0.01 seed=1", .epoch = 4, .epochs = 4,
+                           .step = 10, .steps = 10, .phase = "measuring information" },
+                         { 0 } };
+    rt_buf b = { 0 };
+    int lines = lb_jobs_render(&b, j, 3, 2, 6, 60.0, 0);
+    cr_expect_eq(lines, 4);
+    const char *s = rt_buf_str(&b);
+    cr_expect_eq(strncmp(s, "\r\033[Kjob 1: [3/6] beta=0.001 seed=2 epoch 2/4 [##########..........] step 5/10  loss 1.2500 bits  ETA 1m15s\n", 100), 0, "%s", s);
+    cr_expect_not_null(strstr(s, "\r\033[Kjob 2: [4/6] beta=0.01 seed=1 epoch 4/4 [####################] measuring information ...\n"), "%s", s);
+    cr_expect_not_null(strstr(s, "\r\033[Kjob 3: idle\n"), "%s", s);
+    /* done: 2 finished + 0.375 + 1 (the measuring one at its last step) of 6 = 56%; ETA 60 s x 0.4375 / 0.5625 */
+    cr_expect_not_null(strstr(s, "\r\033[Ksweep: 2/6 points done, 2 running, 56%, ETA 0m46s\n"), "%s", s);
+    int nl = 0;
+    for (const char *c = s; *c; c++) nl += *c == '\n';
+    cr_expect_eq(nl, 4);
+    rt_buf_free(&b);
+    memset(&b, 0, sizeof b);
+    lb_jobs_render(&b, j, 3, 2, 6, 61.0, lines);
+    cr_expect_eq(strncmp(rt_buf_str(&b), "\033[4A\r\033[Kjob 1:", 14), 0, "%s", rt_buf_str(&b));
+    rt_buf_free(&b);
+}
+
+/* A 12-point sweep with --jobs 2 under a pseudo-terminal (util-linux's `script`): the display draws
+** a line per job and the sweep's line, in place (cursor up), and each finished point's line above
+** it; without a terminal, plain lines and no control sequences. */
+Test(live, jobs_on_a_terminal_draw_in_place, .timeout = 120) {
+    if (system("command -v script >/dev/null 2>&1") != 0) tu_skip("script (util-linux) is not installed");
+    const char *dir = tu_tmpdir("live");
+    static char big[1 << 17];
+    char cmd[3000];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && sh '%s/tests/tools/tiny_csv.sh' 200 1 > tiny.csv && VIB_PLOT_FORMATS=svg script -qec "
+             "\"'%s' '%s/tests/lua/sweep_tiny.lua' --jobs 2 --out tty --set epochs=4\" /dev/null > tty.txt 2>&1 && "
+             "'%s' '%s/tests/lua/sweep_tiny.lua' --jobs 2 --out plain --set epochs=4 > plain.txt 2>&1 && cat tty.txt",
+             dir, tu_source_dir(), tu_vibrun(), tu_source_dir(), tu_vibrun(), tu_source_dir());
+    cr_assert_eq(tu_run(cmd, big, sizeof big), 0, "%s", big);
+    cr_expect_not_null(strstr(big, "\r\033[Kjob 1: ["), "no line for job 1:\n%s", big);
+    cr_expect_not_null(strstr(big, "\r\033[Kjob 2: ["), "no line for job 2:\n%s", big);
+    cr_expect_not_null(strstr(big, "\033[3A"), "the display is not redrawn in place:\n%s", big);
+    cr_expect_not_null(strstr(big, "sweep: 12/12 points done, 0 running, 100%"), "no final sweep line:\n%s", big);
+    int done = 0;
+    for (const char *c = big; (c = strstr(c, ": done, test error")); c++) done++;
+    cr_expect_eq(done, 12, "%d finished points' lines:\n%s", done, big);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/plain.txt", dir);
+    char *plain = tu_read_file(path, NULL);
+    cr_assert_not_null(plain);
+    cr_expect_null(strchr(plain, '\033'), "control sequences without a terminal:\n%s", plain);
+    cr_expect_null(strstr(plain, "job 1:"), "%s", plain);
+    cr_expect_not_null(strstr(plain, "epoch 4/4: train loss"), "%s", plain);
+    free(plain);
+}
+
+/* The info_planes figure with two seeds of a configuration: their mean trajectory and its 95%
+** Student-t interval per layer and epoch (info_planes_mean.csv), drawn dark with error bars. */
+Test(plot, info_planes_draw_the_mean_of_the_seeds) {
+    need_gnuplot();
+    const char *exp = fixture("pmeans", true);
+    const char *mtitles[NPT] = { "{beta=0.1,seed=1}", "{beta=0.1,seed=2}", "{beta=0.2,seed=1}" };
+    lb_plot_opts o;
+    lb_plot_opts_default(&o, "info_plane");
+    cr_assert_eq(lb_plot_run(&o, 1, exp, ids, mtitles, NPT, true), 0);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/plots/info_planes.gp", exp);
+    char *gp = tu_read_file(path, NULL);
+    cr_assert_not_null(gp);
+    cr_expect_not_null(strstr(gp, "means = 'info_planes_mean.csv'\n"), "%.1200s", gp);
+    free(gp);
+    /* the fixture's test I(X;Z) of z by kde_upper at epoch 16, points 0 and 1 (lb_plot's rows) */
+    double t = log2(17.0) / 4, x[2];
+    for (int p = 0; p < 2; p++) x[p] = 5 * t * 1.2 * (1 - 0.3 * t * p);
+    double mean = (x[0] + x[1]) / 2, half = 12.706204736174707 * fabs(x[0] - x[1]) / 2;
+    rt_csv_table m;
+    snprintf(path, sizeof path, "%s/plots/info_planes_mean.csv", exp);
+    cr_assert(rt_csv_read(path, &m), "no %s", path);
+    bool found = false;
+    for (int r = 0; r < m.nrow; r++) {
+        cr_expect_str_eq(rt_csv_at(&m, r, rt_csv_col(&m, "panel")), "1", "a single seed has no mean");
+        if (strcmp(rt_csv_at(&m, r, rt_csv_col(&m, "layer")), "z") != 0 ||
+            strcmp(rt_csv_at(&m, r, rt_csv_col(&m, "estimator")), "kde_upper") != 0 ||
+            strcmp(rt_csv_at(&m, r, rt_csv_col(&m, "epoch")), "16") != 0)
+            continue;
+        found = true;
+        double got[3] = { atof(rt_csv_at(&m, r, rt_csv_col(&m, "ixz_mean"))), atof(rt_csv_at(&m, r, rt_csv_col(&m, "ixz_lo"))),
+                          atof(rt_csv_at(&m, r, rt_csv_col(&m, "ixz_hi"))) };
+        cr_expect(fabs(got[0] - mean) < 1e-4 && fabs(got[1] - (mean - half)) < 1e-4 && fabs(got[2] - (mean + half)) < 1e-4,
+                  "I(X;Z) %g [%g, %g], want %g [%g, %g]", got[0], got[1], got[2], mean, mean - half, mean + half);
+    }
+    rt_csv_table_free(&m);
+    cr_expect(found, "no row for z, kde_upper, epoch 16");
+    snprintf(path, sizeof path, "%s/plots/info_planes.svg", exp);
+    char *svg = tu_read_file(path, NULL);
+    cr_assert_not_null(svg);
+    cr_expect_not_null(strstr(svg, "stroke='rgb( 48,  48,  48)'"), "the means are not drawn");
+    free(svg);
+}
+
+/* The per-point plane: a row per estimator family, each on its own axis range (read back from
+** gnuplot): the fixture's variational I(X;Z) of z reaches 6.6 bits, its KDE upper bound of h1
+** 9.8, so the variational row ends near 7 and does not take the KDE's range. */
+Test(plot, per_point_plane_gives_each_estimator_family_its_own_range) {
+    need_gnuplot();
+    const char *exp = fixture("families", true);
+    cr_assert_eq(draw_all(exp, NULL), 0, "%s", out);
+    char cmd[1500];
+    snprintf(cmd, sizeof cmd, "cd '%s/plots' && gnuplot 'info_plane_beta=0.001.gp' -e 'print families; print FX_hi[1], FX_hi[2], "
+             "FX_hi[3]' 2>&1 | tail -2", exp);
+    cr_assert_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
+    char fam[128] = "";
+    double hi[3] = { NAN, NAN, NAN };
+    cr_assert_eq(sscanf(out, "%127[^\n]\n%lf %lf %lf", fam, &hi[0], &hi[1], &hi[2]), 4, "%s", out);
+    cr_expect_str_eq(fam, "variational kde binning");
+    /* the largest I(X;Z) of each family in the fixture, at epoch 16, train, point 0 */
+    double t = log2(17.0) / 4, top[3] = { 5 * t * 1.3, 8 * t * 1.2, 8 * t * 1.0 };
+    for (int k = 0; k < 3; k++)
+        cr_expect(hi[k] >= top[k] && hi[k] < top[k] * 1.1, "row %d ends at %g, its largest I(X;Z) is %g", k + 1, hi[k], top[k]);
 }
