@@ -1026,6 +1026,33 @@ static void splits_with(const summary_info *s, const char *stem, const char *fil
     }
 }
 
+/* The exact IB curve the points' data set gives (vib.data.discrete writes <point>/ib_exact.csv): the
+** first point's, as a path from plots/, when every point that has one has the same bytes (points on
+** other joints would each need their own curve: none is drawn then). "" when there is none. */
+static void exact_curve(const plot_run *r, char *out, size_t size) {
+    out[0] = '\0';
+    char *first = NULL, path[1200];
+    size_t nfirst = 0;
+    for (int i = 0; i < r->n; i++) {
+        snprintf(path, sizeof path, "%s/%s/ib_exact.csv", r->exp_dir, r->ids[i]);
+        size_t n;
+        char *text = rt_read_file(path, &n);
+        if (!text) continue;
+        bool same = !first || (n == nfirst && memcmp(text, first, n) == 0);
+        if (!first) {
+            first = text, nfirst = n;
+            snprintf(out, size, "../%s/ib_exact.csv", r->ids[i]);
+        } else {
+            free(text);
+        }
+        if (!same) {
+            out[0] = '\0';
+            break;
+        }
+    }
+    free(first);
+}
+
 static void plot_ib_curve(plot_run *r, const plot_opts *o, bool quiet_missing) {
     summary_info s;
     const char *why = summary_open(r, o, &s, true);
@@ -1055,6 +1082,9 @@ static void plot_ib_curve(plot_run *r, const plot_opts *o, bool quiet_missing) {
     sb_var_str(&v, "ixz", s.ixz, false);
     sb_var_str(&v, "izy", s.izy, false);
     sb_var_str(&v, "splits", splits, false);
+    char exact[64];
+    exact_curve(r, exact, sizeof exact);
+    sb_var_str(&v, "exact", exact, false);
     finish(r, name, o, draw(r->exp_dir, name, "ib_curve.gp", v.s));
     free(v.s);
     rt_csv_table_free(&s.t);

@@ -8,6 +8,8 @@
 #   ixz, izy  : column stems without split and statistic, e.g. z_variational_ixz_bits
 #   splits    : "train test", or one of them
 #   connect   : 1 to join the configurations in file order (the axis is the only swept param)
+#   exact     : the data set's exact IB curve (a point's ib_exact.csv: beta, ixt_bits, ity_bits, ...),
+#               drawn under the points as a black line; "" for none
 #   title, out: the figure's title and its path without extension
 
 ns = words(splits)
@@ -45,7 +47,9 @@ do for [fmt in formats] {
   if (xlog) { eval log_tics(x_lo, x_hi); x_lo = x_lo / 1.6; x_hi = x_hi * 1.6; set xrange [x_lo:x_hi] } \
   else { unset logscale x; set format x "%g"; set xtics autofreq; set xrange [*:*] }
   clip(v) = xlog ? (v < x_lo ? x_lo : v > x_hi ? x_hi : v) : v
-  plot for [si = 1:ns] summary using (column(col(word(splits, si), ixz, "mean"))):(connect ? column(col(word(splits, si), izy, "mean")) : NaN) \
+  has_exact = exact ne "" ? 1 : 0
+  plot for [e = 1:has_exact] exact using 2:3 with lines lw 1.5 lc rgb "#000000" title "exact IB curve", \
+       for [si = 1:ns] summary using (column(col(word(splits, si), ixz, "mean"))):(connect ? column(col(word(splits, si), izy, "mean")) : NaN) \
          with lines lw 1.2 dt split_dt(word(splits, si)) lc rgb "#7f7f7f", \
        for [si = 1:ns] summary using (column(col(word(splits, si), ixz, "mean"))):(column(col(word(splits, si), izy, "mean"))): \
          (clip(column(col(word(splits, si), ixz, "mean")) - column(col(word(splits, si), ixz, "ci95")))): \

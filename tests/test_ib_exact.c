@@ -261,7 +261,7 @@ Test(ib_exact, discrete_data_set_writes_its_exact_curve_and_the_learned_point_li
         "local vib = require \"vib\"\n"
         "return vib.experiment {\n"
         "  name = \"d\", data = vib.data.discrete { joint = \"j.csv\", n = 2000, test_n = 2000 },\n"
-        "  params = { beta = 0.03 },\n"
+        "  params = { beta = 0.03 }, sweep = vib.grid { beta = { 0.03, 0.1 } },\n"
         "  model = vib.seq { vib.linear { out = 16 }, vib.tanh {}, vib.gauss { k = 1, name = \"z\" }, vib.linear { out = 2 } },\n"
         "  objective = function(p) return vib.obj.vib { beta = p.beta, layer = \"z\" } end,\n"
         "  optim = vib.optim.adam { lr = 1e-2 }, epochs = 10, batch = 100,\n"
@@ -271,13 +271,15 @@ Test(ib_exact, discrete_data_set_writes_its_exact_curve_and_the_learned_point_li
     snprintf(cmd, sizeof cmd, "cd '%s' && '%s' d.lua --quiet --out r 2>&1 && '%s' ib-curve --joint j.csv --betas 100 -o ref.csv 2>&1",
              dir, tu_vibrun(), tu_vibrun());
     cr_assert_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
-    char exp[700], names[2][64];
+    char exp[700], names[3][64];
     snprintf(exp, sizeof exp, "%s/r/d", dir);
-    cr_assert_eq(tu_point_dirs(exp, names, 2), 1);
+    cr_assert_eq(tu_point_dirs(exp, names, 3), 2);
     char a[900], b[900];
-    snprintf(a, sizeof a, "%s/%s/ib_exact.csv", exp, names[0]);
     snprintf(b, sizeof b, "%s/ref.csv", dir);
-    tu_expect_same_file(a, b);
+    for (int k = 0; k < 2; k++) {
+        snprintf(a, sizeof a, "%s/%s/ib_exact.csv", exp, names[k]);
+        tu_expect_same_file(a, b);
+    }
     /* the curve, then the learned point of the last epoch's test row */
     char *text = tu_read_file(a, NULL);
     double bx[128], by[128];
@@ -286,21 +288,35 @@ Test(ib_exact, discrete_data_set_writes_its_exact_curve_and_the_learned_point_li
         if (sscanf(l + 1, "%*[^,],%lf,%lf", &bx[n], &by[n]) == 2) n++;
     free(text);
     cr_assert(n >= 10, "%d points on the curve", n);
-    snprintf(a, sizeof a, "%s/%s/info.csv", exp, names[0]);
+    for (int k = 0; k < 2; k++) {
+        snprintf(a, sizeof a, "%s/%s/info.csv", exp, names[k]);
+        text = tu_read_file(a, NULL);
+        double ixz = -1, izy = -1;
+        for (char *l = text; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+            if (sscanf(l, "10,test,z,variational,%lf,%lf", &ixz, &izy) == 2) break;
+        free(text);
+        cr_assert(ixz > 0 && izy > 0, "no test row of epoch 10 in info.csv");
+        /* the curve at ixz: between its two points around ixz (the points rise with beta) */
+        double best = by[n - 1];
+        for (int i = 1; i < n; i++)
+            if (bx[i - 1] <= ixz && ixz <= bx[i]) {
+                double t = bx[i] > bx[i - 1] ? (ixz - bx[i - 1]) / (bx[i] - bx[i - 1]) : 1.0;
+                best = by[i - 1] + t * (by[i] - by[i - 1]);
+                break;
+            }
+        cr_expect(izy <= best + 0.02, "learned (%g, %g) above the exact curve (%g at I(X;T) <= %g)", ixz, izy, best, ixz);
+        cr_expect(izy > 0.5 * best, "learned (%g, %g) far below the exact curve (%g): it did not learn", ixz, izy, best);
+    }
+    /* the IB-curve figure draws the curve under the points */
+    snprintf(a, sizeof a, "%s/plots/ib_curve.gp", exp);
     text = tu_read_file(a, NULL);
-    double ixz = -1, izy = -1;
-    for (char *l = text; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-        if (sscanf(l, "10,test,z,variational,%lf,%lf", &ixz, &izy) == 2) break;
+    cr_assert_not_null(text, "no %s", a);
+    char *ex = strstr(text, "exact = '../");
+    cr_expect(ex && strncmp(ex + 12 + 12, "/ib_exact.csv'", 14) == 0, "%s does not name a point's exact curve", a);
     free(text);
-    cr_assert(ixz > 0 && izy > 0, "no test row of epoch 10 in info.csv");
-    /* the curve at ixz: between its two points around ixz (the points rise with beta) */
-    double best = by[n - 1];
-    for (int i = 1; i < n; i++)
-        if (bx[i - 1] <= ixz && ixz <= bx[i]) {
-            double t = bx[i] > bx[i - 1] ? (ixz - bx[i - 1]) / (bx[i] - bx[i - 1]) : 1.0;
-            best = by[i - 1] + t * (by[i] - by[i - 1]);
-            break;
-        }
-    cr_expect(izy <= best + 0.02, "learned (%g, %g) above the exact curve (%g at I(X;T) <= %g)", ixz, izy, best, ixz);
-    cr_expect(izy > 0.5 * best, "learned (%g, %g) far below the exact curve (%g): it did not learn", ixz, izy, best);
+    snprintf(a, sizeof a, "%s/plots/ib_curve.svg", exp);
+    text = tu_read_file(a, NULL);
+    cr_assert_not_null(text, "no %s", a);
+    cr_expect(strstr(text, "exact IB curve") != NULL, "%s has no exact curve in its key", a);
+    free(text);
 }
