@@ -39,6 +39,7 @@ check: build
 bench: build
 	./$(BUILD)/tests/bench_mlp 300
 	./$(BUILD)/tests/bench_mi
+	./$(BUILD)/tests/bench_imb
 	./$(BUILD)/tests/bench_conv
 	./$(BUILD)/tests/bench_attack 50
 	./$(BUILD)/tests/bench_expr 200
