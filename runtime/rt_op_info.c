@@ -45,16 +45,25 @@ void rt_bern_st_bwd(rt_ctx *c, rt_tensor *out) {
 static double softplus_d(double x) { return x > 0.0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
 static double sigmoid_d(double x) { return 1.0 / (1.0 + exp(-x)); }
 
+/* softplus(w_k) in double, once per prior unit (the rows share the prior), in the step arena: the
+** same values the per-row loop would compute, so hoisting it keeps the bytes. */
+static double *prior_softplus(rt_ctx *c, const rt_tensor *w) {
+    double *s = rt_arena_alloc_raw(&c->step, (size_t)w->n * sizeof *s);
+    for (int64_t k = 0; k < w->n; k++) s[k] = softplus_d(w->data[k]);
+    return s;
+}
+
 rt_tensor *rt_bern_kl(rt_ctx *c, rt_tensor *h, rt_tensor *w) {
     RT_ASSERT(h->ndim == 2 && w->n == h->shape[1]);
     int R = h->shape[0], K = h->shape[1];
     rt_tensor *out = rt_node_new(c, RT_OP_BERN_KL, 1, (int[]){ R }, h, w, NULL);
+    double *spw = prior_softplus(c, w);
     for (int i = 0; i < R; i++) {
         const float *hi = h->data + (size_t)i * K;
         double kl = 0.0;
         for (int k = 0; k < K; k++) {
             double x = hi[k], y = w->data[k];
-            kl += sigmoid_d(x) * (x - y) - softplus_d(x) + softplus_d(y);
+            kl += sigmoid_d(x) * (x - y) - softplus_d(x) + spw[k];
         }
         out->data[i] = (float)kl;
     }
@@ -65,13 +74,16 @@ void rt_bern_kl_bwd(rt_ctx *c, rt_tensor *out) {
     rt_tensor *h = out->src[0], *w = out->src[1];
     float *dh = rt_src_grad(c, h), *dw = rt_src_grad(c, w);
     int R = h->shape[0], K = h->shape[1];
+    /* sigmoid(w_k) once per prior unit, as prior_softplus. */
+    double *r = rt_arena_alloc_raw(&c->step, (size_t)K * sizeof *r);
+    for (int k = 0; k < K; k++) r[k] = sigmoid_d(w->data[k]);
     for (int i = 0; i < R; i++) {
         double g = out->grad[i];
         const float *hi = h->data + (size_t)i * K;
         for (int k = 0; k < K; k++) {
             double x = hi[k], y = w->data[k], p = sigmoid_d(x);
             if (dh) dh[(size_t)i * K + k] += (float)(g * p * (1.0 - p) * (x - y));
-            if (dw) dw[k] += (float)(g * (sigmoid_d(y) - p));
+            if (dw) dw[k] += (float)(g * (r[k] - p));
         }
     }
 }
