@@ -9,15 +9,18 @@
 // ---- Bernoulli sample, straight-through (Raiko et al. 2014): p (R,K), u (M,R,K) -> z (M,R,K) ----
 // Forward z = 1[u < p] for M particles of every row; backward treats dz/dp as 1, summing the M
 // particles' gradients into dp. u is a constant input (uniforms drawn by the caller), so the op
-// is a pure function of its inputs and replays exactly.
+// is a pure function of its inputs and replays exactly. u may also come as (M R, K), the
+// particles as rows, and z then has that shape: a layer that feeds the next one rows needs no
+// reshape (which would copy z forward and its gradient backward).
 
 rt_tensor *rt_bern_st(rt_ctx *c, rt_tensor *p, rt_tensor *u) {
-    RT_ASSERT(p->ndim == 2 && u->ndim == 3);
-    RT_ASSERT(u->shape[1] == p->shape[0] && u->shape[2] == p->shape[1]);
+    RT_ASSERT(p->ndim == 2 && (u->ndim == 3 || u->ndim == 2));
+    if (u->ndim == 3) RT_ASSERT(u->shape[1] == p->shape[0] && u->shape[2] == p->shape[1]);
+    else RT_ASSERT(u->shape[1] == p->shape[1] && u->shape[0] % p->shape[0] == 0);
     RT_ASSERT(!(u->flags & RT_NEEDS_GRAD));
-    rt_tensor *out = rt_node_new(c, RT_OP_BERN_ST, 3, u->shape, p, NULL, NULL);
+    rt_tensor *out = rt_node_new(c, RT_OP_BERN_ST, u->ndim, u->shape, p, NULL, NULL);
     int64_t n = p->n;
-    for (int m = 0; m < u->shape[0]; m++) {
+    for (int64_t m = 0; m < u->n / n; m++) {
         const float *um = u->data + m * n;
         float *zm = out->data + m * n;
         for (int64_t i = 0; i < n; i++) zm[i] = um[i] < p->data[i] ? 1.0f : 0.0f;
@@ -30,7 +33,7 @@ void rt_bern_st_bwd(rt_ctx *c, rt_tensor *out) {
     float *dp = rt_src_grad(c, p);
     if (!dp) return;
     int64_t n = p->n;
-    for (int m = 0; m < out->shape[0]; m++) {
+    for (int64_t m = 0; m < out->n / n; m++) {
         const float *g = out->grad + m * n;
         for (int64_t i = 0; i < n; i++) dp[i] += g[i];
     }
