@@ -13,6 +13,18 @@
 // particles as rows, and z then has that shape: a layer that feeds the next one rows needs no
 // reshape (which would copy z forward and its gradient backward).
 
+/* z[i] = 1[u[i] < p[i]] and dp[i] += g[i] over one particle's n units: restrict and cloned per
+** instruction set so that both vectorize (8.4 million units a step at 32 x 32 particles). */
+RT_SIMD_CLONES
+static void bern_draw(const float *restrict u, const float *restrict p, float *restrict z, int64_t n) {
+    for (int64_t i = 0; i < n; i++) z[i] = u[i] < p[i] ? 1.0f : 0.0f;
+}
+
+RT_SIMD_CLONES
+static void bern_acc(float *restrict dp, const float *restrict g, int64_t n) {
+    for (int64_t i = 0; i < n; i++) dp[i] += g[i];
+}
+
 rt_tensor *rt_bern_st(rt_ctx *c, rt_tensor *p, rt_tensor *u) {
     RT_ASSERT(p->ndim == 2 && (u->ndim == 3 || u->ndim == 2));
     if (u->ndim == 3) RT_ASSERT(u->shape[1] == p->shape[0] && u->shape[2] == p->shape[1]);
@@ -20,11 +32,7 @@ rt_tensor *rt_bern_st(rt_ctx *c, rt_tensor *p, rt_tensor *u) {
     RT_ASSERT(!(u->flags & RT_NEEDS_GRAD));
     rt_tensor *out = rt_node_new(c, RT_OP_BERN_ST, u->ndim, u->shape, p, NULL, NULL);
     int64_t n = p->n;
-    for (int64_t m = 0; m < u->n / n; m++) {
-        const float *um = u->data + m * n;
-        float *zm = out->data + m * n;
-        for (int64_t i = 0; i < n; i++) zm[i] = um[i] < p->data[i] ? 1.0f : 0.0f;
-    }
+    for (int64_t m = 0; m < u->n / n; m++) bern_draw(u->data + m * n, p->data, out->data + m * n, n);
     return out;
 }
 
@@ -33,10 +41,7 @@ void rt_bern_st_bwd(rt_ctx *c, rt_tensor *out) {
     float *dp = rt_src_grad(c, p);
     if (!dp) return;
     int64_t n = p->n;
-    for (int64_t m = 0; m < out->n / n; m++) {
-        const float *g = out->grad + m * n;
-        for (int64_t i = 0; i < n; i++) dp[i] += g[i];
-    }
+    for (int64_t m = 0; m < out->n / n; m++) bern_acc(dp, out->grad + m * n, n);
 }
 
 // ---- KL(Bern(sigmoid(h)) || Bern(sigmoid(w))) summed over units: h (R,K), w (K) -> (R) ----
