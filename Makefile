@@ -47,6 +47,7 @@ bench: build
 	@$(call bench_run,./$(BUILD)/tests/bench_mlp 300)
 	@$(call bench_run,./$(BUILD)/tests/bench_vib 200 --vibrun ./$(BUILD)/vibrun)
 	@$(call bench_run,./$(BUILD)/tests/bench_mi)
+	@$(call bench_run,./$(BUILD)/tests/bench_imb)
 	@$(call bench_run,./$(BUILD)/tests/bench_conv)
 	@$(call bench_run,./$(BUILD)/tests/bench_resnet 20)
 	@$(call bench_run,./$(BUILD)/tests/bench_attack 50)

@@ -69,6 +69,7 @@ typedef struct kde_job {
     double *un, *ue;            // (n) Gaussian: ||U_i||^2 and ||U_i|| kappa2^(1/2)
     double *vmax;               // (n) Gaussian: max_k v_ik
     double kappa2;              // error factor of the screen's GEMM
+    double eb_max;              // max_j eb_j: a row i with ea_i eb_max <= REFINE_TOL refines no pair
     double hc;                  // mean_i H(p_i), nats
     double cut;                 // refine when KL - delta < cut
     // what the direct computations read
@@ -121,6 +122,7 @@ static void error_factors(kde_job *j) {
         }
         j->ea[i] = f * sqrt(na);
         j->eb[i] = f * sqrt(nb);
+        j->eb_max = fmax(j->eb_max, j->eb[i]);
     }
 }
 
@@ -608,12 +610,51 @@ typedef struct kde_block {
     int64_t *refined;           /* per row of the block */
 } kde_block;
 
+/* The deterministic kind's terms exp(-BD) = exp(-KL / 4) of one row against m <= DET_RUN
+** columns, from the GEMM values g: branch-free and without calls, so it vectorizes (the
+** diagonal pair and refined pairs are the caller's). */
+#define DET_RUN 64
+RT_SIMD_CLONES
+static void det_terms(const float *restrict g, const double *restrict c, double ai, double scale, int m,
+                      double *restrict e) {
+    for (int u = 0; u < m; u++) {
+        double kl = scale * (ai + c[u] + (double)g[u]);
+        e[u] = nn_mi_exp_neg(0.25 * (kl > 0.0 ? kl : 0.0));
+    }
+}
+
+/* One row of a deterministic block where no pair needs refinement (ea_i eb_max <= REFINE_TOL):
+** the terms in runs of DET_RUN (det_terms), then summed in column order as kde_block_rows does. */
+static void det_row(const kde_block *b, int i, const float *g) {
+    const kde_job *j = b->j;
+    double s_kl = 0.0, s_bd = 0.0, c_kl = 0.0, c_bd = 0.0, e[DET_RUN];
+    for (int c0 = 0; c0 < b->bj; c0 += DET_RUN) {
+        int m = b->bj - c0 < DET_RUN ? b->bj - c0 : DET_RUN, l0 = b->j0 + c0;
+        det_terms(g + c0, j->c + l0, j->a[i], j->scale, m, e);
+        for (int u = 0; u < m; u++) {
+            int l = l0 + u;
+            double eb = l == i ? 1.0 : e[u], ek = (eb * eb) * (eb * eb);
+            s_kl += ek;
+            s_bd += eb;
+            if (b->nclass > 0 && b->cls[i] == b->cls[l]) { c_kl += ek; c_bd += eb; }
+        }
+    }
+    b->s_kl[i] += s_kl;
+    b->s_bd[i] += s_bd;
+    b->c_kl[i] += c_kl;
+    b->c_bd[i] += c_bd;
+}
+
 static void kde_block_rows(void *arg, size_t lo, size_t hi) {
     const kde_block *b = arg;
     const kde_job *j = b->j;
     for (int r = (int)lo; r < (int)hi; r++) {
         int i = b->i0 + r, bj = b->bj;
         const float *g = b->G + (size_t)r * bj, *g2 = b->screen ? b->G2 + (size_t)r * bj : NULL;
+        if (j->kind == KDE_DET && !(b->refine && j->ea[i] * j->eb_max > REFINE_TOL)) {
+            det_row(b, i, g);
+            continue;
+        }
         double s_kl = 0.0, s_bd = 0.0, c_kl = 0.0, c_bd = 0.0;
         int64_t refined = 0;
         double bdrun[BD_RUN];

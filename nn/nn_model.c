@@ -641,10 +641,12 @@ static rt_tensor *bern(const nn_fwd *f, int layer, nn_layer *l, rt_tensor *x) {
     if (M <= 0) return p;
     RT_ASSERT(f->noise != NULL);
     int R = h->shape[0], K = h->shape[1];
-    rt_tensor *u = rt_tensor_new(c, 3, (int[]){ M, R, K });
+    bool concrete = f->train && l->spec.grad == NN_BERN_CONCRETE;
+    /* Straight-through: the particles as rows (M R, K) straight from rt_bern_st, no reshape. */
+    rt_tensor *u = concrete ? rt_tensor_new(c, 3, (int[]){ M, R, K }) : rt_tensor_new(c, 2, (int[]){ M * R, K });
     draw(f, layer, u->data, u->n, K, false, 0.0f);
     rt_tensor *z;
-    if (f->train && l->spec.grad == NN_BERN_CONCRETE) {
+    if (concrete) {
         /* Logistic noise log u - log(1-u), u in (0,1): the draw u = 0 is nudged inside. */
         for (int64_t i = 0; i < u->n; i++) {
             double v = u->data[i] > 0.0f ? (double)u->data[i] : 0x1p-25;
@@ -652,7 +654,7 @@ static rt_tensor *bern(const nn_fwd *f, int layer, nn_layer *l, rt_tensor *x) {
         }
         z = rt_sigmoid(c, rt_scale(c, rt_add(c, u, h), 1.0f / l->spec.temperature));
     } else {
-        z = rt_bern_st(c, p, u);
+        return rt_bern_st(c, p, u);
     }
     return rt_reshape(c, z, 2, (int[]){ M * R, K });
 }

@@ -9,19 +9,30 @@
 // ---- Bernoulli sample, straight-through (Raiko et al. 2014): p (R,K), u (M,R,K) -> z (M,R,K) ----
 // Forward z = 1[u < p] for M particles of every row; backward treats dz/dp as 1, summing the M
 // particles' gradients into dp. u is a constant input (uniforms drawn by the caller), so the op
-// is a pure function of its inputs and replays exactly.
+// is a pure function of its inputs and replays exactly. u may also come as (M R, K), the
+// particles as rows, and z then has that shape: a layer that feeds the next one rows needs no
+// reshape (which would copy z forward and its gradient backward).
+
+/* z[i] = 1[u[i] < p[i]] and dp[i] += g[i] over one particle's n units: restrict and cloned per
+** instruction set so that both vectorize (8.4 million units a step at 32 x 32 particles). */
+RT_SIMD_CLONES
+static void bern_draw(const float *restrict u, const float *restrict p, float *restrict z, int64_t n) {
+    for (int64_t i = 0; i < n; i++) z[i] = u[i] < p[i] ? 1.0f : 0.0f;
+}
+
+RT_SIMD_CLONES
+static void bern_acc(float *restrict dp, const float *restrict g, int64_t n) {
+    for (int64_t i = 0; i < n; i++) dp[i] += g[i];
+}
 
 rt_tensor *rt_bern_st(rt_ctx *c, rt_tensor *p, rt_tensor *u) {
-    RT_ASSERT(p->ndim == 2 && u->ndim == 3);
-    RT_ASSERT(u->shape[1] == p->shape[0] && u->shape[2] == p->shape[1]);
+    RT_ASSERT(p->ndim == 2 && (u->ndim == 3 || u->ndim == 2));
+    if (u->ndim == 3) RT_ASSERT(u->shape[1] == p->shape[0] && u->shape[2] == p->shape[1]);
+    else RT_ASSERT(u->shape[1] == p->shape[1] && u->shape[0] % p->shape[0] == 0);
     RT_ASSERT(!(u->flags & RT_NEEDS_GRAD));
-    rt_tensor *out = rt_node_new(c, RT_OP_BERN_ST, 3, u->shape, p, NULL, NULL);
+    rt_tensor *out = rt_node_new(c, RT_OP_BERN_ST, u->ndim, u->shape, p, NULL, NULL);
     int64_t n = p->n;
-    for (int m = 0; m < u->shape[0]; m++) {
-        const float *um = u->data + m * n;
-        float *zm = out->data + m * n;
-        for (int64_t i = 0; i < n; i++) zm[i] = um[i] < p->data[i] ? 1.0f : 0.0f;
-    }
+    for (int64_t m = 0; m < u->n / n; m++) bern_draw(u->data + m * n, p->data, out->data + m * n, n);
     return out;
 }
 
@@ -30,10 +41,7 @@ void rt_bern_st_bwd(rt_ctx *c, rt_tensor *out) {
     float *dp = rt_src_grad(c, p);
     if (!dp) return;
     int64_t n = p->n;
-    for (int m = 0; m < out->shape[0]; m++) {
-        const float *g = out->grad + m * n;
-        for (int64_t i = 0; i < n; i++) dp[i] += g[i];
-    }
+    for (int64_t m = 0; m < out->n / n; m++) bern_acc(dp, out->grad + m * n, n);
 }
 
 // ---- KL(Bern(sigmoid(h)) || Bern(sigmoid(w))) summed over units: h (R,K), w (K) -> (R) ----
@@ -45,16 +53,25 @@ void rt_bern_st_bwd(rt_ctx *c, rt_tensor *out) {
 static double softplus_d(double x) { return x > 0.0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
 static double sigmoid_d(double x) { return 1.0 / (1.0 + exp(-x)); }
 
+/* softplus(w_k) in double, once per prior unit (the rows share the prior), in the step arena: the
+** same values the per-row loop would compute, so hoisting it keeps the bytes. */
+static double *prior_softplus(rt_ctx *c, const rt_tensor *w) {
+    double *s = rt_arena_alloc_raw(&c->step, (size_t)w->n * sizeof *s);
+    for (int64_t k = 0; k < w->n; k++) s[k] = softplus_d(w->data[k]);
+    return s;
+}
+
 rt_tensor *rt_bern_kl(rt_ctx *c, rt_tensor *h, rt_tensor *w) {
     RT_ASSERT(h->ndim == 2 && w->n == h->shape[1]);
     int R = h->shape[0], K = h->shape[1];
     rt_tensor *out = rt_node_new(c, RT_OP_BERN_KL, 1, (int[]){ R }, h, w, NULL);
+    double *spw = prior_softplus(c, w);
     for (int i = 0; i < R; i++) {
         const float *hi = h->data + (size_t)i * K;
         double kl = 0.0;
         for (int k = 0; k < K; k++) {
             double x = hi[k], y = w->data[k];
-            kl += sigmoid_d(x) * (x - y) - softplus_d(x) + softplus_d(y);
+            kl += sigmoid_d(x) * (x - y) - softplus_d(x) + spw[k];
         }
         out->data[i] = (float)kl;
     }
@@ -65,13 +82,16 @@ void rt_bern_kl_bwd(rt_ctx *c, rt_tensor *out) {
     rt_tensor *h = out->src[0], *w = out->src[1];
     float *dh = rt_src_grad(c, h), *dw = rt_src_grad(c, w);
     int R = h->shape[0], K = h->shape[1];
+    /* sigmoid(w_k) once per prior unit, as prior_softplus. */
+    double *r = rt_arena_alloc_raw(&c->step, (size_t)K * sizeof *r);
+    for (int k = 0; k < K; k++) r[k] = sigmoid_d(w->data[k]);
     for (int i = 0; i < R; i++) {
         double g = out->grad[i];
         const float *hi = h->data + (size_t)i * K;
         for (int k = 0; k < K; k++) {
             double x = hi[k], y = w->data[k], p = sigmoid_d(x);
             if (dh) dh[(size_t)i * K + k] += (float)(g * p * (1.0 - p) * (x - y));
-            if (dw) dw[k] += (float)(g * (sigmoid_d(y) - p));
+            if (dw) dw[k] += (float)(g * (r[k] - p));
         }
     }
 }

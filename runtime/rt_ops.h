@@ -108,7 +108,7 @@ rt_tensor *rt_gauss_kl(rt_ctx *c, rt_tensor *mu, rt_tensor *sigma);
 
 // ---- stochastic layers and IB objectives (rt_op_info.c) ----
 /* p:(R,K) probabilities, u:(M,R,K) constant uniforms -> (M,R,K) z = 1[u < p]: M particles per row,
-** particle-major. Backward is straight-through (Raiko et al.): dp += sum over particles of dz.
+** particle-major; u as (M R, K) gives z as (M R, K), the same values. Backward is straight-through (Raiko et al.): dp += sum over particles of dz.
 ** Not the derivative of the forward (which is 0 almost everywhere) but its defined surrogate. */
 rt_tensor *rt_bern_st(rt_ctx *c, rt_tensor *p, rt_tensor *u);
 /* h:(R,K) logits of p, w:(K) logits of the prior r -> (R) sum_k KL(Bern(p_k) || Bern(r_k)) nats. */

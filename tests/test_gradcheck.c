@@ -278,6 +278,20 @@ Test(gradcheck, bern_st_forward_samples_and_backward_passes_straight_through) {
     rt_backward(&c, rt_sum(&c, rt_mul(&c, z, w), RT_ALL, false));
     for (int i = 0; i < 6; i++)
         cr_expect_eq(p->grad[i], (float)(i + 1) + (float)(i + 7), "dp[%d] = %g", i, (double)p->grad[i]);
+    // The same uniforms as (M R, K) rows, as a bern layer draws them: z (4, 3), the same values
+    // and the same straight-through gradient.
+    rt_params_zero_grad(&P);
+    rt_ctx_reset(&c);
+    rt_tensor *u2 = rt_tensor_new(&c, 2, (int[]){ 4, 3 });
+    memcpy(u2->data, uv, sizeof uv);
+    rt_tensor *z2 = rt_bern_st(&c, p, u2);
+    cr_expect(z2->ndim == 2 && z2->shape[0] == 4 && z2->shape[1] == 3);
+    for (int i = 0; i < 12; i++) cr_expect_eq(z2->data[i], want[i], "rows: z[%d] = %g", i, (double)z2->data[i]);
+    rt_tensor *w2 = rt_tensor_like(&c, z2);
+    for (int i = 0; i < 12; i++) w2->data[i] = (float)(i + 1);
+    rt_backward(&c, rt_sum(&c, rt_mul(&c, z2, w2), RT_ALL, false));
+    for (int i = 0; i < 6; i++)
+        cr_expect_eq(p->grad[i], (float)(i + 1) + (float)(i + 7), "rows: dp[%d] = %g", i, (double)p->grad[i]);
     rt_params_free(&P);
     rt_ctx_free(&c);
 }
