@@ -97,6 +97,11 @@ static void row_distortions(attack_row *r, const float *x, const float *xadv, co
     mean_median(li, k, &r->dist[4], &r->dist[5]);
 }
 
+/* The first call of phase k of an attack of a batch (the attack, a judgment, a second attack, ...):
+** each phase's noise is fixed whatever the calls before it made (an attack ends early when its
+** batch is all fooled), so an example's result does not depend on its batch-mates. */
+#define PHASE(k) ((uint64_t)(k) << 32)
+
 /* Whether each example of xadv (bn of them) is classified correctly in each of R predictions (each
 ** one of the target's calls: its own noise), into ok[]. */
 static void judge(nn_attack_target *t, const float *xadv, const int32_t *y, int bn, int R, float *p, uint8_t *ok) {
@@ -151,7 +156,8 @@ rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_s
     for (int s = 0; s < n; s += B) {
         int bn = n - s < B ? n - s : B, z;
         bool rz;
-        rt_rng_derive(&t.stream, &root, 0, (uint64_t)s);
+        rt_rng_derive(&t.stream, &root, 0, 0);
+        t.example0 = s;
         t.calls = 0;
         judge(&t, x + (size_t)s * D, y + s, bn, 1, p, clean + s);
         nn_attack_checks(&t, x + (size_t)s * D, y + s, bn, &rz, &z);
@@ -182,12 +188,14 @@ rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_s
                 t.eot = 1;
                 for (int s = 0; s < n; s += B) {
                     int bn = n - s < B ? n - s : B;
-                    rt_rng_derive(&t.stream, &root, (uint64_t)stream, (uint64_t)s);
+                    rt_rng_derive(&t.stream, &root, (uint64_t)stream, 0);
+                    t.example0 = s;
                     t.calls = 0;
                     int32_t tgt[4096];          /* a targeted attack aims at the class after the label */
                     RT_ASSERT(bn <= 4096);
                     for (int i = 0; i < bn; i++) tgt[i] = (y[s + i] + 1) % C;
                     nn_attack_run(&t, &cfg, x + (size_t)s * D, y + s, tgt, bn, clean + s, xadv + (size_t)s * D, fooled + s);
+                    t.calls = PHASE(1);
                     judge(&t, xadv + (size_t)s * D, y + s, bn, 1, p, ok + s);
                 }
                 for (int i = 0; i < n; i++) {
@@ -209,19 +217,23 @@ rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_s
             rows[nrow + 1].kind = "auto";
             for (int s = 0; s < n; s += B) {
                 int bn = n - s < B ? n - s : B;
-                rt_rng_derive(&t.stream, &root, (uint64_t)stream, (uint64_t)s);
+                rt_rng_derive(&t.stream, &root, (uint64_t)stream, 0);
+                t.example0 = s;
                 t.calls = 0;
                 t.samples = randomized ? 1 : eval_samples;
                 t.eot = randomized ? as->eot : 1;
                 cfg.loss = NN_LOSS_CE;
                 nn_attack_run(&t, &cfg, x + (size_t)s * D, y + s, NULL, bn, clean + s, xadv + (size_t)s * D, fooled + s);
                 t.samples = eval_samples;
+                t.calls = PHASE(1);
                 judge(&t, xadv + (size_t)s * D, y + s, bn, as->reevaluate, p, ok + s);
                 for (int i = 0; i < bn; i++) ok[s + i] &= clean[s + i];
                 t.samples = randomized ? 1 : eval_samples;
                 cfg.loss = NN_LOSS_DLR;
+                t.calls = PHASE(2);
                 nn_attack_run(&t, &cfg, x + (size_t)s * D, y + s, NULL, bn, ok + s, xdlr + (size_t)s * D, fooled + s);
                 t.samples = eval_samples;
+                t.calls = PHASE(3);
                 judge(&t, xdlr + (size_t)s * D, y + s, bn, as->reevaluate, p, ok2 + s);
             }
             for (int i = 0; i < n; i++) {

@@ -129,18 +129,43 @@ static void to_model(const nn_attack_target *t, const float *x, float *out, int 
             out[i * dim + j] = t->a ? t->a[j] * x[i * dim + j] + t->b[j] : x[i * dim + j];
 }
 
-/* The forward pass of draw d of call k at pixels x; the input tensor into *xin. */
-static rt_tensor *forward(nn_attack_target *t, const float *x, int B, uint64_t call, int draw, bool grad,
-                          rt_tensor **xin, rt_rng *r) {
+/* The data-set index of row e of the batch being attacked. */
+static int64_t example_id(const nn_attack_target *t, int e) { return t->example0 + (t->rows ? t->rows[e] : e); }
+
+/* An example's bytes must not depend on the other examples in its batch (the attack batch, the
+** examples fooled so far), but a GEMM's rounding of a row depends on how many rows the product has
+** (OpenBLAS blocks and picks kernels by the shape). So the model sees the examples in chunks of
+** CHUNK, the last one padded with copies of its last example: every product has the same shape
+** whatever the batch. Training mode (tests) runs the batch as one: batch statistics would see the
+** copies. */
+#define CHUNK 64
+
+/* The forward pass of draw d of call k at pixels x (P rows): rows [0, live) are the examples
+** first.. of the batch being attacked, the rest copies of the last. The input tensor into *xin. */
+static rt_tensor *forward(nn_attack_target *t, const float *x, int P, int first, int live, uint64_t call, int draw,
+                          bool grad, rt_tensor **xin, rt_rng *r) {
     rt_ctx *c = t->ctx;
     rt_ctx_reset(c);
-    rt_tensor *in = rt_tensor_new_raw(c, 2, (int[]){ B, t->dim });
-    to_model(t, x, in->data, B);
+    rt_tensor *in = rt_tensor_new_raw(c, 2, (int[]){ P, t->dim });
+    to_model(t, x, in->data, P);
     if (grad) in->flags |= RT_NEEDS_GRAD;
     rt_rng_derive(r, &t->stream, call, (uint64_t)draw);
-    nn_fwd f = { c, t->train, r, t->samples, t->train ? 0 : B, 0 };
+    int64_t *ids = rt_arena_alloc_raw(&c->step, (size_t)P * sizeof *ids);
+    for (int e = 0; e < P; e++) ids[e] = example_id(t, first + (e < live ? e : live - 1));
+    nn_fwd f = { c, t->train, r, t->samples, t->train ? 0 : P, 0, ids };
     *xin = in;
     return nn_model_forward(t->m, &f, in);
+}
+
+/* Rows [q, q + n) of x (B, dim) and y into xp (P, dim) and yp (P), the rows past n copies of the last. */
+static void chunk_rows(const nn_attack_target *t, const float *x, const int32_t *y, int q, int n, int P, float *xp,
+                       int32_t *yp) {
+    size_t D = (size_t)t->dim;
+    for (int i = 0; i < P; i++) {
+        int k = q + (i < n ? i : n - 1);
+        memcpy(xp + (size_t)i * D, x + (size_t)k * D, D * sizeof *xp);
+        if (yp) yp[i] = y[k];
+    }
 }
 
 void nn_attack_grad_draw(nn_attack_target *t, const float *x, const int32_t *y, int B, nn_attack_loss L,
@@ -149,18 +174,31 @@ void nn_attack_grad_draw(nn_attack_target *t, const float *x, const int32_t *y, 
     bool rec = c->grad_enabled;
     c->grad_enabled = true;
     params_need_grad(t->m, false);
-    rt_rng r;
-    rt_tensor *in, *out = forward(t, x, B, call, draw, true, &in, &r);
-    RT_ASSERT(out->shape[0] % B == 0 && out->n / out->shape[0] == t->nclass);
-    int S = out->shape[0] / B;
-    float *dz = rt_arena_alloc_raw(&c->step, (size_t)out->n * sizeof *dz);
-    nn_attack_loss_grad(out->data, S, B, t->nclass, y, L, loss, dz, probs);
-    rt_backward_seeded(c, out, dz);
-    size_t n = (size_t)B * (size_t)t->dim;
-    for (size_t i = 0; i < n; i++) {
-        float d = in->grad ? in->grad[i] : 0.0f;
-        grad[i] = t->a ? t->a[i % (size_t)t->dim] * d : d;
+    int CH = t->train ? B : CHUNK;
+    size_t D = (size_t)t->dim, C = (size_t)t->nclass;
+    float *xp = rt_xfloats((size_t)CH * D), *lp = rt_xfloats((size_t)CH), *pp = rt_xfloats((size_t)CH * C);
+    int32_t *yp = rt_xcalloc((size_t)CH, sizeof *yp);
+    for (int q = 0; q < B; q += CH) {
+        int n = B - q < CH ? B - q : CH;
+        chunk_rows(t, x, y, q, n, CH, xp, yp);
+        rt_rng r;
+        rt_tensor *in, *out = forward(t, xp, CH, q, n, call, draw, true, &in, &r);
+        RT_ASSERT(out->shape[0] % CH == 0 && out->n / out->shape[0] == t->nclass);
+        int S = out->shape[0] / CH;
+        float *dz = rt_arena_alloc_raw(&c->step, (size_t)out->n * sizeof *dz);
+        nn_attack_loss_grad(out->data, S, CH, t->nclass, yp, L, lp, dz, pp);
+        rt_backward_seeded(c, out, dz);
+        for (size_t i = 0; i < (size_t)n * D; i++) {
+            float d = in->grad ? in->grad[i] : 0.0f;
+            grad[(size_t)q * D + i] = t->a ? t->a[i % D] * d : d;
+        }
+        if (loss) memcpy(loss + q, lp, (size_t)n * sizeof *loss);
+        if (probs) memcpy(probs + (size_t)q * C, pp, (size_t)n * C * sizeof *probs);
     }
+    free(xp);
+    free(lp);
+    free(pp);
+    free(yp);
     params_need_grad(t->m, true);
     c->grad_enabled = rec;
 }
@@ -198,12 +236,22 @@ void nn_attack_predict(nn_attack_target *t, const float *x, int B, float *probs)
     rt_ctx *c = t->ctx;
     bool rec = c->grad_enabled;
     c->grad_enabled = false;
-    rt_rng r;
-    rt_tensor *in, *out = forward(t, x, B, t->calls++, 0, false, &in, &r);
-    int S = out->shape[0] / B;
-    int32_t *y0 = rt_xcalloc((size_t)B, sizeof *y0);
-    nn_attack_loss_grad(out->data, S, B, t->nclass, y0, NN_LOSS_CE, NULL, NULL, probs);
+    int CH = t->train ? B : CHUNK;
+    size_t D = (size_t)t->dim, C = (size_t)t->nclass;
+    float *xp = rt_xfloats((size_t)CH * D), *pp = rt_xfloats((size_t)CH * C);
+    int32_t *y0 = rt_xcalloc((size_t)CH, sizeof *y0);
+    uint64_t call = t->calls++;
+    for (int q = 0; q < B; q += CH) {
+        int n = B - q < CH ? B - q : CH;
+        chunk_rows(t, x, NULL, q, n, CH, xp, NULL);
+        rt_rng r;
+        rt_tensor *in, *out = forward(t, xp, CH, q, n, call, 0, false, &in, &r);
+        nn_attack_loss_grad(out->data, out->shape[0] / CH, CH, t->nclass, y0, NN_LOSS_CE, NULL, NULL, pp);
+        memcpy(probs + (size_t)q * C, pp, (size_t)n * C * sizeof *probs);
+    }
     free(y0);
+    free(xp);
+    free(pp);
     c->grad_enabled = rec;
 }
 
@@ -328,8 +376,8 @@ static void apgd(nn_attack_target *t, const nn_attack_cfg *cfg, nn_attack_loss L
     int *inc = rt_xcalloc((size_t)n, sizeof *inc);
     uint8_t *done = rt_xcalloc((size_t)n, 1), *reduced = rt_xcalloc((size_t)n, 1), *restart = rt_xcalloc((size_t)n, 1);
     rt_rng r;
-    rt_rng_derive(&r, &t->stream, 0xA96Dull, 0);
     for (int k = 0; k < n; k++) {
+        rt_rng_derive(&r, &t->stream, 0xA96Dull, (uint64_t)example_id(t, k));
         if (cfg->random_start) random_start(&r, x + k * D, x0c + k * D, t->dim, cfg->norm, cfg->eps);
         else memcpy(x + k * D, x0c + k * D, D * sizeof *x);
         memcpy(xp + k * D, x + k * D, D * sizeof *x);
@@ -421,6 +469,9 @@ void nn_attack_run(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x
     float *x = rt_xfloats((size_t)B * D + 1), *x0c = rt_xfloats((size_t)B * D + 1),
           *g = rt_xfloats((size_t)B * D + 1), *p = rt_xfloats((size_t)B * C + 1);
     int32_t *yc = rt_xcalloc((size_t)B + 1, sizeof *yc);
+    const int *rows = t->rows;
+    RT_ASSERT(!rows && "nn_attack_run takes the caller's batch: rows is its own");
+    t->rows = idx;                      /* row k of every batch below is example idx[k] */
     if (cfg->kind == NN_ATK_FGSM) {
         for (int k = 0; k < n; k++) {
             memcpy(x0c + k * D, x0 + idx[k] * D, D * sizeof *x);
@@ -451,10 +502,10 @@ void nn_attack_run(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x
         float alpha = cfg->step > 0.0f ? cfg->step : 2.5f * cfg->eps / (float)steps;
         rt_rng r;
         for (int rs = 0; rs < (cfg->restarts > 0 ? cfg->restarts : 1) && n > 0; rs++) {
-            rt_rng_derive(&r, &t->stream, 0xA77AC4ull, (uint64_t)rs);
             for (int k = 0; k < n; k++) {
                 memcpy(x0c + k * D, x0 + idx[k] * D, D * sizeof *x);
                 yc[k] = lab[idx[k]];
+                rt_rng_derive(&r, &t->stream, 0xA77AC4ull + ((uint64_t)rs << 32), (uint64_t)example_id(t, k));
                 if (cfg->random_start) random_start(&r, x + k * D, x0c + k * D, dim, cfg->norm, cfg->eps);
                 else memcpy(x + k * D, x0c + k * D, D * sizeof *x);
             }
@@ -489,6 +540,7 @@ void nn_attack_run(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x
             /* Unfooled examples restart from the clean ones (their last iterate stays in xadv). */
         }
     }
+    t->rows = rows;
     free(idx);
     free(x);
     free(x0c);

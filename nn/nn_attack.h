@@ -11,8 +11,11 @@
 ** predictive p(y|x) is the mean softmax over `samples` samples (VIB's 12), and a gradient is the
 ** mean over `eot` draws of that predictive's loss gradient (expectation over transformation, EOT).
 ** Draw d of call k has its noise from a generator derived from (stream, k, d), each example from its
-** own generator as in evaluation: the same call gives the same noise, so a gradient is a function
-** of the input that finite differences can check.
+** own generator as in evaluation, keyed by the example's index in its data set (example0 plus its
+** position in the caller's batch, whichever examples have left the batch): the same call gives the
+** same noise, so a gradient is a function of the input that finite differences can check, and an
+** example's attack does not depend on the batch it was attacked in. Random starts are drawn per
+** example the same way.
 **
 **     nn_attack_target t = nn_attack_target_make(&m, &ctx, dim, 10, a, b);   // a, b: NULL = unit
 **     rt_rng_stream(&t.stream, seed, point, RT_STREAM_ATTACK);  t.samples = 12;  t.eot = 1;
@@ -36,6 +39,9 @@ typedef struct nn_attack_target {
                                 ** training estimator (tests; batch norms would use batch statistics) */
     rt_rng stream;              /* the attacker's noise */
     uint64_t calls;             /* forwards made so far: call k draws from (stream, k, draw) */
+    int64_t example0;           /* index in its data set of the caller's batch's first example */
+    const int *rows;            /* (set by nn_attack_run) the caller's-batch position of each row of
+                                ** the batch being attacked; NULL: row e is position e */
 } nn_attack_target;
 
 nn_attack_target nn_attack_target_make(nn_model *m, rt_ctx *ctx, int dim, int nclass, const float *a,

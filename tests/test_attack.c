@@ -164,9 +164,14 @@ Test(attack, input_gradient_through_bernoulli_is_straight_through) {
     fill(x, B * D, 0.0f, 1.0f, 5);
     int32_t y[B] = { 2, 0 };
     nn_attack_grad_draw(&t, x, y, B, NN_LOSS_CE, 0, 0, NULL, g, NULL);
+    /* The model saw the batch padded to P rows (copies of the last example: nn_attack.c's CHUNK). */
     const rt_tensor *h = m.layers[0].logits, *out = m.layers[1].y;
-    float dz[M * B * C];
-    nn_attack_loss_grad(out->data, M, B, C, y, NN_LOSS_CE, NULL, dz, NULL);
+    int P = h->shape[0];
+    cr_assert(P >= B && out->shape[0] == M * P);
+    float *dz = malloc(sizeof(float) * (size_t)(M * P * C));
+    int32_t *yp = malloc(sizeof(int32_t) * (size_t)P);
+    for (int i = 0; i < P; i++) yp[i] = y[i < B ? i : B - 1];
+    nn_attack_loss_grad(out->data, M, P, C, yp, NN_LOSS_CE, NULL, dz, NULL);
     const float *W = m.layers[0].w->data, *W2 = m.layers[1].w->data;
     for (int i = 0; i < B; i++)
         for (int j = 0; j < D; j++) {
@@ -174,11 +179,13 @@ Test(attack, input_gradient_through_bernoulli_is_straight_through) {
             for (int k = 0; k < K; k++) {
                 double p = 1.0 / (1.0 + exp(-(double)h->data[i * K + k])), dk = 0.0;
                 for (int sm = 0; sm < M; sm++)
-                    for (int o = 0; o < C; o++) dk += (double)dz[(sm * B + i) * C + o] * (double)W2[o * K + k];
+                    for (int o = 0; o < C; o++) dk += (double)dz[(sm * P + i) * C + o] * (double)W2[o * K + k];
                 want += (double)W[k * D + j] * p * (1.0 - p) * dk;
             }
             cr_expect_float_eq((double)g[i * D + j], want, 1e-5 + 1e-4 * fabs(want), "x[%d][%d]", i, j);
         }
+    free(dz);
+    free(yp);
     rt_ctx_free(&c);
     nn_model_free(&m);
 }
@@ -310,6 +317,47 @@ Test(attack, pgd_and_apgd_never_leave_the_ball_or_the_box) {
                 cr_expect_eq(r, 0.0, "an inactive example is left as it is");
                 cr_expect_eq(fooled[i], 0);
             }
+        }
+    }
+    rt_ctx_free(&c);
+    nn_model_free(&m);
+}
+
+/* An example's attack (model noise, random start) depends on its index in the data set, not on
+** the batch it is attacked in: PGD and APGD on a stochastic model give each example of a batch of 9
+** (some inactive, so that the batch is compacted) the bytes it gets attacked alone. */
+Test(attack, an_examples_attack_does_not_depend_on_its_batch) {
+    enum { B = 9, D = 12, C = 4 };
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 16, "fc1"), L(NN_LAYER_RELU, 0, "r"), L(NN_LAYER_GAUSS, 6, "z"),
+                          L(NN_LAYER_LINEAR, C, "out") };
+    nn_model m;
+    build(&m, s, 4, D);
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 16);
+    nn_attack_target t = nn_attack_target_make(&m, &c, D, C, NULL, NULL);
+    rt_rng_stream(&t.stream, 3, 0, RT_STREAM_ATTACK);
+    t.samples = 3;
+    t.eot = 2;
+    float x[B * D], xadv[B * D], one[D];
+    fill(x, B * D, 0.0f, 1.0f, 8);
+    int32_t y[B] = { 0, 1, 2, 3, 0, 1, 2, 3, 0 };
+    uint8_t fooled[B], f1, active[B] = { 1, 0, 1, 1, 0, 1, 1, 1, 0 };
+    for (int k = 0; k < 3; k++) {
+        nn_attack_cfg cfg = nn_attack_cfg_default(k == 2 ? NN_ATK_APGD : NN_ATK_PGD);
+        cfg.norm = k == 1 ? NN_NORM_L2 : NN_NORM_LINF;
+        cfg.eps = k == 1 ? 0.8f : 0.1f;
+        cfg.steps = 6;
+        cfg.restarts = 2;
+        t.example0 = 100;
+        t.calls = 0;
+        nn_attack_run(&t, &cfg, x, y, NULL, B, active, xadv, fooled);
+        for (int i = 0; i < B; i++) {
+            if (!active[i]) continue;
+            t.example0 = 100 + i;
+            t.calls = 0;
+            nn_attack_run(&t, &cfg, x + i * D, y + i, NULL, 1, NULL, one, &f1);
+            cr_expect_eq(memcmp(one, xadv + i * D, sizeof one), 0, "attack %d: example %d differs alone", k, i);
+            cr_expect_eq(f1, fooled[i], "attack %d: example %d", k, i);
         }
     }
     rt_ctx_free(&c);
@@ -497,6 +545,27 @@ Test(attack, attack_block_writes_attack_csv_and_reruns_byte_identical) {
     cr_expect_not_null(tm);
     cr_expect_not_null(strstr(tm, "attack,protocol,norm,eps,seconds\n"));
     free(tm);
+}
+
+/* Each example's attack noise (its model noise, its random starts) comes from its index in the test
+** set and each phase of a batch starts at a fixed call: the attack batch (7, so that fooled examples
+** leave batches of different make-up, or 64) changes no byte of attack.csv. */
+Test(attack, attack_csv_does_not_depend_on_the_attack_batch) {
+    FILE *f = fopen("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", "rb");
+    if (!f) tu_skip("dataset-fashion-mnist not installed");
+    fclose(f);
+    const char *dir = tu_tmpdir("attack_batch");
+    const int batch[2] = { 7, 64 };
+    char cmd[4096], out[8192], pdir[2][64], exp[2][1200], path[2][2400];
+    for (int k = 0; k < 2; k++) {
+        snprintf(cmd, sizeof cmd, "cd '%s' && '%s' --quiet --out b%d --set ab=%d '%s/tests/lua/attack_batch.lua' 2>&1",
+                 dir, tu_vibrun(), batch[k], batch[k], tu_source_dir());
+        cr_assert_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
+        snprintf(exp[k], sizeof exp[k], "%s/b%d/attack_batch", dir, batch[k]);
+        cr_assert_eq(tu_point_dirs(exp[k], &pdir[k], 1), 1);
+        snprintf(path[k], sizeof path[k], "%s/%s/attack.csv", exp[k], pdir[k]);
+    }
+    tu_expect_same_file(path[0], path[1]);
 }
 
 /* robust_fashion.lua's quick setting (the one CI runs): every point of the sweep writes attack.csv
