@@ -66,8 +66,9 @@ static void put_num(rt_buf *b, double v) {
 
 /* One row of attack.csv. */
 typedef struct attack_row {
-    const char *kind;                   /* "fgsm", "pgd", "apgd_ce", "auto" */
+    const char *kind;                   /* "fgsm", "pgd", "apgd_ce", "auto", "cw_l2" */
     bool adaptive, targeted;
+    bool eps_free;                      /* cw_l2: no epsilon (an empty eps), its distortions the result */
     nn_attack_norm norm;
     double eps;
     int robust, broken;                 /* clean-correct examples still correct, and those not */
@@ -75,7 +76,9 @@ typedef struct attack_row {
     double seconds;
 } attack_row;
 
-/* The distortions of the broken examples (broken[i]) of xadv against x, into r. */
+/* The distortions of the broken examples (broken[i]) of xadv against x, into r. An example left as
+** it was (a randomized model's clean example judged wrong this time; one C&W did not fool) has no
+** perturbation to measure and is left out. */
 static void row_distortions(attack_row *r, const float *x, const float *xadv, const uint8_t *broken, int n, int D,
                             double *l0, double *l2, double *li) {
     int k = 0;
@@ -88,6 +91,7 @@ static void row_distortions(attack_row *r, const float *x, const float *xadv, co
             c2 += d * d;
             ci = d > ci ? d : ci;
         }
+        if (c0 == 0) continue;
         l0[k] = c0;
         l2[k] = sqrt(c2);
         li[k++] = ci;
@@ -182,6 +186,7 @@ rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_s
             r->targeted = cfg.targeted;
             r->norm = cfg.norm;
             r->eps = as->eps[e];
+            r->eps_free = cfg.kind == NN_ATK_CW;
             if (!as->adaptive) {
                 /* The paper's protocol: the mean softmax of eval_samples samples, its gradient, one judgment. */
                 t.samples = eval_samples;
@@ -261,8 +266,8 @@ rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_s
     for (int q = 0; q < nrow; q++) {
         const attack_row *r = &rows[q];
         const char *norm = nn_attack_norm_name(r->norm), *proto = r->adaptive ? "adaptive" : "paper";
-        char eps[32];
-        rt_fmt_num(r->eps, eps, sizeof eps);
+        char eps[32] = "";
+        if (!r->eps_free) rt_fmt_num(r->eps, eps, sizeof eps);
         rt_buf_printf(&csv, "%s,%s,%s,%s,%d,%d", r->kind, proto, norm, eps, r->targeted ? 1 : 0, n);
         double robust = n ? (double)r->robust / n : (double)NAN;
         put_num(&csv, n ? (double)nclean / n : (double)NAN);
@@ -275,16 +280,19 @@ rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_s
         ** the lowest of the paper protocol's untargeted attacks at the same norm and epsilon. */
         double paper = (double)NAN;
         for (int o = 0; r->adaptive && o < nrow; o++)
-            if (!rows[o].adaptive && !rows[o].targeted && rows[o].norm == r->norm && rows[o].eps == r->eps) {
+            if (!rows[o].adaptive && !rows[o].targeted && !rows[o].eps_free && rows[o].norm == r->norm &&
+                rows[o].eps == r->eps) {
                 double v = (double)rows[o].robust / n;
                 paper = isnan(paper) || v < paper ? v : paper;
             }
         if (isnan(paper)) rt_buf_printf(&csv, ",\n");
         else rt_buf_printf(&csv, ",%d\n", robust < paper - 0.05 ? 1 : 0);
         rt_buf_printf(&timing, "%s,%s,%s,%s,%.4f\n", r->kind, proto, norm, eps, r->seconds);
-        /* result.csv: robust_acc_<kind>[_targeted]_<norm>_eps<eps>, made unique by its row's number. */
+        /* result.csv: robust_acc_<kind>[_targeted]_<norm>_eps<eps> (cw_l2: robust_acc_cw_l2[_targeted],
+        ** then l2_median_cw_l2[_targeted]), made unique by its row's number. */
         char col[96];
-        snprintf(col, sizeof col, "robust_acc_%s%s_%s_eps%s", r->kind, r->targeted ? "_targeted" : "", norm, eps);
+        if (r->eps_free) snprintf(col, sizeof col, "robust_acc_%s%s", r->kind, r->targeted ? "_targeted" : "");
+        else snprintf(col, sizeof col, "robust_acc_%s%s_%s_eps%s", r->kind, r->targeted ? "_targeted" : "", norm, eps);
         for (int c = 0; c < cols->n; c++)
             if (strcmp(cols->name[c], col) == 0) {
                 char again[96];
@@ -295,6 +303,11 @@ rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_s
         if (cols->n < LB_ATTACK_MAX_ROWS) {
             snprintf(cols->name[cols->n], sizeof cols->name[0], "%s", col);
             rt_fmt_num(robust, cols->value[cols->n], sizeof cols->value[0]);
+            cols->n++;
+        }
+        if (r->eps_free && cols->n < LB_ATTACK_MAX_ROWS) {
+            snprintf(cols->name[cols->n], sizeof cols->name[0], "l2_median_%.60s", col + strlen("robust_acc_"));
+            rt_fmt_num(r->dist[3], cols->value[cols->n], sizeof cols->value[0]);
             cols->n++;
         }
     }

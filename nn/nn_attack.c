@@ -21,7 +21,7 @@ nn_attack_target nn_attack_target_make(nn_model *m, rt_ctx *ctx, int dim, int nc
 }
 
 const char *nn_attack_kind_name(nn_attack_kind k) {
-    static const char *names[NN_ATK_KIND_COUNT] = { "fgsm", "pgd", "apgd" };
+    static const char *names[NN_ATK_KIND_COUNT] = { "fgsm", "pgd", "apgd", "cw_l2" };
     return (unsigned)k < NN_ATK_KIND_COUNT ? names[k] : "?";
 }
 
@@ -33,9 +33,14 @@ nn_attack_cfg nn_attack_cfg_default(nn_attack_kind k) {
     c.kind = k;
     c.norm = NN_NORM_LINF;
     c.loss = NN_LOSS_CE;
-    c.steps = k == NN_ATK_FGSM ? 1 : k == NN_ATK_APGD ? 100 : 40;
+    c.steps = k == NN_ATK_FGSM ? 1 : k == NN_ATK_APGD ? 100 : k == NN_ATK_CW ? 1000 : 40;
     c.restarts = 1;
-    c.random_start = k != NN_ATK_FGSM;
+    c.random_start = k != NN_ATK_FGSM && k != NN_ATK_CW;
+    if (k == NN_ATK_CW) c.norm = NN_NORM_L2;
+    c.search = 9;
+    c.c0 = 1e-3f;
+    c.kappa = 0.0f;
+    c.lr = 0.01f;
     return c;
 }
 
@@ -51,6 +56,16 @@ static float loss_on_u(const double *u, int C, int32_t y, nn_attack_loss L, doub
     if (L == NN_LOSS_CE_TARGETED) {
         g[y] = 1.0;
         return (float)u[y];
+    }
+    if (L == NN_LOSS_MARGIN || L == NN_LOSS_MARGIN_TARGETED) {
+        int o = -1;                                     /* the largest other class, ties to the lower index */
+        for (int k = 0; k < C; k++)
+            if (k != y && (o < 0 || u[k] > u[o])) o = k;
+        RT_ASSERT(o >= 0 && "a margin needs two classes");
+        double sgn = L == NN_LOSS_MARGIN ? 1.0 : -1.0;
+        g[y] = sgn;
+        g[o] = -sgn;
+        return (float)(sgn * (u[y] - u[o]));
     }
     /* DLR: the three largest entries of u, ties to the lower index. */
     int top[3] = { -1, -1, -1 };
@@ -314,6 +329,7 @@ static bool fools(const float *p, int C, int32_t label, bool targeted) {
 
 static nn_attack_loss loss_of(const nn_attack_cfg *cfg) {
     RT_ASSERT(!(cfg->targeted && cfg->loss == NN_LOSS_DLR));
+    if (cfg->kind == NN_ATK_CW) return cfg->targeted ? NN_LOSS_MARGIN_TARGETED : NN_LOSS_MARGIN;
     if (cfg->targeted) return NN_LOSS_CE_TARGETED;
     return cfg->loss;
 }
@@ -453,6 +469,121 @@ static void apgd(nn_attack_target *t, const nn_attack_cfg *cfg, nn_attack_loss L
     free(restart);
 }
 
+void nn_cw_search(bool success, double *c, double *lo, double *hi) {
+    if (success) {
+        *hi = fmin(*hi, *c);
+        if (*hi < 1e10) *c = 0.5 * (*lo + *hi);
+    } else {
+        *lo = fmax(*lo, *c);
+        *c = *hi < 1e10 ? 0.5 * (*lo + *hi) : 10.0 * *c;
+    }
+}
+
+/* Carlini-Wagner L2 (nn_attack.h) on the n examples x0c (labels or targets lab) into xadv at idx[]. */
+static void cw_l2(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x0c, const int32_t *lab, const int *idx,
+                  int n, float *xadv, uint8_t *fooled) {
+    size_t D = (size_t)t->dim;
+    int steps = cfg->steps > 0 ? cfg->steps : 1, rounds = cfg->search > 0 ? cfg->search : 1;
+    int every = steps / 10 > 0 ? steps / 10 : 1;
+    double lr = cfg->lr > 0.0f ? (double)cfg->lr : 0.01, kappa = (double)cfg->kappa;
+    nn_attack_loss L = loss_of(cfg);
+    double *c = rt_xcalloc((size_t)n, sizeof *c), *lo = rt_xcalloc((size_t)n, sizeof *lo),
+           *hi = rt_xcalloc((size_t)n, sizeof *hi), *best = rt_xcalloc((size_t)n, sizeof *best),
+           *prev = rt_xcalloc((size_t)n, sizeof *prev);
+    float *w = rt_xfloats((size_t)n * D), *m = rt_xfloats((size_t)n * D), *v = rt_xfloats((size_t)n * D),
+          *x = rt_xfloats((size_t)n * D), *g = rt_xfloats((size_t)n * D), *f = rt_xfloats((size_t)n);
+    int32_t *ya = rt_xcalloc((size_t)n, sizeof *ya);
+    int *act = rt_xcalloc((size_t)n, sizeof *act), *pos = rt_xcalloc((size_t)n, sizeof *pos);
+    uint8_t *succ = rt_xcalloc((size_t)n, 1), *live = rt_xcalloc((size_t)n, 1);
+    for (int e = 0; e < n; e++) {
+        c[e] = (double)cfg->c0;
+        hi[e] = 1e10;
+        best[e] = (double)INFINITY;
+    }
+    const int *rows = t->rows;
+    uint64_t call0 = t->calls;
+    for (int r = 0; r < rounds; r++) {
+        /* Step `it` of round r is call r steps + it whichever examples left earlier: an example's
+        ** noise does not depend on its batch-mates' early aborts. */
+        t->calls = call0 + (uint64_t)r * (uint64_t)steps;
+        for (int e = 0; e < n; e++) {
+            for (size_t j = 0; j < D; j++)
+                w[e * D + j] = (float)atanh(0.999999 * (2.0 * (double)x0c[e * D + j] - 1.0));
+            memset(m + e * D, 0, D * sizeof *m);
+            memset(v + e * D, 0, D * sizeof *v);
+            succ[e] = 0;
+            live[e] = 1;
+            prev[e] = (double)INFINITY;
+        }
+        for (int it = 0; it < steps; it++) {
+            int na = 0;                 /* the examples still in this round, gathered */
+            for (int e = 0; e < n; e++)
+                if (live[e]) {
+                    pos[na] = e;
+                    act[na] = idx[e];
+                    ya[na] = lab[e];
+                    for (size_t j = 0; j < D; j++) x[na * D + j] = 0.5f * (tanhf(w[e * D + j]) + 1.0f);
+                    na++;
+                }
+            if (na == 0) break;
+            t->rows = act;
+            nn_attack_grad(t, x, ya, na, L, f, g, NULL);
+            t->rows = rows;
+            double b1 = 1.0 - pow(0.9, it + 1), b2 = 1.0 - pow(0.999, it + 1);
+            for (int k = 0; k < na; k++) {
+                int e = pos[k];
+                const float *xk = x + k * D, *x0 = x0c + e * D;
+                double l2 = 0.0;
+                for (size_t j = 0; j < D; j++) l2 += ((double)xk[j] - (double)x0[j]) * ((double)xk[j] - (double)x0[j]);
+                bool ok = (double)f[k] < -kappa;
+                if (ok) succ[e] = 1;
+                if (ok && l2 < best[e]) {
+                    best[e] = l2;
+                    float *xa = xadv + (size_t)idx[e] * D;
+                    for (size_t j = 0; j < D; j++) xa[j] = fabsf(xk[j] - x0[j]) <= 1e-6f ? x0[j] : xk[j];
+                    fooled[idx[e]] = 1;
+                }
+                double obj = l2 + c[e] * fmax((double)f[k], -kappa);
+                if (it % every == 0) {
+                    if (obj > 0.9999 * prev[e]) {
+                        live[e] = 0;    /* early abort: no progress in the last steps / 10 steps */
+                        continue;
+                    }
+                    prev[e] = obj;
+                }
+                double cf = (double)f[k] > -kappa ? c[e] : 0.0;
+                float *we = w + e * D, *me = m + e * D, *ve = v + e * D;
+                const float *gk = g + k * D;
+                for (size_t j = 0; j < D; j++) {
+                    double tw = 2.0 * (double)xk[j] - 1.0;      /* tanh(w) */
+                    double gw = (2.0 * ((double)xk[j] - (double)x0[j]) + cf * (double)gk[j]) * 0.5 * (1.0 - tw * tw);
+                    me[j] = (float)(0.9 * (double)me[j] + 0.1 * gw);
+                    ve[j] = (float)(0.999 * (double)ve[j] + 0.001 * gw * gw);
+                    we[j] -= (float)(lr * ((double)me[j] / b1) / (sqrt((double)ve[j] / b2) + 1e-8));
+                }
+            }
+        }
+        for (int e = 0; e < n; e++) nn_cw_search(succ[e], &c[e], &lo[e], &hi[e]);
+    }
+    t->calls = call0 + (uint64_t)rounds * (uint64_t)steps;
+    free(c);
+    free(lo);
+    free(hi);
+    free(best);
+    free(prev);
+    free(w);
+    free(m);
+    free(v);
+    free(x);
+    free(g);
+    free(f);
+    free(ya);
+    free(act);
+    free(pos);
+    free(succ);
+    free(live);
+}
+
 void nn_attack_run(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x0, const int32_t *y,
                    const int32_t *target, int B, const uint8_t *active, float *xadv, uint8_t *fooled) {
     RT_ASSERT(cfg->eps >= 0.0f && (!cfg->targeted || target));
@@ -497,6 +628,12 @@ void nn_attack_run(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x
             yc[k] = lab[idx[k]];
         }
         if (n > 0) apgd(t, cfg, L, x0c, yc, idx, n, xadv, fooled);
+    } else if (cfg->kind == NN_ATK_CW) {
+        for (int k = 0; k < n; k++) {
+            memcpy(x0c + k * D, x0 + idx[k] * D, D * sizeof *x);
+            yc[k] = lab[idx[k]];
+        }
+        if (n > 0) cw_l2(t, cfg, x0c, yc, idx, n, xadv, fooled);
     } else {
         int steps = cfg->steps > 0 ? cfg->steps : 1;
         float alpha = cfg->step > 0.0f ? cfg->step : 2.5f * cfg->eps / (float)steps;

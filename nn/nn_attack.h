@@ -53,6 +53,9 @@ typedef enum nn_attack_loss {
     NN_LOSS_CE_TARGETED,        /* u_t: the log-probability of the target */
     NN_LOSS_DLR,                /* -(u_y - max_{k != y} u_k) / (u_pi1 - u_pi3 + 1e-12) (Croce & Hein;
                                 ** pi sorts u down; u is the logits up to a shift when S = 1) */
+    NN_LOSS_MARGIN,             /* u_y - max_{k != y} u_k: Carlini & Wagner's f, which their attack
+                                ** decreases (below 0: misclassified) */
+    NN_LOSS_MARGIN_TARGETED,    /* max_{k != t} u_k - u_t (below 0: classified as the target t) */
 } nn_attack_loss;
 
 /* The loss per example of S sample rows of logits z (S*B rows of C, sample-major: row s*B + i) and
@@ -80,10 +83,10 @@ void nn_attack_predict(nn_attack_target *t, const float *x, int B, float *probs)
 void nn_attack_checks(nn_attack_target *t, const float *x, const int32_t *y, int B, bool *randomized,
                       int *zero_grad);
 
-typedef enum nn_attack_kind { NN_ATK_FGSM = 0, NN_ATK_PGD, NN_ATK_APGD, NN_ATK_KIND_COUNT } nn_attack_kind;
+typedef enum nn_attack_kind { NN_ATK_FGSM = 0, NN_ATK_PGD, NN_ATK_APGD, NN_ATK_CW, NN_ATK_KIND_COUNT } nn_attack_kind;
 typedef enum nn_attack_norm { NN_NORM_LINF = 0, NN_NORM_L2 } nn_attack_norm;
 
-const char *nn_attack_kind_name(nn_attack_kind k);     /* "fgsm", "pgd", "apgd" */
+const char *nn_attack_kind_name(nn_attack_kind k);     /* "fgsm", "pgd", "apgd", "cw_l2" */
 const char *nn_attack_norm_name(nn_attack_norm n);     /* "linf", "l2" */
 
 typedef struct nn_attack_cfg {
@@ -95,9 +98,13 @@ typedef struct nn_attack_cfg {
     int steps, restarts;        /* pgd, apgd */
     float step;                 /* pgd: step size; 0 = 2.5 eps / steps (Madry et al.) */
     bool random_start;          /* pgd, apgd: uniform in the L-inf ball, or uniform in the L2 ball */
+    int search;                 /* cw: binary-search steps over c (9) */
+    float c0, kappa, lr;        /* cw: the first c (1e-3), the confidence margin (0), Adam's step (0.01) */
 } nn_attack_cfg;
 
-nn_attack_cfg nn_attack_cfg_default(nn_attack_kind k);   /* linf, CE, 40 steps, 1 restart, random start */
+/* linf, CE, 40 steps (APGD 100, C&W 1000), 1 restart, random start; C&W: 9 searches from c = 1e-3,
+** kappa 0, lr 0.01 (Carlini & Wagner's defaults but for the step count, 10,000 in their code). */
+nn_attack_cfg nn_attack_cfg_default(nn_attack_kind k);
 
 /* Attacks the examples x0 (B, dim, pixels) with labels y (targets: target, when cfg->targeted) that
 ** active[i] marks (NULL: all): xadv (B, dim) receives each one's adversarial example (x0 itself for
@@ -107,6 +114,21 @@ nn_attack_cfg nn_attack_cfg_default(nn_attack_kind k);   /* linf, CE, 40 steps, 
 ** last restart. Every iterate stays within eps of x0 in the norm and inside [0, 1]. */
 void nn_attack_run(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x0, const int32_t *y,
                    const int32_t *target, int B, const uint8_t *active, float *xadv, uint8_t *fooled);
+
+/* Carlini-Wagner L2 (Carlini & Wagner 2017, section V; kind NN_ATK_CW, norm l2, eps unused): x =
+** (tanh(w) + 1) / 2 keeps each example in the box; Adam (lr, 0.9, 0.999) minimizes
+** |x - x0|_2^2 + c max(f(x), -kappa) over w from w0 = atanh(0.999999 (2 x0 - 1)), f the margin
+** (NN_LOSS_MARGIN, or _TARGETED toward target[i]) of the target's predictive; each of `search`
+** rounds runs `steps` steps, an example leaving its round early when its objective did not fall
+** below 0.9999 of its value steps/10 steps before. An iterate succeeds when f < -kappa; the
+** successful iterate of smallest L2 over all rounds is returned (pixels within 1e-6 of x0, the
+** tanh round trip's error, are x0's), or x0 itself when none succeeded. c starts at c0 and moves
+** per example by nn_cw_search. fooled[i]: some iterate succeeded. */
+
+/* The binary search over c after a round: a success sets hi = min(hi, c), a failure lo = max(lo, c);
+** then c = (lo + hi) / 2 once an upper bound exists (hi < 1e10), else c = 10 c. Start: lo = 0,
+** hi = 1e10. */
+void nn_cw_search(bool success, double *c, double *lo, double *hi);
 
 /* APGD (Croce & Hein 2020, section 3): the step size starts at 2 eps and is halved at checkpoint
 ** w_j, the next iterate being the best point so far, when the loss rose in fewer than rho = 0.75 of

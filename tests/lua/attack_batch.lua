@@ -1,4 +1,4 @@
--- attack_batch.lua: attack_tiny's model and attacks, the attack batch a parameter the model does not
+-- attack_batch.lua: attack_tiny's model and attacks (and C&W L2, untargeted and targeted), the attack batch a parameter the model does not
 -- read (run twice, --set ab=7 and --set ab=64: the same weights from common streams). Each
 -- example's attack noise comes from its index in the test set, so the two attack.csv files are
 -- the same bytes (test_attack.c).
@@ -20,6 +20,8 @@ return vib.experiment {
              vib.attack.fgsm { eps = 0.1, targeted = true },
              vib.attack.pgd { eps = 0.1, steps = 5, restarts = 2 },
              vib.attack.pgd { norm = "l2", eps = 1.0, steps = 5, loss = "dlr" },
-             vib.attack.auto { eps = 0.1, steps = 5, eot = 3, reevaluate = 3 } }
+             vib.attack.auto { eps = 0.1, steps = 5, eot = 3, reevaluate = 3 },
+             vib.attack.cw_l2 { steps = 30, search = 3, c = 0.1 },
+             vib.attack.cw_l2 { targeted = true, steps = 30, search = 3, c = 0.1, kappa = 0.5 } }
   end,
 }
