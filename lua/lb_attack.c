@@ -66,8 +66,9 @@ static void put_num(rt_buf *b, double v) {
 
 /* One row of attack.csv. */
 typedef struct attack_row {
-    const char *kind;                   /* "fgsm", "pgd", "apgd_ce", "auto" */
+    const char *kind;                   /* "fgsm", "pgd", "apgd_ce", "auto", "cw_l2" */
     bool adaptive, targeted;
+    bool eps_free;                      /* cw_l2: no epsilon (an empty eps), its distortions the result */
     nn_attack_norm norm;
     double eps;
     int robust, broken;                 /* clean-correct examples still correct, and those not */
@@ -75,7 +76,9 @@ typedef struct attack_row {
     double seconds;
 } attack_row;
 
-/* The distortions of the broken examples (broken[i]) of xadv against x, into r. */
+/* The distortions of the broken examples (broken[i]) of xadv against x, into r. An example left as
+** it was (a randomized model's clean example judged wrong this time; one C&W did not fool) has no
+** perturbation to measure and is left out. */
 static void row_distortions(attack_row *r, const float *x, const float *xadv, const uint8_t *broken, int n, int D,
                             double *l0, double *l2, double *li) {
     int k = 0;
@@ -88,6 +91,7 @@ static void row_distortions(attack_row *r, const float *x, const float *xadv, co
             c2 += d * d;
             ci = d > ci ? d : ci;
         }
+        if (c0 == 0) continue;
         l0[k] = c0;
         l2[k] = sqrt(c2);
         li[k++] = ci;
@@ -96,6 +100,11 @@ static void row_distortions(attack_row *r, const float *x, const float *xadv, co
     mean_median(l2, k, &r->dist[2], &r->dist[3]);
     mean_median(li, k, &r->dist[4], &r->dist[5]);
 }
+
+/* The first call of phase k of an attack of a batch (the attack, a judgment, a second attack, ...):
+** each phase's noise is fixed whatever the calls before it made (an attack ends early when its
+** batch is all fooled), so an example's result does not depend on its batch-mates. */
+#define PHASE(k) ((uint64_t)(k) << 32)
 
 /* Whether each example of xadv (bn of them) is classified correctly in each of R predictions (each
 ** one of the target's calls: its own noise), into ok[]. */
@@ -151,7 +160,8 @@ rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_s
     for (int s = 0; s < n; s += B) {
         int bn = n - s < B ? n - s : B, z;
         bool rz;
-        rt_rng_derive(&t.stream, &root, 0, (uint64_t)s);
+        rt_rng_derive(&t.stream, &root, 0, 0);
+        t.example0 = s;
         t.calls = 0;
         judge(&t, x + (size_t)s * D, y + s, bn, 1, p, clean + s);
         nn_attack_checks(&t, x + (size_t)s * D, y + s, bn, &rz, &z);
@@ -176,18 +186,21 @@ rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_s
             r->targeted = cfg.targeted;
             r->norm = cfg.norm;
             r->eps = as->eps[e];
+            r->eps_free = cfg.kind == NN_ATK_CW;
             if (!as->adaptive) {
                 /* The paper's protocol: the mean softmax of eval_samples samples, its gradient, one judgment. */
                 t.samples = eval_samples;
                 t.eot = 1;
                 for (int s = 0; s < n; s += B) {
                     int bn = n - s < B ? n - s : B;
-                    rt_rng_derive(&t.stream, &root, (uint64_t)stream, (uint64_t)s);
+                    rt_rng_derive(&t.stream, &root, (uint64_t)stream, 0);
+                    t.example0 = s;
                     t.calls = 0;
                     int32_t tgt[4096];          /* a targeted attack aims at the class after the label */
                     RT_ASSERT(bn <= 4096);
                     for (int i = 0; i < bn; i++) tgt[i] = (y[s + i] + 1) % C;
                     nn_attack_run(&t, &cfg, x + (size_t)s * D, y + s, tgt, bn, clean + s, xadv + (size_t)s * D, fooled + s);
+                    t.calls = PHASE(1);
                     judge(&t, xadv + (size_t)s * D, y + s, bn, 1, p, ok + s);
                 }
                 for (int i = 0; i < n; i++) {
@@ -209,19 +222,23 @@ rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_s
             rows[nrow + 1].kind = "auto";
             for (int s = 0; s < n; s += B) {
                 int bn = n - s < B ? n - s : B;
-                rt_rng_derive(&t.stream, &root, (uint64_t)stream, (uint64_t)s);
+                rt_rng_derive(&t.stream, &root, (uint64_t)stream, 0);
+                t.example0 = s;
                 t.calls = 0;
                 t.samples = randomized ? 1 : eval_samples;
                 t.eot = randomized ? as->eot : 1;
                 cfg.loss = NN_LOSS_CE;
                 nn_attack_run(&t, &cfg, x + (size_t)s * D, y + s, NULL, bn, clean + s, xadv + (size_t)s * D, fooled + s);
                 t.samples = eval_samples;
+                t.calls = PHASE(1);
                 judge(&t, xadv + (size_t)s * D, y + s, bn, as->reevaluate, p, ok + s);
                 for (int i = 0; i < bn; i++) ok[s + i] &= clean[s + i];
                 t.samples = randomized ? 1 : eval_samples;
                 cfg.loss = NN_LOSS_DLR;
+                t.calls = PHASE(2);
                 nn_attack_run(&t, &cfg, x + (size_t)s * D, y + s, NULL, bn, ok + s, xdlr + (size_t)s * D, fooled + s);
                 t.samples = eval_samples;
+                t.calls = PHASE(3);
                 judge(&t, xdlr + (size_t)s * D, y + s, bn, as->reevaluate, p, ok2 + s);
             }
             for (int i = 0; i < n; i++) {
@@ -249,8 +266,8 @@ rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_s
     for (int q = 0; q < nrow; q++) {
         const attack_row *r = &rows[q];
         const char *norm = nn_attack_norm_name(r->norm), *proto = r->adaptive ? "adaptive" : "paper";
-        char eps[32];
-        rt_fmt_num(r->eps, eps, sizeof eps);
+        char eps[32] = "";
+        if (!r->eps_free) rt_fmt_num(r->eps, eps, sizeof eps);
         rt_buf_printf(&csv, "%s,%s,%s,%s,%d,%d", r->kind, proto, norm, eps, r->targeted ? 1 : 0, n);
         double robust = n ? (double)r->robust / n : (double)NAN;
         put_num(&csv, n ? (double)nclean / n : (double)NAN);
@@ -263,16 +280,19 @@ rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_s
         ** the lowest of the paper protocol's untargeted attacks at the same norm and epsilon. */
         double paper = (double)NAN;
         for (int o = 0; r->adaptive && o < nrow; o++)
-            if (!rows[o].adaptive && !rows[o].targeted && rows[o].norm == r->norm && rows[o].eps == r->eps) {
+            if (!rows[o].adaptive && !rows[o].targeted && !rows[o].eps_free && rows[o].norm == r->norm &&
+                rows[o].eps == r->eps) {
                 double v = (double)rows[o].robust / n;
                 paper = isnan(paper) || v < paper ? v : paper;
             }
         if (isnan(paper)) rt_buf_printf(&csv, ",\n");
         else rt_buf_printf(&csv, ",%d\n", robust < paper - 0.05 ? 1 : 0);
         rt_buf_printf(&timing, "%s,%s,%s,%s,%.4f\n", r->kind, proto, norm, eps, r->seconds);
-        /* result.csv: robust_acc_<kind>[_targeted]_<norm>_eps<eps>, made unique by its row's number. */
+        /* result.csv: robust_acc_<kind>[_targeted]_<norm>_eps<eps> (cw_l2: robust_acc_cw_l2[_targeted],
+        ** then l2_median_cw_l2[_targeted]), made unique by its row's number. */
         char col[96];
-        snprintf(col, sizeof col, "robust_acc_%s%s_%s_eps%s", r->kind, r->targeted ? "_targeted" : "", norm, eps);
+        if (r->eps_free) snprintf(col, sizeof col, "robust_acc_%s%s", r->kind, r->targeted ? "_targeted" : "");
+        else snprintf(col, sizeof col, "robust_acc_%s%s_%s_eps%s", r->kind, r->targeted ? "_targeted" : "", norm, eps);
         for (int c = 0; c < cols->n; c++)
             if (strcmp(cols->name[c], col) == 0) {
                 char again[96];
@@ -283,6 +303,11 @@ rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_s
         if (cols->n < LB_ATTACK_MAX_ROWS) {
             snprintf(cols->name[cols->n], sizeof cols->name[0], "%s", col);
             rt_fmt_num(robust, cols->value[cols->n], sizeof cols->value[0]);
+            cols->n++;
+        }
+        if (r->eps_free && cols->n < LB_ATTACK_MAX_ROWS) {
+            snprintf(cols->name[cols->n], sizeof cols->name[0], "l2_median_%.60s", col + strlen("robust_acc_"));
+            rt_fmt_num(r->dist[3], cols->value[cols->n], sizeof cols->value[0]);
             cols->n++;
         }
     }

@@ -84,6 +84,24 @@ function vib.attack.auto(t)
   return a
 end
 
+-- Carlini-Wagner L2 (Carlini & Wagner 2017): Adam (step `lr`) on w, x = (tanh(w) + 1) / 2, minimizing
+-- |x - x0|^2 + c max(margin, -kappa), `search` rounds of a per-example binary search over c from `c`,
+-- `steps` steps each with early abort; the smallest successful perturbation is kept. No epsilon:
+-- its attack.csv row reports the success rate and the L0 / L2 / L-inf distortions.
+function vib.attack.cw_l2(t)
+  local fn = "vib.attack.cw_l2"
+  local a = fields(fn, t or {}, { targeted = "bool?", steps = "int?", search = "int?", c = "number?",
+                                  kappa = "number?", lr = "number?" }, "attack")
+  positive(fn, a, "steps")
+  positive(fn, a, "search")
+  if a.c ~= nil and not (a.c > 0) then fail_at(fn, "c", fn .. ": c must be > 0 (the first constant of the search)") end
+  if a.kappa ~= nil and not (a.kappa >= 0) then fail_at(fn, "kappa", fn .. ": kappa must be >= 0 (a confidence margin)") end
+  if a.lr ~= nil and not (a.lr > 0) then fail_at(fn, "lr", fn .. ": lr must be > 0 (Adam's step on w)") end
+  a.eps = { 0 }
+  a.kind = "cw_l2"
+  return a
+end
+
 -- The block: named settings and the attacks, in order.
 function vib.attack_block(t)
   if vib.kind(t) == "attack_block" then return t end
@@ -106,7 +124,7 @@ function vib.attack_block(t)
   if #t > 16 then fail_at(fn, nil, string.format("attack: %d attacks; at most 16", #t)) end
   for i = 1, #t do
     if vib.kind(t[i]) ~= "attack" then
-      fail_at(fn, nil, string.format("attack[%d] is not an attack (vib.attack.fgsm, vib.attack.pgd, vib.attack.auto)", i))
+      fail_at(fn, nil, string.format("attack[%d] is not an attack (vib.attack.fgsm, vib.attack.pgd, vib.attack.auto, vib.attack.cw_l2)", i))
     end
     b[i] = t[i]
   end

@@ -21,7 +21,7 @@ nn_attack_target nn_attack_target_make(nn_model *m, rt_ctx *ctx, int dim, int nc
 }
 
 const char *nn_attack_kind_name(nn_attack_kind k) {
-    static const char *names[NN_ATK_KIND_COUNT] = { "fgsm", "pgd", "apgd" };
+    static const char *names[NN_ATK_KIND_COUNT] = { "fgsm", "pgd", "apgd", "cw_l2" };
     return (unsigned)k < NN_ATK_KIND_COUNT ? names[k] : "?";
 }
 
@@ -33,9 +33,14 @@ nn_attack_cfg nn_attack_cfg_default(nn_attack_kind k) {
     c.kind = k;
     c.norm = NN_NORM_LINF;
     c.loss = NN_LOSS_CE;
-    c.steps = k == NN_ATK_FGSM ? 1 : k == NN_ATK_APGD ? 100 : 40;
+    c.steps = k == NN_ATK_FGSM ? 1 : k == NN_ATK_APGD ? 100 : k == NN_ATK_CW ? 1000 : 40;
     c.restarts = 1;
-    c.random_start = k != NN_ATK_FGSM;
+    c.random_start = k != NN_ATK_FGSM && k != NN_ATK_CW;
+    if (k == NN_ATK_CW) c.norm = NN_NORM_L2;
+    c.search = 9;
+    c.c0 = 1e-3f;
+    c.kappa = 0.0f;
+    c.lr = 0.01f;
     return c;
 }
 
@@ -51,6 +56,16 @@ static float loss_on_u(const double *u, int C, int32_t y, nn_attack_loss L, doub
     if (L == NN_LOSS_CE_TARGETED) {
         g[y] = 1.0;
         return (float)u[y];
+    }
+    if (L == NN_LOSS_MARGIN || L == NN_LOSS_MARGIN_TARGETED) {
+        int o = -1;                                     /* the largest other class, ties to the lower index */
+        for (int k = 0; k < C; k++)
+            if (k != y && (o < 0 || u[k] > u[o])) o = k;
+        RT_ASSERT(o >= 0 && "a margin needs two classes");
+        double sgn = L == NN_LOSS_MARGIN ? 1.0 : -1.0;
+        g[y] = sgn;
+        g[o] = -sgn;
+        return (float)(sgn * (u[y] - u[o]));
     }
     /* DLR: the three largest entries of u, ties to the lower index. */
     int top[3] = { -1, -1, -1 };
@@ -129,18 +144,43 @@ static void to_model(const nn_attack_target *t, const float *x, float *out, int 
             out[i * dim + j] = t->a ? t->a[j] * x[i * dim + j] + t->b[j] : x[i * dim + j];
 }
 
-/* The forward pass of draw d of call k at pixels x; the input tensor into *xin. */
-static rt_tensor *forward(nn_attack_target *t, const float *x, int B, uint64_t call, int draw, bool grad,
-                          rt_tensor **xin, rt_rng *r) {
+/* The data-set index of row e of the batch being attacked. */
+static int64_t example_id(const nn_attack_target *t, int e) { return t->example0 + (t->rows ? t->rows[e] : e); }
+
+/* An example's bytes must not depend on the other examples in its batch (the attack batch, the
+** examples fooled so far), but a GEMM's rounding of a row depends on how many rows the product has
+** (OpenBLAS blocks and picks kernels by the shape). So the model sees the examples in chunks of
+** CHUNK, the last one padded with copies of its last example: every product has the same shape
+** whatever the batch. Training mode (tests) runs the batch as one: batch statistics would see the
+** copies. */
+#define CHUNK 64
+
+/* The forward pass of draw d of call k at pixels x (P rows): rows [0, live) are the examples
+** first.. of the batch being attacked, the rest copies of the last. The input tensor into *xin. */
+static rt_tensor *forward(nn_attack_target *t, const float *x, int P, int first, int live, uint64_t call, int draw,
+                          bool grad, rt_tensor **xin, rt_rng *r) {
     rt_ctx *c = t->ctx;
     rt_ctx_reset(c);
-    rt_tensor *in = rt_tensor_new_raw(c, 2, (int[]){ B, t->dim });
-    to_model(t, x, in->data, B);
+    rt_tensor *in = rt_tensor_new_raw(c, 2, (int[]){ P, t->dim });
+    to_model(t, x, in->data, P);
     if (grad) in->flags |= RT_NEEDS_GRAD;
     rt_rng_derive(r, &t->stream, call, (uint64_t)draw);
-    nn_fwd f = { c, t->train, r, t->samples, t->train ? 0 : B, 0 };
+    int64_t *ids = rt_arena_alloc_raw(&c->step, (size_t)P * sizeof *ids);
+    for (int e = 0; e < P; e++) ids[e] = example_id(t, first + (e < live ? e : live - 1));
+    nn_fwd f = { c, t->train, r, t->samples, t->train ? 0 : P, 0, ids };
     *xin = in;
     return nn_model_forward(t->m, &f, in);
+}
+
+/* Rows [q, q + n) of x (B, dim) and y into xp (P, dim) and yp (P), the rows past n copies of the last. */
+static void chunk_rows(const nn_attack_target *t, const float *x, const int32_t *y, int q, int n, int P, float *xp,
+                       int32_t *yp) {
+    size_t D = (size_t)t->dim;
+    for (int i = 0; i < P; i++) {
+        int k = q + (i < n ? i : n - 1);
+        memcpy(xp + (size_t)i * D, x + (size_t)k * D, D * sizeof *xp);
+        if (yp) yp[i] = y[k];
+    }
 }
 
 void nn_attack_grad_draw(nn_attack_target *t, const float *x, const int32_t *y, int B, nn_attack_loss L,
@@ -149,18 +189,31 @@ void nn_attack_grad_draw(nn_attack_target *t, const float *x, const int32_t *y, 
     bool rec = c->grad_enabled;
     c->grad_enabled = true;
     params_need_grad(t->m, false);
-    rt_rng r;
-    rt_tensor *in, *out = forward(t, x, B, call, draw, true, &in, &r);
-    RT_ASSERT(out->shape[0] % B == 0 && out->n / out->shape[0] == t->nclass);
-    int S = out->shape[0] / B;
-    float *dz = rt_arena_alloc_raw(&c->step, (size_t)out->n * sizeof *dz);
-    nn_attack_loss_grad(out->data, S, B, t->nclass, y, L, loss, dz, probs);
-    rt_backward_seeded(c, out, dz);
-    size_t n = (size_t)B * (size_t)t->dim;
-    for (size_t i = 0; i < n; i++) {
-        float d = in->grad ? in->grad[i] : 0.0f;
-        grad[i] = t->a ? t->a[i % (size_t)t->dim] * d : d;
+    int CH = t->train ? B : CHUNK;
+    size_t D = (size_t)t->dim, C = (size_t)t->nclass;
+    float *xp = rt_xfloats((size_t)CH * D), *lp = rt_xfloats((size_t)CH), *pp = rt_xfloats((size_t)CH * C);
+    int32_t *yp = rt_xcalloc((size_t)CH, sizeof *yp);
+    for (int q = 0; q < B; q += CH) {
+        int n = B - q < CH ? B - q : CH;
+        chunk_rows(t, x, y, q, n, CH, xp, yp);
+        rt_rng r;
+        rt_tensor *in, *out = forward(t, xp, CH, q, n, call, draw, true, &in, &r);
+        RT_ASSERT(out->shape[0] % CH == 0 && out->n / out->shape[0] == t->nclass);
+        int S = out->shape[0] / CH;
+        float *dz = rt_arena_alloc_raw(&c->step, (size_t)out->n * sizeof *dz);
+        nn_attack_loss_grad(out->data, S, CH, t->nclass, yp, L, lp, dz, pp);
+        rt_backward_seeded(c, out, dz);
+        for (size_t i = 0; i < (size_t)n * D; i++) {
+            float d = in->grad ? in->grad[i] : 0.0f;
+            grad[(size_t)q * D + i] = t->a ? t->a[i % D] * d : d;
+        }
+        if (loss) memcpy(loss + q, lp, (size_t)n * sizeof *loss);
+        if (probs) memcpy(probs + (size_t)q * C, pp, (size_t)n * C * sizeof *probs);
     }
+    free(xp);
+    free(lp);
+    free(pp);
+    free(yp);
     params_need_grad(t->m, true);
     c->grad_enabled = rec;
 }
@@ -198,12 +251,22 @@ void nn_attack_predict(nn_attack_target *t, const float *x, int B, float *probs)
     rt_ctx *c = t->ctx;
     bool rec = c->grad_enabled;
     c->grad_enabled = false;
-    rt_rng r;
-    rt_tensor *in, *out = forward(t, x, B, t->calls++, 0, false, &in, &r);
-    int S = out->shape[0] / B;
-    int32_t *y0 = rt_xcalloc((size_t)B, sizeof *y0);
-    nn_attack_loss_grad(out->data, S, B, t->nclass, y0, NN_LOSS_CE, NULL, NULL, probs);
+    int CH = t->train ? B : CHUNK;
+    size_t D = (size_t)t->dim, C = (size_t)t->nclass;
+    float *xp = rt_xfloats((size_t)CH * D), *pp = rt_xfloats((size_t)CH * C);
+    int32_t *y0 = rt_xcalloc((size_t)CH, sizeof *y0);
+    uint64_t call = t->calls++;
+    for (int q = 0; q < B; q += CH) {
+        int n = B - q < CH ? B - q : CH;
+        chunk_rows(t, x, NULL, q, n, CH, xp, NULL);
+        rt_rng r;
+        rt_tensor *in, *out = forward(t, xp, CH, q, n, call, 0, false, &in, &r);
+        nn_attack_loss_grad(out->data, out->shape[0] / CH, CH, t->nclass, y0, NN_LOSS_CE, NULL, NULL, pp);
+        memcpy(probs + (size_t)q * C, pp, (size_t)n * C * sizeof *probs);
+    }
     free(y0);
+    free(xp);
+    free(pp);
     c->grad_enabled = rec;
 }
 
@@ -266,6 +329,7 @@ static bool fools(const float *p, int C, int32_t label, bool targeted) {
 
 static nn_attack_loss loss_of(const nn_attack_cfg *cfg) {
     RT_ASSERT(!(cfg->targeted && cfg->loss == NN_LOSS_DLR));
+    if (cfg->kind == NN_ATK_CW) return cfg->targeted ? NN_LOSS_MARGIN_TARGETED : NN_LOSS_MARGIN;
     if (cfg->targeted) return NN_LOSS_CE_TARGETED;
     return cfg->loss;
 }
@@ -328,8 +392,8 @@ static void apgd(nn_attack_target *t, const nn_attack_cfg *cfg, nn_attack_loss L
     int *inc = rt_xcalloc((size_t)n, sizeof *inc);
     uint8_t *done = rt_xcalloc((size_t)n, 1), *reduced = rt_xcalloc((size_t)n, 1), *restart = rt_xcalloc((size_t)n, 1);
     rt_rng r;
-    rt_rng_derive(&r, &t->stream, 0xA96Dull, 0);
     for (int k = 0; k < n; k++) {
+        rt_rng_derive(&r, &t->stream, 0xA96Dull, (uint64_t)example_id(t, k));
         if (cfg->random_start) random_start(&r, x + k * D, x0c + k * D, t->dim, cfg->norm, cfg->eps);
         else memcpy(x + k * D, x0c + k * D, D * sizeof *x);
         memcpy(xp + k * D, x + k * D, D * sizeof *x);
@@ -405,6 +469,121 @@ static void apgd(nn_attack_target *t, const nn_attack_cfg *cfg, nn_attack_loss L
     free(restart);
 }
 
+void nn_cw_search(bool success, double *c, double *lo, double *hi) {
+    if (success) {
+        *hi = fmin(*hi, *c);
+        if (*hi < 1e10) *c = 0.5 * (*lo + *hi);
+    } else {
+        *lo = fmax(*lo, *c);
+        *c = *hi < 1e10 ? 0.5 * (*lo + *hi) : 10.0 * *c;
+    }
+}
+
+/* Carlini-Wagner L2 (nn_attack.h) on the n examples x0c (labels or targets lab) into xadv at idx[]. */
+static void cw_l2(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x0c, const int32_t *lab, const int *idx,
+                  int n, float *xadv, uint8_t *fooled) {
+    size_t D = (size_t)t->dim;
+    int steps = cfg->steps > 0 ? cfg->steps : 1, rounds = cfg->search > 0 ? cfg->search : 1;
+    int every = steps / 10 > 0 ? steps / 10 : 1;
+    double lr = cfg->lr > 0.0f ? (double)cfg->lr : 0.01, kappa = (double)cfg->kappa;
+    nn_attack_loss L = loss_of(cfg);
+    double *c = rt_xcalloc((size_t)n, sizeof *c), *lo = rt_xcalloc((size_t)n, sizeof *lo),
+           *hi = rt_xcalloc((size_t)n, sizeof *hi), *best = rt_xcalloc((size_t)n, sizeof *best),
+           *prev = rt_xcalloc((size_t)n, sizeof *prev);
+    float *w = rt_xfloats((size_t)n * D), *m = rt_xfloats((size_t)n * D), *v = rt_xfloats((size_t)n * D),
+          *x = rt_xfloats((size_t)n * D), *g = rt_xfloats((size_t)n * D), *f = rt_xfloats((size_t)n);
+    int32_t *ya = rt_xcalloc((size_t)n, sizeof *ya);
+    int *act = rt_xcalloc((size_t)n, sizeof *act), *pos = rt_xcalloc((size_t)n, sizeof *pos);
+    uint8_t *succ = rt_xcalloc((size_t)n, 1), *live = rt_xcalloc((size_t)n, 1);
+    for (int e = 0; e < n; e++) {
+        c[e] = (double)cfg->c0;
+        hi[e] = 1e10;
+        best[e] = (double)INFINITY;
+    }
+    const int *rows = t->rows;
+    uint64_t call0 = t->calls;
+    for (int r = 0; r < rounds; r++) {
+        /* Step `it` of round r is call r steps + it whichever examples left earlier: an example's
+        ** noise does not depend on its batch-mates' early aborts. */
+        t->calls = call0 + (uint64_t)r * (uint64_t)steps;
+        for (int e = 0; e < n; e++) {
+            for (size_t j = 0; j < D; j++)
+                w[e * D + j] = (float)atanh(0.999999 * (2.0 * (double)x0c[e * D + j] - 1.0));
+            memset(m + e * D, 0, D * sizeof *m);
+            memset(v + e * D, 0, D * sizeof *v);
+            succ[e] = 0;
+            live[e] = 1;
+            prev[e] = (double)INFINITY;
+        }
+        for (int it = 0; it < steps; it++) {
+            int na = 0;                 /* the examples still in this round, gathered */
+            for (int e = 0; e < n; e++)
+                if (live[e]) {
+                    pos[na] = e;
+                    act[na] = idx[e];
+                    ya[na] = lab[e];
+                    for (size_t j = 0; j < D; j++) x[na * D + j] = 0.5f * (tanhf(w[e * D + j]) + 1.0f);
+                    na++;
+                }
+            if (na == 0) break;
+            t->rows = act;
+            nn_attack_grad(t, x, ya, na, L, f, g, NULL);
+            t->rows = rows;
+            double b1 = 1.0 - pow(0.9, it + 1), b2 = 1.0 - pow(0.999, it + 1);
+            for (int k = 0; k < na; k++) {
+                int e = pos[k];
+                const float *xk = x + k * D, *x0 = x0c + e * D;
+                double l2 = 0.0;
+                for (size_t j = 0; j < D; j++) l2 += ((double)xk[j] - (double)x0[j]) * ((double)xk[j] - (double)x0[j]);
+                bool ok = (double)f[k] < -kappa;
+                if (ok) succ[e] = 1;
+                if (ok && l2 < best[e]) {
+                    best[e] = l2;
+                    float *xa = xadv + (size_t)idx[e] * D;
+                    for (size_t j = 0; j < D; j++) xa[j] = fabsf(xk[j] - x0[j]) <= 1e-6f ? x0[j] : xk[j];
+                    fooled[idx[e]] = 1;
+                }
+                double obj = l2 + c[e] * fmax((double)f[k], -kappa);
+                if (it % every == 0) {
+                    if (obj > 0.9999 * prev[e]) {
+                        live[e] = 0;    /* early abort: no progress in the last steps / 10 steps */
+                        continue;
+                    }
+                    prev[e] = obj;
+                }
+                double cf = (double)f[k] > -kappa ? c[e] : 0.0;
+                float *we = w + e * D, *me = m + e * D, *ve = v + e * D;
+                const float *gk = g + k * D;
+                for (size_t j = 0; j < D; j++) {
+                    double tw = 2.0 * (double)xk[j] - 1.0;      /* tanh(w) */
+                    double gw = (2.0 * ((double)xk[j] - (double)x0[j]) + cf * (double)gk[j]) * 0.5 * (1.0 - tw * tw);
+                    me[j] = (float)(0.9 * (double)me[j] + 0.1 * gw);
+                    ve[j] = (float)(0.999 * (double)ve[j] + 0.001 * gw * gw);
+                    we[j] -= (float)(lr * ((double)me[j] / b1) / (sqrt((double)ve[j] / b2) + 1e-8));
+                }
+            }
+        }
+        for (int e = 0; e < n; e++) nn_cw_search(succ[e], &c[e], &lo[e], &hi[e]);
+    }
+    t->calls = call0 + (uint64_t)rounds * (uint64_t)steps;
+    free(c);
+    free(lo);
+    free(hi);
+    free(best);
+    free(prev);
+    free(w);
+    free(m);
+    free(v);
+    free(x);
+    free(g);
+    free(f);
+    free(ya);
+    free(act);
+    free(pos);
+    free(succ);
+    free(live);
+}
+
 void nn_attack_run(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x0, const int32_t *y,
                    const int32_t *target, int B, const uint8_t *active, float *xadv, uint8_t *fooled) {
     RT_ASSERT(cfg->eps >= 0.0f && (!cfg->targeted || target));
@@ -421,6 +600,9 @@ void nn_attack_run(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x
     float *x = rt_xfloats((size_t)B * D + 1), *x0c = rt_xfloats((size_t)B * D + 1),
           *g = rt_xfloats((size_t)B * D + 1), *p = rt_xfloats((size_t)B * C + 1);
     int32_t *yc = rt_xcalloc((size_t)B + 1, sizeof *yc);
+    const int *rows = t->rows;
+    RT_ASSERT(!rows && "nn_attack_run takes the caller's batch: rows is its own");
+    t->rows = idx;                      /* row k of every batch below is example idx[k] */
     if (cfg->kind == NN_ATK_FGSM) {
         for (int k = 0; k < n; k++) {
             memcpy(x0c + k * D, x0 + idx[k] * D, D * sizeof *x);
@@ -446,15 +628,21 @@ void nn_attack_run(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x
             yc[k] = lab[idx[k]];
         }
         if (n > 0) apgd(t, cfg, L, x0c, yc, idx, n, xadv, fooled);
+    } else if (cfg->kind == NN_ATK_CW) {
+        for (int k = 0; k < n; k++) {
+            memcpy(x0c + k * D, x0 + idx[k] * D, D * sizeof *x);
+            yc[k] = lab[idx[k]];
+        }
+        if (n > 0) cw_l2(t, cfg, x0c, yc, idx, n, xadv, fooled);
     } else {
         int steps = cfg->steps > 0 ? cfg->steps : 1;
         float alpha = cfg->step > 0.0f ? cfg->step : 2.5f * cfg->eps / (float)steps;
         rt_rng r;
         for (int rs = 0; rs < (cfg->restarts > 0 ? cfg->restarts : 1) && n > 0; rs++) {
-            rt_rng_derive(&r, &t->stream, 0xA77AC4ull, (uint64_t)rs);
             for (int k = 0; k < n; k++) {
                 memcpy(x0c + k * D, x0 + idx[k] * D, D * sizeof *x);
                 yc[k] = lab[idx[k]];
+                rt_rng_derive(&r, &t->stream, 0xA77AC4ull + ((uint64_t)rs << 32), (uint64_t)example_id(t, k));
                 if (cfg->random_start) random_start(&r, x + k * D, x0c + k * D, dim, cfg->norm, cfg->eps);
                 else memcpy(x + k * D, x0c + k * D, D * sizeof *x);
             }
@@ -489,6 +677,7 @@ void nn_attack_run(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x
             /* Unfooled examples restart from the clean ones (their last iterate stays in xadv). */
         }
     }
+    t->rows = rows;
     free(idx);
     free(x);
     free(x0c);

@@ -11,8 +11,11 @@
 ** predictive p(y|x) is the mean softmax over `samples` samples (VIB's 12), and a gradient is the
 ** mean over `eot` draws of that predictive's loss gradient (expectation over transformation, EOT).
 ** Draw d of call k has its noise from a generator derived from (stream, k, d), each example from its
-** own generator as in evaluation: the same call gives the same noise, so a gradient is a function
-** of the input that finite differences can check.
+** own generator as in evaluation, keyed by the example's index in its data set (example0 plus its
+** position in the caller's batch, whichever examples have left the batch): the same call gives the
+** same noise, so a gradient is a function of the input that finite differences can check, and an
+** example's attack does not depend on the batch it was attacked in. Random starts are drawn per
+** example the same way.
 **
 **     nn_attack_target t = nn_attack_target_make(&m, &ctx, dim, 10, a, b);   // a, b: NULL = unit
 **     rt_rng_stream(&t.stream, seed, point, RT_STREAM_ATTACK);  t.samples = 12;  t.eot = 1;
@@ -36,6 +39,9 @@ typedef struct nn_attack_target {
                                 ** training estimator (tests; batch norms would use batch statistics) */
     rt_rng stream;              /* the attacker's noise */
     uint64_t calls;             /* forwards made so far: call k draws from (stream, k, draw) */
+    int64_t example0;           /* index in its data set of the caller's batch's first example */
+    const int *rows;            /* (set by nn_attack_run) the caller's-batch position of each row of
+                                ** the batch being attacked; NULL: row e is position e */
 } nn_attack_target;
 
 nn_attack_target nn_attack_target_make(nn_model *m, rt_ctx *ctx, int dim, int nclass, const float *a,
@@ -47,6 +53,9 @@ typedef enum nn_attack_loss {
     NN_LOSS_CE_TARGETED,        /* u_t: the log-probability of the target */
     NN_LOSS_DLR,                /* -(u_y - max_{k != y} u_k) / (u_pi1 - u_pi3 + 1e-12) (Croce & Hein;
                                 ** pi sorts u down; u is the logits up to a shift when S = 1) */
+    NN_LOSS_MARGIN,             /* u_y - max_{k != y} u_k: Carlini & Wagner's f, which their attack
+                                ** decreases (below 0: misclassified) */
+    NN_LOSS_MARGIN_TARGETED,    /* max_{k != t} u_k - u_t (below 0: classified as the target t) */
 } nn_attack_loss;
 
 /* The loss per example of S sample rows of logits z (S*B rows of C, sample-major: row s*B + i) and
@@ -74,10 +83,10 @@ void nn_attack_predict(nn_attack_target *t, const float *x, int B, float *probs)
 void nn_attack_checks(nn_attack_target *t, const float *x, const int32_t *y, int B, bool *randomized,
                       int *zero_grad);
 
-typedef enum nn_attack_kind { NN_ATK_FGSM = 0, NN_ATK_PGD, NN_ATK_APGD, NN_ATK_KIND_COUNT } nn_attack_kind;
+typedef enum nn_attack_kind { NN_ATK_FGSM = 0, NN_ATK_PGD, NN_ATK_APGD, NN_ATK_CW, NN_ATK_KIND_COUNT } nn_attack_kind;
 typedef enum nn_attack_norm { NN_NORM_LINF = 0, NN_NORM_L2 } nn_attack_norm;
 
-const char *nn_attack_kind_name(nn_attack_kind k);     /* "fgsm", "pgd", "apgd" */
+const char *nn_attack_kind_name(nn_attack_kind k);     /* "fgsm", "pgd", "apgd", "cw_l2" */
 const char *nn_attack_norm_name(nn_attack_norm n);     /* "linf", "l2" */
 
 typedef struct nn_attack_cfg {
@@ -89,9 +98,13 @@ typedef struct nn_attack_cfg {
     int steps, restarts;        /* pgd, apgd */
     float step;                 /* pgd: step size; 0 = 2.5 eps / steps (Madry et al.) */
     bool random_start;          /* pgd, apgd: uniform in the L-inf ball, or uniform in the L2 ball */
+    int search;                 /* cw: binary-search steps over c (9) */
+    float c0, kappa, lr;        /* cw: the first c (1e-3), the confidence margin (0), Adam's step (0.01) */
 } nn_attack_cfg;
 
-nn_attack_cfg nn_attack_cfg_default(nn_attack_kind k);   /* linf, CE, 40 steps, 1 restart, random start */
+/* linf, CE, 40 steps (APGD 100, C&W 1000), 1 restart, random start; C&W: 9 searches from c = 1e-3,
+** kappa 0, lr 0.01 (Carlini & Wagner's defaults but for the step count, 10,000 in their code). */
+nn_attack_cfg nn_attack_cfg_default(nn_attack_kind k);
 
 /* Attacks the examples x0 (B, dim, pixels) with labels y (targets: target, when cfg->targeted) that
 ** active[i] marks (NULL: all): xadv (B, dim) receives each one's adversarial example (x0 itself for
@@ -101,6 +114,21 @@ nn_attack_cfg nn_attack_cfg_default(nn_attack_kind k);   /* linf, CE, 40 steps, 
 ** last restart. Every iterate stays within eps of x0 in the norm and inside [0, 1]. */
 void nn_attack_run(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x0, const int32_t *y,
                    const int32_t *target, int B, const uint8_t *active, float *xadv, uint8_t *fooled);
+
+/* Carlini-Wagner L2 (Carlini & Wagner 2017, section V; kind NN_ATK_CW, norm l2, eps unused): x =
+** (tanh(w) + 1) / 2 keeps each example in the box; Adam (lr, 0.9, 0.999) minimizes
+** |x - x0|_2^2 + c max(f(x), -kappa) over w from w0 = atanh(0.999999 (2 x0 - 1)), f the margin
+** (NN_LOSS_MARGIN, or _TARGETED toward target[i]) of the target's predictive; each of `search`
+** rounds runs `steps` steps, an example leaving its round early when its objective did not fall
+** below 0.9999 of its value steps/10 steps before. An iterate succeeds when f < -kappa; the
+** successful iterate of smallest L2 over all rounds is returned (pixels within 1e-6 of x0, the
+** tanh round trip's error, are x0's), or x0 itself when none succeeded. c starts at c0 and moves
+** per example by nn_cw_search. fooled[i]: some iterate succeeded. */
+
+/* The binary search over c after a round: a success sets hi = min(hi, c), a failure lo = max(lo, c);
+** then c = (lo + hi) / 2 once an upper bound exists (hi < 1e10), else c = 10 c. Start: lo = 0,
+** hi = 1e10. */
+void nn_cw_search(bool success, double *c, double *lo, double *hi);
 
 /* APGD (Croce & Hein 2020, section 3): the step size starts at 2 eps and is halved at checkpoint
 ** w_j, the next iterate being the best point so far, when the loss rose in fewer than rho = 0.75 of

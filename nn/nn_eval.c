@@ -56,7 +56,7 @@ nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, const nn_
     ** whatever happened in training, so epochs compare and a resumed run evaluates identically. */
     rt_rng noise;
     rt_rng_stream(&noise, e->seed ^ ((uint64_t)e->pass * 0x9E3779B97F4A7C15ull), e->point, RT_STREAM_EVAL);
-    nn_fwd f = { c, false, &noise, e->samples, 0, 0 };
+    nn_fwd f = { c, false, &noise, e->samples, 0, 0, NULL };
     double terms[NN_MAX_TERMS] = { 0 };
     int64_t wrong = 0;
     for (int start = 0; start < n; start += batch) {

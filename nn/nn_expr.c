@@ -642,7 +642,7 @@ rt_status nn_expr_gradcheck(const nn_xgraph *g, nn_model *m, const float *x, con
     rt_tensor *xt = rt_tensor_new_raw(&c, 2, (int[]){ B, m->in });
     memcpy(xt->data, x, (size_t)B * (size_t)m->in * sizeof *x);
     c.grad_enabled = false;
-    nn_fwd f = { &c, false, &noise, 0, B, 0 };
+    nn_fwd f = { &c, false, &noise, 0, B, 0, NULL };
     rt_tensor *logits = nn_model_forward(m, &f, xt);
     nn_xin in = { logits, xt, y, B, 0.0, NULL };
     rt_tensor **leaf = rt_arena_alloc(&c.step, (size_t)g->n * sizeof *leaf);

@@ -259,7 +259,7 @@ static void read_layers(const nn_measure *mm, nn_model *m, const nn_dataset *d, 
     }
     bool rec = c->grad_enabled;
     c->grad_enabled = false;
-    nn_fwd f = { c, false, NULL, 0, 0, 0 };
+    nn_fwd f = { c, false, NULL, 0, 0, 0, NULL };
     for (int i0 = 0; i0 < n; i0 += batch) {
         int b = n - i0 < batch ? n - i0 : batch;
         rt_ctx_reset(c);
@@ -1036,7 +1036,7 @@ rt_status nn_latent_write(nn_model *m, int li, const nn_dataset *d, int batch, r
     if (st) return st;
     bool rec = c->grad_enabled;
     c->grad_enabled = false;
-    nn_fwd f = { c, false, NULL, 0, 0, 0 };
+    nn_fwd f = { c, false, NULL, 0, 0, 0, NULL };
     double lo[2] = { INFINITY, INFINITY }, hi[2] = { -INFINITY, -INFINITY };
     for (int i0 = 0; i0 < d->n && !st; i0 += batch) {
         int b = d->n - i0 < batch ? d->n - i0 : batch;

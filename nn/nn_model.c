@@ -572,8 +572,8 @@ static rt_tensor *dropout(const nn_fwd *f, rt_tensor *x, float p) {
 ** Q apart) with N(0, std^2) noise, or U(0, 1) when !normal, for layer `layer`. In training, and
 ** when f->examples is 0, the values come in order from f->noise. In evaluation each example's
 ** come from a generator of its own, derived from f->noise (not advanced), the layer and the
-** example's index f->example0 + e: an example gets the same noise whatever the evaluation batch
-** size and whatever the other layers draw. */
+** example's index f->example0 + e (or f->example_ids[e]): an example gets the same noise whatever
+** the evaluation batch size and whatever the other layers draw. */
 static void draw(const nn_fwd *f, int layer, float *x, int64_t n, int K, bool normal, float std) {
     if (f->train || f->examples == 0) {
         if (normal) rt_rng_fill_normal(f->noise, x, (size_t)n, 0.0f, std);
@@ -586,7 +586,8 @@ static void draw(const nn_fwd *f, int layer, float *x, int64_t n, int K, bool no
     float *buf = rt_arena_alloc_raw(&f->ctx->step, (size_t)(Q * K) * sizeof *buf);
     for (int e = 0; e < E; e++) {
         rt_rng r;
-        rt_rng_derive(&r, f->noise, (uint64_t)layer, (uint64_t)(f->example0 + e));
+        int64_t id = f->example_ids ? f->example_ids[e] : f->example0 + e;
+        rt_rng_derive(&r, f->noise, (uint64_t)layer, (uint64_t)id);
         if (normal) rt_rng_fill_normal(&r, buf, (size_t)(Q * K), 0.0f, std);
         else rt_rng_fill_uniform(&r, buf, (size_t)(Q * K), 0.0f, 1.0f);
         for (int64_t q = 0; q < Q; q++)

@@ -182,6 +182,9 @@ typedef struct nn_fwd {
                                 ** its own generator (derived from `noise`, which is not advanced);
                                 ** 0 = noise drawn in order from `noise`, as in training */
     int64_t example0;           /* evaluation: index of the batch's first example in its data set */
+    const int64_t *example_ids; /* evaluation: when not NULL, the index of each of the batch's
+                                ** examples (an attack's batch, whose fooled examples have left it);
+                                ** example0 is then not read */
 } nn_fwd;
 
 /* Samples a layer draws per incoming row in this mode: 1 for deterministic layers. */

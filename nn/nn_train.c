@@ -353,7 +353,7 @@ double nn_train_step_aug(const nn_step *s, const nn_dataset *d, const int32_t *i
     nn_data_gather_aug(d, idx, aug, b, x->data, y);
     /* No zeroing here: the gradient buffer is zero between steps (rt_params_finalize zero-fills
     ** it and the optimizer below clears each chunk as it consumes it). */
-    nn_fwd f = { c, true, s->noise, 0, 0, 0 };
+    nn_fwd f = { c, true, s->noise, 0, 0, 0, NULL };
     /* Only the objective reads layer outputs after the forward, each term its own layer's. */
     rt_tensor *out = nn_model_forward_step(s->m, &f, x, s->o->keep, s->o->nkeep);
     nn_obj_in in = { out, x, y, b, &f, epoch };
@@ -714,7 +714,7 @@ nn_mem_need nn_train_memory(const nn_model *m, const nn_train_cfg *cfg) {
     r.layer = -1;
     double copies = 2.0 + (cfg->optim.kind == RT_OPTIM_SGD ? 1.0 : 2.0) + (cfg->ema > 0.0f ? 1.0 : 0.0);
     r.params = (double)m->params.total * sizeof(float) * copies + (double)m->nstate * sizeof(float) * 2.0;
-    nn_fwd train = { NULL, true, NULL, 0, 0, 0 }, eval = { NULL, false, NULL, cfg->eval_samples, 0, 0 };
+    nn_fwd train = { NULL, true, NULL, 0, 0, 0, NULL }, eval = { NULL, false, NULL, cfg->eval_samples, 0, 0, NULL };
     int heavy_step = -1, heavy_eval = -1;
     r.step = activation_bytes(m, &train, cfg->batch, 2.0, &heavy_step);
     r.eval = activation_bytes(m, &eval, cfg->eval_batch, 1.0, &heavy_eval);

@@ -112,7 +112,7 @@ static rt_tensor *b_cnn(rt_ctx *c, rt_tensor **x, const gc_case *k) {
     static const int32_t y[4] = { 0, 2, 1, 2 };
     gc_model.layers[gc_w1].w = x[1];
     gc_model.layers[gc_w2].w = x[2];
-    nn_fwd f = { c, true, NULL, 0, 0, 0 };      /* training mode: batch statistics */
+    nn_fwd f = { c, true, NULL, 0, 0, 0, NULL };      /* training mode: batch statistics */
     rt_tensor *out = nn_model_forward(&gc_model, &f, x[0]);
     nn_obj_in in = { out, x[0], y, 4, &f, 0.0 };
     return nn_obj_forward(&gc_obj, &gc_model, c, &in).loss;
@@ -202,7 +202,7 @@ Test(cnn, batchnorm_keeps_running_statistics_as_state) {
     rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ 2, 6 });      /* 2 examples of (2, 1, 3) */
     const float v[12] = { 1, 2, 3, 10, 20, 30, 5, 6, 7, 40, 50, 60 };
     memcpy(x->data, v, sizeof v);
-    nn_fwd f = { &c, true, NULL, 0, 0, 0 };
+    nn_fwd f = { &c, true, NULL, 0, 0, 0, NULL };
     nn_model_forward(&m, &f, x);
     /* channel 0: 1,2,3,5,6,7: mean 4, unbiased variance 28/5; channel 1: mean 35, variance 1750/5 */
     cr_expect_float_eq(m.layers[0].run_mean[0], 0.4f, 1e-6f);
@@ -267,7 +267,7 @@ Test(cnn, optimizer_leaves_running_statistics_to_batch_norm) {
     rt_ctx_reset(&c);
     rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ 8, 8 });
     memcpy(x->data, xs, sizeof xs);
-    nn_fwd f = { &c, true, &noise, 0, 0, 0 };
+    nn_fwd f = { &c, true, &noise, 0, 0, 0, NULL };
     nn_model_forward(&b, &f, x);
     cr_expect(memcmp(a.state, b.state, a.nstate * sizeof(float)) == 0, "the step changed the statistics otherwise");
     cr_expect(memcmp(a.params.data, b.params.data, a.params.total * sizeof(float)) != 0, "the step trained nothing");
@@ -292,7 +292,7 @@ Test(cnn, option_a_shortcut_subsamples_and_zero_pads_channels) {
     rt_ctx_init(&c, 1 << 20);
     rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ 1, 32 });
     for (int i = 0; i < 32; i++) x->data[i] = (float)(i + 1);
-    nn_fwd f = { &c, false, NULL, 0, 0, 0 };
+    nn_fwd f = { &c, false, NULL, 0, 0, 0, NULL };
     rt_tensor *y = nn_model_forward(&m, &f, x);
     cr_assert_eq(y->n, 6 * 2 * 2);
     for (int o = 0; o < 6; o++)
@@ -320,7 +320,7 @@ Test(cnn, per_channel_dropout_drops_whole_channels) {
     for (int64_t i = 0; i < x->n; i++) x->data[i] = 1.0f;
     rt_rng noise;
     rt_rng_seed(&noise, 8);
-    nn_fwd f = { &c, true, &noise, 0, 0, 0 };
+    nn_fwd f = { &c, true, &noise, 0, 0, 0, NULL };
     rt_tensor *y = nn_model_forward(&m, &f, x);
     int dropped = 0;
     for (int ch = 0; ch < 64; ch++) {

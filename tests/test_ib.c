@@ -29,7 +29,7 @@ static rt_tensor *b_loss(rt_ctx *c, rt_tensor **x, const gc_case *k) {
     rt_rng_seed(&noise, 99);            /* the same draws at every evaluation of the loss */
     gm.layers[0].w = x[1];
     if (g_pterm >= 0) go.param[g_pterm][g_pidx] = x[2];
-    nn_fwd f = { c, true, &noise, 0, 0, 0 };
+    nn_fwd f = { c, true, &noise, 0, 0, 0, NULL };
     rt_tensor *out = nn_model_forward(&gm, &f, x[0]);
     nn_obj_in in = { out, x[0], g_labels, x[0]->shape[0], &f, 0.5 };
     return nn_obj_forward(&go, &gm, c, &in).loss;
@@ -167,7 +167,7 @@ Test(imb, vcr_terms_equal_a_hand_computation_and_gamma0_alone_is_the_snn_likelih
     enum { B = 4 };
     rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ B, 5 });
     rt_rng_fill_uniform(&r, x->data, (size_t)x->n, 0.0f, 1.0f);
-    nn_fwd f = { &c, true, &r, 0, 0, 0 };
+    nn_fwd f = { &c, true, &r, 0, 0, 0, NULL };
     rt_tensor *out = nn_model_forward(&m, &f, x);
     cr_assert_eq(out->shape[0], 6 * B, "rows: 3 x 2 leaves per input");
     cr_assert_eq(m.layers[1].y->shape[0], 6 * B);
@@ -228,14 +228,14 @@ Test(bern, evaluation_is_mean_field_or_hard_particles) {
     c.grad_enabled = false;
     rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ 2, 3 });
     rt_rng_fill_uniform(&r, x->data, (size_t)x->n, -1.0f, 1.0f);
-    nn_fwd mf = { &c, false, &r, 0, 0, 0 };
+    nn_fwd mf = { &c, false, &r, 0, 0, 0, NULL };
     nn_model_forward(&m, &mf, x);
     const nn_layer *h = &m.layers[0];
     for (int i = 0; i < 8; i++) {
         float p = 1.0f / (1.0f + expf(-h->logits->data[i]));
         cr_expect(fabsf(h->y->data[i] - p) < 1e-6f, "mean-field unit %d: %g, sigmoid %g", i, (double)h->y->data[i], (double)p);
     }
-    nn_fwd st = { &c, false, &r, 7, 0, 0 };
+    nn_fwd st = { &c, false, &r, 7, 0, 0, NULL };
     rt_tensor *out = nn_model_forward(&m, &st, x);
     cr_expect_eq(out->shape[0], 14, "7 evaluation particles per input");
     for (int64_t i = 0; i < h->y->n; i++) cr_expect(h->y->data[i] == 0.0f || h->y->data[i] == 1.0f);
@@ -269,7 +269,7 @@ static void kl_closed_vs_mc(bool full_cov) {
     rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ 1, 2 });
     x->data[0] = 0.7f;
     x->data[1] = -1.3f;
-    nn_fwd f = { &c, true, &r, 0, 0, 0 };
+    nn_fwd f = { &c, true, &r, 0, 0, 0, NULL };
     rt_tensor *out = nn_model_forward(&m, &f, x);
     int32_t y = 0;
     nn_obj_in in = { out, x, &y, 1, &f, 0.0 };

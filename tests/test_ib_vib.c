@@ -83,7 +83,7 @@ static void vib_point(double beta, const nn_dataset *tr, const nn_dataset *te, d
     rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ 4, 4 });
     memset(x->data, 0, 16 * sizeof(float));
     for (int i = 0; i < 4; i++) x->data[i * 4 + i] = 1.0f;
-    nn_fwd f = { &c, false, NULL, 0, 0, 0 };
+    nn_fwd f = { &c, false, NULL, 0, 0, 0, NULL };
     nn_model_forward(&m, &f, x);
     double mu[4], sd[4];
     for (int i = 0; i < 4; i++) mu[i] = (double)m.layers[2].mu->data[i], sd[i] = (double)m.layers[2].sigma->data[i];

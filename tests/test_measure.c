@@ -59,7 +59,7 @@ static float *activations(nn_model *m, const nn_dataset *d, int li, rt_ctx *c) {
     c->grad_enabled = false;
     rt_tensor *x = rt_tensor_new(c, 2, (int[]){ d->n, d->dim });
     memcpy(x->data, d->x, (size_t)d->n * d->dim * sizeof(float));
-    nn_fwd f = { c, false, NULL, 0, 0, 0 };
+    nn_fwd f = { c, false, NULL, 0, 0, 0, NULL };
     nn_model_forward(m, &f, x);
     const rt_tensor *y = m->layers[li].y;
     float *out = malloc((size_t)y->n * sizeof *out);
@@ -273,7 +273,7 @@ Test(measure, gauss_layer_rate_and_kde) {
         c.grad_enabled = false;
         rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ te.n, 4 });
         memcpy(x->data, te.x, (size_t)te.n * 4 * sizeof(float));
-        nn_fwd f = { &c, false, NULL, 0, 0, 0 };
+        nn_fwd f = { &c, false, NULL, 0, 0, 0, NULL };
         nn_model_forward(&m, &f, x);
         nn_mi_kde kde;
         if (full) cr_assert_eq(nn_mi_kde_gauss_full(m.layers[2].mu->data, m.layers[2].sigma->data, te.n, 3, te.y, NULL, &kde, &err), RT_OK, "%s", err.msg);

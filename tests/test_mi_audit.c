@@ -148,7 +148,7 @@ Test(mi_audit, files_hold_the_columns_and_the_settings_equal_direct_calls) {
     rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ te.n, 3 });
     memcpy(x->data, te.x, (size_t)te.n * 3 * sizeof(float));
     c.grad_enabled = false;
-    nn_fwd f = { &c, false, NULL, 0, 0, 0 };
+    nn_fwd f = { &c, false, NULL, 0, 0, 0, NULL };
     nn_model_forward(&m, &f, x);
     const float *a = m.layers[1].y->data;
     rt_err err = { 0 };

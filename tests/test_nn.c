@@ -85,7 +85,7 @@ static rt_tensor *b_model_ce(rt_ctx *c, rt_tensor **x, const gc_case *k) {
     static const int32_t y[4] = { 0, 2, 1, 2 };
     /* The first layer's weight is the checked input: point the model at it. */
     gc_model.layers[0].w = x[1];
-    nn_fwd f = { c, false, NULL, 0, 0, 0 };
+    nn_fwd f = { c, false, NULL, 0, 0, 0, NULL };
     rt_tensor *out = nn_model_forward(&gc_model, &f, x[0]);
     nn_obj_in in = { out, x[0], y, 4, &f, 0.0 };
     return nn_obj_forward(&gc_obj, &gc_model, c, &in).loss;
@@ -188,7 +188,7 @@ static double explicit_step(nn_model *m, const nn_obj *o, rt_ctx *c, rt_optim *o
     int32_t *y = rt_arena_alloc_raw(&c->step, (size_t)b * sizeof *y);
     nn_data_gather(d, idx, b, x->data, y);
     rt_params_zero_grad(P);
-    nn_fwd f = { c, true, noise, 0, 0, 0 };
+    nn_fwd f = { c, true, noise, 0, 0, 0, NULL };
     nn_obj_in in = { nn_model_forward(m, &f, x), x, y, b, &f, 0.0 };
     nn_obj_out r = nn_obj_forward(o, m, c, &in);
     rt_backward(c, r.loss);
@@ -272,7 +272,7 @@ Test(nn, forward_step_writes_relu_over_linear_outputs_but_kept_ones) {
         rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ 7, 4 });
         x->flags |= RT_INPUT;
         for (int i = 0; i < 28; i++) x->data[i] = (float)((i * 5) % 9) / 4.0f - 1.0f;
-        nn_fwd f = { &c, true, NULL, 0, 0, 0 };
+        nn_fwd f = { &c, true, NULL, 0, 0, 0, NULL };
         const int keep[2] = { -1, 2 };
         rt_tensor *out = pass == 0 ? nn_model_forward(&m, &f, x) : nn_model_forward_step(&m, &f, x, keep, pass == 2 ? 2 : 1);
         static float want_out[21], want_fc2[35];
@@ -435,7 +435,7 @@ Test(gauss, samples_have_the_layer_mean_and_scale) {
     rt_ctx_init(&c, 1 << 20);
     rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ 2, 3 });
     for (int i = 0; i < 6; i++) x->data[i] = 0.3f * (float)i - 0.5f;
-    nn_fwd f = { &c, true, &r, 0, 0, 0 };
+    nn_fwd f = { &c, true, &r, 0, 0, 0, NULL };
     cr_expect_eq(nn_model_rows_per_input(&m, &f), 500);
     rt_tensor *z = nn_model_forward(&m, &f, x);
     cr_assert(z->shape[0] == 1000 && z->shape[1] == 4);
@@ -456,7 +456,7 @@ Test(gauss, samples_have_the_layer_mean_and_scale) {
             cr_expect_gt(want_sd, 0.0);
         }
     /* Evaluation with 0 samples returns the mean itself. */
-    nn_fwd e = { &c, false, NULL, 0, 0, 0 };
+    nn_fwd e = { &c, false, NULL, 0, 0, 0, NULL };
     rt_tensor *zm = nn_model_forward(&m, &e, x);
     cr_assert_eq(zm->shape[0], 2);
     for (int i = 0; i < 8; i++) cr_expect_eq(zm->data[i], m.layers[0].mu->data[i]);
@@ -473,7 +473,7 @@ static rt_tensor *b_vib(rt_ctx *c, rt_tensor **x, const gc_case *k) {
     rt_rng noise;
     rt_rng_seed(&noise, 99);       /* the same eps at every evaluation of the loss */
     vm.layers[0].w = x[1];
-    nn_fwd f = { c, true, &noise, 0, 0, 0 };
+    nn_fwd f = { c, true, &noise, 0, 0, 0, NULL };
     rt_tensor *out = nn_model_forward(&vm, &f, x[0]);
     nn_obj_in in = { out, x[0], y, 3, &f, 0.0 };
     return nn_obj_forward(&vo, &vm, c, &in).loss;

@@ -85,7 +85,7 @@ Test(mixture, mean_mode_evaluation_scores_the_rate_against_the_mixture) {
     c.grad_enabled = false;
     rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ N, 2 });
     memcpy(x->data, d.x, (size_t)N * 2 * sizeof(float));
-    nn_fwd f = { &c, false, NULL, 0, 0, 0 };
+    nn_fwd f = { &c, false, NULL, 0, 0, 0, NULL };
     nn_model_forward(&m, &f, x);
     const nn_layer *z = &m.layers[2];
     double ref = 0.0, unit = 0.0;
@@ -232,7 +232,7 @@ Test(noise_layer, evaluation_draws_eval_samples_per_example) {
     rt_rng_fill_uniform(&r, x->data, (size_t)x->n, -1.0f, 1.0f);
     rt_rng noise;
     rt_rng_seed(&noise, 7);
-    nn_fwd f = { &c, false, &noise, 5, 4, 0 };
+    nn_fwd f = { &c, false, &noise, 5, 4, 0, NULL };
     rt_tensor *out = nn_model_forward(&m, &f, x);
     cr_expect_eq(out->shape[0], 20, "5 draws of each of 4 examples: %d rows", out->shape[0]);
     cr_expect_eq(nn_model_rows_per_input(&m, &f), 5);
@@ -244,9 +244,9 @@ Test(noise_layer, evaluation_draws_eval_samples_per_example) {
             cr_expect(a != b, "example %d: draws 0 and %d are equal", i, sidx);
             cr_expect(fabsf(b - z->mu->data[(size_t)i * 3]) < 3.0f, "draw %d of example %d is near f(x)", sidx, i);
         }
-    nn_fwd one = { &c, false, &noise, 1, 4, 0 };
+    nn_fwd one = { &c, false, &noise, 1, 4, 0, NULL };
     cr_expect_eq(nn_model_forward(&m, &one, x)->shape[0], 4, "eval_samples = 1: one draw");
-    nn_fwd train = { &c, true, &noise, 5, 0, 0 };
+    nn_fwd train = { &c, true, &noise, 5, 0, 0, NULL };
     cr_expect_eq(nn_model_forward(&m, &train, x)->shape[0], 4, "training: one draw");
     rt_ctx_free(&c);
     nn_model_free(&m);
@@ -420,7 +420,7 @@ Test(l2_bound, per_class_is_pi_e_times_the_class_centred_traces) {
     c.grad_enabled = false;
     rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ N, K });
     rt_rng_fill_uniform(&r, x->data, (size_t)x->n, -2.0f, 2.0f);
-    nn_fwd f = { &c, false, &r, 0, N, 0 };
+    nn_fwd f = { &c, false, &r, 0, N, 0, NULL };
     rt_tensor *out = nn_model_forward(&m, &f, x);
     nn_obj_in in = { out, x, l2_labels, N, &f, 0.0 };
     double got = (double)nn_obj_forward(&o, &m, &c, &in).term[0]->data[0];
@@ -462,7 +462,7 @@ static nn_obj g_l2o;
 
 static rt_tensor *l2_loss(rt_ctx *c, rt_tensor **x, const gc_case *k) {
     (void)k;
-    nn_fwd f = { c, true, NULL, 0, 0, 0 };
+    nn_fwd f = { c, true, NULL, 0, 0, 0, NULL };
     rt_rng noise;
     rt_rng_seed(&noise, 99);            /* the same draws at every evaluation */
     f.noise = &noise;
@@ -561,7 +561,7 @@ Test(eval_avg, logits_is_the_geometric_mixture_and_probs_the_arithmetic_one) {
     c.grad_enabled = false;
     rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ N, 2 });
     memcpy(x->data, d.x, sizeof(float) * N * 2);
-    nn_fwd f = { &c, false, &noise, S, N, 0 };
+    nn_fwd f = { &c, false, &noise, S, N, 0, NULL };
     rt_tensor *out = nn_model_forward(&m, &f, x);
     int wrong_arith = 0, wrong_geo = 0, disagree = 0;
     for (int i = 0; i < N; i++) {

@@ -380,7 +380,7 @@ static void run(harness *h, const nn_layer_spec *s, int nl, nn_term_spec *t, int
     rt_ctx_init(&h->c, 1 << 20);
     h->x = rt_tensor_new(&h->c, 2, (int[]){ B, IN });
     rt_rng_fill_uniform(&h->r, h->x->data, (size_t)h->x->n, lo, hi);
-    h->f = (nn_fwd){ &h->c, train, &h->r, eval_samples, 0, 0 };
+    h->f = (nn_fwd){ &h->c, train, &h->r, eval_samples, 0, 0, NULL };
     h->out = nn_model_forward(&h->m, &h->f, h->x);
     nn_obj_in in = { h->out, h->x, labels, B, &h->f, 0.0 };
     h->res = nn_obj_forward(&h->o, &h->m, &h->c, &in);
@@ -758,7 +758,7 @@ Test(values, composed_objective_is_its_expression) {
     rt_ctx_init(&h.c, 1 << 20);
     h.x = rt_tensor_new(&h.c, 2, (int[]){ B, IN });
     rt_rng_fill_uniform(&h.r, h.x->data, (size_t)h.x->n, -1, 1);
-    h.f = (nn_fwd){ &h.c, true, &h.r, 0, 0, 0 };
+    h.f = (nn_fwd){ &h.c, true, &h.r, 0, 0, 0, NULL };
     h.out = nn_model_forward(&h.m, &h.f, h.x);
     nn_obj_in in = { h.out, h.x, labels, B, &h.f, 0.0 };
     h.res = nn_obj_forward(&h.o, &h.m, &h.c, &in);
