@@ -15,50 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_gemm.h"
 #include "nn_train.h"
 #include "rt_blas.h"
 #include "rt_pool.h"
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-typedef struct shape { bool ta, tb; int M, N, K; const char *what; } shape;
-
-typedef void (*gemm_fn)(bool, bool, int, int, int, float, const float *, int, const float *, int,
-                        float, float *, int);
-
-static void openblas_1(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
-                       const float *B, int ldb, float beta, float *C, int ldc) {
-    rt_gemm_openblas(1, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-}
-
-static void openblas_all(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
-                         const float *B, int ldb, float beta, float *C, int ldc) {
-    rt_gemm_openblas(rt_blas_threads(), ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-}
-
-/* Best time of one GEMM shape over reps repetitions (the first three warm caches and threads). */
-static double time_gemm(const shape *s, gemm_fn gemm, int reps) {
-    size_t na = (size_t)s->M * s->K, nb = (size_t)s->K * s->N, nc = (size_t)s->M * s->N;
-    float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B), *C = calloc(nc, sizeof *C);
-    if (!A || !B || !C) { fprintf(stderr, "bench_imb: out of memory\n"); exit(1); }
-    for (size_t i = 0; i < na; i++) A[i] = (float)(i % 17) * 0.01f;
-    for (size_t i = 0; i < nb; i++) B[i] = (float)(i % 13) * 0.01f;
-    int lda = s->ta ? s->M : s->K, ldb = s->tb ? s->K : s->N;
-    double best = 1e30;
-    for (int r = 0; r < reps; r++) {
-        double t0 = rt_now_s();
-        gemm(s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, 1.0f, C, s->N);
-        double t = rt_now_s() - t0;
-        if (r >= 3 && t < best) best = t;
-    }
-    free(A);
-    free(B);
-    free(C);
-    return best;
-}
 
 /* The GEMM floor of the step at P x P particles, batch B; prints each shape. */
 static double gemm_floor(int B, int P, double *gflop) {
@@ -77,8 +37,8 @@ static double gemm_floor(int B, int P, double *gflop) {
     printf("%-22s %6s %6s %6s %14s %14s %12s %10s\n", "gemm", "M", "N", "K", "openblas 1 thr",
            "openblas all", "rt_gemm", "GFLOP/s");
     for (int i = 0; i < ns; i++) {
-        double t1 = time_gemm(&sh[i], openblas_1, reps), tn = time_gemm(&sh[i], openblas_all, reps);
-        double tr = time_gemm(&sh[i], rt_gemm, reps);
+        double t1 = time_gemm(&sh[i], openblas_1, reps, rt_now_s), tn = time_gemm(&sh[i], openblas_all, reps, rt_now_s);
+        double tr = time_gemm(&sh[i], rt_gemm, reps, rt_now_s);
         double tb = t1 < tn ? t1 : tn, f = 2.0 * sh[i].M * sh[i].N * sh[i].K;
         if (tr < tb) tb = tr;
         floor += tb;
