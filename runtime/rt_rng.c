@@ -229,8 +229,8 @@ static void normal_block(const uint64_t *restrict a, const uint64_t *restrict b,
         double cs = 1.0 - 0.5 * rr + rr * rr * (C1 + rr * (C2 + rr * (C3 + rr * (C4 + rr * (C5 + rr * C6)))));
         bool odd = (q == 1.0) | (q == 3.0);         /* | and &, not || and &&: no branches */
         double c = odd ? sn : cs, sv = odd ? cs : sn;
-        c = (q == 1.0) | (q == 2.0) ? -c : c;
-        sv = (q == 2.0) | (q == 3.0) ? -sv : sv;
+        c = ((q == 1.0) | (q == 2.0)) ? -c : c;
+        sv = ((q == 2.0) | (q == 3.0)) ? -sv : sv;
         double z0 = radius * c, z1 = radius * sv;
         f0[j] = (float)z0;
         f1[j] = (float)z1;
