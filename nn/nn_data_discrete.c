@@ -2,7 +2,6 @@
 // exact IB curve nn_ib_exact.h computes, so that a learned model can be put beside it.
 #include "nn_data_impl.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,24 +42,11 @@ static rt_status joint_of(const nn_data_spec *s, double **pxy, int *nx, int *ny,
                           rt_err *err) {
     if (s->joint) {
         snprintf(source, size, "a joint of %d x %d", s->joint_nx, s->joint_ny);
-        if (s->joint_nx < 1 || s->joint_ny < 1)
-            return rt_err_set(err, RT_ERR_ARG, "discrete: the joint is %d x %d; give one row per x", s->joint_nx,
-                              s->joint_ny);
+        rt_status st = nn_ib_joint_check(s->joint, s->joint_nx, s->joint_ny, "discrete", err);
+        if (st) return st;
         size_t n = (size_t)s->joint_nx * (size_t)s->joint_ny;
-        double *p = rt_xmalloc(n * sizeof *p), total = 0.0;
-        for (size_t e = 0; e < n; e++) {
-            p[e] = s->joint[e];
-            if (!(p[e] >= 0.0) || !isfinite(p[e])) {
-                free(p);
-                return rt_err_set(err, RT_ERR_ARG, "discrete: p(x=%zu, y=%zu) = %g; probabilities must be finite "
-                                  "and >= 0", e / (size_t)s->joint_ny + 1, e % (size_t)s->joint_ny + 1, s->joint[e]);
-            }
-            total += p[e];
-        }
-        if (!(total > 0.0)) {
-            free(p);
-            return rt_err_set(err, RT_ERR_ARG, "discrete: every p(x, y) is 0; nothing to learn");
-        }
+        double *p = rt_xmalloc(n * sizeof *p);
+        memcpy(p, s->joint, n * sizeof *p);
         *pxy = p;
         *nx = s->joint_nx;
         *ny = s->joint_ny;

@@ -180,15 +180,21 @@ static nn_ib_point evaluate(const ib_prob *P, const double *q, double beta, bool
     return p;
 }
 
-static rt_status check(const double *pxy, int nx, int ny, const nn_ib_opts *o, rt_err *err) {
+rt_status nn_ib_joint_check(const double *pxy, int nx, int ny, const char *what, rt_err *err) {
     if (nx < 1 || ny < 1)
-        return rt_err_set(err, RT_ERR_ARG, "ib: the joint is %d x %d; need at least one x and one y", nx, ny);
+        return rt_err_set(err, RT_ERR_ARG, "%s: the joint is %d x %d; need at least one x and one y", what, nx, ny);
     for (size_t e = 0; e < (size_t)nx * (size_t)ny; e++)
         if (!(pxy[e] >= 0.0) || !isfinite(pxy[e]))
-            return rt_err_set(err, RT_ERR_ARG, "ib: p(x=%zu, y=%zu) = %g; probabilities must be finite and >= 0",
-                              e / (size_t)ny + 1, e % (size_t)ny + 1, pxy[e]);
+            return rt_err_set(err, RT_ERR_ARG, "%s: p(x=%zu, y=%zu) = %g; probabilities must be finite and >= 0",
+                              what, e / (size_t)ny + 1, e % (size_t)ny + 1, pxy[e]);
     if (!(total_weight(pxy, nx, ny) > 0.0))
-        return rt_err_set(err, RT_ERR_ARG, "ib: every p(x, y) is 0; nothing to compress");
+        return rt_err_set(err, RT_ERR_ARG, "%s: every p(x, y) is 0; nothing to compress", what);
+    return RT_OK;
+}
+
+static rt_status check(const double *pxy, int nx, int ny, const nn_ib_opts *o, rt_err *err) {
+    rt_status st = nn_ib_joint_check(pxy, nx, ny, "ib", err);
+    if (st) return st;
     if (o->clusters < 0 || o->betas < 1 || !(o->beta_min > 0.0) || !(o->beta_max >= o->beta_min) ||
         o->restarts < 0 || o->max_iter < 1 || !(o->tol > 0.0))
         return rt_err_set(err, RT_ERR_ARG, "ib: options: clusters %d (>= 0), betas %d (>= 1), beta %g..%g "
@@ -325,12 +331,9 @@ rt_status nn_ib_joint_read(const char *path, double **pxy, int *nx, int *ny, rt_
     double *p = rt_xmalloc((size_t)rows * (size_t)cols * sizeof *p);
     for (size_t e = 0; e < (size_t)rows * (size_t)cols; e++) p[e] = (double)v[e];
     free(v);
-    nn_ib_opts o = nn_ib_opts_default();
-    rt_err why = { 0 };
-    if (check(p, rows, cols, &o, &why) != RT_OK) {
+    if (nn_ib_joint_check(p, rows, cols, path, err) != RT_OK) {
         free(p);
-        /* check's message starts "ib: "; the file's name takes its place */
-        return rt_err_set(err, RT_ERR_FORMAT, "%s: %s", path, why.msg + (strncmp(why.msg, "ib: ", 4) == 0 ? 4 : 0));
+        return err->status = RT_ERR_FORMAT;     /* a data file's fault */
     }
     *pxy = p;
     *nx = rows;

@@ -65,6 +65,10 @@ rt_status nn_ib_solve(const double *pxy, int nx, int ny, int nt, double beta, co
 void nn_ib_encoder_info(const double *pxy, int nx, int ny, const double *enc, int nt, double *ixt,
                         double *ity, double *ht);
 
+/* RT_OK when pxy (nx, ny) is a joint nn_ib_curve accepts: at least 1 x 1, every entry finite and
+** >= 0, not all 0; else RT_ERR_ARG and a message starting "<what>: " that names the entry. */
+rt_status nn_ib_joint_check(const double *pxy, int nx, int ny, const char *what, rt_err *err);
+
 /* A joint read from a CSV file: one row per x, one column per y, non-negative weights (a first line
 ** that is not all numbers is a header). *pxy (nx, ny) malloc'd, as given (nn_ib_curve normalises).
 ** Errors name the file and line, or the entry: "j.csv: p(x=2, y=1) = -0.1; probabilities must be
