@@ -173,16 +173,46 @@ static void to_model(const nn_attack_target *t, const float *x, float *out, int 
 static int64_t example_id(const nn_attack_target *t, int e) { return t->example0 + (t->rows ? t->rows[e] : e); }
 
 /* An example's bytes must not depend on the other examples in its batch (the attack batch, the
-** examples fooled so far), but a GEMM's rounding of a row depends on how many rows the product has
-** (OpenBLAS blocks and picks kernels by the shape). So the model sees the examples in chunks of
-** CHUNK, the last one padded with copies of its last example: every product has the same shape
-** whatever the batch. Training mode (tests) runs the batch as one: batch statistics would see the
-** copies. */
-#define CHUNK 64
+** examples fooled so far), but a GEMM's rounding of a row depends on the product's row count
+** (OpenBLAS blocks and picks kernels by the shape) and, with some kernels, on the row's position in
+** it (Haswell's sgemm, which OpenBLAS also runs on Zen, on the position modulo 12), though never on
+** the other rows' values. So the model sees an example at a fixed place: row (index mod CHUNK) of a
+** product of CHUNK rows that holds only examples of its home, index / CHUNK (index: in its data set),
+** the other rows copies. An attack batch that is a run of CHUNK examples from a multiple of CHUNK
+** (lb_attack's default batch, 100) is one product without padding. Training mode (tests) runs the
+** batch as one: batch statistics would see the copies. */
+#define CHUNK 100
 
-/* The forward pass of draw d of call k at pixels x (P rows): rows [0, live) are the examples
-** first.. of the batch being attacked, the rest copies of the last. The input tensor into *xin. */
-static rt_tensor *forward(nn_attack_target *t, const float *x, int P, int first, int live, uint64_t call, int draw,
+/* The next product from row q of a batch of B: rows [q, q + n) (returned) of one home, row k at slot
+** example_id(k) mod CHUNK; src[slot] (P of them) is the batch row each slot holds (row q where no row
+** of the run has its home there). Training mode: the whole batch in order (P = B). */
+static int chunk_plan(const nn_attack_target *t, int B, int q, int P, int *src) {
+    if (t->train) {
+        for (int i = 0; i < P; i++) src[i] = q + i;
+        return P;
+    }
+    for (int i = 0; i < P; i++) src[i] = -1;
+    int64_t home = example_id(t, q) / CHUNK;
+    int n = 0;
+    for (; q + n < B; n++) {
+        int64_t id = example_id(t, q + n);
+        int slot = (int)(id % CHUNK);
+        if (id / CHUNK != home || src[slot] >= 0) break;
+        src[slot] = q + n;
+    }
+    for (int i = 0; i < P; i++)
+        if (src[i] < 0) src[i] = q;
+    return n;
+}
+
+/* The slot in its product of row k of the batch. */
+static int chunk_slot(const nn_attack_target *t, int k, int q) {
+    return t->train ? k - q : (int)(example_id(t, k) % CHUNK);
+}
+
+/* The forward pass of draw d of call k at pixels x (P rows), rows src[] of the batch being attacked.
+** The input tensor into *xin. */
+static rt_tensor *forward(nn_attack_target *t, const float *x, int P, const int *src, uint64_t call, int draw,
                           bool grad, rt_tensor **xin, rt_rng *r) {
     rt_ctx *c = t->ctx;
     rt_ctx_reset(c);
@@ -191,20 +221,19 @@ static rt_tensor *forward(nn_attack_target *t, const float *x, int P, int first,
     if (grad) in->flags |= RT_NEEDS_GRAD;
     rt_rng_derive(r, &t->stream, call, (uint64_t)draw);
     int64_t *ids = rt_arena_alloc_raw(&c->step, (size_t)P * sizeof *ids);
-    for (int e = 0; e < P; e++) ids[e] = example_id(t, first + (e < live ? e : live - 1));
+    for (int e = 0; e < P; e++) ids[e] = example_id(t, src[e]);
     nn_fwd f = { c, t->train, r, t->samples, t->train ? 0 : P, 0, ids };
     *xin = in;
     return nn_model_forward(t->m, &f, in);
 }
 
-/* Rows [q, q + n) of x (B, dim) and y into xp (P, dim) and yp (P), the rows past n copies of the last. */
-static void chunk_rows(const nn_attack_target *t, const float *x, const int32_t *y, int q, int n, int P, float *xp,
+/* The rows src[] (P) of x (B, dim) and y into xp (P, dim) and yp (P). */
+static void chunk_rows(const nn_attack_target *t, const float *x, const int32_t *y, const int *src, int P, float *xp,
                        int32_t *yp) {
     size_t D = (size_t)t->dim;
     for (int i = 0; i < P; i++) {
-        int k = q + (i < n ? i : n - 1);
-        memcpy(xp + (size_t)i * D, x + (size_t)k * D, D * sizeof *xp);
-        if (yp) yp[i] = y[k];
+        memcpy(xp + (size_t)i * D, x + (size_t)src[i] * D, D * sizeof *xp);
+        if (yp) yp[i] = y[src[i]];
     }
 }
 
@@ -218,29 +247,36 @@ void nn_attack_grad_draw(nn_attack_target *t, const float *x, const int32_t *y, 
     size_t D = (size_t)t->dim, C = (size_t)t->nclass;
     float *xp = rt_xfloats((size_t)CH * D), *lp = rt_xfloats((size_t)CH), *pp = rt_xfloats((size_t)CH * C);
     int32_t *yp = rt_xcalloc(2 * (size_t)CH, sizeof *yp), *tp = L == NN_LOSS_DLR_TARGETED ? yp + CH : NULL;
+    int *src = rt_xcalloc((size_t)CH, sizeof *src);
     RT_ASSERT(!tp || t->target);
-    for (int q = 0; q < B; q += CH) {
-        int n = B - q < CH ? B - q : CH;
-        chunk_rows(t, x, y, q, n, CH, xp, yp);
-        for (int i = 0; tp && i < CH; i++) tp[i] = t->target[q + (i < n ? i : n - 1)];
+    for (int q = 0, n; q < B; q += n) {
+        n = chunk_plan(t, B, q, CH, src);
+        chunk_rows(t, x, y, src, CH, xp, yp);
+        for (int i = 0; tp && i < CH; i++) tp[i] = t->target[src[i]];
         rt_rng r;
-        rt_tensor *in, *out = forward(t, xp, CH, q, n, call, draw, true, &in, &r);
+        rt_tensor *in, *out = forward(t, xp, CH, src, call, draw, true, &in, &r);
         RT_ASSERT(out->shape[0] % CH == 0 && out->n / out->shape[0] == t->nclass);
         int S = out->shape[0] / CH;
         float *dz = rt_arena_alloc_raw(&c->step, (size_t)out->n * sizeof *dz);
         nn_attack_loss_grad_to(out->data, S, CH, t->nclass, yp, tp, L, lp, dz, pp);
         rt_backward_seeded(c, out, dz);
-        for (size_t i = 0; i < (size_t)n * D; i++) {
-            float d = in->grad ? in->grad[i] : 0.0f;
-            grad[(size_t)q * D + i] = t->a ? t->a[i % D] * d : d;
+        for (int k = q; k < q + n; k++) {
+            int e = chunk_slot(t, k, q);
+            const float *gi = in->grad ? in->grad + (size_t)e * D : NULL;
+            float *go = grad + (size_t)k * D;
+            for (size_t j = 0; j < D; j++) {
+                float d = gi ? gi[j] : 0.0f;
+                go[j] = t->a ? t->a[j] * d : d;
+            }
+            if (loss) loss[k] = lp[e];
+            if (probs) memcpy(probs + (size_t)k * C, pp + (size_t)e * C, C * sizeof *probs);
         }
-        if (loss) memcpy(loss + q, lp, (size_t)n * sizeof *loss);
-        if (probs) memcpy(probs + (size_t)q * C, pp, (size_t)n * C * sizeof *probs);
     }
     free(xp);
     free(lp);
     free(pp);
     free(yp);
+    free(src);
     params_need_grad(t->m, true);
     c->grad_enabled = rec;
 }
@@ -282,18 +318,21 @@ void nn_attack_predict(nn_attack_target *t, const float *x, int B, float *probs)
     size_t D = (size_t)t->dim, C = (size_t)t->nclass;
     float *xp = rt_xfloats((size_t)CH * D), *pp = rt_xfloats((size_t)CH * C);
     int32_t *y0 = rt_xcalloc((size_t)CH, sizeof *y0);
+    int *src = rt_xcalloc((size_t)CH, sizeof *src);
     uint64_t call = t->calls++;
-    for (int q = 0; q < B; q += CH) {
-        int n = B - q < CH ? B - q : CH;
-        chunk_rows(t, x, NULL, q, n, CH, xp, NULL);
+    for (int q = 0, n; q < B; q += n) {
+        n = chunk_plan(t, B, q, CH, src);
+        chunk_rows(t, x, NULL, src, CH, xp, NULL);
         rt_rng r;
-        rt_tensor *in, *out = forward(t, xp, CH, q, n, call, 0, false, &in, &r);
+        rt_tensor *in, *out = forward(t, xp, CH, src, call, 0, false, &in, &r);
         nn_attack_loss_grad(out->data, out->shape[0] / CH, CH, t->nclass, y0, NN_LOSS_CE, NULL, NULL, pp);
-        memcpy(probs + (size_t)q * C, pp, (size_t)n * C * sizeof *probs);
+        for (int k = q; k < q + n; k++)
+            memcpy(probs + (size_t)k * C, pp + (size_t)chunk_slot(t, k, q) * C, C * sizeof *probs);
     }
     free(y0);
     free(xp);
     free(pp);
+    free(src);
     c->grad_enabled = rec;
 }
 
