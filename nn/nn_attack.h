@@ -60,7 +60,8 @@ typedef enum nn_attack_loss {
     NN_LOSS_MARGIN_TARGETED,    /* max_{k != t} u_k - u_t (below 0: classified as the target t) */
     NN_LOSS_DLR_TARGETED,       /* -(u_y - u_t) / (u_pi1 - (u_pi3 + u_pi4) / 2 + 1e-12), y the label and t
                                 ** the target (Croce & Hein's targeted DLR, AutoAttack's APGD-T; with
-                                ** 3 classes pi4 is pi3) */
+                                ** 3 classes pi4 is pi3, and the loss is constant when t is pi3:
+                                ** APGD-T wants 4 classes or more, as AutoAttack) */
 } nn_attack_loss;
 
 /* The loss per example of S sample rows of logits z (S*B rows of C, sample-major: row s*B + i) and

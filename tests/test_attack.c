@@ -669,7 +669,7 @@ Test(attack, input_gradient_of_targeted_dlr_through_gauss) {
 }
 
 /* A linear softmax model of 5 classes, eps 0.3: where untargeted APGD-DLR changes an example's class,
-** targeted APGD-DLR toward the class it reached gets there (the check: predicted == target), and
+** targeted APGD-DLR toward the class it reached gets there (the check: predicted == target),
 ** APGD-T over the 4 other classes breaks every example the untargeted attack broke. */
 Test(attack, apgd_targeted_dlr_reaches_the_target_where_the_untargeted_attack_succeeds) {
     enum { B = 12, D = 8, C = 5 };
@@ -732,6 +732,49 @@ Test(attack, apgd_targeted_dlr_reaches_the_target_where_the_untargeted_attack_su
     }
     rt_ctx_free(&c);
     nn_model_free(&m);
+}
+
+/* APGD-T goes down its list of targets, best-ranked first. Linear models z = W x + b with logits
+** (0, -0.5, -1, -5) at x = (0.5, 0.5), eps 0.1, from x itself (no random start). First model: class 1
+** (ranked second) is out of reach (|w_1 - w_0| small: x_0 would have to move by 0.5), class 2 within
+** it (eps moves z_2 by 2): one target does not break the example, two do, and it is then classified
+** as class 2. Second model: classes 1 (through x_0) and 3 (through x_1) both within reach: one
+** target breaks the example as class 1, the top-ranked one. */
+Test(attack, apgd_t_tries_the_targets_in_the_order_of_the_clean_prediction) {
+    const float W[2][8] = { { 0, 0, 1, 0, 10, 10, 0, 0 }, { 0, 0, 20, 0, 1, 0, 0, 80 } };
+    const float bias[2][4] = { { 0, -1, -11, -5 }, { 0, -10.5f, -1.5f, -45 } };
+    const int want[2][2] = { { 0, 2 }, { 1, 1 } };  /* class after 1 and after 2 targets */
+    for (int v = 0; v < 2; v++) {
+        nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 4, "out") };
+        nn_model m;
+        build(&m, s, 1, 2);
+        memcpy(m.layers[0].w->data, W[v], sizeof W[v]);
+        memcpy(m.layers[0].b->data, bias[v], sizeof bias[v]);
+        rt_ctx c;
+        rt_ctx_init(&c, 1 << 16);
+        nn_attack_target t = nn_attack_target_make(&m, &c, 2, 4, NULL, NULL);
+        float x[2] = { 0.5f, 0.5f }, xadv[2], p[4];
+        int32_t y = 0;
+        nn_attack_cfg cfg = nn_attack_cfg_default(NN_ATK_APGD);
+        cfg.eps = 0.1f;
+        cfg.steps = 20;
+        cfg.loss = NN_LOSS_DLR;
+        cfg.targeted = true;
+        cfg.random_start = false;
+        uint8_t fooled;
+        for (int k = 1; k <= 2; k++) {
+            cfg.targets = k;
+            nn_attack_run(&t, &cfg, x, &y, NULL, 1, NULL, xadv, &fooled);
+            nn_attack_predict(&t, xadv, 1, p);
+            int cls = 0;
+            for (int q = 1; q < 4; q++)
+                if (p[q] > p[cls]) cls = q;
+            cr_expect_eq(fooled, want[v][k - 1] != 0, "model %d, %d targets: fooled %d", v, k, fooled);
+            cr_expect_eq(cls, want[v][k - 1], "model %d, %d targets: classified as %d", v, k, cls);
+        }
+        rt_ctx_free(&c);
+        nn_model_free(&m);
+    }
 }
 
 /* C&W (kappa 0.5) on a randomized model (a Gaussian layer, 4 samples per prediction): each example
