@@ -164,13 +164,14 @@ Test(attack, input_gradient_through_bernoulli_is_straight_through) {
     fill(x, B * D, 0.0f, 1.0f, 5);
     int32_t y[B] = { 2, 0 };
     nn_attack_grad_draw(&t, x, y, B, NN_LOSS_CE, 0, 0, NULL, g, NULL);
-    /* The model saw the batch padded to P rows (copies of the last example: nn_attack.c's CHUNK). */
+    /* The model saw the batch in a product of P rows, example e at row e (its index mod nn_attack.c's
+    ** CHUNK), the other rows copies of the first. */
     const rt_tensor *h = m.layers[0].logits, *out = m.layers[1].y;
     int P = h->shape[0];
     cr_assert(P >= B && out->shape[0] == M * P);
     float *dz = malloc(sizeof(float) * (size_t)(M * P * C));
     int32_t *yp = malloc(sizeof(int32_t) * (size_t)P);
-    for (int i = 0; i < P; i++) yp[i] = y[i < B ? i : B - 1];
+    for (int i = 0; i < P; i++) yp[i] = y[i < B ? i : 0];
     nn_attack_loss_grad(out->data, M, P, C, yp, NN_LOSS_CE, NULL, dz, NULL);
     const float *W = m.layers[0].w->data, *W2 = m.layers[1].w->data;
     for (int i = 0; i < B; i++)
