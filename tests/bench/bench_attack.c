@@ -4,7 +4,7 @@
 // same run. The target: an attack step costs at most what a training step costs.
 //   - attack, S = 1: one draw of z per example (one EOT draw of the adaptive protocol);
 //   - attack, S = 12: the mean softmax of 12 samples of z (the paper's protocol).
-// The three steps are timed in turn, round after round, so that a machine loaded by others slows
+// The steps are timed in turn, round after round, so that a machine loaded by others slows
 // them alike; each figure is the median over the rounds. A fourth step, one sample with 30 examples
 // left of the hundred (the others fooled), shows the cost of the fixed layout late in an attack. At one thread the clock is the process's CPU
 // time, which other processes do not inflate the way they inflate wall time (as bench_vib); wall
@@ -41,7 +41,7 @@ int main(int argc, char **argv) {
     int steps = argc > 1 ? atoi(argv[1]) : 50;
     if (steps < 1) steps = 1;
     const int B = 100, D = 784, C = 10;
-    printf("bench_attack: VIB 784-1024-1024-gauss(256)-10, batch %d, %d rounds of the three steps\n", B, steps);
+    printf("bench_attack: VIB 784-1024-1024-gauss(256)-10, batch %d, %d rounds of the four steps\n", B, steps);
     printf("openblas: kernels %s, threads %d\n", rt_blas_corename(), rt_blas_threads());
     nn_layer_spec spec[6];
     const nn_layer_kind kinds[6] = { NN_LAYER_LINEAR, NN_LAYER_RELU, NN_LAYER_LINEAR, NN_LAYER_RELU, NN_LAYER_GAUSS,
