@@ -150,9 +150,10 @@ rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_s
     rt_rng root;
     rt_rng_stream(&root, seed, point, RT_STREAM_ATTACK);
     int B = b->batch;
-    float *p = rt_xfloats((size_t)B * (size_t)C), *xadv = rt_xfloats(nd + 1), *xdlr = rt_xfloats(nd + 1);
+    float *p = rt_xfloats((size_t)B * (size_t)C), *xadv = rt_xfloats(nd + 1), *xdlr = rt_xfloats(nd + 1),
+          *xt = rt_xfloats(nd + 1);
     uint8_t *clean = rt_xcalloc((size_t)n + 1, 1), *fooled = rt_xcalloc((size_t)n + 1, 1),
-            *ok = rt_xcalloc((size_t)n + 1, 1), *ok2 = rt_xcalloc((size_t)n + 1, 1),
+            *ok = rt_xcalloc((size_t)n + 1, 1), *ok2 = rt_xcalloc((size_t)n + 1, 1), *ok3 = rt_xcalloc((size_t)n + 1, 1),
             *broken = rt_xcalloc((size_t)n + 1, 1);
     /* The clean predictions (judged once, as the paper's protocol) and the checks. */
     int nclean = 0, zero_grad = 0;
@@ -182,7 +183,7 @@ rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_s
             stream++;
             attack_row *r = &rows[nrow];
             memset(r, 0, sizeof *r);
-            r->kind = nn_attack_kind_name(cfg.kind);
+            r->kind = nn_attack_cfg_name(&cfg);
             r->targeted = cfg.targeted;
             r->norm = cfg.norm;
             r->eps = as->eps[e];
@@ -214,12 +215,15 @@ rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_s
                 continue;
             }
             /* The adaptive protocol: EOT gradients of one-sample predictions (one draw for a model that
-            ** is not randomized), APGD-CE, then APGD-DLR on the examples still robust; an example is
-            ** robust when each of R predictions of eval_samples samples is right. */
+            ** is not randomized), APGD-CE, then APGD-DLR on the examples still robust (then APGD-T when
+            ** cfg.targets > 0); an example is robust when each of R predictions of eval_samples samples
+            ** is right. */
             r->kind = "apgd_ce";
             r->adaptive = true;
             rows[nrow + 1] = *r;
-            rows[nrow + 1].kind = "auto";
+            rows[nrow + 1].kind = cfg.targets > 0 ? "apgd_dlr" : "auto";
+            rows[nrow + 2] = rows[nrow + 1];
+            rows[nrow + 2].kind = "auto";
             for (int s = 0; s < n; s += B) {
                 int bn = n - s < B ? n - s : B;
                 rt_rng_derive(&t.stream, &root, (uint64_t)stream, 0);
@@ -240,6 +244,17 @@ rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_s
                 t.samples = eval_samples;
                 t.calls = PHASE(3);
                 judge(&t, xdlr + (size_t)s * D, y + s, bn, as->reevaluate, p, ok2 + s);
+                if (cfg.targets <= 0) continue;
+                for (int i = 0; i < bn; i++) ok3[s + i] = ok[s + i] && ok2[s + i];
+                t.samples = randomized ? 1 : eval_samples;
+                cfg.loss = NN_LOSS_DLR;
+                cfg.targeted = true;
+                t.calls = PHASE(4);
+                nn_attack_run(&t, &cfg, x + (size_t)s * D, y + s, NULL, bn, ok3 + s, xt + (size_t)s * D, fooled + s);
+                cfg.targeted = false;
+                t.samples = eval_samples;
+                t.calls = PHASE(5);
+                judge(&t, xt + (size_t)s * D, y + s, bn, as->reevaluate, p, ok3 + s);
             }
             for (int i = 0; i < n; i++) {
                 broken[i] = clean[i] && !ok[i];
@@ -258,6 +273,19 @@ rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_s
             row_distortions(w, x, xadv, broken, n, D, l0, l2, li);
             r->seconds = w->seconds = rt_now_s() - t0;
             nrow += 2;
+            if (cfg.targets <= 0) continue;
+            /* APGD-T's row: robust after all three; its broken examples' perturbations are APGD-T's */
+            w = &rows[nrow];
+            for (int i = 0; i < n; i++) {
+                bool kept = ok[i] && ok2[i];
+                broken[i] = clean[i] && !(kept && ok3[i]);
+                w->robust += kept && ok3[i];
+                w->broken += broken[i];
+                if (kept && !ok3[i]) memcpy(xadv + (size_t)i * D, xt + (size_t)i * D, (size_t)D * sizeof *x);
+            }
+            row_distortions(w, x, xadv, broken, n, D, l0, l2, li);
+            w->seconds = rt_now_s() - t0;
+            nrow++;
         }
     }
     rt_buf csv = { 0 }, timing = { 0 };
@@ -324,10 +352,12 @@ rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_s
     free(p);
     free(xadv);
     free(xdlr);
+    free(xt);
     free(clean);
     free(fooled);
     free(ok);
     free(ok2);
+    free(ok3);
     free(broken);
     free(x);
     free(a);

@@ -32,7 +32,7 @@ typedef struct lb_attack_block {
 } lb_attack_block;
 
 /* One robust-accuracy column of result.csv per attack row. */
-#define LB_ATTACK_MAX_ROWS (2 * LB_MAX_ATTACKS * LB_MAX_EPS)  /* auto: two rows per epsilon */
+#define LB_ATTACK_MAX_ROWS (3 * LB_MAX_ATTACKS * LB_MAX_EPS)  /* auto: up to three rows per epsilon */
 typedef struct lb_attack_cols {
     int n;
     char name[LB_ATTACK_MAX_ROWS][96];

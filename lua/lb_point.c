@@ -627,12 +627,12 @@ static bool read_attack(lua_State *L, lb_point *p, char *msg, size_t size) {
         char kind[16], norm[8], loss[8];
         get_str(L, "kind", "", kind, sizeof kind);
         get_str(L, "where", "?", a->where, sizeof a->where);
-        nn_attack_kind k = strcmp(kind, "pgd") == 0    ? NN_ATK_PGD
-                           : strcmp(kind, "auto") == 0  ? NN_ATK_APGD
-                           : strcmp(kind, "cw_l2") == 0 ? NN_ATK_CW
-                                                        : NN_ATK_FGSM;
+        nn_attack_kind k = strcmp(kind, "pgd") == 0                                  ? NN_ATK_PGD
+                           : strcmp(kind, "auto") == 0 || strcmp(kind, "apgd") == 0 ? NN_ATK_APGD
+                           : strcmp(kind, "cw_l2") == 0                               ? NN_ATK_CW
+                                                                                      : NN_ATK_FGSM;
         a->cfg = nn_attack_cfg_default(k);
-        a->adaptive = k == NN_ATK_APGD;
+        a->adaptive = strcmp(kind, "auto") == 0;
         a->eot = (int)get_int(L, "eot", 20);
         a->reevaluate = (int)get_int(L, "reevaluate", 10);
         get_str(L, "norm", k == NN_ATK_CW ? "l2" : "linf", norm, sizeof norm);
@@ -648,6 +648,8 @@ static bool read_attack(lua_State *L, lb_point *p, char *msg, size_t size) {
         a->cfg.c0 = (float)get_num(L, "c", (double)a->cfg.c0);
         a->cfg.kappa = (float)get_num(L, "kappa", (double)a->cfg.kappa);
         a->cfg.lr = (float)get_num(L, "lr", (double)a->cfg.lr);
+        a->cfg.targets = (int)get_int(L, "targets", 0);
+        a->cfg.eot = k == NN_ATK_CW ? (int)get_int(L, "eot", 1) : 0;
         lua_getfield(L, -1, "eps");
         a->neps = (int)luaL_len(L, -1);
         for (int e = 0; e < a->neps && e < LB_MAX_EPS; e++) {

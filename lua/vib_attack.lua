@@ -68,18 +68,47 @@ function vib.attack.pgd(t)
   return a
 end
 
--- The adaptive protocol (Korshunova et al. 2021; AutoAttack's standard evaluation, Croce & Hein
--- 2020): gradients by EOT over `eot` one-sample draws of a randomized model, APGD-CE then APGD-DLR
--- (`steps` each) on the examples still robust, an example robust only when each of `reevaluate`
--- predictions (eval_samples samples each) is right. Two rows per epsilon: apgd_ce and auto (both).
+-- APGD (Croce & Hein 2020) under the paper's protocol: `steps` steps (100) with the step-size
+-- schedule of the paper, on the CE or the DLR loss. targeted = true is AutoAttack's APGD-T: the
+-- targeted DLR loss (or the targeted CE with loss = "ce") toward each of the `targets` (9) classes the
+-- clean prediction ranks highest after the label, one run per target on the examples not yet fooled;
+-- an example counts as broken when misclassified (whatever class). Rows: apgd_ce, apgd_dlr, apgd_t.
+function vib.attack.apgd(t)
+  local fn = "vib.attack.apgd"
+  local a = fields(fn, t or {}, { eps = "any", norm = "enum:linf|l2?", steps = "int?", loss = "enum:ce|dlr?",
+                                  targeted = "bool?", targets = "int?", random_start = "bool?" }, "attack")
+  eps_list(fn, a)
+  positive(fn, a, "steps")
+  positive(fn, a, "targets")
+  if a.targets ~= nil and not a.targeted then
+    fail_at(fn, "targets", fn .. ": targets is APGD-T's number of target classes; add targeted = true or drop it")
+  end
+  if a.targeted then
+    a.loss = a.loss or "dlr"
+    a.targets = a.targets or 9
+  end
+  a.kind = "apgd"
+  return a
+end
+
+-- The adaptive protocol (Korshunova et al. 2021; AutoAttack's evaluation of randomized models, Croce
+-- & Hein 2020): gradients by EOT over `eot` one-sample draws of a randomized model, APGD-CE then
+-- APGD-DLR (`steps` each) on the examples still robust, an example robust only when each of
+-- `reevaluate` predictions (eval_samples samples each) is right. Two rows per epsilon: apgd_ce and
+-- auto (both). targets = k (0: off) adds APGD-T over the top k classes (AutoAttack's standard
+-- evaluation's targeted attack) on the examples still robust after both: three rows, apgd_ce,
+-- apgd_dlr (after CE and DLR) and auto (after all three).
 function vib.attack.auto(t)
   local fn = "vib.attack.auto"
   local a = fields(fn, t or {}, { eps = "any", norm = "enum:linf|l2?", steps = "int?", eot = "int?",
-                                  reevaluate = "int?", random_start = "bool?" }, "attack")
+                                  reevaluate = "int?", random_start = "bool?", targets = "int?" }, "attack")
   eps_list(fn, a)
   positive(fn, a, "steps")
   positive(fn, a, "eot")
   positive(fn, a, "reevaluate")
+  if a.targets ~= nil and a.targets < 0 then
+    fail_at(fn, "targets", string.format("%s: targets = %s must be >= 0 (0: no APGD-T)", fn, tostring(a.targets)))
+  end
   a.kind = "auto"
   return a
 end
@@ -87,13 +116,17 @@ end
 -- Carlini-Wagner L2 (Carlini & Wagner 2017): Adam (step `lr`) on w, x = (tanh(w) + 1) / 2, minimizing
 -- |x - x0|^2 + c max(margin, -kappa), `search` rounds of a per-example binary search over c from `c`,
 -- `steps` steps each with early abort; the smallest successful perturbation is kept. No epsilon:
--- its attack.csv row reports the success rate and the L0 / L2 / L-inf distortions.
+-- its attack.csv row reports the success rate and the L0 / L2 / L-inf distortions. eot = k (1):
+-- each gradient the mean over k draws of the model's noise, and an iterate a success only when the
+-- mean predictive of those k draws is fooled (1 draw: the paper's protocol, whose success on a
+-- randomized model may be one draw's luck).
 function vib.attack.cw_l2(t)
   local fn = "vib.attack.cw_l2"
   local a = fields(fn, t or {}, { targeted = "bool?", steps = "int?", search = "int?", c = "number?",
-                                  kappa = "number?", lr = "number?" }, "attack")
+                                  kappa = "number?", lr = "number?", eot = "int?" }, "attack")
   positive(fn, a, "steps")
   positive(fn, a, "search")
+  positive(fn, a, "eot")
   if a.c ~= nil and not (a.c > 0) then fail_at(fn, "c", fn .. ": c must be > 0 (the first constant of the search)") end
   if a.kappa ~= nil and not (a.kappa >= 0) then fail_at(fn, "kappa", fn .. ": kappa must be >= 0 (a confidence margin)") end
   if a.lr ~= nil and not (a.lr > 0) then fail_at(fn, "lr", fn .. ": lr must be > 0 (Adam's step on w)") end
@@ -124,7 +157,7 @@ function vib.attack_block(t)
   if #t > 16 then fail_at(fn, nil, string.format("attack: %d attacks; at most 16", #t)) end
   for i = 1, #t do
     if vib.kind(t[i]) ~= "attack" then
-      fail_at(fn, nil, string.format("attack[%d] is not an attack (vib.attack.fgsm, vib.attack.pgd, vib.attack.auto, vib.attack.cw_l2)", i))
+      fail_at(fn, nil, string.format("attack[%d] is not an attack (vib.attack.fgsm, vib.attack.pgd, vib.attack.apgd, vib.attack.auto, vib.attack.cw_l2)", i))
     end
     b[i] = t[i]
   end

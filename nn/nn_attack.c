@@ -27,6 +27,13 @@ const char *nn_attack_kind_name(nn_attack_kind k) {
 
 const char *nn_attack_norm_name(nn_attack_norm n) { return n == NN_NORM_L2 ? "l2" : "linf"; }
 
+const char *nn_attack_cfg_name(const nn_attack_cfg *c) {
+    if (c->kind != NN_ATK_APGD) return nn_attack_kind_name(c->kind);
+    bool dlr = c->loss == NN_LOSS_DLR;
+    if (c->targeted && c->targets > 0) return dlr ? "apgd_t" : "apgd_t_ce";
+    return dlr ? "apgd_dlr" : "apgd_ce";
+}
+
 nn_attack_cfg nn_attack_cfg_default(nn_attack_kind k) {
     nn_attack_cfg c;
     memset(&c, 0, sizeof c);
@@ -46,8 +53,9 @@ nn_attack_cfg nn_attack_cfg_default(nn_attack_kind k) {
 
 // ---- the loss on u = log p(y|x) and its gradient on the sample logits ----
 
-/* Gradient g (C) of loss L of one example on u (C) = log of the mean softmax; returns the loss. */
-static float loss_on_u(const double *u, int C, int32_t y, nn_attack_loss L, double *g) {
+/* Gradient g (C) of loss L of one example on u (C) = log of the mean softmax (tg: the targeted DLR's
+** target); returns the loss. */
+static float loss_on_u(const double *u, int C, int32_t y, int32_t tg, nn_attack_loss L, double *g) {
     for (int k = 0; k < C; k++) g[k] = 0.0;
     if (L == NN_LOSS_CE) {
         g[y] = -1.0;
@@ -67,9 +75,9 @@ static float loss_on_u(const double *u, int C, int32_t y, nn_attack_loss L, doub
         g[o] = -sgn;
         return (float)(sgn * (u[y] - u[o]));
     }
-    /* DLR: the three largest entries of u, ties to the lower index. */
-    int top[3] = { -1, -1, -1 };
-    for (int r = 0; r < 3 && r < C; r++) {
+    /* DLR: the four largest entries of u, ties to the lower index. */
+    int top[4] = { -1, -1, -1, -1 };
+    for (int r = 0; r < 4 && r < C; r++) {
         int best = -1;
         for (int k = 0; k < C; k++) {
             bool used = false;
@@ -78,7 +86,18 @@ static float loss_on_u(const double *u, int C, int32_t y, nn_attack_loss L, doub
         }
         top[r] = best;
     }
-    RT_ASSERT(L == NN_LOSS_DLR && C >= 3);
+    RT_ASSERT((L == NN_LOSS_DLR || L == NN_LOSS_DLR_TARGETED) && C >= 3);
+    if (L == NN_LOSS_DLR_TARGETED) {
+        RT_ASSERT(tg >= 0 && tg < C && tg != y);
+        int p4 = C >= 4 ? top[3] : top[2];
+        double D = u[top[0]] - 0.5 * (u[top[2]] + u[p4]) + 1e-12, N = u[y] - u[tg], q = N / (D * D);
+        g[y] += -1.0 / D;
+        g[tg] += 1.0 / D;
+        g[top[0]] += q;
+        g[top[2]] -= 0.5 * q;
+        g[p4] -= 0.5 * q;
+        return (float)(-N / D);
+    }
     int o = top[0] == y ? top[1] : top[0];              /* the largest other class */
     double D = u[top[0]] - u[top[2]] + 1e-12, N = u[y] - u[o];
     g[y] += -1.0 / D;
@@ -90,6 +109,12 @@ static float loss_on_u(const double *u, int C, int32_t y, nn_attack_loss L, doub
 
 void nn_attack_loss_grad(const float *z, int S, int B, int C, const int32_t *y, nn_attack_loss L,
                          float *loss, float *dz, float *probs) {
+    nn_attack_loss_grad_to(z, S, B, C, y, NULL, L, loss, dz, probs);
+}
+
+void nn_attack_loss_grad_to(const float *z, int S, int B, int C, const int32_t *y, const int32_t *target,
+                            nn_attack_loss L, float *loss, float *dz, float *probs) {
+    RT_ASSERT(L != NN_LOSS_DLR_TARGETED || target);
     double *logp = rt_xcalloc((size_t)S * C + 3 * (size_t)C, sizeof *logp);
     double *u = logp + (size_t)S * C, *g = u + C, *w = g + C;
     for (int i = 0; i < B; i++) {
@@ -108,7 +133,7 @@ void nn_attack_loss_grad(const float *z, int S, int B, int C, const int32_t *y, 
             u[k] = mx + log(se / S);
             if (probs) probs[(size_t)i * C + k] = (float)exp(u[k]);
         }
-        float li = loss_on_u(u, C, y[i], L, g);
+        float li = loss_on_u(u, C, y[i], target ? target[i] : -1, L, g);
         if (loss) loss[i] = li;
         if (!dz) continue;
         /* du_k/dz_sj = (1/S) p_s[k] (delta_kj - p_s[j]) / pbar_k, so with r_sk = p_s[k] / pbar_k:
@@ -148,16 +173,46 @@ static void to_model(const nn_attack_target *t, const float *x, float *out, int 
 static int64_t example_id(const nn_attack_target *t, int e) { return t->example0 + (t->rows ? t->rows[e] : e); }
 
 /* An example's bytes must not depend on the other examples in its batch (the attack batch, the
-** examples fooled so far), but a GEMM's rounding of a row depends on how many rows the product has
-** (OpenBLAS blocks and picks kernels by the shape). So the model sees the examples in chunks of
-** CHUNK, the last one padded with copies of its last example: every product has the same shape
-** whatever the batch. Training mode (tests) runs the batch as one: batch statistics would see the
-** copies. */
-#define CHUNK 64
+** examples fooled so far), but a GEMM's rounding of a row depends on the product's row count
+** (OpenBLAS blocks and picks kernels by the shape) and, with some kernels, on the row's position in
+** it (Haswell's sgemm, which OpenBLAS also runs on Zen, on the position modulo 12), though never on
+** the other rows' values. So the model sees an example at a fixed place: row (index mod CHUNK) of a
+** product of CHUNK rows that holds only examples of its home, index / CHUNK (index: in its data set),
+** the other rows copies. An attack batch that is a run of CHUNK examples from a multiple of CHUNK
+** (lb_attack's default batch, 100) is one product without padding. Training mode (tests) runs the
+** batch as one: batch statistics would see the copies. */
+#define CHUNK 100
 
-/* The forward pass of draw d of call k at pixels x (P rows): rows [0, live) are the examples
-** first.. of the batch being attacked, the rest copies of the last. The input tensor into *xin. */
-static rt_tensor *forward(nn_attack_target *t, const float *x, int P, int first, int live, uint64_t call, int draw,
+/* The next product from row q of a batch of B: rows [q, q + n) (returned) of one home, row k at slot
+** example_id(k) mod CHUNK; src[slot] (P of them) is the batch row each slot holds (row q where no row
+** of the run has its home there). Training mode: the whole batch in order (P = B). */
+static int chunk_plan(const nn_attack_target *t, int B, int q, int P, int *src) {
+    if (t->train) {
+        for (int i = 0; i < P; i++) src[i] = q + i;
+        return P;
+    }
+    for (int i = 0; i < P; i++) src[i] = -1;
+    int64_t home = example_id(t, q) / CHUNK;
+    int n = 0;
+    for (; q + n < B; n++) {
+        int64_t id = example_id(t, q + n);
+        int slot = (int)(id % CHUNK);
+        if (id / CHUNK != home || src[slot] >= 0) break;
+        src[slot] = q + n;
+    }
+    for (int i = 0; i < P; i++)
+        if (src[i] < 0) src[i] = q;
+    return n;
+}
+
+/* The slot in its product of row k of the batch. */
+static int chunk_slot(const nn_attack_target *t, int k, int q) {
+    return t->train ? k - q : (int)(example_id(t, k) % CHUNK);
+}
+
+/* The forward pass of draw d of call k at pixels x (P rows), rows src[] of the batch being attacked.
+** The input tensor into *xin. */
+static rt_tensor *forward(nn_attack_target *t, const float *x, int P, const int *src, uint64_t call, int draw,
                           bool grad, rt_tensor **xin, rt_rng *r) {
     rt_ctx *c = t->ctx;
     rt_ctx_reset(c);
@@ -166,20 +221,19 @@ static rt_tensor *forward(nn_attack_target *t, const float *x, int P, int first,
     if (grad) in->flags |= RT_NEEDS_GRAD;
     rt_rng_derive(r, &t->stream, call, (uint64_t)draw);
     int64_t *ids = rt_arena_alloc_raw(&c->step, (size_t)P * sizeof *ids);
-    for (int e = 0; e < P; e++) ids[e] = example_id(t, first + (e < live ? e : live - 1));
+    for (int e = 0; e < P; e++) ids[e] = example_id(t, src[e]);
     nn_fwd f = { c, t->train, r, t->samples, t->train ? 0 : P, 0, ids };
     *xin = in;
     return nn_model_forward(t->m, &f, in);
 }
 
-/* Rows [q, q + n) of x (B, dim) and y into xp (P, dim) and yp (P), the rows past n copies of the last. */
-static void chunk_rows(const nn_attack_target *t, const float *x, const int32_t *y, int q, int n, int P, float *xp,
+/* The rows src[] (P) of x (B, dim) and y into xp (P, dim) and yp (P). */
+static void chunk_rows(const nn_attack_target *t, const float *x, const int32_t *y, const int *src, int P, float *xp,
                        int32_t *yp) {
     size_t D = (size_t)t->dim;
     for (int i = 0; i < P; i++) {
-        int k = q + (i < n ? i : n - 1);
-        memcpy(xp + (size_t)i * D, x + (size_t)k * D, D * sizeof *xp);
-        if (yp) yp[i] = y[k];
+        memcpy(xp + (size_t)i * D, x + (size_t)src[i] * D, D * sizeof *xp);
+        if (yp) yp[i] = y[src[i]];
     }
 }
 
@@ -192,28 +246,37 @@ void nn_attack_grad_draw(nn_attack_target *t, const float *x, const int32_t *y, 
     int CH = t->train ? B : CHUNK;
     size_t D = (size_t)t->dim, C = (size_t)t->nclass;
     float *xp = rt_xfloats((size_t)CH * D), *lp = rt_xfloats((size_t)CH), *pp = rt_xfloats((size_t)CH * C);
-    int32_t *yp = rt_xcalloc((size_t)CH, sizeof *yp);
-    for (int q = 0; q < B; q += CH) {
-        int n = B - q < CH ? B - q : CH;
-        chunk_rows(t, x, y, q, n, CH, xp, yp);
+    int32_t *yp = rt_xcalloc(2 * (size_t)CH, sizeof *yp), *tp = L == NN_LOSS_DLR_TARGETED ? yp + CH : NULL;
+    int *src = rt_xcalloc((size_t)CH, sizeof *src);
+    RT_ASSERT(!tp || t->target);
+    for (int q = 0, n; q < B; q += n) {
+        n = chunk_plan(t, B, q, CH, src);
+        chunk_rows(t, x, y, src, CH, xp, yp);
+        for (int i = 0; tp && i < CH; i++) tp[i] = t->target[src[i]];
         rt_rng r;
-        rt_tensor *in, *out = forward(t, xp, CH, q, n, call, draw, true, &in, &r);
+        rt_tensor *in, *out = forward(t, xp, CH, src, call, draw, true, &in, &r);
         RT_ASSERT(out->shape[0] % CH == 0 && out->n / out->shape[0] == t->nclass);
         int S = out->shape[0] / CH;
         float *dz = rt_arena_alloc_raw(&c->step, (size_t)out->n * sizeof *dz);
-        nn_attack_loss_grad(out->data, S, CH, t->nclass, yp, L, lp, dz, pp);
+        nn_attack_loss_grad_to(out->data, S, CH, t->nclass, yp, tp, L, lp, dz, pp);
         rt_backward_seeded(c, out, dz);
-        for (size_t i = 0; i < (size_t)n * D; i++) {
-            float d = in->grad ? in->grad[i] : 0.0f;
-            grad[(size_t)q * D + i] = t->a ? t->a[i % D] * d : d;
+        for (int k = q; k < q + n; k++) {
+            int e = chunk_slot(t, k, q);
+            const float *gi = in->grad ? in->grad + (size_t)e * D : NULL;
+            float *go = grad + (size_t)k * D;
+            for (size_t j = 0; j < D; j++) {
+                float d = gi ? gi[j] : 0.0f;
+                go[j] = t->a ? t->a[j] * d : d;
+            }
+            if (loss) loss[k] = lp[e];
+            if (probs) memcpy(probs + (size_t)k * C, pp + (size_t)e * C, C * sizeof *probs);
         }
-        if (loss) memcpy(loss + q, lp, (size_t)n * sizeof *loss);
-        if (probs) memcpy(probs + (size_t)q * C, pp, (size_t)n * C * sizeof *probs);
     }
     free(xp);
     free(lp);
     free(pp);
     free(yp);
+    free(src);
     params_need_grad(t->m, true);
     c->grad_enabled = rec;
 }
@@ -255,18 +318,21 @@ void nn_attack_predict(nn_attack_target *t, const float *x, int B, float *probs)
     size_t D = (size_t)t->dim, C = (size_t)t->nclass;
     float *xp = rt_xfloats((size_t)CH * D), *pp = rt_xfloats((size_t)CH * C);
     int32_t *y0 = rt_xcalloc((size_t)CH, sizeof *y0);
+    int *src = rt_xcalloc((size_t)CH, sizeof *src);
     uint64_t call = t->calls++;
-    for (int q = 0; q < B; q += CH) {
-        int n = B - q < CH ? B - q : CH;
-        chunk_rows(t, x, NULL, q, n, CH, xp, NULL);
+    for (int q = 0, n; q < B; q += n) {
+        n = chunk_plan(t, B, q, CH, src);
+        chunk_rows(t, x, NULL, src, CH, xp, NULL);
         rt_rng r;
-        rt_tensor *in, *out = forward(t, xp, CH, q, n, call, 0, false, &in, &r);
+        rt_tensor *in, *out = forward(t, xp, CH, src, call, 0, false, &in, &r);
         nn_attack_loss_grad(out->data, out->shape[0] / CH, CH, t->nclass, y0, NN_LOSS_CE, NULL, NULL, pp);
-        memcpy(probs + (size_t)q * C, pp, (size_t)n * C * sizeof *probs);
+        for (int k = q; k < q + n; k++)
+            memcpy(probs + (size_t)k * C, pp + (size_t)chunk_slot(t, k, q) * C, C * sizeof *probs);
     }
     free(y0);
     free(xp);
     free(pp);
+    free(src);
     c->grad_enabled = rec;
 }
 
@@ -328,9 +394,9 @@ static bool fools(const float *p, int C, int32_t label, bool targeted) {
 }
 
 static nn_attack_loss loss_of(const nn_attack_cfg *cfg) {
-    RT_ASSERT(!(cfg->targeted && cfg->loss == NN_LOSS_DLR));
+    RT_ASSERT(!(cfg->targeted && cfg->loss == NN_LOSS_DLR && cfg->kind != NN_ATK_APGD));
     if (cfg->kind == NN_ATK_CW) return cfg->targeted ? NN_LOSS_MARGIN_TARGETED : NN_LOSS_MARGIN;
-    if (cfg->targeted) return NN_LOSS_CE_TARGETED;
+    if (cfg->targeted) return cfg->loss == NN_LOSS_DLR ? NN_LOSS_DLR_TARGETED : NN_LOSS_CE_TARGETED;
     return cfg->loss;
 }
 
@@ -377,9 +443,12 @@ static void grad_step(float *x, const float *g, size_t D, nn_attack_norm norm, f
     }
 }
 
-/* APGD on the n examples x0c (their labels yc) into xadv at idx[]; fooled[] as nn_attack_run. */
+/* APGD on the n examples x0c, loss L of labels yc (and targets tc for the targeted DLR, else NULL),
+** into xadv at idx[]: an example is fooled when its predicted class is chk[k] (hit) or is not (!hit);
+** its random start comes from key and its index. */
 static void apgd(nn_attack_target *t, const nn_attack_cfg *cfg, nn_attack_loss L, const float *x0c, const int32_t *yc,
-                 const int *idx, int n, float *xadv, uint8_t *fooled) {
+                 const int32_t *tc, const int32_t *chk, bool hit, uint64_t key, const int *idx, int n, float *xadv,
+                 uint8_t *fooled) {
     enum { MAXCK = 64 };
     const float rho = 0.75f, alpha = 0.75f;
     size_t D = (size_t)t->dim, C = (size_t)t->nclass;
@@ -393,19 +462,21 @@ static void apgd(nn_attack_target *t, const nn_attack_cfg *cfg, nn_attack_loss L
     uint8_t *done = rt_xcalloc((size_t)n, 1), *reduced = rt_xcalloc((size_t)n, 1), *restart = rt_xcalloc((size_t)n, 1);
     rt_rng r;
     for (int k = 0; k < n; k++) {
-        rt_rng_derive(&r, &t->stream, 0xA96Dull, (uint64_t)example_id(t, k));
+        rt_rng_derive(&r, &t->stream, key, (uint64_t)example_id(t, k));
         if (cfg->random_start) random_start(&r, x + k * D, x0c + k * D, t->dim, cfg->norm, cfg->eps);
         else memcpy(x + k * D, x0c + k * D, D * sizeof *x);
         memcpy(xp + k * D, x + k * D, D * sizeof *x);
         eta[k] = 2.0f * cfg->eps;
     }
     int left = n;
+    const int32_t *target = t->target;
+    t->target = tc;
     for (int it = 0; it <= N && left > 0; it++) {
         nn_attack_grad(t, x, yc, n, L, f, g, p);
         for (int k = 0; k < n; k++) {
             if (done[k]) continue;
             float *xa = xadv + (size_t)idx[k] * D;
-            if (fools(p + (size_t)k * C, (int)C, yc[k], cfg->targeted)) {
+            if (fools(p + (size_t)k * C, (int)C, chk[k], hit)) {
                 memcpy(xa, x + k * D, D * sizeof *x);
                 fooled[idx[k]] = 1;
                 done[k] = 1;
@@ -452,6 +523,7 @@ static void apgd(nn_attack_target *t, const nn_attack_cfg *cfg, nn_attack_loss L
             memcpy(xk, z, D * sizeof *x);
         }
     }
+    t->target = target;
     free(x);
     free(xp);
     free(xm);
@@ -469,6 +541,57 @@ static void apgd(nn_attack_target *t, const nn_attack_cfg *cfg, nn_attack_loss L
     free(restart);
 }
 
+/* APGD-T (nn_attack.h) on the n examples x0c with labels yc, rows idx[] of the caller's batch (t->rows
+** is idx): a run of APGD toward each of the top cfg->targets other classes of a clean prediction, each
+** on the examples no run has fooled yet. */
+static void apgd_top(nn_attack_target *t, const nn_attack_cfg *cfg, nn_attack_loss L, const float *x0c,
+                     const int32_t *yc, const int *idx, int n, float *xadv, uint8_t *fooled) {
+    int C = t->nclass, K = cfg->targets < C - 1 ? cfg->targets : C - 1, N = cfg->steps > 0 ? cfg->steps : 1;
+    size_t D = (size_t)t->dim;
+    float *p = rt_xfloats((size_t)n * (size_t)C), *xs = rt_xfloats((size_t)n * D);
+    int32_t *rank = rt_xcalloc((size_t)n * (size_t)C, sizeof *rank), *ys = rt_xcalloc((size_t)n, sizeof *ys),
+            *ts = rt_xcalloc((size_t)n, sizeof *ts);
+    int *rows = rt_xcalloc((size_t)n, sizeof *rows);
+    nn_attack_predict(t, x0c, n, p);
+    for (int k = 0; k < n; k++) {       /* the other classes by falling probability, ties to the lower */
+        int32_t *rk = rank + (size_t)k * C;
+        int m = 0;
+        for (int c = 0; c < C; c++) {
+            if (c == yc[k]) continue;
+            int q = m++;
+            for (; q > 0 && p[(size_t)k * C + c] > p[(size_t)k * C + rk[q - 1]]; q--) rk[q] = rk[q - 1];
+            rk[q] = c;
+        }
+    }
+    uint64_t call0 = t->calls;
+    const int *caller = t->rows;
+    for (int j = 0; j < K; j++) {
+        int m = 0;
+        for (int k = 0; k < n; k++) {
+            if (fooled[idx[k]]) continue;
+            memcpy(xs + (size_t)m * D, x0c + (size_t)k * D, D * sizeof *xs);
+            ys[m] = yc[k];
+            ts[m] = rank[(size_t)k * C + j];
+            rows[m++] = idx[k];
+        }
+        if (m == 0) break;
+        t->rows = rows;
+        t->calls = call0 + (uint64_t)j * (uint64_t)(N + 1);
+        if (L == NN_LOSS_DLR_TARGETED)
+            apgd(t, cfg, L, xs, ys, ts, ys, false, 0xA96Dull + ((uint64_t)(j + 1) << 32), rows, m, xadv, fooled);
+        else
+            apgd(t, cfg, L, xs, ts, NULL, ys, false, 0xA96Dull + ((uint64_t)(j + 1) << 32), rows, m, xadv, fooled);
+    }
+    t->rows = caller;
+    t->calls = call0 + (uint64_t)K * (uint64_t)(N + 1);
+    free(p);
+    free(xs);
+    free(rank);
+    free(ys);
+    free(ts);
+    free(rows);
+}
+
 void nn_cw_search(bool success, double *c, double *lo, double *hi) {
     if (success) {
         *hi = fmin(*hi, *c);
@@ -479,6 +602,15 @@ void nn_cw_search(bool success, double *c, double *lo, double *hi) {
     }
 }
 
+/* The margin of loss L (NN_LOSS_MARGIN or _TARGETED toward lab) of the probabilities p (C). */
+static double margin_of(const float *p, int C, int32_t lab, nn_attack_loss L) {
+    double o = -(double)INFINITY;
+    for (int k = 0; k < C; k++)
+        if (k != lab) o = fmax(o, log((double)p[k]));
+    double u = log((double)p[lab]);
+    return L == NN_LOSS_MARGIN ? u - o : o - u;
+}
+
 /* Carlini-Wagner L2 (nn_attack.h) on the n examples x0c (labels or targets lab) into xadv at idx[]. */
 static void cw_l2(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x0c, const int32_t *lab, const int *idx,
                   int n, float *xadv, uint8_t *fooled) {
@@ -487,6 +619,9 @@ static void cw_l2(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x0
     int every = steps / 10 > 0 ? steps / 10 : 1;
     double lr = cfg->lr > 0.0f ? (double)cfg->lr : 0.01, kappa = (double)cfg->kappa;
     nn_attack_loss L = loss_of(cfg);
+    int eot = t->eot, K = cfg->eot > 0 ? cfg->eot : eot > 0 ? eot : 1, C = t->nclass;
+    t->eot = K;
+    float *p = K > 1 ? rt_xfloats((size_t)n * (size_t)C) : NULL;
     double *c = rt_xcalloc((size_t)n, sizeof *c), *lo = rt_xcalloc((size_t)n, sizeof *lo),
            *hi = rt_xcalloc((size_t)n, sizeof *hi), *best = rt_xcalloc((size_t)n, sizeof *best),
            *prev = rt_xcalloc((size_t)n, sizeof *prev);
@@ -527,7 +662,7 @@ static void cw_l2(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x0
                 }
             if (na == 0) break;
             t->rows = act;
-            nn_attack_grad(t, x, ya, na, L, f, g, NULL);
+            nn_attack_grad(t, x, ya, na, L, f, g, p);
             t->rows = rows;
             double b1 = 1.0 - pow(0.9, it + 1), b2 = 1.0 - pow(0.999, it + 1);
             for (int k = 0; k < na; k++) {
@@ -535,7 +670,8 @@ static void cw_l2(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x0
                 const float *xk = x + k * D, *x0 = x0c + e * D;
                 double l2 = 0.0;
                 for (size_t j = 0; j < D; j++) l2 += ((double)xk[j] - (double)x0[j]) * ((double)xk[j] - (double)x0[j]);
-                bool ok = (double)f[k] < -kappa;
+                /* one draw: its own margin; k draws: the margin of their mean predictive */
+                bool ok = (p ? margin_of(p + (size_t)k * C, C, ya[k], L) : (double)f[k]) < -kappa;
                 if (ok) succ[e] = 1;
                 if (ok && l2 < best[e]) {
                     best[e] = l2;
@@ -566,6 +702,8 @@ static void cw_l2(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x0
         for (int e = 0; e < n; e++) nn_cw_search(succ[e], &c[e], &lo[e], &hi[e]);
     }
     t->calls = call0 + (uint64_t)rounds * (uint64_t)steps;
+    t->eot = eot;
+    free(p);
     free(c);
     free(lo);
     free(hi);
@@ -586,12 +724,13 @@ static void cw_l2(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x0
 
 void nn_attack_run(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x0, const int32_t *y,
                    const int32_t *target, int B, const uint8_t *active, float *xadv, uint8_t *fooled) {
-    RT_ASSERT(cfg->eps >= 0.0f && (!cfg->targeted || target));
+    bool top = cfg->kind == NN_ATK_APGD && cfg->targeted && cfg->targets > 0;
+    RT_ASSERT(cfg->eps >= 0.0f && (!cfg->targeted || target || top));
     int dim = t->dim, C = t->nclass;
     size_t D = (size_t)dim;
     memcpy(xadv, x0, (size_t)B * D * sizeof *xadv);
     memset(fooled, 0, (size_t)B);
-    const int32_t *lab = cfg->targeted ? target : y;
+    const int32_t *lab = cfg->targeted && !top ? target : y;
     nn_attack_loss L = loss_of(cfg);
     /* The examples still attacked, gathered into one contiguous batch. */
     int *idx = rt_xcalloc((size_t)B + 1, sizeof *idx), n = 0;
@@ -599,7 +738,7 @@ void nn_attack_run(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x
         if (!active || active[i]) idx[n++] = i;
     float *x = rt_xfloats((size_t)B * D + 1), *x0c = rt_xfloats((size_t)B * D + 1),
           *g = rt_xfloats((size_t)B * D + 1), *p = rt_xfloats((size_t)B * C + 1);
-    int32_t *yc = rt_xcalloc((size_t)B + 1, sizeof *yc);
+    int32_t *yc = rt_xcalloc((size_t)B + 1, sizeof *yc), *tc = rt_xcalloc((size_t)B + 1, sizeof *tc);
     const int *rows = t->rows;
     RT_ASSERT(!rows && "nn_attack_run takes the caller's batch: rows is its own");
     t->rows = idx;                      /* row k of every batch below is example idx[k] */
@@ -626,8 +765,12 @@ void nn_attack_run(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x
         for (int k = 0; k < n; k++) {
             memcpy(x0c + k * D, x0 + idx[k] * D, D * sizeof *x);
             yc[k] = lab[idx[k]];
+            tc[k] = y[idx[k]];
         }
-        if (n > 0) apgd(t, cfg, L, x0c, yc, idx, n, xadv, fooled);
+        if (n > 0 && top) apgd_top(t, cfg, L, x0c, yc, idx, n, xadv, fooled);
+        else if (n > 0 && L == NN_LOSS_DLR_TARGETED)     /* labels tc, toward yc */
+            apgd(t, cfg, L, x0c, tc, yc, yc, true, 0xA96Dull, idx, n, xadv, fooled);
+        else if (n > 0) apgd(t, cfg, L, x0c, yc, NULL, yc, cfg->targeted, 0xA96Dull, idx, n, xadv, fooled);
     } else if (cfg->kind == NN_ATK_CW) {
         for (int k = 0; k < n; k++) {
             memcpy(x0c + k * D, x0 + idx[k] * D, D * sizeof *x);
@@ -684,6 +827,7 @@ void nn_attack_run(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x
     free(g);
     free(p);
     free(yc);
+    free(tc);
 }
 
 void nn_attack_scaling(nn_dataset *train_raw, nn_scale s, float *a, float *b) {

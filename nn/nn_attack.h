@@ -42,6 +42,8 @@ typedef struct nn_attack_target {
     int64_t example0;           /* index in its data set of the caller's batch's first example */
     const int *rows;            /* (set by nn_attack_run) the caller's-batch position of each row of
                                 ** the batch being attacked; NULL: row e is position e */
+    const int32_t *target;      /* (set by nn_attack_run) NN_LOSS_DLR_TARGETED's target of each row of
+                                ** the batch being attacked, its labels being the true classes */
 } nn_attack_target;
 
 nn_attack_target nn_attack_target_make(nn_model *m, rt_ctx *ctx, int dim, int nclass, const float *a,
@@ -56,13 +58,20 @@ typedef enum nn_attack_loss {
     NN_LOSS_MARGIN,             /* u_y - max_{k != y} u_k: Carlini & Wagner's f, which their attack
                                 ** decreases (below 0: misclassified) */
     NN_LOSS_MARGIN_TARGETED,    /* max_{k != t} u_k - u_t (below 0: classified as the target t) */
+    NN_LOSS_DLR_TARGETED,       /* -(u_y - u_t) / (u_pi1 - (u_pi3 + u_pi4) / 2 + 1e-12), y the label and t
+                                ** the target (Croce & Hein's targeted DLR, AutoAttack's APGD-T; with
+                                ** 3 classes pi4 is pi3, and the loss is constant when t is pi3:
+                                ** APGD-T wants 4 classes or more, as AutoAttack) */
 } nn_attack_loss;
 
 /* The loss per example of S sample rows of logits z (S*B rows of C, sample-major: row s*B + i) and
-** its gradient dz, for labels y (the targets for a targeted loss). probs, when not NULL, receives
-** the mean softmax (B, C). */
+** its gradient dz, for labels y (the targets for a targeted loss but the targeted DLR). probs, when
+** not NULL, receives the mean softmax (B, C). */
 void nn_attack_loss_grad(const float *z, int S, int B, int C, const int32_t *y, nn_attack_loss L,
                          float *loss, float *dz, float *probs);
+/* The same with the targets (B) of NN_LOSS_DLR_TARGETED (y: the true labels); NULL for the others. */
+void nn_attack_loss_grad_to(const float *z, int S, int B, int C, const int32_t *y, const int32_t *target,
+                            nn_attack_loss L, float *loss, float *dz, float *probs);
 
 /* Draw d of call k: the loss per example (B) and its gradient with respect to the pixels (B, dim)
 ** at x (B, dim, pixels), with the mean softmax into probs (B, C) when not NULL. */
@@ -94,7 +103,14 @@ typedef struct nn_attack_cfg {
     nn_attack_norm norm;        /* fgsm: linf only */
     float eps;                  /* radius of the ball, in pixels */
     bool targeted;              /* toward target[i] (an increase of its log-probability) */
-    nn_attack_loss loss;        /* pgd, apgd: NN_LOSS_CE or NN_LOSS_DLR (untargeted); targeted is CE's */
+    nn_attack_loss loss;        /* pgd, apgd: NN_LOSS_CE or NN_LOSS_DLR; targeted pgd is CE's, targeted
+                                ** apgd with NN_LOSS_DLR the targeted DLR */
+    int targets;                /* targeted apgd: 0 = toward target[i]; k > 0 = AutoAttack's APGD-T: a
+                                ** run toward each of the k classes other than the label that the
+                                ** clean prediction ranks highest, in that order, each on the examples
+                                ** not yet fooled, success being a misclassification (target unused) */
+    int eot;                    /* cw: draws per gradient, success judged on the mean predictive of the
+                                ** draws (0 = the target's eot; 1 = one draw) */
     int steps, restarts;        /* pgd, apgd */
     float step;                 /* pgd: step size; 0 = 2.5 eps / steps (Madry et al.) */
     bool random_start;          /* pgd, apgd: uniform in the L-inf ball, or uniform in the L2 ball */
@@ -103,15 +119,22 @@ typedef struct nn_attack_cfg {
 } nn_attack_cfg;
 
 /* linf, CE, 40 steps (APGD 100, C&W 1000), 1 restart, random start; C&W: 9 searches from c = 1e-3,
-** kappa 0, lr 0.01 (Carlini & Wagner's defaults but for the step count, 10,000 in their code). */
+** kappa 0, lr 0.01 (Carlini & Wagner's defaults but for the step count, 10,000 in their code), eot 0. */
 nn_attack_cfg nn_attack_cfg_default(nn_attack_kind k);
+
+/* The attack's name in attack.csv: "fgsm", "pgd", "cw_l2"; apgd: "apgd_ce", "apgd_dlr", or "apgd_t"
+** (APGD-T, the targeted DLR over the top classes; "apgd_t_ce" with the targeted CE). */
+const char *nn_attack_cfg_name(const nn_attack_cfg *c);
 
 /* Attacks the examples x0 (B, dim, pixels) with labels y (targets: target, when cfg->targeted) that
 ** active[i] marks (NULL: all): xadv (B, dim) receives each one's adversarial example (x0 itself for
 ** an inactive one) and fooled[i] whether the attack's own check saw it misclassified (predicted
-** class != y, or == target). Examples are attacked as one batch, and those fooled leave it (the mask
-** of examples still attacked). PGD keeps the first iterate that fools; otherwise the last one of the
-** last restart. Every iterate stays within eps of x0 in the norm and inside [0, 1]. */
+** class != y, or == target; != y for APGD-T). Examples are attacked as one batch, and those fooled
+** leave it (the mask of examples still attacked). PGD keeps the first iterate that fools; otherwise
+** the last one of the last restart; APGD the best-loss point of its (last target's) run. Every
+** iterate stays within eps of x0 in the norm and inside [0, 1]. APGD-T's targets are ranked by one
+** prediction at x0; target j's run starts at call (that prediction's) + 1 + j (steps + 1), its random
+** start from its own key, so an example's runs do not depend on its batch-mates. */
 void nn_attack_run(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x0, const int32_t *y,
                    const int32_t *target, int B, const uint8_t *active, float *xadv, uint8_t *fooled);
 
@@ -123,7 +146,10 @@ void nn_attack_run(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x
 ** below 0.9999 of its value steps/10 steps before. An iterate succeeds when f < -kappa; the
 ** successful iterate of smallest L2 over all rounds is returned (pixels within 1e-6 of x0, the
 ** tanh round trip's error, are x0's), or x0 itself when none succeeded. c starts at c0 and moves
-** per example by nn_cw_search. fooled[i]: some iterate succeeded. */
+** per example by nn_cw_search. fooled[i]: some iterate succeeded. With cfg->eot = k > 1 each step's
+** gradient and f are the means over k draws (EOT), and success is judged on the margin of the mean
+** predictive over those k draws (k eval_samples samples), not on one draw: on a randomized model a
+** one-draw success may be that draw's luck, which a new prediction undoes. */
 
 /* The binary search over c after a round: a success sets hi = min(hi, c), a failure lo = max(lo, c);
 ** then c = (lo + hi) / 2 once an upper bound exists (hi < 1e10), else c = 10 c. Start: lo = 0,

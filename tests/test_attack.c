@@ -164,13 +164,14 @@ Test(attack, input_gradient_through_bernoulli_is_straight_through) {
     fill(x, B * D, 0.0f, 1.0f, 5);
     int32_t y[B] = { 2, 0 };
     nn_attack_grad_draw(&t, x, y, B, NN_LOSS_CE, 0, 0, NULL, g, NULL);
-    /* The model saw the batch padded to P rows (copies of the last example: nn_attack.c's CHUNK). */
+    /* The model saw the batch in a product of P rows, example e at row e (its index mod nn_attack.c's
+    ** CHUNK), the other rows copies of the first. */
     const rt_tensor *h = m.layers[0].logits, *out = m.layers[1].y;
     int P = h->shape[0];
     cr_assert(P >= B && out->shape[0] == M * P);
     float *dz = malloc(sizeof(float) * (size_t)(M * P * C));
     int32_t *yp = malloc(sizeof(int32_t) * (size_t)P);
-    for (int i = 0; i < P; i++) yp[i] = y[i < B ? i : B - 1];
+    for (int i = 0; i < P; i++) yp[i] = y[i < B ? i : 0];
     nn_attack_loss_grad(out->data, M, P, C, yp, NN_LOSS_CE, NULL, dz, NULL);
     const float *W = m.layers[0].w->data, *W2 = m.layers[1].w->data;
     for (int i = 0; i < B; i++)
@@ -607,6 +608,242 @@ Test(attack, scaling_maps_pixels_to_the_data_sets_scale) {
     cr_expect_float_eq((double)b[0], -m0 / sd0, 1e-5);
 }
 
+// ---- targeted APGD-DLR (APGD-T) and C&W with EOT ----
+
+static double loss_sum_to(const float *z, int S, int B, int C, const int32_t *y, const int32_t *tg) {
+    float l[8];
+    nn_attack_loss_grad_to(z, S, B, C, y, tg, NN_LOSS_DLR_TARGETED, l, NULL, NULL);
+    double s = 0.0;
+    for (int i = 0; i < B; i++) s += (double)l[i];
+    return s;
+}
+
+/* The targeted DLR of one sample is -(z_y - z_t) / (z_pi1 - (z_pi3 + z_pi4) / 2 + 1e-12) on the logits
+** (u is z up to a shift, which the ratio does not see), and its gradient on the sample logits of the
+** mean softmax matches central differences, for 5 classes and for 3 (pi4 = pi3). */
+Test(attack, targeted_dlr_loss_and_gradient_match_finite_differences) {
+    float z1[5] = { 0.5f, 2.0f, -1.0f, 1.5f, 0.25f }, l1;
+    int32_t y1 = 3, t1 = 0;
+    nn_attack_loss_grad_to(z1, 1, 1, 5, &y1, &t1, NN_LOSS_DLR_TARGETED, &l1, NULL, NULL);
+    /* sorted: 2.0, 1.5, 0.5, 0.25, -1.0 */
+    cr_expect_float_eq((double)l1, -(1.5 - 0.5) / (2.0 - 0.5 * (0.5 + 0.25) + 1e-12), 1e-6, "%g", (double)l1);
+    for (int C = 5; C >= 3; C -= 2) {
+        enum { S = 3, B = 2 };
+        float z[S * B * 5], dz[S * B * 5];
+        fill(z, S * B * C, -2.0f, 2.0f, 13);
+        const int32_t y[B] = { 1, 2 }, tg[B] = { 2, 0 };
+        float l[B];
+        nn_attack_loss_grad_to(z, S, B, C, y, tg, NN_LOSS_DLR_TARGETED, l, dz, NULL);
+        for (int j = 0; j < S * B * C; j++) {
+            float keep = z[j];
+            const float h = 1e-3f;
+            z[j] = keep + h;
+            double up = loss_sum_to(z, S, B, C, y, tg);
+            z[j] = keep - h;
+            double dn = loss_sum_to(z, S, B, C, y, tg);
+            z[j] = keep;
+            double fd = (up - dn) / (2.0 * (double)h);
+            cr_expect(fabs(fd - (double)dz[j]) <= 2e-3 + 2e-3 * fabs(fd), "C %d, logit %d: fd %g, analytic %g", C, j, fd,
+                      (double)dz[j]);
+        }
+    }
+}
+
+/* The input gradient of the targeted DLR through a Gaussian layer with fixed noise (targets: the
+** class after the label). */
+Test(attack, input_gradient_of_targeted_dlr_through_gauss) {
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 8, "fc1"), L(NN_LAYER_TANH, 0, "t1"), L(NN_LAYER_GAUSS, 6, "z"),
+                          L(NN_LAYER_LINEAR, 4, "out") };
+    s[2].samples = 1;
+    nn_model m;
+    build(&m, s, 4, 5);
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 16);
+    nn_attack_target t = nn_attack_target_make(&m, &c, 5, 4, NULL, NULL);
+    rt_rng_stream(&t.stream, 1, 2, RT_STREAM_ATTACK);
+    t.samples = 3;
+    const int32_t tg[8] = { 1, 2, 3, 1, 2, 3, 1, 2 };     /* check_input_gradient's labels + 1 */
+    t.target = tg;
+    check_input_gradient(&t, 3, NN_LOSS_DLR_TARGETED, "gauss, 3 samples, targeted DLR");
+    rt_ctx_free(&c);
+    nn_model_free(&m);
+}
+
+/* A linear softmax model of 5 classes, eps 0.3: where untargeted APGD-DLR changes an example's class,
+** targeted APGD-DLR toward the class it reached gets there (the check: predicted == target),
+** APGD-T over the 4 other classes breaks every example the untargeted attack broke. */
+Test(attack, apgd_targeted_dlr_reaches_the_target_where_the_untargeted_attack_succeeds) {
+    enum { B = 12, D = 8, C = 5 };
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, C, "out") };
+    nn_model m;
+    build(&m, s, 1, D);
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 16);
+    nn_attack_target t = nn_attack_target_make(&m, &c, D, C, NULL, NULL);
+    float x[B * D], xadv[B * D], p[B * C];
+    fill(x, B * D, 0.3f, 0.7f, 21);
+    int32_t y[B], reached[B];
+    nn_attack_predict(&t, x, B, p);
+    for (int i = 0; i < B; i++) {
+        y[i] = 0;
+        for (int k = 1; k < C; k++)
+            if (p[i * C + k] > p[i * C + y[i]]) y[i] = k;
+    }
+    nn_attack_cfg cfg = nn_attack_cfg_default(NN_ATK_APGD);
+    cfg.eps = 0.15f;
+    cfg.steps = 30;
+    cfg.loss = NN_LOSS_DLR;
+    uint8_t fooled[B], hit[B], topk[B];
+    nn_attack_run(&t, &cfg, x, y, NULL, B, NULL, xadv, fooled);
+    nn_attack_predict(&t, xadv, B, p);
+    int nf = 0;
+    for (int i = 0; i < B; i++) {
+        reached[i] = 0;
+        for (int k = 1; k < C; k++)
+            if (p[i * C + k] > p[i * C + reached[i]]) reached[i] = k;
+        nf += fooled[i];
+    }
+    cr_assert_gt(nf, 2, "the untargeted attack fools %d examples", nf);
+    cr_assert_lt(nf, B, "and not all");
+    nn_attack_cfg tc = cfg;
+    tc.targeted = true;
+    nn_attack_run(&t, &tc, x, y, reached, B, fooled, xadv, hit);
+    nn_attack_predict(&t, xadv, B, p);
+    for (int i = 0; i < B; i++) {
+        if (!fooled[i]) {
+            cr_expect_eq(hit[i], 0, "example %d was not attacked", i);
+            continue;
+        }
+        int k = 0;
+        for (int q = 1; q < C; q++)
+            if (p[i * C + q] > p[i * C + k]) k = q;
+        cr_expect(hit[i], "example %d: the targeted attack did not reach class %d", i, reached[i]);
+        cr_expect_eq(k, reached[i], "example %d: predicted %d, target %d", i, k, reached[i]);
+    }
+    tc.targets = C - 1;
+    nn_attack_run(&t, &tc, x, y, NULL, B, NULL, xadv, topk);
+    nn_attack_predict(&t, xadv, B, p);
+    cr_expect_str_eq(nn_attack_cfg_name(&tc), "apgd_t");
+    for (int i = 0; i < B; i++) {
+        int k = 0;
+        for (int q = 1; q < C; q++)
+            if (p[i * C + q] > p[i * C + k]) k = q;
+        cr_expect_eq(topk[i], k != y[i], "APGD-T, example %d: fooled %d, predicted %d, label %d", i, topk[i], k, y[i]);
+        if (fooled[i]) cr_expect(topk[i], "APGD-T leaves example %d that APGD-DLR broke", i);
+    }
+    rt_ctx_free(&c);
+    nn_model_free(&m);
+}
+
+/* APGD-T goes down its list of targets, best-ranked first. Linear models z = W x + b with logits
+** (0, -0.5, -1, -5) at x = (0.5, 0.5), eps 0.1, from x itself (no random start). First model: class 1
+** (ranked second) is out of reach (|w_1 - w_0| small: x_0 would have to move by 0.5), class 2 within
+** it (eps moves z_2 by 2): one target does not break the example, two do, and it is then classified
+** as class 2. Second model: classes 1 (through x_0) and 3 (through x_1) both within reach: one
+** target breaks the example as class 1, the top-ranked one. */
+Test(attack, apgd_t_tries_the_targets_in_the_order_of_the_clean_prediction) {
+    const float W[2][8] = { { 0, 0, 1, 0, 10, 10, 0, 0 }, { 0, 0, 20, 0, 1, 0, 0, 80 } };
+    const float bias[2][4] = { { 0, -1, -11, -5 }, { 0, -10.5f, -1.5f, -45 } };
+    const int want[2][2] = { { 0, 2 }, { 1, 1 } };  /* class after 1 and after 2 targets */
+    for (int v = 0; v < 2; v++) {
+        nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 4, "out") };
+        nn_model m;
+        build(&m, s, 1, 2);
+        memcpy(m.layers[0].w->data, W[v], sizeof W[v]);
+        memcpy(m.layers[0].b->data, bias[v], sizeof bias[v]);
+        rt_ctx c;
+        rt_ctx_init(&c, 1 << 16);
+        nn_attack_target t = nn_attack_target_make(&m, &c, 2, 4, NULL, NULL);
+        float x[2] = { 0.5f, 0.5f }, xadv[2], p[4];
+        int32_t y = 0;
+        nn_attack_cfg cfg = nn_attack_cfg_default(NN_ATK_APGD);
+        cfg.eps = 0.1f;
+        cfg.steps = 20;
+        cfg.loss = NN_LOSS_DLR;
+        cfg.targeted = true;
+        cfg.random_start = false;
+        uint8_t fooled;
+        for (int k = 1; k <= 2; k++) {
+            cfg.targets = k;
+            nn_attack_run(&t, &cfg, x, &y, NULL, 1, NULL, xadv, &fooled);
+            nn_attack_predict(&t, xadv, 1, p);
+            int cls = 0;
+            for (int q = 1; q < 4; q++)
+                if (p[q] > p[cls]) cls = q;
+            cr_expect_eq(fooled, want[v][k - 1] != 0, "model %d, %d targets: fooled %d", v, k, fooled);
+            cr_expect_eq(cls, want[v][k - 1], "model %d, %d targets: classified as %d", v, k, cls);
+        }
+        rt_ctx_free(&c);
+        nn_model_free(&m);
+    }
+}
+
+/* C&W (kappa 0.5) on a randomized model (a Gaussian layer, 4 samples per prediction): each example
+** C&W reports fooled is predicted again 8 times with fresh noise, each prediction the mean softmax of
+** 64 samples. With one draw per step (the paper's protocol) a success can be that draw's luck; with
+** EOT over 16 draws, success judged on their mean predictive, the reported successes survive the
+** re-evaluation (measured: 0.245 of one draw's, 1.0 of EOT's). With kappa 0 both sit on the boundary
+** of their estimate of the predictive, where a new prediction falls either way (0 and 0.18). */
+Test(attack, cw_with_eot_successes_survive_reevaluation_more_often) {
+    enum { B = 24, D = 6, C = 3, R = 8 };
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 8, "fc1"), L(NN_LAYER_GAUSS, 4, "z"), L(NN_LAYER_LINEAR, C, "out") };
+    nn_model m;
+    build(&m, s, 3, D);
+    for (int q = 0; q < 8 * D; q++) m.layers[0].w->data[q] *= 6.0f;    /* means that move with x */
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 18);
+    nn_attack_target t = nn_attack_target_make(&m, &c, D, C, NULL, NULL);
+    rt_rng_stream(&t.stream, 5, 0, RT_STREAM_ATTACK);
+    float x[B * D], xadv[B * D], p[B * C];
+    fill(x, B * D, 0.2f, 0.8f, 31);
+    int32_t y[B];
+    t.samples = 256;
+    nn_attack_predict(&t, x, B, p);
+    for (int i = 0; i < B; i++) {
+        y[i] = 0;
+        for (int k = 1; k < C; k++)
+            if (p[i * C + k] > p[i * C + y[i]]) y[i] = k;
+    }
+    double rate[2];
+    int nfooled[2];
+    const int eot[2] = { 1, 16 };
+    for (int v = 0; v < 2; v++) {
+        nn_attack_cfg cfg = nn_attack_cfg_default(NN_ATK_CW);
+        cfg.steps = 100;
+        cfg.search = 4;
+        cfg.c0 = 0.1f;
+        cfg.lr = 0.05f;
+        cfg.eot = eot[v];
+        cfg.kappa = 0.5f;
+        uint8_t fooled[B];
+        t.samples = 4;
+        t.calls = 0;
+        nn_attack_run(&t, &cfg, x, y, NULL, B, NULL, xadv, fooled);
+        t.samples = 64;
+        int kept = 0, total = 0;
+        for (int r = 0; r < R; r++) {
+            nn_attack_predict(&t, xadv, B, p);
+            for (int i = 0; i < B; i++) {
+                if (!fooled[i]) continue;
+                int k = 0;
+                for (int q = 1; q < C; q++)
+                    if (p[i * C + q] > p[i * C + k]) k = q;
+                kept += k != y[i];
+                total++;
+            }
+        }
+        nfooled[v] = total / R;
+        rate[v] = total ? (double)kept / total : 0.0;
+        cr_log_info("C&W eot %d: %d reported fooled, %.3f of re-evaluations still fooled", eot[v], nfooled[v], rate[v]);
+    }
+    cr_expect_geq(nfooled[0], 5, "one draw: %d successes", nfooled[0]);
+    cr_expect_geq(nfooled[1], 5, "EOT: %d successes", nfooled[1]);
+    cr_expect_gt(rate[1], rate[0] + 0.3, "EOT's successes survive at %.3f, one draw's at %.3f", rate[1], rate[0]);
+    cr_expect_geq(rate[1], 0.9, "EOT's successes survive at %.3f", rate[1]);
+    rt_ctx_free(&c);
+    nn_model_free(&m);
+}
+
 // ---- the attack block of a run ----
 
 /* attack_tiny.lua trains a small VIB on 600 Fashion-MNIST images and attacks 40 test images: every
@@ -747,4 +984,48 @@ Test(attack, attack_without_checkpoint_or_on_non_image_data_names_the_line) {
     cr_expect_eq(lb_attack_point(&b, &m, &d, 1, 0, 12, dir, &cols, &err), RT_ERR_ARG);
     cr_expect_not_null(strstr(err.msg, "x.lua:7: attack: the attacks work on images of bytes"), "%s", err.msg);
     nn_model_free(&m);
+}
+
+/* attack_apgdt.lua: APGD-T under the paper's protocol, the adaptive protocol with APGD-T and C&W with
+** EOT write their rows (apgd_ce, apgd_t; apgd_ce, apgd_dlr and auto adaptive; cw_l2), and attack
+** batches 7 and 64 give the same bytes. */
+Test(attack, apgd_t_and_cw_eot_rows_do_not_depend_on_the_attack_batch) {
+    FILE *f = fopen("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", "rb");
+    if (!f) tu_skip("dataset-fashion-mnist not installed");
+    fclose(f);
+    const char *dir = tu_tmpdir("attack_apgdt");
+    const int batch[2] = { 7, 64 };
+    char cmd[4096], out[8192], pdir[2][64], exp[2][1200], path[2][2400];
+    for (int k = 0; k < 2; k++) {
+        snprintf(cmd, sizeof cmd, "cd '%s' && '%s' --quiet --out b%d --set ab=%d '%s/tests/lua/attack_apgdt.lua' 2>&1",
+                 dir, tu_vibrun(), batch[k], batch[k], tu_source_dir());
+        cr_assert_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
+        snprintf(exp[k], sizeof exp[k], "%s/b%d/attack_apgdt", dir, batch[k]);
+        cr_assert_eq(tu_point_dirs(exp[k], &pdir[k], 1), 1);
+        snprintf(path[k], sizeof path[k], "%s/%s/attack.csv", exp[k], pdir[k]);
+    }
+    tu_expect_same_file(path[0], path[1]);
+    char *csv = tu_read_file(path[0], NULL);
+    cr_assert_not_null(csv);
+    int rows = 0;
+    for (char *c = csv; *c; c++) rows += *c == '\n';
+    cr_expect_eq(rows, 7, "a header, apgd_ce, apgd_t, three adaptive rows and cw_l2:\n%s", csv);
+    cr_expect_not_null(strstr(csv, "\napgd_ce,paper,linf,0.05,0,40,"), "%s", csv);
+    cr_expect_not_null(strstr(csv, "\napgd_t,paper,linf,0.05,1,40,"), "%s", csv);
+    cr_expect_not_null(strstr(csv, "\napgd_ce,adaptive,linf,0.05,0,40,"), "%s", csv);
+    cr_expect_not_null(strstr(csv, "\napgd_dlr,adaptive,linf,0.05,0,40,"), "%s", csv);
+    cr_expect_not_null(strstr(csv, "\nauto,adaptive,linf,0.05,0,40,"), "%s", csv);
+    cr_expect_not_null(strstr(csv, "\ncw_l2,paper,l2,,0,40,"), "%s", csv);
+    /* the adaptive rows are cumulative: robust accuracy never rises along the sequence */
+    double ra[3];
+    const char *names[3] = { "\napgd_ce,adaptive,", "\napgd_dlr,adaptive,", "\nauto,adaptive," };
+    for (int q = 0; q < 3; q++) {
+        const char *r = strstr(csv, names[q]);
+        cr_assert_not_null(r);
+        double clean;
+        cr_assert_eq(sscanf(r + strlen(names[q]), "linf,0.05,0,40,%lf,%lf", &clean, &ra[q]), 2, "%s", r);
+    }
+    cr_expect_leq(ra[1], ra[0]);
+    cr_expect_leq(ra[2], ra[1]);
+    free(csv);
 }
