@@ -71,6 +71,8 @@ static const char options[] =
     "\n"
     "vibrun slurm only: --tasks N (the array size), --partition P, --time T, --cpus-per-task C,\n"
     "  --submit (run sbatch on the script written)\n"
+    "vibrun attack only: --script FILE (take the attack block from FILE, the run's script edited; its\n"
+    "  points must be the run's); `vibrun attack --help` says more\n"
     "\n"
     "environment: VIB_SCRIPT_STEPS (default 1e9) and VIB_SCRIPT_MEMORY (MiB, default 512) bound the\n"
     "  Lua instructions and memory a script may use to declare its points; VIB_MEMORY (MiB, default\n"
