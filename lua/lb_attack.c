@@ -12,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lb.h"
 #include "nn_weights.h"
 #include "rt_ckpt.h"
 #include "rt_csv.h"
@@ -231,10 +230,10 @@ static rt_status inputs_open(const lb_attack_block *b, const nn_data_spec *data,
 /* Batch s (its first example) of phase g (0: the clean predictions and the checks; then each attack
 ** and epsilon in order) is the file attack.partial/g<g>.s<s>, an rt_ckpt (written to a .tmp, synced
 ** and renamed: a kill leaves the batch whole or absent) holding the block's key, (g, s, bn), the
-** batch's seconds and its results. The key is the SHA-256 of everything an attack's bytes depend on
-** but the thread count: the build, the block, seed, point, eval_samples, the examples and the
-** weights. A file of another key (the block or the weights changed since) is computed again; every
-** file goes once attack.csv is written. */
+** batch's seconds and its results. The key is the SHA-256 of what an attack's bytes depend on in the
+** run directory: the block, seed, point, eval_samples, the examples and the weights (not the thread
+** count or the build, as a training checkpoint records neither). A file of another key (the block
+** or the weights changed since) is computed again; every file goes once attack.csv is written. */
 typedef struct partial {
     char dir[1200];
     char key[65];
@@ -252,9 +251,9 @@ static void partial_open(partial *pt, const lb_attack_block *b, const nn_model *
     memset(pt, 0, sizeof *pt);
     snprintf(pt->dir, sizeof pt->dir, "%s/attack.partial", dir);
     rt_buf k = { 0 };
-    rt_buf_printf(&k, "vibrun attack batches 1\nbuild %s %s\nseed %llu point %llu eval_samples %d n %d batch %d "
-                  "train_split %d D %d\n", lb_build_version(), lb_build_commit(), (unsigned long long)seed,
-                  (unsigned long long)point, eval_samples, in->n, b->batch, b->train_split ? 1 : 0, in->D);
+    rt_buf_printf(&k, "vibrun attack batches 1\nseed %llu point %llu eval_samples %d n %d batch %d train_split %d "
+                  "D %d\n", (unsigned long long)seed, (unsigned long long)point, eval_samples, in->n, b->batch,
+                  b->train_split ? 1 : 0, in->D);
     for (int i = 0; i < b->na; i++) {
         const lb_attack_spec *s = &b->a[i];
         const nn_attack_cfg *c = &s->cfg;
@@ -432,8 +431,8 @@ static void merge_rows(const char *path, const char *timing_path, rt_buf *csv, r
 /* The block on the point in dir (lb_attack_point); merge: keep the rows of an earlier attack.csv the
 ** block does not compute again (merge_rows). */
 static rt_status attack_point(const lb_attack_block *b, nn_model *m, const nn_data_spec *data, uint64_t seed,
-                              uint64_t point, int eval_samples, const char *dir, bool merge, lb_attack_cols *cols,
-                              rt_err *err) {
+                              uint64_t point, int eval_samples, const char *dir, bool merge,
+                              volatile sig_atomic_t *stop, lb_attack_cols *cols, rt_err *err) {
     memset(cols, 0, sizeof *cols);
     rt_status st = load_weights(m, dir, b->where, err);
     if (st) return st;
@@ -468,7 +467,7 @@ static rt_status attack_point(const lb_attack_block *b, nn_model *m, const nn_da
         unit_blob bl[] = { { "clean", clean + s, (size_t)bn }, { "checks", checks, sizeof checks } };
         double sec;
         if (!unit_load(&pt, 0, s, bn, bl, 2, &sec)) {
-            if (lb_stop) {
+            if (stop && *stop) {
                 st = stopped(b, &pt, done, total, err);
                 break;
             }
@@ -514,7 +513,7 @@ static rt_status attack_point(const lb_attack_block *b, nn_model *m, const nn_da
                                        { "ok", ok + s, (size_t)bn } };
                     double sec;
                     if (!unit_load(&pt, stream, s, bn, bl, 2, &sec)) {
-                        if (lb_stop) {
+                        if (stop && *stop) {
                             st = stopped(b, &pt, done, total, err);
                             break;
                         }
@@ -560,7 +559,7 @@ static rt_status attack_point(const lb_attack_block *b, nn_model *m, const nn_da
                                    { "ok", ok + s, (size_t)bn }, { "ok2", ok2 + s, (size_t)bn } };
                 double sec;
                 if (!unit_load(&pt, stream, s, bn, bl, 4, &sec)) {
-                    if (lb_stop) {
+                    if (stop && *stop) {
                         st = stopped(b, &pt, done, total, err);
                         break;
                     }
@@ -690,12 +689,13 @@ static rt_status attack_point(const lb_attack_block *b, nn_model *m, const nn_da
 }
 
 rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_spec *data, uint64_t seed,
-                          uint64_t point, int eval_samples, const char *dir, lb_attack_cols *cols, rt_err *err) {
-    return attack_point(b, m, data, seed, point, eval_samples, dir, false, cols, err);
+                          uint64_t point, int eval_samples, const char *dir, volatile sig_atomic_t *stop,
+                          lb_attack_cols *cols, rt_err *err) {
+    return attack_point(b, m, data, seed, point, eval_samples, dir, false, stop, cols, err);
 }
 
 rt_status lb_attack_point_again(const lb_attack_block *b, nn_model *m, const nn_data_spec *data, uint64_t seed,
-                                uint64_t point, int eval_samples, const char *dir, lb_attack_cols *cols,
-                                rt_err *err) {
-    return attack_point(b, m, data, seed, point, eval_samples, dir, true, cols, err);
+                                uint64_t point, int eval_samples, const char *dir, volatile sig_atomic_t *stop,
+                                lb_attack_cols *cols, rt_err *err) {
+    return attack_point(b, m, data, seed, point, eval_samples, dir, true, stop, cols, err);
 }

@@ -12,6 +12,8 @@
 #ifndef LB_ATTACK_H
 #define LB_ATTACK_H
 
+#include <signal.h>
+
 #include "nn_attack.h"
 #include "nn_obj.h"
 
@@ -50,17 +52,18 @@ typedef struct lb_attack_cols {
 ** seed and point for the attack stream, S = eval_samples samples per prediction; writes
 ** dir/attack.csv and dir/attack_timing.csv and fills cols. The batches finished by an earlier call
 ** on the same block, weights and examples (dir/attack.partial/) are read back, not computed again;
-** that folder goes once attack.csv is written. A SIGINT or SIGTERM (lb_stop) stops it between
-** batches with RT_ERR_INTERRUPT, the batches so far kept. */
+** that folder goes once attack.csv is written. *stop set (by SIGINT or SIGTERM; stop may be NULL)
+** stops it between batches with RT_ERR_INTERRUPT, the batches so far kept. */
 rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_spec *data, uint64_t seed,
-                          uint64_t point, int eval_samples, const char *dir, lb_attack_cols *cols, rt_err *err);
+                          uint64_t point, int eval_samples, const char *dir, volatile sig_atomic_t *stop,
+                          lb_attack_cols *cols, rt_err *err);
 /* As lb_attack_point, for `vibrun attack`: the rows of an existing attack.csv (and attack_timing.csv)
 ** that the block does not compute are kept; a row the block computes again (the same attack,
 ** protocol, norm, eps and targeted) is replaced in place, the block's new rows follow. cols holds
 ** the block's columns only. */
 rt_status lb_attack_point_again(const lb_attack_block *b, nn_model *m, const nn_data_spec *data, uint64_t seed,
-                                uint64_t point, int eval_samples, const char *dir, lb_attack_cols *cols,
-                                rt_err *err);
+                                uint64_t point, int eval_samples, const char *dir, volatile sig_atomic_t *stop,
+                                lb_attack_cols *cols, rt_err *err);
 
 /* ---- lb_attack_cmd.c: `vibrun attack RUN_DIR` ---- */
 /* What `vibrun attack` was given (lb_opts.attack_opts): the run directory and its manifest's points;

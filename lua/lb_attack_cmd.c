@@ -312,7 +312,7 @@ static int attack_one(const lb_attack_opts *a, lb_point *p, int k, int n, bool q
     if (!st) {
         if (!quiet) fprintf(stderr, "[%d/%d] %s %s: attacking\n", k, n, p->id, p->params_title);
         st = lb_attack_point_again(&p->attack, &m, &p->data, p->train.seed, p->train.point, p->train.eval_samples, dir,
-                                   &cols, &err);
+                                   &lb_stop, &cols, &err);
     }
     nn_model_free(&m);
     if (!st) st = result_update(dir, &cols, &err);

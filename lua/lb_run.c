@@ -365,7 +365,7 @@ static int train_point(const lb_opts *o, lb_point *p, const data_cache *dc, cons
     lb_attack_cols acols = { 0 };           /* the attack block, after a point that trained to the end */
     if (!st && p->attack.on && strcmp(r.status, "done") == 0)
         st = lb_attack_point(&p->attack, &m, &p->data, p->train.seed, p->train.point, p->train.eval_samples, dir,
-                             &acols, &err);
+                             &lb_stop, &acols, &err);
     nn_model_free(&m);
     if (st == RT_ERR_INTERRUPT) {           /* stopped during its attack: the finished batches are kept */
         code = POINT_INTERRUPTED;

@@ -738,7 +738,7 @@ Test(attack, attack_without_checkpoint_names_the_line) {
     lb_attack_cols cols;
     rt_err err = { 0 };
     const char *dir = tu_tmpdir("no_checkpoint");
-    cr_expect_eq(lb_attack_point(&b, &m, &d, 1, 0, 12, dir, &cols, &err), RT_ERR_IO);
+    cr_expect_eq(lb_attack_point(&b, &m, &d, 1, 0, 12, dir, NULL, &cols, &err), RT_ERR_IO);
     cr_expect_not_null(strstr(err.msg, "x.lua:7: attack: "), "%s", err.msg);
     cr_expect_not_null(strstr(err.msg, "/checkpoint does not exist; the attack runs on a trained point's checkpoint"),
                        "%s", err.msg);
