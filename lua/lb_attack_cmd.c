@@ -189,7 +189,8 @@ int lb_attack_cmd(int argc, char **argv) {
     rt_buf again = { 0 };
     rt_buf_printf(&again, "%s attack", lb_cmd());
     for (int i = 1; i < argc; i++) put_word(&again, argv[i]);
-    lb_attack_opts a = { dir, only[0] ? only : NULL, use, man.script, man.args, rt_buf_str(&again), threads };
+    lb_attack_opts a = { .run_dir = dir, .only = only[0] ? only : NULL, .script = use, .run_script = man.script,
+                         .run_args = man.args, .again = rt_buf_str(&again), .threads = threads };
     o.script = use;
     o.out = "runs";
     o.jobs = 1;

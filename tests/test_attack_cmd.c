@@ -282,6 +282,37 @@ Test(attack_cmd, kill_9_during_the_in_run_attack_then_resume_gives_the_same_byte
     cr_expect(!exists(pdir, "attack.partial"), "the batches go once attack.csv is written");
 }
 
+/* Ctrl-C during the in-run attack: exit 130 after the batch, the point interrupted (not failed) with
+** the command that continues it; that command gives the uninterrupted bytes. */
+Test(attack_cmd, sigint_during_the_in_run_attack_leaves_the_point_interrupted, .timeout = 600) {
+    need_fashion();
+    const char *dir = tu_tmpdir("attack_run_sigint");
+    char ref[1300], pdir[1300], script[1200], log[1200];
+    train(dir, "ref", "attack_resume.lua", "attack_resume", ref, sizeof ref);
+    snprintf(pdir, sizeof pdir, "%s/k/attack_resume/%s", dir, strrchr(ref, '/') + 1);
+    snprintf(script, sizeof script, "%s/tests/lua/attack_resume.lua", tu_source_dir());
+    pid_t pid = start(dir, (const char *const[]){ "--out", "k", script, NULL });
+    wait_for_batches(pid, pdir);
+    kill(pid, SIGINT);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    snprintf(log, sizeof log, "%s/log", dir);
+    char *text = tu_read_file(log, NULL);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 130, "status %d:\n%s", status, text);
+    cr_expect_not_null(strstr(text, "attack: stopped by a signal after "), "%s", text);
+    cr_expect_not_null(strstr(text, "interrupted; 0 of 1 point done, 1 checkpointed. Continue with: "), "%s", text);
+    free(text);
+    cr_expect(!exists(pdir, "failed"), "a stop is no failure");
+    cr_assert(!exists(pdir, "attack.csv"), "the stop came after the attack had ended");
+    char args[1400];
+    snprintf(args, sizeof args, "--quiet --out k --resume '%s'", script);
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    char *a = slurp(ref, "attack.csv"), *b = slurp(pdir, "attack.csv");
+    cr_expect_str_eq(b, a);
+    free(a);
+    free(b);
+}
+
 /* Ctrl-C during `vibrun attack`: exit 130 after the batch, how to go on, the batches kept; the same
 ** command again reads them back and writes the uninterrupted bytes. */
 Test(attack_cmd, sigint_during_vibrun_attack_then_again_gives_the_same_bytes, .timeout = 600) {
