@@ -376,20 +376,25 @@ int lb_attack_points(const lb_opts *o, lb_points *pts) {
         fprintf(stderr, "vibrun: attack: %s/manifest: cannot be read\n", a->run_dir);
         return 1;
     }
-    int *at = rt_xcalloc((size_t)man.n + 1, sizeof *at), code = match_points(o, pts, &man, at), todo = 0;
+    /* The points to attack: those selected that have an attack block (one given as a function of the
+    ** params may leave some points out, as in a run); none with one is an error. */
+    int *at = rt_xcalloc((size_t)man.n + 1, sizeof *at), code = match_points(o, pts, &man, at), todo = 0, first = -1;
     for (int i = 0; i < man.n && !code; i++) {
-        if (at[i] < 0 || (a->only && strcmp(man.ids[i], a->only) != 0)) {
-            at[i] = -1;
-            continue;
-        }
-        todo++;
-        const lb_point *p = &pts->p[at[i]];
-        if (!p->attack.on) {
-            fprintf(stderr, "vibrun: attack: %s declares no attack block for point %s %s: add attack = { n = ..., "
-                    "vib.attack.fgsm { eps = ... }, ... } to the experiment (docs/robustness.md), or give a script that "
-                    "has one with --script FILE\n", a->script, p->id, p->params_title);
-            code = 1;
-        }
+        bool selected = at[i] >= 0 && (!a->only || strcmp(man.ids[i], a->only) == 0);
+        if (selected && first < 0) first = at[i];
+        if (!selected || !pts->p[at[i]].attack.on) at[i] = -1;
+        else todo++;
+    }
+    if (!code && first < 0) {
+        fprintf(stderr, "vibrun: attack: %s resolves to none of the points of %s; nothing to attack\n", a->script,
+                a->run_dir);
+        code = 1;
+    } else if (!code && !todo) {
+        const lb_point *p = &pts->p[first];
+        fprintf(stderr, "vibrun: attack: %s declares no attack block for point %s %s: add attack = { n = ..., "
+                "vib.attack.fgsm { eps = ... }, ... } to the experiment (docs/robustness.md), or give a script that "
+                "has one with --script FILE\n", a->script, p->id, p->params_title);
+        code = 1;
     }
     if (a->threads) rt_blas_set_threads(a->threads);
     int k = 0, attacked = 0, failed = 0;
