@@ -52,6 +52,8 @@ typedef struct lb_opts {
     const char *slurm_partition, *slurm_time;
     /* `vibrun export`: the point's config.lua is replayed to its point, whose weights are written */
     const lb_export_opts *export_opts;
+    /* `vibrun attack`: the script's points are attacked in a run directory, not trained (lb_attack.h) */
+    const struct lb_attack_opts *attack_opts;
 } lb_opts;
 
 /* Runs an experiment script; returns the process exit code. Messages go to stderr. */
@@ -64,6 +66,9 @@ int lb_merge_dir(const char *run_dir);
 int lb_plot(const char *run_dir);
 /* `vibrun export` (argv after "export"); returns the exit code. */
 int lb_export(int argc, char **argv, const char *version);
+/* `vibrun attack RUN_DIR [--script FILE] [--set ...]` (argv[0] is "attack"; lb_attack_cmd.c): the
+** experiment's attack block on the finished points of a run directory; returns the exit code. */
+int lb_attack_cmd(int argc, char **argv);
 /* Writes <run_dir>/report.html, the one-file offline report of a run directory (lb_report.c); its
 ** path into out_path when given. Prints "report: PATH" unless quiet. 0, or 1 with the message printed. */
 int lb_report(const char *run_dir, bool quiet, char *out_path, size_t out_size);

@@ -365,9 +365,12 @@ static int train_point(const lb_opts *o, lb_point *p, const data_cache *dc, cons
     lb_attack_cols acols = { 0 };           /* the attack block, after a point that trained to the end */
     if (!st && p->attack.on && strcmp(r.status, "done") == 0)
         st = lb_attack_point(&p->attack, &m, &p->data, p->train.seed, p->train.point, p->train.eval_samples, dir,
-                             &acols, &err);
+                             &lb_stop, &acols, &err);
     nn_model_free(&m);
-    if (st) {
+    if (st == RT_ERR_INTERRUPT) {           /* stopped during its attack: the finished batches are kept */
+        code = POINT_INTERRUPTED;
+        if (!o->quiet) fprintf(stderr, "\n[%d/%d] %s: %s\n", ps->point, ps->npoints, p->id, err.msg);
+    } else if (st) {
         report_point(ps, p, dir, err.msg);
         mark_failed(dir, err.msg);
     } else if (strcmp(r.status, "interrupted") == 0) {
@@ -1026,6 +1029,7 @@ static int run_finish(const run *r, int code, const tally *t) {
 
 int lb_run_points(const lb_opts *o, lb_points *pts) {
     if (o->export_opts) return lb_export_point(o->export_opts, pts);
+    if (o->attack_opts) return lb_attack_points(o, pts);
     run r;
     run_open(&r, o, pts);
     int code;

@@ -25,6 +25,9 @@ static const char synopsis[] =
     "       vibrun export RUN/EXP/ID [--format safetensors|npz] [--weights ema|raw] [-o FILE]\n"
     "                                       write a point's weights for NumPy, PyTorch and others\n"
     "                                       (docs/weights.md; init = vib.load { ... } reads them back)\n"
+    "       vibrun attack RUN_DIR [--script FILE] [--set ...] [--threads T]\n"
+    "                                       run the experiment's attack block on the finished points of\n"
+    "                                       a run directory, without training them (docs/robustness.md)\n"
     "       vibrun data list                which data sets are installed where\n"
     "       vibrun data get NAME            download a data set, checksum verified (cifar10, mnist,\n"
     "                                       fashion-mnist, tishby; no NAME lists them)\n"
@@ -68,6 +71,8 @@ static const char options[] =
     "\n"
     "vibrun slurm only: --tasks N (the array size), --partition P, --time T, --cpus-per-task C,\n"
     "  --submit (run sbatch on the script written)\n"
+    "vibrun attack only: --script FILE (take the attack block from FILE, the run's script edited; its\n"
+    "  points must be the run's); `vibrun attack --help` says more\n"
     "\n"
     "environment: VIB_SCRIPT_STEPS (default 1e9) and VIB_SCRIPT_MEMORY (MiB, default 512) bound the\n"
     "  Lua instructions and memory a script may use to declare its points; VIB_MEMORY (MiB, default\n"
@@ -282,6 +287,12 @@ int main(int argc, char **argv) {
         return run_dir_command(argc, argv);
     if (strcmp(argv[1], "data") == 0) return lb_data(argc - 2, argv + 2);
     if (strcmp(argv[1], "export") == 0) return lb_export(argc - 1, argv + 1, VIB_VERSION);
+    if (strcmp(argv[1], "attack") == 0) {   /* stopped by a signal: after the batch, as a run */
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        int code = lb_attack_cmd(argc - 1, argv + 1);
+        return stop_signal ? 128 + stop_signal : code;
+    }
     if (strcmp(argv[1], "mi") == 0) return lb_mi(argc - 1, argv + 1);
     if (strcmp(argv[1], "ib-curve") == 0) return lb_ib_curve(argc - 1, argv + 1);
     lb_opts o;
