@@ -1,7 +1,8 @@
 -- attack_resume.lua: attack_tiny's VIB with an attack of many small batches (40 images, 4 at a time,
 -- 80 batches in all), so that a test can stop or kill it between batches and resume it
 -- (test_attack_cmd.c: kill -9 during the in-run attack then --resume, SIGINT during `vibrun attack`
--- then `vibrun attack` again, each giving the bytes of an uninterrupted attack).
+-- then `vibrun attack` again, each giving the bytes of an uninterrupted attack). The adaptive attack
+-- with APGD-T comes first, so that the batches a killed attack left are its three phases'.
 local vib = require "vib"
 
 return vib.experiment {
@@ -15,9 +16,9 @@ return vib.experiment {
   optim   = vib.optim.adam { lr = 1e-3 },
   epochs  = 2, batch = 50, eval_samples = 4, ema = 0.9,
   attack  = { n = 40, batch = 4,
+              vib.attack.auto { eps = { 0.05, 0.1 }, steps = 20, eot = 3, reevaluate = 3, targets = 2 },
               vib.attack.fgsm { eps = { 0.05, 0.2 } },
               vib.attack.pgd { eps = 0.1, steps = 20, restarts = 2 },
               vib.attack.pgd { norm = "l2", eps = 1.0, steps = 20 },
-              vib.attack.auto { eps = { 0.05, 0.1 }, steps = 20, eot = 3, reevaluate = 3 },
               vib.attack.cw_l2 { steps = 20, search = 3, c = 0.1 } },
 }
