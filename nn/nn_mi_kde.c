@@ -686,13 +686,12 @@ static double bd_full(const kde_job *j, int i, int l) {
 
 // ---- the blocked pass ----
 
-// A lower bound on BD(p_i, p_l), less the bound on its GEMM error, from g = U_i.U_l.
-static double bd_screen(const kde_job *j, int i, int l, float g) {
-    if (j->kind == KDE_GAUSS || j->kind == KDE_FULL) {
-        double den = 4.0 * (j->vmax[i] + j->vmax[l]);
-        return (j->un[i] + j->un[l] - 2.0 * (double)g - j->ue[i] * j->ue[l]) / den;
-    }
-    return j->d - (double)g - j->kappa2;
+// Whether a lower bound on BD(p_i, p_l), less the bound on its GEMM error, from g = U_i.U_l,
+// passes REFINE_CUT (the Gaussian bound's denominator multiplied out).
+static bool bd_far(const kde_job *j, int i, int l, float g) {
+    if (j->kind == KDE_GAUSS || j->kind == KDE_FULL)
+        return j->un[i] + j->un[l] - 2.0 * (double)g - j->ue[i] * j->ue[l] > 4.0 * REFINE_CUT * (j->vmax[i] + j->vmax[l]);
+    return j->d - (double)g - j->kappa2 > REFINE_CUT;
 }
 
 static double exp_neg(double x) { return x < 745.0 ? exp(-x) : 0.0; }
@@ -829,49 +828,63 @@ static void pair_store(double *eb, double *ek, double *er, const double *out) {
     *er = out[2] > 0.0 ? out[2] : 0.0;
 }
 
-/* The tile's pairs, rows [lo, hi) of I: the screen (a pair past the cut-off contributes nothing
-** to either sum: KL >= 2 BD), then the kernels, then the exps (Bernoulli's kernel gives exp(-BD)
-** itself). The rows meet the columns BD_COLS at a time: when all BD_COLS pairs of a row pass,
-** one call takes them, else one call each. The columns' rows then stay in the core's first-level
-** cache from one row to the next: the kernels are bound by what they read. */
+/* Row i against the kept pairs ls[0..m) of tile row r: one call of a kernel for BD_COLS of them,
+** else one call each (the same operations per pair, so the same bytes). */
+static void tile_batch(const kde_tile *t, int r, const int *ls, int m) {
+    const kde_job *j = t->j;
+    int i = t->i0 + r;
+    size_t bb = (size_t)t->bi * t->bj;
+    double out[BD_COLS][3];
+    if (m == BD_COLS) {
+        if (j->kind == KDE_GAUSS) bd_gauss_pairs(j, i, ls, out);
+        else bd_bern_pairs(j, i, ls, out);
+    }
+    for (int u = 0; u < m; u++) {
+        if (m < BD_COLS && j->kind == KDE_GAUSS) bd_gauss_pair1(j, i, ls + u, out + u);
+        else if (m < BD_COLS) bd_bern_pair1(j, i, ls + u, out + u);
+        double *e = t->E + (size_t)r * t->bj + (ls[u] - t->j0);
+        pair_store(e, e + bb, e + 2 * bb, out[u]);
+    }
+}
+
+/* The tile's pairs, rows [lo, hi) of I (at most PAIR_ROWS_PER_CHUNK): the screen (a pair past
+** the cut-off contributes nothing to either sum: KL >= 2 BD), then the kernels, then the exps
+** (Bernoulli's kernel gives exp(-BD) itself). The rows meet the columns BD_COLS at a time, so
+** that the columns' rows stay in the core's first-level cache from one row to the next (the
+** kernels are bound by what they read); a row's kept pairs wait in `pend` until BD_COLS of
+** them make one call, and its last ones are computed one call each. */
 static void tile_pairs(void *arg, size_t lo, size_t hi) {
     const kde_tile *t = arg;
     const kde_job *j = t->j;
     size_t bb = (size_t)t->bi * t->bj;
     bool diag = t->i0 == t->j0;
-    double out[BD_COLS][3];
+    int pend[PAIR_ROWS_PER_CHUNK][BD_COLS], npend[PAIR_ROWS_PER_CHUNK] = { 0 };
+    RT_ASSERT(hi - lo <= PAIR_ROWS_PER_CHUNK);
     for (int cb = 0; cb < t->bj; cb += BD_COLS) {
         int ce = t->bj - cb < BD_COLS ? t->bj : cb + BD_COLS;
         for (int r = (int)lo; r < (int)hi; r++) {
-            int i = t->i0 + r, c0 = diag && r + 1 > cb ? r + 1 : cb, ls[BD_COLS], m = 0;
+            int i = t->i0 + r, c0 = diag && r + 1 > cb ? r + 1 : cb, *p = pend[r - lo], *np = &npend[r - lo];
             const float *g2 = t->G2 + (size_t)r * t->bj;
-            double *eb = t->E + (size_t)r * t->bj, *ek = eb + bb, *er = ek + bb;
-            bool keep[BD_COLS];
+            double *eb = t->E + (size_t)r * t->bj;
             for (int c = c0; c < ce; c++) {
                 int l = t->j0 + c;
-                keep[c - cb] = bd_screen(j, i, l, g2[c]) <= REFINE_CUT;
-                if (!keep[c - cb]) eb[c] = ek[c] = er[c] = -1.0;
-                else if (pair_batched(j, i, l)) ls[m++] = l;
-            }
-            if (m == BD_COLS) {
-                if (j->kind == KDE_GAUSS) bd_gauss_pairs(j, i, ls, out);
-                else bd_bern_pairs(j, i, ls, out);
-                for (int u = 0; u < BD_COLS; u++) pair_store(eb + cb + u, ek + cb + u, er + cb + u, out[u]);
-                continue;
-            }
-            for (int c = c0; c < ce; c++) {
-                int l = t->j0 + c;
-                if (!keep[c - cb]) continue;
-                if (!pair_batched(j, i, l)) pair_one(j, i, l, out[0]);
-                else if (j->kind == KDE_GAUSS) bd_gauss_pair1(j, i, &l, out);
-                else bd_bern_pair1(j, i, &l, out);
-                pair_store(eb + c, ek + c, er + c, out[0]);
+                if (bd_far(j, i, l, g2[c])) {
+                    eb[c] = eb[c + bb] = eb[c + 2 * bb] = -1.0;
+                } else if (pair_batched(j, i, l)) {
+                    p[(*np)++] = l;
+                    if (*np == BD_COLS) tile_batch(t, r, p, BD_COLS), *np = 0;
+                } else {
+                    double out[3];
+                    pair_one(j, i, l, out);
+                    pair_store(eb + c, eb + c + bb, eb + c + 2 * bb, out);
+                }
             }
         }
     }
     for (int r = (int)lo; r < (int)hi; r++) {
         int c0 = diag ? r + 1 : 0, m = t->bj - c0;
         double *eb = t->E + (size_t)r * t->bj + c0;
+        tile_batch(t, r, pend[r - lo], npend[r - lo]);
         if (m <= 0) continue;
         if (j->kind != KDE_BERN) pair_terms(eb, m);
         pair_terms(eb + bb, m);
@@ -883,22 +896,22 @@ static void tile_pairs(void *arg, size_t lo, size_t hi) {
 ** (exp(-KL(i || l)) in the second array); a row of J (by_cols), or row r of a diagonal tile left
 ** of the diagonal, reads the pair (c, r): E[c][r], exp(-KL(l || i)) in the third array. */
 static void tile_row(const kde_tile *t, int i, int l0, int m, int r, bool by_cols) {
-    bool diag = t->i0 == t->j0;
     size_t bb = (size_t)t->bi * t->bj;
+    int below = by_cols ? m : t->i0 == t->j0 ? r : 0;        // columns c < below read E[c][r]
+    const double *E = t->E;
     double s_kl = 0.0, s_bd = 0.0, c_kl = 0.0, c_bd = 0.0;
     for (int c = 0; c < m; c++) {
-        double eb = 1.0, ek = 1.0;              // the pair of row i with itself
-        if (by_cols || (diag && c < r)) {
-            size_t e = (size_t)c * t->bj + r;
-            eb = t->E[e], ek = t->E[2 * bb + e];
-        } else if (!(diag && c == r)) {
-            size_t e = (size_t)r * t->bj + c;
-            eb = t->E[e], ek = t->E[bb + e];
-        }
-        if (eb < 0.0) continue;
+        size_t e = c < below ? (size_t)c * t->bj + r : (size_t)r * t->bj + c;
+        double eb = E[e], ek = c < below ? E[2 * bb + e] : E[bb + e];
+        if (c == r && !by_cols && t->i0 == t->j0) eb = ek = 1.0;   // the pair of row i with itself
+        // a dropped pair (-1) adds +0.0, which leaves every sum (>= 0) as it is
+        eb = eb > 0.0 ? eb : 0.0;
+        ek = ek > 0.0 ? ek : 0.0;
+        bool same = t->nclass > 0 && t->cls[i] == t->cls[l0 + c];
         s_kl += ek;
         s_bd += eb;
-        if (t->nclass > 0 && t->cls[i] == t->cls[l0 + c]) { c_kl += ek; c_bd += eb; }
+        c_kl += same ? ek : 0.0;
+        c_bd += same ? eb : 0.0;
     }
     t->s_kl[i] += s_kl;
     t->s_bd[i] += s_bd;
