@@ -15,28 +15,34 @@
 //     I(T;Y) = H_D(T) - sum_y p(y) H_D(T|Y=y) = -mean_i ln(S_i / N) + mean_i ln(S^y_i / N_{y_i})
 // (the component entropies cancel in I(T;Y) because p(y) = N_y / N).
 //
-// The KL divergences go through one GEMM per block: KL_ij = scale * (a_i + c_j + alpha A_i.B_j)
-// with per-row vectors A, B and scalars a, c (see each kind's setup). Written this way, close
-// pairs lose digits to cancellation in float (the deterministic case is ||a||^2 + ||b||^2 -
-// 2 a.b). The data are centred first (every divergence here is translation invariant), and a pair
-// whose GEMM value may be wrong by more than REFINE_TOL nats and may matter (below the cut-off,
-// beyond which exp(-D) is below double resolution next to the self term) is recomputed directly
-// in double. The error bound per pair is the probabilistic bound of Higham & Mary (2019) for a
-// float dot product of length K, lambda sqrt(K) u sum_k |A_ik B_jk| with lambda = 6, plus 2u for
-// storing A and B in float, and sum_k |A_ik B_jk| <= ||A_i|| ||B_j||. That bound is pessimistic
-// (measured: N = 10,000 tanh rows, sigma2 = 0.1, d = 1024, bound 0.07 nats, and refining every
-// close pair changed no result in the 4th decimal while taking 4x the time), so REFINE_TOL is
-// 0.1 nats: pairs the GEMM gets badly wrong (large norms, small sigma: errors of hundreds of
-// nats) are recomputed, ordinary ones are not. opts.no_refine gives the plain GEMM computation.
+// Deterministic layers (nn_mi_kde_det): the KL divergence goes through one GEMM per block,
+// KL_ij = scale * (a_i + c_j + alpha A_i.B_j) with A = B = the centred rows, a = c = their squared
+// norms, and BD = KL / 4. Written this way, close pairs lose digits to cancellation in float
+// (||a||^2 + ||b||^2 - 2 a.b). The data are centred first (every divergence here is translation
+// invariant), and a pair whose GEMM value may be wrong by more than REFINE_TOL nats and may matter
+// (below the cut-off, beyond which exp(-D) is below double resolution next to the self term) is
+// recomputed directly in double. The error bound per pair is the probabilistic bound of Higham &
+// Mary (2019) for a float dot product of length K, lambda sqrt(K) u sum_k |A_ik B_jk| with
+// lambda = 6, plus 2u for storing A and B in float, and sum_k |A_ik B_jk| <= ||A_i|| ||B_j||. That
+// bound is pessimistic (measured: N = 10,000 tanh rows, sigma2 = 0.1, d = 1024, bound 0.07 nats,
+// and refining every close pair changed no result in the 4th decimal while taking 4x the time),
+// so REFINE_TOL is 0.1 nats: pairs the GEMM gets badly wrong (large norms, small sigma: errors of
+// hundreds of nats) are recomputed, ordinary ones are not. opts.no_refine gives the plain GEMM.
 //
-// The Bhattacharyya distances of Gaussian and Bernoulli components do not factor into a GEMM and
-// cost a direct O(d) loop per pair. A second GEMM first screens the pairs with a cheap lower
-// bound on BD (below); a pair whose bound, less its error, passes REFINE_CUT contributes nothing
-// to either sum (KL >= 2 BD, by Jensen), so only the close pairs pay for the direct loops, which
-// run across 64 pairs at a time where enough of them are close (bd_gauss_run, bd_bern_run).
+// Gaussian (diagonal and full) and Bernoulli layers: the Bhattacharyya distance does not factor
+// into a GEMM (the mixed variance sits inside a division and a log; the coefficient is a log of a
+// sum), so every pair costs a direct O(d) computation, and that computation gives both KL
+// divergences of the pair too, in double: no GEMM, no refinement (opts.no_refine changes nothing
+// for them). BD is symmetric, so each pair is computed once for both of its rows (tiles of rows
+// I against columns J >= I, kde_pass_tiles). A GEMM first screens the pairs with a cheap lower
+// bound on BD; a pair whose bound, less its error, passes REFINE_CUT contributes nothing to either
+// sum (KL >= 2 BD, by Jensen), so only the close pairs are computed:
 //     Gaussian:  BD >= 1/4 sum_k dmu_k^2 / (v_ik + v_jk) >= ||mu_i - mu_j||^2 / (4 (vmax_i + vmax_j))
 //     Bernoulli: BD = -sum_k ln BC_k >= sum_k (1 - BC_k) = d - u_i.u_j,  u = [sqrt p, sqrt(1 - p)]
-// In the worst case (every pair overlaps) the cost stays O(N^2 d) with a division per element.
+// The diagonal Gaussian and Bernoulli pairs go through vectorized kernels, four pairs of a row at
+// a time (bd_gauss_pairs, bd_bern_pairs: their numerics are described there); full covariances
+// factor a d x d matrix per pair (bd_full). In the worst case (every pair overlaps) the cost is
+// N^2 / 2 pairs of O(d).
 #include "nn_mi_impl.h"
 
 #include <float.h>
@@ -57,28 +63,28 @@ typedef enum kde_kind { KDE_DET, KDE_GAUSS, KDE_BERN, KDE_FULL } kde_kind;
 
 typedef struct kde_job {
     kde_kind kind;
-    int n, d, K;                // rows, features, GEMM inner size
-    float *A, *B;               // (n, K) GEMM operands
-    float alpha;                // GEMM factor
-    double scale;               // KL = scale * (a_i + c_j + alpha A_i.B_j)
-    double *a, *c;              // (n)
-    double *ea, *eb;            // (n) error bound factors: delta_ij = ea_i * eb_j (nats)
-    // the BD screen (Gaussian, Bernoulli): a lower bound on BD from a second GEMM U_i.U_j
+    int n, d, K;                // rows, features, GEMM inner size (det)
+    float *A, *B;               // det: (n, K) GEMM operands
+    float alpha;                // det: GEMM factor
+    double scale;               // det: KL = scale * (a_i + c_j + alpha A_i.B_j)
+    double *a, *c;              // (n) det: the GEMM's per-row terms; bern: the KL's (setup_bern)
+    double *ea, *eb;            // det: (n) error bound factors: delta_ij = ea_i * eb_j (nats)
+    // the BD screen (the other kinds): a lower bound on BD from a GEMM U_i.U_j
     int K2;
     float *U;                   // (n, K2) Gaussian: centred mu; Bernoulli: [sqrt p, sqrt(1 - p)]
     double *un, *ue;            // (n) Gaussian: ||U_i||^2 and ||U_i|| kappa2^(1/2)
     double *vmax;               // (n) Gaussian: max_k v_ik
     double kappa2;              // error factor of the screen's GEMM
-    double eb_max;              // max_j eb_j: a row i with ea_i eb_max <= REFINE_TOL refines no pair
+    double eb_max;              // det: max_j eb_j: a row i with ea_i eb_max <= REFINE_TOL refines no pair
     double hc;                  // mean_i H(p_i), nats
-    double cut;                 // refine when KL - delta < cut
+    double cut;                 // det: refine when KL - delta < cut
     // what the direct computations read
-    const float *x;             // det: h (n, d); gauss: mu (n, d)
+    const float *x;             // det: h (n, d); gauss, full: mu (n, d)
     const float *s;             // gauss: sigma (n, d)
     double *L;                  // gauss: (n) ln det Sigma_i (diagonal: sum_k ln v_ik)
     double *is;                 // gauss: (n, d) 1 / sigma
-    // the pair kernels (bd_gauss_pairs, bd_bern_pairs): rows padded to dp, a multiple
-    // of BD_LANES, with elements that contribute nothing
+    // the pair kernels (bd_gauss_pairs, bd_bern_pairs): rows padded to dp, a multiple of
+    // BD_LANES, with elements that contribute nothing (pair_alloc)
     int dp;
     double *P;                  // (n, dp / 8, np, 8): per row and block of 8 elements, np arrays of 8:
                                 // gauss (np = 3): sigma^2, centred mu, 1 / sigma^2;
@@ -379,7 +385,7 @@ static double *pair_el(double *row, int k, int q, int np) {
     return row + (size_t)(k / BD_LANES) * BD_LANES * np + (size_t)q * BD_LANES + k % BD_LANES;
 }
 
-// ---- the three kinds: GEMM setup and direct (double) divergences ----
+// ---- the kinds: setup and direct (double) divergences ----
 
 // Deterministic: KL = ||h_i - h_j||^2 / (2 sigma2) = (||A_i||^2 + ||A_j||^2 - 2 A_i.A_j) / (2 sigma2)
 // with A = B = the centred rows. Bhattacharyya = KL / 4, so the cut-off is 4 * REFINE_CUT.
@@ -578,7 +584,7 @@ static rt_status setup_bern(kde_job *j, const float *p, int n, int d, rt_err *er
 }
 
 // Full-covariance Gaussians, Sigma_i = L_i L_i^T (L lower-triangular, packed by rows, positive
-// diagonal), P_j = Sigma_j^-1, mu centred:
+// diagonal), P_j = Sigma_j^-1:
 //   KL(p_i || p_j) = 1/2 [ tr(P_j Sigma_i) + (mu_i - mu_j)' P_j (mu_i - mu_j) - d + ln|Sigma_j| - ln|Sigma_i| ]
 // computed per pair in double, O(d^2) (kl_full). The BD screen is the diagonal case's with
 // vmax_i = tr Sigma_i, an upper bound on its largest eigenvalue.
@@ -684,7 +690,7 @@ static double bd_full(const kde_job *j, int i, int l) {
     return 0.125 * q + 0.5 * (ld - 0.5 * (j->L[i] + j->L[l]));
 }
 
-// ---- the blocked pass ----
+// ---- the pass over the pairs: the screen ----
 
 // Whether a lower bound on BD(p_i, p_l), less the bound on its GEMM error, from g = U_i.U_l,
 // passes REFINE_CUT (the Gaussian bound's denominator multiplied out).
