@@ -834,6 +834,33 @@ static void pair_store(double *eb, double *ek, double *er, const double *out) {
     *er = out[2] > 0.0 ? out[2] : 0.0;
 }
 
+/* Row i's terms against the m columns from l0, in column order. Row r of the tile reads E[r][c]
+** (exp(-KL(i || l)) in the second array); a row of J (by_cols), or row r of a diagonal tile left
+** of the diagonal, reads the pair (c, r): E[c][r], exp(-KL(l || i)) in the third array. */
+static void tile_row(const kde_tile *t, int i, int l0, int m, int r, bool by_cols) {
+    size_t bb = (size_t)t->bi * t->bj;
+    int below = by_cols ? m : t->i0 == t->j0 ? r : 0;        // columns c < below read E[c][r]
+    const double *E = t->E;
+    double s_kl = 0.0, s_bd = 0.0, c_kl = 0.0, c_bd = 0.0;
+    for (int c = 0; c < m; c++) {
+        size_t e = c < below ? (size_t)c * t->bj + r : (size_t)r * t->bj + c;
+        double eb = E[e], ek = c < below ? E[2 * bb + e] : E[bb + e];
+        if (c == r && !by_cols && t->i0 == t->j0) eb = ek = 1.0;   // the pair of row i with itself
+        // a dropped pair (-1) adds +0.0, which leaves every sum (>= 0) as it is
+        eb = eb > 0.0 ? eb : 0.0;
+        ek = ek > 0.0 ? ek : 0.0;
+        bool same = t->nclass > 0 && t->cls[i] == t->cls[l0 + c];
+        s_kl += ek;
+        s_bd += eb;
+        c_kl += same ? ek : 0.0;
+        c_bd += same ? eb : 0.0;
+    }
+    t->s_kl[i] += s_kl;
+    t->s_bd[i] += s_bd;
+    t->c_kl[i] += c_kl;
+    t->c_bd[i] += c_bd;
+}
+
 /* Row i against the kept pairs ls[0..m) of tile row r: one call of a kernel for BD_COLS of them,
 ** else one call each (the same operations per pair, so the same bytes). */
 static void tile_batch(const kde_tile *t, int r, const int *ls, int m) {
@@ -858,7 +885,8 @@ static void tile_batch(const kde_tile *t, int r, const int *ls, int m) {
 ** (Bernoulli's kernel gives exp(-BD) itself). The rows meet the columns BD_COLS at a time, so
 ** that the columns' rows stay in the core's first-level cache from one row to the next (the
 ** kernels are bound by what they read); a row's kept pairs wait in `pend` until BD_COLS of
-** them make one call, and its last ones are computed one call each. */
+** them make one call, and its last ones are computed one call each. Off the diagonal, the
+** rows' sums follow (tile_row), saving a pass. */
 static void tile_pairs(void *arg, size_t lo, size_t hi) {
     const kde_tile *t = arg;
     const kde_job *j = t->j;
@@ -895,37 +923,11 @@ static void tile_pairs(void *arg, size_t lo, size_t hi) {
         if (j->kind != KDE_BERN) pair_terms(eb, m);
         pair_terms(eb + bb, m);
         pair_terms(eb + 2 * bb, m);
+        if (!diag) tile_row(t, t->i0 + r, t->j0, t->bj, r, false);     // all its pairs are this chunk's
     }
 }
 
-/* Row i's terms against the m columns from l0, in column order. Row r of the tile reads E[r][c]
-** (exp(-KL(i || l)) in the second array); a row of J (by_cols), or row r of a diagonal tile left
-** of the diagonal, reads the pair (c, r): E[c][r], exp(-KL(l || i)) in the third array. */
-static void tile_row(const kde_tile *t, int i, int l0, int m, int r, bool by_cols) {
-    size_t bb = (size_t)t->bi * t->bj;
-    int below = by_cols ? m : t->i0 == t->j0 ? r : 0;        // columns c < below read E[c][r]
-    const double *E = t->E;
-    double s_kl = 0.0, s_bd = 0.0, c_kl = 0.0, c_bd = 0.0;
-    for (int c = 0; c < m; c++) {
-        size_t e = c < below ? (size_t)c * t->bj + r : (size_t)r * t->bj + c;
-        double eb = E[e], ek = c < below ? E[2 * bb + e] : E[bb + e];
-        if (c == r && !by_cols && t->i0 == t->j0) eb = ek = 1.0;   // the pair of row i with itself
-        // a dropped pair (-1) adds +0.0, which leaves every sum (>= 0) as it is
-        eb = eb > 0.0 ? eb : 0.0;
-        ek = ek > 0.0 ? ek : 0.0;
-        bool same = t->nclass > 0 && t->cls[i] == t->cls[l0 + c];
-        s_kl += ek;
-        s_bd += eb;
-        c_kl += same ? ek : 0.0;
-        c_bd += same ? eb : 0.0;
-    }
-    t->s_kl[i] += s_kl;
-    t->s_bd[i] += s_bd;
-    t->c_kl[i] += c_kl;
-    t->c_bd[i] += c_bd;
-}
-
-/* The tile's rows I against its columns J. */
+/* The diagonal tile's rows against its columns (off the diagonal, tile_pairs sums them). */
 static void tile_rows(void *arg, size_t lo, size_t hi) {
     const kde_tile *t = arg;
     for (int r = (int)lo; r < (int)hi; r++) tile_row(t, t->i0 + r, t->j0, t->bj, r, false);
@@ -968,8 +970,8 @@ static void kde_pass_tiles(const kde_job *j, int bs, const int32_t *cls, int ncl
             kde_tile t = { j, G2, E, i0, bi, j0, bj, nclass, cls, acc, acc + n, acc + 2 * (size_t)n,
                            acc + 3 * (size_t)n };
             rt_pool_for(pool, (size_t)bi, PAIR_ROWS_PER_CHUNK, tile_pairs, &t);
-            rt_pool_for(pool, (size_t)bi, ROWS_PER_CHUNK, tile_rows, &t);
-            if (j0 != i0) rt_pool_for(pool, (size_t)bj, ROWS_PER_CHUNK, tile_cols, &t);
+            if (j0 == i0) rt_pool_for(pool, (size_t)bi, ROWS_PER_CHUNK, tile_rows, &t);
+            else rt_pool_for(pool, (size_t)bj, ROWS_PER_CHUNK, tile_cols, &t);
         }
     }
 }
