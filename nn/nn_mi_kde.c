@@ -840,12 +840,12 @@ static void pair_store(double *eb, double *ek, double *er, const double *out) {
 static void tile_row(const kde_tile *t, int i, int l0, int m, int r, bool by_cols) {
     size_t bb = (size_t)t->bi * t->bj;
     int below = by_cols ? m : t->i0 == t->j0 ? r : 0;        // columns c < below read E[c][r]
+    int self = !by_cols && t->i0 == t->j0 ? r : -1;         // the pair of row i with itself: 1
     const double *E = t->E;
     double s_kl = 0.0, s_bd = 0.0, c_kl = 0.0, c_bd = 0.0;
     for (int c = 0; c < m; c++) {
         size_t e = c < below ? (size_t)c * t->bj + r : (size_t)r * t->bj + c;
-        double eb = E[e], ek = c < below ? E[2 * bb + e] : E[bb + e];
-        if (c == r && !by_cols && t->i0 == t->j0) eb = ek = 1.0;   // the pair of row i with itself
+        double eb = c == self ? 1.0 : E[e], ek = c == self ? 1.0 : c < below ? E[2 * bb + e] : E[bb + e];
         // a dropped pair (-1) adds +0.0, which leaves every sum (>= 0) as it is
         eb = eb > 0.0 ? eb : 0.0;
         ek = ek > 0.0 ? ek : 0.0;
