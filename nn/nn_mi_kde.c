@@ -491,6 +491,7 @@ static rt_status setup_gauss(kde_job *j, const float *mu, const float *sigma, in
     return RT_OK;
 }
 
+// KL(p_i || p_l) between diagonal Gaussians in double, for the pairs outside bd_gauss_pairs' range.
 static double kl_gauss(const kde_job *j, int i, int l) {
     const float *mi = j->x + (size_t)i * j->d, *ml = j->x + (size_t)l * j->d;
     const float *si = j->s + (size_t)i * j->d, *sl = j->s + (size_t)l * j->d;
@@ -516,10 +517,10 @@ static double log_prod4(const double *p, double lim) {
 //   BD = 1/8 sum_k (mu_ik - mu_jk)^2 / V_k + 1/2 sum_k ln( V_k / sqrt(v_ik v_jk) )
 //      = 1/4 sum_k (mu_ik - mu_jk)^2 / (v_ik + v_jk) + 1/2 ln prod_k (v_ik + v_jk) / (2 s_ik s_jk).
 // V mixes both rows inside a division and a log, so it does not factor into a GEMM: this is a
-// direct loop, O(d) per pair with one division per element, for a pair computed alone (runs of
-// pairs: bd_gauss_run). The log of the product is taken only when the product passes 1e200;
-// every factor is >= 1 and, for sigma in [FLT_MIN, FLT_MAX], below 1.5e76, so the product never
-// overflows.
+// direct loop, O(d) per pair with one division per element, for the pairs outside the range of
+// bd_gauss_pairs (any sigma in [FLT_MIN, FLT_MAX]). The log of the product is taken only when the
+// product passes 1e200; every factor is >= 1 and, for sigma in [FLT_MIN, FLT_MAX], below 1.5e76,
+// so the product never overflows.
 //
 // Four independent lanes (element k goes to lane k % 4) break the dependency chains of the sum and
 // the product, and the check after each round keeps every lane's product in range.
