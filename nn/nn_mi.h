@@ -73,14 +73,15 @@ typedef struct nn_mi_value {
 
 typedef struct nn_mi_kde_opts {
     int block;                  /* rows per block of the O(N^2) pass; 0 = 256 */
-    bool no_refine;             /* skip the double-precision recomputation of close pairs (tests) */
+    bool no_refine;             /* skip the double-precision recomputation of close pairs (tests);
+                                ** nn_mi_kde_det only: the other kinds compute every pair in double */
 } nn_mi_kde_opts;
 
 typedef struct nn_mi_kde {
     nn_mi_plane upper;          /* D = KL: h_t, ixt are upper bounds */
     nn_mi_plane lower;          /* D = Bhattacharyya: h_t, ixt are lower bounds */
     int n, classes;             /* rows, distinct labels (0 without labels) */
-    int64_t refined;            /* pairs whose GEMM divergence was recomputed in double */
+    int64_t refined;            /* pairs whose GEMM divergence was recomputed in double (det; else 0) */
     double seconds;
 } nn_mi_kde;
 

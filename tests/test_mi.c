@@ -465,6 +465,41 @@ Test(mi, kde_bern_matches_naive_loop) {
     }
 }
 
+// The Gaussian and Bernoulli pair kernels (nn_mi_kde.c: four pairs a call, d padded to a multiple
+// of 8, each pair once for both rows, both KL directions beside the Bhattacharyya distance) against
+// the textbook formulas in double: every bound within 1e-11 relative. Overlapping components (every
+// term counts), d = 37 (padding), blocks of 16 rows (diagonal, off-diagonal and short tiles),
+// Gaussian rows both inside the kernel's range and outside (row 5: sigma 1e-7, variance under
+// 2^-40, computed by the one-pair loops). A swapped KL direction, a mirrored term read from the
+// wrong side of the diagonal or a float GEMM for the KL bound (1e-7) would fail it.
+Test(mi, kde_pair_kernels_match_double_reference) {
+    rt_rng r = stream(21);
+    int n = 70, d = 37, nclass = 3;
+    float *mu = floats((size_t)n * d), *s = floats((size_t)n * d), *p = floats((size_t)n * d);
+    rt_rng_fill_normal(&r, mu, (size_t)n * d, 0.0f, 0.3f);
+    rt_rng_fill_uniform(&r, s, (size_t)n * d, 0.5f, 1.5f);
+    rt_rng_fill_uniform(&r, p, (size_t)n * d, 0.3f, 0.7f);
+    for (int k = 0; k < d; k++) s[5 * d + k] = 1e-7f;
+    int32_t *y = labels(&r, n, nclass);
+    ref_mix mg = ref_gauss(mu, s, n, d), mb = ref_bern(p, n, d);
+    ref_plane gu = ref_plane_of(&mg, mg.kl, y, nclass), gl = ref_plane_of(&mg, mg.bd, y, nclass);
+    ref_plane bu = ref_plane_of(&mb, mb.kl, y, nclass), bl = ref_plane_of(&mb, mb.bd, y, nclass);
+    nn_mi_kde_opts o = { .block = 16 };
+    nn_mi_kde k;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_mi_kde_gauss(mu, s, n, d, y, &o, &k, &err), RT_OK, "%s", err.msg);
+    expect_plane(&k.upper, &gu, 1e-11, "gauss kernel upper");
+    expect_plane(&k.lower, &gl, 1e-11, "gauss kernel lower");
+    cr_expect_gt(gu.ixt - gl.ixt, 0.01, "the bounds differ: the terms are not all 0 or 1");
+    cr_assert_eq(nn_mi_kde_bern(p, n, d, y, &o, &k, &err), RT_OK, "%s", err.msg);
+    expect_plane(&k.upper, &bu, 1e-11, "bern kernel upper");
+    expect_plane(&k.lower, &bl, 1e-11, "bern kernel lower");
+    cr_expect_gt(bu.ixt - bl.ixt, 0.01, "the bounds differ: the terms are not all 0 or 1");
+    ref_free(&mg);
+    ref_free(&mb);
+    free(mu); free(s); free(p); free(y);
+}
+
 Test(mi, kde_refines_pairs_the_gemm_cannot_resolve) {
     // Two clusters 200 apart in d = 64 with jitter 0.002 and sigma2 = 1e-4: within a cluster
     // ||h_i - h_j||^2 ~ 5e-4 (KL ~ 2.5 nats) but ||h||^2 ~ 6e5 after centring, so

@@ -15,12 +15,16 @@ static void show(const char *what, const nn_mi_kde *k) {
            k->seconds, k->lower.ixt, k->upper.ixt, k->lower.ity, k->upper.ity, (long long)k->refined);
 }
 
-/* The issue's figure (#20): both pairwise bounds on 10,000 x 256 under 1 s (other sizes: no target). */
-static void table(const char *what, const nn_mi_kde *k, int n, int d) {
+/* The issue's figure (#20): both pairwise bounds on 10,000 x 256 under 1 s, printed with the ratio
+** of the time to that budget (met when under 1). Other sizes, and figures the issue does not name
+** (target false): reported, no target. */
+static void table(const char *what, const nn_mi_kde *k, int n, int d, bool target) {
     int t = rt_blas_threads();
-    bool issue = n == 10000 && d == 256;
-    printf("TABLE|Pairwise KDE bounds, %s components, %d x %d, %d thread%s|%.2f|s|%s|-|-|%s\n", what, n, d, t,
-           t == 1 ? "" : "s", k->seconds, issue ? "< 1 s" : "-", !issue ? "-" : k->seconds < 1.0 ? "yes" : "no");
+    bool issue = target && n == 10000 && d == 256;
+    printf("TABLE|Pairwise KDE bounds, %s components, %d x %d, %d thread%s|%.2f|s|%s|%s|", what, n, d, t,
+           t == 1 ? "" : "s", k->seconds, issue ? "< 1 s" : "reported", issue ? "budget 1 s" : "-");
+    if (issue) printf("%.2f|%s\n", k->seconds / 1.0, k->seconds < 1.0 ? "yes" : "no");
+    else printf("-|-\n");
 }
 
 int main(int argc, char **argv) {
@@ -50,22 +54,23 @@ int main(int argc, char **argv) {
     rt_err err = { 0 };
     if (nn_mi_kde_det(h, n, d, sigma2, y, NULL, &k, &err) != RT_OK) { puts(err.msg); return 1; }
     show("kde_det", &k);
-    table("deterministic (declared noise)", &k, n, d);
+    table("deterministic (declared noise)", &k, n, d, true);
     nn_mi_kde_opts raw = { .no_refine = true };
     if (nn_mi_kde_det(h, n, d, sigma2, y, &raw, &k, &err) != RT_OK) { puts(err.msg); return 1; }
     show("kde_det (no refinement)", &k);
     if (nn_mi_kde_gauss(h, s, n, d, y, NULL, &k, &err) != RT_OK) { puts(err.msg); return 1; }
     show("kde_gauss", &k);
-    table("diagonal Gaussian", &k, n, d);
+    table("diagonal Gaussian", &k, n, d, true);
     // The same means with sigma 8x as wide: the components overlap, most pairs pass the
-    // Bhattacharyya screen and are computed in runs.
+    // Bhattacharyya screen and are computed.
     for (size_t e = 0; e < (size_t)n * d; e++) s[e] *= 8.0f;
     if (nn_mi_kde_gauss(h, s, n, d, y, NULL, &k, &err) != RT_OK) { puts(err.msg); return 1; }
     show("kde_gauss (sigma x 8)", &k);
+    table("diagonal Gaussian, overlapping (sigma x 8)", &k, n, d, false);
     for (size_t e = 0; e < (size_t)n * d; e++) s[e] /= 8.0f;
     if (nn_mi_kde_bern(p, n, d, y, NULL, &k, &err) != RT_OK) { puts(err.msg); return 1; }
     show("kde_bern", &k);
-    table("Bernoulli", &k, n, d);
+    table("Bernoulli", &k, n, d, true);
     // A full-covariance layer of vib_k2's width (K = 2): the first two columns, L = [s0; 0.3 s1, s1].
     float *mu2 = malloc((size_t)n * 2 * sizeof *mu2), *L2 = malloc((size_t)n * 3 * sizeof *L2);
     if (!mu2 || !L2) { fprintf(stderr, "out of memory\n"); return 1; }
