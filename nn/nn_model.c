@@ -632,8 +632,10 @@ static rt_tensor *gauss(const nn_fwd *f, int layer, nn_layer *l, rt_tensor *x) {
 
 /* p = sigmoid(W x + b); M particles z ~ Bern(p) per incoming row (particle-major rows), with the
 ** straight-through or the binary-Concrete gradient; the mean-field p when M = 0. Evaluation
-** draws hard samples whatever the training estimator (the relaxation is a training device). */
-static rt_tensor *bern(const nn_fwd *f, int layer, nn_layer *l, rt_tensor *x) {
+** draws hard samples whatever the training estimator (the relaxation is a training device).
+** next: the linear layer after it, which then takes the straight-through particles as bits
+** (rt_bern_linear) and the result is that layer's output. */
+static rt_tensor *bern(const nn_fwd *f, int layer, nn_layer *l, rt_tensor *x, const nn_layer *next) {
     rt_ctx *c = f->ctx;
     rt_tensor *h = rt_linear(c, x, l->w, l->b);
     l->logits = h;
@@ -643,6 +645,11 @@ static rt_tensor *bern(const nn_fwd *f, int layer, nn_layer *l, rt_tensor *x) {
     RT_ASSERT(f->noise != NULL);
     int R = h->shape[0], K = h->shape[1];
     bool concrete = f->train && l->spec.grad == NN_BERN_CONCRETE;
+    /* Fused with the next layer (training only, where the draws are the noise stream in order). */
+    if (next && !concrete) {
+        RT_ASSERT(f->train);
+        return rt_bern_linear(c, p, M, f->noise, next->w, next->b);
+    }
     /* Straight-through: the particles as rows (M R, K) straight from rt_bern_st, no reshape. */
     rt_tensor *u = concrete ? rt_tensor_new(c, 3, (int[]){ M, R, K }) : rt_tensor_new(c, 2, (int[]){ M * R, K });
     draw(f, layer, u->data, u->n, K, false, 0.0f);
@@ -738,6 +745,15 @@ static rt_tensor *residual(nn_model *m, const nn_fwd *f, int i, rt_tensor *x, bo
     return rt_add(c, as_rows(c, a), as_rows(c, sc));
 }
 
+/* Whether bern layer i of a training step hands its straight-through particles to the linear layer
+** after it as bits (rt_bern_linear: at 32 x 32 particles a third of the step's time, in floats that
+** only that layer reads). Not when a term reads the particles (keep) or the range ends at i. */
+static bool bern_fuses(const nn_model *m, const nn_fwd *f, int i, int to, bool over, const int *keep, int nkeep) {
+    const nn_layer_spec *s = &m->layers[i].spec;
+    return over && f->train && s->grad != NN_BERN_CONCRETE && s->samples > 0 && i + 1 < to &&
+           m->layers[i + 1].spec.kind == NN_LAYER_LINEAR && !kept(keep, nkeep, i);
+}
+
 /* over: ReLU layers may write over the output of a linear layer just before them in the range.
 ** That output has no other reader: the linear op's backward reads its input, weights and dy, and
 ** the ReLU is the next layer's only input. Layers [from, to) are whole blocks: a residual block
@@ -768,7 +784,17 @@ static rt_tensor *forward(nn_model *m, const nn_fwd *f, rt_tensor *x, int from, 
             x = s->per_channel ? dropout_channels(f, as_map(c, x, l->in_shape), s->p) : dropout(f, x, s->p);
             break;
         case NN_LAYER_GAUSS: x = gauss(f, i, l, as_rows(c, x)); break;
-        case NN_LAYER_BERN: x = bern(f, i, l, as_rows(c, x)); break;
+        case NN_LAYER_BERN:
+            if (bern_fuses(m, f, i, to, over, keep, nkeep)) {
+                nn_layer *next = &m->layers[i + 1];
+                x = bern(f, i, l, as_rows(c, x), next);
+                l->y = NULL;                    /* its particles exist only as the fused op's bits */
+                next->y = x;
+                prev = ++i;
+                continue;
+            }
+            x = bern(f, i, l, as_rows(c, x), NULL);
+            break;
         case NN_LAYER_NOISE: x = noise(f, i, l, x); break;
         case NN_LAYER_CONV: {
             rt_conv_geom g = geom_of(s);
