@@ -11,6 +11,12 @@
 // (dp = sum over particles of dz, dz = dy W) with the sum moved before the product, which is
 // linear. The results equal rt_linear(rt_bern_st(p, u), w, b) up to float rounding (the sums run
 // in another order); each is a fixed function of its inputs, whatever the thread count.
+//
+// Adding columns pays for few outputs (the last layer's 10); for a wide layer (the next Bernoulli
+// layer's 512 pre-activations) GEMMs are faster, so past BITS_MAX_OUT outputs the op expands the
+// bits into floats of its own and runs rt_linear's forward and dw products on them (the same bytes
+// as rt_linear); the input gradient still sums over particles first, which there saves the largest
+// product of the backward (512 x 512 x 512 at 32 x 32 particles becomes 16 x 512 x 512).
 #include "rt_blas.h"
 #include "rt_impl.h"
 #include "rt_pool.h"
@@ -19,6 +25,7 @@
 #include <string.h>
 
 #define OB 16                   /* outputs per pass over a row's bits: one AVX-512 vector */
+#define BITS_MAX_OUT 32         /* wider outputs: the particles as floats and GEMMs (measured) */
 
 typedef struct bl_job {
     const float *wt, *b, *dy;
@@ -62,20 +69,41 @@ rt_tensor *rt_bern_linear(rt_ctx *c, rt_tensor *p, int M, rt_rng *noise, rt_tens
     uint32_t *thr = rt_arena_alloc_raw(&c->step, (size_t)R * K * sizeof *thr);
     for (int64_t i = 0; i < p->n; i++) thr[i] = rt_rng_threshold(p->data[i]);
     for (int r = 0; r < MR; r++) rt_rng_fill_bits_below(noise, thr + (size_t)(r % R) * K, (size_t)K, bits + (size_t)r * KW);
+    out->aux = bits;
+    out->iparam[0] = M;
+    out->iparam[1] = 0;
+    if (O > BITS_MAX_OUT) {
+        /* Wide: the particles as floats (only this op's) and one GEMM forward and for dw. */
+        float *z = rt_arena_alloc_raw(&c->step, (size_t)MR * K * sizeof *z);
+        for (size_t r = 0; r < (size_t)MR; r++)
+            for (int k = 0; k < K; k++) z[r * K + k] = (float)((bits[r * KW + k / 64] >> (k % 64)) & 1u);
+        for (int r = 0; r < MR; r++)
+            if (b) memcpy(out->data + (size_t)r * O, b->data, (size_t)O * sizeof(float));
+        rt_gemm(false, true, MR, O, K, 1.0f, z, K, w->data, K, b ? 1.0f : 0.0f, out->data, O);
+        out->aux = z;
+        out->iparam[1] = 1;
+        return out;
+    }
     /* w transposed, each unit's OP outputs contiguous (zeros past O) */
     float *wt = rt_arena_alloc_raw(&c->step, (size_t)K * OP * sizeof *wt);
     for (int k = 0; k < K; k++)
         for (int o = 0; o < OP; o++) wt[(size_t)k * OP + o] = o < O ? w->data[(size_t)o * K + k] : 0.0f;
     bl_job j = { wt, b ? b->data : NULL, NULL, out->data, NULL, bits, MR, K, KW, O, OP };
     rt_pool_for(rt_blas_pool(), (size_t)MR, 256, bl_fwd_rows, &j);
-    out->aux = bits;
-    out->iparam[0] = M;
     return out;
 }
 
-/* dwt[k] += g for each unit k of word w set in m (dwt (K, OP), g OP outputs). */
+/* dwt[k] += g for each unit k of word w set in m (dwt (K, OP), g OP outputs); one vector of OB
+** outputs, the common case, held in registers. */
 RT_SIMD_CLONES
 static void scatter_fired(uint64_t m, int w, const float *restrict g, float *restrict dwt, int OP) {
+    if (OP == OB) {
+        for (; m; m &= m - 1) {
+            float *restrict d = dwt + (size_t)(w * 64 + __builtin_ctzll(m)) * OB;
+            for (int o = 0; o < OB; o++) d[o] += g[o];
+        }
+        return;
+    }
     for (; m; m &= m - 1) {
         float *restrict d = dwt + (size_t)(w * 64 + __builtin_ctzll(m)) * OP;
         for (int o = 0; o < OP; o++) d[o] += g[o];
@@ -100,7 +128,9 @@ void rt_bern_linear_bwd(rt_ctx *c, rt_tensor *out) {
     if (db)
         for (int r = 0; r < MR; r++)
             for (int o = 0; o < O; o++) db[o] += dy[(size_t)r * O + o];
-    if (dw) {
+    if (dw && out->iparam[1]) {
+        rt_gemm(true, false, O, K, MR, 1.0f, dy, O, out->aux, K, 1.0f, dw, K);      /* dy^T z */
+    } else if (dw) {
         float *dyp = rt_arena_alloc_raw(&c->step, (size_t)MR * OP * sizeof *dyp);
         float *dwt = rt_arena_alloc_raw(&c->step, (size_t)K * OP * sizeof *dwt);
         for (int r = 0; r < MR; r++)

@@ -116,8 +116,9 @@ rt_tensor *rt_bern_st(rt_ctx *c, rt_tensor *p, rt_tensor *u);
 /* rt_linear(c, rt_bern_st(c, p, u), w, b) without the particles as floats (rt_op_bern.c), for M
 ** particles per row of p (R,K), u the M R x K uniforms rt_rng_fill_uniform(noise, u, M R K, 0, 1)
 ** would draw (drawn here, the same floats in the same order), w (O,K), b (O) or NULL -> (M R, O).
-** The particles live as bits in the step arena; backward gives dw and db exactly and dp
-** straight-through, (sum over particles of dy) w. Equal to the composition up to float rounding. */
+** The particles live as bits in the step arena (as floats for more than 32 outputs, where GEMMs
+** win); backward gives dw and db exactly and dp straight-through, (sum over particles of dy) w.
+** Equal to the composition up to float rounding. */
 rt_tensor *rt_bern_linear(rt_ctx *c, rt_tensor *p, int M, rt_rng *noise, rt_tensor *w, rt_tensor *b);
 /* h:(R,K) logits of p, w:(K) logits of the prior r -> (R) sum_k KL(Bern(p_k) || Bern(r_k)) nats. */
 rt_tensor *rt_bern_kl(rt_ctx *c, rt_tensor *h, rt_tensor *w);
