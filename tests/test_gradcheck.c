@@ -313,8 +313,8 @@ Test(gradcheck, bern_st_forward_samples_and_backward_passes_straight_through) {
 // the same output and the same gradients (the straight-through dp included) up to float rounding,
 // for units that fill no whole word (70) and outputs past one vector (18); and the same bytes on
 // 1 and 2 threads.
-static void bern_linear_run(int threads, bool fused, float *y, float *dp, float *dw, float *db) {
-    enum { R = 3, K = 70, O = 18, M = 4 };
+static void bern_linear_run(int O, int threads, bool fused, float *y, float *dp, float *dw, float *db) {
+    enum { R = 3, K = 70, M = 4 };
     rt_blas_set_threads(threads);
     rt_ctx c;
     rt_ctx_init(&c, 1 << 20);
@@ -362,17 +362,21 @@ static int far_apart(const float *a, const float *b, int n, const char *what) {
 }
 
 Test(gradcheck, bern_linear_equals_bern_st_then_linear) {
-    enum { R = 3, K = 70, O = 18, M = 4 };
-    static float y[2][M * R * O], dp[2][R * K], dw[2][O * K], db[2][O], y2[M * R * O], dp2[R * K], dw2[O * K], db2[O];
-    bern_linear_run(1, true, y[0], dp[0], dw[0], db[0]);
-    bern_linear_run(1, false, y[1], dp[1], dw[1], db[1]);
-    cr_expect_eq(far_apart(y[0], y[1], M * R * O, "y"), 0);
-    cr_expect_eq(far_apart(dp[0], dp[1], R * K, "dp"), 0);
-    cr_expect_eq(far_apart(dw[0], dw[1], O * K, "dw"), 0);
-    cr_expect_eq(far_apart(db[0], db[1], O, "db"), 0);
-    bern_linear_run(2, true, y2, dp2, dw2, db2);
-    cr_expect(memcmp(y2, y[0], sizeof y2) == 0 && memcmp(dp2, dp[0], sizeof dp2) == 0 &&
-              memcmp(dw2, dw[0], sizeof dw2) == 0 && memcmp(db2, db[0], sizeof db2) == 0,
-              "bern_linear on 2 threads differs from 1 thread");
+    enum { R = 3, K = 70, M = 4, OMAX = 40 };
+    static float y[2][M * R * OMAX], dp[2][R * K], dw[2][OMAX * K], db[2][OMAX], y2[M * R * OMAX], dp2[R * K],
+        dw2[OMAX * K], db2[OMAX];
+    /* 18 outputs: the bits path; 40: the particles as floats and GEMMs */
+    for (int O = 18; O <= OMAX; O += OMAX - 18) {
+        bern_linear_run(O, 1, true, y[0], dp[0], dw[0], db[0]);
+        bern_linear_run(O, 1, false, y[1], dp[1], dw[1], db[1]);
+        cr_expect_eq(far_apart(y[0], y[1], M * R * O, "y"), 0, "%d outputs", O);
+        cr_expect_eq(far_apart(dp[0], dp[1], R * K, "dp"), 0, "%d outputs", O);
+        cr_expect_eq(far_apart(dw[0], dw[1], O * K, "dw"), 0, "%d outputs", O);
+        cr_expect_eq(far_apart(db[0], db[1], O, "db"), 0, "%d outputs", O);
+        bern_linear_run(O, 2, true, y2, dp2, dw2, db2);
+        cr_expect(memcmp(y2, y[0], (size_t)M * R * O * sizeof *y2) == 0 && memcmp(dp2, dp[0], sizeof dp2) == 0 &&
+                  memcmp(dw2, dw[0], (size_t)O * K * sizeof *dw2) == 0 && memcmp(db2, db[0], (size_t)O * sizeof *db2) == 0,
+                  "bern_linear with %d outputs on 2 threads differs from 1 thread", O);
+    }
 }
 
