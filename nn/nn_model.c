@@ -632,10 +632,12 @@ static rt_tensor *gauss(const nn_fwd *f, int layer, nn_layer *l, rt_tensor *x) {
 
 /* p = sigmoid(W x + b); M particles z ~ Bern(p) per incoming row (particle-major rows), with the
 ** straight-through or the binary-Concrete gradient; the mean-field p when M = 0. Evaluation
-** draws hard samples whatever the training estimator (the relaxation is a training device). */
-static rt_tensor *bern(const nn_fwd *f, int layer, nn_layer *l, rt_tensor *x) {
+** draws hard samples whatever the training estimator (the relaxation is a training device).
+** h: the pre-activation W x + b. next: the layer after it when it takes the straight-through
+** particles through rt_bern_linear (a linear layer, or a bern layer's own W and b), whose product
+** is then the result: that linear layer's output, or that bern layer's pre-activation. */
+static rt_tensor *bern(const nn_fwd *f, int layer, nn_layer *l, rt_tensor *h, const nn_layer *next) {
     rt_ctx *c = f->ctx;
-    rt_tensor *h = rt_linear(c, x, l->w, l->b);
     l->logits = h;
     rt_tensor *p = rt_sigmoid(c, h);
     int M = f->train ? l->spec.samples : f->eval_samples;
@@ -643,6 +645,11 @@ static rt_tensor *bern(const nn_fwd *f, int layer, nn_layer *l, rt_tensor *x) {
     RT_ASSERT(f->noise != NULL);
     int R = h->shape[0], K = h->shape[1];
     bool concrete = f->train && l->spec.grad == NN_BERN_CONCRETE;
+    /* Fused with the next layer (training only, where the draws are the noise stream in order). */
+    if (next && !concrete) {
+        RT_ASSERT(f->train);
+        return rt_bern_linear(c, p, M, f->noise, next->w, next->b);
+    }
     /* Straight-through: the particles as rows (M R, K) straight from rt_bern_st, no reshape. */
     rt_tensor *u = concrete ? rt_tensor_new(c, 3, (int[]){ M, R, K }) : rt_tensor_new(c, 2, (int[]){ M * R, K });
     draw(f, layer, u->data, u->n, K, false, 0.0f);
@@ -738,6 +745,18 @@ static rt_tensor *residual(nn_model *m, const nn_fwd *f, int i, rt_tensor *x, bo
     return rt_add(c, as_rows(c, a), as_rows(c, sc));
 }
 
+/* Whether bern layer i of a training step hands its straight-through particles to the product of
+** the layer after it, a linear layer or another bern layer, through rt_bern_linear (at 32 x 32
+** particles half of the step's time goes to particles that only that product reads). Not when a
+** term reads the particles (keep) or the range ends at i. */
+static bool bern_fuses(const nn_model *m, const nn_fwd *f, int i, int to, bool over, const int *keep, int nkeep) {
+    const nn_layer_spec *s = &m->layers[i].spec;
+    if (!(over && f->train && s->grad != NN_BERN_CONCRETE && s->samples > 0 && i + 1 < to && !kept(keep, nkeep, i)))
+        return false;
+    nn_layer_kind next = m->layers[i + 1].spec.kind;
+    return next == NN_LAYER_LINEAR || next == NN_LAYER_BERN;
+}
+
 /* over: ReLU layers may write over the output of a linear layer just before them in the range.
 ** That output has no other reader: the linear op's backward reads its input, weights and dy, and
 ** the ReLU is the next layer's only input. Layers [from, to) are whole blocks: a residual block
@@ -748,6 +767,7 @@ static rt_tensor *forward(nn_model *m, const nn_fwd *f, rt_tensor *x, int from, 
     RT_ASSERT(x->n / x->shape[0] == (from == 0 ? m->in : from < m->n ? m->layers[from].in : m->out));
     rt_ctx *c = f->ctx;
     int prev = -1;                              /* the layer whose output x is */
+    rt_tensor *pre = NULL;                      /* a bern layer's pre-activation, made by the one before */
     for (int i = from; i < to; i++) {
         nn_layer *l = &m->layers[i];
         const nn_layer_spec *s = &l->spec;
@@ -768,7 +788,25 @@ static rt_tensor *forward(nn_model *m, const nn_fwd *f, rt_tensor *x, int from, 
             x = s->per_channel ? dropout_channels(f, as_map(c, x, l->in_shape), s->p) : dropout(f, x, s->p);
             break;
         case NN_LAYER_GAUSS: x = gauss(f, i, l, as_rows(c, x)); break;
-        case NN_LAYER_BERN: x = bern(f, i, l, as_rows(c, x)); break;
+        case NN_LAYER_BERN: {
+            rt_tensor *h = pre ? pre : rt_linear(c, as_rows(c, x), l->w, l->b);
+            pre = NULL;
+            if (bern_fuses(m, f, i, to, over, keep, nkeep)) {
+                nn_layer *next = &m->layers[i + 1];
+                x = bern(f, i, l, h, next);
+                l->y = NULL;                    /* its particles exist only inside the fused op */
+                if (next->spec.kind == NN_LAYER_BERN) {
+                    pre = x;                    /* the next layer's pre-activation */
+                    prev = i;
+                    continue;
+                }
+                next->y = x;
+                prev = ++i;
+                continue;
+            }
+            x = bern(f, i, l, h, NULL);
+            break;
+        }
         case NN_LAYER_NOISE: x = noise(f, i, l, x); break;
         case NN_LAYER_CONV: {
             rt_conv_geom g = geom_of(s);

@@ -80,6 +80,12 @@ static bool draws_particles(const nn_model *m) {
     return false;
 }
 
+/* Whether term t reads layer li's output (kept by the forward pass) rather than only the layer's own
+** tensors: a bern layer's KL reads its logits, so its particles need not exist as floats. */
+static bool reads_output(const nn_model *m, const nn_term_spec *t, int li) {
+    return !(t->kind == NN_TERM_KL && li >= 0 && m->layers[li].spec.kind == NN_LAYER_BERN);
+}
+
 /* Adds layer li to the layers whose outputs the forward pass keeps for the objective. */
 static bool keep_layer(nn_obj *o, int li) {
     for (int k = 0; k < o->nkeep; k++)
@@ -238,7 +244,8 @@ rt_status nn_obj_build(nn_obj *o, const nn_term_spec *terms, int n, const nn_exp
             if (o->layer[i] < 0)
                 return term_err(err, t, "reads layer '%s', but the model has no layer of that name", t->layer);
         }
-        if (t->kind != NN_TERM_CUSTOM) keep_layer(o, o->layer[i]);     /* one per term: room for all */
+        if (t->kind != NN_TERM_CUSTOM && reads_output(m, t, o->layer[i]))
+            keep_layer(o, o->layer[i]);                                /* one per term: room for all */
         st = check_term(o, i, m, err);
     }
     o->n = n;
@@ -428,8 +435,8 @@ static rt_tensor *mixture_kl_at_mean(rt_ctx *c, int layer, const nn_layer *l, rt
 static rt_tensor *term_forward(const nn_obj *o, int i, const nn_model *m, rt_ctx *c, const nn_obj_in *in) {
     const nn_term_spec *t = &o->terms[i];
     const nn_layer *l = o->layer[i] < 0 ? NULL : &m->layers[o->layer[i]];
-    rt_tensor *src = l ? l->y : in->out;
-    int rows = src->shape[0];
+    rt_tensor *src = l ? l->y : in->out;       /* NULL for a term that reads no output (reads_output) */
+    int rows = src ? src->shape[0] : 0;
     switch (t->kind) {
     case NN_TERM_CE: {
         rt_tensor *ce = rt_softmax_ce(c, src, labels_for(c, in->labels, in->B, rows), t->smoothing);

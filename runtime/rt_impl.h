@@ -86,5 +86,6 @@ void rt_groupnorm_bwd(rt_ctx *c, rt_tensor *out);
 void rt_abs_bwd(rt_ctx *c, rt_tensor *out);
 void rt_clamp_bwd(rt_ctx *c, rt_tensor *out);
 void rt_max_bwd(rt_ctx *c, rt_tensor *out);
+void rt_bern_linear_bwd(rt_ctx *c, rt_tensor *out);
 
 #endif

@@ -66,15 +66,20 @@ rt_tensor *rt_bern_kl(rt_ctx *c, rt_tensor *h, rt_tensor *w) {
     int R = h->shape[0], K = h->shape[1];
     rt_tensor *out = rt_node_new(c, RT_OP_BERN_KL, 1, (int[]){ R }, h, w, NULL);
     double *spw = prior_softplus(c, w);
+    /* p = sigmoid_d(h) kept for the backward; for h > 0 softplus_d's exp(-h) is sigmoid_d's own, so
+    ** each is computed once (the same doubles as calling both). */
+    double *p = rt_arena_alloc_raw(&c->step, (size_t)R * K * sizeof *p);
     for (int i = 0; i < R; i++) {
         const float *hi = h->data + (size_t)i * K;
-        double kl = 0.0;
+        double kl = 0.0, *pi = p + (size_t)i * K;
         for (int k = 0; k < K; k++) {
-            double x = hi[k], y = w->data[k];
-            kl += sigmoid_d(x) * (x - y) - softplus_d(x) + spw[k];
+            double x = hi[k], y = w->data[k], e = exp(-x);
+            pi[k] = 1.0 / (1.0 + e);
+            kl += pi[k] * (x - y) - (x > 0.0 ? x + log1p(e) : log1p(exp(x))) + spw[k];
         }
         out->data[i] = (float)kl;
     }
+    out->aux = p;
     return out;
 }
 
@@ -85,11 +90,12 @@ void rt_bern_kl_bwd(rt_ctx *c, rt_tensor *out) {
     /* sigmoid(w_k) once per prior unit, as prior_softplus. */
     double *r = rt_arena_alloc_raw(&c->step, (size_t)K * sizeof *r);
     for (int k = 0; k < K; k++) r[k] = sigmoid_d(w->data[k]);
+    const double *ps = out->aux;                /* sigmoid_d(h), from the forward */
     for (int i = 0; i < R; i++) {
         double g = out->grad[i];
         const float *hi = h->data + (size_t)i * K;
         for (int k = 0; k < K; k++) {
-            double x = hi[k], y = w->data[k], p = sigmoid_d(x);
+            double x = hi[k], y = w->data[k], p = ps[(size_t)i * K + k];
             if (dh) dh[(size_t)i * K + k] += (float)(g * p * (1.0 - p) * (x - y));
             if (dw) dw[k] += (float)(g * (r[k] - p));
         }

@@ -26,6 +26,7 @@
 #ifndef RT_OPS_H
 #define RT_OPS_H
 
+#include "rt_rng.h"
 #include "rt_tensor.h"
 
 typedef enum rt_op {
@@ -52,6 +53,7 @@ typedef enum rt_op {
     RT_OP_BATCHNORM, RT_OP_GROUPNORM,
     RT_OP_ABS, RT_OP_CLAMP, /* elementwise, for objectives written in the script */
     RT_OP_MAX,              /* maximum over one axis */
+    RT_OP_BERN_LINEAR,      /* Bernoulli particles as bits into a linear layer, straight-through */
     RT_OP_COUNT
 } rt_op;
 
@@ -111,6 +113,13 @@ rt_tensor *rt_gauss_kl(rt_ctx *c, rt_tensor *mu, rt_tensor *sigma);
 ** particle-major; u as (M R, K) gives z as (M R, K), the same values. Backward is straight-through (Raiko et al.): dp += sum over particles of dz.
 ** Not the derivative of the forward (which is 0 almost everywhere) but its defined surrogate. */
 rt_tensor *rt_bern_st(rt_ctx *c, rt_tensor *p, rt_tensor *u);
+/* rt_linear(c, rt_bern_st(c, p, u), w, b) without the particles as floats (rt_op_bern.c), for M
+** particles per row of p (R,K), u the M R x K uniforms rt_rng_fill_uniform(noise, u, M R K, 0, 1)
+** would draw (drawn here, the same floats in the same order), w (O,K), b (O) or NULL -> (M R, O).
+** The particles live as bits in the step arena (as floats for more than 32 outputs, where GEMMs
+** win); backward gives dw and db exactly and dp straight-through, (sum over particles of dy) w.
+** Equal to the composition up to float rounding. */
+rt_tensor *rt_bern_linear(rt_ctx *c, rt_tensor *p, int M, rt_rng *noise, rt_tensor *w, rt_tensor *b);
 /* h:(R,K) logits of p, w:(K) logits of the prior r -> (R) sum_k KL(Bern(p_k) || Bern(r_k)) nats. */
 rt_tensor *rt_bern_kl(rt_ctx *c, rt_tensor *h, rt_tensor *w);
 /* z:(R,C) -> (R) entropy of softmax(z) in nats (the confidence penalty's H(p(y|x))). */

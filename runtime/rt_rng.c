@@ -162,6 +162,33 @@ void rt_rng_fill_uniform(rt_rng *r, float *x, size_t n, float lo, float hi) {
     }
 }
 
+// u = k 2^-24 with k the top 24 bits, and p 2^24 is exact in a float: u < p exactly when k < p 2^24,
+// that is k < ceil(p 2^24). The generator's steps are rt_rng_u64's, the state kept in registers.
+uint32_t rt_rng_threshold(float p) {
+    return p <= 0.0f ? 0u : p >= 1.0f ? 1u << 24 : (uint32_t)ceilf(p * 0x1.0p24f);
+}
+
+void rt_rng_fill_bits_below(rt_rng *r, const uint32_t *thr, size_t n, uint64_t *bits) {
+    uint64_t s0 = r->s[0], s1 = r->s[1], s2 = r->s[2], s3 = r->s[3];
+    for (size_t w = 0; w * 64 < n; w++) {
+        size_t m = n - w * 64 < 64 ? n - w * 64 : 64;
+        const uint32_t *t = thr + w * 64;
+        uint64_t word = 0;
+        for (size_t j = 0; j < m; j++) {
+            uint64_t x = rotl(s1 * 5, 7) * 9, sh = s1 << 17;
+            s2 ^= s0;
+            s3 ^= s1;
+            s1 ^= s2;
+            s0 ^= s3;
+            s2 ^= sh;
+            s3 = rotl(s3, 45);
+            word |= (uint64_t)((x >> 40) < t[j]) << j;
+        }
+        bits[w] = word;
+    }
+    r->s[0] = s0, r->s[1] = s1, r->s[2] = s2, r->s[3] = s3;
+}
+
 // ---- many normals at once, the same floats as box_muller ----
 //
 // rt_rng_fill_normal gives, float for float, what box_muller and libm give (so a stream's bytes do

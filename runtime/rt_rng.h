@@ -48,6 +48,12 @@ double rt_rng_uniform(rt_rng *r);                      /* uniform in [0, 1), 53 
 double rt_rng_normal(rt_rng *r);                       /* standard normal */
 void rt_rng_fill_uniform(rt_rng *r, float *x, size_t n, float lo, float hi);
 void rt_rng_fill_normal(rt_rng *r, float *x, size_t n, float mean, float std);
+/* Bernoulli draws as bits, the same draws as comparing rt_rng_fill_uniform(r, u, n, 0, 1)'s floats
+** with p: bit j of bits[j / 64] is 1[u_j < p_j], where thr[j] = rt_rng_threshold(p_j). Bits past n in
+** the last word are 0. */
+void rt_rng_fill_bits_below(rt_rng *r, const uint32_t *thr, size_t n, uint64_t *bits);
+/* The integer threshold of probability p in [0, 1]: u = k 2^-24 < p exactly when k < threshold. */
+uint32_t rt_rng_threshold(float p);
 /* Fisher-Yates shuffle of a[0..n). */
 void rt_rng_shuffle(rt_rng *r, int32_t *a, size_t n);
 

@@ -1,9 +1,11 @@
 // test_gradcheck.c: every rt_op against central finite differences (the table must cover all).
 #include <criterion/criterion.h>
 
+#include <math.h>
 #include <string.h>
 
 #include "gradcheck.h"
+#include "rt_blas.h"
 #include "rt_param.h"
 
 // ---- builders ----
@@ -53,6 +55,16 @@ static rt_tensor *b_max(rt_ctx *c, rt_tensor **x, const gc_case *k) { return rt_
 
 static rt_tensor *b_gauss_kl(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_gauss_kl(c, x[0], x[1]); }
 
+/* p fixed (2 rows of 70 units, 3 particles each), the same draws at every evaluation: the output
+** is linear in w and b, whose gradients are exact; dp is straight-through (tested below). */
+static rt_tensor *b_bern_linear(rt_ctx *c, rt_tensor **x, const gc_case *k) {
+    (void)k;
+    rt_tensor *p = rt_tensor_new(c, 2, (int[]){ 2, 70 });
+    for (int64_t i = 0; i < p->n; i++) p->data[i] = (float)((i * 37) % 101) / 100.0f;
+    rt_rng r;
+    rt_rng_seed(&r, 17);
+    return rt_bern_linear(c, p, 3, &r, x[0], x[1]);
+}
 static rt_tensor *b_bern_kl(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_bern_kl(c, x[0], x[1]); }
 static rt_tensor *b_entropy(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_softmax_entropy(c, x[0]); }
 static rt_tensor *b_transpose(rt_ctx *c, rt_tensor **x, const gc_case *k) { (void)k; return rt_transpose(c, x[0]); }
@@ -161,6 +173,7 @@ static const gc_case cases[] = {
     { "softmax_ce smoothed", RT_OP_SOFTMAX_CE, 1, { 2 }, { SH2(5, 7) }, { -3 }, { 3 }, 0, b_ce, G(1e-3, 1e-2, 1e-3), 0, 0.1f },
     { "logsumexp axis 1", RT_OP_LOGSUMEXP, 1, { 3 }, { SH3(2, 5, 3) }, { -4 }, { 4 }, 0, b_lse, G(1e-3, 1e-2, 1e-3), 1, 0 },
     { "logsumexp axis -1 keepdim", RT_OP_LOGSUMEXP, 1, { 2 }, { SH2(4, 6) }, { -4 }, { 4 }, 0, b_lse, G(1e-3, 1e-2, 1e-3), -1, 1 },
+    { "bern_linear (w, b)", RT_OP_BERN_LINEAR, 2, { 2, 1 }, { SH2(18, 70), { 18 } }, { -1, -1 }, { 1, 1 }, 0, b_bern_linear, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "bern_kl", RT_OP_BERN_KL, 2, { 2, 1 }, { SH2(4, 5), { 5 } }, { -4, -3 }, { 4, 3 }, 0, b_bern_kl, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "softmax_entropy", RT_OP_SOFTMAX_ENTROPY, 1, { 2 }, { SH2(4, 6) }, { -3 }, { 3 }, 0, b_entropy, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "transpose", RT_OP_TRANSPOSE, 1, { 2 }, { SH2(3, 5) }, { -1 }, { 1 }, 0, b_transpose, G(1e-3, 1e-2, 1e-3), 0, 0 },
@@ -295,3 +308,75 @@ Test(gradcheck, bern_st_forward_samples_and_backward_passes_straight_through) {
     rt_params_free(&P);
     rt_ctx_free(&c);
 }
+
+// The fused Bernoulli-linear op against the composition it replaces, rt_linear(rt_bern_st(p, u)):
+// the same output and the same gradients (the straight-through dp included) up to float rounding,
+// for units that fill no whole word (70) and outputs past one vector (18); and the same bytes on
+// 1 and 2 threads.
+static void bern_linear_run(int O, int threads, bool fused, float *y, float *dp, float *dw, float *db) {
+    enum { R = 3, K = 70, M = 4 };
+    rt_blas_set_threads(threads);
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 20);
+    rt_params P;
+    rt_params_init(&P);
+    rt_tensor *p = rt_params_add(&P, "p", 2, (int[]){ R, K });
+    rt_tensor *w = rt_params_add(&P, "w", 2, (int[]){ O, K });
+    rt_tensor *b = rt_params_add(&P, "b", 1, (int[]){ O });
+    rt_params_finalize(&P);
+    rt_rng g;
+    rt_rng_seed(&g, 4);
+    for (int64_t i = 0; i < p->n; i++) p->data[i] = i % 9 == 0 ? (float)(i % 2) : (float)rt_rng_uniform(&g);
+    rt_rng_fill_uniform(&g, w->data, (size_t)w->n, -1.0f, 1.0f);
+    rt_rng_fill_uniform(&g, b->data, (size_t)b->n, -1.0f, 1.0f);
+    rt_rng noise;
+    rt_rng_seed(&noise, 12);
+    rt_tensor *out;
+    if (fused) {
+        out = rt_bern_linear(&c, p, M, &noise, w, b);
+    } else {
+        rt_tensor *u = rt_tensor_new(&c, 2, (int[]){ M * R, K });
+        rt_rng_fill_uniform(&noise, u->data, (size_t)u->n, 0.0f, 1.0f);
+        out = rt_linear(&c, rt_bern_st(&c, p, u), w, b);
+    }
+    cr_assert(out->shape[0] == M * R && out->shape[1] == O);
+    rt_tensor *v = rt_tensor_like(&c, out);
+    for (int64_t i = 0; i < v->n; i++) v->data[i] = (float)((i * 13) % 7) - 3.0f;
+    rt_backward(&c, rt_sum(&c, rt_mul(&c, out, v), RT_ALL, false));
+    memcpy(y, out->data, (size_t)out->n * sizeof *y);
+    memcpy(dp, p->grad, (size_t)p->n * sizeof *dp);
+    memcpy(dw, w->grad, (size_t)w->n * sizeof *dw);
+    memcpy(db, b->grad, (size_t)b->n * sizeof *db);
+    rt_params_free(&P);
+    rt_ctx_free(&c);
+    rt_blas_set_threads(1);
+}
+
+static int far_apart(const float *a, const float *b, int n, const char *what) {
+    int bad = 0;
+    for (int i = 0; i < n; i++)
+        if (fabsf(a[i] - b[i]) > 1e-5f * (1.0f + fabsf(b[i]))) {
+            if (bad++ < 3) cr_log_error("%s[%d]: fused %.9g, composition %.9g", what, i, (double)a[i], (double)b[i]);
+        }
+    return bad;
+}
+
+Test(gradcheck, bern_linear_equals_bern_st_then_linear) {
+    enum { R = 3, K = 70, M = 4, OMAX = 40 };
+    static float y[2][M * R * OMAX], dp[2][R * K], dw[2][OMAX * K], db[2][OMAX], y2[M * R * OMAX], dp2[R * K],
+        dw2[OMAX * K], db2[OMAX];
+    /* 18 outputs: the bits path; 40: the particles as floats and GEMMs */
+    for (int O = 18; O <= OMAX; O += OMAX - 18) {
+        bern_linear_run(O, 1, true, y[0], dp[0], dw[0], db[0]);
+        bern_linear_run(O, 1, false, y[1], dp[1], dw[1], db[1]);
+        cr_expect_eq(far_apart(y[0], y[1], M * R * O, "y"), 0, "%d outputs", O);
+        cr_expect_eq(far_apart(dp[0], dp[1], R * K, "dp"), 0, "%d outputs", O);
+        cr_expect_eq(far_apart(dw[0], dw[1], O * K, "dw"), 0, "%d outputs", O);
+        cr_expect_eq(far_apart(db[0], db[1], O, "db"), 0, "%d outputs", O);
+        bern_linear_run(O, 2, true, y2, dp2, dw2, db2);
+        cr_expect(memcmp(y2, y[0], (size_t)M * R * O * sizeof *y2) == 0 && memcmp(dp2, dp[0], sizeof dp2) == 0 &&
+                  memcmp(dw2, dw[0], (size_t)O * K * sizeof *dw2) == 0 && memcmp(db2, db[0], (size_t)O * sizeof *db2) == 0,
+                  "bern_linear with %d outputs on 2 threads differs from 1 thread", O);
+    }
+}
+

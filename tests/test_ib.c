@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gradcheck.h"
+#include "rt_blas.h"
 #include "nn_train.h"
 #include "testutil.h"
 
@@ -212,6 +213,70 @@ Test(imb, vcr_terms_equal_a_hand_computation_and_gamma0_alone_is_the_snn_likelih
     cr_expect(fabs((double)res.loss->data[0] - vcr0) < 1e-5, "loss %g, MLE %g", (double)res.loss->data[0], vcr0);
     rt_ctx_free(&c);
     nn_model_free(&m);
+}
+
+// A training step hands a straight-through bern layer's particles to the product after it (the next
+// bern layer's, 40 wide: as floats and GEMMs; the last linear layer's, 18 wide: as bits) through
+// rt_bern_linear unless a term reads them: the IMB objective's loss and every parameter gradient
+// equal those of the particles as floats up to float rounding, and the fused step gives the same
+// bytes on 1 and 2 threads.
+static double imb_step(const int *keep, int nkeep, int threads, float *grad, int *ngrad, int *fused) {
+    nn_layer_spec s[] = { L(NN_LAYER_LINEAR, 9, "fc"), L(NN_LAYER_BERN, 70, "h1"), L(NN_LAYER_BERN, 40, "h2"),
+                          L(NN_LAYER_LINEAR, 18, "out") };
+    s[1].samples = 3;
+    s[2].samples = 2;
+    nn_term_spec t[] = { T(NN_TERM_CE, "vcr0", "", 1.0f), T(NN_TERM_CE, "vcr1", "", 0.8f),
+                         T(NN_TERM_CE, "vcr2", "", 1.0f), T(NN_TERM_KL, "vc1", "h1", 0.01f),
+                         T(NN_TERM_KL, "vc2", "h2", 0.01f) };
+    snprintf(t[0].average, sizeof t[0].average, "input");
+    snprintf(t[1].average, sizeof t[1].average, "h1");
+    snprintf(t[2].average, sizeof t[2].average, "h2");
+    nn_model m;
+    nn_obj o;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_model_build(&m, s, 4, 12, &err), RT_OK, "%s", err.msg);
+    cr_assert_eq(nn_obj_build(&o, t, 5, NULL, 0, &m, &err), RT_OK, "%s", err.msg);
+    rt_blas_set_threads(threads);
+    rt_rng r;
+    rt_rng_seed(&r, 6);
+    nn_model_init(&m, &r);
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 20);
+    enum { B = 5 };
+    rt_tensor *x = rt_tensor_new(&c, 2, (int[]){ B, 12 });
+    rt_rng_fill_uniform(&r, x->data, (size_t)x->n, -1.0f, 1.0f);
+    int32_t y[B] = { 0, 17, 3, 9, 12 };
+    nn_fwd f = { &c, true, &r, 0, 0, 0, NULL };
+    rt_tensor *out = nn_model_forward_step(&m, &f, x, keep, nkeep);
+    *fused = (m.layers[1].y == NULL) + (m.layers[2].y == NULL);   /* layers whose particles were not kept */
+    nn_obj_in in = { out, x, y, B, &f, 0.0 };
+    rt_tensor *loss = nn_obj_forward(&o, &m, &c, &in).loss;
+    rt_backward(&c, loss);
+    cr_assert(m.params.total <= 8192);
+    *ngrad = (int)m.params.total;
+    memcpy(grad, m.params.grad, m.params.total * sizeof *grad);
+    double v = (double)loss->data[0];
+    rt_ctx_free(&c);
+    nn_model_free(&m);
+    rt_blas_set_threads(1);
+    return v;
+}
+
+Test(imb, particles_as_bits_equal_the_particles_as_floats) {
+    static float g[3][8192];
+    const int h12[2] = { 1, 2 };
+    int fused[3];
+    int n, n1, n2;
+    double bits = imb_step(NULL, 0, 1, g[0], &n, &fused[0]);
+    double floats = imb_step(h12, 2, 1, g[1], &n1, &fused[1]);
+    double bits2 = imb_step(NULL, 0, 2, g[2], &n2, &fused[2]);
+    cr_assert(n == n1 && n == n2);
+    cr_assert(fused[0] == 2 && fused[1] == 0, "layers fused: %d of 2, and %d with h1 and h2 kept", fused[0], fused[1]);
+    cr_expect(fabs(bits - floats) < 1e-5 * fabs(floats), "loss %.9g as bits, %.9g as floats", bits, floats);
+    int bad = 0;
+    for (int i = 0; i < n; i++) bad += fabsf(g[0][i] - g[1][i]) > 1e-5f * (1e-3f + fabsf(g[1][i]));
+    cr_expect_eq(bad, 0, "%d of %d parameter gradients differ beyond rounding", bad, n);
+    cr_expect(bits2 == bits && memcmp(g[2], g[0], (size_t)n * sizeof(float)) == 0, "2 threads differ from 1");
 }
 
 Test(bern, evaluation_is_mean_field_or_hard_particles) {

@@ -421,3 +421,41 @@ Test(rng, shuffle_is_uniform_over_permutations) {
     cr_assert_eq(distinct, 24);
     cr_assert(chi2 < 23 + 6 * sqrt(46.0), "chi2 %g over 23 dof", chi2);
 }
+
+// The Bernoulli bits are the float draws compared with p, draw for draw, and leave the generator
+// where the floats would: p at 0 and 1, p equal to the very draw it meets (not below: bit 0) and
+// one float above it (bit 1), and anywhere in between.
+Test(rng, bits_below_equal_the_uniform_floats_compared_with_p) {
+    enum { N = 1000 };
+    float p[N], drawn[N];
+    uint32_t thr[N];
+    rt_rng g;
+    rt_rng_seed(&g, 21);
+    rt_rng_fill_uniform(&g, drawn, N, 0.0f, 1.0f);
+    rt_rng_seed(&g, 8);
+    for (int j = 0; j < N; j++) {
+        float v = (float)rt_rng_uniform(&g);
+        p[j] = j % 5 == 0 ? 0.0f : j % 5 == 1 ? 1.0f : j % 5 == 2 ? drawn[j] : j % 5 == 3 ? nextafterf(drawn[j], 1.0f) : v;
+        thr[j] = rt_rng_threshold(p[j]);
+    }
+    for (int n = 1; n <= N; n += 333) {
+        rt_rng a, b;
+        rt_rng_seed(&a, 21);
+        b = a;
+        float u[N];
+        uint64_t bits[(N + 63) / 64];
+        memset(bits, 0xff, sizeof bits);
+        rt_rng_fill_uniform(&a, u, (size_t)n, 0.0f, 1.0f);
+        rt_rng_fill_bits_below(&b, thr, (size_t)n, bits);
+        int wrong = 0, ones = 0;
+        for (int j = 0; j < n; j++) {
+            int bit = (int)((bits[j / 64] >> (j % 64)) & 1u);
+            wrong += bit != (u[j] < p[j]);
+            ones += j % 5 == 3 && bit;
+        }
+        cr_expect_eq(wrong, 0, "n = %d: %d draws differ", n, wrong);
+        cr_expect_eq(ones, (n + 1) / 5, "n = %d: a p just above its draw did not fire", n);
+        if (n % 64) cr_expect_eq(bits[(n - 1) / 64] >> (n % 64), 0u, "n = %d: bits past n are set", n);
+        cr_expect_eq(rt_rng_u64(&a), rt_rng_u64(&b), "n = %d: the generators part ways", n);
+    }
+}

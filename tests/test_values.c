@@ -216,6 +216,24 @@ static void v_bern_st(rt_ctx *c) {
     const float want[6] = { 1, 0, 1, 0, 1, 0 };
     for (int i = 0; i < 6; i++) near(z->data[i], want[i], 0.0, "bern_st 1[u < p]", i);
 }
+static void v_bern_linear(rt_ctx *c) {
+    /* M = 2 particles of R = 2 rows of K = 3 units, O = 2 outputs: y[r] = b + sum of w's columns k
+    ** with u[r][k] < p[r mod R][k], u the noise stream's uniforms row after row */
+    const float pv[6] = { 0.1f, 0.5f, 0.9f, 0.0f, 1.0f, 0.3f }, wv[6] = { 1, -2, 4, 0.5f, 0.25f, -8 }, bv[2] = { 0.125f, -1 };
+    rt_rng r, r2;
+    rt_rng_seed(&r, 5);
+    r2 = r;
+    float u[12];
+    rt_rng_fill_uniform(&r2, u, 12, 0.0f, 1.0f);
+    rt_tensor *y = rt_bern_linear(c, V(c, 2, (int[]){ 2, 3 }, pv), 2, &r, V(c, 2, (int[]){ 2, 3 }, wv),
+                                  V(c, 1, (int[]){ 2 }, bv));
+    for (int row = 0; row < 4; row++)
+        for (int o = 0; o < 2; o++) {
+            double want = bv[o];
+            for (int k = 0; k < 3; k++) want += u[row * 3 + k] < pv[(row % 2) * 3 + k] ? wv[o * 3 + k] : 0.0;
+            near(y->data[row * 2 + o], want, 1e-7, "bern_linear b + fired columns", row * 2 + o);
+        }
+}
 static void v_bern_kl(rt_ctx *c) {
     rt_tensor *h = V(c, 2, (int[]){ 2, 3 }, A6), *w = V(c, 1, (int[]){ 3 }, (float[]){ -0.5f, 0.0f, 2.0f });
     rt_tensor *kl = rt_bern_kl(c, h, w);
@@ -320,7 +338,7 @@ static const struct { int op; value_fn fn; } op_values[] = {
     { RT_OP_SQRT, v_sqrt }, { RT_OP_SUM, v_sum }, { RT_OP_MEAN, v_mean }, { RT_OP_BROADCAST, v_broadcast },
     { RT_OP_RESHAPE, v_reshape }, { RT_OP_MATMUL, v_matmul }, { RT_OP_LINEAR, v_linear },
     { RT_OP_SOFTMAX_CE, v_softmax_ce }, { RT_OP_LOGSUMEXP, v_logsumexp }, { RT_OP_GAUSS_KL, v_gauss_kl },
-    { RT_OP_BERN_ST, v_bern_st }, { RT_OP_BERN_KL, v_bern_kl }, { RT_OP_SOFTMAX_ENTROPY, v_softmax_entropy },
+    { RT_OP_BERN_ST, v_bern_st }, { RT_OP_BERN_LINEAR, v_bern_linear }, { RT_OP_BERN_KL, v_bern_kl }, { RT_OP_SOFTMAX_ENTROPY, v_softmax_entropy },
     { RT_OP_TRANSPOSE, v_transpose }, { RT_OP_TRIL_MV, v_tril_mv },
     { RT_OP_CONV2D, v_conv2d }, { RT_OP_CONV_TRANSPOSE2D, v_conv_transpose2d }, { RT_OP_MAXPOOL2D, v_maxpool2d },
     { RT_OP_AVGPOOL2D, v_avgpool2d }, { RT_OP_GLOBAL_AVGPOOL, v_global_avgpool }, { RT_OP_BATCHNORM, v_batchnorm },

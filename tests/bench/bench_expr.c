@@ -6,7 +6,8 @@
 //   - Kirsch et al.'s log-variance bound on H[Z] of a vib.noise layer (built-in and the graph of
 //     0.5 * (2 pi e Var_batch[f] + 2 pi e (1e-6 + s^2)):log():sum()).
 // Steps of the two alternate in blocks so that both see the same machine; the medians and their
-// ratio are printed. The target is a ratio within 1.10; nothing here asserts a time.
+// ratio are printed, and one TABLE| line per term for `make bench`'s table. The target is a
+// ratio within 1.10; nothing here asserts a time.
 //
 //   build/tests/bench_expr [steps]       OPENBLAS_NUM_THREADS and OPENBLAS_CORETYPE are honoured
 #include <math.h>
@@ -177,6 +178,10 @@ int main(int argc, char **argv) {
         printf("\n%s\n  built-in: median %.3f ms per step (min %.3f)\n  custom:   median %.3f ms per step (min %.3f), "
                "%d graph nodes\n  custom / built-in: %.3f (target <= 1.10); last losses %.4f, %.4f nats\n", what[k],
                m0 * 1e3, t[0][0] * 1e3, m1 * 1e3, t[1][0] * 1e3, b.g.n, m1 / m0, loss[0], loss[1]);
+        printf("TABLE|Training step with the %s as a custom term, batch %d, %d thread%s|%.2f|ms/step|"
+               "<= 1.10x the built-in term|built-in %.2f ms|%.2f|%s\n", k == 0 ? "Gaussian KL" : "log-variance bound", B,
+               rt_blas_threads(), rt_blas_threads() == 1 ? "" : "s", m1 * 1e3, m0 * 1e3, m1 / m0,
+               m1 / m0 <= 1.10 ? "yes" : "no");
         free(t[0]);
         free(t[1]);
         rt_ctx_free(&c);

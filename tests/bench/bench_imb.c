@@ -7,7 +7,10 @@
 // OpenBLAS call on one thread, one on all of OpenBLAS's threads, and rt_gemm, best of many
 // repetitions with the operands in cache. For layer l with R_l input rows (R_1 = B, R_2 = B P,
 // R_3 = B P^2): forward R_l x out x in, dW out x in x R_l, and dx R_l x in x out (not for the
-// first layer, whose input needs no gradient). The target: floor / step >= 0.70.
+// first layer, whose input needs no gradient). The target: floor / step >= 0.70. The step
+// hands the second Bernoulli layer's particles to the last layer as bits (rt_bern_linear), so it
+// runs none of the last layer's three GEMMs that the floor counts: the ratio compares the step with
+// the dense work the roofline describes.
 //
 //   build/tests/bench_imb [steps at 8 x 8] [steps at 32 x 32]    defaults 200 40;
 //                                                                OPENBLAS_NUM_THREADS honoured
