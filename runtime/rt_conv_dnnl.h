@@ -10,21 +10,24 @@
 ** for its backward pass. The transposed convolution, and any shape oneDNN refuses, always use the
 ** lowering.
 **
-** oneDNN backend. Per distinct shape (batch, channels, sizes, kernel, stride, padding, dilation,
-** groups, bias) one set of primitives is created, the first time the shape is seen, and kept for
-** the process (a cache of at most RT_DNNL_MAX_SHAPES; past that, new shapes use the lowering):
-** forward, backward data and backward weights on the blocked layouts oneDNN prefers, and the
-** reorders between those and vibrun's NCHW / OIHW arrays around each call. The blocked copies and
-** oneDNN's scratchpad (user-managed) are work space in the step arena, rolled back before the call
-** returns, as the lowering's column buffers are. oneDNN's own objects are made once per shape; its
-** execute call still allocates a few bytes on the heap per primitive run (its argument map: a
-** C++ unordered_map), which is the only allocation of a step on this backend.
+** oneDNN backend. The batch goes in RT_DNNL_BLOCKS blocks of ceil(N / RT_DNNL_BLOCKS) images (the
+** last one smaller), cut by the shapes alone. Per distinct block shape (images, channels, sizes,
+** kernel, stride, padding, dilation, groups, bias) one set of primitives is created, the first time
+** the shape is seen, and kept for the process (at most RT_DNNL_MAX_SHAPES; past that, new shapes
+** use the lowering): forward, backward data and backward weights on the blocked layouts oneDNN
+** prefers, and the reorders between those and vibrun's NCHW / OIHW arrays around each call (the
+** weights reordered once per pass). The blocked copies and oneDNN's scratchpad (user-managed) are
+** work space in the step arena, rolled back before the call returns, as the lowering's column
+** buffers are. oneDNN's objects (primitives, memory objects per thread) are made once; its execute
+** call still allocates on the heap at every primitive run (its argument map, a C++ container
+** freed when it returns), the only allocation of a step on this backend.
 **
-** Threads: Debian's libdnnl2 runs on OpenMP (libgomp). Each call sets OpenMP's thread count to
-** rt_blas_threads() (1 inside a pool job), so oneDNN uses the project's thread count. Results are
-** the same bytes run to run for a given thread count (tests/test_conv.c checks it), but may differ
-** between thread counts, and differ from the lowering's by float rounding (the tests bound it).
-** Not thread-safe: one caller at a time, as rt_gemm.
+** Threads: the blocks run in parallel on rt_blas_pool(), each one oneDNN call on one thread (its
+** OpenMP thread count set to 1: Debian's libdnnl2 runs on OpenMP, libgomp, and OpenMP's own
+** threads, spinning between parallel regions beside the pool's, would fight them for the cores).
+** dW and db are summed per block and the blocks added in order, so the results are the same bytes
+** for any thread count (tests/test_conv.c checks 1 and 3 threads, and run to run); they differ
+** from the lowering's by float rounding (the tests bound it). One caller at a time, as rt_gemm.
 */
 #ifndef RT_CONV_DNNL_H
 #define RT_CONV_DNNL_H
@@ -48,6 +51,7 @@ bool rt_conv_have_dnnl(void);
 
 #ifdef VIB_HAVE_DNNL
 #define RT_DNNL_MAX_SHAPES 256
+#define RT_DNNL_BLOCKS 16
 
 typedef struct rt_dnnl_conv rt_dnnl_conv;
 
