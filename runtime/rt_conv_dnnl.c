@@ -275,6 +275,9 @@ rt_dnnl_conv *rt_dnnl_conv_get(const rt_dnnl_shape *s) {
     for (int i = 0; i < nplans; i++)
         if (same_shape(&plan_cache[i]->s, s)) return plan_cache[i];
     if (nplans == RT_DNNL_MAX_SHAPES) return NULL;
+    /* one OpenMP thread before any primitive is made: some of oneDNN's kernels fix their thread
+    ** count when created, and would run on OpenMP's own threads beside the pool's */
+    omp_set_num_threads(1);
     if (!engine) {
         CHECK(dnnl_engine_create(&engine, dnnl_cpu, 0));
         CHECK(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags));
