@@ -342,7 +342,9 @@ static void conv_run_one(conv_job *j, int run, float *col, float *buf, float *dw
 static void conv_chunk(void *arg, size_t lo, size_t hi) {
     conv_job *j = arg;
     int lane = lane_take(j);
-    float *col = j->bufs + (size_t)lane * (j->colsize + j->bufsize), *buf = col + j->colsize;
+    /* no lane buffers at all for a direct 1x1 convolution of single-image runs */
+    float *col = j->bufs ? j->bufs + (size_t)lane * (j->colsize + j->bufsize) : NULL;
+    float *buf = col ? col + j->colsize : NULL;
     for (size_t k = lo; k < hi; k++) {
         if (j->pass == PASS_CONV_FWD || j->pass == PASS_CONVT_FWD) {
             if (j->pass == PASS_CONVT_FWD) {    /* y's images of this run start as the bias */
