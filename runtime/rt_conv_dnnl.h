@@ -5,8 +5,8 @@
 ** rt_op_conv.c), always built, the reference; and oneDNN's convolution primitives (Debian's
 ** libdnnl-dev), built when CMake's VIB_DNNL finds it (VIB_HAVE_DNNL then defined). The backend is
 ** chosen per process: rt_conv_set_backend, or the environment variable VIB_CONV=lowering|dnnl read
-** at the first convolution (any other value, or dnnl in a build without it, is an error that names
-** the variable). The default is the lowering. A convolution keeps the backend it was computed with
+** by the first rt_conv_get_backend (vibrun calls it at start, else the first convolution does; any
+** other value, or dnnl in a build without it, is an error that names the variable, exit status 2). The default is the lowering. A convolution keeps the backend it was computed with
 ** for its backward pass. The transposed convolution, and any shape oneDNN refuses, always use the
 ** lowering.
 **
