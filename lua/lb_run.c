@@ -18,6 +18,7 @@
 #include "lb_impl.h"
 #include "rt_arena.h"
 #include "rt_blas.h"
+#include "rt_conv_dnnl.h"
 #include "rt_csv.h"
 #include "rt_text.h"
 
@@ -755,6 +756,11 @@ static int run_check(const run *r) {
                           "training step at batch %d %.1f; an evaluation at eval_batch %d x eval_samples %d %.1f)\n",
                           need.total / 1048576.0, need.params / 1048576.0, p->train.batch, need.step / 1048576.0,
                           p->train.eval_batch, p->train.eval_samples, need.eval / 1048576.0);
+            for (int l = 0; l < m.n; l++)
+                if (m.layers[l].spec.kind == NN_LAYER_CONV) {
+                    rt_buf_printf(&b, "convolutions: %s (VIB_CONV=lowering|dnnl)\n", rt_conv_backend_describe());
+                    break;
+                }
             rt_buf_printf(&b, "\n");
             free(summary);
             nn_model_free(&m);

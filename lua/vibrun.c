@@ -12,6 +12,7 @@
 
 #include "lb.h"
 #include "rt_blas.h"
+#include "rt_conv_dnnl.h"
 #include "vib_version.h"
 
 static const char synopsis[] =
@@ -303,6 +304,7 @@ int main(int argc, char **argv) {
     /* `vibrun slurm ...` parses as if "slurm" were the program name. */
     int code = o.slurm ? parse(argc - 1, argv + 1, &o) : parse(argc, argv, &o);
     if (code >= 0) return code;
+    rt_conv_get_backend();      /* a bad VIB_CONV stops here, before anything is written */
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     code = lb_run(&o);

@@ -1,10 +1,67 @@
-// rt_op_conv.c: 2-D convolution (and its transpose) by im2col + rt_gemm, and pooling; NCHW.
+// rt_op_conv.c: 2-D convolution (and its transpose) by im2col + rt_gemm, or by oneDNN
+// (rt_conv_dnnl.c), and pooling; NCHW.
 #include "rt_impl.h"
 #include "rt_blas.h"
+#include "rt_conv_dnnl.h"
 #include "rt_pool.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+// ---- the backend ----
+
+static int backend = -1;        /* rt_conv_backend, or -1 before VIB_CONV is read */
+
+bool rt_conv_have_dnnl(void) {
+#ifdef VIB_HAVE_DNNL
+    return true;
+#else
+    return false;
+#endif
+}
+
+const char *rt_conv_backend_name(rt_conv_backend b) { return b == RT_CONV_DNNL ? "dnnl" : "lowering"; }
+
+bool rt_conv_backend_parse(const char *name, rt_conv_backend *b) {
+    if (!strcmp(name, "lowering")) *b = RT_CONV_LOWERING;
+    else if (!strcmp(name, "dnnl")) *b = RT_CONV_DNNL;
+    else return false;
+    return true;
+}
+
+bool rt_conv_set_backend(rt_conv_backend b) {
+    if (b == RT_CONV_DNNL && !rt_conv_have_dnnl()) return false;
+    backend = (int)b;
+    return true;
+}
+
+rt_conv_backend rt_conv_get_backend(void) {
+    if (backend >= 0) return (rt_conv_backend)backend;
+    const char *env = getenv("VIB_CONV");
+    rt_conv_backend b = RT_CONV_LOWERING;
+    if (env && *env && (!rt_conv_backend_parse(env, &b) || !rt_conv_set_backend(b))) {
+        fflush(stdout);
+        fprintf(stderr, "vibrun: VIB_CONV=%s: %s\n", env,
+                rt_conv_have_dnnl() ? "expected lowering or dnnl"
+                                    : "expected lowering (this build has no oneDNN: configure with -DVIB_DNNL=ON and "
+                                      "Debian's libdnnl-dev for dnnl)");
+        exit(2);
+    }
+    backend = (int)b;
+    return b;
+}
+
+const char *rt_conv_backend_describe(void) {
+    static char buf[96];
+    if (rt_conv_get_backend() == RT_CONV_LOWERING) return "lowering (im2col + OpenBLAS)";
+#ifdef VIB_HAVE_DNNL
+    snprintf(buf, sizeof buf, "dnnl (%s, %d thread%s)", rt_dnnl_version(), rt_blas_threads(),
+             rt_blas_threads() > 1 ? "s" : "");
+#endif
+    return buf;
+}
 
 // ---- output sizes ----
 
@@ -45,12 +102,13 @@ typedef struct conv_plan {
     int64_t K, P, IP;           /* ICg KH KW; OH OW; IH IW */
     bool direct;                /* 1x1, stride 1, no padding: a run of one image is its own col */
     int nb;                     /* images per run: depends on the shapes only */
+    const void *dnnl;           /* conv2d on oneDNN: its rt_dnnl_conv; NULL: lowered */
 } conv_plan;
 
 static conv_plan plan_make(int N, int IC, int IH, int IW, int CC, int OH, int OW, int KH, int KW,
                            const rt_conv_geom *g) {
     conv_plan p = { N, g->groups, IC, IH, IW, CC, OH, OW, KH, KW, g->stride_h, g->stride_w,
-                    g->pad_h, g->pad_w, g->dil_h, g->dil_w, IC / g->groups, CC / g->groups, 0, 0, 0, false, 1 };
+                    g->pad_h, g->pad_w, g->dil_h, g->dil_w, IC / g->groups, CC / g->groups, 0, 0, 0, false, 1, NULL };
     p.K = (int64_t)p.ICg * KH * KW;
     p.P = (int64_t)OH * OW;
     p.IP = (int64_t)IH * IW;
@@ -284,7 +342,9 @@ static void conv_run_one(conv_job *j, int run, float *col, float *buf, float *dw
 static void conv_chunk(void *arg, size_t lo, size_t hi) {
     conv_job *j = arg;
     int lane = lane_take(j);
-    float *col = j->bufs + (size_t)lane * (j->colsize + j->bufsize), *buf = col + j->colsize;
+    /* no lane buffers at all for a direct 1x1 convolution of single-image runs */
+    float *col = j->bufs ? j->bufs + (size_t)lane * (j->colsize + j->bufsize) : NULL;
+    float *buf = col ? col + j->colsize : NULL;
     for (size_t k = lo; k < hi; k++) {
         if (j->pass == PASS_CONV_FWD || j->pass == PASS_CONVT_FWD) {
             if (j->pass == PASS_CONVT_FWD) {    /* y's images of this run start as the bias */
@@ -374,6 +434,12 @@ static rt_tensor *conv_forward(rt_ctx *c, int op, int pass, const conv_plan *pla
     conv_plan *p = rt_arena_alloc_raw(&c->step, sizeof *p);
     *p = *plan;
     y->aux = p;
+#ifdef VIB_HAVE_DNNL
+    if (p->dnnl) {
+        rt_dnnl_conv_forward(c, p->dnnl, x->data, w->data, b ? b->data : NULL, y->data);
+        return y;
+    }
+#endif
     conv_job j = { .p = p, .pass = pass, .x = x->data, .w = w->data, .b = b ? b->data : NULL, .y = y->data,
                    .nblocks = 1 };
     conv_run(c, &j, (size_t)runs_of(p), NULL, NULL);
@@ -386,6 +452,12 @@ static void conv_backward(rt_ctx *c, rt_tensor *y, int pass) {
     const conv_plan *p = y->aux;
     bool fresh;
     float *dx = rt_src_grad_once(c, x, &fresh), *dw = rt_src_grad(c, w), *db = rt_src_grad(c, b);
+#ifdef VIB_HAVE_DNNL
+    if (p->dnnl) {
+        rt_dnnl_conv_backward(c, p->dnnl, x->data, w->data, y->grad, dx, fresh, dw, db);
+        return;
+    }
+#endif
     conv_job j = { .p = p, .pass = pass, .x = x->data, .w = w->data, .dy = y->grad, .dx = dx, .dx_fresh = fresh,
                    .dwn = w->n, .nblocks = conv_blocks(p) };
     conv_run(c, &j, (size_t)j.nblocks, dw, db);
@@ -402,6 +474,12 @@ rt_tensor *rt_conv2d(rt_ctx *c, rt_tensor *x, rt_tensor *w, rt_tensor *b, const 
     int OW = rt_conv_out_size(W, KW, g->stride_w, g->pad_w, g->dil_w);
     RT_ASSERT(OH >= 1 && OW >= 1);
     conv_plan p = plan_make(N, C, H, W, O, OH, OW, KH, KW, g);
+#ifdef VIB_HAVE_DNNL
+    if (rt_conv_get_backend() == RT_CONV_DNNL) {
+        rt_dnnl_shape s = { N, C, H, W, O, OH, OW, KH, KW, *g, b != NULL };
+        p.dnnl = rt_dnnl_conv_get(&s);
+    }
+#endif
     return conv_forward(c, RT_OP_CONV2D, PASS_CONV_FWD, &p, (int[]){ N, O, OH, OW }, x, w, b);
 }
 

@@ -1,13 +1,16 @@
 // test_conv.c: the convolution, pooling and normalization ops against direct loops written here,
 // the transpose as the adjoint of the convolution, hand-computed values (pooling ties, PyTorch's
 // running statistics), the work-space rule (nothing kept, nothing allocated after the first step)
-// and the same bytes on 1 and on 3 threads.
+// and the same bytes on 1 and on 3 threads; the oneDNN backend against the lowering (float
+// tolerance, ResNet-20's layers and every geometry), its bytes run to run, its work space, and the
+// switch (VIB_CONV) in a build with or without it.
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rt_blas.h"
+#include "rt_conv_dnnl.h"
 #include "rt_ops.h"
 #include "rt_rng.h"
 
@@ -309,7 +312,7 @@ static void leafs_free(void) {
     }
 }
 
-Test(conv, a_second_step_allocates_nothing_and_the_work_space_is_not_kept) {
+static void second_step_allocates_nothing(void) {
     leafs_init();
     rt_ctx c;
     rt_ctx_init(&c, 1 << 12);       /* small: the first step must grow it */
@@ -333,6 +336,11 @@ Test(conv, a_second_step_allocates_nothing_and_the_work_space_is_not_kept) {
     cr_expect(grown >= out && grown < out + 4096, "conv2d kept %zu bytes for an output of %zu", grown, out);
     rt_ctx_free(&c);
     leafs_free();
+}
+
+Test(conv, a_second_step_allocates_nothing_and_the_work_space_is_not_kept) {
+    cr_assert(rt_conv_set_backend(RT_CONV_LOWERING));
+    second_step_allocates_nothing();
 }
 
 Test(conv, one_and_three_threads_give_the_same_bytes, .timeout = 60) {
@@ -360,4 +368,189 @@ Test(conv, one_and_three_threads_give_the_same_bytes, .timeout = 60) {
         free(grads[1][i]);
     }
     leafs_free();
+}
+
+// ---- the backends: oneDNN against the lowering ----
+
+#ifdef VIB_HAVE_DNNL
+
+/* One convolution of the comparisons: x (N, C, H, W), w (O, C/groups, KH, KW), bias or not. */
+typedef struct cmp_case { const char *what; int N, C, H, W, O, KH, KW; rt_conv_geom g; bool bias; } cmp_case;
+
+static const cmp_case cmp_cases[] = {
+    /* ResNet-20's eight distinct convolutions (tests/bench/conv_roof.h), at batch 4 */
+    { "conv1 3->16 32x32", 4, 3, 32, 32, 16, 3, 3, { 1, 1, 1, 1, 1, 1, 1, 0, 0 }, false },
+    { "stage1 16->16 32x32", 4, 16, 32, 32, 16, 3, 3, { 1, 1, 1, 1, 1, 1, 1, 0, 0 }, false },
+    { "stage2 16->32 stride 2", 4, 16, 32, 32, 32, 3, 3, { 2, 2, 1, 1, 1, 1, 1, 0, 0 }, false },
+    { "stage2 32->32 16x16", 4, 32, 16, 16, 32, 3, 3, { 1, 1, 1, 1, 1, 1, 1, 0, 0 }, false },
+    { "stage3 32->64 stride 2", 4, 32, 16, 16, 64, 3, 3, { 2, 2, 1, 1, 1, 1, 1, 0, 0 }, false },
+    { "stage3 64->64 8x8", 4, 64, 8, 8, 64, 3, 3, { 1, 1, 1, 1, 1, 1, 1, 0, 0 }, false },
+    { "shortcut 16->32 1x1 stride 2", 4, 16, 32, 32, 32, 1, 1, { 2, 2, 0, 0, 1, 1, 1, 0, 0 }, false },
+    { "shortcut 32->64 1x1 stride 2", 4, 32, 16, 16, 64, 1, 1, { 2, 2, 0, 0, 1, 1, 1, 0, 0 }, false },
+    /* the other geometries: bias, odd sizes, stride and padding per axis, dilation, groups */
+    { "bias, 3x2 kernel, stride (2, 1)", 3, 4, 9, 7, 6, 3, 2, { 2, 1, 1, 0, 1, 1, 1, 0, 0 }, true },
+    { "dilation (2, 3)", 2, 2, 10, 9, 3, 3, 3, { 1, 2, 2, 1, 2, 3, 1, 0, 0 }, true },
+    { "groups 2", 2, 4, 9, 7, 6, 3, 2, { 2, 1, 1, 0, 1, 1, 2, 0, 0 }, false },
+    { "depthwise, stride 2", 2, 6, 6, 6, 6, 3, 3, { 2, 2, 1, 1, 1, 1, 6, 0, 0 }, true },
+    { "1x1 stride 1", 2, 4, 6, 5, 8, 1, 1, { 1, 1, 0, 0, 1, 1, 1, 0, 0 }, true },
+    { "kernel as large as the padded input", 5, 3, 5, 4, 2, 5, 4, { 1, 1, 2, 1, 1, 1, 1, 0, 0 }, false },
+    /* 17 images: oneDNN's blocks of 2 and a last block of 1 (a second set of primitives) */
+    { "17 images, bias, stride 2", 17, 8, 6, 6, 16, 3, 3, { 2, 2, 1, 1, 1, 1, 1, 0, 0 }, true },
+};
+#define NCMP (int)(sizeof cmp_cases / sizeof cmp_cases[0])
+
+/* The results of one backend: y, and dx, dw, db of L = <u, y1> + <v, y2>, where y1 and y2 are the
+** convolution applied twice to the same x and w (so that the second backward adds to dx and dw). */
+typedef struct cmp_out { float *y, *dx, *dw, *db; int64_t ny, nx, nw, nb; } cmp_out;
+
+static cmp_out cmp_run(const cmp_case *k, uint64_t seed) {
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 20);
+    rt_rng r;
+    rt_rng_seed(&r, seed);
+    rt_tensor x, w, b;
+    rt_tensor_wrap(&x, 4, (int[]){ k->N, k->C, k->H, k->W }, NULL);
+    rt_tensor_wrap(&w, 4, (int[]){ k->O, k->C / k->g.groups, k->KH, k->KW }, NULL);
+    rt_tensor_wrap(&b, 1, (int[]){ k->O }, NULL);
+    rt_tensor *leaf[3] = { &x, &w, &b };
+    for (int i = 0; i < 3; i++) {
+        leaf[i]->data = rt_xfloats((size_t)leaf[i]->n);
+        leaf[i]->grad = NULL;
+        leaf[i]->flags = RT_NEEDS_GRAD;
+        rt_rng_fill_uniform(&r, leaf[i]->data, (size_t)leaf[i]->n, -1, 1);
+    }
+    w.grad = rt_xfloats((size_t)w.n);
+    b.grad = rt_xfloats((size_t)b.n);
+    rt_tensor *y1 = rt_conv2d(&c, &x, &w, k->bias ? &b : NULL, &k->g);
+    rt_tensor *y2 = rt_conv2d(&c, &x, &w, k->bias ? &b : NULL, &k->g);
+    rt_tensor *u = rt_tensor_like(&c, y1), *v = rt_tensor_like(&c, y1);
+    rt_rng_fill_uniform(&r, u->data, (size_t)u->n, -1, 1);
+    rt_rng_fill_uniform(&r, v->data, (size_t)v->n, -1, 1);
+    rt_tensor *loss = rt_add(&c, rt_sum(&c, rt_mul(&c, y1, u), RT_ALL, false), rt_sum(&c, rt_mul(&c, y2, v), RT_ALL, false));
+    rt_backward(&c, loss);
+    cmp_out o = { rt_xfloats((size_t)y1->n), rt_xfloats((size_t)x.n), w.grad, b.grad, y1->n, x.n, w.n, b.n };
+    memcpy(o.y, y1->data, (size_t)y1->n * sizeof(float));
+    memcpy(o.dx, x.grad, (size_t)x.n * sizeof(float));   /* x.grad is in the step arena */
+    rt_ctx_free(&c);
+    free(x.data);
+    free(w.data);
+    free(b.data);
+    return o;
+}
+
+static void cmp_free(cmp_out *o) {
+    free(o->y);
+    free(o->dx);
+    free(o->dw);
+    free(o->db);
+}
+
+/* max |a - b| / max(max |b|, 1): the error relative to the tensor's scale */
+static double rel_err(const float *a, const float *b, int64_t n) {
+    double d = 0.0, m = 1.0;
+    for (int64_t i = 0; i < n; i++) {
+        d = fmax(d, fabs((double)a[i] - (double)b[i]));
+        m = fmax(m, fabs((double)b[i]));
+    }
+    return d / m;
+}
+
+#define DNNL_TOL 1e-5   /* float rounding of sums of up to 4096 terms, relative to the largest value */
+
+Test(backend, dnnl_matches_the_lowering_forward_and_both_backwards, .timeout = 120) {
+    int differ = 0;
+    for (int t = 1; t <= 3; t += 2) {
+        rt_blas_set_threads(t);
+        for (int i = 0; i < NCMP; i++) {
+            const cmp_case *k = &cmp_cases[i];
+            cr_assert(rt_conv_set_backend(RT_CONV_LOWERING));
+            cmp_out ref = cmp_run(k, 100 + (uint64_t)i);
+            cr_assert(rt_conv_set_backend(RT_CONV_DNNL));
+            long calls = rt_dnnl_conv_calls();
+            cmp_out got = cmp_run(k, 100 + (uint64_t)i);
+            cr_expect_eq(rt_dnnl_conv_calls() - calls, 2, "%s: not computed by oneDNN", k->what);
+            double e[4] = { rel_err(got.y, ref.y, ref.ny), rel_err(got.dx, ref.dx, ref.nx), rel_err(got.dw, ref.dw, ref.nw),
+                            k->bias ? rel_err(got.db, ref.db, ref.nb) : 0.0 };
+            const char *what[4] = { "y", "dx", "dW", "db" };
+            for (int j = 0; j < 4; j++)
+                cr_expect(e[j] <= DNNL_TOL, "%s, %d thread(s): %s differs from the lowering's by %.3g of its scale",
+                          k->what, t, what[j], e[j]);
+            differ += memcmp(got.dw, ref.dw, (size_t)ref.nw * sizeof(float)) != 0;
+            cmp_free(&ref);
+            cmp_free(&got);
+        }
+    }
+    /* the two are different computations (not the same code reached twice) */
+    cr_expect_gt(differ, 0, "oneDNN's dW has the lowering's bytes on every case");
+    rt_blas_set_threads(1);
+    rt_conv_set_backend(RT_CONV_LOWERING);
+}
+
+static bool same_bytes(const cmp_out *a, const cmp_out *b) {
+    return !memcmp(a->y, b->y, (size_t)a->ny * sizeof(float)) && !memcmp(a->dx, b->dx, (size_t)a->nx * sizeof(float)) &&
+           !memcmp(a->dw, b->dw, (size_t)a->nw * sizeof(float)) && !memcmp(a->db, b->db, (size_t)a->nb * sizeof(float));
+}
+
+/* The same inputs and backend: the same bytes run after run, and on 1 thread as on 3 (the blocks
+** of images, and the order their dW partials are added in, depend on the shapes only). */
+Test(backend, dnnl_gives_the_same_bytes_run_to_run_and_on_1_and_3_threads, .timeout = 60) {
+    cr_assert(rt_conv_set_backend(RT_CONV_DNNL));
+    for (int i = 0; i < NCMP; i++) {
+        rt_blas_set_threads(1);
+        cmp_out a = cmp_run(&cmp_cases[i], 7), b = cmp_run(&cmp_cases[i], 7);
+        rt_blas_set_threads(3);
+        cmp_out c = cmp_run(&cmp_cases[i], 7), d = cmp_run(&cmp_cases[i], 7);
+        cr_expect(same_bytes(&a, &b), "%s, 1 thread: two runs differ", cmp_cases[i].what);
+        cr_expect(same_bytes(&c, &d), "%s, 3 threads: two runs differ", cmp_cases[i].what);
+        cr_expect(same_bytes(&a, &c), "%s: 1 and 3 threads differ", cmp_cases[i].what);
+        cmp_free(&a);
+        cmp_free(&b);
+        cmp_free(&c);
+        cmp_free(&d);
+    }
+    rt_blas_set_threads(1);
+    rt_conv_set_backend(RT_CONV_LOWERING);
+}
+
+Test(backend, dnnl_steps_allocate_nothing_in_the_arena_and_keep_no_work_space) {
+    cr_assert(rt_conv_set_backend(RT_CONV_DNNL));
+    long calls = rt_dnnl_conv_calls();
+    second_step_allocates_nothing();
+    cr_expect_gt(rt_dnnl_conv_calls(), calls, "the small net's convolutions were not computed by oneDNN");
+    rt_conv_set_backend(RT_CONV_LOWERING);
+}
+
+Test(backend, the_transposed_convolution_stays_on_the_lowering_under_dnnl) {
+    cr_assert(rt_conv_set_backend(RT_CONV_DNNL));
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 16);
+    rt_rng r;
+    rt_rng_seed(&r, 5);
+    rt_conv_geom g = { 2, 2, 1, 1, 1, 1, 1, 1, 1 };
+    long calls = rt_dnnl_conv_calls();
+    rt_tensor *y = rt_conv_transpose2d(&c, rand_tensor(&c, &r, 2, 3, 4, 4), rand_tensor(&c, &r, 3, 2, 3, 3), NULL, &g);
+    cr_expect(y->shape[2] == 8 && y->shape[3] == 8);
+    cr_expect_eq(rt_dnnl_conv_calls(), calls);
+    rt_ctx_free(&c);
+    rt_conv_set_backend(RT_CONV_LOWERING);
+}
+#endif
+
+Test(backend, the_switch_names_and_parses_both_backends_and_refuses_dnnl_without_it) {
+    rt_conv_backend b;
+    cr_expect(rt_conv_backend_parse("dnnl", &b) && b == RT_CONV_DNNL);
+    cr_expect(rt_conv_backend_parse("lowering", &b) && b == RT_CONV_LOWERING);
+    cr_expect(!rt_conv_backend_parse("onednn", &b));
+    cr_expect_str_eq(rt_conv_backend_name(RT_CONV_DNNL), "dnnl");
+    cr_expect_eq(rt_conv_set_backend(RT_CONV_DNNL), rt_conv_have_dnnl());
+    cr_expect_eq(rt_conv_get_backend(), rt_conv_have_dnnl() ? RT_CONV_DNNL : RT_CONV_LOWERING);
+    cr_expect(strstr(rt_conv_backend_describe(), rt_conv_have_dnnl() ? "oneDNN" : "im2col"));
+    cr_expect(rt_conv_set_backend(RT_CONV_LOWERING));
+    cr_expect_str_eq(rt_conv_backend_describe(), "lowering (im2col + OpenBLAS)");
+}
+
+/* VIB_CONV is read at the first convolution; a bad value is one message naming it, exit status 2. */
+Test(backend, a_bad_vib_conv_is_an_error_naming_it, .exit_code = 2) {
+    setenv("VIB_CONV", "fast", 1);
+    rt_conv_get_backend();
 }

@@ -6,6 +6,7 @@
 
 #include "gradcheck.h"
 #include "rt_blas.h"
+#include "rt_conv_dnnl.h"
 #include "rt_param.h"
 
 // ---- builders ----
@@ -233,6 +234,24 @@ Test(gradcheck, every_op_matches_finite_differences) {
         cr_expect_eq(gc_run(&cases[i], 1000 + (uint64_t)i), 0, "gradient check failed: %s",
                      cases[i].name);
 }
+
+#ifdef VIB_HAVE_DNNL
+/* The convolution rows again on the oneDNN backend (rt_conv_dnnl.h): its forward and both
+** backwards against finite differences, each row computed by oneDNN. */
+Test(gradcheck, conv2d_rows_match_finite_differences_on_dnnl) {
+    cr_assert(rt_conv_set_backend(RT_CONV_DNNL));
+    int rows = 0;
+    for (int i = 0; i < NCASES; i++) {
+        if (cases[i].build != b_conv && cases[i].build != b_conv_inner) continue;
+        long calls = rt_dnnl_conv_calls();
+        cr_expect_eq(gc_run(&cases[i], 1000 + (uint64_t)i), 0, "gradient check failed on dnnl: %s", cases[i].name);
+        cr_expect_gt(rt_dnnl_conv_calls(), calls, "%s: not computed by oneDNN", cases[i].name);
+        rows++;
+    }
+    cr_expect_geq(rows, 10);
+    rt_conv_set_backend(RT_CONV_LOWERING);
+}
+#endif
 
 // The checker itself must be able to fail: a deliberately wrong gradient is caught.
 static rt_tensor *b_wrong(rt_ctx *c, rt_tensor **x, const gc_case *k) {

@@ -15,34 +15,52 @@
 #include <string.h>
 
 #include "conv_roof.h"
+#include "rt_conv_dnnl.h"
 
 #define B 128
 
-typedef struct result { double conv, roof, flops; } result;
+typedef struct result { double conv, dnnl, roof, flops; } result;
 
+/* The lowering, then (in a build with it) oneDNN, then the roofline; dnnl 0 without it. */
 static result run_layer(const conv_shape *l, int reps, rt_rng *r) {
-    double conv = conv_time_lowering(r, l, B, reps);
-    return (result){ conv, conv_roof_time(r, l, B, reps), conv_roof_flops(l, B) };
+    rt_conv_set_backend(RT_CONV_LOWERING);
+    double conv = conv_time_lowering(r, l, B, reps), dnnl = 0.0;
+    if (rt_conv_set_backend(RT_CONV_DNNL)) {
+        dnnl = conv_time_lowering(r, l, B, reps);
+        rt_conv_set_backend(RT_CONV_LOWERING);
+    }
+    return (result){ conv, dnnl, conv_roof_time(r, l, B, reps), conv_roof_flops(l, B) };
 }
 
 static void table(int threads, int reps, rt_rng *r) {
     rt_blas_set_threads(threads);
-    printf("\n%d thread%s\n%-22s %9s %9s %9s %11s %11s %6s\n", threads, threads > 1 ? "s" : "", "layer (batch 128)",
+    bool dn = rt_conv_have_dnnl();
+    printf("\n%d thread%s\n%-22s %9s %9s %9s %11s %11s %6s", threads, threads > 1 ? "s" : "", "layer (batch 128)",
            "GFLOP", "conv ms", "roof ms", "conv GF/s", "roof GF/s", "ratio");
-    double tc = 0.0, tr = 0.0, tf = 0.0;
+    printf(dn ? " %9s %6s %9s\n" : "\n", "dnnl ms", "ratio", "low/dnnl");
+    double tc = 0.0, td = 0.0, tr = 0.0, tf = 0.0;
     for (int i = 0; i < NCONV; i++) {
         result s = run_layer(&resnet20_convs[i].s, reps, r);
         tc += s.conv;
+        td += s.dnnl;
         tr += s.roof;
         tf += s.flops;
-        printf("%-22s %9.3f %9.2f %9.2f %11.1f %11.1f %6.2f\n", resnet20_convs[i].what, s.flops * 1e-9, s.conv * 1e3,
+        printf("%-22s %9.3f %9.2f %9.2f %11.1f %11.1f %6.2f", resnet20_convs[i].what, s.flops * 1e-9, s.conv * 1e3,
                s.roof * 1e3, s.flops / s.conv * 1e-9, s.flops / s.roof * 1e-9, s.roof / s.conv);
+        if (dn) printf(" %9.2f %6.2f %9.2f", s.dnnl * 1e3, s.roof / s.dnnl, s.conv / s.dnnl);
+        printf("\n");
     }
-    printf("%-22s %9.3f %9.2f %9.2f %11.1f %11.1f %6.2f (target >= 0.60)\n", "all eight", tf * 1e-9, tc * 1e3,
-           tr * 1e3, tf / tc * 1e-9, tf / tr * 1e-9, tr / tc);
+    printf("%-22s %9.3f %9.2f %9.2f %11.1f %11.1f %6.2f", "all eight", tf * 1e-9, tc * 1e3, tr * 1e3, tf / tc * 1e-9,
+           tf / tr * 1e-9, tr / tc);
+    if (dn) printf(" %9.2f %6.2f %9.2f", td * 1e3, tr / td, tc / td);
+    printf(" (target >= 0.60)\n");
     printf("TABLE|ResNet-20's eight convolutions, batch 128, %d thread%s|%.1f|ms|>= 0.60 of GEMM roofline|"
            "GEMM roofline %.1f ms|%.2f|%s\n", threads, threads > 1 ? "s" : "", tc * 1e3, tr * 1e3, tr / tc,
            tr / tc >= 0.60 ? "yes" : "no");
+    if (dn)
+        printf("TABLE|ResNet-20's eight convolutions, batch 128, %d thread%s, oneDNN|%.1f|ms|>= 0.60 of GEMM roofline|"
+               "GEMM roofline %.1f ms|%.2f|%s\n", threads, threads > 1 ? "s" : "", td * 1e3, tr * 1e3, tr / td,
+               tr / td >= 0.60 ? "yes" : "no");
 }
 
 int main(int argc, char **argv) {

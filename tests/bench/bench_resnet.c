@@ -23,10 +23,18 @@
 // arena's high-water mark, and the process's peak resident set after the steps, before the
 // roofline allocates its whole-batch operands.
 //
-//   build/tests/bench_resnet [steps] [--no-roof] [--threads N]
+// The convolutions run on the lowering and, in a build with oneDNN (rt_conv_dnnl.h), on oneDNN too:
+// each thread count is timed on each backend, the two alternated (lowering first), against the
+// same roofline. oneDNN's execute call allocates its argument map on the heap at every primitive
+// run: on that backend the allocations of a step are counted and printed per step, not required
+// to be 0 (the step arena must still not grow).
+//
+//   build/tests/bench_resnet [steps] [--no-roof] [--threads N] [--conv lowering|dnnl|both]
 // steps: timed per thread count (default 20, after 2 warm-up steps); --no-roof: the steps alone;
-// --threads N: that thread count only (else 1 and all).
-// OPENBLAS_NUM_THREADS (all threads) and OPENBLAS_CORETYPE are honoured.
+// --threads N: that thread count only (else 1 and all); --conv: the backends timed (default both
+// in a build with oneDNN, else the lowering).
+// OPENBLAS_NUM_THREADS (all threads), OPENBLAS_CORETYPE and OMP_WAIT_POLICY (oneDNN's OpenMP
+// threads) are honoured.
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +43,7 @@
 
 #include "conv_roof.h"
 #include "nn_train.h"
+#include "rt_conv_dnnl.h"
 
 #define B 128
 
@@ -191,6 +200,8 @@ static int cmp_double(const void *a, const void *b) {
 
 typedef struct phase {
     int threads;
+    rt_conv_backend conv;
+    char conv_desc[96];
     double wall, cpu, median;   /* the timed steps' total wall and CPU seconds; the median step */
     double peak_mib;            /* the step arena's high-water mark */
     bool arena_grew;            /* the arena took a chunk in the timed steps */
@@ -213,10 +224,12 @@ static void step(bench *b, int k) {
     nn_train_step_aug(&b->st, &b->d, idx, b->aug, B, 0.1f, 0.0);
 }
 
-static phase run_steps(bench *b, int threads) {
+static phase run_steps(bench *b, int threads, rt_conv_backend conv) {
     rt_blas_set_threads(threads);
+    rt_conv_set_backend(conv);
     b->st.opt->pool = rt_blas_pool();   /* as nn_train: the optimizer on the GEMM's threads */
-    phase p = { .threads = threads };
+    phase p = { .threads = threads, .conv = conv };
+    snprintf(p.conv_desc, sizeof p.conv_desc, "%s", rt_conv_backend_describe());
     double *t = rt_xmalloc((size_t)b->steps * sizeof *t);
     /* The first step at this thread count may take chunks (column buffers per thread); the reset
     ** that starts the second replaces them by one chunk that holds the peak. From then on the
@@ -254,15 +267,25 @@ static double roofline(const conv_shape *sh, const int *count, int n, int thread
 }
 
 int main(int argc, char **argv) {
-    int steps = 20, only = 0;
+    int steps = 20, only = 0, nconv = 0;
     bool roof = true, ok = true;
+    rt_conv_backend convs[2] = { RT_CONV_LOWERING, RT_CONV_DNNL };
     for (int i = 1; i < argc && ok; i++) {
         if (!strcmp(argv[i], "--no-roof")) roof = false;
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) ok = (only = atoi(argv[++i])) >= 1;
-        else ok = (steps = atoi(argv[i])) >= 1;
+        else if (!strcmp(argv[i], "--conv") && i + 1 < argc) {
+            i++;
+            if (!strcmp(argv[i], "both")) nconv = 2;
+            else ok = rt_conv_backend_parse(argv[i], &convs[0]) && (nconv = 1);
+        } else ok = (steps = atoi(argv[i])) >= 1;
     }
+    if (!nconv) nconv = rt_conv_have_dnnl() ? 2 : 1;
     if (!ok) {
-        fprintf(stderr, "usage: bench_resnet [steps] [--no-roof] [--threads N]\n");
+        fprintf(stderr, "usage: bench_resnet [steps] [--no-roof] [--threads N] [--conv lowering|dnnl|both]\n");
+        return 2;
+    }
+    if ((nconv == 2 || convs[0] == RT_CONV_DNNL) && !rt_conv_have_dnnl()) {
+        fprintf(stderr, "bench_resnet: --conv: this build has no oneDNN (configure with -DVIB_DNNL=ON)\n");
         return 2;
     }
     void *volatile probe = malloc(1);   /* volatile: the pair is not optimized away */
@@ -272,6 +295,9 @@ int main(int argc, char **argv) {
     printf("bench_resnet: ResNet-20 training step (vib_cifar's deterministic twin), batch %d, SGD + momentum, "
            "crop_flip; %d steps timed after 2 warm-up steps\n", B, steps);
     roof_print_blas("rt_gemm, the convolutions' runs, batch norm and the optimizer");
+    const char *wait = getenv("OMP_WAIT_POLICY");
+    printf("convolutions: %s%s; OMP_WAIT_POLICY=%s\n", rt_conv_backend_name(convs[0]),
+           nconv == 2 ? " and dnnl, alternated" : "", wait ? wait : "(unset)");
 
     nn_layer_spec spec[72];     /* 3 + 9 x 7 + 3 */
     int ns = resnet20_det(spec);
@@ -318,23 +344,23 @@ int main(int argc, char **argv) {
     rt_ctx_init(&c, 16u << 20);
     b.st = (nn_step){ &m, &o, &c, &opt, NULL, &noise, NULL };
 
-    phase ph[2];
+    phase ph[4];
     int np = 0;
-    if (only) ph[np++] = run_steps(&b, only);
-    else {
-        ph[np++] = run_steps(&b, 1);
-        if (all > 1) ph[np++] = run_steps(&b, all);
-    }
+    int tc[2] = { only ? only : 1, all }, nt = only || all == 1 ? 1 : 2;
+    for (int t = 0; t < nt; t++)
+        for (int k = 0; k < nconv; k++) ph[np++] = run_steps(&b, tc[t], convs[k]);
     double rss = peak_rss_mib();
 
     conv_shape sh[32];
     int count[32], nsh = conv_shapes(&m, sh, count);
     double flops = 0.0;
-    if (roof)
-        for (int i = 0; i < np; i++) ph[i].roof = roofline(sh, count, nsh, ph[i].threads, &r, &flops);
+    if (roof)      /* one roofline per thread count, shared by its backends */
+        for (int i = 0; i < np; i++)
+            ph[i].roof = i && ph[i - 1].threads == ph[i].threads ? ph[i - 1].roof
+                                                                   : roofline(sh, count, nsh, ph[i].threads, &r, &flops);
 
-    printf("\n%-8s %10s %10s %12s %12s %10s %10s %6s %12s %8s\n", "threads", "step ms", "median ms", "images/s",
-           "img/CPU s", "roof ms", "conv GF/s", "ratio", "arena MiB", "mallocs");
+    printf("\n%-8s %-9s %10s %10s %12s %12s %10s %10s %6s %12s %10s\n", "threads", "conv", "step ms", "median ms",
+           "images/s", "img/CPU s", "roof ms", "conv GF/s", "ratio", "arena MiB", "mallocs");
     for (int i = 0; i < np; i++) {
         const phase *p = &ph[i];
         char ms[16] = "-", gf[16] = "-", ra[16] = "-", mc[16] = "-";
@@ -344,21 +370,37 @@ int main(int argc, char **argv) {
             snprintf(ra, sizeof ra, "%.2f", p->roof / (p->wall / steps));
         }
         if (counting) snprintf(mc, sizeof mc, "%ld", p->mallocs);
-        printf("%-8d %10.1f %10.1f %12.1f %12.1f %10s %10s %6s %12.1f %8s\n", p->threads, p->wall / steps * 1e3,
-               p->median * 1e3, steps * B / p->wall, steps * B / p->cpu, ms, gf, ra, p->peak_mib, mc);
+        printf("%-8d %-9s %10.1f %10.1f %12.1f %12.1f %10s %10s %6s %12.1f %10s\n", p->threads,
+               rt_conv_backend_name(p->conv), p->wall / steps * 1e3, p->median * 1e3, steps * B / p->wall,
+               steps * B / p->cpu, ms, gf, ra, p->peak_mib, mc);
     }
+    for (int i = 0; i < np; i++)
+        if (ph[i].conv == RT_CONV_DNNL && (i == 0 || ph[i - 1].conv != RT_CONV_DNNL || ph[i - 1].threads != ph[i].threads))
+            printf("dnnl, %d thread%s: %s\n", ph[i].threads, ph[i].threads > 1 ? "s" : "", ph[i].conv_desc);
+    if (nconv == 2)
+        for (int i = 0; i + 1 < np; i += 2)
+            printf("dnnl / lowering, %d thread%s: %.2f in images/s, %.2f per CPU second\n", ph[i].threads,
+                   ph[i].threads > 1 ? "s" : "", ph[i].wall / ph[i + 1].wall, ph[i].cpu / ph[i + 1].cpu);
     if (roof)
         printf("roofline: rt_gemm on the step's convolution GEMMs (%.2f GFLOP per step: %d distinct shapes), "
                "each whole over the batch, best of 5; ratio = roofline / step (target >= 0.60)\n", flops * 1e-9,
                nsh);
+    /* the lowering's steps allocate nothing; oneDNN's allocate in its execute call (counted) */
     bool grew = false;
-    long mallocs = 0;
-    for (int i = 0; i < np; i++) grew |= ph[i].arena_grew, mallocs += ph[i].mallocs;
+    long mallocs = 0, dnnl_mallocs = 0, dnnl_steps = 0;
+    for (int i = 0; i < np; i++) {
+        grew |= ph[i].arena_grew;
+        if (ph[i].conv == RT_CONV_DNNL) dnnl_mallocs += ph[i].mallocs, dnnl_steps += steps;
+        else mallocs += ph[i].mallocs;
+    }
     printf("the step allocates nothing: %s (the step arena %s in the timed steps at each thread count; %s)\n",
            !grew && !mallocs ? "yes" : "NO", grew ? "GREW" : "did not grow",
-           counting ? (mallocs ? "the process ALLOCATED during the timed steps"
-                                    : "no malloc, calloc, realloc or aligned allocation in the timed steps")
-                         : "allocations not counted: a sanitizer build, or the probe was not seen");
+           counting ? (mallocs ? "the process ALLOCATED during the lowering's timed steps"
+                               : "no malloc, calloc, realloc or aligned allocation in the lowering's timed steps")
+                    : "allocations not counted: a sanitizer build, or the probe was not seen");
+    if (dnnl_steps && counting)
+        printf("on dnnl: %.1f allocations per step (oneDNN's execute call: its argument map, freed at its return)\n",
+               (double)dnnl_mallocs / (double)dnnl_steps);
     printf("peak memory: step arena %.1f MiB (%d thread%s), process peak resident set %.1f MiB (before the "
            "roofline)\n", ph[np - 1].peak_mib, ph[np - 1].threads, ph[np - 1].threads > 1 ? "s" : "", rss);
 
@@ -372,13 +414,19 @@ int main(int argc, char **argv) {
             snprintf(ratio, sizeof ratio, "%.2f", q);
             met = q >= 0.60 ? "yes" : "no";
         }
-        printf("TABLE|ResNet-20 step, batch %d, %d thread%s|%.1f|images/s|>= 0.60 of conv GEMM roofline|%s|%s|%s\n",
-               B, p->threads, p->threads > 1 ? "s" : "", steps * B / p->wall, ref, ratio, met);
+        printf("TABLE|ResNet-20 step, batch %d, %d thread%s%s|%.1f|images/s|>= 0.60 of conv GEMM roofline|%s|%s|%s\n",
+               B, p->threads, p->threads > 1 ? "s" : "", p->conv == RT_CONV_DNNL ? ", oneDNN convolutions" : "",
+               steps * B / p->wall, ref, ratio, met);
     }
     char nal[32] = "not counted";
     if (counting) snprintf(nal, sizeof nal, "%ld", mallocs);
-    printf("TABLE|ResNet-20 step, allocations after the warm-up steps|%s|calls|0, arena not growing|%s|-|%s\n",
-           nal, grew ? "step arena grew" : "step arena did not grow", grew || mallocs ? "no" : counting ? "yes" : "-");
+    if (nconv == 2 || convs[0] == RT_CONV_LOWERING)
+        printf("TABLE|ResNet-20 step, allocations after the warm-up steps|%s|calls|0, arena not growing|%s|-|%s\n",
+               nal, grew ? "step arena grew" : "step arena did not grow",
+               grew || mallocs ? "no" : counting ? "yes" : "-");
+    if (dnnl_steps && counting)
+        printf("TABLE|ResNet-20 step on oneDNN, allocations per step|%.1f|calls|0, arena not growing|oneDNN's execute "
+               "call|-|no\n", (double)dnnl_mallocs / (double)dnnl_steps);
     printf("TABLE|ResNet-20 peak resident memory, batch %d|%.1f|MiB|-|step arena %.1f MiB|-|-\n", B, rss,
            ph[np - 1].peak_mib);
 

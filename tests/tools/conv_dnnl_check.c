@@ -12,7 +12,7 @@
 // The thread count is OPENBLAS_NUM_THREADS for rt_gemm and OMP_NUM_THREADS for oneDNN (Debian's
 // libdnnl2 uses OpenMP); give both the same value.
 //
-//   cc -O2 -std=c11 -Iruntime -Itests/bench tests/tools/conv_dnnl_check.c build/libvib_runtime.a
+//   cc -O2 -std=c11 -Iruntime -Itests/bench tests/tools/conv_dnnl_check.c build/libvib_runtime.a -lgomp
 //      -ldnnl -lopenblas -lm -lpthread -o /tmp/conv_dnnl_check          (one command)
 //   OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /tmp/conv_dnnl_check [reps]
 #include <dnnl.h>
