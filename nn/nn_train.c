@@ -362,8 +362,7 @@ double nn_train_step_aug(const nn_step *s, const nn_dataset *d, const int32_t *i
     if (!isfinite(loss)) return loss;
     rt_backward(c, r.loss);
     if (s->opt->cfg.clip_norm > 0.0f) rt_grad_clip(P->grad, P->total, s->opt->cfg.clip_norm);
-    rt_optim_step_zero_grad(s->opt, P->data, P->grad, lr);
-    if (s->ema) rt_ema_update(s->ema, P->data);
+    rt_optim_step_ema(s->opt, P->data, P->grad, s->ema, lr);     /* NULL ema: no EMA */
     if (s->state_ema) rt_ema_update(s->state_ema, s->m->state);
     return loss;
 }
