@@ -254,9 +254,11 @@ static split_eval evaluate_split(nn_model *m, const nn_obj *o, const nn_dataset 
     memset(&r, 0, sizeof r);
     double errs[1024];
     RT_ASSERT(passes >= 1 && passes <= 1024);
+    r.error_det = (double)NAN;
     for (int p = 0; p < passes; p++) {
         e.pass = p;
-        nn_eval ev = nn_evaluate(m, o, d, &e, c);
+        /* the first pass also runs the mean network, on the same encoder rows */
+        nn_eval ev = mc.det && p == 0 ? nn_evaluate_det(m, o, d, &e, c, &r.error_det) : nn_evaluate(m, o, d, &e, c);
         if (ev.stopped) {
             r.ev.stopped = true;
             return r;
@@ -269,14 +271,6 @@ static split_eval evaluate_split(nn_model *m, const nn_obj *o, const nn_dataset 
     double ss = 0.0;
     for (int p = 0; p < passes; p++) ss += (errs[p] - r.ev.error) * (errs[p] - r.ev.error);
     r.error_sd = passes > 1 ? sqrt(ss / (passes - 1)) : 0.0;
-    r.error_det = (double)NAN;
-    if (mc.det) {
-        e.samples = 0;
-        e.pass = 0;
-        nn_eval ev = nn_evaluate(m, o, d, &e, c);
-        r.error_det = ev.error;
-        r.ev.stopped = ev.stopped;
-    }
     return r;
 }
 
