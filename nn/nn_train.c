@@ -502,7 +502,6 @@ static void epoch_phase(const nn_train_cfg *cfg, int epoch, const char *what) {
     cfg->progress(&p, cfg->progress_user);
 }
 
-/* The evaluation and information plane of an epoch; *stopped when a signal cut either short. */
 /* Returns the heap's free pages to the kernel (glibc: the buffers the estimators freed are kept
 ** otherwise, once glibc has raised its mmap threshold past them). */
 static void heap_trim(void) {
@@ -531,7 +530,7 @@ static void drop_zero_pages(float *x, size_t n) {
 ** through the decoder: 70 MiB for the VIB model) is resident neither through the training steps,
 ** which need a few MiB, nor beside the estimators' buffers; and while they run the gradient
 ** buffer, zero between steps (nn_train_step), is not resident either. None of this changes a
-** byte of what they compute. */
+** byte of what they compute. *stopped when a signal cut either short. */
 static rt_status epoch_end(train_run *r, nn_model *m, const nn_obj *o, const nn_dataset *train,
                            const nn_dataset *test, const nn_train_cfg *cfg, int epoch, float lr,
                            nn_result *res, bool *stopped, rt_err *err) {
