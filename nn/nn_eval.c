@@ -45,7 +45,30 @@ static int64_t count_wrong(const rt_tensor *out, const int32_t *y, int B, int C,
 }
 
 
-nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, const nn_eval_cfg *e, rt_ctx *c) {
+/* The first top-level layer from which the model's evaluation draws noise (a gauss, bern or noise
+** layer, or the residual block holding one), or m->n when none does: layers [0, j) compute the
+** same rows whether the stochastic layers sample or give their mean. */
+static int first_drawing_layer(const nn_model *m) {
+    for (int i = 0; i < m->n; i++) {
+        nn_layer_kind k = m->layers[i].spec.kind;
+        if (k != NN_LAYER_GAUSS && k != NN_LAYER_BERN && k != NN_LAYER_NOISE) continue;
+        while (m->layers[i].parent >= 0) i = m->layers[i].parent;
+        return i;
+    }
+    return m->n;
+}
+
+static rt_tensor *rows_of(rt_ctx *c, rt_tensor *x) {
+    return x->ndim == 2 ? x : rt_reshape(c, x, 2, (int[]){ x->shape[0], (int)(x->n / x->shape[0]) });
+}
+
+/* nn_evaluate; with error_det, also the error of the mean network (every stochastic layer at its
+** mean, as samples = 0 gives): the layers before the first that draws run once per batch for
+** both, the rest once sampled, then once at the mean, after the objective has read the sampled
+** run's layers. Each row is computed as by a separate evaluation with samples = 0 (the same batch
+** and the same operations), so *error_det has its bytes. */
+static nn_eval evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, const nn_eval_cfg *e, rt_ctx *c,
+                        double *error_det) {
     int limit = e->limit, batch = e->batch;
     nn_eval ev;
     memset(&ev, 0, sizeof ev);
@@ -57,8 +80,12 @@ nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, const nn_
     rt_rng noise;
     rt_rng_stream(&noise, e->seed ^ ((uint64_t)e->pass * 0x9E3779B97F4A7C15ull), e->point, RT_STREAM_EVAL);
     nn_fwd f = { c, false, &noise, e->samples, 0, 0, NULL };
+    nn_fwd fmean = f;
+    fmean.eval_samples = 0;
+    bool det = error_det && e->samples > 0 && o->classifies;
+    int split = det ? first_drawing_layer(m) : m->n;
     double terms[NN_MAX_TERMS] = { 0 };
-    int64_t wrong = 0;
+    int64_t wrong = 0, wrong_det = 0;
     for (int start = 0; start < n; start += batch) {
         if (e->stop && *e->stop) {
             ev.stopped = true;
@@ -66,12 +93,13 @@ nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, const nn_
         }
         int b = n - start < batch ? n - start : batch;
         rt_ctx_reset(c);
-        rt_tensor *x = rt_tensor_new(c, 2, (int[]){ b, d->dim });
+        rt_tensor *x = rt_tensor_new_raw(c, 2, (int[]){ b, d->dim });
         memcpy(x->data, d->x + (size_t)start * d->dim, (size_t)b * d->dim * sizeof(float));
         const int32_t *y = d->y + start;
-        f.examples = b;         /* each example's noise is its own: the same for any eval_batch */
-        f.example0 = start;
-        rt_tensor *out = nn_model_forward(m, &f, x);
+        f.examples = fmean.examples = b;    /* each example's noise is its own: the same for any eval_batch */
+        f.example0 = fmean.example0 = start;
+        rt_tensor *h = split > 0 ? nn_model_forward_range(m, &f, x, 0, split) : x;
+        rt_tensor *out = rows_of(c, nn_model_forward_range(m, &f, h, split, m->n));
         nn_obj_in in = { out, x, y, b, &f, e->epoch };
         nn_obj_out r = nn_obj_forward(o, m, c, &in);
         for (int t = 0; t < o->n; t++) {
@@ -83,6 +111,8 @@ nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, const nn_
             terms[t] += s * (double)b / rows;
         }
         if (o->classifies) wrong += count_wrong(out, y, b, m->out, e->avg);
+        if (det) wrong_det += count_wrong(rows_of(c, nn_model_forward_range(m, &fmean, h, split, m->n)), y, b,
+                                          m->out, e->avg);
     }
     c->grad_enabled = rec;
     double mean[NN_MAX_TERMS];
@@ -92,5 +122,15 @@ nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, const nn_
     }
     ev.loss_bits = nn_obj_combine(o, mean, e->epoch) * NN_LOG2E;
     ev.error = n && o->classifies ? (double)wrong / n : (double)NAN;
+    if (error_det) *error_det = !det ? ev.error : n ? (double)wrong_det / n : (double)NAN;
     return ev;
+}
+
+nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, const nn_eval_cfg *e, rt_ctx *c) {
+    return evaluate(m, o, d, e, c, NULL);
+}
+
+nn_eval nn_evaluate_det(nn_model *m, const nn_obj *o, const nn_dataset *d, const nn_eval_cfg *e, rt_ctx *c,
+                        double *error_det) {
+    return evaluate(m, o, d, e, c, error_det);
 }

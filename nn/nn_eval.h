@@ -46,6 +46,13 @@ typedef struct nn_eval_cfg {
                                 ** between batches, so a long evaluation stops promptly */
 } nn_eval_cfg;
 nn_eval nn_evaluate(nn_model *m, const nn_obj *o, const nn_dataset *d, const nn_eval_cfg *e, rt_ctx *c);
+/* nn_evaluate, and in the same pass *error_det: the error of the mean network (every stochastic
+** layer at its mean), the same value as nn_evaluate with samples = 0 gives. The layers before the
+** first one that draws run once for both (the encoder of a bottleneck), the layers from it on once
+** with samples and once at the mean. With samples = 0, or when no term compares the output with
+** labels, *error_det is the error itself. */
+nn_eval nn_evaluate_det(nn_model *m, const nn_obj *o, const nn_dataset *d, const nn_eval_cfg *e, rt_ctx *c,
+                        double *error_det);
 
 
 #endif

@@ -209,6 +209,27 @@ static void adam_update(size_t n, float *restrict p, const float *restrict g, fl
     }
 }
 
+// Adam / AdamW as above, then g = 0 and the EMA s = d s + c p of the new p, in one loop: the same
+// float operations per element as adam_update, the zeroing and ema_update_chunk one after the
+// other, so the same bytes, with p, g and s each crossing the memory bus once per step.
+RT_SIMD_CLONES
+static void adam_ema_update(size_t n, float *restrict p, float *restrict g, float *restrict m,
+                            float *restrict v, float *restrict s, float b1, float b2, float eps,
+                            float step, float inv_sqrt_bc2, float l2, float shrink, float d, float c) {
+    float c1 = 1.0f - b1, c2 = 1.0f - b2;
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i] + l2 * p[i];
+        float mi = b1 * m[i] + c1 * gi;
+        float vi = b2 * v[i] + c2 * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        float pi = shrink * p[i] - step * mi / (sqrtf(vi) * inv_sqrt_bc2 + eps);
+        p[i] = pi;
+        g[i] = 0.0f;
+        s[i] = d * s[i] + c * pi;
+    }
+}
+
 // Adamax (Kingma & Ba, section 7.1; PyTorch's eps placement):
 //   g' = g + wd*p;  m = b1 m + (1-b1) g';  u = max(b2 u, |g'| + eps);  p -= step * m / u
 RT_SIMD_CLONES
@@ -226,6 +247,27 @@ static void adamax_update(size_t n, float *restrict p, const float *restrict g, 
     }
 }
 
+// The EMA of one chunk: s = d s + c x.
+RT_SIMD_CLONES
+static void ema_blend(size_t n, float *restrict s, const float *restrict x, float d, float c) {
+    for (size_t i = 0; i < n; i++) s[i] = d * s[i] + c * x[i];
+}
+
+// The EMA's decay for the update about to be made (rt_optim.h: debias, warmup); counts it.
+static float ema_next_decay(rt_ema *e) {
+    float d = e->decay;
+    if (e->debias) {
+        double dd = (double)e->decay, dt = pow(dd, (double)(e->t + 1));
+        d = (float)((dd - dt) / (1.0 - dt));
+    } else if (e->warmup) {
+        double t = (double)e->t;
+        float w = (float)((1.0 + t) / (10.0 + t));
+        if (w < d) d = w;
+    }
+    e->t++;
+    return d;
+}
+
 // ---- the update over the pool: fixed chunks, each element touched by one chunk only ----
 
 #define OPTIM_CHUNK ((size_t)1 << 14)  /* floats: 64 KiB of each buffer, a multiple of 16 */
@@ -235,7 +277,9 @@ typedef struct optim_job {
     float *p, *m, *v;
     const float *g;
     float *gz;                  /* g again when the step zeroes it, else NULL */
+    float *shadow;              /* the EMA's, when the pass updates it too, else NULL */
     float lr, step, inv_sqrt_bc2, l2, shrink;
+    float ema_d, ema_c;         /* the EMA's decay this step and 1 - decay */
 } optim_job;
 
 static void optim_chunk(void *arg, size_t lo, size_t hi) {
@@ -244,6 +288,12 @@ static void optim_chunk(void *arg, size_t lo, size_t hi) {
     size_t n = hi - lo;
     float *p = j->p + lo, *m = j->m + lo;
     const float *g = j->g + lo;
+    bool adam = c->kind == RT_OPTIM_ADAM || c->kind == RT_OPTIM_ADAMW;
+    if (adam && j->gz && j->shadow) {           /* the training step's case: one loop */
+        adam_ema_update(n, p, j->gz + lo, m, j->v + lo, j->shadow + lo, c->beta1, c->beta2, c->eps,
+                        j->step, j->inv_sqrt_bc2, j->l2, j->shrink, j->ema_d, j->ema_c);
+        return;
+    }
     switch (c->kind) {
     case RT_OPTIM_SGD:
         if (c->nesterov)
@@ -261,15 +311,16 @@ static void optim_chunk(void *arg, size_t lo, size_t hi) {
         break;
     }
     if (j->gz) memset(j->gz + lo, 0, n * sizeof(float));   /* still in cache */
+    if (j->shadow) ema_blend(n, j->shadow + lo, p, j->ema_d, j->ema_c);
 }
 
-static void optim_run(rt_optim *o, float *p, const float *g, float *gz, float lr) {
+static void optim_run(rt_optim *o, float *p, const float *g, float *gz, rt_ema *e, float lr) {
     const rt_optim_cfg *c = &o->cfg;
     if ((unsigned)c->kind > (unsigned)RT_OPTIM_ADAMAX)
         RT_ABORT("rt_optim_step: unknown optimizer kind %d", (int)c->kind);
     o->t++;
     double t = (double)o->t;
-    optim_job j = { c, p, o->m, o->v, g, gz, lr, 0.0f, 0.0f, 0.0f, 1.0f };
+    optim_job j = { c, p, o->m, o->v, g, gz, NULL, lr, 0.0f, 0.0f, 0.0f, 1.0f, 0.0f, 0.0f };
     if (c->kind == RT_OPTIM_ADAM || c->kind == RT_OPTIM_ADAMW) {
         double bc1 = 1.0 - pow((double)c->beta1, t);
         double bc2 = 1.0 - pow((double)c->beta2, t);
@@ -281,12 +332,20 @@ static void optim_run(rt_optim *o, float *p, const float *g, float *gz, float lr
     } else if (c->kind == RT_OPTIM_ADAMAX) {
         j.step = (float)((double)lr / (1.0 - pow((double)c->beta1, t)));
     }
+    if (e) {
+        RT_ASSERT(e->n == o->n);
+        j.shadow = e->shadow;
+        j.ema_d = ema_next_decay(e);
+        j.ema_c = 1.0f - j.ema_d;
+    }
     rt_pool_for(o->pool, o->n, OPTIM_CHUNK, optim_chunk, &j);
 }
 
-void rt_optim_step(rt_optim *o, float *p, const float *g, float lr) { optim_run(o, p, g, NULL, lr); }
+void rt_optim_step(rt_optim *o, float *p, const float *g, float lr) { optim_run(o, p, g, NULL, NULL, lr); }
 
-void rt_optim_step_zero_grad(rt_optim *o, float *p, float *g, float lr) { optim_run(o, p, g, g, lr); }
+void rt_optim_step_zero_grad(rt_optim *o, float *p, float *g, float lr) { optim_run(o, p, g, g, NULL, lr); }
+
+void rt_optim_step_ema(rt_optim *o, float *p, float *g, rt_ema *e, float lr) { optim_run(o, p, g, g, e, lr); }
 
 // ---- gradient clipping ----
 
@@ -323,26 +382,13 @@ void rt_ema_free(rt_ema *e) {
 
 typedef struct ema_job { float *s; float *x; const float *cx; float d, c; } ema_job;
 
-RT_SIMD_CLONES
 static void ema_update_chunk(void *arg, size_t lo, size_t hi) {
     const ema_job *j = arg;
-    float *restrict s = j->s + lo;
-    const float *restrict x = j->cx + lo;
-    float d = j->d, c = j->c;
-    for (size_t i = 0; i < hi - lo; i++) s[i] = d * s[i] + c * x[i];
+    ema_blend(hi - lo, j->s + lo, j->cx + lo, j->d, j->c);
 }
 
 void rt_ema_update(rt_ema *e, const float *p) {
-    float d = e->decay;
-    if (e->debias) {
-        double dd = (double)e->decay, dt = pow(dd, (double)(e->t + 1));
-        d = (float)((dd - dt) / (1.0 - dt));
-    } else if (e->warmup) {
-        double t = (double)e->t;
-        float w = (float)((1.0 + t) / (10.0 + t));
-        if (w < d) d = w;
-    }
-    e->t++;
+    float d = ema_next_decay(e);
     ema_job j = { e->shadow, NULL, p, d, 1.0f - d };
     rt_pool_for(e->pool, e->n, OPTIM_CHUNK, ema_update_chunk, &j);
 }

@@ -28,6 +28,7 @@
 #include "rt_err.h"
 
 struct rt_pool;
+struct rt_ema;
 
 typedef enum rt_optim_kind { RT_OPTIM_SGD, RT_OPTIM_ADAM, RT_OPTIM_ADAMW, RT_OPTIM_ADAMAX } rt_optim_kind;
 typedef enum rt_sched_kind { RT_SCHED_CONST, RT_SCHED_EXP, RT_SCHED_STEP, RT_SCHED_COSINE } rt_sched_kind;
@@ -77,6 +78,11 @@ void rt_optim_step(rt_optim *o, float *p, const float *g, float lr);
 /* The same update, then g = 0: each chunk of g is cleared right after it is consumed, while it
 ** is still in cache, which saves the separate zeroing pass of the next step. */
 void rt_optim_step_zero_grad(rt_optim *o, float *p, float *g, float lr);
+/* rt_optim_step_zero_grad, then rt_ema_update(e, p) when e is not NULL, in one pass over the
+** buffers (each chunk's new p goes into the EMA while it is in cache; for Adam and AdamW one loop
+** reads p, g, m, v and the shadow once and writes them once). The same bytes as the two calls; the
+** pass runs on o->pool. e->n must equal o->n. */
+void rt_optim_step_ema(rt_optim *o, float *p, float *g, struct rt_ema *e, float lr);
 /* Global L2 norm of g (computed in double); scales g down to max_norm when above it (max_norm > 0).
 ** Returns the norm before clipping. */
 double rt_grad_clip(float *g, size_t n, float max_norm);

@@ -388,6 +388,54 @@ static nn_layer_spec gauss_spec(int k, int samples) {
     return s;
 }
 
+/* nn_evaluate_det: the sampled evaluation's bytes, and the mean network's error of a separate
+** evaluation with samples = 0, from one pass that shares the layers before the first draw; for a
+** model whose first layer after the input draws (nothing shared) and one with an encoder. The
+** scale heads start wide (shift 2), so the sampled error differs from the mean network's. */
+Test(nn, evaluate_det_gives_the_mean_network_error_in_the_same_pass) {
+    nn_layer_spec enc[] = { L(NN_LAYER_LINEAR, 16, "fc1"), L(NN_LAYER_RELU, 0, "r"), gauss_spec(4, 1),
+                            L(NN_LAYER_LINEAR, 2, "out") };
+    nn_layer_spec bern[] = { L(NN_LAYER_BERN, 5, "h"), L(NN_LAYER_NOISE, 0, "n"), gauss_spec(3, 1),
+                             L(NN_LAYER_LINEAR, 2, "out") };
+    enc[2].shift = 2.0f;
+    bern[0].samples = 1;
+    bern[1].std = 0.5f;
+    bern[2].shift = 2.0f;
+    const nn_layer_spec *specs[2] = { enc, bern };
+    nn_dataset d = blobs(300, 5);
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 20);
+    bool differs = false;
+    for (int k = 0; k < 2; k++) {
+        nn_model m;
+        nn_obj o;
+        ce_model(&m, &o, specs[k], 4, 8, 13);
+        const int batches[] = { 7, 300 };
+        for (int i = 0; i < 2; i++) {
+            nn_eval_cfg e = { 0, batches[i], 12, NN_AVG_PROBS, 1, 0, 0, 0.0, NULL };
+            nn_eval want = nn_evaluate(&m, &o, &d, &e, &c);
+            double det = -1.0;
+            nn_eval got = nn_evaluate_det(&m, &o, &d, &e, &c, &det);
+            bool same = memcmp(&got.loss_bits, &want.loss_bits, sizeof got.loss_bits) == 0 &&
+                        memcmp(&got.error, &want.error, sizeof got.error) == 0 &&
+                        memcmp(got.term_bits, want.term_bits, sizeof got.term_bits) == 0;
+            cr_expect(same, "model %d, eval_batch %d: the sampled evaluation changed "
+                      "(error %g vs %g, loss %.17g vs %.17g)", k, batches[i], got.error, want.error, got.loss_bits,
+                      want.loss_bits);
+            e.samples = 0;
+            double mean = nn_evaluate(&m, &o, &d, &e, &c).error;
+            cr_expect_eq(det, mean, "model %d, eval_batch %d: error_det %g, the mean network's %g", k, batches[i],
+                         det, mean);
+            differs |= det != want.error;
+        }
+        nn_model_free(&m);
+    }
+    cr_expect(differs, "the sampled error equals the mean network's everywhere: the test cannot tell them apart");
+    free(d.x);
+    free(d.y);
+    rt_ctx_free(&c);
+}
+
 /* Sampled evaluation draws each example's noise from its own generator: the batch size changes
 ** neither the error nor the loss (bern particles nested with noise and gauss samples below). */
 Test(nn, sampled_evaluation_does_not_depend_on_batch_size) {

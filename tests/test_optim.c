@@ -484,15 +484,17 @@ Test(optim, ema_debias_is_tensorflow_zero_debias) {
     rt_ema_free(&e);
 }
 
-// ---- threads: the pool changes who computes a chunk, never the bytes ----
+// ---- threads and the fused pass: they change who computes a chunk and in which loop, never the
+// bytes ----
 
 enum { NBIG = 3 * (1 << 14) + 1234 };    // several optimizer chunks and a ragged tail
 
 typedef struct run_out { float *p, *m, *v, *shadow; } run_out;
 
 // Five steps of cfg (with clipping when cfg->clip_norm > 0, as nn_train_step does) and an EMA on
-// NBIG parameters, on a pool of `threads` (0: no pool); zero_grad selects rt_optim_step_zero_grad.
-static run_out run_big(const rt_optim_cfg *cfg, int threads, bool zero_grad) {
+// NBIG parameters, on a pool of `threads` (0: no pool), the update made by `mode`.
+typedef enum step_mode { STEP_PLAIN, STEP_ZERO_GRAD, STEP_FUSED_EMA } step_mode;
+static run_out run_big(const rt_optim_cfg *cfg, int threads, step_mode mode, bool debias) {
     rt_pool pool;
     if (threads) rt_pool_init(&pool, threads);
     rt_rng r;
@@ -505,18 +507,19 @@ static run_out run_big(const rt_optim_cfg *cfg, int threads, bool zero_grad) {
     rt_optim_init(&o, cfg, NBIG);
     rt_ema e;
     rt_ema_init(&e, 0.9f, true, out.p, NBIG);
+    e.debias = debias;
     o.pool = e.pool = threads ? &pool : NULL;
     for (int t = 0; t < 5; t++) {
         rt_rng_fill_uniform(&r, g, NBIG, -2.0f, 2.0f);
         if (cfg->clip_norm > 0.0f) rt_grad_clip(g, NBIG, cfg->clip_norm);
-        if (zero_grad) {
-            rt_optim_step_zero_grad(&o, out.p, g, cfg->lr);
+        if (mode == STEP_PLAIN) rt_optim_step(&o, out.p, g, cfg->lr);
+        else if (mode == STEP_ZERO_GRAD) rt_optim_step_zero_grad(&o, out.p, g, cfg->lr);
+        else rt_optim_step_ema(&o, out.p, g, &e, cfg->lr);
+        if (mode != STEP_PLAIN)
             for (size_t i = 0; i < NBIG; i++) cr_assert(g[i] == 0.0f, "g[%zu] = %g after the step", i, (double)g[i]);
-        } else {
-            rt_optim_step(&o, out.p, g, cfg->lr);
-        }
-        rt_ema_update(&e, out.p);
+        if (mode != STEP_FUSED_EMA) rt_ema_update(&e, out.p);
     }
+    cr_assert_eq(e.t, 5, "the EMA counts its updates");
     rt_ema_swap(&e, out.p);             // p now holds the average, the shadow the weights
     memcpy(out.m, o.m, NBIG * sizeof(float));
     if (o.v) memcpy(out.v, o.v, NBIG * sizeof(float));
@@ -543,7 +546,7 @@ static void expect_same_bytes(const run_out *a, const run_out *b, const char *wh
     cr_assert(memcmp(a->shadow, b->shadow, NBIG * sizeof(float)) == 0, "%s: EMA differs", what);
 }
 
-Test(optim, threads_give_the_same_bytes_for_every_optimizer) {
+Test(optim, threads_and_the_fused_ema_pass_give_the_same_bytes_for_every_optimizer) {
     const struct { rt_optim_kind kind; float momentum; bool nesterov; float wd, clip; } cases[] = {
         {RT_OPTIM_SGD, 0.0f, false, 0.0f, 0.0f}, {RT_OPTIM_SGD, 0.9f, false, 1e-2f, 5.0f},
         {RT_OPTIM_SGD, 0.9f, true, 1e-2f, 0.0f}, {RT_OPTIM_ADAM, 0, false, 0.0f, 0.0f},
@@ -560,13 +563,15 @@ Test(optim, threads_give_the_same_bytes_for_every_optimizer) {
         snprintf(what, sizeof what, "%s momentum %g nesterov %d wd %g clip %g",
                  rt_optim_kind_name(c.kind), (double)c.momentum, c.nesterov, (double)c.weight_decay,
                  (double)c.clip_norm);
-        run_out ref = run_big(&c, 0, false);
-        for (int threads = 1; threads <= 3; threads++)
-            for (int z = 0; z <= 1; z++) {
-                run_out got = run_big(&c, threads, z);
-                expect_same_bytes(&ref, &got, what);
-                run_free(&got);
-            }
-        run_free(&ref);
+        for (int debias = 0; debias <= 1; debias++) {
+            run_out ref = run_big(&c, 0, STEP_PLAIN, debias);
+            for (int threads = 0; threads <= 3; threads++)
+                for (step_mode z = threads ? STEP_PLAIN : STEP_ZERO_GRAD; z <= STEP_FUSED_EMA; z++) {
+                    run_out got = run_big(&c, threads, z, debias);
+                    expect_same_bytes(&ref, &got, what);
+                    run_free(&got);
+                }
+            run_free(&ref);
+        }
     }
 }
