@@ -522,11 +522,12 @@ static rt_status attack_point(const lb_attack_block *b, nn_model *m, const nn_da
                         rt_rng_derive(&t.stream, &root, (uint64_t)stream, 0);
                         t.example0 = s;
                         t.calls = 0;
-                        int32_t tgt[4096];          /* a targeted attack aims at the class after the label */
-                        RT_ASSERT(bn <= 4096);
+                        /* a targeted attack aims at the class after the label */
+                        int32_t *tgt = rt_xcalloc((size_t)bn, sizeof *tgt);
                         for (int i = 0; i < bn; i++) tgt[i] = (y[s + i] + 1) % C;
                         nn_attack_run(&t, &cfg, x + (size_t)s * D, y + s, tgt, bn, clean + s, xadv + (size_t)s * D,
                                       fooled + s);
+                        free(tgt);
                         t.calls = PHASE(1);
                         judge(&t, xadv + (size_t)s * D, y + s, bn, 1, p, ok + s);
                         sec = rt_now_s() - t0;
