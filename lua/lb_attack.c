@@ -210,6 +210,8 @@ rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_s
                 }
                 row_distortions(r, x, xadv, broken, n, D, l0, l2, li);
                 r->seconds = rt_now_s() - t0;
+                lb_attack_examples_save(dir, nrow == 0, r->kind, false, r->norm, r->eps_free ? (double)NAN : r->eps,
+                                        r->targeted, x, xadv, y, clean, broken, n, D);
                 nrow++;
                 continue;
             }
@@ -257,6 +259,8 @@ rt_status lb_attack_point(const lb_attack_block *b, nn_model *m, const nn_data_s
             }
             row_distortions(w, x, xadv, broken, n, D, l0, l2, li);
             r->seconds = w->seconds = rt_now_s() - t0;
+            lb_attack_examples_save(dir, nrow == 0, w->kind, true, w->norm, w->eps, w->targeted, x, xadv, y, clean,
+                                    broken, n, D);
             nrow += 2;
         }
     }
