@@ -300,7 +300,7 @@ static bool read_pixels(const char *s, float *p, int dim) {
 ** the largest difference of a line spans about half the grey range. */
 static double amplification(double maxd) {
     if (!(maxd > 0.0) || maxd >= 0.5) return 1.0;
-    double want = 0.5 / maxd, p = pow(10.0, floor(log10(want)));
+    double want = 0.5 / maxd * (1 + 1e-6), p = pow(10.0, floor(log10(want)));   /* eps of a float: 0.1000001 */
     double a = want >= 5 * p ? 5 * p : want >= 2 * p ? 2 * p : p;
     return a < 1.0 ? 1.0 : a;
 }
@@ -421,8 +421,9 @@ static int plot_strip(const char *exp_dir, const char *id, bool quiet, lb_plot_d
             }
             for (int L = 0; L < nline; L++) longest = strlen(label[L]) > longest ? strlen(label[L]) : longest;
             double u = 0.42 / w, gap = 4, G = 10, font = 9.0 / 72;
-            double lm = 0.6 * font * (double)longest + 0.3, rm = 0.15, tm = 0.45, bm = 0.4;
+            double lm = 0.6 * font * (double)longest + 0.3, tm = 0.45, bm = 0.55;
             double hh = (nline * (h + gap) + ngroup * G) * u, ww = ncol * (w + gap) * u;
+            double rm = fmax(0.15, 6.6 - lm - ww);     /* room for the title and the note: 6.6 in at least */
             char title[160];
             snprintf(title, sizeof title, "point %s: adversarial examples", id);
             vars_common(&v, name, lm + ww + rm, tm + hh + bm, title);
@@ -430,8 +431,10 @@ static int plot_strip(const char *exp_dir, const char *id, bool quiet, lb_plot_d
             rt_buf_printf(&v, "ncol = %d\nnline = %d\nW = %d\nH = %d\nCH = %d\ngap = %g\nG = %g\n", ncol, nline, w, h, ch,
                           gap, G);
             rt_buf_printf(&v, "lm_in = %g\nrm_in = %g\ntm_in = %g\nbm_in = %g\nu_in = %g\n", lm, rm, tm, bm, u);
-            var_text(&v, "note", "red frame: the prediction is wrong after the attack; difference: 0.5 + A (adversarial "
-                     "- original), mid grey unchanged", true);
+            var_text(&v, "note", "#i y=c: example i of the attacked split, with label c; red frame: wrong after the attack",
+                     true);
+            var_text(&v, "note2", "difference: 0.5 + A (adversarial - original) per pixel, clipped to [0, 1]; mid grey: "
+                     "unchanged", true);
             rt_buf_printf(&v, "array LABEL[%d]\narray AMP[%d]\narray FOOLED[%d]\narray CAP[%d]\n", nline, nline,
                           nline * ncol, ncol);
             for (int L = 0; L < nline; L++) {
@@ -443,7 +446,7 @@ static int plot_strip(const char *exp_dir, const char *id, bool quiet, lb_plot_d
                     rt_buf_printf(&v, "FOOLED[%d] = %d\n", L * ncol + j + 1,
                                   L % 2 == 1 ? fooled[(L - 1) / 2 * LB_STRIP_EXAMPLES + j] : 0);
             }
-            for (int j = 0; j < ncol; j++) rt_buf_printf(&v, "CAP[%d] = '#%d: class %d'\n", j + 1, example[j], label_of[j]);
+            for (int j = 0; j < ncol; j++) rt_buf_printf(&v, "CAP[%d] = '#%d y=%d'\n", j + 1, example[j], label_of[j]);
             rc = drawn(exp_dir, name, quiet, draw(exp_dir, name, "attack_strip.gp", v.s));
             rt_buf_free(&v);
             free(label);

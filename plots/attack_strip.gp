@@ -13,7 +13,8 @@
 #   FOOLED[nline * ncol]: 1 where the adversarial image's prediction is wrong (framed)
 #   CAP[ncol]  : each example's caption under the originals (its index in the split and its label)
 #   lm_in, rm_in, tm_in, bm_in: the margins around the images (inches); u_in: inches per pixel
-#   title, out, note: the figure's title, its path without extension, the explanation at the bottom
+#   title, out: the figure's title and its path without extension
+#   note, note2: the two lines of explanation at the bottom
 
 grp(L) = (L + 1) / 2                     # attack rows above line L (integers)
 Htot = nline * (H + gap) + grp(nline - 1) * G
@@ -58,9 +59,10 @@ do for [fmt in formats] {
     }
   }
   do for [j = 0:ncol - 1] {
-    set label CAP[j + 1] at first xleft(j) + W / 2.0, first ybot(0) + gap / 2.0 - 0.3 center offset 0, -0.7 font ",7"
+    set label CAP[j + 1] at first xleft(j) + W / 2.0, first ybot(0) + gap / 2.0 - 0.3 center offset 0, -0.7 font ",6.5"
   }
-  set label note at screen 0.5, screen bm_in / height_in / 2 center font ",7"
+  set label note at screen 0.5, screen 0.32 / height_in center font ",7"
+  set label note2 at screen 0.5, screen 0.16 / height_in center font ",7"
   eval "plot ".cmd
   unset output
 }

@@ -21,6 +21,7 @@ do for [fmt in formats] {
   eval style
   set title title
   if (A_min > 0) { eval log_tics(A_min, A_max) } else { unset logscale x; set format x "%g" }
+  if (A_min < A_max) { set xrange [A_min:A_max] }
   set xlabel "β"
   set ylabel "L2 distortion (pixels of [0, 1])"
   set yrange [0:*]
