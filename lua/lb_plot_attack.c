@@ -1,7 +1,10 @@
 // lb_plot_attack.c: the figures of the attack block (lb_attack.h), drawn after the others by
 // lb_plot_run through lb_plot.c's draw(): robust accuracy against beta over the sweep (summary.csv;
-// the deterministic model as reference lines) and, per attacked point, accuracy against epsilon
-// (its attack.csv). Templates: plots/robust_vs_beta.gp, plots/robust_vs_eps.gp.
+// the deterministic model as reference lines), C&W's L2 distortion against beta (summary.csv and
+// the points' attack.csv) and, per attacked point, accuracy against epsilon (its attack.csv) and
+// the strip of its adversarial examples (its attack_examples.csv, which lb_attack_examples_save
+// writes during the attack). Templates: plots/robust_vs_beta.gp, plots/cw_vs_beta.gp,
+// plots/robust_vs_eps.gp, plots/attack_strip.gp.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
