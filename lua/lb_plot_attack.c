@@ -153,8 +153,26 @@ static int plot_vs_beta(const char *exp_dir, bool quiet, lb_plot_draw_fn draw) {
     return rc;
 }
 
+/* A point's name in a title: the params that vary across results.csv's rows (its columns between
+** point_id and status, the seed among them) as "beta=0.1, kind=vib"; "point <id>" when results.csv
+** has no row of it or nothing varies. */
+static void point_title(const rt_csv_table *res, const char *id, char *out, size_t size) {
+    int cid = rt_csv_col(res, "point_id"), cs = rt_csv_col(res, "status"), row = -1;
+    for (int r = 0; r < res->nrow && cid >= 0 && row < 0; r++)
+        if (strcmp(rt_csv_at(res, r, cid), id) == 0) row = r;
+    size_t n = 0;
+    out[0] = '\0';
+    for (int c = cid + 1; row >= 0 && c < cs && n < size; c++) {
+        bool varies = false;
+        for (int r = 0; r < res->nrow && !varies; r++) varies = strcmp(rt_csv_at(res, r, c), rt_csv_at(res, row, c)) != 0;
+        if (varies)
+            n += (size_t)snprintf(out + n, size - n, "%s%s=%s", n ? ", " : "", rt_csv_at(res, -1, c), rt_csv_at(res, row, c));
+    }
+    if (!out[0]) snprintf(out, size, "point %s", id);
+}
+
 /* robust_vs_eps_<id>: one figure per point with an attack.csv. */
-static int plot_vs_eps(const char *exp_dir, const char *id, bool quiet, lb_plot_draw_fn draw) {
+static int plot_vs_eps(const char *exp_dir, const char *id, const char *who, bool quiet, lb_plot_draw_fn draw) {
     char path[1200];
     snprintf(path, sizeof path, "%s/%s/attack.csv", exp_dir, id);
     rt_csv_table t;
@@ -173,9 +191,9 @@ static int plot_vs_eps(const char *exp_dir, const char *id, bool quiet, lb_plot_
     }
     int rc = 0;
     if (nl > 0) {
-        char name[64], title[128], rel[64];
+        char name[64], title[320], rel[64];
         snprintf(name, sizeof name, "robust_vs_eps_%s", id);
-        snprintf(title, sizeof title, "point %s: accuracy against ε", id);
+        snprintf(title, sizeof title, "%s: accuracy against ε", who);
         rt_buf v = { 0 };
         vars_common(&v, name, 6.0, 3.2, title);
         snprintf(rel, sizeof rel, "../%s/attack.csv", id);
@@ -315,7 +333,7 @@ static void put_image(rt_buf *b, const float *p, int c, int h, int w) {
 }
 
 /* attack_strip_<id>: one figure per point with an attack_examples.csv (lb_attack_examples_save). */
-static int plot_strip(const char *exp_dir, const char *id, bool quiet, lb_plot_draw_fn draw) {
+static int plot_strip(const char *exp_dir, const char *id, const char *who, bool quiet, lb_plot_draw_fn draw) {
     char path[1200];
     snprintf(path, sizeof path, "%s/%s/attack_examples.csv", exp_dir, id);
     rt_csv_table t;
@@ -427,8 +445,8 @@ static int plot_strip(const char *exp_dir, const char *id, bool quiet, lb_plot_d
             double lm = 0.6 * font * (double)longest + 0.3, tm = 0.45, bm = 0.55;
             double hh = (nline * (h + gap) + ngroup * G) * u, ww = ncol * (w + gap) * u;
             double rm = fmax(0.15, 6.6 - lm - ww);     /* room for the title and the note: 6.6 in at least */
-            char title[160];
-            snprintf(title, sizeof title, "point %s: adversarial examples", id);
+            char title[320];
+            snprintf(title, sizeof title, "%s: adversarial examples", who);
             vars_common(&v, name, lm + ww + rm, tm + hh + bm, title);
             var_str(&v, "data", file);
             rt_buf_printf(&v, "ncol = %d\nnline = %d\nW = %d\nH = %d\nCH = %d\ngap = %g\nG = %g\n", ncol, nline, w, h, ch,
@@ -510,7 +528,8 @@ static void cw_seed_mean(const char *exp_dir, const rt_csv_table *sum, int sr, c
 /* cw_vs_beta (VIB's Figure 4): the L2 distortion of C&W's successful perturbations against beta,
 ** the median (summary.csv's l2_median_cw_l2[_targeted] mean and 95% interval over seeds) and the
 ** mean (the points' attack.csv l2_mean, over the same seeds), per C&W attack in the sweep; the rows
-** of kind "det" as reference lines. Needs summary.csv with beta and an l2_median_cw_l2 column. */
+** of kind "det" as reference lines. Needs summary.csv with beta and an l2_median_cw_l2 column with
+** a number (C&W broke some example) at some beta > 0. */
 static int plot_cw_vs_beta(const char *exp_dir, bool quiet, lb_plot_draw_fn draw) {
     char path[1200];
     snprintf(path, sizeof path, "%s/summary.csv", exp_dir);
@@ -539,6 +558,7 @@ static int plot_cw_vs_beta(const char *exp_dir, bool quiet, lb_plot_draw_fn draw
             rt_buf_printf(&d, ",l2_median_%s_mean,l2_median_%s_ci95,l2_mean_%s_mean,l2_mean_%s_ci95", stem[tg[s]],
                           stem[tg[s]], stem[tg[s]], stem[tg[s]]);
         rt_buf_printf(&d, "\n");
+        bool any = false;               /* a distortion to draw: C&W broke some example */
         for (int i = 0; i < nr; i++) {
             rt_buf_printf(&d, "%s", rt_csv_at(&t, rows[i], cb));
             for (int s = 0; s < ns; s++) {
@@ -546,6 +566,7 @@ static int plot_cw_vs_beta(const char *exp_dir, bool quiet, lb_plot_draw_fn draw
                 double mean, ci;
                 snprintf(col, sizeof col, "l2_median_%s_mean", stem[tg[s]]);
                 rt_buf_printf(&d, ",%s", rt_csv_at(&t, rows[i], rt_csv_col(&t, col)));
+                any |= isfinite(strtod(rt_csv_at(&t, rows[i], rt_csv_col(&t, col)), NULL));
                 snprintf(col, sizeof col, "l2_median_%s_ci95", stem[tg[s]]);
                 rt_buf_printf(&d, ",%s", rt_csv_col(&t, col) >= 0 ? rt_csv_at(&t, rows[i], rt_csv_col(&t, col)) : "nan");
                 cw_seed_mean(exp_dir, &t, rows[i], &res, tg[s], "l2_mean", &mean, &ci);
@@ -560,10 +581,10 @@ static int plot_cw_vs_beta(const char *exp_dir, bool quiet, lb_plot_draw_fn draw
         rt_mkdir_p(dpath, NULL, 0);
         snprintf(dpath, sizeof dpath, "%s/plots/cw_vs_beta.csv", exp_dir);
         rt_err err = { 0 };
-        if (rt_write_atomic(dpath, d.s, d.n, &err) != RT_OK) {
+        if (any && rt_write_atomic(dpath, d.s, d.n, &err) != RT_OK) {
             fprintf(stderr, "vibrun: %s\n", err.msg);
             rc = 1;
-        } else {
+        } else if (any) {
             const char *exp = strrchr(exp_dir, '/');
             char title[256];
             snprintf(title, sizeof title, "%s: C&W L2 distortion against beta", exp ? exp + 1 : exp_dir);
@@ -600,6 +621,14 @@ static int plot_cw_vs_beta(const char *exp_dir, bool quiet, lb_plot_draw_fn draw
 
 int lb_plot_attack(const char *exp_dir, char ids[][17], int n, bool quiet, lb_plot_draw_fn draw) {
     int failed = plot_vs_beta(exp_dir, quiet, draw) + plot_cw_vs_beta(exp_dir, quiet, draw);
-    for (int i = 0; i < n; i++) failed += plot_vs_eps(exp_dir, ids[i], quiet, draw) + plot_strip(exp_dir, ids[i], quiet, draw);
+    char path[1200], who[256];
+    snprintf(path, sizeof path, "%s/results.csv", exp_dir);
+    rt_csv_table res = { 0 };
+    rt_csv_read(path, &res);
+    for (int i = 0; i < n; i++) {
+        point_title(&res, ids[i], who, sizeof who);
+        failed += plot_vs_eps(exp_dir, ids[i], who, quiet, draw) + plot_strip(exp_dir, ids[i], who, quiet, draw);
+    }
+    rt_csv_table_free(&res);
     return failed;
 }
