@@ -451,7 +451,7 @@ static int plot_strip(const char *exp_dir, const char *id, const char *who, bool
             var_str(&v, "data", file);
             rt_buf_printf(&v, "ncol = %d\nnline = %d\nW = %d\nH = %d\nCH = %d\ngap = %g\nG = %g\n", ncol, nline, w, h, ch,
                           gap, G);
-            rt_buf_printf(&v, "lm_in = %g\nrm_in = %g\ntm_in = %g\nbm_in = %g\nu_in = %g\n", lm, rm, tm, bm, u);
+            rt_buf_printf(&v, "lm_in = %g\nrm_in = %g\ntm_in = %g\nbm_in = %g\n", lm, rm, tm, bm);
             var_text(&v, "note", "#i y=c: example i of the attacked split, with label c; red frame: wrong after the attack",
                      true);
             var_text(&v, "note2", "difference: 0.5 + A (adversarial - original) per pixel, clipped to [0, 1]; mid grey: "

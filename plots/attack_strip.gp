@@ -12,7 +12,7 @@
 #   LABEL[nline], AMP[nline]: each line's title and its amplification A (0: images, not differences)
 #   FOOLED[nline * ncol]: 1 where the adversarial image's prediction is wrong (framed)
 #   CAP[ncol]  : each example's caption under the originals (its index in the split and its label)
-#   lm_in, rm_in, tm_in, bm_in: the margins around the images (inches); u_in: inches per pixel
+#   lm_in, rm_in, tm_in, bm_in: the margins around the images (inches), which keep pixels square
 #   title, out: the figure's title and its path without extension
 #   note, note2: the two lines of explanation at the bottom
 
