@@ -27,7 +27,7 @@ return vib.experiment {
                                     test_limit = p.quick and 200 or nil }
   end,
   params  = { kind = "vib", beta = 1e-3, width = 1024, k = 256, p = 0.5, n = 1000, steps = 100, eot = 20,
-              reevaluate = 10, quick = false, seed = 1 },
+              reevaluate = 10, cw_steps = 1000, cw_search = 9, quick = false, seed = 1 },
   model   = function(p)
     local kind = vib.one_of(p.kind, { "vib", "det", "dropout" })
     local width, k = p.quick and 32 or p.width, p.quick and 8 or p.k
@@ -53,7 +53,9 @@ return vib.experiment {
              vib.attack.fgsm { eps = { 0.05, 0.1, 0.2 } },
              vib.attack.pgd { norm = "linf", eps = { 0.05, 0.1, 0.2 }, steps = steps },
              vib.attack.auto { eps = { 0.05, 0.1, 0.2 }, steps = steps, eot = p.quick and 2 or p.eot,
-                               reevaluate = p.quick and 2 or p.reevaluate } }
+                               reevaluate = p.quick and 2 or p.reevaluate },
+             vib.attack.cw_l2 { targeted = true, steps = p.quick and 10 or p.cw_steps,
+                                search = p.quick and 2 or p.cw_search } }
   end,
   sweep   = vib.list { { kind = "det" }, { kind = "dropout" } } + vib.grid { beta = { 0, 1e-6, 1e-4, 1e-3, 1e-2, 1e-1 } },
 }

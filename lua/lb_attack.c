@@ -544,6 +544,8 @@ static rt_status attack_point(const lb_attack_block *b, nn_model *m, const nn_da
                 }
                 row_distortions(r, x, xadv, broken, n, D, l0, l2, li);
                 r->seconds = seconds + rt_now_s() - t0;
+                lb_attack_examples_save(dir, nrow == 0, r->kind, false, r->norm, r->eps_free ? (double)NAN : r->eps,
+                                        r->targeted, x, xadv, y, clean, broken, n, D);
                 nrow++;
                 continue;
             }
@@ -628,20 +630,25 @@ static rt_status attack_point(const lb_attack_block *b, nn_model *m, const nn_da
             }
             row_distortions(w, x, xadv, broken, n, D, l0, l2, li);
             r->seconds = w->seconds = seconds + rt_now_s() - t0;
+            bool first = nrow == 0;
             nrow += 2;
-            if (cfg.targets <= 0) continue;
-            /* APGD-T's row: robust after all three; its broken examples' perturbations are APGD-T's */
-            w = &rows[nrow];
-            for (int i = 0; i < n; i++) {
-                bool kept = ok[i] && ok2[i];
-                broken[i] = clean[i] && !(kept && ok3[i]);
-                w->robust += kept && ok3[i];
-                w->broken += broken[i];
-                if (kept && !ok3[i]) memcpy(xadv + (size_t)i * D, xt + (size_t)i * D, (size_t)D * sizeof *x);
+            if (cfg.targets > 0) {
+                /* APGD-T's row: robust after all three; its broken examples' perturbations are APGD-T's */
+                w = &rows[nrow];
+                for (int i = 0; i < n; i++) {
+                    bool kept = ok[i] && ok2[i];
+                    broken[i] = clean[i] && !(kept && ok3[i]);
+                    w->robust += kept && ok3[i];
+                    w->broken += broken[i];
+                    if (kept && !ok3[i]) memcpy(xadv + (size_t)i * D, xt + (size_t)i * D, (size_t)D * sizeof *x);
+                }
+                row_distortions(w, x, xadv, broken, n, D, l0, l2, li);
+                w->seconds = seconds + rt_now_s() - t0;
+                nrow++;
             }
-            row_distortions(w, x, xadv, broken, n, D, l0, l2, li);
-            w->seconds = rt_now_s() - t0;
-            nrow++;
+            /* the strip shows the protocol's last row: every phase's examples */
+            lb_attack_examples_save(dir, first, w->kind, true, w->norm, w->eps, w->targeted, x, xadv, y, clean, broken,
+                                    n, D);
         }
     }
     rt_buf csv = { 0 }, timing = { 0 };

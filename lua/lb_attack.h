@@ -90,8 +90,30 @@ int lb_attack_points(const struct lb_opts *o, struct lb_points *pts);
 ** 0 on success (lb_plot.c's draw). */
 typedef int (*lb_plot_draw_fn)(const char *exp_dir, const char *name, const char *template, const char *vars);
 /* The attack figures of a run: robust_vs_beta (summary.csv with beta and robust_acc_* columns; the
-** rows of kind "det" as reference lines) and robust_vs_eps_<id> per point with an attack.csv; what
-** the CSV does not hold is left out silently. Returns the number of figures that failed. */
+** rows of kind "det" as reference lines), cw_vs_beta (summary.csv's l2_median_cw_l2* columns and
+** the points' attack.csv l2_mean of C&W), robust_vs_eps_<id> per point with an attack.csv and
+** attack_strip_<id> per point with an attack_examples.csv; what the CSV does not hold is left out
+** silently. Returns the number of figures that failed. */
 int lb_plot_attack(const char *exp_dir, char ids[][17], int n, bool quiet, lb_plot_draw_fn draw);
+
+/* The examples a strip figure shows: at most this many per attack row, the first examples of the
+** split that the model classifies correctly (the attacked ones), the same in every row. */
+#define LB_STRIP_EXAMPLES 8
+/* Saves one attack row's examples into dir/attack_examples.csv for attack_strip_<id> (first: the
+** block's first saved row, which starts the file afresh; each call rewrites the file atomically with
+** its row added). x, xadv: the n examples (n, dim) in pixels of [0, 1] before and after the attack;
+** y their labels; clean[i] the model was right on example i (it was attacked); broken[i] it is wrong
+** after the attack. eps: nan for an attack without one (cw_l2). The file, one line per image:
+**     attack,protocol,norm,eps,targeted,image,example,label,fooled,l0,l2,linf,channels,height,width,pixels
+** image "original" (once per example, first, with attack, protocol, norm, eps, targeted, fooled and
+** the distances empty) or "adversarial"; example: the index in the split; fooled: broken[i]; l0, l2,
+** linf: of xadv - x; channels x height x width: 1 x s x s when dim = s^2, 3 x s x s when dim = 3 s^2
+** (MNIST, Fashion-MNIST: 1 x 28 x 28; CIFAR-10: 3 x 32 x 32), else 1 x 1 x dim; pixels: the dim
+** values as the data set holds them (channel-major for CIFAR-10), space-separated, each the
+** shortest text that reads back as the same float. A write that fails is reported on stderr; the
+** attack goes on (a run never fails because of a figure). */
+void lb_attack_examples_save(const char *dir, bool first, const char *attack, bool adaptive, nn_attack_norm norm,
+                             double eps, bool targeted, const float *x, const float *xadv, const int32_t *y,
+                             const uint8_t *clean, const uint8_t *broken, int n, int dim);
 
 #endif

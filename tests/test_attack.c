@@ -941,8 +941,9 @@ Test(attack, robust_fashion_quick_attacks_every_point_and_draws_the_figures) {
         cr_assert_not_null(csv, "%s missing", path);
         int rows = 0;
         for (char *c = csv; *c; c++) rows += *c == '\n';
-        cr_expect_eq(rows, 13, "%s: a header, 3 fgsm, 3 pgd, 3 x (apgd_ce, auto) rows:\n%s", path, csv);
+        cr_expect_eq(rows, 14, "%s: a header, 3 fgsm, 3 pgd, 3 x (apgd_ce, auto), targeted cw_l2 rows:\n%s", path, csv);
         cr_expect_not_null(strstr(csv, "\nauto,adaptive,linf,0.2,0,20,"), "%s", csv);
+        cr_expect_not_null(strstr(csv, "\ncw_l2,paper,l2,,1,20,"), "%s", csv);
         free(csv);
         snprintf(path, sizeof path, "%s/plots/robust_vs_eps_%s.png", exp, names[i]);
         if (tu_run("command -v gnuplot > /dev/null", NULL, 0) == 0) cr_expect_eq(access(path, F_OK), 0, "%s", path);

@@ -789,3 +789,340 @@ Test(plot, per_point_plane_gives_each_estimator_family_its_own_range) {
     for (int k = 0; k < 3; k++)
         cr_expect(hi[k] >= top[k] && hi[k] < top[k] * 1.1, "row %d ends at %g, its largest I(X;Z) is %g", k + 1, hi[k], top[k]);
 }
+
+// ---- the attack figures: the strip of adversarial examples, the C&W distortion against beta ----
+
+/* The float of each space-separated value of s into p (at most max); their count. */
+static int parse_floats(const char *s, float *p, int max) {
+    int k = 0;
+    char *end;
+    for (; k < max; k++) {
+        float v = strtof(s, &end);
+        if (end == s) break;
+        p[k] = v;
+        s = end;
+    }
+    return k;
+}
+
+/* n examples of dim pixels in [0, 1] and their adversarial examples: every third pixel q of each
+** channel (q = j mod 1024) of example i moved by +-0.05 (i + 1) / 4, clipped to the box. The model
+** is right on all but examples 1 and 4; examples 0, 3 and 7 are still right after the attack. */
+static void strip_examples(int n, int dim, float *x, float *xadv, int32_t *y, uint8_t *clean, uint8_t *broken) {
+    for (int i = 0; i < n; i++) {
+        y[i] = i % 10;
+        clean[i] = i != 1 && i != 4;
+        broken[i] = clean[i] && i != 0 && i != 3 && i != 7;
+        for (int j = 0; j < dim; j++) {
+            size_t k = (size_t)i * dim + j;
+            x[k] = (float)((j * 7 + i * 13) % 256) / 255.0f;
+            int q = j % 1024;           /* the pixel in its channel, for 32 x 32 */
+            float d = q % 3 ? 0.0f : (q % 2 ? 0.05f : -0.05f) * (float)(i + 1) / 4;
+            float v = x[k] + d;
+            xadv[k] = v < 0 ? 0 : v > 1 ? 1 : v;
+        }
+    }
+}
+
+/* lb_attack_examples_save keeps, per attack row, the first 8 examples the model was right on (the
+** attacked ones: here 0, 2, 3, 5, 6, 7, 8, 9 of 12), their originals once, with their shape, labels,
+** fooled flags and distances; the pixels read back bit for bit (greyscale 28 x 28 and RGB
+** 32 x 32, channel-major as the data set holds them); a first row starts the file afresh. Then the
+** strip figure draws them: its binary file holds the originals, the adversarial images and their
+** differences (channels interleaved), and gnuplot's table of the figure shows the pixels. */
+Test(plot, attack_strip_saves_the_attacked_examples_and_draws_them) {
+    need_gnuplot();
+    const int want[8] = { 0, 2, 3, 5, 6, 7, 8, 9 }, n = 12;
+    const int dims[2] = { 784, 3072 }, shape[2][3] = { { 1, 28, 28 }, { 3, 32, 32 } };
+    for (int s = 0; s < 2; s++) {
+        int dim = dims[s];
+        float *x = calloc((size_t)n * dim, sizeof *x), *xadv = calloc((size_t)n * dim, sizeof *x),
+              *xadv2 = calloc((size_t)n * dim, sizeof *x), *p = calloc((size_t)dim + 1, sizeof *p);
+        int32_t y[12];
+        uint8_t clean[12], broken[12];
+        strip_examples(n, dim, x, xadv, y, clean, broken);
+        for (size_t k = 0; k < (size_t)n * dim; k++) xadv2[k] = x[k];      /* C&W: nothing moved */
+        char exp[900], dir[1000], path[1200], cmd[1600];
+        snprintf(exp, sizeof exp, "%s/runs/strip", tu_tmpdir(s ? "strip_rgb" : "strip_grey"));
+        snprintf(dir, sizeof dir, "%s/%s", exp, ids[0]);
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+        cr_assert_eq(system(cmd), 0);
+        lb_attack_examples_save(dir, true, "cw_l2", false, NN_NORM_L2, (double)NAN, true, x, xadv2, y, clean, broken, n, dim);
+        lb_attack_examples_save(dir, true, "fgsm", false, NN_NORM_LINF, 0.1, false, x, xadv, y, clean, broken, n, dim);
+        lb_attack_examples_save(dir, false, "cw_l2", false, NN_NORM_L2, (double)NAN, true, x, xadv2, y, clean, broken, n, dim);
+        snprintf(path, sizeof path, "%s/attack_examples.csv", dir);
+        rt_csv_table t;
+        cr_assert(rt_csv_read(path, &t), "no %s", path);
+        cr_assert_eq(t.nrow, 24, "8 originals, 8 fgsm (the first call's cw_l2 row was started over), 8 cw_l2: %d rows", t.nrow);
+        const char *cols[] = { "attack", "protocol", "norm", "eps", "targeted", "image", "example", "label",
+                               "fooled", "l0", "l2", "linf", "channels", "height", "width", "pixels" };
+        int c[16];
+        for (int k = 0; k < 16; k++) {
+            c[k] = rt_csv_col(&t, cols[k]);
+            cr_assert_eq(c[k], k, "column %s at %d", cols[k], c[k]);
+        }
+        for (int r = 0; r < 24; r++) {
+            int blk = r / 8, i = want[r % 8];
+            const float *img = blk == 0 ? x : blk == 1 ? xadv : xadv2;
+            cr_expect_str_eq(rt_csv_at(&t, r, c[5]), blk ? "adversarial" : "original");
+            cr_expect_str_eq(rt_csv_at(&t, r, c[0]), blk == 0 ? "" : blk == 1 ? "fgsm" : "cw_l2");
+            cr_expect_str_eq(rt_csv_at(&t, r, c[3]), blk == 1 ? "0.1" : "");
+            cr_expect_str_eq(rt_csv_at(&t, r, c[4]), blk == 0 ? "" : blk == 1 ? "0" : "1");
+            cr_expect_eq(atoi(rt_csv_at(&t, r, c[6])), i, "row %d: example %s, want %d", r, rt_csv_at(&t, r, c[6]), i);
+            cr_expect_eq(atoi(rt_csv_at(&t, r, c[7])), y[i]);
+            if (blk) cr_expect_eq(atoi(rt_csv_at(&t, r, c[8])), broken[i], "row %d fooled", r);
+            for (int k = 0; k < 3; k++) cr_expect_eq(atoi(rt_csv_at(&t, r, c[12 + k])), shape[s][k]);
+            cr_assert_eq(parse_floats(rt_csv_at(&t, r, c[15]), p, dim + 1), dim, "row %d: not %d pixels", r, dim);
+            int same = 0;
+            double l2 = 0, li = 0;
+            for (int j = 0; j < dim; j++) {
+                float v = img[(size_t)i * dim + j];
+                same += memcmp(&p[j], &v, sizeof v) == 0;
+                double d = fabs((double)v - (double)x[(size_t)i * dim + j]);
+                l2 += d * d;
+                li = d > li ? d : li;
+            }
+            cr_expect_eq(same, dim, "row %d: %d of %d pixels equal the saved ones", r, same, dim);
+            if (blk) {
+                cr_expect(fabs(atof(rt_csv_at(&t, r, c[10])) - sqrt(l2)) < 1e-9 * (1 + sqrt(l2)), "row %d: l2 %s, want %g", r,
+                          rt_csv_at(&t, r, c[10]), sqrt(l2));
+                cr_expect(fabs(atof(rt_csv_at(&t, r, c[11])) - li) < 1e-12, "row %d linf", r);
+            }
+        }
+        rt_csv_table_free(&t);
+        /* the figure: 8 columns, lines original, fgsm, its difference, cw_l2, its difference */
+        lb_plot_run(NULL, 0, exp, ids, titles, 1, true);
+        size_t nb = 0;
+        snprintf(path, sizeof path, "%s/plots/attack_strip_%s.bin", exp, ids[0]);
+        float *bin = (float *)tu_read_file(path, &nb);
+        cr_assert_not_null(bin, "no %s", path);
+        cr_assert_eq(nb, (size_t)5 * 8 * dim * sizeof(float), "%zu bytes", nb);
+        int C = shape[s][0], HW = dim / C, bad = 0;
+        for (int k = 0; k < 8; k++)
+            for (int q = 0; q < HW; q++)
+                for (int ch = 0; ch < C; ch++) {
+                    size_t src = (size_t)want[k] * dim + (size_t)ch * HW + q, at = (size_t)q * C + ch;
+                    bad += bin[(size_t)k * dim + at] != x[src];
+                    bad += bin[(size_t)(8 + k) * dim + at] != xadv[src];
+                    bad += bin[(size_t)(16 + k) * dim + at] != xadv[src] - x[src];
+                    bad += bin[(size_t)(24 + k) * dim + at] != x[src];
+                }
+        cr_expect_eq(bad, 0, "%d pixels of the strip's binary differ from the saved examples", bad);
+        free(bin);
+        snprintf(path, sizeof path, "%s/plots/attack_strip_%s.gp", exp, ids[0]);
+        char *gp = tu_read_file(path, NULL);
+        cr_assert_not_null(gp);
+        /* fgsm's largest difference is 0.05 x 10 / 4 = 0.125 (example 9): A = 2 (0.5 / 0.125 = 4) */
+        cr_expect_not_null(strstr(gp, "LABEL[3] = 'difference ×2'\nAMP[3] = 2\n"), "%s", gp);
+        cr_expect_not_null(strstr(gp, "LABEL[2] = 'fgsm linf ε=0.1 (paper), wrong 5/8'"), "%s", gp);
+        cr_expect_not_null(strstr(gp, "LABEL[4] = 'cw\\_l2 targeted (paper), wrong 5/8'"), "%s", gp);
+        free(gp);
+        expect_figure(exp, "attack_strip_a1a1a1a1a1a1", "difference ×2");
+        char msg[2048];
+        int over = svg_overlaps(exp, "attack_strip_a1a1a1a1a1a1.svg", msg, sizeof msg);
+        cr_expect_eq(over, 0, "%d labels of the strip overlap or run out:\n%s", over, msg);
+        /* what gnuplot drew: image 9 (line 1, column 1: example 2's fgsm image) and image 17 (its
+        ** difference), their pixel 3 (row 0: flipy draws the image's first row first, at the top),
+        ** which fgsm moved by 0.0375 in each channel; the table prints the 0..255 value cut to an
+        ** integer */
+        snprintf(cmd, sizeof cmd,
+                 "cd '%s/plots' && gnuplot -e \"set table 'drawn.txt'\" attack_strip_%s.gp >/dev/null 2>&1;"
+                 " awk '/^# Curve 9 of/{c=1; k=0; next} /^# Curve 17 of/{c=2; k=0; next} /^# Curve/{c=0}"
+                 " c && !/^#/ && NF >= 6 && ++k == 4 && !seen[c]++ {print $3, $4, $5}' drawn.txt",
+                 exp, ids[0]);
+        cr_assert_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
+        int drawn[2][3];
+        cr_assert_eq(sscanf(out, "%d %d %d %d %d %d", &drawn[0][0], &drawn[0][1], &drawn[0][2], &drawn[1][0], &drawn[1][1],
+                            &drawn[1][2]), 6, "gnuplot's table: '%s'", out);
+        for (int k = 0; k < 3; k++) {
+            size_t at = (size_t)2 * dim + 3 + (size_t)(C == 3 ? k : 0) * HW;
+            double v = xadv[at], d = (double)(xadv[at] - x[at]);
+            cr_expect(fabs(d - 0.0375) < 1e-6, "the fixture moved the pixel by %g", d);
+            cr_expect(fabs(drawn[0][k] - 255.0 * v) < 1.0, "channel %d: drawn %d, saved %g", k, drawn[0][k], 255.0 * v);
+            cr_expect(fabs(drawn[1][k] - 255.0 * (0.5 + 2 * d)) < 1.0, "channel %d: difference drawn %d, want %g", k,
+                      drawn[1][k], 255.0 * (0.5 + 2 * d));
+        }
+        free(x);
+        free(xadv);
+        free(xadv2);
+        free(p);
+    }
+}
+
+/* A sweep of VIB at three betas and a deterministic model, two seeds each, with a targeted C&W row:
+** summary.csv's median distortion (l2_median_cw_l2_targeted: mean and 95% interval over the seeds)
+** and each point's attack.csv mean distortion (l2_mean, averaged here by summary.csv's rule) are
+** what cw_vs_beta.csv holds and what gnuplot draws, the deterministic model as reference values. */
+Test(plot, cw_distortion_against_beta_draws_the_summary_columns) {
+    need_gnuplot();
+    char exp[900], cmd[1600], path[1200];
+    snprintf(exp, sizeof exp, "%s/runs/cw", tu_tmpdir("cw_vs_beta"));
+    static char pids[8][17];
+    const char *ptitles[8];
+    const char *kinds[4] = { "vib", "vib", "vib", "det" };
+    const double b[4] = { 1e-3, 1e-2, 1e-1, 1e-3 };
+    /* seed s of configuration q: median 1 + 10 b + 0.1 s + (det: 2), mean 2 + 20 b + 0.3 s (det: + 3) */
+    double med[4][2], avg[4][2];
+    FILE *res = NULL;
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", exp);
+    cr_assert_eq(system(cmd), 0);
+    res = open_w(exp, NULL, "results.csv");
+    fprintf(res, "point_id,beta,kind,seed,status,test_error,l2_median_cw_l2_targeted\n");
+    for (int q = 0; q < 4; q++)
+        for (int s = 0; s < 2; s++) {
+            int i = 2 * q + s;
+            snprintf(pids[i], sizeof pids[i], "%012d", 100 + i);
+            ptitles[i] = "{}";
+            snprintf(cmd, sizeof cmd, "mkdir -p '%s/%s'", exp, pids[i]);
+            cr_assert_eq(system(cmd), 0);
+            med[q][s] = 1 + 10 * b[q] + 0.1 * (s + 1) + (q == 3 ? 2 : 0);
+            avg[q][s] = 2 + 20 * b[q] + 0.3 * (s + 1) + (q == 3 ? 3 : 0);
+            fprintf(res, "%s,%g,%s,%d,done,0.1,%.17g\n", pids[i], b[q], kinds[q], s + 1, med[q][s]);
+            FILE *f = open_w(exp, pids[i], "attack.csv");
+            fprintf(f, "attack,protocol,norm,eps,targeted,n,clean_acc,robust_acc,success_rate,l0_mean,l0_median,"
+                       "l2_mean,l2_median,linf_mean,linf_median,randomized,zero_grad_frac,obfuscation_suspected\n");
+            fprintf(f, "fgsm,paper,linf,0.1,0,100,0.9,0.5,0.4,700,700,9,9,0.1,0.1,1,0,\n");
+            fprintf(f, "cw_l2,paper,l2,,1,100,0.9,0.1,0.9,600,610,%.17g,%.17g,0.3,0.3,1,0,\n", avg[q][s], med[q][s]);
+            fclose(f);
+        }
+    fclose(res);
+    FILE *f = open_w(exp, NULL, "summary.csv");
+    fprintf(f, "beta,kind,n,test_error_mean,test_error_sd,test_error_ci95,l2_median_cw_l2_targeted_mean,"
+               "l2_median_cw_l2_targeted_sd,l2_median_cw_l2_targeted_ci95,seeds\n");
+    double t1 = 12.7062047;     /* t_{1, 0.975} */
+    for (int q = 0; q < 4; q++) {
+        double m = (med[q][0] + med[q][1]) / 2, sd = fabs(med[q][0] - med[q][1]) / sqrt(2.0);
+        fprintf(f, "%g,%s,2,0.1,0,0,%.17g,%.17g,%.17g,1 2\n", b[q], kinds[q], m, sd, t1 * sd / sqrt(2.0));
+    }
+    fclose(f);
+    lb_plot_run(NULL, 0, exp, pids, ptitles, 8, true);
+    expect_figure(exp, "cw_vs_beta", "C&amp;W targeted median");
+    char msg[2048];
+    int bad = svg_overlaps(exp, "cw_vs_beta.svg", msg, sizeof msg);
+    cr_expect_eq(bad, 0, "%d labels of cw_vs_beta overlap or run out:\n%s", bad, msg);
+    snprintf(path, sizeof path, "%s/plots/cw_vs_beta.gp", exp);
+    char *gp = tu_read_file(path, NULL);
+    cr_assert_not_null(gp);
+    cr_expect_not_null(strstr(gp, "data = 'cw_vs_beta.csv'\n"), "%.600s", gp);
+    cr_expect_not_null(strstr(gp, "STEM[1] = 'cw_l2_targeted'\n"), "%.600s", gp);
+    const char *ref = strstr(gp, "REFMED[1] = ");
+    double rmed = NAN, rmean = NAN;
+    cr_assert_not_null(ref, "%.900s", gp);
+    cr_expect_eq(sscanf(ref, "REFMED[1] = %lf\nREFMEAN[1] = %lf", &rmed, &rmean), 2, "%.900s", gp);
+    cr_expect(fabs(rmed - 3.16) < 1e-12 && fabs(rmean - 5.47) < 1e-12, "det: median %g, mean %g; want 3.16, 5.47", rmed,
+              rmean);
+    free(gp);
+    rt_csv_table t;
+    snprintf(path, sizeof path, "%s/plots/cw_vs_beta.csv", exp);
+    cr_assert(rt_csv_read(path, &t), "no %s", path);
+    cr_assert_eq(t.nrow, 3, "the three VIB betas: %d rows", t.nrow);
+    const char *cols[5] = { "beta", "l2_median_cw_l2_targeted_mean", "l2_median_cw_l2_targeted_ci95",
+                            "l2_mean_cw_l2_targeted_mean", "l2_mean_cw_l2_targeted_ci95" };
+    for (int q = 0; q < 3; q++) {
+        double sm = fabs(med[q][0] - med[q][1]) / sqrt(2.0), sa = fabs(avg[q][0] - avg[q][1]) / sqrt(2.0);
+        double want[5] = { b[q], (med[q][0] + med[q][1]) / 2, t1 * sm / sqrt(2.0), (avg[q][0] + avg[q][1]) / 2,
+                           t1 * sa / sqrt(2.0) };
+        for (int k = 0; k < 5; k++) {
+            int c = rt_csv_col(&t, cols[k]);
+            cr_assert(c >= 0, "no column %s", cols[k]);
+            double got = atof(rt_csv_at(&t, q, c));
+            cr_expect(fabs(got - want[k]) < 1e-7 * (1 + fabs(want[k])), "beta %g: %s = %g, want %g", b[q], cols[k], got, want[k]);
+        }
+    }
+    rt_csv_table_free(&t);
+    /* what gnuplot drew: the median line (curve 2, after the two bands) and the mean line (curve 3); x
+    ** prints with the axis's format (10^{-3}) */
+    snprintf(cmd, sizeof cmd,
+             "cd '%s/plots' && gnuplot -e \"set table 'drawn.txt'\" cw_vs_beta.gp >/dev/null 2>&1;"
+             " awk '/^# Curve [0-9]+ of/{c = $3} /^#/{next} (c == 2 || c == 3) && NF >= 2 && n++ < 6 {print $1, $2}' drawn.txt",
+             exp);
+    cr_assert_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
+    char x[6][32];
+    double y[6];
+    cr_assert_eq(sscanf(out, "%31s %lf %31s %lf %31s %lf %31s %lf %31s %lf %31s %lf", x[0], &y[0], x[1], &y[1], x[2], &y[2],
+                        x[3], &y[3], x[4], &y[4], x[5], &y[5]), 12, "gnuplot's table: '%s'", out);
+    const char *xs[3] = { "10^{-3}", "10^{-2}", "10^{-1}" };
+    for (int k = 0; k < 6; k++) {
+        int q = k % 3;
+        double want = k < 3 ? (med[q][0] + med[q][1]) / 2 : (avg[q][0] + avg[q][1]) / 2;
+        cr_expect(strcmp(x[k], xs[q]) == 0 && fabs(y[k] - want) < 1e-4, "drawn (%s, %g), want (%s, %g)", x[k], y[k], xs[q], want);
+    }
+}
+
+/* A run with an attack block (attack_tiny.lua: 40 Fashion-MNIST test images; fgsm at 0.05 and 0.2,
+** targeted fgsm, L-inf and L2 PGD, the adaptive auto) keeps the strip's examples in each point's
+** attack_examples.csv: the originals are the test set's images (bytes / 255, bit for bit), each
+** row's adversarial examples lie in its ball and the box, with the distances written beside them
+** and FGSM's moving each pixel by 0 or eps, or to the box; the strip figure is drawn. */
+Test(plot, attack_strip_of_a_run_keeps_each_rows_adversarial_examples) {
+    need_gnuplot();
+    FILE *fz = fopen("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", "rb");
+    if (!fz) tu_skip("dataset-fashion-mnist not installed");
+    fclose(fz);
+    const char *dir = tu_tmpdir("strip_run");
+    char cmd[4096], pdir[1][64], exp[1200], path[2400];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' --quiet '%s/tests/lua/attack_tiny.lua' 2>&1", dir, tu_vibrun(), tu_source_dir());
+    cr_assert_eq(tu_run(cmd, out, sizeof out), 0, "%s", out);
+    snprintf(exp, sizeof exp, "%s/runs/attack_tiny", dir);
+    cr_assert_eq(tu_point_dirs(exp, pdir, 1), 1);
+    snprintf(path, sizeof path, "%s/%s/attack_examples.csv", exp, pdir[0]);
+    rt_csv_table t;
+    cr_assert(rt_csv_read(path, &t), "no %s", path);
+    cr_assert_eq(t.nrow, 8 * 7, "8 originals, 8 examples of each of fgsm x 2, targeted fgsm, pgd x 2 and auto: %d", t.nrow);
+    nn_data_spec spec = nn_data_spec_default();
+    spec.name = "fashion-mnist";
+    spec.train_limit = 600;
+    spec.test_limit = 100;
+    nn_dataset tr, te;
+    rt_err err = { 0 };
+    cr_assert_eq(nn_data_open(&spec, &tr, &te, &err), RT_OK, "%s", err.msg);
+    const char *rows[6][4] = { { "fgsm", "paper", "0.05", "0" }, { "fgsm", "paper", "0.2", "0" }, { "fgsm", "paper", "0.1", "1" },
+                               { "pgd", "paper", "0.1", "0" }, { "pgd", "paper", "1", "0" }, { "auto", "adaptive", "0.1", "0" } };
+    float orig[8][784], p[785];
+    int ex[8];
+    for (int r = 0; r < t.nrow; r++) {
+        int k = r % 8, g = r / 8 - 1;
+        cr_assert_eq(parse_floats(rt_csv_at(&t, r, rt_csv_col(&t, "pixels")), p, 785), 784, "row %d", r);
+        int e = atoi(rt_csv_at(&t, r, rt_csv_col(&t, "example")));
+        if (g < 0) {
+            cr_expect_str_eq(rt_csv_at(&t, r, rt_csv_col(&t, "image")), "original");
+            cr_expect(e >= 0 && e < 40 && (k == 0 || e > ex[k - 1]), "examples in order: %d", e);
+            ex[k] = e;
+            memcpy(orig[k], p, sizeof orig[k]);
+            int same = 0;
+            for (int j = 0; j < 784; j++) same += p[j] == te.x[(size_t)e * 784 + j] / 255.0f;
+            cr_expect_eq(same, 784, "example %d: %d of 784 pixels are the test set's", e, same);
+            cr_expect_eq(atoi(rt_csv_at(&t, r, rt_csv_col(&t, "label"))), te.y[e]);
+            continue;
+        }
+        cr_expect_str_eq(rt_csv_at(&t, r, rt_csv_col(&t, "image")), "adversarial");
+        cr_expect_eq(e, ex[k], "row %d: the same examples in every attack row", r);
+        const char *key[4] = { "attack", "protocol", "eps", "targeted" };
+        for (int c = 0; c < 4; c++) cr_expect_str_eq(rt_csv_at(&t, r, rt_csv_col(&t, key[c])), rows[g][c], "row %d", r);
+        bool l2ball = strcmp(rt_csv_at(&t, r, rt_csv_col(&t, "norm")), "l2") == 0, fgsm = strcmp(rows[g][0], "fgsm") == 0;
+        double eps = atof(rows[g][2]), l2 = 0, li = 0;
+        int outside = 0, off_step = 0;
+        for (int j = 0; j < 784; j++) {
+            double d = fabs((double)p[j] - (double)orig[k][j]);
+            l2 += d * d;
+            li = d > li ? d : li;
+            outside += p[j] < 0.0f || p[j] > 1.0f || (!l2ball && d > eps + 1e-6);
+            off_step += fgsm && d != 0.0 && fabs(d - eps) > 1e-6 && p[j] != 0.0f && p[j] != 1.0f;
+        }
+        cr_expect_eq(outside, 0, "row %d: %d pixels outside the box or the ball", r, outside);
+        cr_expect_eq(off_step, 0, "row %d: %d fgsm pixels moved by neither 0 nor eps", r, off_step);
+        if (l2ball) cr_expect(sqrt(l2) <= eps + 1e-5, "row %d: L2 %g > %g", r, sqrt(l2), eps);
+        double got2 = atof(rt_csv_at(&t, r, rt_csv_col(&t, "l2"))), goti = atof(rt_csv_at(&t, r, rt_csv_col(&t, "linf")));
+        cr_expect(fabs(got2 - sqrt(l2)) < 1e-9 * (1 + got2) && fabs(goti - li) < 1e-12, "row %d: l2 %g linf %g, recomputed %g %g",
+                  r, got2, goti, sqrt(l2), li);
+    }
+    nn_dataset_free(&tr);
+    nn_dataset_free(&te);
+    rt_csv_table_free(&t);
+    char name[128], msg[2048];
+    snprintf(name, sizeof name, "attack_strip_%s", pdir[0]);
+    expect_figure(exp, name, "original");
+    strcat(name, ".svg");
+    int bad = svg_overlaps(exp, name, msg, sizeof msg);
+    cr_expect_eq(bad, 0, "%d labels of the strip overlap or run out:\n%s", bad, msg);
+}
