@@ -25,7 +25,8 @@ echo
 echo "## make bench: the table"
 echo
 echo "machine: ${cpu:-unknown CPU}, $cores cores ($isa); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
-echo "OpenBLAS kernels: ${kernels:-not reported}${forced:+ (OPENBLAS_CORETYPE=$forced)}${forced:- (OPENBLAS_CORETYPE unset)}"
+if [ -n "$forced" ]; then forced_note=" (OPENBLAS_CORETYPE=$forced)"; else forced_note=" (OPENBLAS_CORETYPE unset)"; fi
+echo "OpenBLAS kernels: ${kernels:-not reported}$forced_note"
 echo "threads: ${threads:+OPENBLAS_NUM_THREADS=$threads}${threads:-OPENBLAS_NUM_THREADS unset, so $cores}, unless the figure names its own"
 if [ -n "$start" ]; then echo "make bench ran $(( $(date +%s) - start )) s"; fi
 echo
