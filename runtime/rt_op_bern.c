@@ -1,4 +1,4 @@
-// rt_op_bern.c: Bernoulli particles straight into the linear layer that reads them, as bits.
+// rt_op_bern.c: Bernoulli particles straight into the product that reads them, kept as bits.
 //
 // A Bernoulli layer with M particles per row hands the next linear layer M R rows of 0s and 1s:
 // at the IMB paper's 32 x 32 particles, 16,384 rows of 512 units, 33 MB of floats written, then
@@ -25,7 +25,10 @@
 #include <string.h>
 
 #define OB 16                   /* outputs per pass over a row's bits: one AVX-512 vector */
-#define BITS_MAX_OUT 32         /* wider outputs: the particles as floats and GEMMs (measured) */
+/* Wider outputs: the particles as floats and GEMMs. At 10 outputs the bits path measured faster
+** than the GEMMs (bench_imb); at 512 it would add 32 vectors per fired unit, more work than the
+** GEMM's; the cut between them is a choice, not a measurement. */
+#define BITS_MAX_OUT 32
 
 typedef struct bl_job {
     const float *wt, *b, *dy;
