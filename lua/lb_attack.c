@@ -89,17 +89,8 @@ static void row_distortions(attack_row *r, const float *x, const float *xadv, co
     int k = 0;
     for (int i = 0; i < n; i++) {
         if (!broken[i]) continue;
-        double c0 = 0, c2 = 0, ci = 0;
-        for (int j = 0; j < D; j++) {
-            double d = fabs((double)xadv[(size_t)i * D + j] - (double)x[(size_t)i * D + j]);
-            c0 += d > 0.0;
-            c2 += d * d;
-            ci = d > ci ? d : ci;
-        }
-        if (c0 == 0) continue;
-        l0[k] = c0;
-        l2[k] = sqrt(c2);
-        li[k++] = ci;
+        nn_attack_distances(x + (size_t)i * D, xadv + (size_t)i * D, D, &l0[k], &l2[k], &li[k]);
+        if (l0[k] > 0) k++;
     }
     mean_median(l0, k, &r->dist[0], &r->dist[1]);
     mean_median(l2, k, &r->dist[2], &r->dist[3]);
@@ -456,6 +447,7 @@ static rt_status attack_point(const lb_attack_block *b, nn_model *m, const nn_da
     for (int k = 0; k < b->na; k++) total += nbatch * b->a[k].neps;
     float *p = rt_xfloats((size_t)B * (size_t)C), *xadv = rt_xfloats(nd + 1), *xdlr = rt_xfloats(nd + 1),
           *xt = rt_xfloats(nd + 1);
+    int32_t *tgt = rt_xcalloc((size_t)B, sizeof *tgt);     /* a targeted attack aims at the class after the label */
     uint8_t *clean = rt_xcalloc((size_t)n + 1, 1), *fooled = rt_xcalloc((size_t)n + 1, 1),
             *ok = rt_xcalloc((size_t)n + 1, 1), *ok2 = rt_xcalloc((size_t)n + 1, 1), *ok3 = rt_xcalloc((size_t)n + 1, 1),
             *broken = rt_xcalloc((size_t)n + 1, 1);
@@ -522,12 +514,9 @@ static rt_status attack_point(const lb_attack_block *b, nn_model *m, const nn_da
                         rt_rng_derive(&t.stream, &root, (uint64_t)stream, 0);
                         t.example0 = s;
                         t.calls = 0;
-                        /* a targeted attack aims at the class after the label */
-                        int32_t *tgt = rt_xcalloc((size_t)bn, sizeof *tgt);
                         for (int i = 0; i < bn; i++) tgt[i] = (y[s + i] + 1) % C;
                         nn_attack_run(&t, &cfg, x + (size_t)s * D, y + s, tgt, bn, clean + s, xadv + (size_t)s * D,
                                       fooled + s);
-                        free(tgt);
                         t.calls = PHASE(1);
                         judge(&t, xadv + (size_t)s * D, y + s, bn, 1, p, ok + s);
                         sec = rt_now_s() - t0;
@@ -717,6 +706,7 @@ static rt_status attack_point(const lb_attack_block *b, nn_model *m, const nn_da
     free(l2);
     free(li);
     free(p);
+    free(tgt);
     free(xadv);
     free(xdlr);
     free(xt);

@@ -284,15 +284,10 @@ void lb_attack_examples_save(const char *dir, bool first, const char *attack, bo
     if (!isnan(eps)) rt_fmt_num(eps, e, sizeof e);
     for (int k = 0; k < np; k++) {
         const float *x0 = x + (size_t)pick[k] * dim, *xa = xadv + (size_t)pick[k] * dim;
-        double l0 = 0, l2 = 0, li = 0;
-        for (int j = 0; j < dim; j++) {
-            double d = fabs((double)xa[j] - (double)x0[j]);
-            l0 += d > 0.0;
-            l2 += d * d;
-            li = d > li ? d : li;
-        }
+        double l0, l2, li;
+        nn_attack_distances(x0, xa, dim, &l0, &l2, &li);
         char s2[32], si[32];
-        rt_fmt_num(sqrt(l2), s2, sizeof s2);
+        rt_fmt_num(l2, s2, sizeof s2);
         rt_fmt_num(li, si, sizeof si);
         rt_buf_printf(&b, "%s,%s,%s,%s,%d,adversarial,%d,%d,%d,%.0f,%s,%s,%d,%d,%d", attack,
                       adaptive ? "adaptive" : "paper", nn_attack_norm_name(norm), e, targeted ? 1 : 0, pick[k],

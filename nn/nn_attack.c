@@ -360,6 +360,19 @@ void nn_attack_checks(nn_attack_target *t, const float *x, const int32_t *y, int
 
 // ---- projection and the attacks ----
 
+void nn_attack_distances(const float *x0, const float *xa, int dim, double *l0, double *l2, double *linf) {
+    double c0 = 0, c2 = 0, ci = 0;
+    for (int j = 0; j < dim; j++) {
+        double d = fabs((double)xa[j] - (double)x0[j]);
+        c0 += d > 0.0;
+        c2 += d * d;
+        ci = d > ci ? d : ci;
+    }
+    *l0 = c0;
+    *l2 = sqrt(c2);
+    *linf = ci;
+}
+
 void nn_attack_project(float *x, const float *x0, int dim, nn_attack_norm norm, float eps) {
     if (norm == NN_NORM_L2) {
         double s = 0.0;

@@ -167,6 +167,10 @@ int nn_apgd_checkpoints(int steps, int *w, int max);
 /* Projects x (dim) onto the eps-ball around x0 in the norm, then onto the box [0, 1]. */
 void nn_attack_project(float *x, const float *x0, int dim, nn_attack_norm norm, float eps);
 
+/* The size of the perturbation xa - x0 (dim pixels), in double: *l0 the pixels that moved, *l2 the
+** Euclidean norm, *linf the largest change (attack.csv's distortions, the strip's per-image ones). */
+void nn_attack_distances(const float *x0, const float *xa, int dim, double *l0, double *l2, double *linf);
+
 /* The affine map pixel -> model input of scaling s, a[j] and b[j] (dim = train_raw->dim each), found
 ** by scaling two probe images (all 0 and all 255 bytes) with nn_data_scale and train_raw's statistics.
 ** train_raw holds the train split unscaled (bytes); it is scaled in place (used up). */
