@@ -175,8 +175,9 @@ static int64_t example_id(const nn_attack_target *t, int e) { return t->example0
 /* An example's bytes must not depend on the other examples in its batch (the attack batch, the
 ** examples fooled so far), but a GEMM's rounding of a row depends on the product's row count
 ** (OpenBLAS blocks and picks kernels by the shape) and, with some kernels, on the row's position in
-** it (Haswell's sgemm, which OpenBLAS also runs on Zen, on the position modulo 12), though never on
-** the other rows' values. So the model sees an example at a fixed place: row (index mod CHUNK) of a
+** it (Haswell's sgemm, which OpenBLAS also runs on Zen: with cblas_sgemm on the attack's shapes, a
+** row moved by 8, 16, 24 or 32 rows kept its bytes and one moved by 1, 2, 4, 6 or 12 did not),
+** though never on the other rows' values. So the model sees an example at a fixed place: row (index mod CHUNK) of a
 ** product of CHUNK rows that holds only examples of its home, index / CHUNK (index: in its data set),
 ** the other rows copies. An attack batch that is a run of CHUNK examples from a multiple of CHUNK
 ** (lb_attack's default batch, 100) is one product without padding. Training mode (tests) runs the
