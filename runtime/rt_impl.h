@@ -47,6 +47,10 @@ rt_bcast rt_bcast_plan(const rt_tensor *a, const rt_tensor *b, int *ndim, int sh
                 }                                                                            \
             }
 
+/* rt_linear's forward on raw arrays: out (B, O) = x (B, I) w^T (w: O, I) + b (O, or NULL). Ops that
+** run a linear layer inside them (rt_bern_linear) call it for rt_linear's very bytes. */
+void rt_linear_rows(const float *x, int B, int I, const float *w, const float *b, int O, float *out);
+
 typedef void (*rt_bwd_fn)(rt_ctx *c, rt_tensor *out);
 
 void rt_add_bwd(rt_ctx *c, rt_tensor *out);

@@ -80,9 +80,7 @@ rt_tensor *rt_bern_linear(rt_ctx *c, rt_tensor *p, int M, rt_rng *noise, rt_tens
         float *z = rt_arena_alloc_raw(&c->step, (size_t)MR * K * sizeof *z);
         for (size_t r = 0; r < (size_t)MR; r++)
             for (int k = 0; k < K; k++) z[r * K + k] = (float)((bits[r * KW + k / 64] >> (k % 64)) & 1u);
-        for (int r = 0; r < MR; r++)
-            if (b) memcpy(out->data + (size_t)r * O, b->data, (size_t)O * sizeof(float));
-        rt_gemm(false, true, MR, O, K, 1.0f, z, K, w->data, K, b ? 1.0f : 0.0f, out->data, O);
+        rt_linear_rows(z, MR, K, w->data, b ? b->data : NULL, O, out->data);
         out->aux = z;
         out->iparam[1] = 1;
         return out;

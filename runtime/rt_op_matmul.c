@@ -24,18 +24,22 @@ void rt_matmul_bwd(rt_ctx *c, rt_tensor *out) {
 
 // ---- linear: x (B,I), W (O,I), b (O) -> (B,O) = x W^T + b ----
 
+void rt_linear_rows(const float *x, int B, int I, const float *w, const float *b, int O, float *out) {
+    float beta = 0.0f;
+    if (b) {
+        /* memcpy per row: glibc's string stores fill the fresh rows faster than the loop */
+        for (int i = 0; i < B; i++) memcpy(out + (size_t)i * O, b, (size_t)O * sizeof(float));
+        beta = 1.0f;
+    }
+    rt_gemm(false, true, B, O, I, 1.0f, x, I, w, I, beta, out, O);
+}
+
 rt_tensor *rt_linear(rt_ctx *c, rt_tensor *x, rt_tensor *w, rt_tensor *b) {
     RT_ASSERT(x->ndim == 2 && w->ndim == 2 && x->shape[1] == w->shape[1]);
     int B = x->shape[0], I = x->shape[1], O = w->shape[0];
+    RT_ASSERT(!b || b->n == O);
     rt_tensor *out = rt_node_new(c, RT_OP_LINEAR, 2, (int[]){ B, O }, x, w, b);
-    float beta = 0.0f;
-    if (b) {
-        RT_ASSERT(b->n == O);
-        /* memcpy per row: glibc's string stores fill the fresh rows faster than the loop */
-        for (int i = 0; i < B; i++) memcpy(out->data + (size_t)i * O, b->data, (size_t)O * sizeof(float));
-        beta = 1.0f;
-    }
-    rt_gemm(false, true, B, O, I, 1.0f, x->data, I, w->data, I, beta, out->data, O);
+    rt_linear_rows(x->data, B, I, w->data, b ? b->data : NULL, O, out->data);
     return out;
 }
 
