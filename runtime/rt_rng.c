@@ -27,8 +27,9 @@ static inline uint64_t rotl(uint64_t x, int k) {
     return (x << k) | (x >> (64 - k));
 }
 
-uint64_t rt_rng_u64(rt_rng *r) {
-    uint64_t *s = r->s;
+/* One step: the output, and s advanced. Inlined into loops that keep a copy of the state in
+** registers (rt_rng_fill_bits_below). */
+static inline uint64_t xoshiro_next(uint64_t s[4]) {
     uint64_t result = rotl(s[1] * 5, 7) * 9;
     uint64_t t = s[1] << 17;
     s[2] ^= s[0];
@@ -39,6 +40,8 @@ uint64_t rt_rng_u64(rt_rng *r) {
     s[3] = rotl(s[3], 45);
     return result;
 }
+
+uint64_t rt_rng_u64(rt_rng *r) { return xoshiro_next(r->s); }
 
 // ---- seeding and streams ----
 
@@ -163,30 +166,21 @@ void rt_rng_fill_uniform(rt_rng *r, float *x, size_t n, float lo, float hi) {
 }
 
 // u = k 2^-24 with k the top 24 bits, and p 2^24 is exact in a float: u < p exactly when k < p 2^24,
-// that is k < ceil(p 2^24). The generator's steps are rt_rng_u64's, the state kept in registers.
+// that is k < ceil(p 2^24). The generator's steps are rt_rng_u64's, on a copy of the state.
 uint32_t rt_rng_threshold(float p) {
     return p <= 0.0f ? 0u : p >= 1.0f ? 1u << 24 : (uint32_t)ceilf(p * 0x1.0p24f);
 }
 
 void rt_rng_fill_bits_below(rt_rng *r, const uint32_t *thr, size_t n, uint64_t *bits) {
-    uint64_t s0 = r->s[0], s1 = r->s[1], s2 = r->s[2], s3 = r->s[3];
+    uint64_t s[4] = { r->s[0], r->s[1], r->s[2], r->s[3] };
     for (size_t w = 0; w * 64 < n; w++) {
         size_t m = n - w * 64 < 64 ? n - w * 64 : 64;
         const uint32_t *t = thr + w * 64;
         uint64_t word = 0;
-        for (size_t j = 0; j < m; j++) {
-            uint64_t x = rotl(s1 * 5, 7) * 9, sh = s1 << 17;
-            s2 ^= s0;
-            s3 ^= s1;
-            s1 ^= s2;
-            s0 ^= s3;
-            s2 ^= sh;
-            s3 = rotl(s3, 45);
-            word |= (uint64_t)((x >> 40) < t[j]) << j;
-        }
+        for (size_t j = 0; j < m; j++) word |= (uint64_t)((xoshiro_next(s) >> 40) < t[j]) << j;
         bits[w] = word;
     }
-    r->s[0] = s0, r->s[1] = s1, r->s[2] = s2, r->s[3] = s3;
+    memcpy(r->s, s, sizeof s);
 }
 
 // ---- many normals at once, the same floats as box_muller ----
