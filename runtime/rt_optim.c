@@ -190,23 +190,26 @@ static void sgd_nesterov_update(size_t n, float *restrict p, const float *restri
     }
 }
 
-// Adam and AdamW in one loop (PyTorch's formulation):
+// Adam and AdamW (PyTorch's formulation), one element:
 //   g' = g + l2*p;  m = b1 m + (1-b1) g';  v = b2 v + (1-b2) g'^2
 //   p = shrink*p - step * m / (sqrt(v)/sqrt(1-b2^t) + eps),  step = lr / (1-b1^t)
 // Adam: l2 = wd, shrink = 1.  AdamW: l2 = 0, shrink = 1 - lr*wd (decoupled decay).
+// m and v are updated in place; the new p is returned.
+static inline float adam_elem(float p, float g, float *restrict m, float *restrict v, float b1, float b2, float eps,
+                              float step, float inv_sqrt_bc2, float l2, float shrink) {
+    float gi = g + l2 * p;
+    float mi = b1 * *m + (1.0f - b1) * gi;
+    float vi = b2 * *v + (1.0f - b2) * gi * gi;
+    *m = mi;
+    *v = vi;
+    return shrink * p - step * mi / (sqrtf(vi) * inv_sqrt_bc2 + eps);
+}
+
 RT_SIMD_CLONES
 static void adam_update(size_t n, float *restrict p, const float *restrict g, float *restrict m,
                         float *restrict v, float b1, float b2, float eps, float step,
                         float inv_sqrt_bc2, float l2, float shrink) {
-    float c1 = 1.0f - b1, c2 = 1.0f - b2;
-    for (size_t i = 0; i < n; i++) {
-        float gi = g[i] + l2 * p[i];
-        float mi = b1 * m[i] + c1 * gi;
-        float vi = b2 * v[i] + c2 * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        p[i] = shrink * p[i] - step * mi / (sqrtf(vi) * inv_sqrt_bc2 + eps);
-    }
+    for (size_t i = 0; i < n; i++) p[i] = adam_elem(p[i], g[i], &m[i], &v[i], b1, b2, eps, step, inv_sqrt_bc2, l2, shrink);
 }
 
 // Adam / AdamW as above, then g = 0 and the EMA s = d s + c p of the new p, in one loop: the same
@@ -216,14 +219,8 @@ RT_SIMD_CLONES
 static void adam_ema_update(size_t n, float *restrict p, float *restrict g, float *restrict m,
                             float *restrict v, float *restrict s, float b1, float b2, float eps,
                             float step, float inv_sqrt_bc2, float l2, float shrink, float d, float c) {
-    float c1 = 1.0f - b1, c2 = 1.0f - b2;
     for (size_t i = 0; i < n; i++) {
-        float gi = g[i] + l2 * p[i];
-        float mi = b1 * m[i] + c1 * gi;
-        float vi = b2 * v[i] + c2 * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        float pi = shrink * p[i] - step * mi / (sqrtf(vi) * inv_sqrt_bc2 + eps);
+        float pi = adam_elem(p[i], g[i], &m[i], &v[i], b1, b2, eps, step, inv_sqrt_bc2, l2, shrink);
         p[i] = pi;
         g[i] = 0.0f;
         s[i] = d * s[i] + c * pi;
