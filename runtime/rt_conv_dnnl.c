@@ -311,14 +311,6 @@ typedef struct pass {
     atomic_int *busy;
 } pass;
 
-static int lane_take(pass *j) {
-    for (;;)
-        for (int i = 0; i < j->lanes; i++) {
-            int free_ = 0;
-            if (atomic_compare_exchange_strong(&j->busy[i], &free_, 1)) return i;
-        }
-}
-
 static void exec(dnnl_primitive_t p, const lane_mem *l, void *scratch, int n, dnnl_exec_arg_t *args) {
     CHECK(dnnl_memory_set_data_handle(l->scratch, scratch));
     args[n++] = (dnnl_exec_arg_t){ DNNL_ARG_SCRATCHPAD, l->scratch };
@@ -421,7 +413,7 @@ static void block_run(pass *j, int bi, int lane) {
 static void pass_chunk(void *arg, size_t lo, size_t hi) {
     pass *j = arg;
     omp_set_num_threads(1);     /* oneDNN stays on this thread: the blocks are the parallelism */
-    int lane = lane_take(j);
+    int lane = rt_pool_lane_take(j->busy, j->lanes);
     for (size_t bi = lo; bi < hi; bi++) block_run(j, (int)bi, lane);
     atomic_store(&j->busy[lane], 0);
 }

@@ -278,14 +278,6 @@ typedef struct conv_job {
     atomic_int *busy;
 } conv_job;
 
-static int lane_take(conv_job *j) {
-    for (;;)
-        for (int i = 0; i < j->lanes; i++) {
-            int free_ = 0;
-            if (atomic_compare_exchange_strong(&j->busy[i], &free_, 1)) return i;
-        }
-}
-
 /* db[r] += the sum of row r of dy (count rows of len), in double */
 static void bias_grad(const float *dy, float *db, int count, int64_t len) {
     for (int r = 0; r < count; r++) {
@@ -341,7 +333,7 @@ static void conv_run_one(conv_job *j, int run, float *col, float *buf, float *dw
 
 static void conv_chunk(void *arg, size_t lo, size_t hi) {
     conv_job *j = arg;
-    int lane = lane_take(j);
+    int lane = rt_pool_lane_take(j->busy, j->lanes);
     /* no lane buffers at all for a direct 1x1 convolution of single-image runs */
     float *col = j->bufs ? j->bufs + (size_t)lane * (j->colsize + j->bufsize) : NULL;
     float *buf = col ? col + j->colsize : NULL;

@@ -146,3 +146,10 @@ void rt_pool_for(rt_pool *p, size_t n, size_t chunk, rt_pool_fn fn, void *arg) {
     }
 }
 
+int rt_pool_lane_take(atomic_int *busy, int n) {
+    for (;;)
+        for (int i = 0; i < n; i++) {
+            int free_ = 0;
+            if (atomic_compare_exchange_strong(&busy[i], &free_, 1)) return i;
+        }
+}

@@ -63,4 +63,9 @@ void rt_pool_free(rt_pool *p);
 ** done. p may be NULL (serial). */
 void rt_pool_for(rt_pool *p, size_t n, size_t chunk, rt_pool_fn fn, void *arg);
 
+/* Work buffers for the chunks of a job: lanes 0..n-1, busy[i] 1 while a chunk holds lane i. A chunk
+** takes a free lane (spinning while none is: there are at least as many lanes as threads, so a
+** lane frees within a chunk's time) and gives it back with atomic_store(&busy[i], 0). */
+int rt_pool_lane_take(atomic_int *busy, int n);
+
 #endif
