@@ -155,26 +155,6 @@ static void feature_range(const nn_dataset *tr, const nn_dataset *te, float *lo,
         if (!(lo[j] <= hi[j])) lo[j] = hi[j] = 0.0f;       /* no examples */
 }
 
-/* The map u -> model input of scaling s when u = 0 is lo and u = 1 is hi: the two examples lo and hi
-** scaled with the statistics of train_raw (unscaled; scaled in place, so used up). Every scaling is
-** affine per feature, so the map is exact; for bytes, lo = 0 and hi = 255 (nn_attack_scaling). */
-static void range_scaling(nn_dataset *train_raw, nn_scale s, const float *lo, const float *hi, float *a, float *off) {
-    size_t D = (size_t)train_raw->dim;
-    nn_dataset probe = *train_raw;
-    probe.n = 2;
-    probe.x = rt_xfloats(2 * D);
-    probe.y = rt_xcalloc(2, sizeof *probe.y);
-    memcpy(probe.x, lo, D * sizeof *lo);
-    memcpy(probe.x + D, hi, D * sizeof *hi);
-    nn_data_scale(train_raw, &probe, s);
-    for (size_t j = 0; j < D; j++) {
-        a[j] = probe.x[D + j] - probe.x[j];
-        off[j] = probe.x[j];
-    }
-    free(probe.x);
-    free(probe.y);
-}
-
 /* The first n examples of the block's split as coordinates: pixels / 255 for images of bytes;
 ** otherwise (x - lo) / (hi - lo) with each feature's observed range (0 for a constant feature, which
 ** an attack then cannot move), so that an epsilon is a fraction of a feature's range as it is of
@@ -207,7 +187,7 @@ static rt_status inputs_open(const lb_attack_block *b, const nn_data_spec *data,
             double w = (double)hi[j] - (double)lo[j];
             in->x[i] = w > 0.0 ? (float)(((double)src->x[i] - (double)lo[j]) / w) : 0.0f;
         }
-        range_scaling(&tr, data->scale, lo, hi, in->a, in->off);
+        nn_attack_scaling_range(&tr, data->scale, lo, hi, in->a, in->off);
         free(lo);
         free(hi);
     }

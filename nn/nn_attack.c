@@ -844,21 +844,32 @@ void nn_attack_run(nn_attack_target *t, const nn_attack_cfg *cfg, const float *x
     free(tc);
 }
 
-void nn_attack_scaling(nn_dataset *train_raw, nn_scale s, float *a, float *b) {
-    int dim = train_raw->dim;
+void nn_attack_scaling_range(nn_dataset *train_raw, nn_scale s, const float *lo, const float *hi, float *a,
+                             float *b) {
+    size_t D = (size_t)train_raw->dim;
     nn_dataset probe = *train_raw;
     probe.n = 2;
-    probe.x = rt_xfloats(2 * (size_t)dim);
+    probe.x = rt_xfloats(2 * D);
     probe.y = rt_xcalloc(2, sizeof *probe.y);
-    for (int j = 0; j < dim; j++) {
-        probe.x[j] = 0.0f;
-        probe.x[dim + j] = 255.0f;
-    }
+    memcpy(probe.x, lo, D * sizeof *lo);
+    memcpy(probe.x + D, hi, D * sizeof *hi);
     nn_data_scale(train_raw, &probe, s);
-    for (int j = 0; j < dim; j++) {
-        a[j] = probe.x[dim + j] - probe.x[j];
+    for (size_t j = 0; j < D; j++) {
+        a[j] = probe.x[D + j] - probe.x[j];
         b[j] = probe.x[j];
     }
     free(probe.x);
     free(probe.y);
+}
+
+void nn_attack_scaling(nn_dataset *train_raw, nn_scale s, float *a, float *b) {
+    size_t D = (size_t)train_raw->dim;
+    float *lo = rt_xfloats(D), *hi = rt_xfloats(D);
+    for (size_t j = 0; j < D; j++) {
+        lo[j] = 0.0f;
+        hi[j] = 255.0f;
+    }
+    nn_attack_scaling_range(train_raw, s, lo, hi, a, b);
+    free(lo);
+    free(hi);
 }

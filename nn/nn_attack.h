@@ -175,5 +175,10 @@ void nn_attack_distances(const float *x0, const float *xa, int dim, double *l0, 
 ** by scaling two probe images (all 0 and all 255 bytes) with nn_data_scale and train_raw's statistics.
 ** train_raw holds the train split unscaled (bytes); it is scaled in place (used up). */
 void nn_attack_scaling(nn_dataset *train_raw, nn_scale s, float *a, float *b);
+/* The same for coordinates u in [0, 1] per feature, u = 0 being lo[j] and u = 1 hi[j] in the data's
+** own units (data that are not images of bytes): nn_attack_scaling is lo = 0, hi = 255. Every
+** scaling is affine per feature, so the map is exact. */
+void nn_attack_scaling_range(nn_dataset *train_raw, nn_scale s, const float *lo, const float *hi, float *a,
+                             float *b);
 
 #endif
