@@ -78,6 +78,24 @@ static bool series_column(const char *col, char *kind, char *norm, char *eps) {
     return false;
 }
 
+/* The rows of a line against beta in summary.csv t (columns beta cb, kind ck or -1): beta > 0 and
+** kind "vib" when the sweep has kinds, sorted by beta, into rows (returned: how many); *det the
+** first row of kind "det" (the reference line), or -1. */
+static int vib_rows_by_beta(const rt_csv_table *t, int cb, int ck, int *rows, int *det) {
+    int nr = 0;
+    *det = -1;
+    for (int r = 0; r < t->nrow; r++) {
+        const char *k = ck >= 0 ? rt_csv_at(t, r, ck) : "vib";
+        if (strcmp(k, "det") == 0 && *det < 0) *det = r;
+        double b = strtod(rt_csv_at(t, r, cb), NULL);
+        if (strcmp(k, "vib") != 0 || !(b > 0.0)) continue;
+        int at = nr++;
+        while (at > 0 && strtod(rt_csv_at(t, rows[at - 1], cb), NULL) > b) rows[at] = rows[at - 1], at--;
+        rows[at] = r;
+    }
+    return nr;
+}
+
 /* robust_vs_beta: needs summary.csv with a beta column and at least one series. */
 static int plot_vs_beta(const char *exp_dir, bool quiet, lb_plot_draw_fn draw) {
     char path[1200];
@@ -97,17 +115,8 @@ static int plot_vs_beta(const char *exp_dir, bool quiet, lb_plot_draw_fn draw) {
         epsi[ns] = e + 1;
         col[ns++] = c;
     }
-    /* the rows of the line: beta > 0 (and kind "vib" when the sweep has kinds), sorted by beta */
-    int *rows = rt_xcalloc((size_t)t.nrow + 1, sizeof *rows), nr = 0, det = -1;
-    for (int r = 0; r < t.nrow && ns > 0; r++) {
-        const char *k = ck >= 0 ? rt_csv_at(&t, r, ck) : "vib";
-        if (strcmp(k, "det") == 0 && det < 0) det = r;
-        double b = strtod(rt_csv_at(&t, r, cb), NULL);
-        if (strcmp(k, "vib") != 0 || !(b > 0.0)) continue;
-        int at = nr++;
-        while (at > 0 && strtod(rt_csv_at(&t, rows[at - 1], cb), NULL) > b) rows[at] = rows[at - 1], at--;
-        rows[at] = r;
-    }
+    int *rows = rt_xcalloc((size_t)t.nrow + 1, sizeof *rows), det = -1;
+    int nr = ns > 0 ? vib_rows_by_beta(&t, cb, ck, rows, &det) : 0;
     int rc = 0;
     if (ns > 0 && nr > 0) {
         rt_buf d = { 0 }, v = { 0 };
@@ -533,16 +542,8 @@ static int plot_cw_vs_beta(const char *exp_dir, bool quiet, lb_plot_draw_fn draw
     int cb = rt_csv_col(&t, "beta"), ck = rt_csv_col(&t, "kind"), ns = 0, tg[2];
     for (int k = 0; k < 2 && cb >= 0; k++)
         if (rt_csv_col(&t, k ? "l2_median_cw_l2_targeted_mean" : "l2_median_cw_l2_mean") >= 0) tg[ns++] = k;
-    int *rows = rt_xcalloc((size_t)t.nrow + 1, sizeof *rows), nr = 0, det = -1, rc = 0;
-    for (int r = 0; r < t.nrow && ns > 0; r++) {
-        const char *k = ck >= 0 ? rt_csv_at(&t, r, ck) : "vib";
-        if (strcmp(k, "det") == 0 && det < 0) det = r;
-        double b = strtod(rt_csv_at(&t, r, cb), NULL);
-        if (strcmp(k, "vib") != 0 || !(b > 0.0)) continue;
-        int at = nr++;
-        while (at > 0 && strtod(rt_csv_at(&t, rows[at - 1], cb), NULL) > b) rows[at] = rows[at - 1], at--;
-        rows[at] = r;
-    }
+    int *rows = rt_xcalloc((size_t)t.nrow + 1, sizeof *rows), det = -1, rc = 0;
+    int nr = ns > 0 ? vib_rows_by_beta(&t, cb, ck, rows, &det) : 0;
     if (ns > 0 && nr > 0) {
         snprintf(path, sizeof path, "%s/results.csv", exp_dir);
         rt_csv_read(path, &res);
