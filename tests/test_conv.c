@@ -250,6 +250,60 @@ Test(norm, batchnorm_train_updates_running_statistics_as_pytorch) {
     rt_ctx_free(&c);
 }
 
+/* The statistics and parameter gradients are sums in 32 double lanes with a tail (hw = 37, N 5:
+** 185 values per channel): against sums in long double, on values with a large common offset
+** (mean 1000, spread 0.01), where a float sum or a one-pass variance would be far off. */
+Test(norm, batchnorm_sums_match_a_long_double_reference) {
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 18);
+    rt_rng r;
+    rt_rng_seed(&r, 21);
+    enum { N = 5, C = 3, HW = 37 };
+    rt_tensor x, gamma, beta, w;
+    rt_tensor_wrap(&x, 3, (int[]){ N, C, HW }, rt_xfloats(N * C * HW));
+    rt_tensor_wrap(&w, 3, (int[]){ N, C, HW }, rt_xfloats(N * C * HW));
+    rt_tensor_wrap(&gamma, 1, (int[]){ C }, rt_xfloats(C));
+    rt_tensor_wrap(&beta, 1, (int[]){ C }, rt_xfloats(C));
+    for (int i = 0; i < N * C * HW; i++) x.data[i] = 1000.0f + 0.01f * (float)rt_rng_uniform(&r);
+    rt_rng_fill_uniform(&r, w.data, N * C * HW, -1, 1);
+    rt_rng_fill_uniform(&r, gamma.data, C, 0.5f, 2);
+    rt_rng_fill_uniform(&r, beta.data, C, -1, 1);
+    gamma.grad = rt_xcalloc(C, sizeof(float));
+    beta.grad = rt_xcalloc(C, sizeof(float));
+    gamma.flags = beta.flags = RT_NEEDS_GRAD;
+    float rm[C] = { 0 }, rv[C] = { 0 };
+    rt_tensor *y = rt_batchnorm(&c, &x, &gamma, &beta, rm, rv, 1.0f, 0.0f, true);
+    rt_backward(&c, rt_sum(&c, rt_mul(&c, y, &w), RT_ALL, false));
+    for (int ch = 0; ch < C; ch++) {
+        long double s = 0, q = 0, M = (long double)N * HW;
+        for (int k = ch * HW; k < N * C * HW; k += (k % HW == HW - 1) ? (C - 1) * HW + 1 : 1) s += x.data[k];
+        long double mean = s / M;
+        for (int k = ch * HW; k < N * C * HW; k += (k % HW == HW - 1) ? (C - 1) * HW + 1 : 1)
+            q += (x.data[k] - mean) * (x.data[k] - mean);
+        cr_expect(fabsl((long double)rm[ch] - mean) <= 1e-7L * mean, "channel %d: mean %.9g, want %.9Lg", ch, (double)rm[ch], mean);
+        cr_expect(fabsl((long double)rv[ch] - q / (M - 1)) <= 1e-5L * q / (M - 1), "channel %d: variance %.9g, want %.9Lg", ch,
+                  (double)rv[ch], q / (M - 1));
+        /* dbeta = the sum of dy; dgamma = the sum of dy xhat, xhat in float as the op has it */
+        float m = (float)mean, is = (float)(1.0L / sqrtl(q / M));
+        long double db = 0, dg = 0;
+        for (int k = ch * HW; k < N * C * HW; k += (k % HW == HW - 1) ? (C - 1) * HW + 1 : 1) {
+            db += w.data[k];
+            dg += (long double)w.data[k] * ((x.data[k] - m) * is);
+        }
+        cr_expect(fabsl((long double)beta.grad[ch] - db) <= 1e-6L * (1 + fabsl(db)), "channel %d: dbeta %.9g, want %.9Lg", ch,
+                  (double)beta.grad[ch], db);
+        cr_expect(fabsl((long double)gamma.grad[ch] - dg) <= 1e-5L * (1 + fabsl(dg)), "channel %d: dgamma %.9g, want %.9Lg", ch,
+                  (double)gamma.grad[ch], dg);
+    }
+    free(x.data);
+    free(w.data);
+    free(gamma.data);
+    free(gamma.grad);
+    free(beta.data);
+    free(beta.grad);
+    rt_ctx_free(&c);
+}
+
 Test(norm, groupnorm_normalizes_each_example_and_group) {
     rt_ctx c;
     rt_ctx_init(&c, 1 << 16);
