@@ -757,9 +757,13 @@ static bool bern_fuses(const nn_model *m, const nn_fwd *f, int i, int to, bool o
     return next == NN_LAYER_LINEAR || next == NN_LAYER_BERN;
 }
 
-/* over: ReLU layers may write over the output of a linear layer just before them in the range.
-** That output has no other reader: the linear op's backward reads its input, weights and dy, and
-** the ReLU is the next layer's only input. Layers [from, to) are whole blocks: a residual block
+/* Whether a ReLU may write over the output of a layer of this kind: no backward reads that output
+** (a linear op's reads its input, weights and dy; a residual sum's only dy). */
+static bool relu_may_overwrite(nn_layer_kind k) { return k == NN_LAYER_LINEAR || k == NN_LAYER_RESIDUAL; }
+
+/* over: ReLU layers may write over the output of a linear layer or a residual block just before
+** them in the range. That output has no other reader (relu_may_overwrite), and the ReLU is the next
+** layer's only input. A batch norm followed by a ReLU runs as one op (rt_batchnorm_relu). Layers [from, to) are whole blocks: a residual block
 ** runs its body and shortcut and continues after them. */
 static rt_tensor *forward(nn_model *m, const nn_fwd *f, rt_tensor *x, int from, int to, bool over,
                           const int *keep, int nkeep) {
@@ -774,9 +778,9 @@ static rt_tensor *forward(nn_model *m, const nn_fwd *f, rt_tensor *x, int from, 
         switch (s->kind) {
         case NN_LAYER_LINEAR: x = rt_linear(c, as_rows(c, x), l->w, l->b); break;
         case NN_LAYER_RELU:
-            if (over && prev == i - 1 && m->layers[i - 1].spec.kind == NN_LAYER_LINEAR && !kept(keep, nkeep, i - 1)) {
+            if (over && prev >= from && relu_may_overwrite(m->layers[prev].spec.kind) && !kept(keep, nkeep, prev)) {
                 x = rt_relu_over(c, x);
-                m->layers[i - 1].y = NULL;     /* its data now holds this layer's output */
+                m->layers[prev].y = NULL;      /* its data now holds this layer's output */
             } else {
                 x = rt_relu(c, x);
             }
@@ -828,10 +832,19 @@ static rt_tensor *forward(nn_model *m, const nn_fwd *f, rt_tensor *x, int from, 
             break;
         case NN_LAYER_GAP: x = rt_global_avgpool(c, as_map(c, x, l->in_shape)); break;
         case NN_LAYER_FLATTEN: x = as_rows(c, x); break;
-        case NN_LAYER_BATCHNORM:
-            x = rt_batchnorm(c, l->in_spatial ? as_map(c, x, l->in_shape) : as_rows(c, x), l->w, l->b, l->run_mean,
-                             l->run_var, s->momentum, s->eps, f->train);
+        case NN_LAYER_BATCHNORM: {
+            rt_tensor *in = l->in_spatial ? as_map(c, x, l->in_shape) : as_rows(c, x);
+            if (i + 1 < to && m->layers[i + 1].spec.kind == NN_LAYER_RELU && !kept(keep, nkeep, i)) {
+                /* batch norm and the ReLU after it in one op: one pass each way instead of two */
+                x = rt_batchnorm_relu(c, in, l->w, l->b, l->run_mean, l->run_var, s->momentum, s->eps, f->train);
+                l->y = NULL;                    /* its output exists only through the ReLU */
+                m->layers[i + 1].y = x;
+                prev = ++i;
+                continue;
+            }
+            x = rt_batchnorm(c, in, l->w, l->b, l->run_mean, l->run_var, s->momentum, s->eps, f->train);
             break;
+        }
         case NN_LAYER_GROUPNORM: case NN_LAYER_LAYERNORM:
             x = rt_groupnorm(c, l->in_spatial ? as_map(c, x, l->in_shape) : as_rows(c, x), l->w, l->b,
                              s->kind == NN_LAYER_LAYERNORM ? 1 : s->groups, s->eps);

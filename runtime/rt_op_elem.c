@@ -2,6 +2,7 @@
 #include "rt_impl.h"
 
 #include <math.h>
+#include <string.h>
 
 static rt_tensor *binary(rt_ctx *c, int op, rt_tensor *a, rt_tensor *b) {
     int ndim, shape[4];
@@ -28,10 +29,28 @@ static rt_bcast bcast_of(const rt_tensor *out) {
 
 rt_tensor *rt_add(rt_ctx *c, rt_tensor *a, rt_tensor *b) { return binary(c, RT_OP_ADD, a, b); }
 
+/* Without broadcasting (a residual sum), b's gradient is dy copied into a fresh buffer, or added,
+** and a, when it has no gradient yet, takes over dy's buffer as relu's backward does: nothing reads
+** out's gradient after this. Where both would zero a buffer and add dy to it, one copy is left. */
 void rt_add_bwd(rt_ctx *c, rt_tensor *out) {
+    rt_tensor *a = out->src[0], *b = out->src[1];
+    float *dy = out->grad;
+    if (a->n == out->n && b->n == out->n) {
+        bool fresh;
+        float *db = rt_src_grad_once(c, b, &fresh);
+        if (db && fresh) memcpy(db, dy, (size_t)out->n * sizeof(float));
+        else if (db) for (int64_t i = 0; i < out->n; i++) db[i] += dy[i];
+        if (!(a->flags & RT_NEEDS_GRAD)) return;
+        if (!a->grad) {
+            a->grad = dy;
+            out->grad = NULL;
+            return;
+        }
+        for (int64_t i = 0; i < out->n; i++) a->grad[i] += dy[i];
+        return;
+    }
     rt_bcast p = bcast_of(out);
-    float *da = rt_src_grad(c, out->src[0]), *db = rt_src_grad(c, out->src[1]);
-    const float *dy = out->grad;
+    float *da = rt_src_grad(c, a), *db = rt_src_grad(c, b);
     if (da) RT_BCAST_LOOP(p, da[ia] += dy[io];)
     if (db) RT_BCAST_LOOP(p, db[ib] += dy[io];)
 }

@@ -54,6 +54,7 @@ typedef enum rt_op {
     RT_OP_ABS, RT_OP_CLAMP, /* elementwise, for objectives written in the script */
     RT_OP_MAX,              /* maximum over one axis */
     RT_OP_BERN_LINEAR,      /* Bernoulli particles as bits into a linear layer, straight-through */
+    RT_OP_BATCHNORM_RELU,   /* batch norm followed by ReLU, in one pass each way */
     RT_OP_COUNT
 } rt_op;
 
@@ -199,6 +200,11 @@ rt_tensor *rt_global_avgpool(rt_ctx *c, rt_tensor *x);
 ** y = gamma * (x - mean) / sqrt(var + eps) + beta. Statistics are summed in double. */
 rt_tensor *rt_batchnorm(rt_ctx *c, rt_tensor *x, rt_tensor *gamma, rt_tensor *beta,
                         float *run_mean, float *run_var, float momentum, float eps, bool train);
+/* rt_relu(rt_batchnorm(...)) in one op, with the same bytes forward and backward: the ReLU is
+** applied as batch norm writes its output, and the backward masks dy by that output's sign as it
+** reads it, where the two ops would each make a pass over the activations both ways. */
+rt_tensor *rt_batchnorm_relu(rt_ctx *c, rt_tensor *x, rt_tensor *gamma, rt_tensor *beta,
+                             float *run_mean, float *run_var, float momentum, float eps, bool train);
 /* Group normalization. x:(N,C,H,W) or (N,C); statistics per example over each group of C/groups
 ** channels (and H, W); gamma, beta:(C) or NULL. Layer normalization is groups = 1 (on (N,F): the
 ** usual LayerNorm over the features), instance normalization groups = C. Biased variance. */

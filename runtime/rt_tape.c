@@ -46,6 +46,7 @@ static const struct { const char *name; rt_bwd_fn bwd; } op_table[RT_OP_COUNT] =
     [RT_OP_CLAMP] = { "clamp", rt_clamp_bwd },
     [RT_OP_MAX] = { "max", rt_max_bwd },
     [RT_OP_BERN_LINEAR] = { "bern_linear", rt_bern_linear_bwd },
+    [RT_OP_BATCHNORM_RELU] = { "batchnorm_relu", rt_batchnorm_bwd },
 };
 
 const char *rt_op_name(int op) {

@@ -304,6 +304,64 @@ Test(norm, batchnorm_sums_match_a_long_double_reference) {
     rt_ctx_free(&c);
 }
 
+/* rt_batchnorm_relu is rt_relu(rt_batchnorm(...)) to the byte: the output, dx, dgamma and dbeta, in
+** training and in evaluation, on a shape with a tail (7 x 9 per plane), the input an op output (its
+** gradient fresh) and a leaf (added to). */
+static void bn_relu_pair(bool fused, bool train, bool leaf_x, float *out[4]) {
+    enum { N = 6, C = 5, H = 7, W = 9, NX = N * C * H * W };
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 20);
+    rt_rng r;
+    rt_rng_seed(&r, 33);
+    rt_tensor x, gamma, beta, w;
+    rt_tensor_wrap(&x, 4, (int[]){ N, C, H, W }, rt_xfloats(NX));
+    rt_tensor_wrap(&w, 4, (int[]){ N, C, H, W }, rt_xfloats(NX));
+    rt_tensor_wrap(&gamma, 1, (int[]){ C }, rt_xfloats(C));
+    rt_tensor_wrap(&beta, 1, (int[]){ C }, rt_xfloats(C));
+    rt_rng_fill_uniform(&r, x.data, NX, -2, 2);
+    rt_rng_fill_uniform(&r, w.data, NX, -1, 1);
+    rt_rng_fill_uniform(&r, gamma.data, C, 0.5f, 2);
+    rt_rng_fill_uniform(&r, beta.data, C, -1, 1);
+    x.grad = rt_xcalloc(NX, sizeof(float));
+    for (int i = 0; i < NX; i++) x.grad[i] = 0.25f;            /* a leaf's gradient is added to */
+    gamma.grad = rt_xcalloc(C, sizeof(float));
+    beta.grad = rt_xcalloc(C, sizeof(float));
+    x.flags = gamma.flags = beta.flags = RT_NEEDS_GRAD;
+    float rm[C], rv[C];
+    for (int i = 0; i < C; i++) rm[i] = 0.1f * (float)i, rv[i] = 1.0f + 0.2f * (float)i;
+    rt_tensor *in = leaf_x ? &x : rt_affine(&c, &x, 1.0f, 0.0f);
+    rt_tensor *y = fused ? rt_batchnorm_relu(&c, in, &gamma, &beta, rm, rv, 0.1f, 1e-5f, train)
+                         : rt_relu(&c, rt_batchnorm(&c, in, &gamma, &beta, rm, rv, 0.1f, 1e-5f, train));
+    rt_backward(&c, rt_sum(&c, rt_mul(&c, y, &w), RT_ALL, false));
+    out[0] = rt_xfloats(NX);
+    memcpy(out[0], y->data, NX * sizeof(float));
+    out[1] = x.grad;
+    out[2] = gamma.grad;
+    out[3] = beta.grad;
+    free(x.data);
+    free(w.data);
+    free(gamma.data);
+    free(beta.data);
+    rt_ctx_free(&c);
+}
+
+Test(norm, batchnorm_relu_is_relu_of_batchnorm_to_the_byte) {
+    const size_t n[4] = { 6 * 5 * 7 * 9, 6 * 5 * 7 * 9, 5, 5 };
+    const char *what[4] = { "y", "dx", "dgamma", "dbeta" };
+    for (int mode = 0; mode < 4; mode++) {
+        bool train = mode & 1, leaf = mode & 2;
+        float *a[4], *b[4];
+        bn_relu_pair(true, train, leaf, a);
+        bn_relu_pair(false, train, leaf, b);
+        for (int k = 0; k < 4; k++) {
+            cr_expect_eq(memcmp(a[k], b[k], n[k] * sizeof(float)), 0, "%s differs (%s, x %s)", what[k],
+                         train ? "training" : "evaluation", leaf ? "a leaf" : "an op output");
+            free(a[k]);
+            free(b[k]);
+        }
+    }
+}
+
 Test(norm, groupnorm_normalizes_each_example_and_group) {
     rt_ctx c;
     rt_ctx_init(&c, 1 << 16);

@@ -132,6 +132,39 @@ static rt_tensor *b_batchnorm(rt_ctx *c, rt_tensor **x, const gc_case *k) {
     }
     return rt_batchnorm(c, x[0], k->nin > 1 ? x[1] : NULL, k->nin > 2 ? x[2] : NULL, rm, rv, 0.1f, 1e-5f, k->iarg != 0);
 }
+/* Batch norm with its ReLU fused. Evaluation: running mean 0 and no beta put each output's kink at
+** x = 0, which min_abs keeps the inputs away from. Training: the input is a fixed pattern of mean 0
+** per channel (+-1 and +-2 in pairs: normalized +-0.63 and +-1.26) plus 0.1 x, so that with beta
+** in [-0.1, 0.1] and gamma in [0.5, 2] no output comes near the kink (checked on every call). */
+static rt_tensor *b_batchnorm_relu(rt_ctx *c, rt_tensor **x, const gc_case *k) {
+    static float rm[3], rv[3];
+    rt_tensor *gamma = k->nin > 1 ? x[1] : NULL, *beta = k->nin > 2 ? x[2] : NULL, *in = x[0];
+    if (!k->iarg) {
+        const float v0[3] = { 0.5f, 1.5f, 0.8f };
+        memset(rm, 0, sizeof rm);
+        memcpy(rv, v0, sizeof rv);
+    } else {
+        rt_tensor *p = rt_tensor_new(c, in->ndim, in->shape);
+        int C = in->shape[1], hw = (int)(in->n / in->shape[0] / C);
+        for (int64_t i = 0; i < p->n; i++) {
+            int j = (int)(i / ((int64_t)C * hw)) * hw + (int)(i % hw);     /* index within the channel */
+            p->data[i] = (j % 2 ? 1.0f : -1.0f) * (float)(1 + j / 2 % 2);
+        }
+        in = rt_add(c, rt_affine(c, in, 0.1f, 0.0f), p);
+    }
+    rt_tensor *y = rt_batchnorm_relu(c, in, gamma, beta, rm, rv, 0.1f, 1e-5f, k->iarg != 0);
+    rt_tensor *plain = rt_batchnorm(c, in, gamma, beta, rm, rv, 0.1f, 1e-5f, k->iarg != 0);
+    for (int64_t i = 0; i < plain->n; i++)
+        cr_assert(fabsf(plain->data[i]) > 0.02f, "%s: output %lld is %g, too near the kink for finite differences", k->name,
+                  (long long)i, (double)plain->data[i]);
+    return y;
+}
+/* A sum of two op outputs: both gradients are fresh; b's is a copy of dy, a takes over dy's
+** buffer. With the same operand twice, the second term adds to the first. */
+static rt_tensor *b_add_inner(rt_ctx *c, rt_tensor **x, const gc_case *k) {
+    rt_tensor *h = rt_affine(c, x[0], 1.5f, 0.0f);
+    return rt_add(c, h, k->iarg ? h : rt_affine(c, x[1], -0.5f, 0.25f));
+}
 static rt_tensor *b_groupnorm(rt_ctx *c, rt_tensor **x, const gc_case *k) {
     return rt_groupnorm(c, x[0], k->nin > 1 ? x[1] : NULL, k->nin > 2 ? x[2] : NULL, k->iarg, 1e-5f);
 }
@@ -145,6 +178,8 @@ static rt_tensor *b_groupnorm(rt_ctx *c, rt_tensor **x, const gc_case *k) {
 
 static const gc_case cases[] = {
     { "add same shape", RT_OP_ADD, 2, { 2, 2 }, { SH2(3, 4), SH2(3, 4) }, { -1, -1 }, { 1, 1 }, 0, b_add, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "add of two op outputs", -1, 2, { 2, 2 }, { SH2(3, 4), SH2(3, 4) }, { -1, -1 }, { 1, 1 }, 0, b_add_inner, G(1e-3, 1e-2, 1e-3), 0, 0 },
+    { "add of an op output to itself", -1, 1, { 2 }, { SH2(3, 4) }, { -1 }, { 1 }, 0, b_add_inner, G(1e-3, 1e-2, 1e-3), 1, 0 },
     { "add row broadcast", RT_OP_ADD, 2, { 2, 1 }, { SH2(3, 4), { 4 } }, { -1, -1 }, { 1, 1 }, 0, b_add, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "sub column broadcast", RT_OP_SUB, 2, { 2, 2 }, { SH2(3, 1), SH2(3, 4) }, { -1, -1 }, { 1, 1 }, 0, b_sub, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "mul 3-d broadcast", RT_OP_MUL, 2, { 3, 2 }, { SH3(2, 3, 4), SH2(3, 1) }, { -1, -1 }, { 1, 1 }, 0, b_mul, G(1e-3, 1e-2, 1e-3), 0, 0 },
@@ -203,6 +238,8 @@ static const gc_case cases[] = {
     { "global_avgpool", RT_OP_GLOBAL_AVGPOOL, 1, { 4 }, { SH4(2, 3, 4, 5) }, { -1 }, { 1 }, 0, b_gap, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "batchnorm train, affine", RT_OP_BATCHNORM, 3, { 4, 1, 1 }, { SH4(3, 3, 2, 3), { 3 }, { 3 } }, { -2, 0.5f, -1 }, { 2, 2, 1 }, 0, b_batchnorm, G(1e-3, 1e-2, 2e-3), 1, 0 },
     { "batchnorm train (N,C), no affine", RT_OP_BATCHNORM, 1, { 2 }, { SH2(6, 3) }, { -2 }, { 2 }, 0, b_batchnorm, G(1e-3, 1e-2, 2e-3), 1, 0 },
+    { "batchnorm+relu train, affine", RT_OP_BATCHNORM_RELU, 3, { 4, 1, 1 }, { SH4(3, 3, 2, 3), { 3 }, { 3 } }, { -1, 0.5f, -0.1f }, { 1, 2, 0.1f }, 0, b_batchnorm_relu, G(1e-3, 1e-2, 2e-3), 1, 0 },
+    { "batchnorm+relu eval, gamma", RT_OP_BATCHNORM_RELU, 2, { 4, 1 }, { SH4(2, 3, 2, 2), { 3 } }, { -2, 0.5f }, { 2, 2 }, 0.05f, b_batchnorm_relu, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "batchnorm eval, affine", RT_OP_BATCHNORM, 3, { 4, 1, 1 }, { SH4(2, 3, 2, 2), { 3 }, { 3 } }, { -2, 0.5f, -1 }, { 2, 2, 1 }, 0, b_batchnorm, G(1e-3, 1e-2, 1e-3), 0, 0 },
     { "groupnorm groups 1 (layer norm)", RT_OP_GROUPNORM, 3, { 4, 1, 1 }, { SH4(2, 4, 2, 3), { 4 }, { 4 } }, { -2, 0.5f, -1 }, { 2, 2, 1 }, 0, b_groupnorm, G(1e-3, 1e-2, 2e-3), 1, 0 },
     { "groupnorm groups 2", RT_OP_GROUPNORM, 3, { 4, 1, 1 }, { SH4(2, 4, 2, 3), { 4 }, { 4 } }, { -2, 0.5f, -1 }, { 2, 2, 1 }, 0, b_groupnorm, G(1e-3, 1e-2, 2e-3), 2, 0 },

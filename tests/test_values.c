@@ -322,6 +322,11 @@ static void v_batchnorm(rt_ctx *c) {
     rt_tensor *y = rt_batchnorm(c, V(c, 2, (int[]){ 4, 1 }, X9), NULL, NULL, NULL, NULL, 0.1f, 1e-5f, true);
     for (int i = 0; i < 4; i++) near(y->data[i], (i + 1 - 2.5) / sqrt(1.25 + 1e-5), 1e-6, "batchnorm", i);
 }
+static void v_batchnorm_relu(rt_ctx *c) {
+    /* 1 2 3 4 normalized: -1.342 -0.447 0.447 1.342; the ReLU keeps the last two */
+    rt_tensor *y = rt_batchnorm_relu(c, V(c, 2, (int[]){ 4, 1 }, X9), NULL, NULL, NULL, NULL, 0.1f, 1e-5f, true);
+    for (int i = 0; i < 4; i++) near(y->data[i], i < 2 ? 0.0 : (i + 1 - 2.5) / sqrt(1.25 + 1e-5), 1e-6, "batchnorm_relu", i);
+}
 static void v_groupnorm(rt_ctx *c) {
     rt_tensor *x = V(c, 4, (int[]){ 1, 2, 1, 2 }, X9);    /* channels {1 2} and {3 4} */
     rt_tensor *g1 = rt_groupnorm(c, x, NULL, NULL, 1, 1e-5f), *g2 = rt_groupnorm(c, x, NULL, NULL, 2, 1e-5f);
@@ -342,6 +347,7 @@ static const struct { int op; value_fn fn; } op_values[] = {
     { RT_OP_TRANSPOSE, v_transpose }, { RT_OP_TRIL_MV, v_tril_mv },
     { RT_OP_CONV2D, v_conv2d }, { RT_OP_CONV_TRANSPOSE2D, v_conv_transpose2d }, { RT_OP_MAXPOOL2D, v_maxpool2d },
     { RT_OP_AVGPOOL2D, v_avgpool2d }, { RT_OP_GLOBAL_AVGPOOL, v_global_avgpool }, { RT_OP_BATCHNORM, v_batchnorm },
+    { RT_OP_BATCHNORM_RELU, v_batchnorm_relu },
     { RT_OP_GROUPNORM, v_groupnorm }, { RT_OP_ABS, v_abs }, { RT_OP_CLAMP, v_clamp }, { RT_OP_MAX, v_max },
 };
 #define NOPS (int)(sizeof op_values / sizeof op_values[0])
