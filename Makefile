@@ -20,7 +20,7 @@ CMAKE_FLAGS ?=
 PREFIX ?= /usr/local
 DESTDIR ?=
 PKGS = gcc make cmake pkg-config liblua5.4-dev libopenblas-dev libcriterion-dev zlib1g-dev \
-       nettle-dev gnuplot-nox dataset-fashion-mnist python3-numpy
+       nettle-dev gnuplot-nox dataset-fashion-mnist python3-numpy libdnnl-dev
 
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS = idx cifar csv mat ckpt manifest result script weights
@@ -49,7 +49,7 @@ bench: build
 	@$(call bench_run,./$(BUILD)/tests/bench_mi)
 	@$(call bench_run,./$(BUILD)/tests/bench_imb)
 	@$(call bench_run,./$(BUILD)/tests/bench_conv)
-	@$(call bench_run,./$(BUILD)/tests/bench_resnet 20)
+	@$(call bench_run,./$(BUILD)/tests/bench_resnet 20 --pytorch tests/tools/ref_resnet_cifar.py)
 	@$(call bench_run,./$(BUILD)/tests/bench_attack 50)
 	@$(call bench_run,./$(BUILD)/tests/bench_expr 200)
 	@tests/bench/bench_table.sh $(BENCH_LOG) $$(cat $(BUILD)/bench.start)

@@ -156,10 +156,11 @@ static void utc_now(char *out, size_t size) {
 }
 
 /* run.txt: the provenance of a point's training (the report shows it): the build, the host, the
-** command and directory it ran from, when it started, resumed and ended; "key: value" lines, a
-** log that grows (a resumed point adds "resumed:", a finished one "ended:"). Not a result: its
-** bytes differ from run to run. */
-static void run_txt(const lb_opts *o, const char *dir, const char *event) {
+** command and directory it ran from, the convolutions' backend (conv, for a model that has
+** convolutions), when it started, resumed and ended; "key: value" lines, a log that grows (a
+** resumed point adds "resumed:", a finished one "ended:"). Not a result: its bytes differ from run
+** to run. */
+static void run_txt(const lb_opts *o, const char *dir, const char *event, const char *conv) {
     char path[1200], now[64];
     snprintf(path, sizeof path, "%s/run.txt", dir);
     utc_now(now, sizeof now);
@@ -174,8 +175,10 @@ static void run_txt(const lb_opts *o, const char *dir, const char *event) {
         rt_buf_printf(&cmd, "%s ", lb_cmd());
         lb_shell_quote(&cmd, o->script);
         lb_selection_args(o, &cmd);
-        fprintf(f, "vibrun: %s\ncommit: %s\nhost: %s\ndirectory: %s\ncommand: %s\nstarted: %s\n", lb_build_version(),
-                lb_build_commit(), host, cwd, rt_buf_str(&cmd), now);
+        fprintf(f, "vibrun: %s\ncommit: %s\nhost: %s\ndirectory: %s\ncommand: %s\n", lb_build_version(),
+                lb_build_commit(), host, cwd, rt_buf_str(&cmd));
+        if (conv) fprintf(f, "convolutions: %s\n", conv);
+        fprintf(f, "started: %s\n", now);
         rt_buf_free(&cmd);
     } else {
         fprintf(f, "%s: %s\n", strcmp(event, "started") == 0 ? "resumed" : event, now);
@@ -258,6 +261,36 @@ typedef struct data_cache {
 
 
 // ---- one point ----
+
+static bool has_conv(const nn_model *m) {
+    for (int l = 0; l < m->n; l++)
+        if (m->layers[l].spec.kind == NN_LAYER_CONV) return true;
+    return false;
+}
+
+/* A point resumed on another convolution backend than the one it started on would go on with other
+** float rounding: not the bytes of an uninterrupted run. run.txt's "convolutions:" line (from its
+** first start) names the backend; false, with the message, when it is not this process's. */
+static bool same_conv_backend(const char *dir, char *msg, size_t size) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/run.txt", dir);
+    char *text = rt_read_file(path, NULL);
+    if (!text) return true;
+    const char *line = strstr(text, "\nconvolutions: ");
+    const char *now = rt_conv_backend_name(rt_conv_get_backend());
+    bool same = true;
+    if (line) {
+        line += strlen("\nconvolutions: ");
+        size_t n = strcspn(line, " \n");
+        same = n == strlen(now) && strncmp(line, now, n) == 0;
+        if (!same)
+            snprintf(msg, size, "%s: this point's convolutions ran on %.*s and this vibrun computes them on %s, which would "
+                     "not continue its bytes: resume it with VIB_CONV=%.*s, or train it afresh without --resume", path,
+                     (int)n, line, now, (int)n, line);
+    }
+    free(text);
+    return same;
+}
 
 /* What training a point ended with: the exit code of a worker process. */
 enum { POINT_ENDED = 0, POINT_ERROR = 1, POINT_INTERRUPTED = 3, POINT_BUSY = 4 };
@@ -349,8 +382,17 @@ static int train_point(const lb_opts *o, lb_point *p, const data_cache *dc, cons
         close(lock);
         return POINT_ERROR;
     }
+    const char *conv = has_conv(&m) ? rt_conv_backend_describe() : NULL;
+    char msg[1600];
+    if (conv && o->resume && !same_conv_backend(dir, msg, sizeof msg)) {
+        report_point(ps, p, dir, msg);
+        mark_failed(dir, msg);
+        nn_model_free(&m);
+        close(lock);
+        return POINT_ERROR;
+    }
     rt_status st = write_config(p, dir, &err);
-    run_txt(o, dir, "started");
+    run_txt(o, dir, "started", conv);
     snprintf(ps->label, sizeof ps->label, "%s", p->id);
     if (!ps->tty) snprintf(ps->label, sizeof ps->label, "%s %s", p->id, p->params_title);
     p->train.dir = dir;
@@ -391,7 +433,7 @@ static int train_point(const lb_opts *o, lb_point *p, const data_cache *dc, cons
             mark_failed(dir, err.msg);
         } else {
             code = POINT_ENDED;
-            run_txt(o, dir, "ended");
+            run_txt(o, dir, "ended", NULL);
             if (ps->slot)               /* the parent prints it above the live display */
                 snprintf(ps->slot->done, sizeof ps->slot->done, "[%d/%d] %s: %s, test error %.4f (%.1f s)",
                          ps->point, ps->npoints, ps->label, r.status, r.test_error, r.seconds);

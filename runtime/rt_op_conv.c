@@ -40,7 +40,7 @@ bool rt_conv_set_backend(rt_conv_backend b) {
 rt_conv_backend rt_conv_get_backend(void) {
     if (backend >= 0) return (rt_conv_backend)backend;
     const char *env = getenv("VIB_CONV");
-    rt_conv_backend b = RT_CONV_LOWERING;
+    rt_conv_backend b = rt_conv_have_dnnl() ? RT_CONV_DNNL : RT_CONV_LOWERING;
     if (env && *env && (!rt_conv_backend_parse(env, &b) || !rt_conv_set_backend(b))) {
         fflush(stdout);
         fprintf(stderr, "vibrun: VIB_CONV=%s: %s\n", env,

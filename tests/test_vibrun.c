@@ -11,6 +11,7 @@
 #include "lb_impl.h"
 #include "nn_measure.h"
 #include "nn_model.h"
+#include "rt_conv_dnnl.h"
 #include "nn_train.h"
 #include "rt_ckpt.h"
 #include "testutil.h"
@@ -698,6 +699,46 @@ Test(vibrun, convolutional_model_trains_and_measures_pooled_or_flat_maps) {
         snprintf(b, sizeof b, "%s/runs2/cnn_tiny/%s/%s", dir, names[0], files[i]);
         tu_expect_same_file(a, b);
     }
+}
+
+/* The convolutions' backend is provenance (run.txt) and part of what --resume continues: a point
+** started on one backend is not resumed on the other (its bytes would not be an uninterrupted
+** run's); the message names run.txt and the setting that resumes it, and nothing is changed. */
+Test(vibrun, a_point_is_resumed_only_on_the_convolution_backend_it_started_on) {
+    if (!rt_conv_have_dnnl()) cr_skip_test("a build without oneDNN has one backend");
+    const char *dir = tu_tiny_dir("cnn_backend");
+    char args[2048], path[2048], names[2][64];
+    snprintf(args, sizeof args, "--quiet --out runs --set epochs=2 '%s/tests/lua/cnn_tiny.lua'", tu_source_dir());
+    setenv("VIB_CONV", "lowering", 1);
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(path, sizeof path, "%s/runs/cnn_tiny", dir);
+    cr_assert_eq(tu_point_dirs(path, names, 2), 1);
+    snprintf(path, sizeof path, "%s/runs/cnn_tiny/%s/run.txt", dir, names[0]);
+    char *txt = tu_read_file(path, NULL);
+    cr_assert_not_null(txt);
+    cr_expect_not_null(strstr(txt, "\nconvolutions: lowering (im2col + OpenBLAS)\n"), "%s", txt);
+    free(txt);
+    snprintf(path, sizeof path, "%s/runs/cnn_tiny/%s/result.csv", dir, names[0]);
+    cr_assert_eq(remove(path), 0);              /* unfinished: --resume takes it up */
+    snprintf(path, sizeof path, "%s/runs/cnn_tiny/%s/checkpoint", dir, names[0]);
+    size_t n0;
+    char *ck0 = tu_read_file(path, &n0);
+    cr_assert_not_null(ck0);
+    snprintf(args, sizeof args, "--quiet --out runs --set epochs=2 --resume '%s/tests/lua/cnn_tiny.lua'", tu_source_dir());
+    setenv("VIB_CONV", "dnnl", 1);
+    cr_expect_neq(vibrun(dir, args), 0, "%s", out);
+    cr_expect_not_null(strstr(out, "run.txt: this point's convolutions ran on lowering and this vibrun computes them on "
+                                   "dnnl"), "%s", out);
+    cr_expect_not_null(strstr(out, "resume it with VIB_CONV=lowering"), "%s", out);
+    size_t n1;
+    char *ck1 = tu_read_file(path, &n1);
+    cr_expect(ck1 && n1 == n0 && memcmp(ck0, ck1, n0) == 0, "the checkpoint changed");
+    free(ck0);
+    free(ck1);
+    setenv("VIB_CONV", "lowering", 1);
+    cr_expect_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(path, sizeof path, "%s/runs/cnn_tiny/%s/result.csv", dir, names[0]);
+    cr_expect_eq(access(path, F_OK), 0, "resumed on its own backend, the point finished");
 }
 
 // ---- information planes ----

@@ -29,7 +29,15 @@
 // run: on that backend the allocations of a step are counted and printed per step, not required
 // to be 0 (the step arena must still not grow).
 //
+// Against PyTorch: with --pytorch SCRIPT (tests/tools/ref_resnet_cifar.py, the independent
+// ResNet-20 of the accuracy comparison), right after vibrun's steps at each thread count the same
+// number of PyTorch training steps at batch 128 run in /usr/bin/python3 (`SCRIPT --bench steps
+// --threads N`, on the CIFAR-10 sample at the script's default path), and the ratio of vibrun's
+// images/s on the default backend to PyTorch's is printed, target > 1. Where Python, torch or the
+// data are missing the comparison says so and is not counted.
+//
 //   build/tests/bench_resnet [steps] [--no-roof] [--threads N] [--conv lowering|dnnl|both]
+//                            [--pytorch SCRIPT]
 // steps: timed per thread count (default 20, after 2 warm-up steps); --no-roof: the steps alone;
 // --threads N: that thread count only (else 1 and all); --conv: the backends timed (default both
 // in a build with oneDNN, else the lowering).
@@ -266,13 +274,48 @@ static double roofline(const conv_shape *sh, const int *count, int n, int thread
     return t;
 }
 
+/* PyTorch's training images/s (wall and per CPU second) at a thread count, from the reference
+** script's --bench line; false, with why in what, when it did not run. */
+typedef struct torch_run {
+    bool ok;
+    double wall_ips, cpu_ips;
+    char what[160];
+} torch_run;
+
+static torch_run run_torch(const char *script, int steps, int threads) {
+    torch_run t = { 0 };
+    char cmd[1400], line[512];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' --bench %d --threads %d 2>&1", script, steps, threads);
+    fflush(stdout);
+    FILE *f = popen(cmd, "r");
+    if (!f) {
+        snprintf(t.what, sizeof t.what, "cannot start /usr/bin/python3");
+        return t;
+    }
+    snprintf(t.what, sizeof t.what, "no bench line (python3-torch, python3-numpy and the CIFAR-10 sample needed)");
+    while (fgets(line, sizeof line, f)) {
+        const char *torch = strstr(line, "# torch ");
+        if (torch) snprintf(t.what, sizeof t.what, "torch %.*s", (int)strcspn(torch + 8, ","), torch + 8);
+        const char *b = strstr(line, "): ");
+        if (!strncmp(line, "bench: ", 7) && b && sscanf(b, "): %lf images/s, %lf images per CPU second", &t.wall_ips,
+                                                        &t.cpu_ips) == 2)
+            t.ok = true;
+        else if (!strncmp(line, "Traceback", 9) || strstr(line, "Error"))
+            snprintf(t.what, sizeof t.what, "the script failed: %.*s", (int)strcspn(line, "\n"), line);
+    }
+    if (pclose(f) != 0) t.ok = false;
+    return t;
+}
+
 int main(int argc, char **argv) {
     int steps = 20, only = 0, nconv = 0;
     bool roof = true, ok = true;
+    const char *torch_script = NULL;
     rt_conv_backend convs[2] = { RT_CONV_LOWERING, RT_CONV_DNNL };
     for (int i = 1; i < argc && ok; i++) {
         if (!strcmp(argv[i], "--no-roof")) roof = false;
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) ok = (only = atoi(argv[++i])) >= 1;
+        else if (!strcmp(argv[i], "--pytorch") && i + 1 < argc) torch_script = argv[++i];
         else if (!strcmp(argv[i], "--conv") && i + 1 < argc) {
             i++;
             if (!strcmp(argv[i], "both")) nconv = 2;
@@ -281,7 +324,8 @@ int main(int argc, char **argv) {
     }
     if (!nconv) nconv = rt_conv_have_dnnl() ? 2 : 1;
     if (!ok) {
-        fprintf(stderr, "usage: bench_resnet [steps] [--no-roof] [--threads N] [--conv lowering|dnnl|both]\n");
+        fprintf(stderr, "usage: bench_resnet [steps] [--no-roof] [--threads N] [--conv lowering|dnnl|both] "
+                        "[--pytorch SCRIPT]\n");
         return 2;
     }
     if ((nconv == 2 || convs[0] == RT_CONV_DNNL) && !rt_conv_have_dnnl()) {
@@ -347,8 +391,16 @@ int main(int argc, char **argv) {
     phase ph[4];
     int np = 0;
     int tc[2] = { only ? only : 1, all }, nt = only || all == 1 ? 1 : 2;
-    for (int t = 0; t < nt; t++)
-        for (int k = 0; k < nconv; k++) ph[np++] = run_steps(&b, tc[t], convs[k]);
+    torch_run torch[2] = { 0 };
+    int mine[2] = { -1, -1 };               /* the phase of the default backend at each thread count */
+    rt_conv_backend dflt = rt_conv_have_dnnl() ? RT_CONV_DNNL : RT_CONV_LOWERING;
+    for (int t = 0; t < nt; t++) {
+        for (int k = 0; k < nconv; k++) {
+            if (convs[k] == dflt) mine[t] = np;
+            ph[np++] = run_steps(&b, tc[t], convs[k]);
+        }
+        if (torch_script) torch[t] = run_torch(torch_script, steps, tc[t]);
+    }
     double rss = peak_rss_mib();
 
     conv_shape sh[32];
@@ -429,6 +481,23 @@ int main(int argc, char **argv) {
                "call|-|no\n", (double)dnnl_mallocs / (double)dnnl_steps);
     printf("TABLE|ResNet-20 peak resident memory, batch %d|%.1f|MiB|-|step arena %.1f MiB|-|-\n", B, rss,
            ph[np - 1].peak_mib);
+    for (int t = 0; torch_script && t < nt; t++) {
+        const char *th = tc[t] > 1 ? "s" : "";
+        if (!torch[t].ok || mine[t] < 0) {
+            printf("against PyTorch, %d thread%s: not measured (%s)\n", tc[t], th,
+                   mine[t] < 0 ? "the default backend was not timed" : torch[t].what);
+            printf("TABLE|ResNet-20 step against PyTorch, %d thread%s|-|x PyTorch's images/s|> 1|not measured|-|-\n",
+                   tc[t], th);
+            continue;
+        }
+        const phase *p = &ph[mine[t]];
+        double v = steps * B / p->wall, vc = steps * B / p->cpu, q = v / torch[t].wall_ips;
+        printf("against PyTorch (%s, tests/tools/ref_resnet_cifar.py --bench %d), %d thread%s: %.1f images/s (%.1f per "
+               "CPU s); vibrun on %s %.1f (%.1f): %.2f in images/s, %.2f per CPU second\n", torch[t].what, steps, tc[t],
+               th, torch[t].wall_ips, torch[t].cpu_ips, rt_conv_backend_name(p->conv), v, vc, q, vc / torch[t].cpu_ips);
+        printf("TABLE|ResNet-20 step against PyTorch, %d thread%s|%.2f|x PyTorch's images/s|> 1|PyTorch %.1f images/s "
+               "(%s)|%.2f|%s\n", tc[t], th, q, torch[t].wall_ips, torch[t].what, q, q > 1.0 ? "yes" : "no");
+    }
 
     rt_ctx_free(&c);
     rt_optim_free(&opt);
