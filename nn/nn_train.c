@@ -426,6 +426,7 @@ typedef struct train_run {
     uint8_t *aug;               /* and their augmentation codes, in that order; NULL when off */
     bool found;                 /* resumed from dir/checkpoint */
     bool reeval;                /* ... of the last epoch, whose evaluation is redone */
+    size_t eval_peak, measure_peak;     /* the arenas' high-water marks at the last epoch's end */
 } train_run;
 
 /* Open: the state drawn from (seed, point) or, with cfg->resume, read from dir/checkpoint, the CSV
@@ -530,22 +531,34 @@ static void drop_zero_pages(float *x, size_t n) {
 ** through the decoder: 70 MiB for the VIB model) is resident neither through the training steps,
 ** which need a few MiB, nor beside the estimators' buffers; and while they run the gradient
 ** buffer, zero between steps (nn_train_step), is not resident either. None of this changes a
-** byte of what they compute. *stopped when a signal cut either short. */
+** byte of what they compute. *stopped when a signal cut either short.
+** From the second epoch on each arena starts at the size the last one reached (one chunk): grown
+** by doubling from 16 MiB and then made one chunk at the first reset, a ResNet-20 evaluation at
+** eval_batch 500 (1.2 GiB) wrote its pages twice over, 600,000 page faults an evaluation. */
+/* The first chunk of an epoch's evaluation or measurement arena: 16 MiB, or the last one's peak and
+** an eighth (as rt_arena_reset sizes its one chunk). */
+static size_t arena_start(size_t last_peak) {
+    size_t s = last_peak + last_peak / 8;
+    return s > (16u << 20) ? s : 16u << 20;
+}
+
 static rt_status epoch_end(train_run *r, nn_model *m, const nn_obj *o, const nn_dataset *train,
                            const nn_dataset *test, const nn_train_cfg *cfg, int epoch, float lr,
                            nn_result *res, bool *stopped, rt_err *err) {
     *stopped = false;
     drop_zero_pages(r->s.P->grad, r->s.P->total);
     rt_ctx ec;
-    rt_ctx_init(&ec, 16u << 20);
+    rt_ctx_init(&ec, arena_start(r->eval_peak));
     epoch_phase(cfg, epoch, "evaluating");
     rt_status st = evaluate_epoch(m, o, train, test, cfg, &r->s, &ec, &r->w, epoch, lr, res, stopped, err);
+    if (ec.step.peak > r->eval_peak) r->eval_peak = ec.step.peak;
     rt_ctx_free(&ec);
     heap_trim();
     if (st || *stopped || !r->mm || !nn_measure_due(r->mm, epoch, cfg->epochs)) return st;
     epoch_phase(cfg, epoch, "measuring information");
-    rt_ctx_init(&ec, 16u << 20);
+    rt_ctx_init(&ec, arena_start(r->measure_peak));
     st = measure_epoch(r->mm, m, o, cfg, &r->s, &ec, epoch, stopped, err);
+    if (ec.step.peak > r->measure_peak) r->measure_peak = ec.step.peak;
     rt_ctx_free(&ec);
     heap_trim();
     return st;
