@@ -263,6 +263,66 @@ Test(ops, fan_out_accumulates) {
     rt_ctx_free(&c);
 }
 
+/* The residual sum, the ReLU written over it and their backward passes, past the size from which
+** they run in parallel chunks (rt_op_elem.c: 64K elements) and with a tail: each element as the
+** definition has it, and the same bytes on 1 and 3 threads. x feeds both the sum (with h, an op
+** output) and the product, so its gradient is added to; h's is fresh: copied into when h is the
+** sum's second operand (swap), handed dy's buffer when it is the first. */
+static void residual_pass(int threads, bool swap, float *out, float *gx, float *gw) {
+    enum { N = 70001 };
+    rt_blas_set_threads(threads);
+    rt_ctx c;
+    rt_ctx_init(&c, 1 << 22);
+    rt_rng r;
+    rt_rng_seed(&r, 5);
+    rt_tensor x, w;
+    rt_tensor_wrap(&x, 1, (int[]){ N }, rt_xfloats(N));
+    rt_tensor_wrap(&w, 1, (int[]){ N }, rt_xfloats(N));
+    rt_rng_fill_uniform(&r, x.data, N, -1, 1);
+    rt_rng_fill_uniform(&r, w.data, N, -1, 1);
+    x.grad = gx;
+    w.grad = gw;
+    memset(gx, 0, N * sizeof(float));
+    memset(gw, 0, N * sizeof(float));
+    x.flags = w.flags = RT_NEEDS_GRAD;
+    rt_tensor *h = rt_mul(&c, &x, &w);                      /* an op output: a fresh gradient */
+    rt_tensor *y = rt_relu_over(&c, swap ? rt_add(&c, &x, h) : rt_add(&c, h, &x));
+    rt_tensor *loss = rt_sum(&c, rt_mul(&c, y, &w), RT_ALL, false);
+    memcpy(out, y->data, N * sizeof(float));
+    rt_backward(&c, loss);
+    int bad = 0, first = -1;
+    for (int i = 0; i < N; i++) {
+        float v = x.data[i] * w.data[i] + x.data[i], m = v > 0.0f ? 1.0f : 0.0f;
+        /* dL/dx = m w (w + 1); dL/dw = y + m w x */
+        bool ok = out[i] == (v > 0.0f ? v : 0.0f) && fabsf(gx[i] - m * w.data[i] * (w.data[i] + 1.0f)) < 1e-6f &&
+                  fabsf(gw[i] - (out[i] + m * w.data[i] * x.data[i])) < 1e-6f;
+        if (!ok && bad++ == 0) first = i;
+    }
+    cr_expect_eq(bad, 0, "%d of %d elements wrong (%s, %d threads), the first %d: y %g dx %g dw %g", bad, N,
+                 swap ? "x + h" : "h + x", threads, first, first < 0 ? 0.0 : (double)out[first],
+                 first < 0 ? 0.0 : (double)gx[first], first < 0 ? 0.0 : (double)gw[first]);
+    free(x.data);
+    free(w.data);
+    rt_ctx_free(&c);
+    rt_blas_set_threads(1);
+}
+
+Test(ops, large_residual_sums_and_relus_are_exact_and_thread_independent, .timeout = 60) {
+    enum { N = 70001 };
+    for (int swap = 0; swap < 2; swap++) {
+        float *a[3], *b[3];
+        for (int k = 0; k < 3; k++) a[k] = rt_xfloats(N), b[k] = rt_xfloats(N);
+        residual_pass(1, swap, a[0], a[1], a[2]);
+        residual_pass(3, swap, b[0], b[1], b[2]);
+        for (int k = 0; k < 3; k++) {
+            cr_expect_eq(memcmp(a[k], b[k], N * sizeof(float)), 0, "%s differs between 1 and 3 threads",
+                         k == 0 ? "y" : k == 1 ? "dx" : "dw");
+            free(a[k]);
+            free(b[k]);
+        }
+    }
+}
+
 Test(ops, missing_backward_rule_aborts, .signal = SIGABRT) {
     rt_ctx c;
     rt_ctx_init(&c, 1 << 16);
