@@ -31,6 +31,13 @@ static bool file_exists(const char *path) {
     return stat(path, &st) == 0;
 }
 
+/* Whether --resume continues point dir from a checkpoint (else it trains the point afresh). */
+static bool resumes(const lb_opts *o, const char *dir) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/checkpoint", dir);
+    return o->resume && file_exists(path);
+}
+
 // ---- progress ----
 
 typedef struct progress_state {
@@ -164,7 +171,7 @@ static void run_txt(const lb_opts *o, const char *dir, const char *event, const 
     char path[1200], now[64];
     snprintf(path, sizeof path, "%s/run.txt", dir);
     utc_now(now, sizeof now);
-    bool fresh = strcmp(event, "started") == 0 && (!o->resume || !file_exists(path));
+    bool fresh = strcmp(event, "started") == 0 && (!resumes(o, dir) || !file_exists(path));
     FILE *f = fopen(path, fresh ? "w" : "a");
     if (!f) return;
     if (fresh) {
@@ -270,24 +277,25 @@ static bool has_conv(const nn_model *m) {
 
 /* A point resumed on another convolution backend than the one it started on would go on with other
 ** float rounding: not the bytes of an uninterrupted run. run.txt's "convolutions:" line (from its
-** first start) names the backend; false, with the message, when it is not this process's. */
+** first start) names the backend; a run.txt without one was written by a vibrun whose default was
+** the lowering. False, with the message, when it is not this process's backend. */
 static bool same_conv_backend(const char *dir, char *msg, size_t size) {
     char path[1200];
     snprintf(path, sizeof path, "%s/run.txt", dir);
     char *text = rt_read_file(path, NULL);
     if (!text) return true;
     const char *line = strstr(text, "\nconvolutions: ");
-    const char *now = rt_conv_backend_name(rt_conv_get_backend());
-    bool same = true;
+    const char *now = rt_conv_backend_name(rt_conv_get_backend()), *was = "lowering";
+    size_t n = strlen(was);
     if (line) {
-        line += strlen("\nconvolutions: ");
-        size_t n = strcspn(line, " \n");
-        same = n == strlen(now) && strncmp(line, now, n) == 0;
-        if (!same)
-            snprintf(msg, size, "%s: this point's convolutions ran on %.*s and this vibrun computes them on %s, which would "
-                     "not continue its bytes: resume it with VIB_CONV=%.*s, or train it afresh without --resume", path,
-                     (int)n, line, now, (int)n, line);
+        was = line + strlen("\nconvolutions: ");
+        n = strcspn(was, " \n");
     }
+    bool same = n == strlen(now) && strncmp(was, now, n) == 0;
+    if (!same)
+        snprintf(msg, size, "%s: this point's convolutions ran on %.*s%s and this vibrun computes them on %s, which would "
+                 "not continue its bytes: resume it with VIB_CONV=%.*s, or train it afresh without --resume", path, (int)n,
+                 was, line ? "" : " (the default of the vibrun that started it: run.txt names no backend)", now, (int)n, was);
     free(text);
     return same;
 }
@@ -384,7 +392,7 @@ static int train_point(const lb_opts *o, lb_point *p, const data_cache *dc, cons
     }
     const char *conv = has_conv(&m) ? rt_conv_backend_describe() : NULL;
     char msg[1600];
-    if (conv && o->resume && !same_conv_backend(dir, msg, sizeof msg)) {
+    if (conv && resumes(o, dir) && !same_conv_backend(dir, msg, sizeof msg)) {
         report_point(ps, p, dir, msg);
         mark_failed(dir, msg);
         nn_model_free(&m);

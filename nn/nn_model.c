@@ -761,9 +761,10 @@ static bool bern_fuses(const nn_model *m, const nn_fwd *f, int i, int to, bool o
 ** (a linear op's reads its input, weights and dy; a residual sum's only dy). */
 static bool relu_may_overwrite(nn_layer_kind k) { return k == NN_LAYER_LINEAR || k == NN_LAYER_RESIDUAL; }
 
-/* over: ReLU layers may write over the output of a linear layer or a residual block just before
-** them in the range. That output has no other reader (relu_may_overwrite), and the ReLU is the next
-** layer's only input. A batch norm followed by a ReLU runs as one op (rt_batchnorm_relu). Layers [from, to) are whole blocks: a residual block
+/* over (a training step's forward): ReLU layers may write over the output of a linear layer or a
+** residual block just before them in the range, and a batch norm followed by a ReLU runs as one op
+** (rt_batchnorm_relu), unless the layer is kept: that output has no other reader
+** (relu_may_overwrite), and the ReLU is the next layer's only input. Layers [from, to) are whole blocks: a residual block
 ** runs its body and shortcut and continues after them. */
 static rt_tensor *forward(nn_model *m, const nn_fwd *f, rt_tensor *x, int from, int to, bool over,
                           const int *keep, int nkeep) {
@@ -834,8 +835,10 @@ static rt_tensor *forward(nn_model *m, const nn_fwd *f, rt_tensor *x, int from, 
         case NN_LAYER_FLATTEN: x = as_rows(c, x); break;
         case NN_LAYER_BATCHNORM: {
             rt_tensor *in = l->in_spatial ? as_map(c, x, l->in_shape) : as_rows(c, x);
-            if (i + 1 < to && m->layers[i + 1].spec.kind == NN_LAYER_RELU && !kept(keep, nkeep, i)) {
-                /* batch norm and the ReLU after it in one op: one pass each way instead of two */
+            if (over && i + 1 < to && m->layers[i + 1].spec.kind == NN_LAYER_RELU && !kept(keep, nkeep, i)) {
+                /* batch norm and the ReLU after it in one op: one pass each way instead of two. Only
+                ** in a training step, whose keep lists the layers its terms read: other forwards
+                ** (evaluation, measurement, --gradcheck) read layer outputs that no keep names. */
                 x = rt_batchnorm_relu(c, in, l->w, l->b, l->run_mean, l->run_var, s->momentum, s->eps, f->train);
                 l->y = NULL;                    /* its output exists only through the ReLU */
                 m->layers[i + 1].y = x;

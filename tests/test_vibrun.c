@@ -703,7 +703,8 @@ Test(vibrun, convolutional_model_trains_and_measures_pooled_or_flat_maps) {
 
 /* The convolutions' backend is provenance (run.txt) and part of what --resume continues: a point
 ** started on one backend is not resumed on the other (its bytes would not be an uninterrupted
-** run's); the message names run.txt and the setting that resumes it, and nothing is changed. */
+** run's); the message names run.txt and the setting that resumes it, and nothing is changed. A
+** run.txt without the line is the lowering's; a point without a checkpoint starts afresh anyway. */
 Test(vibrun, a_point_is_resumed_only_on_the_convolution_backend_it_started_on) {
     if (!rt_conv_have_dnnl()) cr_skip_test("a build without oneDNN has one backend");
     const char *dir = tu_tiny_dir("cnn_backend");
@@ -735,10 +736,54 @@ Test(vibrun, a_point_is_resumed_only_on_the_convolution_backend_it_started_on) {
     cr_expect(ck1 && n1 == n0 && memcmp(ck0, ck1, n0) == 0, "the checkpoint changed");
     free(ck0);
     free(ck1);
-    setenv("VIB_CONV", "lowering", 1);
+    /* a run.txt from before the line existed: the lowering, then the only default */
+    char rpath[2048];
+    snprintf(rpath, sizeof rpath, "%s/runs/cnn_tiny/%s/run.txt", dir, names[0]);
+    txt = tu_read_file(rpath, NULL);
+    cr_assert_not_null(txt);
+    char *line = strstr(txt, "\nconvolutions: ");
+    cr_assert_not_null(line);
+    memmove(line, strchr(line + 1, '\n'), strlen(strchr(line + 1, '\n')) + 1);
+    FILE *f = fopen(rpath, "w");
+    cr_assert_not_null(f);
+    fputs(txt, f);
+    fclose(f);
+    free(txt);
+    cr_expect_neq(vibrun(dir, args), 0, "%s", out);
+    cr_expect_not_null(strstr(out, "ran on lowering (the default of the vibrun that started it"), "%s", out);
+    /* no checkpoint: --resume trains the point afresh, on any backend, and run.txt starts again */
+    cr_assert_eq(remove(path), 0);
     cr_expect_eq(vibrun(dir, args), 0, "%s", out);
+    txt = tu_read_file(rpath, NULL);
+    cr_assert_not_null(txt);
+    cr_expect_not_null(strstr(txt, "\nconvolutions: dnnl ("), "%s", txt);
+    cr_expect_null(strstr(txt, "resumed:"), "%s", txt);
+    free(txt);
     snprintf(path, sizeof path, "%s/runs/cnn_tiny/%s/result.csv", dir, names[0]);
+    cr_expect_eq(access(path, F_OK), 0, "the point finished");
+    /* and a point resumed on its own backend goes on */
+    cr_assert_eq(remove(path), 0);
+    cr_expect_eq(vibrun(dir, args), 0, "%s", out);
     cr_expect_eq(access(path, F_OK), 0, "resumed on its own backend, the point finished");
+}
+
+/* A batch norm before a ReLU, its output read by a custom term and a measurement: the training
+** step may fuse the two only where no term keeps the batch norm's output, and the evaluation, the
+** measurement and --gradcheck (forwards without a keep list) never; each reads the layer. */
+Test(vibrun, a_batch_norm_output_read_by_a_term_and_a_measurement_is_kept) {
+    const char *dir = tu_tiny_dir("bn_relu_read");
+    char args[2048], path[2048], names[2][64];
+    snprintf(args, sizeof args, "--quiet --out runs '%s/tests/lua/bn_relu_read.lua'", tu_source_dir());
+    cr_assert_eq(vibrun(dir, args), 0, "%s", out);
+    snprintf(path, sizeof path, "%s/runs/bn_relu_read", dir);
+    cr_assert_eq(tu_point_dirs(path, names, 2), 1);
+    snprintf(path, sizeof path, "%s/runs/bn_relu_read/%s/info.csv", dir, names[0]);
+    char *info = tu_read_file(path, NULL);
+    cr_assert_not_null(info, "no %s", path);
+    cr_expect_not_null(strstr(info, "\n2,test,bn,binning,"), "no measurement of bn at epoch 2:\n%.600s", info);
+    free(info);
+    snprintf(args, sizeof args, "--gradcheck '%s/tests/lua/bn_relu_read.lua'", tu_source_dir());
+    cr_expect_eq(vibrun(dir, args), 0, "%s", out);
 }
 
 // ---- information planes ----
