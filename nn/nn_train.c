@@ -534,7 +534,7 @@ static void drop_zero_pages(float *x, size_t n) {
 ** byte of what they compute. *stopped when a signal cut either short.
 ** From the second epoch on each arena starts at the size the last one reached (one chunk): grown
 ** by doubling from 16 MiB and then made one chunk at the first reset, a ResNet-20 evaluation at
-** eval_batch 500 (1.2 GiB) wrote its pages twice over, 600,000 page faults an evaluation. */
+** eval_batch 500 (over 1 GiB) wrote its pages twice over, hundreds of thousands of page faults. */
 /* The first chunk of an epoch's evaluation or measurement arena: 16 MiB, or the last one's peak and
 ** an eighth (as rt_arena_reset sizes its one chunk). */
 static size_t arena_start(size_t last_peak) {
