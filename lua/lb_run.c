@@ -806,11 +806,8 @@ static int run_check(const run *r) {
                           "training step at batch %d %.1f; an evaluation at eval_batch %d x eval_samples %d %.1f)\n",
                           need.total / 1048576.0, need.params / 1048576.0, p->train.batch, need.step / 1048576.0,
                           p->train.eval_batch, p->train.eval_samples, need.eval / 1048576.0);
-            for (int l = 0; l < m.n; l++)
-                if (m.layers[l].spec.kind == NN_LAYER_CONV) {
-                    rt_buf_printf(&b, "convolutions: %s (VIB_CONV=lowering|dnnl)\n", rt_conv_backend_describe());
-                    break;
-                }
+            if (has_conv(&m))
+                rt_buf_printf(&b, "convolutions: %s (VIB_CONV=lowering|dnnl)\n", rt_conv_backend_describe());
             rt_buf_printf(&b, "\n");
             free(summary);
             nn_model_free(&m);
