@@ -23,6 +23,11 @@ float *rt_src_grad(rt_ctx *c, rt_tensor *src);
 ** op must store (=) its terms; otherwise *fresh is false and the op accumulates (+=) as usual.
 ** This saves the zeroing pass and a read of each activation gradient. */
 float *rt_src_grad_once(rt_ctx *c, rt_tensor *src, bool *fresh);
+/* Where src needs a gradient and has none yet, hands it out's gradient buffer (src of out's size):
+** nothing reads out's gradient after out's backward, and the buffer is in cache, where a fresh one
+** would first be fetched to be written. True when handed over; src->grad is then the upstream
+** gradient itself, for the caller to finish in place. */
+bool rt_src_grad_take(rt_tensor *out, rt_tensor *src);
 
 /* Broadcasting (rt_op_elem.c, rt_op_reduce.c): both operands aligned on the right into 4 dims;
 ** a dimension of size 1 against a larger one gets stride 0, so one loop nest serves every case. */

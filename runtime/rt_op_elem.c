@@ -78,22 +78,16 @@ static rt_bcast bcast_of(const rt_tensor *out) {
 rt_tensor *rt_add(rt_ctx *c, rt_tensor *a, rt_tensor *b) { return binary(c, RT_OP_ADD, a, b); }
 
 /* Without broadcasting (a residual sum), b's gradient is dy copied into a fresh buffer, or added,
-** and a, when it has no gradient yet, takes over dy's buffer as relu's backward does: nothing reads
-** out's gradient after this. Where both would zero a buffer and add dy to it, one copy is left. */
+** and a, when it has no gradient yet, takes over dy's buffer (rt_src_grad_take). Where both would
+** zero a buffer and add dy to it, one copy is left. */
 void rt_add_bwd(rt_ctx *c, rt_tensor *out) {
     rt_tensor *a = out->src[0], *b = out->src[1];
-    float *dy = out->grad;
+    const float *dy = out->grad;
     if (a->n == out->n && b->n == out->n) {
         bool fresh;
         float *db = rt_src_grad_once(c, b, &fresh);
         if (db) ew_run(fresh ? EW_COPY : EW_ACC, out->n, db, dy, NULL);
-        if (!(a->flags & RT_NEEDS_GRAD)) return;
-        if (!a->grad) {
-            a->grad = dy;
-            out->grad = NULL;
-            return;
-        }
-        ew_run(EW_ACC, out->n, a->grad, dy, NULL);
+        if ((a->flags & RT_NEEDS_GRAD) && !rt_src_grad_take(out, a)) ew_run(EW_ACC, out->n, a->grad, dy, NULL);
         return;
     }
     rt_bcast p = bcast_of(out);
@@ -208,22 +202,15 @@ rt_tensor *rt_relu_over(rt_ctx *c, rt_tensor *src) {
     return out;
 }
 
-/* When x has no gradient yet, x takes over dy's buffer and the mask is applied in place: nothing
-** reads out's gradient after this, and the buffer is in cache (the GEMM that made dy has just
-** written it), where a fresh one would first be fetched from memory to be written. */
+/* When x has no gradient yet, x takes over dy's buffer (rt_src_grad_take; the GEMM that made dy has
+** just written it) and the mask is applied in place. */
 void rt_relu_bwd(rt_ctx *c, rt_tensor *out) {
     rt_tensor *src = out->src[0];
     if (!(src->flags & RT_NEEDS_GRAD)) return;
     RT_UNUSED(c);
-    const float *x = src->data;
-    float *dy = out->grad;
-    if (!src->grad) {
-        src->grad = dy;
-        out->grad = NULL;
-        ew_run(EW_RELU_MASK, out->n, dy, x, NULL);
-        return;
-    }
-    ew_run(EW_RELU_MASK_ADD, out->n, src->grad, x, dy);
+    const float *x = src->data, *dy = out->grad;
+    if (rt_src_grad_take(out, src)) ew_run(EW_RELU_MASK, out->n, src->grad, x, NULL);
+    else ew_run(EW_RELU_MASK_ADD, out->n, src->grad, x, dy);
 }
 
 UNARY_FWD(rt_tanh, RT_OP_TANH, tanhf(x[i]))

@@ -13,8 +13,9 @@
 ** source's term into that source's gradient, which rt_src_grad returns (NULL when the source needs
 ** none; zero-filled in the step arena on first use, a parameter's slot of the flat buffer). Two
 ** exceptions save a pass over memory: through rt_src_grad_once, an op that gives every element
-** exactly one term stores (=) into a fresh, unzeroed buffer; and relu hands out->grad itself to an
-** input that has no gradient yet, masked in place. A backward allocates nothing but those
+** exactly one term stores (=) into a fresh, unzeroed buffer; and relu and a sum without
+** broadcasting hand out->grad itself to an input that has no gradient yet (rt_src_grad_take),
+** relu masking it in place. A backward allocates nothing but those
 ** gradients, in the step arena.
 **
 ** Shapes are checked with RT_ASSERT: by the time an op runs, nn/ has checked the user's

@@ -146,6 +146,14 @@ float *rt_src_grad_once(rt_ctx *c, rt_tensor *src, bool *fresh) {
     return src->grad;
 }
 
+bool rt_src_grad_take(rt_tensor *out, rt_tensor *src) {
+    if (!(src->flags & RT_NEEDS_GRAD) || src->grad) return false;
+    RT_ASSERT(src->n == out->n);
+    src->grad = out->grad;
+    out->grad = NULL;
+    return true;
+}
+
 // ---- recording ----
 
 static void tape_push(rt_ctx *c, rt_tensor *t) {
