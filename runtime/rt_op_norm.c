@@ -158,6 +158,16 @@ static void norm_dx(float *restrict dx, const float *restrict x, const float *re
 #undef DX_TERM
 }
 
+/* The mean of `runs` runs of len values, run r at x + r * stride, and the sum of squared deviations
+** from it: two passes of lane sums, for a batch norm channel (N runs) and a group norm slab (one). */
+static void moments(const float *x, int runs, size_t stride, int64_t len, double *mean, double *sq) {
+    lanes s = { 0 }, d = { 0 };
+    for (int r = 0; r < runs; r++) lanes_sum(&s, x + r * stride, len);
+    *mean = lanes_total(&s) / ((double)runs * (double)len);
+    for (int r = 0; r < runs; r++) lanes_sqdev(&d, x + r * stride, len, *mean);
+    *sq = lanes_total(&d);
+}
+
 /* Over channel c of x and dy (N, C, hw): the sums of dy and of dy xhat, xhat = (x - mean) invstd
 ** with the statistics of example n at index n * sn + si (batch norm: sn = 0; group norm: one per
 ** example and group); with y, dy only where y > 0. In double, in a fixed order. */
@@ -192,11 +202,8 @@ static void bn_fwd_chunk(void *arg, size_t lo, size_t hi) {
     for (size_t c = lo; c < hi; c++) {
         double mean, var;
         if (j->train) {
-            lanes s = { 0 }, d = { 0 };
-            for (int n = 0; n < j->N; n++) lanes_sum(&s, j->x + ((size_t)n * j->C + c) * j->hw, j->hw);
-            mean = lanes_total(&s) / (double)M;
-            for (int n = 0; n < j->N; n++) lanes_sqdev(&d, j->x + ((size_t)n * j->C + c) * j->hw, j->hw, mean);
-            double q = lanes_total(&d);
+            double q;
+            moments(j->x + c * j->hw, j->N, (size_t)j->C * j->hw, j->hw, &mean, &q);
             var = q / (double)M;
             if (j->run_mean) j->run_mean[c] = (float)((1.0 - (double)j->momentum) * (double)j->run_mean[c] + (double)j->momentum * mean);
             if (j->run_var)
@@ -301,11 +308,9 @@ static void gn_fwd_chunk(void *arg, size_t lo, size_t hi) {
     int64_t M = (int64_t)j->Cg * j->hw;
     for (size_t s = lo; s < hi; s++) {         /* slab s = n G + g: contiguous Cg hw elements */
         const float *x = j->x + s * M;
-        lanes ls = { 0 }, ld = { 0 };
-        lanes_sum(&ls, x, M);
-        double mean = lanes_total(&ls) / (double)M;
-        lanes_sqdev(&ld, x, M, mean);
-        float m = (float)mean, is = (float)(1.0 / sqrt(lanes_total(&ld) / (double)M + (double)j->eps));
+        double mean, q;
+        moments(x, 1, 0, M, &mean, &q);
+        float m = (float)mean, is = (float)(1.0 / sqrt(q / (double)M + (double)j->eps));
         j->mean[s] = m;
         j->invstd[s] = is;
         float *y = j->y + s * M;
