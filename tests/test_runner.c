@@ -88,7 +88,7 @@ static bool file_holds(const char *path, const char *text) {
     return has;
 }
 
-/* SIGINT while the only point evaluates its last epoch (128 passes of 64 samples, seconds long):
+/* SIGINT while the only point evaluates its last epoch (512 passes of 64 samples, over a second):
 ** the evaluation stops there, not when it ends (Slurm's grace period is shorter than IMB's 100
 ** passes), the point is checkpointed as after its last step with no row of the epoch written, and
 ** --resume evaluates again and ends with the bytes of a run that was never stopped. */
